@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+# Both create .venv with a Python >= 3.12 found on the PATH and install the project into it.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	@PYTHON=$$(sh .ci/find-python) || exit 1; \
+	echo "using $$PYTHON ($$($$PYTHON --version 2>&1))"; \
+	[ -x $(PY) ] || $$PYTHON -m venv $(VENV); \
+	$(PY) -m pip install --quiet --upgrade pip; \
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/tokenomy run classroom --days 365
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_days.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,621 @@
+"""TokenEconomy: the Mesa model that orchestrates one simulated day after another.
+
+Agents decide (bids, asks, posted prices, investments); pure market functions in :mod:`abm.markets`
+clear; the ledger settles every payment; the recorder collects the tables.  Day order follows
+DESIGN section 7.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from pathlib import Path
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from abm.events import Timeline
+from abm.ledger import Ledger
+from abm.markets.compute import clear_compute_market
+from abm.markets.power import PowerMarketInput, clear_power_market
+from abm.markets.token import clear_token_market, logit_shares
+from abm.recorder import TECHS, Recorder
+from abm.scenarios import GREEN_TECHS, RENEWABLE_TECHS, Scenario, load_scenario
+from agents.ai_app import AIApp, AIAppGroup
+from agents.aidc import AIDC, AIDCGroup
+from agents.base import daily_rate
+from agents.cloud_provider import CloudProvider, CloudProviderGroup
+from agents.enterprise import Enterprise, EnterpriseGroup
+from agents.storage_operator import StorageGroup, StorageOperator
+from agents.utility import DISCOUNT_RATE, Utility, UtilityGroup, capital_recovery_factor
+from networks import build_supply_graph
+from networks.topologies import check_graph_matches, names_of_kind, neighbours_of_kind, node_ids
+
+GREEN = np.array([t in GREEN_TECHS for t in TECHS])
+RENEWABLE = np.array([t in RENEWABLE_TECHS for t in TECHS])
+MAX_STORAGE_REPAIRS = 24
+
+
+class TokenEconomy(mesa.Model):
+    """The AI industry chain tokens -> compute -> AIDCs -> power -> storage as a market economy."""
+
+    def __init__(self, scenario: Scenario | str | Path = "classroom", overrides: tuple[str, ...] | list[str] = (),
+                 seed: int | None = None, graph: nx.Graph | None = None):
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario, list(overrides))
+        self.config = scenario  # (Mesa's Model owns the name 'scenario')
+        data = scenario.data
+        self.seed_value = data["scenario"]["seed"] if seed is None else int(seed)
+        super().__init__(rng=self.seed_value)
+        self.data = data
+        self.start_date: dt.date = data["scenario"]["start_date"]
+        self.day = 0
+        self.graph = build_supply_graph(data) if graph is None else graph
+        if graph is not None:
+            check_graph_matches(graph, data)
+        g = self.graph
+
+        # -- zones and lines, from the graph --------------------------------------------------------
+        self.zone_names = names_of_kind(g, "zone")
+        zi = {z: i for i, z in enumerate(self.zone_names)}
+        zone_items = {z["name"]: z for z in data["zones"]}
+        self.zone_params = {k: np.array([float(zone_items[z][k]) for z in self.zone_names])
+                            for k, v in data["zones"][0].items() if isinstance(v, int | float)
+                            and not isinstance(v, bool)}
+        self.zone_region = [zone_items[z]["region"] for z in self.zone_names]
+        ids = node_ids(g)
+        line_edges = sorted((min(u, v), max(u, v), a) for u, v, a in g.edges(data=True) if a.get("kind") == "line")
+        line_items = {ln["name"]: ln for ln in data["lines"]}
+        self.line_names = [a.get("name", f"{g.nodes[u]['name']}-{g.nodes[v]['name']}") for u, v, a in line_edges]
+        self.line_from = np.array([zi[g.nodes[u]["name"]] for u, _, _ in line_edges], dtype=int)
+        self.line_to = np.array([zi[g.nodes[v]["name"]] for _, v, _ in line_edges], dtype=int)
+        self.line_params = {
+            "limit_mw": np.array([float(a["limit_mw"]) for _, _, a in line_edges]),
+            "reactance": np.array([float(a.get("reactance", 0.0)) for _, _, a in line_edges]),
+        }
+        for key in ("capex_cny_per_mw", "lead_days"):
+            self.line_params[key] = np.array([float(line_items.get(n, {}).get(key, 0.0)) for n in self.line_names])
+        self.line_expandable = np.array([bool(line_items.get(n, {}).get("expandable", False))
+                                         for n in self.line_names])
+        self.line_pipeline: list[tuple[int, int, float]] = []
+
+        # -- agent groups; zone membership comes from the graph's grid edges -------------------------
+        def zone_of(name: str) -> int:
+            zs = neighbours_of_kind(g, name, "zone", "grid")
+            return zi[zs[0]]
+
+        def ordered(kind: str, key: str) -> list[dict]:
+            items = {it["name"]: it for it in data[key]}
+            return [items[n] for n in names_of_kind(g, kind)]
+
+        apps, ents = ordered("app", "apps"), ordered("enterprise", "enterprises")
+        provs, aidcs = ordered("provider", "providers"), ordered("aidc", "aidcs")
+        utils, stores = ordered("utility", "utilities"), ordered("storage", "storage")
+        self.apps = AIAppGroup(apps)
+        self.enterprises = EnterpriseGroup(ents)
+        self.aidcs = AIDCGroup(aidcs, np.array([zone_of(a["name"]) for a in aidcs], dtype=int))
+        self.utilities = UtilityGroup(utils, self.zone_names, data["technologies"], zone_items)
+        self.storage = StorageGroup(stores, np.array([zone_of(s["name"]) for s in stores], dtype=int))
+        initial_price = np.array([p["price_cny_per_mtok"] for p in provs], dtype=float)
+        self.groups = {"app": self.apps, "enterprise": self.enterprises}
+        # initial demand forecast: what buyers want at the initial mean price, split evenly
+        mean_price = np.full(self.apps.n, initial_price.mean() if provs else 1.0)
+        want = self.apps.token_demand_mtok(mean_price).sum() + self.enterprises.token_demand_mtok(
+            np.full(self.enterprises.n, initial_price.mean() if provs else 1.0)).sum()
+        self.providers = CloudProviderGroup(provs, np.full(len(provs), want / max(len(provs), 1)))
+        self.groups.update({"provider": self.providers, "aidc": self.aidcs, "utility": self.utilities,
+                            "storage": self.storage})
+
+        # -- Mesa agents: one per scenario entry, in graph order --------------------------------------
+        classes = {"app": AIApp, "enterprise": Enterprise, "provider": CloudProvider, "aidc": AIDC,
+                   "utility": Utility, "storage": StorageOperator}
+        self.account_offset: dict[str, int] = {}
+        cash, names, kinds, agent_ids = [], [], [], []
+        for kind in ("app", "enterprise", "provider", "aidc", "utility", "storage"):
+            group = self.groups[kind]
+            self.account_offset[kind] = len(names)
+            for i in range(group.n):
+                agent = classes[kind](self, group, i)
+                agent.node_id = ids[group.names[i]]
+                group.agents.append(agent)
+                cash.append(group.items[i]["cash_cny"])
+                names.append(group.names[i])
+                kinds.append(kind)
+                agent_ids.append(agent.unique_id)
+        self.ledger = Ledger(len(names), np.array(cash, dtype=float))
+        for kind, group in self.groups.items():
+            off = self.account_offset[kind]
+            group.cash = self.ledger.balance[off: off + group.n]  # a view: always the ledger's figure
+        self.initial_agent_cash = self.ledger.agent_cash().copy()
+
+        # -- trade relations from the graph ------------------------------------------------------------
+        buyers = self.apps.names + self.enterprises.names
+        self.n_buyers = len(buyers)
+        self.token_edges = np.zeros((self.n_buyers, self.providers.n), dtype=bool)
+        for b, name in enumerate(buyers):
+            for p in neighbours_of_kind(g, name, "provider", "token"):
+                self.token_edges[b, self.providers.index(p)] = True
+        # the training market is one more buyer of compute that may use every AIDC
+        self.compute_edges = np.zeros((self.providers.n + 1, self.aidcs.n), dtype=bool)
+        for p, name in enumerate(self.providers.names):
+            for a in neighbours_of_kind(g, name, "aidc", "compute"):
+                self.compute_edges[p, self.aidcs.index(a)] = True
+        self.compute_edges[-1, :] = True
+        self.share = np.where(self.token_edges, 1.0, 0.0)
+        self.share /= np.maximum(self.share.sum(axis=1, keepdims=True), 1.0)
+
+        # -- market state carried between days ---------------------------------------------------------
+        nz = len(self.zone_names)
+        self.zone_price_forecast = np.full((nz, 24), 400.0)
+        self.recent_prices = np.zeros((0, nz, 24))
+        self.recent_availability = np.zeros((0, nz, 24, len(TECHS)))
+        self.recent_line_rent = np.zeros((0, len(self.line_names)))
+        self.compute_price = float("nan")
+        self.training_gpu_hours = float(data["compute"]["training_gpu_hours_per_day"])
+        self.connection_reserved_mw = np.zeros(nz)
+        self.connection_queue_mw = np.zeros(nz)
+        self.connection_pipeline: list[tuple[int, int, float]] = []
+        self.timeline = Timeline(self, data["events"])
+        self.last: dict[str, object] = {}
+        self.recorder = Recorder(self.start_date, self.zone_names, np.array(agent_ids), names, kinds,
+                                 data["scenario"]["days"])
+        self._set_edge_state_defaults()
+
+    # ------------------------------------------------------------------------------------------------
+    @property
+    def date(self) -> dt.date:
+        return self.start_date + dt.timedelta(days=self.day)
+
+    def run(self, days: int, progress=None) -> None:
+        """Advance ``days`` simulated days; ``progress(done, total)`` is called after each."""
+        for i in range(days):
+            self.step()
+            if progress is not None:
+                progress(i + 1, days)
+
+    def step(self) -> None:
+        today = self.date
+        self.timeline.fire(self.day)                                    # 1. events
+        self._background_growth()
+        self.apps.advance_day()
+        self.enterprises.advance_day()
+        self.ledger.start_day()
+        compute = self._clear_compute()                                 # 2. compute market
+        tokens = self._clear_tokens()                                   # 3. token market
+        power = self._clear_power(today, compute, tokens)               # 4. power market
+        self.ledger.post()                                              # 5. settlement
+        self._learn(compute, tokens, power)                             # 6. learning
+        if today.day == 1:                                              # 7. investment
+            self._invest()
+        self._arrivals()
+        self._collect(compute, tokens, power)                           # 8. data
+        self.day += 1
+
+    # -- 2. compute -----------------------------------------------------------------------------------
+    def _clear_compute(self) -> dict:
+        prov = self.providers
+        bp, bq, bprice = prov.compute_bids()
+        train_q = self.training_gpu_hours
+        bp = np.append(bp, prov.n)
+        bq = np.append(bq, train_q)
+        bprice = np.append(bprice, self.data["compute"]["training_bid_cny_per_gpu_hour"])
+        aa, aq, aprice = self.aidcs.asks()
+        res = clear_compute_market(bp, bq, bprice, aa, aq, aprice, self.compute_edges)
+        flow = res.flow_gpu_hours
+        pay = flow * res.aidc_price[None, :]
+        pay = np.nan_to_num(pay)
+        bought = flow.sum(axis=1)
+        prov.receive_compute(bought[:-1], pay[:-1].sum(axis=1))
+        p_idx, a_idx = np.nonzero(flow[:-1] > 0)
+        if p_idx.size:
+            self.ledger.pay(self.account_offset["provider"] + p_idx, self.account_offset["aidc"] + a_idx,
+                            pay[:-1][p_idx, a_idx], "compute")
+        self.ledger.pay(self.ledger.account["training_buyers"], self.account_offset["aidc"] + np.arange(self.aidcs.n),
+                        pay[-1], "training compute")
+        sold = flow.sum(axis=0)
+        volume = sold.sum()
+        if volume > 0:
+            self.compute_price = float((pay.sum()) / volume)
+        elif np.isnan(self.compute_price):
+            self.compute_price = float(np.nanmean(aprice)) if aprice.size else 0.0
+        return {"flow": flow, "sold": sold, "aidc_price": res.aidc_price, "asks": aprice}
+
+    # -- 3. tokens --------------------------------------------------------------------------------------
+    def _clear_tokens(self) -> dict:
+        prov = self.providers
+        price = prov.price.copy()
+        m = self.data["markets"]
+        self.share = logit_shares(price, self.token_edges, self.share, m["token_price_sensitivity"],
+                                  m["token_inertia"])
+        expected = self.share @ price if prov.n else np.zeros(self.n_buyers)
+        na = self.apps.n
+        demand = np.concatenate([self.apps.token_demand_mtok(expected[:na]),
+                                 self.enterprises.token_demand_mtok(expected[na:])])
+        profile = np.concatenate([self.apps.profile, self.enterprises.profile]).reshape(self.n_buyers, 24)
+        hourly = demand[:, None] * profile / 24.0
+        res = clear_token_market(hourly, self.share, prov.hourly_capacity_mtok(), price, self.token_edges)
+        pair = res.served_pair_mtok
+        served_b = pair.sum(axis=1)
+        self.apps.served_mtok = served_b[:na]
+        self.enterprises.served_mtok = served_b[na:]
+        buyer_acct = np.concatenate([self.account_offset["app"] + np.arange(na),
+                                     self.account_offset["enterprise"] + np.arange(self.enterprises.n)])
+        b_idx, p_idx = np.nonzero(pair > 0)
+        if b_idx.size:
+            self.ledger.pay(buyer_acct[b_idx], self.account_offset["provider"] + p_idx,
+                            pair[b_idx, p_idx] * price[p_idx], "tokens")
+        cust = self.ledger.account["customers"]
+        self.ledger.pay(cust, buyer_acct[:na], self.apps.revenue_cny(served_b[:na]), "app revenue")
+        self.ledger.pay(cust, buyer_acct[na:], self.enterprises.revenue_cny(served_b[na:]), "enterprise revenue")
+        requested = self.share.T @ hourly  # (P, 24) what buyers first asked of each provider
+        return {"demand": demand, "served_pair": pair, "served_by_provider": res.served_by_provider_mtok,
+                "unserved": res.unserved_mtok, "price": price, "requested": requested}
+
+    # -- 4. power ---------------------------------------------------------------------------------------
+    def _clear_power(self, today: dt.date, compute: dict, tokens: dict) -> dict:
+        prov, aidcs, util, store = self.providers, self.aidcs, self.utilities, self.storage
+        nz = len(self.zone_names)
+        # GPUs busy each hour: providers' tokens / efficiency, spread over the AIDCs they rent from
+        flow = compute["flow"]
+        used_gpu = tokens["served_by_provider"] / prov.params["mtok_per_gpu_hour"][:, None]  # (P, 24) GPUs
+        rented = flow[:-1].sum(axis=1, keepdims=True)
+        split = np.divide(flow[:-1], rented, out=np.zeros_like(flow[:-1]), where=rented > 0)
+        busy = split.T @ used_gpu + (flow[-1] / 24.0)[:, None]
+        aidc_load = aidcs.set_busy(busy)                                      # (A, 24) MW
+        aidc_zone_load = np.zeros((nz, 24))
+        np.add.at(aidc_zone_load, aidcs.zone, aidc_load)
+        zp = self.zone_params
+        background = np.repeat(zp["background_load_mw"][:, None], 24, axis=1) * _background_shape()[None, :]
+        flex_share = zp["flexible_load_share"][:, None]
+        inelastic = (background * (1 - flex_share) + aidc_zone_load).T          # (24, Z)
+        m = self.data["markets"]
+        doy = today.timetuple().tm_yday
+        u_zone, u_mw, u_price = util.offers(doy, self.rng)
+        forecast = self.zone_price_forecast[store.zone] if store.n else np.zeros((0, 24))
+        c_mw, c_price, d_mw, d_price = store.plan(forecast)
+        offer_zone = np.concatenate([u_zone, store.zone])
+        bid_zone = np.concatenate([np.arange(nz), store.zone])
+        bid_mw = np.concatenate([(background * flex_share).T, c_mw.T], axis=1)
+        bid_price = np.concatenate([np.repeat(zp["flexible_load_price_cny_per_mwh"][None, :], 24, axis=0),
+                                    c_price.T], axis=1)
+        offer_price = np.concatenate([u_price, d_price.T], axis=1)
+        reactance = self.line_params["reactance"]
+        for _ in range(MAX_STORAGE_REPAIRS):
+            inp = PowerMarketInput(
+                n_zones=nz, offer_zone=offer_zone, offer_mw=np.concatenate([u_mw, d_mw.T], axis=1),
+                offer_price=offer_price, bid_zone=bid_zone, bid_mw=bid_mw, bid_price=bid_price,
+                load_mw=inelastic, line_from=self.line_from, line_to=self.line_to,
+                line_limit_mw=self.line_params["limit_mw"],
+                line_reactance=np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None,
+                price_cap=m["power_price_cap_cny_per_mwh"], price_floor=m["power_price_floor_cny_per_mwh"])
+            res = clear_power_market(inp)
+            nu = u_mw.shape[1]
+            charge = res.bid_served_mw[:, nz:].T
+            discharge = res.offer_dispatch_mw[:, nu:].T
+            if not store.n or not store.violations(charge, discharge):
+                break
+            d_mw = store.repair(charge, d_mw)
+        store.settle(charge, discharge)
+        return self._settle_power(res, inp, background, aidc_zone_load, aidc_load, nu)
+
+    def _settle_power(self, res, inp, background, aidc_zone_load, aidc_load, nu) -> dict:
+        util, store, aidcs = self.utilities, self.storage, self.aidcs
+        nz = len(self.zone_names)
+        price = res.price                                                     # (24, Z)
+        led, acct = self.ledger, self.ledger.account
+        grid = acct["grid_operator"]
+        # AIDCs buy their load; households buy served background load; storage pays for charging
+        aidc_bill = (aidc_load * price[:, aidcs.zone].T).sum(axis=1)
+        led.pay(self.account_offset["aidc"] + np.arange(aidcs.n), grid, aidc_bill, "aidc power")
+        unserved = res.unserved_mw                                           # falls on households first
+        flex_served = res.bid_served_mw[:, :nz]
+        households = ((background * (1 - self.zone_params["flexible_load_share"][:, None])).T - unserved) * price
+        led.pay(acct["households"], grid, households.sum() + (flex_served * price).sum(), "household power")
+        st_price = price[:, store.zone]                                      # (24, S)
+        charge, discharge = res.bid_served_mw[:, nz:], res.offer_dispatch_mw[:, nu:]
+        if store.n:
+            led.pay(self.account_offset["storage"] + np.arange(store.n), grid, (charge * st_price).sum(axis=0),
+                    "storage charging")
+            led.pay(grid, self.account_offset["storage"] + np.arange(store.n), (discharge * st_price).sum(axis=0),
+                    "storage discharging")
+        dispatch = res.offer_dispatch_mw[:, :nu]
+        unit_rev = (dispatch * price[:, util.unit_zone]).sum(axis=0)
+        unit_cost = (dispatch * util.unit_mc[None, :]).sum(axis=0)
+        util_rev = np.bincount(util.unit_owner, unit_rev, minlength=util.n)
+        util_cost = np.bincount(util.unit_owner, unit_cost, minlength=util.n)
+        uacct = self.account_offset["utility"] + np.arange(util.n)
+        led.pay(grid, uacct, util_rev, "generation")
+        led.pay(uacct, acct["fuel_and_operations"], util_cost, "fuel")
+        om = aidcs.busy_gpus.sum(axis=1) * aidcs.params["om_cny_per_gpu_hour"]
+        led.pay(self.account_offset["aidc"] + np.arange(aidcs.n), acct["fuel_and_operations"], om, "aidc operations")
+        # generation by technology and zone, curtailment of renewables
+        gen_tech = np.zeros((len(TECHS), 24, nz))
+        avail_tech = np.zeros((len(TECHS), 24, nz))
+        key = util.unit_tech * nz + util.unit_zone
+        for h in range(24):  # small loop: bincount per hour over units
+            gen_tech[:, h, :] = np.bincount(key, dispatch[h], minlength=len(TECHS) * nz).reshape(len(TECHS), nz)
+            avail_tech[:, h, :] = np.bincount(key, util.available_mw[h], minlength=len(TECHS) * nz).reshape(
+                len(TECHS), nz)
+        curtail = ((avail_tech - gen_tech)[RENEWABLE]).sum(axis=0)
+        net_import = np.zeros((24, nz))
+        if res.line_flow_mw.size:
+            np.add.at(net_import.T, self.line_to, res.line_flow_mw.T)
+            np.subtract.at(net_import.T, self.line_from, res.line_flow_mw.T)
+        charge_z = np.zeros((24, nz))
+        discharge_z = np.zeros((24, nz))
+        if store.n:
+            np.add.at(charge_z.T, store.zone, charge.T)
+            np.add.at(discharge_z.T, store.zone, discharge.T)
+        load = inp.load_mw
+        spill = gen_tech.sum(axis=0) + discharge_z + net_import + unserved - load - flex_served - charge_z
+        return {"price": price, "gen_tech": gen_tech, "avail_tech": avail_tech, "curtail": curtail,
+                "net_import": net_import, "charge_z": charge_z, "discharge_z": discharge_z, "load": load,
+                "aidc_zone_load": aidc_zone_load.T, "background": background.T, "flex_served": flex_served,
+                "unserved": unserved, "spill": np.maximum(spill, 0.0), "line_flow": res.line_flow_mw,
+                "util_rev": util_rev, "util_cost": util_cost, "dispatch": dispatch, "aidc_bill": aidc_bill}
+
+    # -- 6. learning ------------------------------------------------------------------------------------
+    def _learn(self, compute: dict, tokens: dict, power: dict) -> None:
+        prov = self.providers
+        prov.learn(tokens["requested"], tokens["served_by_provider"])
+        price = power["price"]
+        zone_mean = price.mean(axis=0)
+        sold = compute["sold"]
+        received = np.divide((compute["flow"] * np.nan_to_num(compute["aidc_price"])[None, :]).sum(axis=0), sold,
+                             out=np.full(self.aidcs.n, np.nan), where=sold > 0)
+        off = self.account_offset["aidc"]
+        aidc_profit = (self.ledger.revenue_today - self.ledger.cost_today)[off: off + self.aidcs.n]
+        self.aidcs.learn(sold, received, zone_mean[self.aidcs.zone], aidc_profit, self.rng)
+        self.utilities.learn(power["dispatch"], power["util_rev"], power["util_cost"], self.rng)
+        self.zone_price_forecast = 0.5 * self.zone_price_forecast + 0.5 * price.T
+        self.recent_prices = np.concatenate([self.recent_prices[-29:], price.T[None]], axis=0)
+        util = self.utilities
+        avail = np.zeros((len(self.zone_names), 24, len(TECHS)))
+        cap = np.zeros((len(self.zone_names), len(TECHS)))
+        np.add.at(cap, (util.unit_zone, util.unit_tech), util.unit_capacity_mw)
+        totals = power["avail_tech"].transpose(2, 1, 0)  # (Z, 24, T)
+        avail = np.divide(totals, cap[:, None, :], out=np.zeros_like(totals), where=cap[:, None, :] > 0)
+        self.recent_availability = np.concatenate([self.recent_availability[-29:], avail[None]], axis=0)
+        if self.line_names:
+            diff = np.abs(price[:, self.line_to] - price[:, self.line_from])
+            rent = (diff * np.abs(power["line_flow"])).sum(axis=0)
+            self.recent_line_rent = np.concatenate([self.recent_line_rent[-29:], rent[None]], axis=0)
+
+    # -- 7. investment ----------------------------------------------------------------------------------
+    def _invest(self) -> None:
+        aidcs, led, acct = self.aidcs, self.ledger, self.ledger.account
+        wish = aidcs.investment_wish()
+        cap = self.data["compute"]["gpu_deliveries_per_month"]
+        if wish.sum() > cap:
+            wish = wish * cap / wish.sum()
+        need_mw = wish * aidcs.mw_per_busy_gpu()
+        spare = self.zone_params["grid_connection_mw"] - self.connection_reserved_mw
+        for z in range(len(self.zone_names)):
+            mine = aidcs.zone == z
+            asked = need_mw[mine].sum()
+            if asked > spare[z] and asked > 0:
+                self.connection_queue_mw[z] += asked - max(spare[z], 0.0)
+                wish[mine] *= max(spare[z], 0.0) / asked
+        wish = np.floor(wish)
+        self.connection_reserved_mw += np.bincount(aidcs.zone, wish * aidcs.mw_per_busy_gpu(),
+                                                   minlength=len(self.zone_names))
+        aidcs.order(self.day, wish)
+        if wish.sum() > 0:
+            led.pay(self.account_offset["aidc"] + np.arange(aidcs.n), acct["gpu_vendors"],
+                    wish * aidcs.params["capex_cny_per_gpu"], "gpu purchases")
+        # grid connections: the utility side adds connection capacity where AIDCs queue
+        build = self.zone_params["connection_build_mw_per_year"] / 12.0
+        for z in np.flatnonzero((self.connection_queue_mw > 0) & (build > 0)):
+            mw = min(build[z], self.connection_queue_mw[z])
+            self.connection_queue_mw[z] -= mw
+            self.connection_pipeline.append((self.day + int(self.zone_params["connection_lead_days"][z]), int(z), mw))
+        # generation
+        orders = self.utilities.plan_builds(self.day, self.recent_prices, self.recent_availability)
+        for _, owner, _, t, mw in orders:
+            cost = mw * 1000.0 * self.data["technologies"][TECHS[t]]["capex_cny_per_kw"]
+            led.pay(self.account_offset["utility"] + owner, acct["builders"], cost, "generation build")
+        # storage
+        mwh = self.storage.investment_wish()
+        if mwh.sum() > 0:
+            self.storage.order(self.day, mwh)
+            led.pay(self.account_offset["storage"] + np.arange(self.storage.n), acct["builders"],
+                    mwh * 1000.0 * self.storage.params["capex_cny_per_kwh"], "storage build")
+        # lines whose congestion rent pays for more transfer capacity
+        if self.recent_line_rent.shape[0]:
+            annual_rent = self.recent_line_rent.mean(axis=0) * 365.0
+            lim = self.line_params["limit_mw"]
+            crf = capital_recovery_factor(DISCOUNT_RATE, 40.0)
+            add = 0.2 * lim
+            pays = annual_rent * 0.2 > add * self.line_params["capex_cny_per_mw"] * crf
+            for li in np.flatnonzero(self.line_expandable & pays & (add > 0)):
+                self.line_pipeline.append((self.day + int(self.line_params["lead_days"][li]), int(li), float(add[li])))
+                led.pay(acct["grid_operator"], acct["builders"], add[li] * self.line_params["capex_cny_per_mw"][li],
+                        "line build")
+        led.post()
+
+    def _arrivals(self) -> None:
+        self.aidcs.arrivals(self.day)
+        self.utilities.arrivals(self.day)
+        self.storage.arrivals(self.day)
+        if self.connection_pipeline:
+            keep = []
+            for when, z, mw in self.connection_pipeline:
+                if when <= self.day:
+                    self.zone_params["grid_connection_mw"][z] += mw
+                else:
+                    keep.append((when, z, mw))
+            self.connection_pipeline = keep
+        if self.line_pipeline:
+            keep = []
+            for when, li, mw in self.line_pipeline:
+                if when <= self.day:
+                    self.line_params["limit_mw"][li] += mw
+                else:
+                    keep.append((when, li, mw))
+            self.line_pipeline = keep
+
+    def _background_growth(self) -> None:
+        zp = self.zone_params
+        zp["background_load_mw"] *= 1.0 + daily_rate(zp["background_growth_per_year"])
+        self.training_gpu_hours *= 1.0 + daily_rate(self.data["compute"]["training_growth_per_year"])
+
+    # -- 8. data ----------------------------------------------------------------------------------------
+    def _collect(self, compute: dict, tokens: dict, power: dict) -> None:
+        prov, aidcs, store, util = self.providers, self.aidcs, self.storage, self.utilities
+        served_p = tokens["served_by_provider"].sum(axis=1)
+        served = float(served_p.sum())
+        demanded = float(tokens["demand"].sum())
+        unserved = float(tokens["unserved"].sum())
+        token_price = float((served_p * tokens["price"]).sum() / served) if served > 0 else (
+            float(tokens["price"].mean()) if prov.n else 0.0)
+        price = power["price"]
+        load = power["load"] + power["flex_served"] + power["charge_z"]
+        total_load = load.sum()
+        power_price = float((price * load).sum() / total_load) if total_load > 0 else float(price.mean())
+        gen = power["gen_tech"]
+        gen_total = gen.sum(axis=0)
+        green_z = np.divide(gen[GREEN].sum(axis=0), gen_total, out=np.zeros_like(gen_total), where=gen_total > 0)
+        aidc_load = power["aidc_zone_load"]
+        aidc_energy = float(aidc_load.sum())
+        gpus = float(aidcs.gpus.sum())
+        busy = float(aidcs.busy_gpus.sum())
+        congested = 0
+        if self.line_names:
+            congested = int((np.abs(power["line_flow"]) >= self.line_params["limit_mw"][None, :] - 1e-6).sum())
+        unit_cost = prov.unit_cost
+        served_cost = float(np.nansum(unit_cost * served_p) / served) if served > 0 else 0.0
+        daily = {
+            "token_price_cny_per_mtok": token_price,
+            "compute_price_cny_per_gpu_hour": self.compute_price,
+            "power_price_cny_per_mwh": power_price,
+            "tokens_demanded_mtok": demanded, "tokens_served_mtok": served, "tokens_unserved_mtok": unserved,
+            "unserved_share": unserved / demanded if demanded > 0 else 0.0,
+            "gpus_online": gpus, "gpus_in_pipeline": float(aidcs.pipeline_gpus().sum()),
+            "gpu_utilization": busy / (gpus * 24.0) if gpus > 0 else 0.0,
+            "compute_sold_gpu_hours": float(compute["sold"].sum()),
+            "aidc_energy_mwh": aidc_energy,
+            "aidc_green_share": float((aidc_load * green_z).sum() / aidc_energy) if aidc_energy > 0 else 0.0,
+            "green_share": float(gen[GREEN].sum() / gen.sum()) if gen.sum() > 0 else 0.0,
+            "power_spread_cny_per_mwh": float((price.max(axis=0) - price.min(axis=0)).mean()),
+            "storage_energy_mwh": float(store.params["energy_mwh"].sum()) if store.n else 0.0,
+            "storage_soc_mwh": float(store.soc_mwh.sum()) if store.n else 0.0,
+            "storage_throughput_mwh": float(power["discharge_z"].sum()),
+            "curtailment_mwh": float(power["curtail"].sum()),
+            "power_unserved_mwh": float(power["unserved"].sum()),
+            "emissions_t": float((gen.sum(axis=(1, 2)) * util.emissions).sum()),
+            "generation_capacity_mw": float(util.unit_capacity_mw.sum()),
+            "congested_line_hours": float(congested),
+            "token_unit_cost_cny_per_mtok": served_cost,
+        }
+        hourly = {
+            "price_cny_per_mwh": price, "load_mw": power["load"], "aidc_load_mw": aidc_load,
+            "background_load_mw": power["background"], "flexible_load_served_mw": power["flex_served"],
+            "curtailment_mw": power["curtail"], "storage_charge_mw": power["charge_z"],
+            "storage_discharge_mw": power["discharge_z"], "net_import_mw": power["net_import"],
+            "unserved_mw": power["unserved"], "spill_mw": power["spill"],
+        }
+        for t, tech in enumerate(TECHS):
+            hourly[f"generation_{tech}_mw"] = gen[t]
+        led = self.ledger
+        n = led.n_agents
+        o = self.account_offset
+        tokens_col = np.zeros(n)
+        tokens_col[o["app"]: o["app"] + self.apps.n] = self.apps.served_mtok
+        tokens_col[o["enterprise"]: o["enterprise"] + self.enterprises.n] = self.enterprises.served_mtok
+        tokens_col[o["provider"]: o["provider"] + prov.n] = served_p
+        price_col = np.zeros(n)
+        price_col[o["provider"]: o["provider"] + prov.n] = prov.price
+        gpus_col = np.zeros(n)
+        gpus_col[o["aidc"]: o["aidc"] + aidcs.n] = aidcs.gpus
+        ask_col = np.zeros(n)
+        ask_col[o["aidc"]: o["aidc"] + aidcs.n] = compute["asks"]
+        markup_col = np.zeros(n)
+        markup_col[o["aidc"]: o["aidc"] + aidcs.n] = aidcs.learner.markup
+        markup_col[o["utility"]: o["utility"] + util.n] = util.learner.markup
+        util_col = np.zeros(n)
+        cap = prov.capacity_mtok
+        util_col[o["provider"]: o["provider"] + prov.n] = np.divide(served_p, cap, out=np.zeros(prov.n), where=cap > 0)
+        util_col[o["aidc"]: o["aidc"] + aidcs.n] = np.divide(aidcs.busy_gpus.sum(axis=1), aidcs.gpus * 24.0,
+                                                             out=np.zeros(aidcs.n), where=aidcs.gpus > 0)
+        cap_col = np.zeros(n)
+        cap_col[o["utility"]: o["utility"] + util.n] = util.capacity_by_owner()
+        soc_col = np.zeros(n)
+        if store.n:
+            cap_col[o["storage"]: o["storage"] + store.n] = store.params["power_mw"]
+            soc_col[o["storage"]: o["storage"] + store.n] = store.soc_mwh
+        rev, cost = led.revenue_today[:n], led.cost_today[:n]
+        agents = {"cash_cny": led.agent_cash(), "revenue_cny": rev, "cost_cny": cost, "profit_cny": rev - cost,
+                  "tokens_mtok": tokens_col, "price_cny_per_mtok": price_col, "gpus": gpus_col,
+                  "ask_cny_per_gpu_hour": ask_col, "markup": markup_col, "utilization": util_col,
+                  "capacity_mw": cap_col, "soc_mwh": soc_col}
+        self.recorder.record(self.day, daily, hourly, agents)
+        self.last = {"compute": compute, "tokens": tokens, "power": power, "daily": daily}
+        self._update_edge_state(compute, tokens, power)
+
+    def _set_edge_state_defaults(self) -> None:
+        for _, _, attrs in self.graph.edges(data=True):
+            attrs.setdefault("flow", 0.0)
+            attrs.setdefault("price", 0.0)
+
+    def _update_edge_state(self, compute: dict, tokens: dict, power: dict) -> None:
+        """Write today's flows and prices onto the graph edges (cheap: only on request)."""
+        self._edge_state = (compute, tokens, power)
+
+    def graph_with_flows(self) -> nx.Graph:
+        """The supply graph with today's daily flows and prices on its edges and zone prices on zones."""
+        g = self.graph
+        if not getattr(self, "_edge_state", None):
+            return g
+        compute, tokens, power = self._edge_state
+        ids = node_ids(g)
+        zone_price = power["price"].mean(axis=0)
+        for z, name in enumerate(self.zone_names):
+            g.nodes[ids[name]]["price_cny_per_mwh"] = float(zone_price[z])
+        for li, (a, b) in enumerate(zip(self.line_from, self.line_to, strict=True)):
+            e = g.edges[ids[self.zone_names[a]], ids[self.zone_names[b]]]
+            e["flow"] = float(power["line_flow"][:, li].sum())  # MWh from 'from' to 'to'
+            e["limit_mw"] = float(self.line_params["limit_mw"][li])
+        for p, pname in enumerate(self.providers.names):
+            for a, aname in enumerate(self.aidcs.names):
+                if self.compute_edges[p, a]:
+                    e = g.edges[ids[pname], ids[aname]]
+                    e["flow"] = float(compute["flow"][p, a])
+                    e["price"] = float(np.nan_to_num(compute["aidc_price"][a]))
+        buyers = self.apps.names + self.enterprises.names
+        for b, bname in enumerate(buyers):
+            for p, pname in enumerate(self.providers.names):
+                if self.token_edges[b, p]:
+                    e = g.edges[ids[bname], ids[pname]]
+                    e["flow"] = float(tokens["served_pair"][b, p])
+                    e["price"] = float(tokens["price"][p])
+        for a, name in enumerate(self.aidcs.names):
+            e = g.edges[ids[name], ids[self.zone_names[self.aidcs.zone[a]]]]
+            e["flow"] = float(self.aidcs.load_mw[a].sum())
+            e["price"] = float(zone_price[self.aidcs.zone[a]])
+        return g
+
+    # -- tables ---------------------------------------------------------------------------------------
+    def daily_table(self) -> pd.DataFrame:
+        return self.recorder.daily_frame()
+
+    def hourly_table(self) -> pd.DataFrame:
+        return self.recorder.hourly_frame()
+
+    def agents_table(self) -> pd.DataFrame:
+        return self.recorder.agents_frame()
+
+    def days_in_month(self) -> int:
+        d = self.date
+        return calendar.monthrange(d.year, d.month)[1]
+
+
+def _background_shape() -> np.ndarray:
+    """Non-AI load through the day (mean 1): low at night, morning and evening peaks."""
+    return _BACKGROUND
+
+
+_h = np.arange(24)
+_BACKGROUND = 0.8 + 0.15 * np.exp(-0.5 * ((_h - 10) / 2.5) ** 2) + 0.3 * np.exp(-0.5 * ((_h - 19.5) / 2.0) ** 2)
+_BACKGROUND = _BACKGROUND / _BACKGROUND.mean()

@@ -1,0 +1,123 @@
+"""Data collection into tidy tables: ``daily`` (model level), ``hourly`` (zone x hour) and ``agents``
+(agent x day).  Rows go into preallocated numpy columns (growing by doubling) and become pandas
+DataFrames only when asked for, which keeps collection off the hot path."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+TECHS = ("coal", "gas", "nuclear", "hydro", "wind", "solar")
+
+DAILY_COLUMNS = (
+    "token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
+    "tokens_demanded_mtok", "tokens_served_mtok", "tokens_unserved_mtok", "unserved_share",
+    "gpus_online", "gpus_in_pipeline", "gpu_utilization", "compute_sold_gpu_hours",
+    "aidc_energy_mwh", "aidc_green_share", "green_share", "power_spread_cny_per_mwh",
+    "storage_energy_mwh", "storage_soc_mwh", "storage_throughput_mwh", "curtailment_mwh",
+    "power_unserved_mwh", "emissions_t", "generation_capacity_mw", "congested_line_hours",
+    "token_unit_cost_cny_per_mtok",
+)
+HOURLY_COLUMNS = (
+    "price_cny_per_mwh", "load_mw", "aidc_load_mw", "background_load_mw", "flexible_load_served_mw",
+    *(f"generation_{t}_mw" for t in TECHS),
+    "curtailment_mw", "storage_charge_mw", "storage_discharge_mw", "net_import_mw", "unserved_mw", "spill_mw",
+)
+AGENT_COLUMNS = (
+    "cash_cny", "revenue_cny", "cost_cny", "profit_cny", "tokens_mtok", "price_cny_per_mtok",
+    "gpus", "ask_cny_per_gpu_hour", "markup", "utilization", "capacity_mw", "soc_mwh",
+)
+
+
+class _Columns:
+    def __init__(self, names: tuple[str, ...], rows_per_day: int, days: int):
+        self.names = names
+        self.rows_per_day = rows_per_day
+        self.data = np.zeros((len(names), max(days, 1) * rows_per_day))
+        self.day = np.zeros(self.data.shape[1], dtype=np.int64)
+        self.n = 0
+        self.index = {n: i for i, n in enumerate(names)}
+
+    def append(self, day: int, block: np.ndarray) -> None:
+        """``block`` (n_columns, rows_per_day)."""
+        end = self.n + self.rows_per_day
+        if end > self.data.shape[1]:
+            grow = max(self.data.shape[1], self.rows_per_day)
+            self.data = np.concatenate([self.data, np.zeros((len(self.names), grow))], axis=1)
+            self.day = np.concatenate([self.day, np.zeros(grow, dtype=np.int64)])
+        self.data[:, self.n:end] = block
+        self.day[self.n:end] = day
+        self.n = end
+
+
+class Recorder:
+    def __init__(self, start_date: dt.date, zone_names: list[str], agent_ids: np.ndarray,
+                 agent_names: list[str], agent_kinds: list[str], days: int):
+        self.start_date = start_date
+        self.zone_names = zone_names
+        self.agent_ids = agent_ids
+        self.agent_names = agent_names
+        self.agent_kinds = agent_kinds
+        nz = len(zone_names)
+        self.daily = _Columns(DAILY_COLUMNS, 1, days)
+        self.hourly = _Columns(HOURLY_COLUMNS, nz * 24, days)
+        self.agents = _Columns(AGENT_COLUMNS, len(agent_ids), days)
+
+    def record(self, day: int, daily: dict[str, float], hourly: dict[str, np.ndarray],
+               agents: dict[str, np.ndarray]) -> None:
+        self.daily.append(day, np.array([[daily[c]] for c in DAILY_COLUMNS], dtype=float))
+        nz = len(self.zone_names)
+        block = np.empty((len(HOURLY_COLUMNS), nz * 24))
+        for i, c in enumerate(HOURLY_COLUMNS):
+            block[i] = hourly[c].T.ravel()  # (24, Z) -> zone-major rows: zone0 h0..h23, zone1 ...
+        self.hourly.append(day, block)
+        n = len(self.agent_ids)
+        block = np.zeros((len(AGENT_COLUMNS), n))
+        for i, c in enumerate(AGENT_COLUMNS):
+            if c in agents:
+                block[i] = agents[c]
+        self.agents.append(day, block)
+
+    def _dates(self, days: np.ndarray) -> pd.Series:
+        base = np.datetime64(self.start_date, "D")
+        return pd.Series(base + days.astype("timedelta64[D]"), name="date")
+
+    def daily_frame(self) -> pd.DataFrame:
+        c = self.daily
+        days = c.day[: c.n]
+        frame = pd.DataFrame({"date": self._dates(days), "day": days})
+        for i, name in enumerate(c.names):
+            frame[name] = c.data[i, : c.n]
+        return frame
+
+    def hourly_frame(self) -> pd.DataFrame:
+        c = self.hourly
+        days = c.day[: c.n]
+        nz = len(self.zone_names)
+        reps = c.n // (nz * 24) if nz else 0
+        zone = np.tile(np.repeat(np.arange(nz), 24), reps)
+        hour = np.tile(np.arange(24), nz * reps)
+        frame = pd.DataFrame({"date": self._dates(days), "day": days, "hour": hour,
+                              "zone": pd.Categorical.from_codes(zone, categories=self.zone_names)})
+        for i, name in enumerate(c.names):
+            frame[name] = c.data[i, : c.n]
+        return frame
+
+    def agents_frame(self) -> pd.DataFrame:
+        c = self.agents
+        days = c.day[: c.n]
+        n = len(self.agent_ids)
+        reps = c.n // n if n else 0
+        kinds = sorted(set(self.agent_kinds))
+        frame = pd.DataFrame({
+            "date": self._dates(days), "day": days,
+            "agent_id": np.tile(self.agent_ids, reps),
+            "name": pd.Categorical(np.tile(np.array(self.agent_names, dtype=object), reps),
+                                   categories=list(dict.fromkeys(self.agent_names))),
+            "kind": pd.Categorical(np.tile(np.array(self.agent_kinds, dtype=object), reps), categories=kinds),
+        })
+        for i, name in enumerate(c.names):
+            frame[name] = c.data[i, : c.n]
+        return frame

@@ -1,0 +1,54 @@
+"""Enterprise: one agent is a segment of firms (sector x region).
+
+Adoption follows Bass diffusion toward a ceiling (above 60% of firms); tokens per adopted firm grow
+as firms put agents to work.  Token spending is a fixed cost of doing business, so demand is
+inelastic (elasticity ~0.2-0.4) around a reference price, and capped by a daily budget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import Group, GroupAgent, bass_step, daily_rate, hourly_profile
+
+
+class Enterprise(GroupAgent):
+    """One segment of firms."""
+
+
+class EnterpriseGroup(Group):
+    kind = "enterprise"
+
+    def __init__(self, items: list[dict]):
+        super().__init__(items)
+        self.profile = np.array([hourly_profile(it["profile"]) for it in items]).reshape(self.n, 24)
+        self.cash = np.array([it["cash_cny"] for it in items], dtype=float)
+        self.demand_mtok = np.zeros(self.n)
+        self.served_mtok = np.zeros(self.n)
+
+    def advance_day(self) -> None:
+        p = self.params
+        adopters = p["adoption"] * p["firms"]
+        potential = p["ceiling"] * p["firms"]
+        adopters = bass_step(adopters, potential, p["bass_p_per_year"], p["bass_q_per_year"])
+        p["adoption"][:] = np.divide(adopters, p["firms"], out=np.zeros(self.n), where=p["firms"] > 0)
+        p["mtok_per_firm_per_day"] *= 1.0 + daily_rate(p["usage_growth_per_year"])
+
+    def token_demand_mtok(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
+        p = self.params
+        adopted = p["adoption"] * p["firms"]
+        base = adopted * p["mtok_per_firm_per_day"] * (1.0 - p["agentic_share"] + p["agentic_share"]
+                                                       * p["agent_multiplier"])
+        relative = np.maximum(price_cny_per_mtok, 1e-12) / p["reference_price_cny_per_mtok"]
+        wanted = base * relative ** (-p["elasticity"])
+        budget_mtok = adopted * p["budget_cny_per_firm_per_day"] / np.maximum(price_cny_per_mtok, 1e-12)
+        self.demand_mtok = np.minimum(wanted, budget_mtok)
+        return self.demand_mtok
+
+    def revenue_cny(self, served_mtok: np.ndarray) -> np.ndarray:
+        """Value the segment's customers pay for AI-assisted work: tokens at the reference price."""
+        return served_mtok * self.params["reference_price_cny_per_mtok"]
+
+    def describe(self, i: int) -> dict[str, float]:
+        return {"adoption": float(self.params["adoption"][i]), "tokens_wanted_mtok": float(self.demand_mtok[i]),
+                "tokens_served_mtok": float(self.served_mtok[i])}

@@ -1,0 +1,139 @@
+"""StorageOperator: batteries in one zone that arbitrage from a price forecast.
+
+From tomorrow's forecast prices (a smoothed hourly profile of recent days) it plans to charge in the
+cheapest hours and discharge in the dearest, when the spread after losses beats its degradation
+cost.  Charge bids carry the most it will pay, discharge offers the least it will take.  Quantities
+keep the state of charge feasible if every planned charge clears; when one does not, the model asks
+for corrected bids (:meth:`StorageGroup.repair`) and clears again.  It invests when the spread it
+sees pays for new capacity at the system price per kWh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import Group, GroupAgent
+from agents.utility import DISCOUNT_RATE, capital_recovery_factor
+
+
+class StorageOperator(GroupAgent):
+    """One battery fleet."""
+
+
+class StorageGroup(Group):
+    kind = "storage"
+
+    def __init__(self, items: list[dict], zone_index: np.ndarray):
+        super().__init__(items)
+        self.zone = np.asarray(zone_index, dtype=int)
+        self.invest = np.array([it["invest"] for it in items], dtype=bool)
+        p = self.params
+        self.soc_mwh = p["initial_soc"] * p["energy_mwh"] if self.n else np.zeros(0)
+        self.charge_mw = np.zeros((self.n, 24))
+        self.discharge_mw = np.zeros((self.n, 24))
+        self.pipeline: list[tuple[int, int, float]] = []
+        self.spread_seen = np.zeros(self.n)
+
+    def efficiencies(self) -> tuple[np.ndarray, np.ndarray]:
+        one_way = np.sqrt(self.params["round_trip_efficiency"])
+        return one_way, one_way
+
+    def plan(self, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bids from a (n, 24) price forecast: (charge MW, charge limit price, discharge MW, offer price)."""
+        p = self.params
+        n = self.n
+        eta_c, eta_d = self.efficiencies()
+        energy, power = p["energy_mwh"], p["power_mw"]
+        self.soc_mwh = np.clip(self.soc_mwh, 0.0, energy)
+        hours = np.clip(np.ceil(np.divide(energy, power * eta_c, out=np.zeros(n), where=power > 0)), 1, 12)
+        order = np.argsort(forecast, axis=1, kind="stable")
+        rank = np.argsort(order, axis=1, kind="stable")
+        cheap = rank < hours[:, None]
+        dear = rank >= 24 - hours[:, None]
+        row = np.arange(n)[:, None]
+        sorted_f = forecast[row, order]
+        k = hours.astype(int)
+        cheap_max = sorted_f[np.arange(n), k - 1]
+        dear_min = sorted_f[np.arange(n), 24 - k]
+        worthwhile = dear_min * p["round_trip_efficiency"] - cheap_max > p["degradation_cost_cny_per_mwh"]
+        self.spread_seen = 0.9 * self.spread_seen + 0.1 * np.maximum(dear_min - cheap_max, 0.0)
+        charge_plan = np.where(cheap & worthwhile[:, None], power[:, None], 0.0)
+        discharge_plan = np.where(dear & worthwhile[:, None], power[:, None], 0.0)
+        charge_mw, discharge_mw = self.feasible(charge_plan, discharge_plan)
+        charge_price = dear_min * p["round_trip_efficiency"] - p["degradation_cost_cny_per_mwh"]
+        discharge_price = cheap_max / p["round_trip_efficiency"] + p["degradation_cost_cny_per_mwh"]
+        return (charge_mw, np.repeat(charge_price[:, None], 24, axis=1),
+                discharge_mw, np.repeat(discharge_price[:, None], 24, axis=1))
+
+    def feasible(self, charge: np.ndarray, discharge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Trim a schedule so the state of charge stays in [0, energy] however much of it clears.
+
+        Charges are capped as if no discharge cleared (room only from the starting state of charge);
+        discharges as if every remaining charge cleared before them.  Both caps are cumulative and
+        non-decreasing, so the trimmed hourly quantities stay non-negative.
+        """
+        eta_c, eta_d = self.efficiencies()
+        energy = self.params["energy_mwh"]
+        room = np.maximum(energy - self.soc_mwh, 0.0) / np.maximum(eta_c, 1e-12)
+        cum_c = np.minimum(np.cumsum(charge, axis=1), room[:, None])
+        cap_d = eta_d[:, None] * (self.soc_mwh[:, None] + eta_c[:, None] * cum_c)
+        cum_d = np.minimum(np.cumsum(discharge, axis=1), cap_d)
+        return np.diff(cum_c, axis=1, prepend=0.0), np.diff(cum_d, axis=1, prepend=0.0)
+
+    def soc_path(self, charge: np.ndarray, discharge: np.ndarray) -> np.ndarray:
+        """(n, 24) state of charge at the end of each hour for accepted quantities."""
+        eta_c, eta_d = self.efficiencies()
+        delta = charge * eta_c[:, None] - discharge / np.maximum(eta_d, 1e-12)[:, None]
+        return self.soc_mwh[:, None] + np.cumsum(delta, axis=1)
+
+    def violations(self, charge: np.ndarray, discharge: np.ndarray) -> bool:
+        path = self.soc_path(charge, discharge)
+        return bool((path < -1e-9).any() or (path > self.params["energy_mwh"][:, None] + 1e-9).any())
+
+    def repair(self, accepted_charge: np.ndarray, offered_discharge: np.ndarray) -> np.ndarray:
+        """New discharge offers consistent with the charges that actually cleared."""
+        _, discharge = self.feasible(accepted_charge, offered_discharge)
+        return discharge
+
+    def settle(self, charge: np.ndarray, discharge: np.ndarray) -> None:
+        self.charge_mw = charge
+        self.discharge_mw = discharge
+        if self.n:
+            self.soc_mwh = self.soc_path(charge, discharge)[:, -1]
+
+    def investment_wish(self) -> np.ndarray:
+        """MWh each operator orders this month: when a daily cycle at the spread it has seen pays the
+        annualised capital cost per MWh."""
+        p = self.params
+        annual = self.spread_seen * p["round_trip_efficiency"] * 330.0
+        cost = p["capex_cny_per_kwh"] * 1000.0 * capital_recovery_factor(DISCOUNT_RATE, p["life_years"])
+        ok = self.invest & (annual > cost) & (p["max_build_mwh_per_month"] > 0)
+        scale = np.clip(np.divide(annual, cost, out=np.zeros(self.n), where=cost > 0) - 1.0, 0.0, 1.0)
+        return np.where(ok, p["max_build_mwh_per_month"] * scale, 0.0)
+
+    def order(self, day: int, mwh: np.ndarray) -> None:
+        for i in np.flatnonzero(mwh > 0):
+            self.pipeline.append((day + int(self.params["lead_days"][i]), int(i), float(mwh[i])))
+
+    def arrivals(self, day: int) -> np.ndarray:
+        added = np.zeros(self.n)
+        keep = []
+        for when, i, mwh in self.pipeline:
+            if when <= day:
+                added[i] += mwh
+            else:
+                keep.append((when, i, mwh))
+        self.pipeline = keep
+        p = self.params
+        ratio = np.divide(p["power_mw"], p["energy_mwh"], out=np.full(self.n, 0.25), where=p["energy_mwh"] > 0)
+        p["energy_mwh"] += added
+        p["power_mw"] += added * ratio
+        return added
+
+    def set_param(self, key: str, index: int, value: float) -> None:
+        super().set_param(key, index, value)
+        self.soc_mwh = np.clip(self.soc_mwh, 0.0, self.params["energy_mwh"])
+
+    def describe(self, i: int) -> dict[str, float]:
+        return {"energy_mwh": float(self.params["energy_mwh"][i]), "power_mw": float(self.params["power_mw"][i]),
+                "soc_mwh": float(self.soc_mwh[i]), "spread_seen_cny_per_mwh": float(self.spread_seen[i])}

@@ -1,0 +1,173 @@
+"""Utility: owns generating units in one or more zones and offers them into the power market.
+
+Dispatchable units (coal, gas) offer at marginal cost x (1 + markup), the markup learned by the
+utility's strategy; nuclear, hydro, wind and solar offer at marginal cost.  Availability: solar by
+hour and season, wind by a seeded daily AR(1) weather process, the rest a constant factor.  Each
+month a utility builds the technology whose recent margins cover its annualised capital cost, with
+that technology's lead time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import Group, GroupAgent
+from agents.strategies import MarkupLearner
+
+TECHS = ("coal", "gas", "nuclear", "hydro", "wind", "solar")
+DISPATCHABLE = np.array([True, True, False, False, False, False])
+DISCOUNT_RATE = 0.08
+
+
+def capital_recovery_factor(rate: float, years: np.ndarray | float) -> np.ndarray | float:
+    return rate / (1.0 - (1.0 + rate) ** (-np.asarray(years, dtype=float)))
+
+
+def solar_shape(day_of_year: int) -> np.ndarray:
+    """Clear-sky availability per hour (peak ~1) for the given day of year, northern hemisphere."""
+    season = np.sin(2 * np.pi * (day_of_year - 80) / 365.0)
+    daylength = 12.0 + 2.5 * season
+    sunrise = 12.5 - daylength / 2.0
+    h = np.arange(24) + 0.5
+    shape = np.sin(np.pi * (h - sunrise) / daylength)
+    return np.where((h > sunrise) & (h < sunrise + daylength), shape, 0.0) * (0.85 + 0.15 * season)
+
+
+SOLAR_MEAN_SHAPE = float(np.mean([solar_shape(d).mean() for d in range(365)]))
+
+
+class Utility(GroupAgent):
+    """One power company."""
+
+
+class UtilityGroup(Group):
+    kind = "utility"
+
+    def __init__(self, items: list[dict], zone_names: list[str], technologies: dict, zone_quality: dict):
+        super().__init__(items)
+        self.tech_params = technologies
+        self.zone_names = zone_names
+        self.invest = np.array([it["invest"] for it in items], dtype=bool)
+        self.learner = MarkupLearner([it["strategy"] for it in items], self.params.get("markup", np.zeros(self.n)),
+                                     0.02)
+        owner, zone, tech, cap, mc, names = [], [], [], [], [], []
+        for i, it in enumerate(items):
+            for unit in it["units"]:
+                owner.append(i)
+                zone.append(zone_names.index(unit["zone"]))
+                tech.append(TECHS.index(unit["tech"]))
+                cap.append(unit["capacity_mw"])
+                m = unit["marginal_cost_cny_per_mwh"]
+                mc.append(technologies[unit["tech"]]["marginal_cost_cny_per_mwh"] if m is None else m)
+                names.append(unit["name"])
+        self.unit_owner = np.array(owner, dtype=int)
+        self.unit_zone = np.array(zone, dtype=int)
+        self.unit_tech = np.array(tech, dtype=int)
+        self.unit_capacity_mw = np.array(cap, dtype=float)
+        self.unit_mc = np.array(mc, dtype=float)
+        self.unit_names = names
+        self.cf = np.array([technologies[t]["capacity_factor"] for t in TECHS])
+        self.emissions = np.array([technologies[t]["emissions_t_per_mwh"] for t in TECHS])
+        self.solar_quality = np.array([zone_quality[z]["solar_quality"] for z in zone_names])
+        self.wind_quality = np.array([zone_quality[z]["wind_quality"] for z in zone_names])
+        self.wind_state = np.zeros(len(zone_names))
+        self.pipeline: list[tuple[int, int, int, int, float]] = []  # (day, owner, zone, tech, MW)
+        self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
+        self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
+
+    # -- availability ---------------------------------------------------------------------------
+    def availability(self, day_of_year: int, rng: np.random.Generator) -> np.ndarray:
+        """(24, U) share of nameplate each unit can give this day, drawing today's wind weather."""
+        nz = len(self.zone_names)
+        rho, sigma = 0.7, 0.45
+        self.wind_state = rho * self.wind_state + sigma * np.sqrt(1 - rho**2) * rng.standard_normal(nz)
+        hourly_noise = rng.standard_normal((24, nz)) * 0.15
+        wind_cf = self.cf[4] * self.wind_quality[None, :] * np.exp(self.wind_state[None, :] - sigma**2 / 2
+                                                                     + hourly_noise)
+        solar = solar_shape(day_of_year)[:, None] * (self.cf[5] / SOLAR_MEAN_SHAPE) * self.solar_quality[None, :]
+        season = 1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0)
+        base = np.broadcast_to(self.cf[self.unit_tech], (24, self.unit_tech.size)).copy()
+        hydro = self.unit_tech == 3
+        base[:, hydro] *= season
+        wind = self.unit_tech == 4
+        base[:, wind] = wind_cf[:, self.unit_zone[wind]]
+        sol = self.unit_tech == 5
+        base[:, sol] = solar[:, self.unit_zone[sol]]
+        return np.clip(base, 0.0, 1.0)
+
+    def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
+        self.available_mw = self.availability(day_of_year, rng) * self.unit_capacity_mw[None, :]
+        markup = np.where(DISPATCHABLE[self.unit_tech], self.learner.markup[self.unit_owner], 0.0)
+        price = self.unit_mc * (1.0 + markup)
+        return self.unit_zone, self.available_mw, np.broadcast_to(price, self.available_mw.shape)
+
+    def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray,
+              rng: np.random.Generator) -> None:
+        self.dispatch_mw = dispatch_mw
+        disp = DISPATCHABLE[self.unit_tech]
+        offered = np.bincount(self.unit_owner[disp], self.available_mw[:, disp].sum(axis=0), minlength=self.n)
+        sold = np.bincount(self.unit_owner[disp], dispatch_mw[:, disp].sum(axis=0), minlength=self.n)
+        share = np.divide(sold, offered, out=np.zeros(self.n), where=offered > 0)
+        self.learner.update(share, revenue - cost, rng)
+
+    # -- investment -----------------------------------------------------------------------------
+    def plan_builds(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray) -> list:
+        """Order new units where the last month's margins cover annualised capital.
+
+        ``recent_prices`` (D, Z, 24); ``recent_availability`` (D, Z, 24, T) mean availability of each
+        technology per zone and hour.  Returns the orders placed [(arrival_day, owner, zone, tech, MW)].
+        """
+        orders = []
+        if recent_prices.shape[0] == 0:
+            return orders
+        for z in range(len(self.zone_names)):
+            owners = np.unique(self.unit_owner[(self.unit_zone == z)])
+            owners = [o for o in owners if self.invest[o]]
+            if not owners:
+                continue
+            owner = int(owners[0])
+            for t, tech in enumerate(TECHS):
+                tp = self.tech_params[tech]
+                step = tp["build_mw_per_month"]
+                if step <= 0:
+                    continue
+                mc = tp["marginal_cost_cny_per_mwh"]
+                margin = np.maximum(recent_prices[:, z, :] - mc, 0.0) * recent_availability[:, z, :, t]
+                annual_margin = margin.mean() * 8760.0
+                annual_capital = tp["capex_cny_per_kw"] * 1000.0 * capital_recovery_factor(
+                    DISCOUNT_RATE, tp["life_years"])
+                if annual_margin > annual_capital:
+                    scale = min(1.0, (annual_margin / annual_capital - 1.0) / 0.3)
+                    mw = step * scale
+                    order = (day + int(tp["lead_days"]), owner, z, t, mw)
+                    self.pipeline.append(order)
+                    orders.append(order)
+        return orders
+
+    def arrivals(self, day: int) -> float:
+        """Commission units whose lead time has passed; returns MW added."""
+        added, keep = 0.0, []
+        for order in self.pipeline:
+            when, owner, z, t, mw = order
+            if when > day:
+                keep.append(order)
+                continue
+            self.unit_owner = np.append(self.unit_owner, owner)
+            self.unit_zone = np.append(self.unit_zone, z)
+            self.unit_tech = np.append(self.unit_tech, t)
+            self.unit_capacity_mw = np.append(self.unit_capacity_mw, mw)
+            self.unit_mc = np.append(self.unit_mc, self.tech_params[TECHS[t]]["marginal_cost_cny_per_mwh"])
+            self.unit_names.append(f"{self.names[owner]}-{TECHS[t]}-{day}")
+            added += mw
+        self.pipeline = keep
+        return added
+
+    def capacity_by_owner(self) -> np.ndarray:
+        return np.bincount(self.unit_owner, self.unit_capacity_mw, minlength=self.n)
+
+    def describe(self, i: int) -> dict[str, float]:
+        mine = self.unit_owner == i
+        return {"capacity_mw": float(self.unit_capacity_mw[mine].sum()),
+                "output_mw": float(self.dispatch_mw[:, mine].sum(axis=1).mean()),
+                "markup": float(self.learner.markup[i])}
