@@ -45,18 +45,22 @@ class StorageGroup(Group):
         eta_c, eta_d = self.efficiencies()
         energy, power = p["energy_mwh"], p["power_mw"]
         self.soc_mwh = np.clip(self.soc_mwh, 0.0, energy)
-        hours = np.clip(np.ceil(np.divide(energy, power * eta_c, out=np.zeros(n), where=power > 0)), 1, 12)
+        max_hours = np.clip(np.ceil(np.divide(energy, power * eta_c, out=np.zeros(n), where=power > 0)), 0, 12)
         order = np.argsort(forecast, axis=1, kind="stable")
         rank = np.argsort(order, axis=1, kind="stable")
+        sorted_f = np.take_along_axis(forecast, order, axis=1)
+        # pair the i-th cheapest hour with the i-th dearest; keep the pairs whose spread pays for losses and wear
+        gain = sorted_f[:, :11:-1] * p["round_trip_efficiency"][:, None] - sorted_f[:, :12] \
+            - p["degradation_cost_cny_per_mwh"][:, None]
+        profitable = np.cumprod(gain > 0, axis=1).sum(axis=1)
+        hours = np.minimum(profitable, max_hours).astype(int)
+        worthwhile = hours > 0
         cheap = rank < hours[:, None]
         dear = rank >= 24 - hours[:, None]
-        row = np.arange(n)[:, None]
-        sorted_f = forecast[row, order]
-        k = hours.astype(int)
+        k = np.maximum(hours, 1)
         cheap_max = sorted_f[np.arange(n), k - 1]
         dear_min = sorted_f[np.arange(n), 24 - k]
-        worthwhile = dear_min * p["round_trip_efficiency"] - cheap_max > p["degradation_cost_cny_per_mwh"]
-        self.spread_seen = 0.9 * self.spread_seen + 0.1 * np.maximum(dear_min - cheap_max, 0.0)
+        self.spread_seen = 0.9 * self.spread_seen + 0.1 * np.maximum(sorted_f[:, -1] - sorted_f[:, 0], 0.0)
         charge_plan = np.where(cheap & worthwhile[:, None], power[:, None], 0.0)
         discharge_plan = np.where(dear & worthwhile[:, None], power[:, None], 0.0)
         charge_mw, discharge_mw = self.feasible(charge_plan, discharge_plan)

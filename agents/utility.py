@@ -49,7 +49,7 @@ class UtilityGroup(Group):
         self.zone_names = zone_names
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
         self.learner = MarkupLearner([it["strategy"] for it in items], self.params.get("markup", np.zeros(self.n)),
-                                     0.02)
+                                     0.005, max_markup=1.0)
         owner, zone, tech, cap, mc, names = [], [], [], [], [], []
         for i, it in enumerate(items):
             for unit in it["units"]:

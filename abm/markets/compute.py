@@ -43,13 +43,14 @@ Steps with zero quantity impose no price restriction and are ignored for pricing
   no ask of positive quantity in the component the price is NaN.
 * LP path: given the optimal flows, the set of optimal duals is described by difference
   constraints (complementary slackness), so it is a lattice with a componentwise minimum and
-  maximum price vector. These are computed exactly with a shortest-path pass (Bellman-Ford on
-  P + A + 1 nodes) and each node gets the midpoint of its [min, max]; if only one bound is finite,
-  that bound; if neither (a node without steps or flows whose neighbours give it no bound),
-  the node takes the lowest price of its neighbouring AIDCs (provider) or the highest price of its
-  neighbouring providers (AIDC), which keeps every edge constraint; NaN is left only in components
-  without any step of positive quantity. On complete bipartite components this reproduces the fast-path
-  price for every node that trades; a non-trading node may get a different (equally valid) price.
+  maximum price vector. It is intersected with the box [lowest, highest] price of the positive
+  steps of the node's connected component (clipping an optimal dual into this box keeps it
+  optimal; finite lattice bounds always lie inside it), the box-clipped minimum and maximum are
+  computed exactly with a shortest-path pass (Bellman-Ford on P + A + 1 nodes), and each node
+  gets the midpoint. Again NaN only in components without any step of positive quantity. On
+  complete bipartite components this reproduces the fast-path price for every node that trades;
+  a node that does not trade may get a different (equally valid) price, e.g. with no trade at all
+  a provider gets the midpoint between its own best bid and the best ask it can reach.
 """
 
 from __future__ import annotations
@@ -362,22 +363,34 @@ def _clear_lp(bp, qb, pb, aa, qa, pa, edges) -> ComputeClearing:
     bid_fill, ask_fill, f = x[:K], x[K : K + J], x[K + J :]
     flow[ep, ea] = f
     tol = 1e-9 * max(1.0, float(qb.max(initial=0.0)), float(qa.max(initial=0.0)))
-    prices = _lattice_midpoint_duals(P, A, bp, qb, pb, bid_fill, aa, qa, pa, ask_fill, ep, ea, f, tol)
+    # price box per connected component: [lowest, highest] price of its positive-quantity steps
+    lab_p, lab_a, n_comp, _ = _components(edges)
+    box_lo, box_hi = np.full(n_comp, np.inf), np.full(n_comp, -np.inf)
+    for lab, q, pr in ((lab_p[bp], qb, pb), (lab_a[aa], qa, pa)):
+        m = q > 0
+        np.minimum.at(box_lo, lab[m], pr[m])
+        np.maximum.at(box_hi, lab[m], pr[m])
+    node_lab = np.concatenate((lab_p, lab_a))
+    prices = _lattice_midpoint_duals(
+        P, A, bp, qb, pb, bid_fill, aa, qa, pa, ask_fill, ep, ea, f, tol, box_lo[node_lab], box_hi[node_lab]
+    )
     if prices is None:  # numerical trouble: fall back to HiGHS' own duals
         prices = -np.asarray(res.eqlin.marginals, dtype=float)
-    else:
-        _fill_undetermined(prices, edges)
     surplus = float(pb @ bid_fill - pa @ ask_fill)
     return ComputeClearing(bid_fill, ask_fill, flow, prices[:P], prices[P:], surplus, True)
 
 
-def _lattice_midpoint_duals(P, A, bp, qb, pb, xb, aa, qa, pa, ya, ep, ea, f, tol) -> np.ndarray | None:
-    """Midpoint of the componentwise min and max optimal dual vectors.
+def _lattice_midpoint_duals(
+    P, A, bp, qb, pb, xb, aa, qa, pa, ya, ep, ea, f, tol, node_lo, node_hi
+) -> np.ndarray | None:
+    """Midpoint of the componentwise min and max optimal dual vectors inside the price box.
 
     Optimal duals = potentials satisfying complementary slackness with the optimal primal; each
     condition is a difference constraint ``pot[v] - pot[u] <= w`` (arc u -> v of weight w), with a
     root node of potential 0 carrying the step prices. The max potential is the shortest distance
-    root -> v, the min potential is minus the shortest distance v -> root.
+    root -> v, the min potential is minus the shortest distance v -> root. The box
+    ``node_lo <= pot <= node_hi`` (infinite for components without steps) only clips bounds that
+    would otherwise be infinite, and clipping keeps every optimal dual optimal.
     """
     n = P + A + 1
     root = P + A
@@ -391,6 +404,9 @@ def _lattice_midpoint_duals(P, A, bp, qb, pb, xb, aa, qa, pa, ya, ep, ea, f, tol
     np.minimum.at(w, (P + aa[m], np.full(np.count_nonzero(m), root)), -pa[m])
     m = pos_a & (ya < qa - tol)  # rejected ask: rho_a <= pa
     np.minimum.at(w, (np.full(np.count_nonzero(m), root), P + aa[m]), pa[m])
+    boxed = np.flatnonzero(np.isfinite(node_lo))
+    w[root, boxed] = np.minimum(w[root, boxed], node_hi[boxed])
+    w[boxed, root] = np.minimum(w[boxed, root], -node_lo[boxed])
     w[P + ea, ep] = 0.0  # every edge: pi_p <= rho_a
     used = f > tol
     w[ep[used], P + ea[used]] = 0.0  # used edge: rho_a <= pi_p
@@ -402,26 +418,3 @@ def _lattice_midpoint_duals(P, A, bp, qb, pb, xb, aa, qa, pa, ya, ep, ea, f, tol
         return None
     return _midpoint(-d_to[:root], d_from[:root])
 
-
-def _fill_undetermined(prices: np.ndarray, edges: np.ndarray) -> None:
-    """Give a price to nodes whose optimal dual is unbounded both ways (in place).
-
-    Such a node has no step of positive quantity and no flow, so its only dual constraints are
-    ``provider_price <= aidc_price`` on its edges. A provider takes the minimum price of its priced
-    AIDCs, an AIDC the maximum price of its priced providers (alternating sweeps, which keeps
-    every edge constraint). Nodes stay NaN only in components without any positive step.
-    """
-    P, A = edges.shape
-    pp, pa = prices[:P], prices[P:]  # views
-    while True:
-        nan_p, nan_a = np.isnan(pp), np.isnan(pa)
-        if not (nan_p.any() or nan_a.any()):
-            return
-        cand = np.where(edges & ~nan_a[None, :], pa[None, :], np.inf).min(axis=1, initial=np.inf)
-        fill_p = nan_p & np.isfinite(cand)
-        pp[fill_p] = cand[fill_p]
-        cand = np.where(edges & ~np.isnan(pp)[:, None], pp[:, None], -np.inf).max(axis=0, initial=-np.inf)
-        fill_a = nan_a & np.isfinite(cand)
-        pa[fill_a] = cand[fill_a]
-        if not (fill_p.any() or fill_a.any()):
-            return

@@ -330,27 +330,25 @@ def _clear_merit_order(p: _Prepared, net: _Network):
     bid_sorted = is_bid[order]  # (H, K)
     qs = qty.ravel()[fidx]
     dqs = np.where(bid_sorted, qs, 0.0)
-    sqs = qs - dqs
+    sqs = qs - dqs  # exact: an item is either supply or demand
     cs = np.cumsum(sqs, axis=2)
-    cs_ex = cs - sqs  # supply strictly before item k in merit order
     cd = np.cumsum(dqs, axis=2)
     btot = cd[:, :, K - 1 :]  # (C, H, 1) all bids of the component
-    cd_ex = cd - dqs
-
-    # first index of each group of equal prices
-    is_start = np.empty((H, K), dtype=bool)
-    is_start[:, 0] = True
-    np.not_equal(ps[:, 1:], ps[:, :-1], out=is_start[:, 1:])
-    gs = np.maximum.accumulate(np.where(is_start, np.arange(K), 0), axis=1)
-    gsi = gs + (np.arange(C * H) * K).reshape(C, H, 1)
-    # p_k is a valid dual from above iff S(< p) <= D(>= p) = load + btot - D(< p).
-    ok = cs_ex.ravel()[gsi] + cd_ex.ravel()[gsi] <= load_c[:, :, None] + btot
-    # prefix property: the last valid candidate has the highest valid price and ends its price group;
-    # item 0 (the cheapest) is always valid
-    kflat = (ok.sum(axis=2) - 1).ravel() + np.arange(C * H) * K  # (C*H,)
-    pstar = ps.ravel()[kflat % (H * K)].reshape(C, H)
-    s_lt_star = cs_ex.ravel()[gsi.ravel()[kflat]].reshape(C, H, 1)
-    d_gt_star = load_c[:, :, None] + btot - cd.ravel()[kflat].reshape(C, H, 1)  # cd at kstar: bids <= p*
+    # exclusive cumulative sums by shifting (exactly monotone, unlike cs - sqs)
+    cs_ex = np.zeros((C, H, K))
+    cs_ex[:, :, 1:] = cs[:, :, :-1]
+    cd_ex = np.zeros((C, H, K))
+    cd_ex[:, :, 1:] = cd[:, :, :-1]
+    # The price p_k is a valid dual "from above" iff S(< p_k) <= D(>= p_k) = load + btot - D(< p_k).
+    # Evaluated at the first item of a group of equal prices this is exact; at later items of the group
+    # it is stricter, so `ok` is a prefix of the merit order ending inside the group of the highest
+    # valid price p* (item 0 is always ok).
+    ok = cs_ex + cd_ex <= load_c[:, :, None] + btot
+    kstar = ok.sum(axis=2) - 1  # (C, H)
+    pstar = ps.ravel()[kstar + np.arange(H) * K]  # (C, H)
+    p3 = pstar[:, :, None]
+    s_lt_star = np.where(ps < p3, sqs, 0.0).sum(axis=2, keepdims=True)  # supply priced below p*
+    d_gt_star = load_c[:, :, None] + np.where(ps > p3, dqs, 0.0).sum(axis=2, keepdims=True)
     q = np.maximum(s_lt_star, d_gt_star)  # (C, H, 1) traded quantity incl. load (minimal trade)
     a_s = np.clip(q - cs_ex, 0.0, sqs)
     a_d = np.clip(q - load_c[:, :, None] - (btot - cd), 0.0, dqs)
@@ -392,11 +390,17 @@ def _solve_lp(p: _Prepared, net: _Network, hours: np.ndarray):
     cols = np.arange(nv)
     cols = np.concatenate([cols, N + M + 2 * Z + np.arange(la)])
     vals = np.concatenate([np.ones(N), -np.ones(M), np.ones(Z), -np.ones(Z), -np.ones(la), np.ones(la)])
-    a1 = sp.coo_matrix((vals, (rows, cols)), shape=(Z, nv))
     if ncyc:
-        kvl = sp.hstack([sp.coo_matrix((ncyc, N + M + 2 * Z)), sp.coo_matrix(net.kvl)])
-        a1 = sp.vstack([a1, kvl])
-    a_eq = sp.kron(sp.identity(nh, format="csr"), a1.tocsr(), format="csc")
+        kr, kc = np.nonzero(net.kvl)
+        rows = np.concatenate([rows, Z + kr])
+        cols = np.concatenate([cols, N + M + 2 * Z + kc])
+        vals = np.concatenate([vals, net.kvl[kr, kc]])
+    # per-hour block in CSC form, then repeated along the diagonal for every LP hour
+    a1 = sp.csc_matrix((vals, (rows, cols)), shape=(nr, nv))
+    nnz = a1.indptr[-1]
+    indptr = np.append((a1.indptr[:-1] + nnz * np.arange(nh)[:, None]).ravel(), nnz * nh)
+    indices = (a1.indices + nr * np.arange(nh)[:, None]).ravel()
+    a_eq = sp.csc_matrix((np.tile(a1.data, nh), indices, indptr), shape=(nh * nr, nh * nv))
 
     load = p.load[hours]
     lim = p.limit[hours][:, net.active]
@@ -422,6 +426,7 @@ def _solve_lp(p: _Prepared, net: _Network, hours: np.ndarray):
         b_eq=b.ravel(),
         bounds=np.column_stack([lb.ravel(), ub.ravel()]),
         method="highs",
+        options={"presolve": False},  # small block-diagonal LPs: presolve costs more than it saves
     )
     if res.status != 0:  # pragma: no cover - the LP is always feasible and bounded
         raise RuntimeError(f"power market LP failed: {res.message}")

@@ -478,6 +478,21 @@ def g_uncongested_tree(rng):
     return make(rng, Z, _tree(rng, Z), n_off=3 * Z, n_bid=Z, limits="big", cont=bool(rng.random() < 0.5)), False
 
 
+def g_exact_fill(rng):
+    # decimal quantities (not exact in binary) whose partial sums equal the load exactly in decimal:
+    # the clearing lands on a step, where rounding decides between two valid prices
+    Z = int(rng.integers(1, 4))
+    inp = make(rng, Z, _tree(rng, Z), n_off=6, n_bid=2, cont=False, limits="big")
+    H = inp.load_mw.shape[0]
+    omw = rng.integers(1, 30, (H, 6)) * 0.1
+    k = rng.integers(1, 6, H)
+    order = np.argsort(np.clip(inp.offer_price, -100.0, 1500.0), axis=1, kind="stable")
+    total = np.array([np.sort(omw[h, order[h, : k[h]]])[::-1].sum() for h in range(H)])
+    share = rng.dirichlet(np.ones(Z), H)
+    bmw = rng.integers(0, 3, (H, 2)) * 0.1
+    return _with(inp, offer_mw=omw, load_mw=total[:, None] * share, bid_mw=bmw), False
+
+
 GENERATORS = {
     "single_nd": (g_single_nd, 15),
     "single_ties": (g_single_ties, 15),
@@ -502,6 +517,7 @@ GENERATORS = {
     "disconnected_mesh_dc": (g_disconnected_mesh_dc, 6),
     "parallel": (g_parallel, 6),
     "self_loop": (g_self_loop, 4),
+    "exact_fill": (g_exact_fill, 10),
 }
 CASES = [(kind, i) for kind, (_, n) in GENERATORS.items() for i in range(n)]
 

@@ -1,0 +1,74 @@
+"""Supply graphs: builders, GraphML round trip, layered layout."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from abm.model import TokenEconomy
+from abm.scenarios import load_scenario
+from networks import TopologyError, build_supply_graph, chain_layout, read_graph, write_graph
+from networks.layout import LAYER
+
+
+def test_classroom_graph_has_every_relation_kind():
+    g = build_supply_graph(load_scenario("classroom").data)
+    kinds = {a["kind"] for _, _, a in g.edges(data=True)}
+    assert kinds == {"line", "grid", "compute", "token"}
+    assert all(isinstance(n, int) for n in g.nodes)
+    zones = [n for n, a in g.nodes(data=True) if a["kind"] == "zone"]
+    assert len(zones) == 2
+    for u, v, a in g.edges(data=True):
+        ku, kv = g.nodes[u]["kind"], g.nodes[v]["kind"]
+        expected = {"line": {"zone"}, "grid": {"zone", "utility", "aidc", "storage"},
+                    "compute": {"aidc", "provider"}, "token": {"provider", "app", "enterprise"}}[a["kind"]]
+        assert {ku, kv} <= expected
+
+
+def test_graphml_round_trip_builds_the_same_model(tmp_path):
+    m1 = TokenEconomy("classroom", seed=5)
+    path = tmp_path / "g.graphml"
+    write_graph(m1.graph, path)
+    g2 = read_graph(path)
+    assert nx.is_isomorphic(m1.graph, g2, node_match=lambda a, b: a == b, edge_match=lambda a, b: a == b)
+    m2 = TokenEconomy("classroom", seed=5, graph=g2)
+    m1.run(20)
+    m2.run(20)
+    pd.testing.assert_frame_equal(m1.daily_table(), m2.daily_table())
+    pd.testing.assert_frame_equal(m1.hourly_table(), m2.hourly_table())
+
+
+def test_a_graph_read_back_with_a_cut_relation_changes_the_model(tmp_path):
+    m1 = TokenEconomy("classroom", seed=5)
+    g = m1.graph.copy()
+    ids = {a["name"]: n for n, a in g.nodes(data=True)}
+    g.remove_edge(ids["cloud-a"], ids["chatbot"])
+    path = tmp_path / "g.graphml"
+    write_graph(g, path)
+    m2 = TokenEconomy("classroom", seed=5, graph=read_graph(path))
+    assert not m2.token_edges[0, 0] and m1.token_edges[0, 0]
+
+
+def test_graph_that_disagrees_with_the_scenario_is_refused():
+    g = build_supply_graph(load_scenario("classroom").data)
+    g.add_node(99, kind="aidc", name="ghost")
+    with pytest.raises(TopologyError, match="ghost"):
+        TokenEconomy("classroom", graph=g)
+
+
+def test_unreadable_graph_file(tmp_path):
+    bad = tmp_path / "bad.graphml"
+    bad.write_text("<graphml><not closed")
+    with pytest.raises(TopologyError, match="bad.graphml"):
+        read_graph(bad)
+
+
+def test_layout_is_layered_like_the_chain():
+    g = build_supply_graph(load_scenario("classroom").data)
+    pos = chain_layout(g)
+    for node, (x, y) in pos.items():
+        assert x == pytest.approx(LAYER[g.nodes[node]["kind"]] / max(LAYER.values()))
+        assert 0.0 <= y <= 1.0
+    xs = {kind: {pos[n][0] for n, a in g.nodes(data=True) if a["kind"] == kind} for kind in LAYER}
+    assert max(xs["aidc"]) < min(xs["provider"]) < min(xs["app"])

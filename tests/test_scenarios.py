@@ -1,0 +1,93 @@
+"""Scenario loading: validation messages, overrides, timeline events."""
+
+from __future__ import annotations
+
+import pytest
+
+from abm.model import TokenEconomy
+from abm.scenarios import ScenarioError, load_scenario, scenario_path, shipped_scenarios
+
+
+def _copy(tmp_path, edit):
+    text = scenario_path("classroom").read_text()
+    path = tmp_path / "mine.toml"
+    path.write_text(edit(text))
+    return path
+
+
+def test_shipped_scenarios_validate():
+    assert {"classroom"} <= set(shipped_scenarios())
+    for name in shipped_scenarios():
+        sc = load_scenario(name)
+        assert sc.data["scenario"]["description"]
+
+
+def test_unknown_key_names_it_suggests_the_closest_and_names_the_file(tmp_path):
+    path = _copy(tmp_path, lambda t: t.replace("bass_q_per_year = 0.5", "bass_q_peryear = 0.5"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert msg.startswith("mine.toml:")
+    assert "bass_q_peryear" in msg and "did you mean" in msg and "bass_q_per_year" in msg
+    assert "\n" not in msg
+
+
+def test_out_of_range_value_names_key_value_and_range(tmp_path):
+    path = _copy(tmp_path, lambda t: t.replace("pue = 1.2", "pue = 0.5"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert "pue" in msg and "0.5" in msg and "[1.0, 3.0]" in msg and "mine.toml" in msg
+
+
+def test_negative_capacity_is_rejected():
+    with pytest.raises(ScenarioError, match=r"capacity_mw' = -10.0 is out of range"):
+        load_scenario("classroom", ["utilities.west-power.units.west-coal.capacity_mw=-10"])
+
+
+def test_override_sets_a_value_and_wildcards_reach_every_entry():
+    sc = load_scenario("classroom", ["apps.*.elasticity=0.7", "markets.token_inertia=0.5"])
+    assert [a["elasticity"] for a in sc.data["apps"]] == [0.7, 0.7]
+    assert sc.data["markets"]["token_inertia"] == 0.5
+
+
+def test_override_of_an_unknown_entry_names_known_ones():
+    with pytest.raises(ScenarioError, match="no entry named 'chatbott'.*did you mean"):
+        load_scenario("classroom", ["apps.chatbott.users=5"])
+
+
+def test_reference_to_an_unknown_zone(tmp_path):
+    path = _copy(tmp_path, lambda t: t.replace('zone = "east"\ngpus', 'zone = "easst"\ngpus'))
+    with pytest.raises(ScenarioError, match="unknown 'easst'.*did you mean 'east'"):
+        load_scenario(path)
+
+
+def test_event_on_an_unknown_key_fails_at_load(tmp_path):
+    path = _copy(tmp_path, lambda t: t.replace('set = "apps.coding-agent.agentic_share"',
+                                               'set = "apps.coding-agent.agentic_shar"'))
+    with pytest.raises(ScenarioError, match="agentic_shar"):
+        load_scenario(path)
+
+
+def test_ramped_event_moves_linearly_to_its_value():
+    m = TokenEconomy("classroom")
+    app = m.apps.index("coding-agent")
+    start = m.apps.params["agentic_share"][app]
+    seen = []
+    for _ in range(200):
+        m.step()
+        seen.append(m.apps.params["agentic_share"][app])
+    # event: day 120, value 0.8, ramp 60 days
+    assert seen[118] == pytest.approx(start)
+    assert seen[149] == pytest.approx(start + (0.8 - start) * 30 / 60)
+    assert seen[179] == pytest.approx(0.8)
+    assert seen[199] == pytest.approx(0.8)
+
+
+def test_injected_event_changes_the_model():
+    m = TokenEconomy("classroom")
+    m.run(3)
+    m.timeline.add(m.day, "lines.west-east.limit_mw", 0.0)
+    m.step()
+    assert m.line_params["limit_mw"][0] == 0.0
+    assert abs(m.last["power"]["line_flow"]).max() == 0.0
