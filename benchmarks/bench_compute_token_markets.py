@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python benchmarks/bench_compute_token_markets.py
 Sizes: small (P=5 providers, A=5 AIDCs, B=10 buyers, H=24 hours) and medium (P=10, A=16, B=60, H=24).
-Fast path = complete bipartite graphs; LP path = a sparse graph (the fast path's assumption fails)
-and, for comparison, the same complete instance with force_lp=True.
+Fast path = complete bipartite graphs; LP path = a random sparse graph (the fast path's assumption
+fails; worst case), buyers in 4 segments with their own provider sets (identical buyers are merged
+in the token LP) and, for comparison, the complete instance with force_lp=True.
 """
 
 import timeit
@@ -23,9 +24,14 @@ def compute_instance(rng, P, A, complete):
             aa, rng.uniform(100, 1000, aa.size), rng.uniform(4, 12, aa.size), edges)
 
 
-def token_instance(rng, B, P, H, complete):
+def token_instance(rng, B, P, H, complete, segments=0):
     price = np.exp(rng.uniform(0, 4, P))
-    edges = np.ones((B, P), bool) if complete else rng.random((B, P)) < 0.5
+    if segments:  # buyers fall into a few segments, each with its own set of providers
+        seg_edges = rng.random((segments, P)) < 0.6
+        seg_edges[:, 0] = True
+        edges = seg_edges[rng.integers(0, segments, B)]
+    else:
+        edges = np.ones((B, P), bool) if complete else rng.random((B, P)) < 0.5
     share = logit_shares(price, edges, rng.random((B, P)), 1.5, 0.5)
     demand = rng.uniform(0, 10, (B, H))
     cap = rng.uniform(0.3, 1.5, (P, H)) * demand.sum(0) / P  # some providers ration in most hours
@@ -50,6 +56,7 @@ def main():
         c_sparse = compute_instance(rng, P, A, False)
         t_full = token_instance(rng, B, P, H, True)
         t_sparse = token_instance(rng, B, P, H, False)
+        t_seg = token_instance(rng, B, P, H, False, segments=4)
         price, edges = t_full[3], t_full[4]
         prev = rng.random((B, P))
         rows += [
@@ -59,11 +66,14 @@ def main():
              clear_compute_market(*c_sparse).used_lp),
             (label, "compute LP (forced)",
              per_call_us(lambda a=c_full: clear_compute_market(*a, force_lp=True)), True),
-            (label, "logit_shares", per_call_us(lambda a=(price, edges, prev): logit_shares(*a, 1.5, 0.5)), False),
+            (label, "logit_shares",
+             per_call_us(lambda a=(price, edges, prev): logit_shares(*a, 1.5, 0.5)), False),
             (label, "token fast path", per_call_us(lambda a=t_full: clear_token_market(*a)),
              clear_token_market(*t_full).used_lp),
             (label, "token LP (sparse graph)", per_call_us(lambda a=t_sparse: clear_token_market(*a)),
              clear_token_market(*t_sparse).used_lp),
+            (label, "token LP (4 buyer segments)", per_call_us(lambda a=t_seg: clear_token_market(*a)),
+             clear_token_market(*t_seg).used_lp),
             (label, "token LP (forced)", per_call_us(lambda a=t_full: clear_token_market(*a, force_lp=True)),
              True),
         ]

@@ -41,11 +41,14 @@ def cases() -> dict[str, PowerMarketInput]:
     hours = rng.choice(H, 6, replace=False)
     congested[hours[:, None], [0, 3]] = 2.0
     mesh = [(z, (z + 1) % 8) for z in range(8)] + [(0, 4), (2, 6)]  # ring + 2 chords, 10 lines
+    dc_mesh = _case(rng, 8, mesh, 60, 16, np.full(10, 60.0))
+    dc_mesh = PowerMarketInput(**{**dc_mesh.__dict__, "line_reactance": rng.uniform(0.05, 0.5, 10)})
     return {
         "(a) 2 zones, 8 offers, 2 bids, 1 line, uncongested": _case(rng, 2, [(0, 1)], 8, 2, np.array([1e5])),
         "(b) 8-zone tree, 60 offers, 16 bids, 7 lines, uncongested": _case(rng, 8, tree, 60, 16, np.full(7, 1e5)),
         "(c) as (b), 2 lines binding in 6 hours": _case(rng, 8, tree, 60, 16, congested),
         "(d) 8 zones meshed (10 lines, transport), 60 offers, 16 bids": _case(rng, 8, mesh, 60, 16, np.full(10, 60.0)),
+        "(e) as (d) with DC power flow (reactances)": dc_mesh,
     }
 
 

@@ -25,9 +25,11 @@ Pure functions, numpy in / numpy out. Units: tokens in millions (Mtok), prices i
      provider's fill is shared among buyers in proportion to their rationed amounts (hence every
      rationed buyer gets the same served fraction ``total spill / total rationed``).
      LP path: all remaining hours with something to spill are solved as one HiGHS LP
-     (``linprog``, sparse), objective ``sum((price_p - M) * s)`` with ``M = max(price) + 1``. On
-     this graph every augmenting path changes the cost by exactly the price of its last provider,
-     so any such ``M`` makes the optimum a maximum flow of minimum cost.
+     (``linprog``, sparse; in each hour, rationed buyers reaching the same providers with room
+     are merged into one node and share its spill pro rata to their rationed amounts), with
+     objective ``sum((price_p - M) * s)``, ``M = max(price) + 1``. On this graph every augmenting
+     path changes the cost by exactly the price of its last provider, so any such ``M`` makes the
+     optimum a maximum flow of minimum cost.
 
    Everything not served is reported in ``unserved_mtok``; ``served + unserved == demand`` for
    every buyer-hour (up to float rounding); buyers without any connected provider are unserved.
@@ -278,34 +280,55 @@ def _spill_fast(rationed, room, price) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _spill_lp(rationed, room, price, edges, hours):
-    """Min-cost max-flow for the given hours, one LP. Returns (b, p, h, amount) triples or None."""
-    r = rationed[:, hours]  # (B, h)
-    rm = room[:, hours]  # (P, h)
-    B, nh = r.shape
-    P = rm.shape[0]
-    elig = edges[:, :, None] & (r > 0)[:, None, :] & (rm > 0)[None, :, :]
-    b_i, p_i, t_i = np.nonzero(elig)
-    n = b_i.size
+    """Min-cost max-flow for the given hours, one LP. Returns (b, p, h, amount) triples or None.
+
+    In a given hour, rationed buyers that can reach the same set of providers with room are
+    interchangeable, so they are merged into one LP node (capacity = their summed rationed amount)
+    and the node's spill is split among them in proportion to their rationed amounts. This keeps
+    the optimum and shrinks the LP a lot when capacity is tight (few providers have room).
+    """
+    r_all = rationed[:, hours]  # (B, nh)
+    rm = room[:, hours]  # (P, nh)
+    P, nh = rm.shape
+    b_n, t_n = np.nonzero(r_all > 0)  # rationed buyer-hours
+    reach = edges[b_n] & (rm[:, t_n] > 0).T  # (m, P) providers with room each can reach
+    if P <= 52:  # encode (hour, reach set) as one integer: a 1-d unique is much cheaper
+        key = reach.astype(np.int64) @ (np.int64(1) << np.arange(P, dtype=np.int64)) + (t_n << P)
+        uniq, first, member = np.unique(key, return_index=True, return_inverse=True)
+        t_g, pat = t_n[first], reach[first]
+    else:
+        uniq, first, member = np.unique(np.column_stack((t_n, reach)), axis=0, return_index=True,
+                                        return_inverse=True)
+        t_g, pat = t_n[first], reach[first]
+    member = member.reshape(-1)
+    G = uniq.shape[0]
+    r_n = r_all[b_n, t_n]
+    r_g = np.bincount(member, weights=r_n, minlength=G)
+    g_i, p_i = np.nonzero(pat)
+    n = g_i.size
     if n == 0:
         return None
     big_m = float(price.max()) + 1.0
     cost = price[p_i] - big_m
-    row_b = b_i * nh + t_i  # buyer-hour rows
-    row_p = p_i * nh + t_i  # provider-hour rows
+    row_p = p_i * nh + t_g[g_i]  # provider-hour rows
     cols = np.arange(n)
     a_ub = sparse.csc_array(
-        (np.ones(2 * n), (np.concatenate((row_b, B * nh + row_p)), np.concatenate((cols, cols)))),
-        shape=(B * nh + P * nh, n),
+        (np.ones(2 * n), (np.concatenate((g_i, G + row_p)), np.concatenate((cols, cols)))),
+        shape=(G + P * nh, n),
     )
-    b_ub = np.concatenate((r.ravel(), rm.ravel()))
+    b_ub = np.concatenate((r_g, rm.ravel()))
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=(0.0, None), method="highs")
     if res.status != 0:
         raise RuntimeError(f"token spill-over LP failed: {res.message}")
     s = np.maximum(res.x, 0.0)
     # remove solver-tolerance overshoot so that the bounds hold exactly
-    for idx, ub in ((row_b, r.ravel()), (row_p, rm.ravel())):
+    for idx, ub in ((g_i, r_g), (row_p, rm.ravel())):
         tot = np.bincount(idx, weights=s, minlength=ub.size)
         scale = np.divide(ub, tot, out=np.ones_like(tot), where=tot > ub)
         s *= scale[idx]
-    keep = s > 0.0
-    return b_i[keep], p_i[keep], hours[t_i[keep]], s[keep]
+    # split each group's spill among its buyer-hours pro rata to their rationed amounts
+    s_g = np.zeros((G, P))
+    s_g[g_i, p_i] = s
+    s_n = s_g[member] * (r_n / r_g[member])[:, None]  # (m, P)
+    k, p = np.nonzero(s_n)
+    return b_n[k], p, hours[t_n[k]], s_n[k, p]

@@ -29,7 +29,9 @@ def round1_oracle(demand, share, cap, edges):
     rationed = np.zeros((B, H))
     for b in range(B):
         for h in range(H):
-            rationed[b, h] = sum(demand[b, h] * share[b, p] - served[b, p, h] for p in range(P) if edges[b, p])
+            rationed[b, h] = sum(
+                demand[b, h] * share[b, p] - served[b, p, h] for p in range(P) if edges[b, p]
+            )
     return served, room, rationed
 
 
@@ -290,9 +292,14 @@ def test_unconnected_buyer_and_empty_inputs():
     r = clear_token_market(demand, share, np.ones((2, 2)) * 10, np.array([1.0, 2.0]), edges)
     np.testing.assert_allclose(r.unserved_mtok, [[0, 0], [3, 4]])
     np.testing.assert_allclose(r.served_pair_mtok, [[3, 0], [0, 0]])
-    r = clear_token_market(np.zeros((0, 3)), np.zeros((0, 2)), np.ones((2, 3)), np.ones(2), np.zeros((0, 2), bool))
+    r = clear_token_market(
+        np.zeros((0, 3)), np.zeros((0, 2)), np.ones((2, 3)), np.ones(2), np.zeros((0, 2), bool)
+    )
     assert r.served_mtok.shape == (0, 2, 3) and r.revenue_cny.tolist() == [0, 0]
-    r = clear_token_market(np.ones((2, 3)), np.zeros((2, 0)), np.zeros((0, 3)), np.zeros(0), np.zeros((2, 0), bool))
+    r = clear_token_market(
+        np.ones((2, 3)), np.zeros((2, 0)), np.zeros((0, 3)), np.zeros(0), np.zeros((2, 0), bool)
+    )
     np.testing.assert_allclose(r.unserved_mtok, 1.0)
     with pytest.raises(ValueError):
-        clear_token_market(-np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), np.ones(1), np.ones((1, 1), bool))
+        one = np.ones((1, 1))
+        clear_token_market(-one, one, one, np.ones(1), one.astype(bool))
