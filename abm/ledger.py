@@ -39,13 +39,20 @@ class Ledger:
         Negative amounts are allowed (a payment at a negative power price runs the other way).
         Transfers are booked in one vectorised pass by :meth:`post`.
         """
-        payer, payee, amount = np.broadcast_arrays(np.asarray(payer), np.asarray(payee),
-                                                   np.asarray(amount_cny, dtype=float))
-        amount = amount.ravel()
+        amount = np.asarray(amount_cny, dtype=float).ravel()
+        payer = np.asarray(payer).ravel()
+        payee = np.asarray(payee).ravel()
+        n = max(amount.size, payer.size, payee.size)
+        if amount.size != n:
+            amount = np.full(n, amount[0])
+        if payer.size != n:
+            payer = np.full(n, payer[0])
+        if payee.size != n:
+            payee = np.full(n, payee[0])
         total = float(amount.sum())
         if total != total or abs(total) == float("inf"):
             raise ValueError(f"non-finite payment in flow '{flow}'")
-        self._pending.append((payer.ravel(), payee.ravel(), amount))
+        self._pending.append((payer, payee, amount))
         self.flows_today[flow] = self.flows_today.get(flow, 0.0) + total
         self.total_by_flow[flow] = self.total_by_flow.get(flow, 0.0) + total
 

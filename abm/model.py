@@ -36,6 +36,7 @@ from networks.topologies import check_graph_matches, names_of_kind, neighbours_o
 GREEN = np.array([t in GREEN_TECHS for t in TECHS])
 RENEWABLE = np.array([t in RENEWABLE_TECHS for t in TECHS])
 MAX_STORAGE_REPAIRS = 24
+RECENT_DAYS = 30  # memory of prices and availability for investment decisions
 
 
 class TokenEconomy(mesa.Model):
@@ -149,9 +150,9 @@ class TokenEconomy(mesa.Model):
         # -- market state carried between days ---------------------------------------------------------
         nz = len(self.zone_names)
         self.zone_price_forecast = np.full((nz, 24), 400.0)
-        self.recent_prices = np.zeros((0, nz, 24))
-        self.recent_availability = np.zeros((0, nz, 24, len(TECHS)))
-        self.recent_line_rent = np.zeros((0, len(self.line_names)))
+        self._recent_prices = np.zeros((RECENT_DAYS, nz, 24))
+        self._recent_avail_mw = np.zeros((RECENT_DAYS, nz, 24, len(TECHS)))
+        self._recent_line_rent = np.zeros((RECENT_DAYS, len(self.line_names)))
         self.compute_price = float("nan")
         self.training_gpu_hours = float(data["compute"]["training_gpu_hours_per_day"])
         self.connection_reserved_mw = np.zeros(nz)
@@ -331,13 +332,12 @@ class TokenEconomy(mesa.Model):
         om = aidcs.busy_gpus.sum(axis=1) * aidcs.params["om_cny_per_gpu_hour"]
         led.pay(self.account_offset["aidc"] + np.arange(aidcs.n), acct["fuel_and_operations"], om, "aidc operations")
         # generation by technology and zone, curtailment of renewables
-        gen_tech = np.zeros((len(TECHS), 24, nz))
-        avail_tech = np.zeros((len(TECHS), 24, nz))
-        key = util.unit_tech * nz + util.unit_zone
-        for h in range(24):  # small loop: bincount per hour over units
-            gen_tech[:, h, :] = np.bincount(key, dispatch[h], minlength=len(TECHS) * nz).reshape(len(TECHS), nz)
-            avail_tech[:, h, :] = np.bincount(key, util.available_mw[h], minlength=len(TECHS) * nz).reshape(
-                len(TECHS), nz)
+        nt = len(TECHS)
+        key = (np.arange(24)[:, None] * nt + util.unit_tech[None, :]) * nz + util.unit_zone[None, :]
+        size = 24 * nt * nz
+        gen_tech = np.bincount(key.ravel(), dispatch.ravel(), minlength=size).reshape(24, nt, nz).transpose(1, 0, 2)
+        avail_tech = np.bincount(key.ravel(), util.available_mw.ravel(), minlength=size).reshape(
+            24, nt, nz).transpose(1, 0, 2)
         curtail = ((avail_tech - gen_tech)[RENEWABLE]).sum(axis=0)
         net_import = np.zeros((24, nz))
         if res.line_flow_mw.size:
@@ -370,18 +370,33 @@ class TokenEconomy(mesa.Model):
         self.aidcs.learn(sold, received, zone_mean[self.aidcs.zone], aidc_profit, self.rng)
         self.utilities.learn(power["dispatch"], power["util_rev"], power["util_cost"], self.rng)
         self.zone_price_forecast = 0.5 * self.zone_price_forecast + 0.5 * price.T
-        self.recent_prices = np.concatenate([self.recent_prices[-29:], price.T[None]], axis=0)
-        util = self.utilities
-        avail = np.zeros((len(self.zone_names), 24, len(TECHS)))
-        cap = np.zeros((len(self.zone_names), len(TECHS)))
-        np.add.at(cap, (util.unit_zone, util.unit_tech), util.unit_capacity_mw)
-        totals = power["avail_tech"].transpose(2, 1, 0)  # (Z, 24, T)
-        avail = np.divide(totals, cap[:, None, :], out=np.zeros_like(totals), where=cap[:, None, :] > 0)
-        self.recent_availability = np.concatenate([self.recent_availability[-29:], avail[None]], axis=0)
+        slot = self.day % RECENT_DAYS
+        self._recent_prices[slot] = price.T
+        self._recent_avail_mw[slot] = power["avail_tech"].transpose(2, 1, 0)  # (Z, 24, T)
         if self.line_names:
             diff = np.abs(price[:, self.line_to] - price[:, self.line_from])
-            rent = (diff * np.abs(power["line_flow"])).sum(axis=0)
-            self.recent_line_rent = np.concatenate([self.recent_line_rent[-29:], rent[None]], axis=0)
+            self._recent_line_rent[slot] = (diff * np.abs(power["line_flow"])).sum(axis=0)
+
+    def _recent(self, ring: np.ndarray) -> np.ndarray:
+        """The filled part of a ring buffer of the last RECENT_DAYS days (order does not matter)."""
+        return ring[: min(self.day + 1, RECENT_DAYS)]
+
+    @property
+    def recent_prices(self) -> np.ndarray:
+        return self._recent(self._recent_prices)
+
+    @property
+    def recent_line_rent(self) -> np.ndarray:
+        return self._recent(self._recent_line_rent)
+
+    @property
+    def recent_availability(self) -> np.ndarray:
+        """(D, Z, 24, T) share of each technology's capacity available, per zone and hour."""
+        util = self.utilities
+        cap = np.zeros((len(self.zone_names), len(TECHS)))
+        np.add.at(cap, (util.unit_zone, util.unit_tech), util.unit_capacity_mw)
+        avail = self._recent(self._recent_avail_mw)
+        return np.divide(avail, cap[None, :, None, :], out=np.zeros_like(avail), where=cap[None, :, None, :] > 0)
 
     # -- 7. investment ----------------------------------------------------------------------------------
     def _invest(self) -> None:
