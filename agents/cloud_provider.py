@@ -92,9 +92,13 @@ class CloudProviderGroup(Group):
         signal = (self.peak_utilization - p["target_utilization"]) + 2.0 * unserved_share
         change = np.clip(signal, -1.0, 1.0) * p["price_step"]
         price = self.price * (1.0 + change)
+        # never long below unit cost: a price under the floor climbs a tenth of the gap a day and the
+        # market signal cannot push it further down; a price above the floor may not cross it
         floor = self.unit_cost * (1.0 + p["min_margin"])
-        below = np.isfinite(floor) & (price < floor)
-        price = np.where(below, price + 0.1 * (floor - price), price)
+        has_floor = np.isfinite(floor)
+        below = has_floor & (self.price < floor)
+        price = np.where(below, self.price + 0.1 * (floor - self.price),
+                         np.where(has_floor, np.maximum(price, np.where(has_floor, floor, 0.0)), price))
         p["price_cny_per_mtok"][:] = np.maximum(price, 1e-6)
         p["mtok_per_gpu_hour"] *= 1.0 + daily_rate(p["efficiency_growth_per_year"])
 

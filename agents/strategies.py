@@ -29,6 +29,7 @@ class MarkupLearner:
         self.experimentation = experimentation
         n_actions = ROTH_EREV_MARKUPS.size
         self.propensity = np.ones((self.markup.size, n_actions))
+        self.profit_scale = np.ones(self.markup.size)
         self.choice = np.argmin(np.abs(self.markup[:, None] - ROTH_EREV_MARKUPS[None, :]), axis=1)
         if self.roth.any():
             self.markup[self.roth] = ROTH_EREV_MARKUPS[self.choice[self.roth]]
@@ -45,8 +46,8 @@ class MarkupLearner:
             idx = np.flatnonzero(self.roth)
             n_actions = ROTH_EREV_MARKUPS.size
             q = self.propensity[idx]
-            scale = np.maximum(np.abs(profit[idx]), 1.0)
-            reward = np.maximum(profit[idx], 0.0) / scale  # profit relative to its own size: in [0, 1]
+            self.profit_scale[idx] = np.maximum(self.profit_scale[idx], np.abs(profit[idx]))
+            reward = np.maximum(profit[idx], 0.0) / self.profit_scale[idx]  # in [0, 1]: profit vs best seen
             e = self.experimentation
             spill = q * e / (n_actions - 1)
             chosen = self.choice[idx]
