@@ -34,12 +34,22 @@ def _case(rng, Z, edges, n_off, n_bid, limits) -> PowerMarketInput:
     )
 
 
+def _two_zone_congested(rng, limits) -> PowerMarketInput:
+    # cheap offers in zone 0, dear ones in zone 1: the line 0 -> 1 binds wherever its limit is small
+    inp = _case(rng, 2, [(0, 1)], 8, 2, limits)
+    op = inp.offer_price.copy()
+    op[:, inp.offer_zone == 1] += 600.0
+    return PowerMarketInput(**{**inp.__dict__, "offer_price": op})
+
+
 def cases() -> dict[str, PowerMarketInput]:
     rng = np.random.default_rng(1)
     tree = [(z, (z - 1) // 2) for z in range(1, 8)]  # binary tree on 8 zones, 7 lines
     congested = np.full((H, 7), 1e5)
     hours = rng.choice(H, 6, replace=False)
     congested[hours[:, None], [0, 3]] = 2.0
+    two_cong = np.full((H, 1), 1e5)
+    two_cong[rng.choice(H, 12, replace=False), 0] = 5.0
     mesh = [(z, (z + 1) % 8) for z in range(8)] + [(0, 4), (2, 6)]  # ring + 2 chords, 10 lines
     dc_mesh = _case(rng, 8, mesh, 60, 16, np.full(10, 60.0))
     dc_mesh = PowerMarketInput(**{**dc_mesh.__dict__, "line_reactance": rng.uniform(0.05, 0.5, 10)})
@@ -49,6 +59,7 @@ def cases() -> dict[str, PowerMarketInput]:
         "(c) as (b), 2 lines binding in 6 hours": _case(rng, 8, tree, 60, 16, congested),
         "(d) 8 zones meshed (10 lines, transport), 60 offers, 16 bids": _case(rng, 8, mesh, 60, 16, np.full(10, 60.0)),
         "(e) as (d) with DC power flow (reactances)": dc_mesh,
+        "(f) as (a), the line binding in 12 hours": _two_zone_congested(rng, two_cong),
     }
 
 

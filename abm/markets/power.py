@@ -51,7 +51,7 @@ Prices are never below ``price_floor`` (spill is always possible).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -108,6 +108,9 @@ class _Network:
     tree_incidence_t: np.ndarray  # (Z, La): flows = injections @ this   (forest only, else empty)
     kvl: np.ndarray  # (n_cycles, La) rows x_l * cycle orientation (DC meshed only, else (0, La))
     dc: bool  # Kirchhoff constraints in the LP (DC power flow on a meshed grid)
+    export_mat: np.ndarray  # (La, Z): +1 at the from-zone, -1 at the to-zone (zone exports = flows @ this)
+    # components of the forest with a set of lines removed, keyed by the mask of removed lines
+    sub: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 _NETWORK_CACHE: dict[tuple, _Network] = {}
@@ -165,6 +168,9 @@ def _build_network(n_zones: int, line_from: np.ndarray, line_to: np.ndarray, x: 
             inc[k, z] = 1.0 if frm[k] == child else -1.0
             child = parent[child]
     is_forest = bool(in_tree.all())
+    export_mat = np.zeros((la, n_zones))
+    export_mat[np.arange(la), frm] += 1.0
+    export_mat[np.arange(la), to] -= 1.0
     comp_onehot = np.zeros((n_zones, n_comp))
     comp_onehot[np.arange(n_zones), comp] = 1.0
     dc = x is not None and not is_forest
@@ -191,7 +197,37 @@ def _build_network(n_zones: int, line_from: np.ndarray, line_to: np.ndarray, x: 
         tree_incidence_t=np.ascontiguousarray(inc.T) if is_forest else np.zeros((n_zones, 0)),
         kvl=kvl,
         dc=dc,
+        export_mat=export_mat,
     )
+
+
+def _split(net: _Network, mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Components of the network without the active lines in ``mask``: (comp, n_comp, comp_onehot)."""
+    key = mask.tobytes()
+    hit = net.sub.get(key)
+    if hit is None:
+        label = list(range(net.n_zones))
+
+        def find(a: int) -> int:
+            while label[a] != a:
+                label[a] = label[label[a]]
+                a = label[a]
+            return a
+
+        for k in np.flatnonzero(~mask):
+            ra, rb = find(int(net.frm[k])), find(int(net.to[k]))
+            if ra != rb:
+                label[max(ra, rb)] = min(ra, rb)
+        roots = np.array([find(z) for z in range(net.n_zones)])
+        _, comp = np.unique(roots, return_inverse=True)
+        n_comp = int(comp.max()) + 1
+        onehot = np.zeros((net.n_zones, n_comp))
+        onehot[np.arange(net.n_zones), comp] = 1.0
+        hit = (comp.astype(np.int64), n_comp, onehot)
+        if len(net.sub) >= 4096:
+            net.sub.clear()
+        net.sub[key] = hit
+    return hit
 
 
 # ----------------------------------------------------------------------------------------------
@@ -296,34 +332,56 @@ def _prepare(inp: PowerMarketInput) -> tuple[_Prepared, _Network]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _clear_merit_order(p: _Prepared, net: _Network):
-    """Clear every component as a single market, all hours at once.
+def _clear_merit_order(
+    p: _Prepared,
+    comp: np.ndarray,
+    C: int,
+    comp_onehot: np.ndarray,
+    hours: np.ndarray | None = None,
+    export: np.ndarray | None = None,
+):
+    """Clear every component as a single market, for all hours (or ``hours``) at once.
 
-    Returns price (H, Z), dispatch (H, N), served (H, M), unserved (H, Z).
+    ``export`` (len(hours), Z) are fixed net exports of each zone over lines that are not part of the
+    components (congested lines fixed at their limit): extra load where positive, a fixed injection
+    where negative.  Returns price (H, Z), dispatch (H, N), served (H, M), unserved (H, Z) and
+    ``bad`` (H,): hours in which some component cannot be cleared without spilling or without
+    failing to deliver its fixed exports (never true when ``export`` is None).
     """
-    H, N, M, Z = p.H, p.N, p.M, p.Z
-    C = net.n_comp
+    if hours is None:
+        op, omw, bp, bmw, load = p.op, p.omw, p.bp, p.bmw, p.load
+    else:
+        op, omw, bp, bmw, load = p.op[hours], p.omw[hours], p.bp[hours], p.bmw[hours], p.load[hours]
+    H = load.shape[0]
+    N, M, Z = p.N, p.M, p.Z
     K = N + M + 1  # items: offers, bids, unserved load (an "offer" at the cap of the component's load)
     price = np.empty((H, K))
-    price[:, :N] = p.op
-    price[:, N : N + M] = p.bp
+    price[:, :N] = op
+    price[:, N : N + M] = bp
     price[:, K - 1] = p.cap
     order = np.argsort(price, axis=1, kind="stable")
     # flat indices into (C, H, K) arrays: component c, hour h, k-th item in merit order
     fidx = order + (np.arange(C * H) * K).reshape(C, H, 1)
     ps = price.ravel()[fidx[0]]  # (H, K) prices in merit order
 
-    load_c = (p.load @ net.comp_onehot).T  # (C, H)
+    load_c = (load @ comp_onehot).T  # (C, H)
+    if export is None:
+        dfix = load_c[:, :, None]  # fixed demand of each component (inelastic load)
+        s0 = 0.0  # fixed supply (imports over fixed lines, net of load and exports)
+    else:
+        net_c = ((load + export) @ comp_onehot).T[:, :, None]
+        dfix = np.maximum(net_c, 0.0)
+        s0 = np.maximum(-net_c, 0.0)
     # quantities of every item in each component (supply for offers and unserved, demand for bids)
     qty = np.zeros((C, H, K))
     if C == 1:
-        qty[0, :, :N] = p.omw
-        qty[0, :, N : N + M] = p.bmw
+        qty[0, :, :N] = omw
+        qty[0, :, N : N + M] = bmw
     else:
-        ocomp = net.comp[p.oz]
-        bcomp = net.comp[p.bz]
-        qty[ocomp, :, np.arange(N)] = p.omw.T
-        qty[bcomp, :, N + np.arange(M)] = p.bmw.T
+        ocomp = comp[p.oz]
+        bcomp = comp[p.bz]
+        qty[ocomp, :, np.arange(N)] = omw.T
+        qty[bcomp, :, N + np.arange(M)] = bmw.T
     qty[:, :, K - 1] = load_c
     is_bid = np.zeros(K, dtype=bool)
     is_bid[N : N + M] = True
@@ -339,19 +397,25 @@ def _clear_merit_order(p: _Prepared, net: _Network):
     cs_ex[:, :, 1:] = cs[:, :, :-1]
     cd_ex = np.zeros((C, H, K))
     cd_ex[:, :, 1:] = cd[:, :, :-1]
-    # The price p_k is a valid dual "from above" iff S(< p_k) <= D(>= p_k) = load + btot - D(< p_k).
+    # The price p_k is a valid dual "from above" iff s0 + S(< p_k) <= D(>= p_k) = dfix + btot - D(< p_k).
     # Evaluated at the first item of a group of equal prices this is exact; at later items of the group
     # it is stricter, so `ok` is a prefix of the merit order ending inside the group of the highest
-    # valid price p* (item 0 is always ok).
-    ok = cs_ex + cd_ex <= load_c[:, :, None] + btot
+    # valid price p* (item 0 is always ok unless the fixed supply s0 exceeds all bids).
+    ok = cs_ex + cd_ex + s0 <= dfix + btot
     kstar = ok.sum(axis=2) - 1  # (C, H)
+    bad = None
+    if export is not None:
+        # s0 > all bids (would need spill), or the supply incl. unserved load cannot meet dfix
+        bad_c = (kstar < 0) | (cs[:, :, K - 1] + s0[:, :, 0] < dfix[:, :, 0] * (1.0 - 1e-12) - 1e-9)
+        bad = bad_c.any(axis=0)
+        kstar = np.maximum(kstar, 0)
     pstar = ps.ravel()[kstar + np.arange(H) * K]  # (C, H)
     p3 = pstar[:, :, None]
-    s_lt_star = np.where(ps < p3, sqs, 0.0).sum(axis=2, keepdims=True)  # supply priced below p*
-    d_gt_star = load_c[:, :, None] + np.where(ps > p3, dqs, 0.0).sum(axis=2, keepdims=True)
-    q = np.maximum(s_lt_star, d_gt_star)  # (C, H, 1) traded quantity incl. load (minimal trade)
-    a_s = np.clip(q - cs_ex, 0.0, sqs)
-    a_d = np.clip(q - load_c[:, :, None] - (btot - cd), 0.0, dqs)
+    s_lt_star = s0 + np.where(ps < p3, sqs, 0.0).sum(axis=2, keepdims=True)  # supply priced below p*
+    d_gt_star = dfix + np.where(ps > p3, dqs, 0.0).sum(axis=2, keepdims=True)
+    q = np.maximum(s_lt_star, d_gt_star)  # (C, H, 1) traded quantity incl. fixed items (minimal trade)
+    a_s = np.clip(q - s0 - cs_ex, 0.0, sqs)
+    a_d = np.clip(q - dfix - (btot - cd), 0.0, dqs)
     alloc = np.empty((C, H, K))
     alloc.ravel()[fidx] = a_s + a_d  # an item is either supply or demand
 
@@ -363,13 +427,120 @@ def _clear_merit_order(p: _Prepared, net: _Network):
     else:
         dispatch = alloc[ocomp, :, np.arange(N)].T
         served = alloc[bcomp, :, N + np.arange(M)].T
-        price_z = pstar.T[:, net.comp]
+        price_z = pstar.T[:, comp]
         unserved_c = alloc[:, :, K - 1].T  # (H, C)
-    lc = load_c.T[:, net.comp]  # (H, Z) load of each zone's component
+    lc = load_c.T[:, comp]  # (H, Z) load of each zone's component
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(lc > 0.0, p.load / lc, 0.0)
-    unserved = np.minimum(unserved_c[:, net.comp] * share, p.load)
-    return price_z, dispatch, served, unserved
+        share = np.where(lc > 0.0, load / lc, 0.0)
+    unserved = np.minimum(unserved_c[:, comp] * share, load)
+    return price_z, dispatch, served, unserved, bad
+
+
+def _injections(p: _Prepared, hours, dispatch, served, unserved, gen, dem) -> np.ndarray:
+    """Net physical injection of every zone (H', Z)."""
+    inj = unserved - (p.load if hours is None else p.load[hours])
+    if p.N:
+        inj += dispatch @ gen
+    if p.M:
+        inj -= served @ dem
+    return inj
+
+
+_PTOL = 1e-9  # price tolerance of the congestion certificate (CNY/MWh, relative to max(1, |price|))
+
+
+def _clear_congested(p: _Prepared, net: _Network, hours: np.ndarray, fa0: np.ndarray, gen, dem):
+    """Exact congested clearing on a forest for ``hours`` whose unconstrained tree flows ``fa0`` overload lines.
+
+    Lines whose flow exceeds the limit are fixed at the limit (in the violated direction); the network
+    is split there, the fixed exchange becomes extra load on the exporting side and a fixed injection on
+    the importing side, and each part is cleared as its own merit-order market.  Fixed lines whose
+    prices turn out to point the wrong way are released again; repeated (bounded) until nothing
+    changes.  Hours are processed in groups sharing the same set of fixed lines.  An hour is accepted
+    only if its result passes a KKT certificate (see ``_certificate``); the others are returned in
+    ``rejected`` for the LP.
+    """
+    n, la, Z = hours.size, net.active.size, p.Z
+    lim = p.limit[hours][:, net.active]  # (n, la)
+    fsign = np.where(np.abs(fa0) > lim * (1.0 + 1e-12) + 1e-9, np.sign(fa0), 0.0)
+    price = np.empty((n, Z))
+    dispatch = np.empty((n, p.N))
+    served = np.empty((n, p.M))
+    unserved = np.empty((n, Z))
+    flow = np.empty((n, la))
+    accepted = np.zeros(n, dtype=bool)
+    pending = np.arange(n)
+    weights = (1 << np.arange(la, dtype=np.int64)) if la <= 62 else None
+    for _ in range(2 * la + 2):
+        if pending.size == 0:
+            break
+        masks = fsign[pending] != 0.0
+        if weights is not None:
+            _, first, inv = np.unique(masks @ weights, return_index=True, return_inverse=True)
+        else:
+            _, first, inv = np.unique(masks, axis=0, return_index=True, return_inverse=True)
+        nxt = []
+        for g in range(first.size):
+            sel = pending[inv.ravel() == g]
+            mask = masks[first[g]]
+            comp, n_comp, onehot = _split(net, mask)
+            hs = hours[sel]
+            fixed = fsign[sel] * lim[sel]  # (n_sel, la) flows on fixed lines, 0 elsewhere
+            pr, di, se, un, bad = _clear_merit_order(p, comp, n_comp, onehot, hs, fixed @ net.export_mat)
+            fa = _injections(p, hs, di, se, un, gen, dem) @ net.tree_incidence_t
+            limh = lim[sel]
+            over = ~mask & (np.abs(fa) > limh * (1.0 + 1e-12) + 1e-9)
+            dp = pr[:, net.frm] - pr[:, net.to]  # exporter minus importer price for from -> to flow
+            tol = _PTOL * np.maximum(1.0, np.maximum(np.abs(pr[:, net.frm]), np.abs(pr[:, net.to])))
+            wrong = mask & (fsign[sel] * dp > tol) & (limh > 0.0)
+            done = ~bad & ~over.any(axis=1) & ~wrong.any(axis=1)
+            if done.any():
+                d = sel[done]
+                price[d] = pr[done]
+                dispatch[d] = di[done]
+                served[d] = se[done]
+                unserved[d] = un[done]
+                flow[d] = np.where(mask, fixed[done], np.clip(fa[done], -limh[done], limh[done]))
+                accepted[d] = True
+            retry = ~done & ~bad
+            if retry.any():
+                r = sel[retry]
+                fs = fsign[r]
+                fs[over[retry]] = np.sign(fa[retry][over[retry]])
+                fs[wrong[retry]] = 0.0
+                fsign[r] = fs
+                nxt.append(r)
+        pending = np.concatenate(nxt) if nxt else np.zeros(0, dtype=np.int64)
+    acc = np.flatnonzero(accepted)
+    if acc.size:
+        cert = _certificate(
+            p, net, hours[acc], price[acc], dispatch[acc], served[acc], unserved[acc], flow[acc], lim[acc], gen, dem
+        )
+        accepted[acc[~cert]] = False
+    return accepted, price, dispatch, served, unserved, flow
+
+
+def _certificate(p: _Prepared, net: _Network, hours, price, dispatch, served, unserved, flow, lim, gen, dem):
+    """KKT check on a forest (transport model) per hour: primal feasibility and balance, and network duals.
+
+    Each zone's price comes from a merit-order clearing of its part of the network, which makes it a valid
+    dual for the offers, bids and unserved load of that zone; what remains is the network: every line
+    strictly inside its limits must have equal prices at both ends, and a line at its limit must carry
+    power from the cheaper to the dearer end.
+    """
+    inj = _injections(p, hours, dispatch, served, unserved, gen, dem)
+    resid = inj - flow @ net.export_mat  # injection minus net export over the lines (must be 0)
+    scale = 1.0 + np.abs(p.load[hours]).sum(axis=1) + np.abs(flow).sum(axis=1)
+    ok = np.abs(resid).max(axis=1, initial=0.0) <= 1e-9 * scale
+    ok &= np.all(np.abs(flow) <= lim * (1.0 + 1e-12) + 1e-9, axis=1)
+    pf, pt = price[:, net.frm], price[:, net.to]
+    tol = _PTOL * np.maximum(1.0, np.maximum(np.abs(pf), np.abs(pt)))
+    qtol = 1e-9 * np.maximum(1.0, lim)
+    at_pos = flow >= lim - qtol  # at the limit from -> to: need pt >= pf
+    at_neg = flow <= -lim + qtol  # at the limit to -> from: need pf >= pt
+    ok &= np.all(at_pos | (pt - pf <= tol), axis=1)  # could carry more from -> to: pt <= pf
+    ok &= np.all(at_neg | (pf - pt <= tol), axis=1)  # could carry more to -> from: pf <= pt
+    return ok
 
 
 # ----------------------------------------------------------------------------------------------
@@ -451,22 +622,30 @@ def clear_power_market(inp: PowerMarketInput, *, force_lp: bool = False) -> Powe
     H, Z = p.H, p.Z
     flow = np.zeros((H, p.L))
     if net.is_forest and not force_lp:
-        price, dispatch, served, unserved = _clear_merit_order(p, net)
+        price, dispatch, served, unserved, _ = _clear_merit_order(p, net.comp, net.n_comp, net.comp_onehot)
         if net.active.size:
-            inj = unserved - p.load
-            if p.N:
-                gen = np.zeros((p.N, Z))
-                gen[np.arange(p.N), p.oz] = 1.0
-                inj += dispatch @ gen
-            if p.M:
-                dem = np.zeros((p.M, Z))
-                dem[np.arange(p.M), p.bz] = 1.0
-                inj -= served @ dem
-            fa = inj @ net.tree_incidence_t
+            gen = np.zeros((p.N, Z))
+            gen[np.arange(p.N), p.oz] = 1.0
+            dem = np.zeros((p.M, Z))
+            dem[np.arange(p.M), p.bz] = 1.0
+            fa = _injections(p, None, dispatch, served, unserved, gen, dem) @ net.tree_incidence_t
             lim = p.limit[:, net.active]
             over = np.abs(fa) > lim * (1.0 + 1e-12) + 1e-9
             flow[:, net.active] = np.clip(fa, -lim, lim)
-            lp_h = np.flatnonzero(over.any(axis=1))
+            cong = np.flatnonzero(over.any(axis=1))
+            if cong.size:
+                acc, pr, di, se, un, fl = _clear_congested(p, net, cong, fa[cong], gen, dem)
+                ah = cong[acc]
+                price[ah] = pr[acc]
+                dispatch[ah] = di[acc]
+                served[ah] = se[acc]
+                unserved[ah] = un[acc]
+                fz = flow[ah]
+                fz[:, net.active] = fl[acc]
+                flow[ah] = fz
+                lp_h = cong[~acc]
+            else:
+                lp_h = cong
         else:
             lp_h = np.zeros(0, dtype=np.int64)
     else:

@@ -585,7 +585,7 @@ def test_two_zones_congested_line_splits_prices(force_lp):
     np.testing.assert_allclose(r.price[0], [10.0, 50.0])
     np.testing.assert_allclose(r.offer_dispatch_mw[0], [30.0, 50.0], atol=1e-9)
     np.testing.assert_allclose(r.line_flow_mw[0], [30.0], atol=1e-9)
-    assert r.lp_hours == 1
+    assert r.lp_hours == (1 if force_lp else 0)  # a 2-zone congested hour never needs the LP
 
 
 def test_two_zones_uncongested_single_price_fast_path():
@@ -677,11 +677,123 @@ def test_fast_and_lp_path_agree_on_a_day():
     inp = _with(inp, line_limit_mw=lim)
     fast = clear_power_market(inp)
     lp = clear_power_market(inp, force_lp=True)
-    assert 0 < fast.lp_hours < 24
+    assert fast.lp_hours == 0  # congested hours are cleared exactly by splitting the tree
     np.testing.assert_allclose(objective_of(inp, fast), objective_of(inp, lp), rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(fast.price, lp.price, atol=1e-6)  # continuous data: unique duals
     np.testing.assert_allclose(fast.offer_dispatch_mw, lp.offer_dispatch_mw, atol=1e-6)
     np.testing.assert_allclose(fast.line_flow_mw, lp.line_flow_mw, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
+# Congested trees: exact fast path (split at binding lines) instead of the LP
+# ----------------------------------------------------------------------------------------------
+
+
+def _binding_hours(inp: PowerMarketInput, r: PowerMarketResult) -> np.ndarray:
+    lim = _limits(inp, r.price.shape[0])
+    keep = np.asarray(inp.line_from) != np.asarray(inp.line_to)
+    at = np.abs(r.line_flow_mw) >= lim - QTOL
+    # a line at its limit that separates different prices is binding
+    lf, lt = np.asarray(inp.line_from), np.asarray(inp.line_to)
+    split = np.abs(r.price[:, lf] - r.price[:, lt]) > PTOL
+    return np.flatnonzero((at & split & keep).any(axis=1))
+
+
+def g_congested_two_zone(rng):
+    cont = bool(rng.random() < 0.6)
+    edge = [(0, 1)] if rng.random() < 0.5 else [(1, 0)]
+    inp = make(
+        rng,
+        2,
+        edge,
+        H=8,
+        n_off=6,
+        n_bid=int(rng.integers(0, 4)),
+        cont=cont,
+        load="pos" if cont else "mixed",
+        limits="tight" if cont else "ties",
+        per_hour_limits=bool(rng.random() < 0.5),
+    )
+    # make zone 0 cheap and zone 1 dear in most hours so that the line binds
+    op = inp.offer_price.copy()
+    op[:, inp.offer_zone == 0] *= 0.3
+    return _with(inp, offer_price=op), cont
+
+
+def g_congested_tree(rng):
+    Z = int(rng.integers(3, 7))
+    cont = bool(rng.random() < 0.6)
+    inp = make(
+        rng,
+        Z,
+        _tree(rng, Z),
+        H=8,
+        n_off=3 * Z,
+        n_bid=Z,
+        cont=cont,
+        load="pos" if cont else "mixed",
+        limits="tight" if cont else "ties",
+        per_hour_limits=bool(rng.random() < 0.5),
+    )
+    return inp, cont
+
+
+CONGESTED = [("two_zone", i) for i in range(30)] + [("tree", i) for i in range(30)]
+
+
+@pytest.mark.parametrize(("kind", "seed"), CONGESTED, ids=[f"{k}-{i}" for k, i in CONGESTED])
+def test_congested_tree_fast_path_against_oracle(kind: str, seed: int):
+    gen = g_congested_two_zone if kind == "two_zone" else g_congested_tree
+    rng = np.random.default_rng([zlib.crc32(b"congested-" + kind.encode()), seed])
+    inp, unique = gen(rng)
+    H = inp.load_mw.shape[0]
+    oracles = [oracle_hour(inp, h) for h in range(H)]
+    fast = clear_power_market(inp)
+    check_result(inp, fast, oracles, unique, f"congested-{kind}-{seed}")
+    if kind == "two_zone":
+        assert fast.lp_hours == 0, f"congested-{kind}-{seed}: 2-zone congestion must not need the LP"
+    lp = clear_power_market(inp, force_lp=True)
+    # (b) fast vs LP path on the same congested day
+    np.testing.assert_allclose(objective_of(inp, fast), objective_of(inp, lp), rtol=1e-9, atol=1e-6)
+    if unique:
+        np.testing.assert_allclose(fast.price, lp.price, atol=1e-6)
+
+
+def test_congested_instances_bind_and_avoid_the_lp():
+    """The congested generators really congest, and the fast path clears (almost) all of those hours."""
+    n_binding = {"two_zone": 0, "tree": 0}
+    n_lp = {"two_zone": 0, "tree": 0}
+    for kind, seed in CONGESTED:
+        gen = g_congested_two_zone if kind == "two_zone" else g_congested_tree
+        inp, _ = gen(np.random.default_rng([zlib.crc32(b"congested-" + kind.encode()), seed]))
+        r = clear_power_market(inp)
+        n_binding[kind] += _binding_hours(inp, r).size
+        n_lp[kind] += r.lp_hours
+    assert n_binding["two_zone"] >= 100 and n_binding["tree"] >= 100, n_binding
+    assert n_lp["two_zone"] == 0
+    assert n_lp["tree"] <= 0.1 * n_binding["tree"], (n_lp, n_binding)
+
+
+def test_two_zone_congestion_with_bid_in_the_importing_zone():
+    # importing zone has no inelastic load, only a bid: the fixed import is taken by the bid
+    inp = market(2, [(0, 100, 10.0), (1, 100, 90.0)], [0, 0], lines=[(1, 0, 30)], bids=[(1, 50, 60.0)])
+    for force_lp in (False, True):
+        r = clear_power_market(inp, force_lp=force_lp)
+        np.testing.assert_allclose(r.price[0], [10.0, 60.0], atol=1e-7)
+        np.testing.assert_allclose(r.bid_served_mw[0], [30.0], atol=1e-7)
+        np.testing.assert_allclose(r.line_flow_mw[0], [-30.0], atol=1e-7)
+        assert r.lp_hours == (1 if force_lp else 0)
+
+
+def test_chain_with_two_binding_lines_fast_path():
+    # 0 -> 1 -> 2: cheap gen at 0, mid at 1, dear at 2, load at 1 and 2; both lines bind
+    offers = [(0, 500, 10.0), (1, 500, 30.0), (2, 500, 80.0)]
+    inp = market(3, offers, [0, 50, 100], lines=[(0, 1, 40), (1, 2, 20)])
+    r = clear_power_market(inp)
+    np.testing.assert_allclose(r.price[0], [10.0, 30.0, 80.0], atol=1e-7)
+    np.testing.assert_allclose(r.line_flow_mw[0], [40.0, 20.0], atol=1e-7)
+    np.testing.assert_allclose(r.offer_dispatch_mw[0], [40.0, 30.0, 80.0], atol=1e-7)
+    assert r.lp_hours == 0
 
 
 def test_network_cache_reused():
