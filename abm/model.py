@@ -161,7 +161,7 @@ class TokenEconomy(mesa.Model):
         self.timeline = Timeline(self, data["events"])
         self.last: dict[str, object] = {}
         self.recorder = Recorder(self.start_date, self.zone_names, np.array(agent_ids), names, kinds,
-                                 data["scenario"]["days"])
+                                 data["scenario"]["days"], self.utilities.emissions)
         self._set_edge_state_defaults()
 
     # ------------------------------------------------------------------------------------------------
@@ -481,58 +481,27 @@ class TokenEconomy(mesa.Model):
         prov, aidcs, store, util = self.providers, self.aidcs, self.storage, self.utilities
         served_p = tokens["served_by_provider"].sum(axis=1)
         served = float(served_p.sum())
-        demanded = float(tokens["demand"].sum())
-        unserved = float(tokens["unserved"].sum())
-        token_price = float((served_p * tokens["price"]).sum() / served) if served > 0 else (
-            float(tokens["price"].mean()) if prov.n else 0.0)
-        price = power["price"]
-        load = power["load"] + power["flex_served"] + power["charge_z"]
-        total_load = load.sum()
-        power_price = float((price * load).sum() / total_load) if total_load > 0 else float(price.mean())
-        gen = power["gen_tech"]
-        gen_total = gen.sum(axis=0)
-        green_z = np.divide(gen[GREEN].sum(axis=0), gen_total, out=np.zeros_like(gen_total), where=gen_total > 0)
-        aidc_load = power["aidc_zone_load"]
-        aidc_energy = float(aidc_load.sum())
-        gpus = float(aidcs.gpus.sum())
-        busy = float(aidcs.busy_gpus.sum())
-        congested = 0
+        if served > 0:
+            token_price = float(served_p @ tokens["price"]) / served
+            cost = np.where(np.isnan(prov.unit_cost), 0.0, prov.unit_cost)
+            served_cost = float(cost @ served_p) / served
+        else:
+            token_price = float(tokens["price"].mean()) if prov.n else 0.0
+            served_cost = 0.0
+        congested = 0.0
         if self.line_names:
-            congested = int((np.abs(power["line_flow"]) >= self.line_params["limit_mw"][None, :] - 1e-6).sum())
-        unit_cost = prov.unit_cost
-        served_cost = float(np.nansum(unit_cost * served_p) / served) if served > 0 else 0.0
-        daily = {
-            "token_price_cny_per_mtok": token_price,
-            "compute_price_cny_per_gpu_hour": self.compute_price,
-            "power_price_cny_per_mwh": power_price,
-            "tokens_demanded_mtok": demanded, "tokens_served_mtok": served, "tokens_unserved_mtok": unserved,
-            "unserved_share": unserved / demanded if demanded > 0 else 0.0,
-            "gpus_online": gpus, "gpus_in_pipeline": float(aidcs.pipeline_gpus().sum()),
-            "gpu_utilization": busy / (gpus * 24.0) if gpus > 0 else 0.0,
-            "compute_sold_gpu_hours": float(compute["sold"].sum()),
-            "aidc_energy_mwh": aidc_energy,
-            "aidc_green_share": float((aidc_load * green_z).sum() / aidc_energy) if aidc_energy > 0 else 0.0,
-            "green_share": float(gen[GREEN].sum() / gen.sum()) if gen.sum() > 0 else 0.0,
-            "power_spread_cny_per_mwh": float((price.max(axis=0) - price.min(axis=0)).mean()),
-            "storage_energy_mwh": float(store.params["energy_mwh"].sum()) if store.n else 0.0,
-            "storage_soc_mwh": float(store.soc_mwh.sum()) if store.n else 0.0,
-            "storage_throughput_mwh": float(power["discharge_z"].sum()),
-            "curtailment_mwh": float(power["curtail"].sum()),
-            "power_unserved_mwh": float(power["unserved"].sum()),
-            "emissions_t": float((gen.sum(axis=(1, 2)) * util.emissions).sum()),
-            "generation_capacity_mw": float(util.unit_capacity_mw.sum()),
-            "congested_line_hours": float(congested),
-            "token_unit_cost_cny_per_mtok": served_cost,
-        }
-        hourly = {
-            "price_cny_per_mwh": price, "load_mw": power["load"], "aidc_load_mw": aidc_load,
-            "background_load_mw": power["background"], "flexible_load_served_mw": power["flex_served"],
-            "curtailment_mw": power["curtail"], "storage_charge_mw": power["charge_z"],
-            "storage_discharge_mw": power["discharge_z"], "net_import_mw": power["net_import"],
-            "unserved_mw": power["unserved"], "spill_mw": power["spill"],
-        }
-        for t, tech in enumerate(TECHS):
-            hourly[f"generation_{tech}_mw"] = gen[t]
+            congested = float(np.count_nonzero(np.abs(power["line_flow"]) >= self.line_params["limit_mw"] - 1e-6))
+        daily = [  # RAW_DAILY_COLUMNS, in order
+            token_price, self.compute_price, float(tokens["demand"].sum()), served, float(tokens["unserved"].sum()),
+            float(aidcs.gpus.sum()), float(aidcs.pipeline_gpus().sum()), float(aidcs.busy_gpus.sum()),
+            float(compute["sold"].sum()), float(store.params["energy_mwh"].sum()) if store.n else 0.0,
+            float(store.soc_mwh.sum()) if store.n else 0.0, float(util.unit_capacity_mw.sum()), congested,
+            served_cost,
+        ]
+        gen = power["gen_tech"]
+        hourly = np.stack([power["price"], power["load"], power["aidc_zone_load"], power["background"],
+                           power["flex_served"], *gen, power["curtail"], power["charge_z"], power["discharge_z"],
+                           power["net_import"], power["unserved"], power["spill"]])  # HOURLY_COLUMNS order
         led = self.ledger
         n = led.n_agents
         o = self.account_offset
@@ -566,7 +535,7 @@ class TokenEconomy(mesa.Model):
                   "ask_cny_per_gpu_hour": ask_col, "markup": markup_col, "utilization": util_col,
                   "capacity_mw": cap_col, "soc_mwh": soc_col}
         self.recorder.record(self.day, daily, hourly, agents)
-        self.last = {"compute": compute, "tokens": tokens, "power": power, "daily": daily}
+        self.last = {"compute": compute, "tokens": tokens, "power": power}
         self._update_edge_state(compute, tokens, power)
 
     def _set_edge_state_defaults(self) -> None:

@@ -11,6 +11,15 @@ import pandas as pd
 
 TECHS = ("coal", "gas", "nuclear", "hydro", "wind", "solar")
 
+# Recorded each day as scalars ...
+RAW_DAILY_COLUMNS = (
+    "token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour",
+    "tokens_demanded_mtok", "tokens_served_mtok", "tokens_unserved_mtok",
+    "gpus_online", "gpus_in_pipeline", "busy_gpu_hours", "compute_sold_gpu_hours",
+    "storage_energy_mwh", "storage_soc_mwh", "generation_capacity_mw", "congested_line_hours",
+    "token_unit_cost_cny_per_mtok",
+)
+# ... and the order of the daily table, whose power columns are derived from the hourly rows in bulk.
 DAILY_COLUMNS = (
     "token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
     "tokens_demanded_mtok", "tokens_served_mtok", "tokens_unserved_mtok", "unserved_share",
@@ -20,6 +29,7 @@ DAILY_COLUMNS = (
     "power_unserved_mwh", "emissions_t", "generation_capacity_mw", "congested_line_hours",
     "token_unit_cost_cny_per_mtok",
 )
+GREEN_TECHS = ("nuclear", "hydro", "wind", "solar")
 HOURLY_COLUMNS = (
     "price_cny_per_mwh", "load_mw", "aidc_load_mw", "background_load_mw", "flexible_load_served_mw",
     *(f"generation_{t}_mw" for t in TECHS),
@@ -54,25 +64,22 @@ class _Columns:
 
 class Recorder:
     def __init__(self, start_date: dt.date, zone_names: list[str], agent_ids: np.ndarray,
-                 agent_names: list[str], agent_kinds: list[str], days: int):
+                 agent_names: list[str], agent_kinds: list[str], days: int, emissions_t_per_mwh: np.ndarray):
         self.start_date = start_date
         self.zone_names = zone_names
         self.agent_ids = agent_ids
         self.agent_names = agent_names
         self.agent_kinds = agent_kinds
         nz = len(zone_names)
-        self.daily = _Columns(DAILY_COLUMNS, 1, days)
+        self.emissions_t_per_mwh = np.asarray(emissions_t_per_mwh, dtype=float)
+        self.daily = _Columns(RAW_DAILY_COLUMNS, 1, days)
         self.hourly = _Columns(HOURLY_COLUMNS, nz * 24, days)
         self.agents = _Columns(AGENT_COLUMNS, len(agent_ids), days)
 
-    def record(self, day: int, daily: dict[str, float], hourly: dict[str, np.ndarray],
-               agents: dict[str, np.ndarray]) -> None:
-        self.daily.append(day, np.array([[daily[c]] for c in DAILY_COLUMNS], dtype=float))
-        nz = len(self.zone_names)
-        block = np.empty((len(HOURLY_COLUMNS), nz * 24))
-        for i, c in enumerate(HOURLY_COLUMNS):
-            block[i] = hourly[c].T.ravel()  # (24, Z) -> zone-major rows: zone0 h0..h23, zone1 ...
-        self.hourly.append(day, block)
+    def record(self, day: int, daily: list[float], hourly: np.ndarray, agents: dict[str, np.ndarray]) -> None:
+        """``daily``: RAW_DAILY_COLUMNS in order; ``hourly``: (len(HOURLY_COLUMNS), 24, Z)."""
+        self.daily.append(day, np.asarray(daily, dtype=float)[:, None])
+        self.hourly.append(day, hourly.transpose(0, 2, 1).reshape(len(HOURLY_COLUMNS), -1))
         n = len(self.agent_ids)
         block = np.zeros((len(AGENT_COLUMNS), n))
         for i, c in enumerate(AGENT_COLUMNS):
@@ -86,10 +93,43 @@ class Recorder:
 
     def daily_frame(self) -> pd.DataFrame:
         c = self.daily
-        days = c.day[: c.n]
+        n = c.n
+        days = c.day[:n]
+        raw = {name: c.data[i, :n] for i, name in enumerate(c.names)}
+        h = self.hourly
+        width = h.rows_per_day
+        per_day = {name: h.data[i, : n * width].reshape(n, len(self.zone_names), 24)
+                   for i, name in enumerate(h.names)}
+        price = per_day["price_cny_per_mwh"]
+        demand = per_day["load_mw"] + per_day["flexible_load_served_mw"] + per_day["storage_charge_mw"]
+        total = demand.sum(axis=(1, 2))
+        gen = np.stack([per_day[f"generation_{t}_mw"] for t in TECHS])          # (T, days, Z, 24)
+        gen_all = gen.sum(axis=0)
+        green = gen[[TECHS.index(t) for t in GREEN_TECHS]].sum(axis=0)
+        green_z = np.divide(green, gen_all, out=np.zeros_like(gen_all), where=gen_all > 0)
+        aidc = per_day["aidc_load_mw"]
+        aidc_energy = aidc.sum(axis=(1, 2))
+        gen_total = gen_all.sum(axis=(1, 2))
+        gpus = raw["gpus_online"]
+        derived = {
+            "power_price_cny_per_mwh": np.divide((price * demand).sum(axis=(1, 2)), total,
+                                                 out=price.mean(axis=(1, 2)), where=total > 0),
+            "unserved_share": np.divide(raw["tokens_unserved_mtok"], raw["tokens_demanded_mtok"],
+                                        out=np.zeros(n), where=raw["tokens_demanded_mtok"] > 0),
+            "gpu_utilization": np.divide(raw["busy_gpu_hours"], gpus * 24.0, out=np.zeros(n), where=gpus > 0),
+            "aidc_energy_mwh": aidc_energy,
+            "aidc_green_share": np.divide((aidc * green_z).sum(axis=(1, 2)), aidc_energy, out=np.zeros(n),
+                                          where=aidc_energy > 0),
+            "green_share": np.divide(green.sum(axis=(1, 2)), gen_total, out=np.zeros(n), where=gen_total > 0),
+            "power_spread_cny_per_mwh": (price.max(axis=2) - price.min(axis=2)).mean(axis=1),
+            "storage_throughput_mwh": per_day["storage_discharge_mw"].sum(axis=(1, 2)),
+            "curtailment_mwh": per_day["curtailment_mw"].sum(axis=(1, 2)),
+            "power_unserved_mwh": per_day["unserved_mw"].sum(axis=(1, 2)),
+            "emissions_t": np.tensordot(self.emissions_t_per_mwh, gen.sum(axis=(2, 3)), axes=1),
+        }
         frame = pd.DataFrame({"date": self._dates(days), "day": days})
-        for i, name in enumerate(c.names):
-            frame[name] = c.data[i, : c.n]
+        for name in DAILY_COLUMNS:
+            frame[name] = derived[name] if name in derived else raw[name]
         return frame
 
     def hourly_frame(self) -> pd.DataFrame:
