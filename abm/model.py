@@ -21,7 +21,7 @@ from abm.ledger import Ledger
 from abm.markets.compute import clear_compute_market
 from abm.markets.power import PowerMarketInput, clear_power_market
 from abm.markets.token import clear_token_market, logit_shares
-from abm.recorder import TECHS, Recorder
+from abm.recorder import AGENT_COLUMNS, TECHS, Recorder
 from abm.scenarios import GREEN_TECHS, RENEWABLE_TECHS, Scenario, load_scenario
 from agents.ai_app import AIApp, AIAppGroup
 from agents.aidc import AIDC, AIDCGroup
@@ -126,6 +126,7 @@ class TokenEconomy(mesa.Model):
                 kinds.append(kind)
                 agent_ids.append(agent.unique_id)
         self.ledger = Ledger(len(names), np.array(cash, dtype=float))
+        self.kind_slice = {kind: slice(off, off + self.groups[kind].n) for kind, off in self.account_offset.items()}
         for kind, group in self.groups.items():
             off = self.account_offset[kind]
             group.cash = self.ledger.balance[off: off + group.n]  # a view: always the ledger's figure
@@ -144,6 +145,23 @@ class TokenEconomy(mesa.Model):
             for a in neighbours_of_kind(g, name, "aidc", "compute"):
                 self.compute_edges[p, self.aidcs.index(a)] = True
         self.compute_edges[-1, :] = True
+        # account numbers of every possible payment, laid out like the matrices that carry the amounts
+        buyer_account = np.concatenate([self.account_offset["app"] + np.arange(self.apps.n),
+                                        self.account_offset["enterprise"] + np.arange(self.enterprises.n)])
+        provider_account = self.account_offset["provider"] + np.arange(self.providers.n)
+        aidc_account = self.account_offset["aidc"] + np.arange(self.aidcs.n)
+        self._buyer_account = buyer_account
+        self._token_payer = np.repeat(buyer_account[:, None], self.providers.n, axis=1)
+        self._token_payee = np.repeat(provider_account[None, :], self.n_buyers, axis=0)
+        self._compute_payer = np.repeat(np.append(provider_account, self.ledger.account["training_buyers"])[:, None],
+                                        self.aidcs.n, axis=1)
+        self._compute_payee = np.repeat(aidc_account[None, :], self.providers.n + 1, axis=0)
+        self._buyer_profile = np.concatenate([self.apps.profile, self.enterprises.profile]).reshape(
+            self.n_buyers, 24) / 24.0
+        idx = np.arange(self.providers.n)
+        self._bid_provider = np.concatenate([idx, idx, [self.providers.n]])
+        self._bid_qty = np.zeros(self._bid_provider.size)
+        self._bid_price = np.zeros(self._bid_provider.size)
         self.share = np.where(self.token_edges, 1.0, 0.0)
         self.share /= np.maximum(self.share.sum(axis=1, keepdims=True), 1.0)
 
@@ -197,31 +215,27 @@ class TokenEconomy(mesa.Model):
     # -- 2. compute -----------------------------------------------------------------------------------
     def _clear_compute(self) -> dict:
         prov = self.providers
-        bp, bq, bprice = prov.compute_bids()
-        train_q = self.training_gpu_hours
-        bp = np.append(bp, prov.n)
-        bq = np.append(bq, train_q)
-        bprice = np.append(bprice, self.data["compute"]["training_bid_cny_per_gpu_hour"])
+        _, bq, bprice = prov.compute_bids()
+        k = bq.size
+        self._bid_qty[:k] = bq
+        self._bid_qty[k] = self.training_gpu_hours
+        self._bid_price[:k] = bprice
+        self._bid_price[k] = self.data["compute"]["training_bid_cny_per_gpu_hour"]
         aa, aq, aprice = self.aidcs.asks()
-        res = clear_compute_market(bp, bq, bprice, aa, aq, aprice, self.compute_edges)
-        flow = res.flow_gpu_hours
-        pay = flow * res.aidc_price[None, :]
-        pay = np.nan_to_num(pay)
-        bought = flow.sum(axis=1)
-        prov.receive_compute(bought[:-1], pay[:-1].sum(axis=1))
-        p_idx, a_idx = np.nonzero(flow[:-1] > 0)
-        if p_idx.size:
-            self.ledger.pay(self.account_offset["provider"] + p_idx, self.account_offset["aidc"] + a_idx,
-                            pay[:-1][p_idx, a_idx], "compute")
-        self.ledger.pay(self.ledger.account["training_buyers"], self.account_offset["aidc"] + np.arange(self.aidcs.n),
-                        pay[-1], "training compute")
+        res = clear_compute_market(self._bid_provider, self._bid_qty, self._bid_price, aa, aq, aprice,
+                                   self.compute_edges)
+        flow = res.flow_gpu_hours                                  # (P + 1, A): the last row is training
+        aidc_price = res.aidc_price
+        pay = flow * np.where(np.isnan(aidc_price), 0.0, aidc_price)
+        prov.receive_compute(flow[:-1].sum(axis=1), pay[:-1].sum(axis=1))
+        self.ledger.pay(self._compute_payer, self._compute_payee, pay, "compute")
         sold = flow.sum(axis=0)
         volume = sold.sum()
         if volume > 0:
-            self.compute_price = float((pay.sum()) / volume)
+            self.compute_price = float(pay.sum() / volume)
         elif np.isnan(self.compute_price):
             self.compute_price = float(np.nanmean(aprice)) if aprice.size else 0.0
-        return {"flow": flow, "sold": sold, "aidc_price": res.aidc_price, "asks": aprice}
+        return {"flow": flow, "sold": sold, "aidc_price": aidc_price, "asks": self.aidcs.ask_price()}
 
     # -- 3. tokens --------------------------------------------------------------------------------------
     def _clear_tokens(self) -> dict:
@@ -234,22 +248,16 @@ class TokenEconomy(mesa.Model):
         na = self.apps.n
         demand = np.concatenate([self.apps.token_demand_mtok(expected[:na]),
                                  self.enterprises.token_demand_mtok(expected[na:])])
-        profile = np.concatenate([self.apps.profile, self.enterprises.profile]).reshape(self.n_buyers, 24)
-        hourly = demand[:, None] * profile / 24.0
+        hourly = demand[:, None] * self._buyer_profile
         res = clear_token_market(hourly, self.share, prov.hourly_capacity_mtok(), price, self.token_edges)
         pair = res.served_pair_mtok
         served_b = pair.sum(axis=1)
         self.apps.served_mtok = served_b[:na]
         self.enterprises.served_mtok = served_b[na:]
-        buyer_acct = np.concatenate([self.account_offset["app"] + np.arange(na),
-                                     self.account_offset["enterprise"] + np.arange(self.enterprises.n)])
-        b_idx, p_idx = np.nonzero(pair > 0)
-        if b_idx.size:
-            self.ledger.pay(buyer_acct[b_idx], self.account_offset["provider"] + p_idx,
-                            pair[b_idx, p_idx] * price[p_idx], "tokens")
-        cust = self.ledger.account["customers"]
-        self.ledger.pay(cust, buyer_acct[:na], self.apps.revenue_cny(served_b[:na]), "app revenue")
-        self.ledger.pay(cust, buyer_acct[na:], self.enterprises.revenue_cny(served_b[na:]), "enterprise revenue")
+        led = self.ledger
+        led.pay(self._token_payer, self._token_payee, pair * price[None, :], "tokens")
+        revenue = np.concatenate([self.apps.revenue_cny(served_b[:na]), self.enterprises.revenue_cny(served_b[na:])])
+        led.pay(led.account["customers"], self._buyer_account, revenue, "buyer revenue")
         requested = self.share.T @ hourly  # (P, 24) what buyers first asked of each provider
         return {"demand": demand, "served_pair": pair, "served_by_provider": res.served_by_provider_mtok,
                 "unserved": res.unserved_mtok, "price": price, "requested": requested}
@@ -504,37 +512,29 @@ class TokenEconomy(mesa.Model):
                            power["net_import"], power["unserved"], power["spill"]])  # HOURLY_COLUMNS order
         led = self.ledger
         n = led.n_agents
-        o = self.account_offset
-        tokens_col = np.zeros(n)
-        tokens_col[o["app"]: o["app"] + self.apps.n] = self.apps.served_mtok
-        tokens_col[o["enterprise"]: o["enterprise"] + self.enterprises.n] = self.enterprises.served_mtok
-        tokens_col[o["provider"]: o["provider"] + prov.n] = served_p
-        price_col = np.zeros(n)
-        price_col[o["provider"]: o["provider"] + prov.n] = prov.price
-        gpus_col = np.zeros(n)
-        gpus_col[o["aidc"]: o["aidc"] + aidcs.n] = aidcs.gpus
-        ask_col = np.zeros(n)
-        ask_col[o["aidc"]: o["aidc"] + aidcs.n] = compute["asks"]
-        markup_col = np.zeros(n)
-        markup_col[o["aidc"]: o["aidc"] + aidcs.n] = aidcs.learner.markup
-        markup_col[o["utility"]: o["utility"] + util.n] = util.learner.markup
-        util_col = np.zeros(n)
+        sl = self.kind_slice
+        block = np.zeros((len(AGENT_COLUMNS), n))  # AGENT_COLUMNS order; 0 where a column does not apply
+        block[0] = led.balance[:n]
+        block[1] = led.revenue_today[:n]
+        block[2] = led.cost_today[:n]
+        block[3] = block[1] - block[2]
+        block[4, sl["app"]] = self.apps.served_mtok
+        block[4, sl["enterprise"]] = self.enterprises.served_mtok
+        block[4, sl["provider"]] = served_p
+        block[5, sl["provider"]] = prov.price
+        block[6, sl["aidc"]] = aidcs.gpus
+        block[7, sl["aidc"]] = compute["asks"]
+        block[8, sl["aidc"]] = aidcs.learner.markup
+        block[8, sl["utility"]] = util.learner.markup
         cap = prov.capacity_mtok
-        util_col[o["provider"]: o["provider"] + prov.n] = np.divide(served_p, cap, out=np.zeros(prov.n), where=cap > 0)
-        util_col[o["aidc"]: o["aidc"] + aidcs.n] = np.divide(aidcs.busy_gpus.sum(axis=1), aidcs.gpus * 24.0,
-                                                             out=np.zeros(aidcs.n), where=aidcs.gpus > 0)
-        cap_col = np.zeros(n)
-        cap_col[o["utility"]: o["utility"] + util.n] = util.capacity_by_owner()
-        soc_col = np.zeros(n)
+        block[9, sl["provider"]] = np.divide(served_p, cap, out=np.zeros(prov.n), where=cap > 0)
+        block[9, sl["aidc"]] = np.divide(aidcs.busy_gpus.sum(axis=1), aidcs.gpus * 24.0, out=np.zeros(aidcs.n),
+                                         where=aidcs.gpus > 0)
+        block[10, sl["utility"]] = util.capacity_by_owner()
         if store.n:
-            cap_col[o["storage"]: o["storage"] + store.n] = store.params["power_mw"]
-            soc_col[o["storage"]: o["storage"] + store.n] = store.soc_mwh
-        rev, cost = led.revenue_today[:n], led.cost_today[:n]
-        agents = {"cash_cny": led.agent_cash(), "revenue_cny": rev, "cost_cny": cost, "profit_cny": rev - cost,
-                  "tokens_mtok": tokens_col, "price_cny_per_mtok": price_col, "gpus": gpus_col,
-                  "ask_cny_per_gpu_hour": ask_col, "markup": markup_col, "utilization": util_col,
-                  "capacity_mw": cap_col, "soc_mwh": soc_col}
-        self.recorder.record(self.day, daily, hourly, agents)
+            block[10, sl["storage"]] = store.params["power_mw"]
+            block[11, sl["storage"]] = store.soc_mwh
+        self.recorder.record(self.day, daily, hourly, block)
         self.last = {"compute": compute, "tokens": tokens, "power": power}
         self._update_edge_state(compute, tokens, power)
 

@@ -76,16 +76,12 @@ class Recorder:
         self.hourly = _Columns(HOURLY_COLUMNS, nz * 24, days)
         self.agents = _Columns(AGENT_COLUMNS, len(agent_ids), days)
 
-    def record(self, day: int, daily: list[float], hourly: np.ndarray, agents: dict[str, np.ndarray]) -> None:
-        """``daily``: RAW_DAILY_COLUMNS in order; ``hourly``: (len(HOURLY_COLUMNS), 24, Z)."""
+    def record(self, day: int, daily: list[float], hourly: np.ndarray, agents: np.ndarray) -> None:
+        """``daily``: RAW_DAILY_COLUMNS in order; ``hourly``: (len(HOURLY_COLUMNS), 24, Z);
+        ``agents``: (len(AGENT_COLUMNS), n_agents)."""
         self.daily.append(day, np.asarray(daily, dtype=float)[:, None])
         self.hourly.append(day, hourly.transpose(0, 2, 1).reshape(len(HOURLY_COLUMNS), -1))
-        n = len(self.agent_ids)
-        block = np.zeros((len(AGENT_COLUMNS), n))
-        for i, c in enumerate(AGENT_COLUMNS):
-            if c in agents:
-                block[i] = agents[c]
-        self.agents.append(day, block)
+        self.agents.append(day, agents)
 
     def _dates(self, days: np.ndarray) -> pd.Series:
         base = np.datetime64(self.start_date, "D")

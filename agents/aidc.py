@@ -15,6 +15,8 @@ from agents.strategies import MarkupLearner
 
 HOURS_PER_YEAR = 8760.0
 PLANNING_UTILIZATION = 0.7  # utilisation assumed when pricing capital
+TRANCHE_SHARE = np.array([0.25, 0.25, 0.25, 0.25])
+TRANCHE_MARKUP = np.array([0.6, 0.9, 1.1, 1.4])  # multiples of the learned markup
 
 
 class AIDC(GroupAgent):
@@ -39,6 +41,7 @@ class AIDCGroup(Group):
         self.load_mw = np.zeros((self.n, 24))
         self.pipeline: list[tuple[int, int, float]] = []     # (arrival day, aidc index, GPUs)
         self.revenue_today = np.zeros(self.n)
+        self._ask_owner = np.repeat(np.arange(self.n), TRANCHE_SHARE.size)
         self.cost_today = np.zeros(self.n)
 
     @property
@@ -61,9 +64,17 @@ class AIDCGroup(Group):
         return capital + self.marginal_cost()
 
     def asks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(AIDC index, GPU-hours, CNY/GPU-hour): all installed GPUs for the day."""
-        price = self.marginal_cost() * (1.0 + self.learner.markup)
-        return np.arange(self.n), self.gpus * 24.0, price
+        """(AIDC index, GPU-hours, CNY/GPU-hour): all installed GPUs for the day, offered in tranches
+        whose markups straddle the learned one -- a supply curve, not one all-or-nothing step, so a
+        data centre facing one large bid sells part of its fleet instead of flipping between all and
+        nothing from day to day."""
+        price = self.marginal_cost()[:, None] * (1.0 + self.learner.markup[:, None] * TRANCHE_MARKUP[None, :])
+        qty = (self.gpus * 24.0)[:, None] * TRANCHE_SHARE[None, :]
+        return self._ask_owner, qty.ravel(), price.ravel()
+
+    def ask_price(self) -> np.ndarray:
+        """The middle of each AIDC's ask curve (CNY/GPU-hour), for display."""
+        return self.marginal_cost() * (1.0 + self.learner.markup)
 
     def set_busy(self, busy_gpus: np.ndarray) -> np.ndarray:
         """Hourly power load (MW) from the GPUs busy each hour (n, 24)."""

@@ -22,6 +22,13 @@ def daily_rate(per_year: np.ndarray | float) -> np.ndarray | float:
     return np.power(1.0 + np.asarray(per_year, dtype=float), 1.0 / DAYS_PER_YEAR) - 1.0
 
 
+class _EmptyParams(dict):
+    """Parameters of a kind with no agents: every setting is an empty array."""
+
+    def __missing__(self, key: str) -> np.ndarray:
+        return np.zeros(0)
+
+
 class Group:
     """Vectorised parameters and state of all agents of one kind.
 
@@ -35,7 +42,7 @@ class Group:
         self.items = items
         self.names: list[str] = [it["name"] for it in items]
         self.n = len(items)
-        self.params: dict[str, np.ndarray] = {}
+        self.params: dict[str, np.ndarray] = {} if items else _EmptyParams()
         if items:
             for key, value in items[0].items():
                 if isinstance(value, bool):

@@ -16,6 +16,9 @@ from agents.base import Group, GroupAgent
 from agents.utility import DISCOUNT_RATE, capital_recovery_factor
 
 
+_HOUR = np.arange(24)
+
+
 class StorageOperator(GroupAgent):
     """One battery fleet."""
 
@@ -29,6 +32,7 @@ class StorageGroup(Group):
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
         p = self.params
         self.soc_mwh = p["initial_soc"] * p["energy_mwh"] if self.n else np.zeros(0)
+        self._rows = np.arange(self.n)[:, None]
         self.charge_mw = np.zeros((self.n, 24))
         self.discharge_mw = np.zeros((self.n, 24))
         self.pipeline: list[tuple[int, int, float]] = []
@@ -42,32 +46,35 @@ class StorageGroup(Group):
         """Bids from a (n, 24) price forecast: (charge MW, charge limit price, discharge MW, offer price)."""
         p = self.params
         n = self.n
-        eta_c, eta_d = self.efficiencies()
-        energy, power = p["energy_mwh"], p["power_mw"]
-        self.soc_mwh = np.clip(self.soc_mwh, 0.0, energy)
-        max_hours = np.clip(np.ceil(np.divide(energy, power * eta_c, out=np.zeros(n), where=power > 0)), 0, 12)
-        order = np.argsort(forecast, axis=1, kind="stable")
-        rank = np.argsort(order, axis=1, kind="stable")
-        sorted_f = np.take_along_axis(forecast, order, axis=1)
+        if n == 0:
+            empty = np.zeros((0, 24))
+            return empty, empty, empty, empty
+        rows = self._rows
+        eta_c, _ = self.efficiencies()
+        energy, power, rte = p["energy_mwh"], p["power_mw"], p["round_trip_efficiency"]
+        wear = p["degradation_cost_cny_per_mwh"]
+        np.minimum(np.maximum(self.soc_mwh, 0.0), energy, out=self.soc_mwh)
+        max_hours = np.minimum(np.ceil(energy / np.maximum(power * eta_c, 1e-12)), 12.0)
+        order = forecast.argsort(axis=1, kind="stable")
+        sorted_f = forecast[rows, order]
+        rank = np.empty_like(order)
+        rank[rows, order] = _HOUR
         # pair the i-th cheapest hour with the i-th dearest; keep the pairs whose spread pays for losses and wear
-        gain = sorted_f[:, :11:-1] * p["round_trip_efficiency"][:, None] - sorted_f[:, :12] \
-            - p["degradation_cost_cny_per_mwh"][:, None]
-        profitable = np.cumprod(gain > 0, axis=1).sum(axis=1)
+        pays = sorted_f[:, :11:-1] * rte[:, None] - sorted_f[:, :12] > wear[:, None]
+        profitable = np.where(pays.all(axis=1), 12, pays.argmin(axis=1))
         hours = np.minimum(profitable, max_hours).astype(int)
-        worthwhile = hours > 0
-        cheap = rank < hours[:, None]
-        dear = rank >= 24 - hours[:, None]
         k = np.maximum(hours, 1)
-        cheap_max = sorted_f[np.arange(n), k - 1]
-        dear_min = sorted_f[np.arange(n), 24 - k]
-        self.spread_seen = 0.9 * self.spread_seen + 0.1 * np.maximum(sorted_f[:, -1] - sorted_f[:, 0], 0.0)
-        charge_plan = np.where(cheap & worthwhile[:, None], power[:, None], 0.0)
-        discharge_plan = np.where(dear & worthwhile[:, None], power[:, None], 0.0)
+        cheap_max = sorted_f[rows[:, 0], k - 1]
+        dear_min = sorted_f[rows[:, 0], 24 - k]
+        self.spread_seen = 0.9 * self.spread_seen + 0.1 * (sorted_f[:, -1] - sorted_f[:, 0])
+        hours_col = hours[:, None]
+        charge_plan = np.where(rank < hours_col, power[:, None], 0.0)
+        discharge_plan = np.where(rank >= 24 - hours_col, power[:, None], 0.0)
         charge_mw, discharge_mw = self.feasible(charge_plan, discharge_plan)
-        charge_price = dear_min * p["round_trip_efficiency"] - p["degradation_cost_cny_per_mwh"]
-        discharge_price = cheap_max / p["round_trip_efficiency"] + p["degradation_cost_cny_per_mwh"]
-        return (charge_mw, np.repeat(charge_price[:, None], 24, axis=1),
-                discharge_mw, np.repeat(discharge_price[:, None], 24, axis=1))
+        charge_price = dear_min * rte - wear
+        discharge_price = cheap_max / rte + wear
+        return (charge_mw, np.broadcast_to(charge_price[:, None], (n, 24)),
+                discharge_mw, np.broadcast_to(discharge_price[:, None], (n, 24)))
 
     def feasible(self, charge: np.ndarray, discharge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trim a schedule so the state of charge stays in [0, energy] however much of it clears.

@@ -33,32 +33,31 @@ class MarkupLearner:
         self.choice = np.argmin(np.abs(self.markup[:, None] - ROTH_EREV_MARKUPS[None, :]), axis=1)
         if self.roth.any():
             self.markup[self.roth] = ROTH_EREV_MARKUPS[self.choice[self.roth]]
+        self._adaptive_idx = np.flatnonzero(~self.roth)
+        self._roth_idx = np.flatnonzero(self.roth)
 
     def update(self, sold_share: np.ndarray, profit: np.ndarray, rng: np.random.Generator) -> None:
         """Learn from today: ``sold_share`` of the offered quantity that sold, ``profit`` earned."""
-        adaptive = ~self.roth
-        if adaptive.any():
-            up = sold_share >= 0.98
-            down = sold_share < 0.85
-            change = np.where(up, self.step, np.where(down, -self.step * (0.85 - sold_share) / 0.85, 0.0))
-            self.markup[adaptive] = np.clip(self.markup[adaptive] + change[adaptive], 0.0, self.max_markup)
-        if self.roth.any():
-            idx = np.flatnonzero(self.roth)
+        a = self._adaptive_idx
+        if a.size:
+            share = sold_share[a]
+            step = self.step[a]
+            change = np.where(share >= 0.98, step, np.where(share < 0.85, step * (share - 0.85) / 0.85, 0.0))
+            self.markup[a] = np.minimum(np.maximum(self.markup[a] + change, 0.0), self.max_markup)
+        idx = self._roth_idx
+        if idx.size:
             n_actions = ROTH_EREV_MARKUPS.size
             q = self.propensity[idx]
-            self.profit_scale[idx] = np.maximum(self.profit_scale[idx], np.abs(profit[idx]))
-            reward = np.maximum(profit[idx], 0.0) / self.profit_scale[idx]  # in [0, 1]: profit vs best seen
+            scale = np.maximum(self.profit_scale[idx], np.abs(profit[idx]))
+            self.profit_scale[idx] = scale
+            reward = np.maximum(profit[idx], 0.0) / scale  # in [0, 1]: profit against the best seen
             e = self.experimentation
-            spill = q * e / (n_actions - 1)
-            chosen = self.choice[idx]
-            rows = np.arange(idx.size)
-            spill[rows, chosen] = reward * (1.0 - e)
-            q = (1.0 - self.recency) * q + spill
-            q = np.maximum(q, 1e-6)
+            update = q * (e / (n_actions - 1))
+            update[np.arange(idx.size), self.choice[idx]] = reward * (1.0 - e)
+            q = np.maximum((1.0 - self.recency) * q + update, 1e-6)
             self.propensity[idx] = q
-            prob = q / q.sum(axis=1, keepdims=True)
-            draws = rng.random(idx.size)
-            new_choice = (prob.cumsum(axis=1) < draws[:, None]).sum(axis=1)
-            new_choice = np.minimum(new_choice, n_actions - 1)
+            cum = q.cumsum(axis=1)
+            draws = rng.random(idx.size) * cum[:, -1]
+            new_choice = np.minimum((cum < draws[:, None]).sum(axis=1), n_actions - 1)
             self.choice[idx] = new_choice
             self.markup[idx] = ROTH_EREV_MARKUPS[new_choice]

@@ -33,7 +33,8 @@ def solar_shape(day_of_year: int) -> np.ndarray:
     return np.where((h > sunrise) & (h < sunrise + daylength), shape, 0.0) * (0.85 + 0.15 * season)
 
 
-SOLAR_MEAN_SHAPE = float(np.mean([solar_shape(d).mean() for d in range(365)]))
+SOLAR_TABLE = np.array([solar_shape(d) for d in range(367)])  # by day of year (1..366)
+SOLAR_MEAN_SHAPE = float(SOLAR_TABLE[1:366].mean())
 
 
 class Utility(GroupAgent):
@@ -71,6 +72,9 @@ class UtilityGroup(Group):
         self.solar_quality = np.array([zone_quality[z]["solar_quality"] for z in zone_names])
         self.wind_quality = np.array([zone_quality[z]["wind_quality"] for z in zone_names])
         self.wind_state = np.zeros(len(zone_names))
+        self._zone_tech_table = np.broadcast_to(self.cf, (24, len(zone_names), len(TECHS))).copy()
+        self._wind_scale = self.cf[4] * self.wind_quality
+        self._solar_scale = (self.cf[5] / SOLAR_MEAN_SHAPE) * self.solar_quality
         self.pipeline: list[tuple[int, int, int, int, float]] = []  # (day, owner, zone, tech, MW)
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
         self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
@@ -82,18 +86,12 @@ class UtilityGroup(Group):
         rho, sigma = 0.7, 0.45
         self.wind_state = rho * self.wind_state + sigma * np.sqrt(1 - rho**2) * rng.standard_normal(nz)
         hourly_noise = rng.standard_normal((24, nz)) * 0.15
-        wind_cf = self.cf[4] * self.wind_quality[None, :] * np.exp(self.wind_state[None, :] - sigma**2 / 2
-                                                                     + hourly_noise)
-        solar = solar_shape(day_of_year)[:, None] * (self.cf[5] / SOLAR_MEAN_SHAPE) * self.solar_quality[None, :]
-        season = 1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0)
-        base = np.broadcast_to(self.cf[self.unit_tech], (24, self.unit_tech.size)).copy()
-        hydro = self.unit_tech == 3
-        base[:, hydro] *= season
-        wind = self.unit_tech == 4
-        base[:, wind] = wind_cf[:, self.unit_zone[wind]]
-        sol = self.unit_tech == 5
-        base[:, sol] = solar[:, self.unit_zone[sol]]
-        return np.clip(base, 0.0, 1.0)
+        table = self._zone_tech_table  # (24, Z, T): every technology's availability in every zone this day
+        table[:, :, 3] = self.cf[3] * (1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0))
+        table[:, :, 4] = self._wind_scale * np.exp(self.wind_state - sigma**2 / 2 + hourly_noise)
+        table[:, :, 5] = SOLAR_TABLE[day_of_year][:, None] * self._solar_scale
+        np.minimum(table, 1.0, out=table)
+        return table[:, self.unit_zone, self.unit_tech]
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""

@@ -91,3 +91,18 @@ def test_injected_event_changes_the_model():
     m.step()
     assert m.line_params["limit_mw"][0] == 0.0
     assert abs(m.last["power"]["line_flow"]).max() == 0.0
+
+
+def test_a_world_without_storage_or_enterprises_runs(tmp_path):
+    import re
+
+    text = scenario_path("classroom").read_text()
+    text = re.sub(r"\[\[storage\]\].*?(?=\n\[\[aidcs\]\])", "", text, flags=re.S)
+    text = re.sub(r"\[\[enterprises\]\].*?(?=\n\[\[events\]\])", "", text, flags=re.S)
+    path = tmp_path / "bare.toml"
+    path.write_text(text)
+    m = TokenEconomy(path)
+    assert m.storage.n == 0 and m.enterprises.n == 0
+    m.run(10)
+    d = m.daily_table()
+    assert (d.storage_throughput_mwh == 0).all() and (d.tokens_served_mtok > 0).all()
