@@ -7,15 +7,18 @@ and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
 
+from abm.errors import UsageError
+
 EXIT_USAGE = 2
 
-
-class UsageError(Exception):
-    """Bad input from the user."""
+# Further subcommands live in their own modules; each exposes ``register(subparsers) -> {name: handler}``
+# where a handler takes the parsed arguments and returns an exit code.  A module not yet written is skipped.
+COMMAND_MODULES = ("abm.batch.commands", "abm.lessons.commands", "abm.viz_command")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--graph", type=Path, help="build the supply graph from this GraphML file")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("scenarios", help="list the shipped scenarios")
+    parser.extra_handlers = {}
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not (module_name + ".").startswith(exc.name + "."):
+                raise
+            continue
+        parser.extra_handlers.update(module.register(sub))
     return parser
 
 
@@ -163,10 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     from networks import TopologyError
 
     try:
-        args = build_parser().parse_args(argv)
-        handler = {"run": cmd_run, "scenarios": cmd_scenarios}[args.command]
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = {"run": cmd_run, "scenarios": cmd_scenarios, **parser.extra_handlers}[args.command]
         return handler(args)
-    except (UsageError, ScenarioError, TopologyError, OutputError) as exc:
+    except (UsageError, ScenarioError, TopologyError, OutputError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
