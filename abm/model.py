@@ -271,8 +271,10 @@ class TokenEconomy(mesa.Model):
         used_gpu = tokens["served_by_provider"] / prov.params["mtok_per_gpu_hour"][:, None]  # (P, 24) GPUs
         rented = flow[:-1].sum(axis=1, keepdims=True)
         split = np.divide(flow[:-1], rented, out=np.zeros_like(flow[:-1]), where=rented > 0)
-        busy = split.T @ used_gpu + (flow[-1] / 24.0)[:, None]
+        token_busy = split.T @ used_gpu                                       # (A, 24) GPUs serving tokens
+        busy = token_busy + (flow[-1] / 24.0)[:, None]
         aidc_load = aidcs.set_busy(busy)                                      # (A, 24) MW
+        self._token_busy_gpu_hours = token_busy.sum(axis=1)
         aidc_zone_load = np.zeros((nz, 24))
         np.add.at(aidc_zone_load, aidcs.zone, aidc_load)
         zp = self.zone_params
@@ -324,6 +326,7 @@ class TokenEconomy(mesa.Model):
         led.pay(acct["households"], grid, households.sum() + (flex_served * price).sum(), "household power")
         st_price = price[:, store.zone]                                      # (24, S)
         charge, discharge = res.bid_served_mw[:, nz:], res.offer_dispatch_mw[:, nu:]
+        storage_income = float((discharge * st_price).sum())
         if store.n:
             led.pay(self.account_offset["storage"] + np.arange(store.n), grid, (charge * st_price).sum(axis=0),
                     "storage charging")
@@ -358,7 +361,9 @@ class TokenEconomy(mesa.Model):
             np.add.at(discharge_z.T, store.zone, discharge.T)
         load = inp.load_mw
         spill = gen_tech.sum(axis=0) + discharge_z + net_import + unserved - load - flex_served - charge_z
-        return {"price": price, "gen_tech": gen_tech, "avail_tech": avail_tech, "curtail": curtail,
+        supply_value = float((dispatch * price[:, util.unit_zone]).sum()) + storage_income
+        return {"storage_share": storage_income / supply_value if supply_value > 0 else 0.0,
+                "price": price, "gen_tech": gen_tech, "avail_tech": avail_tech, "curtail": curtail,
                 "net_import": net_import, "charge_z": charge_z, "discharge_z": discharge_z, "load": load,
                 "aidc_zone_load": aidc_zone_load.T, "background": background.T, "flex_served": flex_served,
                 "unserved": unserved, "spill": np.maximum(spill, 0.0), "line_flow": res.line_flow_mw,
@@ -496,6 +501,15 @@ class TokenEconomy(mesa.Model):
         else:
             token_price = float(tokens["price"].mean()) if prov.n else 0.0
             served_cost = 0.0
+        # what the served tokens cost along the chain (CNY): their share of AIDC energy (the part paid to
+        # storage shown apart), the capital of the GPUs providers rented, and what is left as margin
+        busy_all = aidcs.busy_gpus.sum(axis=1)
+        token_share = np.divide(self._token_busy_gpu_hours, busy_all, out=np.zeros(aidcs.n), where=busy_all > 0)
+        energy = float(power["aidc_bill"] @ token_share)
+        storage_cost = energy * power["storage_share"]
+        capital_rate = aidcs.params["capex_cny_per_gpu"] / (aidcs.params["life_years"] * 8760.0)
+        capital = float(capital_rate @ compute["flow"][:-1].sum(axis=0))
+        revenue = float(served_p @ tokens["price"])
         congested = 0.0
         if self.line_names:
             congested = float(np.count_nonzero(np.abs(power["line_flow"]) >= self.line_params["limit_mw"] - 1e-6))
@@ -504,7 +518,7 @@ class TokenEconomy(mesa.Model):
             float(aidcs.gpus.sum()), float(aidcs.pipeline_gpus().sum()), float(aidcs.busy_gpus.sum()),
             float(compute["sold"].sum()), float(store.params["energy_mwh"].sum()) if store.n else 0.0,
             float(store.soc_mwh.sum()) if store.n else 0.0, float(util.unit_capacity_mw.sum()), congested,
-            served_cost,
+            served_cost, energy - storage_cost, storage_cost, capital, revenue,
         ]
         gen = power["gen_tech"]
         hourly = np.stack([power["price"], power["load"], power["aidc_zone_load"], power["background"],

@@ -17,7 +17,8 @@ RAW_DAILY_COLUMNS = (
     "tokens_demanded_mtok", "tokens_served_mtok", "tokens_unserved_mtok",
     "gpus_online", "gpus_in_pipeline", "busy_gpu_hours", "compute_sold_gpu_hours",
     "storage_energy_mwh", "storage_soc_mwh", "generation_capacity_mw", "congested_line_hours",
-    "token_unit_cost_cny_per_mtok",
+    "token_unit_cost_cny_per_mtok", "token_energy_cost_cny", "token_storage_cost_cny", "token_gpu_capital_cny",
+    "token_revenue_cny",
 )
 # ... and the order of the daily table, whose power columns are derived from the hourly rows in bulk.
 DAILY_COLUMNS = (
@@ -27,7 +28,8 @@ DAILY_COLUMNS = (
     "aidc_energy_mwh", "aidc_green_share", "green_share", "power_spread_cny_per_mwh",
     "storage_energy_mwh", "storage_soc_mwh", "storage_throughput_mwh", "curtailment_mwh",
     "power_unserved_mwh", "emissions_t", "generation_capacity_mw", "congested_line_hours",
-    "token_unit_cost_cny_per_mtok",
+    "token_unit_cost_cny_per_mtok", "token_cost_energy_cny_per_mtok", "token_cost_storage_cny_per_mtok",
+    "token_cost_gpu_capital_cny_per_mtok", "token_margin_cny_per_mtok",
 )
 GREEN_TECHS = ("nuclear", "hydro", "wind", "solar")
 HOURLY_COLUMNS = (
@@ -123,6 +125,16 @@ class Recorder:
             "power_unserved_mwh": per_day["unserved_mw"].sum(axis=(1, 2)),
             "emissions_t": np.tensordot(self.emissions_t_per_mwh, gen.sum(axis=(2, 3)), axes=1),
         }
+        served = raw["tokens_served_mtok"]
+
+        def per_mtok(cny: np.ndarray) -> np.ndarray:
+            return np.divide(cny, served, out=np.zeros(n), where=served > 0)
+
+        derived["token_cost_energy_cny_per_mtok"] = per_mtok(raw["token_energy_cost_cny"])
+        derived["token_cost_storage_cny_per_mtok"] = per_mtok(raw["token_storage_cost_cny"])
+        derived["token_cost_gpu_capital_cny_per_mtok"] = per_mtok(raw["token_gpu_capital_cny"])
+        derived["token_margin_cny_per_mtok"] = per_mtok(raw["token_revenue_cny"] - raw["token_energy_cost_cny"]
+                                                        - raw["token_storage_cost_cny"] - raw["token_gpu_capital_cny"])
         frame = pd.DataFrame({"date": self._dates(days), "day": days})
         for name in DAILY_COLUMNS:
             frame[name] = derived[name] if name in derived else raw[name]

@@ -94,3 +94,13 @@ def test_every_row_has_a_calendar_date(classroom_run):
     assert d.date.iloc[0] == pd.Timestamp(model.start_date)
     assert (d.date.diff().dropna() == pd.Timedelta(days=1)).all()
     assert len(model.hourly_table()) == len(d) * 24 * len(model.zone_names)
+
+
+def test_token_cost_split_adds_up_to_the_token_price(classroom_run):
+    model, _ = classroom_run
+    d = model.daily_table()
+    parts = (d.token_cost_energy_cny_per_mtok + d.token_cost_storage_cny_per_mtok
+             + d.token_cost_gpu_capital_cny_per_mtok + d.token_margin_cny_per_mtok)
+    served = d.tokens_served_mtok > 0
+    assert np.allclose(parts[served], d.token_price_cny_per_mtok[served], rtol=1e-9)
+    assert (d.token_cost_energy_cny_per_mtok >= 0).all() and (d.token_cost_gpu_capital_cny_per_mtok > 0).all()
