@@ -15,7 +15,6 @@ import numpy as np
 from agents.base import Group, GroupAgent
 from agents.utility import DISCOUNT_RATE, capital_recovery_factor
 
-
 _HOUR = np.arange(24)
 
 
