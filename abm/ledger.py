@@ -42,6 +42,8 @@ class Ledger:
         amount = np.asarray(amount_cny, dtype=float).ravel()
         payer = np.asarray(payer).ravel()
         payee = np.asarray(payee).ravel()
+        if amount.size == 0 or payer.size == 0 or payee.size == 0:
+            return  # nobody of that kind in this world
         n = max(amount.size, payer.size, payee.size)
         if amount.size != n:
             amount = np.full(n, amount[0])

@@ -162,6 +162,17 @@ class TokenEconomy(mesa.Model):
         self._bid_provider = np.concatenate([idx, idx, [self.providers.n]])
         self._bid_qty = np.zeros(self._bid_provider.size)
         self._bid_price = np.zeros(self._bid_provider.size)
+        nz = len(self.zone_names)
+        self._aidc_zone_inc = (np.arange(nz)[:, None] == self.aidcs.zone[None, :]).astype(float)      # (Z, A)
+        self._storage_zone_inc = (np.arange(nz)[:, None] == self.storage.zone[None, :]).astype(float)  # (Z, S)
+        self._line_inc = ((np.arange(nz)[:, None] == self.line_to[None, :]).astype(float)
+                          - (np.arange(nz)[:, None] == self.line_from[None, :]))                    # (Z, L)
+        self._n_flex = nz
+        self._bid_zone = np.concatenate([np.arange(nz), self.storage.zone])
+        self._aidc_accounts = self.account_offset["aidc"] + np.arange(self.aidcs.n)
+        self._storage_accounts = self.account_offset["storage"] + np.arange(self.storage.n)
+        self._utility_accounts = self.account_offset["utility"] + np.arange(self.utilities.n)
+        self._gen_key_cache = None
         self.share = np.where(self.token_edges, 1.0, 0.0)
         self.share /= np.maximum(self.share.sum(axis=1, keepdims=True), 1.0)
 
@@ -265,109 +276,116 @@ class TokenEconomy(mesa.Model):
     # -- 4. power ---------------------------------------------------------------------------------------
     def _clear_power(self, today: dt.date, compute: dict, tokens: dict) -> dict:
         prov, aidcs, util, store = self.providers, self.aidcs, self.utilities, self.storage
-        nz = len(self.zone_names)
         # GPUs busy each hour: providers' tokens / efficiency, spread over the AIDCs they rent from
         flow = compute["flow"]
+        rented_flow = flow[:-1]
         used_gpu = tokens["served_by_provider"] / prov.params["mtok_per_gpu_hour"][:, None]  # (P, 24) GPUs
-        rented = flow[:-1].sum(axis=1, keepdims=True)
-        split = np.divide(flow[:-1], rented, out=np.zeros_like(flow[:-1]), where=rented > 0)
+        rented = rented_flow.sum(axis=1)
+        split = rented_flow / np.where(rented > 0, rented, 1.0)[:, None]
         token_busy = split.T @ used_gpu                                       # (A, 24) GPUs serving tokens
-        busy = token_busy + (flow[-1] / 24.0)[:, None]
-        aidc_load = aidcs.set_busy(busy)                                      # (A, 24) MW
         self._token_busy_gpu_hours = token_busy.sum(axis=1)
-        aidc_zone_load = np.zeros((nz, 24))
-        np.add.at(aidc_zone_load, aidcs.zone, aidc_load)
+        aidc_load = aidcs.set_busy(token_busy + flow[-1][:, None] / 24.0)     # (A, 24) MW
+        aidc_zone_load = aidc_load.T @ self._aidc_zone_inc.T                  # (24, Z)
         zp = self.zone_params
-        background = np.repeat(zp["background_load_mw"][:, None], 24, axis=1) * _background_shape()[None, :]
-        flex_share = zp["flexible_load_share"][:, None]
-        inelastic = (background * (1 - flex_share) + aidc_zone_load).T          # (24, Z)
+        background = _BACKGROUND[:, None] * zp["background_load_mw"]          # (24, Z)
+        flex = background * zp["flexible_load_share"]
+        inelastic = background - flex + aidc_zone_load
         m = self.data["markets"]
-        doy = today.timetuple().tm_yday
-        u_zone, u_mw, u_price = util.offers(doy, self.rng)
-        forecast = self.zone_price_forecast[store.zone] if store.n else np.zeros((0, 24))
-        c_mw, c_price, d_mw, d_price = store.plan(forecast)
-        offer_zone = np.concatenate([u_zone, store.zone])
-        bid_zone = np.concatenate([np.arange(nz), store.zone])
-        bid_mw = np.concatenate([(background * flex_share).T, c_mw.T], axis=1)
-        bid_price = np.concatenate([np.repeat(zp["flexible_load_price_cny_per_mwh"][None, :], 24, axis=0),
-                                    c_price.T], axis=1)
-        offer_price = np.concatenate([u_price, d_price.T], axis=1)
+        u_zone, u_mw, u_price = util.offers(today.timetuple().tm_yday, self.rng)
+        nu = u_mw.shape[1]
+        if store.n:
+            c_mw, c_price, d_mw, d_price = store.plan(self.zone_price_forecast[store.zone])
+            offer_zone = np.concatenate([u_zone, store.zone])
+            bid_mw = np.concatenate([flex, c_mw.T], axis=1)
+            bid_price = np.concatenate([self._flex_price_rows(), c_price.T], axis=1)
+            offer_price = np.concatenate([u_price, d_price.T], axis=1)
+        else:
+            offer_zone, bid_mw, bid_price, offer_price = u_zone, flex, self._flex_price_rows(), u_price
         reactance = self.line_params["reactance"]
+        line_reactance = np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None
         for _ in range(MAX_STORAGE_REPAIRS):
             inp = PowerMarketInput(
-                n_zones=nz, offer_zone=offer_zone, offer_mw=np.concatenate([u_mw, d_mw.T], axis=1),
-                offer_price=offer_price, bid_zone=bid_zone, bid_mw=bid_mw, bid_price=bid_price,
+                n_zones=len(self.zone_names), offer_zone=offer_zone,
+                offer_mw=np.concatenate([u_mw, d_mw.T], axis=1) if store.n else u_mw,
+                offer_price=offer_price, bid_zone=self._bid_zone, bid_mw=bid_mw, bid_price=bid_price,
                 load_mw=inelastic, line_from=self.line_from, line_to=self.line_to,
-                line_limit_mw=self.line_params["limit_mw"],
-                line_reactance=np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None,
+                line_limit_mw=self.line_params["limit_mw"], line_reactance=line_reactance,
                 price_cap=m["power_price_cap_cny_per_mwh"], price_floor=m["power_price_floor_cny_per_mwh"])
             res = clear_power_market(inp)
-            nu = u_mw.shape[1]
-            charge = res.bid_served_mw[:, nz:].T
+            if not store.n:
+                break
+            charge = res.bid_served_mw[:, self._n_flex:].T
             discharge = res.offer_dispatch_mw[:, nu:].T
-            if not store.n or not store.violations(charge, discharge):
+            if not store.violations(charge, discharge):
                 break
             d_mw = store.repair(charge, d_mw)
-        store.settle(charge, discharge)
+        if store.n:
+            store.settle(charge, discharge)
         return self._settle_power(res, inp, background, aidc_zone_load, aidc_load, nu)
 
+    def _flex_price_rows(self) -> np.ndarray:
+        return np.broadcast_to(self.zone_params["flexible_load_price_cny_per_mwh"], (24, len(self.zone_names)))
+
     def _settle_power(self, res, inp, background, aidc_zone_load, aidc_load, nu) -> dict:
+        """Every power payment through the ledger, and the zone-hour quantities for the tables."""
         util, store, aidcs = self.utilities, self.storage, self.aidcs
-        nz = len(self.zone_names)
+        nz = self._n_flex
         price = res.price                                                     # (24, Z)
         led, acct = self.ledger, self.ledger.account
         grid = acct["grid_operator"]
-        # AIDCs buy their load; households buy served background load; storage pays for charging
-        aidc_bill = (aidc_load * price[:, aidcs.zone].T).sum(axis=1)
-        led.pay(self.account_offset["aidc"] + np.arange(aidcs.n), grid, aidc_bill, "aidc power")
         unserved = res.unserved_mw                                           # falls on households first
         flex_served = res.bid_served_mw[:, :nz]
-        households = ((background * (1 - self.zone_params["flexible_load_share"][:, None])).T - unserved) * price
-        led.pay(acct["households"], grid, households.sum() + (flex_served * price).sum(), "household power")
-        st_price = price[:, store.zone]                                      # (24, S)
         charge, discharge = res.bid_served_mw[:, nz:], res.offer_dispatch_mw[:, nu:]
-        storage_income = float((discharge * st_price).sum())
-        if store.n:
-            led.pay(self.account_offset["storage"] + np.arange(store.n), grid, (charge * st_price).sum(axis=0),
-                    "storage charging")
-            led.pay(grid, self.account_offset["storage"] + np.arange(store.n), (discharge * st_price).sum(axis=0),
-                    "storage discharging")
         dispatch = res.offer_dispatch_mw[:, :nu]
+        # value of each MWh at its zone's price, per participant
+        aidc_bill = (aidc_load.T * price[:, aidcs.zone]).sum(axis=0)
+        household_bill = float(((background - inp.bid_mw[:, :nz] - unserved + flex_served) * price).sum())
+        st_price = price[:, store.zone]
+        storage_paid = (charge * st_price).sum(axis=0)
+        storage_income = (discharge * st_price).sum(axis=0)
         unit_rev = (dispatch * price[:, util.unit_zone]).sum(axis=0)
-        unit_cost = (dispatch * util.unit_mc[None, :]).sum(axis=0)
+        unit_cost = (dispatch * util.unit_mc).sum(axis=0)
         util_rev = np.bincount(util.unit_owner, unit_rev, minlength=util.n)
         util_cost = np.bincount(util.unit_owner, unit_cost, minlength=util.n)
-        uacct = self.account_offset["utility"] + np.arange(util.n)
-        led.pay(grid, uacct, util_rev, "generation")
-        led.pay(uacct, acct["fuel_and_operations"], util_cost, "fuel")
         om = aidcs.busy_gpus.sum(axis=1) * aidcs.params["om_cny_per_gpu_hour"]
-        led.pay(self.account_offset["aidc"] + np.arange(aidcs.n), acct["fuel_and_operations"], om, "aidc operations")
+        a_acct, s_acct, u_acct = self._aidc_accounts, self._storage_accounts, self._utility_accounts
+        fuel = acct["fuel_and_operations"]
+        led.pay(a_acct, grid, aidc_bill, "aidc power")
+        led.pay(acct["households"], grid, household_bill, "household power")
+        led.pay(s_acct, grid, storage_paid, "storage charging")
+        led.pay(grid, s_acct, storage_income, "storage discharging")
+        led.pay(grid, u_acct, util_rev, "generation")
+        led.pay(u_acct, fuel, util_cost, "fuel")
+        led.pay(a_acct, fuel, om, "aidc operations")
         # generation by technology and zone, curtailment of renewables
         nt = len(TECHS)
-        key = (np.arange(24)[:, None] * nt + util.unit_tech[None, :]) * nz + util.unit_zone[None, :]
+        key = self._gen_key()
         size = 24 * nt * nz
-        gen_tech = np.bincount(key.ravel(), dispatch.ravel(), minlength=size).reshape(24, nt, nz).transpose(1, 0, 2)
-        avail_tech = np.bincount(key.ravel(), util.available_mw.ravel(), minlength=size).reshape(
-            24, nt, nz).transpose(1, 0, 2)
-        curtail = ((avail_tech - gen_tech)[RENEWABLE]).sum(axis=0)
-        net_import = np.zeros((24, nz))
-        if res.line_flow_mw.size:
-            np.add.at(net_import.T, self.line_to, res.line_flow_mw.T)
-            np.subtract.at(net_import.T, self.line_from, res.line_flow_mw.T)
-        charge_z = np.zeros((24, nz))
-        discharge_z = np.zeros((24, nz))
-        if store.n:
-            np.add.at(charge_z.T, store.zone, charge.T)
-            np.add.at(discharge_z.T, store.zone, discharge.T)
+        gen_tech = np.bincount(key, dispatch.ravel(), minlength=size).reshape(24, nt, nz).transpose(1, 0, 2)
+        avail_tech = np.bincount(key, util.available_mw.ravel(), minlength=size).reshape(24, nt, nz).transpose(1, 0, 2)
+        curtail = (avail_tech[RENEWABLE] - gen_tech[RENEWABLE]).sum(axis=0)
+        net_import = res.line_flow_mw @ self._line_inc.T if self.line_names else np.zeros((24, nz))
+        charge_z = charge @ self._storage_zone_inc.T
+        discharge_z = discharge @ self._storage_zone_inc.T
         load = inp.load_mw
         spill = gen_tech.sum(axis=0) + discharge_z + net_import + unserved - load - flex_served - charge_z
-        supply_value = float((dispatch * price[:, util.unit_zone]).sum()) + storage_income
-        return {"storage_share": storage_income / supply_value if supply_value > 0 else 0.0,
+        income = float(storage_income.sum())
+        supply_value = float(unit_rev.sum()) + income
+        return {"storage_share": income / supply_value if supply_value > 0 else 0.0,
                 "price": price, "gen_tech": gen_tech, "avail_tech": avail_tech, "curtail": curtail,
                 "net_import": net_import, "charge_z": charge_z, "discharge_z": discharge_z, "load": load,
-                "aidc_zone_load": aidc_zone_load.T, "background": background.T, "flex_served": flex_served,
+                "aidc_zone_load": aidc_zone_load, "background": background, "flex_served": flex_served,
                 "unserved": unserved, "spill": np.maximum(spill, 0.0), "line_flow": res.line_flow_mw,
                 "util_rev": util_rev, "util_cost": util_cost, "dispatch": dispatch, "aidc_bill": aidc_bill}
+
+    def _gen_key(self) -> np.ndarray:
+        """Index of (hour, technology, zone) for every unit-hour, rebuilt only when units change."""
+        util = self.utilities
+        if self._gen_key_cache is None or self._gen_key_cache[0] != util.unit_tech.size:
+            nt, nz = len(TECHS), len(self.zone_names)
+            key = (np.arange(24)[:, None] * nt + util.unit_tech[None, :]) * nz + util.unit_zone[None, :]
+            self._gen_key_cache = (util.unit_tech.size, key.ravel())
+        return self._gen_key_cache[1]
 
     # -- 6. learning ------------------------------------------------------------------------------------
     def _learn(self, compute: dict, tokens: dict, power: dict) -> None:
@@ -609,11 +627,7 @@ class TokenEconomy(mesa.Model):
         return calendar.monthrange(d.year, d.month)[1]
 
 
-def _background_shape() -> np.ndarray:
-    """Non-AI load through the day (mean 1): low at night, morning and evening peaks."""
-    return _BACKGROUND
-
-
+# Non-AI load through the day (mean 1): low at night, morning and evening peaks.
 _h = np.arange(24)
 _BACKGROUND = 0.8 + 0.15 * np.exp(-0.5 * ((_h - 10) / 2.5) ** 2) + 0.3 * np.exp(-0.5 * ((_h - 19.5) / 2.0) ** 2)
 _BACKGROUND = _BACKGROUND / _BACKGROUND.mean()
