@@ -1,0 +1,42 @@
+"""Fixtures for the browser tests (see browser_support)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, Session, start_server, stop_server
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing under CI=true: apt-get install chromium")
+        pytest.skip("browser tests need Debian's chromium: apt-get install chromium")
+    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def server(chromium_path):
+    proc, url = start_server("classroom")
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def session(browser, server):
+    s = Session(browser, server)
+    yield s
+    s.close()

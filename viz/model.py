@@ -1,0 +1,29 @@
+"""The model the browser app drives: a TokenEconomy built from a scenario name, a seed and the levers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from abm.levers import DEFAULTS, lever_events, lever_overrides
+from abm.model import TokenEconomy
+from abm.scenarios import load_scenario
+
+
+class ChainModel(TokenEconomy):
+    """TokenEconomy with keyword settings, as Mesa's SolaraViz re-creates models from its controls."""
+
+    def __init__(self, scenario_name: str = "classroom", seed: int = 1,
+                 agentic_growth: float = DEFAULTS["agentic_growth"], storage_scale: float = DEFAULTS["storage_scale"],
+                 line_scale: float = DEFAULTS["line_scale"], efficiency_scale: float = DEFAULTS["efficiency_scale"],
+                 gpu_delivery_scale: float = DEFAULTS["gpu_delivery_scale"], price_cap: float = DEFAULTS["price_cap"],
+                 scenario: Any = None, rng: Any = None, **_: Any):
+        # ``scenario`` and ``rng`` are what Mesa passes when it resets a model; the world comes from
+        # ``scenario_name`` and the seed from ``seed``.
+        levers = dict(agentic_growth=agentic_growth, storage_scale=storage_scale, line_scale=line_scale,
+                      efficiency_scale=efficiency_scale, gpu_delivery_scale=gpu_delivery_scale, price_cap=price_cap)
+        base = load_scenario(scenario_name)
+        super().__init__(load_scenario(scenario_name, lever_overrides(base.data, levers)), seed=int(seed))
+        self.scenario_name = scenario_name
+        self.levers = levers
+        lever_events(self, levers)
+        self.messages: list[str] = []
