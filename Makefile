@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/tokenomy run classroom --days 365
+	$(VENV)/bin/tokenomy viz classroom
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_days.py
+	$(PY) benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -74,7 +74,7 @@ def Header(model):
         if model.day == 0:
             lines = ["Press Step or Play to start trading. Settings apply on Reset; shocks act on the next day."]
         else:
-            lines = explain(state_of(model))
+            lines = explain(state_of(model, _daily(model)))
         with solara.Div(attributes={"data-testid": "narrative"}):
             for text in lines:
                 solara.Markdown(f"- {text}")
@@ -83,7 +83,7 @@ def Header(model):
 @solara.component
 def ChainGraph(model):
     update_counter.get()
-    with solara.Card("The chain: power → zones → data centres → providers → buyers",
+    with solara.Card("The chain: power → zones → AIDCs → providers → buyers",
                      style={"height": "100%"}):
         _chart(charts.chain_graph(model), 390, "chain-graph", nodes=model.graph.number_of_nodes())
 

@@ -88,16 +88,22 @@ def chain_graph(model) -> dict:
                         "lineStyle": {"curveness": 0.05}}]}
 
 
+def zone_daily_prices(model) -> np.ndarray:
+    """(days, Z) mean power price per zone and day, read straight from the recorder's hourly columns."""
+    h = model.recorder.hourly
+    price = h.data[h.index["price_cny_per_mwh"], : h.n]
+    return price.reshape(-1, len(model.zone_names), 24).mean(axis=2)
+
+
 def price_history(model, daily: pd.DataFrame, index_view: bool) -> dict:
     """Token, compute and zonal power prices over time; as an index (start = 100) or in their units."""
     dates = _dates(daily)
-    hourly = model.hourly_table()
-    zone_daily = hourly.groupby(["day", "zone"], observed=True).price_cny_per_mwh.mean().unstack("zone")
+    zone_daily = zone_daily_prices(model)
     series_values = [("token CNY/Mtok", daily.token_price_cny_per_mtok.to_numpy(), SERIES_COLOUR["token"], 0),
                      ("compute CNY/GPU-h", daily.compute_price_cny_per_gpu_hour.to_numpy(), SERIES_COLOUR["compute"],
                       1)]
     for i, zone in enumerate(model.zone_names):
-        series_values.append((f"power {zone} CNY/MWh", zone_daily[zone].to_numpy(),
+        series_values.append((f"power {zone} CNY/MWh", zone_daily[:, i],
                               ZONE_PALETTE[(i + 1) % len(ZONE_PALETTE)], 2))
     series = []
     for name, values, colour, axis in series_values:

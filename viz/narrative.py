@@ -133,10 +133,13 @@ def explain(state: ChainState, limit: int = 3) -> list[str]:
     return [text for _, text in found[:limit]] or ["Prices are steady: no price moved 10% in the last 30 days."]
 
 
-def state_of(model) -> ChainState:
-    """Read a ChainState off a running model."""
-    daily = model.daily_table()
-    hourly = model.hourly_table().iloc[-24 * len(model.zone_names):] if model.day else None
+def state_of(model, daily: pd.DataFrame | None = None) -> ChainState:
+    """Read a ChainState off a running model (``daily``: its daily table, if already built)."""
+    daily = model.daily_table() if daily is None else daily
+    hourly = None
+    if model.last:
+        price = model.last["power"]["price"]  # (24, Z)
+        hourly = pd.DataFrame({"zone": np.repeat(model.zone_names, 24), "price_cny_per_mwh": price.T.ravel()})
     start = model.start_date
     arrivals = [(start + dt.timedelta(days=when), n) for when, _, n in model.aidcs.pipeline]
     congested = {}
