@@ -33,6 +33,10 @@ def _r(values, digits: int = 3) -> list[float]:
     return [round(float(v), digits) for v in values]
 
 
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
 def chain_graph(model) -> dict:
     """The supply graph laid out as the chain, sized by capacity, edges as wide as today's flow."""
     g = model.graph_with_flows()
@@ -44,7 +48,7 @@ def chain_graph(model) -> dict:
             state = group.describe(i)
             cash = float(model.ledger.balance[model.account_offset[kind] + i])
             lines = [f"<b>{name}</b> ({KIND_LABEL[kind]})"]
-            lines += [f"{k.replace('_', ' ')}: {v:,.3g}" for k, v in state.items()]
+            lines += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in state.items()]
             lines.append(f"cash: {cash:,.0f} CNY")
             tooltip[name] = "<br/>".join(lines)
             capacity = {"aidc": state.get("gpus", 0) / 100, "utility": state.get("capacity_mw", 0),

@@ -104,7 +104,7 @@ def power_sentence(state: ChainState) -> tuple[float, str] | None:
         line, hours = max(congested.items(), key=lambda kv: kv[1])
         zones = state.hourly_today.groupby("zone", observed=True).price_cny_per_mwh.mean()
         dear, cheap = zones.idxmax(), zones.idxmin()
-        if zones[dear] - zones[cheap] > 1.0:
+        if zones[dear] - zones[cheap] > 0.05 * abs(zones[cheap]) + 1.0:
             return 0.5 + hours / 24, (f"Line {line} was full {hours} of 24 hours: power in {dear} averaged "
                                       f"{zones[dear]:,.0f} CNY/MWh against {zones[cheap]:,.0f} in {cheap}.")
     if days == 0 or abs(move) < MOVE:

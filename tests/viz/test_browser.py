@@ -115,3 +115,28 @@ def test_screenshots_at_day_zero_and_after_sixty_days(browser, server):
         s.page.screenshot(path=str(ARTIFACTS / "app-day60.png"), full_page=True)
     finally:
         s.close()
+
+
+def test_hovering_a_node_shows_the_agents_state(session):
+    page = session.page
+    session.step()
+    page.wait_for_function("document.querySelector('[data-testid=chain-graph] canvas') !== null")
+    box = page.get_by_test_id("chain-graph").locator("canvas").first.bounding_box()
+    # find the AIDC node on the canvas through ECharts' own coordinate conversion, then hover there
+    point = page.evaluate("""() => new Promise(resolve => {
+        const el = document.querySelector('[data-testid=chain-graph] canvas').parentElement.parentElement;
+        const echarts = window.requirejs.s.contexts._.defined['/_solara/cdn/echarts@5.4.0/dist/echarts.js'];
+        {
+            const chart = echarts.getInstanceByDom(el);
+            const data = chart.getOption().series[0].data;
+            const k = data.findIndex(d => d.name === 'west-aidc');
+            const layout = chart.getModel().getSeriesByIndex(0).getData().getItemLayout(k);
+            resolve(chart.convertToPixel({seriesIndex: 0}, layout));
+        }
+    })""")
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1], steps=5)
+    tip = page.get_by_text("AI data centre")
+    tip.wait_for(timeout=10_000)
+    text = page.locator("div", has_text="west-aidc").filter(has_text="cash").last.inner_text()
+    assert "gpus" in text and "utilization" in text and "cash" in text and "CNY" in text

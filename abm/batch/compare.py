@@ -1,0 +1,123 @@
+"""``tokenomy compare A B``: two scenarios (run now, or read from earlier output) side by side.
+
+A and B are each a scenario (shipped name or .toml path: run for ``days`` with ``seeds`` seeds through
+the sweep runner, so a repeated compare reuses its runs), a sweep folder with one design point, or the
+folder of a ``tokenomy run``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from abm.batch.report import METRICS, html_page, img_tag, metric_name, need_matplotlib, path_bands, run_metrics
+from abm.errors import UsageError
+
+PANELS = ("token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
+          "tokens_served_mtok", "unserved_share", "green_share")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(text).stem if text.endswith(".toml") else text).strip("-") or "x"
+
+
+def load_side(source: str, out: Path, *, days: int | None, seeds: int, overrides: list[str], workers: int | None,
+              progress: bool) -> tuple[str, pd.DataFrame]:
+    """The daily tables of one side, with a ``seed`` column."""
+    from abm.batch.runner import load_results, run_sweep
+
+    path = Path(source)
+    if path.is_dir():
+        if overrides:
+            raise UsageError(f"{source}: --set-a/--set-b only apply to scenarios, not to finished output")
+        if (path / "sweep.json").exists():
+            result = load_results(path)
+            daily = result.daily
+            if daily.empty:
+                raise UsageError(f"{source}: the sweep has no finished runs")
+            if daily["point"].nunique() > 1:
+                raise UsageError(f"{source}: the sweep has {daily['point'].nunique()} design points; "
+                                 "compare needs one (or compare two scenarios)")
+            return result.sweep["name"], daily
+        for name in ("daily.parquet", "daily.csv"):
+            if (path / name).exists():
+                daily = pd.read_parquet(path / name) if name.endswith("parquet") else pd.read_csv(
+                    path / name, parse_dates=["date"])
+                run = json.loads((path / "run.json").read_text()) if (path / "run.json").exists() else {}
+                return path.name, daily.assign(seed=run.get("seed", 0))
+        raise UsageError(f"{source}: neither a sweep folder nor the output of `tokenomy run` (no daily table)")
+    label = _slug(source) + ("+" + "+".join(o.split("=")[0].split(".")[-1] for o in overrides) if overrides else "")
+    sweep = {"sweep": {"name": label, "scenario": source, "seeds": seeds, "set": list(overrides)}}
+    if days:
+        sweep["sweep"]["days"] = days
+    result = run_sweep(sweep, out / "runs" / _slug(label), workers=workers, progress=progress)
+    if result.failed:
+        raise UsageError(f"{source}: {result.failed} run(s) failed: {result.runs['error'].iloc[0]}")
+    return label, result.daily
+
+
+def compare(a: str, b: str, *, days: int | None = None, seeds: int = 1, out: str | Path | None = None,
+            set_a: list[str] = (), set_b: list[str] = (), workers: int | None = None,
+            progress: bool = False) -> tuple[pd.DataFrame, dict[str, Path]]:
+    """Run or read two scenarios; write compare.png, compare.csv and compare.html; return the metric table."""
+    from abm.output import prepare_out_dir
+
+    plt = need_matplotlib()
+    out = prepare_out_dir(Path(out) if out else Path("out") / "compare" / f"{_slug(a)}-vs-{_slug(b)}")
+    sides = [load_side(a, out, days=days, seeds=seeds, overrides=list(set_a), workers=workers, progress=progress),
+             load_side(b, out, days=days, seeds=seeds, overrides=list(set_b), workers=workers, progress=progress)]
+    if sides[0][0] == sides[1][0]:
+        sides = [(f"A: {sides[0][0]}", sides[0][1]), (f"B: {sides[1][0]}", sides[1][1])]
+    rows = []
+    for label, daily in sides:
+        per_run = run_metrics(daily, ["seed"])
+        for c, how, text in METRICS:
+            m = metric_name(c, how)
+            if m in per_run:
+                rows.append({"side": label, "metric": m, "label": text, "mean": per_run[m].mean(),
+                             "std": per_run[m].std(ddof=1), "seeds": len(per_run)})
+    long = pd.DataFrame(rows)
+    table = long.pivot(index=["metric", "label"], columns="side", values="mean")[[s[0] for s in sides]]
+    table["difference"] = table[sides[1][0]] - table[sides[0][0]]
+    order = {metric_name(c, how): i for i, (c, how, _) in enumerate(METRICS)}
+    table = table.reset_index().sort_values("metric", key=lambda s: s.map(order), ignore_index=True)
+    fig, axes = plt.subplots(len(PANELS), 2, figsize=(11, 2.1 * len(PANELS)), sharex="col", sharey="row")
+    for col, (label, daily) in enumerate(sides):
+        for row, c in enumerate(PANELS):
+            ax = axes[row, col]
+            bands = path_bands(daily.assign(side=0), "side", c)
+            ax.plot(bands["date"], bands["mean"], lw=1.2, color=f"C{col}")
+            ax.fill_between(bands["date"], bands["mean"] - bands["half"], bands["mean"] + bands["half"],
+                            color=f"C{col}", alpha=0.25, lw=0)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+            if col == 0:
+                ax.set_ylabel(c, fontsize=7)
+        axes[0, col].set_title(f"{label} ({daily['seed'].nunique()} seeds)", fontsize=9)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    from abm.batch.report import _png
+
+    png = _png(fig)
+    plt.close(fig)
+    paths = {"png": out / "compare.png", "csv": out / "compare.csv", "html": out / "compare.html"}
+    paths["png"].write_bytes(png)
+    table.to_csv(paths["csv"], index=False)
+    title = f"{sides[0][0]} vs {sides[1][0]}"
+    paths["html"].write_text(html_page(title, [
+        ("Side by side (bands: 95% CI across seeds)", img_tag(png, "compare")),
+        ("Metrics (mean across seeds)", table.to_html(index=False, float_format=lambda v: f"{v:.4g}"))]),
+        encoding="utf-8")
+    return table, paths
+
+
+def format_table(table: pd.DataFrame) -> str:
+    cols = [c for c in table.columns if c not in ("metric", "label")]
+    width = max(len(x) for x in table["label"])
+    lines = [f"  {'':{width}}  " + "  ".join(f"{c[:16]:>16}" for c in cols)]
+    for r in table.to_dict("records"):
+        lines.append(f"  {r['label']:{width}}  " + "  ".join(f"{r[c]:>16.4g}" for c in cols))
+    return "\n".join(lines)

@@ -1,0 +1,303 @@
+"""Running a sweep: run keys, one Parquet file per run, a journal and a runs table, resume, progress.
+
+Layout of a sweep's output folder::
+
+    sweep.json            the expanded design (points, seeds, parameters), for report and compare
+    runs/KEY.parquet      the daily table of one run (written last, so its presence means "finished")
+    hourly/KEY.parquet    optional tables, written before the daily one
+    agents/KEY.parquet
+    journal.jsonl         one line per finished or failed run (status, error, timings), appended as they end
+    runs.parquet          the runs table: point, seed, parameters, status, error text, timings
+
+``KEY`` hashes (scenario file, overrides, seed, days, tables, model version), so a re-run skips every run
+whose file exists and a changed scenario or model version runs afresh.  Files are written to a hidden
+temporary name and renamed, so a SIGKILL leaves finished files intact and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from abm.batch.executors import make_executor
+from abm.batch.sweepfile import Sweep, load_sweep
+
+RUNS_DIR = "runs"
+
+
+def run_key(sweep: Sweep, overrides: list[str], seed: int) -> str:
+    from abm import __version__
+
+    ident = {"scenario": sweep.scenario_sha, "overrides": overrides, "seed": seed, "days": sweep.days,
+             "tables": sweep.tables, "model_version": __version__}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def plan(sweep: Sweep) -> pd.DataFrame:
+    """One row per (point, seed): the run key, the overrides and the parameter values."""
+    rows = []
+    for i, point in enumerate(sweep.points):
+        overrides = sweep.overrides(point)
+        for seed in sweep.seeds:
+            rows.append({"point": i, "seed": seed, "run_key": run_key(sweep, overrides, seed),
+                         "overrides": json.dumps(overrides), **point})
+    return pd.DataFrame(rows)
+
+
+def table_path(out: Path, key: str, table: str = "daily") -> Path:
+    return out / (RUNS_DIR if table == "daily" else table) / f"{key}.parquet"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write_frame_atomic(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_journal(out: Path) -> dict[str, dict]:
+    """The latest journal record per run key (a line torn by a kill is skipped)."""
+    records: dict[str, dict] = {}
+    path = out / "journal.jsonl"
+    if not path.exists():
+        return records
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and "run_key" in rec:
+                records[rec["run_key"]] = rec
+    return records
+
+
+JOURNAL_FIELDS = ("run_key", "status", "error", "traceback", "started", "seconds", "build_s", "simulate_s",
+                  "serialise_s", "write_s", "pid", "host", "rss_mb", "peak_rss_mb", "session", "executor")
+
+
+def runs_table(out: Path, planned: pd.DataFrame, tables: list[str]) -> pd.DataFrame:
+    """The runs table from the plan, the journal and the files present (the files are the truth)."""
+    journal = read_journal(out)
+    rows = []
+    for rec in planned.to_dict("records"):
+        key = rec["run_key"]
+        j = journal.get(key, {})
+        finished = all(table_path(out, key, t).exists() for t in tables)
+        status = "done" if finished else ("failed" if j.get("status") == "failed" else "pending")
+        row = {**rec, "status": status, "error": j.get("error", "") if status == "failed" else ""}
+        for f in JOURNAL_FIELDS[3:]:
+            row[f] = j.get(f) if status != "pending" else None
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if "started" in frame:
+        frame["started"] = pd.to_datetime(frame["started"], unit="s", utc=True)
+    return frame
+
+
+class Progress:
+    """``[#####.....] 12/32 runs  done 11  failed 1  eta 0:00:42`` on stderr, only on a terminal."""
+
+    def __init__(self, total: int, skipped: int, enabled: bool, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.total, self.skipped = total, skipped
+        self.done = self.failed = 0
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, status: str | None = None, force: bool = False) -> None:
+        if status == "done":
+            self.done += 1
+        elif status == "failed":
+            self.failed += 1
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        ran = self.done + self.failed
+        todo = self.total - self.skipped
+        finished = self.skipped + ran
+        eta = "--:--:--"
+        if ran:
+            left = (now - self.t0) / ran * (todo - ran)
+            eta = time.strftime("%H:%M:%S", time.gmtime(left))
+        width = 30
+        filled = int(width * finished / max(self.total, 1))
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total} runs  "
+                          f"done {self.done + self.skipped}  failed {self.failed}  eta {eta} ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.update(force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@dataclass
+class SweepResult:
+    """What a sweep left in its folder, as DataFrames."""
+
+    out: Path
+    sweep: dict
+    runs: pd.DataFrame
+    ran: int = 0       # runs executed by this call (0 when loaded)
+    skipped: int = 0   # runs already finished before this call
+
+    @property
+    def failed(self) -> int:
+        return int((self.runs["status"] == "failed").sum())
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        return self.table("daily")
+
+    def table(self, name: str = "daily") -> pd.DataFrame:
+        """One table of every finished run, tagged with point, seed, run key and parameter values."""
+        params = [p["key"] for p in self.sweep["parameters"]]
+        frames = []
+        for rec in self.runs[self.runs["status"] == "done"].to_dict("records"):
+            path = table_path(self.out, rec["run_key"], name)
+            if not path.exists():
+                continue
+            frame = pd.read_parquet(path)
+            tags = {"point": rec["point"], "seed": rec["seed"], "run_key": rec["run_key"],
+                    **{k: rec[k] for k in params}}
+            frames.append(frame.assign(**tags)[[*tags, *frame.columns]])
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True)
+
+
+def load_results(out: str | Path) -> SweepResult:
+    """Read a sweep's folder (finished or not) back as a :class:`SweepResult`."""
+    from abm.errors import UsageError
+
+    out = Path(out)
+    info_path = out / "sweep.json"
+    if not info_path.exists():
+        raise UsageError(f"{out}: not a sweep folder (no sweep.json; run `tokenomy sweep` first)")
+    info = json.loads(info_path.read_text())
+    planned = pd.DataFrame(info["plan"])
+    return SweepResult(out=out, sweep=info, runs=runs_table(out, planned, info["tables"]))
+
+
+def _record(res: dict, session: str, executor: str) -> dict:
+    rec = {k: res.get(k) for k in JOURNAL_FIELDS}
+    rec.update(session=session, executor=executor)
+    return rec
+
+
+def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *, workers: int | None = None,
+              scheduler: str | None = None, cluster: str | None = None, progress: bool = False,
+              max_tasks_per_child: int | None = None, executor=None, log=None) -> SweepResult:
+    """Run (or resume) a sweep and return its results.
+
+    ``sweep`` is a sweep file, a dict shaped like one, or a loaded :class:`Sweep`.  ``workers=0`` runs in
+    this process; ``scheduler="tcp://host:port"`` or ``cluster="local"`` use Dask.  Finished runs in ``out``
+    are skipped; failed ones are tried again.  ``executor`` is an already entered executor from
+    :func:`abm.batch.executors.make_executor` to reuse across sweeps (it is left open).
+    """
+    from abm import __version__
+    from abm.output import prepare_out_dir, versions
+
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep)
+    out = Path(out) if out is not None else Path("out") / "sweeps" / sweep.name
+    if executor is None:  # fails early on a missing extra
+        context = make_executor(workers, scheduler, cluster, max_tasks_per_child)
+    else:
+        context = contextlib.nullcontext(executor)
+    prepare_out_dir(out)
+    for table in sweep.tables:
+        folder = table_path(out, "x", table).parent
+        folder.mkdir(exist_ok=True)
+        for stale in folder.glob(".*.tmp-*"):  # left by a kill mid-write
+            stale.unlink(missing_ok=True)
+    planned = plan(sweep)
+    info = {**sweep.describe(), "plan": planned.to_dict("records"), "versions": versions()}
+    (out / "sweep.json").write_text(json.dumps(info, indent=1, default=str) + "\n")
+
+    finished = {k for k in planned["run_key"].unique()
+                if all(table_path(out, k, t).exists() for t in sweep.tables)}
+    todo_keys = [k for k in dict.fromkeys(planned["run_key"]) if k not in finished]
+    first = planned.drop_duplicates("run_key").set_index("run_key")
+    tasks = ({"run_key": k, "scenario": sweep.scenario, "scenario_text": sweep.scenario_text,
+              "scenario_sha": sweep.scenario_sha,
+              "overrides": json.loads(first.loc[k, "overrides"]), "seed": int(first.loc[k, "seed"]), "days": sweep.days,
+              "tables": sweep.tables, "model_version": __version__} for k in todo_keys)
+    session = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    n_unique = len(first)
+    bar = Progress(n_unique, len(finished), progress)
+    if log:
+        log(f"{sweep.name}: {len(planned)} runs ({len(sweep.points)} points x {len(sweep.seeds)} seeds, "
+            f"{n_unique} distinct), {len(finished)} already finished; {sweep.days} days each")
+    ran = 0
+    journal = open(out / "journal.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - held for the whole sweep
+    last_flush = time.perf_counter()
+    try:
+        with context as ex:
+            for res in ex.run(tasks):
+                t0 = time.perf_counter()
+                if res["status"] == "done":
+                    for name in reversed(sweep.tables):  # daily last: its file marks the run finished
+                        _write_atomic(table_path(out, res["run_key"], name), res["tables"][name])
+                res["write_s"] = time.perf_counter() - t0
+                journal.write(json.dumps(_record(res, session, ex.name), default=str) + "\n")
+                journal.flush()
+                ran += 1
+                bar.update(res["status"])
+                if time.perf_counter() - last_flush > 30:
+                    _write_frame_atomic(runs_table(out, planned, sweep.tables), out / "runs.parquet")
+                    last_flush = time.perf_counter()
+    finally:
+        journal.close()
+        bar.close()
+        runs = runs_table(out, planned, sweep.tables)
+        _write_frame_atomic(runs, out / "runs.parquet")
+    return SweepResult(out=out, sweep=info, runs=runs, ran=ran, skipped=len(finished))
+
+
+def summary_line(result: SweepResult) -> str:
+    runs = result.runs
+    done = int((runs["status"] == "done").sum())
+    failed = result.failed
+    line = (f"{result.sweep['name']}: {done}/{len(runs)} runs done ({result.ran} ran now, "
+            f"{result.skipped} already finished), {failed} failed; results in {result.out}/")
+    secs = runs["simulate_s"].dropna() if "simulate_s" in runs else pd.Series(dtype=float)
+    if len(secs):
+        line += f"; {secs.mean():.2f} s per run"
+    return line
+
+
+def first_failures(result: SweepResult, n: int = 3) -> list[str]:
+    bad = result.runs[result.runs["status"] == "failed"]
+    return [f"  point {r.point} seed {r.seed}: {r.error}" for r in bad.head(n).itertuples()]
+

@@ -1,0 +1,265 @@
+"""Sweep files: which scenario, which parameters vary and how, how many seeds, which tables to keep.
+
+A sweep file is TOML, checked as strictly as a scenario: an unknown key, a bad design or a parameter
+value outside the scenario setting's range is a one-line :class:`ScenarioError` before any run starts.
+
+.. code-block:: toml
+
+    [sweep]
+    name = "demand"               # default: the file's stem
+    scenario = "classroom"        # shipped name or path (relative to the sweep file)
+    days = 90                     # default: the scenario's horizon
+    seeds = 3                     # seeds per design point: first_seed, first_seed + 1, ...
+    design = "grid"               # grid | latin | morris | sobol
+    tables = ["daily"]            # daily always; "hourly" and "agents" on request
+    set = ["markets.token_inertia=0.7"]   # fixed overrides for every run
+
+    [[parameters]]
+    key = "apps.chatbot.agent_multiplier"
+    values = [2, 4, 8]            # grid: explicit values, or min/max/steps
+
+    [[parameters]]
+    key = "markets.token_price_sensitivity"
+    min = 1.0
+    max = 5.0
+    steps = 3
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abm.scenarios import load_scenario, scenario_path, shipped_scenarios
+from abm.scenarios.schema import (
+    Field,
+    ListOf,
+    ScenarioError,
+    Table,
+    coerce_scalar,
+    load_toml,
+    set_path,
+    validate,
+)
+from abm.scenarios.spec import ROOT
+
+DESIGNS = ("grid", "latin", "morris", "sobol")
+TABLES = ("daily", "hourly", "agents")
+DEFAULT_SAMPLES = {"latin": 10, "morris": 4, "sobol": 16}
+
+PARAMETER = Table({
+    "key": Field("str", doc="dotted scenario path, list items by name, e.g. apps.chatbot.agent_multiplier"),
+    "min": Field("float", None, doc="lower end of the range (latin, morris, sobol; grid with steps)"),
+    "max": Field("float", None, doc="upper end of the range"),
+    "steps": Field("int", None, min=2, max=100000, doc="grid: evenly spaced values from min to max"),
+    "log": Field("bool", False, doc="sample or space values evenly on a log scale (min > 0)"),
+    # "values" (grid: a list of numbers, strings or booleans) is checked by hand: the schema has no mixed lists
+})
+
+SWEEP = Table({
+    "sweep": Table({
+        "name": Field("str", None, doc="name of the sweep (default: the file's stem)"),
+        "scenario": Field("str", doc="shipped scenario name or a path to a .toml file"),
+        "days": Field("int", None, min=1, max=100000, doc="horizon in days (default: the scenario's)"),
+        "seeds": Field("int", 1, min=1, max=100000, doc="seeds per design point"),
+        "first_seed": Field("int", None, min=0, doc="first seed (default: the scenario's seed)"),
+        "design": Field("str", "grid", choices=DESIGNS),
+        "samples": Field("int", None, min=1, max=10**7,
+                         doc="latin: points; morris: trajectories; sobol: base sample N (a power of 2)"),
+        "levels": Field("int", 4, min=2, max=1000, doc="morris: grid levels"),
+        "design_seed": Field("int", 0, min=0, doc="seed of the sampling design (latin, morris, sobol)"),
+        "tables": Field("strs", ["daily"], doc="tables to keep per run: daily always; hourly, agents optional"),
+        "set": Field("strs", [], doc="overrides applied to every run, like --set"),
+    }),
+    "parameters": ListOf(PARAMETER, key="key"),
+})
+
+
+@dataclass
+class Parameter:
+    key: str
+    kind: str  # the scenario field's kind: float, int, bool, str
+    values: list | None = None
+    min: float | None = None
+    max: float | None = None
+    steps: int | None = None
+    log: bool = False
+
+
+@dataclass
+class Sweep:
+    """A validated sweep: the design is expanded into ``points`` (one dict of parameter values each)."""
+
+    name: str
+    scenario: str          # what the workers load: a shipped name, or the scenario file's path
+    scenario_text: str | None  # the scenario file's text when it is not a shipped one (sent to remote workers)
+    scenario_sha: str      # sha256 of the scenario file's bytes
+    days: int
+    seeds: list[int]
+    design: str
+    parameters: list[Parameter]
+    fixed: list[str]
+    tables: list[str]
+    samples: int | None = None
+    levels: int = 4
+    design_seed: int = 0
+    source: str = "<sweep>"
+    points: list[dict[str, Any]] = field(default_factory=list)
+    unit_design: list[list[float]] | None = None  # the SALib sample matrix (morris, sobol), before rounding
+
+    def overrides(self, point: dict[str, Any]) -> list[str]:
+        return list(self.fixed) + [f"{k}={format_value(v)}" for k, v in point.items()]
+
+    def problem(self) -> dict:
+        """The SALib problem dict."""
+        names = [p.key for p in self.parameters]
+        bounds = [[_to_unit(p, p.min), _to_unit(p, p.max)] for p in self.parameters]
+        return {"num_vars": len(names), "names": names, "bounds": bounds}
+
+    def describe(self) -> dict:
+        return {"name": self.name, "scenario": self.scenario, "scenario_sha": self.scenario_sha, "days": self.days,
+                "seeds": self.seeds, "design": self.design, "samples": self.samples, "levels": self.levels,
+                "design_seed": self.design_seed, "tables": self.tables, "set": self.fixed,
+                "parameters": [p.__dict__ for p in self.parameters], "points": self.points,
+                "unit_design": self.unit_design, "source": self.source}
+
+
+def format_value(value: Any) -> str:
+    """A value as the right-hand side of ``--set`` that parses back to exactly the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def _to_unit(p: Parameter, v: float) -> float:
+    return math.log(v) if p.log else v
+
+
+def _schema_field(key: str, source: str) -> Field:
+    spec: Any = ROOT
+    for part in key.split("."):
+        if isinstance(spec, ListOf):
+            spec = spec.item
+            continue
+        if isinstance(spec, Table) and spec.open_values is not None:
+            spec = spec.open_values
+            continue
+        if not isinstance(spec, Table) or part not in spec.fields:
+            break
+        spec = spec.fields[part]
+    if not isinstance(spec, Field) or spec.kind not in ("float", "int", "bool", "str"):
+        raise ScenarioError(f"{source}: parameter '{key}' is not a single number, flag or word setting")
+    return spec
+
+
+def _check_values(p: dict, raw_values: Any, field_: Field, source: str) -> list:
+    where = f"parameters[{p['key']}].values"
+    if not isinstance(raw_values, list) or not raw_values:
+        raise ScenarioError(f"{source}: '{where}' must be a non-empty list")
+    out = [coerce_scalar(field_, v, p["key"], source) for v in raw_values]
+    if len(set(map(repr, out))) != len(out):
+        raise ScenarioError(f"{source}: '{where}' lists a value twice")
+    return out
+
+
+def _resolve_scenario(name: str, base: Path | None) -> Path:
+    if name not in shipped_scenarios() and base is not None and not Path(name).is_absolute():
+        candidate = base / name
+        if candidate.exists():
+            return candidate
+    return scenario_path(name)
+
+
+def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
+    """Read and check a sweep file (or an already-parsed dict) and expand its design."""
+    if isinstance(source, dict):
+        raw, label = copy.deepcopy(source), "<sweep>"
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise ScenarioError(f"{path}: no such sweep file")
+        raw, label, base = load_toml(path), path.name, path.parent
+        if isinstance(raw.get("sweep"), dict):
+            raw["sweep"].setdefault("name", path.stem)
+    params_raw = raw.get("parameters", [])
+    values_by_index: dict[int, Any] = {}
+    if isinstance(params_raw, list):
+        for i, item in enumerate(params_raw):
+            if isinstance(item, dict) and "values" in item:
+                values_by_index[i] = item.pop("values")
+    data = validate(raw, SWEEP, label)
+    sw = data["sweep"]
+    scen_path = _resolve_scenario(sw["scenario"], base)
+    shipped = sw["scenario"] in shipped_scenarios()
+    scen_bytes = scen_path.read_bytes()
+    base_scenario = load_scenario(scen_path, sw["set"])  # the fixed overrides, fully checked
+    raw_scenario = load_toml(scen_path)
+    for t in sw["tables"]:
+        if t not in TABLES:
+            raise ScenarioError(f"{label}: 'sweep.tables' has unknown table {t!r}; known: {', '.join(TABLES)}")
+    tables = ["daily"] + [t for t in TABLES[1:] if t in sw["tables"]]
+    design = sw["design"]
+    params: list[Parameter] = []
+    for i, p in enumerate(data["parameters"]):
+        key = p["key"]
+        set_path(copy.deepcopy(raw_scenario), ROOT, key, 0, label)  # unknown keys and names, with a hint
+        fld = _schema_field(key, label)
+        par = Parameter(key=key, kind=fld.kind, log=p["log"], steps=p["steps"])
+        has_range = p["min"] is not None or p["max"] is not None
+        if i in values_by_index:
+            if design != "grid":
+                raise ScenarioError(f"{label}: parameter '{key}': 'values' only works with design = \"grid\"; "
+                                    "give min and max")
+            if has_range or p["steps"] is not None:
+                raise ScenarioError(f"{label}: parameter '{key}': give either values or min/max, not both")
+            par.values = _check_values(p, values_by_index[i], fld, label)
+        else:
+            if p["min"] is None or p["max"] is None:
+                raise ScenarioError(f"{label}: parameter '{key}' needs values or both min and max")
+            if fld.kind not in ("float", "int"):
+                raise ScenarioError(f"{label}: parameter '{key}' is not a number setting; list its values")
+            par.min = coerce_scalar(fld, p["min"] if fld.kind == "float" else math.floor(p["min"]),
+                                    key, label)
+            par.max = coerce_scalar(fld, p["max"] if fld.kind == "float" else math.ceil(p["max"]),
+                                    key, label)
+            if not par.min < par.max:
+                raise ScenarioError(f"{label}: parameter '{key}': min ({p['min']}) must be below max ({p['max']})")
+            if par.log and par.min <= 0:
+                raise ScenarioError(f"{label}: parameter '{key}': log = true needs min > 0")
+            if design == "grid" and p["steps"] is None:
+                raise ScenarioError(f"{label}: parameter '{key}': a grid needs values, or min, max and steps")
+            if design != "grid" and p["steps"] is not None:
+                raise ScenarioError(f"{label}: parameter '{key}': 'steps' only works with design = \"grid\"")
+        params.append(par)
+    if design != "grid" and not params:
+        raise ScenarioError(f"{label}: design '{design}' needs at least one entry in 'parameters'")
+    if design in ("morris", "sobol") and len(params) < 2:
+        raise ScenarioError(f"{label}: design '{design}' needs at least two parameters")
+    samples = sw["samples"]
+    if design == "grid" and samples is not None:
+        raise ScenarioError(f"{label}: 'sweep.samples' only works with latin, morris and sobol designs")
+    if design != "grid" and samples is None:
+        samples = DEFAULT_SAMPLES[design]
+    if design == "sobol" and samples & (samples - 1):
+        raise ScenarioError(f"{label}: 'sweep.samples' = {samples}: a Sobol design needs a power of 2")
+    first = base_scenario.data["scenario"]["seed"] if sw["first_seed"] is None else sw["first_seed"]
+    sweep = Sweep(
+        name=sw["name"] or "sweep", scenario=sw["scenario"] if shipped else str(scen_path),
+        scenario_text=None if shipped else scen_bytes.decode("utf-8"),
+        scenario_sha=hashlib.sha256(scen_bytes).hexdigest(),
+        days=sw["days"] or base_scenario.data["scenario"]["days"],
+        seeds=list(range(first, first + sw["seeds"])), design=design, parameters=params, fixed=list(sw["set"]),
+        tables=tables, samples=samples, levels=sw["levels"], design_seed=sw["design_seed"], source=label)
+    from abm.batch.designs import expand
+
+    sweep.points, sweep.unit_design = expand(sweep)
+    return sweep

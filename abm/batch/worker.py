@@ -1,0 +1,89 @@
+"""What a worker process does for one run: build, simulate, serialise the tables; never raise.
+
+Kept free of heavy imports at module level so that Dask and process pools can unpickle it cheaply.
+The tables come back as Parquet bytes made here, so the files are byte-identical whichever executor ran
+the run; the coordinator only writes them.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import io
+import os
+import resource
+import socket
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+
+def _scenario_arg(task: dict):
+    if task.get("scenario_text") is None:
+        return task["scenario"]
+    # a scenario file that does not ship: written once per worker from the text the coordinator sent,
+    # so workers on other machines need no shared file system
+    folder = Path(tempfile.gettempdir()) / "tokenomy-scenarios"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{task['scenario_sha'][:16]}-{Path(task['scenario']).name}"
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(task["scenario_text"], encoding="utf-8")
+        tmp.replace(path)
+    return path
+
+
+def _parquet_bytes(frame) -> bytes:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return float("nan")
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def execute_run(task: dict) -> dict:
+    """Run one (scenario, overrides, seed, days); return status, error, timings and the tables as Parquet bytes."""
+    started = time.time()
+    t0 = time.perf_counter()
+    timings = {"build_s": 0.0, "simulate_s": 0.0, "serialise_s": 0.0}
+    tables: dict[str, bytes] = {}
+    error = tb = ""
+    model = None
+    try:
+        from abm import __version__
+        from abm.model import TokenEconomy
+
+        if task.get("model_version", __version__) != __version__:
+            raise RuntimeError(f"this worker has tokenomy {__version__}; the sweep expects {task['model_version']}")
+        model = TokenEconomy(_scenario_arg(task), overrides=task["overrides"], seed=task["seed"])
+        t1 = time.perf_counter()
+        model.run(task["days"])
+        t2 = time.perf_counter()
+        for name in task["tables"]:
+            tables[name] = _parquet_bytes(getattr(model, f"{name}_table")())
+        t3 = time.perf_counter()
+        timings = {"build_s": t1 - t0, "simulate_s": t2 - t1, "serialise_s": t3 - t2}
+        status = "done"
+    except Exception as exc:  # a failing run is recorded; the sweep goes on
+        status, error, tables = "failed", one_line(exc), {}
+        tb = "".join(traceback.format_exception(exc)[-6:])
+    finally:
+        del model
+        gc.collect()  # a worker runs hundreds of models: give each one's memory back before the next
+    return {"run_key": task["run_key"], "status": status, "error": error, "traceback": tb, "tables": tables,
+            "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in tables.items()},
+            "started": started, "seconds": time.perf_counter() - t0, **timings,
+            "pid": os.getpid(), "host": socket.gethostname(), "rss_mb": _rss_mb(),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
