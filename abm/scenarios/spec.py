@@ -188,6 +188,36 @@ EVENT = Table({
     "note": F("str", ""),
 }, doc="timeline")
 
+CHECK = Table({
+    "name": F("str", doc="short name of the check, unique in the scenario"),
+    "claim": F("str", "", doc="what the check says, in plain words"),
+    "metric": F("str", doc="a daily-table column, or an hourly-table column (then 'zones' may filter it)"),
+    "zones": F("strs", [], doc="hourly metric only: zones whose rows count; empty = every zone"),
+    "agg": F("str", "mean", choices=("mean", "max", "min", "sum", "last", "std"),
+             doc="how the window's rows become one number"),
+    "days": F("floats", min=0.0, max=100000.0, length=2, doc="window [first day, end day): end excluded"),
+    "compare": F("str", "threshold", choices=("threshold", "window", "baseline"),
+                 doc="threshold: the value itself; window: change against 'against_days' of the same run; "
+                     "baseline: change against the same window of a run with the 'baseline' overrides"),
+    "against_days": F("floats", [], min=0.0, max=100000.0, doc="window compare: the other window"),
+    "baseline": F("strs", [], doc="baseline compare: overrides (path=value) that undo the scenario's change"),
+    "change": F("str", "relative", choices=("relative", "absolute"),
+                doc="window/baseline compare: value / reference - 1, or value - reference"),
+    "op": F("str", ">=", choices=(">=", "<=", "between")),
+    "value": F("float", 0.0, min=-1e300, max=1e300, doc="threshold (or lower bound for 'between')"),
+    "upper": F("float", None, min=-1e300, max=1e300, doc="upper bound for 'between'"),
+    "tolerance": F("float", 0.0, min=0.0, doc="slack on the comparison, in the compared quantity's units"),
+    "status": F("str", "active", choices=("active", "needs-model-change"),
+                doc="needs-model-change: reported, not enforced (see note)"),
+    "note": F("str", ""),
+})
+
+EXPECTED = Table({
+    "claim": F("str", "", doc="the scenario's expected outcome in plain words"),
+    "days": F("int", 0, min=0, max=20000, doc="horizon of check runs; 0 = the end of the latest window"),
+    "checks": ListOf(CHECK),
+}, doc="expected outcome, checked by `tokenomy check`")
+
 ROOT = Table({
     "scenario": SCENARIO,
     "markets": MARKETS,
@@ -202,4 +232,5 @@ ROOT = Table({
     "apps": ListOf(APP),
     "enterprises": ListOf(ENTERPRISE),
     "events": ListOf(EVENT, key=None),
+    "expected": EXPECTED,
 })

@@ -1,0 +1,44 @@
+"""`tokenomy check` and `tokenomy lesson`: output, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from abm.cli import main
+from abm.scenarios import load_scenario
+
+
+def test_check_passes_with_exit_0(capsys):
+    assert main(["check", "jevons", "--seeds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED  more-energy" in out and "seed 1: value" in out and "3 passed, 0 failed" in out
+
+
+def test_check_that_fails_exits_1(capsys, tmp_path):
+    body = Path(load_scenario("classroom").source).read_text()
+    path = tmp_path / "c.toml"
+    path.write_text(body + '\n[[expected.checks]]\nname = "impossible"\nmetric = "gpus_online"\ndays = [0, 5]\n'
+                    'op = "<="\nvalue = 0.0\n')
+    assert main(["check", str(path), "--seeds", "1"]) == 1
+    assert "FAILED  impossible" in capsys.readouterr().out
+
+
+def test_check_bad_input_exits_2(capsys):
+    assert main(["check", "no-such-scenario"]) == 2
+    assert main(["check", "classroom", "--seeds", "0"]) == 2
+    assert main(["check", "classroom", "--set", "apps.nope.users=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 3 and all(line.startswith("error:") for line in err.splitlines())
+
+
+def test_lessons_print_theory_beside_simulation(capsys):
+    assert main(["lesson", "call-market", "--values", "10,9,8", "--costs", "1,2,20"]) == 0
+    out = capsys.readouterr().out
+    assert "price P*" in out and "quantity Q*" in out
+    assert main(["lesson", "double-auction", "--periods", "2"]) == 0
+    assert "ZI-C eff" in capsys.readouterr().out
+    assert main(["lesson", "cobweb", "--supply-slope", "1.5", "--periods", "4"]) == 0
+    assert "exploding" in capsys.readouterr().out
+    assert main(["lesson", "cobweb", "--supply-slope", "-1"]) == 2
+    assert main(["lesson", "cobweb", "--demand-intercept", "1", "--supply-intercept", "5"]) == 2
+    assert main(["lesson", "list"]) == 0

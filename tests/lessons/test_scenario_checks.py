@@ -1,0 +1,86 @@
+"""Every shipped scenario meets its own expected-outcome checks for three seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from abm.checks import checks_of, format_result, run_checks
+from abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
+
+SCENARIOS = sorted(shipped_scenarios())
+DESIGN_SECTION_8 = {"classroom", "china-2024", "agent-boom", "storage-buildout", "grid-bottleneck",
+                    "east-data-west-compute", "jevons", "gpu-supply-shock"}
+
+
+def test_every_design_scenario_ships_with_checks():
+    assert set(SCENARIOS) >= DESIGN_SECTION_8
+    for name in DESIGN_SECTION_8:
+        sc = load_scenario(name)
+        assert sc.data["expected"]["claim"], name
+        assert checks_of(sc), f"{name} has no [[expected.checks]]"
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_meets_its_checks_for_three_seeds(name):
+    results = run_checks(name, seeds=3)
+    assert results, f"{name}: no checks"
+    failed = [r for r in results if r.status == "failed"]
+    assert not failed, "\n".join(format_result(r) for r in failed)
+    assert all(len(r.seeds) == 3 for r in results)
+
+
+def test_pending_checks_say_why():
+    for name in SCENARIOS:
+        for check in load_scenario(name).data["expected"]["checks"]:
+            if check["status"] == "needs-model-change":
+                assert len(check["note"]) > 40, f"{name}/{check['name']}: a pending check needs a note"
+
+
+def _with_check(tmp_path, check: str):
+    body = Path(load_scenario("classroom").source).read_text()
+    head = body[: body.index("[expected]")]
+    path = tmp_path / "mine.toml"
+    path.write_text(head + '[expected]\nclaim = "x"\n\n[[expected.checks]]\nname = "c"\n' + check)
+    return path
+
+
+def test_a_check_that_cannot_hold_fails(tmp_path):
+    path = _with_check(tmp_path, 'metric = "compute_price_cny_per_gpu_hour"\ndays = [0, 20]\nop = "<="\n'
+                                 'value = 0.0\n')
+    [result] = run_checks(path, seeds=1)
+    assert result.status == "failed" and result.seeds[0].value > 0
+
+
+def test_baseline_identical_to_the_run_gives_zero_change(tmp_path):
+    path = _with_check(tmp_path, 'metric = "gpus_online"\ndays = [0, 20]\ncompare = "baseline"\n'
+                                 'baseline = ["markets.token_inertia=0.8"]\nop = ">="\nvalue = 0.0\n')
+    [result] = run_checks(path, seeds=[4])
+    assert result.seeds[0].compared == 0.0 and result.seeds[0].seed == 4 and result.passed
+
+
+def test_hourly_metric_filtered_by_zone(tmp_path):
+    path = _with_check(tmp_path, 'metric = "background_load_mw"\nzones = ["west"]\ndays = [0, 1]\nop = ">="\n'
+                                 'value = 0.0\n')
+    [result] = run_checks(path, seeds=1)
+    assert 100.0 < result.seeds[0].value < 150.0  # the west's ~120 MW, not the east's ~420 MW
+
+
+@pytest.mark.parametrize("check, match", [
+    ('metric = "compute_prize"\ndays = [0, 5]\n', "unknown metric 'compute_prize'.*did you mean"),
+    ('metric = "gpus_online"\nzones = ["west"]\ndays = [0, 5]\n', "filters hourly metrics only"),
+    ('metric = "price_cny_per_mwh"\nzones = ["north"]\ndays = [0, 5]\n', "unknown zone 'north'"),
+    ('metric = "gpus_online"\ndays = [5, 5]\n', "is empty"),
+    ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "window"\n', "against_days"),
+    ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "baseline"\n', "needs 'baseline'"),
+    ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "baseline"\nbaseline = ["apps.nope.users=1"]\n',
+     "no entry named 'nope'"),
+    ('metric = "gpus_online"\ndays = [0, 5]\nop = "between"\nvalue = 3.0\n', "needs 'upper'"),
+    ('metric = "gpus_online"\ndays = [0, 5]\nop = "~"\n', "is not one of"),
+])
+def test_bad_checks_are_one_line_errors(tmp_path, check, match):
+    path = _with_check(tmp_path, check)
+    with pytest.raises(ScenarioError, match=match) as err:
+        run_checks(path, seeds=1)
+    assert "\n" not in str(err.value)
