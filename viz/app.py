@@ -19,6 +19,7 @@ from abm.shocks import SHOCKS, apply_shock
 from viz import charts
 from viz.model import ChainModel
 from viz.narrative import explain, state_of
+from viz.teaching import ChecksPanel, LessonPanel, SideBySide
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
 
@@ -36,6 +37,8 @@ PANEL_LAYOUT = [
 
 
 def _layout(num_components: int) -> list[dict]:
+    if num_components == 1:  # the teaching page: one panel across the page
+        return [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 30, "moved": False}]
     if num_components == len(PANEL_LAYOUT):
         return [dict(item, moved=False) for item in PANEL_LAYOUT]
     return [{"i": i, "w": 6, "h": 12, "moved": False, "x": 6 * (i % 2), "y": 12 * (i // 2)}
@@ -190,7 +193,18 @@ COMPONENTS = [(Header, 0), (ChainGraph, 0), (Prices, 0), (Today, 0), (SupplyDema
 
 
 @solara.component
+def Teaching(model):
+    update_counter.get()
+    with solara.Column():
+        ChecksPanel(model)
+        SideBySide(model)
+
+
+@solara.component
 def Page():
     # one model per browser session: Page renders once per session
-    model = solara.use_memo(lambda: ChainModel(scenario_name=DEFAULT_SCENARIO), [])
-    SolaraViz(model, components=COMPONENTS, model_params=model_params(), name="Tokenomy", play_interval=150)
+    model = solara.use_reactive(solara.use_memo(lambda: ChainModel(scenario_name=DEFAULT_SCENARIO), []))
+    SolaraViz(model, components=[*COMPONENTS, (Teaching, 1)], model_params=model_params(), name="Tokenomy",
+              play_interval=150)
+    with solara.Sidebar():
+        LessonPanel(model)

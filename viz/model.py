@@ -16,14 +16,16 @@ class ChainModel(TokenEconomy):
                  agentic_growth: float = DEFAULTS["agentic_growth"], storage_scale: float = DEFAULTS["storage_scale"],
                  line_scale: float = DEFAULTS["line_scale"], efficiency_scale: float = DEFAULTS["efficiency_scale"],
                  gpu_delivery_scale: float = DEFAULTS["gpu_delivery_scale"], price_cap: float = DEFAULTS["price_cap"],
-                 scenario: Any = None, rng: Any = None, **_: Any):
+                 overrides: tuple[str, ...] = (), scenario: Any = None, rng: Any = None, **_: Any):
         # ``scenario`` and ``rng`` are what Mesa passes when it resets a model; the world comes from
         # ``scenario_name`` and the seed from ``seed``.
         levers = dict(agentic_growth=agentic_growth, storage_scale=storage_scale, line_scale=line_scale,
                       efficiency_scale=efficiency_scale, gpu_delivery_scale=gpu_delivery_scale, price_cap=price_cap)
         base = load_scenario(scenario_name)
-        super().__init__(load_scenario(scenario_name, lever_overrides(base.data, levers)), seed=int(seed))
+        extra = list(overrides)
+        super().__init__(load_scenario(scenario_name, lever_overrides(base.data, levers) + extra), seed=int(seed))
         self.scenario_name = scenario_name
+        self.extra_overrides = tuple(extra)
         self.levers = levers
         lever_events(self, levers)
         self.messages: list[str] = []

@@ -140,3 +140,29 @@ def test_hovering_a_node_shows_the_agents_state(session):
     tip.wait_for(timeout=10_000)
     text = page.locator("div", has_text="west-aidc").filter(has_text="cash").last.inner_text()
     assert "gpus" in text and "utilization" in text and "cash" in text and "CNY" in text
+
+
+def test_lesson_picker_loads_the_scenario_and_shows_its_steps(session):
+    page = session.page
+    page.locator(".v-select", has_text="Choose a lesson").click()
+    page.get_by_text("Storage, the power bank of AI").click()
+    steps = page.get_by_test_id("lesson-steps")
+    steps.wait_for(timeout=10_000)
+    assert "The question" in steps.inner_text()
+    page.get_by_role("button", name="Load this lesson").click()
+    page.wait_for_function("document.body.innerText.includes('scenario: storage-buildout')", timeout=30_000)
+    assert session.day() == 0
+
+
+def test_checks_and_side_by_side_run_in_the_page(session):
+    page = session.page
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_role("button", name="Run this scenario's checks").click()
+    results = page.get_by_test_id("check-results")
+    results.wait_for(timeout=120_000)
+    assert "PASSED" in results.inner_text() and "FAILED" not in results.inner_text()
+    page.get_by_role("button", name="Run both").click()
+    overlay = page.get_by_test_id("side-by-side")
+    overlay.wait_for(timeout=120_000)
+    assert overlay.get_attribute("data-days") == "120"
+    page.wait_for_function("document.querySelector('[data-testid=side-by-side] canvas') !== null")
