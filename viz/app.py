@@ -19,7 +19,7 @@ from abm.shocks import SHOCKS, apply_shock
 from viz import charts
 from viz.model import ChainModel
 from viz.narrative import explain, state_of
-from viz.teaching import ChecksPanel, LessonPanel, SideBySide
+from viz.teaching import ChecksPanel, ClassicMarkets, LessonPanel, SideBySide
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
 
@@ -38,7 +38,7 @@ PANEL_LAYOUT = [
 
 def _layout(num_components: int) -> list[dict]:
     if num_components == 1:  # the teaching page: one panel across the page
-        return [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 30, "moved": False}]
+        return [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 48, "moved": False}]
     if num_components == len(PANEL_LAYOUT):
         return [dict(item, moved=False) for item in PANEL_LAYOUT]
     return [{"i": i, "w": 6, "h": 12, "moved": False, "x": 6 * (i % 2), "y": 12 * (i // 2)}
@@ -198,6 +198,7 @@ def Teaching(model):
     with solara.Column():
         ChecksPanel(model)
         SideBySide(model)
+        ClassicMarkets()
 
 
 @solara.component

@@ -123,3 +123,65 @@ def SideBySide(model):
                 solara.FigureEcharts(option=option, attributes={"style": "height: 320px; width: 100%;"})
             rows = [f"| {name} | {a[c].mean():,.4g} | {b[c].mean():,.4g} |" for c, name in COMPARE_METRICS]
             solara.Markdown("| mean over the run | A | B |\n|---|---|---|\n" + "\n".join(rows))
+
+
+def _line(name: str, xs, ys, **extra) -> dict:
+    return {"name": name, "type": "line", "showSymbol": False,
+            "data": [[float(x), round(float(y), 4)] for x, y in zip(xs, ys, strict=True)], **extra}
+
+
+@solara.component
+def ClassicMarkets():
+    """The classic markets, cleared by the same pure functions as the chain, theory beside simulation."""
+    from abm.lessons import markets
+
+    which, set_which = solara.use_state("call market")
+    supply_slope, set_supply_slope = solara.use_state(0.8)
+    with solara.Card("Classic markets"):
+        solara.ToggleButtonsSingle(value=which, values=["call market", "double auction", "cobweb"],
+                                   on_value=set_which)
+        rows: list[tuple[str, float, float]] = []
+        option: dict = {}
+        if which == "call market":
+            values, costs = [10, 9, 8, 7, 6, 5, 4, 3], [2, 3, 4, 5, 6, 7, 8, 9]
+            r = markets.call_market(values, costs)
+            rows = [("price P*", r.theory_price, r.price), ("quantity Q*", r.theory_quantity, r.quantity),
+                    ("total surplus", r.theory_surplus, r.surplus)]
+            q = np.arange(len(values) + 1)
+            demand = np.append(values, values[-1])
+            supply = np.append(costs, costs[-1])
+            option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
+                      "xAxis": {"type": "value", "name": "quantity"}, "yAxis": {"type": "value", "name": "price"},
+                      "series": [_line("demand (values)", q, demand, step="end"),
+                                 _line("supply (costs)", q, supply, step="end"),
+                                 {"type": "scatter", "name": "clearing", "symbolSize": 12,
+                                  "data": [[r.quantity, r.price]]}]}
+        elif which == "double auction":
+            values, costs = markets.symmetric_market()
+            zic = markets.double_auction(values, costs, constrained=True, periods=8, rng=1)
+            ziu = markets.double_auction(values, costs, constrained=False, periods=8, rng=1)
+            rows = [("efficiency, budget-constrained (ZI-C)", 1.0, zic.mean_efficiency),
+                    ("efficiency, unconstrained (ZI-U)", 1.0, ziu.mean_efficiency),
+                    ("mean price ZI-C vs P*", zic.theory_price, float(np.nanmean(zic.mean_price)))]
+            periods = np.arange(1, zic.efficiency.size + 1)
+            option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
+                      "xAxis": {"type": "value", "name": "trading period"},
+                      "yAxis": {"type": "value", "name": "allocative efficiency", "max": 1.0},
+                      "series": [_line("ZI-C", periods, zic.efficiency), _line("ZI-U", periods, ziu.efficiency)]}
+        else:
+            solara.SliderFloat("Supply slope (demand slope is 1)", value=supply_slope, min=0.2, max=1.6, step=0.1,
+                               on_value=set_supply_slope)
+            r = markets.cobweb(supply_slope=supply_slope, periods=30)
+            rows = [("cobweb ratio |d/b|", r.theory_ratio, r.measured_ratio), ("price P*", r.theory_price,
+                                                                               float(r.price[-1]))]
+            t = np.arange(r.price.size)
+            option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
+                      "xAxis": {"type": "value", "name": "period"}, "yAxis": {"type": "value", "name": "price"},
+                      "series": [_line("price", t, r.price), _line("P*", t, np.full(t.size, r.theory_price),
+                                                                   lineStyle={"type": "dashed"})]}
+            solara.Text(f"Theory says: {r.regime}")
+        table = "| | theory | simulated |\n|---|---|---|\n" + "\n".join(
+            f"| {name} | {a:,.4g} | {b:,.4g} |" for name, a, b in rows)
+        with solara.Div(attributes={"data-testid": "classic-market", "data-market": which}):
+            solara.Markdown(table)
+            solara.FigureEcharts(option=option, attributes={"style": "height: 280px; width: 100%;"})

@@ -166,3 +166,16 @@ def test_checks_and_side_by_side_run_in_the_page(session):
     overlay.wait_for(timeout=120_000)
     assert overlay.get_attribute("data-days") == "120"
     page.wait_for_function("document.querySelector('[data-testid=side-by-side] canvas') !== null")
+
+
+def test_classic_markets_show_theory_beside_simulation(session):
+    page = session.page
+    page.get_by_role("tab", name="Page 1").click()
+    panel = page.get_by_test_id("classic-market")
+    panel.wait_for(timeout=30_000)
+    text = panel.inner_text()
+    assert "price P*" in text and "theory" in text and "simulated" in text
+    page.get_by_role("button", name="cobweb").click()
+    page.wait_for_function("document.querySelector('[data-testid=classic-market]').dataset.market == 'cobweb'")
+    assert "cobweb ratio" in page.get_by_test_id("classic-market").inner_text()
+    assert page.get_by_text("Theory says: damped").is_visible()
