@@ -2,8 +2,8 @@
 
 It forecasts its demand (Holt's linear smoothing), bids for the GPU-hours that forecast needs plus
 headroom for the daily peak, turns GPU-hours into tokens at an efficiency that improves over time,
-and moves its price up when utilisation runs above target or demand goes unserved, down when idle,
-and back toward unit cost when it is below it.
+and moves its price up when utilisation runs above target or demand goes unserved, down when idle or
+losing share to rivals, and back toward unit cost when it is below it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class CloudProviderGroup(Group):
         self.peak_ratio = np.full(self.n, 1.5)      # peak-hour over mean-hour requests, smoothed
         self.compute_price_seen = np.zeros(self.n)  # CNY per GPU-hour paid lately
         self.peak_utilization = np.zeros(self.n)
+        self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))  # share of tokens served, smoothed
 
     @property
     def price(self) -> np.ndarray:
@@ -89,7 +90,12 @@ class CloudProviderGroup(Group):
         self.peak_utilization = np.divide(served_hourly_mtok.max(axis=1), hourly_cap, out=np.ones(self.n),
                                           where=hourly_cap > 0)
         unserved_share = np.divide(requested - served, requested, out=np.zeros(self.n), where=requested > 0)
-        signal = (self.peak_utilization - p["target_utilization"]) + 2.0 * unserved_share
+        # losing share to rivals counts against the price, as idle capacity does
+        total = served.sum()
+        share = served / total if total > 0 else self.share_seen
+        lost = np.maximum(self.share_seen - share, 0.0) / np.maximum(self.share_seen, 1e-9)
+        self.share_seen = 0.9 * self.share_seen + 0.1 * share
+        signal = (self.peak_utilization - p["target_utilization"]) + 2.0 * unserved_share - lost
         change = np.clip(signal, -1.0, 1.0) * p["price_step"]
         price = self.price * (1.0 + change)
         # never long below unit cost: a price under the floor climbs a tenth of the gap a day and the

@@ -176,3 +176,17 @@ def test_investment_respects_gpu_deliveries_and_grid_connections():
     assert ordered[id(gridded)] * gridded.aidcs.mw_per_busy_gpu().min() <= 2 * 0.5 + 1e-9
     assert per_gpu_mw > 0
     assert gridded.connection_queue_mw.sum() > 0
+
+
+def test_provider_losing_share_cuts_its_price():
+    items = [dict(_items("providers")[i], price_step=0.05, efficiency_growth_per_year=0.0) for i in range(2)]
+    prov = CloudProviderGroup(items, np.array([1000.0, 1000.0]))
+    prov.receive_compute(np.array([200.0, 200.0]), np.array([2000.0, 2000.0]))
+    cap = prov.capacity_mtok / 24
+    busy = np.outer(cap * 0.95, np.ones(24))  # both at target utilisation
+    prov.learn(busy, busy)
+    steady = prov.price.copy()
+    losing = busy.copy()
+    losing[0] *= 0.5  # provider 0 serves half as much as before; provider 1 as before
+    prov.learn(busy, losing)
+    assert prov.price[0] < steady[0]
