@@ -187,6 +187,11 @@ def test_provider_losing_share_cuts_its_price():
     prov.learn(busy, busy)
     steady = prov.price.copy()
     losing = busy.copy()
-    losing[0] *= 0.5  # provider 0 serves half as much as before; provider 1 as before
-    prov.learn(busy, losing)
-    assert prov.price[0] < steady[0]
+    losing[0] *= 0.9  # buyers move away from provider 0: it is asked for (and sells) 10% less
+    prov.learn(losing, losing)
+    idle_only = CloudProviderGroup(items, np.array([1000.0, 1000.0]))
+    idle_only.receive_compute(np.array([200.0, 200.0]), np.array([2000.0, 2000.0]))
+    idle_only.learn(busy, busy)
+    idle_only.share_seen[:] = [0.45 / 0.95, 0.5 / 0.95]  # as if it had always had the smaller share
+    idle_only.learn(losing, losing)
+    assert prov.price[0] < idle_only.price[0] < steady[0]
