@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from abm.argtypes import positive_int, whole_number
 from abm.errors import UsageError
 
 EXIT_USAGE = 2
@@ -26,24 +27,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_positive_int = positive_int
+_seed = whole_number(0)
 
 
 def build_parser() -> argparse.ArgumentParser:

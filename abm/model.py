@@ -7,7 +7,6 @@ DESIGN section 7.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from pathlib import Path
 
@@ -621,10 +620,6 @@ class TokenEconomy(mesa.Model):
 
     def agents_table(self) -> pd.DataFrame:
         return self.recorder.agents_frame()
-
-    def days_in_month(self) -> int:
-        d = self.date
-        return calendar.monthrange(d.year, d.month)[1]
 
 
 # Non-AI load through the day (mean 1): low at night, morning and evening peaks.

@@ -6,6 +6,7 @@ model; settings in the sidebar apply when you press Reset, shock buttons act on 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import mesa.visualization.solara_viz as mesa_viz
@@ -135,15 +136,10 @@ def SupplyDemand(model):
                             "data-tokens-served": f"{served:.6f}"}, style={"font-size": "13px"})
             _chart(charts.supply_demand(model, daily), 280, "supply-chart", days=len(daily))
         arrivals = sorted(model.aidcs.pipeline)[:3]
-        text = ", ".join(f"{n:,.0f} GPUs on {(model.start_date + _days(d)).isoformat()}" for d, _, n in arrivals)
+        text = ", ".join(f"{n:,.0f} GPUs on {(model.start_date + dt.timedelta(days=d)).isoformat()}"
+                         for d, _, n in arrivals)
         solara.Text(f"Next arrivals: {text}" if text else "No GPUs on order.",
                     style={"font-size": "13px"})
-
-
-def _days(n: int):
-    import datetime as dt
-
-    return dt.timedelta(days=n)
 
 
 @solara.component

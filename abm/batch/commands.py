@@ -6,24 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from abm.argtypes import positive_int, whole_number
 from abm.errors import UsageError
 
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (run in this process) or more, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _workers(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+_workers = whole_number(0, "0 runs in this process")
+_positive = positive_int
 
 
 def register(subparsers) -> dict:

@@ -7,19 +7,13 @@ import sys
 
 import numpy as np
 
+from abm.argtypes import positive_int
 from abm.errors import UsageError
 
 EXIT_FAILED = 1
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+_count = positive_int
 
 
 def _floats(text: str) -> list[float]:
