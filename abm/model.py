@@ -318,8 +318,6 @@ class TokenEconomy(mesa.Model):
             if not store.violations(charge, discharge):
                 break
             d_mw = store.repair(charge, d_mw)
-        if store.n:
-            store.settle(charge, discharge)
         return self._settle_power(res, inp, background, aidc_zone_load, aidc_load, nu)
 
     def _flex_price_rows(self) -> np.ndarray:
@@ -366,6 +364,17 @@ class TokenEconomy(mesa.Model):
         net_import = res.line_flow_mw @ self._line_inc.T if self.line_names else np.zeros((24, nz))
         charge_z = charge @ self._storage_zone_inc.T
         discharge_z = discharge @ self._storage_zone_inc.T
+        # green energy: generation from green technologies, plus what batteries give back of the green
+        # energy they stored (charges take their zone's green share of generation in that hour)
+        gen_all = gen_tech.sum(axis=0)
+        green_gen = gen_tech[GREEN].sum(axis=0)
+        green_share = np.divide(green_gen, gen_all, out=np.zeros_like(gen_all), where=gen_all > 0)
+        if store.n:
+            green_out = store.track_green(charge.T, discharge.T, green_share[:, store.zone].T)
+            store.settle(charge.T, discharge.T)
+            green_supply = green_gen + green_out.T @ self._storage_zone_inc.T
+        else:
+            green_supply = green_gen
         load = inp.load_mw
         spill = gen_tech.sum(axis=0) + discharge_z + net_import + unserved - load - flex_served - charge_z
         income = float(storage_income.sum())
@@ -375,6 +384,7 @@ class TokenEconomy(mesa.Model):
                 "net_import": net_import, "charge_z": charge_z, "discharge_z": discharge_z, "load": load,
                 "aidc_zone_load": aidc_zone_load, "background": background, "flex_served": flex_served,
                 "unserved": unserved, "spill": np.maximum(spill, 0.0), "line_flow": res.line_flow_mw,
+                "green_supply": green_supply,
                 "util_rev": util_rev, "util_cost": util_cost, "dispatch": dispatch, "aidc_bill": aidc_bill}
 
     def _gen_key(self) -> np.ndarray:
@@ -540,7 +550,8 @@ class TokenEconomy(mesa.Model):
         gen = power["gen_tech"]
         hourly = np.stack([power["price"], power["load"], power["aidc_zone_load"], power["background"],
                            power["flex_served"], *gen, power["curtail"], power["charge_z"], power["discharge_z"],
-                           power["net_import"], power["unserved"], power["spill"]])  # HOURLY_COLUMNS order
+                           power["net_import"], power["unserved"], power["spill"],
+                           power["green_supply"]])  # HOURLY_COLUMNS order
         led = self.ledger
         n = led.n_agents
         sl = self.kind_slice

@@ -36,6 +36,7 @@ HOURLY_COLUMNS = (
     "price_cny_per_mwh", "load_mw", "aidc_load_mw", "background_load_mw", "flexible_load_served_mw",
     *(f"generation_{t}_mw" for t in TECHS),
     "curtailment_mw", "storage_charge_mw", "storage_discharge_mw", "net_import_mw", "unserved_mw", "spill_mw",
+    "green_supply_mw",
 )
 AGENT_COLUMNS = (
     "cash_cny", "revenue_cny", "cost_cny", "profit_cny", "tokens_mtok", "price_cny_per_mtok",
@@ -104,7 +105,8 @@ class Recorder:
         gen = np.stack([per_day[f"generation_{t}_mw"] for t in TECHS])          # (T, days, Z, 24)
         gen_all = gen.sum(axis=0)
         green = gen[[TECHS.index(t) for t in GREEN_TECHS]].sum(axis=0)
-        green_z = np.divide(green, gen_all, out=np.zeros_like(gen_all), where=gen_all > 0)
+        local = gen_all + per_day["storage_discharge_mw"]
+        green_z = np.divide(per_day["green_supply_mw"], local, out=np.zeros_like(local), where=local > 0)
         aidc = per_day["aidc_load_mw"]
         aidc_energy = aidc.sum(axis=(1, 2))
         gen_total = gen_all.sum(axis=(1, 2))

@@ -32,6 +32,7 @@ class StorageGroup(Group):
         p = self.params
         self.soc_mwh = p["initial_soc"] * p["energy_mwh"] if self.n else np.zeros(0)
         self._rows = np.arange(self.n)[:, None]
+        self.green_mwh = np.zeros(self.n)  # how much of the stored energy came from green generation
         self.charge_mw = np.zeros((self.n, 24))
         self.discharge_mw = np.zeros((self.n, 24))
         self.pipeline: list[tuple[int, int, float]] = []
@@ -105,11 +106,30 @@ class StorageGroup(Group):
         _, discharge = self.feasible(accepted_charge, offered_discharge)
         return discharge
 
+    def green_fraction(self) -> np.ndarray:
+        """Share of the stored energy that is green (what a discharge carries)."""
+        return np.divide(self.green_mwh, self.soc_mwh, out=np.zeros(self.n), where=self.soc_mwh > 1e-9)
+
+    def track_green(self, charge: np.ndarray, discharge: np.ndarray, green_share_in: np.ndarray) -> np.ndarray:
+        """Update the green content for a settled day and return the green part of each discharge (n, 24).
+
+        Discharges carry the start-of-day green fraction; charges add energy with the green share of
+        their zone's generation in that hour.  Call before :meth:`settle` moves the state of charge.
+        """
+        eta_c, eta_d = self.efficiencies()
+        fraction = self.green_fraction()
+        green_out = discharge * fraction[:, None]
+        stored_in = (charge * green_share_in).sum(axis=1) * eta_c
+        removed = (green_out.sum(axis=1)) / np.maximum(eta_d, 1e-12)
+        self.green_mwh = self.green_mwh + stored_in - removed
+        return green_out
+
     def settle(self, charge: np.ndarray, discharge: np.ndarray) -> None:
         self.charge_mw = charge
         self.discharge_mw = discharge
         if self.n:
             self.soc_mwh = self.soc_path(charge, discharge)[:, -1]
+            self.green_mwh = np.minimum(np.maximum(self.green_mwh, 0.0), self.soc_mwh)
 
     def investment_wish(self) -> np.ndarray:
         """MWh each operator orders this month: when a daily cycle at the spread it has seen pays the
@@ -143,6 +163,7 @@ class StorageGroup(Group):
     def set_param(self, key: str, index: int, value: float) -> None:
         super().set_param(key, index, value)
         self.soc_mwh = np.clip(self.soc_mwh, 0.0, self.params["energy_mwh"])
+        self.green_mwh = np.minimum(self.green_mwh, self.soc_mwh)
 
     def describe(self, i: int) -> dict[str, float]:
         return {"energy_mwh": float(self.params["energy_mwh"][i]), "power_mw": float(self.params["power_mw"][i]),

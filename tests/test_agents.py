@@ -195,3 +195,25 @@ def test_provider_losing_share_cuts_its_price():
     idle_only.share_seen[:] = [0.45 / 0.95, 0.5 / 0.95]  # as if it had always had the smaller share
     idle_only.learn(losing, losing)
     assert prov.price[0] < idle_only.price[0] < steady[0]
+
+
+def test_storage_carries_the_green_share_of_what_it_stored():
+    store = StorageGroup([dict(_items("storage")[0], initial_soc=0.0, round_trip_efficiency=1.0)],
+                         np.zeros(1, dtype=int))
+    charge = np.zeros((1, 24))
+    charge[0, 10:14] = 10.0            # 40 MWh at noon, all from solar
+    green_in = np.ones((1, 24))
+    store.track_green(charge, np.zeros((1, 24)), green_in)
+    store.settle(charge, np.zeros((1, 24)))
+    assert store.green_fraction()[0] == pytest.approx(1.0)
+    discharge = np.zeros((1, 24))
+    discharge[0, 19:21] = 10.0          # the evening: all of it green
+    out = store.track_green(np.zeros((1, 24)), discharge, np.zeros((1, 24)))
+    store.settle(np.zeros((1, 24)), discharge)
+    assert out.sum() == pytest.approx(20.0)
+    assert store.green_mwh[0] == pytest.approx(20.0) and store.soc_mwh[0] == pytest.approx(20.0)
+    half = np.zeros((1, 24))
+    half[0, 2] = 20.0                   # then 20 MWh from coal
+    store.track_green(half, np.zeros((1, 24)), np.zeros((1, 24)))
+    store.settle(half, np.zeros((1, 24)))
+    assert store.green_fraction()[0] == pytest.approx(0.5)

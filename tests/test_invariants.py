@@ -104,3 +104,14 @@ def test_token_cost_split_adds_up_to_the_token_price(classroom_run):
     served = d.tokens_served_mtok > 0
     assert np.allclose(parts[served], d.token_price_cny_per_mtok[served], rtol=1e-9)
     assert (d.token_cost_energy_cny_per_mtok >= 0).all() and (d.token_cost_gpu_capital_cny_per_mtok > 0).all()
+
+
+def test_green_supply_lies_between_green_generation_and_all_local_supply(classroom_run):
+    model, _ = classroom_run
+    h = model.hourly_table()
+    green_gen = sum(h[f"generation_{t}_mw"] for t in ("nuclear", "hydro", "wind", "solar"))
+    local = sum(h[f"generation_{t}_mw"] for t in TECHS) + h.storage_discharge_mw
+    assert (h.green_supply_mw >= green_gen - 1e-6).all()
+    assert (h.green_supply_mw <= local + 1e-6).all()
+    d = model.daily_table()
+    assert d.aidc_green_share.between(0, 1).all()
