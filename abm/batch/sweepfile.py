@@ -42,6 +42,7 @@ from abm.scenarios.schema import (
     ScenarioError,
     Table,
     coerce_scalar,
+    field_at,
     load_toml,
     set_path,
     validate,
@@ -145,18 +146,8 @@ def _to_unit(p: Parameter, v: float) -> float:
 
 
 def _schema_field(key: str, source: str) -> Field:
-    spec: Any = ROOT
-    for part in key.split("."):
-        if isinstance(spec, ListOf):
-            spec = spec.item
-            continue
-        if isinstance(spec, Table) and spec.open_values is not None:
-            spec = spec.open_values
-            continue
-        if not isinstance(spec, Table) or part not in spec.fields:
-            break
-        spec = spec.fields[part]
-    if not isinstance(spec, Field) or spec.kind not in ("float", "int", "bool", "str"):
+    spec = field_at(ROOT, key)
+    if spec is None or spec.kind not in ("float", "int", "bool", "str"):
         raise ScenarioError(f"{source}: parameter '{key}' is not a single number, flag or word setting")
     return spec
 

@@ -11,9 +11,8 @@ from typing import Any
 
 from abm.scenarios.schema import (
     Field,
-    ListOf,
     ScenarioError,
-    Table,
+    field_at,
     get_path,
     load_toml,
     parse_value,
@@ -149,15 +148,10 @@ def _check_references(data: dict, source: str) -> None:
 
 def _field_at(path: str, source: str) -> Field:
     """The schema field a dotted event path points at (list items by name or '*')."""
-    spec: Any = ROOT
-    for key in path.split("."):
-        if isinstance(spec, ListOf):
-            spec = spec.item
-            continue
-        if not isinstance(spec, Table) or key not in spec.fields:
-            raise ScenarioError(f"{source}: event sets unknown key '{path}'")
-        spec = spec.fields[key]
-    if not isinstance(spec, Field) or spec.kind not in ("float", "int"):
+    spec = field_at(ROOT, path)
+    if spec is None:
+        raise ScenarioError(f"{source}: event sets unknown key '{path}'")
+    if spec.kind not in ("float", "int"):
         raise ScenarioError(f"{source}: event key '{path}' is not a number setting")
     return spec
 

@@ -285,3 +285,19 @@ def get_path(data: dict, schema: Table, path: str, source: str) -> Any:
             raise _fail(source, f"'{walked.rstrip('.')}' takes a value, not sub-keys")
         walked += key + "."
     return node
+
+
+def field_at(schema: Table, path: str) -> Field | None:
+    """The Field a dotted path names (list items by name or '*'), or None if it names no setting."""
+    spec: Any = schema
+    for key in path.split("."):
+        if isinstance(spec, ListOf):
+            spec = spec.item
+            continue
+        if isinstance(spec, Table) and spec.open_values is not None:
+            spec = spec.open_values
+            continue
+        if not isinstance(spec, Table) or key not in spec.fields:
+            return None
+        spec = spec.fields[key]
+    return spec if isinstance(spec, Field) else None
