@@ -401,13 +401,11 @@ class TokenEconomy(mesa.Model):
         prov = self.providers
         prov.learn(tokens["requested"], tokens["served_by_provider"])
         price = power["price"]
-        zone_mean = price.mean(axis=0)
         sold = compute["sold"]
-        received = np.divide((compute["flow"] * np.nan_to_num(compute["aidc_price"])[None, :]).sum(axis=0), sold,
-                             out=np.full(self.aidcs.n, np.nan), where=sold > 0)
-        off = self.account_offset["aidc"]
-        aidc_profit = (self.ledger.revenue_today - self.ledger.cost_today)[off: off + self.aidcs.n]
-        self.aidcs.learn(sold, received, zone_mean[self.aidcs.zone], aidc_profit, self.rng)
+        received = np.where(sold > 0, compute["aidc_price"], np.nan)  # every trade is at the AIDC's price
+        sl = self.kind_slice["aidc"]
+        aidc_profit = self.ledger.revenue_today[sl] - self.ledger.cost_today[sl]
+        self.aidcs.learn(sold, received, price.mean(axis=0)[self.aidcs.zone], aidc_profit, self.rng)
         self.utilities.learn(power["dispatch"], power["util_rev"], power["util_cost"], self.rng)
         self.zone_price_forecast = 0.5 * self.zone_price_forecast + 0.5 * price.T
         slot = self.day % RECENT_DAYS

@@ -89,13 +89,14 @@ class AIDCGroup(Group):
     def learn(self, sold_gpu_hours: np.ndarray, price_received: np.ndarray, zone_price_mean: np.ndarray,
               profit: np.ndarray, rng: np.random.Generator) -> None:
         offered = self.gpus * 24.0
-        sold_share = np.divide(sold_gpu_hours, offered, out=np.zeros(self.n), where=offered > 0)
+        sold_share = np.where(offered > 0, sold_gpu_hours / np.where(offered > 0, offered, 1.0), 0.0)
         self.sold_gpu_hours = sold_gpu_hours
         self.learner.update(sold_share, profit, rng)
         self.power_price_expected = 0.8 * self.power_price_expected + 0.2 * zone_price_mean
-        seen = np.where(np.isnan(self.compute_price_seen), price_received, self.compute_price_seen)
-        self.compute_price_seen = np.where(np.isfinite(price_received),
-                                           0.9 * seen + 0.1 * price_received, seen)
+        seen = self.compute_price_seen
+        traded = ~np.isnan(price_received)
+        self.compute_price_seen = np.where(traded, np.where(np.isnan(seen), price_received,
+                                                            0.9 * seen + 0.1 * price_received), seen)
         self.utilization_seen = 0.9 * self.utilization_seen + 0.1 * sold_share
 
     def investment_wish(self) -> np.ndarray:

@@ -83,30 +83,42 @@ class CloudProviderGroup(Group):
         prev = self.level
         self.level = self.ALPHA * requested + (1 - self.ALPHA) * (self.level + self.trend)
         self.trend = self.BETA * (self.level - prev) + (1 - self.BETA) * self.trend
-        mean_req = requested / 24.0
-        ratio = np.divide(requested_hourly_mtok.max(axis=1), mean_req, out=np.ones(self.n), where=mean_req > 0)
+        asked = requested > 0
+        safe_requested = np.where(asked, requested, 1.0)
+        ratio = np.where(asked, 24.0 * requested_hourly_mtok.max(axis=1) / safe_requested, 1.0)
         self.peak_ratio = 0.8 * self.peak_ratio + 0.2 * ratio
-        hourly_cap = self.capacity_mtok / 24.0
-        self.peak_utilization = np.divide(served_hourly_mtok.max(axis=1), hourly_cap, out=np.ones(self.n),
-                                          where=hourly_cap > 0)
-        unserved_share = np.divide(requested - served, requested, out=np.zeros(self.n), where=requested > 0)
+        has_cap = self.capacity_mtok > 0
+        self.peak_utilization = np.where(
+            has_cap, 24.0 * served_hourly_mtok.max(axis=1) / np.where(has_cap, self.capacity_mtok, 1.0), 1.0)
+        unserved_share = (requested - served) / safe_requested
         # losing share to rivals counts against the price, as idle capacity does
         total = served.sum()
         share = served / total if total > 0 else self.share_seen
         lost = np.maximum(self.share_seen - share, 0.0) / np.maximum(self.share_seen, 1e-9)
         self.share_seen = 0.9 * self.share_seen + 0.1 * share
         signal = (self.peak_utilization - p["target_utilization"]) + 2.0 * unserved_share - lost
-        change = np.clip(signal, -1.0, 1.0) * p["price_step"]
-        price = self.price * (1.0 + change)
+        price_now = self.price
+        price = price_now * (1.0 + np.minimum(np.maximum(signal, -1.0), 1.0) * p["price_step"])
         # never long below unit cost: a price under the floor climbs a tenth of the gap a day and the
         # market signal cannot push it further down; a price above the floor may not cross it
         floor = self.unit_cost * (1.0 + p["min_margin"])
-        has_floor = np.isfinite(floor)
-        below = has_floor & (self.price < floor)
-        price = np.where(below, self.price + 0.1 * (floor - self.price),
-                         np.where(has_floor, np.maximum(price, np.where(has_floor, floor, 0.0)), price))
+        if not np.isnan(floor).any():
+            price = np.where(price_now < floor, price_now + 0.1 * (floor - price_now), np.maximum(price, floor))
+        else:
+            has_floor = ~np.isnan(floor)
+            below = has_floor & (price_now < floor)
+            price = np.where(below, price_now + 0.1 * (floor - price_now),
+                             np.where(has_floor, np.maximum(price, np.where(has_floor, floor, 0.0)), price))
         p["price_cny_per_mtok"][:] = np.maximum(price, 1e-6)
-        p["mtok_per_gpu_hour"] *= 1.0 + daily_rate(p["efficiency_growth_per_year"])
+        p["mtok_per_gpu_hour"] *= self._efficiency_factor()
+
+    def _efficiency_factor(self) -> np.ndarray:
+        """Daily efficiency gain, recomputed only when the yearly rate changes (an event can change it)."""
+        rate = self.params["efficiency_growth_per_year"]
+        cached = getattr(self, "_eff_cache", None)
+        if cached is None or not np.array_equal(cached[0], rate):
+            self._eff_cache = (rate.copy(), 1.0 + daily_rate(rate))
+        return self._eff_cache[1]
 
     def describe(self, i: int) -> dict[str, float]:
         cap = self.capacity_mtok[i]
