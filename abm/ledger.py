@@ -75,6 +75,3 @@ class Ledger:
 
     def agent_cash(self) -> np.ndarray:
         return self.balance[: self.n_agents]
-
-    def external_balance(self) -> float:
-        return float(self.balance[self.n_agents:].sum())

@@ -576,23 +576,18 @@ class TokenEconomy(mesa.Model):
             block[11, sl["storage"]] = store.soc_mwh
         self.recorder.record(self.day, daily, hourly, block)
         self.last = {"compute": compute, "tokens": tokens, "power": power}
-        self._update_edge_state(compute, tokens, power)
 
     def _set_edge_state_defaults(self) -> None:
         for _, _, attrs in self.graph.edges(data=True):
             attrs.setdefault("flow", 0.0)
             attrs.setdefault("price", 0.0)
 
-    def _update_edge_state(self, compute: dict, tokens: dict, power: dict) -> None:
-        """Write today's flows and prices onto the graph edges (cheap: only on request)."""
-        self._edge_state = (compute, tokens, power)
-
     def graph_with_flows(self) -> nx.Graph:
         """The supply graph with today's daily flows and prices on its edges and zone prices on zones."""
         g = self.graph
-        if not getattr(self, "_edge_state", None):
+        if not self.last:
             return g
-        compute, tokens, power = self._edge_state
+        compute, tokens, power = self.last["compute"], self.last["tokens"], self.last["power"]
         ids = node_ids(g)
         zone_price = power["price"].mean(axis=0)
         for z, name in enumerate(self.zone_names):
