@@ -23,55 +23,79 @@ class Ledger:
         self.balance[:n_agents] = initial_cash
         self.revenue_today = np.zeros_like(self.balance)
         self.cost_today = np.zeros_like(self.balance)
-        self.flows_today: dict[str, float] = {}
-        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.total_by_flow: dict[str, float] = {}
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
+        # named flows ("fuel", "tokens", ...): CNY moved today and since the start, and how many payments today
+        self._flow_id: dict[str, int] = {}
+        self._flow_today = np.zeros(0)
+        self._flow_total = np.zeros(0)
+        self._flow_count_today = np.zeros(0)
+
+    @property
+    def flows_today(self) -> dict[str, float]:
+        """CNY moved today by every flow that saw a payment today."""
+        return {name: float(self._flow_today[i]) for name, i in self._flow_id.items() if self._flow_count_today[i]}
+
+    @property
+    def total_by_flow(self) -> dict[str, float]:
+        """CNY moved by every flow since the start."""
+        return {name: float(self._flow_total[i]) for name, i in self._flow_id.items()}
 
     def start_day(self) -> None:
         self.revenue_today[:] = 0.0
         self.cost_today[:] = 0.0
-        self.flows_today = {}
+        self._flow_today[:] = 0.0
+        self._flow_count_today[:] = 0.0
 
     def pay(self, payer: np.ndarray | int, payee: np.ndarray | int, amount_cny: np.ndarray | float,
             flow: str) -> None:
         """Transfer ``amount_cny`` from ``payer`` to ``payee`` (arrays broadcast together).
 
         Negative amounts are allowed (a payment at a negative power price runs the other way).
-        Transfers are booked in one vectorised pass by :meth:`post`.
+        Transfers are booked in one vectorised pass by :meth:`post`, which also rejects non-finite
+        amounts, naming the flow.  Kept lean: the model makes about fifteen payments a day.
         """
-        amount = np.asarray(amount_cny, dtype=float).ravel()
-        payer = np.asarray(payer).ravel()
-        payee = np.asarray(payee).ravel()
+        amount = np.asarray(amount_cny, dtype=float)
+        payer = np.asarray(payer)
+        payee = np.asarray(payee)
+        n = max(amount.size, payer.size, payee.size)
         if amount.size == 0 or payer.size == 0 or payee.size == 0:
             return  # nobody of that kind in this world
-        n = max(amount.size, payer.size, payee.size)
-        if amount.size != n:
-            amount = np.full(n, amount[0])
-        if payer.size != n:
-            payer = np.full(n, payer[0])
-        if payee.size != n:
-            payee = np.full(n, payee[0])
-        total = float(amount.sum())
-        if total != total or abs(total) == float("inf"):
-            raise ValueError(f"non-finite payment in flow '{flow}'")
-        self._pending.append((payer, payee, amount))
-        self.flows_today[flow] = self.flows_today.get(flow, 0.0) + total
-        self.total_by_flow[flow] = self.total_by_flow.get(flow, 0.0) + total
+        amount = amount.ravel() if amount.size == n else np.full(n, amount.flat[0])
+        payer = payer.ravel() if payer.size == n else np.full(n, payer.flat[0])
+        payee = payee.ravel() if payee.size == n else np.full(n, payee.flat[0])
+        flow_id = self._flow_id.get(flow)
+        if flow_id is None:
+            flow_id = self._flow_id[flow] = len(self._flow_id)
+            self._flow_today = np.append(self._flow_today, 0.0)
+            self._flow_total = np.append(self._flow_total, 0.0)
+            self._flow_count_today = np.append(self._flow_count_today, 0.0)
+        self._pending.append((payer, payee, amount, flow_id))
 
     def post(self) -> None:
-        """Book every pending transfer: debit payers, credit payees."""
-        if not self._pending:
+        """Book every pending transfer: debit payers, credit payees, add up each flow."""
+        pending = self._pending
+        if not pending:
             return
-        payer = np.concatenate([p[0] for p in self._pending])
-        payee = np.concatenate([p[1] for p in self._pending])
-        amount = np.concatenate([p[2] for p in self._pending])
+        amount = np.concatenate([p[2] for p in pending])
+        if not np.isfinite(amount.sum()):
+            bad = next(p[3] for p in pending if not np.isfinite(p[2].sum()))
+            name = next(name for name, i in self._flow_id.items() if i == bad)
+            self._pending = []
+            raise ValueError(f"non-finite payment in flow '{name}'")
         self._pending = []
+        payer = np.concatenate([p[0] for p in pending])
+        payee = np.concatenate([p[1] for p in pending])
         n = self.balance.size
         out = np.bincount(payer, amount, minlength=n)
         into = np.bincount(payee, amount, minlength=n)
         self.balance += into - out
         self.cost_today += out
         self.revenue_today += into
+        flow = np.repeat([p[3] for p in pending], [p[2].size for p in pending])
+        by_flow = np.bincount(flow, amount, minlength=self._flow_today.size)
+        self._flow_today += by_flow
+        self._flow_total += by_flow
+        self._flow_count_today += np.bincount([p[3] for p in pending], minlength=self._flow_today.size)
 
     def agent_cash(self) -> np.ndarray:
         return self.balance[: self.n_agents]

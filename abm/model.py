@@ -20,7 +20,7 @@ from abm.ledger import Ledger
 from abm.markets.compute import clear_compute_market
 from abm.markets.power import PowerMarketInput, clear_power_market
 from abm.markets.token import clear_token_market, logit_shares
-from abm.recorder import AGENT_COLUMNS, TECHS, Recorder
+from abm.recorder import TECHS, Recorder
 from abm.scenarios import GREEN_TECHS, RENEWABLE_TECHS, Scenario, load_scenario
 from agents.ai_app import AIApp, AIAppGroup
 from agents.aidc import AIDC, AIDCGroup
@@ -171,7 +171,7 @@ class TokenEconomy(mesa.Model):
         self._aidc_accounts = self.account_offset["aidc"] + np.arange(self.aidcs.n)
         self._storage_accounts = self.account_offset["storage"] + np.arange(self.storage.n)
         self._utility_accounts = self.account_offset["utility"] + np.arange(self.utilities.n)
-        self._gen_key_cache = None
+        self._unit_maps_cache: np.ndarray | None = None
         self.share = np.where(self.token_edges, 1.0, 0.0)
         self.share /= np.maximum(self.share.sum(axis=1, keepdims=True), 1.0)
 
@@ -321,7 +321,7 @@ class TokenEconomy(mesa.Model):
         return self._settle_power(res, inp, background, aidc_zone_load, aidc_load, nu)
 
     def _flex_price_rows(self) -> np.ndarray:
-        return np.broadcast_to(self.zone_params["flexible_load_price_cny_per_mwh"], (24, len(self.zone_names)))
+        return np.repeat(self.zone_params["flexible_load_price_cny_per_mwh"][None, :], 24, axis=0)
 
     def _settle_power(self, res, inp, background, aidc_zone_load, aidc_load, nu) -> dict:
         """Every power payment through the ledger, and the zone-hour quantities for the tables."""
@@ -332,69 +332,78 @@ class TokenEconomy(mesa.Model):
         grid = acct["grid_operator"]
         unserved = res.unserved_mw                                           # falls on households first
         flex_served = res.bid_served_mw[:, :nz]
-        charge, discharge = res.bid_served_mw[:, nz:], res.offer_dispatch_mw[:, nu:]
         dispatch = res.offer_dispatch_mw[:, :nu]
         # value of each MWh at its zone's price, per participant
-        aidc_bill = (aidc_load.T * price[:, aidcs.zone]).sum(axis=0)
+        aidc_bill = (aidc_load * price.T[aidcs.zone]).sum(axis=1)
         household_bill = float(((background - inp.bid_mw[:, :nz] - unserved + flex_served) * price).sum())
-        st_price = price[:, store.zone]
-        storage_paid = (charge * st_price).sum(axis=0)
-        storage_income = (discharge * st_price).sum(axis=0)
         unit_rev = (dispatch * price[:, util.unit_zone]).sum(axis=0)
-        unit_cost = (dispatch * util.unit_mc).sum(axis=0)
+        unit_mwh = dispatch.sum(axis=0)
         util_rev = np.bincount(util.unit_owner, unit_rev, minlength=util.n)
-        util_cost = np.bincount(util.unit_owner, unit_cost, minlength=util.n)
+        util_cost = np.bincount(util.unit_owner, unit_mwh * util.unit_mc, minlength=util.n)
         om = aidcs.busy_gpus.sum(axis=1) * aidcs.params["om_cny_per_gpu_hour"]
-        a_acct, s_acct, u_acct = self._aidc_accounts, self._storage_accounts, self._utility_accounts
+        a_acct, u_acct = self._aidc_accounts, self._utility_accounts
         fuel = acct["fuel_and_operations"]
         led.pay(a_acct, grid, aidc_bill, "aidc power")
         led.pay(acct["households"], grid, household_bill, "household power")
-        led.pay(s_acct, grid, storage_paid, "storage charging")
-        led.pay(grid, s_acct, storage_income, "storage discharging")
         led.pay(grid, u_acct, util_rev, "generation")
         led.pay(u_acct, fuel, util_cost, "fuel")
         led.pay(a_acct, fuel, om, "aidc operations")
-        # generation by technology and zone, curtailment of renewables
-        nt = len(TECHS)
-        key = self._gen_key()
-        size = 24 * nt * nz
-        gen_tech = np.bincount(key, dispatch.ravel(), minlength=size).reshape(24, nt, nz).transpose(1, 0, 2)
-        avail_tech = np.bincount(key, util.available_mw.ravel(), minlength=size).reshape(24, nt, nz).transpose(1, 0, 2)
-        curtail = (avail_tech[RENEWABLE] - gen_tech[RENEWABLE]).sum(axis=0)
+        # generation by technology and zone, its green part, curtailment of renewables: one product each
+        maps = self._unit_maps()
+        tz = len(TECHS) * nz
+        gen = dispatch @ maps                                                 # (24, T*Z + 3Z)
+        avail = util.available_mw @ maps
+        gen_tech = gen[:, :tz].reshape(24, len(TECHS), nz).transpose(1, 0, 2)  # (T, 24, Z)
+        avail_tech = avail[:, :tz].reshape(24, len(TECHS), nz).transpose(1, 0, 2)
+        gen_all, green_gen = gen[:, tz: tz + nz], gen[:, tz + nz: tz + 2 * nz]
+        curtail = avail[:, tz + 2 * nz:] - gen[:, tz + 2 * nz:]
         net_import = res.line_flow_mw @ self._line_inc.T if self.line_names else np.zeros((24, nz))
-        charge_z = charge @ self._storage_zone_inc.T
-        discharge_z = discharge @ self._storage_zone_inc.T
-        # green energy: generation from green technologies, plus what batteries give back of the green
-        # energy they stored (charges take their zone's green share of generation in that hour)
-        gen_all = gen_tech.sum(axis=0)
-        green_gen = gen_tech[GREEN].sum(axis=0)
-        green_share = np.divide(green_gen, gen_all, out=np.zeros_like(gen_all), where=gen_all > 0)
+        income = 0.0
         if store.n:
-            green_out = store.track_green(charge.T, discharge.T, green_share[:, store.zone].T)
-            store.settle(charge.T, discharge.T)
-            green_supply = green_gen + green_out.T @ self._storage_zone_inc.T
+            # charges take their zone's green share of generation in that hour; discharges give back the
+            # green part of what the batteries hold
+            charge, discharge = res.bid_served_mw[:, nz:].T, res.offer_dispatch_mw[:, nu:].T  # (S, 24)
+            st_price = price.T[store.zone]
+            storage_income = (discharge * st_price).sum(axis=1)
+            income = float(storage_income.sum())
+            led.pay(self._storage_accounts, grid, (charge * st_price).sum(axis=1), "storage charging")
+            led.pay(grid, self._storage_accounts, storage_income, "storage discharging")
+            green_share = np.divide(green_gen, gen_all, out=np.zeros_like(gen_all), where=gen_all > 0)
+            green_out = store.track_green(charge, discharge, green_share.T[store.zone])
+            store.settle(charge, discharge)
+            zone_inc = self._storage_zone_inc.T
+            charge_z, discharge_z = charge.T @ zone_inc, discharge.T @ zone_inc
+            green_supply = green_gen + green_out.T @ zone_inc
         else:
+            charge_z = discharge_z = np.zeros((24, nz))
             green_supply = green_gen
         load = inp.load_mw
-        spill = gen_tech.sum(axis=0) + discharge_z + net_import + unserved - load - flex_served - charge_z
-        income = float(storage_income.sum())
+        spill = gen_all + discharge_z + net_import + unserved - load - flex_served - charge_z
         supply_value = float(unit_rev.sum()) + income
         return {"storage_share": income / supply_value if supply_value > 0 else 0.0,
                 "price": price, "gen_tech": gen_tech, "avail_tech": avail_tech, "curtail": curtail,
                 "net_import": net_import, "charge_z": charge_z, "discharge_z": discharge_z, "load": load,
                 "aidc_zone_load": aidc_zone_load, "background": background, "flex_served": flex_served,
                 "unserved": unserved, "spill": np.maximum(spill, 0.0), "line_flow": res.line_flow_mw,
-                "green_supply": green_supply,
+                "green_supply": green_supply, "unit_mwh": unit_mwh,
                 "util_rev": util_rev, "util_cost": util_cost, "dispatch": dispatch, "aidc_bill": aidc_bill}
 
-    def _gen_key(self) -> np.ndarray:
-        """Index of (hour, technology, zone) for every unit-hour, rebuilt only when units change."""
+    def _unit_maps(self) -> np.ndarray:
+        """(U, T*Z + 3Z) indicator columns of every generating unit: its (technology, zone), its zone, its zone
+        if green, its zone if renewable.  Rebuilt only when units are commissioned."""
         util = self.utilities
-        if self._gen_key_cache is None or self._gen_key_cache[0] != util.unit_tech.size:
-            nt, nz = len(TECHS), len(self.zone_names)
-            key = (np.arange(24)[:, None] * nt + util.unit_tech[None, :]) * nz + util.unit_zone[None, :]
-            self._gen_key_cache = (util.unit_tech.size, key.ravel())
-        return self._gen_key_cache[1]
+        n_units = util.unit_tech.size
+        if self._unit_maps_cache is None or self._unit_maps_cache.shape[0] != n_units:
+            nz = len(self.zone_names)
+            rows = np.arange(n_units)
+            tech_zone = np.zeros((n_units, len(TECHS) * nz))
+            tech_zone[rows, util.unit_tech * nz + util.unit_zone] = 1.0
+            zone = np.zeros((n_units, nz))
+            zone[rows, util.unit_zone] = 1.0
+            self._unit_maps_cache = np.concatenate(
+                [tech_zone, zone, zone * GREEN[util.unit_tech][:, None], zone * RENEWABLE[util.unit_tech][:, None]],
+                axis=1)
+        return self._unit_maps_cache
 
     # -- 6. learning ------------------------------------------------------------------------------------
     def _learn(self, compute: dict, tokens: dict, power: dict) -> None:
@@ -538,26 +547,29 @@ class TokenEconomy(mesa.Model):
         congested = 0.0
         if self.line_names:
             congested = float(np.count_nonzero(np.abs(power["line_flow"]) >= self.line_params["limit_mw"] - 1e-6))
-        daily = [  # RAW_DAILY_COLUMNS, in order
+        daily, hourly, block = self.recorder.next_day(self.day)
+        daily[:] = [  # RAW_DAILY_COLUMNS, in order
             token_price, self.compute_price, float(tokens["demand"].sum()), served, float(tokens["unserved"].sum()),
             float(aidcs.gpus.sum()), float(aidcs.pipeline_gpus().sum()), float(aidcs.busy_gpus.sum()),
             float(compute["sold"].sum()), float(store.params["energy_mwh"].sum()) if store.n else 0.0,
             float(store.soc_mwh.sum()) if store.n else 0.0, float(util.unit_capacity_mw.sum()), congested,
             served_cost, energy - storage_cost, storage_cost, capital, revenue,
         ]
-        gen = power["gen_tech"]
-        hourly = np.stack([power["price"], power["load"], power["aidc_zone_load"], power["background"],
-                           power["flex_served"], *gen, power["curtail"], power["charge_z"], power["discharge_z"],
-                           power["net_import"], power["unserved"], power["spill"],
-                           power["green_supply"]])  # HOURLY_COLUMNS order
+        # HOURLY_COLUMNS, each (24, Z)
+        for i, key in enumerate(("price", "load", "aidc_zone_load", "background", "flex_served")):
+            hourly[i] = power[key]
+        hourly[5: 5 + len(TECHS)] = power["gen_tech"]
+        for i, key in enumerate(("curtail", "charge_z", "discharge_z", "net_import", "unserved", "spill",
+                                 "green_supply"), start=5 + len(TECHS)):
+            hourly[i] = power[key]
+        # AGENT_COLUMNS, one entry per agent; 0 where a column does not apply
         led = self.ledger
         n = led.n_agents
         sl = self.kind_slice
-        block = np.zeros((len(AGENT_COLUMNS), n))  # AGENT_COLUMNS order; 0 where a column does not apply
         block[0] = led.balance[:n]
         block[1] = led.revenue_today[:n]
         block[2] = led.cost_today[:n]
-        block[3] = block[1] - block[2]
+        np.subtract(block[1], block[2], out=block[3])
         block[4, sl["app"]] = self.apps.served_mtok
         block[4, sl["enterprise"]] = self.enterprises.served_mtok
         block[4, sl["provider"]] = served_p
@@ -568,13 +580,11 @@ class TokenEconomy(mesa.Model):
         block[8, sl["utility"]] = util.learner.markup
         cap = prov.capacity_mtok
         block[9, sl["provider"]] = np.divide(served_p, cap, out=np.zeros(prov.n), where=cap > 0)
-        block[9, sl["aidc"]] = np.divide(aidcs.busy_gpus.sum(axis=1), aidcs.gpus * 24.0, out=np.zeros(aidcs.n),
-                                         where=aidcs.gpus > 0)
+        block[9, sl["aidc"]] = np.divide(busy_all, aidcs.gpus * 24.0, out=np.zeros(aidcs.n), where=aidcs.gpus > 0)
         block[10, sl["utility"]] = util.capacity_by_owner()
         if store.n:
             block[10, sl["storage"]] = store.params["power_mw"]
             block[11, sl["storage"]] = store.soc_mwh
-        self.recorder.record(self.day, daily, hourly, block)
         self.last = {"compute": compute, "tokens": tokens, "power": power}
 
     def _set_edge_state_defaults(self) -> None:

@@ -53,16 +53,17 @@ class _Columns:
         self.n = 0
         self.index = {n: i for i, n in enumerate(names)}
 
-    def append(self, day: int, block: np.ndarray) -> None:
-        """``block`` (n_columns, rows_per_day)."""
+    def next_rows(self, day: int) -> np.ndarray:
+        """The (n_columns, rows_per_day) block of ``day``, all zeros, to be filled in place."""
         end = self.n + self.rows_per_day
         if end > self.data.shape[1]:
             grow = max(self.data.shape[1], self.rows_per_day)
             self.data = np.concatenate([self.data, np.zeros((len(self.names), grow))], axis=1)
             self.day = np.concatenate([self.day, np.zeros(grow, dtype=np.int64)])
-        self.data[:, self.n:end] = block
         self.day[self.n:end] = day
+        block = self.data[:, self.n:end]
         self.n = end
+        return block
 
 
 class Recorder:
@@ -79,12 +80,18 @@ class Recorder:
         self.hourly = _Columns(HOURLY_COLUMNS, nz * 24, days)
         self.agents = _Columns(AGENT_COLUMNS, len(agent_ids), days)
 
-    def record(self, day: int, daily: list[float], hourly: np.ndarray, agents: np.ndarray) -> None:
-        """``daily``: RAW_DAILY_COLUMNS in order; ``hourly``: (len(HOURLY_COLUMNS), 24, Z);
-        ``agents``: (len(AGENT_COLUMNS), n_agents)."""
-        self.daily.append(day, np.asarray(daily, dtype=float)[:, None])
-        self.hourly.append(day, hourly.transpose(0, 2, 1).reshape(len(HOURLY_COLUMNS), -1))
-        self.agents.append(day, agents)
+    def next_day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Views to fill with one day's data, in place (no intermediate copies on the hot path):
+        daily ``(len(RAW_DAILY_COLUMNS),)``, hourly ``(len(HOURLY_COLUMNS), 24, Z)`` and agents
+        ``(len(AGENT_COLUMNS), n_agents)``.  Entries left alone stay 0."""
+        hourly = self.hourly.next_rows(day).reshape(len(HOURLY_COLUMNS), 24, len(self.zone_names))
+        return self.daily.next_rows(day)[:, 0], hourly, self.agents.next_rows(day)
+
+    def hourly_column(self, name: str) -> np.ndarray:
+        """(days, Z, 24) values of one hourly column."""
+        h = self.hourly
+        values = h.data[h.index[name], : h.n]
+        return values.reshape(-1, 24, len(self.zone_names)).transpose(0, 2, 1)
 
     def _dates(self, days: np.ndarray) -> pd.Series:
         base = np.datetime64(self.start_date, "D")
@@ -95,10 +102,7 @@ class Recorder:
         n = c.n
         days = c.day[:n]
         raw = {name: c.data[i, :n] for i, name in enumerate(c.names)}
-        h = self.hourly
-        width = h.rows_per_day
-        per_day = {name: h.data[i, : n * width].reshape(n, len(self.zone_names), 24)
-                   for i, name in enumerate(h.names)}
+        per_day = {name: self.hourly_column(name) for name in HOURLY_COLUMNS}  # each (days, Z, 24)
         price = per_day["price_cny_per_mwh"]
         demand = per_day["load_mw"] + per_day["flexible_load_served_mw"] + per_day["storage_charge_mw"]
         total = demand.sum(axis=(1, 2))
@@ -147,12 +151,13 @@ class Recorder:
         days = c.day[: c.n]
         nz = len(self.zone_names)
         reps = c.n // (nz * 24) if nz else 0
+        # stored hour by hour within a day; the table lists each zone's 24 hours in turn
         zone = np.tile(np.repeat(np.arange(nz), 24), reps)
         hour = np.tile(np.arange(24), nz * reps)
         frame = pd.DataFrame({"date": self._dates(days), "day": days, "hour": hour,
                               "zone": pd.Categorical.from_codes(zone, categories=self.zone_names)})
-        for i, name in enumerate(c.names):
-            frame[name] = c.data[i, : c.n]
+        for name in c.names:
+            frame[name] = self.hourly_column(name).ravel()
         return frame
 
     def agents_frame(self) -> pd.DataFrame:

@@ -9,8 +9,9 @@ losing share to rivals, and back toward unit cost when it is below it.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from agents.base import Group, GroupAgent, daily_rate
+from agents.base import Group, GroupAgent
 
 
 class CloudProvider(GroupAgent):
@@ -74,51 +75,21 @@ class CloudProviderGroup(Group):
         return np.repeat((self.capacity_mtok / 24.0)[:, None], 24, axis=1)
 
     def learn(self, requested_hourly_mtok: np.ndarray, served_hourly_mtok: np.ndarray) -> None:
-        """Update forecast and posted price from today's requests and sales, both (n, 24)."""
-        p = self.params
-        requested = requested_hourly_mtok.sum(axis=1)
-        served = served_hourly_mtok.sum(axis=1)
-        self.requested_mtok = requested
-        self.served_mtok = served
-        prev = self.level
-        self.level = self.ALPHA * requested + (1 - self.ALPHA) * (self.level + self.trend)
-        self.trend = self.BETA * (self.level - prev) + (1 - self.BETA) * self.trend
-        asked = requested > 0
-        safe_requested = np.where(asked, requested, 1.0)
-        ratio = np.where(asked, 24.0 * requested_hourly_mtok.max(axis=1) / safe_requested, 1.0)
-        self.peak_ratio = 0.8 * self.peak_ratio + 0.2 * ratio
-        has_cap = self.capacity_mtok > 0
-        self.peak_utilization = np.where(
-            has_cap, 24.0 * served_hourly_mtok.max(axis=1) / np.where(has_cap, self.capacity_mtok, 1.0), 1.0)
-        unserved_share = (requested - served) / safe_requested
-        # losing share to rivals counts against the price, as idle capacity does
-        total = served.sum()
-        share = served / total if total > 0 else self.share_seen
-        lost = np.maximum(self.share_seen - share, 0.0) / np.maximum(self.share_seen, 1e-9)
-        self.share_seen = 0.9 * self.share_seen + 0.1 * share
-        signal = (self.peak_utilization - p["target_utilization"]) + 2.0 * unserved_share - lost
-        price_now = self.price
-        price = price_now * (1.0 + np.minimum(np.maximum(signal, -1.0), 1.0) * p["price_step"])
-        # never long below unit cost: a price under the floor climbs a tenth of the gap a day and the
-        # market signal cannot push it further down; a price above the floor may not cross it
-        floor = self.unit_cost * (1.0 + p["min_margin"])
-        if not np.isnan(floor).any():
-            price = np.where(price_now < floor, price_now + 0.1 * (floor - price_now), np.maximum(price, floor))
-        else:
-            has_floor = ~np.isnan(floor)
-            below = has_floor & (price_now < floor)
-            price = np.where(below, price_now + 0.1 * (floor - price_now),
-                             np.where(has_floor, np.maximum(price, np.where(has_floor, floor, 0.0)), price))
-        p["price_cny_per_mtok"][:] = np.maximum(price, 1e-6)
-        p["mtok_per_gpu_hour"] *= self._efficiency_factor()
+        """Update forecast and posted price from today's requests and sales, both (n, 24).
 
-    def _efficiency_factor(self) -> np.ndarray:
-        """Daily efficiency gain, recomputed only when the yearly rate changes (an event can change it)."""
-        rate = self.params["efficiency_growth_per_year"]
-        cached = getattr(self, "_eff_cache", None)
-        if cached is None or not np.array_equal(cached[0], rate):
-            self._eff_cache = (rate.copy(), 1.0 + daily_rate(rate))
-        return self._eff_cache[1]
+        Holt's smoothing of requests; the price moves by ``price_step`` times a signal in [-1, 1]: peak
+        utilisation above target and unserved requests push it up, losing share to rivals pushes it
+        down.  It is never long below unit cost: a price under the floor climbs a tenth of the gap a day
+        and the market signal cannot push it further down; a price above the floor may not cross it.
+        Tokens per GPU-hour improve at the yearly efficiency rate.
+        """
+        p = self.params
+        _learn(np.ascontiguousarray(requested_hourly_mtok, dtype=float),
+               np.ascontiguousarray(served_hourly_mtok, dtype=float), self.capacity_mtok, self.unit_cost,
+               p["target_utilization"], p["price_step"], p["min_margin"], p["efficiency_growth_per_year"],
+               self.ALPHA, self.BETA, self.level, self.trend, self.peak_ratio, self.peak_utilization,
+               self.share_seen, self.requested_mtok, self.served_mtok, p["price_cny_per_mtok"],
+               p["mtok_per_gpu_hour"])
 
     def describe(self, i: int) -> dict[str, float]:
         cap = self.capacity_mtok[i]
@@ -126,3 +97,43 @@ class CloudProviderGroup(Group):
                 "utilization": float(self.served_mtok[i] / cap) if cap > 0 else 0.0,
                 "peak_utilization": float(self.peak_utilization[i]),
                 "gpu_hours": float(self.gpu_hours[i]), "cash_cny": float(self.cash[i])}
+
+
+@njit(cache=True)
+def _learn(requested_h, served_h, capacity, unit_cost, target_utilization, price_step, min_margin,
+           efficiency_growth, alpha, beta, level, trend, peak_ratio, peak_utilization, share_seen,
+           requested, served, price, mtok_per_gpu_hour):
+    """:meth:`CloudProviderGroup.learn` for every provider, updating the state arrays in place."""
+    n, hours = requested_h.shape
+    total = 0.0
+    for i in range(n):
+        r = s = 0.0
+        for h in range(hours):
+            r += requested_h[i, h]
+            s += served_h[i, h]
+        requested[i] = r
+        served[i] = s
+        total += s
+    for i in range(n):
+        r, s = requested[i], served[i]
+        prev = level[i]
+        level[i] = alpha * r + (1.0 - alpha) * (prev + trend[i])
+        trend[i] = beta * (level[i] - prev) + (1.0 - beta) * trend[i]
+        safe_r = r if r > 0.0 else 1.0
+        ratio = 24.0 * requested_h[i].max() / safe_r if r > 0.0 else 1.0
+        peak_ratio[i] = 0.8 * peak_ratio[i] + 0.2 * ratio
+        cap = capacity[i]
+        peak_utilization[i] = 24.0 * served_h[i].max() / cap if cap > 0.0 else 1.0
+        unserved_share = (r - s) / safe_r
+        # losing share to rivals counts against the price, as idle capacity does
+        share = s / total if total > 0.0 else share_seen[i]
+        lost = max(share_seen[i] - share, 0.0) / max(share_seen[i], 1e-9)
+        share_seen[i] = 0.9 * share_seen[i] + 0.1 * share
+        signal = (peak_utilization[i] - target_utilization[i]) + 2.0 * unserved_share - lost
+        now = price[i]
+        new = now * (1.0 + min(max(signal, -1.0), 1.0) * price_step[i])
+        floor = unit_cost[i] * (1.0 + min_margin[i])
+        if not np.isnan(floor):
+            new = now + 0.1 * (floor - now) if now < floor else max(new, floor)
+        price[i] = max(new, 1e-6)
+        mtok_per_gpu_hour[i] *= (1.0 + efficiency_growth[i]) ** (1.0 / 365.0)

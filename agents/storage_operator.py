@@ -11,11 +11,10 @@ sees pays for new capacity at the system price per kWh.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.base import Group, GroupAgent
 from agents.utility import DISCOUNT_RATE, capital_recovery_factor
-
-_HOUR = np.arange(24)
 
 
 class StorageOperator(GroupAgent):
@@ -31,7 +30,6 @@ class StorageGroup(Group):
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
         p = self.params
         self.soc_mwh = p["initial_soc"] * p["energy_mwh"] if self.n else np.zeros(0)
-        self._rows = np.arange(self.n)[:, None]
         self.green_mwh = np.zeros(self.n)  # how much of the stored energy came from green generation
         self.charge_mw = np.zeros((self.n, 24))
         self.discharge_mw = np.zeros((self.n, 24))
@@ -43,38 +41,22 @@ class StorageGroup(Group):
         return one_way, one_way
 
     def plan(self, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Bids from a (n, 24) price forecast: (charge MW, charge limit price, discharge MW, offer price)."""
+        """Bids from a (n, 24) price forecast: (charge MW, charge limit price, discharge MW, offer price).
+
+        The i-th cheapest hour is paired with the i-th dearest, and the pairs whose spread pays for
+        losses and wear are kept (at most as many hours as the battery needs to fill).  Charge bids
+        carry the least dear planned discharge price net of losses and wear; discharge offers the
+        dearest planned charge price grossed up.  Quantities are trimmed by :meth:`feasible`.
+        """
         p = self.params
-        n = self.n
-        if n == 0:
+        if self.n == 0:
             empty = np.zeros((0, 24))
             return empty, empty, empty, empty
-        rows = self._rows
-        eta_c, _ = self.efficiencies()
-        energy, power, rte = p["energy_mwh"], p["power_mw"], p["round_trip_efficiency"]
-        wear = p["degradation_cost_cny_per_mwh"]
-        np.minimum(np.maximum(self.soc_mwh, 0.0), energy, out=self.soc_mwh)
-        max_hours = np.minimum(np.ceil(energy / np.maximum(power * eta_c, 1e-12)), 12.0)
-        order = forecast.argsort(axis=1, kind="stable")
-        sorted_f = forecast[rows, order]
-        rank = np.empty_like(order)
-        rank[rows, order] = _HOUR
-        # pair the i-th cheapest hour with the i-th dearest; keep the pairs whose spread pays for losses and wear
-        pays = sorted_f[:, :11:-1] * rte[:, None] - sorted_f[:, :12] > wear[:, None]
-        profitable = np.where(pays.all(axis=1), 12, pays.argmin(axis=1))
-        hours = np.minimum(profitable, max_hours).astype(int)
-        k = np.maximum(hours, 1)
-        cheap_max = sorted_f[rows[:, 0], k - 1]
-        dear_min = sorted_f[rows[:, 0], 24 - k]
-        self.spread_seen = 0.9 * self.spread_seen + 0.1 * (sorted_f[:, -1] - sorted_f[:, 0])
-        hours_col = hours[:, None]
-        charge_plan = np.where(rank < hours_col, power[:, None], 0.0)
-        discharge_plan = np.where(rank >= 24 - hours_col, power[:, None], 0.0)
-        charge_mw, discharge_mw = self.feasible(charge_plan, discharge_plan)
-        charge_price = dear_min * rte - wear
-        discharge_price = cheap_max / rte + wear
-        return (charge_mw, np.broadcast_to(charge_price[:, None], (n, 24)),
-                discharge_mw, np.broadcast_to(discharge_price[:, None], (n, 24)))
+        eta_c, eta_d = self.efficiencies()
+        charge, c_price, discharge, d_price = _plan(
+            np.ascontiguousarray(forecast, dtype=float), self.soc_mwh, p["energy_mwh"], p["power_mw"],
+            p["round_trip_efficiency"], p["degradation_cost_cny_per_mwh"], eta_c, eta_d, self.spread_seen)
+        return charge, np.repeat(c_price[:, None], 24, axis=1), discharge, np.repeat(d_price[:, None], 24, axis=1)
 
     def feasible(self, charge: np.ndarray, discharge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trim a schedule so the state of charge stays in [0, energy] however much of it clears.
@@ -84,18 +66,14 @@ class StorageGroup(Group):
         non-decreasing, so the trimmed hourly quantities stay non-negative.
         """
         eta_c, eta_d = self.efficiencies()
-        energy = self.params["energy_mwh"]
-        room = np.maximum(energy - self.soc_mwh, 0.0) / np.maximum(eta_c, 1e-12)
-        cum_c = np.minimum(np.cumsum(charge, axis=1), room[:, None])
-        cap_d = eta_d[:, None] * (self.soc_mwh[:, None] + eta_c[:, None] * cum_c)
-        cum_d = np.minimum(np.cumsum(discharge, axis=1), cap_d)
-        return np.diff(cum_c, axis=1, prepend=0.0), np.diff(cum_d, axis=1, prepend=0.0)
+        return _feasible(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
+                         self.soc_mwh, self.params["energy_mwh"], eta_c, eta_d)
 
     def soc_path(self, charge: np.ndarray, discharge: np.ndarray) -> np.ndarray:
         """(n, 24) state of charge at the end of each hour for accepted quantities."""
         eta_c, eta_d = self.efficiencies()
-        delta = charge * eta_c[:, None] - discharge / np.maximum(eta_d, 1e-12)[:, None]
-        return self.soc_mwh[:, None] + np.cumsum(delta, axis=1)
+        return _soc_path(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
+                         self.soc_mwh, eta_c, eta_d)
 
     def violations(self, charge: np.ndarray, discharge: np.ndarray) -> bool:
         path = self.soc_path(charge, discharge)
@@ -128,7 +106,7 @@ class StorageGroup(Group):
         self.charge_mw = charge
         self.discharge_mw = discharge
         if self.n:
-            self.soc_mwh = self.soc_path(charge, discharge)[:, -1]
+            self.soc_mwh = self.soc_path(charge, discharge)[:, -1].copy()
             self.green_mwh = np.minimum(np.maximum(self.green_mwh, 0.0), self.soc_mwh)
 
     def investment_wish(self) -> np.ndarray:
@@ -168,3 +146,67 @@ class StorageGroup(Group):
     def describe(self, i: int) -> dict[str, float]:
         return {"energy_mwh": float(self.params["energy_mwh"][i]), "power_mw": float(self.params["power_mw"][i]),
                 "soc_mwh": float(self.soc_mwh[i]), "spread_seen_cny_per_mwh": float(self.spread_seen[i])}
+
+
+# -- compiled kernels: a few loops over 24 hours per battery (numpy's per-call overhead dominates here) --
+
+
+@njit(cache=True)
+def _feasible(charge, discharge, soc, energy, eta_c, eta_d):
+    out_c = np.empty_like(charge)
+    out_d = np.empty_like(discharge)
+    for i in range(charge.shape[0]):
+        room = max(energy[i] - soc[i], 0.0) / max(eta_c[i], 1e-12)
+        raw_c = prev_c = raw_d = prev_d = 0.0
+        for h in range(charge.shape[1]):
+            raw_c += charge[i, h]
+            cum_c = min(raw_c, room)
+            out_c[i, h] = cum_c - prev_c
+            prev_c = cum_c
+            raw_d += discharge[i, h]
+            cum_d = min(raw_d, eta_d[i] * (soc[i] + eta_c[i] * cum_c))
+            out_d[i, h] = cum_d - prev_d
+            prev_d = cum_d
+    return out_c, out_d
+
+
+@njit(cache=True)
+def _soc_path(charge, discharge, soc, eta_c, eta_d):
+    path = np.empty_like(charge)
+    for i in range(charge.shape[0]):
+        level = soc[i]
+        for h in range(charge.shape[1]):
+            level += charge[i, h] * eta_c[i] - discharge[i, h] / max(eta_d[i], 1e-12)
+            path[i, h] = level
+    return path
+
+
+@njit(cache=True)
+def _plan(forecast, soc, energy, power, rte, wear, eta_c, eta_d, spread_seen):
+    """See :meth:`StorageGroup.plan`; clamps ``soc`` and updates ``spread_seen`` in place."""
+    n, hours_per_day = forecast.shape
+    half = hours_per_day // 2
+    charge = np.zeros((n, hours_per_day))
+    discharge = np.zeros((n, hours_per_day))
+    charge_price = np.empty(n)
+    discharge_price = np.empty(n)
+    for i in range(n):
+        soc[i] = min(max(soc[i], 0.0), energy[i])
+        max_hours = min(np.ceil(energy[i] / max(power[i] * eta_c[i], 1e-12)), float(half))
+        order = np.argsort(forecast[i], kind="mergesort")
+        f = forecast[i][order]
+        profitable = half
+        for j in range(half):
+            if not f[hours_per_day - 1 - j] * rte[i] - f[j] > wear[i]:
+                profitable = j
+                break
+        hours = int(min(float(profitable), max_hours))
+        k = max(hours, 1)
+        spread_seen[i] = 0.9 * spread_seen[i] + 0.1 * (f[hours_per_day - 1] - f[0])
+        for j in range(hours):
+            charge[i, order[j]] = power[i]
+            discharge[i, order[hours_per_day - 1 - j]] = power[i]
+        charge_price[i] = f[hours_per_day - k] * rte[i] - wear[i]
+        discharge_price[i] = f[k - 1] / rte[i] + wear[i]
+    charge, discharge = _feasible(charge, discharge, soc, energy, eta_c, eta_d)
+    return charge, charge_price, discharge, discharge_price

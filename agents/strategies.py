@@ -12,6 +12,7 @@ proportional to its propensity, and reinforces the chosen one by the profit it e
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 ROTH_EREV_MARKUPS = np.array([0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0])
 
@@ -33,31 +34,57 @@ class MarkupLearner:
         self.choice = np.argmin(np.abs(self.markup[:, None] - ROTH_EREV_MARKUPS[None, :]), axis=1)
         if self.roth.any():
             self.markup[self.roth] = ROTH_EREV_MARKUPS[self.choice[self.roth]]
-        self._adaptive_idx = np.flatnonzero(~self.roth)
         self._roth_idx = np.flatnonzero(self.roth)
 
     def update(self, sold_share: np.ndarray, profit: np.ndarray, rng: np.random.Generator) -> None:
         """Learn from today: ``sold_share`` of the offered quantity that sold, ``profit`` earned."""
-        a = self._adaptive_idx
-        if a.size:
-            share = sold_share[a]
-            step = self.step[a]
-            change = np.where(share >= 0.98, step, np.where(share < 0.85, step * (share - 0.85) / 0.85, 0.0))
-            self.markup[a] = np.minimum(np.maximum(self.markup[a] + change, 0.0), self.max_markup)
-        idx = self._roth_idx
-        if idx.size:
-            n_actions = ROTH_EREV_MARKUPS.size
-            q = self.propensity[idx]
-            scale = np.maximum(self.profit_scale[idx], np.abs(profit[idx]))
-            self.profit_scale[idx] = scale
-            reward = np.maximum(profit[idx], 0.0) / scale  # in [0, 1]: profit against the best seen
-            e = self.experimentation
-            update = q * (e / (n_actions - 1))
-            update[np.arange(idx.size), self.choice[idx]] = reward * (1.0 - e)
-            q = np.maximum((1.0 - self.recency) * q + update, 1e-6)
-            self.propensity[idx] = q
-            cum = q.cumsum(axis=1)
-            draws = rng.random(idx.size) * cum[:, -1]
-            new_choice = np.minimum((cum < draws[:, None]).sum(axis=1), n_actions - 1)
-            self.choice[idx] = new_choice
-            self.markup[idx] = ROTH_EREV_MARKUPS[new_choice]
+        draws = rng.random(self._roth_idx.size) if self._roth_idx.size else _NO_DRAWS
+        _update(self.markup, self.step, self.roth, self.propensity, self.profit_scale, self.choice,
+                np.asarray(sold_share, dtype=float), np.asarray(profit, dtype=float), draws, ROTH_EREV_MARKUPS,
+                self.recency, self.experimentation, self.max_markup)
+
+
+_NO_DRAWS = np.zeros(0)
+
+
+@njit(cache=True)
+def _update(markup, step, roth, propensity, profit_scale, choice, sold_share, profit, draws, actions,
+            recency, experimentation, max_markup):
+    """Both strategies for every seller, in place; ``draws`` are uniform [0, 1) numbers, one per Roth-Erev
+    seller in order."""
+    n_actions = actions.size
+    d = 0
+    for i in range(markup.size):
+        if not roth[i]:
+            share = sold_share[i]
+            if share >= 0.98:
+                change = step[i]
+            elif share < 0.85:
+                change = step[i] * (share - 0.85) / 0.85
+            else:
+                change = 0.0
+            markup[i] = min(max(markup[i] + change, 0.0), max_markup)
+            continue
+        # modified Roth-Erev: reinforce the chosen markup by the profit against the best seen, let the
+        # others share the experimentation, forget a little; then draw tomorrow's markup
+        scale = max(profit_scale[i], abs(profit[i]))
+        profit_scale[i] = scale
+        reward = max(profit[i], 0.0) / scale
+        total = 0.0
+        for k in range(n_actions):
+            q = propensity[i, k]
+            update = reward * (1.0 - experimentation) if k == choice[i] else q * (experimentation / (n_actions - 1))
+            q = max((1.0 - recency) * q + update, 1e-6)
+            propensity[i, k] = q
+            total += q
+        target = draws[d] * total
+        d += 1
+        cum = 0.0
+        pick = n_actions - 1
+        for k in range(n_actions):
+            cum += propensity[i, k]
+            if cum >= target:
+                pick = k
+                break
+        choice[i] = pick
+        markup[i] = actions[pick]

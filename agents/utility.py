@@ -97,8 +97,9 @@ class UtilityGroup(Group):
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
         self.available_mw = self.availability(day_of_year, rng) * self.unit_capacity_mw[None, :]
         markup = np.where(DISPATCHABLE[self.unit_tech], self.learner.markup[self.unit_owner], 0.0)
-        price = self.unit_mc * (1.0 + markup)
-        return self.unit_zone, self.available_mw, np.broadcast_to(price, self.available_mw.shape)
+        price = np.empty_like(self.available_mw)
+        price[:] = self.unit_mc * (1.0 + markup)
+        return self.unit_zone, self.available_mw, price
 
     def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray,
               rng: np.random.Generator) -> None:

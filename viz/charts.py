@@ -94,9 +94,7 @@ def chain_graph(model) -> dict:
 
 def zone_daily_prices(model) -> np.ndarray:
     """(days, Z) mean power price per zone and day, read straight from the recorder's hourly columns."""
-    h = model.recorder.hourly
-    price = h.data[h.index["price_cny_per_mwh"], : h.n]
-    return price.reshape(-1, len(model.zone_names), 24).mean(axis=2)
+    return model.recorder.hourly_column("price_cny_per_mwh").mean(axis=2)
 
 
 def price_history(model, daily: pd.DataFrame, index_view: bool) -> dict:
