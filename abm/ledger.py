@@ -23,7 +23,7 @@ class Ledger:
         self.balance[:n_agents] = initial_cash
         self.revenue_today = np.zeros_like(self.balance)
         self.cost_today = np.zeros_like(self.balance)
-        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[int]]] = []
         # named flows ("fuel", "tokens", ...): CNY moved today and since the start, and how many payments today
         self._flow_id: dict[str, int] = {}
         self._flow_today = np.zeros(0)
@@ -63,13 +63,23 @@ class Ledger:
         amount = amount.ravel() if amount.size == n else np.full(n, amount.flat[0])
         payer = payer.ravel() if payer.size == n else np.full(n, payer.flat[0])
         payee = payee.ravel() if payee.size == n else np.full(n, payee.flat[0])
-        flow_id = self._flow_id.get(flow)
+        self._pending.append((payer, payee, amount, [self._flow(flow)], [n]))
+
+    def pay_segments(self, payer: np.ndarray, payee: np.ndarray, amount_cny: np.ndarray, flows: list[str],
+                     sizes: list[int]) -> None:
+        """Several flows in one call: equal-length ``payer``, ``payee`` and ``amount_cny``, whose consecutive
+        segments of ``sizes`` belong to ``flows`` (for the model's fixed daily payment patterns)."""
+        if amount_cny.size:
+            self._pending.append((payer, payee, amount_cny, [self._flow(f) for f in flows], sizes))
+
+    def _flow(self, name: str) -> int:
+        flow_id = self._flow_id.get(name)
         if flow_id is None:
-            flow_id = self._flow_id[flow] = len(self._flow_id)
+            flow_id = self._flow_id[name] = len(self._flow_id)
             self._flow_today = np.append(self._flow_today, 0.0)
             self._flow_total = np.append(self._flow_total, 0.0)
             self._flow_count_today = np.append(self._flow_count_today, 0.0)
-        self._pending.append((payer, payee, amount, flow_id))
+        return flow_id
 
     def post(self) -> None:
         """Book every pending transfer: debit payers, credit payees, add up each flow."""
@@ -77,10 +87,13 @@ class Ledger:
         if not pending:
             return
         amount = np.concatenate([p[2] for p in pending])
+        ids = [i for p in pending for i in p[3]]
+        sizes = [n for p in pending for n in p[4]]
+        flow = np.repeat(ids, sizes)
         if not np.isfinite(amount.sum()):
-            bad = next(p[3] for p in pending if not np.isfinite(p[2].sum()))
-            name = next(name for name, i in self._flow_id.items() if i == bad)
             self._pending = []
+            bad = flow[~np.isfinite(amount)][0]
+            name = next(name for name, i in self._flow_id.items() if i == bad)
             raise ValueError(f"non-finite payment in flow '{name}'")
         self._pending = []
         payer = np.concatenate([p[0] for p in pending])
@@ -91,11 +104,10 @@ class Ledger:
         self.balance += into - out
         self.cost_today += out
         self.revenue_today += into
-        flow = np.repeat([p[3] for p in pending], [p[2].size for p in pending])
         by_flow = np.bincount(flow, amount, minlength=self._flow_today.size)
         self._flow_today += by_flow
         self._flow_total += by_flow
-        self._flow_count_today += np.bincount([p[3] for p in pending], minlength=self._flow_today.size)
+        self._flow_count_today += np.bincount(ids, minlength=self._flow_today.size)
 
     def agent_cash(self) -> np.ndarray:
         return self.balance[: self.n_agents]

@@ -171,6 +171,7 @@ class TokenEconomy(mesa.Model):
         self._aidc_accounts = self.account_offset["aidc"] + np.arange(self.aidcs.n)
         self._storage_accounts = self.account_offset["storage"] + np.arange(self.storage.n)
         self._utility_accounts = self.account_offset["utility"] + np.arange(self.utilities.n)
+        self._power_payments = self._power_payment_plan()
         self._unit_maps_cache: np.ndarray | None = None
         self.share = np.where(self.token_edges, 1.0, 0.0)
         self.share /= np.maximum(self.share.sum(axis=1, keepdims=True), 1.0)
@@ -323,13 +324,31 @@ class TokenEconomy(mesa.Model):
     def _flex_price_rows(self) -> np.ndarray:
         return np.repeat(self.zone_params["flexible_load_price_cny_per_mwh"][None, :], 24, axis=0)
 
+    def _power_payment_plan(self) -> tuple[np.ndarray, np.ndarray, list[str], list[int]]:
+        """Payer and payee accounts of the day's power payments, in the order ``_settle_power`` lays out the
+        amounts, with the flow of each segment (empty segments left out of the flow list)."""
+        acct = self.ledger.account
+        grid, fuel, households = acct["grid_operator"], acct["fuel_and_operations"], acct["households"]
+        a_acct, u_acct, s_acct = self._aidc_accounts, self._utility_accounts, self._storage_accounts
+        segments = [("aidc power", a_acct, grid), ("household power", np.array([households]), grid),
+                    ("generation", grid, u_acct), ("fuel", u_acct, fuel), ("aidc operations", a_acct, fuel),
+                    ("storage charging", s_acct, grid), ("storage discharging", grid, s_acct)]
+        payer, payee, flows, sizes = [], [], [], []
+        for flow, frm, to in segments:
+            frm, to = np.broadcast_arrays(frm, to)
+            payer.append(frm)
+            payee.append(to)
+            if frm.size:
+                flows.append(flow)
+                sizes.append(frm.size)
+        return np.concatenate(payer), np.concatenate(payee), flows, sizes
+
     def _settle_power(self, res, inp, background, aidc_zone_load, aidc_load, nu) -> dict:
         """Every power payment through the ledger, and the zone-hour quantities for the tables."""
         util, store, aidcs = self.utilities, self.storage, self.aidcs
         nz = self._n_flex
         price = res.price                                                     # (24, Z)
-        led, acct = self.ledger, self.ledger.account
-        grid = acct["grid_operator"]
+        led = self.ledger
         unserved = res.unserved_mw                                           # falls on households first
         flex_served = res.bid_served_mw[:, :nz]
         dispatch = res.offer_dispatch_mw[:, :nu]
@@ -341,13 +360,6 @@ class TokenEconomy(mesa.Model):
         util_rev = np.bincount(util.unit_owner, unit_rev, minlength=util.n)
         util_cost = np.bincount(util.unit_owner, unit_mwh * util.unit_mc, minlength=util.n)
         om = aidcs.busy_gpus.sum(axis=1) * aidcs.params["om_cny_per_gpu_hour"]
-        a_acct, u_acct = self._aidc_accounts, self._utility_accounts
-        fuel = acct["fuel_and_operations"]
-        led.pay(a_acct, grid, aidc_bill, "aidc power")
-        led.pay(acct["households"], grid, household_bill, "household power")
-        led.pay(grid, u_acct, util_rev, "generation")
-        led.pay(u_acct, fuel, util_cost, "fuel")
-        led.pay(a_acct, fuel, om, "aidc operations")
         # generation by technology and zone, its green part, curtailment of renewables: one product each
         maps = self._unit_maps()
         tz = len(TECHS) * nz
@@ -359,6 +371,7 @@ class TokenEconomy(mesa.Model):
         curtail = avail[:, tz + 2 * nz:] - gen[:, tz + 2 * nz:]
         net_import = res.line_flow_mw @ self._line_inc.T if self.line_names else np.zeros((24, nz))
         income = 0.0
+        storage_paid = storage_income = np.zeros(0)
         if store.n:
             # charges take their zone's green share of generation in that hour; discharges give back the
             # green part of what the batteries hold
@@ -366,8 +379,7 @@ class TokenEconomy(mesa.Model):
             st_price = price.T[store.zone]
             storage_income = (discharge * st_price).sum(axis=1)
             income = float(storage_income.sum())
-            led.pay(self._storage_accounts, grid, (charge * st_price).sum(axis=1), "storage charging")
-            led.pay(grid, self._storage_accounts, storage_income, "storage discharging")
+            storage_paid = (charge * st_price).sum(axis=1)
             green_share = np.divide(green_gen, gen_all, out=np.zeros_like(gen_all), where=gen_all > 0)
             green_out = store.track_green(charge, discharge, green_share.T[store.zone])
             store.settle(charge, discharge)
@@ -377,6 +389,9 @@ class TokenEconomy(mesa.Model):
         else:
             charge_z = discharge_z = np.zeros((24, nz))
             green_supply = green_gen
+        led.pay_segments(*self._power_payments[:2], np.concatenate(
+            [aidc_bill, [household_bill], util_rev, util_cost, om, storage_paid, storage_income]),
+            *self._power_payments[2:])
         load = inp.load_mw
         spill = gen_all + discharge_z + net_import + unserved - load - flex_served - charge_z
         supply_value = float(unit_rev.sum()) + income

@@ -50,3 +50,20 @@ def test_totals_accumulate_across_days():
         led.post()
     assert led.flows_today == {"x": 2.0}
     assert led.total_by_flow == {"x": 6.0}
+
+
+def test_segments_book_each_flow_apart():
+    led = make()
+    hh = led.account["households"]
+    led.pay_segments(np.array([0, 1, hh]), np.array([hh, hh, 2]), np.array([1.0, 2.0, 5.0]),
+                     ["bills", "refund"], [2, 1])
+    led.post()
+    np.testing.assert_allclose(led.agent_cash(), [9.0, 18.0, 35.0])
+    assert led.flows_today == {"bills": 3.0, "refund": 5.0}
+
+
+def test_non_finite_payment_in_a_segment_names_its_flow():
+    led = make()
+    led.pay_segments(np.array([0, 1]), np.array([1, 2]), np.array([1.0, np.inf]), ["ok", "bad"], [1, 1])
+    with pytest.raises(ValueError, match="flow 'bad'"):
+        led.post()
