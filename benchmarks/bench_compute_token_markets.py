@@ -5,8 +5,10 @@ Sizes: small (P=5 providers, A=5 AIDCs, B=10 buyers, H=24 hours) and medium (P=1
 Fast path = complete bipartite graphs; LP path = a random sparse graph (the fast path's assumption
 fails; worst case), buyers in 4 segments with their own provider sets (identical buyers are merged
 in the token LP) and, for comparison, the complete instance with force_lp=True.
+Times are per call after a warm-up call (numba compile / cache load is reported separately).
 """
 
+import time
 import timeit
 
 import numpy as np
@@ -39,6 +41,7 @@ def token_instance(rng, B, P, H, complete, segments=0):
 
 
 def per_call_us(fn, min_time=0.3):
+    fn()  # warm-up: the first call compiles (or loads from the cache) the numba kernels
     n = 1
     while True:
         t = timeit.timeit(fn, number=n)
@@ -48,8 +51,27 @@ def per_call_us(fn, min_time=0.3):
     return min(timeit.repeat(fn, number=n, repeat=5)) / n * 1e6
 
 
+def first_calls_ms():
+    """Wall time (ms) of the first call of each fast path in this process: numba compile or cache load."""
+    rng = np.random.default_rng(1)
+
+    def ms(fn):
+        t0 = time.perf_counter()
+        fn()
+        return f"{(time.perf_counter() - t0) * 1e3:.0f} ms"
+
+    c = compute_instance(rng, 5, 5, True)
+    price, edges, prev = np.exp(rng.uniform(0, 4, 5)), np.ones((10, 5), bool), rng.random((10, 5))
+    out = [f"compute {ms(lambda: clear_compute_market(*c))}",
+           f"logit_shares {ms(lambda: logit_shares(price, edges, prev, 1.5, 0.5))}"]
+    t = token_instance(rng, 10, 5, 24, True)
+    out.append(f"token {ms(lambda: clear_token_market(*t))}")
+    return ", ".join(out)
+
+
 def main():
     rng = np.random.default_rng(0)
+    print("first calls (numba compile or cache load):", first_calls_ms())
     rows = []
     for label, (P, A, B, H) in {"small": (5, 5, 10, 24), "medium": (10, 16, 60, 24)}.items():
         c_full = compute_instance(rng, P, A, True)

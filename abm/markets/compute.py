@@ -25,7 +25,8 @@ component is a single pool and clears by merit order: bids sorted descending, as
 the volume-maximising intersection is traded. Steps at the same price in the same component are
 filled pro rata (a tie is shared, not decided by index). Flows are allocated proportionally,
 ``flow[p, a] = X_p * Y_a / sum(Y in component)``, which is deterministic and feasible. All
-nodes of a component get one uniform price. Fully vectorised over components, bids and asks.
+nodes of a component get one uniform price. The merit order runs in compiled (numba) kernels: a
+day's market is a handful of steps, so per-call overhead, not arithmetic, is what costs.
 
 LP path (``used_lp=True``): otherwise (or with ``force_lp=True``) the LP above is solved with
 HiGHS (scipy ``linprog``, sparse constraint matrix).
@@ -58,6 +59,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
@@ -103,33 +105,72 @@ def clear_compute_market(
         edges: (P, A) bool, provider p may buy from AIDC a.
         force_lp: solve with the LP path even when the fast path applies (testing/benchmarks).
     """
-    edges = np.asarray(edges, dtype=bool)
+    # contiguous int64 / float64 / bool arrays: the kernels compile once for these types
+    edges = np.ascontiguousarray(edges, dtype=bool)
     if edges.ndim != 2:
         raise ValueError("edges must be a (P, A) boolean matrix")
     P, A = edges.shape
-    bp = np.asarray(bid_provider, dtype=np.intp).reshape(-1)
-    qb = np.asarray(bid_gpu_hours, dtype=float).reshape(-1)
-    pb = np.asarray(bid_price, dtype=float).reshape(-1)
-    aa = np.asarray(ask_aidc, dtype=np.intp).reshape(-1)
-    qa = np.asarray(ask_gpu_hours, dtype=float).reshape(-1)
-    pa = np.asarray(ask_price, dtype=float).reshape(-1)
+    bp, qb, pb = _vector(bid_provider, np.int64), _vector(bid_gpu_hours), _vector(bid_price)
+    aa, qa, pa = _vector(ask_aidc, np.int64), _vector(ask_gpu_hours), _vector(ask_price)
     K, J = bp.size, aa.size
     if qb.size != K or pb.size != K or qa.size != J or pa.size != J:
         raise ValueError("bid (ask) arrays must all have the same length")
-    if K and (bp.min() < 0 or bp.max() >= P):
-        raise ValueError("bid_provider out of range 0..P-1")
-    if J and (aa.min() < 0 or aa.max() >= A):
-        raise ValueError("ask_aidc out of range 0..A-1")
-    if (K and qb.min() < 0) or (J and qa.min() < 0):
-        raise ValueError("quantities must be >= 0")
+    # one kernel call checks the steps and, in the daily case (every provider connected to every
+    # AIDC), clears that single pool too
+    err, cleared, out, surplus = _check_and_clear_pool(bp, qb, pb, aa, qa, pa, edges, not force_lp)
+    if err:
+        raise ValueError(_STEP_ERRORS[err])
+    if not cleared and not force_lp:
+        lab_p, lab_a, n_comp, cleared = _components(edges)
+        if cleared:  # complete bipartite inside every component
+            out, surplus = _merit_order(bp, qb, pb, aa, qa, pa, lab_p, lab_a, n_comp)
+    if not cleared:
+        return _clear_lp(bp, qb, pb, aa, qa, pa, edges)
+    # unpack the kernel output [bid fill | ask fill | flow | provider price | AIDC price] (views)
+    i, j, f = K, K + J, K + J + P * A
+    return ComputeClearing(out[:i], out[i:j], out[j:f].reshape(P, A), out[f : f + P], out[f + P :], surplus, False)
 
-    if not force_lp:
-        lab_p, lab_a, n_comp, complete = _components(edges)
-        if complete:
-            if n_comp == 1:
-                return _clear_single_pool(bp, qb, pb, aa, qa, pa, P, A)
-            return _clear_merit_order(bp, qb, pb, aa, qa, pa, edges, lab_p, lab_a, n_comp)
-    return _clear_lp(bp, qb, pb, aa, qa, pa, edges)
+
+def _vector(x, dtype=np.float64) -> np.ndarray:
+    """``x`` as a contiguous 1-d array of ``dtype`` (flattened), without a copy when it already is one."""
+    x = np.ascontiguousarray(x, dtype=dtype)
+    return x if x.ndim == 1 else x.reshape(-1)
+
+
+_STEP_ERRORS = {
+    1: "bid_provider out of range 0..P-1",
+    2: "ask_aidc out of range 0..A-1",
+    3: "quantities must be >= 0",
+}
+
+
+@njit(cache=True)
+def _check_and_clear_pool(bp, qb, pb, aa, qa, pa, edges, try_pool):
+    """Checks the steps; then, if ``try_pool`` and all edges are present, clears that single pool.
+
+    Returns (error code: a key of ``_STEP_ERRORS`` or 0; cleared; the output of :func:`_merit_order`
+    if cleared, else an empty array and 0.0).
+    """
+    P, A = edges.shape
+    for k in range(bp.size):
+        if bp[k] < 0 or bp[k] >= P:
+            return 1, False, np.empty(0), 0.0
+    for j in range(aa.size):
+        if aa[j] < 0 or aa[j] >= A:
+            return 2, False, np.empty(0), 0.0
+    for q in (qb, qa):
+        for i in range(q.size):
+            if q[i] < 0.0:
+                return 3, False, np.empty(0), 0.0
+    complete = try_pool and P > 0 and A > 0
+    if complete:
+        for p in range(P):
+            for a in range(A):
+                complete &= edges[p, a]
+    if not complete:
+        return 0, False, np.empty(0), 0.0
+    out, surplus = _merit_order(bp, qb, pb, aa, qa, pa, np.zeros(P, np.int64), np.zeros(A, np.int64), 1)
+    return 0, True, out, surplus
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,7 +183,7 @@ def _components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """
     P, A = edges.shape
     if P and A and edges.all():
-        return np.zeros(P, np.intp), np.zeros(A, np.intp), 1, True
+        return np.zeros(P, np.int64), np.zeros(A, np.int64), 1, True
     # provider-provider reachability by repeated boolean squaring (log2(P) small matmuls)
     e = edges.astype(np.float64)
     reach = (e @ e.T) > 0
@@ -151,7 +192,7 @@ def _components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
     for _ in range(steps):
         r = reach.astype(np.float64)
         reach = (r @ r) > 0
-    lab_p = np.argmax(reach, axis=1) if P else np.zeros(0, np.intp)  # smallest provider index
+    lab_p = np.argmax(reach, axis=1) if P else np.zeros(0, np.int64)  # smallest provider index
     has_edge = edges.any(axis=0)
     lab_a = np.where(has_edge, lab_p[np.argmax(edges, axis=0)] if P else 0, P + np.arange(A))
     # compress labels to 0..C-1
@@ -159,7 +200,7 @@ def _components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
     present[lab_p] = True
     present[lab_a] = True
     new = np.cumsum(present) - 1
-    lab_p, lab_a = new[lab_p], new[lab_a]
+    lab_p, lab_a = new[lab_p].astype(np.int64, copy=False), new[lab_a].astype(np.int64, copy=False)
     n_comp = int(present.sum())
     n_p = np.bincount(lab_p, minlength=n_comp)
     n_a = np.bincount(lab_a, minlength=n_comp)
@@ -168,161 +209,206 @@ def _components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
 
 
 # --------------------------------------------------------------------------------------------
-# fast path: merit order per component, vectorised
+# fast path: merit order per component (numba kernels)
 # --------------------------------------------------------------------------------------------
-def _clear_single_pool(bp, qb, pb, aa, qa, pa, P, A) -> ComputeClearing:
-    """Merit order for one complete bipartite pool (every provider trades with every AIDC).
+@njit(cache=True)
+def _merit_order(bp, qb, pb, aa, qa, pa, lab_p, lab_a, n_comp):
+    """Merit order in every component (each complete bipartite). Zero-quantity steps are ignored.
 
-    Same rules as :func:`_clear_merit_order`, specialised to one component (fewer numpy calls).
-    Zero-quantity steps are dropped before clearing (they impose no price restriction).
+    Returns (out, surplus), ``out`` = [bid fill (K) | ask fill (J) | flow (P*A, row-major) |
+    provider price (P) | AIDC price (A)] in one buffer (one array to hand back to Python).
     """
-    zb = qb.size and qb.min() <= 0.0
-    za = qa.size and qa.min() <= 0.0
-    if zb or za:
-        sb = np.flatnonzero(qb > 0) if zb else slice(None)
-        sa = np.flatnonzero(qa > 0) if za else slice(None)
-        fb, fa, price = _pool(qb[sb], pb[sb], qa[sa], pa[sa])
-        bid_fill, ask_fill = np.zeros(qb.size), np.zeros(qa.size)
-        bid_fill[sb] = fb
-        ask_fill[sa] = fa
-    else:
-        bid_fill, ask_fill, price = _pool(qb, pb, qa, pa)
-    X = np.bincount(bp, weights=bid_fill, minlength=P)
-    Y = np.bincount(aa, weights=ask_fill, minlength=A)
-    y_tot = Y.sum()
-    flow = np.outer(X, Y / y_tot) if y_tot > 0 else np.zeros((P, A))
-    surplus = float(pb @ bid_fill - pa @ ask_fill)
-    return ComputeClearing(bid_fill, ask_fill, flow, np.full(P, price), np.full(A, price), surplus, False)
+    K, J = qb.size, qa.size
+    P, A = lab_p.size, lab_a.size
+    out = np.zeros(K + J + P * A + P + A)
+    bid_fill = out[:K]
+    ask_fill = out[K : K + J]
+    flow = out[K + J : K + J + P * A].reshape((P, A))
+    price_p = out[K + J + P * A : K + J + P * A + P]
+    price_a = out[K + J + P * A + P :]
+    # positive steps grouped by component, in index order (stable counting sort)
+    b_ptr = np.zeros(n_comp + 1, np.int64)
+    a_ptr = np.zeros(n_comp + 1, np.int64)
+    for k in range(K):
+        if qb[k] > 0.0:
+            b_ptr[lab_p[bp[k]] + 1] += 1
+    for j in range(J):
+        if qa[j] > 0.0:
+            a_ptr[lab_a[aa[j]] + 1] += 1
+    for c in range(n_comp):
+        b_ptr[c + 1] += b_ptr[c]
+        a_ptr[c + 1] += a_ptr[c]
+    b_idx = np.empty(b_ptr[n_comp], np.int64)
+    a_idx = np.empty(a_ptr[n_comp], np.int64)
+    b_at = b_ptr[:-1].copy()
+    a_at = a_ptr[:-1].copy()
+    for k in range(K):
+        if qb[k] > 0.0:
+            c = lab_p[bp[k]]
+            b_idx[b_at[c]] = k
+            b_at[c] += 1
+    for j in range(J):
+        if qa[j] > 0.0:
+            c = lab_a[aa[j]]
+            a_idx[a_at[c]] = j
+            a_at[c] += 1
+
+    comp_price = np.empty(n_comp)
+    for c in range(n_comp):
+        ib = b_idx[b_ptr[c] : b_ptr[c + 1]]
+        ia = a_idx[a_ptr[c] : a_ptr[c + 1]]
+        fb, fa, price = _pool(qb[ib], pb[ib], qa[ia], pa[ia])
+        comp_price[c] = price
+        bid_fill[ib] = fb
+        ask_fill[ia] = fa
+
+    # flows: flow[p, a] = X_p * Y_a / (sum of Y in the component), inside each component
+    X = np.zeros(P)
+    for k in range(K):
+        X[bp[k]] += bid_fill[k]
+    Y = np.zeros(A)
+    for j in range(J):
+        Y[aa[j]] += ask_fill[j]
+    y_comp = np.empty(n_comp)
+    buf = np.empty(A)
+    for c in range(n_comp):
+        n = 0
+        for a in range(A):
+            if lab_a[a] == c:
+                buf[n] = Y[a]
+                n += 1
+        y_comp[c] = _sum(buf[:n])
+    for a in range(A):
+        c = lab_a[a]
+        if y_comp[c] > 0.0:
+            ya = Y[a] / y_comp[c]
+            for p in range(P):
+                if lab_p[p] == c:
+                    flow[p, a] = X[p] * ya
+    for p in range(P):
+        price_p[p] = comp_price[lab_p[p]]
+    for a in range(A):
+        price_a[a] = comp_price[lab_a[a]]
+    surplus = np.dot(pb, bid_fill) - np.dot(pa, ask_fill)
+    return out, surplus
 
 
-def _pool(qb, pb, qa, pa) -> tuple[np.ndarray, np.ndarray, float]:
+@njit(cache=True)
+def _pool(qb, pb, qa, pa):
     """Merit-order clearing of one pool; all quantities > 0. Returns (bid fill, ask fill, price)."""
     nb, na = qb.size, qa.size
-    ob = np.argsort(-pb, kind="stable")
-    oa = np.argsort(pa, kind="stable")
-    nbs, qbs = -pb[ob], qb[ob]  # bids by descending price (as ascending negated price)
-    pas, qas = pa[oa], qa[oa]
-    cb = np.zeros(nb + 1)
-    np.cumsum(qbs, out=cb[1:])
+    ob = np.argsort(-pb, kind="mergesort")  # stable: ties keep index order
+    oa = np.argsort(pa, kind="mergesort")
+    pbs, qbs = pb[ob], qb[ob]  # bids by descending price
+    pas, qas = pa[oa], qa[oa]  # asks by ascending price
+    cb = np.zeros(nb + 1)  # cumulative volume along the merit order
+    for i in range(nb):
+        cb[i + 1] = cb[i] + qbs[i]
     ca = np.zeros(na + 1)
-    np.cumsum(qas, out=ca[1:])
+    for j in range(na):
+        ca[j + 1] = ca[j] + qas[j]
     # traded volume: max over bids of min(bid volume up to it, ask volume at prices <= its price)
-    vol = np.minimum(cb[1:], ca[np.searchsorted(pas, -nbs, side="right")]).max(initial=0.0)
+    vol = 0.0
+    j = na
+    for i in range(nb):
+        while j > 0 and pas[j - 1] > pbs[i]:
+            j -= 1
+        v = min(cb[i + 1], ca[j])
+        if v > vol:
+            vol = v
     # pro rata within a price level: volume strictly better than the level, and level volume
-    b_gt = cb[np.searchsorted(nbs, nbs, side="left")]
-    b_lv = cb[np.searchsorted(nbs, nbs, side="right")] - b_gt
-    a_lt = ca[np.searchsorted(pas, pas, side="left")]
-    a_lv = ca[np.searchsorted(pas, pas, side="right")] - a_lt
-    rb = np.minimum(np.maximum(vol - b_gt, 0.0), b_lv) / b_lv
-    ra = np.minimum(np.maximum(vol - a_lt, 0.0), a_lv) / a_lv
-    rb[rb > 1.0 - _SNAP] = 1.0
-    rb[rb < _SNAP] = 0.0
-    ra[ra > 1.0 - _SNAP] = 1.0
-    ra[ra < _SNAP] = 0.0
+    rb = _level_ratios(pbs, cb, vol)
+    ra = _level_ratios(pas, ca, vol)
     # fill ratios are non-increasing along the merit order: accepted = prefix, rejected = suffix.
     # price interval [lo, hi]: lo = max(best rejected bid, marginal accepted ask),
     # hi = min(marginal accepted bid, best rejected ask); midpoint convention.
-    b_acc, b_full = np.count_nonzero(rb), np.count_nonzero(rb == 1.0)
-    a_acc, a_full = np.count_nonzero(ra), np.count_nonzero(ra == 1.0)
-    lo = max(-nbs[b_full] if b_full < nb else -np.inf, pas[a_acc - 1] if a_acc else -np.inf)
-    hi = min(-nbs[b_acc - 1] if b_acc else np.inf, pas[a_full] if a_full < na else np.inf)
+    b_acc, b_full = _count_accepted(rb)
+    a_acc, a_full = _count_accepted(ra)
+    lo = pbs[b_full] if b_full < nb else -np.inf
+    if a_acc and pas[a_acc - 1] > lo:
+        lo = pas[a_acc - 1]
+    hi = pbs[b_acc - 1] if b_acc else np.inf
+    if a_full < na and pas[a_full] < hi:
+        hi = pas[a_full]
     price = _midpoint_scalar(lo, hi)
     bid_fill = np.empty(nb)
-    bid_fill[ob] = qbs * rb
+    for i in range(nb):
+        bid_fill[ob[i]] = qbs[i] * rb[i]
     ask_fill = np.empty(na)
-    ask_fill[oa] = qas * ra
+    for j in range(na):
+        ask_fill[oa[j]] = qas[j] * ra[j]
     return bid_fill, ask_fill, price
 
 
-def _clear_merit_order(bp, qb, pb, aa, qa, pa, edges, lab_p, lab_a, n_comp) -> ComputeClearing:
-    K, J = qb.size, qa.size
-    P, A = edges.shape
-    n = K + J
-    if n == 0:
-        nan = np.full(n_comp, np.nan)
-        return ComputeClearing(
-            np.zeros(0), np.zeros(0), np.zeros((P, A)), nan[lab_p], nan[lab_a], 0.0, False
-        )
-    comp = np.concatenate((lab_p[bp], lab_a[aa]))
-    price = np.concatenate((pb, pa))
-    qty = np.concatenate((qb, qa))
-    side = np.concatenate((np.ones(K, np.int8), np.zeros(J, np.int8)))  # asks before bids at ties
-    order = np.lexsort((side, price, comp))
-    c_s, p_s, s_s, q_s = comp[order], price[order], side[order], qty[order]
-    is_bid = s_s == 1
-
-    # run boundaries: a run is one (component, price, side) level; a segment is one component
-    new_comp = np.empty(n, dtype=bool)
-    new_comp[0] = True
-    np.not_equal(c_s[1:], c_s[:-1], out=new_comp[1:])
-    new_run = new_comp.copy()
-    new_run[1:] |= (p_s[1:] != p_s[:-1]) | (s_s[1:] != s_s[:-1])
-    idx = np.arange(n)
-    seg_starts = np.flatnonzero(new_comp)
-    seg = np.cumsum(new_comp) - 1
-    comp_start = seg_starts[seg]
-    comp_end = np.append(seg_starts[1:], n)[seg] - 1
-    run_start = np.maximum.accumulate(np.where(new_run, idx, 0))
-    end_run = np.empty(n, dtype=bool)
-    end_run[-1] = True
-    end_run[:-1] = new_run[1:]
-    run_end = np.minimum.accumulate(np.where(end_run, idx, n - 1)[::-1])[::-1]
-
-    # cumulative bid / ask volume in ascending price order (exclusive versions are exact shifts)
-    cb = np.cumsum(np.where(is_bid, q_s, 0.0))
-    ca = np.cumsum(np.where(is_bid, 0.0, q_s))
-    cb_ex = np.concatenate(((0.0,), cb[:-1]))
-    ca_ex = np.concatenate(((0.0,), ca[:-1]))
-    b_off = cb_ex[comp_start]
-    a_off = ca_ex[comp_start]
-    b_tot = cb[comp_end] - b_off  # total bid volume of the component
-
-    # bids: volume at prices >= level (b_ge) and > level (b_gt); asks: <= level (a_le), < level (a_lt)
-    b_ge = b_tot - (cb_ex[run_start] - b_off)
-    b_gt = b_tot - (cb[run_end] - b_off)
-    a_le = ca[run_end] - a_off
-    a_lt = ca_ex[run_start] - a_off
-    # traded volume per component: max over bid levels of min(bid vol >= v, ask vol <= v);
-    # at a bid position all asks with price <= the bid price precede it (asks sort first at ties)
-    cand = np.where(is_bid, np.minimum(b_ge, ca - a_off), 0.0)
-    vol = np.maximum.reduceat(cand, seg_starts)[seg]
-
-    lvl = np.where(is_bid, b_ge - b_gt, a_le - a_lt)
-    before = np.where(is_bid, b_gt, a_lt)
-    fill = np.clip(vol - before, 0.0, lvl)
-    ratio = np.divide(fill, lvl, out=np.zeros(n), where=lvl > 0)
-    ratio[ratio > 1.0 - _SNAP] = 1.0
-    ratio[ratio < _SNAP] = 0.0
-
-    # prices per component: midpoint of [lo, hi]. Accepted bid -> price <= bid (hi), rejected bid
-    # -> price >= bid (lo); accepted ask -> price >= ask (lo), rejected ask -> price <= ask (hi).
-    pos = q_s > 0
-    acc = pos & (ratio > 0)
-    rej = pos & (ratio < 1)
-    lo = np.maximum.reduceat(np.where(np.where(is_bid, rej, acc), p_s, -np.inf), seg_starts)
-    hi = np.minimum.reduceat(np.where(np.where(is_bid, acc, rej), p_s, np.inf), seg_starts)
-    comp_price = np.full(n_comp, np.nan)
-    comp_price[c_s[seg_starts]] = _midpoint(lo, hi)
-
-    r = np.empty(n)
-    r[order] = ratio
-    bid_fill = qb * r[:K]
-    ask_fill = qa * r[K:]
-    X = np.bincount(bp, weights=bid_fill, minlength=P)
-    Y = np.bincount(aa, weights=ask_fill, minlength=A)
-    y_comp = np.bincount(lab_a, weights=Y, minlength=n_comp)
-    denom = y_comp[lab_p]
-    flow = np.zeros((P, A))
-    np.divide(np.outer(X, Y), denom[:, None], out=flow, where=edges & (denom[:, None] > 0))
-    surplus = float(pb @ bid_fill - pa @ ask_fill)
-    return ComputeClearing(bid_fill, ask_fill, flow, comp_price[lab_p], comp_price[lab_a], surplus, False)
-
-
-def _midpoint_scalar(lo: float, hi: float) -> float:
-    """Scalar version of :func:`_midpoint`."""
+@njit(cache=True)
+def _midpoint_scalar(lo, hi):
+    """Midpoint of [lo, hi]; a single finite bound if the other is infinite; NaN if both are."""
     if lo > -np.inf:
-        return float(0.5 * (lo + hi)) if hi < np.inf else float(lo)
-    return float(hi) if hi < np.inf else np.nan
+        return 0.5 * (lo + hi) if hi < np.inf else lo
+    return hi if hi < np.inf else np.nan
+
+
+@njit(cache=True)
+def _level_ratios(prices, cum, vol):
+    """Fill ratio of each step along the merit order, shared pro rata within a price level.
+
+    ``prices`` are in merit order (equal prices adjacent), ``cum`` the cumulative volume (n + 1).
+    Ratios within _SNAP of 0 or 1 are snapped. A level whose volume vanishes in float rounding
+    against the volume before it gets ratio 0.
+    """
+    n = prices.size
+    ratio = np.empty(n)
+    s = 0
+    while s < n:
+        e = s + 1
+        while e < n and prices[e] == prices[s]:
+            e += 1
+        before = cum[s]
+        level = cum[e] - before
+        r = min(max(vol - before, 0.0), level) / level if level > 0.0 else 0.0
+        if r > 1.0 - _SNAP:
+            r = 1.0
+        elif r < _SNAP:
+            r = 0.0
+        ratio[s:e] = r
+        s = e
+    return ratio
+
+
+@njit(cache=True)
+def _count_accepted(ratio):
+    """(number of steps with a positive fill ratio, number completely filled)."""
+    acc = full = 0
+    for r in ratio:
+        acc += r != 0.0
+        full += r == 1.0
+    return acc, full
+
+
+@njit(cache=True)
+def _sum(a):
+    """Sum of a 1-d float array in numpy's pairwise order (bit-identical to ``a.sum()``)."""
+    n = a.size
+    if n < 8:
+        s = 0.0
+        for i in range(n):
+            s += a[i]
+        return s
+    if n <= 128:
+        r = a[:8].copy()
+        i = 8
+        while i < n - n % 8:
+            for t in range(8):
+                r[t] += a[i + t]
+            i += 8
+        s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            s += a[i]
+            i += 1
+        return s
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _sum(a[:n2]) + _sum(a[n2:])
 
 
 def _midpoint(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -19,11 +19,11 @@ Pure functions, numpy in / numpy out. Units: tokens in millions (Mtok), prices i
      total amount served and, among maximum allocations, minimises ``sum(price * spill)``: a
      min-cost max-flow on the bipartite graph rationed buyers -> providers with room.
 
-     Fast path (vectorised over hours): in an hour where every rationed buyer is connected to
-     every provider with room, the total rationed amount fills the providers' room in ascending
-     price order (providers at the same price are filled pro rata to their room) and each
-     provider's fill is shared among buyers in proportion to their rationed amounts (hence every
-     rationed buyer gets the same served fraction ``total spill / total rationed``).
+     Fast path: in an hour where every rationed buyer is connected to every provider with room,
+     the total rationed amount fills the providers' room in ascending price order (providers at
+     the same price are filled pro rata to their room) and each provider's fill is shared among
+     buyers in proportion to their rationed amounts (hence every rationed buyer gets the same
+     served fraction ``total spill / total rationed``).
      LP path: all remaining hours with something to spill are solved as one HiGHS LP
      (``linprog``, sparse; in each hour, rationed buyers reaching the same providers with room
      are merged into one node and share its spill pro rata to their rationed amounts), with
@@ -38,10 +38,13 @@ The share matrix passed to :func:`clear_token_market` is restricted to ``edges``
 a positive total is renormalised to sum to one (rows from :func:`logit_shares` already do). A
 buyer whose restricted row is all zero requests nothing and all its demand is unserved.
 
-The served amounts are returned as a dense (B, P, H) array (B*P*H floats, 14 400 for the medium
-case; allocating it is cheaper than any sparse representation at these sizes) together with the
-aggregates the model uses: per pair daily totals (B, P), per provider hourly (P, H), per buyer
-hourly unserved / rationed / spilled (B, H).
+The result holds the aggregates the model uses: per pair daily totals (B, P), per provider hourly
+(P, H), per buyer hourly unserved / rationed / spilled (B, H); the dense (B, P, H) allocation is
+rebuilt on access (:attr:`TokenClearing.served_mtok`).
+
+The logit split, round 1 and the fast spill-over run in compiled (numba) kernels: a day's market
+is a few buyers and providers, so per-call overhead, not arithmetic, is what costs. Hours that
+need the LP are handed back to Python (scipy).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 from scipy.optimize import linprog
 
@@ -120,29 +124,17 @@ def logit_shares(
         price_sensitivity: logit coefficient on ln(price).
         inertia: weight of the previous share, in [0, 1].
     """
-    price = np.asarray(price_cny_per_mtok, dtype=float)
-    edges = np.asarray(edges, dtype=bool)
-    prev = np.asarray(previous_share, dtype=float)
-    if price.size and price.min() <= 0.0:
-        raise ValueError("token prices must be > 0 (the logit is on log price)")
+    price = _array(price_cny_per_mtok, np.float64, 1)
+    edges = _array(edges, np.bool_, 2)
+    if edges.shape[1] != price.size:
+        raise ValueError("shape mismatch: price (P,), edges and previous_share (B, P)")
+    prev = _broadcast(previous_share, edges.shape)
     if not 0.0 <= inertia <= 1.0:
         raise ValueError("inertia must be in [0, 1]")
-    logit = -price_sensitivity * np.log(price)  # (P,)
-    masked = np.where(edges, logit, -np.inf)
-    top = masked.max(axis=1, initial=-np.inf, keepdims=True)
-    top[~np.isfinite(top)] = 0.0  # buyers with no provider
-    w = np.exp(masked - top)  # exp(-inf) = 0 off the edges
-    tot = w.sum(axis=1, keepdims=True)
-    target = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
-    if inertia == 0.0:
-        return target
-    p = np.where(edges, prev, 0.0)
-    ptot = p.sum(axis=1, keepdims=True)
-    has_prev = ptot > 0
-    p = np.divide(p, ptot, out=target.copy(), where=has_prev)  # all-zero previous -> target
-    if inertia == 1.0:
-        return p
-    return inertia * p + (1.0 - inertia) * target
+    ok, share = _logit_shares(price, edges, prev, float(price_sensitivity), float(inertia))
+    if not ok:
+        raise ValueError("token prices must be > 0 (the logit is on log price)")
+    return share
 
 
 def clear_token_market(
@@ -164,69 +156,34 @@ def clear_token_market(
         edges: (B, P) bool.
         force_lp: solve every spill-over hour with the LP (testing/benchmarks).
     """
-    demand = np.asarray(demand_mtok, dtype=float)
-    cap = np.asarray(capacity_mtok, dtype=float)
-    price = np.asarray(price_cny_per_mtok, dtype=float)
-    edges = np.asarray(edges, dtype=bool)
+    demand = _array(demand_mtok, np.float64, 2)
+    cap = _array(capacity_mtok, np.float64, 2)
+    price = _array(price_cny_per_mtok, np.float64, 1)
+    edges = _array(edges, np.bool_, 2)
     B, H = demand.shape
     P = price.shape[0]
     if cap.shape != (P, H) or edges.shape != (B, P):
         raise ValueError("shape mismatch: demand (B, H), share/edges (B, P), capacity (P, H), price (P,)")
-    if (demand.size and demand.min() < 0.0) or (cap.size and cap.min() < 0.0):
+    share = _broadcast(share, (B, P))
+
+    ok, bh, ph, bp, vec, n_fast, lp_hours = _clear(demand, share, cap, price, edges, bool(force_lp))
+    if not ok:
         raise ValueError("demand and capacity must be >= 0")
-
-    sh = np.where(edges, share, 0.0)
-    tot = sh.sum(axis=1, keepdims=True)
-    sh = np.divide(sh, tot, out=np.zeros_like(sh), where=tot > 0)
-
-    # round 1: proportional rationing per provider-hour
-    asked = sh.T @ demand  # (P, H) requested
-    over = asked > cap
-    keep = np.divide(cap, asked, out=np.ones_like(asked), where=over)  # fraction served
-    room = np.where(over, 0.0, cap - asked)
-    rationed = (sh @ (1.0 - keep)) * demand  # (B, H), >= 0
-    by_provider = np.where(over, cap, asked)  # round-1 served (P, H)
-    pair = sh * (demand @ keep.T)  # round-1 served (B, P)
-
-    used_lp = False
-    spill_w = spill_g = triples = None
-    need = rationed > 0.0
-    has_room = room > 0.0
-    spill_hours = need.any(axis=0) & has_room.any(axis=0)  # (H,)
-    if spill_hours.any():
-        if force_lp:
-            lp_hours = spill_hours
-        else:
-            # an hour needs the LP if some rationed buyer is not connected to some provider with room
-            missing = need.T.astype(float) @ (~edges).astype(float)  # (H, P) count
-            lp_hours = spill_hours & ((missing > 0.0) & has_room.T).any(axis=1)
-        any_lp = bool(lp_hours.any())
-        if (spill_hours & ~lp_hours).any():
-            spill_w, spill_g = _spill_fast(rationed, room, price)
-            if any_lp:
-                spill_w[:, lp_hours] = 0.0
-                spill_g[:, lp_hours] = 0.0
-            spilled = spill_w * spill_g.sum(axis=0)
-            by_provider += spill_g
-            pair += spill_w @ spill_g.T
-        else:
-            spilled = np.zeros((B, H))
-        if any_lp:
-            used_lp = True
-            hours = np.flatnonzero(lp_hours)
-            triples = _spill_lp(rationed, room, price, edges, hours)
-            if triples is not None:
-                b, p, h, s = triples
-                spilled += np.bincount(b * H + h, weights=s, minlength=B * H).reshape(B, H)
-                by_provider += np.bincount(p * H + h, weights=s, minlength=P * H).reshape(P, H)
-                pair += np.bincount(b * P + p, weights=s, minlength=B * P).reshape(B, P)
-    else:
-        spilled = np.zeros((B, H))
-
-    unserved = np.where(tot > 0, rationed - spilled, demand)
-    unserved[unserved < 0.0] = 0.0  # float rounding only
-    revenue = price * by_provider.sum(axis=1)
-    spend = pair @ price
+    rationed, spilled, unserved, spill_w = bh
+    by_provider, keep, room, spill_g = ph
+    sh, pair = bp
+    revenue, spend, tot = vec[:P], vec[P : P + B], vec[P + B :]
+    if n_fast == 0:
+        spill_w = spill_g = None
+    triples = None
+    if lp_hours.size:
+        triples = _spill_lp(rationed, room, price, edges, lp_hours)
+        if triples is not None:
+            b, p, h, s = triples
+            spilled += np.bincount(b * H + h, weights=s, minlength=B * H).reshape(B, H)
+            by_provider += np.bincount(p * H + h, weights=s, minlength=P * H).reshape(P, H)
+            pair += np.bincount(b * P + p, weights=s, minlength=B * P).reshape(B, P)
+            _totals(demand, tot, rationed, spilled, by_provider, pair, price, unserved, revenue, spend)
     return TokenClearing(
         served_by_provider_mtok=by_provider,
         served_pair_mtok=pair,
@@ -235,7 +192,7 @@ def clear_token_market(
         spilled_mtok=spilled,
         revenue_cny=revenue,
         spend_cny=spend,
-        used_lp=used_lp,
+        used_lp=bool(lp_hours.size),
         _share=sh,
         _demand=demand,
         _keep=keep,
@@ -245,38 +202,218 @@ def clear_token_market(
     )
 
 
-def _spill_fast(rationed, room, price) -> tuple[np.ndarray, np.ndarray]:
-    """Complete-bipartite spill-over for all hours at once: cheapest providers first.
+def _array(x, dtype, ndim: int) -> np.ndarray:
+    """``x`` as a C-contiguous array of ``dtype`` (no copy if it is one); ``ndim`` is checked."""
+    x = np.ascontiguousarray(x, dtype=dtype)
+    if x.ndim != ndim:
+        raise ValueError(f"expected a {ndim}-d array, got shape {x.shape}")
+    return x
 
-    Returns buyer weights ``w`` (B, H) (rationed share of the hour's total) and provider fills
-    ``g`` (P, H); the spill of buyer b at provider p in hour h is ``w[b, h] * g[p, h]``.
+
+def _broadcast(x, shape: tuple[int, int]) -> np.ndarray:
+    """``x`` broadcast to ``shape`` as a C-contiguous float array (no copy if it already is one)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    return x if x.shape == shape else np.ascontiguousarray(np.broadcast_to(x, shape))
+
+
+# --------------------------------------------------------------------------------------------
+# kernels (numba)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _logit_shares(price, edges, prev, sensitivity, inertia):
+    """Returns (all prices > 0, shares); the shares are meaningless if a price is not."""
+    B, P = edges.shape
+    target = np.zeros((B, P))
+    for p in range(P):
+        if not price[p] > 0.0:
+            return False, target
+    logit = -sensitivity * np.log(price)
+    w = np.empty(P)
+    for b in range(B):
+        top = -np.inf
+        for p in range(P):
+            if edges[b, p] and logit[p] > top:
+                top = logit[p]
+        if not np.isfinite(top):  # buyers with no provider
+            top = 0.0
+        for p in range(P):
+            w[p] = np.exp((logit[p] if edges[b, p] else -np.inf) - top)  # exp(-inf) = 0 off the edges
+        tot = w.sum()
+        if tot > 0.0:
+            for p in range(P):
+                target[b, p] = w[p] / tot
+    if inertia == 0.0:
+        return True, target
+    share = np.empty((B, P))
+    for b in range(B):
+        for p in range(P):
+            w[p] = prev[b, p] if edges[b, p] else 0.0
+        tot = w.sum()
+        for p in range(P):  # all-zero previous -> target
+            share[b, p] = w[p] / tot if tot > 0.0 else target[b, p]
+    if inertia == 1.0:
+        return True, share
+    return True, inertia * share + (1.0 - inertia) * target
+
+
+@njit(cache=True)
+def _clear(demand, share, cap, price, edges, force_lp):
+    """Checks, round 1 and the fast spill-over; lists the hours left to the LP (shapes checked by the caller).
+
+    Returns (ok, bh, ph, bp, vec, number of fast spill-over hours, LP hours); the results are
+    stacked so that few arrays cross back to Python:
+    ``bh`` (4, B, H): rationed, spilled, unserved, fast spill-over buyer weights;
+    ``ph`` (4, P, H): served by provider, round-1 fraction served, room after round 1, fast spill-over
+    provider fills; ``bp`` (2, B, P): effective split, served pair totals; ``vec`` (P + 2B): revenue,
+    spend, row totals of the split restricted to the edges. ``ok`` is False (and nothing is computed)
+    if demand or capacity has a negative entry.
     """
-    total = rationed.sum(axis=0)  # (H,)
-    order = np.argsort(price, kind="stable")
+    B, H = demand.shape
+    P = price.size
+    bh = np.zeros((4, B, H))
+    ph = np.zeros((4, P, H))
+    bp = np.zeros((2, B, P))
+    vec = np.zeros(P + 2 * B)
+    no_lp = np.empty(0, np.int64)
+    for a in (demand, cap):
+        for i in range(a.shape[0]):
+            for h in range(H):
+                if a[i, h] < 0.0:
+                    return False, bh, ph, bp, vec, 0, no_lp
+    rationed, spilled, unserved, spill_w = bh[0], bh[1], bh[2], bh[3]
+    by_provider, keep, room, spill_g = ph[0], ph[1], ph[2], ph[3]
+    sh, pair = bp[0], bp[1]
+    tot = vec[P + B :]
+
+    # the split restricted to the edges, rows with a positive total renormalised
+    row = np.empty(P)
+    for b in range(B):
+        for p in range(P):
+            row[p] = share[b, p] if edges[b, p] else 0.0
+        tot[b] = row.sum()
+        if tot[b] > 0.0:
+            for p in range(P):
+                sh[b, p] = row[p] / tot[b]
+
+    # round 1: proportional rationing per provider-hour
+    for p in range(P):
+        for h in range(H):
+            asked = 0.0  # requested
+            for b in range(B):
+                asked += sh[b, p] * demand[b, h]
+            if asked > cap[p, h]:
+                keep[p, h] = cap[p, h] / asked  # fraction served
+                by_provider[p, h] = cap[p, h]
+            else:
+                keep[p, h] = 1.0
+                room[p, h] = cap[p, h] - asked
+                by_provider[p, h] = asked
+    for b in range(B):
+        for h in range(H):
+            cut = 0.0
+            for p in range(P):
+                cut += sh[b, p] * (1.0 - keep[p, h])
+            rationed[b, h] = cut * demand[b, h]
+        for p in range(P):
+            kept = 0.0
+            for h in range(H):
+                kept += demand[b, h] * keep[p, h]
+            pair[b, p] = sh[b, p] * kept
+
+    # round 2 in the hours with a rationed buyer and a provider with room: the fast path where every
+    # rationed buyer is connected to every provider with room, the LP for the others
+    fast = np.zeros(H, np.bool_)
+    lp = np.zeros(H, np.bool_)
+    for h in range(H):
+        need = False
+        for b in range(B):
+            need |= rationed[b, h] > 0.0
+        has_room = False
+        for p in range(P):
+            has_room |= room[p, h] > 0.0
+        if not (need and has_room):
+            continue
+        missing = force_lp
+        for p in range(P):
+            if room[p, h] > 0.0:
+                for b in range(B):
+                    missing |= rationed[b, h] > 0.0 and not edges[b, p]
+        lp[h] = missing
+        fast[h] = not missing
+    n_fast = np.count_nonzero(fast)
+    if n_fast:
+        _spill_fast(rationed, room, price, fast, spill_w, spill_g)
+        for h in range(H):
+            g_tot = 0.0
+            for p in range(P):
+                g_tot += spill_g[p, h]
+                by_provider[p, h] += spill_g[p, h]
+            for b in range(B):
+                spilled[b, h] = spill_w[b, h] * g_tot
+        for b in range(B):
+            for p in range(P):
+                s = 0.0
+                for h in range(H):
+                    s += spill_w[b, h] * spill_g[p, h]
+                pair[b, p] += s
+    _totals(demand, tot, rationed, spilled, by_provider, pair, price, unserved, vec[:P], vec[P : P + B])
+    return True, bh, ph, bp, vec, n_fast, np.flatnonzero(lp)
+
+
+@njit(cache=True)
+def _totals(demand, tot, rationed, spilled, by_provider, pair, price, unserved, revenue, spend):
+    """Fills unserved (B, H), revenue (P,) and spend (B,) from the served amounts."""
+    B, H = demand.shape
+    P = price.size
+    for b in range(B):
+        for h in range(H):
+            u = rationed[b, h] - spilled[b, h] if tot[b] > 0.0 else demand[b, h]
+            unserved[b, h] = 0.0 if u < 0.0 else u  # float rounding only
+        s = 0.0
+        for p in range(P):
+            s += pair[b, p] * price[p]
+        spend[b] = s
+    for p in range(P):
+        revenue[p] = price[p] * by_provider[p].sum()
+
+
+@njit(cache=True)
+def _spill_fast(rationed, room, price, fast, w, g):
+    """Complete-bipartite spill-over in the ``fast`` hours: cheapest providers first.
+
+    Fills buyer weights ``w`` (B, H) (rationed share of the hour's total) and provider fills ``g``
+    (P, H) in those hours (other hours are left as they are); the spill of buyer b at provider p in
+    hour h is ``w[b, h] * g[p, h]``.
+    """
+    B, H = rationed.shape
+    P = price.size
+    order = np.argsort(price, kind="mergesort")  # stable
     ps = price[order]
-    rms = room[order]
-    if ps.size > 1 and (ps[1:] == ps[:-1]).any():
-        # providers at the same price form one level, filled pro rata to their room
-        new_lvl = np.empty(ps.size, dtype=bool)
-        new_lvl[0] = True
-        np.not_equal(ps[1:], ps[:-1], out=new_lvl[1:])
-        lvl_of = np.cumsum(new_lvl) - 1
-        lvl_room = np.add.reduceat(rms, np.flatnonzero(new_lvl), axis=0)  # (L, H)
-    else:
-        lvl_of = None
-        lvl_room = rms
-    before = np.zeros_like(lvl_room)
-    np.cumsum(lvl_room[:-1], axis=0, out=before[1:])
-    lvl_fill = np.minimum(np.maximum(total - before, 0.0), lvl_room)
-    if lvl_of is None:
-        fill = lvl_fill
-    else:
-        frac = np.divide(lvl_fill, lvl_room, out=np.zeros_like(lvl_room), where=lvl_room > 0)
-        fill = rms * frac[lvl_of]
-    g = np.empty_like(rms)
-    g[order] = fill
-    w = np.divide(rationed, total, out=np.zeros_like(rationed), where=total > 0)
-    return w, g
+    for h in range(H):
+        if not fast[h]:
+            continue
+        total = 0.0
+        for b in range(B):
+            total += rationed[b, h]
+        before = 0.0  # room of the cheaper levels
+        s = 0
+        while s < P:
+            e = s + 1
+            lvl_room = room[order[s], h]
+            while e < P and ps[e] == ps[s]:
+                lvl_room += room[order[e], h]
+                e += 1
+            lvl_fill = min(max(total - before, 0.0), lvl_room)
+            if e - s == 1:
+                g[order[s], h] = lvl_fill
+            else:  # providers at the same price: filled pro rata to their room
+                frac = lvl_fill / lvl_room if lvl_room > 0.0 else 0.0
+                for i in range(s, e):
+                    g[order[i], h] = room[order[i], h] * frac
+            before += lvl_room
+            s = e
+        for b in range(B):  # total > 0: a fast hour has a rationed buyer
+            w[b, h] = rationed[b, h] / total
 
 
 def _spill_lp(rationed, room, price, edges, hours):

@@ -366,6 +366,49 @@ def test_empty_everything_and_validation():
         clear_compute_market([0], [-1], [1], [0], [1], [1], np.ones((1, 1), bool))
 
 
+def test_validation_messages():
+    one = np.ones((1, 1), bool)
+    cases = [
+        (([0, 0], [1], [1], [0], [1], [1], one), "same length"),
+        (([0], [1], [1], [0], [1], [1, 2], one), "same length"),
+        (([-1], [1], [1], [0], [1], [1], one), "bid_provider out of range"),
+        (([0], [1], [1], [1], [1], [1], one), "ask_aidc out of range"),
+        (([0], [1], [1], [0], [-1], [1], one), "quantities must be >= 0"),
+        (([0], [1], [1], [0], [1], [1], np.ones(1, bool)), "edges must be a"),
+    ]
+    for args, msg in cases:
+        for force_lp in (False, True):
+            with pytest.raises(ValueError, match=msg):
+                clear_compute_market(*args, force_lp=force_lp)
+
+
+def test_wide_pool_against_oracle():
+    """A pool of 150 AIDCs (one ask each) and 3 providers: long price ladders, many ties."""
+    rng = np.random.default_rng(11)
+    P, A = 3, 150
+    bp, aa = np.repeat(np.arange(P), 3), np.arange(A)
+    inst = (bp, rng.uniform(20, 60, bp.size), rng.choice([4.0, 6.0, 8.0], bp.size),
+            aa, rng.uniform(0.5, 2.0, A), rng.choice([3.0, 5.0, 6.0, 7.0], A), np.ones((P, A), bool))
+    opt, _ = primal_oracle(inst)
+    lo, hi = dual_bounds_oracle(inst, opt)
+    r = clear_compute_market(*inst)
+    assert not r.used_lp and 0 < r.surplus_cny == pytest.approx(opt, rel=1e-9)
+    check_feasible(inst, r)
+    check_certificate(inst, r)
+    prices = np.concatenate([r.provider_price, r.aidc_price])
+    assert np.all(prices >= lo - 1e-6) and np.all(prices <= hi + 1e-6)
+
+
+def test_step_lost_in_float_rounding():
+    # 1 GPU-hour behind 1e20 does not change the cumulative volume in float: its price level has
+    # zero measurable volume. It is left unfilled (not 0/0 = NaN); the result stays feasible.
+    r = clear_compute_market(*one_pool([(1e20, 10), (1.0, 9)], [(2e20, 1)]))
+    assert np.all(np.isfinite(r.bid_filled_gpu_hours)) and np.isfinite(r.provider_price[0])
+    np.testing.assert_allclose(r.bid_filled_gpu_hours, [1e20, 0.0])
+    np.testing.assert_allclose(r.ask_filled_gpu_hours, [1e20])
+    assert r.surplus_cny == pytest.approx(9e20)
+
+
 def test_result_is_frozen():
     r = clear_compute_market(*one_pool([(1, 2)], [(1, 1)]))
     with pytest.raises(AttributeError):

@@ -303,3 +303,48 @@ def test_unconnected_buyer_and_empty_inputs():
     with pytest.raises(ValueError):
         one = np.ones((1, 1))
         clear_token_market(-one, one, one, np.ones(1), one.astype(bool))
+
+
+def test_validation_messages():
+    one, ok = np.ones((1, 1)), np.ones((1, 1), bool)
+    with pytest.raises(ValueError, match="demand and capacity must be >= 0"):
+        clear_token_market(one, one, -one, np.ones(1), ok)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        clear_token_market(one, one, np.ones((2, 1)), np.ones(1), ok)
+    with pytest.raises(ValueError):
+        clear_token_market(np.ones(3), one, one, np.ones(1), ok)  # demand must be (B, H)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        logit_shares(np.ones(2), ok, one, 1.0, 0.5)
+    with pytest.raises(ValueError, match="prices must be > 0"):
+        logit_shares(np.array([1.0, -2.0]), np.ones((1, 2), bool), np.ones((1, 2)), 1.0, 0.5)
+    with pytest.raises(ValueError, match="inertia"):
+        logit_shares(np.ones(1), ok, one, 1.0, -0.1)
+
+
+def test_share_rows_broadcast():
+    # one (P,) row of shares / previous shares stands for every buyer
+    price, edges = np.array([1.0, 2.0, 4.0]), np.array([[1, 1, 0], [1, 1, 1]], bool)
+    row = np.array([0.2, 0.3, 0.5])
+    np.testing.assert_array_equal(logit_shares(price, edges, row, 1.0, 0.5),
+                                  logit_shares(price, edges, np.tile(row, (2, 1)), 1.0, 0.5))
+    demand, cap = np.full((2, 4), 5.0), np.full((3, 4), 3.0)
+    a = clear_token_market(demand, row, cap, price, edges)
+    b = clear_token_market(demand, np.tile(row, (2, 1)), cap, price, edges)
+    np.testing.assert_array_equal(a.served_mtok, b.served_mtok)
+    np.testing.assert_array_equal(a.unserved_mtok, b.unserved_mtok)
+
+
+def test_many_providers_against_oracles():
+    """140 providers (long rows in the share sums, many price ties) on a complete graph."""
+    rng = np.random.default_rng(8)
+    B, P, H = 3, 140, 2
+    price = rng.choice([1.0, 2.0, 3.0], P)
+    edges = np.ones((B, P), bool)
+    share = logit_shares(price, edges, rng.random((B, P)), 1.0, 0.5)
+    np.testing.assert_allclose(share.sum(axis=1), 1.0, atol=1e-12)
+    demand = rng.uniform(50, 100, (B, H))
+    cap = rng.uniform(0.0, 2.0, (P, H)) * demand.sum(0) / P
+    inst = (demand, share, cap, price, edges)
+    r = clear_token_market(*inst)
+    assert not r.used_lp and r.spilled_mtok.sum() > 0
+    check_clearing(r, *inst)
