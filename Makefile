@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	[ -x $(PY) ] || $$PYTHON -m venv $(VENV); \
 	$(PY) -m pip install --quiet --upgrade pip; \
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m abm.warmup
 	@touch $(STAMP)
 
 run: $(STAMP)

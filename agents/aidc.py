@@ -43,6 +43,7 @@ class AIDCGroup(Group):
         self.revenue_today = np.zeros(self.n)
         self._ask_owner = np.repeat(np.arange(self.n), TRANCHE_SHARE.size)
         self.cost_today = np.zeros(self.n)
+        self._ask_mid: np.ndarray | None = None
 
     @property
     def gpus(self) -> np.ndarray:
@@ -68,13 +69,18 @@ class AIDCGroup(Group):
         whose markups straddle the learned one -- a supply curve, not one all-or-nothing step, so a
         data centre facing one large bid sells part of its fleet instead of flipping between all and
         nothing from day to day."""
-        price = self.marginal_cost()[:, None] * (1.0 + self.learner.markup[:, None] * TRANCHE_MARKUP[None, :])
+        cost = self.marginal_cost()
+        markup = self.learner.markup
+        self._ask_mid = cost * (1.0 + markup)
+        price = cost[:, None] * (1.0 + markup[:, None] * TRANCHE_MARKUP[None, :])
         qty = (self.gpus * 24.0)[:, None] * TRANCHE_SHARE[None, :]
         return self._ask_owner, qty.ravel(), price.ravel()
 
     def ask_price(self) -> np.ndarray:
-        """The middle of each AIDC's ask curve (CNY/GPU-hour), for display."""
-        return self.marginal_cost() * (1.0 + self.learner.markup)
+        """The middle of each AIDC's ask curve (CNY/GPU-hour) as last offered, for display."""
+        if self._ask_mid is None:
+            return self.marginal_cost() * (1.0 + self.learner.markup)
+        return self._ask_mid
 
     def set_busy(self, busy_gpus: np.ndarray) -> np.ndarray:
         """Hourly power load (MW) from the GPUs busy each hour (n, 24)."""

@@ -38,6 +38,7 @@ class CloudProviderGroup(Group):
         self.compute_price_seen = np.zeros(self.n)  # CNY per GPU-hour paid lately
         self.peak_utilization = np.zeros(self.n)
         self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))  # share of tokens served, smoothed
+        self._bid_owner = np.tile(np.arange(self.n), 2)
 
     @property
     def price(self) -> np.ndarray:
@@ -54,21 +55,19 @@ class CloudProviderGroup(Group):
         need = self.forecast_mtok() / eff
         peak_need = need * self.peak_ratio * p["headroom"]
         value = self.price * eff
-        idx = np.arange(self.n)
-        return (np.concatenate([idx, idx]),
-                np.concatenate([need, np.maximum(peak_need - need, 0.0)]),
-                np.concatenate([value, self.price * eff * 0.6]))
+        return (self._bid_owner, np.concatenate([need, np.maximum(peak_need - need, 0.0)]),
+                np.concatenate([value, value * 0.6]))
 
     def receive_compute(self, gpu_hours: np.ndarray, cost_cny: np.ndarray) -> None:
         self.gpu_hours = gpu_hours
         self.compute_cost_cny = cost_cny
         self.capacity_mtok = gpu_hours * self.params["mtok_per_gpu_hour"]
-        paid = np.divide(cost_cny, gpu_hours, out=np.zeros(self.n), where=gpu_hours > 0)
-        self.compute_price_seen = np.where(gpu_hours > 0, 0.8 * self.compute_price_seen + 0.2 * paid,
-                                           self.compute_price_seen)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            today_cost = np.where(self.capacity_mtok > 0, cost_cny / self.capacity_mtok, np.nan)
-        self.unit_cost = np.where(np.isnan(today_cost), self.unit_cost, today_cost)
+        bought = gpu_hours > 0
+        paid = np.divide(cost_cny, gpu_hours, out=np.zeros(self.n), where=bought)
+        self.compute_price_seen = np.where(bought, 0.8 * self.compute_price_seen + 0.2 * paid, self.compute_price_seen)
+        # CNY per Mtok of what it could serve today; kept from before on a day it could serve nothing
+        cap = self.capacity_mtok
+        self.unit_cost = np.divide(cost_cny, cap, out=self.unit_cost.copy(), where=cap > 0)
 
     def hourly_capacity_mtok(self) -> np.ndarray:
         """Tokens each provider can serve per hour: GPU-hours spread evenly over the day."""

@@ -37,6 +37,7 @@ class StorageGroup(Group):
         self.spread_seen = np.zeros(self.n)
 
     def efficiencies(self) -> tuple[np.ndarray, np.ndarray]:
+        """One-way charge and discharge efficiencies (the round trip split evenly)."""
         one_way = np.sqrt(self.params["round_trip_efficiency"])
         return one_way, one_way
 
@@ -95,12 +96,9 @@ class StorageGroup(Group):
         their zone's generation in that hour.  Call before :meth:`settle` moves the state of charge.
         """
         eta_c, eta_d = self.efficiencies()
-        fraction = self.green_fraction()
-        green_out = discharge * fraction[:, None]
-        stored_in = (charge * green_share_in).sum(axis=1) * eta_c
-        removed = (green_out.sum(axis=1)) / np.maximum(eta_d, 1e-12)
-        self.green_mwh = self.green_mwh + stored_in - removed
-        return green_out
+        return _track_green(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
+                            np.ascontiguousarray(green_share_in, dtype=float), self.soc_mwh, self.green_mwh,
+                            eta_c, eta_d)
 
     def settle(self, charge: np.ndarray, discharge: np.ndarray) -> None:
         self.charge_mw = charge
@@ -210,3 +208,20 @@ def _plan(forecast, soc, energy, power, rte, wear, eta_c, eta_d, spread_seen):
         discharge_price[i] = f[k - 1] / rte[i] + wear[i]
     charge, discharge = _feasible(charge, discharge, soc, energy, eta_c, eta_d)
     return charge, charge_price, discharge, discharge_price
+
+
+@njit(cache=True)
+def _track_green(charge, discharge, green_share_in, soc, green_mwh, eta_c, eta_d):
+    """See :meth:`StorageGroup.track_green`; updates ``green_mwh`` in place."""
+    n, hours = charge.shape
+    green_out = np.empty_like(discharge)
+    for i in range(n):
+        fraction = green_mwh[i] / soc[i] if soc[i] > 1e-9 else 0.0
+        stored_in = 0.0
+        removed = 0.0
+        for h in range(hours):
+            green_out[i, h] = discharge[i, h] * fraction
+            stored_in += charge[i, h] * green_share_in[i, h]
+            removed += green_out[i, h]
+        green_mwh[i] = green_mwh[i] + stored_in * eta_c[i] - removed / max(eta_d[i], 1e-12)
+    return green_out

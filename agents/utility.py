@@ -10,11 +10,13 @@ that technology's lead time.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.base import Group, GroupAgent
 from agents.strategies import MarkupLearner
 
 TECHS = ("coal", "gas", "nuclear", "hydro", "wind", "solar")
+HYDRO, WIND, SOLAR = (TECHS.index(t) for t in ("hydro", "wind", "solar"))
 DISPATCHABLE = np.array([True, True, False, False, False, False])
 DISCOUNT_RATE = 0.08
 
@@ -72,26 +74,26 @@ class UtilityGroup(Group):
         self.solar_quality = np.array([zone_quality[z]["solar_quality"] for z in zone_names])
         self.wind_quality = np.array([zone_quality[z]["wind_quality"] for z in zone_names])
         self.wind_state = np.zeros(len(zone_names))
-        self._zone_tech_table = np.broadcast_to(self.cf, (24, len(zone_names), len(TECHS))).copy()
-        self._wind_scale = self.cf[4] * self.wind_quality
-        self._solar_scale = (self.cf[5] / SOLAR_MEAN_SHAPE) * self.solar_quality
+        self._wind_scale = self.cf[WIND] * self.wind_quality
+        self._solar_scale = (self.cf[SOLAR] / SOLAR_MEAN_SHAPE) * self.solar_quality
         self.pipeline: list[tuple[int, int, int, int, float]] = []  # (day, owner, zone, tech, MW)
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
         self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
 
     # -- availability ---------------------------------------------------------------------------
     def availability(self, day_of_year: int, rng: np.random.Generator) -> np.ndarray:
-        """(24, U) share of nameplate each unit can give this day, drawing today's wind weather."""
+        """(24, U) share of nameplate each unit can give this day, drawing today's wind weather.
+
+        Wind follows a daily AR(1) weather state per zone (lognormal, mean 1) with hourly noise; solar the
+        clear-sky shape of the day scaled by zone quality; hydro a seasonal swing; the rest their capacity
+        factor.  Never above 1.
+        """
         nz = len(self.zone_names)
-        rho, sigma = 0.7, 0.45
-        self.wind_state = rho * self.wind_state + sigma * np.sqrt(1 - rho**2) * rng.standard_normal(nz)
-        hourly_noise = rng.standard_normal((24, nz)) * 0.15
-        table = self._zone_tech_table  # (24, Z, T): every technology's availability in every zone this day
-        table[:, :, 3] = self.cf[3] * (1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0))
-        table[:, :, 4] = self._wind_scale * np.exp(self.wind_state - sigma**2 / 2 + hourly_noise)
-        table[:, :, 5] = SOLAR_TABLE[day_of_year][:, None] * self._solar_scale
-        np.minimum(table, 1.0, out=table)
-        return table[:, self.unit_zone, self.unit_tech]
+        weather = rng.standard_normal(nz)
+        hourly_noise = rng.standard_normal((24, nz))
+        hydro = self.cf[HYDRO] * (1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0))
+        return _availability(self.wind_state, weather, hourly_noise, self.cf, hydro, self._wind_scale,
+                             self._solar_scale, SOLAR_TABLE[day_of_year], self.unit_zone, self.unit_tech)
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
@@ -170,3 +172,31 @@ class UtilityGroup(Group):
         return {"capacity_mw": float(self.unit_capacity_mw[mine].sum()),
                 "output_mw": float(self.dispatch_mw[:, mine].sum(axis=1).mean()),
                 "markup": float(self.learner.markup[i])}
+
+
+WIND_PERSISTENCE = 0.7  # AR(1) coefficient of the daily wind weather
+WIND_VOLATILITY = 0.45  # standard deviation of the weather state
+
+
+@njit(cache=True)
+def _availability(wind_state, weather, hourly_noise, cf, hydro, wind_scale, solar_scale, solar_shape, unit_zone,
+                  unit_tech):
+    """See :meth:`UtilityGroup.availability`; moves ``wind_state`` (Z,) one day on in place."""
+    rho, sigma = WIND_PERSISTENCE, WIND_VOLATILITY
+    for z in range(wind_state.size):
+        wind_state[z] = rho * wind_state[z] + sigma * np.sqrt(1 - rho**2) * weather[z]
+    hours = hourly_noise.shape[0]
+    out = np.empty((hours, unit_zone.size))
+    for h in range(hours):
+        for u in range(unit_zone.size):
+            z, t = unit_zone[u], unit_tech[u]
+            if t == WIND:
+                a = wind_scale[z] * np.exp(wind_state[z] - sigma**2 / 2 + hourly_noise[h, z] * 0.15)
+            elif t == SOLAR:
+                a = solar_shape[h] * solar_scale[z]
+            elif t == HYDRO:
+                a = hydro
+            else:
+                a = cf[t]
+            out[h, u] = min(a, 1.0)
+    return out

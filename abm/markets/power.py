@@ -58,6 +58,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from scipy.optimize import linprog
 
 from abm.markets.power_forest import clear_forest
@@ -322,29 +323,13 @@ def _prepare(inp: PowerMarketInput) -> tuple[_Prepared, _Struct]:
     lim = np.asarray(inp.line_limit_mw, dtype=np.float64)
     if L and lim.shape != (L,) and lim.shape != (H, L):
         raise ValueError(f"line_limit_mw has shape {lim.shape}, expected {(L,)} or {(H, L)}")
-    # one buffer for every quantity: a single finiteness / sign check
+    op = _as2d(inp.offer_price, H, N, "offer_price")
+    bp = _as2d(inp.bid_price, H, M, "bid_price")
+    P, Q, bad = _assemble(omw, bmw, load, lim.reshape(-1, L) if L else np.zeros((1, 0)), op, bp, cap, floor)
+    if bad.any():
+        name = ("offer_mw", "bid_mw", "load_mw", "line_limit_mw", "offer_price", "bid_price")[int(bad.argmax())]
+        raise ValueError(f"{name} must be finite and >= 0" if bad.argmax() < 4 else f"{name} contains NaN")
     K = N + M + 1
-    Q = np.empty((H, K + Z + L))  # [offers, bids, total load, load per zone, line limits]
-    Q[:, :N] = omw
-    Q[:, N : N + M] = bmw
-    Q[:, K : K + Z] = load
-    load.sum(axis=1, out=Q[:, N + M])
-    if L:
-        Q[:, K + Z :] = lim
-    if not (Q.min() >= 0.0 and np.isfinite(Q.sum())):
-        for name, arr in (("offer_mw", omw), ("bid_mw", bmw), ("load_mw", load), ("line_limit_mw", lim)):
-            # min() propagates NaN; the sum of values >= 0 is finite iff every value is
-            if arr.size and not (arr.min() >= 0.0 and np.isfinite(arr.sum())):
-                raise ValueError(f"{name} must be finite and >= 0")
-    P = np.empty((H, K))
-    P[:, :N] = _as2d(inp.offer_price, H, N, "offer_price")
-    P[:, N : N + M] = _as2d(inp.bid_price, H, M, "bid_price")
-    P[:, N + M] = cap
-    np.minimum(P, cap, out=P)
-    np.maximum(P, floor, out=P)
-    if np.isnan(P.sum()):  # clipped prices are finite unless NaN
-        name = "offer_price" if np.isnan(P[:, :N].sum()) else "bid_price"
-        raise ValueError(f"{name} contains NaN")
     prep = _Prepared(
         H,
         Z,
@@ -365,6 +350,48 @@ def _prepare(inp: PowerMarketInput) -> tuple[_Prepared, _Struct]:
         Q,
     )
     return prep, s
+
+
+@njit(cache=True)
+def _assemble(omw, bmw, load, lim, op, bp, cap, floor):
+    """One buffer of prices P = [offers, bids, unserved load at the cap], clipped to [floor, cap], and one of
+    quantities Q = [offers, bids, total load, load per zone, line limits], hour by hour; ``bad`` flags
+    negative or non-finite quantities in (offers, bids, load, limits) and NaN prices in (offers, bids)."""
+    H, Z = load.shape
+    N, M, L = omw.shape[1], bmw.shape[1], lim.shape[1]
+    K = N + M + 1
+    P = np.empty((H, K))
+    Q = np.empty((H, K + Z + L))
+    bad = np.zeros(6, dtype=np.bool_)
+    for h in range(H):
+        for i in range(N):
+            q = omw[h, i]
+            bad[0] |= not (0.0 <= q < np.inf)
+            Q[h, i] = q
+            p = op[h, i]
+            bad[4] |= p != p
+            P[h, i] = max(min(p, cap), floor)
+        for j in range(M):
+            q = bmw[h, j]
+            bad[1] |= not (0.0 <= q < np.inf)
+            Q[h, N + j] = q
+            p = bp[h, j]
+            bad[5] |= p != p
+            P[h, N + j] = max(min(p, cap), floor)
+        P[h, K - 1] = cap
+        total = 0.0
+        for z in range(Z):
+            q = load[h, z]
+            bad[2] |= not (0.0 <= q < np.inf)
+            Q[h, K + z] = q
+            total += q
+        Q[h, K - 1] = total
+        row = h if lim.shape[0] > 1 else 0
+        for k in range(L):
+            q = lim[row, k]
+            bad[3] |= not (0.0 <= q < np.inf)
+            Q[h, K + Z + k] = q
+    return P, Q, bad
 
 
 _NO_HOURS = np.zeros(0, dtype=np.int64)
