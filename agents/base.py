@@ -3,7 +3,9 @@
 Every agent is a ``mesa.Agent``.  For speed, the state of all agents of one kind lives in numpy
 arrays held by a *group* (one per kind), and each agent object is a thin view onto its row: the
 group's methods make the decisions of all its agents at once (bids, prices, investments), vectorised
-over agents and hours.  Nothing here clears a market.
+over agents and hours.  Where a rule is a short loop run every day (storage planning, availability,
+markup learning, provider pricing) it is a numba kernel over the group's arrays instead: at these
+sizes a numpy formulation spends its time in per-call overhead.  Nothing here clears a market.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ ROTH_EREV_MARKUPS = np.array([0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.
 
 
 class MarkupLearner:
-    """Markups of a group of sellers, each on its own strategy, updated in one vectorised call."""
+    """Markups of a group of sellers, each on its own strategy, updated in one compiled call."""
 
     def __init__(self, strategies: list[str], markups: np.ndarray, step: np.ndarray | float,
                  recency: float = 0.1, experimentation: float = 0.2, max_markup: float = 20.0):

@@ -16,13 +16,13 @@ dual of its balance constraint (the marginal cost of serving one more MW of load
 Two solution paths give the same optimum:
 
 * **Fast path** (networks without cycles, i.e. forests, including a single zone): each connected
-  component is cleared as one merit-order market per hour, vectorised over hours with numpy; the
-  flows implied on the tree are computed with a precomputed subtree-incidence matrix.  Hours in which
-  a line limit would be violated are re-cleared with the overloaded lines fixed at their limits (the
-  network split there; all such hours in one vectorised pass per round, see ``_clear_congested``) and
-  accepted if a KKT certificate holds; the others are handed to the LP path.  On a forest the DC power
-  flow and the transport model coincide (the flows are fixed by the injections), so reactances are
-  irrelevant.  Everything that depends only on the grid and on the offer/bid zones is cached.
+  component is cleared as one merit-order market per hour; the flows implied on the tree are computed
+  with a precomputed subtree-incidence matrix.  Hours in which a line limit would be violated are
+  re-cleared with the overloaded lines fixed at their limits (the network split there) and accepted if
+  a KKT certificate holds; the others are handed to the LP path.  This runs hour by hour in a kernel
+  compiled with numba (:mod:`abm.markets.power_forest`).  On a forest the DC power flow and the
+  transport model coincide (the flows are fixed by the injections), so reactances are irrelevant.
+  Everything that depends only on the grid and on the offer/bid zones is cached.
 * **LP path**: all remaining hours in one block-diagonal sparse LP solved with HiGHS
   (``scipy.optimize.linprog``).  Meshed networks always take this path.  With reactances the
   Kirchhoff constraints are written on a fundamental cycle basis of the grid.
