@@ -168,6 +168,22 @@ def _injections(N, M, item_zone, alloc, load_z, unserved_z, inj):
 
 
 @njit(cache=True)
+def _tree_flows(inj, tree_inc_t, flows):
+    """Flows (La,) on the forest's lines implied by the zones' net injections (Z,)."""
+    for k in range(flows.size):
+        f = 0.0
+        for z in range(inj.size):
+            f += inj[z] * tree_inc_t[z, k]
+        flows[k] = f
+
+
+@njit(cache=True)
+def _line_flow(fixed_sign, implied, limit):
+    """A fixed line carries its limit in its direction; any other its implied flow, within the limit."""
+    return fixed_sign * limit if fixed_sign != 0.0 else min(max(implied, -limit), limit)
+
+
+@njit(cache=True)
 def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, max_rounds):
     """Clear every hour of a forest grid.
 
@@ -206,12 +222,10 @@ def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, max_round
         if La == 0:
             continue
         _injections(N, M, item_zone, alloc[h], load_z, unserved[h], inj)
+        _tree_flows(inj, tree_inc_t, fa)
         over = False
         for k in range(La):
-            f = 0.0
-            for z in range(Z):
-                f += inj[z] * tree_inc_t[z, k]
-            fa[k] = f
+            f = fa[k]
             lim = limit[h, k]
             lim_tol[k] = lim * (1.0 + 1e-12) + 1e-9
             if abs(f) > lim_tol[k]:
@@ -240,12 +254,10 @@ def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, max_round
             if bad:
                 break
             _injections(N, M, item_zone, al, load_z, un, inj)
+            _tree_flows(inj, tree_inc_t, fa)
             failed = False
             for k in range(La):
-                f = 0.0
-                for z in range(Z):
-                    f += inj[z] * tree_inc_t[z, k]
-                fa[k] = f
+                f = fa[k]
                 pf, pt = pr[frm[k]], pr[to[k]]
                 tol = PRICE_TOL * max(1.0, max(abs(pf), abs(pt)))
                 if fsign[k] == 0.0:
@@ -264,8 +276,7 @@ def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, max_round
             need_lp[h] = True
             continue
         for k in range(La):
-            lim = limit[h, k]
-            flow[h, k] = fsign[k] * lim if fsign[k] != 0.0 else min(max(fa[k], -lim), lim)
+            flow[h, k] = _line_flow(fsign[k], fa[k], limit[h, k])
         price[h] = pr
         alloc[h] = al
         unserved[h] = un
@@ -280,8 +291,7 @@ def _certified(h, load_total, inj, fa, fsign, limit, frm, to, pr, Z):
     afl = 0.0
     fl = np.empty(La)
     for k in range(La):
-        lim = limit[h, k]
-        f = fsign[k] * lim if fsign[k] != 0.0 else min(max(fa[k], -lim), lim)
+        f = _line_flow(fsign[k], fa[k], limit[h, k])
         fl[k] = f
         resid[frm[k]] -= f
         resid[to[k]] += f
