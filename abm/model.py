@@ -400,7 +400,7 @@ class TokenEconomy(mesa.Model):
                 "net_import": net_import, "charge_z": charge_z, "discharge_z": discharge_z, "load": load,
                 "aidc_zone_load": aidc_zone_load, "background": background, "flex_served": flex_served,
                 "unserved": unserved, "spill": np.maximum(spill, 0.0), "line_flow": res.line_flow_mw,
-                "green_supply": green_supply, "unit_mwh": unit_mwh,
+                "green_supply": green_supply,
                 "util_rev": util_rev, "util_cost": util_cost, "dispatch": dispatch, "aidc_bill": aidc_bill}
 
     def _unit_maps(self) -> np.ndarray:

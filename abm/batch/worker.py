@@ -53,6 +53,23 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+_FROZEN = False
+
+
+def _collect_garbage() -> None:
+    """Give a finished run's memory back before the next: a worker runs hundreds of models.
+
+    A full collection walks every tracked object, and the libraries a run imports (numba, pandas,
+    pyarrow) bring some 180 000 of them: 60 ms a run, 40% of a classroom year.  After the first run
+    they are frozen (``gc.freeze``) out of all later collections, which then see only what runs make.
+    """
+    global _FROZEN
+    gc.collect()
+    if not _FROZEN:
+        gc.freeze()
+        _FROZEN = True
+
+
 def execute_run(task: dict) -> dict:
     """Run one (scenario, overrides, seed, days); return status, error, timings and the tables as Parquet bytes."""
     started = time.time()
@@ -81,7 +98,7 @@ def execute_run(task: dict) -> dict:
         tb = "".join(traceback.format_exception(exc)[-6:])
     finally:
         del model
-        gc.collect()  # a worker runs hundreds of models: give each one's memory back before the next
+        _collect_garbage()
     return {"run_key": task["run_key"], "status": status, "error": error, "traceback": tb, "tables": tables,
             "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in tables.items()},
             "started": started, "seconds": time.perf_counter() - t0, **timings,
