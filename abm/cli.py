@@ -115,6 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from abm.model import TokenEconomy
     from abm.output import prepare_out_dir, versions, write_json, write_table
     from abm.scenarios import load_scenario
+    from abm.warmup import ensure_compiled
     from networks import read_graph, write_graph
 
     scenario = load_scenario(args.scenario, args.set)
@@ -123,6 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / f"{scenario.name}-seed{seed}"
     prepare_out_dir(out)
     graph = read_graph(args.graph) if args.graph else None
+    ensure_compiled()  # so that the first day (and the ms per day below) does not include compiling
     t0 = time.perf_counter()
     model = TokenEconomy(scenario, seed=seed, graph=graph)
     t1 = time.perf_counter()

@@ -14,7 +14,7 @@ import sys
 
 from abm.errors import UsageError
 from abm.scenarios import scenario_path
-from abm.warmup import warm_up
+from abm.warmup import ensure_compiled
 
 
 def register(sub) -> dict:
@@ -45,7 +45,7 @@ def run_viz(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
     scenario_path(args.scenario)  # a wrong name fails here, with one line
     cmd = server_command(args)
-    warm_up(args.scenario, days=1)  # compiled kernels on disk before the first click (slow only once)
+    ensure_compiled(args.scenario)  # compiled kernels on disk before the first click (slow only once)
     print(f"Tokenomy is serving {args.scenario} at http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     try:
         return subprocess.call(cmd, env=server_env(args.scenario))

@@ -2,15 +2,20 @@
 
 Numba compiles each kernel on its first call and caches the machine code on disk (in ``__pycache__``
 beside the source), so only the very first run on a machine pays: about 15-20 s on two cores.  ``make``
-runs this right after installing; ``tokenomy viz`` runs it before serving, so the first click in the
-browser is as fast as the rest.  With a warm cache it takes a fraction of a second.
+runs this right after installing; ``tokenomy run`` and ``tokenomy viz`` run it first (saying so when it
+is slow), so neither the first simulated day nor the first click in the browser waits for a compiler.
+With a warm cache it takes a fraction of a second.
 
     python -m abm.warmup
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
+
+NOTICE = "preparing compiled kernels (slow only the first time on a machine) ..."
 
 
 def warm_up(scenario: str = "classroom", days: int = 2) -> float:
@@ -22,8 +27,19 @@ def warm_up(scenario: str = "classroom", days: int = 2) -> float:
     return time.perf_counter() - start
 
 
+def ensure_compiled(scenario: str = "classroom", days: int = 1, notice_after_s: float = 1.5) -> float:
+    """:func:`warm_up`, saying on stderr what the wait is when it lasts (a cold cache); returns seconds."""
+    timer = threading.Timer(notice_after_s, lambda: print(NOTICE, file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        return warm_up(scenario, days)
+    finally:
+        timer.cancel()
+
+
 def main() -> None:
-    print("preparing compiled kernels (slow only the first time on a machine) ...", flush=True)
+    print(NOTICE, flush=True)
     seconds = warm_up("classroom") + warm_up("china-2024", days=1)  # between them, every shipped path
     print(f"kernels ready in {seconds:.1f} s", flush=True)
 

@@ -17,3 +17,17 @@ assert clear_forest.signatures and _clear.signatures and _update.signatures
 def test_warm_up_compiles_the_daily_kernels_in_a_fresh_process():
     done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_slow_warm_up_says_what_the_wait_is_and_a_quick_one_says_nothing(monkeypatch, capsys):
+    import time
+
+    from abm import warmup
+
+    monkeypatch.setattr(warmup, "warm_up", lambda scenario, days: time.sleep(0.3) or 0.3)
+    warmup.ensure_compiled(notice_after_s=0.05)
+    assert warmup.NOTICE in capsys.readouterr().err
+    monkeypatch.setattr(warmup, "warm_up", lambda scenario, days: 0.0)
+    warmup.ensure_compiled(notice_after_s=0.2)
+    time.sleep(0.3)
+    assert capsys.readouterr().err == ""
