@@ -43,7 +43,7 @@ class AIDCGroup(Group):
         self.revenue_today = np.zeros(self.n)
         self._ask_owner = np.repeat(np.arange(self.n), TRANCHE_SHARE.size)
         self.cost_today = np.zeros(self.n)
-        self._ask_mid: np.ndarray | None = None
+        self._ask_mid = self.marginal_cost() * (1.0 + self.learner.markup)  # set again by every asks()
 
     @property
     def gpus(self) -> np.ndarray:
@@ -78,8 +78,6 @@ class AIDCGroup(Group):
 
     def ask_price(self) -> np.ndarray:
         """The middle of each AIDC's ask curve (CNY/GPU-hour) as last offered, for display."""
-        if self._ask_mid is None:
-            return self.marginal_cost() * (1.0 + self.learner.markup)
         return self._ask_mid
 
     def set_busy(self, busy_gpus: np.ndarray) -> np.ndarray:

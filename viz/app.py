@@ -65,6 +65,14 @@ def _chart(option: dict, height: int, testid: str, **data: object):
                              responsive=True)
 
 
+def _once_simulated(ready: bool, draw) -> None:
+    """``draw()`` once there is a simulated day to show; before that, a line saying so."""
+    if ready:
+        draw()
+    else:
+        solara.Text("No days simulated yet.")
+
+
 @solara.component
 def Header(model):
     update_counter.get()
@@ -101,11 +109,9 @@ def Prices(model):
         solara.ToggleButtonsSingle(value="index (start = 100)" if index_view else "levels",
                                    values=["index (start = 100)", "levels"],
                                    on_value=lambda v: set_index_view(v.startswith("index")))
-        if daily.empty:
-            solara.Text("No days simulated yet.")
-        else:
-            _chart(charts.price_history(model, daily, index_view), 330, "price-chart", days=len(daily),
-                   last_token_price=round(float(daily.token_price_cny_per_mtok.iloc[-1]), 6))
+        _once_simulated(not daily.empty, lambda: _chart(
+            charts.price_history(model, daily, index_view), 330, "price-chart", days=len(daily),
+            last_token_price=round(float(daily.token_price_cny_per_mtok.iloc[-1]), 6)))
 
 
 @solara.component
@@ -113,10 +119,19 @@ def Today(model):
     update_counter.get()
     with solara.Card("Today's 24 hours of power",
                      style={"height": "100%"}):
-        if not model.last:
-            solara.Text("No day simulated yet.")
-        else:
-            _chart(charts.today_hours(model), 340, "today-chart", day=model.day)
+        _once_simulated(bool(model.last), lambda: _chart(charts.today_hours(model), 340, "today-chart",
+                                                         day=model.day))
+
+
+def _supply_demand_figures(model, daily) -> None:
+    last = daily.iloc[-1]
+    wanted, served = last.tokens_demanded_mtok, last.tokens_served_mtok
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        f"Today: <b>{wanted / 1e6:,.3f}T</b> tokens wanted, <b>{served / 1e6:,.3f}T</b> served "
+        f"({last.unserved_share:.1%} unserved); GPU utilisation {last.gpu_utilization:.0%}"),
+        attributes={"data-testid": "today-figures", "data-tokens-wanted": f"{wanted:.6f}",
+                    "data-tokens-served": f"{served:.6f}"}, style={"font-size": "13px"})
+    _chart(charts.supply_demand(model, daily), 280, "supply-chart", days=len(daily))
 
 
 @solara.component
@@ -124,17 +139,7 @@ def SupplyDemand(model):
     update_counter.get()
     daily = _daily(model)
     with solara.Card("Supply against demand", style={"height": "100%"}):
-        if daily.empty:
-            solara.Text("No days simulated yet.")
-        else:
-            last = daily.iloc[-1]
-            wanted, served = last.tokens_demanded_mtok, last.tokens_served_mtok
-            solara.HTML(tag="div", unsafe_innerHTML=(
-                f"Today: <b>{wanted / 1e6:,.3f}T</b> tokens wanted, <b>{served / 1e6:,.3f}T</b> served "
-                f"({last.unserved_share:.1%} unserved); GPU utilisation {last.gpu_utilization:.0%}"),
-                attributes={"data-testid": "today-figures", "data-tokens-wanted": f"{wanted:.6f}",
-                            "data-tokens-served": f"{served:.6f}"}, style={"font-size": "13px"})
-            _chart(charts.supply_demand(model, daily), 280, "supply-chart", days=len(daily))
+        _once_simulated(not daily.empty, lambda: _supply_demand_figures(model, daily))
         arrivals = sorted(model.aidcs.pipeline)[:3]
         text = ", ".join(f"{n:,.0f} GPUs on {(model.start_date + dt.timedelta(days=d)).isoformat()}"
                          for d, _, n in arrivals)
@@ -147,10 +152,8 @@ def TokenCost(model):
     update_counter.get()
     daily = _daily(model)
     with solara.Card("What a token costs (CNY per Mtok)", style={"height": "100%"}):
-        if daily.empty:
-            solara.Text("No days simulated yet.")
-        else:
-            _chart(charts.token_cost(daily), 280, "cost-chart", days=len(daily))
+        _once_simulated(not daily.empty, lambda: _chart(charts.token_cost(daily), 280, "cost-chart",
+                                                        days=len(daily)))
 
 
 @solara.component

@@ -481,7 +481,7 @@ def clear_power_market(inp: PowerMarketInput, *, force_lp: bool = False) -> Powe
         lim = p.limit if s.all_active else p.limit[:, net.active]
         price, alloc, unserved, fl, need_lp = clear_forest(
             p.P, p.Q, p.N, p.M, Z, s.item_zone, net.frm, net.to, net.tree_incidence_t,
-            np.ascontiguousarray(lim), 2 * la + 2)
+            np.ascontiguousarray(lim), net.comp, net.n_comp, 2 * la + 2)
         dispatch, served = alloc[:, : p.N], alloc[:, p.N :]
         if s.all_active:
             flow = fl

@@ -184,15 +184,15 @@ def _line_flow(fixed_sign, implied, limit):
 
 
 @njit(cache=True)
-def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, max_rounds):
+def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, base_comp, C0, max_rounds):
     """Clear every hour of a forest grid.
 
     ``P`` (H, K) clipped prices of [offers, bids, unserved load at the cap]; ``Q`` (H, >= K + Z) quantities
     [offers, bids, total load, load per zone, ...]; ``item_zone`` (N + M,) zone of each offer and bid;
     ``frm``/``to`` (La,) the lines; ``tree_inc_t`` (Z, La) flow on each line per unit injection at each
-    zone; ``limit`` (H, La).  Returns price (H, Z), alloc (H, N + M), unserved (H, Z), flow (H, La) and
-    ``need_lp`` (H,): hours whose congested clearing could not be certified (their results are not set).
-    """
+    zone; ``limit`` (H, La); ``base_comp`` (Z,) the forest's components, labels ``0..C0-1``.
+    Returns price (H, Z), alloc (H, N + M), unserved (H, Z), flow (H, La) and ``need_lp`` (H,): hours
+    whose congested clearing could not be certified (their results are not set)."""
     H, K = P.shape
     La = frm.size
     price = np.empty((H, Z))
@@ -201,7 +201,6 @@ def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, max_round
     flow = np.zeros((H, La))
     need_lp = np.zeros(H, dtype=np.bool_)
     comp = np.empty(Z, dtype=np.int64)
-    base_comp = np.empty(Z, dtype=np.int64)
     load_c = np.empty(Z)
     dfix = np.empty(Z)
     s0 = np.empty(Z)
@@ -210,8 +209,6 @@ def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, max_round
     fa = np.empty(La)
     fsign = np.zeros(La)
     lim_tol = np.empty(La)
-    no_fixed = np.zeros(La)
-    C0 = _components(Z, frm, to, no_fixed, base_comp)
     for h in range(H):
         price_h = P[h]
         qty_h = Q[h]
