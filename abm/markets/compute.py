@@ -1,9 +1,32 @@
-"""Daily call auction for GPU-hours: cloud providers (buyers) x AI data centres (sellers).
+"""Call auctions for GPU-hours: buyers (cloud providers, training labs) x AI data centres (sellers).
 
-Pure function, numpy in / numpy out. Every simulated day each cloud provider ``p`` submits bid
-steps (quantity, limit price) and each AI data centre (AIDC) ``a`` submits ask steps. A provider
-may only buy from the AIDCs it is connected to (``edges[p, a]``); there is no trans-shipment, so
-the problem is a bipartite transportation problem::
+Pure functions, numpy in / numpy out. Two products:
+
+* :func:`clear_compute_market`, the daily product: every simulated day each cloud provider ``p``
+  submits bid steps (quantity, limit price) for GPU-hours of the day and each AI data centre
+  (AIDC) ``a`` submits ask steps; one call auction clears them.
+* :func:`clear_hourly_compute_market`, the hourly products: GPU capacity is traded for the hour in
+  which it is used. Each step names its hour ``h`` in 0..H-1 (H = ``n_hours``, 24 by default), and
+  hour ``h`` is a separate capacity product with its own price: exactly the daily auction below
+  applied to the steps of hour ``h`` on the same edges, with the same price convention. This is
+  peak-load pricing: in idle hours capacity is left over and the price falls to the asks, in tight
+  hours capacity binds and the price rises to the bids that are rationed. Buyers are cloud
+  providers and training labs alike. All H hours are cleared in one call. The fast path applies
+  when the edges are complete bipartite inside every component (the same in every hour): one
+  compiled kernel runs the merit order of every component-hour (the base graph's components are
+  computed once; component-hour label ``h * n_comp + component``) and writes flows straight into a
+  (B, A, H) array. Results: bid / ask fills, ``flow_gpu_hours`` (B, A, H), ``buyer_price`` (B, H),
+  ``aidc_price`` (A, H), total surplus. The LP path solves the block-diagonal problem of
+  buyer-hour x AIDC-hour nodes (edges ``kron(eye(H), edges)``) with :func:`_clear_lp`, whose
+  components are the component-hours, so both the LP and its lattice of optimal prices split into
+  the H hourly problems; the result is mapped back to the (B, A, H) / (B, H) / (A, H) shapes.
+  (Quantities are divided by the largest one for the solve and multiplied back after: prices do
+  not change, and HiGHS' absolute tolerances then hold for tiny and huge markets alike.)
+
+The daily auction (hour by hour, the same with buyer ``b`` for provider ``p``)
+------------------------------------------------------------------------------
+A provider may only buy from the AIDCs it is connected to (``edges[p, a]``); there is no
+trans-shipment, so the problem is a bipartite transportation problem::
 
     max  sum_k bid_price_k x_k - sum_j ask_price_j y_j
     s.t. sum_{k of p} x_k - sum_a f_pa = 0           (provider balance, dual = provider_price[p])
@@ -56,6 +79,7 @@ Steps with zero quantity impose no price restriction and are ignored for pricing
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +88,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
 
-__all__ = ["ComputeClearing", "clear_compute_market"]
+__all__ = ["ComputeClearing", "HourlyComputeClearing", "clear_compute_market", "clear_hourly_compute_market"]
 
 _SNAP = 1e-12  # fill ratios within this of 0 or 1 are snapped (float noise on exact ties)
 
@@ -504,3 +528,230 @@ def _lattice_midpoint_duals(
         return None
     return _midpoint(-d_to[:root], d_from[:root])
 
+
+
+# --------------------------------------------------------------------------------------------
+# hourly products: one call auction per hour, all hours cleared in one call
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HourlyComputeClearing:
+    """Result of :func:`clear_hourly_compute_market`. GPU-hours and CNY/GPU-hour, hour ``h`` last."""
+
+    bid_filled_gpu_hours: np.ndarray  # (K,)
+    ask_filled_gpu_hours: np.ndarray  # (J,)
+    flow_gpu_hours: np.ndarray  # (B, A, H) GPU-hours buyer b buys from AIDC a in hour h
+    buyer_price: np.ndarray  # (B, H)
+    aidc_price: np.ndarray  # (A, H)
+    surplus_cny: float
+    used_lp: bool
+
+
+_HOURLY_STEP_ERRORS = {
+    1: "bid_buyer out of range 0..B-1",
+    2: "bid_hour out of range 0..H-1",
+    3: "ask_aidc out of range 0..A-1",
+    4: "ask_hour out of range 0..H-1",
+    5: "quantities must be >= 0",
+}
+
+
+def clear_hourly_compute_market(
+    bid_buyer: np.ndarray,
+    bid_hour: np.ndarray,
+    bid_gpu_hours: np.ndarray,
+    bid_price: np.ndarray,
+    ask_aidc: np.ndarray,
+    ask_hour: np.ndarray,
+    ask_gpu_hours: np.ndarray,
+    ask_price: np.ndarray,
+    edges: np.ndarray,
+    n_hours: int = 24,
+    *,
+    force_lp: bool = False,
+) -> HourlyComputeClearing:
+    """Clear ``n_hours`` hourly GPU-capacity products in one call (see the module docstring).
+
+    Hour ``h`` is an independent market: exactly :func:`clear_compute_market` applied to the steps
+    of hour ``h`` on the same ``edges``, with the same price convention.
+
+    Args:
+        bid_buyer: (K,) int, buyer (cloud provider or training lab) of each bid step, in 0..B-1.
+        bid_hour: (K,) int, hour of each bid step, in 0..H-1.
+        bid_gpu_hours: (K,) >= 0, quantity of each bid step (GPU-hours in that hour).
+        bid_price: (K,) limit price (maximum willing to pay), CNY per GPU-hour.
+        ask_aidc: (J,) int, selling AIDC of each ask step, in 0..A-1.
+        ask_hour: (J,) int, hour of each ask step, in 0..H-1.
+        ask_gpu_hours: (J,) >= 0, quantity of each ask step.
+        ask_price: (J,) minimum acceptable price, CNY per GPU-hour.
+        edges: (B, A) bool, buyer b may buy from AIDC a (in every hour).
+        n_hours: H, the number of hourly products (>= 1).
+        force_lp: solve with the LP path even when the fast path applies (testing/benchmarks).
+    """
+    edges = np.ascontiguousarray(edges, dtype=bool)
+    if edges.ndim != 2:
+        raise ValueError("edges must be a (B, A) boolean matrix")
+    H = operator.index(n_hours)
+    if H < 1:
+        raise ValueError("n_hours must be >= 1")
+    B, A = edges.shape
+    bb, bh = _vector(bid_buyer, np.int64), _vector(bid_hour, np.int64)
+    aa, ah = _vector(ask_aidc, np.int64), _vector(ask_hour, np.int64)
+    qb, pb, qa, pa = _vector(bid_gpu_hours), _vector(bid_price), _vector(ask_gpu_hours), _vector(ask_price)
+    K, J = bb.size, aa.size
+    if bh.size != K or qb.size != K or pb.size != K or ah.size != J or qa.size != J or pa.size != J:
+        raise ValueError("bid (ask) arrays must all have the same length")
+    # the base graph's components once; component-hour label = h * n_comp + component
+    lab_b, lab_a, n_comp, complete = _components(edges)
+    fast = complete and not force_lp
+    # one kernel call checks the steps and, on the fast path (every component complete bipartite),
+    # clears all component-hours by merit order
+    err, out, surplus = _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, H, fast)
+    if err:
+        raise ValueError(_HOURLY_STEP_ERRORS[err])
+    if not fast:
+        return _clear_hourly_lp(bb, bh, qb, pb, aa, ah, qa, pa, edges, H)
+    # unpack [bid fill | ask fill | flow (B, A, H) | buyer price (B, H) | AIDC price (A, H)] (views)
+    i, j, f, g = K, K + J, K + J + B * A * H, K + J + B * A * H + B * H
+    return HourlyComputeClearing(out[:i], out[i:j], out[j:f].reshape(B, A, H), out[f:g].reshape(B, H),
+                                 out[g:].reshape(A, H), surplus, False)
+
+
+@njit(cache=True)
+def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, n_hours, clear):
+    """Checks the steps; then, if ``clear``, merit order in every component-hour.
+
+    Every component of the base graph must be complete bipartite. Returns (error code: a key of
+    ``_HOURLY_STEP_ERRORS`` or 0; out; surplus) with ``out`` = [bid fill (K) | ask fill (J) |
+    flow (B*A*H, row-major (B, A, H)) | buyer price (B*H) | AIDC price (A*H)], or an empty array
+    and 0.0 if not ``clear``. Within a component-hour everything is as in :func:`_merit_order`
+    (same step order, same kernels), so each hour's result is bit-identical to the daily market's.
+    """
+    K, J = qb.size, qa.size
+    B, A, H = lab_b.size, lab_a.size, n_hours
+    for k in range(K):
+        if bb[k] < 0 or bb[k] >= B:
+            return 1, np.empty(0), 0.0
+    for k in range(K):
+        if bh[k] < 0 or bh[k] >= H:
+            return 2, np.empty(0), 0.0
+    for j in range(J):
+        if aa[j] < 0 or aa[j] >= A:
+            return 3, np.empty(0), 0.0
+    for j in range(J):
+        if ah[j] < 0 or ah[j] >= H:
+            return 4, np.empty(0), 0.0
+    for q in (qb, qa):
+        for i in range(q.size):
+            if q[i] < 0.0:
+                return 5, np.empty(0), 0.0
+    if not clear:
+        return 0, np.empty(0), 0.0
+
+    n_ch = H * n_comp
+    out = np.zeros(K + J + B * A * H + B * H + A * H)
+    bid_fill = out[:K]
+    ask_fill = out[K : K + J]
+    f0 = K + J + B * A * H
+    flow = out[K + J : f0].reshape((B, A, H))
+    price_b = out[f0 : f0 + B * H].reshape((B, H))
+    price_a = out[f0 + B * H :].reshape((A, H))
+    # positive steps grouped by component-hour, in index order (stable counting sort)
+    b_ptr = np.zeros(n_ch + 1, np.int64)
+    a_ptr = np.zeros(n_ch + 1, np.int64)
+    for k in range(K):
+        if qb[k] > 0.0:
+            b_ptr[bh[k] * n_comp + lab_b[bb[k]] + 1] += 1
+    for j in range(J):
+        if qa[j] > 0.0:
+            a_ptr[ah[j] * n_comp + lab_a[aa[j]] + 1] += 1
+    for c in range(n_ch):
+        b_ptr[c + 1] += b_ptr[c]
+        a_ptr[c + 1] += a_ptr[c]
+    # the positive steps gathered in that order once, so each pool is a contiguous slice (no copies)
+    nb, na = b_ptr[n_ch], a_ptr[n_ch]
+    b_idx, qb_g, pb_g = np.empty(nb, np.int64), np.empty(nb), np.empty(nb)
+    a_idx, qa_g, pa_g = np.empty(na, np.int64), np.empty(na), np.empty(na)
+    b_at = b_ptr[:-1].copy()
+    a_at = a_ptr[:-1].copy()
+    for k in range(K):
+        if qb[k] > 0.0:
+            c = bh[k] * n_comp + lab_b[bb[k]]
+            i = b_at[c]
+            b_idx[i], qb_g[i], pb_g[i] = k, qb[k], pb[k]
+            b_at[c] += 1
+    for j in range(J):
+        if qa[j] > 0.0:
+            c = ah[j] * n_comp + lab_a[aa[j]]
+            i = a_at[c]
+            a_idx[i], qa_g[i], pa_g[i] = j, qa[j], pa[j]
+            a_at[c] += 1
+
+    ch_price = np.full(n_ch, np.nan)  # a component-hour without a positive step has no price
+    for c in range(n_ch):
+        b0, b1, a0, a1 = b_ptr[c], b_ptr[c + 1], a_ptr[c], a_ptr[c + 1]
+        if b0 == b1 and a0 == a1:
+            continue
+        fb, fa, ch_price[c] = _pool(qb_g[b0:b1], pb_g[b0:b1], qa_g[a0:a1], pa_g[a0:a1])
+        for i in range(b1 - b0):
+            bid_fill[b_idx[b0 + i]] = fb[i]
+        for i in range(a1 - a0):
+            ask_fill[a_idx[a0 + i]] = fa[i]
+
+    # flows per component-hour: flow[b, a, h] = X[b, h] * Y[a, h] / (sum of Y in the component-hour)
+    X = np.zeros((B, H))
+    for k in range(K):
+        X[bb[k], bh[k]] += bid_fill[k]
+    Y = np.zeros((A, H))
+    for j in range(J):
+        Y[aa[j], ah[j]] += ask_fill[j]
+    buf = np.empty(A)
+    for h in range(H):
+        for c in range(n_comp):
+            n = 0
+            for a in range(A):
+                if lab_a[a] == c:
+                    buf[n] = Y[a, h]
+                    n += 1
+            y_comp = _sum(buf[:n])
+            if y_comp > 0.0:
+                for a in range(A):
+                    if lab_a[a] == c:
+                        ya = Y[a, h] / y_comp
+                        for b in range(B):
+                            if lab_b[b] == c:
+                                flow[b, a, h] = X[b, h] * ya
+        for b in range(B):
+            price_b[b, h] = ch_price[h * n_comp + lab_b[b]]
+        for a in range(A):
+            price_a[a, h] = ch_price[h * n_comp + lab_a[a]]
+    surplus = np.dot(pb, bid_fill) - np.dot(pa, ask_fill)
+    return 0, out, surplus
+
+
+def _clear_hourly_lp(bb, bh, qb, pb, aa, ah, qa, pa, edges, H) -> HourlyComputeClearing:
+    """LP path: :func:`_clear_lp` on the block-diagonal problem of buyer-hour x AIDC-hour nodes.
+
+    Node (b, h) is buyer-hour ``h * B + b``, (a, h) is AIDC-hour ``h * A + a``, and the expanded
+    edges are ``kron(eye(H), edges)``: the hours share no edge, so the LP, its components (the
+    component-hours) and its lattice of optimal duals split into the H daily problems. Quantities
+    are scaled by the largest one before the solve and back after (the prices do not change; HiGHS'
+    absolute tolerances then act relative to the market's size).
+    """
+    B, A = edges.shape
+    scale = max(float(qb.max(initial=0.0)), float(qa.max(initial=0.0)))
+    scale = scale if 0.0 < scale < np.inf else 1.0
+    r = _clear_lp(bh * B + bb, qb / scale, pb, ah * A + aa, qa / scale, pa, np.kron(np.eye(H, dtype=bool), edges))
+    f = r.flow_gpu_hours.reshape(H, B, H, A)
+    hours = np.arange(H)
+    flow = np.ascontiguousarray(f[hours, :, hours, :].transpose(1, 2, 0)) * scale  # (H, B, A) -> (B, A, H)
+    bid_fill = np.minimum(r.bid_filled_gpu_hours * scale, qb)
+    ask_fill = np.minimum(r.ask_filled_gpu_hours * scale, qa)
+    return HourlyComputeClearing(
+        bid_fill,
+        ask_fill,
+        flow,
+        np.ascontiguousarray(r.provider_price.reshape(H, B).T),
+        np.ascontiguousarray(r.aidc_price.reshape(H, A).T),
+        float(pb @ bid_fill - pa @ ask_fill),
+        True,
+    )
