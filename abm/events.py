@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from abm.scenarios import ScenarioError
+from abm.scenarios.schema import field_at
+from abm.scenarios.spec import ROOT
 
-GROUP_KEYS = {"apps": "app", "enterprises": "enterprise", "providers": "provider", "aidcs": "aidc",
+GROUP_KEYS = {"apps": "app", "enterprises": "enterprise", "providers": "provider", "labs": "lab", "aidcs": "aidc",
               "utilities": "utility", "storage": "storage"}
 
 
@@ -40,8 +42,6 @@ def resolve(model: Any, path: str) -> list[Target]:
             i = group.index(name)
             if head == "utilities" and parts[2] == "units":
                 out.extend(_unit_targets(group, i, parts[3], parts[4], path))
-            elif parts[2] == "markup" and hasattr(group, "learner"):
-                out.append(_array_target(group.learner.markup, i))
             elif parts[2] in group.params:
                 out.append(_group_target(group, parts[2], i))
             else:
@@ -54,9 +54,7 @@ def resolve(model: Any, path: str) -> list[Target]:
         if parts[2] not in params:
             raise ScenarioError(f"event '{path}': '{parts[2]}' cannot change during a run")
         return [_array_target(params[parts[2]], names.index(n)) for n in selected]
-    if head == "compute" and parts[1:] == ["training_gpu_hours_per_day"]:
-        return [Target(lambda: model.training_gpu_hours, lambda v: setattr(model, "training_gpu_hours", v))]
-    if head in ("markets", "compute", "technologies"):
+    if head in ("markets", "compute", "policy", "technologies"):
         node = model.data
         for key in parts[:-1]:
             node = node[key]
@@ -95,7 +93,11 @@ class Timeline:
         self.fired: list[dict] = []
 
     def add(self, day: int, path: str, value: float, ramp_days: int = 0, note: str = "") -> None:
-        """Inject an event (shock buttons, tests)."""
+        """Inject an event (shock buttons, tests).  Like a scenario's events, it may change an exogenous
+        driver, never a price or markup the agents decide."""
+        spec = field_at(ROOT, path)
+        if spec is not None and spec.decided:
+            raise ScenarioError(f"event '{path}': a price or markup the agents decide cannot be set by an event")
         event = {"day": day, "set": path, "value": float(value), "ramp_days": ramp_days, "note": note,
                  "targets": resolve(self.model, path)}
         self.pending.append(event)

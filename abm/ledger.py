@@ -5,14 +5,18 @@ economy (end customers, households, GPU vendors, fuel, builders, the training ma
 operator that collects congestion rent.  A payment is a vectorised set of transfers; each one
 debits its payer and credits its payee, so the sum over all accounts never changes and the cash of
 the modelled agents changes only by what crosses the boundary.
+
+Operating payments count as the payer's cost and the payee's revenue; capital payments (capex) move
+cash only; depreciation and write-offs are costs that move no cash.  So an agent's profit is
+revenue - cost, depreciation included, and its cash is what it was paid less what it paid.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-EXTERNAL = ("customers", "households", "gpu_vendors", "fuel_and_operations", "builders", "training_buyers",
-            "grid_operator")
+EXTERNAL = ("customers", "households", "gpu_vendors", "fuel_and_operations", "builders", "lab_funding",
+            "green_certificates")
 
 
 class Ledger:
@@ -23,7 +27,9 @@ class Ledger:
         self.balance[:n_agents] = initial_cash
         self.revenue_today = np.zeros_like(self.balance)
         self.cost_today = np.zeros_like(self.balance)
-        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[int]]] = []
+        self.capital_today = np.zeros_like(self.balance)   # capex paid (cash out, not a cost)
+        self.noncash_today = np.zeros_like(self.balance)   # costs that moved no cash (depreciation)
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[int], bool]] = []
         # named flows ("fuel", "tokens", ...): CNY moved today and since the start, and how many payments today
         self._flow_id: dict[str, int] = {}
         self._flow_today = np.zeros(0)
@@ -43,34 +49,48 @@ class Ledger:
     def start_day(self) -> None:
         self.revenue_today[:] = 0.0
         self.cost_today[:] = 0.0
+        self.capital_today[:] = 0.0
+        self.noncash_today[:] = 0.0
         self._flow_today[:] = 0.0
         self._flow_count_today[:] = 0.0
 
     def pay(self, payer: np.ndarray | int, payee: np.ndarray | int, amount_cny: np.ndarray | float,
-            flow: str) -> None:
+            flow: str, capital: bool = False) -> None:
         """Transfer ``amount_cny`` from ``payer`` to ``payee`` (arrays broadcast together).
 
         Negative amounts are allowed (a payment at a negative power price runs the other way).
         Transfers are booked in one vectorised pass by :meth:`post`, which also rejects non-finite
-        amounts, naming the flow.  Kept lean: the model makes about fifteen payments a day.
+        amounts, naming the flow.  Kept lean: the model makes about fifteen payments a day.  A ``capital``
+        payment (capex) moves cash but is no cost or revenue.
         """
         amount = np.asarray(amount_cny, dtype=float)
         payer = np.asarray(payer)
         payee = np.asarray(payee)
-        n = max(amount.size, payer.size, payee.size)
         if amount.size == 0 or payer.size == 0 or payee.size == 0:
             return  # nobody of that kind in this world
-        amount = amount.ravel() if amount.size == n else np.full(n, amount.flat[0])
-        payer = payer.ravel() if payer.size == n else np.full(n, payer.flat[0])
-        payee = payee.ravel() if payee.size == n else np.full(n, payee.flat[0])
-        self._pending.append((payer, payee, amount, [self._flow(flow)], [n]))
+        payer, payee, amount = (a.ravel() for a in np.broadcast_arrays(payer, payee, amount))
+        n = amount.size
+        self._pending.append((payer, payee, amount, [self._flow(flow)], [n], capital))
 
     def pay_segments(self, payer: np.ndarray, payee: np.ndarray, amount_cny: np.ndarray, flows: list[str],
                      sizes: list[int]) -> None:
         """Several flows in one call: equal-length ``payer``, ``payee`` and ``amount_cny``, whose consecutive
         segments of ``sizes`` belong to ``flows`` (for the model's fixed daily payment patterns)."""
         if amount_cny.size:
-            self._pending.append((payer, payee, amount_cny, [self._flow(f) for f in flows], sizes))
+            self._pending.append((payer, payee, amount_cny, [self._flow(f) for f in flows], sizes, False))
+
+    def expense(self, account: np.ndarray, amount_cny: np.ndarray, flow: str) -> None:
+        """A cost that moves no cash (depreciation, a write-off): counts against profit today."""
+        amount = np.asarray(amount_cny, dtype=float)
+        if not np.isfinite(amount).all():
+            raise ValueError(f"non-finite amount in '{flow}'")
+        np.add.at(self.cost_today, np.asarray(account), amount)
+        np.add.at(self.noncash_today, np.asarray(account), amount)
+        total = float(amount.sum())
+        i = self._flow(flow)
+        self._flow_today[i] += total
+        self._flow_total[i] += total
+        self._flow_count_today[i] += 1
 
     def _flow(self, name: str) -> int:
         flow_id = self._flow_id.get(name)
@@ -102,6 +122,12 @@ class Ledger:
         out = np.bincount(payer, amount, minlength=n)
         into = np.bincount(payee, amount, minlength=n)
         self.balance += into - out
+        if any(p[5] for p in pending):
+            operating = np.concatenate([np.full(p[2].size, not p[5]) for p in pending])
+            capital_out = np.bincount(payer, np.where(operating, 0.0, amount), minlength=n)
+            self.capital_today += capital_out
+            out = out - capital_out
+            into = np.bincount(payee, np.where(operating, amount, 0.0), minlength=n)
         self.cost_today += out
         self.revenue_today += into
         by_flow = np.bincount(flow, amount, minlength=self._flow_today.size)

@@ -1,19 +1,35 @@
 """AIApp: an AI application company (chat, coding agent, search...).
 
 Users grow by Bass diffusion.  Daily token need = users x requests per user x tokens per request x
-(1 - agentic share + agentic share x agent multiplier).  When the cost of serving a request rises
-above what a request earns, the app throttles use (free tiers, limits) with elasticity ``elasticity``.
+(1 - agentic share + agentic share x agent multiplier).  Requests differ in what they are worth: their
+values follow a log-logistic distribution with median ``revenue_cny_per_request`` and shape
+``elasticity``, so at a token cost of c per request the app serves the share 1 / (1 + (c / median)^e) of
+them (throttling the rest with free-tier limits and rate caps).  Its price elasticity is e (1 - share):
+small while tokens are cheap against what requests earn, approaching e when they are dear.
+Day-to-day use carries persistent noise (seeded), so every day's demand is a little off its trend.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Group, GroupAgent, bass_step, daily_rate, hourly_profile
+from agents.base import Group, GroupAgent, ar1_lognormal, bass_step, daily_rate, hourly_profile
 
 
 class AIApp(GroupAgent):
     """One AI application company."""
+
+    @property
+    def users(self) -> float:
+        return float(self.group.params["users"][self.index])
+
+    @property
+    def tokens_wanted_mtok(self) -> float:
+        return float(self.group.demand_mtok[self.index])
+
+    @property
+    def tokens_served_mtok(self) -> float:
+        return float(self.group.served_mtok[self.index])
 
 
 class AIAppGroup(Group):
@@ -25,10 +41,13 @@ class AIAppGroup(Group):
         self.cash = np.array([it["cash_cny"] for it in items], dtype=float)
         self.demand_mtok = np.zeros(self.n)
         self.served_mtok = np.zeros(self.n)
+        self.noise = np.ones(self.n)
+        self._noise_state = np.zeros(self.n)
 
-    def advance_day(self) -> None:
-        """Users diffuse; tokens per request drift (longer contexts, reasoning)."""
+    def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
+        """Users diffuse; tokens per request drift (longer contexts, reasoning); today's noise is drawn."""
         p = self.params
+        self.noise = ar1_lognormal(self._noise_state, draws, sigma, persistence)
         p["users"][:] = bass_step(p["users"], p["market_size_users"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_request"] *= 1.0 + daily_rate(p["tokens_per_request_growth_per_year"])
 
@@ -37,19 +56,27 @@ class AIAppGroup(Group):
         return p["mtok_per_request"] * (1.0 - p["agentic_share"] + p["agentic_share"] * p["agent_multiplier"])
 
     def requests_wanted(self) -> np.ndarray:
-        return self.params["users"] * self.params["requests_per_user_per_day"]
+        return self.params["users"] * self.params["requests_per_user_per_day"] * self.noise
 
     def token_demand_mtok(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
         """Daily tokens wanted at the price each app expects to pay."""
         per_request = self.tokens_per_request_mtok()
-        cost_per_request = price_cny_per_mtok * per_request
-        ratio = np.divide(self.params["revenue_cny_per_request"], cost_per_request,
-                          out=np.ones(self.n), where=cost_per_request > 0)
-        served_share = np.minimum(1.0, ratio ** self.params["elasticity"])
-        self.demand_mtok = self.requests_wanted() * per_request * served_share
+        self.demand_mtok = self.requests_wanted() * per_request * self._worth_making(price_cny_per_mtok)
         return self.demand_mtok
 
+    def _worth_making(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
+        """Share of requests whose value exceeds their token cost."""
+        cost = np.maximum(price_cny_per_mtok * self.tokens_per_request_mtok(), 0.0)
+        ratio = np.divide(cost, self.params["revenue_cny_per_request"], out=np.full(self.n, np.inf),
+                          where=self.params["revenue_cny_per_request"] > 0)
+        return 1.0 / (1.0 + ratio ** self.params["elasticity"])
+
+    def price_elasticity(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
+        """-d ln(tokens) / d ln(price) at ``price``: e (1 - share of requests worth making)."""
+        return self.params["elasticity"] * (1.0 - self._worth_making(price_cny_per_mtok))
+
     def revenue_cny(self, served_mtok: np.ndarray) -> np.ndarray:
+        """What the app's users pay for the requests served (``revenue_cny_per_request`` each)."""
         per_request = self.tokens_per_request_mtok()
         requests = np.divide(served_mtok, per_request, out=np.zeros(self.n), where=per_request > 0)
         return requests * self.params["revenue_cny_per_request"]

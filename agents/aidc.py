@@ -1,145 +1,370 @@
 """AIDC: an AI data centre in one grid zone.
 
-It offers its GPU-hours at marginal cost (energy at the expected zone price, plus operations) times
-one plus an adaptive markup.  Its hourly power load follows the GPUs actually busy, scaled by PUE.
-Each month it invests when the compute price it earns has stayed above its long-run cost, limited by
-GPU deliveries and by its zone's spare grid-connection capacity; GPUs arrive after a lead time.
+Capacity.  GPUs come in cohorts (vintages) with their capex and commissioning day; a cohort retires at
+the end of its economic life.  GPUs are online, mothballed (no idle power, no fixed operations; kept
+while the data centre hopes demand returns) or, after ``EXIT_AFTER_MONTHS`` months mothballed, scrapped
+(the rest of their book value written off).  Random outages take a share of the fleet down for a few days.
+
+Supply.  Every hour it offers its available GPUs at short-run marginal cost (SRMC): the extra energy of a
+busy GPU at the zone's expected price for that hour, (busy kW - idle kW) x PUE x price, plus variable
+operations and the cost of the green electricity its obligation ties to each busy hour.  Most of the fleet
+is offered at SRMC; the last tranches carry a scarcity rent, a learned markup times the capital cost of a
+GPU-hour, which the learner raises only while those tranches sell (capacity tight) and lets fall to zero
+otherwise.  So idle capacity clears at marginal cost and the hours where capacity binds carry the
+capacity cost (Boiteux 1949; Steiner 1957).
+
+Accounts.  Depreciation (straight line over the life) is a cost in profit; capex is paid on ordering;
+fixed operations are paid for online GPUs every day.
+
+Investment.  Monthly it observes what a GPU earned above running costs (price minus SRMC in the hours it
+was busy) and forecasts it with its own rule (:mod:`agents.forecasting`: adaptive, trend-following or
+switching).  It orders GPUs when the net present value of that margin over the life, from the day they
+arrive, beats the capex at its hurdle rate; orders are limited by vendors' deliveries and by the zone's
+spare grid connection (:mod:`agents.grid_operator`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Group, GroupAgent
-from agents.strategies import MarkupLearner
+from agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
+from agents.finance import capital_cost_per_hour, npv_per_unit
+from agents.forecasting import Forecasters
+from agents.strategies import ComputeAsking, Investing, MarkupLearner
 
-HOURS_PER_YEAR = 8760.0
-PLANNING_UTILIZATION = 0.7  # utilisation assumed when pricing capital
-TRANCHE_SHARE = np.array([0.25, 0.25, 0.25, 0.25])
-TRANCHE_MARKUP = np.array([0.6, 0.9, 1.1, 1.4])  # multiples of the learned markup
+TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])   # of available GPUs, every hour
+TRANCHE_RENT = np.array([0.0, 0.25, 0.6, 1.0])   # multiples of the learned rent
+RESERVE_MARGIN = 0.1        # online GPUs kept above the recent peak before mothballing the rest
+EXIT_AFTER_MONTHS = 6       # mothballed this long: scrapped
+REACTIVATE_SHARE = 0.25     # of the mothballed pool brought back per day while capacity binds
+PEAK_MEMORY_DAYS = 30
+INITIAL_COHORTS = 12
 
 
 class AIDC(GroupAgent):
     """One AI data centre."""
 
+    @property
+    def gpus(self) -> float:
+        """GPUs in service (online and mothballed)."""
+        return float(self.group.gpus[self.index])
+
+    @property
+    def gpus_online(self) -> float:
+        return float(self.group.online[self.index])
+
+    @property
+    def gpus_mothballed(self) -> float:
+        return float(self.group.mothballed[self.index])
+
+    @property
+    def gpus_on_order(self) -> float:
+        return float(self.group.pipeline_gpus()[self.index])
+
+    @property
+    def ask_cny_per_gpu_hour(self) -> float:
+        """Mean over the day of the ask for its first tranche (its short-run marginal cost)."""
+        return float(self.group.ask_mid[self.index])
+
+    @property
+    def utilization(self) -> float:
+        return float(self.group.utilization()[self.index])
+
+    @property
+    def forecaster(self) -> str:
+        return self.group.items[self.index]["forecaster"]
+
+
+class CostPlusScarcityAsks(ComputeAsking):
+    """SRMC for most of the fleet; the last tranches add the learned scarcity rent (module docstring)."""
+
+    def asks(self, group: AIDCGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        srmc = group.srmc()                                                        # (n, 24)
+        rent = group.learner.markup * group.capital_hour                           # (n,)
+        price = srmc[:, :, None] + (rent[:, None] * TRANCHE_RENT[None, :])[:, None, :]   # (n, 24, T)
+        qty = np.broadcast_to((group.available[:, None] * TRANCHE_SHARE[None, :])[:, None, :], price.shape)
+        group.ask_mid = srmc.mean(axis=1)
+        return group._ask_owner, group._ask_hour, np.ascontiguousarray(qty).ravel(), price.ravel()
+
+
+class NpvInvesting(Investing):
+    """Order when the NPV of the forecast margin per GPU beats the capex at the hurdle rate.
+
+    Investors see the GPUs the whole market has on order and expect the margin to fall as they arrive, but
+    they give that supply line only a weight ``supply_line_weight`` (Sterman 1989: under-weighting the
+    supply line is what makes booms overshoot): the forecast is scaled by (G / (G + w x pipeline))^2, with
+    G the GPUs online in the market.
+    """
+
+    def orders(self, group: AIDCGroup, view: InvestmentView) -> np.ndarray:
+        p = group.params
+        online = max(float(group.online.sum()), 1.0)
+        pipeline = float(group.pipeline_gpus().sum())
+        supply_line = (online / (online + p["supply_line_weight"] * pipeline)) ** 2
+        forecast = group.forecasters.forecast() * view.forecast_noise * supply_line        # CNY per GPU-day
+        idle_energy = p["idle_kw_per_gpu"] * p["pue"] / 1000.0 * 24.0 * np.maximum(group.power_price_mean(), 0.0)
+        margin_year = (forecast - idle_energy) * DAYS_PER_YEAR - p["fixed_om_cny_per_gpu_year"]
+        npv = npv_per_unit(margin_year, p["capex_cny_per_gpu"], p["hurdle"], p["life_years"], p["lead_days"])
+        group.npv_seen = npv
+        strength = np.clip(np.nan_to_num(npv / np.maximum(p["capex_cny_per_gpu"], 1.0), nan=0.0) / 0.5, 0.0, 1.0)
+        wish = p["max_growth_per_month"] * np.maximum(group.online, p["min_order_gpus"]) * strength
+        return np.where(group.invest & (wish >= p["min_order_gpus"]), np.floor(wish), 0.0)
+
+
+class InvestmentView:
+    __slots__ = ("forecast_noise",)
+
+    def __init__(self, forecast_noise: np.ndarray):
+        self.forecast_noise = forecast_noise
+
 
 class AIDCGroup(Group):
     kind = "aidc"
 
-    def __init__(self, items: list[dict], zone_index: np.ndarray):
+    def __init__(self, items: list[dict], zone_index: np.ndarray, green_obliged_zone: np.ndarray | None = None):
         super().__init__(items)
+        p = self.params
         self.zone = np.asarray(zone_index, dtype=int)
         self.strategy = [it["strategy"] for it in items]
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
-        self.learner = MarkupLearner(self.strategy, self.params.get("markup", np.zeros(self.n)),
-                                     self.params.get("markup_step", np.zeros(self.n)))
-        self.power_price_expected = np.full(self.n, 400.0)   # CNY/MWh, smoothed zone average
-        self.compute_price_seen = np.full(self.n, np.nan)     # CNY/GPU-hour, smoothed
-        self.utilization_seen = np.zeros(self.n)
-        self.sold_gpu_hours = np.zeros(self.n)
+        self.learner = MarkupLearner(self.strategy, p.get("markup", np.zeros(self.n)),
+                                     p.get("markup_step", np.zeros(self.n)), max_markup=3.0)
+        self.asking: ComputeAsking = CostPlusScarcityAsks()
+        self.investing: Investing = NpvInvesting()
+        self.forecasters = Forecasters([it["forecaster"] for it in items])
+        self.capital_hour = capital_cost_per_hour(p["capex_cny_per_gpu"], p["hurdle"], p["life_years"]) \
+            if self.n else np.zeros(0)
+        # cohorts: initial fleet spread evenly over ages 0 .. 2 x age_years (so its mean age is age_years)
+        owners, counts, days, capex = [], [], [], []
+        for i in range(self.n):
+            ages = (np.arange(INITIAL_COHORTS) + 0.5) / INITIAL_COHORTS * 2.0 * p["age_years"][i]
+            ages = np.minimum(ages, 0.999 * p["life_years"][i])
+            owners += [i] * INITIAL_COHORTS
+            counts += [p["gpus"][i] / INITIAL_COHORTS] * INITIAL_COHORTS
+            days += list(-np.round(ages * DAYS_PER_YEAR).astype(int))
+            capex += [p["capex_cny_per_gpu"][i]] * INITIAL_COHORTS
+        self.cohort_owner = np.array(owners, dtype=int)
+        self.cohort_gpus = np.array(counts, dtype=float)
+        self.cohort_day = np.array(days, dtype=int)
+        self.cohort_capex = np.array(capex, dtype=float)
+        self.cohort_obliged = np.zeros(self.cohort_owner.size, dtype=bool)   # under a green-share obligation
+        self.green_obliged_zone = (np.zeros(self.n, dtype=bool) if green_obliged_zone is None
+                                   else np.asarray(green_obliged_zone, dtype=bool))
+        self.mothballed = np.zeros(self.n)
+        self.months_mothballed = np.zeros(self.n, dtype=int)
+        self.down = np.zeros(self.n)                  # GPUs out of service today (outages)
+        self.down_until = np.full(self.n, -1, dtype=int)
+        self.pipeline = Pipeline()                    # (arrival day, AIDC index, GPUs)
+        # market state
+        self.power_price_expected = np.full((self.n, 24), 400.0)   # CNY/MWh, its zone, by hour
+        self.compute_price_seen = np.full((self.n, 24), np.nan)     # CNY/GPU-hour, smoothed, by hour
+        self.green_cost_per_busy_gpu_hour = np.zeros(self.n)
         self.busy_gpus = np.zeros((self.n, 24))
+        self.sold_gpus = np.zeros((self.n, 24))
         self.load_mw = np.zeros((self.n, 24))
-        self.pipeline: list[tuple[int, int, float]] = []     # (arrival day, aidc index, GPUs)
-        self.revenue_today = np.zeros(self.n)
-        self._ask_owner = np.repeat(np.arange(self.n), TRANCHE_SHARE.size)
-        self.cost_today = np.zeros(self.n)
-        self._ask_mid = self.marginal_cost() * (1.0 + self.learner.markup)  # set again by every asks()
+        self.ask_mid = np.zeros(self.n)
+        self.npv_seen = np.full(self.n, np.nan)
+        self._peak_busy = np.zeros((PEAK_MEMORY_DAYS, self.n))
+        self._margin_sum = np.zeros(self.n)
+        self._margin_days = 0
+        self._today = 0
+        self.retired_today = np.zeros(self.n)
+        self.scrapped_today = np.zeros(self.n)
+        self.write_off_today = np.zeros(self.n)
+        nt = TRANCHE_SHARE.size
+        self._ask_owner = np.repeat(np.arange(self.n), 24 * nt)
+        self._ask_hour = np.tile(np.repeat(np.arange(24), nt), self.n)
 
+    # -- capacity ------------------------------------------------------------------------------------
     @property
     def gpus(self) -> np.ndarray:
+        """GPUs in service (online and mothballed)."""
         return self.params["gpus"]
+
+    @property
+    def online(self) -> np.ndarray:
+        return self.gpus - self.mothballed
+
+    @property
+    def available(self) -> np.ndarray:
+        """GPUs that can be sold today: online and not down."""
+        return np.maximum(self.online - self.down, 0.0)
+
+    def pipeline_gpus(self) -> np.ndarray:
+        return self.pipeline.pending(self.n)
 
     def mw_per_busy_gpu(self) -> np.ndarray:
         return self.params["busy_kw_per_gpu"] * self.params["pue"] / 1000.0
 
-    def marginal_cost(self) -> np.ndarray:
-        """CNY per GPU-hour of running one more GPU: its extra energy plus operations."""
+    def power_price_mean(self) -> np.ndarray:
+        return self.power_price_expected.mean(axis=1)
+
+    def srmc(self) -> np.ndarray:
+        """(n, 24) short-run marginal cost of a busy GPU-hour, CNY."""
         p = self.params
         extra_mwh = (p["busy_kw_per_gpu"] - p["idle_kw_per_gpu"]) * p["pue"] / 1000.0
-        return extra_mwh * np.maximum(self.power_price_expected, 0.0) + p["om_cny_per_gpu_hour"]
+        return (extra_mwh[:, None] * np.maximum(self.power_price_expected, 0.0)
+                + (p["om_cny_per_gpu_hour"] + self.green_cost_per_busy_gpu_hour)[:, None])
 
-    def long_run_cost(self) -> np.ndarray:
-        """CNY per GPU-hour including capital, at planning utilisation."""
+    def obliged_share(self) -> np.ndarray:
+        """Share of each AIDC's GPUs under the green-electricity obligation."""
+        obliged = np.bincount(self.cohort_owner[self.cohort_obliged], self.cohort_gpus[self.cohort_obliged],
+                              minlength=self.n)
+        return np.divide(obliged, self.gpus, out=np.zeros(self.n), where=self.gpus > 0)
+
+    # -- daily decisions --------------------------------------------------------------------------------
+    def draw_outages(self, day: int, draws: np.ndarray) -> None:
+        """``draws`` (2, n) uniforms: an outage starts with probability rate/365 and takes a random share
+        (up to twice ``outage_share``) of the online fleet down for ``outage_days`` days."""
         p = self.params
-        capital = p["capex_cny_per_gpu"] / (p["life_years"] * HOURS_PER_YEAR * PLANNING_UTILIZATION)
-        return capital + self.marginal_cost()
+        ended = self.down_until < day
+        self.down = np.where(ended, 0.0, self.down)
+        start = ended & (draws[0] < p["outage_rate_per_year"] / DAYS_PER_YEAR)
+        self.down = np.where(start, self.online * p["outage_share"] * 2.0 * draws[1], self.down)
+        self.down_until = np.where(start, day + p["outage_days"].astype(int) - 1, self.down_until)
 
-    def asks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(AIDC index, GPU-hours, CNY/GPU-hour): all installed GPUs for the day, offered in tranches
-        whose markups straddle the learned one -- a supply curve, not one all-or-nothing step, so a
-        data centre facing one large bid sells part of its fleet instead of flipping between all and
-        nothing from day to day."""
-        cost = self.marginal_cost()
-        markup = self.learner.markup
-        self._ask_mid = cost * (1.0 + markup)
-        price = cost[:, None] * (1.0 + markup[:, None] * TRANCHE_MARKUP[None, :])
-        qty = (self.gpus * 24.0)[:, None] * TRANCHE_SHARE[None, :]
-        return self._ask_owner, qty.ravel(), price.ravel()
+    def asks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(AIDC, hour, GPU-hours, CNY/GPU-hour) ask steps, from the asking strategy."""
+        return self.asking.asks(self)
 
-    def ask_price(self) -> np.ndarray:
-        """The middle of each AIDC's ask curve (CNY/GPU-hour) as last offered, for display."""
-        return self._ask_mid
-
-    def set_busy(self, busy_gpus: np.ndarray) -> np.ndarray:
-        """Hourly power load (MW) from the GPUs busy each hour (n, 24)."""
+    def set_busy(self, busy_gpus: np.ndarray, sold_gpus: np.ndarray) -> np.ndarray:
+        """Hourly power load (MW) from the GPUs busy each hour (n, 24); online idle GPUs draw idle power."""
         p = self.params
-        busy = np.minimum(busy_gpus, self.gpus[:, None])
+        online = self.online[:, None]
+        busy = np.minimum(busy_gpus, online)
         self.busy_gpus = busy
-        idle = self.gpus[:, None] - busy
+        self.sold_gpus = sold_gpus
         self.load_mw = p["pue"][:, None] * (busy * p["busy_kw_per_gpu"][:, None]
-                                           + idle * p["idle_kw_per_gpu"][:, None]) / 1000.0
+                                           + (online - busy) * p["idle_kw_per_gpu"][:, None]) / 1000.0
         return self.load_mw
 
-    def learn(self, sold_gpu_hours: np.ndarray, price_received: np.ndarray, zone_price_mean: np.ndarray,
-              profit: np.ndarray, rng: np.random.Generator) -> None:
-        offered = self.gpus * 24.0
-        sold_share = np.where(offered > 0, sold_gpu_hours / np.where(offered > 0, offered, 1.0), 0.0)
-        self.sold_gpu_hours = sold_gpu_hours
-        self.learner.update(sold_share, profit, rng)
-        self.power_price_expected = 0.8 * self.power_price_expected + 0.2 * zone_price_mean
-        seen = self.compute_price_seen
-        traded = ~np.isnan(price_received)
-        self.compute_price_seen = np.where(traded, np.where(np.isnan(seen), price_received,
-                                                            0.9 * seen + 0.1 * price_received), seen)
-        self.utilization_seen = 0.9 * self.utilization_seen + 0.1 * sold_share
+    def utilization(self) -> np.ndarray:
+        """Busy GPU-hours over GPU-hours in service today."""
+        return np.divide(self.busy_gpus.sum(axis=1), self.gpus * 24.0, out=np.zeros(self.n), where=self.gpus > 0)
 
-    def investment_wish(self) -> np.ndarray:
+    def learn(self, day: int, hourly_price: np.ndarray, top_tranche_fill: np.ndarray, zone_price: np.ndarray,
+              profit: np.ndarray, rng: np.random.Generator) -> None:
+        """Learn from today: ``hourly_price`` (n, 24) its compute price, ``top_tranche_fill`` (n,) the largest
+        share of its top tranche sold in any hour, ``zone_price`` (n, 24) its zone's power price."""
+        srmc = self.srmc()
+        self.learner.update(top_tranche_fill, profit, rng)
+        self.power_price_expected = 0.7 * self.power_price_expected + 0.3 * zone_price
+        seen = self.compute_price_seen
+        fresh = ~np.isnan(hourly_price)
+        self.compute_price_seen = np.where(fresh, np.where(np.isnan(seen), hourly_price,
+                                                           0.8 * seen + 0.2 * hourly_price), seen)
+        busy_share = np.divide(self.busy_gpus, self.available[:, None], out=np.zeros_like(self.busy_gpus),
+                               where=self.available[:, None] > 0)
+        margin = np.maximum(np.nan_to_num(hourly_price, nan=0.0) - srmc, 0.0) * np.minimum(busy_share, 1.0)
+        self._margin_sum += margin.sum(axis=1)
+        self._margin_days += 1
+        self._peak_busy[day % PEAK_MEMORY_DAYS] = self.busy_gpus.max(axis=1)
+        # capacity binds: bring mothballed GPUs back
+        tight = (self.sold_gpus.max(axis=1) >= 0.98 * self.available) & (self.mothballed > 0)
+        back = np.where(tight, np.ceil(self.mothballed * REACTIVATE_SHARE), 0.0)
+        self.mothballed = np.maximum(self.mothballed - back, 0.0)
+
+    # -- monthly decisions ------------------------------------------------------------------------------
+    def observe_month(self) -> None:
+        """Feed the month's margin per GPU-day to the forecasters."""
+        if self._margin_days:
+            self.forecasters.observe(self._margin_sum / self._margin_days)
+        self._margin_sum[:] = 0.0
+        self._margin_days = 0
+
+    def investment_wish(self, forecast_noise: np.ndarray) -> np.ndarray:
         """GPUs each AIDC would order this month, before delivery and grid limits."""
-        p = self.params
-        lrc = self.long_run_cost()
-        excess = np.divide(self.compute_price_seen, lrc, out=np.zeros(self.n), where=lrc > 0) - 1.0 - p["hurdle"]
-        excess = np.nan_to_num(excess, nan=0.0)
-        busy_enough = self.utilization_seen > 0.8
-        wish = p["max_growth_per_month"] * self.gpus * np.clip(excess / 0.5, 0.0, 1.0)
-        wish = np.where(busy_enough & self.invest & (wish >= p["min_order_gpus"]), wish, 0.0)
-        return wish
+        return self.investing.orders(self, InvestmentView(forecast_noise))
+
+    def review_fleet(self) -> None:
+        """Mothball GPUs idle even at the recent peak; scrap a pool mothballed for too long."""
+        peak = self._peak_busy.max(axis=0)
+        spare = self.online - self.down - np.ceil(peak * (1.0 + RESERVE_MARGIN))
+        mothball = np.where(spare > 0.02 * self.gpus, np.floor(spare), 0.0)
+        self.mothballed += mothball
+        self.months_mothballed = np.where(self.mothballed > 0, self.months_mothballed + 1, 0)
+        scrap = np.where(self.months_mothballed >= EXIT_AFTER_MONTHS, self.mothballed, 0.0)
+        if scrap.any():
+            self.scrapped_today += scrap
+            self._remove_oldest(scrap)
+            self.mothballed -= scrap
+            self.months_mothballed = np.where(scrap > 0, 0, self.months_mothballed)
 
     def order(self, day: int, gpus: np.ndarray) -> None:
         for i in np.flatnonzero(gpus > 0):
-            self.pipeline.append((day + int(self.params["lead_days"][i]), int(i), float(gpus[i])))
+            self.pipeline.add(day + int(self.params["lead_days"][i]), int(i), float(gpus[i]))
 
-    def arrivals(self, day: int) -> np.ndarray:
-        """Bring online the GPUs whose lead time has passed; return how many arrived per AIDC."""
+    def arrivals(self, day: int, obliged_from_day: int | None) -> np.ndarray:
+        """Commission the GPUs whose lead time has passed (new cohorts); return how many arrived per AIDC."""
         arrived = np.zeros(self.n)
-        keep = []
-        for when, i, n in self.pipeline:
-            if when <= day:
-                arrived[i] += n
-            else:
-                keep.append((when, i, n))
-        self.pipeline = keep
+        for i, n in self.pipeline.due(day):
+            arrived[i] += n
+            self.cohort_owner = np.append(self.cohort_owner, i)
+            self.cohort_gpus = np.append(self.cohort_gpus, n)
+            self.cohort_day = np.append(self.cohort_day, day)
+            self.cohort_capex = np.append(self.cohort_capex, self.params["capex_cny_per_gpu"][i])
+            obliged = obliged_from_day is not None and day >= obliged_from_day and self.green_obliged_zone[i]
+            self.cohort_obliged = np.append(self.cohort_obliged, obliged)
         self.params["gpus"] += arrived
         return arrived
 
-    def pipeline_gpus(self) -> np.ndarray:
-        out = np.zeros(self.n)
-        for _, i, n in self.pipeline:
-            out[i] += n
-        return out
+    def retire(self, day: int) -> np.ndarray:
+        """Retire cohorts at the end of their economic life (mothballed GPUs first); GPUs retired per AIDC."""
+        life_days = (self.params["life_years"] * DAYS_PER_YEAR)[self.cohort_owner]
+        old = (day - self.cohort_day >= life_days) & (self.cohort_gpus > 0)
+        retired = np.zeros(self.n)
+        if old.any():
+            retired = np.bincount(self.cohort_owner[old], self.cohort_gpus[old], minlength=self.n)
+            self.cohort_gpus[old] = 0.0
+            self.params["gpus"] -= retired
+            self.mothballed = np.maximum(self.mothballed - retired, 0.0)
+            self._drop_empty()
+        self.retired_today += retired
+        return retired
+
+    def _remove_oldest(self, gpus: np.ndarray) -> None:
+        """Remove ``gpus`` per AIDC from its oldest cohorts, writing off their remaining book value."""
+        life_days = (self.params["life_years"] * DAYS_PER_YEAR)[self.cohort_owner]
+        order = np.argsort(self.cohort_day, kind="stable")
+        left = gpus.astype(float).copy()
+        for c in order:
+            i = self.cohort_owner[c]
+            if left[i] <= 0:
+                continue
+            take = min(left[i], self.cohort_gpus[c])
+            remaining = max(1.0 - (self._today - self.cohort_day[c]) / life_days[c], 0.0)
+            self.write_off_today[i] += take * self.cohort_capex[c] * remaining
+            self.cohort_gpus[c] -= take
+            left[i] -= take
+        self.params["gpus"] -= gpus
+        self._drop_empty()
+
+    def _drop_empty(self) -> None:
+        keep = self.cohort_gpus > 1e-9
+        if not keep.all():
+            self.cohort_owner, self.cohort_gpus = self.cohort_owner[keep], self.cohort_gpus[keep]
+            self.cohort_day, self.cohort_capex = self.cohort_day[keep], self.cohort_capex[keep]
+            self.cohort_obliged = self.cohort_obliged[keep]
+
+    def depreciation(self, day: int) -> np.ndarray:
+        """Straight-line depreciation of the cohorts in service today, CNY per AIDC."""
+        life = self.params["life_years"][self.cohort_owner] * DAYS_PER_YEAR
+        per_day = self.cohort_gpus * self.cohort_capex / life
+        return np.bincount(self.cohort_owner, per_day, minlength=self.n)
+
+    def fixed_costs(self) -> np.ndarray:
+        """Fixed operations of the online fleet today, CNY per AIDC."""
+        return self.online * self.params["fixed_om_cny_per_gpu_year"] / DAYS_PER_YEAR
+
+    def start_day(self, day: int) -> None:
+        self._today = day
+        self.retired_today = np.zeros(self.n)
+        self.scrapped_today = np.zeros(self.n)
+        self.write_off_today = np.zeros(self.n)
 
     def describe(self, i: int) -> dict[str, float]:
-        offered = self.gpus[i] * 24.0
-        return {"gpus": float(self.gpus[i]), "gpus_in_pipeline": float(self.pipeline_gpus()[i]),
-                "markup": float(self.learner.markup[i]),
-                "utilization": float(self.sold_gpu_hours[i] / offered) if offered > 0 else 0.0,
+        return {"gpus": float(self.gpus[i]), "gpus_online": float(self.online[i]),
+                "gpus_mothballed": float(self.mothballed[i]), "gpus_in_pipeline": float(self.pipeline_gpus()[i]),
+                "marginal_cost_cny_per_gpu_hour": float(self.ask_mid[i]),
+                "scarcity_markup": float(self.learner.markup[i]), "utilization": float(self.utilization()[i]),
                 "load_mw": float(self.load_mw[i].mean())}

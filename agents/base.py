@@ -31,6 +31,56 @@ class _EmptyParams(dict):
         return np.zeros(0)
 
 
+class Pipeline:
+    """Orders that arrive after a lead time: (arrival day, what, amount).
+
+    ``what`` is whatever identifies the order for its owner (an agent index, or a tuple such as
+    (owner, zone, technology)); every kind of capacity (GPUs, generation, storage, grid connections,
+    lines) keeps its orders in one of these.
+    """
+
+    def __init__(self) -> None:
+        self.orders: list[tuple[int, object, float]] = []
+
+    def add(self, arrival_day: int, what: object, amount: float) -> None:
+        self.orders.append((int(arrival_day), what, float(amount)))
+
+    def due(self, day: int) -> list[tuple[object, float]]:
+        """Remove and return the orders whose arrival day has come, in the order they were placed."""
+        if not self.orders:
+            return []
+        arrived = [(what, amount) for when, what, amount in self.orders if when <= day]
+        if arrived:
+            self.orders = [o for o in self.orders if o[0] > day]
+        return arrived
+
+    def pending(self, n: int, index=None) -> np.ndarray:
+        """Amounts on order summed per integer key (``index(what)`` picks the key; default ``what``)."""
+        out = np.zeros(n)
+        for _, what, amount in self.orders:
+            out[what if index is None else index(what)] += amount
+        return out
+
+    def soonest(self, k: int) -> list[tuple[int, object, float]]:
+        return sorted(self.orders, key=lambda o: o[0])[:k]
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def __iter__(self):
+        return iter(self.orders)
+
+
+def ar1_lognormal(state: np.ndarray, draws: np.ndarray, sigma: np.ndarray | float,
+                  persistence: np.ndarray | float) -> np.ndarray:
+    """Move a persistent log-noise state one day on (in place) and return the multiplier exp(state - s^2/2),
+    whose mean is 1: the day-to-day noise of demand, weather and the like."""
+    rho = np.asarray(persistence, dtype=float)
+    s = np.asarray(sigma, dtype=float)
+    state[:] = rho * state + s * np.sqrt(np.maximum(1.0 - rho**2, 0.0)) * draws
+    return np.exp(state - 0.5 * s**2)
+
+
 class Group:
     """Vectorised parameters and state of all agents of one kind.
 
@@ -67,13 +117,22 @@ class Group:
         """Apply a timeline event or a live slider to one agent's setting."""
         self.params[key][index] = value
 
+    def strategy_name(self, i: int) -> str:
+        strategies = getattr(self, "strategy", None)
+        return strategies[i] if isinstance(strategies, list) else "rule"
+
     def describe(self, i: int) -> dict[str, float]:
         """The state a viewer shows on hover; kinds extend it."""
         return {}
 
 
 class GroupAgent(mesa.Agent):
-    """A Mesa agent whose state is row ``index`` of its kind's :class:`Group`."""
+    """A Mesa agent: the per-entity face of row ``index`` of its kind's :class:`Group`.
+
+    Its state, its strategy and its cash are read through it (``model.agents_by_type[AIDC]`` lists every
+    data centre); the group's arrays stay the fast path underneath, so reading an agent never copies
+    or recomputes a market.
+    """
 
     def __init__(self, model: mesa.Model, group: Group, index: int):
         super().__init__(model)
@@ -88,6 +147,20 @@ class GroupAgent(mesa.Agent):
     @property
     def kind(self) -> str:
         return self.group.kind
+
+    @property
+    def cash_cny(self) -> float:
+        """Cash in the ledger (a view kept by the group)."""
+        cash = getattr(self.group, "cash", None)
+        return float(cash[self.index]) if cash is not None and len(cash) > self.index else 0.0
+
+    @property
+    def strategy(self) -> str:
+        """Name of the rule that makes this agent's decisions."""
+        return self.group.strategy_name(self.index)
+
+    def param(self, key: str) -> float:
+        return float(self.group.params[key][self.index])
 
     def state(self) -> dict[str, float]:
         return self.group.describe(self.index)

@@ -1,9 +1,28 @@
-"""CloudProvider: sells tokens at a posted price and rents GPU-hours in the compute market.
+"""CloudProvider: sells tokens at a posted price and buys the GPU-hours it needs, hour by hour.
 
-It forecasts its demand (Holt's linear smoothing), bids for the GPU-hours that forecast needs plus
-headroom for the daily peak, turns GPU-hours into tokens at an efficiency that improves over time,
-and moves its price up when utilisation runs above target or demand goes unserved, down when idle or
-losing share to rivals, and back toward unit cost when it is below it.
+Each day a provider
+
+* forecasts its requests for every hour (Holt's linear smoothing of the daily total, an exponentially
+  smoothed 24-hour profile) and bids in the hourly compute market for the GPU-hours that forecast needs,
+  valued at what the tokens sell for (price x Mtok per GPU-hour), plus a reserve it chooses, valued lower;
+* serves tokens with what it bought; when it runs short in an hour it buys idle GPU-hours on the spot
+  (the top-up in :mod:`abm.markets.top_up`);
+* learns its marginal compute cost per token: the hourly compute prices weighted by its own hourly requests
+  (peak hours cost more: peak-load pricing reaches the token).  Its term contracts are hedges (contracts
+  for differences): they fix what it pays on average, not what one more GPU-hour costs, so they do not
+  enter.  Hours whose price its own bid set (it was the marginal buyer, so it paid what the tokens are
+  worth) are left out: there its margin is zero whatever it charges, and the shortage shows as rationed
+  demand instead;
+* posts tomorrow's price.  The default rule is a best response to logit demand: with share s_b of buyer b
+  (logit on log price with sensitivity sigma) and buyer b's own price elasticity e_b, its demand
+  elasticity is eta = sum_b w_b (sigma (1 - s_b) + e_b s_b) and the profit-maximising price is the
+  Lerner price p* = c eta / (eta - 1).  A provider that could not serve all it was asked is capacity
+  constrained: it aims at least at the price that would cut its demand to what it served,
+  p (requested / served)^(1 / eta).  The posted price moves part of the way to its target each day.
+  Alternatives: Roth-Erev reinforcement over markups (``strategy = "roth-erev"``) or a price set from
+  outside (``"fixed"``: a person in the browser, a test).
+
+Model launches (seeded, Poisson) raise a provider's efficiency and, for a while, its appeal to buyers.
 """
 
 from __future__ import annotations
@@ -11,11 +30,85 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent
+from agents.base import DAYS_PER_YEAR, Group, GroupAgent
+from agents.strategies import ComputeBidding, MarkupLearner, TokenPricing
+
+PROVIDER_STRATEGIES = ("best-response", "roth-erev", "fixed")
+RESERVE_VALUE = 0.5        # a reserve GPU-hour is worth about half a used one to its buyer
+COST_SMOOTHING = 0.25      # weight of today's unit cost in the expected one
+PROFILE_SMOOTHING = 0.1    # weight of today's hourly shape in the forecast profile
+APPEAL_HALF_LIFE_DAYS = 60.0
 
 
 class CloudProvider(GroupAgent):
     """One cloud/model provider."""
+
+    @property
+    def price_cny_per_mtok(self) -> float:
+        return float(self.group.price[self.index])
+
+    @property
+    def mtok_per_gpu_hour(self) -> float:
+        return float(self.group.params["mtok_per_gpu_hour"][self.index])
+
+    @property
+    def unit_cost_cny_per_mtok(self) -> float:
+        return float(self.group.unit_cost[self.index])
+
+    @property
+    def markup(self) -> float:
+        """Price over expected unit compute cost, minus one."""
+        c = self.group.unit_cost[self.index]
+        return float(self.group.price[self.index] / c - 1.0) if c > 0 else float("nan")
+
+
+class BestResponsePricing(TokenPricing):
+    """Lerner price against logit demand (see the module docstring); Roth-Erev and fixed agents handled too."""
+
+    def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
+        p = group.params
+        target = np.empty(group.n)
+        excess = np.divide(group.requested_mtok, group.served_mtok, out=np.ones(group.n),
+                           where=group.served_mtok > 0)
+        _best_response(group.price, group.effective_price(view.sensitivity), group.unit_cost, view.edges,
+                       view.demand_mtok, view.elasticity, view.sensitivity, p["min_margin"], p["max_markup"],
+                       np.maximum(excess, 1.0), target)
+        group.target_price = target
+        roth = group.roth
+        if roth.any():
+            cost = np.where(np.isnan(group.unit_cost), group.price, group.unit_cost)
+            target[roth] = cost[roth] * (1.0 + group.learner.markup[roth])
+        step = p["price_step"]
+        ratio = np.where(np.isnan(target), 1.0, target / group.price) ** p["price_adjustment"]
+        new = group.price * np.clip(ratio, 1.0 - step, 1.0 + step)
+        return np.where(group.fixed, group.price, np.maximum(new, 1e-6))
+
+
+class ForecastBidding(ComputeBidding):
+    """Per hour, the forecast need at the value of its tokens (price x Mtok per GPU-hour) and a reserve of
+    ``reserve`` x that need valued at ``RESERVE_VALUE`` of it."""
+
+    def bids(self, group: CloudProviderGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        p = group.params
+        eff = p["mtok_per_gpu_hour"]
+        need = group.forecast_hourly_mtok() / eff[:, None]                      # (n, 24) GPU-hours
+        value = (group.price * eff)[:, None]
+        qty = np.concatenate([need, need * p["reserve"][:, None]], axis=1)      # (n, 48)
+        price = np.concatenate([np.broadcast_to(value, need.shape),
+                                np.broadcast_to(value * RESERVE_VALUE, need.shape)], axis=1)
+        return group._bid_owner, group._bid_hour, qty.ravel(), price.ravel()
+
+
+class PricingView:
+    """What a provider knows when it sets tomorrow's price: the buyers it faces and how they respond."""
+
+    __slots__ = ("edges", "demand_mtok", "elasticity", "sensitivity")
+
+    def __init__(self, edges: np.ndarray, demand_mtok: np.ndarray, elasticity: np.ndarray, sensitivity: float):
+        self.edges = edges
+        self.demand_mtok = demand_mtok
+        self.elasticity = elasticity
+        self.sensitivity = float(sensitivity)
 
 
 class CloudProviderGroup(Group):
@@ -23,85 +116,145 @@ class CloudProviderGroup(Group):
     ALPHA = 0.3  # level smoothing
     BETA = 0.1   # trend smoothing
 
-    def __init__(self, items: list[dict], initial_demand_mtok: np.ndarray):
+    def __init__(self, items: list[dict], initial_demand_mtok: np.ndarray, initial_profile: np.ndarray):
         super().__init__(items)
-        self.cash = np.array([it["cash_cny"] for it in items], dtype=float)
+        self.strategy = [it["strategy"] for it in items]
+        self.roth = np.array([s == "roth-erev" for s in self.strategy], dtype=bool)
+        self.fixed = np.array([s == "fixed" for s in self.strategy], dtype=bool)
+        self.pricing: TokenPricing = BestResponsePricing()
+        self.bidding: ComputeBidding = ForecastBidding()
+        self.learner = MarkupLearner(["roth-erev" if r else "adaptive" for r in self.roth],
+                                     np.full(self.n, 0.5), 0.0, max_markup=5.0)
         self.level = np.asarray(initial_demand_mtok, dtype=float).copy()
         self.trend = np.zeros(self.n)
-        self.gpu_hours = np.zeros(self.n)           # bought today
-        self.compute_cost_cny = np.zeros(self.n)    # paid today
-        self.served_mtok = np.zeros(self.n)
+        self.profile = np.asarray(initial_profile, dtype=float).reshape(self.n, 24).copy()
+        self.appeal = np.ones(self.n)
+        self.bought_gpu_hours = np.zeros((self.n, 24))   # day-ahead purchases, by hour
+        self.topped_up_gpu_hours = np.zeros((self.n, 24))
+        self.compute_cost_cny = np.zeros(self.n)          # paid today, contracts settled included
         self.requested_mtok = np.zeros(self.n)
-        self.capacity_mtok = np.zeros(self.n)
-        self.unit_cost = np.full(self.n, np.nan)    # CNY per Mtok: compute cost / tokens it can make
-        self.peak_ratio = np.full(self.n, 1.5)      # peak-hour over mean-hour requests, smoothed
-        self.compute_price_seen = np.zeros(self.n)  # CNY per GPU-hour paid lately
-        self.peak_utilization = np.zeros(self.n)
-        self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))  # share of tokens served, smoothed
-        self._bid_owner = np.tile(np.arange(self.n), 2)
+        self.served_mtok = np.zeros(self.n)
+        self.unit_cost = np.full(self.n, np.nan)          # expected CNY per Mtok of compute
+        self.unit_cost_today = np.full(self.n, np.nan)
+        self.target_price = np.full(self.n, np.nan)
+        self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))
+        self.launches = np.zeros(self.n, dtype=int)
+        self._bid_owner = np.repeat(np.arange(self.n), 48)
+        self._bid_hour = np.tile(np.concatenate([np.arange(24), np.arange(24)]), self.n)
 
     @property
     def price(self) -> np.ndarray:
         return self.params["price_cny_per_mtok"]
 
-    def forecast_mtok(self) -> np.ndarray:
-        return np.maximum(self.level + self.trend, 0.0)
+    @property
+    def capacity_mtok(self) -> np.ndarray:
+        """Tokens each provider could serve today with what it bought (day-ahead and top-up)."""
+        return (self.bought_gpu_hours + self.topped_up_gpu_hours).sum(axis=1) * self.params["mtok_per_gpu_hour"]
 
-    def compute_bids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Two bid steps per provider: the GPU-hours its forecast needs, valued at what the tokens
-        sell for, and peak headroom valued lower.  Returns (provider index, GPU-hours, CNY/GPU-hour)."""
-        p = self.params
-        eff = p["mtok_per_gpu_hour"]
-        need = self.forecast_mtok() / eff
-        peak_need = need * self.peak_ratio * p["headroom"]
-        value = self.price * eff
-        return (self._bid_owner, np.concatenate([need, np.maximum(peak_need - need, 0.0)]),
-                np.concatenate([value, value * 0.6]))
+    def effective_price(self, sensitivity: float) -> np.ndarray:
+        """Price as buyers weigh it in the logit: a provider with a fresh model launch looks cheaper."""
+        return self.price / self.appeal ** (1.0 / max(sensitivity, 1e-9))
 
-    def receive_compute(self, gpu_hours: np.ndarray, cost_cny: np.ndarray) -> None:
-        self.gpu_hours = gpu_hours
-        self.compute_cost_cny = cost_cny
-        self.capacity_mtok = gpu_hours * self.params["mtok_per_gpu_hour"]
-        bought = gpu_hours > 0
-        paid = np.divide(cost_cny, gpu_hours, out=np.zeros(self.n), where=bought)
-        self.compute_price_seen = np.where(bought, 0.8 * self.compute_price_seen + 0.2 * paid, self.compute_price_seen)
-        # CNY per Mtok of what it could serve today; kept from before on a day it could serve nothing
-        cap = self.capacity_mtok
-        self.unit_cost = np.divide(cost_cny, cap, out=self.unit_cost.copy(), where=cap > 0)
+    def forecast_hourly_mtok(self) -> np.ndarray:
+        """(n, 24) requests expected for each hour tomorrow (the profile has mean 1)."""
+        return (np.maximum(self.level + self.trend, 0.0) / 24.0)[:, None] * self.profile
+
+    # -- decisions -------------------------------------------------------------------------------
+    def compute_bids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(provider, hour, GPU-hours, CNY/GPU-hour) bid steps, from the bidding strategy."""
+        return self.bidding.bids(self)
+
+    def receive_compute(self, day_ahead_gpu_hours: np.ndarray) -> None:
+        """(n, 24) GPU-hours bought day-ahead; top-ups come later in the day."""
+        self.bought_gpu_hours = day_ahead_gpu_hours
+        self.topped_up_gpu_hours = np.zeros_like(day_ahead_gpu_hours)
 
     def hourly_capacity_mtok(self) -> np.ndarray:
-        """Tokens each provider can serve per hour: GPU-hours spread evenly over the day."""
-        return np.repeat((self.capacity_mtok / 24.0)[:, None], 24, axis=1)
+        """(n, 24) tokens each provider can serve per hour with its day-ahead GPU-hours."""
+        return self.bought_gpu_hours * self.params["mtok_per_gpu_hour"][:, None]
 
-    def learn(self, requested_hourly_mtok: np.ndarray, served_hourly_mtok: np.ndarray) -> None:
-        """Update forecast and posted price from today's requests and sales, both (n, 24).
+    def set_prices(self, view: PricingView) -> None:
+        self.params["price_cny_per_mtok"][:] = self.pricing.prices(self, view)
 
-        Holt's smoothing of requests; the price moves by ``price_step`` times a signal in [-1, 1]: peak
-        utilisation above target and unserved requests push it up, losing share to rivals pushes it
-        down.  It is never long below unit cost: a price under the floor climbs a tenth of the gap a day
-        and the market signal cannot push it further down; a price above the floor may not cross it.
-        Tokens per GPU-hour improve at the yearly efficiency rate.
+    # -- learning --------------------------------------------------------------------------------
+    def learn(self, requested_hourly_mtok: np.ndarray, served_hourly_mtok: np.ndarray,
+              hourly_compute_price: np.ndarray, compute_cost_cny: np.ndarray, profit_cny: np.ndarray,
+              rng: np.random.Generator) -> None:
+        """Update forecasts and the expected marginal cost from today; draw model launches.
+
+        ``hourly_compute_price`` (n, 24): the compute price each provider faced in each hour;
+        ``compute_cost_cny`` (n,): what it paid for compute in all, contracts settled included.
         """
         p = self.params
+        self.compute_cost_cny = compute_cost_cny
         _learn(np.ascontiguousarray(requested_hourly_mtok, dtype=float),
-               np.ascontiguousarray(served_hourly_mtok, dtype=float), self.capacity_mtok, self.unit_cost,
-               p["target_utilization"], p["price_step"], p["min_margin"], p["efficiency_growth_per_year"],
-               self.ALPHA, self.BETA, self.level, self.trend, self.peak_ratio, self.peak_utilization,
-               self.share_seen, self.requested_mtok, self.served_mtok, p["price_cny_per_mtok"],
+               np.ascontiguousarray(served_hourly_mtok, dtype=float),
+               np.ascontiguousarray(hourly_compute_price, dtype=float), self.price * p["mtok_per_gpu_hour"],
+               self.ALPHA, self.BETA, PROFILE_SMOOTHING, COST_SMOOTHING, self.level, self.trend, self.profile,
+               self.share_seen, self.requested_mtok, self.served_mtok, self.unit_cost, self.unit_cost_today,
                p["mtok_per_gpu_hour"])
+        if self.roth.any():
+            cap = np.maximum(self.capacity_mtok, 1e-9)
+            self.learner.update(np.minimum(self.served_mtok / cap, 1.0), profit_cny, rng)
+        # efficiency improves with the yearly rate; model launches jump it and lift appeal for a while
+        draws = rng.random((2, self.n))
+        launch = draws[0] < p["launch_rate_per_year"] / DAYS_PER_YEAR
+        gain = -np.log(np.maximum(draws[1], 1e-12))  # exponential, mean 1
+        p["mtok_per_gpu_hour"] *= (1.0 + p["efficiency_growth_per_year"]) ** (1.0 / DAYS_PER_YEAR)
+        p["mtok_per_gpu_hour"] *= np.where(launch, 1.0 + p["launch_efficiency_gain"] * gain, 1.0)
+        self.appeal = 1.0 + (self.appeal - 1.0) * 0.5 ** (1.0 / APPEAL_HALF_LIFE_DAYS)
+        self.appeal = np.where(launch, self.appeal * (1.0 + p["launch_appeal_gain"]), self.appeal)
+        self.launches += launch
 
     def describe(self, i: int) -> dict[str, float]:
         cap = self.capacity_mtok[i]
-        return {"price_cny_per_mtok": float(self.price[i]), "capacity_mtok": float(cap),
+        return {"price_cny_per_mtok": float(self.price[i]), "unit_cost_cny_per_mtok": float(self.unit_cost[i]),
+                "capacity_mtok": float(cap), "tokens_served_mtok": float(self.served_mtok[i]),
                 "utilization": float(self.served_mtok[i] / cap) if cap > 0 else 0.0,
-                "peak_utilization": float(self.peak_utilization[i]),
-                "gpu_hours": float(self.gpu_hours[i]), "cash_cny": float(self.cash[i])}
+                "gpu_hours": float(self.bought_gpu_hours[i].sum() + self.topped_up_gpu_hours[i].sum()),
+                "mtok_per_gpu_hour": float(self.params["mtok_per_gpu_hour"][i])}
 
 
 @njit(cache=True)
-def _learn(requested_h, served_h, capacity, unit_cost, target_utilization, price_step, min_margin,
-           efficiency_growth, alpha, beta, level, trend, peak_ratio, peak_utilization, share_seen,
-           requested, served, price, mtok_per_gpu_hour):
+def _best_response(price, effective_price, cost, edges, demand, elasticity, sigma, min_margin, max_markup, excess,
+                   target):
+    """Target price of every provider (see the module docstring): the Lerner price against logit demand at
+    today's prices, and, when ``excess`` = requested / served > 1, at least the price that cuts its demand to
+    what it served.  NaN where the provider has no buyers or no cost yet."""
+    n_buyers, n = edges.shape
+    weight = np.empty(n)
+    for p in range(n):
+        weight[p] = effective_price[p] ** (-sigma)
+    volume = np.zeros(n)
+    eta_sum = np.zeros(n)
+    for b in range(n_buyers):
+        total = 0.0
+        for p in range(n):
+            if edges[b, p]:
+                total += weight[p]
+        if total <= 0.0 or demand[b] <= 0.0:
+            continue
+        for p in range(n):
+            if edges[b, p]:
+                s = weight[p] / total
+                q = s * demand[b]
+                volume[p] += q
+                eta_sum[p] += q * (sigma * (1.0 - s) + elasticity[b] * s)
+    for p in range(n):
+        if volume[p] <= 0.0 or np.isnan(cost[p]) or cost[p] <= 0.0:
+            target[p] = np.nan
+            continue
+        eta = eta_sum[p] / volume[p]
+        markup = 1.0 / (eta - 1.0) if eta > 1.0 + 1.0 / max_markup[p] else max_markup[p]
+        target[p] = cost[p] * (1.0 + max(markup, min_margin[p]))
+        if excess[p] > 1.0:
+            target[p] = max(target[p], price[p] * excess[p] ** (1.0 / max(eta, 0.1)))
+    return target
+
+
+@njit(cache=True)
+def _learn(requested_h, served_h, compute_price_h, own_value, alpha, beta, profile_weight,
+           cost_weight, level, trend, profile, share_seen, requested, served, unit_cost, unit_cost_today, eff):
     """:meth:`CloudProviderGroup.learn` for every provider, updating the state arrays in place."""
     n, hours = requested_h.shape
     total = 0.0
@@ -114,25 +267,30 @@ def _learn(requested_h, served_h, capacity, unit_cost, target_utilization, price
         served[i] = s
         total += s
     for i in range(n):
-        r, s = requested[i], served[i]
+        r = requested[i]
         prev = level[i]
         level[i] = alpha * r + (1.0 - alpha) * (prev + trend[i])
         trend[i] = beta * (level[i] - prev) + (1.0 - beta) * trend[i]
-        safe_r = r if r > 0.0 else 1.0
-        ratio = 24.0 * requested_h[i].max() / safe_r if r > 0.0 else 1.0
-        peak_ratio[i] = 0.8 * peak_ratio[i] + 0.2 * ratio
-        cap = capacity[i]
-        peak_utilization[i] = 24.0 * served_h[i].max() / cap if cap > 0.0 else 1.0
-        unserved_share = (r - s) / safe_r
-        # losing share to rivals counts against the price, as idle capacity does
-        share = s / total if total > 0.0 else share_seen[i]
-        lost = max(share_seen[i] - share, 0.0) / max(share_seen[i], 1e-9)
+        share = served[i] / total if total > 0.0 else share_seen[i]
         share_seen[i] = 0.9 * share_seen[i] + 0.1 * share
-        signal = (peak_utilization[i] - target_utilization[i]) + 2.0 * unserved_share - lost
-        now = price[i]
-        new = now * (1.0 + min(max(signal, -1.0), 1.0) * price_step[i])
-        floor = unit_cost[i] * (1.0 + min_margin[i])
-        if not np.isnan(floor):
-            new = now + 0.1 * (floor - now) if now < floor else max(new, floor)
-        price[i] = max(new, 1e-6)
-        mtok_per_gpu_hour[i] *= (1.0 + efficiency_growth[i]) ** (1.0 / 365.0)
+        if r <= 0.0:
+            continue
+        shape_sum = 0.0
+        for h in range(hours):
+            profile[i, h] = (1.0 - profile_weight) * profile[i, h] + profile_weight * 24.0 * requested_h[i, h] / r
+            shape_sum += profile[i, h]
+        for h in range(hours):
+            profile[i, h] *= 24.0 / shape_sum
+        # spot cost of the provider's own demand profile, CNY per GPU-hour
+        spot = weighted = 0.0
+        for h in range(hours):
+            price_h = compute_price_h[i, h]
+            if not np.isnan(price_h) and abs(price_h - own_value[i]) > 1e-3 * own_value[i]:
+                spot += requested_h[i, h] * price_h
+                weighted += requested_h[i, h]
+        if weighted <= 0.0:
+            continue
+        spot /= weighted
+        today = spot / eff[i]
+        unit_cost_today[i] = today
+        unit_cost[i] = today if np.isnan(unit_cost[i]) else (1.0 - cost_weight) * unit_cost[i] + cost_weight * today

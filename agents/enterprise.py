@@ -2,18 +2,31 @@
 
 Adoption follows Bass diffusion toward a ceiling (above 60% of firms); tokens per adopted firm grow
 as firms put agents to work.  Token spending is a fixed cost of doing business, so demand is
-inelastic (elasticity ~0.2-0.4) around a reference price, and capped by a daily budget.
+inelastic (elasticity ~0.2-0.4) around a reference price, and capped by a daily budget.  Day-to-day use
+carries persistent noise (seeded).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Group, GroupAgent, bass_step, daily_rate, hourly_profile
+from agents.base import Group, GroupAgent, ar1_lognormal, bass_step, daily_rate, hourly_profile
 
 
 class Enterprise(GroupAgent):
     """One segment of firms."""
+
+    @property
+    def adoption(self) -> float:
+        return float(self.group.params["adoption"][self.index])
+
+    @property
+    def tokens_wanted_mtok(self) -> float:
+        return float(self.group.demand_mtok[self.index])
+
+    @property
+    def tokens_served_mtok(self) -> float:
+        return float(self.group.served_mtok[self.index])
 
 
 class EnterpriseGroup(Group):
@@ -25,9 +38,12 @@ class EnterpriseGroup(Group):
         self.cash = np.array([it["cash_cny"] for it in items], dtype=float)
         self.demand_mtok = np.zeros(self.n)
         self.served_mtok = np.zeros(self.n)
+        self.noise = np.ones(self.n)
+        self._noise_state = np.zeros(self.n)
 
-    def advance_day(self) -> None:
+    def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         p = self.params
+        self.noise = ar1_lognormal(self._noise_state, draws, sigma, persistence)
         adopters = p["adoption"] * p["firms"]
         potential = p["ceiling"] * p["firms"]
         adopters = bass_step(adopters, potential, p["bass_p_per_year"], p["bass_q_per_year"])
@@ -38,12 +54,23 @@ class EnterpriseGroup(Group):
         p = self.params
         adopted = p["adoption"] * p["firms"]
         base = adopted * p["mtok_per_firm_per_day"] * (1.0 - p["agentic_share"] + p["agentic_share"]
-                                                       * p["agent_multiplier"])
+                                                       * p["agent_multiplier"]) * self.noise
         relative = np.maximum(price_cny_per_mtok, 1e-12) / p["reference_price_cny_per_mtok"]
         wanted = base * relative ** (-p["elasticity"])
         budget_mtok = adopted * p["budget_cny_per_firm_per_day"] / np.maximum(price_cny_per_mtok, 1e-12)
         self.demand_mtok = np.minimum(wanted, budget_mtok)
         return self.demand_mtok
+
+    def price_elasticity(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
+        """-d ln(tokens) / d ln(price): ``elasticity`` while the budget does not bind, 1 where it does."""
+        p = self.params
+        adopted = p["adoption"] * p["firms"]
+        price = np.maximum(price_cny_per_mtok, 1e-12)
+        base = adopted * p["mtok_per_firm_per_day"] * (1.0 - p["agentic_share"] + p["agentic_share"]
+                                                       * p["agent_multiplier"]) * self.noise
+        wanted = base * (price / p["reference_price_cny_per_mtok"]) ** (-p["elasticity"])
+        budget_bound = adopted * p["budget_cny_per_firm_per_day"] / price < wanted
+        return np.where(budget_bound, 1.0, p["elasticity"])
 
     def revenue_cny(self, served_mtok: np.ndarray) -> np.ndarray:
         """Value the segment's customers pay for AI-assisted work: tokens at the reference price."""

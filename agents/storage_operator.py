@@ -4,8 +4,13 @@ From tomorrow's forecast prices (a smoothed hourly profile of recent days) it pl
 cheapest hours and discharge in the dearest, when the spread after losses beats its degradation
 cost.  Charge bids carry the most it will pay, discharge offers the least it will take.  Quantities
 keep the state of charge feasible if every planned charge clears; when one does not, the model asks
-for corrected bids (:meth:`StorageGroup.repair`) and clears again.  It invests when the spread it
-sees pays for new capacity at the system price per kWh.
+for corrected bids (:meth:`StorageGroup.repair`) and clears again.
+
+It invests on its own account when the net present value of a daily cycle at the spread it has seen,
+over the battery's life and from the day it would arrive, beats the system price per kWh.  It also sells
+firming to AI data centres that must run on green power: a contract pays the levelised cost of storing a
+MWh (capex x CRF / cycles a year, grossed up for losses, plus wear) for every MWh of green energy it
+shifts for them each day, and the operator builds the batteries that back those contracts.
 """
 
 from __future__ import annotations
@@ -13,12 +18,26 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent
-from agents.utility import DISCOUNT_RATE, capital_recovery_factor
+from agents.base import Group, GroupAgent, Pipeline
+from agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit
+
+CYCLES_PER_YEAR = 330.0
 
 
 class StorageOperator(GroupAgent):
     """One battery fleet."""
+
+    @property
+    def energy_mwh(self) -> float:
+        return float(self.group.params["energy_mwh"][self.index])
+
+    @property
+    def soc_mwh(self) -> float:
+        return float(self.group.soc_mwh[self.index])
+
+    @property
+    def firming_contracted_mwh_per_day(self) -> float:
+        return float(self.group.firm_contracted_mwh[self.index])
 
 
 class StorageGroup(Group):
@@ -33,8 +52,10 @@ class StorageGroup(Group):
         self.green_mwh = np.zeros(self.n)  # how much of the stored energy came from green generation
         self.charge_mw = np.zeros((self.n, 24))
         self.discharge_mw = np.zeros((self.n, 24))
-        self.pipeline: list[tuple[int, int, float]] = []
+        self.pipeline = Pipeline()                 # (arrival day, operator, MWh)
         self.spread_seen = np.zeros(self.n)
+        self.firm_contracted_mwh = np.zeros(self.n)  # green energy it shifts for AIDCs each day, MWh
+        self.dedicated_mwh = np.zeros(self.n)        # battery energy built (or on order) for those contracts
 
     def efficiencies(self) -> tuple[np.ndarray, np.ndarray]:
         """One-way charge and discharge efficiencies (the round trip split evenly)."""
@@ -107,29 +128,34 @@ class StorageGroup(Group):
             self.soc_mwh = self.soc_path(charge, discharge)[:, -1].copy()
             self.green_mwh = np.minimum(np.maximum(self.green_mwh, 0.0), self.soc_mwh)
 
-    def investment_wish(self) -> np.ndarray:
-        """MWh each operator orders this month: when a daily cycle at the spread it has seen pays the
-        annualised capital cost per MWh."""
+    def firming_price_cny_per_mwh(self) -> np.ndarray:
+        """Levelised cost of shifting one MWh through a battery: capital per cycle, grossed up for losses,
+        plus wear (CNY per MWh delivered)."""
         p = self.params
-        annual = self.spread_seen * p["round_trip_efficiency"] * 330.0
-        cost = p["capex_cny_per_kwh"] * 1000.0 * capital_recovery_factor(DISCOUNT_RATE, p["life_years"])
-        ok = self.invest & (annual > cost) & (p["max_build_mwh_per_month"] > 0)
-        scale = np.clip(np.divide(annual, cost, out=np.zeros(self.n), where=cost > 0) - 1.0, 0.0, 1.0)
-        return np.where(ok, p["max_build_mwh_per_month"] * scale, 0.0)
+        capital = p["capex_cny_per_kwh"] * 1000.0 * capital_recovery_factor(DISCOUNT_RATE, p["life_years"])
+        return capital / CYCLES_PER_YEAR / p["round_trip_efficiency"] + p["degradation_cost_cny_per_mwh"]
+
+    def investment_wish(self) -> np.ndarray:
+        """MWh each operator orders this month: merchant batteries when a daily cycle at the spread it has
+        seen has a positive NPV (up to ``max_build_mwh_per_month``), plus what its firming contracts need."""
+        p = self.params
+        capex = p["capex_cny_per_kwh"] * 1000.0
+        npv = npv_per_unit(self.spread_seen * p["round_trip_efficiency"] * CYCLES_PER_YEAR, capex, DISCOUNT_RATE,
+                           p["life_years"], p["lead_days"])
+        scale = np.clip(np.divide(npv, capex, out=np.zeros(self.n), where=capex > 0) / 0.5, 0.0, 1.0)
+        merchant = np.where(self.invest & (npv > 0), p["max_build_mwh_per_month"] * scale, 0.0)
+        firming = np.maximum(self.firm_contracted_mwh / p["round_trip_efficiency"] - self.dedicated_mwh, 0.0)
+        self.dedicated_mwh += firming
+        return merchant + firming
 
     def order(self, day: int, mwh: np.ndarray) -> None:
         for i in np.flatnonzero(mwh > 0):
-            self.pipeline.append((day + int(self.params["lead_days"][i]), int(i), float(mwh[i])))
+            self.pipeline.add(day + int(self.params["lead_days"][i]), int(i), float(mwh[i]))
 
     def arrivals(self, day: int) -> np.ndarray:
         added = np.zeros(self.n)
-        keep = []
-        for when, i, mwh in self.pipeline:
-            if when <= day:
-                added[i] += mwh
-            else:
-                keep.append((when, i, mwh))
-        self.pipeline = keep
+        for i, mwh in self.pipeline.due(day):
+            added[i] += mwh
         p = self.params
         ratio = np.divide(p["power_mw"], p["energy_mwh"], out=np.full(self.n, 0.25), where=p["energy_mwh"] > 0)
         p["energy_mwh"] += added
@@ -143,7 +169,8 @@ class StorageGroup(Group):
 
     def describe(self, i: int) -> dict[str, float]:
         return {"energy_mwh": float(self.params["energy_mwh"][i]), "power_mw": float(self.params["power_mw"][i]),
-                "soc_mwh": float(self.soc_mwh[i]), "spread_seen_cny_per_mwh": float(self.spread_seen[i])}
+                "soc_mwh": float(self.soc_mwh[i]), "spread_seen_cny_per_mwh": float(self.spread_seen[i]),
+                "firming_mwh_per_day": float(self.firm_contracted_mwh[i])}
 
 
 # -- compiled kernels: a few loops over 24 hours per battery (numpy's per-call overhead dominates here) --

@@ -1,4 +1,12 @@
-"""Markup strategies, chosen per agent in the scenario (``strategy = "adaptive" | "roth-erev"``).
+"""Decision rules.
+
+Every decision an agent makes -- a token price, a compute bid or ask, an investment -- goes through a
+strategy object with one method, in the manner of ASSUME's ``calculate_bids``, so a learning rule, a
+fixed rule or a person playing in the browser can make it.  The base classes below name those methods;
+the reference strategies live beside their agent kind.  Strategies work on a whole group at once (numpy
+arrays over agents); a group may mix rules per agent (``strategy`` in the scenario).
+
+Markup learners, chosen per agent in the scenario (``strategy = "adaptive" | "roth-erev"``):
 
 ``adaptive``: a simple feedback rule -- raise the markup when everything offered sold, lower it when
 much went unsold.
@@ -13,6 +21,35 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+
+class TokenPricing:
+    """Tomorrow's posted token prices of every provider: ``prices(group, view) -> (n,) CNY per Mtok``."""
+
+    def prices(self, group, view) -> np.ndarray:
+        raise NotImplementedError
+
+
+class ComputeAsking:
+    """The hourly ask curves of every AIDC: ``asks(group) -> (aidc, hour, GPU-hours, CNY per GPU-hour)``."""
+
+    def asks(self, group) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class ComputeBidding:
+    """The hourly bid curves of a group of compute buyers: ``bids(group) -> (buyer, hour, GPU-hours, CNY)``."""
+
+    def bids(self, group) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class Investing:
+    """How much capacity each owner orders this month: ``orders(group, view) -> (n,) units``."""
+
+    def orders(self, group, view) -> np.ndarray:
+        raise NotImplementedError
+
 
 ROTH_EREV_MARKUPS = np.array([0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0])
 

@@ -2,9 +2,10 @@
 
 Dispatchable units (coal, gas) offer at marginal cost x (1 + markup), the markup learned by the
 utility's strategy; nuclear, hydro, wind and solar offer at marginal cost.  Availability: solar by
-hour and season, wind by a seeded daily AR(1) weather process, the rest a constant factor.  Each
-month a utility builds the technology whose recent margins cover its annualised capital cost, with
-that technology's lead time.
+hour and season, wind by a seeded daily AR(1) weather process, coal and gas their capacity factor less
+seeded forced outages, the rest a constant factor.  Each month a utility builds a technology when the
+net present value of its recent margins over the plant's life, from the day it would arrive, beats the
+capital cost at the cost of capital.
 """
 
 from __future__ import annotations
@@ -12,17 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent
+from agents.base import Group, GroupAgent, Pipeline
+from agents.finance import DISCOUNT_RATE, npv_per_unit
 from agents.strategies import MarkupLearner
-
-TECHS = ("coal", "gas", "nuclear", "hydro", "wind", "solar")
-HYDRO, WIND, SOLAR = (TECHS.index(t) for t in ("hydro", "wind", "solar"))
-DISPATCHABLE = np.array([True, True, False, False, False, False])
-DISCOUNT_RATE = 0.08
-
-
-def capital_recovery_factor(rate: float, years: np.ndarray | float) -> np.ndarray | float:
-    return rate / (1.0 - (1.0 + rate) ** (-np.asarray(years, dtype=float)))
+from agents.technologies import DISPATCHABLE, HYDRO, SOLAR, TECHS, WIND
 
 
 def solar_shape(day_of_year: int) -> np.ndarray:
@@ -41,6 +35,14 @@ SOLAR_MEAN_SHAPE = float(SOLAR_TABLE[1:366].mean())
 
 class Utility(GroupAgent):
     """One power company."""
+
+    @property
+    def capacity_mw(self) -> float:
+        return float(self.group.capacity_by_owner()[self.index])
+
+    @property
+    def markup(self) -> float:
+        return float(self.group.learner.markup[self.index])
 
 
 class UtilityGroup(Group):
@@ -70,13 +72,14 @@ class UtilityGroup(Group):
         self.unit_mc = np.array(mc, dtype=float)
         self.unit_names = names
         self.cf = np.array([technologies[t]["capacity_factor"] for t in TECHS])
+        self.forced_outage = np.array([technologies[t]["forced_outage_rate"] for t in TECHS])
         self.emissions = np.array([technologies[t]["emissions_t_per_mwh"] for t in TECHS])
         self.solar_quality = np.array([zone_quality[z]["solar_quality"] for z in zone_names])
         self.wind_quality = np.array([zone_quality[z]["wind_quality"] for z in zone_names])
         self.wind_state = np.zeros(len(zone_names))
         self._wind_scale = self.cf[WIND] * self.wind_quality
         self._solar_scale = (self.cf[SOLAR] / SOLAR_MEAN_SHAPE) * self.solar_quality
-        self.pipeline: list[tuple[int, int, int, int, float]] = []  # (day, owner, zone, tech, MW)
+        self.pipeline = Pipeline()  # (arrival day, (owner, zone, tech), MW)
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
         self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
 
@@ -91,9 +94,11 @@ class UtilityGroup(Group):
         nz = len(self.zone_names)
         weather = rng.standard_normal(nz)
         hourly_noise = rng.standard_normal((24, nz))
+        outage = rng.random(self.unit_tech.size)
         hydro = self.cf[HYDRO] * (1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0))
-        return _availability(self.wind_state, weather, hourly_noise, self.cf, hydro, self._wind_scale,
-                             self._solar_scale, SOLAR_TABLE[day_of_year], self.unit_zone, self.unit_tech)
+        return _availability(self.wind_state, weather, hourly_noise, outage, self.cf, self.forced_outage, hydro,
+                             self._wind_scale, self._solar_scale, SOLAR_TABLE[day_of_year], self.unit_zone,
+                             self.unit_tech)
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
@@ -114,7 +119,7 @@ class UtilityGroup(Group):
 
     # -- investment -----------------------------------------------------------------------------
     def plan_builds(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray) -> list:
-        """Order new units where the last month's margins cover annualised capital.
+        """Order new units where the NPV of the last month's margins (taken as the forecast) is positive.
 
         ``recent_prices`` (D, Z, 24); ``recent_availability`` (D, Z, 24, T) mean availability of each
         technology per zone and hour.  Returns the orders placed [(arrival_day, owner, zone, tech, MW)].
@@ -135,25 +140,19 @@ class UtilityGroup(Group):
                     continue
                 mc = tp["marginal_cost_cny_per_mwh"]
                 margin = np.maximum(recent_prices[:, z, :] - mc, 0.0) * recent_availability[:, z, :, t]
-                annual_margin = margin.mean() * 8760.0
-                annual_capital = tp["capex_cny_per_kw"] * 1000.0 * capital_recovery_factor(
-                    DISCOUNT_RATE, tp["life_years"])
-                if annual_margin > annual_capital:
-                    scale = min(1.0, (annual_margin / annual_capital - 1.0) / 0.3)
-                    mw = step * scale
+                capex = tp["capex_cny_per_kw"] * 1000.0
+                npv = npv_per_unit(margin.mean() * 8760.0, capex, DISCOUNT_RATE, tp["life_years"], tp["lead_days"])
+                if npv > 0:
+                    mw = step * min(1.0, float(npv) / capex / 0.3)
                     order = (day + int(tp["lead_days"]), owner, z, t, mw)
-                    self.pipeline.append(order)
+                    self.pipeline.add(order[0], order[1:4], mw)
                     orders.append(order)
         return orders
 
     def arrivals(self, day: int) -> float:
         """Commission units whose lead time has passed; returns MW added."""
-        added, keep = 0.0, []
-        for order in self.pipeline:
-            when, owner, z, t, mw = order
-            if when > day:
-                keep.append(order)
-                continue
+        added = 0.0
+        for (owner, z, t), mw in self.pipeline.due(day):
             self.unit_owner = np.append(self.unit_owner, owner)
             self.unit_zone = np.append(self.unit_zone, z)
             self.unit_tech = np.append(self.unit_tech, t)
@@ -161,7 +160,11 @@ class UtilityGroup(Group):
             self.unit_mc = np.append(self.unit_mc, self.tech_params[TECHS[t]]["marginal_cost_cny_per_mwh"])
             self.unit_names.append(f"{self.names[owner]}-{TECHS[t]}-{day}")
             added += mw
-        self.pipeline = keep
+        missing = self.unit_tech.size - self.dispatch_mw.shape[1]
+        if missing > 0:  # a new unit has produced nothing yet: its columns of today's dispatch are zero
+            pad = np.zeros((24, missing))
+            self.dispatch_mw = np.concatenate([self.dispatch_mw, pad], axis=1)
+            self.available_mw = np.concatenate([self.available_mw, pad], axis=1)
         return added
 
     def capacity_by_owner(self) -> np.ndarray:
@@ -179,8 +182,8 @@ WIND_VOLATILITY = 0.45  # standard deviation of the weather state
 
 
 @njit(cache=True)
-def _availability(wind_state, weather, hourly_noise, cf, hydro, wind_scale, solar_scale, solar_shape, unit_zone,
-                  unit_tech):
+def _availability(wind_state, weather, hourly_noise, outage, cf, forced_outage, hydro, wind_scale, solar_scale,
+                  solar_shape, unit_zone, unit_tech):
     """See :meth:`UtilityGroup.availability`; moves ``wind_state`` (Z,) one day on in place."""
     rho, sigma = WIND_PERSISTENCE, WIND_VOLATILITY
     for z in range(wind_state.size):
@@ -197,6 +200,7 @@ def _availability(wind_state, weather, hourly_noise, cf, hydro, wind_scale, sola
             elif t == HYDRO:
                 a = hydro
             else:
-                a = cf[t]
+                # a unit is a fleet of plants: today a random share, up to twice the forced outage rate, is out
+                a = cf[t] * (1.0 - 2.0 * forced_outage[t] * outage[u])
             out[h, u] = min(a, 1.0)
     return out

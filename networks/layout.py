@@ -1,11 +1,11 @@
 """A fixed layered layout that reads like the chain, left to right:
-power and storage | zones | AIDCs | providers | apps and enterprises."""
+power and storage | zones | AIDCs | providers and training labs | apps and enterprises."""
 
 from __future__ import annotations
 
 import networkx as nx
 
-LAYER = {"utility": 0, "storage": 0, "zone": 1, "aidc": 2, "provider": 3, "app": 4, "enterprise": 4}
+LAYER = {"utility": 0, "storage": 0, "zone": 1, "aidc": 2, "provider": 3, "lab": 3, "app": 4, "enterprise": 4}
 
 
 def chain_layout(g: nx.Graph) -> dict[int, tuple[float, float]]:

@@ -2,8 +2,8 @@
 
 The supply graph is the map of who can trade with whom.  Nodes are grid zones and agents (integer
 ids, a ``kind`` attribute and a unique ``name``); edges carry a ``kind``: ``line`` (zone-zone,
-``limit_mw``, ``reactance``), ``grid`` (zone-utility/AIDC/storage), ``compute`` (AIDC-provider) and
-``token`` (provider-app/enterprise).  The model reads its structure from this graph, so a graph
+``limit_mw``, ``reactance``), ``grid`` (zone-utility/AIDC/storage), ``compute`` (AIDC-provider and
+AIDC-lab) and ``token`` (provider-app/enterprise).  The model reads its structure from this graph, so a graph
 written to GraphML and read back builds the same model.
 """
 
@@ -26,7 +26,7 @@ CHINA_HUBS: dict[str, tuple[float, float, str]] = {
 CLASSROOM_ZONES = ("west", "east")
 
 ZONE_KINDS = ("zone",)
-AGENT_KINDS = ("utility", "storage", "aidc", "provider", "app", "enterprise")
+AGENT_KINDS = ("utility", "storage", "aidc", "provider", "lab", "app", "enterprise")
 
 
 class TopologyError(ValueError):
@@ -71,10 +71,11 @@ def build_supply_graph(data: dict) -> nx.Graph:
     for a in data["aidcs"]:
         g.add_edge(ids[a["zone"]], add(a["name"], "aidc"), kind="grid")
     aidc_names = [a["name"] for a in data["aidcs"]]
-    for p in data["providers"]:
-        node = add(p["name"], "provider")
-        for a in p["aidcs"] or aidc_names:
-            g.add_edge(ids[a], node, kind="compute")
+    for kind, key in (("provider", "providers"), ("lab", "labs")):
+        for p in data[key]:
+            node = add(p["name"], kind)
+            for a in p["aidcs"] or aidc_names:
+                g.add_edge(ids[a], node, kind="compute")
     provider_names = [p["name"] for p in data["providers"]]
     for kind, key in (("app", "apps"), ("enterprise", "enterprises")):
         for b in data[key]:
@@ -107,7 +108,7 @@ def neighbours_of_kind(g: nx.Graph, name: str, kind: str, edge_kind: str) -> lis
 def check_graph_matches(g: nx.Graph, data: dict) -> None:
     """A graph brought by the user must name the scenario's agents; say what differs if not."""
     for kind, key in (("zone", "zones"), ("utility", "utilities"), ("storage", "storage"), ("aidc", "aidcs"),
-                      ("provider", "providers"), ("app", "apps"), ("enterprise", "enterprises")):
+                      ("provider", "providers"), ("lab", "labs"), ("app", "apps"), ("enterprise", "enterprises")):
         in_graph = set(names_of_kind(g, kind))
         in_scenario = {item["name"] for item in data[key]}
         if in_graph != in_scenario:

@@ -35,15 +35,16 @@ def classroom_run():
         energy = st.params["energy_mwh"]
         checks["soc"].check(bool(np.all(st.soc_mwh >= -1e-6) and np.all(st.soc_mwh <= energy + 1e-6)),
                             f"day {day}: soc {st.soc_mwh} outside [0, {energy}]")
-        tokens = model.last["tokens"]
-        cap = model.providers.hourly_capacity_mtok()
-        checks["capacity"].check(bool(np.all(tokens["served_by_provider"] <= cap + 1e-6 * (1 + cap))),
-                                 f"day {day}: tokens served above provider capacity")
-        power = model.last["power"]
-        price = power["price"]
-        flow = power["line_flow"]
+        tokens = model.last.tokens
+        prov = model.providers
+        cap = (prov.bought_gpu_hours + prov.topped_up_gpu_hours) * prov.params["mtok_per_gpu_hour"][:, None]
+        checks["capacity"].check(bool(np.all(tokens.served_by_provider <= cap + 1e-6 * (1 + cap))),
+                                 f"day {day}: tokens served above the GPU-hours providers bought")
+        power = model.last.power
+        price = power.price
+        flow = power.line_flow
         rent = float((flow * (price[:, model.line_to] - price[:, model.line_from])).sum())
-        rent -= float((price * power["spill"]).sum())
+        rent -= float((price * power.spill).sum())
         got = model.ledger.balance[grid] - grid_before
         checks["grid_rent"].check(abs(got - rent) <= 1e-6 * max(1.0, abs(rent)),
                                   f"day {day}: grid operator got {got}, congestion rent is {rent}")

@@ -9,7 +9,7 @@ from abm.model import TokenEconomy
 from abm.scenarios import load_scenario
 from agents.ai_app import AIAppGroup
 from agents.base import bass_step
-from agents.cloud_provider import CloudProviderGroup
+from agents.cloud_provider import CloudProviderGroup, PricingView
 from agents.storage_operator import StorageGroup
 from agents.strategies import ROTH_EREV_MARKUPS, MarkupLearner
 from agents.utility import SOLAR_MEAN_SHAPE, solar_shape
@@ -41,50 +41,132 @@ def test_token_need_scales_with_the_agentic_multiplier():
     assert np.allclose(demand / demand[0], factor / factor[0])
 
 
-def test_apps_throttle_with_their_elasticity_when_tokens_cost_more_than_a_request_earns():
-    it = dict(_items("apps")[0], elasticity=1.5, revenue_cny_per_request=0.001)
+def test_apps_serve_the_requests_worth_their_token_cost():
+    """Request values are log-logistic with median revenue_cny_per_request and shape e: the share served is
+    1 / (1 + (cost / median)^e), so demand is elastic (-> e) when tokens are dear and inelastic when cheap."""
+    e, median = 1.5, 0.001
+    it = dict(_items("apps")[0], elasticity=e, revenue_cny_per_request=median)
     apps = AIAppGroup([it])
-    low = apps.token_demand_mtok(np.array([10.0]))[0]
-    high = apps.token_demand_mtok(np.array([20.0]))[0]
-    assert high / low == pytest.approx(2 ** -1.5)
-    cheap = AIAppGroup([dict(it, revenue_cny_per_request=1e6)])
-    assert cheap.token_demand_mtok(np.array([20.0]))[0] == pytest.approx(cheap.requests_wanted()[0]
-                                                                        * cheap.tokens_per_request_mtok()[0])
+    apps.advance_day(np.zeros(1), 0.0, 0.0)
+    per_request = apps.tokens_per_request_mtok()[0]
+    full = apps.requests_wanted()[0] * per_request
+    for price in (0.01, 1.0, 100.0):
+        ratio = price * per_request / median
+        assert apps.token_demand_mtok(np.array([price]))[0] == pytest.approx(full / (1 + ratio**e))
+    # elasticity from a finite difference against the closed form e (1 - share)
+    p = 50.0
+    d1, d2 = apps.token_demand_mtok(np.array([p]))[0], apps.token_demand_mtok(np.array([p * 1.0001]))[0]
+    assert -np.log(d2 / d1) / np.log(1.0001) == pytest.approx(apps.price_elasticity(np.array([p]))[0], rel=1e-3)
+    assert apps.price_elasticity(np.array([1e6]))[0] == pytest.approx(e, rel=1e-3)
+    assert apps.price_elasticity(np.array([1e-9]))[0] == pytest.approx(0.0, abs=1e-6)
 
 
-def _provider() -> CloudProviderGroup:
-    prov = CloudProviderGroup([dict(_items("providers")[0], price_step=0.05, efficiency_growth_per_year=0.0)],
-                              np.array([1000.0]))
-    prov.receive_compute(np.array([1000.0 / 6.0]), np.array([1000.0 / 6.0 * 10.0]))
-    return prov
+def _providers(n: int = 1, **changes) -> CloudProviderGroup:
+    items = [dict(_items("providers")[i % 2], name=f"p{i}", efficiency_growth_per_year=0.0, **changes)
+             for i in range(n)]
+    return CloudProviderGroup(items, np.full(n, 1000.0), np.ones((n, 24)))
 
 
-def test_provider_raises_its_price_when_demand_goes_unserved_and_cuts_it_when_idle():
-    prov = _provider()
-    p0 = prov.price[0]
-    cap = prov.capacity_mtok[0] / 24
-    prov.learn(np.full((1, 24), cap * 1.5), np.full((1, 24), cap))
-    assert prov.price[0] > p0
-    prov = _provider()
-    prov.learn(np.full((1, 24), cap * 0.3), np.full((1, 24), cap * 0.3))
-    assert prov.price[0] < p0
+def _learn_cost(prov: CloudProviderGroup, compute_price: float) -> None:
+    """One day in which every provider was asked for and served 100 Mtok an hour at a flat compute price."""
+    flat = np.full((prov.n, 24), 100.0)
+    prov.learn(flat, flat, np.full((prov.n, 24), compute_price), np.zeros(prov.n), np.zeros(prov.n),
+               np.random.default_rng(0))
 
 
-def test_provider_price_does_not_stay_below_unit_cost():
-    prov = _provider()
-    prov.params["price_cny_per_mtok"][:] = 0.1  # far below the 10/6 CNY per Mtok unit cost
-    cap = prov.capacity_mtok[0] / 24
-    for _ in range(60):
-        prov.learn(np.full((1, 24), cap * 0.3), np.full((1, 24), cap * 0.3))
-    unit_cost = 10.0 / prov.params["mtok_per_gpu_hour"][0]
-    assert prov.price[0] >= unit_cost * (1 + prov.params["min_margin"][0]) * 0.99
+def test_provider_learns_its_marginal_cost_from_the_hours_it_is_asked_for():
+    prov = _providers(1, price_cny_per_mtok=100.0)
+    eff = prov.params["mtok_per_gpu_hour"][0]
+    requested = np.zeros((1, 24))
+    requested[0, 20] = 300.0     # most of its requests in hour 20, whose GPU-hours cost 30
+    requested[0, 3] = 100.0      # some at night, at 6
+    price = np.full((1, 24), 6.0)
+    price[0, 20] = 30.0
+    prov.learn(requested, requested, price, np.zeros(1), np.zeros(1), np.random.default_rng(0))
+    assert prov.unit_cost[0] == pytest.approx((300 * 30 + 100 * 6) / 400 / eff)
+    # an hour whose price the provider's own bid set (it paid what its tokens are worth) does not count
+    own = _providers(1, price_cny_per_mtok=2.0)
+    price[0, 20] = own.price[0] * own.params["mtok_per_gpu_hour"][0]
+    own.learn(requested, requested, price, np.zeros(1), np.zeros(1), np.random.default_rng(0))
+    assert own.unit_cost[0] == pytest.approx(6.0 / own.params["mtok_per_gpu_hour"][0])
+
+
+def _view(edges, demand, elasticity, sigma=4.0) -> PricingView:
+    return PricingView(np.asarray(edges, dtype=bool), np.asarray(demand, dtype=float),
+                       np.asarray(elasticity, dtype=float), sigma)
+
+
+def test_provider_price_heads_for_the_lerner_price_against_logit_demand():
+    prov = _providers(2, price_step=10.0, price_adjustment=1.0, max_markup=100.0)
+    prov.params["price_cny_per_mtok"][:] = [5.0, 4.0]
+    _learn_cost(prov, 12.0)
+    c = prov.unit_cost.copy()
+    sigma, eps = 4.0, np.array([0.2, 1.0])
+    view = _view([[True, True], [True, False]], [300.0, 100.0], eps, sigma)
+    price = prov.price.copy()
+    prov.set_prices(view)
+    # independent Lerner prices: buyer 0 splits by price^-sigma, buyer 1 only buys from provider 0
+    w = price ** -sigma
+    s0 = w / w.sum()
+    vol0 = np.array([s0[0] * 300.0, 100.0])
+    eta0 = (vol0[0] * (sigma * (1 - s0[0]) + eps[0] * s0[0]) + vol0[1] * eps[1]) / vol0.sum()
+    eta1 = sigma * (1 - s0[1]) + eps[0] * s0[1]
+    expected = c * np.array([eta0 / (eta0 - 1), eta1 / (eta1 - 1)])
+    assert prov.price == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_capacity_constrained_provider_raises_its_price_an_unconstrained_one_does_not():
+    prov = _providers(1, price_step=0.05, price_adjustment=1.0)
+    _learn_cost(prov, 12.0)
+    lerner = prov.unit_cost[0] * (1 + prov.params["max_markup"][0])
+    view = _view([[True]], [1000.0], [0.0], 4.0)  # a monopolist facing inelastic demand: markup at its cap
+    asked = np.full((1, 24), 100.0)
+    for served, expected in ((asked * 0.7, lerner * 1.05), (asked, lerner)):
+        prov.params["price_cny_per_mtok"][:] = lerner
+        prov.learn(asked, served, np.full((1, 24), 12.0), np.zeros(1), np.zeros(1), np.random.default_rng(0))
+        prov.set_prices(view)
+        assert prov.price[0] == pytest.approx(expected)  # rationed: up by its daily step; else it stays
+
+
+def test_provider_price_moves_at_most_its_daily_step_and_never_below_cost():
+    prov = _providers(1, price_step=0.02, price_adjustment=0.5, min_margin=0.05)
+    prov.params["price_cny_per_mtok"][:] = 0.1
+    _learn_cost(prov, 12.0)
+    view = _view([[True]], [1000.0], [3.0], 4.0)
+    path = []
+    for _ in range(400):
+        prov.set_prices(view)
+        path.append(prov.price[0])
+    steps = np.diff(np.log(path))
+    assert (np.abs(steps) <= np.log(1.02) + 1e-12).all()
+    assert path[-1] >= prov.unit_cost[0] * 1.05 * 0.999
+
+
+def test_a_fixed_price_provider_keeps_its_price():
+    prov = _providers(1, strategy="fixed", price_cny_per_mtok=7.0)
+    _learn_cost(prov, 50.0)
+    prov.set_prices(_view([[True]], [1000.0], [1.0]))
+    assert prov.price[0] == 7.0
+
+
+def test_losing_share_to_a_cheaper_rival_lowers_the_lerner_price():
+    """Strategic complements: when a rival cuts its price, a provider's share falls, its demand becomes more
+    elastic (sigma (1 - s) grows) and its best response is a lower price."""
+    def target(rival_price: float) -> float:
+        prov = _providers(2, price_step=1.0, price_adjustment=1.0)
+        prov.params["price_cny_per_mtok"][:] = [5.0, rival_price]
+        _learn_cost(prov, 12.0)
+        prov.set_prices(_view([[True, True]], [1000.0], [0.3]))
+        return float(prov.target_price[0])
+
+    assert target(3.0) < target(5.0) < target(8.0)
 
 
 def test_aidc_load_follows_busy_gpus_and_pue():
     m = TokenEconomy("classroom")
     a = m.aidcs
     busy = np.outer(a.gpus, np.linspace(0.0, 1.0, 24))
-    load = a.set_busy(busy)
+    load = a.set_busy(busy, busy)
     p = a.params
     expected = p["pue"][:, None] * (busy * p["busy_kw_per_gpu"][:, None]
                                     + (a.gpus[:, None] - busy) * p["idle_kw_per_gpu"][:, None]) / 1000
@@ -156,8 +238,7 @@ def test_adaptive_markup_rises_when_sold_out_and_falls_when_unsold():
 
 
 def test_investment_respects_gpu_deliveries_and_grid_connections():
-    hot = ["aidcs.west-aidc.hurdle=0", "aidcs.east-aidc.hurdle=0", "aidcs.west-aidc.capex_cny_per_gpu=1000",
-           "aidcs.east-aidc.capex_cny_per_gpu=1000", "apps.chatbot.users=60e6"]
+    hot = ["aidcs.*.hurdle=0", "aidcs.*.capex_cny_per_gpu=1000", "apps.chatbot.users=60e6"]
     free = TokenEconomy("classroom", overrides=hot + ["compute.gpu_deliveries_per_month=1e9",
                                                       "zones.*.grid_connection_mw=1e9"], seed=2)
     capped = TokenEconomy("classroom", overrides=hot + ["compute.gpu_deliveries_per_month=300",
@@ -167,34 +248,12 @@ def test_investment_respects_gpu_deliveries_and_grid_connections():
                                                          "zones.*.connection_build_mw_per_year=0"], seed=2)
     for m in (free, capped, gridded):
         m.run(100)
-    ordered = {id(m): sum(n for _, _, n in m.aidcs.pipeline) + m.aidcs.gpus.sum() - 22000.0
-               for m in (free, capped, gridded)}
-    months = 4
+    ordered = {id(m): float(m.daily_table().gpus_ordered.sum()) for m in (free, capped, gridded)}
+    months = 4  # orders on the first of January, February, March and April
     assert ordered[id(free)] > months * 300
     assert ordered[id(capped)] <= months * 300 + 1e-9
-    per_gpu_mw = gridded.aidcs.mw_per_busy_gpu().max()
     assert ordered[id(gridded)] * gridded.aidcs.mw_per_busy_gpu().min() <= 2 * 0.5 + 1e-9
-    assert per_gpu_mw > 0
-    assert gridded.connection_queue_mw.sum() > 0
-
-
-def test_provider_losing_share_cuts_its_price():
-    items = [dict(_items("providers")[i], price_step=0.05, efficiency_growth_per_year=0.0) for i in range(2)]
-    prov = CloudProviderGroup(items, np.array([1000.0, 1000.0]))
-    prov.receive_compute(np.array([200.0, 200.0]), np.array([2000.0, 2000.0]))
-    cap = prov.capacity_mtok / 24
-    busy = np.outer(cap * 0.95, np.ones(24))  # both at target utilisation
-    prov.learn(busy, busy)
-    steady = prov.price.copy()
-    losing = busy.copy()
-    losing[0] *= 0.9  # buyers move away from provider 0: it is asked for (and sells) 10% less
-    prov.learn(losing, losing)
-    idle_only = CloudProviderGroup(items, np.array([1000.0, 1000.0]))
-    idle_only.receive_compute(np.array([200.0, 200.0]), np.array([2000.0, 2000.0]))
-    idle_only.learn(busy, busy)
-    idle_only.share_seen[:] = [0.45 / 0.95, 0.5 / 0.95]  # as if it had always had the smaller share
-    idle_only.learn(losing, losing)
-    assert prov.price[0] < idle_only.price[0] < steady[0]
+    assert gridded.grid.connection_queue_mw.sum() > 0
 
 
 def test_storage_carries_the_green_share_of_what_it_stored():

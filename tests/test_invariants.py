@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abm.recorder import TECHS
+from agents.technologies import TECHS
 
 QUANTITY_COLUMNS_HOURLY = ["load_mw", "aidc_load_mw", "background_load_mw", "flexible_load_served_mw",
                            *[f"generation_{t}_mw" for t in TECHS], "curtailment_mw", "storage_charge_mw",
@@ -38,7 +38,8 @@ def test_money_is_conserved_through_the_ledger(classroom_run):
     assert not checks["external"].failures, checks["external"].failures[:3]
     a = model.agents_table().sort_values(["agent_id", "day"])
     change = a.groupby("agent_id").cash_cny.diff()
-    booked = (a.revenue_cny - a.cost_cny)
+    # cash moves by revenue less the costs that are paid, less capital spending; depreciation moves none
+    booked = a.revenue_cny - (a.cost_cny - a.noncash_cost_cny) - a.capex_cny
     mask = change.notna()
     assert np.allclose(change[mask], booked[mask], rtol=1e-9, atol=1e-3)
     total_change = model.ledger.agent_cash().sum() - model.initial_agent_cash.sum()
@@ -99,11 +100,31 @@ def test_every_row_has_a_calendar_date(classroom_run):
 def test_token_cost_split_adds_up_to_the_token_price(classroom_run):
     model, _ = classroom_run
     d = model.daily_table()
-    parts = (d.token_cost_energy_cny_per_mtok + d.token_cost_storage_cny_per_mtok
-             + d.token_cost_gpu_capital_cny_per_mtok + d.token_margin_cny_per_mtok)
+    parts = (d.token_cost_energy_cny_per_mtok + d.token_cost_storage_cny_per_mtok + d.token_cost_green_cny_per_mtok
+             + d.token_cost_operations_cny_per_mtok + d.token_cost_gpu_capital_cny_per_mtok
+             + d.token_cost_compute_rent_cny_per_mtok + d.token_margin_cny_per_mtok)
     served = d.tokens_served_mtok > 0
     assert np.allclose(parts[served], d.token_price_cny_per_mtok[served], rtol=1e-9)
-    assert (d.token_cost_energy_cny_per_mtok >= 0).all() and (d.token_cost_gpu_capital_cny_per_mtok > 0).all()
+    chain = ("energy", "storage", "green", "operations", "gpu_capital")
+    for part in chain:
+        assert (d[f"token_cost_{part}_cny_per_mtok"] >= 0).all(), part
+    assert (d.token_cost_gpu_capital_cny_per_mtok > 0).all() and (d.token_cost_energy_cny_per_mtok > 0).all()
+    # the unit cost is what providers paid for compute: the chain's costs plus the data centres' rent
+    unit = sum(d[f"token_cost_{p}_cny_per_mtok"] for p in chain) + d.token_cost_compute_rent_cny_per_mtok
+    assert np.allclose(unit[served], d.token_unit_cost_cny_per_mtok[served], rtol=1e-9)
+
+
+def test_gpus_are_accounted_for(classroom_run):
+    """Every GPU ordered either arrives or is still on order; every GPU in service is online or mothballed."""
+    model, _ = classroom_run
+    d = model.daily_table()
+    start = float(np.sum([a["gpus"] for a in model.config.data["aidcs"]]))
+    in_service = d.gpus_online + d.gpus_mothballed
+    arrived = in_service.diff().fillna(in_service.iloc[0] - start) + d.gpus_retired
+    ordered_total = d.gpus_ordered.cumsum()
+    assert np.allclose(arrived.cumsum() + d.gpus_in_pipeline, ordered_total, atol=1e-6)
+    assert np.isclose(in_service.iloc[-1], model.aidcs.gpus.sum())
+    assert np.isclose(model.aidcs.cohort_gpus.sum(), model.aidcs.gpus.sum())
 
 
 def test_green_supply_lies_between_green_generation_and_all_local_supply(classroom_run):

@@ -57,7 +57,8 @@ def test_override_of_an_unknown_entry_names_known_ones():
 
 
 def test_reference_to_an_unknown_zone(tmp_path):
-    path = _copy(tmp_path, lambda t: t.replace('zone = "east"\ngpus', 'zone = "easst"\ngpus'))
+    path = _copy(tmp_path, lambda t: t.replace('name = "east-aidc"\nzone = "east"',
+                                               'name = "east-aidc"\nzone = "easst"'))
     with pytest.raises(ScenarioError, match="unknown 'easst'.*did you mean 'east'"):
         load_scenario(path)
 
@@ -90,7 +91,7 @@ def test_injected_event_changes_the_model():
     m.timeline.add(m.day, "lines.west-east.limit_mw", 0.0)
     m.step()
     assert m.line_params["limit_mw"][0] == 0.0
-    assert abs(m.last["power"]["line_flow"]).max() == 0.0
+    assert abs(m.last.power.line_flow).max() == 0.0
 
 
 def test_a_world_without_storage_or_enterprises_runs(tmp_path):

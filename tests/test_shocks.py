@@ -21,7 +21,7 @@ def test_demand_boom_raises_tokens_wanted_the_next_day():
     apply_shock(shocked, "demand boom")
     base.step()
     shocked.step()
-    assert shocked.last["tokens"]["demand"].sum() > 1.3 * base.last["tokens"]["demand"].sum()
+    assert shocked.last.tokens.demand.sum() > 1.3 * base.last.tokens.demand.sum()
 
 
 def test_line_outage_stops_flows_and_raises_the_importing_zone_price():
@@ -30,9 +30,9 @@ def test_line_outage_stops_flows_and_raises_the_importing_zone_price():
     for _ in range(5):
         base.step()
         shocked.step()
-    assert np.abs(shocked.last["power"]["line_flow"]).max() == 0.0
+    assert np.abs(shocked.last.power.line_flow).max() == 0.0
     east = base.zone_names.index("east")
-    assert shocked.last["power"]["price"][:, east].mean() >= base.last["power"]["price"][:, east].mean()
+    assert shocked.last.power.price[:, east].mean() >= base.last.power.price[:, east].mean()
     shocked.run(40)
     assert shocked.line_params["limit_mw"][0] > 0  # restored after the outage
 

@@ -119,7 +119,7 @@ def Today(model):
     update_counter.get()
     with solara.Card("Today's 24 hours of power",
                      style={"height": "100%"}):
-        _once_simulated(bool(model.last), lambda: _chart(charts.today_hours(model), 340, "today-chart",
+        _once_simulated(model.last is not None, lambda: _chart(charts.today_hours(model), 340, "today-chart",
                                                          day=model.day))
 
 
@@ -140,7 +140,7 @@ def SupplyDemand(model):
     daily = _daily(model)
     with solara.Card("Supply against demand", style={"height": "100%"}):
         _once_simulated(not daily.empty, lambda: _supply_demand_figures(model, daily))
-        arrivals = sorted(model.aidcs.pipeline)[:3]
+        arrivals = model.aidcs.pipeline.soonest(3)
         text = ", ".join(f"{n:,.0f} GPUs on {(model.start_date + dt.timedelta(days=d)).isoformat()}"
                          for d, _, n in arrivals)
         solara.Text(f"Next arrivals: {text}" if text else "No GPUs on order.",

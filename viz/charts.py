@@ -14,12 +14,13 @@ import pandas as pd
 from networks.layout import chain_layout
 
 KIND_COLOUR = {"zone": "#455a64", "utility": "#f9a825", "storage": "#8e24aa", "aidc": "#1e88e5",
-               "provider": "#00897b", "app": "#e53935", "enterprise": "#fb8c00"}
+               "provider": "#00897b", "lab": "#6d4c41", "app": "#e53935", "enterprise": "#fb8c00"}
 KIND_LABEL = {"zone": "grid zone", "utility": "utility", "storage": "storage", "aidc": "AI data centre",
-              "provider": "cloud provider", "app": "AI app", "enterprise": "enterprises"}
+              "provider": "cloud provider", "lab": "training lab", "app": "AI app", "enterprise": "enterprises"}
 EDGE_COLOUR = {"line": "#455a64", "grid": "#9e9e9e", "compute": "#1e88e5", "token": "#e53935"}
 SERIES_COLOUR = {"token": "#e53935", "compute": "#1e88e5", "energy": "#f9a825", "storage": "#8e24aa",
-                 "capital": "#1e88e5", "margin": "#43a047", "served": "#00897b", "unserved": "#e53935",
+                 "capital": "#1e88e5", "margin": "#43a047", "green": "#7cb342", "operations": "#90a4ae",
+                 "rent": "#3949ab", "served": "#00897b", "unserved": "#e53935",
                  "utilization": "#5e35b1", "pipeline": "#90caf9", "online": "#1e88e5"}
 ZONE_PALETTE = ["#455a64", "#f4511e", "#3949ab", "#7cb342", "#00acc1", "#8d6e63", "#d81b60", "#fdd835"]
 BASE = {"animation": False, "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"}}
@@ -43,20 +44,20 @@ def chain_graph(model) -> dict:
     pos = chain_layout(g)
     ids = {a["name"]: n for n, a in g.nodes(data=True)}
     size, tooltip = {}, {}
-    for kind, group in model.groups.items():
-        for i, name in enumerate(group.names):
-            state = group.describe(i)
-            cash = float(model.ledger.balance[model.account_offset[kind] + i])
-            lines = [f"<b>{name}</b> ({KIND_LABEL[kind]})"]
-            lines += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in state.items()]
-            lines.append(f"cash: {cash:,.0f} CNY")
-            tooltip[name] = "<br/>".join(lines)
-            capacity = {"aidc": state.get("gpus", 0) / 100, "utility": state.get("capacity_mw", 0),
-                        "storage": state.get("energy_mwh", 0), "provider": state.get("capacity_mtok", 0) / 1e4,
-                        "app": state.get("tokens_served_mtok", 0) / 1e4,
-                        "enterprise": state.get("tokens_served_mtok", 0) / 1e4}[kind]
-            size[name] = 12 + 5 * math.log10(1 + max(capacity, 0.0))
-    zone_price = model.last["power"]["price"].mean(axis=0) if model.last else np.zeros(len(model.zone_names))
+    for agent in model.agents:  # every Mesa agent on the map: its state, read through the agent
+        if agent.node_id is None:
+            continue
+        name, kind, state = agent.name, agent.kind, agent.state()
+        lines = [f"<b>{name}</b> ({KIND_LABEL[kind]})"]
+        lines += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in state.items()]
+        lines.append(f"cash: {agent.cash_cny:,.0f} CNY")
+        tooltip[name] = "<br/>".join(lines)
+        capacity = {"aidc": state.get("gpus", 0) / 100, "utility": state.get("capacity_mw", 0),
+                    "storage": state.get("energy_mwh", 0), "provider": state.get("capacity_mtok", 0) / 1e4,
+                    "lab": state.get("gpu_hours_bought", 0) / 1e4, "app": state.get("tokens_served_mtok", 0) / 1e4,
+                    "enterprise": state.get("tokens_served_mtok", 0) / 1e4}[kind]
+        size[name] = 12 + 5 * math.log10(1 + max(capacity, 0.0))
+    zone_price = model.last.power.price.mean(axis=0) if model.last else np.zeros(len(model.zone_names))
     nodes = []
     for name, node in ids.items():
         kind = g.nodes[node]["kind"]
@@ -132,25 +133,25 @@ def today_hours(model) -> dict:
     hours = list(range(24))
     series = []
     if model.last:
-        p = model.last["power"]
-        gen = p["gen_tech"]
+        p = model.last.power
+        gen = p.gen_tech
         renewable = gen[3] + gen[4] + gen[5]  # hydro, wind, solar (24, Z)
         for z, zone in enumerate(model.zone_names):
             colour = ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)]
             series.append({"name": f"price {zone}", "type": "line", "xAxisIndex": 0, "yAxisIndex": 0,
-                           "data": _r(p["price"][:, z], 1), "itemStyle": {"color": colour}, "showSymbol": False})
+                           "data": _r(p.price[:, z], 1), "itemStyle": {"color": colour}, "showSymbol": False})
             series.append({"name": f"load {zone}", "type": "line", "xAxisIndex": 1, "yAxisIndex": 1,
-                           "data": _r(p["load"][:, z] + p["flex_served"][:, z], 1), "showSymbol": False,
+                           "data": _r(p.load[:, z] + p.flex_served[:, z], 1), "showSymbol": False,
                            "lineStyle": {"type": "dashed"}, "itemStyle": {"color": colour}})
         series += [
             {"name": "renewable output", "type": "bar", "stack": "supply", "xAxisIndex": 1, "yAxisIndex": 1,
              "data": _r(renewable.sum(axis=1), 1), "itemStyle": {"color": "#7cb342"}},
             {"name": "curtailed", "type": "bar", "stack": "supply", "xAxisIndex": 1, "yAxisIndex": 1,
-             "data": _r(p["curtail"].sum(axis=1), 1), "itemStyle": {"color": "#c5e1a5"}},
+             "data": _r(p.curtail.sum(axis=1), 1), "itemStyle": {"color": "#c5e1a5"}},
             {"name": "storage discharge", "type": "bar", "stack": "storage", "xAxisIndex": 1, "yAxisIndex": 1,
-             "data": _r(p["discharge_z"].sum(axis=1), 1), "itemStyle": {"color": "#8e24aa"}},
+             "data": _r(p.discharge_z.sum(axis=1), 1), "itemStyle": {"color": "#8e24aa"}},
             {"name": "storage charge", "type": "bar", "stack": "storage", "xAxisIndex": 1, "yAxisIndex": 1,
-             "data": _r(-p["charge_z"].sum(axis=1), 1), "itemStyle": {"color": "#ce93d8"}},
+             "data": _r(-p.charge_z.sum(axis=1), 1), "itemStyle": {"color": "#ce93d8"}},
         ]
     del nz
     return {**BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0, "type": "scroll"},
@@ -197,11 +198,16 @@ def supply_demand(model, daily: pd.DataFrame) -> dict:
 
 
 def token_cost(daily: pd.DataFrame) -> dict:
-    """The token price split over time into energy, storage, GPU capital and margin, stacked."""
+    """The token price split over time, stacked: energy, storage, green certificates, operations and GPU capital
+    along the chain, the data centres' rent (scarcity above those costs, negative in a glut) and the
+    provider's margin."""
     dates = _dates(daily)
     parts = [("energy", "token_cost_energy_cny_per_mtok"), ("storage", "token_cost_storage_cny_per_mtok"),
-             ("GPU capital", "token_cost_gpu_capital_cny_per_mtok"), ("margin", "token_margin_cny_per_mtok")]
-    colours = [SERIES_COLOUR["energy"], SERIES_COLOUR["storage"], SERIES_COLOUR["capital"], SERIES_COLOUR["margin"]]
+             ("green", "token_cost_green_cny_per_mtok"), ("operations", "token_cost_operations_cny_per_mtok"),
+             ("GPU capital", "token_cost_gpu_capital_cny_per_mtok"),
+             ("data-centre rent", "token_cost_compute_rent_cny_per_mtok"),
+             ("provider margin", "token_margin_cny_per_mtok")]
+    colours = [SERIES_COLOUR[k] for k in ("energy", "storage", "green", "operations", "capital", "rent", "margin")]
     series = [{"name": name, "type": "line", "stack": "cost", "areaStyle": {"opacity": 0.75}, "showSymbol": False,
                "data": [[d, v] for d, v in zip(dates, _r(daily[col], 4), strict=True)],
                "itemStyle": {"color": colour}, "lineStyle": {"width": 0.5}}

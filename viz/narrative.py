@@ -138,13 +138,13 @@ def state_of(model, daily: pd.DataFrame | None = None) -> ChainState:
     daily = model.daily_table() if daily is None else daily
     hourly = None
     if model.last:
-        price = model.last["power"]["price"]  # (24, Z)
+        price = model.last.power.price  # (24, Z)
         hourly = pd.DataFrame({"zone": np.repeat(model.zone_names, 24), "price_cny_per_mwh": price.T.ravel()})
     start = model.start_date
     arrivals = [(start + dt.timedelta(days=when), n) for when, _, n in model.aidcs.pipeline]
     congested = {}
     if model.line_names and model.last:
-        flow = np.abs(model.last["power"]["line_flow"])
+        flow = np.abs(model.last.power.line_flow)
         full = flow >= model.line_params["limit_mw"][None, :] - 1e-6
         congested = {name: int(full[:, i].sum()) for i, name in enumerate(model.line_names)}
     return ChainState(daily=daily, hourly_today=hourly, arrivals=arrivals, congested_hours=congested)

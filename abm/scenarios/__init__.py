@@ -11,7 +11,9 @@ from typing import Any
 
 from abm.scenarios.schema import (
     Field,
+    ListOf,
     ScenarioError,
+    Table,
     field_at,
     get_path,
     load_toml,
@@ -19,28 +21,10 @@ from abm.scenarios.schema import (
     set_path,
     validate,
 )
-from abm.scenarios.spec import ROOT, TECHS
+from abm.scenarios.spec import ROOT
+from agents.technologies import DEFAULT_TECHNOLOGIES, TECHS
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "shipped_scenarios", "scenario_path"]
-
-# Technology defaults (CNY): marginal cost, capex per kW, lead time, emissions, mean availability.
-DEFAULT_TECHNOLOGIES: dict[str, dict[str, Any]] = {
-    "coal": dict(marginal_cost_cny_per_mwh=330.0, capex_cny_per_kw=3800.0, lead_days=1095,
-                 emissions_t_per_mwh=0.85, capacity_factor=0.92, life_years=30.0),
-    "gas": dict(marginal_cost_cny_per_mwh=600.0, capex_cny_per_kw=3000.0, lead_days=730,
-                emissions_t_per_mwh=0.4, capacity_factor=0.95, life_years=25.0),
-    "nuclear": dict(marginal_cost_cny_per_mwh=80.0, capex_cny_per_kw=16000.0, lead_days=2190,
-                    emissions_t_per_mwh=0.0, capacity_factor=0.9, life_years=50.0),
-    "hydro": dict(marginal_cost_cny_per_mwh=20.0, capex_cny_per_kw=9000.0, lead_days=1825,
-                  emissions_t_per_mwh=0.0, capacity_factor=0.45, life_years=50.0),
-    "wind": dict(marginal_cost_cny_per_mwh=0.0, capex_cny_per_kw=4500.0, lead_days=365,
-                 emissions_t_per_mwh=0.0, capacity_factor=0.25, life_years=25.0),
-    "solar": dict(marginal_cost_cny_per_mwh=0.0, capex_cny_per_kw=3000.0, lead_days=270,
-                  emissions_t_per_mwh=0.0, capacity_factor=0.136, life_years=25.0),
-}
-
-GREEN_TECHS = ("hydro", "wind", "solar", "nuclear")
-RENEWABLE_TECHS = ("hydro", "wind", "solar")
 
 
 def _data_dir() -> Path:
@@ -126,15 +110,16 @@ def _check_references(data: dict, source: str) -> None:
             need(kind.rstrip("s"), item["name"], item["zone"], zones)
     aidcs = {a["name"] for a in data["aidcs"]}
     providers = {p["name"] for p in data["providers"]}
-    for prov in data["providers"]:
-        for ref in prov["aidcs"]:
-            need("provider", prov["name"], ref, aidcs)
+    for kind in ("providers", "labs"):
+        for item in data[kind]:
+            for ref in item["aidcs"]:
+                need(kind.rstrip("s"), item["name"], ref, aidcs)
     for kind in ("apps", "enterprises"):
         for item in data[kind]:
             for ref in item["providers"]:
                 need(kind.rstrip("s"), item["name"], ref, providers)
     names: dict[str, str] = {}
-    for kind in ("zones", "utilities", "storage", "aidcs", "providers", "apps", "enterprises"):
+    for kind in ("zones", "utilities", "storage", "aidcs", "providers", "labs", "apps", "enterprises"):
         for item in data[kind]:
             if item["name"] in names:
                 raise ScenarioError(
@@ -153,6 +138,9 @@ def _field_at(path: str, source: str) -> Field:
         raise ScenarioError(f"{source}: event sets unknown key '{path}'")
     if spec.kind not in ("float", "int"):
         raise ScenarioError(f"{source}: event key '{path}' is not a number setting")
+    if spec.decided:
+        raise ScenarioError(f"{source}: event sets '{path}', a price or markup the agents decide; events may "
+                            "change exogenous drivers only (demand, efficiency, deliveries, policy, capacities)")
     return spec
 
 
@@ -170,11 +158,61 @@ def _check_events(data: dict, source: str) -> None:
                 f"{source}: event on day {event['day']} sets '{path}' = {v}, out of range [{lo}, {hi}]")
 
 
+MAX_BASE_DEPTH = 8
+
+
+def _read_with_base(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """The raw TOML of ``path`` merged over the scenario it names as ``[scenario] base``, if any."""
+    raw = load_toml(path)
+    head = raw.get("scenario")
+    base = head.get("base") if isinstance(head, dict) else None
+    if not base:
+        return raw
+    if not isinstance(base, str):
+        raise ScenarioError(f"{path.name}: 'scenario.base' must be a scenario name or a path")
+    shipped = shipped_scenarios()
+    base_path = shipped[base] if base in shipped else (path.parent / base)
+    if not base_path.exists():
+        raise ScenarioError(f"{path.name}: base scenario '{base}' is neither shipped nor a file next to it")
+    if base_path.resolve() in {p.resolve() for p in (*chain, path)} or len(chain) >= MAX_BASE_DEPTH:
+        raise ScenarioError(f"{path.name}: scenario bases form a cycle (or nest deeper than {MAX_BASE_DEPTH})")
+    merged = _merge(_read_with_base(base_path, (*chain, path)), raw, ROOT)
+    merged["scenario"].pop("base", None)
+    for own in ("events", "expected"):  # a variant states its own timeline and its own expected outcome
+        merged.pop(own, None)
+        if own in raw:
+            merged[own] = raw[own]
+    return merged
+
+
+def _merge(base: Any, child: Any, spec: Any) -> Any:
+    """``child`` over ``base``: tables key by key, lists of named entries entry by entry."""
+    if isinstance(spec, Table) and spec.open_values is None and isinstance(base, dict) and isinstance(child, dict):
+        out = dict(base)
+        for key, value in child.items():
+            out[key] = _merge(base[key], value, spec.fields.get(key)) if key in base else value
+        return out
+    if isinstance(spec, ListOf) and spec.key and isinstance(base, list) and isinstance(child, list):
+        out = [dict(item) if isinstance(item, dict) else item for item in base]
+        names = [item.get(spec.key) if isinstance(item, dict) else None for item in out]
+        for item in child:
+            name = item.get(spec.key) if isinstance(item, dict) else None
+            if name is not None and name in names:
+                i = names.index(name)
+                out[i] = _merge(out[i], item, spec.item)
+            else:
+                out.append(item)
+                names.append(name)
+        return out
+    return child
+
+
 def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, override and validate a scenario given by shipped name or by path."""
+    """Read (merged over its base, if it names one), override and validate a scenario given by shipped name or
+    by path."""
     path = scenario_path(name_or_path)
     source = path.name
-    raw = load_toml(path)
+    raw = _read_with_base(path)
     _fill_technology_defaults(raw)
     for item in overrides:
         if "=" not in item:

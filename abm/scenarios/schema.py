@@ -32,6 +32,7 @@ class Field:
     choices: tuple[str, ...] | None = None
     doc: str = ""
     length: int | None = None  # for "floats": exact length if set
+    decided: bool = False  # a price or markup that agents set themselves: scenario events may not change it
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from abm.scenarios.schema import Field, ListOf, Table
+from agents.cloud_provider import PROVIDER_STRATEGIES
+from agents.forecasting import FORECASTERS
+from agents.technologies import TECHS
 
 F = Field
-TECHS = ("coal", "gas", "nuclear", "hydro", "wind", "solar")
 STRATEGIES = ("adaptive", "roth-erev")
 PROFILES = ("evening", "business", "flat")
 
@@ -14,9 +16,16 @@ def _num(default, lo=0.0, hi=None, doc=""):
     return F("float", default, min=lo, max=hi, doc=doc)
 
 
+def _decided(default, lo=0.0, hi=None, doc=""):
+    """A price, markup or learning setting the agent owns: a starting value, never set by an event."""
+    return F("float", default, min=lo, max=hi, doc=doc, decided=True)
+
+
 SCENARIO = Table({
     "name": F("str", doc="short name"),
     "description": F("str", "", doc="one line shown by `tokenomy scenarios`"),
+    "base": F("str", "", doc="a scenario this one starts from (a shipped name, or a path relative to this file): "
+                             "tables merge, entries merge by name, events and expected outcomes are this file's"),
     "start_date": F("date", doc="calendar date of day 0"),
     "days": F("int", 365, min=1, max=20000, doc="default horizon"),
     "seed": F("int", 1, min=0),
@@ -29,13 +38,19 @@ MARKETS = Table({
     "token_inertia": _num(0.8, 0.0, 1.0, "share of yesterday's split kept"),
     "power_price_cap_cny_per_mwh": _num(1500.0, 0.0, 1e5, "value of lost load"),
     "power_price_floor_cny_per_mwh": _num(-100.0, -1e4, 0.0),
+    "demand_noise": _num(0.05, 0.0, 1.0, "standard deviation of the day-to-day log noise of token demand"),
+    "demand_noise_persistence": _num(0.7, 0.0, 0.999, "AR(1) coefficient of that noise"),
 })
 
 COMPUTE = Table({
-    "training_gpu_hours_per_day": _num(0.0, doc="exogenous non-token compute demand (training)"),
-    "training_growth_per_year": _num(0.0, -0.99, 100.0),
-    "training_bid_cny_per_gpu_hour": _num(15.0, 0.0, 1e4),
     "gpu_deliveries_per_month": _num(1e12, doc="GPUs vendors can deliver to all AIDCs per month"),
+    "contract_premium": _num(0.05, 0.0, 1.0, "term premium of a contract over the expected hourly price"),
+})
+
+POLICY = Table({
+    "green_share_target": _num(0.0, 0.0, 1.0, "green-electricity share required of new AIDCs in hub zones"),
+    "green_policy_day": F("int", 0, min=0, max=100000, doc="GPUs commissioned from this day on are obliged"),
+    "green_certificate_cny_per_mwh": _num(30.0, 0.0, 1e4, "price of a green certificate (PPA premium)"),
 })
 
 TECHNOLOGY = Table({
@@ -45,6 +60,7 @@ TECHNOLOGY = Table({
     "lead_days": F("int", 365, min=0, max=5000),
     "emissions_t_per_mwh": _num(0.0, 0.0, 2.0),
     "capacity_factor": _num(1.0, 0.0, 1.0, "mean availability (solar, wind: of nameplate)"),
+    "forced_outage_rate": _num(0.0, 0.0, 0.5, "mean share of a coal or gas fleet out on a day"),
     "build_mw_per_month": _num(0.0, doc="most a utility adds per zone per month"),
 })
 
@@ -53,6 +69,7 @@ TECHNOLOGIES = Table({tech: TECHNOLOGY for tech in TECHS})
 ZONE = Table({
     "name": F("str"),
     "region": F("str", "east", choices=("east", "west")),
+    "hub": F("bool", False, doc="a national computing hub: new AIDCs there carry the green-share obligation"),
     "background_load_mw": _num(1000.0),
     "background_growth_per_year": _num(0.03, -0.5, 5.0),
     "flexible_load_share": _num(0.0, 0.0, 0.5, "share of background load that bids instead of taking"),
@@ -87,7 +104,7 @@ UNIT = Table({
 UTILITY = Table({
     "name": F("str"),
     "strategy": F("str", "adaptive", choices=STRATEGIES),
-    "markup": _num(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
+    "markup": _decided(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
     "invest": F("bool", True),
     "cash_cny": F("float", 0.0),
     "units": ListOf(UNIT, min_items=0),
@@ -113,32 +130,62 @@ AIDC = Table({
     "name": F("str"),
     "zone": F("str"),
     "gpus": _num(1000.0),
+    "age_years": _num(1.5, 0.0, 30.0, "mean age of the initial fleet (spread evenly over twice that)"),
     "pue": _num(1.25, 1.0, 3.0),
     "busy_kw_per_gpu": _num(1.4, 0.01, 20.0, "node-level draw of a busy accelerator"),
     "idle_kw_per_gpu": _num(0.4, 0.0, 20.0),
     "capex_cny_per_gpu": _num(250000.0, 0.0, 1e8),
-    "life_years": _num(5.0, 0.5, 30.0),
-    "om_cny_per_gpu_hour": _num(1.0, 0.0, 1e4),
+    "life_years": _num(5.0, 0.5, 30.0, "economic life; cohorts retire after it"),
+    "om_cny_per_gpu_hour": _num(0.5, 0.0, 1e4, "variable operations of a busy GPU-hour"),
+    "fixed_om_cny_per_gpu_year": _num(8000.0, 0.0, 1e7, "staff, maintenance, network of an online GPU"),
     "strategy": F("str", "adaptive", choices=STRATEGIES),
-    "markup": _num(0.3, 0.0, 20.0, "initial markup on marginal cost"),
-    "markup_step": _num(0.05, 0.0, 5.0),
+    "markup": _decided(0.3, 0.0, 3.0, "scarcity rent on the top tranches, in capital costs of a GPU-hour"),
+    "markup_step": _decided(0.02, 0.0, 1.0),
     "invest": F("bool", True),
+    "forecaster": F("str", "adaptive", choices=FORECASTERS, doc="how it forecasts the margin of a GPU"),
+    "forecast_noise": _num(0.1, 0.0, 2.0, "log-normal error of its monthly margin forecast"),
+    "supply_line_weight": _num(0.5, 0.0, 1.0, "weight it gives the market's GPUs on order (0: ignores them)"),
     "lead_days": F("int", 180, min=0, max=5000),
-    "hurdle": _num(0.1, 0.0, 10.0, "required excess of price over long-run cost before investing"),
-    "max_growth_per_month": _num(0.15, 0.0, 10.0, "largest order as a share of installed GPUs"),
+    "hurdle": _num(0.1, 0.0, 1.0, "hurdle rate (per year) an investment must earn"),
+    "max_growth_per_month": _num(0.15, 0.0, 10.0, "largest order as a share of online GPUs"),
     "min_order_gpus": _num(100.0),
+    "outage_rate_per_year": _num(0.0, 0.0, 365.0, "outages a year (random, seeded)"),
+    "outage_share": _num(0.05, 0.0, 0.5, "mean share of the online fleet an outage takes down"),
+    "outage_days": F("int", 3, min=1, max=365),
     "cash_cny": F("float", 0.0),
 })
 
 PROVIDER = Table({
     "name": F("str"),
-    "price_cny_per_mtok": _num(10.0, 1e-6, 1e6),
+    "strategy": F("str", "best-response", choices=PROVIDER_STRATEGIES,
+                  doc="token pricing: Lerner best response to logit demand, Roth-Erev markups, or fixed"),
+    "price_cny_per_mtok": _decided(10.0, 1e-6, 1e6, "starting price"),
+    "price_step": _decided(0.03, 0.0, 1.0, "largest daily relative price change"),
+    "price_adjustment": _decided(0.1, 0.001, 1.0, "share of the way to its target price moved per day"),
+    "min_margin": _decided(0.05, -0.9, 10.0, "least markup over unit cost"),
+    "max_markup": _decided(3.0, 0.05, 100.0, "largest markup over unit cost"),
     "mtok_per_gpu_hour": _num(2.0, 1e-6, 1e6, "inference throughput"),
     "efficiency_growth_per_year": _num(0.0, -0.9, 100.0),
-    "target_utilization": _num(0.95, 0.05, 1.0, "of the peak hour's capacity"),
-    "price_step": _num(0.02, 0.0, 1.0, "largest daily relative price change"),
-    "min_margin": _num(0.05, -0.9, 10.0, "price floor over unit cost"),
-    "headroom": _num(1.1, 1.0, 5.0, "compute bought over the forecast peak hour's need"),
+    "reserve": _num(0.05, 0.0, 2.0, "GPU-hours bought beyond the forecast need, as a share of it"),
+    "contract_share": _num(0.5, 0.0, 1.0, "share of the expected need held under term contracts"),
+    "contract_months": F("int", 6, min=1, max=12, doc="length of a new term contract"),
+    "launch_rate_per_year": _num(0.0, 0.0, 50.0, "model launches a year (random, seeded)"),
+    "launch_efficiency_gain": _num(0.1, 0.0, 5.0, "mean efficiency jump of a launch"),
+    "launch_appeal_gain": _num(0.3, 0.0, 10.0, "jump of its appeal to buyers (decays, half-life 60 days)"),
+    "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
+    "cash_cny": F("float", 0.0),
+})
+
+LAB = Table({
+    "name": F("str"),
+    "gpu_hours_per_day": _num(1e5, doc="compute wanted at the reference price"),
+    "reference_price_cny_per_gpu_hour": _num(15.0, 1e-3, 1e5),
+    "elasticity": _num(1.0, 0.05, 10.0, "price elasticity of its compute demand"),
+    "max_multiple": _num(2.0, 1.0, 100.0, "most it wants however cheap compute is, as a multiple of the reference"),
+    "budget_cny_per_day": _num(1e12, doc="most it spends on compute a day"),
+    "growth_per_year": _num(0.0, -0.99, 100.0, "growth of compute wanted at the reference price"),
+    "budget_growth_per_year": _num(0.0, -0.99, 100.0),
+    "demand_noise": _num(0.05, 0.0, 1.0),
     "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
     "cash_cny": F("float", 0.0),
 })
@@ -154,8 +201,8 @@ APP = Table({
     "tokens_per_request_growth_per_year": _num(0.0, -0.9, 100.0),
     "agentic_share": _num(0.0, 0.0, 1.0),
     "agent_multiplier": _num(4.0, 1.0, 1000.0, "tokens of an agentic request over a chat one"),
-    "elasticity": _num(1.5, 0.0, 10.0),
-    "revenue_cny_per_request": _num(0.05, 0.0, 1e6),
+    "elasticity": _num(1.5, 0.0, 10.0, "shape of the log-logistic spread of request values"),
+    "revenue_cny_per_request": _num(0.05, 0.0, 1e6, "median value (and revenue) of a request"),
     "profile": F("str", "evening", choices=PROFILES),
     "providers": F("strs", []),
     "cash_cny": F("float", 0.0),
@@ -222,6 +269,7 @@ ROOT = Table({
     "scenario": SCENARIO,
     "markets": MARKETS,
     "compute": COMPUTE,
+    "policy": POLICY,
     "technologies": TECHNOLOGIES,
     "zones": ListOf(ZONE, min_items=1),
     "lines": ListOf(LINE),
@@ -229,6 +277,7 @@ ROOT = Table({
     "storage": ListOf(STORAGE),
     "aidcs": ListOf(AIDC),
     "providers": ListOf(PROVIDER),
+    "labs": ListOf(LAB),
     "apps": ListOf(APP),
     "enterprises": ListOf(ENTERPRISE),
     "events": ListOf(EVENT, key=None),

@@ -1,0 +1,125 @@
+"""Spot top-up: providers short of GPUs in an hour buy idle GPU-hours at the AIDCs' asks.
+
+Pure function, numpy in / numpy out.  After the token market has cleared against what providers bought
+day-ahead, some buyer-hours may still be unserved (demand above forecast, a rival's buyers spilling
+over).  In each hour, providers are taken from the cheapest token price up (the one a buyer would turn
+to first); a provider asks for the unserved tokens of every buyer connected to it, converts them to
+GPU-hours at its efficiency, and buys the cheapest unsold GPU-hours of the AIDCs it is connected to,
+as long as the ask is no dearer than what the tokens earn (token price x Mtok per GPU-hour).  Each trade
+is at the ask (on-demand capacity, pay as offered).  Served tokens are shared among the provider's
+unserved buyers in proportion to what each still lacks.
+
+Property (tested): afterwards no buyer-hour is unserved while a provider connected to it could still
+buy, from an AIDC connected to that provider, an unsold GPU-hour in that hour at an ask no dearer than
+the provider earns on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+__all__ = ["TopUp", "top_up_unserved"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopUp:
+    """Result of :func:`top_up_unserved`."""
+
+    served_mtok: np.ndarray          # (B, P, H) tokens served from the top-up
+    gpu_hours: np.ndarray            # (P, A, H) GPU-hours bought
+    cost_cny: np.ndarray             # (P, A) paid, at the asks
+    ask_used_gpu_hours: np.ndarray   # (J,) taken from each ask step
+
+
+def top_up_unserved(unserved_mtok: np.ndarray, token_price: np.ndarray, mtok_per_gpu_hour: np.ndarray,
+                    token_edges: np.ndarray, ask_aidc: np.ndarray, ask_hour: np.ndarray, ask_left_gpu_hours: np.ndarray,
+                    ask_price: np.ndarray, compute_edges: np.ndarray) -> TopUp:
+    """Run the top-up (module docstring).
+
+    Args:
+        unserved_mtok: (B, H) tokens each buyer still lacks in each hour.
+        token_price: (P,) posted prices, CNY per Mtok.
+        mtok_per_gpu_hour: (P,) > 0, each provider's efficiency.
+        token_edges: (B, P) bool, buyer b may buy from provider p.
+        ask_aidc, ask_hour, ask_left_gpu_hours, ask_price: (J,) the AIDCs' ask steps and what is left of each.
+        compute_edges: (P, A) bool, provider p may buy from AIDC a.
+    """
+    unserved = np.ascontiguousarray(unserved_mtok, dtype=np.float64)
+    price = np.ascontiguousarray(token_price, dtype=np.float64)
+    eff = np.ascontiguousarray(mtok_per_gpu_hour, dtype=np.float64)
+    t_edges = np.ascontiguousarray(token_edges, dtype=np.bool_)
+    c_edges = np.ascontiguousarray(compute_edges, dtype=np.bool_)
+    aa = np.ascontiguousarray(ask_aidc, dtype=np.int64)
+    ah = np.ascontiguousarray(ask_hour, dtype=np.int64)
+    left = np.ascontiguousarray(ask_left_gpu_hours, dtype=np.float64)
+    ap = np.ascontiguousarray(ask_price, dtype=np.float64)
+    B, H = unserved.shape
+    P = price.size
+    if t_edges.shape != (B, P) or c_edges.shape[0] != P or eff.size != P:
+        raise ValueError("shape mismatch: unserved (B, H), token_price (P,), token_edges (B, P), compute_edges (P, A)")
+    if not (aa.size == ah.size == left.size == ap.size):
+        raise ValueError("ask arrays must all have the same length")
+    if (eff <= 0).any():
+        raise ValueError("mtok_per_gpu_hour must be > 0")
+    served, gpu, cost, used = _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges)
+    return TopUp(served, gpu, cost, used)
+
+
+@njit(cache=True)
+def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):
+    B, H = unserved.shape
+    P = price.size
+    A = c_edges.shape[1]
+    J = aa.size
+    served = np.zeros((B, P, H))
+    gpu = np.zeros((P, A, H))
+    cost = np.zeros((P, A))
+    used = np.zeros(J)
+    remaining = left.copy()
+    by_price = np.argsort(price, kind="mergesort")
+    ask_order = np.argsort(ap, kind="mergesort")
+    lack = np.empty(B)
+    for h in range(H):
+        total = 0.0
+        for b in range(B):
+            lack[b] = unserved[b, h]
+            total += lack[b]
+        if total <= 0.0:
+            continue
+        for k in range(P):
+            p = by_price[k]
+            want = 0.0
+            for b in range(B):
+                if t_edges[b, p] and lack[b] > 0.0:
+                    want += lack[b]
+            if want <= 0.0:
+                continue
+            need = want / eff[p]
+            value = price[p] * eff[p]
+            got = 0.0
+            for jj in range(J):
+                j = ask_order[jj]
+                if ap[j] > value:
+                    break
+                if ah[j] != h or remaining[j] <= 0.0 or not c_edges[p, aa[j]]:
+                    continue
+                take = min(remaining[j], need - got)
+                remaining[j] -= take
+                used[j] += take
+                gpu[p, aa[j], h] += take
+                cost[p, aa[j]] += take * ap[j]
+                got += take
+                if got >= need:
+                    break
+            if got <= 0.0:
+                continue
+            share = min(got * eff[p] / want, 1.0)
+            for b in range(B):
+                if t_edges[b, p] and lack[b] > 0.0:
+                    s = lack[b] * share
+                    served[b, p, h] += s
+                    lack[b] -= s
+    return served, gpu, cost, used

@@ -1,0 +1,83 @@
+"""TrainingLab: an AI lab that buys GPU-hours to train models.
+
+A lab has a budget and a demand for compute that grow (or shrink) over time, and a downward-sloping
+willingness to pay: at the reference price it wants ``gpu_hours_per_day``; at price p it wants
+q(p) = q_ref (p / p_ref)^(-elasticity), never spending more than its daily budget (q <= budget / p) and
+never more than ``max_multiple`` x q_ref however cheap compute gets (it has only so many models to train).
+Training jobs can run at any hour, so it bids the same curve in every hour, in steps: in idle hours it
+buys cheap capacity (valley filling), in tight hours it gives way to buyers who value compute more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import Group, GroupAgent, ar1_lognormal, daily_rate
+from agents.strategies import ComputeBidding
+
+# bid steps, as multiples of the reference price, dearest first
+PRICE_STEPS = np.array([4.0, 3.0, 2.2, 1.6, 1.25, 1.0, 0.8, 0.62, 0.47, 0.35, 0.25, 0.15])
+
+
+class TrainingLab(GroupAgent):
+    """One lab (or a segment of labs)."""
+
+    @property
+    def gpu_hours_bought(self) -> float:
+        return float(self.group.bought_gpu_hours[self.index].sum())
+
+    @property
+    def budget_cny_per_day(self) -> float:
+        return float(self.group.params["budget_cny_per_day"][self.index])
+
+
+class DemandCurveBidding(ComputeBidding):
+    """The lab's demand curve, cut into ``PRICE_STEPS`` steps, in every hour."""
+
+    def bids(self, group: TrainingLabGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        p = group.params
+        price = p["reference_price_cny_per_gpu_hour"][:, None] * PRICE_STEPS[None, :]          # (n, K)
+        wanted = (p["gpu_hours_per_day"] * group.noise)[:, None] / 24.0 * PRICE_STEPS[None, :] ** (
+            -p["elasticity"][:, None])
+        affordable = p["budget_cny_per_day"][:, None] / 24.0 / price
+        cumulative = np.minimum(np.minimum(wanted, affordable),
+                                (p["gpu_hours_per_day"] * group.noise * p["max_multiple"])[:, None] / 24.0)
+        step = np.diff(cumulative, axis=1, prepend=0.0)
+        qty = np.repeat(np.maximum(step, 0.0)[:, None, :], 24, axis=1)                        # (n, 24, K)
+        prices = np.repeat(price[:, None, :], 24, axis=1)
+        return group._bid_owner, group._bid_hour, qty.ravel(), prices.ravel()
+
+
+class TrainingLabGroup(Group):
+    kind = "lab"
+
+    def __init__(self, items: list[dict]):
+        super().__init__(items)
+        self.bidding: ComputeBidding = DemandCurveBidding()
+        self.bought_gpu_hours = np.zeros((self.n, 24))
+        self.spent_cny = np.zeros(self.n)
+        self.noise = np.ones(self.n)
+        self._noise_state = np.zeros(self.n)
+        k = PRICE_STEPS.size
+        self._bid_owner = np.repeat(np.arange(self.n), 24 * k)
+        self._bid_hour = np.tile(np.repeat(np.arange(24), k), self.n)
+
+    def advance_day(self, draws: np.ndarray) -> None:
+        """Demand and budget grow at their yearly rates; today's demand carries persistent noise."""
+        p = self.params
+        p["gpu_hours_per_day"] *= 1.0 + daily_rate(p["growth_per_year"])
+        p["budget_cny_per_day"] *= 1.0 + daily_rate(p["budget_growth_per_year"])
+        self.noise = ar1_lognormal(self._noise_state, draws, p["demand_noise"], 0.8)
+
+    def compute_bids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.bidding.bids(self)
+
+    def receive_compute(self, gpu_hours: np.ndarray, cost_cny: np.ndarray) -> None:
+        self.bought_gpu_hours = gpu_hours
+        self.spent_cny = cost_cny
+
+    def describe(self, i: int) -> dict[str, float]:
+        bought = self.bought_gpu_hours[i].sum()
+        return {"gpu_hours_bought": float(bought), "spent_cny": float(self.spent_cny[i]),
+                "price_paid_cny_per_gpu_hour": float(self.spent_cny[i] / bought) if bought > 0 else 0.0,
+                "gpu_hours_wanted_at_reference": float(self.params["gpu_hours_per_day"][i])}
