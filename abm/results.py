@@ -42,6 +42,10 @@ class ComputeDay:
     contract_aidc: np.ndarray      # (C,)
     contracted_gpu_hours: np.ndarray  # (P,)
     contract_cost: np.ndarray      # (P,) CNY at contract prices
+    ask_aidc: np.ndarray           # (J,) the AIDCs' ask steps ...
+    ask_hour: np.ndarray
+    ask_price: np.ndarray
+    ask_unsold: np.ndarray         # (J,) ... and what was left of each after the day-ahead market and top-up
     price_cny_per_gpu_hour: float  # volume-weighted price of today's trades
 
     @property
@@ -64,6 +68,7 @@ class TokenDay:
     price: np.ndarray              # (P,) posted prices
     requested: np.ndarray          # (P, 24) what buyers first asked of each provider
     elasticity: np.ndarray         # (B,) buyers' own price elasticity at today's prices
+    mtok_per_gpu_hour: np.ndarray  # (P,) providers' efficiency today
 
 
 @dataclass(frozen=True, slots=True)

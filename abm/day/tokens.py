@@ -45,7 +45,8 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     apps.served_mtok = served_b[:na]
     ents.served_mtok = served_b[na:]
     tokens = TokenDay(demand=demand, hourly_demand=hourly, served_pair=served_pair, served_by_provider=by_provider,
-                      unserved=unserved, price=price, requested=model.share.T @ hourly, elasticity=elasticity)
+                      unserved=unserved, price=price, requested=model.share.T @ hourly, elasticity=elasticity,
+                      mtok_per_gpu_hour=eff.copy())
     return tokens, _compute_day(model, ahead, top, by_provider)
 
 
@@ -78,5 +79,7 @@ def _compute_day(model: Any, ahead: DayAhead, top, by_provider: np.ndarray) -> C
                       top_up_flow=top.gpu_hours, sold=flow.sum(axis=0), busy=busy, token_busy=token_busy,
                       top_tranche_fill=fill, contract_payment=contract_payment,
                       contract_provider=model.contracts.provider.copy(), contract_aidc=model.contracts.aidc.copy(),
-                      contracted_gpu_hours=contracted, contract_cost=contract_cost,
+                      contracted_gpu_hours=contracted, contract_cost=contract_cost, ask_aidc=ahead.ask_aidc,
+                      ask_hour=ahead.ask_hour, ask_price=ahead.ask_price,
+                      ask_unsold=np.maximum(ahead.ask_qty - ahead.ask_filled - top.ask_used_gpu_hours, 0.0),
                       price_cny_per_gpu_hour=model.compute_price)

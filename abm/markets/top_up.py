@@ -64,6 +64,10 @@ def top_up_unserved(unserved_mtok: np.ndarray, token_price: np.ndarray, mtok_per
         raise ValueError("ask arrays must all have the same length")
     if (eff <= 0).any():
         raise ValueError("mtok_per_gpu_hour must be > 0")
+    if aa.size and (aa.min() < 0 or aa.max() >= c_edges.shape[1]):
+        raise ValueError("ask_aidc out of range 0..A-1")
+    if ah.size and (ah.min() < 0 or ah.max() >= H):
+        raise ValueError("ask_hour out of range 0..H-1")
     served, gpu, cost, used = _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges)
     return TopUp(served, gpu, cost, used)
 
