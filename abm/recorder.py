@@ -171,7 +171,8 @@ class Recorder:
             "aidc_green_certified_share": np.minimum(share(aidc_green + raw["aidc_green_certified_mwh"], aidc_energy),
                                                      1.0),
             "green_share": share(green.sum(axis=(1, 2)), gen_total),
-            "power_spread_cny_per_mwh": (price.max(axis=2) - price.min(axis=2)).mean(axis=1),
+            # peak-valley spread: the 4 dearest hours less the 4 cheapest, what a 4-hour battery can arbitrage
+            "power_spread_cny_per_mwh": _peak_valley(price, 4).mean(axis=1),
             "storage_throughput_mwh": per_day["storage_discharge_mw"].sum(axis=(1, 2)),
             "curtailment_mwh": per_day["curtailment_mw"].sum(axis=(1, 2)),
             "power_unserved_mwh": per_day["unserved_mw"].sum(axis=(1, 2)),
@@ -220,6 +221,12 @@ class Recorder:
         for i, name in enumerate(c.names):
             frame[name] = c.data[i, : c.n]
         return frame
+
+
+def _peak_valley(price: np.ndarray, hours: int) -> np.ndarray:
+    """(days, Z) mean of each zone-day's ``hours`` dearest hourly prices less the mean of its cheapest."""
+    ordered = np.sort(price, axis=2)
+    return ordered[:, :, -hours:].mean(axis=2) - ordered[:, :, :hours].mean(axis=2)
 
 
 def _daily_row(model: Any, day: Day, row: _Row) -> None:

@@ -15,8 +15,8 @@ import numpy as np
 from agents.base import Group, GroupAgent, ar1_lognormal, daily_rate
 from agents.strategies import ComputeBidding
 
-# bid steps, as multiples of the reference price, dearest first
-PRICE_STEPS = np.array([4.0, 3.0, 2.2, 1.6, 1.25, 1.0, 0.8, 0.62, 0.47, 0.35, 0.25, 0.15])
+# bid steps, as multiples of the reference price, dearest first (geometric, ~13% apart)
+PRICE_STEPS = np.geomspace(4.0, 0.15, 28)
 
 
 class TrainingLab(GroupAgent):
@@ -32,16 +32,16 @@ class TrainingLab(GroupAgent):
 
 
 class DemandCurveBidding(ComputeBidding):
-    """The lab's demand curve, cut into ``PRICE_STEPS`` steps, in every hour."""
+    """The lab's demand curve, cut into ``PRICE_STEPS`` steps, in every hour.  Today's noise shifts the whole
+    curve: q(p) = noise x q_ref (p / p_ref)^(-e), i.e. the same quantities at prices noise^(1/e) higher."""
 
     def bids(self, group: TrainingLabGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
-        price = p["reference_price_cny_per_gpu_hour"][:, None] * PRICE_STEPS[None, :]          # (n, K)
-        wanted = (p["gpu_hours_per_day"] * group.noise)[:, None] / 24.0 * PRICE_STEPS[None, :] ** (
-            -p["elasticity"][:, None])
+        shift = group.noise ** (1.0 / p["elasticity"])
+        price = (p["reference_price_cny_per_gpu_hour"] * shift)[:, None] * PRICE_STEPS[None, :]  # (n, K)
+        wanted = p["gpu_hours_per_day"][:, None] / 24.0 * PRICE_STEPS[None, :] ** (-p["elasticity"][:, None])
         affordable = p["budget_cny_per_day"][:, None] / 24.0 / price
-        cumulative = np.minimum(np.minimum(wanted, affordable),
-                                (p["gpu_hours_per_day"] * group.noise * p["max_multiple"])[:, None] / 24.0)
+        cumulative = np.minimum(np.minimum(wanted, affordable), (p["gpu_hours_per_day"] * p["max_multiple"])[:, None] / 24.0)
         step = np.diff(cumulative, axis=1, prepend=0.0)
         qty = np.repeat(np.maximum(step, 0.0)[:, None, :], 24, axis=1)                        # (n, 24, K)
         prices = np.repeat(price[:, None, :], 24, axis=1)
