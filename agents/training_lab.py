@@ -41,7 +41,8 @@ class DemandCurveBidding(ComputeBidding):
         price = (p["reference_price_cny_per_gpu_hour"] * shift)[:, None] * PRICE_STEPS[None, :]  # (n, K)
         wanted = p["gpu_hours_per_day"][:, None] / 24.0 * PRICE_STEPS[None, :] ** (-p["elasticity"][:, None])
         affordable = p["budget_cny_per_day"][:, None] / 24.0 / price
-        cumulative = np.minimum(np.minimum(wanted, affordable), (p["gpu_hours_per_day"] * p["max_multiple"])[:, None] / 24.0)
+        most = (p["gpu_hours_per_day"] * p["max_multiple"])[:, None] / 24.0
+        cumulative = np.minimum(np.minimum(wanted, affordable), most)                         # non-decreasing
         step = np.diff(cumulative, axis=1, prepend=0.0)
         qty = np.repeat(np.maximum(step, 0.0)[:, None, :], 24, axis=1)                        # (n, 24, K)
         prices = np.repeat(price[:, None, :], 24, axis=1)
