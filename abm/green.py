@@ -52,7 +52,7 @@ class GreenContracts:
         target, certificate = policy["green_share_target"], policy["green_certificate_cny_per_mwh"]
         days = max(self._days, 1)
         energy, green = self._energy / days, self._green / days
-        obliged = aidcs.obliged_share()
+        obliged = aidcs.obliged_share(policy["green_policy_day"])
         gap = obliged * np.maximum(target * energy - green, 0.0)
         shift = np.ones(aidcs.n)
         for a in range(aidcs.n):

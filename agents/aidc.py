@@ -121,7 +121,7 @@ class InvestmentView:
 class AIDCGroup(Group):
     kind = "aidc"
 
-    def __init__(self, items: list[dict], zone_index: np.ndarray, green_obliged_zone: np.ndarray | None = None):
+    def __init__(self, items: list[dict], zone_index: np.ndarray, hub: np.ndarray | None = None):
         super().__init__(items)
         p = self.params
         self.zone = np.asarray(zone_index, dtype=int)
@@ -147,9 +147,7 @@ class AIDCGroup(Group):
         self.cohort_gpus = np.array(counts, dtype=float)
         self.cohort_day = np.array(days, dtype=int)
         self.cohort_capex = np.array(capex, dtype=float)
-        self.cohort_obliged = np.zeros(self.cohort_owner.size, dtype=bool)   # under a green-share obligation
-        self.green_obliged_zone = (np.zeros(self.n, dtype=bool) if green_obliged_zone is None
-                                   else np.asarray(green_obliged_zone, dtype=bool))
+        self.hub = np.zeros(self.n, dtype=bool) if hub is None else np.asarray(hub, dtype=bool)  # in a hub zone
         self.mothballed = np.zeros(self.n)
         self.months_mothballed = np.zeros(self.n, dtype=int)
         self.down = np.zeros(self.n)                  # GPUs out of service today (outages)
@@ -206,10 +204,11 @@ class AIDCGroup(Group):
         return (extra_mwh[:, None] * np.maximum(self.power_price_expected, 0.0)
                 + (p["om_cny_per_gpu_hour"] + self.green_cost_per_busy_gpu_hour)[:, None])
 
-    def obliged_share(self) -> np.ndarray:
-        """Share of each AIDC's GPUs under the green-electricity obligation."""
-        obliged = np.bincount(self.cohort_owner[self.cohort_obliged], self.cohort_gpus[self.cohort_obliged],
-                              minlength=self.n)
+    def obliged_share(self, policy_day: int) -> np.ndarray:
+        """Share of each AIDC's GPUs under the green-electricity obligation: those in a hub zone commissioned
+        on or after ``policy_day``."""
+        mine = (self.cohort_day >= policy_day) & self.hub[self.cohort_owner]
+        obliged = np.bincount(self.cohort_owner[mine], self.cohort_gpus[mine], minlength=self.n)
         return np.divide(obliged, self.gpus, out=np.zeros(self.n), where=self.gpus > 0)
 
     # -- daily decisions --------------------------------------------------------------------------------
@@ -294,7 +293,7 @@ class AIDCGroup(Group):
         for i in np.flatnonzero(gpus > 0):
             self.pipeline.add(day + int(self.params["lead_days"][i]), int(i), float(gpus[i]))
 
-    def arrivals(self, day: int, obliged_from_day: int | None) -> np.ndarray:
+    def arrivals(self, day: int) -> np.ndarray:
         """Commission the GPUs whose lead time has passed (new cohorts); return how many arrived per AIDC."""
         arrived = np.zeros(self.n)
         for i, n in self.pipeline.due(day):
@@ -303,8 +302,6 @@ class AIDCGroup(Group):
             self.cohort_gpus = np.append(self.cohort_gpus, n)
             self.cohort_day = np.append(self.cohort_day, day)
             self.cohort_capex = np.append(self.cohort_capex, self.params["capex_cny_per_gpu"][i])
-            obliged = obliged_from_day is not None and day >= obliged_from_day and self.green_obliged_zone[i]
-            self.cohort_obliged = np.append(self.cohort_obliged, obliged)
         self.params["gpus"] += arrived
         return arrived
 
@@ -344,7 +341,6 @@ class AIDCGroup(Group):
         if not keep.all():
             self.cohort_owner, self.cohort_gpus = self.cohort_owner[keep], self.cohort_gpus[keep]
             self.cohort_day, self.cohort_capex = self.cohort_day[keep], self.cohort_capex[keep]
-            self.cohort_obliged = self.cohort_obliged[keep]
 
     def depreciation(self, day: int) -> np.ndarray:
         """Straight-line depreciation of the cohorts in service today, CNY per AIDC."""

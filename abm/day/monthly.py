@@ -75,9 +75,8 @@ def _renew_contracts(model: Any) -> None:
 
 
 def arrivals_and_retirements(model: Any) -> None:
-    aidcs, policy = model.aidcs, model.data["policy"]
-    obliged_from = policy["green_policy_day"] if policy["green_share_target"] > 0 else None
-    aidcs.arrivals(model.day, obliged_from)
+    aidcs = model.aidcs
+    aidcs.arrivals(model.day)
     retired = aidcs.retire(model.day)
     if retired.any():
         model.grid.reserve(aidcs.zone, -retired * aidcs.mw_per_busy_gpu())

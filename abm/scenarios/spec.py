@@ -49,7 +49,9 @@ COMPUTE = Table({
 
 POLICY = Table({
     "green_share_target": _num(0.0, 0.0, 1.0, "green-electricity share required of new AIDCs in hub zones"),
-    "green_policy_day": F("int", 0, min=0, max=100000, doc="GPUs commissioned from this day on are obliged"),
+    "green_policy_day": F("int", 0, min=-100000, max=100000,
+                          doc="GPUs commissioned from this day on are obliged (a negative day reaches back to the "
+                              "fleet that was there before the run: -3650 obliges ten years of it)"),
     "green_certificate_cny_per_mwh": _num(30.0, 0.0, 1e4, "price of a green certificate (PPA premium)"),
 })
 

@@ -1,0 +1,75 @@
+"""The green-electricity obligation of hub data centres: certificates, storage firming, and what they cost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm.model import TokenEconomy
+from agents.finance import capital_recovery_factor
+
+POLICY = ["policy.green_share_target=0.8", "policy.green_policy_day=-10000", "zones.*.hub=true"]
+
+
+def _run(overrides: list[str], days: int = 150, seed: int = 1) -> TokenEconomy:
+    model = TokenEconomy("classroom", overrides=overrides, seed=seed)
+    model.run(days)
+    return model
+
+
+@pytest.fixture(scope="module")
+def obliged() -> TokenEconomy:
+    return _run(POLICY)
+
+
+def test_without_an_obligation_nobody_buys_certificates_or_firming():
+    model = _run([])
+    d = model.daily_table()
+    assert (d.token_cost_green_cny_per_mtok == 0).all()
+    assert "green certificates" not in model.ledger.total_by_flow
+    assert "storage firming" not in model.ledger.total_by_flow
+    assert np.allclose(d.aidc_green_certified_share, d.aidc_green_share)
+    assert (model.aidcs.green_cost_per_busy_gpu_hour == 0).all()
+
+
+def test_an_obligation_is_met_with_certificates_and_firming(obliged):
+    d = obliged.daily_table()
+    after = d[d.day >= 62]  # the first contracts follow a month of measured energy
+    # contracts are sized monthly on last month's energy; day to day the wind and the load move around them
+    assert after.aidc_green_certified_share.mean() == pytest.approx(0.8, abs=0.04)
+    assert (after.aidc_green_share < 0.6).all()  # the grid alone would not do it
+    flows = obliged.ledger.total_by_flow
+    assert flows["green certificates"] > 0 and flows["storage firming"] > 0
+    assert (after.token_cost_green_cny_per_mtok > 0).all()
+    # batteries are built to back the firming contracts
+    store = obliged.storage
+    assert store.firm_contracted_mwh.sum() > 0
+    assert d.storage_energy_mwh.iloc[-1] > d.storage_energy_mwh.iloc[0] + 0.9 * store.dedicated_mwh.sum() - 1e-6
+    # running a GPU now carries the green energy it obliges the AIDC to buy
+    assert (obliged.aidcs.green_cost_per_busy_gpu_hour > 0).all()
+
+
+def test_firming_is_priced_at_the_levelised_cost_of_storage(obliged):
+    p = obliged.storage.params
+    capital = p["capex_cny_per_kwh"] * 1000 * capital_recovery_factor(0.08, p["life_years"])
+    expected = capital / 330.0 / p["round_trip_efficiency"] + p["degradation_cost_cny_per_mwh"]
+    assert np.allclose(obliged.storage.firming_price_cny_per_mwh(), expected)
+
+
+def test_only_gpus_in_hub_zones_from_the_policy_day_are_obliged():
+    model = TokenEconomy("classroom", overrides=["zones.west.hub=true"])
+    a = model.aidcs
+    west = model.aidcs.index("west-aidc")
+    assert a.obliged_share(-10000)[west] == pytest.approx(1.0)
+    assert a.obliged_share(-10000)[1 - west] == 0.0
+    assert a.obliged_share(0)[west] == 0.0  # the whole starting fleet predates day 0
+    half = np.median(a.cohort_day[a.cohort_owner == west])
+    assert 0.3 < a.obliged_share(int(half))[west] < 0.7
+
+
+def test_dearer_storage_makes_the_storage_part_of_a_token_dearer():
+    parts = []
+    for capex in (200.0, 600.0, 1200.0):
+        d = _run(POLICY + [f"storage.*.capex_cny_per_kwh={capex}"], days=120).daily_table()
+        parts.append(d[d.day >= 62].token_cost_storage_cny_per_mtok.mean())
+    assert parts[0] < parts[1] < parts[2], parts
