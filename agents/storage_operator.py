@@ -20,6 +20,7 @@ from numba import njit
 
 from agents.base import Group, GroupAgent, Pipeline
 from agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit
+from agents.strategies import Investing
 
 CYCLES_PER_YEAR = 330.0
 
@@ -40,6 +41,23 @@ class StorageOperator(GroupAgent):
         return float(self.group.firm_contracted_mwh[self.index])
 
 
+class NpvStorage(Investing):
+    """Merchant batteries when a daily cycle at the spread the operator has seen has a positive NPV over the
+    battery's life from the day it would arrive (up to ``max_build_mwh_per_month``), plus the batteries its
+    firming contracts need."""
+
+    def orders(self, group: StorageGroup, view: None) -> np.ndarray:
+        p = group.params
+        capex = p["capex_cny_per_kwh"] * 1000.0
+        npv = npv_per_unit(group.spread_seen * p["round_trip_efficiency"] * CYCLES_PER_YEAR, capex, DISCOUNT_RATE,
+                           p["life_years"], p["lead_days"])
+        scale = np.clip(np.divide(npv, capex, out=np.zeros(group.n), where=capex > 0) / 0.5, 0.0, 1.0)
+        merchant = np.where(group.invest & (npv > 0), p["max_build_mwh_per_month"] * scale, 0.0)
+        firming = np.maximum(group.firm_contracted_mwh / p["round_trip_efficiency"] - group.dedicated_mwh, 0.0)
+        group.dedicated_mwh += firming
+        return merchant + firming
+
+
 class StorageGroup(Group):
     kind = "storage"
 
@@ -56,6 +74,7 @@ class StorageGroup(Group):
         self.spread_seen = np.zeros(self.n)
         self.firm_contracted_mwh = np.zeros(self.n)  # green energy it shifts for AIDCs each day, MWh
         self.dedicated_mwh = np.zeros(self.n)        # battery energy built (or on order) for those contracts
+        self.investing: Investing = NpvStorage()
 
     def efficiencies(self) -> tuple[np.ndarray, np.ndarray]:
         """One-way charge and discharge efficiencies (the round trip split evenly)."""
@@ -136,17 +155,8 @@ class StorageGroup(Group):
         return capital / CYCLES_PER_YEAR / p["round_trip_efficiency"] + p["degradation_cost_cny_per_mwh"]
 
     def investment_wish(self) -> np.ndarray:
-        """MWh each operator orders this month: merchant batteries when a daily cycle at the spread it has
-        seen has a positive NPV (up to ``max_build_mwh_per_month``), plus what its firming contracts need."""
-        p = self.params
-        capex = p["capex_cny_per_kwh"] * 1000.0
-        npv = npv_per_unit(self.spread_seen * p["round_trip_efficiency"] * CYCLES_PER_YEAR, capex, DISCOUNT_RATE,
-                           p["life_years"], p["lead_days"])
-        scale = np.clip(np.divide(npv, capex, out=np.zeros(self.n), where=capex > 0) / 0.5, 0.0, 1.0)
-        merchant = np.where(self.invest & (npv > 0), p["max_build_mwh_per_month"] * scale, 0.0)
-        firming = np.maximum(self.firm_contracted_mwh / p["round_trip_efficiency"] - self.dedicated_mwh, 0.0)
-        self.dedicated_mwh += firming
-        return merchant + firming
+        """MWh each operator orders this month, from the investing strategy."""
+        return self.investing.orders(self, None)
 
     def order(self, day: int, mwh: np.ndarray) -> None:
         for i in np.flatnonzero(mwh > 0):

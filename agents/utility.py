@@ -15,7 +15,7 @@ from numba import njit
 
 from agents.base import Group, GroupAgent, Pipeline
 from agents.finance import DISCOUNT_RATE, npv_per_unit
-from agents.strategies import MarkupLearner
+from agents.strategies import Investing, MarkupLearner
 from agents.technologies import DISPATCHABLE, HYDRO, SOLAR, TECHS, WIND
 
 
@@ -43,6 +43,47 @@ class Utility(GroupAgent):
     @property
     def markup(self) -> float:
         return float(self.group.learner.markup[self.index])
+
+
+class BuildView:
+    """What a utility sees when it plans: the day, and recent zonal prices (D, Z, 24) and availability of each
+    technology (D, Z, 24, T)."""
+
+    __slots__ = ("day", "recent_prices", "recent_availability")
+
+    def __init__(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray):
+        self.day = day
+        self.recent_prices = recent_prices
+        self.recent_availability = recent_availability
+
+
+class NpvBuilding(Investing):
+    """Build a technology in a zone where the NPV of its last month's margins, taken as the forecast over the
+    plant's life from the day it would arrive, is positive; the order grows with the NPV up to the
+    technology's monthly build rate."""
+
+    def orders(self, group: UtilityGroup, view: BuildView) -> list:
+        orders = []
+        if view.recent_prices.shape[0] == 0:
+            return orders
+        for z in range(len(group.zone_names)):
+            owners = [o for o in np.unique(group.unit_owner[group.unit_zone == z]) if group.invest[o]]
+            if not owners:
+                continue
+            owner = int(owners[0])
+            for t, tech in enumerate(TECHS):
+                tp = group.tech_params[tech]
+                step = tp["build_mw_per_month"]
+                if step <= 0:
+                    continue
+                mc = tp["marginal_cost_cny_per_mwh"]
+                margin = np.maximum(view.recent_prices[:, z, :] - mc, 0.0) * view.recent_availability[:, z, :, t]
+                capex = tp["capex_cny_per_kw"] * 1000.0
+                npv = npv_per_unit(margin.mean() * 8760.0, capex, DISCOUNT_RATE, tp["life_years"], tp["lead_days"])
+                if npv > 0:
+                    orders.append((view.day + int(tp["lead_days"]), owner, z, t,
+                                   step * min(1.0, float(npv) / capex / 0.3)))
+        return orders
 
 
 class UtilityGroup(Group):
@@ -80,6 +121,7 @@ class UtilityGroup(Group):
         self._wind_scale = self.cf[WIND] * self.wind_quality
         self._solar_scale = (self.cf[SOLAR] / SOLAR_MEAN_SHAPE) * self.solar_quality
         self.pipeline = Pipeline()  # (arrival day, (owner, zone, tech), MW)
+        self.investing: Investing = NpvBuilding()
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
         self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
 
@@ -119,34 +161,10 @@ class UtilityGroup(Group):
 
     # -- investment -----------------------------------------------------------------------------
     def plan_builds(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray) -> list:
-        """Order new units where the NPV of the last month's margins (taken as the forecast) is positive.
-
-        ``recent_prices`` (D, Z, 24); ``recent_availability`` (D, Z, 24, T) mean availability of each
-        technology per zone and hour.  Returns the orders placed [(arrival_day, owner, zone, tech, MW)].
-        """
-        orders = []
-        if recent_prices.shape[0] == 0:
-            return orders
-        for z in range(len(self.zone_names)):
-            owners = np.unique(self.unit_owner[(self.unit_zone == z)])
-            owners = [o for o in owners if self.invest[o]]
-            if not owners:
-                continue
-            owner = int(owners[0])
-            for t, tech in enumerate(TECHS):
-                tp = self.tech_params[tech]
-                step = tp["build_mw_per_month"]
-                if step <= 0:
-                    continue
-                mc = tp["marginal_cost_cny_per_mwh"]
-                margin = np.maximum(recent_prices[:, z, :] - mc, 0.0) * recent_availability[:, z, :, t]
-                capex = tp["capex_cny_per_kw"] * 1000.0
-                npv = npv_per_unit(margin.mean() * 8760.0, capex, DISCOUNT_RATE, tp["life_years"], tp["lead_days"])
-                if npv > 0:
-                    mw = step * min(1.0, float(npv) / capex / 0.3)
-                    order = (day + int(tp["lead_days"]), owner, z, t, mw)
-                    self.pipeline.add(order[0], order[1:4], mw)
-                    orders.append(order)
+        """Orders placed this month [(arrival_day, owner, zone, tech, MW)], from the investing strategy."""
+        orders = self.investing.orders(self, BuildView(day, recent_prices, recent_availability))
+        for order in orders:
+            self.pipeline.add(order[0], order[1:4], order[4])
         return orders
 
     def arrivals(self, day: int) -> float:
