@@ -47,8 +47,11 @@ class GreenContracts:
 
     def renew(self, model: Any) -> None:
         """Monthly: size and price each AIDC's contracts from the month just ended (module docstring)."""
+        from abm.settlement import certificate_recipients
+
         aidcs, store = model.aidcs, model.storage
         policy = model.data["policy"]
+        model.certificate_payee, model.certificate_split = certificate_recipients(model)  # new renewables too
         target, certificate = policy["green_share_target"], policy["green_certificate_cny_per_mwh"]
         days = max(self._days, 1)
         energy, green = self._energy / days, self._green / days

@@ -73,7 +73,7 @@ class TokenEconomy(mesa.Model):
         self.timeline = Timeline(self, data["events"])
         self.last: Day | None = None
         self.recorder = Recorder(self.start_date, self.zone_names, self.agent_ids, self.agent_names, self.agent_kinds,
-                                 data["scenario"]["days"], self.utilities.emissions)
+                                 data["scenario"]["days"])
         self._set_edge_state_defaults()
 
     def _market_state(self) -> None:
@@ -126,7 +126,7 @@ class TokenEconomy(mesa.Model):
         self.apps.advance_day(rng.standard_normal(self.apps.n), m["demand_noise"], m["demand_noise_persistence"])
         self.enterprises.advance_day(rng.standard_normal(self.enterprises.n), m["demand_noise"],
                                      m["demand_noise_persistence"])
-        self.labs.advance_day(rng.standard_normal(self.labs.n))
+        self.labs.advance_day(rng.standard_normal(self.labs.n), m["demand_noise_persistence"])
         self.aidcs.start_day(self.day)
         self.aidcs.draw_outages(self.day, rng.random((2, self.aidcs.n)))
 

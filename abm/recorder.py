@@ -22,7 +22,7 @@ RAW_DAILY_COLUMNS = (
     "gpus_online", "gpus_mothballed", "gpus_in_pipeline", "gpus_ordered", "gpus_retired",
     "busy_gpu_hours", "peak_busy_gpus", "compute_sold_gpu_hours", "training_gpu_hours", "compute_topped_up_gpu_hours",
     "storage_energy_mwh", "storage_soc_mwh", "generation_capacity_mw", "congested_line_hours",
-    "aidc_green_certified_mwh", "aidc_profit_cny", "provider_profit_cny",
+    "aidc_green_certified_mwh", "aidc_profit_cny", "provider_profit_cny", "emissions_t",
     "token_compute_cost_cny", "token_energy_cost_cny", "token_storage_cost_cny", "token_green_cost_cny",
     "token_operations_cost_cny", "token_gpu_capital_cny", "token_revenue_cny",
 )
@@ -95,14 +95,13 @@ class _Row:
 
 class Recorder:
     def __init__(self, start_date: dt.date, zone_names: list[str], agent_ids: np.ndarray,
-                 agent_names: list[str], agent_kinds: list[str], days: int, emissions_t_per_mwh: np.ndarray):
+                 agent_names: list[str], agent_kinds: list[str], days: int):
         self.start_date = start_date
         self.zone_names = zone_names
         self.agent_ids = agent_ids
         self.agent_names = agent_names
         self.agent_kinds = agent_kinds
         nz = len(zone_names)
-        self.emissions_t_per_mwh = np.asarray(emissions_t_per_mwh, dtype=float)
         self.daily = _Columns(RAW_DAILY_COLUMNS, 1, days)
         self.hourly = _Columns(HOURLY_COLUMNS, nz * 24, days)
         self.agents = _Columns(AGENT_COLUMNS, len(agent_ids), days)
@@ -176,7 +175,6 @@ class Recorder:
             "storage_throughput_mwh": per_day["storage_discharge_mw"].sum(axis=(1, 2)),
             "curtailment_mwh": per_day["curtailment_mw"].sum(axis=(1, 2)),
             "power_unserved_mwh": per_day["unserved_mw"].sum(axis=(1, 2)),
-            "emissions_t": np.tensordot(self.emissions_t_per_mwh, gen.sum(axis=(2, 3)), axes=1),
             "token_unit_cost_cny_per_mtok": share(raw["token_compute_cost_cny"], served),
             "token_cost_energy_cny_per_mtok": share(raw["token_energy_cost_cny"], served),
             "token_cost_storage_cny_per_mtok": share(raw["token_storage_cost_cny"], served),
@@ -263,6 +261,7 @@ def _daily_row(model: Any, day: Day, row: _Row) -> None:
         row["storage_energy_mwh"] = float(store.params["energy_mwh"].sum())
         row["storage_soc_mwh"] = float(store.soc_mwh.sum())
     row["generation_capacity_mw"] = float(util.unit_capacity_mw.sum())
+    row["emissions_t"] = float(util.emissions @ power.gen_tech.sum(axis=(1, 2)))
     if model.line_names:
         row["congested_line_hours"] = float(np.count_nonzero(
             np.abs(power.line_flow) >= model.line_params["limit_mw"] - 1e-6))

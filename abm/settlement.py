@@ -65,6 +65,9 @@ def settle(model: Any, day: Day) -> None:
     if firming.size and firming.any():
         led.pay(acc["aidc"][:, None], acc["storage"][None, :], firming, "storage firming")
     led.expense(acc["aidc"], aidcs.depreciation(day.day), "depreciation")
+    write_offs = aidcs.book_write_offs()
+    if write_offs.any():  # GPUs an event took out of service
+        led.expense(acc["aidc"], write_offs, "write-offs")
     led.post()
 
 

@@ -78,7 +78,7 @@ def build_groups(model: Any, data: dict, g) -> None:
     model.aidcs = AIDCGroup(aidcs, aidc_zone, model.zone_hub[aidc_zone] if aidcs else None)
     model.labs = TrainingLabGroup(ordered("lab", "labs"))
     model.utilities = UtilityGroup(ordered("utility", "utilities"), model.zone_names, data["technologies"],
-                                   model.zone_items)
+                                   model.zone_params)
     model.storage = StorageGroup(stores, np.array([zone_of(s["name"]) for s in stores], dtype=int))
     model.grid = GridOperatorGroup(model.zone_params, model.line_params, model.line_expandable)
     # providers start by expecting what buyers want at the mean starting price, split evenly, in the

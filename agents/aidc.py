@@ -132,8 +132,6 @@ class AIDCGroup(Group):
         self.asking: ComputeAsking = CostPlusScarcityAsks()
         self.investing: Investing = NpvInvesting()
         self.forecasters = Forecasters([it["forecaster"] for it in items])
-        self.capital_hour = capital_cost_per_hour(p["capex_cny_per_gpu"], p["hurdle"], p["life_years"]) \
-            if self.n else np.zeros(0)
         # cohorts: initial fleet spread evenly over ages 0 .. 2 x age_years (so its mean age is age_years)
         owners, counts, days, capex = [], [], [], []
         for i in range(self.n):
@@ -193,6 +191,12 @@ class AIDCGroup(Group):
 
     def mw_per_busy_gpu(self) -> np.ndarray:
         return self.params["busy_kw_per_gpu"] * self.params["pue"] / 1000.0
+
+    @property
+    def capital_hour(self) -> np.ndarray:
+        """Capital cost of a GPU-hour at full use, CNY: capex x CRF(hurdle, life) / 8,760."""
+        p = self.params
+        return capital_cost_per_hour(p["capex_cny_per_gpu"], p["hurdle"], p["life_years"])
 
     def power_price_mean(self) -> np.ndarray:
         return self.power_price_expected.mean(axis=1)
@@ -342,6 +346,32 @@ class AIDCGroup(Group):
             self.cohort_owner, self.cohort_gpus = self.cohort_owner[keep], self.cohort_gpus[keep]
             self.cohort_day, self.cohort_capex = self.cohort_day[keep], self.cohort_capex[keep]
 
+    def set_param(self, key: str, index: int, value: float) -> None:
+        """An event that changes an AIDC's fleet adds a cohort commissioned today, or takes GPUs out of its
+        oldest cohorts (their book value written off); other settings change as they are."""
+        if key != "gpus":
+            super().set_param(key, index, value)
+            return
+        change = float(value) - float(self.gpus[index])
+        if change > 0:
+            self.cohort_owner = np.append(self.cohort_owner, index)
+            self.cohort_gpus = np.append(self.cohort_gpus, change)
+            self.cohort_day = np.append(self.cohort_day, self._today)
+            self.cohort_capex = np.append(self.cohort_capex, self.params["capex_cny_per_gpu"][index])
+            self.params["gpus"][index] += change
+        elif change < 0:
+            take = np.zeros(self.n)
+            take[index] = -change
+            self._remove_oldest(take)
+            self.scrapped_today[index] += -change
+            self.mothballed = np.minimum(self.mothballed, self.gpus)
+
+    def book_write_offs(self) -> np.ndarray:
+        """The book value written off since the last call (scrapping, fleet cuts), to be booked as a cost."""
+        out = self.write_off_today
+        self.write_off_today = np.zeros(self.n)
+        return out
+
     def depreciation(self, day: int) -> np.ndarray:
         """Straight-line depreciation of the cohorts in service today, CNY per AIDC."""
         life = self.params["life_years"][self.cohort_owner] * DAYS_PER_YEAR
@@ -356,7 +386,6 @@ class AIDCGroup(Group):
         self._today = day
         self.retired_today = np.zeros(self.n)
         self.scrapped_today = np.zeros(self.n)
-        self.write_off_today = np.zeros(self.n)
 
     def describe(self, i: int) -> dict[str, float]:
         return {"gpus": float(self.gpus[i]), "gpus_online": float(self.online[i]),

@@ -1,11 +1,13 @@
 """GridOperator: owns the grid's connection queues and its transmission lines.
 
 New AIDC load needs a grid connection.  Each zone has spare connection capacity; an AIDC's order is
-granted as far as it fits, and the rest waits in the zone's queue.  Every month the operator adds
-connection capacity where load queues, at the zone's build rate, after the zone's connection lead time
-(grid waits of years, industry surveys 2026).  It collects the congestion rent of the lines and expands
-an expandable line when a year of that rent pays for 20% more capacity at its capex and the cost of
-capital (a line lasts ``LINE_LIFE_YEARS``).
+granted as far as it fits (the GPUs that do not fit are not ordered), and the zone's queue records the
+load still waiting for a connection: the largest unmet request since the last connection was built.
+Every month the operator adds connection capacity where load queues, at the zone's build rate, after the
+zone's connection lead time (grid waits of years, industry surveys 2026).  It collects the congestion
+rent of the lines and expands an expandable line by 20% of its limit when the rent on that extra capacity
+-- 20% of the line's yearly rent -- pays the annuity of its capex at the cost of capital (a line lasts
+``LINE_LIFE_YEARS``); a line with an expansion on order waits for it.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class GridOperatorGroup(Group):
         asked = np.bincount(zone, need_mw, minlength=nz)
         spare = self.spare_connection_mw()
         share = np.divide(np.minimum(spare, asked), asked, out=np.ones(nz), where=asked > 0)
-        self.connection_queue_mw += np.maximum(asked - spare, 0.0)
+        self.connection_queue_mw = np.maximum(self.connection_queue_mw, asked - spare)
         return share[zone]
 
     def reserve(self, zone: np.ndarray, mw: np.ndarray) -> None:
@@ -74,7 +76,8 @@ class GridOperatorGroup(Group):
         add = LINE_STEP * lim
         pays = annual_rent_cny * LINE_STEP > add * capex * capital_recovery_factor(DISCOUNT_RATE, LINE_LIFE_YEARS)
         orders = []
-        for li in np.flatnonzero(self.line_expandable & pays & (add > 0)):
+        on_order = self.lines.pending(lim.size) > 0
+        for li in np.flatnonzero(self.line_expandable & pays & (add > 0) & ~on_order):
             self.lines.add(day + int(self.line_params["lead_days"][li]), int(li), float(add[li]))
             orders.append((int(li), float(add[li]), float(add[li] * capex[li])))
         return orders

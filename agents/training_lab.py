@@ -63,12 +63,12 @@ class TrainingLabGroup(Group):
         self._bid_owner = np.repeat(np.arange(self.n), 24 * k)
         self._bid_hour = np.tile(np.repeat(np.arange(24), k), self.n)
 
-    def advance_day(self, draws: np.ndarray) -> None:
+    def advance_day(self, draws: np.ndarray, persistence: float) -> None:
         """Demand and budget grow at their yearly rates; today's demand carries persistent noise."""
         p = self.params
         p["gpu_hours_per_day"] *= 1.0 + daily_rate(p["growth_per_year"])
         p["budget_cny_per_day"] *= 1.0 + daily_rate(p["budget_growth_per_year"])
-        self.noise = ar1_lognormal(self._noise_state, draws, p["demand_noise"], 0.8)
+        self.noise = ar1_lognormal(self._noise_state, draws, p["demand_noise"], persistence)
 
     def compute_bids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.bidding.bids(self)

@@ -89,7 +89,8 @@ class NpvBuilding(Investing):
 class UtilityGroup(Group):
     kind = "utility"
 
-    def __init__(self, items: list[dict], zone_names: list[str], technologies: dict, zone_quality: dict):
+    def __init__(self, items: list[dict], zone_names: list[str], technologies: dict,
+                 zone_params: dict[str, np.ndarray]):
         super().__init__(items)
         self.tech_params = technologies
         self.zone_names = zone_names
@@ -112,14 +113,8 @@ class UtilityGroup(Group):
         self.unit_capacity_mw = np.array(cap, dtype=float)
         self.unit_mc = np.array(mc, dtype=float)
         self.unit_names = names
-        self.cf = np.array([technologies[t]["capacity_factor"] for t in TECHS])
-        self.forced_outage = np.array([technologies[t]["forced_outage_rate"] for t in TECHS])
-        self.emissions = np.array([technologies[t]["emissions_t_per_mwh"] for t in TECHS])
-        self.solar_quality = np.array([zone_quality[z]["solar_quality"] for z in zone_names])
-        self.wind_quality = np.array([zone_quality[z]["wind_quality"] for z in zone_names])
+        self.zone_params = zone_params  # the model's live zone arrays: events change them
         self.wind_state = np.zeros(len(zone_names))
-        self._wind_scale = self.cf[WIND] * self.wind_quality
-        self._solar_scale = (self.cf[SOLAR] / SOLAR_MEAN_SHAPE) * self.solar_quality
         self.pipeline = Pipeline()  # (arrival day, (owner, zone, tech), MW)
         self.investing: Investing = NpvBuilding()
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
@@ -137,10 +132,28 @@ class UtilityGroup(Group):
         weather = rng.standard_normal(nz)
         hourly_noise = rng.standard_normal((24, nz))
         outage = rng.random(self.unit_tech.size)
-        hydro = self.cf[HYDRO] * (1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0))
-        return _availability(self.wind_state, weather, hourly_noise, outage, self.cf, self.forced_outage, hydro,
-                             self._wind_scale, self._solar_scale, SOLAR_TABLE[day_of_year], self.unit_zone,
-                             self.unit_tech)
+        cf = self.cf
+        hydro = cf[HYDRO] * (1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0))
+        wind_scale = cf[WIND] * self.zone_params["wind_quality"]
+        solar_scale = (cf[SOLAR] / SOLAR_MEAN_SHAPE) * self.zone_params["solar_quality"]
+        return _availability(self.wind_state, weather, hourly_noise, outage, cf, self.forced_outage, hydro,
+                             wind_scale, solar_scale, SOLAR_TABLE[day_of_year], self.unit_zone, self.unit_tech)
+
+    def _technology(self, key: str) -> np.ndarray:
+        return np.array([self.tech_params[t][key] for t in TECHS], dtype=float)
+
+    @property
+    def cf(self) -> np.ndarray:
+        """Mean availability of each technology (read live: events may change it)."""
+        return self._technology("capacity_factor")
+
+    @property
+    def forced_outage(self) -> np.ndarray:
+        return self._technology("forced_outage_rate")
+
+    @property
+    def emissions(self) -> np.ndarray:
+        return self._technology("emissions_t_per_mwh")
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""

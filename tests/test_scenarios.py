@@ -108,3 +108,29 @@ def test_a_world_without_storage_or_enterprises_runs(tmp_path):
     m.run(10)
     d = m.daily_table()
     assert (d.storage_throughput_mwh == 0).all() and (d.tokens_served_mtok > 0).all()
+
+
+def test_events_on_settings_read_at_build_time_still_take_effect():
+    """Settings a group keeps in arrays (technology availability, zone weather quality, an AIDC's fleet)
+    must follow events, not stay at their starting values."""
+    m = TokenEconomy("classroom")
+    m.run(3)
+    solar = m.last.power.gen_tech[5].sum()
+    coal_avail = m.last.power.avail_tech[0].sum()
+    assert solar > 0
+    m.timeline.add(m.day, "zones.*.solar_quality", 0.0)
+    m.timeline.add(m.day, "technologies.coal.capacity_factor", 0.46)
+    west = m.aidcs.index("west-aidc")
+    before = m.aidcs.gpus[west]
+    cohorts = m.aidcs.cohort_gpus.sum()
+    m.timeline.add(m.day, "aidcs.west-aidc.gpus", before + 5000.0)
+    m.step()
+    assert m.last.power.gen_tech[5].sum() == 0.0
+    assert m.last.power.avail_tech[0].sum() < 0.55 * coal_avail
+    assert m.aidcs.gpus[west] == before + 5000.0
+    assert m.aidcs.cohort_gpus.sum() == pytest.approx(cohorts + 5000.0)
+    m.timeline.add(m.day, "aidcs.west-aidc.gpus", before - 1000.0)
+    m.step()
+    assert m.aidcs.gpus[west] == before - 1000.0
+    assert m.aidcs.cohort_gpus.sum() == pytest.approx(cohorts - 1000.0)
+    assert m.ledger.total_by_flow["write-offs"] > 0

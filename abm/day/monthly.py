@@ -26,8 +26,9 @@ def first_of_month(model: Any) -> None:
     before = aidcs.scrapped_today.copy()
     aidcs.review_fleet()
     grid.reserve(aidcs.zone, -(aidcs.scrapped_today - before) * aidcs.mw_per_busy_gpu())
-    if aidcs.write_off_today.any():  # the book value left in scrapped GPUs is a loss today
-        led.expense(model.accounts["aidc"], aidcs.write_off_today, "write-offs")
+    write_offs = aidcs.book_write_offs()
+    if write_offs.any():  # the book value left in scrapped GPUs is a loss today
+        led.expense(model.accounts["aidc"], write_offs, "write-offs")
     sigma = aidcs.params["forecast_noise"]
     noise = np.exp(sigma * model.rng.standard_normal(aidcs.n) - 0.5 * sigma**2)
     wish = aidcs.investment_wish(noise)
