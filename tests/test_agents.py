@@ -1,4 +1,4 @@
-"""Agent behaviour: each rule of DESIGN section 4 checked against an independent expectation."""
+"""Agent behaviour: each rule of docs/model.md (submodels) checked against an independent expectation."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_solar_is_dark_at_night_and_averages_its_capacity_factor():
     zone = util.unit_zone[solar]
     rng = np.random.default_rng(0)
     mean = np.mean([util.availability(d, rng)[:, solar].mean(axis=0) for d in range(1, 366)], axis=0)
-    expected = np.minimum(util.cf[5] * util.solar_quality[zone], 1.0)
+    expected = np.minimum(util.cf[5] * m.zone_params["solar_quality"][zone], 1.0)
     assert np.allclose(mean, expected, rtol=0.05)
     assert SOLAR_MEAN_SHAPE > 0
 

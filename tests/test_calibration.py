@@ -1,6 +1,6 @@
 """Calibration of the `china-2024` scenario against China's national token figures.
 
-National Data Administration figures (DESIGN section 13): daily tokens used in China were ~0.1
+National Data Administration figures (docs/model.md, calibration): daily tokens used in China were ~0.1
 trillion in early 2024, ~30T in June 2025, ~100T at the end of 2025 and ~140T in March 2026.  One run
 of the scenario (its own seed, its full 820-day horizon) must serve, on average over each of those
 months, within a factor of 2 of each figure.

@@ -10,13 +10,13 @@ from abm.checks import checks_of, format_result, run_checks
 from abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
 
 SCENARIOS = sorted(shipped_scenarios())
-DESIGN_SECTION_8 = {"classroom", "china-2024", "agent-boom", "storage-buildout", "grid-bottleneck",
+STORIES = {"classroom", "china-2024", "agent-boom", "storage-buildout", "grid-bottleneck",
                     "east-data-west-compute", "jevons", "gpu-supply-shock"}
 
 
 def test_every_design_scenario_ships_with_checks():
-    assert set(SCENARIOS) >= DESIGN_SECTION_8
-    for name in DESIGN_SECTION_8:
+    assert set(SCENARIOS) >= STORIES
+    for name in STORIES:
         sc = load_scenario(name)
         assert sc.data["expected"]["claim"], name
         assert checks_of(sc), f"{name} has no [[expected.checks]]"
