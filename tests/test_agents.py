@@ -276,3 +276,27 @@ def test_storage_carries_the_green_share_of_what_it_stored():
     store.track_green(half, np.zeros((1, 24)), np.zeros((1, 24)))
     store.settle(half, np.zeros((1, 24)))
     assert store.green_fraction()[0] == pytest.approx(0.5)
+
+
+def test_mesa_agents_are_the_face_of_their_group():
+    """Each entity is a Mesa agent reachable by type, reading its state, strategy and cash from the arrays."""
+    from agents.aidc import AIDC
+    from agents.cloud_provider import CloudProvider
+    from agents.grid_operator import GridOperator
+    from agents.training_lab import TrainingLab
+
+    m = TokenEconomy("classroom")
+    m.run(40)
+    aidcs = list(m.agents_by_type[AIDC])
+    assert [a.name for a in aidcs] == m.aidcs.names
+    for a in aidcs:
+        i = a.index
+        assert a.gpus == m.aidcs.gpus[i] and a.gpus_online == m.aidcs.online[i]
+        assert a.cash_cny == m.ledger.balance[m.account_offset["aidc"] + i]
+        assert a.strategy == m.config.get(f"aidcs.{a.name}.strategy")
+        assert a.ask_cny_per_gpu_hour == pytest.approx(m.aidcs.ask_mid[i])
+    providers = list(m.agents_by_type[CloudProvider])
+    assert [p.price_cny_per_mtok for p in providers] == m.providers.price.tolist()
+    assert all(p.strategy == "best-response" for p in providers)
+    assert len(m.agents_by_type[TrainingLab]) == 1 and len(m.agents_by_type[GridOperator]) == 1
+    assert len(m.agents) == m.ledger.n_agents

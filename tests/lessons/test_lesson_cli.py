@@ -14,6 +14,13 @@ def test_check_passes_with_exit_0(capsys):
     assert "PASSED  more-energy" in out and "seed 1: value" in out and "3 passed, 0 failed" in out
 
 
+def test_check_judges_the_mean_over_seeds_and_reports_the_spread(capsys):
+    assert main(["check", "jevons", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("mean over 2 seed(s): change") == 3 and "std " in out and "lowest " in out and "highest" in out
+    assert "seed 1: value" in out and "seed 2: value" in out
+
+
 def test_check_that_fails_exits_1(capsys, tmp_path):
     body = Path(load_scenario("classroom").source).read_text()
     path = tmp_path / "c.toml"
