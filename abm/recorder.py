@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from abm.results import Day
-from agents.finance import capital_recovery_factor
+from agents.numeric import psum
 from agents.technologies import GREEN_TECHS, TECHS
 
 # Recorded each day as scalars ...
@@ -55,42 +56,35 @@ AGENT_COLUMNS = (
 )
 
 
-class _Columns:
+class _Table:
+    """One table's numbers, a (n_columns, rows_per_day) block per day, days one after the other in memory so that
+    a day's block is filled in one place; grows by doubling."""
+
     def __init__(self, names: tuple[str, ...], rows_per_day: int, days: int):
         self.names = names
         self.rows_per_day = rows_per_day
-        self.data = np.zeros((len(names), max(days, 1) * rows_per_day))
-        self.day = np.zeros(self.data.shape[1], dtype=np.int64)
-        self.n = 0
+        self.data = np.zeros((max(days, 1), len(names), rows_per_day))
+        self.days = 0
+        self.day = np.zeros(self.data.shape[0], dtype=np.int64)  # simulated day of each block
         self.index = {n: i for i, n in enumerate(names)}
 
-    def next_rows(self, day: int) -> np.ndarray:
+    def next_block(self, day: int) -> np.ndarray:
         """The (n_columns, rows_per_day) block of ``day``, all zeros, to be filled in place."""
-        end = self.n + self.rows_per_day
-        if end > self.data.shape[1]:
-            grow = max(self.data.shape[1], self.rows_per_day)
-            self.data = np.concatenate([self.data, np.zeros((len(self.names), grow))], axis=1)
-            self.day = np.concatenate([self.day, np.zeros(grow, dtype=np.int64)])
-        self.day[self.n:end] = day
-        block = self.data[:, self.n:end]
-        self.n = end
+        if self.days == self.data.shape[0]:
+            self.data = np.concatenate([self.data, np.zeros_like(self.data)])
+            self.day = np.concatenate([self.day, np.zeros_like(self.day)])
+        self.day[self.days] = day
+        block = self.data[self.days]
+        self.days += 1
         return block
 
+    def column(self, name: str) -> np.ndarray:
+        """(days, rows_per_day) values of one column (a view)."""
+        return self.data[: self.days, self.index[name]]
 
-class _Row:
-    """A day's block of one table, filled by column name (entries left alone stay 0)."""
-
-    __slots__ = ("_block", "_index")
-
-    def __init__(self, block: np.ndarray, index: dict[str, int]):
-        self._block = block
-        self._index = index
-
-    def __setitem__(self, name: str, value) -> None:
-        self._block[self._index[name]] = value
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self._block[self._index[name]]
+    def row_days(self) -> np.ndarray:
+        """The simulated day of every row."""
+        return np.repeat(self.day[: self.days], self.rows_per_day)
 
 
 class Recorder:
@@ -102,31 +96,21 @@ class Recorder:
         self.agent_names = agent_names
         self.agent_kinds = agent_kinds
         nz = len(zone_names)
-        self.daily = _Columns(RAW_DAILY_COLUMNS, 1, days)
-        self.hourly = _Columns(HOURLY_COLUMNS, nz * 24, days)
-        self.agents = _Columns(AGENT_COLUMNS, len(agent_ids), days)
-
-    def next_day(self, day: int) -> tuple[_Row, _Row, _Row]:
-        """Rows to fill with one day's data, by column name, in place: daily (scalars), hourly ((24, Z) per
-        column) and agents ((n_agents,) per column)."""
-        hourly = self.hourly.next_rows(day).reshape(len(HOURLY_COLUMNS), 24, len(self.zone_names))
-        return (_Row(self.daily.next_rows(day)[:, 0], self.daily.index), _Row(hourly, self.hourly.index),
-                _Row(self.agents.next_rows(day), self.agents.index))
+        self.daily = _Table(RAW_DAILY_COLUMNS, 1, days)
+        self.hourly = _Table(HOURLY_COLUMNS, 24 * nz, days)
+        self.agents = _Table(AGENT_COLUMNS, len(agent_ids), days)
 
     # -- collection -----------------------------------------------------------------------------------
     def collect(self, model: Any, day: Day) -> None:
         """Record one simulated day of ``model``."""
-        daily, hourly, agents = self.next_day(day.day)
-        _daily_row(model, day, daily)
-        _hourly_row(day, hourly)
-        _agent_rows(model, day, agents)
+        _daily_row(model, day, self.daily.next_block(day.day)[:, 0])
+        _hourly_row(day, self.hourly.next_block(day.day).reshape(len(HOURLY_COLUMNS), 24, len(self.zone_names)))
+        _agent_rows(model, day, self.agents.next_block(day.day))
 
     # -- tables ---------------------------------------------------------------------------------------
     def hourly_column(self, name: str) -> np.ndarray:
         """(days, Z, 24) values of one hourly column."""
-        h = self.hourly
-        values = h.data[h.index[name], : h.n]
-        return values.reshape(-1, 24, len(self.zone_names)).transpose(0, 2, 1)
+        return self.hourly.column(name).reshape(-1, 24, len(self.zone_names)).transpose(0, 2, 1)
 
     def _dates(self, days: np.ndarray) -> pd.Series:
         base = np.datetime64(self.start_date, "D")
@@ -134,9 +118,9 @@ class Recorder:
 
     def daily_frame(self) -> pd.DataFrame:
         c = self.daily
-        n = c.n
+        n = c.days
         days = c.day[:n]
-        raw = {name: c.data[i, :n] for i, name in enumerate(c.names)}
+        raw = {name: c.data[:n, i, 0] for i, name in enumerate(c.names)}
         per_day = {name: self.hourly_column(name) for name in HOURLY_COLUMNS}  # each (days, Z, 24)
         price = per_day["price_cny_per_mwh"]
         demand = per_day["load_mw"] + per_day["flexible_load_served_mw"] + per_day["storage_charge_mw"]
@@ -191,9 +175,9 @@ class Recorder:
 
     def hourly_frame(self) -> pd.DataFrame:
         c = self.hourly
-        days = c.day[: c.n]
+        days = c.row_days()
         nz = len(self.zone_names)
-        reps = c.n // (nz * 24) if nz else 0
+        reps = c.days if nz else 0
         # stored hour by hour within a day; the table lists each zone's 24 hours in turn
         zone = np.tile(np.repeat(np.arange(nz), 24), reps)
         hour = np.tile(np.arange(24), nz * reps)
@@ -205,9 +189,9 @@ class Recorder:
 
     def agents_frame(self) -> pd.DataFrame:
         c = self.agents
-        days = c.day[: c.n]
+        days = c.row_days()
         n = len(self.agent_ids)
-        reps = c.n // n if n else 0
+        reps = c.days if n else 0
         kinds = sorted(set(self.agent_kinds))
         frame = pd.DataFrame({
             "date": self._dates(days), "day": days,
@@ -216,8 +200,8 @@ class Recorder:
                                    categories=list(dict.fromkeys(self.agent_names))),
             "kind": pd.Categorical(np.tile(np.array(self.agent_kinds, dtype=object), reps), categories=kinds),
         })
-        for i, name in enumerate(c.names):
-            frame[name] = c.data[i, : c.n]
+        for name in c.names:
+            frame[name] = c.column(name).ravel()
         return frame
 
 
@@ -227,117 +211,220 @@ def _peak_valley(price: np.ndarray, hours: int) -> np.ndarray:
     return ordered[:, :, -hours:].mean(axis=2) - ordered[:, :, :hours].mean(axis=2)
 
 
-def _daily_row(model: Any, day: Day, row: _Row) -> None:
+def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
     compute, tokens, power = day.compute, day.tokens, day.power
-    prov, aidcs, store, util, labs = model.providers, model.aidcs, model.storage, model.utilities, model.labs
-    served_p = tokens.served_by_provider.sum(axis=1)
-    served = float(served_p.sum())
+    prov, aidcs, store, util = model.providers, model.aidcs, model.storage, model.utilities
+    led, sl, green, contracts = model.ledger, model.kind_slice, model.green, model.contracts
+    n_prov, n_aidcs = prov.n, aidcs.n
+    served_p, volume, gen_by_tech = np.empty(n_prov), np.empty(len(contracts)), np.empty(len(TECHS))
+    chain = np.empty((5, n_aidcs))  # psi, operations, capital, certificates, firming of each AIDC
+    p = aidcs.params
+    _daily_kernel(row, tokens.served_by_provider, compute.flow, compute.aidc_price, n_prov, tokens.demand,
+                  tokens.unserved, aidcs.gpus, aidcs.mothballed, aidcs.retired_today, aidcs.scrapped_today,
+                  compute.busy, compute.sold, compute.top_up_flow, store.params["energy_mwh"], store.soc_mwh,
+                  util.unit_capacity_mw, power.gen_tech, power.line_flow, model.line_params["limit_mw"],
+                  green.certified_mwh, led.revenue_today, led.cost_today, sl["aidc"].start, sl["provider"].start,
+                  compute.payment, compute.contract_provider, compute.contract_payment, contracts.qty,
+                  aidcs.busy_gpus, p["om_cny_per_gpu_hour"], p["fixed_om_cny_per_gpu_year"], aidcs.cohort_owner,
+                  aidcs.cohort_gpus, aidcs.cohort_capex, aidcs.capital_recovery_factor(),
+                  model.data["policy"]["green_certificate_cny_per_mwh"], green.firming_mwh, green.firming_price,
+                  green.supplier, served_p, volume, gen_by_tech, chain)
+    # dot products in numpy (BLAS), as before
+    served = row[_SERVED]
     revenue = float(served_p @ tokens.price)
-    row["token_price_cny_per_mtok"] = revenue / served if served > 0 else (float(tokens.price.mean()) if prov.n
-                                                                             else 0.0)
-    row["compute_price_cny_per_gpu_hour"] = compute.price_cny_per_gpu_hour
-    volume_h = compute.flow.sum(axis=(0, 1))
-    paid_h = np.einsum("bah,ah->h", compute.flow, np.nan_to_num(compute.aidc_price, nan=0.0))
-    hourly_price = np.divide(paid_h, volume_h, out=np.full(24, np.nan), where=volume_h > 0)
-    if np.isfinite(hourly_price).any():
-        row["compute_peak_price_cny_per_gpu_hour"] = float(np.nanmax(hourly_price))
-        row["compute_offpeak_price_cny_per_gpu_hour"] = float(np.nanmin(hourly_price))
-    contract = model.contracts.mean_price()
-    row["compute_contract_price_cny_per_gpu_hour"] = contract if np.isfinite(contract) else 0.0
-    row["tokens_demanded_mtok"] = float(tokens.demand.sum())
-    row["tokens_served_mtok"] = served
-    row["tokens_unserved_mtok"] = float(tokens.unserved.sum())
-    row["gpus_online"] = float(aidcs.online.sum())
-    row["gpus_mothballed"] = float(aidcs.mothballed.sum())
-    row["gpus_in_pipeline"] = float(aidcs.pipeline_gpus().sum())
-    row["gpus_ordered"] = model.gpus_ordered_today
-    row["gpus_retired"] = float(aidcs.retired_today.sum() + aidcs.scrapped_today.sum())
-    row["busy_gpu_hours"] = float(compute.busy.sum())
-    row["peak_busy_gpus"] = float(compute.busy.sum(axis=0).max()) if aidcs.n else 0.0
-    row["compute_sold_gpu_hours"] = float(compute.sold.sum())
-    row["training_gpu_hours"] = float(compute.flow[prov.n:].sum())
-    row["compute_topped_up_gpu_hours"] = float(compute.top_up_flow.sum())
-    if store.n:
-        row["storage_energy_mwh"] = float(store.params["energy_mwh"].sum())
-        row["storage_soc_mwh"] = float(store.soc_mwh.sum())
-    row["generation_capacity_mw"] = float(util.unit_capacity_mw.sum())
-    row["emissions_t"] = float(util.emissions @ power.gen_tech.sum(axis=(1, 2)))
-    if model.line_names:
-        row["congested_line_hours"] = float(np.count_nonzero(
-            np.abs(power.line_flow) >= model.line_params["limit_mw"] - 1e-6))
-    row["aidc_green_certified_mwh"] = float(model.green.certified_mwh.sum())
-    led, sl = model.ledger, model.kind_slice
-    profit = led.revenue_today - led.cost_today
-    row["aidc_profit_cny"] = float(profit[sl["aidc"]].sum())
-    row["provider_profit_cny"] = float(profit[sl["provider"]].sum())
-    # what the served tokens cost along the chain (CNY): each AIDC's costs in the share of the GPU-hours it
-    # sold to providers; the rest of what providers paid is the AIDCs' rent (scarcity, or a loss in a glut)
-    sold = compute.sold.sum(axis=1)
-    to_providers = compute.flow[: prov.n].sum(axis=(0, 2))
-    psi = np.divide(to_providers, sold, out=np.zeros(aidcs.n), where=sold > 0)
-    certificates, firming = model.green.payments(model.data["policy"]["green_certificate_cny_per_mwh"])
-    energy = power.aidc_bill
-    operations = aidcs.busy_gpus.sum(axis=1) * aidcs.params["om_cny_per_gpu_hour"] + aidcs.fixed_costs()
-    life = aidcs.params["life_years"][aidcs.cohort_owner]
-    crf = capital_recovery_factor(aidcs.params["hurdle"][aidcs.cohort_owner], life)
-    capital = np.bincount(aidcs.cohort_owner, aidcs.cohort_gpus * aidcs.cohort_capex * crf / 365.0,
-                          minlength=aidcs.n)
-    row["token_energy_cost_cny"] = float(psi @ energy) * (1.0 - power.storage_share)
-    row["token_storage_cost_cny"] = float(psi @ energy) * power.storage_share + float(psi @ firming.sum(axis=1))
-    row["token_green_cost_cny"] = float(psi @ certificates)
-    row["token_operations_cost_cny"] = float(psi @ operations)
-    row["token_gpu_capital_cny"] = float(psi @ capital)
-    row["token_compute_cost_cny"] = float(compute.provider_cost.sum())
-    row["token_revenue_cny"] = revenue
-    del labs
+    row[_TOKEN_PRICE] = revenue / served if served > 0 else (float(tokens.price.mean()) if n_prov else 0.0)
+    row[_COMPUTE_PRICE] = compute.price_cny_per_gpu_hour
+    if volume.size and volume.sum() > 0:  # ContractBook.mean_price
+        contract = float(volume @ contracts.price / volume.sum())
+        row[_CONTRACT_PRICE] = contract if np.isfinite(contract) else 0.0
+    row[_IN_PIPELINE] = float(aidcs.pipeline_gpus().sum())
+    row[_ORDERED] = model.gpus_ordered_today
+    row[_EMISSIONS] = float(util.emissions @ gen_by_tech)
+    psi, operations, capital, certificates, firming = chain
+    energy = float(psi @ power.aidc_bill)
+    row[_ENERGY_COST] = energy * (1.0 - power.storage_share)
+    row[_STORAGE_COST] = energy * power.storage_share + float(psi @ firming)
+    row[_GREEN_COST] = float(psi @ certificates)
+    row[_OPERATIONS_COST] = float(psi @ operations)
+    row[_CAPITAL_COST] = float(psi @ capital)
+    row[_REVENUE] = revenue
 
 
-def _hourly_row(day: Day, row: _Row) -> None:
+(_TOKEN_PRICE, _COMPUTE_PRICE, _PEAK_PRICE, _OFFPEAK_PRICE, _CONTRACT_PRICE, _DEMANDED, _SERVED, _UNSERVED, _ONLINE,
+ _MOTHBALLED, _IN_PIPELINE, _ORDERED, _RETIRED, _BUSY, _PEAK_BUSY, _SOLD, _TRAINING, _TOPPED_UP, _STORAGE_ENERGY,
+ _STORAGE_SOC, _GENERATION_CAPACITY, _CONGESTED, _CERTIFIED, _AIDC_PROFIT, _PROVIDER_PROFIT, _EMISSIONS,
+ _COMPUTE_COST, _ENERGY_COST, _STORAGE_COST, _GREEN_COST, _OPERATIONS_COST, _CAPITAL_COST,
+ _REVENUE) = range(len(RAW_DAILY_COLUMNS))
+
+
+@njit(cache=True)
+def _daily_kernel(row, served_by_provider, flow, aidc_price, n_prov, demand, unserved, gpus, mothballed, retired,
+                  scrapped, busy, sold, top_up_flow, storage_energy, soc, unit_capacity, gen_tech, line_flow,
+                  line_limit, certified, revenue_today, cost_today, aidc0, prov0, payment, contract_provider,
+                  contract_payment, contract_qty, busy_gpus, om, fixed_om, cohort_owner, cohort_gpus, cohort_capex,
+                  crf, certificate_price, firming_mwh, firming_price, supplier, served_p, volume, gen_by_tech, chain):
+    """The daily columns that need no dot product, summed in numpy's order; fills ``served_p`` (P,), contract
+    ``volume`` (C,), ``gen_by_tech`` (T,) and ``chain`` (5, A) for the dot products :func:`_daily_row` takes."""
+    n_buyers, n_aidcs, hours = flow.shape
+    for p in range(n_prov):
+        served_p[p] = psum(served_by_provider[p])
+    row[_SERVED] = psum(served_p)
+    # hourly compute price paid: its dearest and cheapest hour
+    peak, offpeak, priced = -np.inf, np.inf, False
+    for h in range(hours):
+        vol = paid = 0.0
+        for b in range(n_buyers):
+            for a in range(n_aidcs):
+                f = flow[b, a, h]
+                price = aidc_price[a, h]
+                vol += f
+                paid += f * (0.0 if np.isnan(price) else price)
+        if vol > 0.0:
+            priced = True
+            peak = max(peak, paid / vol)
+            offpeak = min(offpeak, paid / vol)
+    if priced:
+        row[_PEAK_PRICE] = peak
+        row[_OFFPEAK_PRICE] = offpeak
+    for c in range(volume.size):
+        volume[c] = psum(contract_qty[c])
+    row[_DEMANDED] = psum(demand)
+    row[_UNSERVED] = psum(unserved.ravel())
+    online = gpus - mothballed
+    row[_ONLINE] = psum(online)
+    row[_MOTHBALLED] = psum(mothballed)
+    row[_RETIRED] = psum(retired) + psum(scrapped)
+    row[_BUSY] = psum(busy.ravel())
+    if n_aidcs:
+        top = -np.inf
+        for h in range(hours):
+            s = 0.0
+            for a in range(n_aidcs):
+                s += busy[a, h]
+            top = max(top, s)
+        row[_PEAK_BUSY] = top
+    row[_SOLD] = psum(sold.ravel())
+    row[_TRAINING] = psum(flow[n_prov:].ravel())
+    row[_TOPPED_UP] = psum(top_up_flow.ravel())
+    if storage_energy.size:
+        row[_STORAGE_ENERGY] = psum(storage_energy)
+        row[_STORAGE_SOC] = psum(soc)
+    row[_GENERATION_CAPACITY] = psum(unit_capacity)
+    n_tech, _, n_zones = gen_tech.shape
+    for t in range(n_tech):
+        s = 0.0
+        for h in range(hours):
+            s += psum(gen_tech[t, h])
+        gen_by_tech[t] = s
+    congested = 0
+    for h in range(line_flow.shape[0]):
+        for li in range(line_flow.shape[1]):
+            if abs(line_flow[h, li]) >= line_limit[li] - 1e-6:
+                congested += 1
+    row[_CONGESTED] = congested
+    row[_CERTIFIED] = psum(certified)
+    profit = revenue_today - cost_today
+    row[_AIDC_PROFIT] = psum(profit[aidc0:aidc0 + n_aidcs])
+    row[_PROVIDER_PROFIT] = psum(profit[prov0:prov0 + n_prov])
+    # what the served tokens cost along the chain: each AIDC's costs in the share of the GPU-hours it sold to
+    # providers (psi); the rest of what providers paid is the AIDCs' rent (scarcity, or a loss in a glut)
+    psi, operations, capital, certificates, firming = chain[0], chain[1], chain[2], chain[3], chain[4]
+    for a in range(n_aidcs):
+        to_providers = 0.0
+        for p in range(n_prov):
+            to_providers += psum(flow[p, a])
+        sold_a = psum(sold[a])
+        psi[a] = to_providers / sold_a if sold_a > 0.0 else 0.0
+        operations[a] = psum(busy_gpus[a]) * om[a] + online[a] * fixed_om[a] / 365.0
+        capital[a] = 0.0
+        certificates[a] = certified[a] * certificate_price
+        s = 0.0
+        for j in range(supplier.shape[1]):
+            s += firming_mwh[a] * firming_price[a] * supplier[a, j]
+        firming[a] = s
+    for c in range(cohort_owner.size):
+        a = cohort_owner[c]
+        capital[a] += cohort_gpus[c] * cohort_capex[c] * crf[a] / 365.0
+    provider_cost = np.empty(n_prov)  # ComputeDay.provider_cost
+    for p in range(n_prov):
+        contracted = 0.0
+        for c in range(contract_provider.size):
+            if contract_provider[c] == p:
+                contracted += contract_payment[c]
+        provider_cost[p] = psum(payment[p]) + contracted
+    row[_COMPUTE_COST] = psum(provider_cost)
+
+
+def _hourly_row(day: Day, block: np.ndarray) -> None:
     power = day.power
-    for name, value in (("price_cny_per_mwh", power.price), ("load_mw", power.load),
-                        ("aidc_load_mw", power.aidc_zone_load), ("background_load_mw", power.background),
-                        ("flexible_load_served_mw", power.flex_served), ("curtailment_mw", power.curtail),
-                        ("storage_charge_mw", power.charge_z), ("storage_discharge_mw", power.discharge_z),
-                        ("net_import_mw", power.net_import), ("unserved_mw", power.unserved),
-                        ("spill_mw", power.spill), ("green_supply_mw", power.green_supply)):
-        row[name] = value
-    for t, tech in enumerate(TECHS):
-        row[f"generation_{tech}_mw"] = power.gen_tech[t]
+    for i, value in enumerate((power.price, power.load, power.aidc_zone_load, power.background, power.flex_served)):
+        block[i] = value
+    block[_FIRST_GENERATION:_FIRST_GENERATION + len(TECHS)] = power.gen_tech
+    for i, value in enumerate((power.curtail, power.charge_z, power.discharge_z, power.net_import, power.unserved,
+                               power.spill, power.green_supply)):
+        block[_FIRST_GENERATION + len(TECHS) + i] = value
 
 
-def _agent_rows(model: Any, day: Day, row: _Row) -> None:
-    compute, tokens = day.compute, day.tokens
+_FIRST_GENERATION = HOURLY_COLUMNS.index(f"generation_{TECHS[0]}_mw")
+
+
+def _agent_rows(model: Any, day: Day, block: np.ndarray) -> None:
+    tokens, compute = day.tokens, day.compute
     led, sl = model.ledger, model.kind_slice
-    prov, aidcs, util, store, labs = model.providers, model.aidcs, model.utilities, model.storage, model.labs
-    n = led.n_agents
-    row["cash_cny"] = led.balance[:n]
-    row["revenue_cny"] = led.revenue_today[:n]
-    row["cost_cny"] = led.cost_today[:n]
-    row["profit_cny"] = led.revenue_today[:n] - led.cost_today[:n]
-    row["capex_cny"] = led.capital_today[:n]
-    row["noncash_cost_cny"] = led.noncash_today[:n]
-    served_p = tokens.served_by_provider.sum(axis=1)
-    tokens_col = row["tokens_mtok"]
-    tokens_col[sl["app"]] = model.apps.served_mtok
-    tokens_col[sl["enterprise"]] = model.enterprises.served_mtok
-    tokens_col[sl["provider"]] = served_p
-    row["price_cny_per_mtok"][sl["provider"]] = prov.price
-    row["unit_cost_cny_per_mtok"][sl["provider"]] = np.nan_to_num(prov.unit_cost, nan=0.0)
-    row["gpus"][sl["aidc"]] = aidcs.gpus
-    bought = compute.flow.sum(axis=(1, 2))
-    row["gpu_hours"][sl["provider"]] = bought[: prov.n]
-    row["gpu_hours"][sl["lab"]] = bought[prov.n:]
-    row["gpu_hours"][sl["aidc"]] = compute.sold.sum(axis=1)
-    row["ask_cny_per_gpu_hour"][sl["aidc"]] = aidcs.ask_mid
-    row["markup"][sl["aidc"]] = aidcs.learner.markup
-    row["markup"][sl["utility"]] = util.learner.markup
-    row["markup"][sl["provider"]] = np.divide(prov.price, prov.unit_cost, out=np.zeros(prov.n),
-                                              where=prov.unit_cost > 0) - np.where(prov.unit_cost > 0, 1.0, 0.0)
-    cap = prov.capacity_mtok
-    row["utilization"][sl["provider"]] = np.divide(served_p, cap, out=np.zeros(prov.n), where=cap > 0)
-    row["utilization"][sl["aidc"]] = aidcs.utilization()
-    row["capacity_mw"][sl["utility"]] = util.capacity_by_owner()
-    if store.n:
-        row["capacity_mw"][sl["storage"]] = store.params["power_mw"]
-        row["soc_mwh"][sl["storage"]] = store.soc_mwh
-    del labs
+    prov, aidcs, util, store = model.providers, model.aidcs, model.utilities, model.storage
+    _agent_kernel(block, led.balance, led.revenue_today, led.cost_today, led.capital_today, led.noncash_today,
+                  sl["app"].start, model.apps.served_mtok, sl["enterprise"].start, model.enterprises.served_mtok,
+                  sl["provider"].start, tokens.served_by_provider, prov.price, prov.unit_cost, prov.bought_gpu_hours,
+                  prov.topped_up_gpu_hours, prov.params["mtok_per_gpu_hour"], sl["lab"].start, compute.flow,
+                  sl["aidc"].start, aidcs.gpus, compute.sold, aidcs.ask_mid, aidcs.learner.markup, aidcs.busy_gpus,
+                  sl["utility"].start, util.learner.markup, util.unit_owner, util.unit_capacity_mw,
+                  sl["storage"].start, store.params["power_mw"], store.soc_mwh)
+
+
+(_CASH, _AGENT_REVENUE, _AGENT_COST, _AGENT_PROFIT, _CAPEX, _NONCASH, _TOKENS, _PRICE, _UNIT_COST, _GPUS, _GPU_HOURS,
+ _ASK, _MARKUP, _UTILIZATION, _CAPACITY, _SOC) = range(len(AGENT_COLUMNS))
+
+
+@njit(cache=True)
+def _agent_kernel(block, balance, revenue, cost, capital, noncash, app0, app_served, ent0, ent_served, prov0,
+                  served_by_provider, price, unit_cost, bought, topped, eff, lab0, flow, aidc0, gpus, sold, ask_mid,
+                  aidc_markup, busy_gpus, util0, util_markup, unit_owner, unit_capacity, store0, power_mw, soc):
+    n = block.shape[1]
+    for i in range(n):
+        block[_CASH, i] = balance[i]
+        block[_AGENT_REVENUE, i] = revenue[i]
+        block[_AGENT_COST, i] = cost[i]
+        block[_AGENT_PROFIT, i] = revenue[i] - cost[i]
+        block[_CAPEX, i] = capital[i]
+        block[_NONCASH, i] = noncash[i]
+    for i in range(app_served.size):
+        block[_TOKENS, app0 + i] = app_served[i]
+    for i in range(ent_served.size):
+        block[_TOKENS, ent0 + i] = ent_served[i]
+    n_prov = price.size
+    for p in range(n_prov):
+        i = prov0 + p
+        served = psum(served_by_provider[p])
+        block[_TOKENS, i] = served
+        block[_PRICE, i] = price[p]
+        c = unit_cost[p]
+        block[_UNIT_COST, i] = 0.0 if np.isnan(c) else c
+        block[_MARKUP, i] = price[p] / c - 1.0 if c > 0.0 else 0.0
+        capacity = psum(bought[p] + topped[p]) * eff[p]
+        block[_UTILIZATION, i] = served / capacity if capacity > 0.0 else 0.0
+    for b in range(flow.shape[0]):
+        block[_GPU_HOURS, (prov0 + b) if b < n_prov else (lab0 + b - n_prov)] = psum(flow[b].ravel())
+    for a in range(gpus.size):
+        i = aidc0 + a
+        block[_GPUS, i] = gpus[a]
+        block[_GPU_HOURS, i] = psum(sold[a])
+        block[_ASK, i] = ask_mid[a]
+        block[_MARKUP, i] = aidc_markup[a]
+        block[_UTILIZATION, i] = psum(busy_gpus[a]) / (gpus[a] * 24.0) if gpus[a] > 0.0 else 0.0
+    for u in range(util_markup.size):
+        block[_MARKUP, util0 + u] = util_markup[u]
+    for k in range(unit_owner.size):
+        block[_CAPACITY, util0 + unit_owner[k]] += unit_capacity[k]
+    for s in range(soc.size):
+        block[_CAPACITY, store0 + s] = power_mw[s]
+        block[_SOC, store0 + s] = soc[s]

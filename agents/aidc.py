@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
-from agents.finance import capital_cost_per_hour, npv_per_unit
+from agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
 from agents.forecasting import Forecasters
 from agents.strategies import ComputeAsking, Investing, MarkupLearner
 
@@ -170,6 +170,8 @@ class AIDCGroup(Group):
         nt = TRANCHE_SHARE.size
         self._ask_owner = np.repeat(np.arange(self.n), 24 * nt)
         self._ask_hour = np.tile(np.repeat(np.arange(24), nt), self.n)
+        self._crf_key: tuple | None = None
+        self._crf = np.zeros(self.n)
 
     # -- capacity ------------------------------------------------------------------------------------
     @property
@@ -195,8 +197,16 @@ class AIDCGroup(Group):
     @property
     def capital_hour(self) -> np.ndarray:
         """Capital cost of a GPU-hour at full use, CNY: capex x CRF(hurdle, life) / 8,760."""
+        return self.params["capex_cny_per_gpu"] * self.capital_recovery_factor() / HOURS_PER_YEAR
+
+    def capital_recovery_factor(self) -> np.ndarray:
+        """CRF(hurdle, life) of each AIDC, recomputed only when an event changes either."""
         p = self.params
-        return capital_cost_per_hour(p["capex_cny_per_gpu"], p["hurdle"], p["life_years"])
+        key = (p["hurdle"].tobytes(), p["life_years"].tobytes())
+        if self._crf_key != key:
+            self._crf_key = key
+            self._crf = capital_recovery_factor(p["hurdle"], p["life_years"])
+        return self._crf
 
     def power_price_mean(self) -> np.ndarray:
         return self.power_price_expected.mean(axis=1)

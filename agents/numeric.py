@@ -1,0 +1,64 @@
+"""Small compiled helpers that reproduce numpy's arithmetic exactly inside numba kernels.
+
+The model is chaotic: a difference in the last bit of one number grows into a different run within
+weeks.  So the kernels that replace chains of small numpy calls (for speed: at these sizes a numpy call
+costs ~1 us of overhead and a few flops) must round exactly as numpy did, which means summing in numpy's
+order.  numpy sums a contiguous run of numbers pairwise (:func:`psum`: below 8 numbers one after the
+other, up to 128 in 8 interleaved partial sums, above that by halves), and sums along an outer axis one
+row after the other.  Matrix products and dot products go to BLAS, and exp, log and power to numpy's own
+vectorised routines, which round differently from numba's; kernels leave those to numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def psum(a):
+    """Sum of a 1-d float array in numpy's pairwise order (bit-identical to ``a.sum()`` for a contiguous ``a``)."""
+    n = a.size
+    if n < 8:
+        s = 0.0
+        for i in range(n):
+            s += a[i]
+        return s
+    if n <= 128:
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+        i = 8
+        end = n - n % 8
+        while i < end:
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            s += a[i]
+            i += 1
+        return s
+    n2 = n // 2
+    n2 -= n2 % 8
+    return psum(a[:n2]) + psum(a[n2:])
+
+
+@njit(cache=True)
+def nan_max(a, b):
+    """``np.maximum`` of two floats: NaN if either is NaN."""
+    if a != a or b != b:
+        return np.nan
+    return a if a >= b else b
+
+
+@njit(cache=True)
+def nan_min(a, b):
+    """``np.minimum`` of two floats: NaN if either is NaN."""
+    if a != a or b != b:
+        return np.nan
+    return a if a <= b else b
