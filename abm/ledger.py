@@ -14,6 +14,9 @@ revenue - cost, depreciation included, and its cash is what it was paid less wha
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+
+from agents.numeric import psum
 
 EXTERNAL = ("customers", "households", "gpu_vendors", "fuel_and_operations", "builders", "lab_funding",
             "green_certificates")
@@ -81,16 +84,16 @@ class Ledger:
 
     def expense(self, account: np.ndarray, amount_cny: np.ndarray, flow: str) -> None:
         """A cost that moves no cash (depreciation, a write-off): counts against profit today."""
-        amount = np.asarray(amount_cny, dtype=float)
-        if not np.isfinite(amount).all():
+        amount = np.ascontiguousarray(amount_cny, dtype=float)
+        account = np.ascontiguousarray(account, dtype=np.int64)
+        if amount.ndim != 1 or account.shape != amount.shape:
+            account, amount = (np.ascontiguousarray(a.ravel()) for a in np.broadcast_arrays(account, amount))
+        if flow not in self._flow_id and not np.isfinite(amount).all():
             raise ValueError(f"non-finite amount in '{flow}'")
-        np.add.at(self.cost_today, np.asarray(account), amount)
-        np.add.at(self.noncash_today, np.asarray(account), amount)
-        total = float(amount.sum())
         i = self._flow(flow)
-        self._flow_today[i] += total
-        self._flow_total[i] += total
-        self._flow_count_today[i] += 1
+        if not _expense(self.cost_today, self.noncash_today, self._flow_today, self._flow_total,
+                        self._flow_count_today, i, account, amount):
+            raise ValueError(f"non-finite amount in '{flow}'")
 
     def _flow(self, name: str) -> int:
         flow_id = self._flow_id.get(name)
@@ -106,34 +109,83 @@ class Ledger:
         pending = self._pending
         if not pending:
             return
-        amount = np.concatenate([p[2] for p in pending])
-        ids = [i for p in pending for i in p[3]]
-        sizes = [n for p in pending for n in p[4]]
-        flow = np.repeat(ids, sizes)
-        if not np.isfinite(amount.sum()):
-            self._pending = []
-            bad = flow[~np.isfinite(amount)][0]
-            name = next(name for name, i in self._flow_id.items() if i == bad)
-            raise ValueError(f"non-finite payment in flow '{name}'")
         self._pending = []
-        payer = np.concatenate([p[0] for p in pending])
-        payee = np.concatenate([p[1] for p in pending])
-        n = self.balance.size
-        out = np.bincount(payer, amount, minlength=n)
-        into = np.bincount(payee, amount, minlength=n)
-        self.balance += into - out
-        if any(p[5] for p in pending):
-            operating = np.concatenate([np.full(p[2].size, not p[5]) for p in pending])
-            capital_out = np.bincount(payer, np.where(operating, 0.0, amount), minlength=n)
-            self.capital_today += capital_out
-            out = out - capital_out
-            into = np.bincount(payee, np.where(operating, amount, 0.0), minlength=n)
-        self.cost_today += out
-        self.revenue_today += into
-        by_flow = np.bincount(flow, amount, minlength=self._flow_today.size)
-        self._flow_today += by_flow
-        self._flow_total += by_flow
-        self._flow_count_today += np.bincount(ids, minlength=self._flow_today.size)
+        if len(pending) == 1:
+            payer, payee, amount, ids, sizes, capital = pending[0]
+            capital = np.full(amount.size, capital)
+        else:
+            payer = np.concatenate([p[0] for p in pending])
+            payee = np.concatenate([p[1] for p in pending])
+            amount = np.concatenate([p[2] for p in pending])
+            ids = [i for p in pending for i in p[3]]
+            sizes = [n for p in pending for n in p[4]]
+            capital = np.concatenate([np.full(p[2].size, p[5]) for p in pending])
+        flow = np.repeat(np.asarray(ids, dtype=np.int64), sizes)
+        bad = _post(self.balance, self.revenue_today, self.cost_today, self.capital_today, self._flow_today,
+                    self._flow_total, self._flow_count_today, payer.astype(np.int64, copy=False),
+                    payee.astype(np.int64, copy=False), np.asarray(amount, dtype=float), flow,
+                    np.asarray(ids, dtype=np.int64), capital)
+        if bad >= 0:
+            name = next(name for name, i in self._flow_id.items() if i == flow[bad])
+            raise ValueError(f"non-finite payment in flow '{name}'")
 
     def agent_cash(self) -> np.ndarray:
         return self.balance[: self.n_agents]
+
+
+@njit(cache=True)
+def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_count, payer, payee, amount, flow, ids,
+          capital):
+    """:meth:`Ledger.post` on the concatenated transfers, adding up in the order numpy's ``bincount`` does.  Returns
+    the index of a non-finite amount (nothing booked) or -1."""
+    if not np.isfinite(psum(amount)):
+        for k in range(amount.size):
+            if not np.isfinite(amount[k]):
+                return k
+        return 0
+    n = balance.size
+    out = np.zeros(n)
+    into = np.zeros(n)
+    for k in range(amount.size):
+        out[payer[k]] += amount[k]
+        into[payee[k]] += amount[k]
+    for i in range(n):
+        balance[i] += into[i] - out[i]
+    if capital.any():  # capex moves cash but is no cost (to the payer) or revenue (to the payee)
+        capital_out = np.zeros(n)
+        into = np.zeros(n)
+        for k in range(amount.size):
+            capital_out[payer[k]] += amount[k] if capital[k] else 0.0
+            into[payee[k]] += 0.0 if capital[k] else amount[k]
+        for i in range(n):
+            capital_today[i] += capital_out[i]
+            out[i] = out[i] - capital_out[i]
+    for i in range(n):
+        cost[i] += out[i]
+        revenue[i] += into[i]
+    by_flow = np.zeros(flow_today.size)
+    for k in range(amount.size):
+        by_flow[flow[k]] += amount[k]
+    for f in range(flow_today.size):
+        flow_today[f] += by_flow[f]
+        flow_total[f] += by_flow[f]
+    for i in ids:
+        flow_count[i] += 1.0
+    return -1
+
+
+@njit(cache=True)
+def _expense(cost, noncash, flow_today, flow_total, flow_count, flow, account, amount):
+    """:meth:`Ledger.expense`; returns False (nothing booked) on a non-finite amount."""
+    for k in range(amount.size):
+        if not np.isfinite(amount[k]):
+            return False
+    for k in range(amount.size):
+        cost[account[k]] += amount[k]
+    for k in range(amount.size):
+        noncash[account[k]] += amount[k]
+    total = psum(amount)
+    flow_today[flow] += total
+    flow_total[flow] += total
+    flow_count[flow] += 1.0
+    return True

@@ -35,7 +35,7 @@ from abm.green import GreenContracts
 from abm.recorder import Recorder
 from abm.results import Day
 from abm.scenarios import Scenario, load_scenario
-from abm.settlement import certificate_recipients, power_payment_plan, settle
+from abm.settlement import certificate_recipients, settle
 from agents.base import daily_rate
 from agents.technologies import TECHS
 from networks import build_supply_graph
@@ -65,7 +65,6 @@ class TokenEconomy(mesa.Model):
         world.build_groups(self, data, self.graph)
         world.build_agents_and_accounts(self, self.graph)
         world.build_trade_relations(self, self.graph)
-        self.power_payments = power_payment_plan(self)
         self.certificate_payee, self.certificate_split = certificate_recipients(self)
         self.green = GreenContracts(self.aidcs.n, len(self.zone_names))
         self.initial_agent_cash = self.ledger.agent_cash().copy()

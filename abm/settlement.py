@@ -11,64 +11,142 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from abm.results import Day
+from agents.numeric import psum
 
-
-def power_payment_plan(model: Any) -> tuple[np.ndarray, np.ndarray, list[str], list[int]]:
-    """Payer and payee accounts of the day's power payments, in the order :func:`settle` lays out the amounts,
-    with the flow of each segment (empty segments left out of the flow list)."""
-    acct = model.ledger.account
-    grid, fuel, households = acct["grid_operator"], acct["fuel_and_operations"], acct["households"]
-    a_acct, u_acct, s_acct = model.accounts["aidc"], model.accounts["utility"], model.accounts["storage"]
-    segments = [("aidc power", a_acct, grid), ("household power", np.array([households]), grid),
-                ("generation", grid, u_acct), ("fuel", u_acct, fuel), ("aidc operations", a_acct, fuel),
-                ("storage charging", s_acct, grid), ("storage discharging", grid, s_acct)]
-    payer, payee, flows, sizes = [], [], [], []
-    for flow, frm, to in segments:
-        frm, to = np.broadcast_arrays(frm, to)
-        payer.append(frm)
-        payee.append(to)
-        if frm.size:
-            flows.append(flow)
-            sizes.append(frm.size)
-    return np.concatenate(payer), np.concatenate(payee), flows, sizes
+# The day's payments, in booking order (the order matters: the ledger adds them up one after the other).
+# Each is booked only when it has a payer, a payee and an amount; contracts, certificates and firming only
+# on days they are due.
+DAY_FLOWS = ("tokens", "buyer revenue", "compute", "compute contracts", "lab funding", "aidc power",
+             "household power", "generation", "fuel", "aidc operations", "storage charging", "storage discharging",
+             "aidc fixed operations", "green certificates", "storage firming")
 
 
 def settle(model: Any, day: Day) -> None:
     led, acc = model.ledger, model.accounts
     compute, tokens, power = day.compute, day.tokens, day.power
-    aidcs = model.aidcs
-    buyers = np.concatenate([acc["app"], acc["enterprise"]])
-    led.pay(buyers[:, None], acc["provider"][None, :], tokens.served_pair * tokens.price[None, :], "tokens")
-    served_b = tokens.served_pair.sum(axis=1)
-    na = model.apps.n
-    led.pay(led.account["customers"], buyers, np.concatenate([model.apps.revenue_cny(served_b[:na]),
-                                                               model.enterprises.revenue_cny(served_b[na:])]),
-            "buyer revenue")
-    compute_buyers = np.concatenate([acc["provider"], acc["lab"]])
-    led.pay(compute_buyers[:, None], acc["aidc"][None, :], compute.payment, "compute")
-    if compute.contract_payment.size:
-        led.pay(acc["provider"][compute.contract_provider], acc["aidc"][compute.contract_aidc],
-                compute.contract_payment, "compute contracts")
-    led.pay(led.account["lab_funding"], acc["lab"], compute.payment[model.providers.n:].sum(axis=1), "lab funding")
-    om = aidcs.busy_gpus.sum(axis=1) * aidcs.params["om_cny_per_gpu_hour"]
-    led.pay_segments(*model.power_payments[:2], np.concatenate(
-        [power.aidc_bill, [power.household_bill], power.util_rev, power.util_cost, om, power.storage_paid,
-         power.storage_income]), *model.power_payments[2:])
-    led.pay(acc["aidc"], led.account["fuel_and_operations"], aidcs.fixed_costs(), "aidc fixed operations")
-    certificate_price = model.data["policy"]["green_certificate_cny_per_mwh"]
-    certificates, firming = model.green.payments(certificate_price)
-    if certificates.any():
-        led.pay(acc["aidc"][:, None], model.certificate_payee[None, :], certificates[:, None]
-                * model.certificate_split, "green certificates")
-    if firming.size and firming.any():
-        led.pay(acc["aidc"][:, None], acc["storage"][None, :], firming, "storage firming")
+    aidcs, apps, ents, green = model.aidcs, model.apps, model.enterprises, model.green
+    a, e, p = aidcs.params, ents.params, apps.params
+    payer, payee, amount, sizes = _day_payments(
+        acc["app"], acc["enterprise"], acc["provider"], acc["lab"], acc["aidc"], acc["utility"], acc["storage"],
+        led.account["customers"], led.account["lab_funding"], led.account["grid_operator"],
+        led.account["fuel_and_operations"], led.account["households"], model.certificate_payee,
+        tokens.served_pair, tokens.price, p["mtok_per_request"], p["agentic_share"], p["agent_multiplier"],
+        p["revenue_cny_per_request"], e["reference_price_cny_per_mtok"], compute.payment, compute.contract_provider,
+        compute.contract_aidc, compute.contract_payment, power.aidc_bill, power.household_bill, power.util_rev,
+        power.util_cost, aidcs.busy_gpus, a["om_cny_per_gpu_hour"], power.storage_paid, power.storage_income,
+        aidcs.gpus, aidcs.mothballed, a["fixed_om_cny_per_gpu_year"], green.certified_mwh,
+        model.data["policy"]["green_certificate_cny_per_mwh"], model.certificate_split, green.firming_mwh,
+        green.firming_price, green.supplier)
+    flows = [flow for flow, size in zip(DAY_FLOWS, sizes, strict=True) if size]
+    led.pay_segments(payer, payee, amount, flows, [int(size) for size in sizes if size])
     led.expense(acc["aidc"], aidcs.depreciation(day.day), "depreciation")
     write_offs = aidcs.book_write_offs()
     if write_offs.any():  # GPUs an event took out of service
         led.expense(acc["aidc"], write_offs, "write-offs")
     led.post()
+
+
+@njit(cache=True)
+def _day_payments(app, enterprise, provider, lab, aidc, utility, storage, customers, lab_funding, grid, fuel,
+                  households, certificate_payee, served_pair, token_price, mtok_per_request, agentic_share,
+                  agent_multiplier, revenue_per_request, reference_price, compute_payment, contract_provider,
+                  contract_aidc, contract_payment, aidc_bill, household_bill, util_rev, util_cost, busy_gpus, om,
+                  storage_paid, storage_income, gpus, mothballed, fixed_om, certified_mwh, certificate_price,
+                  certificate_split, firming_mwh, firming_price, supplier):
+    """Payer, payee and amount of every payment of the day, in the order of ``DAY_FLOWS`` (absent flows left out),
+    and the size of each flow (0 where absent).  The amounts are computed as the agents' methods compute them
+    (``AIAppGroup.revenue_cny``, ``AIDCGroup.fixed_costs``, ``GreenContracts.payments``), in numpy's order."""
+    n_apps, n_prov, n_aidcs = app.size, provider.size, aidc.size
+    buyers = np.concatenate((app, enterprise))
+    compute_buyers = np.concatenate((provider, lab))
+    n_buyers, n_compute, n_lab, n_util, n_store = buyers.size, compute_buyers.size, lab.size, utility.size, storage.size
+    n_contracts, n_payees = contract_payment.size, certificate_payee.size
+    certificates = certified_mwh * certificate_price
+    firming = (firming_mwh * firming_price).reshape(n_aidcs, 1) * supplier
+    sizes = np.zeros(len(DAY_FLOWS), np.int64)
+    sizes[0] = n_buyers * n_prov
+    sizes[1] = n_buyers
+    sizes[2] = n_compute * n_aidcs
+    sizes[3] = n_contracts
+    sizes[4] = n_lab
+    sizes[5] = n_aidcs
+    sizes[6] = 1
+    sizes[7] = sizes[8] = n_util
+    sizes[9] = n_aidcs
+    sizes[10] = sizes[11] = n_store
+    sizes[12] = n_aidcs
+    if (certificates != 0.0).any():
+        sizes[13] = n_aidcs * n_payees
+    if (firming != 0.0).any():
+        sizes[14] = n_aidcs * n_store
+    total = sizes.sum()
+    payer = np.empty(total, np.int64)
+    payee = np.empty(total, np.int64)
+    amount = np.empty(total)
+    k = 0
+    if sizes[0]:  # tokens: buyers pay providers
+        for b in range(n_buyers):
+            for p in range(n_prov):
+                payer[k], payee[k], amount[k] = buyers[b], provider[p], served_pair[b, p] * token_price[p]
+                k += 1
+    if sizes[1]:  # what buyers' own customers pay them
+        for b in range(n_buyers):
+            served = psum(served_pair[b])
+            if b < n_apps:
+                per_request = mtok_per_request[b] * (1.0 - agentic_share[b] + agentic_share[b] * agent_multiplier[b])
+                revenue = (served / per_request if per_request > 0.0 else 0.0) * revenue_per_request[b]
+            else:
+                revenue = served * reference_price[b - n_apps]
+            payer[k], payee[k], amount[k] = customers, buyers[b], revenue
+            k += 1
+    if sizes[2]:  # compute, day-ahead and top-up
+        for b in range(n_compute):
+            for a in range(n_aidcs):
+                payer[k], payee[k], amount[k] = compute_buyers[b], aidc[a], compute_payment[b, a]
+                k += 1
+    for c in range(n_contracts):  # contracts for differences
+        payer[k], payee[k], amount[k] = provider[contract_provider[c]], aidc[contract_aidc[c]], contract_payment[c]
+        k += 1
+    for j in range(n_lab):  # labs' funding covers what they paid for compute
+        payer[k], payee[k], amount[k] = lab_funding, lab[j], psum(compute_payment[n_prov + j])
+        k += 1
+    for a in range(n_aidcs):  # power at the zonal prices
+        payer[k], payee[k], amount[k] = aidc[a], grid, aidc_bill[a]
+        k += 1
+    payer[k], payee[k], amount[k] = households, grid, household_bill
+    k += 1
+    for u in range(n_util):
+        payer[k], payee[k], amount[k] = grid, utility[u], util_rev[u]
+        k += 1
+    for u in range(n_util):
+        payer[k], payee[k], amount[k] = utility[u], fuel, util_cost[u]
+        k += 1
+    for a in range(n_aidcs):
+        payer[k], payee[k], amount[k] = aidc[a], fuel, psum(busy_gpus[a]) * om[a]
+        k += 1
+    for s in range(n_store):
+        payer[k], payee[k], amount[k] = storage[s], grid, storage_paid[s]
+        k += 1
+    for s in range(n_store):
+        payer[k], payee[k], amount[k] = grid, storage[s], storage_income[s]
+        k += 1
+    for a in range(n_aidcs):  # fixed operations of the online fleet
+        payer[k], payee[k], amount[k] = aidc[a], fuel, (gpus[a] - mothballed[a]) * fixed_om[a] / 365.0
+        k += 1
+    if sizes[13]:  # green certificates, to the utilities owning renewables in the AIDC's zone
+        for a in range(n_aidcs):
+            for j in range(n_payees):
+                payer[k], payee[k], amount[k] = aidc[a], certificate_payee[j], certificates[a] * certificate_split[a, j]
+                k += 1
+    if sizes[14]:  # firming bought from storage operators
+        for a in range(n_aidcs):
+            for s in range(n_store):
+                payer[k], payee[k], amount[k] = aidc[a], storage[s], firming[a, s]
+                k += 1
+    return payer, payee, amount, sizes
 
 
 def certificate_recipients(model: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ spare grid connection (:mod:`agents.grid_operator`).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
 from agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
@@ -384,9 +385,7 @@ class AIDCGroup(Group):
 
     def depreciation(self, day: int) -> np.ndarray:
         """Straight-line depreciation of the cohorts in service today, CNY per AIDC."""
-        life = self.params["life_years"][self.cohort_owner] * DAYS_PER_YEAR
-        per_day = self.cohort_gpus * self.cohort_capex / life
-        return np.bincount(self.cohort_owner, per_day, minlength=self.n)
+        return _depreciation(self.cohort_owner, self.cohort_gpus, self.cohort_capex, self.params["life_years"], self.n)
 
     def fixed_costs(self) -> np.ndarray:
         """Fixed operations of the online fleet today, CNY per AIDC."""
@@ -403,3 +402,12 @@ class AIDCGroup(Group):
                 "marginal_cost_cny_per_gpu_hour": float(self.ask_mid[i]),
                 "scarcity_markup": float(self.learner.markup[i]), "utilization": float(self.utilization()[i]),
                 "load_mw": float(self.load_mw[i].mean())}
+
+
+@njit(cache=True)
+def _depreciation(owner, gpus, capex, life_years, n):
+    """:meth:`AIDCGroup.depreciation`, in the order numpy's ``bincount`` adds."""
+    out = np.zeros(n)
+    for c in range(owner.size):
+        out[owner[c]] += gpus[c] * capex[c] / (life_years[owner[c]] * DAYS_PER_YEAR)
+    return out
