@@ -31,6 +31,7 @@ from numba import njit
 from agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
 from agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
 from agents.forecasting import Forecasters
+from agents.numeric import nan_min
 from agents.strategies import ComputeAsking, Investing, MarkupLearner
 
 TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])   # of available GPUs, every hour
@@ -244,12 +245,9 @@ class AIDCGroup(Group):
     def set_busy(self, busy_gpus: np.ndarray, sold_gpus: np.ndarray) -> np.ndarray:
         """Hourly power load (MW) from the GPUs busy each hour (n, 24); online idle GPUs draw idle power."""
         p = self.params
-        online = self.online[:, None]
-        busy = np.minimum(busy_gpus, online)
-        self.busy_gpus = busy
+        self.busy_gpus, self.load_mw = _set_busy(busy_gpus, self.gpus, self.mothballed, p["pue"], p["busy_kw_per_gpu"],
+                                                 p["idle_kw_per_gpu"])
         self.sold_gpus = sold_gpus
-        self.load_mw = p["pue"][:, None] * (busy * p["busy_kw_per_gpu"][:, None]
-                                           + (online - busy) * p["idle_kw_per_gpu"][:, None]) / 1000.0
         return self.load_mw
 
     def utilization(self) -> np.ndarray:
@@ -411,3 +409,18 @@ def _depreciation(owner, gpus, capex, life_years, n):
     for c in range(owner.size):
         out[owner[c]] += gpus[c] * capex[c] / (life_years[owner[c]] * DAYS_PER_YEAR)
     return out
+
+
+@njit(cache=True)
+def _set_busy(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw):
+    """:meth:`AIDCGroup.set_busy`: (busy GPUs capped at the online fleet, load MW), each (n, 24)."""
+    n, hours = busy_gpus.shape
+    busy = np.empty((n, hours))
+    load = np.empty((n, hours))
+    for a in range(n):
+        online = gpus[a] - mothballed[a]
+        for h in range(hours):
+            b = nan_min(busy_gpus[a, h], online)
+            busy[a, h] = b
+            load[a, h] = pue[a] * (b * busy_kw[a] + (online - b) * idle_kw[a]) / 1000.0
+    return busy, load

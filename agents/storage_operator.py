@@ -20,6 +20,7 @@ from numba import njit
 
 from agents.base import Group, GroupAgent, Pipeline
 from agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit
+from agents.numeric import nan_max, nan_min
 from agents.strategies import Investing
 
 CYCLES_PER_YEAR = 330.0
@@ -89,15 +90,18 @@ class StorageGroup(Group):
         carry the least dear planned discharge price net of losses and wear; discharge offers the
         dearest planned charge price grossed up.  Quantities are trimmed by :meth:`feasible`.
         """
-        p = self.params
         if self.n == 0:
             empty = np.zeros((0, 24))
             return empty, empty, empty, empty
-        eta_c, eta_d = self.efficiencies()
-        charge, c_price, discharge, d_price = _plan(
-            np.ascontiguousarray(forecast, dtype=float), self.soc_mwh, p["energy_mwh"], p["power_mw"],
-            p["round_trip_efficiency"], p["degradation_cost_cny_per_mwh"], eta_c, eta_d, self.spread_seen)
+        charge, c_price, discharge, d_price = self.plan_steps(forecast)
         return charge, np.repeat(c_price[:, None], 24, axis=1), discharge, np.repeat(d_price[:, None], 24, axis=1)
+
+    def plan_steps(self, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`plan` with one charge and one discharge price per battery, (n,) (the same in every hour)."""
+        p = self.params
+        eta_c, eta_d = self.efficiencies()
+        return _plan(np.ascontiguousarray(forecast, dtype=float), self.soc_mwh, p["energy_mwh"], p["power_mw"],
+                     p["round_trip_efficiency"], p["degradation_cost_cny_per_mwh"], eta_c, eta_d, self.spread_seen)
 
     def feasible(self, charge: np.ndarray, discharge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trim a schedule so the state of charge stays in [0, energy] however much of it clears.
@@ -146,6 +150,16 @@ class StorageGroup(Group):
         if self.n:
             self.soc_mwh = self.soc_path(charge, discharge)[:, -1].copy()
             self.green_mwh = np.minimum(np.maximum(self.green_mwh, 0.0), self.soc_mwh)
+
+    def settle_day(self, charge: np.ndarray, discharge: np.ndarray, green_share_in: np.ndarray) -> np.ndarray:
+        """:meth:`track_green`, then :meth:`settle`, in one call; returns the green part of each discharge (n, 24)."""
+        green_out, self.soc_mwh, self.green_mwh = _settle_day(
+            np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
+            np.ascontiguousarray(green_share_in, dtype=float), self.soc_mwh, self.green_mwh,
+            self.params["round_trip_efficiency"])
+        self.charge_mw = charge
+        self.discharge_mw = discharge
+        return green_out
 
     def firming_price_cny_per_mwh(self) -> np.ndarray:
         """Levelised cost of shifting one MWh through a battery: capital per cycle, grossed up for losses,
@@ -262,3 +276,16 @@ def _track_green(charge, discharge, green_share_in, soc, green_mwh, eta_c, eta_d
             removed += green_out[i, h]
         green_mwh[i] = green_mwh[i] + stored_in * eta_c[i] - removed / max(eta_d[i], 1e-12)
     return green_out
+
+
+@njit(cache=True)
+def _settle_day(charge, discharge, green_share_in, soc, green_mwh, round_trip_efficiency):
+    """See :meth:`StorageGroup.settle_day`: (green out, new state of charge, new green content); updates ``green_mwh``
+    in place first, as :meth:`StorageGroup.track_green` does."""
+    eta = np.sqrt(round_trip_efficiency)  # one way, as StorageGroup.efficiencies
+    green_out = _track_green(charge, discharge, green_share_in, soc, green_mwh, eta, eta)
+    new_soc = _soc_path(charge, discharge, soc, eta, eta)[:, -1].copy()
+    new_green = np.empty_like(new_soc)
+    for i in range(new_soc.size):
+        new_green[i] = nan_min(nan_max(green_mwh[i], 0.0), new_soc[i])
+    return green_out, new_soc, new_green

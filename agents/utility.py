@@ -157,10 +157,9 @@ class UtilityGroup(Group):
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
-        self.available_mw = self.availability(day_of_year, rng) * self.unit_capacity_mw[None, :]
-        markup = np.where(DISPATCHABLE[self.unit_tech], self.learner.markup[self.unit_owner], 0.0)
-        price = np.empty_like(self.available_mw)
-        price[:] = self.unit_mc * (1.0 + markup)
+        self.available_mw, price = _offer_arrays(self.availability(day_of_year, rng), self.unit_capacity_mw,
+                                                 DISPATCHABLE, self.unit_tech, self.learner.markup, self.unit_owner,
+                                                 self.unit_mc)
         return self.unit_zone, self.available_mw, price
 
     def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray,
@@ -235,3 +234,17 @@ def _availability(wind_state, weather, hourly_noise, outage, cf, forced_outage, 
                 a = cf[t] * (1.0 - 2.0 * forced_outage[t] * outage[u])
             out[h, u] = min(a, 1.0)
     return out
+
+
+@njit(cache=True)
+def _offer_arrays(availability, capacity, dispatchable, unit_tech, markup, unit_owner, marginal_cost):
+    """(available MW, offer price) of every unit, (24, U): dispatchable units add their owner's markup."""
+    hours, n_units = availability.shape
+    available = np.empty((hours, n_units))
+    price = np.empty((hours, n_units))
+    for u in range(n_units):
+        offer = marginal_cost[u] * (1.0 + (markup[unit_owner[u]] if dispatchable[unit_tech[u]] else 0.0))
+        for h in range(hours):
+            available[h, u] = availability[h, u] * capacity[u]
+            price[h, u] = offer
+    return available, price

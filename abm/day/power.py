@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
-from abm.markets.power import PowerMarketInput, clear_power_market
+from abm.markets.power import PowerGrid
 from abm.results import ComputeDay, PowerDay
-from agents.technologies import GREEN, RENEWABLE, TECHS
+from agents.numeric import nan_max, nan_min, psum
+from agents.technologies import GREEN, RENEWABLE
 
 MAX_STORAGE_REPAIRS = 24
 
@@ -29,35 +31,23 @@ BACKGROUND_SHAPE = BACKGROUND_SHAPE / BACKGROUND_SHAPE.mean()
 def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
     aidcs, util, store = model.aidcs, model.utilities, model.storage
     aidc_load = aidcs.set_busy(compute.busy, compute.sold)                # (A, 24) MW
-    aidc_zone_load = aidc_load.T @ model.aidc_zone_inc.T                  # (24, Z)
     zp = model.zone_params
-    background = BACKGROUND_SHAPE[:, None] * zp["background_load_mw"]     # (24, Z)
-    flex = background * zp["flexible_load_share"]
-    inelastic = background - flex + aidc_zone_load
     m = model.data["markets"]
     nz = len(model.zone_names)
-    flex_price = np.repeat(zp["flexible_load_price_cny_per_mwh"][None, :], 24, axis=0)
-    u_zone, u_mw, u_price = util.offers(model.date.timetuple().tm_yday, model.rng)
+    _, u_mw, u_price = util.offers(model.date.timetuple().tm_yday, model.rng)
     nu = u_mw.shape[1]
-    bid_zone = np.concatenate([np.arange(nz), store.zone])
     if store.n:
-        c_mw, c_price, d_mw, d_price = store.plan(model.zone_price_forecast[store.zone])
-        offer_zone = np.concatenate([u_zone, store.zone])
-        bid_mw = np.concatenate([flex, c_mw.T], axis=1)
-        bid_price = np.concatenate([flex_price, c_price.T], axis=1)
-        offer_price = np.concatenate([u_price, d_price.T], axis=1)
+        c_mw, c_price, d_mw, d_price = store.plan_steps(model.zone_price_forecast[store.zone])
     else:
-        offer_zone, bid_mw, bid_price, offer_price = u_zone, flex, flex_price, u_price
-    reactance = model.line_params["reactance"]
-    line_reactance = np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None
+        c_mw = d_mw = np.zeros((0, 24))
+        c_price = d_price = np.zeros(0)
+    aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(
+        aidc_load, aidcs.zone, nz, BACKGROUND_SHAPE, zp["background_load_mw"], zp["flexible_load_share"],
+        zp["flexible_load_price_cny_per_mwh"], u_mw, u_price, c_mw, c_price, d_mw, d_price)
+    grid = _power_grid(model, nu)
     for _ in range(MAX_STORAGE_REPAIRS):
-        inp = PowerMarketInput(
-            n_zones=nz, offer_zone=offer_zone, offer_mw=np.concatenate([u_mw, d_mw.T], axis=1) if store.n else u_mw,
-            offer_price=offer_price, bid_zone=bid_zone, bid_mw=bid_mw, bid_price=bid_price, load_mw=inelastic,
-            line_from=model.line_from, line_to=model.line_to, line_limit_mw=model.line_params["limit_mw"],
-            line_reactance=line_reactance, price_cap=m["power_price_cap_cny_per_mwh"],
-            price_floor=m["power_price_floor_cny_per_mwh"])
-        res = clear_power_market(inp)
+        res = grid.clear(offer_mw, offer_price, bid_mw, bid_price, inelastic, model.line_params["limit_mw"],
+                         m["power_price_cap_cny_per_mwh"], m["power_price_floor_cny_per_mwh"])
         if not store.n:
             break
         charge = res.bid_served_mw[:, nz:].T
@@ -65,80 +55,210 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
         if not store.violations(charge, discharge):
             break
         d_mw = store.repair(charge, d_mw)
-    return _power_day(model, res, inp, background, aidc_zone_load, aidc_load, nu)
+        offer_mw[:, nu:] = d_mw.T
+    return _power_day(model, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
 
 
-def unit_maps(model: Any) -> np.ndarray:
-    """(U, T*Z + 3Z) indicator columns of every generating unit: its (technology, zone), its zone, its zone
-    if green, its zone if renewable.  Rebuilt only when units are commissioned."""
-    util = model.utilities
-    n_units = util.unit_tech.size
-    cache = getattr(model, "_unit_maps_cache", None)
-    if cache is None or cache.shape[0] != n_units:
+def _power_grid(model: Any, n_units: int) -> PowerGrid:
+    """The market's fixed structure (zones of units, batteries and flexible load; the lines), rebuilt when units are
+    commissioned or an event changes a line's reactance."""
+    reactance = model.line_params["reactance"]
+    key = (n_units, reactance.tobytes())
+    cached = getattr(model, "_power_grid_cache", None)
+    if cached is None or cached[0] != key:
         nz = len(model.zone_names)
-        rows = np.arange(n_units)
-        tech_zone = np.zeros((n_units, len(TECHS) * nz))
-        tech_zone[rows, util.unit_tech * nz + util.unit_zone] = 1.0
-        zone = np.zeros((n_units, nz))
-        zone[rows, util.unit_zone] = 1.0
-        cache = np.concatenate([tech_zone, zone, zone * GREEN[util.unit_tech][:, None],
-                                zone * RENEWABLE[util.unit_tech][:, None]], axis=1)
-        model._unit_maps_cache = cache
-    return cache
+        store = model.storage
+        line_reactance = np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None
+        grid = PowerGrid(nz, np.concatenate([model.utilities.unit_zone, store.zone]),
+                         np.concatenate([np.arange(nz), store.zone]), model.line_from, model.line_to, line_reactance)
+        cached = model._power_grid_cache = (key, grid)
+    return cached[1]
 
 
-def _power_day(model: Any, res, inp, background, aidc_zone_load, aidc_load, nu) -> PowerDay:
+@njit(cache=True)
+def _market_inputs(aidc_load, aidc_zone, n_zones, shape, background_load, flexible_share, flexible_price, u_mw,
+                   u_price, c_mw, c_price, d_mw, d_price):
+    """The day's market arrays: AIDC load by zone, background load, its flexible part (bid at the zone's price for
+    it), the inelastic rest; offers are the units then the batteries' discharges, bids the flexible load of every
+    zone then the batteries' charges.  (Sums as numpy's matrix product with the zone incidence adds them.)"""
+    hours = shape.size
+    n_aidcs, n_units, n_store = aidc_zone.size, u_mw.shape[1], c_mw.shape[0]
+    aidc_zone_load = np.empty((hours, n_zones))
+    background = np.empty((hours, n_zones))
+    flex = np.empty((hours, n_zones))
+    inelastic = np.empty((hours, n_zones))
+    offer_mw = np.empty((hours, n_units + n_store))
+    offer_price = np.empty((hours, n_units + n_store))
+    bid_mw = np.empty((hours, n_zones + n_store))
+    bid_price = np.empty((hours, n_zones + n_store))
+    for h in range(hours):
+        for z in range(n_zones):
+            s = 0.0
+            for a in range(n_aidcs):
+                if aidc_zone[a] == z:
+                    s += aidc_load[a, h]
+            aidc_zone_load[h, z] = s
+            b = shape[h] * background_load[z]
+            f = b * flexible_share[z]
+            background[h, z] = b
+            flex[h, z] = f
+            inelastic[h, z] = b - f + s
+            bid_mw[h, z] = f
+            bid_price[h, z] = flexible_price[z]
+        for u in range(n_units):
+            offer_mw[h, u] = u_mw[h, u]
+            offer_price[h, u] = u_price[h, u]
+        for j in range(n_store):
+            offer_mw[h, n_units + j] = d_mw[j, h]
+            offer_price[h, n_units + j] = d_price[j]
+            bid_mw[h, n_zones + j] = c_mw[j, h]
+            bid_price[h, n_zones + j] = c_price[j]
+    return aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price
+
+
+def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_load, nu) -> PowerDay:
     """The zone-hour quantities and what each participant pays or earns at the zonal prices."""
     util, store, aidcs = model.utilities, model.storage, model.aidcs
-    nz = len(model.zone_names)
-    price = res.price                                                     # (24, Z)
-    unserved = res.unserved_mw                                           # falls on households first
-    flex_served = res.bid_served_mw[:, :nz]
-    dispatch = res.offer_dispatch_mw[:, :nu]
-    aidc_bill = (aidc_load * price.T[aidcs.zone]).sum(axis=1)
-    household_bill = float(((background - inp.bid_mw[:, :nz] - unserved + flex_served) * price).sum())
-    unit_rev = (dispatch * price[:, util.unit_zone]).sum(axis=0)
-    util_rev = np.bincount(util.unit_owner, unit_rev, minlength=util.n)
-    util_cost = np.bincount(util.unit_owner, dispatch.sum(axis=0) * util.unit_mc, minlength=util.n)
-    maps = unit_maps(model)
-    tz = len(TECHS) * nz
-    gen = dispatch @ maps                                                 # (24, T*Z + 3Z)
-    avail = util.available_mw @ maps
-    gen_tech = gen[:, :tz].reshape(24, len(TECHS), nz).transpose(1, 0, 2)  # (T, 24, Z)
-    avail_tech = avail[:, :tz].reshape(24, len(TECHS), nz).transpose(1, 0, 2)
-    gen_all, green_gen = gen[:, tz: tz + nz], gen[:, tz + nz: tz + 2 * nz]
-    curtail = avail[:, tz + 2 * nz:] - gen[:, tz + 2 * nz:]
-    net_import = res.line_flow_mw @ model.line_inc.T if model.line_names else np.zeros((24, nz))
-    storage_paid = storage_income = np.zeros(0)
+    (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value, gen_tech, avail_tech,
+     gen_all, green_gen, curtail, net_import, charge, discharge, storage_paid, storage_income, green_share_in) = \
+        _dispatch_results(res.price, res.unserved_mw, res.bid_served_mw, res.offer_dispatch_mw, res.line_flow_mw,
+                          background, flex, aidc_load, aidcs.zone, nu, util.unit_zone, util.unit_owner, util.unit_tech,
+                          util.unit_mc, util.available_mw, util.n, GREEN, RENEWABLE, model.line_from, model.line_to,
+                          store.zone)
     income = 0.0
     if store.n:
         # charges take their zone's green share of generation in that hour; discharges give back the
         # green part of what the batteries hold
-        charge, discharge = res.bid_served_mw[:, nz:].T, res.offer_dispatch_mw[:, nu:].T  # (S, 24)
-        st_price = price.T[store.zone]
-        storage_income = (discharge * st_price).sum(axis=1)
+        green_out = store.settle_day(charge, discharge, green_share_in)
         income = float(storage_income.sum())
-        storage_paid = (charge * st_price).sum(axis=1)
-        green_share_gen = np.divide(green_gen, gen_all, out=np.zeros_like(gen_all), where=gen_all > 0)
-        green_out = store.track_green(charge, discharge, green_share_gen.T[store.zone])
-        store.settle(charge, discharge)
-        zone_inc = model.storage_zone_inc.T
-        charge_z, discharge_z = charge.T @ zone_inc, discharge.T @ zone_inc
-        green_supply = green_gen + green_out.T @ zone_inc
     else:
-        charge_z = discharge_z = np.zeros((24, nz))
-        green_supply = green_gen
-    load = inp.load_mw
-    spill = gen_all + discharge_z + net_import + unserved - load - flex_served - charge_z
-    local = gen_all + discharge_z
-    green_share = np.divide(green_supply, local, out=np.zeros_like(local), where=local > 0)
-    aidc_green = (aidc_load * np.minimum(green_share, 1.0).T[aidcs.zone]).sum(axis=1)
-    supply_value = float(unit_rev.sum()) + income
-    return PowerDay(price=price, gen_tech=gen_tech, avail_tech=avail_tech, curtail=curtail, net_import=net_import,
+        green_out = np.zeros((0, 24))
+    supply_value += income
+    charge_z, discharge_z, green_supply, spill, green_share, aidc_green = _zone_balances(
+        charge, discharge, green_out, store.zone, gen_all, green_gen, net_import, res.unserved_mw, load, flex_served,
+        aidc_load, aidcs.zone)
+    return PowerDay(price=res.price, gen_tech=gen_tech, avail_tech=avail_tech, curtail=curtail, net_import=net_import,
                     charge_z=charge_z, discharge_z=discharge_z, load=load, aidc_zone_load=aidc_zone_load,
-                    background=background, flex_served=flex_served, unserved=unserved, spill=np.maximum(spill, 0.0),
+                    background=background, flex_served=flex_served, unserved=res.unserved_mw, spill=spill,
                     line_flow=res.line_flow_mw, green_supply=green_supply, green_share=green_share, dispatch=dispatch,
                     aidc_load=aidc_load, aidc_bill=aidc_bill, aidc_green_mwh=aidc_green,
                     household_bill=household_bill, util_rev=util_rev, util_cost=util_cost,
                     storage_paid=storage_paid, storage_income=storage_income,
                     storage_share=income / supply_value if supply_value > 0 else 0.0)
+
+
+@njit(cache=True)
+def _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load, aidc_zone,
+                      n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green, renewable,
+                      line_from, line_to, storage_zone):
+    """What the market's dispatch means, before the batteries settle: bills and revenues at the zonal prices;
+    generation and availability by technology and zone (summed unit after unit, as numpy's product with the units'
+    indicator columns adds them); curtailed renewables; net imports; the batteries' charges and discharges, what they
+    paid and earned, and the green share of generation each charge takes."""
+    hours, n_zones = price.shape
+    n_aidcs, n_store, n_tech, n_lines = aidc_zone.size, storage_zone.size, green.size, line_from.size
+    flex_served = np.ascontiguousarray(bid_served[:, :n_zones])
+    dispatch = np.ascontiguousarray(offer_dispatch[:, :n_units])
+    tmp = np.empty(hours)
+    aidc_bill = np.empty(n_aidcs)
+    for a in range(n_aidcs):
+        for h in range(hours):
+            tmp[h] = aidc_load[a, h] * price[h, aidc_zone[a]]
+        aidc_bill[a] = psum(tmp)
+    household = np.empty(hours * n_zones)
+    for h in range(hours):
+        for z in range(n_zones):
+            household[h * n_zones + z] = (background[h, z] - flex[h, z] - unserved[h, z] + flex_served[h, z]) \
+                * price[h, z]
+    household_bill = psum(household)
+    unit_rev = np.zeros(dispatch.shape[1])
+    unit_out = np.zeros(dispatch.shape[1])
+    for h in range(hours):
+        for u in range(dispatch.shape[1]):
+            unit_rev[u] += dispatch[h, u] * price[h, unit_zone[u]]
+            unit_out[u] += dispatch[h, u]
+    util_rev = np.zeros(n_util)
+    util_cost = np.zeros(n_util)
+    for u in range(dispatch.shape[1]):
+        util_rev[unit_owner[u]] += unit_rev[u]
+    for u in range(dispatch.shape[1]):
+        util_cost[unit_owner[u]] += unit_out[u] * unit_mc[u]
+    gen_tech = np.zeros((n_tech, hours, n_zones))
+    avail_tech = np.zeros((n_tech, hours, n_zones))
+    gen_all = np.zeros((hours, n_zones))
+    green_gen = np.zeros((hours, n_zones))
+    renewable_gen = np.zeros((hours, n_zones))
+    renewable_avail = np.zeros((hours, n_zones))
+    for h in range(hours):
+        for u in range(dispatch.shape[1]):
+            t, z = unit_tech[u], unit_zone[u]
+            d, av = dispatch[h, u], available[h, u]
+            gen_tech[t, h, z] += d
+            avail_tech[t, h, z] += av
+            gen_all[h, z] += d
+            if green[t]:
+                green_gen[h, z] += d
+            if renewable[t]:
+                renewable_gen[h, z] += d
+                renewable_avail[h, z] += av
+    curtail = renewable_avail - renewable_gen
+    net_import = np.zeros((hours, n_zones))
+    for h in range(hours):
+        for li in range(n_lines):
+            if line_from[li] != line_to[li]:
+                net_import[h, line_to[li]] += line_flow[h, li]
+                net_import[h, line_from[li]] += -line_flow[h, li]
+    charge = np.empty((n_store, hours))
+    discharge = np.empty((n_store, hours))
+    storage_paid = np.empty(n_store)
+    storage_income = np.empty(n_store)
+    green_share_in = np.empty((n_store, hours))
+    for s in range(n_store):
+        z = storage_zone[s]
+        for h in range(hours):
+            charge[s, h] = bid_served[h, n_zones + s]
+            discharge[s, h] = offer_dispatch[h, n_units + s]
+            green_share_in[s, h] = green_gen[h, z] / gen_all[h, z] if gen_all[h, z] > 0.0 else 0.0
+        for h in range(hours):
+            tmp[h] = discharge[s, h] * price[h, z]
+        storage_income[s] = psum(tmp)
+        for h in range(hours):
+            tmp[h] = charge[s, h] * price[h, z]
+        storage_paid[s] = psum(tmp)
+    return (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, psum(unit_rev), gen_tech,
+            avail_tech, gen_all, green_gen, curtail, net_import, charge, discharge, storage_paid, storage_income,
+            green_share_in)
+
+
+@njit(cache=True)
+def _zone_balances(charge, discharge, green_out, storage_zone, gen_all, green_gen, net_import, unserved, load,
+                   flex_served, aidc_load, aidc_zone):
+    """Storage by zone, green supply (generation plus the green part of discharges), spill, the green share of local
+    supply and the green energy that reached each AIDC."""
+    hours, n_zones = gen_all.shape
+    charge_z = np.zeros((hours, n_zones))
+    discharge_z = np.zeros((hours, n_zones))
+    green_storage = np.zeros((hours, n_zones))
+    for h in range(hours):
+        for s in range(storage_zone.size):
+            z = storage_zone[s]
+            charge_z[h, z] += charge[s, h]
+            discharge_z[h, z] += discharge[s, h]
+            green_storage[h, z] += green_out[s, h]
+    green_supply = green_gen + green_storage if storage_zone.size else green_gen.copy()
+    spill = np.empty((hours, n_zones))
+    green_share = np.empty((hours, n_zones))
+    for h in range(hours):
+        for z in range(n_zones):
+            x = gen_all[h, z] + discharge_z[h, z] + net_import[h, z] + unserved[h, z] - load[h, z] \
+                - flex_served[h, z] - charge_z[h, z]
+            spill[h, z] = nan_max(x, 0.0)
+            local = gen_all[h, z] + discharge_z[h, z]
+            green_share[h, z] = green_supply[h, z] / local if local > 0.0 else 0.0
+    aidc_green = np.empty(aidc_zone.size)
+    tmp = np.empty(hours)
+    for a in range(aidc_zone.size):
+        for h in range(hours):
+            tmp[h] = aidc_load[a, h] * nan_min(green_share[h, aidc_zone[a]], 1.0)
+        aidc_green[a] = psum(tmp)
+    return charge_z, discharge_z, green_supply, spill, green_share, aidc_green

@@ -22,7 +22,8 @@ Two solution paths give the same optimum:
   a KKT certificate holds; the others are handed to the LP path.  This runs hour by hour in a kernel
   compiled with numba (:mod:`abm.markets.power_forest`).  On a forest the DC power flow and the
   transport model coincide (the flows are fixed by the injections), so reactances are irrelevant.
-  Everything that depends only on the grid and on the offer/bid zones is cached.
+  Everything that depends only on the grid and on the offer/bid zones is cached (and a simulation that
+  clears a market every day can hold it in a :class:`PowerGrid`).
 * **LP path**: all remaining hours in one block-diagonal sparse LP solved with HiGHS
   (``scipy.optimize.linprog``).  Meshed networks always take this path.  With reactances the
   Kirchhoff constraints are written on a fundamental cycle basis of the grid.
@@ -63,7 +64,7 @@ from scipy.optimize import linprog
 
 from abm.markets.power_forest import clear_forest
 
-__all__ = ["PowerMarketInput", "PowerMarketResult", "clear_power_market"]
+__all__ = ["PowerGrid", "PowerMarketInput", "PowerMarketResult", "clear_power_market"]
 
 
 @dataclass(frozen=True)
@@ -222,33 +223,35 @@ def _key_part(a) -> tuple:
 
 
 def _struct(inp: PowerMarketInput, Z: int) -> _Struct:
-    x = inp.line_reactance
+    return _struct_of(Z, inp.offer_zone, inp.bid_zone, inp.line_from, inp.line_to, inp.line_reactance)
+
+
+def _struct_of(Z: int, offer_zone, bid_zone, line_from, line_to, x) -> _Struct:
     key = (
         Z,
-        _key_part(inp.offer_zone),
-        _key_part(inp.bid_zone),
-        _key_part(inp.line_from),
-        _key_part(inp.line_to),
+        _key_part(offer_zone),
+        _key_part(bid_zone),
+        _key_part(line_from),
+        _key_part(line_to),
         None if x is None else _key_part(x),
     )
     s = _STRUCT_CACHE.get(key)
     if s is None:
-        s = _build_struct(inp, Z)
+        s = _build_struct(Z, offer_zone, bid_zone, line_from, line_to, x)
         if len(_STRUCT_CACHE) >= _NETWORK_CACHE_MAX:
             _STRUCT_CACHE.clear()
         _STRUCT_CACHE[key] = s
     return s
 
 
-def _build_struct(inp: PowerMarketInput, Z: int) -> _Struct:
-    oz = _zones(inp.offer_zone, Z, "offer_zone")
-    bz = _zones(inp.bid_zone, Z, "bid_zone")
-    lf = _zones(inp.line_from, Z, "line_from")
-    lt = _zones(inp.line_to, Z, "line_to")
+def _build_struct(Z: int, offer_zone, bid_zone, line_from, line_to, x) -> _Struct:
+    oz = _zones(offer_zone, Z, "offer_zone")
+    bz = _zones(bid_zone, Z, "bid_zone")
+    lf = _zones(line_from, Z, "line_from")
+    lt = _zones(line_to, Z, "line_to")
     L = lf.size
     if lt.size != L:
         raise ValueError("line_from and line_to differ in length")
-    x = inp.line_reactance
     if x is not None:
         x = np.asarray(x, dtype=np.float64)
         if x.shape != (L,):
@@ -307,31 +310,51 @@ def _prepare(inp: PowerMarketInput) -> tuple[_Prepared, _Struct]:
     Z = int(inp.n_zones)
     if Z < 1:
         raise ValueError("n_zones must be >= 1")
-    cap = float(inp.price_cap)
-    floor = float(inp.price_floor)
+    cap, floor, load = _check_caps_and_load(inp.price_cap, inp.price_floor, inp.load_mw, Z)
+    s = _struct(inp, Z)
+    P, Q = _assemble_day(s, inp.offer_mw, inp.offer_price, inp.bid_mw, inp.bid_price, load, inp.line_limit_mw, cap,
+                         floor)
+    return _prepared(s, Z, P, Q, cap, floor), s
+
+
+def _check_caps_and_load(price_cap, price_floor, load_mw, Z: int) -> tuple[float, float, np.ndarray]:
+    cap = float(price_cap)
+    floor = float(price_floor)
     if not floor <= cap:
         raise ValueError("price_floor must not exceed price_cap")
-    load = np.asarray(inp.load_mw, dtype=np.float64)
+    load = np.asarray(load_mw, dtype=np.float64)
     if load.ndim != 2 or load.shape[1] != Z or load.shape[0] < 1:
         raise ValueError(f"load_mw has shape {load.shape}, expected (H >= 1, {Z})")
+    return cap, floor, load
+
+
+def _assemble_day(s: _Struct, offer_mw, offer_price, bid_mw, bid_price, load: np.ndarray, line_limit_mw, cap: float,
+                  floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """The day's quantities and prices checked and laid out in the solvers' buffers P and Q (see :func:`_assemble`)
+    for the (checked) structure ``s``."""
     H = load.shape[0]
-    s = _struct(inp, Z)
     N, M = s.oz.size, s.bz.size
     L = s.L
-    omw = _as2d(inp.offer_mw, H, N, "offer_mw")
-    bmw = _as2d(inp.bid_mw, H, M, "bid_mw")
-    lim = np.asarray(inp.line_limit_mw, dtype=np.float64)
+    omw = _as2d(offer_mw, H, N, "offer_mw")
+    bmw = _as2d(bid_mw, H, M, "bid_mw")
+    lim = np.asarray(line_limit_mw, dtype=np.float64)
     if L and lim.shape != (L,) and lim.shape != (H, L):
         raise ValueError(f"line_limit_mw has shape {lim.shape}, expected {(L,)} or {(H, L)}")
-    op = _as2d(inp.offer_price, H, N, "offer_price")
-    bp = _as2d(inp.bid_price, H, M, "bid_price")
+    op = _as2d(offer_price, H, N, "offer_price")
+    bp = _as2d(bid_price, H, M, "bid_price")
     P, Q, bad = _assemble(omw, bmw, load, lim.reshape(-1, L) if L else np.zeros((1, 0)), op, bp, cap, floor)
     if bad.any():
         name = ("offer_mw", "bid_mw", "load_mw", "line_limit_mw", "offer_price", "bid_price")[int(bad.argmax())]
         raise ValueError(f"{name} must be finite and >= 0" if bad.argmax() < 4 else f"{name} contains NaN")
+    return P, Q
+
+
+def _prepared(s: _Struct, Z: int, P: np.ndarray, Q: np.ndarray, cap: float, floor: float) -> _Prepared:
+    """Views of the buffers by name (what the LP path reads)."""
+    N, M, L = s.oz.size, s.bz.size, s.L
     K = N + M + 1
-    prep = _Prepared(
-        H,
+    return _Prepared(
+        P.shape[0],
         Z,
         N,
         M,
@@ -349,7 +372,6 @@ def _prepare(inp: PowerMarketInput) -> tuple[_Prepared, _Struct]:
         P,
         Q,
     )
-    return prep, s
 
 
 @njit(cache=True)
@@ -473,34 +495,64 @@ def _solve_lp(p: _Prepared, net: _Network, hours: np.ndarray):
 def clear_power_market(inp: PowerMarketInput, *, force_lp: bool = False) -> PowerMarketResult:
     """Clear the ``H`` hourly markets of ``inp``; ``force_lp`` sends every hour through the LP (tests)."""
     p, s = _prepare(inp)
+    return _solve(s, p.Z, p.P, p.Q, p.cap, p.floor, force_lp, p)
+
+
+class PowerGrid:
+    """What stays the same from one day's market to the next -- the zones, the lines and the zone of every offer and
+    bid -- checked and precomputed once, so that a simulation clearing every day passes only the day's arrays.
+
+    ``PowerGrid(...).clear(...)`` gives exactly what :func:`clear_power_market` gives for the same arrays.
+    """
+
+    def __init__(self, n_zones: int, offer_zone: np.ndarray, bid_zone: np.ndarray, line_from: np.ndarray,
+                 line_to: np.ndarray, line_reactance: np.ndarray | None = None):
+        self.n_zones = int(n_zones)
+        if self.n_zones < 1:
+            raise ValueError("n_zones must be >= 1")
+        self._struct = _struct_of(self.n_zones, offer_zone, bid_zone, line_from, line_to, line_reactance)
+
+    def clear(self, offer_mw: np.ndarray, offer_price: np.ndarray, bid_mw: np.ndarray, bid_price: np.ndarray,
+              load_mw: np.ndarray, line_limit_mw: np.ndarray, price_cap: float = 1500.0, price_floor: float = -100.0,
+              *, force_lp: bool = False) -> PowerMarketResult:
+        """Clear one day: the arrays as in :class:`PowerMarketInput`."""
+        cap, floor, load = _check_caps_and_load(price_cap, price_floor, load_mw, self.n_zones)
+        P, Q = _assemble_day(self._struct, offer_mw, offer_price, bid_mw, bid_price, load, line_limit_mw, cap, floor)
+        return _solve(self._struct, self.n_zones, P, Q, cap, floor, force_lp)
+
+
+def _solve(s: _Struct, Z: int, P: np.ndarray, Q: np.ndarray, cap: float, floor: float, force_lp: bool,
+           p: _Prepared | None = None) -> PowerMarketResult:
     net = s.net
-    H, Z = p.H, p.Z
-    flow = np.zeros((H, p.L))
+    H = P.shape[0]
+    N, M, L = s.oz.size, s.bz.size, s.L
     la = net.active.size
     if net.is_forest and not force_lp:
-        lim = p.limit if s.all_active else p.limit[:, net.active]
+        lim = Q[:, N + M + 1 + Z:]
         price, alloc, unserved, fl, need_lp = clear_forest(
-            p.P, p.Q, p.N, p.M, Z, s.item_zone, net.frm, net.to, net.tree_incidence_t,
-            np.ascontiguousarray(lim), net.comp, net.n_comp, 2 * la + 2)
-        dispatch, served = alloc[:, : p.N], alloc[:, p.N :]
+            P, Q, N, M, Z, s.item_zone, net.frm, net.to, net.tree_incidence_t,
+            np.ascontiguousarray(lim if s.all_active else lim[:, net.active]), net.comp, net.n_comp, 2 * la + 2)
+        dispatch, served = alloc[:, :N], alloc[:, N:]
         if s.all_active:
             flow = fl
         else:
+            flow = np.zeros((H, L))
             flow[:, net.active] = fl
         lp_h = np.flatnonzero(need_lp) if need_lp.any() else _NO_HOURS
     else:
+        flow = np.zeros((H, L))
         price = np.empty((H, Z))
-        dispatch = np.empty((H, p.N))
-        served = np.empty((H, p.M))
+        dispatch = np.empty((H, N))
+        served = np.empty((H, M))
         unserved = np.empty((H, Z))
         lp_h = np.arange(H)
     if lp_h.size:
-        pr, di, se, un, fl = _solve_lp(p, net, lp_h)
+        pr, di, se, un, fl = _solve_lp(_prepared(s, Z, P, Q, cap, floor) if p is None else p, net, lp_h)
         price[lp_h] = pr
         dispatch[lp_h] = di
         served[lp_h] = se
         unserved[lp_h] = un
-        fz = np.zeros((lp_h.size, p.L))
+        fz = np.zeros((lp_h.size, L))
         fz[:, net.active] = fl
         flow[lp_h] = fz
     return PowerMarketResult(
