@@ -31,7 +31,7 @@ from numba import njit
 from agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
 from agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
 from agents.forecasting import Forecasters
-from agents.numeric import nan_min
+from agents.numeric import nan_max, nan_min, psum
 from agents.strategies import ComputeAsking, Investing, MarkupLearner
 
 TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])   # of available GPUs, every hour
@@ -81,12 +81,12 @@ class CostPlusScarcityAsks(ComputeAsking):
     """SRMC for most of the fleet; the last tranches add the learned scarcity rent (module docstring)."""
 
     def asks(self, group: AIDCGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        srmc = group.srmc()                                                        # (n, 24)
-        rent = group.learner.markup * group.capital_hour                           # (n,)
-        price = srmc[:, :, None] + (rent[:, None] * TRANCHE_RENT[None, :])[:, None, :]   # (n, 24, T)
-        qty = np.broadcast_to((group.available[:, None] * TRANCHE_SHARE[None, :])[:, None, :], price.shape)
-        group.ask_mid = srmc.mean(axis=1)
-        return group._ask_owner, group._ask_hour, np.ascontiguousarray(qty).ravel(), price.ravel()
+        p = group.params
+        qty, price, group.ask_mid = _cost_plus_asks(
+            p["busy_kw_per_gpu"], p["idle_kw_per_gpu"], p["pue"], group.power_price_expected, p["om_cny_per_gpu_hour"],
+            group.green_cost_per_busy_gpu_hour, group.learner.markup, group.capital_hour, group.gpus, group.mothballed,
+            group.down, TRANCHE_SHARE, TRANCHE_RENT)
+        return group._ask_owner, group._ask_hour, qty, price
 
 
 class NpvInvesting(Investing):
@@ -216,9 +216,8 @@ class AIDCGroup(Group):
     def srmc(self) -> np.ndarray:
         """(n, 24) short-run marginal cost of a busy GPU-hour, CNY."""
         p = self.params
-        extra_mwh = (p["busy_kw_per_gpu"] - p["idle_kw_per_gpu"]) * p["pue"] / 1000.0
-        return (extra_mwh[:, None] * np.maximum(self.power_price_expected, 0.0)
-                + (p["om_cny_per_gpu_hour"] + self.green_cost_per_busy_gpu_hour)[:, None])
+        return _srmc(p["busy_kw_per_gpu"], p["idle_kw_per_gpu"], p["pue"], self.power_price_expected,
+                     p["om_cny_per_gpu_hour"], self.green_cost_per_busy_gpu_hour)
 
     def obliged_share(self, policy_day: int) -> np.ndarray:
         """Share of each AIDC's GPUs under the green-electricity obligation: those in a hub zone commissioned
@@ -424,3 +423,39 @@ def _set_busy(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw):
             busy[a, h] = b
             load[a, h] = pue[a] * (b * busy_kw[a] + (online - b) * idle_kw[a]) / 1000.0
     return busy, load
+
+
+@njit(cache=True)
+def _srmc(busy_kw, idle_kw, pue, power_price, om, green_cost):
+    """:meth:`AIDCGroup.srmc`."""
+    n, hours = power_price.shape
+    out = np.empty((n, hours))
+    for a in range(n):
+        extra_mwh = (busy_kw[a] - idle_kw[a]) * pue[a] / 1000.0
+        running = om[a] + green_cost[a]
+        for h in range(hours):
+            out[a, h] = extra_mwh * nan_max(power_price[a, h], 0.0) + running
+    return out
+
+
+@njit(cache=True)
+def _cost_plus_asks(busy_kw, idle_kw, pue, power_price, om, green_cost, markup, capital_hour, gpus, mothballed, down,
+                    tranche_share, tranche_rent):
+    """:class:`CostPlusScarcityAsks` for every AIDC: (GPU-hours, CNY per GPU-hour) of its tranches, (n * 24 * T,)
+    in the order (AIDC, hour, tranche), and the mean SRMC over the day (n,)."""
+    srmc = _srmc(busy_kw, idle_kw, pue, power_price, om, green_cost)
+    n, hours = srmc.shape
+    nt = tranche_share.size
+    qty = np.empty(n * hours * nt)
+    price = np.empty(n * hours * nt)
+    mean = np.empty(n)
+    for a in range(n):
+        rent = markup[a] * capital_hour[a]
+        available = nan_max(gpus[a] - mothballed[a] - down[a], 0.0)
+        for h in range(hours):
+            for t in range(nt):
+                k = (a * hours + h) * nt + t
+                qty[k] = available * tranche_share[t]
+                price[k] = srmc[a, h] + rent * tranche_rent[t]
+        mean[a] = psum(srmc[a]) / hours
+    return qty, price, mean

@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit
 
 from agents.base import DAYS_PER_YEAR, Group, GroupAgent
+from agents.numeric import nan_max
 from agents.strategies import ComputeBidding, MarkupLearner, TokenPricing
 
 PROVIDER_STRATEGIES = ("best-response", "roth-erev", "fixed")
@@ -90,13 +91,9 @@ class ForecastBidding(ComputeBidding):
 
     def bids(self, group: CloudProviderGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
-        eff = p["mtok_per_gpu_hour"]
-        need = group.forecast_hourly_mtok() / eff[:, None]                      # (n, 24) GPU-hours
-        value = (group.price * eff)[:, None]
-        qty = np.concatenate([need, need * p["reserve"][:, None]], axis=1)      # (n, 48)
-        price = np.concatenate([np.broadcast_to(value, need.shape),
-                                np.broadcast_to(value * RESERVE_VALUE, need.shape)], axis=1)
-        return group._bid_owner, group._bid_hour, qty.ravel(), price.ravel()
+        qty, price = _forecast_bids(group.level, group.trend, group.profile, p["mtok_per_gpu_hour"], group.price,
+                                    p["reserve"])
+        return group._bid_owner, group._bid_hour, qty, price
 
 
 class PricingView:
@@ -294,3 +291,24 @@ def _learn(requested_h, served_h, compute_price_h, own_value, alpha, beta, profi
         today = spot / eff[i]
         unit_cost_today[i] = today
         unit_cost[i] = today if np.isnan(unit_cost[i]) else (1.0 - cost_weight) * unit_cost[i] + cost_weight * today
+
+
+@njit(cache=True)
+def _forecast_bids(level, trend, profile, eff, price, reserve):
+    """:class:`ForecastBidding` for every provider: (GPU-hours, CNY per GPU-hour) of its 48 steps, the 24 hours of
+    need then the 24 of reserve (need: the forecast, :meth:`CloudProviderGroup.forecast_hourly_mtok`, over its
+    efficiency)."""
+    n, hours = profile.shape
+    qty = np.empty(n * 2 * hours)
+    bid = np.empty(n * 2 * hours)
+    for i in range(n):
+        per_hour = nan_max(level[i] + trend[i], 0.0) / 24.0
+        value = price[i] * eff[i]
+        for h in range(hours):
+            need = per_hour * profile[i, h] / eff[i]
+            k = i * 2 * hours + h
+            qty[k] = need
+            qty[k + hours] = need * reserve[i]
+            bid[k] = value
+            bid[k + hours] = value * RESERVE_VALUE
+    return qty, bid

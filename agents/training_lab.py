@@ -11,8 +11,10 @@ buys cheap capacity (valley filling), in tight hours it gives way to buyers who 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.base import Group, GroupAgent, ar1_lognormal, daily_rate
+from agents.numeric import nan_max, nan_min
 from agents.strategies import ComputeBidding
 
 # bid steps, as multiples of the reference price, dearest first (geometric, ~13% apart)
@@ -38,15 +40,10 @@ class DemandCurveBidding(ComputeBidding):
     def bids(self, group: TrainingLabGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
         shift = group.noise ** (1.0 / p["elasticity"])
-        price = (p["reference_price_cny_per_gpu_hour"] * shift)[:, None] * PRICE_STEPS[None, :]  # (n, K)
-        wanted = p["gpu_hours_per_day"][:, None] / 24.0 * PRICE_STEPS[None, :] ** (-p["elasticity"][:, None])
-        affordable = p["budget_cny_per_day"][:, None] / 24.0 / price
-        most = (p["gpu_hours_per_day"] * p["max_multiple"])[:, None] / 24.0
-        cumulative = np.minimum(np.minimum(wanted, affordable), most)                         # non-decreasing
-        step = np.diff(cumulative, axis=1, prepend=0.0)
-        qty = np.repeat(np.maximum(step, 0.0)[:, None, :], 24, axis=1)                        # (n, 24, K)
-        prices = np.repeat(price[:, None, :], 24, axis=1)
-        return group._bid_owner, group._bid_hour, qty.ravel(), prices.ravel()
+        qty, prices = _demand_curve_bids(p["reference_price_cny_per_gpu_hour"], shift, PRICE_STEPS,
+                                         group.steps_to_the_elasticity(), p["gpu_hours_per_day"],
+                                         p["budget_cny_per_day"], p["max_multiple"])
+        return group._bid_owner, group._bid_hour, qty, prices
 
 
 class TrainingLabGroup(Group):
@@ -62,6 +59,17 @@ class TrainingLabGroup(Group):
         k = PRICE_STEPS.size
         self._bid_owner = np.repeat(np.arange(self.n), 24 * k)
         self._bid_hour = np.tile(np.repeat(np.arange(24), k), self.n)
+        self._steps_key = b""
+        self._steps_pow = np.zeros((self.n, k))
+
+    def steps_to_the_elasticity(self) -> np.ndarray:
+        """(n, K) ``PRICE_STEPS ** -elasticity``: the demand curve's shape, recomputed only when an elasticity
+        changes."""
+        e = self.params["elasticity"]
+        if self._steps_key != e.tobytes():
+            self._steps_key = e.tobytes()
+            self._steps_pow = PRICE_STEPS[None, :] ** (-e[:, None])
+        return self._steps_pow
 
     def advance_day(self, draws: np.ndarray, persistence: float) -> None:
         """Demand and budget grow at their yearly rates; today's demand carries persistent noise."""
@@ -82,3 +90,31 @@ class TrainingLabGroup(Group):
         return {"gpu_hours_bought": float(bought), "spent_cny": float(self.spent_cny[i]),
                 "price_paid_cny_per_gpu_hour": float(self.spent_cny[i] / bought) if bought > 0 else 0.0,
                 "gpu_hours_wanted_at_reference": float(self.params["gpu_hours_per_day"][i])}
+
+
+@njit(cache=True)
+def _demand_curve_bids(reference_price, shift, steps, steps_pow, gpu_hours, budget, max_multiple):
+    """:class:`DemandCurveBidding` for every lab: (GPU-hours, CNY per GPU-hour) of its K steps in each of 24 hours,
+    (n * 24 * K,) each, in the order (lab, hour, step)."""
+    n, k = steps_pow.shape
+    qty = np.empty(n * 24 * k)
+    bid = np.empty(n * 24 * k)
+    step_qty = np.empty(k)
+    step_price = np.empty(k)
+    for i in range(n):
+        base = reference_price[i] * shift[i]
+        most = gpu_hours[i] * max_multiple[i] / 24.0
+        previous = 0.0
+        for j in range(k):
+            price = base * steps[j]
+            wanted = gpu_hours[i] / 24.0 * steps_pow[i, j]
+            affordable = budget[i] / 24.0 / price
+            cumulative = nan_min(nan_min(wanted, affordable), most)   # non-decreasing
+            step_qty[j] = nan_max(cumulative - previous, 0.0)
+            step_price[j] = price
+            previous = cumulative
+        for h in range(24):
+            for j in range(k):
+                qty[(i * 24 + h) * k + j] = step_qty[j]
+                bid[(i * 24 + h) * k + j] = step_price[j]
+    return qty, bid

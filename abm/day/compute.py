@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from abm.markets.compute import clear_hourly_compute_market
 from abm.results import DayAhead
+from agents.numeric import psum
 
 
 def clear_day_ahead(model: Any) -> DayAhead:
@@ -24,8 +26,44 @@ def clear_day_ahead(model: Any) -> DayAhead:
                                       model.compute_edges)
     flow = res.flow_gpu_hours                                             # (P + L, A, 24)
     aidc_price = res.aidc_price
-    payment = np.einsum("bah,ah->ba", flow, np.nan_to_num(aidc_price, nan=0.0))
-    prov.receive_compute(flow[: prov.n].sum(axis=1))
-    labs.receive_compute(flow[prov.n:].sum(axis=1), payment[prov.n:].sum(axis=1))
+    payment, bought, lab_spent = _payments(flow, aidc_price, prov.n)
+    prov.receive_compute(bought[: prov.n])
+    labs.receive_compute(bought[prov.n:], lab_spent)
     return DayAhead(flow=flow, buyer_price=res.buyer_price, aidc_price=aidc_price, payment=payment, ask_aidc=aa,
                     ask_hour=ah, ask_qty=aq, ask_price=ap, ask_filled=res.ask_filled_gpu_hours)
+
+
+@njit(cache=True)
+def _payments(flow, aidc_price, n_prov):
+    """What each buyer pays each AIDC at the hourly prices (an hour without a price costs nothing), (B, A); the
+    GPU-hours each buyer bought in each hour, (B, 24); what each lab paid in all, (L,).
+
+    The payment adds up as numpy's ``einsum("bah,ah->ba")`` does on this build: two interleaved partial sums over
+    the hours (even and odd), each taking four pairs of hours at a time from the last pair back, joined at the end."""
+    n_buyers, n_aidcs, hours = flow.shape
+    payment = np.empty((n_buyers, n_aidcs))
+    bought = np.zeros((n_buyers, hours))
+    for b in range(n_buyers):
+        for a in range(n_aidcs):
+            even = odd = 0.0
+            h = 0
+            while hours - h >= 8:
+                for k in (6, 4, 2, 0):
+                    p0, p1 = aidc_price[a, h + k], aidc_price[a, h + k + 1]
+                    even = flow[b, a, h + k] * (0.0 if np.isnan(p0) else p0) + even
+                    odd = flow[b, a, h + k + 1] * (0.0 if np.isnan(p1) else p1) + odd
+                h += 8
+            while h < hours:
+                p0 = aidc_price[a, h]
+                even = flow[b, a, h] * (0.0 if np.isnan(p0) else p0) + even
+                if h + 1 < hours:
+                    p1 = aidc_price[a, h + 1]
+                    odd = flow[b, a, h + 1] * (0.0 if np.isnan(p1) else p1) + odd
+                h += 2
+            payment[b, a] = even + odd
+            for h in range(hours):
+                bought[b, h] += flow[b, a, h]
+    lab_spent = np.empty(n_buyers - n_prov)
+    for j in range(lab_spent.size):
+        lab_spent[j] = psum(payment[n_prov + j])
+    return payment, bought, lab_spent

@@ -200,11 +200,26 @@ def _check_and_clear_pool(bp, qb, pb, aa, qa, pa, edges, try_pool):
 # --------------------------------------------------------------------------------------------
 # graph structure
 # --------------------------------------------------------------------------------------------
+_COMPONENT_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, int, bool]] = {}
+_COMPONENT_CACHE_MAX = 256
+
+
 def _components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """Connected components of the bipartite graph and whether each one is complete bipartite.
+    """Connected components of the bipartite graph and whether each one is complete bipartite (cached: a simulation
+    clears the same graph every day).
 
     Returns (label of each provider, label of each AIDC, number of components, complete).
     """
+    key = (edges.shape, edges.tobytes())
+    found = _COMPONENT_CACHE.get(key)
+    if found is None:
+        if len(_COMPONENT_CACHE) >= _COMPONENT_CACHE_MAX:
+            _COMPONENT_CACHE.clear()
+        found = _COMPONENT_CACHE[key] = _find_components(edges)
+    return found
+
+
+def _find_components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
     P, A = edges.shape
     if P and A and edges.all():
         return np.zeros(P, np.int64), np.zeros(A, np.int64), 1, True
@@ -321,47 +336,87 @@ def _merit_order(bp, qb, pb, aa, qa, pa, lab_p, lab_a, n_comp):
 def _pool(qb, pb, qa, pa):
     """Merit-order clearing of one pool; all quantities > 0. Returns (bid fill, ask fill, price)."""
     nb, na = qb.size, qa.size
-    ob = np.argsort(-pb, kind="mergesort")  # stable: ties keep index order
-    oa = np.argsort(pa, kind="mergesort")
-    pbs, qbs = pb[ob], qb[ob]  # bids by descending price
-    pas, qas = pa[oa], qa[oa]  # asks by ascending price
-    cb = np.zeros(nb + 1)  # cumulative volume along the merit order
+    bid_fill = np.empty(nb)
+    ask_fill = np.empty(na)
+    price = _pool_into(qb, pb, qa, pa, _scratch(nb, na), bid_fill, ask_fill)
+    return bid_fill, ask_fill, price
+
+
+@njit(cache=True)
+def _scratch(nb, na):
+    """Work arrays for :func:`_pool_into` on pools of up to ``nb`` bids and ``na`` asks (allocated once per call of
+    a market, not once per pool)."""
+    return (np.empty(nb, np.int64), np.empty(na, np.int64), np.empty(nb + 1), np.empty(na + 1), np.empty(nb),
+            np.empty(na))
+
+
+@njit(cache=True)
+def _pool_into(qb, pb, qa, pa, scratch, bid_fill, ask_fill):
+    """:func:`_pool` writing the fills into ``bid_fill`` and ``ask_fill`` and working in ``scratch``; returns the
+    price."""
+    nb, na = qb.size, qa.size
+    ob, oa, cb, ca, rb, ra = scratch
+    ob, oa, cb, ca, rb, ra = ob[:nb], oa[:na], cb[: nb + 1], ca[: na + 1], rb[:nb], ra[:na]
+    _stable_order(pb, -1.0, ob)  # bids by descending price, ties in index order
+    _stable_order(pa, 1.0, oa)   # asks by ascending price
+    cb[0] = 0.0  # cumulative volume along the merit order
     for i in range(nb):
-        cb[i + 1] = cb[i] + qbs[i]
-    ca = np.zeros(na + 1)
+        cb[i + 1] = cb[i] + qb[ob[i]]
+    ca[0] = 0.0
     for j in range(na):
-        ca[j + 1] = ca[j] + qas[j]
+        ca[j + 1] = ca[j] + qa[oa[j]]
     # traded volume: max over bids of min(bid volume up to it, ask volume at prices <= its price)
     vol = 0.0
     j = na
     for i in range(nb):
-        while j > 0 and pas[j - 1] > pbs[i]:
+        while j > 0 and pa[oa[j - 1]] > pb[ob[i]]:
             j -= 1
         v = min(cb[i + 1], ca[j])
         if v > vol:
             vol = v
     # pro rata within a price level: volume strictly better than the level, and level volume
-    rb = _level_ratios(pbs, cb, vol)
-    ra = _level_ratios(pas, ca, vol)
+    _level_ratios_into(pb, ob, cb, vol, rb)
+    _level_ratios_into(pa, oa, ca, vol, ra)
     # fill ratios are non-increasing along the merit order: accepted = prefix, rejected = suffix.
     # price interval [lo, hi]: lo = max(best rejected bid, marginal accepted ask),
     # hi = min(marginal accepted bid, best rejected ask); midpoint convention.
     b_acc, b_full = _count_accepted(rb)
     a_acc, a_full = _count_accepted(ra)
-    lo = pbs[b_full] if b_full < nb else -np.inf
-    if a_acc and pas[a_acc - 1] > lo:
-        lo = pas[a_acc - 1]
-    hi = pbs[b_acc - 1] if b_acc else np.inf
-    if a_full < na and pas[a_full] < hi:
-        hi = pas[a_full]
-    price = _midpoint_scalar(lo, hi)
-    bid_fill = np.empty(nb)
+    lo = pb[ob[b_full]] if b_full < nb else -np.inf
+    if a_acc and pa[oa[a_acc - 1]] > lo:
+        lo = pa[oa[a_acc - 1]]
+    hi = pb[ob[b_acc - 1]] if b_acc else np.inf
+    if a_full < na and pa[oa[a_full]] < hi:
+        hi = pa[oa[a_full]]
     for i in range(nb):
-        bid_fill[ob[i]] = qbs[i] * rb[i]
-    ask_fill = np.empty(na)
+        bid_fill[ob[i]] = qb[ob[i]] * rb[i]
     for j in range(na):
-        ask_fill[oa[j]] = qas[j] * ra[j]
-    return bid_fill, ask_fill, price
+        ask_fill[oa[j]] = qa[oa[j]] * ra[j]
+    return _midpoint_scalar(lo, hi)
+
+
+@njit(cache=True)
+def _stable_order(values, sign, order):
+    """Indices sorting ``sign * values`` ascending, ties in index order, NaN last: ``np.argsort(sign * values,
+    kind="mergesort")`` (a stable sort has one answer), by insertion for the few steps of a pool."""
+    n = values.size
+    if n > 64:
+        order[:] = np.argsort(sign * values, kind="mergesort")
+        return
+    for i in range(n):
+        order[i] = i
+    for i in range(1, n):
+        k = order[i]
+        v = sign * values[k]
+        j = i
+        while j > 0:
+            w = sign * values[order[j - 1]]
+            if v < w or (w != w and v == v):  # v goes before w (NaN sorts last)
+                order[j] = order[j - 1]
+                j -= 1
+            else:
+                break
+        order[j] = k
 
 
 @njit(cache=True)
@@ -373,19 +428,17 @@ def _midpoint_scalar(lo, hi):
 
 
 @njit(cache=True)
-def _level_ratios(prices, cum, vol):
-    """Fill ratio of each step along the merit order, shared pro rata within a price level.
+def _level_ratios_into(prices, order, cum, vol, ratio):
+    """Fill ratio of each step along the merit order (``prices[order]``), shared pro rata within a price level.
 
-    ``prices`` are in merit order (equal prices adjacent), ``cum`` the cumulative volume (n + 1).
-    Ratios within _SNAP of 0 or 1 are snapped. A level whose volume vanishes in float rounding
-    against the volume before it gets ratio 0.
+    Equal prices are adjacent in the order; ``cum`` is the cumulative volume (n + 1).  Ratios within _SNAP of 0 or 1
+    are snapped.  A level whose volume vanishes in float rounding against the volume before it gets ratio 0.
     """
-    n = prices.size
-    ratio = np.empty(n)
+    n = order.size
     s = 0
     while s < n:
         e = s + 1
-        while e < n and prices[e] == prices[s]:
+        while e < n and prices[order[e]] == prices[order[s]]:
             e += 1
         before = cum[s]
         level = cum[e] - before
@@ -396,7 +449,6 @@ def _level_ratios(prices, cum, vol):
             r = 0.0
         ratio[s:e] = r
         s = e
-    return ratio
 
 
 @njit(cache=True)
@@ -687,15 +739,21 @@ def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp,
             a_at[c] += 1
 
     ch_price = np.full(n_ch, np.nan)  # a component-hour without a positive step has no price
+    largest_b = largest_a = 0
+    for c in range(n_ch):
+        largest_b = max(largest_b, b_ptr[c + 1] - b_ptr[c])
+        largest_a = max(largest_a, a_ptr[c + 1] - a_ptr[c])
+    scratch = _scratch(largest_b, largest_a)
+    fb, fa = np.empty(nb), np.empty(na)
     for c in range(n_ch):
         b0, b1, a0, a1 = b_ptr[c], b_ptr[c + 1], a_ptr[c], a_ptr[c + 1]
         if b0 == b1 and a0 == a1:
             continue
-        fb, fa, ch_price[c] = _pool(qb_g[b0:b1], pb_g[b0:b1], qa_g[a0:a1], pa_g[a0:a1])
+        ch_price[c] = _pool_into(qb_g[b0:b1], pb_g[b0:b1], qa_g[a0:a1], pa_g[a0:a1], scratch, fb[b0:b1], fa[a0:a1])
         for i in range(b1 - b0):
-            bid_fill[b_idx[b0 + i]] = fb[i]
+            bid_fill[b_idx[b0 + i]] = fb[b0 + i]
         for i in range(a1 - a0):
-            ask_fill[a_idx[a0 + i]] = fa[i]
+            ask_fill[a_idx[a0 + i]] = fa[a0 + i]
 
     # flows per component-hour: flow[b, a, h] = X[b, h] * Y[a, h] / (sum of Y in the component-hour)
     X = np.zeros((B, H))
