@@ -12,7 +12,7 @@ import pandas as pd
 from numba import njit
 
 from abm.results import Day
-from agents.numeric import psum
+from agents.numeric import nan_to_zero, psum
 from agents.technologies import GREEN_TECHS, TECHS
 
 # Recorded each day as scalars ...
@@ -276,9 +276,8 @@ def _daily_kernel(row, served_by_provider, flow, aidc_price, n_prov, demand, uns
         for b in range(n_buyers):
             for a in range(n_aidcs):
                 f = flow[b, a, h]
-                price = aidc_price[a, h]
                 vol += f
-                paid += f * (0.0 if np.isnan(price) else price)
+                paid += f * nan_to_zero(aidc_price[a, h])
         if vol > 0.0:
             priced = True
             peak = max(peak, paid / vol)
@@ -408,7 +407,7 @@ def _agent_kernel(block, balance, revenue, cost, capital, noncash, app0, app_ser
         block[_TOKENS, i] = served
         block[_PRICE, i] = price[p]
         c = unit_cost[p]
-        block[_UNIT_COST, i] = 0.0 if np.isnan(c) else c
+        block[_UNIT_COST, i] = nan_to_zero(c)
         block[_MARKUP, i] = price[p] / c - 1.0 if c > 0.0 else 0.0
         capacity = psum(bought[p] + topped[p]) * eff[p]
         block[_UTILIZATION, i] = served / capacity if capacity > 0.0 else 0.0

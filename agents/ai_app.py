@@ -12,8 +12,10 @@ Day-to-day use carries persistent noise (seeded), so every day's demand is a lit
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.base import Group, GroupAgent, ar1_lognormal, bass_step, daily_rate, hourly_profile
+from agents.numeric import nan_max
 
 
 class AIApp(GroupAgent):
@@ -64,6 +66,16 @@ class AIAppGroup(Group):
         self.demand_mtok = self.requests_wanted() * per_request * self._worth_making(price_cny_per_mtok)
         return self.demand_mtok
 
+    def demand_and_elasticity(self, price_cny_per_mtok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`token_demand_mtok` and :meth:`price_elasticity` at one price, in one pass."""
+        p = self.params
+        ratio = _cost_ratio(price_cny_per_mtok, p["mtok_per_request"], p["agentic_share"], p["agent_multiplier"],
+                            p["revenue_cny_per_request"])
+        self.demand_mtok, elasticity = _demand(ratio ** p["elasticity"], p["users"], p["requests_per_user_per_day"],
+                                               self.noise, p["mtok_per_request"], p["agentic_share"],
+                                               p["agent_multiplier"], p["elasticity"])
+        return self.demand_mtok, elasticity
+
     def _worth_making(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
         """Share of requests whose value exceeds their token cost."""
         cost = np.maximum(price_cny_per_mtok * self.tokens_per_request_mtok(), 0.0)
@@ -85,3 +97,29 @@ class AIAppGroup(Group):
         return {"users": float(self.params["users"][i]), "tokens_wanted_mtok": float(self.demand_mtok[i]),
                 "tokens_served_mtok": float(self.served_mtok[i]),
                 "agent_multiplier": float(self.params["agent_multiplier"][i])}
+
+
+@njit(cache=True)
+def _cost_ratio(price, mtok_per_request, agentic_share, agent_multiplier, revenue_per_request):
+    """Token cost of a request over its median value (``inf`` where requests earn nothing); see ``_worth_making``."""
+    ratio = np.empty(price.size)
+    for i in range(price.size):
+        per_request = mtok_per_request[i] * (1.0 - agentic_share[i] + agentic_share[i] * agent_multiplier[i])
+        cost = nan_max(price[i] * per_request, 0.0)
+        ratio[i] = cost / revenue_per_request[i] if revenue_per_request[i] > 0.0 else np.inf
+    return ratio
+
+
+@njit(cache=True)
+def _demand(ratio_to_the_elasticity, users, requests_per_user, noise, mtok_per_request, agentic_share,
+            agent_multiplier, elasticity):
+    """(tokens wanted, price elasticity) from ``ratio ** elasticity`` (computed by numpy, as before)."""
+    n = users.size
+    demand = np.empty(n)
+    own = np.empty(n)
+    for i in range(n):
+        worth = 1.0 / (1.0 + ratio_to_the_elasticity[i])
+        per_request = mtok_per_request[i] * (1.0 - agentic_share[i] + agentic_share[i] * agent_multiplier[i])
+        demand[i] = users[i] * requests_per_user[i] * noise[i] * per_request * worth
+        own[i] = elasticity[i] * (1.0 - worth)
+    return demand, own

@@ -17,6 +17,9 @@ Providers keep ``contract_share`` of their expected need under contract on a lad
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+
+from agents.numeric import nan_to_zero, psum
 
 MAX_CONTRACTED_SHARE = 0.8  # an AIDC sells contracts on at most this share of its online GPUs
 
@@ -76,13 +79,7 @@ class ContractBook:
         GPU-hours per provider (P,), their cost at contract prices per provider (P,))."""
         if not self.provider.size:
             return np.zeros(0), np.zeros(self.n_providers), np.zeros(self.n_providers)
-        spot = np.nan_to_num(aidc_hourly_price[self.aidc], nan=0.0)      # (C, 24)
-        gpu_hours = self.qty.sum(axis=1)
-        at_contract = self.price * gpu_hours
-        payment = at_contract - (self.qty * spot).sum(axis=1)
-        hours = np.bincount(self.provider, gpu_hours, minlength=self.n_providers)
-        cost = np.bincount(self.provider, at_contract, minlength=self.n_providers)
-        return payment, hours, cost
+        return _settle(self.provider, self.aidc, self.qty, self.price, aidc_hourly_price, self.n_providers)
 
     def mean_price(self) -> float:
         """Volume-weighted price of the open contracts, CNY per GPU-hour (NaN with none)."""
@@ -130,3 +127,22 @@ def renew(book: ContractBook, day: int, month_days: int, need: np.ndarray, contr
             for m in rungs:
                 book.sign(p, int(a), qty, price, day + m * month_days - 1)
             room[a] -= qty * len(rungs)
+
+
+@njit(cache=True)
+def _settle(provider, aidc, qty, price, aidc_hourly_price, n_providers):
+    """:meth:`ContractBook.settle` (an hour without a spot price settles at 0), summed in numpy's order."""
+    n, hours = qty.shape
+    payment = np.empty(n)
+    contracted = np.zeros(n_providers)
+    cost = np.zeros(n_providers)
+    spot_value = np.empty(hours)
+    for c in range(n):
+        for h in range(hours):
+            spot_value[h] = qty[c, h] * nan_to_zero(aidc_hourly_price[aidc[c], h])
+        gpu_hours = psum(qty[c])
+        at_contract = price[c] * gpu_hours
+        payment[c] = at_contract - psum(spot_value)
+        contracted[provider[c]] += gpu_hours
+        cost[provider[c]] += at_contract
+    return payment, contracted, cost

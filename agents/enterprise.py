@@ -9,8 +9,10 @@ carries persistent noise (seeded).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.base import Group, GroupAgent, ar1_lognormal, bass_step, daily_rate, hourly_profile
+from agents.numeric import nan_max, nan_min
 
 
 class Enterprise(GroupAgent):
@@ -61,6 +63,16 @@ class EnterpriseGroup(Group):
         self.demand_mtok = np.minimum(wanted, budget_mtok)
         return self.demand_mtok
 
+    def demand_and_elasticity(self, price_cny_per_mtok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`token_demand_mtok` and :meth:`price_elasticity` at one price, in one pass."""
+        p = self.params
+        relative = _relative_price(price_cny_per_mtok, p["reference_price_cny_per_mtok"])
+        self.demand_mtok, elasticity = _demand(relative ** (-p["elasticity"]), price_cny_per_mtok, p["adoption"],
+                                               p["firms"], p["mtok_per_firm_per_day"], p["agentic_share"],
+                                               p["agent_multiplier"], self.noise, p["budget_cny_per_firm_per_day"],
+                                               p["elasticity"])
+        return self.demand_mtok, elasticity
+
     def price_elasticity(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
         """-d ln(tokens) / d ln(price): ``elasticity`` while the budget does not bind, 1 where it does."""
         p = self.params
@@ -79,3 +91,29 @@ class EnterpriseGroup(Group):
     def describe(self, i: int) -> dict[str, float]:
         return {"adoption": float(self.params["adoption"][i]), "tokens_wanted_mtok": float(self.demand_mtok[i]),
                 "tokens_served_mtok": float(self.served_mtok[i])}
+
+
+@njit(cache=True)
+def _relative_price(price, reference_price):
+    out = np.empty(price.size)
+    for i in range(price.size):
+        out[i] = nan_max(price[i], 1e-12) / reference_price[i]
+    return out
+
+
+@njit(cache=True)
+def _demand(relative_to_the_elasticity, price, adoption, firms, mtok_per_firm, agentic_share, agent_multiplier, noise,
+            budget_per_firm, elasticity):
+    """(tokens wanted, price elasticity), as :meth:`EnterpriseGroup.token_demand_mtok` and
+    :meth:`EnterpriseGroup.price_elasticity`, from ``relative price ** -elasticity`` (computed by numpy, as before)."""
+    n = price.size
+    demand = np.empty(n)
+    own = np.empty(n)
+    for i in range(n):
+        adopted = adoption[i] * firms[i]
+        base = adopted * mtok_per_firm[i] * (1.0 - agentic_share[i] + agentic_share[i] * agent_multiplier[i]) * noise[i]
+        wanted = base * relative_to_the_elasticity[i]
+        budget = adopted * budget_per_firm[i] / nan_max(price[i], 1e-12)
+        demand[i] = nan_min(wanted, budget)
+        own[i] = 1.0 if budget < wanted else elasticity[i]
+    return demand, own

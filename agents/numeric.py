@@ -62,3 +62,15 @@ def nan_min(a, b):
     if a != a or b != b:
         return np.nan
     return a if a <= b else b
+
+
+@njit(cache=True)
+def nan_to_zero(x):
+    """``np.nan_to_num(x, nan=0.0)`` of a float: NaN to 0, infinities to the largest finite floats."""
+    if x != x:
+        return 0.0
+    if x == np.inf:
+        return 1.7976931348623157e308
+    if x == -np.inf:
+        return -1.7976931348623157e308
+    return x

@@ -13,7 +13,7 @@ from numba import njit
 
 from abm.markets.compute import clear_hourly_compute_market
 from abm.results import DayAhead
-from agents.numeric import psum
+from agents.numeric import nan_to_zero, psum
 
 
 def clear_day_ahead(model: Any) -> DayAhead:
@@ -49,16 +49,13 @@ def _payments(flow, aidc_price, n_prov):
             h = 0
             while hours - h >= 8:
                 for k in (6, 4, 2, 0):
-                    p0, p1 = aidc_price[a, h + k], aidc_price[a, h + k + 1]
-                    even = flow[b, a, h + k] * (0.0 if np.isnan(p0) else p0) + even
-                    odd = flow[b, a, h + k + 1] * (0.0 if np.isnan(p1) else p1) + odd
+                    even = flow[b, a, h + k] * nan_to_zero(aidc_price[a, h + k]) + even
+                    odd = flow[b, a, h + k + 1] * nan_to_zero(aidc_price[a, h + k + 1]) + odd
                 h += 8
             while h < hours:
-                p0 = aidc_price[a, h]
-                even = flow[b, a, h] * (0.0 if np.isnan(p0) else p0) + even
+                even = flow[b, a, h] * nan_to_zero(aidc_price[a, h]) + even
                 if h + 1 < hours:
-                    p1 = aidc_price[a, h + 1]
-                    odd = flow[b, a, h + 1] * (0.0 if np.isnan(p1) else p1) + odd
+                    odd = flow[b, a, h + 1] * nan_to_zero(aidc_price[a, h + 1]) + odd
                 h += 2
             payment[b, a] = even + odd
             for h in range(hours):
