@@ -31,7 +31,7 @@ from numba import njit
 from agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
 from agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
 from agents.forecasting import Forecasters
-from agents.numeric import nan_max, nan_min, psum
+from agents.numeric import nan_max, nan_min, nan_to_zero, psum
 from agents.strategies import ComputeAsking, Investing, MarkupLearner
 
 TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])   # of available GPUs, every hour
@@ -259,21 +259,11 @@ class AIDCGroup(Group):
         share of its top tranche sold in any hour, ``zone_price`` (n, 24) its zone's power price."""
         srmc = self.srmc()
         self.learner.update(top_tranche_fill, profit, rng)
-        self.power_price_expected = 0.7 * self.power_price_expected + 0.3 * zone_price
-        seen = self.compute_price_seen
-        fresh = ~np.isnan(hourly_price)
-        self.compute_price_seen = np.where(fresh, np.where(np.isnan(seen), hourly_price,
-                                                           0.8 * seen + 0.2 * hourly_price), seen)
-        busy_share = np.divide(self.busy_gpus, self.available[:, None], out=np.zeros_like(self.busy_gpus),
-                               where=self.available[:, None] > 0)
-        margin = np.maximum(np.nan_to_num(hourly_price, nan=0.0) - srmc, 0.0) * np.minimum(busy_share, 1.0)
-        self._margin_sum += margin.sum(axis=1)
+        self.power_price_expected, self.compute_price_seen, self.mothballed = _learn(
+            hourly_price, zone_price, srmc, self.power_price_expected, self.compute_price_seen, self.busy_gpus,
+            self.sold_gpus, self.gpus, self.mothballed, self.down, self._margin_sum,
+            self._peak_busy[day % PEAK_MEMORY_DAYS])
         self._margin_days += 1
-        self._peak_busy[day % PEAK_MEMORY_DAYS] = self.busy_gpus.max(axis=1)
-        # capacity binds: bring mothballed GPUs back
-        tight = (self.sold_gpus.max(axis=1) >= 0.98 * self.available) & (self.mothballed > 0)
-        back = np.where(tight, np.ceil(self.mothballed * REACTIVATE_SHARE), 0.0)
-        self.mothballed = np.maximum(self.mothballed - back, 0.0)
 
     # -- monthly decisions ------------------------------------------------------------------------------
     def observe_month(self) -> None:
@@ -459,3 +449,37 @@ def _cost_plus_asks(busy_kw, idle_kw, pue, power_price, om, green_cost, markup, 
                 price[k] = srmc[a, h] + rent * tranche_rent[t]
         mean[a] = psum(srmc[a]) / hours
     return qty, price, mean
+
+
+@njit(cache=True)
+def _learn(hourly_price, zone_price, srmc, power_price_expected, compute_price_seen, busy_gpus, sold_gpus, gpus,
+           mothballed, down, margin_sum, peak_busy):
+    """:meth:`AIDCGroup.learn` after the markup: expected power and compute prices move; the margin a GPU earned above
+    its SRMC in the hours it was busy adds up (in ``margin_sum``); today's peak is remembered (in ``peak_busy``); where
+    capacity binds, mothballed GPUs come back.  Returns (expected power price, compute price seen, mothballed)."""
+    n, hours = srmc.shape
+    expected = np.empty((n, hours))
+    seen = np.empty((n, hours))
+    margin = np.empty(hours)
+    still = np.empty(n)
+    for a in range(n):
+        available = nan_max(gpus[a] - mothballed[a] - down[a], 0.0)
+        top_busy = top_sold = -np.inf
+        for h in range(hours):
+            expected[a, h] = 0.7 * power_price_expected[a, h] + 0.3 * zone_price[a, h]
+            price, before = hourly_price[a, h], compute_price_seen[a, h]
+            if np.isnan(price):
+                seen[a, h] = before
+            else:
+                seen[a, h] = price if np.isnan(before) else 0.8 * before + 0.2 * price
+            busy_share = busy_gpus[a, h] / available if available > 0.0 else 0.0
+            margin[h] = nan_max(nan_to_zero(price) - srmc[a, h], 0.0) * nan_min(busy_share, 1.0)
+            top_busy = nan_max(top_busy, busy_gpus[a, h])
+            top_sold = nan_max(top_sold, sold_gpus[a, h])
+        margin_sum[a] += psum(margin)
+        peak_busy[a] = top_busy
+        # capacity binds: bring mothballed GPUs back
+        back = np.ceil(mothballed[a] * REACTIVATE_SHARE) if top_sold >= 0.98 * available and mothballed[a] > 0 \
+            else 0.0
+        still[a] = nan_max(mothballed[a] - back, 0.0)
+    return expected, seen, still

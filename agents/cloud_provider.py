@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from agents.base import DAYS_PER_YEAR, Group, GroupAgent
-from agents.numeric import nan_max
+from agents.numeric import nan_max, nan_min
 from agents.strategies import ComputeBidding, MarkupLearner, TokenPricing
 
 PROVIDER_STRATEGIES = ("best-response", "roth-erev", "fixed")
@@ -39,6 +39,7 @@ RESERVE_VALUE = 0.5        # a reserve GPU-hour is worth about half a used one t
 COST_SMOOTHING = 0.25      # weight of today's unit cost in the expected one
 PROFILE_SMOOTHING = 0.1    # weight of today's hourly shape in the forecast profile
 APPEAL_HALF_LIFE_DAYS = 60.0
+APPEAL_DECAY = 0.5 ** (1.0 / APPEAL_HALF_LIFE_DAYS)  # of the appeal above 1, per day
 
 
 class CloudProvider(GroupAgent):
@@ -68,21 +69,12 @@ class BestResponsePricing(TokenPricing):
 
     def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
         p = group.params
-        target = np.empty(group.n)
-        excess = np.divide(group.requested_mtok, group.served_mtok, out=np.ones(group.n),
-                           where=group.served_mtok > 0)
-        _best_response(group.price, group.effective_price(view.sensitivity), group.unit_cost, view.edges,
-                       view.demand_mtok, view.elasticity, view.sensitivity, p["min_margin"], p["max_markup"],
-                       np.maximum(excess, 1.0), target)
+        target, ratio = _price_targets(group.price, group.appeal ** (1.0 / max(view.sensitivity, 1e-9)),
+                                       group.unit_cost, view.edges, view.demand_mtok, view.elasticity,
+                                       view.sensitivity, p["min_margin"], p["max_markup"], group.requested_mtok,
+                                       group.served_mtok, group.roth, group.learner.markup)
         group.target_price = target
-        roth = group.roth
-        if roth.any():
-            cost = np.where(np.isnan(group.unit_cost), group.price, group.unit_cost)
-            target[roth] = cost[roth] * (1.0 + group.learner.markup[roth])
-        step = p["price_step"]
-        ratio = np.where(np.isnan(target), 1.0, target / group.price) ** p["price_adjustment"]
-        new = group.price * np.clip(ratio, 1.0 - step, 1.0 + step)
-        return np.where(group.fixed, group.price, np.maximum(new, 1e-6))
+        return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"], group.fixed)
 
 
 class ForecastBidding(ComputeBidding):
@@ -136,6 +128,8 @@ class CloudProviderGroup(Group):
         self.target_price = np.full(self.n, np.nan)
         self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))
         self.launches = np.zeros(self.n, dtype=int)
+        self._growth_key = b""
+        self._growth = np.ones(self.n)
         self._bid_owner = np.repeat(np.arange(self.n), 48)
         self._bid_hour = np.tile(np.concatenate([np.arange(24), np.arange(24)]), self.n)
 
@@ -186,7 +180,7 @@ class CloudProviderGroup(Group):
         self.compute_cost_cny = compute_cost_cny
         _learn(np.ascontiguousarray(requested_hourly_mtok, dtype=float),
                np.ascontiguousarray(served_hourly_mtok, dtype=float),
-               np.ascontiguousarray(hourly_compute_price, dtype=float), self.price * p["mtok_per_gpu_hour"],
+               np.ascontiguousarray(hourly_compute_price, dtype=float), self.price,
                self.ALPHA, self.BETA, PROFILE_SMOOTHING, COST_SMOOTHING, self.level, self.trend, self.profile,
                self.share_seen, self.requested_mtok, self.served_mtok, self.unit_cost, self.unit_cost_today,
                p["mtok_per_gpu_hour"])
@@ -195,13 +189,18 @@ class CloudProviderGroup(Group):
             self.learner.update(np.minimum(self.served_mtok / cap, 1.0), profit_cny, rng)
         # efficiency improves with the yearly rate; model launches jump it and lift appeal for a while
         draws = rng.random((2, self.n))
-        launch = draws[0] < p["launch_rate_per_year"] / DAYS_PER_YEAR
-        gain = -np.log(np.maximum(draws[1], 1e-12))  # exponential, mean 1
-        p["mtok_per_gpu_hour"] *= (1.0 + p["efficiency_growth_per_year"]) ** (1.0 / DAYS_PER_YEAR)
-        p["mtok_per_gpu_hour"] *= np.where(launch, 1.0 + p["launch_efficiency_gain"] * gain, 1.0)
-        self.appeal = 1.0 + (self.appeal - 1.0) * 0.5 ** (1.0 / APPEAL_HALF_LIFE_DAYS)
-        self.appeal = np.where(launch, self.appeal * (1.0 + p["launch_appeal_gain"]), self.appeal)
-        self.launches += launch
+        log_draw = np.log(np.maximum(draws[1], 1e-12))  # its negative is exponential, mean 1
+        self.appeal = _launches(draws[0], log_draw, p["launch_rate_per_year"], self._daily_efficiency_growth(),
+                                p["launch_efficiency_gain"], p["launch_appeal_gain"], APPEAL_DECAY, self.appeal,
+                                p["mtok_per_gpu_hour"], self.launches)
+
+    def _daily_efficiency_growth(self) -> np.ndarray:
+        """(1 + yearly efficiency growth) ** (1 / 365), recomputed only when the yearly rate changes."""
+        growth = self.params["efficiency_growth_per_year"]
+        if self._growth_key != growth.tobytes():
+            self._growth_key = growth.tobytes()
+            self._growth = (1.0 + growth) ** (1.0 / DAYS_PER_YEAR)
+        return self._growth
 
     def describe(self, i: int) -> dict[str, float]:
         cap = self.capacity_mtok[i]
@@ -250,10 +249,11 @@ def _best_response(price, effective_price, cost, edges, demand, elasticity, sigm
 
 
 @njit(cache=True)
-def _learn(requested_h, served_h, compute_price_h, own_value, alpha, beta, profile_weight,
+def _learn(requested_h, served_h, compute_price_h, price, alpha, beta, profile_weight,
            cost_weight, level, trend, profile, share_seen, requested, served, unit_cost, unit_cost_today, eff):
     """:meth:`CloudProviderGroup.learn` for every provider, updating the state arrays in place."""
     n, hours = requested_h.shape
+    own_value = price * eff  # what a GPU-hour of its tokens is worth to it
     total = 0.0
     for i in range(n):
         r = s = 0.0
@@ -312,3 +312,52 @@ def _forecast_bids(level, trend, profile, eff, price, reserve):
             bid[k] = value
             bid[k + hours] = value * RESERVE_VALUE
     return qty, bid
+
+
+@njit(cache=True)
+def _launches(draw, log_draw, rate_per_year, daily_growth, efficiency_gain, appeal_gain, appeal_decay, appeal, eff,
+              launches):
+    """Efficiency grows (in place, in ``eff``); a model launches with probability rate / 365, lifting efficiency by
+    ``efficiency_gain`` x an exponential draw (``-log_draw``) and appeal by ``appeal_gain``; appeal above 1 decays.
+    Returns the new appeal; counts launches in place."""
+    out = np.empty(appeal.size)
+    for i in range(appeal.size):
+        launch = draw[i] < rate_per_year[i] / DAYS_PER_YEAR
+        eff[i] = eff[i] * daily_growth[i]
+        eff[i] = eff[i] * (1.0 + efficiency_gain[i] * -log_draw[i] if launch else 1.0)
+        a = 1.0 + (appeal[i] - 1.0) * appeal_decay
+        out[i] = a * (1.0 + appeal_gain[i]) if launch else a
+        launches[i] += launch
+    return out
+
+
+@njit(cache=True)
+def _price_targets(price, appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup,
+                   requested, served, roth, markup):
+    """Every provider's target price (:func:`_best_response`; Roth-Erev agents: expected cost x (1 + markup)) and its
+    ratio to today's price (1 where there is no target)."""
+    n = price.size
+    excess = np.empty(n)
+    for i in range(n):
+        excess[i] = nan_max(requested[i] / served[i] if served[i] > 0.0 else 1.0, 1.0)
+    target = np.empty(n)
+    _best_response(price, price / appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup,
+                   excess, target)
+    ratio = np.empty(n)
+    for i in range(n):
+        if roth[i]:
+            cost = price[i] if np.isnan(unit_cost[i]) else unit_cost[i]
+            target[i] = cost * (1.0 + markup[i])
+        ratio[i] = 1.0 if np.isnan(target[i]) else target[i] / price[i]
+    return target, ratio
+
+
+@njit(cache=True)
+def _stepped_prices(price, ratio, step, fixed):
+    """Tomorrow's prices: part of the way to the target (``ratio`` = (target / price) ** adjustment), at most
+    ``step`` of today's price; fixed prices stay."""
+    out = np.empty(price.size)
+    for i in range(price.size):
+        move = nan_min(nan_max(ratio[i], 1.0 - step[i]), 1.0 + step[i])
+        out[i] = price[i] if fixed[i] else nan_max(price[i] * move, 1e-6)
+    return out

@@ -15,6 +15,7 @@ from numba import njit
 
 from agents.base import Group, GroupAgent, Pipeline
 from agents.finance import DISCOUNT_RATE, npv_per_unit
+from agents.numeric import psum
 from agents.strategies import Investing, MarkupLearner
 from agents.technologies import DISPATCHABLE, HYDRO, SOLAR, TECHS, WIND
 
@@ -165,11 +166,8 @@ class UtilityGroup(Group):
     def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray,
               rng: np.random.Generator) -> None:
         self.dispatch_mw = dispatch_mw
-        disp = DISPATCHABLE[self.unit_tech]
-        offered = np.bincount(self.unit_owner[disp], self.available_mw[:, disp].sum(axis=0), minlength=self.n)
-        sold = np.bincount(self.unit_owner[disp], dispatch_mw[:, disp].sum(axis=0), minlength=self.n)
-        share = np.divide(sold, offered, out=np.zeros(self.n), where=offered > 0)
-        self.learner.update(share, revenue - cost, rng)
+        self.learner.update(_sold_share(self.available_mw, dispatch_mw, DISPATCHABLE, self.unit_tech, self.unit_owner,
+                                        self.n), revenue - cost, rng)
 
     # -- investment -----------------------------------------------------------------------------
     def plan_builds(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray) -> list:
@@ -248,3 +246,26 @@ def _offer_arrays(availability, capacity, dispatchable, unit_tech, markup, unit_
             available[h, u] = availability[h, u] * capacity[u]
             price[h, u] = offer
     return available, price
+
+
+@njit(cache=True)
+def _sold_share(available, dispatch, dispatchable, unit_tech, unit_owner, n_owners):
+    """Share of the dispatchable capacity each utility offered today that sold (0 if it offered none)."""
+    hours, n_units = available.shape
+    offered = np.zeros(n_owners)
+    sold = np.zeros(n_owners)
+    column = np.empty(hours)
+    for u in range(n_units):
+        if dispatchable[unit_tech[u]]:
+            # (numpy picks the units by a mask, which lays each unit's hours out together: summed pairwise)
+            for h in range(hours):
+                column[h] = available[h, u]
+            offered[unit_owner[u]] += psum(column)
+            for h in range(hours):
+                column[h] = dispatch[h, u]
+            sold[unit_owner[u]] += psum(column)
+    share = np.zeros(n_owners)
+    for i in range(n_owners):
+        if offered[i] > 0.0:
+            share[i] = sold[i] / offered[i]
+    return share

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from abm.results import Day
 from agents.cloud_provider import PricingView
+from agents.numeric import psum
 from agents.technologies import RENEWABLE
 
 RECENT_DAYS = 30  # memory of prices and availability for generation and line investment
@@ -29,16 +31,54 @@ def learn(model: Any, day: Day) -> None:
     aidcs.learn(model.day, compute.aidc_price, compute.top_tranche_fill, price.T[aidcs.zone], profit[sl["aidc"]],
                 model.rng)
     model.utilities.learn(power.dispatch, power.util_rev, power.util_cost, model.rng)
-    model.zone_price_forecast = 0.5 * model.zone_price_forecast + 0.5 * price.T
     slot = model.day % RECENT_DAYS
-    model.recent_prices_ring[slot] = price.T
-    model.recent_avail_ring[slot] = power.avail_tech.transpose(2, 1, 0)  # (Z, 24, T)
-    if model.line_names:
-        diff = np.abs(price[:, model.line_to] - price[:, model.line_from])
-        model.recent_line_rent_ring[slot] = (diff * np.abs(power.line_flow)).sum(axis=0)
-    model.green.record(power.aidc_load, power.aidc_green_mwh, power.avail_tech[RENEWABLE].sum(axis=0))
+    green = model.green
+    model.zone_price_forecast = _remember(price, power.avail_tech, power.line_flow, model.line_from, model.line_to,
+                                          model.zone_price_forecast, model.recent_prices_ring[slot],
+                                          model.recent_avail_ring[slot], model.recent_line_rent_ring[slot], RENEWABLE,
+                                          power.aidc_load, power.aidc_green_mwh, green._energy, green._green,
+                                          green._load_shape, green._renewable)
+    green._days += 1
 
 
 def recent(model: Any, ring: np.ndarray) -> np.ndarray:
     """The filled part of a ring buffer of the last RECENT_DAYS days (order does not matter)."""
     return ring[: min(model.day + 1, RECENT_DAYS)]
+
+
+@njit(cache=True)
+def _remember(price, avail_tech, line_flow, line_from, line_to, forecast, prices_slot, avail_slot, rent_slot,
+              renewable, aidc_load, aidc_green, green_energy, green_green, green_load_shape, green_renewable):
+    """The market's memories of today, in place: the recent-days rings (prices (Z, 24), availability (Z, 24, T), each
+    line's congestion rent) and the month's record for green contracting (:meth:`GreenContracts.record`).  Returns the
+    new power price forecast (half today's prices)."""
+    hours, n_zones = price.shape
+    n_tech = avail_tech.shape[0]
+    new_forecast = np.empty((n_zones, hours))
+    for z in range(n_zones):
+        for h in range(hours):
+            new_forecast[z, h] = 0.5 * forecast[z, h] + 0.5 * price[h, z]
+            prices_slot[z, h] = price[h, z]
+            for t in range(n_tech):
+                avail_slot[z, h, t] = avail_tech[t, h, z]
+    if line_from.size:
+        for li in range(line_from.size):
+            rent = 0.0
+            for h in range(hours):
+                rent += abs(price[h, line_to[li]] - price[h, line_from[li]]) * abs(line_flow[h, li])
+            rent_slot[li] = rent
+    for a in range(aidc_load.shape[0]):
+        green_energy[a] += psum(aidc_load[a])
+        green_green[a] += aidc_green[a]
+        for h in range(hours):
+            green_load_shape[a, h] += aidc_load[a, h]
+    renewable_mw = np.zeros((hours, n_zones))
+    for t in range(n_tech):
+        if renewable[t]:
+            for h in range(hours):
+                for z in range(n_zones):
+                    renewable_mw[h, z] += avail_tech[t, h, z]
+    for h in range(hours):
+        for z in range(n_zones):
+            green_renewable[h, z] += renewable_mw[h, z]
+    return new_forecast
