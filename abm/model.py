@@ -36,7 +36,7 @@ from abm.recorder import Recorder
 from abm.results import Day
 from abm.scenarios import Scenario, load_scenario
 from abm.settlement import certificate_recipients, settle
-from agents.base import daily_rate
+from agents.base import DailyGrowth
 from agents.technologies import TECHS
 from networks import build_supply_graph
 from networks.topologies import check_graph_matches, node_ids
@@ -84,6 +84,7 @@ class TokenEconomy(mesa.Model):
         self.recent_line_rent_ring = np.zeros((RECENT_DAYS, len(self.line_names)))
         self.compute_price = float("nan")
         self.gpus_ordered_today = 0.0
+        self._background_growth = DailyGrowth()
 
     # ------------------------------------------------------------------------------------------------
     @property
@@ -119,7 +120,7 @@ class TokenEconomy(mesa.Model):
         """Exogenous drivers move one day: background load grows, users and firms adopt, labs grow; today's
         random draws (demand noise, outages) are taken in a fixed order from the model's generator."""
         zp = self.zone_params
-        zp["background_load_mw"] *= 1.0 + daily_rate(zp["background_growth_per_year"])
+        zp["background_load_mw"] *= self._background_growth(zp["background_growth_per_year"])
         m = self.data["markets"]
         rng = self.rng
         self.apps.advance_day(rng.standard_normal(self.apps.n), m["demand_noise"], m["demand_noise_persistence"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent, ar1_lognormal, bass_step, daily_rate, hourly_profile
+from agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step, bass_step_in_place, hourly_profile
 from agents.numeric import nan_max
 
 
@@ -45,13 +45,14 @@ class AIAppGroup(Group):
         self.served_mtok = np.zeros(self.n)
         self.noise = np.ones(self.n)
         self._noise_state = np.zeros(self.n)
+        self._request_growth = DailyGrowth()
 
     def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         """Users diffuse; tokens per request drift (longer contexts, reasoning); today's noise is drawn."""
         p = self.params
-        self.noise = ar1_lognormal(self._noise_state, draws, sigma, persistence)
-        p["users"][:] = bass_step(p["users"], p["market_size_users"], p["bass_p_per_year"], p["bass_q_per_year"])
-        p["mtok_per_request"] *= 1.0 + daily_rate(p["tokens_per_request_growth_per_year"])
+        self.noise = np.exp(ar1_log_step(self._noise_state, draws, float(sigma), float(persistence)))
+        bass_step_in_place(p["users"], p["market_size_users"], p["bass_p_per_year"], p["bass_q_per_year"])
+        p["mtok_per_request"] *= self._request_growth(p["tokens_per_request_growth_per_year"])
 
     def tokens_per_request_mtok(self) -> np.ndarray:
         p = self.params

@@ -231,11 +231,8 @@ class AIDCGroup(Group):
         """``draws`` (2, n) uniforms: an outage starts with probability rate/365 and takes a random share
         (up to twice ``outage_share``) of the online fleet down for ``outage_days`` days."""
         p = self.params
-        ended = self.down_until < day
-        self.down = np.where(ended, 0.0, self.down)
-        start = ended & (draws[0] < p["outage_rate_per_year"] / DAYS_PER_YEAR)
-        self.down = np.where(start, self.online * p["outage_share"] * 2.0 * draws[1], self.down)
-        self.down_until = np.where(start, day + p["outage_days"].astype(int) - 1, self.down_until)
+        self.down, self.down_until = _outages(day, draws, self.down, self.down_until, self.gpus, self.mothballed,
+                                              p["outage_rate_per_year"], p["outage_share"], p["outage_days"])
 
     def asks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(AIDC, hour, GPU-hours, CNY/GPU-hour) ask steps, from the asking strategy."""
@@ -483,3 +480,19 @@ def _learn(hourly_price, zone_price, srmc, power_price_expected, compute_price_s
             else 0.0
         still[a] = nan_max(mothballed[a] - back, 0.0)
     return expected, seen, still
+
+
+@njit(cache=True)
+def _outages(day, draws, down, down_until, gpus, mothballed, rate_per_year, share, days):
+    """:meth:`AIDCGroup.draw_outages`: (GPUs down, last day down)."""
+    n = down.size
+    new_down = np.empty(n)
+    new_until = np.empty(n, np.int64)
+    for a in range(n):
+        ended = down_until[a] < day
+        new_down[a] = 0.0 if ended else down[a]
+        new_until[a] = down_until[a]
+        if ended and draws[0, a] < rate_per_year[a] / DAYS_PER_YEAR:
+            new_down[a] = (gpus[a] - mothballed[a]) * share[a] * 2.0 * draws[1, a]
+            new_until[a] = day + int(days[a]) - 1
+    return new_down, new_until

@@ -14,6 +14,9 @@ from typing import Any
 
 import mesa
 import numpy as np
+from numba import njit
+
+from agents.numeric import item, nan_max, nan_min
 
 HOURS = 24
 DAYS_PER_YEAR = 365.0
@@ -69,6 +72,45 @@ class Pipeline:
 
     def __iter__(self):
         return iter(self.orders)
+
+
+class DailyGrowth:
+    """``1 + daily_rate(per_year)`` of a yearly rate array, recomputed only when the rates change (an event may
+    change them): the factor a quantity growing at that yearly rate is multiplied by each day."""
+
+    def __init__(self) -> None:
+        self._key: bytes | None = None
+        self._factor = np.ones(0)
+
+    def __call__(self, per_year: np.ndarray) -> np.ndarray:
+        key = per_year.tobytes()
+        if key != self._key:
+            self._key = key
+            self._factor = 1.0 + daily_rate(per_year)
+        return self._factor
+
+
+@njit(cache=True)
+def ar1_log_step(state, draws, sigma, persistence):
+    """:func:`ar1_lognormal` up to the exponential: moves ``state`` on (in place) and returns state - sigma^2 / 2,
+    whose exponential (taken by numpy, as before) is the day's multiplier.  ``sigma`` is an array or a number."""
+    out = np.empty(state.size)
+    rho = persistence
+    for i in range(state.size):
+        s = item(sigma, i)
+        state[i] = rho * state[i] + s * np.sqrt(max(1.0 - rho**2, 0.0)) * draws[i]
+        out[i] = state[i] - 0.5 * s**2
+    return out
+
+
+@njit(cache=True)
+def bass_step_in_place(adopters, potential, p_per_year, q_per_year):
+    """:func:`bass_step`, writing the new adopters into ``adopters``."""
+    for i in range(adopters.size):
+        a, m = adopters[i], potential[i]
+        share = a / m if m > 0.0 else 1.0
+        new = (p_per_year[i] / DAYS_PER_YEAR + q_per_year[i] / DAYS_PER_YEAR * share) * nan_max(m - a, 0.0)
+        adopters[i] = nan_min(a + new, nan_max(m, a))
 
 
 def ar1_lognormal(state: np.ndarray, draws: np.ndarray, sigma: np.ndarray | float,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent, ar1_lognormal, bass_step, daily_rate, hourly_profile
+from agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step, bass_step_in_place, hourly_profile
 from agents.numeric import nan_max, nan_min
 
 
@@ -42,15 +42,13 @@ class EnterpriseGroup(Group):
         self.served_mtok = np.zeros(self.n)
         self.noise = np.ones(self.n)
         self._noise_state = np.zeros(self.n)
+        self._usage_growth = DailyGrowth()
 
     def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         p = self.params
-        self.noise = ar1_lognormal(self._noise_state, draws, sigma, persistence)
-        adopters = p["adoption"] * p["firms"]
-        potential = p["ceiling"] * p["firms"]
-        adopters = bass_step(adopters, potential, p["bass_p_per_year"], p["bass_q_per_year"])
-        p["adoption"][:] = np.divide(adopters, p["firms"], out=np.zeros(self.n), where=p["firms"] > 0)
-        p["mtok_per_firm_per_day"] *= 1.0 + daily_rate(p["usage_growth_per_year"])
+        self.noise = np.exp(ar1_log_step(self._noise_state, draws, float(sigma), float(persistence)))
+        _adopt(p["adoption"], p["firms"], p["ceiling"], p["bass_p_per_year"], p["bass_q_per_year"])
+        p["mtok_per_firm_per_day"] *= self._usage_growth(p["usage_growth_per_year"])
 
     def token_demand_mtok(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
         p = self.params
@@ -117,3 +115,12 @@ def _demand(relative_to_the_elasticity, price, adoption, firms, mtok_per_firm, a
         demand[i] = nan_min(wanted, budget)
         own[i] = 1.0 if budget < wanted else elasticity[i]
     return demand, own
+
+
+@njit(cache=True)
+def _adopt(adoption, firms, ceiling, p_per_year, q_per_year):
+    """One day of Bass diffusion of the adopting firms towards the ceiling, as a share of firms (in place)."""
+    adopters = adoption * firms
+    bass_step_in_place(adopters, ceiling * firms, p_per_year, q_per_year)
+    for i in range(adoption.size):
+        adoption[i] = adopters[i] / firms[i] if firms[i] > 0.0 else 0.0

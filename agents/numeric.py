@@ -12,7 +12,8 @@ vectorised routines, which round differently from numba's; kernels leave those t
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 
 @njit(cache=True)
@@ -74,3 +75,15 @@ def nan_to_zero(x):
     if x == -np.inf:
         return -1.7976931348623157e308
     return x
+
+
+def item(x, i):
+    """``x[i]`` for an array, ``x`` for a number (a parameter given per agent or for all); for kernels."""
+    return x[i] if isinstance(x, np.ndarray) else x
+
+
+@overload(item)
+def _item(x, i):
+    if isinstance(x, types.Array):
+        return lambda x, i: x[i]
+    return lambda x, i: x

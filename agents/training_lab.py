@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent, ar1_lognormal, daily_rate
+from agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step
 from agents.numeric import nan_max, nan_min
 from agents.strategies import ComputeBidding
 
@@ -56,6 +56,8 @@ class TrainingLabGroup(Group):
         self.spent_cny = np.zeros(self.n)
         self.noise = np.ones(self.n)
         self._noise_state = np.zeros(self.n)
+        self._demand_growth = DailyGrowth()
+        self._budget_growth = DailyGrowth()
         k = PRICE_STEPS.size
         self._bid_owner = np.repeat(np.arange(self.n), 24 * k)
         self._bid_hour = np.tile(np.repeat(np.arange(24), k), self.n)
@@ -74,9 +76,9 @@ class TrainingLabGroup(Group):
     def advance_day(self, draws: np.ndarray, persistence: float) -> None:
         """Demand and budget grow at their yearly rates; today's demand carries persistent noise."""
         p = self.params
-        p["gpu_hours_per_day"] *= 1.0 + daily_rate(p["growth_per_year"])
-        p["budget_cny_per_day"] *= 1.0 + daily_rate(p["budget_growth_per_year"])
-        self.noise = ar1_lognormal(self._noise_state, draws, p["demand_noise"], persistence)
+        p["gpu_hours_per_day"] *= self._demand_growth(p["growth_per_year"])
+        p["budget_cny_per_day"] *= self._budget_growth(p["budget_growth_per_year"])
+        self.noise = np.exp(ar1_log_step(self._noise_state, draws, p["demand_noise"], float(persistence)))
 
     def compute_bids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.bidding.bids(self)
