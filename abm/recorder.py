@@ -213,41 +213,22 @@ def _peak_valley(price: np.ndarray, hours: int) -> np.ndarray:
 
 def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
     compute, tokens, power = day.compute, day.tokens, day.power
-    prov, aidcs, store, util = model.providers, model.aidcs, model.storage, model.utilities
+    aidcs, store, util = model.aidcs, model.storage, model.utilities
     led, sl, green, contracts = model.ledger, model.kind_slice, model.green, model.contracts
-    n_prov, n_aidcs = prov.n, aidcs.n
-    served_p, volume, gen_by_tech = np.empty(n_prov), np.empty(len(contracts)), np.empty(len(TECHS))
-    chain = np.empty((5, n_aidcs))  # psi, operations, capital, certificates, firming of each AIDC
     p = aidcs.params
-    _daily_kernel(row, tokens.served_by_provider, compute.flow, compute.aidc_price, n_prov, tokens.demand,
+    row[_COMPUTE_PRICE] = compute.price_cny_per_gpu_hour
+    row[_IN_PIPELINE] = float(aidcs.pipeline_gpus().sum())
+    row[_ORDERED] = model.gpus_ordered_today
+    _daily_kernel(row, tokens.served_by_provider, tokens.price, compute.flow, compute.aidc_price, tokens.demand,
                   tokens.unserved, aidcs.gpus, aidcs.mothballed, aidcs.retired_today, aidcs.scrapped_today,
                   compute.busy, compute.sold, compute.top_up_flow, store.params["energy_mwh"], store.soc_mwh,
-                  util.unit_capacity_mw, power.gen_tech, power.line_flow, model.line_params["limit_mw"],
+                  util.unit_capacity_mw, util.emissions, power.gen_tech, power.line_flow, model.line_params["limit_mw"],
                   green.certified_mwh, led.revenue_today, led.cost_today, sl["aidc"].start, sl["provider"].start,
-                  compute.payment, compute.contract_provider, compute.contract_payment, contracts.qty,
+                  compute.payment, compute.contract_provider, compute.contract_payment, contracts.qty, contracts.price,
                   aidcs.busy_gpus, p["om_cny_per_gpu_hour"], p["fixed_om_cny_per_gpu_year"], aidcs.cohort_owner,
                   aidcs.cohort_gpus, aidcs.cohort_capex, aidcs.capital_recovery_factor(),
                   model.data["policy"]["green_certificate_cny_per_mwh"], green.firming_mwh, green.firming_price,
-                  green.supplier, served_p, volume, gen_by_tech, chain)
-    # dot products in numpy (BLAS), as before
-    served = row[_SERVED]
-    revenue = float(served_p @ tokens.price)
-    row[_TOKEN_PRICE] = revenue / served if served > 0 else (float(tokens.price.mean()) if n_prov else 0.0)
-    row[_COMPUTE_PRICE] = compute.price_cny_per_gpu_hour
-    if volume.size and volume.sum() > 0:  # ContractBook.mean_price
-        contract = float(volume @ contracts.price / volume.sum())
-        row[_CONTRACT_PRICE] = contract if np.isfinite(contract) else 0.0
-    row[_IN_PIPELINE] = float(aidcs.pipeline_gpus().sum())
-    row[_ORDERED] = model.gpus_ordered_today
-    row[_EMISSIONS] = float(util.emissions @ gen_by_tech)
-    psi, operations, capital, certificates, firming = chain
-    energy = float(psi @ power.aidc_bill)
-    row[_ENERGY_COST] = energy * (1.0 - power.storage_share)
-    row[_STORAGE_COST] = energy * power.storage_share + float(psi @ firming)
-    row[_GREEN_COST] = float(psi @ certificates)
-    row[_OPERATIONS_COST] = float(psi @ operations)
-    row[_CAPITAL_COST] = float(psi @ capital)
-    row[_REVENUE] = revenue
+                  green.supplier, power.aidc_bill, power.storage_share)
 
 
 (_TOKEN_PRICE, _COMPUTE_PRICE, _PEAK_PRICE, _OFFPEAK_PRICE, _CONTRACT_PRICE, _DEMANDED, _SERVED, _UNSERVED, _ONLINE,
@@ -258,17 +239,22 @@ def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _daily_kernel(row, served_by_provider, flow, aidc_price, n_prov, demand, unserved, gpus, mothballed, retired,
-                  scrapped, busy, sold, top_up_flow, storage_energy, soc, unit_capacity, gen_tech, line_flow,
+def _daily_kernel(row, served_by_provider, token_price, flow, aidc_price, demand, unserved, gpus, mothballed, retired,
+                  scrapped, busy, sold, top_up_flow, storage_energy, soc, unit_capacity, emissions, gen_tech, line_flow,
                   line_limit, certified, revenue_today, cost_today, aidc0, prov0, payment, contract_provider,
-                  contract_payment, contract_qty, busy_gpus, om, fixed_om, cohort_owner, cohort_gpus, cohort_capex,
-                  crf, certificate_price, firming_mwh, firming_price, supplier, served_p, volume, gen_by_tech, chain):
-    """The daily columns that need no dot product, summed in numpy's order; fills ``served_p`` (P,), contract
-    ``volume`` (C,), ``gen_by_tech`` (T,) and ``chain`` (5, A) for the dot products :func:`_daily_row` takes."""
+                  contract_payment, contract_qty, contract_price, busy_gpus, om, fixed_om, cohort_owner, cohort_gpus,
+                  cohort_capex, crf, certificate_price, firming_mwh, firming_price, supplier, aidc_bill, storage_share):
+    """The day's row, summed in numpy's order (dot products by BLAS, as numpy's)."""
     n_buyers, n_aidcs, hours = flow.shape
+    n_prov = token_price.size
+    served_p = np.empty(n_prov)
     for p in range(n_prov):
         served_p[p] = psum(served_by_provider[p])
-    row[_SERVED] = psum(served_p)
+    served = psum(served_p)
+    row[_SERVED] = served
+    revenue = np.dot(served_p, token_price)
+    row[_REVENUE] = revenue
+    row[_TOKEN_PRICE] = revenue / served if served > 0.0 else (psum(token_price) / n_prov if n_prov else 0.0)
     # hourly compute price paid: its dearest and cheapest hour
     peak, offpeak, priced = -np.inf, np.inf, False
     for h in range(hours):
@@ -285,8 +271,12 @@ def _daily_kernel(row, served_by_provider, flow, aidc_price, n_prov, demand, uns
     if priced:
         row[_PEAK_PRICE] = peak
         row[_OFFPEAK_PRICE] = offpeak
+    volume = np.empty(contract_qty.shape[0])
     for c in range(volume.size):
         volume[c] = psum(contract_qty[c])
+    if volume.size and psum(volume) > 0.0:  # ContractBook.mean_price
+        contract = np.dot(volume, contract_price) / psum(volume)
+        row[_CONTRACT_PRICE] = contract if np.isfinite(contract) else 0.0
     row[_DEMANDED] = psum(demand)
     row[_UNSERVED] = psum(unserved.ravel())
     online = gpus - mothballed
@@ -310,11 +300,13 @@ def _daily_kernel(row, served_by_provider, flow, aidc_price, n_prov, demand, uns
         row[_STORAGE_SOC] = psum(soc)
     row[_GENERATION_CAPACITY] = psum(unit_capacity)
     n_tech, _, n_zones = gen_tech.shape
+    gen_by_tech = np.empty(n_tech)
     for t in range(n_tech):
         s = 0.0
         for h in range(hours):
             s += psum(gen_tech[t, h])
         gen_by_tech[t] = s
+    row[_EMISSIONS] = np.dot(emissions, gen_by_tech)
     congested = 0
     for h in range(line_flow.shape[0]):
         for li in range(line_flow.shape[1]):
@@ -327,7 +319,8 @@ def _daily_kernel(row, served_by_provider, flow, aidc_price, n_prov, demand, uns
     row[_PROVIDER_PROFIT] = psum(profit[prov0:prov0 + n_prov])
     # what the served tokens cost along the chain: each AIDC's costs in the share of the GPU-hours it sold to
     # providers (psi); the rest of what providers paid is the AIDCs' rent (scarcity, or a loss in a glut)
-    psi, operations, capital, certificates, firming = chain[0], chain[1], chain[2], chain[3], chain[4]
+    psi, operations, capital = np.empty(n_aidcs), np.empty(n_aidcs), np.empty(n_aidcs)
+    certificates, firming = np.empty(n_aidcs), np.empty(n_aidcs)
     for a in range(n_aidcs):
         to_providers = 0.0
         for p in range(n_prov):
@@ -352,19 +345,32 @@ def _daily_kernel(row, served_by_provider, flow, aidc_price, n_prov, demand, uns
                 contracted += contract_payment[c]
         provider_cost[p] = psum(payment[p]) + contracted
     row[_COMPUTE_COST] = psum(provider_cost)
+    energy = np.dot(psi, aidc_bill)
+    row[_ENERGY_COST] = energy * (1.0 - storage_share)
+    row[_STORAGE_COST] = energy * storage_share + np.dot(psi, firming)
+    row[_GREEN_COST] = np.dot(psi, certificates)
+    row[_OPERATIONS_COST] = np.dot(psi, operations)
+    row[_CAPITAL_COST] = np.dot(psi, capital)
 
 
 def _hourly_row(day: Day, block: np.ndarray) -> None:
     power = day.power
-    for i, value in enumerate((power.price, power.load, power.aidc_zone_load, power.background, power.flex_served)):
-        block[i] = value
-    block[_FIRST_GENERATION:_FIRST_GENERATION + len(TECHS)] = power.gen_tech
-    for i, value in enumerate((power.curtail, power.charge_z, power.discharge_z, power.net_import, power.unserved,
-                               power.spill, power.green_supply)):
-        block[_FIRST_GENERATION + len(TECHS) + i] = value
+    _hourly_kernel(block, power.price, power.load, power.aidc_zone_load, power.background, power.flex_served,
+                   power.gen_tech, power.curtail, power.charge_z, power.discharge_z, power.net_import, power.unserved,
+                   power.spill, power.green_supply)
 
 
-_FIRST_GENERATION = HOURLY_COLUMNS.index(f"generation_{TECHS[0]}_mw")
+@njit(cache=True)
+def _hourly_kernel(block, price, load, aidc_load, background, flex_served, gen_tech, curtail, charge, discharge,
+                   net_import, unserved, spill, green_supply):
+    """Copy the day's (24, Z) arrays into its (n_columns, 24, Z) block, in the order of ``HOURLY_COLUMNS``."""
+    block[0], block[1], block[2], block[3], block[4] = price, load, aidc_load, background, flex_served
+    n_tech = gen_tech.shape[0]
+    for t in range(n_tech):
+        block[5 + t] = gen_tech[t]
+    k = 5 + n_tech
+    block[k], block[k + 1], block[k + 2], block[k + 3] = curtail, charge, discharge, net_import
+    block[k + 4], block[k + 5], block[k + 6] = unserved, spill, green_supply
 
 
 def _agent_rows(model: Any, day: Day, block: np.ndarray) -> None:
