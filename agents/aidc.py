@@ -295,7 +295,10 @@ class AIDCGroup(Group):
     def arrivals(self, day: int) -> np.ndarray:
         """Commission the GPUs whose lead time has passed (new cohorts); return how many arrived per AIDC."""
         arrived = np.zeros(self.n)
-        for i, n in self.pipeline.due(day):
+        due = self.pipeline.due(day)
+        if not due:
+            return arrived
+        for i, n in due:
             arrived[i] += n
             self.cohort_owner = np.append(self.cohort_owner, i)
             self.cohort_gpus = np.append(self.cohort_gpus, n)
@@ -306,9 +309,12 @@ class AIDCGroup(Group):
 
     def retire(self, day: int) -> np.ndarray:
         """Retire cohorts at the end of their economic life (mothballed GPUs first); GPUs retired per AIDC."""
+        retired = np.zeros(self.n)
+        life_years = self.params["life_years"]
+        if not _any_at_end_of_life(day, self.cohort_day, self.cohort_owner, self.cohort_gpus, life_years):
+            return retired
         life_days = (self.params["life_years"] * DAYS_PER_YEAR)[self.cohort_owner]
         old = (day - self.cohort_day >= life_days) & (self.cohort_gpus > 0)
-        retired = np.zeros(self.n)
         if old.any():
             retired = np.bincount(self.cohort_owner[old], self.cohort_gpus[old], minlength=self.n)
             self.cohort_gpus[old] = 0.0
@@ -496,3 +502,12 @@ def _outages(day, draws, down, down_until, gpus, mothballed, rate_per_year, shar
             new_down[a] = (gpus[a] - mothballed[a]) * share[a] * 2.0 * draws[1, a]
             new_until[a] = day + int(days[a]) - 1
     return new_down, new_until
+
+
+@njit(cache=True)
+def _any_at_end_of_life(day, cohort_day, cohort_owner, cohort_gpus, life_years):
+    """Whether a cohort with GPUs reached the end of its economic life (most days none does)."""
+    for c in range(cohort_day.size):
+        if day - cohort_day[c] >= life_years[cohort_owner[c]] * DAYS_PER_YEAR and cohort_gpus[c] > 0.0:
+            return True
+    return False

@@ -178,7 +178,10 @@ class StorageGroup(Group):
 
     def arrivals(self, day: int) -> np.ndarray:
         added = np.zeros(self.n)
-        for i, mwh in self.pipeline.due(day):
+        due = self.pipeline.due(day)
+        if not due:
+            return added
+        for i, mwh in due:
             added[i] += mwh
         p = self.params
         ratio = np.divide(p["power_mw"], p["energy_mwh"], out=np.full(self.n, 0.25), where=p["energy_mwh"] > 0)

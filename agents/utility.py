@@ -180,7 +180,10 @@ class UtilityGroup(Group):
     def arrivals(self, day: int) -> float:
         """Commission units whose lead time has passed; returns MW added."""
         added = 0.0
-        for (owner, z, t), mw in self.pipeline.due(day):
+        due = self.pipeline.due(day)
+        if not due and self.unit_tech.size == self.dispatch_mw.shape[1]:
+            return added
+        for (owner, z, t), mw in due:
             self.unit_owner = np.append(self.unit_owner, owner)
             self.unit_zone = np.append(self.unit_zone, z)
             self.unit_tech = np.append(self.unit_tech, t)
