@@ -62,14 +62,29 @@ def top_up_unserved(unserved_mtok: np.ndarray, token_price: np.ndarray, mtok_per
         raise ValueError("shape mismatch: unserved (B, H), token_price (P,), token_edges (B, P), compute_edges (P, A)")
     if not (aa.size == ah.size == left.size == ap.size):
         raise ValueError("ask arrays must all have the same length")
-    if (eff <= 0).any():
-        raise ValueError("mtok_per_gpu_hour must be > 0")
-    if aa.size and (aa.min() < 0 or aa.max() >= c_edges.shape[1]):
-        raise ValueError("ask_aidc out of range 0..A-1")
-    if ah.size and (ah.min() < 0 or ah.max() >= H):
-        raise ValueError("ask_hour out of range 0..H-1")
+    error = _check(eff, aa, ah, c_edges.shape[1], H)
+    if error:
+        raise ValueError(_ERRORS[error])
     served, gpu, cost, used = _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges)
     return TopUp(served, gpu, cost, used)
+
+
+_ERRORS = {1: "mtok_per_gpu_hour must be > 0", 2: "ask_aidc out of range 0..A-1", 3: "ask_hour out of range 0..H-1"}
+
+
+@njit(cache=True)
+def _check(eff, aa, ah, n_aidcs, n_hours):
+    """0, or the key in ``_ERRORS`` of the first problem found."""
+    for p in range(eff.size):
+        if eff[p] <= 0.0:
+            return 1
+    for j in range(aa.size):
+        if aa[j] < 0 or aa[j] >= n_aidcs:
+            return 2
+    for j in range(ah.size):
+        if ah[j] < 0 or ah[j] >= n_hours:
+            return 3
+    return 0
 
 
 @njit(cache=True)
@@ -85,6 +100,18 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):
     remaining = left.copy()
     by_price = np.argsort(price, kind="mergesort")
     ask_order = np.argsort(ap, kind="mergesort")
+    # the asks of each hour, cheapest first (ties in index order): hour h's are ask_order_h[start[h]:start[h + 1]]
+    start = np.zeros(H + 1, np.int64)
+    for j in range(J):
+        start[ah[j] + 1] += 1
+    for h in range(H):
+        start[h + 1] += start[h]
+    ask_order_h = np.empty(J, np.int64)
+    at = start[:-1].copy()
+    for jj in range(J):
+        j = ask_order[jj]
+        ask_order_h[at[ah[j]]] = j
+        at[ah[j]] += 1
     lack = np.empty(B)
     for h in range(H):
         total = 0.0
@@ -104,11 +131,11 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):
             need = want / eff[p]
             value = price[p] * eff[p]
             got = 0.0
-            for jj in range(J):
-                j = ask_order[jj]
+            for jj in range(start[h], start[h + 1]):
+                j = ask_order_h[jj]
                 if ap[j] > value:
                     break
-                if ah[j] != h or remaining[j] <= 0.0 or not c_edges[p, aa[j]]:
+                if remaining[j] <= 0.0 or not c_edges[p, aa[j]]:
                     continue
                 take = min(remaining[j], need - got)
                 remaining[j] -= take
