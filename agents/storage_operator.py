@@ -121,8 +121,10 @@ class StorageGroup(Group):
                          self.soc_mwh, eta_c, eta_d)
 
     def violations(self, charge: np.ndarray, discharge: np.ndarray) -> bool:
-        path = self.soc_path(charge, discharge)
-        return bool((path < -1e-9).any() or (path > self.params["energy_mwh"][:, None] + 1e-9).any())
+        """Whether accepted quantities take a battery's state of charge below empty or above full in some hour."""
+        eta_c, eta_d = self.efficiencies()
+        return _violates(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
+                         self.soc_mwh, self.params["energy_mwh"], eta_c, eta_d)
 
     def repair(self, accepted_charge: np.ndarray, offered_discharge: np.ndarray) -> np.ndarray:
         """New discharge offers consistent with the charges that actually cleared."""
@@ -292,3 +294,13 @@ def _settle_day(charge, discharge, green_share_in, soc, green_mwh, round_trip_ef
     for i in range(new_soc.size):
         new_green[i] = nan_min(nan_max(green_mwh[i], 0.0), new_soc[i])
     return green_out, new_soc, new_green
+
+
+@njit(cache=True)
+def _violates(charge, discharge, soc, energy, eta_c, eta_d):
+    path = _soc_path(charge, discharge, soc, eta_c, eta_d)
+    for i in range(path.shape[0]):
+        for h in range(path.shape[1]):
+            if path[i, h] < -1e-9 or path[i, h] > energy[i] + 1e-9:
+                return True
+    return False

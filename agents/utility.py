@@ -32,6 +32,8 @@ def solar_shape(day_of_year: int) -> np.ndarray:
 
 SOLAR_TABLE = np.array([solar_shape(d) for d in range(367)])  # by day of year (1..366)
 SOLAR_MEAN_SHAPE = float(SOLAR_TABLE[1:366].mean())
+# hydro's seasonal swing of its capacity factor, by day of year
+HYDRO_SEASON = np.array([1.0 + 0.3 * np.sin(2 * np.pi * (d - 100) / 365.0) for d in range(367)])
 
 
 class Utility(GroupAgent):
@@ -120,6 +122,8 @@ class UtilityGroup(Group):
         self.investing: Investing = NpvBuilding()
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
         self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
+        self._tech_key: tuple | None = None
+        self._tech_arrays = (np.zeros(0), np.zeros(0))
 
     # -- availability ---------------------------------------------------------------------------
     def availability(self, day_of_year: int, rng: np.random.Generator) -> np.ndarray:
@@ -129,16 +133,27 @@ class UtilityGroup(Group):
         clear-sky shape of the day scaled by zone quality; hydro a seasonal swing; the rest their capacity
         factor.  Never above 1.
         """
+        return _availability(*self._availability_inputs(day_of_year, rng))
+
+    def _availability_inputs(self, day_of_year: int, rng: np.random.Generator) -> tuple:
+        """Today's draws (wind weather by zone, its hourly noise, forced outages by unit) and what
+        :func:`_availability` needs besides."""
         nz = len(self.zone_names)
-        weather = rng.standard_normal(nz)
-        hourly_noise = rng.standard_normal((24, nz))
+        normal = rng.standard_normal(25 * nz)  # the day's weather (nz), then its hourly noise (24, nz)
         outage = rng.random(self.unit_tech.size)
-        cf = self.cf
-        hydro = cf[HYDRO] * (1.0 + 0.3 * np.sin(2 * np.pi * (day_of_year - 100) / 365.0))
-        wind_scale = cf[WIND] * self.zone_params["wind_quality"]
-        solar_scale = (cf[SOLAR] / SOLAR_MEAN_SHAPE) * self.zone_params["solar_quality"]
-        return _availability(self.wind_state, weather, hourly_noise, outage, cf, self.forced_outage, hydro,
-                             wind_scale, solar_scale, SOLAR_TABLE[day_of_year], self.unit_zone, self.unit_tech)
+        cf, forced_outage = self._cf_and_forced_outage()
+        return (self.wind_state, normal[:nz], normal[nz:].reshape(24, nz), outage, cf, forced_outage,
+                HYDRO_SEASON[day_of_year], self.zone_params["wind_quality"], self.zone_params["solar_quality"],
+                SOLAR_TABLE[day_of_year], self.unit_zone, self.unit_tech)
+
+    def _cf_and_forced_outage(self) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`cf` and :attr:`forced_outage`, rebuilt only when an event changes a technology's setting."""
+        tp = self.tech_params
+        key = tuple((tp[t]["capacity_factor"], tp[t]["forced_outage_rate"]) for t in TECHS)
+        if key != self._tech_key:
+            self._tech_key = key
+            self._tech_arrays = (self.cf, self.forced_outage)
+        return self._tech_arrays
 
     def _technology(self, key: str) -> np.ndarray:
         return np.array([self.tech_params[t][key] for t in TECHS], dtype=float)
@@ -158,9 +173,8 @@ class UtilityGroup(Group):
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
-        self.available_mw, price = _offer_arrays(self.availability(day_of_year, rng), self.unit_capacity_mw,
-                                                 DISPATCHABLE, self.unit_tech, self.learner.markup, self.unit_owner,
-                                                 self.unit_mc)
+        self.available_mw, price = _offers(self._availability_inputs(day_of_year, rng), self.unit_capacity_mw,
+                                           DISPATCHABLE, self.learner.markup, self.unit_owner, self.unit_mc)
         return self.unit_zone, self.available_mw, price
 
     def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray,
@@ -213,10 +227,13 @@ WIND_VOLATILITY = 0.45  # standard deviation of the weather state
 
 
 @njit(cache=True)
-def _availability(wind_state, weather, hourly_noise, outage, cf, forced_outage, hydro, wind_scale, solar_scale,
-                  solar_shape, unit_zone, unit_tech):
+def _availability(wind_state, weather, hourly_noise, outage, cf, forced_outage, hydro_season, wind_quality,
+                  solar_quality, solar_shape, unit_zone, unit_tech):
     """See :meth:`UtilityGroup.availability`; moves ``wind_state`` (Z,) one day on in place."""
     rho, sigma = WIND_PERSISTENCE, WIND_VOLATILITY
+    hydro = cf[HYDRO] * hydro_season
+    wind_scale = cf[WIND] * wind_quality
+    solar_scale = (cf[SOLAR] / SOLAR_MEAN_SHAPE) * solar_quality
     for z in range(wind_state.size):
         wind_state[z] = rho * wind_state[z] + sigma * np.sqrt(1 - rho**2) * weather[z]
     hours = hourly_noise.shape[0]
@@ -238,8 +255,10 @@ def _availability(wind_state, weather, hourly_noise, outage, cf, forced_outage, 
 
 
 @njit(cache=True)
-def _offer_arrays(availability, capacity, dispatchable, unit_tech, markup, unit_owner, marginal_cost):
+def _offers(availability_inputs, capacity, dispatchable, markup, unit_owner, marginal_cost):
     """(available MW, offer price) of every unit, (24, U): dispatchable units add their owner's markup."""
+    availability = _availability(*availability_inputs)
+    unit_tech = availability_inputs[-1]
     hours, n_units = availability.shape
     available = np.empty((hours, n_units))
     price = np.empty((hours, n_units))

@@ -343,9 +343,9 @@ def _assemble_day(s: _Struct, offer_mw, offer_price, bid_mw, bid_price, load: np
     op = _as2d(offer_price, H, N, "offer_price")
     bp = _as2d(bid_price, H, M, "bid_price")
     P, Q, bad = _assemble(omw, bmw, load, lim.reshape(-1, L) if L else np.zeros((1, 0)), op, bp, cap, floor)
-    if bad.any():
-        name = ("offer_mw", "bid_mw", "load_mw", "line_limit_mw", "offer_price", "bid_price")[int(bad.argmax())]
-        raise ValueError(f"{name} must be finite and >= 0" if bad.argmax() < 4 else f"{name} contains NaN")
+    if bad >= 0:
+        name = ("offer_mw", "bid_mw", "load_mw", "line_limit_mw", "offer_price", "bid_price")[bad]
+        raise ValueError(f"{name} must be finite and >= 0" if bad < 4 else f"{name} contains NaN")
     return P, Q
 
 
@@ -377,8 +377,8 @@ def _prepared(s: _Struct, Z: int, P: np.ndarray, Q: np.ndarray, cap: float, floo
 @njit(cache=True)
 def _assemble(omw, bmw, load, lim, op, bp, cap, floor):
     """One buffer of prices P = [offers, bids, unserved load at the cap], clipped to [floor, cap], and one of
-    quantities Q = [offers, bids, total load, load per zone, line limits], hour by hour; ``bad`` flags
-    negative or non-finite quantities in (offers, bids, load, limits) and NaN prices in (offers, bids)."""
+    quantities Q = [offers, bids, total load, load per zone, line limits], hour by hour; and which of (offers, bids,
+    load, limits) first has a negative or non-finite quantity, or of (offers, bids) a NaN price (-1: none)."""
     H, Z = load.shape
     N, M, L = omw.shape[1], bmw.shape[1], lim.shape[1]
     K = N + M + 1
@@ -413,7 +413,10 @@ def _assemble(omw, bmw, load, lim, op, bp, cap, floor):
             q = lim[row, k]
             bad[3] |= not (0.0 <= q < np.inf)
             Q[h, K + Z + k] = q
-    return P, Q, bad
+    for i in range(bad.size):
+        if bad[i]:
+            return P, Q, i
+    return P, Q, -1
 
 
 _NO_HOURS = np.zeros(0, dtype=np.int64)
