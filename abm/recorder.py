@@ -168,10 +168,10 @@ class Recorder:
             "token_cost_compute_rent_cny_per_mtok": share(raw["token_compute_cost_cny"] - chain, served),
             "token_margin_cny_per_mtok": share(raw["token_revenue_cny"] - raw["token_compute_cost_cny"], served),
         }
-        frame = pd.DataFrame({"date": self._dates(days), "day": days})
+        columns = {"date": self._dates(days), "day": days}
         for name in DAILY_COLUMNS:
-            frame[name] = derived[name] if name in derived else raw[name]
-        return frame
+            columns[name] = derived[name] if name in derived else raw[name]
+        return pd.DataFrame(columns)
 
     def hourly_frame(self) -> pd.DataFrame:
         c = self.hourly
@@ -181,11 +181,11 @@ class Recorder:
         # stored hour by hour within a day; the table lists each zone's 24 hours in turn
         zone = np.tile(np.repeat(np.arange(nz), 24), reps)
         hour = np.tile(np.arange(24), nz * reps)
-        frame = pd.DataFrame({"date": self._dates(days), "day": days, "hour": hour,
-                              "zone": pd.Categorical.from_codes(zone, categories=self.zone_names)})
+        columns = {"date": self._dates(days), "day": days, "hour": hour,
+                   "zone": pd.Categorical.from_codes(zone, categories=self.zone_names)}
         for name in c.names:
-            frame[name] = self.hourly_column(name).ravel()
-        return frame
+            columns[name] = self.hourly_column(name).ravel()
+        return pd.DataFrame(columns)
 
     def agents_frame(self) -> pd.DataFrame:
         c = self.agents
@@ -193,16 +193,16 @@ class Recorder:
         n = len(self.agent_ids)
         reps = c.days if n else 0
         kinds = sorted(set(self.agent_kinds))
-        frame = pd.DataFrame({
+        names = list(dict.fromkeys(self.agent_names))
+        columns = {
             "date": self._dates(days), "day": days,
             "agent_id": np.tile(self.agent_ids, reps),
-            "name": pd.Categorical(np.tile(np.array(self.agent_names, dtype=object), reps),
-                                   categories=list(dict.fromkeys(self.agent_names))),
-            "kind": pd.Categorical(np.tile(np.array(self.agent_kinds, dtype=object), reps), categories=kinds),
-        })
+            "name": pd.Categorical.from_codes(np.tile([names.index(n) for n in self.agent_names], reps), names),
+            "kind": pd.Categorical.from_codes(np.tile([kinds.index(k) for k in self.agent_kinds], reps), kinds),
+        }
         for name in c.names:
-            frame[name] = c.column(name).ravel()
-        return frame
+            columns[name] = c.column(name).ravel()
+        return pd.DataFrame(columns)
 
 
 def _peak_valley(price: np.ndarray, hours: int) -> np.ndarray:
