@@ -112,21 +112,20 @@ class Ledger:
         self._pending = []
         if len(pending) == 1:
             payer, payee, amount, ids, sizes, capital = pending[0]
-            capital = np.full(amount.size, capital)
+            capital = [capital] * len(ids)
         else:
             payer = np.concatenate([p[0] for p in pending])
             payee = np.concatenate([p[1] for p in pending])
             amount = np.concatenate([p[2] for p in pending])
             ids = [i for p in pending for i in p[3]]
             sizes = [n for p in pending for n in p[4]]
-            capital = np.concatenate([np.full(p[2].size, p[5]) for p in pending])
-        flow = np.repeat(np.asarray(ids, dtype=np.int64), sizes)
+            capital = [p[5] for p in pending for _ in p[3]]
         bad = _post(self.balance, self.revenue_today, self.cost_today, self.capital_today, self._flow_today,
                     self._flow_total, self._flow_count_today, payer.astype(np.int64, copy=False),
-                    payee.astype(np.int64, copy=False), np.asarray(amount, dtype=float), flow,
-                    np.asarray(ids, dtype=np.int64), capital)
+                    payee.astype(np.int64, copy=False), np.asarray(amount, dtype=float),
+                    np.array(ids, dtype=np.int64), np.array(sizes, dtype=np.int64), np.array(capital, dtype=np.bool_))
         if bad >= 0:
-            name = next(name for name, i in self._flow_id.items() if i == flow[bad])
+            name = next(name for name, i in self._flow_id.items() if i == bad)
             raise ValueError(f"non-finite payment in flow '{name}'")
 
     def agent_cash(self) -> np.ndarray:
@@ -134,15 +133,19 @@ class Ledger:
 
 
 @njit(cache=True)
-def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_count, payer, payee, amount, flow, ids,
+def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_count, payer, payee, amount, ids, sizes,
           capital):
-    """:meth:`Ledger.post` on the concatenated transfers, adding up in the order numpy's ``bincount`` does.  Returns
-    the index of a non-finite amount (nothing booked) or -1."""
+    """:meth:`Ledger.post` on the concatenated transfers, whose consecutive segments of ``sizes`` belong to flows
+    ``ids`` (capital payments where ``capital``), adding up in the order numpy's ``bincount`` does.  Returns -1, or
+    the flow of a non-finite amount (then nothing is booked)."""
     if not np.isfinite(psum(amount)):
-        for k in range(amount.size):
-            if not np.isfinite(amount[k]):
-                return k
-        return 0
+        k = 0
+        for s in range(ids.size):
+            for _ in range(sizes[s]):
+                if not np.isfinite(amount[k]):
+                    return ids[s]
+                k += 1
+        return ids[0]
     n = balance.size
     out = np.zeros(n)
     into = np.zeros(n)
@@ -154,9 +157,12 @@ def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_co
     if capital.any():  # capex moves cash but is no cost (to the payer) or revenue (to the payee)
         capital_out = np.zeros(n)
         into = np.zeros(n)
-        for k in range(amount.size):
-            capital_out[payer[k]] += amount[k] if capital[k] else 0.0
-            into[payee[k]] += 0.0 if capital[k] else amount[k]
+        k = 0
+        for s in range(ids.size):
+            for _ in range(sizes[s]):
+                capital_out[payer[k]] += amount[k] if capital[s] else 0.0
+                into[payee[k]] += 0.0 if capital[s] else amount[k]
+                k += 1
         for i in range(n):
             capital_today[i] += capital_out[i]
             out[i] = out[i] - capital_out[i]
@@ -164,8 +170,11 @@ def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_co
         cost[i] += out[i]
         revenue[i] += into[i]
     by_flow = np.zeros(flow_today.size)
-    for k in range(amount.size):
-        by_flow[flow[k]] += amount[k]
+    k = 0
+    for s in range(ids.size):
+        for _ in range(sizes[s]):
+            by_flow[ids[s]] += amount[k]
+            k += 1
     for f in range(flow_today.size):
         flow_today[f] += by_flow[f]
         flow_total[f] += by_flow[f]

@@ -40,8 +40,9 @@ def settle(model: Any, day: Day) -> None:
         aidcs.gpus, aidcs.mothballed, a["fixed_om_cny_per_gpu_year"], green.certified_mwh,
         model.data["policy"]["green_certificate_cny_per_mwh"], model.certificate_split, green.firming_mwh,
         green.firming_price, green.supplier)
-    flows = [flow for flow, size in zip(DAY_FLOWS, sizes, strict=True) if size]
-    led.pay_segments(payer, payee, amount, flows, [int(size) for size in sizes if size])
+    sizes = sizes.tolist()
+    led.pay_segments(payer, payee, amount, [flow for flow, size in zip(DAY_FLOWS, sizes, strict=True) if size],
+                     [size for size in sizes if size])
     led.expense(acc["aidc"], aidcs.depreciation(day.day), "depreciation")
     write_offs = aidcs.book_write_offs()
     if write_offs.any():  # GPUs an event took out of service
