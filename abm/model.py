@@ -93,6 +93,7 @@ class TokenEconomy(mesa.Model):
 
     def run(self, days: int, progress=None) -> None:
         """Advance ``days`` simulated days; ``progress(done, total)`` is called after each."""
+        self.recorder.reserve(self.day + days)
         for i in range(days):
             self.step()
             if progress is not None:

@@ -68,6 +68,13 @@ class _Table:
         self.day = np.zeros(self.data.shape[0], dtype=np.int64)  # simulated day of each block
         self.index = {n: i for i, n in enumerate(names)}
 
+    def reserve(self, days: int) -> None:
+        """Room for ``days`` days in all (so that a long run grows the table at most once, up front)."""
+        if days > self.data.shape[0]:
+            grow = days - self.data.shape[0]
+            self.data = np.concatenate([self.data, np.zeros((grow,) + self.data.shape[1:])])
+            self.day = np.concatenate([self.day, np.zeros(grow, dtype=np.int64)])
+
     def next_block(self, day: int) -> np.ndarray:
         """The (n_columns, rows_per_day) block of ``day``, all zeros, to be filled in place."""
         if self.days == self.data.shape[0]:
@@ -99,6 +106,11 @@ class Recorder:
         self.daily = _Table(RAW_DAILY_COLUMNS, 1, days)
         self.hourly = _Table(HOURLY_COLUMNS, 24 * nz, days)
         self.agents = _Table(AGENT_COLUMNS, len(agent_ids), days)
+
+    def reserve(self, days: int) -> None:
+        """Room for ``days`` recorded days in all."""
+        for table in (self.daily, self.hourly, self.agents):
+            table.reserve(days)
 
     # -- collection -----------------------------------------------------------------------------------
     def collect(self, model: Any, day: Day) -> None:

@@ -55,9 +55,16 @@ class ContractBook:
         self.price, self.end_day = self.price[keep], self.end_day[keep]
 
     def sign(self, provider: int, aidc: int, qty: np.ndarray, price: float, end_day: int) -> None:
+        self.sign_many([(provider, aidc, qty, price, end_day)])
+
+    def sign_many(self, contracts: list[tuple[int, int, np.ndarray, float, int]]) -> None:
+        """Sign (provider, AIDC, GPUs per hour (24,), price, last day) contracts, in order."""
+        if not contracts:
+            return
+        provider, aidc, qty, price, end_day = zip(*contracts, strict=True)
         self.provider = np.append(self.provider, provider)
         self.aidc = np.append(self.aidc, aidc)
-        self.qty = np.vstack([self.qty, qty[None, :]])
+        self.qty = np.vstack([self.qty, *(q[None, :] for q in qty)])
         self.price = np.append(self.price, price)
         self.end_day = np.append(self.end_day, end_day)
 
@@ -104,6 +111,7 @@ def renew(book: ContractBook, day: int, month_days: int, need: np.ndarray, contr
     room = np.maximum(MAX_CONTRACTED_SHARE * aidc_online[:, None] - book.sold(), 0.0)   # (A, 24)
     first = not book.ladder_built
     book.ladder_built = True
+    signed = []
     for p in range(need.shape[0]):
         gap = np.maximum(target[p] - cover[p], 0.0)
         if gap.sum() <= 0:
@@ -125,8 +133,9 @@ def renew(book: ContractBook, day: int, month_days: int, need: np.ndarray, contr
             shaped = expected_price[a]
             price = (1.0 + premium) * float(qty @ shaped / qty.sum())
             for m in rungs:
-                book.sign(p, int(a), qty, price, day + m * month_days - 1)
+                signed.append((p, int(a), qty, price, day + m * month_days - 1))
             room[a] -= qty * len(rungs)
+    book.sign_many(signed)  # (the book is not read again above: signing at the end is signing as we go)
 
 
 @njit(cache=True)

@@ -3,6 +3,8 @@ of an order that earns only after its lead time.  Textbook forms (e.g. Brealey, 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 DISCOUNT_RATE = 0.08  # default cost of capital for generation, storage and lines
@@ -45,6 +47,18 @@ def npv_per_unit(margin_per_year: np.ndarray | float, capex: np.ndarray | float,
                  life_years: np.ndarray | float, lead_days: np.ndarray | float) -> np.ndarray | float:
     """Net present value of one unit ordered today: the expected yearly margin over its life, discounted
     from the day it arrives, less its capital cost (paid on ordering)."""
+    annuity, wait = npv_factors(rate, life_years, lead_days)
+    return np.asarray(margin_per_year, dtype=float) * annuity * wait - np.asarray(capex)
+
+
+def npv_factors(rate: np.ndarray | float, life_years: np.ndarray | float,
+                lead_days: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """(annuity factor over the life, discount over the lead time) of :func:`npv_per_unit`."""
     r = np.asarray(rate, dtype=float)
-    wait = (1.0 + r) ** (-np.asarray(lead_days, dtype=float) / 365.0)
-    return np.asarray(margin_per_year, dtype=float) * annuity_factor(r, life_years) * wait - np.asarray(capex)
+    return annuity_factor(r, life_years), (1.0 + r) ** (-np.asarray(lead_days, dtype=float) / 365.0)
+
+
+@functools.lru_cache(maxsize=256)
+def npv_factors_of(rate: float, life_years: float, lead_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`npv_factors` of one unit's numbers, remembered (investors evaluate the same technologies monthly)."""
+    return npv_factors(rate, life_years, lead_days)

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from agents.base import Group, GroupAgent, Pipeline
-from agents.finance import DISCOUNT_RATE, npv_per_unit
+from agents.finance import DISCOUNT_RATE, npv_factors_of
 from agents.numeric import psum
 from agents.strategies import Investing, MarkupLearner
 from agents.technologies import DISPATCHABLE, HYDRO, SOLAR, TECHS, WIND
@@ -82,7 +82,8 @@ class NpvBuilding(Investing):
                 mc = tp["marginal_cost_cny_per_mwh"]
                 margin = np.maximum(view.recent_prices[:, z, :] - mc, 0.0) * view.recent_availability[:, z, :, t]
                 capex = tp["capex_cny_per_kw"] * 1000.0
-                npv = npv_per_unit(margin.mean() * 8760.0, capex, DISCOUNT_RATE, tp["life_years"], tp["lead_days"])
+                annuity, wait = npv_factors_of(DISCOUNT_RATE, tp["life_years"], tp["lead_days"])
+                npv = margin.mean() * 8760.0 * annuity * wait - capex  # npv_per_unit
                 if npv > 0:
                     orders.append((view.day + int(tp["lead_days"]), owner, z, t,
                                    step * min(1.0, float(npv) / capex / 0.3)))
