@@ -17,8 +17,11 @@ from numba import njit
 
 from abm.markets.power import PowerGrid
 from abm.results import ComputeDay, PowerDay
+from agents.aidc import _set_busy
 from agents.numeric import nan_max, nan_min, psum
-from agents.technologies import GREEN, RENEWABLE
+from agents.storage_operator import _plan, _settle_day
+from agents.technologies import DISPATCHABLE, GREEN, RENEWABLE
+from agents.utility import _offers
 
 MAX_STORAGE_REPAIRS = 24
 
@@ -30,20 +33,22 @@ BACKGROUND_SHAPE = BACKGROUND_SHAPE / BACKGROUND_SHAPE.mean()
 
 def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
     aidcs, util, store = model.aidcs, model.utilities, model.storage
-    aidc_load = aidcs.set_busy(compute.busy, compute.sold)                # (A, 24) MW
-    zp = model.zone_params
+    zp, a, s = model.zone_params, aidcs.params, store.params
     m = model.data["markets"]
     nz = len(model.zone_names)
-    _, u_mw, u_price = util.offers(model.date.timetuple().tm_yday, model.rng)
-    nu = u_mw.shape[1]
-    if store.n:
-        c_mw, c_price, d_mw, d_price = store.plan_steps(model.zone_price_forecast[store.zone])
-    else:
-        c_mw = d_mw = np.zeros((0, 24))
-        c_price = d_price = np.zeros(0)
-    aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(
-        aidc_load, aidcs.zone, nz, BACKGROUND_SHAPE, zp["background_load_mw"], zp["flexible_load_share"],
-        zp["flexible_load_price_cny_per_mwh"], u_mw, u_price, c_mw, c_price, d_mw, d_price)
+    # AIDCs' load from the GPUs busy (AIDCGroup.set_busy), units' offers (UtilityGroup.offers), batteries' plans
+    # (StorageGroup.plan) and the market's arrays, in one kernel
+    (aidcs.busy_gpus, aidcs.load_mw, util.available_mw, aidc_zone_load, background, flex, inelastic, offer_mw,
+     offer_price, bid_mw, bid_price, d_mw) = _power_inputs(
+        compute.busy, aidcs.gpus, aidcs.mothballed, a["pue"], a["busy_kw_per_gpu"], a["idle_kw_per_gpu"], aidcs.zone,
+        util._availability_inputs(model.date.timetuple().tm_yday, model.rng), util.unit_capacity_mw, DISPATCHABLE,
+        util.learner.markup, util.unit_owner, util.unit_mc, model.zone_price_forecast, store.zone, store.soc_mwh,
+        s["energy_mwh"], s["power_mw"], s["round_trip_efficiency"], s["degradation_cost_cny_per_mwh"],
+        store.spread_seen, BACKGROUND_SHAPE, zp["background_load_mw"], zp["flexible_load_share"],
+        zp["flexible_load_price_cny_per_mwh"])
+    aidcs.sold_gpus = compute.sold
+    aidc_load = aidcs.load_mw
+    nu = util.unit_tech.size
     grid = _power_grid(model, nu)
     for _ in range(MAX_STORAGE_REPAIRS):
         res = grid.clear(offer_mw, offer_price, bid_mw, bid_price, inelastic, model.line_params["limit_mw"],
@@ -57,6 +62,29 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
         d_mw = store.repair(charge, d_mw)
         offer_mw[:, nu:] = d_mw.T
     return _power_day(model, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
+
+
+@njit(cache=True)
+def _power_inputs(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw, aidc_zone, availability_inputs, capacity,
+                  dispatchable, markup, unit_owner, unit_mc, price_forecast, storage_zone, soc, energy, power, rte,
+                  wear, spread_seen, shape, background_load, flexible_share, flexible_price):
+    """The day's inputs to the power market (see :func:`_market_inputs`) from the AIDCs' busy GPUs, the units'
+    availability and the batteries' plans.  Returns (busy GPUs, AIDC load, available MW, AIDC load by zone,
+    background, flexible load, inelastic load, offer MW, offer price, bid MW, bid price, planned discharges);
+    moves the wind weather, the batteries' state of charge (clamped) and spread seen on, in place."""
+    busy, aidc_load = _set_busy(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw)
+    available, u_price = _offers(availability_inputs, capacity, dispatchable, markup, unit_owner, unit_mc)
+    n_store, hours = storage_zone.size, shape.size
+    forecast = np.empty((n_store, hours))
+    for j in range(n_store):
+        forecast[j] = price_forecast[storage_zone[j]]
+    eta = np.sqrt(rte)  # one way (StorageGroup.efficiencies)
+    c_mw, c_price, d_mw, d_price = _plan(forecast, soc, energy, power, rte, wear, eta, eta, spread_seen)
+    aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(
+        aidc_load, aidc_zone, background_load.size, shape, background_load, flexible_share, flexible_price, available,
+        u_price, c_mw, c_price, d_mw, d_price)
+    return (busy, aidc_load, available, aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw,
+            bid_price, d_mw)
 
 
 def _power_grid(model: Any, n_units: int) -> PowerGrid:
@@ -119,24 +147,15 @@ def _market_inputs(aidc_load, aidc_zone, n_zones, shape, background_load, flexib
 def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_load, nu) -> PowerDay:
     """The zone-hour quantities and what each participant pays or earns at the zonal prices."""
     util, store, aidcs = model.utilities, model.storage, model.aidcs
-    (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value, gen_tech, avail_tech,
-     gen_all, green_gen, curtail, net_import, charge, discharge, storage_paid, storage_income, green_share_in) = \
-        _dispatch_results(res.price, res.unserved_mw, res.bid_served_mw, res.offer_dispatch_mw, res.line_flow_mw,
-                          background, flex, aidc_load, aidcs.zone, nu, util.unit_zone, util.unit_owner, util.unit_tech,
-                          util.unit_mc, util.available_mw, util.n, GREEN, RENEWABLE, model.line_from, model.line_to,
-                          store.zone)
-    income = 0.0
-    if store.n:
-        # charges take their zone's green share of generation in that hour; discharges give back the
-        # green part of what the batteries hold
-        green_out = store.settle_day(charge, discharge, green_share_in)
-        income = float(storage_income.sum())
-    else:
-        green_out = np.zeros((0, 24))
-    supply_value += income
-    charge_z, discharge_z, green_supply, spill, green_share, aidc_green = _zone_balances(
-        charge, discharge, green_out, store.zone, gen_all, green_gen, net_import, res.unserved_mw, load, flex_served,
-        aidc_load, aidcs.zone)
+    (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value, income, gen_tech, avail_tech,
+     curtail, net_import, charge, discharge, storage_paid, storage_income, charge_z, discharge_z, green_supply, spill,
+     green_share, aidc_green, soc, green_mwh) = _power_results(
+        res.price, res.unserved_mw, res.bid_served_mw, res.offer_dispatch_mw, res.line_flow_mw, background, flex,
+        aidc_load, aidcs.zone, nu, util.unit_zone, util.unit_owner, util.unit_tech, util.unit_mc, util.available_mw,
+        util.n, GREEN, RENEWABLE, model.line_from, model.line_to, store.zone, load, store.soc_mwh, store.green_mwh,
+        store.params["round_trip_efficiency"])
+    if store.n:  # StorageGroup.settle_day
+        store.soc_mwh, store.green_mwh, store.charge_mw, store.discharge_mw = soc, green_mwh, charge, discharge
     return PowerDay(price=res.price, gen_tech=gen_tech, avail_tech=avail_tech, curtail=curtail, net_import=net_import,
                     charge_z=charge_z, discharge_z=discharge_z, load=load, aidc_zone_load=aidc_zone_load,
                     background=background, flex_served=flex_served, unserved=res.unserved_mw, spill=spill,
@@ -145,6 +164,33 @@ def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_loa
                     household_bill=household_bill, util_rev=util_rev, util_cost=util_cost,
                     storage_paid=storage_paid, storage_income=storage_income,
                     storage_share=income / supply_value if supply_value > 0 else 0.0)
+
+
+@njit(cache=True)
+def _power_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load, aidc_zone,
+                   n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green, renewable, line_from,
+                   line_to, storage_zone, load, soc, green_mwh, rte):
+    """:func:`_dispatch_results`, the batteries' settlement (``StorageGroup.settle_day``: charges take their zone's
+    green share of generation in that hour, discharges give back the green part of what the batteries hold) and
+    :func:`_zone_balances`, in one call.  Also returns the value of all power sold and storage's part of it, and the
+    batteries' new state of charge and green content."""
+    (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value, gen_tech, avail_tech,
+     gen_all, green_gen, curtail, net_import, charge, discharge, storage_paid, storage_income, green_share_in) = \
+        _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load,
+                          aidc_zone, n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green,
+                          renewable, line_from, line_to, storage_zone)
+    income = 0.0
+    if storage_zone.size:
+        green_out, soc, green_mwh = _settle_day(charge, discharge, green_share_in, soc, green_mwh, rte)
+        income = psum(storage_income)
+    else:
+        green_out = np.zeros((0, price.shape[0]))
+    charge_z, discharge_z, green_supply, spill, green_share, aidc_green = _zone_balances(
+        charge, discharge, green_out, storage_zone, gen_all, green_gen, net_import, unserved, load, flex_served,
+        aidc_load, aidc_zone)
+    return (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value + income, income,
+            gen_tech, avail_tech, curtail, net_import, charge, discharge, storage_paid, storage_income, charge_z,
+            discharge_z, green_supply, spill, green_share, aidc_green, soc, green_mwh)
 
 
 @njit(cache=True)
