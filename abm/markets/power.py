@@ -519,9 +519,40 @@ class PowerGrid:
               load_mw: np.ndarray, line_limit_mw: np.ndarray, price_cap: float = 1500.0, price_floor: float = -100.0,
               *, force_lp: bool = False) -> PowerMarketResult:
         """Clear one day: the arrays as in :class:`PowerMarketInput`."""
-        cap, floor, load = _check_caps_and_load(price_cap, price_floor, load_mw, self.n_zones)
-        P, Q = _assemble_day(self._struct, offer_mw, offer_price, bid_mw, bid_price, load, line_limit_mw, cap, floor)
-        return _solve(self._struct, self.n_zones, P, Q, cap, floor, force_lp)
+        s, Z = self._struct, self.n_zones
+        cap, floor, load = _check_caps_and_load(price_cap, price_floor, load_mw, Z)
+        net = s.net
+        if net.is_forest and s.all_active and not force_lp:  # one kernel call unless an hour needs the LP
+            H = load.shape[0]
+            N, M, L = s.oz.size, s.bz.size, s.L
+            lim = np.asarray(line_limit_mw, dtype=np.float64)
+            if L and lim.shape != (L,) and lim.shape != (H, L):
+                raise ValueError(f"line_limit_mw has shape {lim.shape}, expected {(L,)} or {(H, L)}")
+            bad, price, alloc, unserved, flow, need_lp = _assemble_and_clear_forest(
+                _as2d(offer_mw, H, N, "offer_mw"), _as2d(bid_mw, H, M, "bid_mw"), load,
+                lim.reshape(-1, L) if L else np.zeros((1, 0)), _as2d(offer_price, H, N, "offer_price"),
+                _as2d(bid_price, H, M, "bid_price"), cap, floor, Z, s.item_zone, net.frm, net.to,
+                net.tree_incidence_t, net.comp, net.n_comp, 2 * net.active.size + 2)
+            if bad < 0 and not need_lp:
+                return PowerMarketResult(price=price, offer_dispatch_mw=alloc[:, :N], bid_served_mw=alloc[:, N:],
+                                         unserved_mw=unserved, line_flow_mw=flow, lp_hours=0)
+        P, Q = _assemble_day(s, offer_mw, offer_price, bid_mw, bid_price, load, line_limit_mw, cap, floor)
+        return _solve(s, Z, P, Q, cap, floor, force_lp)
+
+
+@njit(cache=True)
+def _assemble_and_clear_forest(omw, bmw, load, lim, op, bp, cap, floor, Z, item_zone, frm, to, tree_inc_t, comp,
+                               n_comp, max_rounds):
+    """:func:`_assemble` then :func:`clear_forest` (a forest grid whose lines are all active).  Returns (the input
+    problem found by :func:`_assemble` or -1, price, allocation, unserved, flows, whether an hour needs the LP)."""
+    N, M = omw.shape[1], bmw.shape[1]
+    P, Q, bad = _assemble(omw, bmw, load, lim, op, bp, cap, floor)
+    if bad >= 0:
+        return bad, np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), False
+    limit = np.ascontiguousarray(Q[:, N + M + 1 + Z:])
+    price, alloc, unserved, flow, need_lp = clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, comp,
+                                                         n_comp, max_rounds)
+    return -1, price, alloc, unserved, flow, need_lp.any()
 
 
 def _solve(s: _Struct, Z: int, P: np.ndarray, Q: np.ndarray, cap: float, floor: float, force_lp: bool,
