@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from abm.results import Day
+from abm.results import Day, provider_cost
 from agents.numeric import nan_to_zero, psum
 from agents.technologies import GREEN_TECHS, TECHS
 
@@ -349,14 +349,7 @@ def _daily_kernel(row, served_by_provider, token_price, flow, aidc_price, demand
     for c in range(cohort_owner.size):
         a = cohort_owner[c]
         capital[a] += cohort_gpus[c] * cohort_capex[c] * crf[a] / 365.0
-    provider_cost = np.empty(n_prov)  # ComputeDay.provider_cost
-    for p in range(n_prov):
-        contracted = 0.0
-        for c in range(contract_provider.size):
-            if contract_provider[c] == p:
-                contracted += contract_payment[c]
-        provider_cost[p] = psum(payment[p]) + contracted
-    row[_COMPUTE_COST] = psum(provider_cost)
+    row[_COMPUTE_COST] = psum(provider_cost(payment, contract_provider, contract_payment, n_prov))
     energy = np.dot(psi, aidc_bill)
     row[_ENERGY_COST] = energy * (1.0 - storage_share)
     row[_STORAGE_COST] = energy * storage_share + np.dot(psi, firming)

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
+
+from agents.numeric import psum
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +54,8 @@ class ComputeDay:
     @property
     def provider_cost(self) -> np.ndarray:
         """(P,) what each provider paid for compute today, contracts settled included."""
-        n = self.contracted_gpu_hours.size
-        cost = self.payment[:n].sum(axis=1)
-        return cost + np.bincount(self.contract_provider, self.contract_payment, minlength=n)
+        return provider_cost(self.payment, self.contract_provider, self.contract_payment,
+                             self.contracted_gpu_hours.size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +113,17 @@ class Day:
     compute: ComputeDay
     tokens: TokenDay
     power: PowerDay
+
+
+@njit(cache=True)
+def provider_cost(payment, contract_provider, contract_payment, n_providers):
+    """:attr:`ComputeDay.provider_cost`: each provider's payments (summed as numpy sums a row) plus what it paid on
+    its contracts (summed contract after contract)."""
+    cost = np.empty(n_providers)
+    for p in range(n_providers):
+        contracted = 0.0
+        for c in range(contract_provider.size):
+            if contract_provider[c] == p:
+                contracted += contract_payment[c]
+        cost[p] = psum(payment[p]) + contracted
+    return cost
