@@ -21,9 +21,9 @@ def clear_day_ahead(model: Any) -> DayAhead:
     pb, ph, pq, pp = prov.compute_bids()
     lb, lh, lq, lp = labs.compute_bids()
     aa, ah, aq, ap = aidcs.asks()
-    res = clear_hourly_compute_market(np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]),
-                                      np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah, aq, ap,
-                                      model.compute_edges)
+    buyer, hour = _bid_steps(model, pb, ph, lb, lh)
+    res = clear_hourly_compute_market(buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah, aq,
+                                      ap, model.compute_edges)
     flow = res.flow_gpu_hours                                             # (P + L, A, 24)
     aidc_price = res.aidc_price
     payment, bought, lab_spent = _payments(flow, aidc_price, prov.n)
@@ -31,6 +31,19 @@ def clear_day_ahead(model: Any) -> DayAhead:
     labs.receive_compute(bought[prov.n:], lab_spent)
     return DayAhead(flow=flow, buyer_price=res.buyer_price, aidc_price=aidc_price, payment=payment, ask_aidc=aa,
                     ask_hour=ah, ask_qty=aq, ask_price=ap, ask_filled=res.ask_filled_gpu_hours)
+
+
+def _bid_steps(model: Any, pb: np.ndarray, ph: np.ndarray, lb: np.ndarray, lh: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Buyer (providers, then labs) and hour of every bid step.  The groups' own strategies lay their steps out the
+    same way every day (in arrays the groups keep), so those are joined once."""
+    prov, labs = model.providers, model.labs
+    own = pb is prov._bid_owner and ph is prov._bid_hour and lb is labs._bid_owner and lh is labs._bid_hour
+    if not own:
+        return np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh])
+    cached = getattr(model, "_bid_steps_cache", None)
+    if cached is None:
+        cached = model._bid_steps_cache = (np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]))
+    return cached
 
 
 @njit(cache=True)
