@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from abm.markets.token import clear_token_market, logit_shares
-from abm.markets.top_up import top_up_unserved
+from abm.markets.token import _clear, clear_token_market, logit_shares
+from abm.markets.top_up import _check as _check_top_up
+from abm.markets.top_up import _top_up, top_up_unserved
 from abm.results import ComputeDay, DayAhead, TokenDay
 from agents.aidc import TRANCHE_SHARE
+from agents.contracts import _settle as _settle_contracts
 from agents.numeric import nan_max, nan_min, psum
 
 
@@ -35,19 +37,78 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     demand = np.concatenate([app_demand, ent_demand])
     elasticity = np.concatenate([app_elasticity, ent_elasticity])
     hourly = demand[:, None] * model.buyer_profile
-    res = clear_token_market(hourly, model.share, prov.hourly_capacity_mtok(), price, model.token_edges)
     eff = prov.params["mtok_per_gpu_hour"]
-    top = top_up_unserved(res.unserved_mtok, price, eff, model.token_edges, ahead.ask_aidc, ahead.ask_hour,
-                          np.maximum(ahead.ask_qty - ahead.ask_filled, 0.0), ahead.ask_price,
-                          model.compute_edges[: prov.n])
-    served_pair, by_provider, unserved, prov.topped_up_gpu_hours, served_b = _with_top_up(
-        res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, top.served_mtok, top.gpu_hours)
+    book = model.contracts
+    # the token market, the top-up and the compute it used, in one kernel -- unless an hour's spill-over needs the
+    # market's LP or an input is out of range, when the markets' own functions take over (and say what is wrong)
+    (status, served_pair, by_provider, unserved, topped_up, served_b, top_up_flow, flow, payment, token_busy, busy,
+     sold, fill, ask_unsold, volume, paid, contract_payment, contracted, contract_cost) = _serve(
+        hourly, model.share, prov.bought_gpu_hours, eff, price, model.token_edges, ahead.ask_aidc, ahead.ask_hour,
+        ahead.ask_qty, ahead.ask_filled, ahead.ask_price, model.compute_edges[: prov.n], ahead.flow, ahead.payment,
+        TRANCHE_SHARE.size, book.provider, book.aidc, book.qty, book.price, ahead.aidc_price)
+    if status:
+        res = clear_token_market(hourly, model.share, prov.hourly_capacity_mtok(), price, model.token_edges)
+        top = top_up_unserved(res.unserved_mtok, price, eff, model.token_edges, ahead.ask_aidc, ahead.ask_hour,
+                              np.maximum(ahead.ask_qty - ahead.ask_filled, 0.0), ahead.ask_price,
+                              model.compute_edges[: prov.n])
+        served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(
+            res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, top.served_mtok, top.gpu_hours)
+        top_up_flow = top.gpu_hours
+        flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
+            ahead.flow, ahead.payment, top.gpu_hours, top.cost_cny, by_provider, eff, ahead.ask_qty, ahead.ask_filled,
+            top.ask_used_gpu_hours, TRANCHE_SHARE.size)
+        contract_payment, contracted, contract_cost = book.settle(ahead.aidc_price)
+    prov.topped_up_gpu_hours = topped_up
     apps.served_mtok = served_b[:na]
     ents.served_mtok = served_b[na:]
     tokens = TokenDay(demand=demand, hourly_demand=hourly, served_pair=served_pair, served_by_provider=by_provider,
                       unserved=unserved, price=price, requested=model.share.T @ hourly, elasticity=elasticity,
                       mtok_per_gpu_hour=eff.copy())
-    return tokens, _compute_day(model, ahead, top, by_provider)
+    if volume > 0:
+        model.compute_price = float(paid / volume)
+    elif np.isnan(model.compute_price):
+        model.compute_price = float(np.nanmean(ahead.ask_price)) if ahead.ask_price.size else 0.0
+    compute = ComputeDay(aidc_price=ahead.aidc_price, buyer_price=ahead.buyer_price, flow=flow, payment=payment,
+                         top_up_flow=top_up_flow, sold=sold, busy=busy, token_busy=token_busy, top_tranche_fill=fill,
+                         contract_payment=contract_payment, contract_provider=book.provider.copy(),
+                         contract_aidc=book.aidc.copy(), contracted_gpu_hours=contracted, contract_cost=contract_cost,
+                         ask_aidc=ahead.ask_aidc, ask_hour=ahead.ask_hour, ask_price=ahead.ask_price,
+                         ask_unsold=ask_unsold, price_cny_per_gpu_hour=model.compute_price)
+    return tokens, compute
+
+
+@njit(cache=True)
+def _serve(hourly, share, bought, eff, price, token_edges, ask_aidc, ask_hour, ask_qty, ask_filled, ask_price,
+           compute_edges, day_ahead_flow, day_ahead_payment, n_tranches, contract_provider, contract_aidc, contract_qty,
+           contract_price, aidc_price):
+    """:func:`clear_token_market` at providers' day-ahead capacity, :func:`top_up_unserved`, :func:`_with_top_up`,
+    :func:`_compute_traded` and the term contracts' settlement (``ContractBook.settle``).  Status 0, or 1 if the
+    spill-over needs the LP or an input is out of range (then nothing else is meaningful)."""
+    n_prov, hours = bought.shape
+    cap = np.empty((n_prov, hours))  # CloudProviderGroup.hourly_capacity_mtok
+    for p in range(n_prov):
+        for h in range(hours):
+            cap[p, h] = bought[p, h] * eff[p]
+    ok, bh, ph, bp, _, _, lp_hours = _clear(hourly, share, cap, price, token_edges, False)
+    left = np.empty(ask_qty.size)
+    for j in range(left.size):
+        left[j] = nan_max(ask_qty[j] - ask_filled[j], 0.0)
+    if not ok or lp_hours.size or _check_top_up(eff, ask_aidc, ask_hour, compute_edges.shape[1], hours):
+        return (1, bp[1], ph[0], bh[2], cap, eff, day_ahead_flow, day_ahead_flow, day_ahead_payment, cap, cap, cap,
+                eff, left, 0.0, 0.0, eff, eff, eff)
+    served, gpu, cost, used = _top_up(bh[2], price, eff, token_edges, ask_aidc, ask_hour, left, ask_price,
+                                      compute_edges)
+    served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(bp[1], ph[0], bh[2], served, gpu)
+    flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
+        day_ahead_flow, day_ahead_payment, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches)
+    if contract_provider.size:
+        contract_payment, contracted, contract_cost = _settle_contracts(contract_provider, contract_aidc,
+                                                                         contract_qty, contract_price, aidc_price,
+                                                                         n_prov)
+    else:
+        contract_payment, contracted, contract_cost = np.zeros(0), np.zeros(n_prov), np.zeros(n_prov)
+    return (0, served_pair, by_provider, unserved, topped_up, served_b, gpu, flow, payment, token_busy, busy, sold,
+            fill, ask_unsold, volume, paid, contract_payment, contracted, contract_cost)
 
 
 @njit(cache=True)
@@ -84,27 +145,6 @@ def _with_top_up(served_pair, served_by_provider, unserved, topped, topped_gpu_h
     for b in range(n_buyers):
         served_b[b] = psum(pair[b])
     return pair, by_provider, left, gpu_hours, served_b
-
-
-def _compute_day(model: Any, ahead: DayAhead, top, by_provider: np.ndarray) -> ComputeDay:
-    """All compute traded today, and the GPUs it kept busy: a provider's tokens need served / efficiency
-    GPU-hours in each hour, drawn from the AIDCs it bought from in proportion to what it bought there."""
-    flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
-        ahead.flow, ahead.payment, top.gpu_hours, top.cost_cny, by_provider,
-        model.providers.params["mtok_per_gpu_hour"], ahead.ask_qty, ahead.ask_filled, top.ask_used_gpu_hours,
-        TRANCHE_SHARE.size)
-    contract_payment, contracted, contract_cost = model.contracts.settle(ahead.aidc_price)
-    if volume > 0:
-        model.compute_price = float(paid / volume)
-    elif np.isnan(model.compute_price):
-        model.compute_price = float(np.nanmean(ahead.ask_price)) if ahead.ask_price.size else 0.0
-    return ComputeDay(aidc_price=ahead.aidc_price, buyer_price=ahead.buyer_price, flow=flow, payment=payment,
-                      top_up_flow=top.gpu_hours, sold=sold, busy=busy, token_busy=token_busy,
-                      top_tranche_fill=fill, contract_payment=contract_payment,
-                      contract_provider=model.contracts.provider.copy(), contract_aidc=model.contracts.aidc.copy(),
-                      contracted_gpu_hours=contracted, contract_cost=contract_cost, ask_aidc=ahead.ask_aidc,
-                      ask_hour=ahead.ask_hour, ask_price=ahead.ask_price, ask_unsold=ask_unsold,
-                      price_cny_per_gpu_hour=model.compute_price)
 
 
 @njit(cache=True)
