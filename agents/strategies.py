@@ -73,9 +73,18 @@ class MarkupLearner:
             self.markup[self.roth] = ROTH_EREV_MARKUPS[self.choice[self.roth]]
         self._roth_idx = np.flatnonzero(self.roth)
 
+    def draws(self, rng: np.random.Generator) -> np.ndarray:
+        """The uniform numbers one update takes from ``rng``: one per Roth-Erev seller (none without)."""
+        return rng.random(self._roth_idx.size) if self._roth_idx.size else _NO_DRAWS
+
+    def state(self) -> tuple:
+        """The arrays and settings :func:`_update` works on (a compiled caller passes them through)."""
+        return (self.markup, self.step, self.roth, self.propensity, self.profit_scale, self.choice, ROTH_EREV_MARKUPS,
+                self.recency, self.experimentation, self.max_markup)
+
     def update(self, sold_share: np.ndarray, profit: np.ndarray, rng: np.random.Generator) -> None:
         """Learn from today: ``sold_share`` of the offered quantity that sold, ``profit`` earned."""
-        draws = rng.random(self._roth_idx.size) if self._roth_idx.size else _NO_DRAWS
+        draws = self.draws(rng)
         _update(self.markup, self.step, self.roth, self.propensity, self.profit_scale, self.choice,
                 np.asarray(sold_share, dtype=float), np.asarray(profit, dtype=float), draws, ROTH_EREV_MARKUPS,
                 self.recency, self.experimentation, self.max_markup)
@@ -125,3 +134,12 @@ def _update(markup, step, roth, propensity, profit_scale, choice, sold_share, pr
                 break
         choice[i] = pick
         markup[i] = actions[pick]
+
+
+@njit(cache=True)
+def update_markups(state, sold_share, profit, draws):
+    """:meth:`MarkupLearner.update` from a compiled caller: ``state`` is :meth:`MarkupLearner.state`, ``draws`` its
+    :meth:`MarkupLearner.draws`."""
+    markup, step, roth, propensity, profit_scale, choice, actions, recency, experimentation, max_markup = state
+    _update(markup, step, roth, propensity, profit_scale, choice, sold_share, profit, draws, actions, recency,
+            experimentation, max_markup)
