@@ -19,7 +19,7 @@ from abm.markets.power import PowerGrid
 from abm.results import ComputeDay, PowerDay
 from agents.aidc import _set_busy
 from agents.numeric import nan_max, nan_min, psum
-from agents.storage_operator import _plan, _settle_day
+from agents.storage_operator import _plan, _settle_day, _violates
 from agents.technologies import DISPATCHABLE, GREEN, RENEWABLE
 from agents.utility import _offers
 
@@ -53,13 +53,10 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
     for _ in range(MAX_STORAGE_REPAIRS):
         res = grid.clear(offer_mw, offer_price, bid_mw, bid_price, inelastic, model.line_params["limit_mw"],
                          m["power_price_cap_cny_per_mwh"], m["power_price_floor_cny_per_mwh"])
-        if not store.n:
+        if not store.n or not _limits_broken(res.bid_served_mw, res.offer_dispatch_mw, nz, nu, store.soc_mwh,
+                                             s["energy_mwh"], s["round_trip_efficiency"]):  # StorageGroup.violations
             break
-        charge = res.bid_served_mw[:, nz:].T
-        discharge = res.offer_dispatch_mw[:, nu:].T
-        if not store.violations(charge, discharge):
-            break
-        d_mw = store.repair(charge, d_mw)
+        d_mw = store.repair(res.bid_served_mw[:, nz:].T, d_mw)
         offer_mw[:, nu:] = d_mw.T
     return _power_day(model, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
 
@@ -85,6 +82,16 @@ def _power_inputs(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw, aidc_zone,
         u_price, c_mw, c_price, d_mw, d_price)
     return (busy, aidc_load, available, aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw,
             bid_price, d_mw)
+
+
+@njit(cache=True)
+def _limits_broken(bid_served, offer_dispatch, n_zones, n_units, soc, energy, rte):
+    """:meth:`StorageGroup.violations` of the batteries' cleared charges (bids after the zones' flexible load) and
+    discharges (offers after the units)."""
+    eta = np.sqrt(rte)
+    charge = np.ascontiguousarray(bid_served[:, n_zones:].T)
+    discharge = np.ascontiguousarray(offer_dispatch[:, n_units:].T)
+    return _violates(charge, discharge, soc, energy, eta, eta)
 
 
 def _power_grid(model: Any, n_units: int) -> PowerGrid:
