@@ -153,16 +153,6 @@ class StorageGroup(Group):
             self.soc_mwh = self.soc_path(charge, discharge)[:, -1].copy()
             self.green_mwh = np.minimum(np.maximum(self.green_mwh, 0.0), self.soc_mwh)
 
-    def settle_day(self, charge: np.ndarray, discharge: np.ndarray, green_share_in: np.ndarray) -> np.ndarray:
-        """:meth:`track_green`, then :meth:`settle`, in one call; returns the green part of each discharge (n, 24)."""
-        green_out, self.soc_mwh, self.green_mwh = _settle_day(
-            np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
-            np.ascontiguousarray(green_share_in, dtype=float), self.soc_mwh, self.green_mwh,
-            self.params["round_trip_efficiency"])
-        self.charge_mw = charge
-        self.discharge_mw = discharge
-        return green_out
-
     def firming_price_cny_per_mwh(self) -> np.ndarray:
         """Levelised cost of shifting one MWh through a battery: capital per cycle, grossed up for losses,
         plus wear (CNY per MWh delivered)."""
@@ -285,8 +275,8 @@ def _track_green(charge, discharge, green_share_in, soc, green_mwh, eta_c, eta_d
 
 @njit(cache=True)
 def _settle_day(charge, discharge, green_share_in, soc, green_mwh, round_trip_efficiency):
-    """See :meth:`StorageGroup.settle_day`: (green out, new state of charge, new green content); updates ``green_mwh``
-    in place first, as :meth:`StorageGroup.track_green` does."""
+    """:meth:`StorageGroup.track_green`, then :meth:`StorageGroup.settle`, in one call: (green out, new state of charge,
+    new green content); updates ``green_mwh`` in place first, as ``track_green`` does."""
     eta = np.sqrt(round_trip_efficiency)  # one way, as StorageGroup.efficiencies
     green_out = _track_green(charge, discharge, green_share_in, soc, green_mwh, eta, eta)
     new_soc = _soc_path(charge, discharge, soc, eta, eta)[:, -1].copy()

@@ -161,7 +161,7 @@ def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_loa
         aidc_load, aidcs.zone, nu, util.unit_zone, util.unit_owner, util.unit_tech, util.unit_mc, util.available_mw,
         util.n, GREEN, RENEWABLE, model.line_from, model.line_to, store.zone, load, store.soc_mwh, store.green_mwh,
         store.params["round_trip_efficiency"])
-    if store.n:  # StorageGroup.settle_day
+    if store.n:  # StorageGroup.track_green and settle
         store.soc_mwh, store.green_mwh, store.charge_mw, store.discharge_mw = soc, green_mwh, charge, discharge
     return PowerDay(price=res.price, gen_tech=gen_tech, avail_tech=avail_tech, curtail=curtail, net_import=net_import,
                     charge_z=charge_z, discharge_z=discharge_z, load=load, aidc_zone_load=aidc_zone_load,
@@ -177,10 +177,10 @@ def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_loa
 def _power_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load, aidc_zone,
                    n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green, renewable, line_from,
                    line_to, storage_zone, load, soc, green_mwh, rte):
-    """:func:`_dispatch_results`, the batteries' settlement (``StorageGroup.settle_day``: charges take their zone's
-    green share of generation in that hour, discharges give back the green part of what the batteries hold) and
-    :func:`_zone_balances`, in one call.  Also returns the value of all power sold and storage's part of it, and the
-    batteries' new state of charge and green content."""
+    """:func:`_dispatch_results`, the batteries' settlement (``StorageGroup.track_green`` and ``settle``: charges take
+    their zone's green share of generation in that hour, discharges give back the green part of what the batteries
+    hold) and :func:`_zone_balances`, in one call.  Also returns the value of all power sold and storage's part of it,
+    and the batteries' new state of charge and green content."""
     (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value, gen_tech, avail_tech,
      gen_all, green_gen, curtail, net_import, charge, discharge, storage_paid, storage_income, green_share_in) = \
         _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load,
