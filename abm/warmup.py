@@ -30,13 +30,28 @@ def warm_up(scenario: str = "classroom", days: int = 2) -> float:
 
 
 def _rare_kernels() -> None:
-    """Kernels a run reaches only on some days, called once with the types a run gives them."""
+    """Kernels a run reaches only on some days or in some worlds, called once with the types a run gives them: a
+    battery repairing its offers; the markets' own functions, which a day takes when its compiled fast path does not
+    apply (an hour that needs an LP, a grid that is not complete); a Roth-Erev learner."""
     import numpy as np
 
+    from abm.markets.compute import clear_hourly_compute_market
+    from abm.markets.power import PowerMarketInput, clear_power_market
+    from abm.markets.token import clear_token_market
+    from abm.markets.top_up import top_up_unserved
     from agents.storage_operator import _feasible
+    from agents.strategies import MarkupLearner
 
-    one = np.ones(1)
-    _feasible(np.zeros((1, 24)), np.zeros((1, 24)), one, one, one, one)  # a battery repairing its offers
+    one, hours, step = np.ones(1), np.zeros(24, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    _feasible(np.zeros((1, 24)), np.zeros((1, 24)), one, one, one, one)
+    flat = np.ones((24, 1))
+    clear_power_market(PowerMarketInput(1, step, flat, flat, step, flat, flat, flat, step, step, one))
+    edges = np.ones((1, 1), dtype=bool)
+    clear_token_market(flat.T.copy(), np.ones((1, 1)), flat.T.copy(), one, edges)
+    top_up_unserved(flat.T.copy(), one, one, edges, hours, np.arange(24), np.ones(24), np.ones(24), edges)
+    clear_hourly_compute_market(hours, np.arange(24), np.ones(24), np.ones(24), hours, np.arange(24), np.ones(24),
+                                np.ones(24), edges)
+    MarkupLearner(["roth-erev"], one, 0.01).update(one, one, np.random.default_rng(0))
 
 
 def ensure_compiled(scenario: str = "classroom", days: int = 1, notice_after_s: float = 1.5) -> float:
