@@ -5,8 +5,11 @@ weeks.  So the kernels that replace chains of small numpy calls (for speed: at t
 costs ~1 us of overhead and a few flops) must round exactly as numpy did, which means summing in numpy's
 order.  numpy sums a contiguous run of numbers pairwise (:func:`psum`: below 8 numbers one after the
 other, up to 128 in 8 interleaved partial sums, above that by halves), and sums along an outer axis one
-row after the other.  Matrix products and dot products go to BLAS, and exp, log and power to numpy's own
-vectorised routines, which round differently from numba's; kernels leave those to numpy.
+row after the other (a view picked by a mask or transposed may lay its numbers out the other way: check).
+A product with an indicator matrix (0s and 1s) adds the picked numbers in order; other matrix products
+go to BLAS (``np.dot`` of two vectors inside a kernel calls BLAS too), and exp, log and power to numpy's
+own vectorised routines, which round differently from numba's: kernels leave those to numpy.
+``tests/test_speed_kernels.py`` and ``benchmarks/reference_outputs.py`` check the result bit for bit.
 """
 
 from __future__ import annotations

@@ -21,7 +21,11 @@ def clear_day_ahead(model: Any) -> DayAhead:
     pb, ph, pq, pp = prov.compute_bids()
     lb, lh, lq, lp = labs.compute_bids()
     aa, ah, aq, ap = aidcs.asks()
-    buyer, hour = _bid_steps(model, pb, ph, lb, lh)
+    buyer, hour, own = _bid_steps(model, pb, ph, lb, lh)
+    if not (own and aa is aidcs._ask_owner and ah is aidcs._ask_hour):
+        # a strategy of its own may hand over any array-likes: the kernel takes exact types
+        pq, lq, pp, lp, aq, ap = (np.ascontiguousarray(x, dtype=np.float64).ravel() for x in (pq, lq, pp, lp, aq, ap))
+        buyer, hour, aa, ah = (np.ascontiguousarray(x, dtype=np.int64).ravel() for x in (buyer, hour, aa, ah))
     lab_b, lab_a, n_comp, complete = _components(model.compute_edges)
     # the market (by merit order when every component of the graph is complete) and the payments in one kernel;
     # otherwise, or if a step is out of range, the market's own function (which solves the LP, or says what is wrong)
@@ -63,15 +67,16 @@ def _clear_and_pay(buyer, hour, provider_qty, lab_qty, provider_price, lab_price
 
 
 def _bid_steps(model: Any, pb: np.ndarray, ph: np.ndarray, lb: np.ndarray, lh: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Buyer (providers, then labs) and hour of every bid step.  The groups' own strategies lay their steps out the
-    same way every day (in arrays the groups keep), so those are joined once."""
+    """Buyer (providers, then labs) and hour of every bid step, and whether they are the groups' own layout.  The
+    groups' own strategies lay their steps out the same way every day (in arrays the groups keep), so those are
+    joined once."""
     prov, labs = model.providers, model.labs
     own = pb is prov._bid_owner and ph is prov._bid_hour and lb is labs._bid_owner and lh is labs._bid_hour
     if not own:
-        return np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh])
+        return np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]), False
     cached = getattr(model, "_bid_steps_cache", None)
     if cached is None:
-        cached = model._bid_steps_cache = (np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]))
+        cached = model._bid_steps_cache = (np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]), True)
     return cached
 
 
