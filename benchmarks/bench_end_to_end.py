@@ -35,12 +35,12 @@ def yardstick() -> float:
     return time.perf_counter() - t
 
 
-def cli_run(name: str, days: int) -> float:
+def cli_run(name: str, days: int, command: str = str(TOKENOMY)) -> float:
     """Wall-clock seconds of one ``tokenomy run`` into a fresh temporary folder."""
     out = Path(tempfile.mkdtemp(prefix=f"bench-{name}-{days}-"))
     try:
         t = time.perf_counter()
-        subprocess.run([str(TOKENOMY), "run", name, "--days", str(days), "--out", str(out / "run"), "--quiet"],
+        subprocess.run([command, "run", name, "--days", str(days), "--out", str(out / "run"), "--quiet"],
                        check=True, stdout=subprocess.DEVNULL)
         return time.perf_counter() - t
     finally:
@@ -61,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3, help="best of N")
     parser.add_argument("--scenario", action="append", help="only these scenarios (default: the budgeted ones)")
+    parser.add_argument("--command", default=str(TOKENOMY), help="the tokenomy command to time (another checkout's)")
     args = parser.parse_args()
     from abm.warmup import warm_up
 
@@ -74,8 +75,8 @@ def main() -> None:
         sim = min(simulation_only(name) for _ in range(args.repeat))
         year = one = float("inf")
         for _ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits both alike
-            year = min(year, cli_run(name, 366))
-            one = min(one, cli_run(name, 1))
+            year = min(year, cli_run(name, 366, args.command))
+            one = min(one, cli_run(name, 1, args.command))
         diff = year - one
         budget = factor * stick
         ok = diff <= budget
