@@ -1,7 +1,7 @@
 """Compile the market and agent kernels once, so that no simulated day has to wait for them.
 
 Numba compiles each kernel on its first call and caches the machine code on disk (in ``__pycache__``
-beside the source), so only the very first run on a machine pays: about 15-20 s on two cores.  ``make``
+beside the source), so only the very first run on a machine pays: about a minute on two cores.  ``make``
 runs this right after installing; ``tokenomy run`` and ``tokenomy viz`` run it first (saying so when it
 is slow), so neither the first simulated day nor the first click in the browser waits for a compiler.
 With a warm cache it takes a fraction of a second.
