@@ -124,7 +124,13 @@ def test_events_on_settings_read_at_build_time_still_take_effect():
     before = m.aidcs.gpus[west]
     cohorts = m.aidcs.cohort_gpus.sum()
     m.timeline.add(m.day, "aidcs.west-aidc.gpus", before + 5000.0)
+    capital_hour = m.aidcs.capital_hour.copy()
+    m.timeline.add(m.day, "aidcs.*.hurdle", 0.3)
+    for tech in ("coal", "gas"):
+        m.timeline.add(m.day, f"technologies.{tech}.emissions_t_per_mwh", 0.0)
     m.step()
+    assert (m.aidcs.capital_hour > 1.3 * capital_hour).all()  # capital recovery at the new hurdle rate
+    assert m.daily_table().emissions_t.iloc[-1] == 0.0
     assert m.last.power.gen_tech[5].sum() == 0.0
     assert m.last.power.avail_tech[0].sum() < 0.55 * coal_avail
     assert m.aidcs.gpus[west] == before + 5000.0
