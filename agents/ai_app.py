@@ -14,24 +14,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step, bass_step_in_place, hourly_profile
+from agents.base import DailyGrowth, Group, TokenBuyer, ar1_log_step, bass_step_in_place, hourly_profile
 from agents.numeric import nan_max
 
 
-class AIApp(GroupAgent):
+class AIApp(TokenBuyer):
     """One AI application company."""
 
     @property
     def users(self) -> float:
         return float(self.group.params["users"][self.index])
-
-    @property
-    def tokens_wanted_mtok(self) -> float:
-        return float(self.group.demand_mtok[self.index])
-
-    @property
-    def tokens_served_mtok(self) -> float:
-        return float(self.group.served_mtok[self.index])
 
 
 class AIAppGroup(Group):

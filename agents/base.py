@@ -211,6 +211,18 @@ class GroupAgent(mesa.Agent):
         return f"<{type(self).__name__} {self.name!r}>"
 
 
+class TokenBuyer(GroupAgent):
+    """A buyer of tokens (an app or an enterprise segment): what it wanted today and what it was served."""
+
+    @property
+    def tokens_wanted_mtok(self) -> float:
+        return float(self.group.demand_mtok[self.index])
+
+    @property
+    def tokens_served_mtok(self) -> float:
+        return float(self.group.served_mtok[self.index])
+
+
 def hourly_profile(name: str) -> np.ndarray:
     """Normalised 24-hour demand profiles (mean 1).  Evening-peaked consumer use, business hours
     for firms."""

@@ -11,24 +11,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step, bass_step_in_place, hourly_profile
+from agents.base import DailyGrowth, Group, TokenBuyer, ar1_log_step, bass_step_in_place, hourly_profile
 from agents.numeric import nan_max, nan_min
 
 
-class Enterprise(GroupAgent):
+class Enterprise(TokenBuyer):
     """One segment of firms."""
 
     @property
     def adoption(self) -> float:
         return float(self.group.params["adoption"][self.index])
-
-    @property
-    def tokens_wanted_mtok(self) -> float:
-        return float(self.group.demand_mtok[self.index])
-
-    @property
-    def tokens_served_mtok(self) -> float:
-        return float(self.group.served_mtok[self.index])
 
 
 class EnterpriseGroup(Group):

@@ -88,6 +88,8 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
 
+from agents.numeric import psum
+
 __all__ = ["ComputeClearing", "HourlyComputeClearing", "clear_compute_market", "clear_hourly_compute_market"]
 
 _SNAP = 1e-12  # fill ratios within this of 0 or 1 are snapped (float noise on exact ties)
@@ -316,7 +318,7 @@ def _merit_order(bp, qb, pb, aa, qa, pa, lab_p, lab_a, n_comp):
             if lab_a[a] == c:
                 buf[n] = Y[a]
                 n += 1
-        y_comp[c] = _sum(buf[:n])
+        y_comp[c] = psum(buf[:n])
     for a in range(A):
         c = lab_a[a]
         if y_comp[c] > 0.0:
@@ -459,32 +461,6 @@ def _count_accepted(ratio):
         acc += r != 0.0
         full += r == 1.0
     return acc, full
-
-
-@njit(cache=True)
-def _sum(a):
-    """Sum of a 1-d float array in numpy's pairwise order (bit-identical to ``a.sum()``)."""
-    n = a.size
-    if n < 8:
-        s = 0.0
-        for i in range(n):
-            s += a[i]
-        return s
-    if n <= 128:
-        r = a[:8].copy()
-        i = 8
-        while i < n - n % 8:
-            for t in range(8):
-                r[t] += a[i + t]
-            i += 8
-        s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            s += a[i]
-            i += 1
-        return s
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _sum(a[:n2]) + _sum(a[n2:])
 
 
 def _midpoint(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -770,7 +746,7 @@ def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp,
                 if lab_a[a] == c:
                     buf[n] = Y[a, h]
                     n += 1
-            y_comp = _sum(buf[:n])
+            y_comp = psum(buf[:n])
             if y_comp > 0.0:
                 for a in range(A):
                     if lab_a[a] == c:
