@@ -4,7 +4,8 @@ Agents decide (bids, asks, posted prices, investments); pure market functions in
 clear; the ledger settles every payment; the recorder collects the tables.  The model is described in
 ``docs/model.md`` (ODD protocol); the day runs in this order:
 
-1. events of the scenario's timeline fire; exogenous drivers move (diffusion, growth, today's noise);
+1. events of the scenario's timeline fire; exogenous drivers move (diffusion, growth, today's noise)
+                                                                       (:mod:`abm.day.drivers`);
 2. the hourly compute market clears day-ahead                          (:mod:`abm.day.compute`);
 3. token demand forms, the token market clears, shortfalls are topped up (:mod:`abm.day.tokens`);
 4. the power market clears 24 hours                                    (:mod:`abm.day.power`);
@@ -23,10 +24,10 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from abm import world
 from abm.day.compute import clear_day_ahead
+from abm.day.drivers import advance_drivers
 from abm.day.learning import RECENT_DAYS, learn, recent
 from abm.day.monthly import arrivals_and_retirements, first_of_month
 from abm.day.power import BACKGROUND_SHAPE, clear_power
@@ -37,8 +38,7 @@ from abm.recorder import Recorder
 from abm.results import Day
 from abm.scenarios import Scenario, load_scenario
 from abm.settlement import certificate_recipients, settle
-from agents.base import DailyGrowth, ar1_log_step, bass_step_in_place
-from agents.enterprise import _adopt
+from agents.base import DailyGrowth
 from agents.technologies import TECHS
 from networks import build_supply_graph
 from networks.topologies import check_graph_matches, node_ids
@@ -103,7 +103,7 @@ class TokenEconomy(mesa.Model):
 
     def step(self) -> None:
         self.timeline.fire(self.day)                                    # 1. events and drivers
-        self._advance_drivers()
+        advance_drivers(self)
         self.ledger.start_day()
         ahead = clear_day_ahead(self)                                   # 2. compute, day-ahead
         tokens, compute = clear_tokens(self, ahead)                     # 3. tokens and top-up
@@ -118,32 +118,6 @@ class TokenEconomy(mesa.Model):
         self.recorder.collect(self, day)                                # 8. data
         self.last = day
         self.day += 1
-
-    def _advance_drivers(self) -> None:
-        """Exogenous drivers move one day: background load grows, users and firms adopt, labs grow; today's
-        random draws (demand noise, outages) are taken in a fixed order from the model's generator."""
-        zp = self.zone_params
-        m = self.data["markets"]
-        rng = self.rng
-        apps, ents, labs = self.apps, self.enterprises, self.labs
-        a, e, lab = apps.params, ents.params, labs.params
-        # AIAppGroup, EnterpriseGroup and TrainingLabGroup.advance_day in one kernel, the background load's growth
-        # too; the exponentials of the demand noise by numpy (as before), all at once.  The noise is drawn for apps,
-        # firms and labs in that order, as one draw (the same numbers).
-        na, ne = apps.n, ents.n
-        noise = np.exp(_advance_buyers(
-            rng.standard_normal(na + ne + labs.n), float(m["demand_noise"]), float(m["demand_noise_persistence"]),
-            zp["background_load_mw"], self._background_growth(zp["background_growth_per_year"]),
-            apps._noise_state, a["users"], a["market_size_users"], a["bass_p_per_year"], a["bass_q_per_year"],
-            a["mtok_per_request"], apps._request_growth(a["tokens_per_request_growth_per_year"]),
-            ents._noise_state, e["adoption"], e["firms"], e["ceiling"], e["bass_p_per_year"], e["bass_q_per_year"],
-            e["mtok_per_firm_per_day"], ents._usage_growth(e["usage_growth_per_year"]),
-            labs._noise_state, lab["demand_noise"], lab["gpu_hours_per_day"],
-            labs._demand_growth(lab["growth_per_year"]), lab["budget_cny_per_day"],
-            labs._budget_growth(lab["budget_growth_per_year"])))
-        apps.noise, ents.noise, labs.noise = noise[:na], noise[na:na + ne], noise[na + ne:]
-        self.aidcs.start_day(self.day)
-        self.aidcs.draw_outages(self.day, rng.random((2, self.aidcs.n)))
 
     # -- memories read by investors and the app --------------------------------------------------------
     @property
@@ -212,28 +186,3 @@ class TokenEconomy(mesa.Model):
 
     def agents_table(self) -> pd.DataFrame:
         return self.recorder.agents_frame()
-
-
-@njit(cache=True)
-def _advance_buyers(draws, sigma, persistence, background_load, background_growth, app_state, users, market_size,
-                    app_p, app_q, mtok_per_request, request_growth, ent_state, adoption, firms, ceiling, ent_p, ent_q,
-                    mtok_per_firm, usage_growth, lab_state, lab_sigma, gpu_hours, demand_growth, budget, budget_growth):
-    """One day of the exogenous drivers, in place (see :meth:`TokenEconomy._advance_drivers`); returns the logs of
-    the apps', firms' and labs' demand noise multipliers, in that order."""
-    na, ne = app_state.size, ent_state.size
-    for z in range(background_load.size):
-        background_load[z] *= background_growth[z]
-    log_noise = np.empty(draws.size)
-    log_noise[:na] = ar1_log_step(app_state, draws[:na], sigma, persistence)
-    bass_step_in_place(users, market_size, app_p, app_q)
-    for i in range(na):
-        mtok_per_request[i] *= request_growth[i]
-    log_noise[na:na + ne] = ar1_log_step(ent_state, draws[na:na + ne], sigma, persistence)
-    _adopt(adoption, firms, ceiling, ent_p, ent_q)
-    for i in range(ne):
-        mtok_per_firm[i] *= usage_growth[i]
-    for i in range(gpu_hours.size):
-        gpu_hours[i] *= demand_growth[i]
-        budget[i] *= budget_growth[i]
-    log_noise[na + ne:] = ar1_log_step(lab_state, draws[na + ne:], lab_sigma, persistence)
-    return log_noise
