@@ -119,15 +119,7 @@ class TokenEconomy(mesa.Model):
         self.last = day
         self.day += 1
 
-    # -- memories read by investors and the app --------------------------------------------------------
-    @property
-    def recent_prices(self) -> np.ndarray:
-        return recent(self, self.recent_prices_ring)
-
-    @property
-    def recent_line_rent(self) -> np.ndarray:
-        return recent(self, self.recent_line_rent_ring)
-
+    # -- memories read by investors ----------------------------------------------------------------------
     def recent_availability(self) -> np.ndarray:
         """(D, Z, 24, T) share of each technology's capacity available, per zone and hour."""
         util = self.utilities

@@ -201,9 +201,6 @@ class GroupAgent(mesa.Agent):
         """Name of the rule that makes this agent's decisions."""
         return self.group.strategy_name(self.index)
 
-    def param(self, key: str) -> float:
-        return float(self.group.params[key][self.index])
-
     def state(self) -> dict[str, float]:
         return self.group.describe(self.index)
 

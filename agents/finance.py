@@ -25,12 +25,6 @@ def annuity_factor(rate: np.ndarray | float, years: np.ndarray | float) -> np.nd
     return 1.0 / capital_recovery_factor(rate, years)
 
 
-def capital_cost_per_hour(capex: np.ndarray | float, rate: np.ndarray | float,
-                          years: np.ndarray | float) -> np.ndarray | float:
-    """Capital recovery of one unit of capacity per hour of the year (CNY per unit-hour at full use)."""
-    return np.asarray(capex, dtype=float) * capital_recovery_factor(rate, years) / HOURS_PER_YEAR
-
-
 def levelised_gpu_hour(capex_cny_per_gpu: np.ndarray | float, rate: np.ndarray | float,
                        life_years: np.ndarray | float, utilisation: np.ndarray | float,
                        running_cny_per_gpu_hour: np.ndarray | float = 0.0,

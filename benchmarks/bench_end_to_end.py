@@ -21,18 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_days import yardstick  # the same yardstick as the per-day benchmark (this folder is on sys.path)
+
 BUDGETS = {"classroom": 0.3, "china-2024": 1.0}
 TOKENOMY = Path(sys.executable).with_name("tokenomy")
-
-
-def yardstick() -> float:
-    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
-
-    t = time.perf_counter()
-    model = BoltzmannWealth(BoltzmannScenario(n=1000, width=70, height=70, rng=42))
-    for _ in range(200):
-        model.step()
-    return time.perf_counter() - t
 
 
 def cli_run(name: str, days: int, command: str = str(TOKENOMY)) -> float:

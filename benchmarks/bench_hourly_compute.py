@@ -13,9 +13,9 @@ the LP path (``force_lp=True``). Times are per call after a warm-up call.
 """
 
 import time
-import timeit
 
 import numpy as np
+from bench_compute_token_markets import per_call_us  # this folder is on sys.path when run as a script
 
 from abm.markets.compute import clear_compute_market, clear_hourly_compute_market
 
@@ -43,17 +43,6 @@ def per_hour_daily(bb, bh, qb, pb, aa, ah, qa, pa, edges):
     for h in range(H):
         mb, ma = bh == h, ah == h
         clear_compute_market(bb[mb], qb[mb], pb[mb], aa[ma], qa[ma], pa[ma], edges)
-
-
-def per_call_us(fn, min_time=0.3):
-    fn()  # warm-up: the first call compiles (or loads from the cache) the numba kernels
-    n = 1
-    while True:
-        t = timeit.timeit(fn, number=n)
-        if t >= min_time / 5:
-            break
-        n *= 4
-    return min(timeit.repeat(fn, number=n, repeat=5)) / n * 1e6
 
 
 def main():

@@ -112,6 +112,28 @@ def _serve(hourly, share, bought, eff, price, token_edges, ask_aidc, ask_hour, a
 
 
 @njit(cache=True)
+def _sum_first(x, start, stop):
+    """``x[start:stop].sum(axis=0)`` of a 3-d array, added up one slice after the other (numpy's order)."""
+    out = np.zeros((x.shape[1], x.shape[2]))
+    for i in range(start, stop):
+        for j in range(x.shape[1]):
+            for k in range(x.shape[2]):
+                out[j, k] += x[i, j, k]
+    return out
+
+
+@njit(cache=True)
+def _sum_middle(x):
+    """``x.sum(axis=1)`` of a 3-d array, added up one slice after the other (numpy's order)."""
+    out = np.zeros((x.shape[0], x.shape[2]))
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            for k in range(x.shape[2]):
+                out[i, k] += x[i, j, k]
+    return out
+
+
+@njit(cache=True)
 def _with_top_up(served_pair, served_by_provider, unserved, topped, topped_gpu_hours):
     """The token market's results with the top-up added: served (B, P), served by provider (P, 24), unserved (B, 24),
     and the GPU-hours each provider topped up (P, 24) and tokens each buyer was served (B,)."""
@@ -121,26 +143,12 @@ def _with_top_up(served_pair, served_by_provider, unserved, topped, topped_gpu_h
     for b in range(n_buyers):
         for p in range(n_prov):
             pair[b, p] = served_pair[b, p] + psum(topped[b, p])
-    by_buyers = np.zeros((n_prov, hours))
-    for b in range(n_buyers):  # (sums over buyers and providers one after the other, as numpy's)
-        for p in range(n_prov):
-            for h in range(hours):
-                by_buyers[p, h] += topped[b, p, h]
-    by_provider = served_by_provider + by_buyers
-    extra = np.zeros((n_buyers, hours))
-    for b in range(n_buyers):
-        for p in range(n_prov):
-            for h in range(hours):
-                extra[b, h] += topped[b, p, h]
+    by_provider = served_by_provider + _sum_first(topped, 0, n_buyers)
+    extra = _sum_middle(topped)
     for b in range(n_buyers):
         for h in range(hours):
             left[b, h] = nan_max(unserved[b, h] - extra[b, h], 0.0)
-    n_aidcs = topped_gpu_hours.shape[1]
-    gpu_hours = np.zeros((n_prov, hours))
-    for p in range(n_prov):
-        for a in range(n_aidcs):
-            for h in range(hours):
-                gpu_hours[p, h] += topped_gpu_hours[p, a, h]
+    gpu_hours = _sum_middle(topped_gpu_hours)
     served_b = np.empty(n_buyers)
     for b in range(n_buyers):
         served_b[b] = psum(pair[b])
@@ -174,17 +182,8 @@ def _compute_traded(day_ahead_flow, day_ahead_payment, top_up_flow, top_up_cost,
             for h in range(hours):
                 used = nan_min(by_provider[p, h] / eff[p], total[h])
                 token_busy[a, h] += flow[p, a, h] / (total[h] if total[h] > 0.0 else 1.0) * used
-    training = np.zeros((n_aidcs, hours))
-    for b in range(n_prov, n_buyers):
-        for a in range(n_aidcs):
-            for h in range(hours):
-                training[a, h] += flow[b, a, h]
-    busy = token_busy + training
-    sold = np.zeros((n_aidcs, hours))
-    for b in range(n_buyers):
-        for a in range(n_aidcs):
-            for h in range(hours):
-                sold[a, h] += flow[b, a, h]
+    busy = token_busy + _sum_first(flow, n_prov, n_buyers)  # plus the labs' GPUs, all busy training
+    sold = _sum_first(flow, 0, n_buyers)
     n_steps = ask_qty.size
     ask_unsold = np.empty(n_steps)
     for j in range(n_steps):
