@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	@PYTHON=$$(sh .ci/find-python) || exit 1; \
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	[ -x $(PY) ] || $$PYTHON -m venv $(VENV); \
 	$(PY) -m pip install --quiet --upgrade pip; \
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m abm.warmup
+	$(PY) -m tokenomy.abm.warmup
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -21,6 +21,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# the quick loop while editing: everything but whole-horizon runs, sweeps, wheel installs and the browser
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

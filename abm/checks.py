@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.recorder import DAILY_COLUMNS, HOURLY_COLUMNS
-from abm.scenarios import Scenario, ScenarioError, load_scenario
+from tokenomy.abm.recorder import DAILY_COLUMNS, HOURLY_COLUMNS
+from tokenomy.abm.scenarios import Scenario, ScenarioError, load_scenario
 
 __all__ = ["CheckResult", "SeedResult", "run_checks", "format_result", "checks_of", "resolve_seeds"]
 
@@ -208,7 +208,7 @@ def _describe(check: dict) -> str:
 
 
 def _run_tables(scenario_path: str | Path, overrides: list[str], seed: int, days: int) -> dict[str, pd.DataFrame]:
-    from abm.model import TokenEconomy
+    from tokenomy.abm.model import TokenEconomy
 
     model = TokenEconomy(load_scenario(scenario_path, overrides), seed=seed)
     model.run(days)

@@ -1,6 +1,6 @@
 """Errors that mean "the user's input is wrong": the CLI turns them into one line and exit code 2."""
 
-from abm.scenarios.schema import ScenarioError
+from tokenomy.abm.scenarios.schema import ScenarioError
 
 
 class UsageError(Exception):

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from abm.scenarios import ScenarioError
-from abm.scenarios.schema import field_at
-from abm.scenarios.spec import ROOT
+from tokenomy.abm.scenarios import ScenarioError
+from tokenomy.abm.scenarios.schema import field_at
+from tokenomy.abm.scenarios.spec import ROOT
 
 GROUP_KEYS = {"apps": "app", "enterprises": "enterprise", "providers": "provider", "labs": "lab", "aidcs": "aidc",
               "utilities": "utility", "storage": "storage"}

@@ -47,7 +47,7 @@ class GreenContracts:
 
     def renew(self, model: Any) -> None:
         """Monthly: size and price each AIDC's contracts from the month just ended (module docstring)."""
-        from abm.settlement import certificate_recipients
+        from tokenomy.abm.settlement import certificate_recipients
 
         aidcs, store = model.aidcs, model.storage
         policy = model.data["policy"]

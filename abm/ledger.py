@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.numeric import psum
+from tokenomy.agents.numeric import psum
 
 EXTERNAL = ("customers", "households", "gpu_vendors", "fuel_and_operations", "builders", "lab_funding",
             "green_certificates")

@@ -25,23 +25,23 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from abm import world
-from abm.day.compute import clear_day_ahead
-from abm.day.drivers import advance_drivers
-from abm.day.learning import RECENT_DAYS, learn, recent
-from abm.day.monthly import arrivals_and_retirements, first_of_month
-from abm.day.power import BACKGROUND_SHAPE, clear_power
-from abm.day.tokens import clear_tokens
-from abm.events import Timeline
-from abm.green import GreenContracts
-from abm.recorder import Recorder
-from abm.results import Day
-from abm.scenarios import Scenario, load_scenario
-from abm.settlement import certificate_recipients, settle
-from agents.base import DailyGrowth
-from agents.technologies import TECHS
-from networks import build_supply_graph
-from networks.topologies import check_graph_matches, node_ids
+from tokenomy.abm import world
+from tokenomy.abm.day.compute import clear_day_ahead
+from tokenomy.abm.day.drivers import advance_drivers
+from tokenomy.abm.day.learning import RECENT_DAYS, learn, recent
+from tokenomy.abm.day.monthly import arrivals_and_retirements, first_of_month
+from tokenomy.abm.day.power import BACKGROUND_SHAPE, clear_power
+from tokenomy.abm.day.tokens import clear_tokens
+from tokenomy.abm.events import Timeline
+from tokenomy.abm.green import GreenContracts
+from tokenomy.abm.recorder import Recorder
+from tokenomy.abm.results import Day
+from tokenomy.abm.scenarios import Scenario, load_scenario
+from tokenomy.abm.settlement import certificate_recipients, settle
+from tokenomy.agents.base import DailyGrowth
+from tokenomy.agents.technologies import TECHS
+from tokenomy.networks import build_supply_graph
+from tokenomy.networks.topologies import check_graph_matches, node_ids
 
 __all__ = ["TokenEconomy", "BACKGROUND_SHAPE"]
 

@@ -68,7 +68,7 @@ def versions() -> dict[str, str]:
     import numpy
     import scipy
 
-    from abm import __version__
+    from tokenomy.abm import __version__
 
     return {"tokenomy": __version__, "python": platform.python_version(), "mesa": mesa.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__, "networkx": networkx.__version__,

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from abm.results import Day, provider_cost
-from agents.numeric import nan_to_zero, psum
-from agents.technologies import GREEN_TECHS, TECHS
+from tokenomy.abm.results import Day, provider_cost
+from tokenomy.agents.numeric import nan_to_zero, psum
+from tokenomy.agents.technologies import GREEN_TECHS, TECHS
 
 # Recorded each day as scalars ...
 RAW_DAILY_COLUMNS = (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from agents.numeric import psum
+from tokenomy.agents.numeric import psum
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from abm.results import Day
-from agents.numeric import psum
+from tokenomy.abm.results import Day
+from tokenomy.agents.numeric import psum
 
 # The day's payments, in booking order (the order matters: the ledger adds them up one after the other).
 # Each is booked only when it has a payer, a payee and an amount; contracts, certificates and firming only
@@ -155,7 +155,7 @@ def certificate_recipients(model: Any) -> tuple[np.ndarray, np.ndarray]:
     proportion to that capacity (else an account outside the economy).  Returns (payee accounts (U+1,),
     split (A, U+1))."""
     util, aidcs = model.utilities, model.aidcs
-    from agents.technologies import RENEWABLE
+    from tokenomy.agents.technologies import RENEWABLE
 
     payee = np.append(model.accounts["utility"], model.ledger.account["green_certificates"])
     split = np.zeros((aidcs.n, util.n + 1))

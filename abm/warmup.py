@@ -6,7 +6,7 @@ runs this right after installing; ``tokenomy run`` and ``tokenomy viz`` run it f
 is slow), so neither the first simulated day nor the first click in the browser waits for a compiler.
 With a warm cache it takes a fraction of a second.
 
-    python -m abm.warmup
+    python -m tokenomy.abm.warmup
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ NOTICE = "preparing compiled kernels (slow only the first time on a machine) ...
 def warm_up(scenario: str = "classroom", days: int = 2) -> float:
     """Step ``days`` days of ``scenario`` (every kernel a shipped scenario uses) and load the few kernels only some
     days need; return the seconds taken."""
-    from abm.model import TokenEconomy
+    from tokenomy.abm.model import TokenEconomy
 
     start = time.perf_counter()
     TokenEconomy(scenario).run(max(days, 2))  # the second day settles the first day's term contracts
@@ -35,12 +35,12 @@ def _rare_kernels() -> None:
     apply (an hour that needs an LP, a grid that is not complete); a Roth-Erev learner."""
     import numpy as np
 
-    from abm.markets.compute import clear_hourly_compute_market
-    from abm.markets.power import PowerMarketInput, clear_power_market
-    from abm.markets.token import clear_token_market
-    from abm.markets.top_up import top_up_unserved
-    from agents.storage_operator import _feasible
-    from agents.strategies import MarkupLearner
+    from tokenomy.abm.markets.compute import clear_hourly_compute_market
+    from tokenomy.abm.markets.power import PowerMarketInput, clear_power_market
+    from tokenomy.abm.markets.token import clear_token_market
+    from tokenomy.abm.markets.top_up import top_up_unserved
+    from tokenomy.agents.storage_operator import _feasible
+    from tokenomy.agents.strategies import MarkupLearner
 
     one, hours, step = np.ones(1), np.zeros(24, dtype=np.int64), np.zeros(1, dtype=np.int64)
     _feasible(np.zeros((1, 24)), np.zeros((1, 24)), one, one, one, one)

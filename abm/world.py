@@ -12,18 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from abm.ledger import Ledger
-from agents.ai_app import AIApp, AIAppGroup
-from agents.aidc import AIDC, AIDCGroup
-from agents.base import hourly_profile
-from agents.cloud_provider import CloudProvider, CloudProviderGroup
-from agents.contracts import ContractBook
-from agents.enterprise import Enterprise, EnterpriseGroup
-from agents.grid_operator import GridOperator, GridOperatorGroup
-from agents.storage_operator import StorageGroup, StorageOperator
-from agents.training_lab import TrainingLab, TrainingLabGroup
-from agents.utility import Utility, UtilityGroup
-from networks.topologies import names_of_kind, neighbours_of_kind, node_ids
+from tokenomy.abm.ledger import Ledger
+from tokenomy.agents.ai_app import AIApp, AIAppGroup
+from tokenomy.agents.aidc import AIDC, AIDCGroup
+from tokenomy.agents.base import hourly_profile
+from tokenomy.agents.cloud_provider import CloudProvider, CloudProviderGroup
+from tokenomy.agents.contracts import ContractBook
+from tokenomy.agents.enterprise import Enterprise, EnterpriseGroup
+from tokenomy.agents.grid_operator import GridOperator, GridOperatorGroup
+from tokenomy.agents.storage_operator import StorageGroup, StorageOperator
+from tokenomy.agents.training_lab import TrainingLab, TrainingLabGroup
+from tokenomy.agents.utility import Utility, UtilityGroup
+from tokenomy.networks.topologies import names_of_kind, neighbours_of_kind, node_ids
 
 # kind -> (Mesa agent class, scenario key), in account order
 KINDS: dict[str, tuple[type, str]] = {

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import DailyGrowth, Group, TokenBuyer, ar1_log_step, bass_step_in_place, hourly_profile
-from agents.numeric import nan_max
+from tokenomy.agents.base import DailyGrowth, Group, TokenBuyer, ar1_log_step, bass_step_in_place, hourly_profile
+from tokenomy.agents.numeric import nan_max
 
 
 class AIApp(TokenBuyer):

@@ -28,11 +28,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
-from agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
-from agents.forecasting import Forecasters
-from agents.numeric import nan_max, nan_min, nan_to_zero, psum
-from agents.strategies import ComputeAsking, Investing, MarkupLearner
+from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
+from tokenomy.agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
+from tokenomy.agents.forecasting import Forecasters
+from tokenomy.agents.numeric import nan_max, nan_min, nan_to_zero, psum
+from tokenomy.agents.strategies import ComputeAsking, Investing, MarkupLearner
 
 TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])   # of available GPUs, every hour
 TRANCHE_RENT = np.array([0.0, 0.25, 0.6, 1.0])   # multiples of the learned rent

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 from numba import njit
 
-from agents.numeric import item, nan_max, nan_min
+from tokenomy.agents.numeric import item, nan_max, nan_min
 
 HOURS = 24
 DAYS_PER_YEAR = 365.0

@@ -30,9 +30,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import DAYS_PER_YEAR, Group, GroupAgent
-from agents.numeric import nan_max, nan_min
-from agents.strategies import ComputeBidding, MarkupLearner, TokenPricing
+from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent
+from tokenomy.agents.numeric import nan_max, nan_min
+from tokenomy.agents.strategies import ComputeBidding, MarkupLearner, TokenPricing
 
 PROVIDER_STRATEGIES = ("best-response", "roth-erev", "fixed")
 RESERVE_VALUE = 0.5        # a reserve GPU-hour is worth about half a used one to its buyer

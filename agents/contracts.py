@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.numeric import nan_to_zero, psum
+from tokenomy.agents.numeric import nan_to_zero, psum
 
 MAX_CONTRACTED_SHARE = 0.8  # an AIDC sells contracts on at most this share of its online GPUs
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Group, GroupAgent, Pipeline
-from agents.finance import DISCOUNT_RATE, capital_recovery_factor
+from tokenomy.agents.base import Group, GroupAgent, Pipeline
+from tokenomy.agents.finance import DISCOUNT_RATE, capital_recovery_factor
 
 LINE_LIFE_YEARS = 40.0
 LINE_STEP = 0.2  # share of a line's limit added by one expansion

@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent, Pipeline
-from agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit
-from agents.numeric import nan_max, nan_min
-from agents.strategies import Investing
+from tokenomy.agents.base import Group, GroupAgent, Pipeline
+from tokenomy.agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit
+from tokenomy.agents.numeric import nan_max, nan_min
+from tokenomy.agents.strategies import Investing
 
 CYCLES_PER_YEAR = 330.0
 

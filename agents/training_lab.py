@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step
-from agents.numeric import nan_max, nan_min
-from agents.strategies import ComputeBidding
+from tokenomy.agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step
+from tokenomy.agents.numeric import nan_max, nan_min
+from tokenomy.agents.strategies import ComputeBidding
 
 # bid steps, as multiples of the reference price, dearest first (geometric, ~13% apart)
 PRICE_STEPS = np.geomspace(4.0, 0.15, 28)

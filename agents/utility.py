@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.base import Group, GroupAgent, Pipeline
-from agents.finance import DISCOUNT_RATE, npv_factors_of
-from agents.numeric import psum
-from agents.strategies import Investing, MarkupLearner
-from agents.technologies import DISPATCHABLE, HYDRO, SOLAR, TECHS, WIND
+from tokenomy.agents.base import Group, GroupAgent, Pipeline
+from tokenomy.agents.finance import DISCOUNT_RATE, npv_factors_of
+from tokenomy.agents.numeric import psum
+from tokenomy.agents.strategies import Investing, MarkupLearner
+from tokenomy.agents.technologies import DISPATCHABLE, HYDRO, SOLAR, TECHS, WIND
 
 
 def solar_shape(day_of_year: int) -> np.ndarray:

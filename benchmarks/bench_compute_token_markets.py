@@ -13,8 +13,8 @@ import timeit
 
 import numpy as np
 
-from abm.markets.compute import clear_compute_market
-from abm.markets.token import clear_token_market, logit_shares
+from tokenomy.abm.markets.compute import clear_compute_market
+from tokenomy.abm.markets.token import clear_token_market, logit_shares
 
 STEPS = 3  # bid / ask steps per provider / AIDC
 

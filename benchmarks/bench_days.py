@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from abm.model import TokenEconomy
-from abm.scenarios import shipped_scenarios
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.abm.scenarios import shipped_scenarios
 
 BUDGETS = {"classroom": 0.3, "china-2024": 2.0}
 

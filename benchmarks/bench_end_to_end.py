@@ -41,7 +41,7 @@ def cli_run(name: str, days: int, command: str = str(TOKENOMY)) -> float:
 
 def simulation_only(name: str, days: int = 365) -> float:
     """Seconds to simulate ``days`` days in this process, tables not built (like bench_days.py)."""
-    from abm.model import TokenEconomy
+    from tokenomy.abm.model import TokenEconomy
 
     model = TokenEconomy(name)
     t = time.perf_counter()
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--scenario", action="append", help="only these scenarios (default: the budgeted ones)")
     parser.add_argument("--command", default=str(TOKENOMY), help="the tokenomy command to time (another checkout's)")
     args = parser.parse_args()
-    from abm.warmup import warm_up
+    from tokenomy.abm.warmup import warm_up
 
     warm_up("classroom")
     warm_up("china-2024", days=1)

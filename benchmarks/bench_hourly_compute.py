@@ -17,7 +17,7 @@ import time
 import numpy as np
 from bench_compute_token_markets import per_call_us  # this folder is on sys.path when run as a script
 
-from abm.markets.compute import clear_compute_market, clear_hourly_compute_market
+from tokenomy.abm.markets.compute import clear_compute_market, clear_hourly_compute_market
 
 H = 24
 PROVIDER_STEPS, LAB_STEPS, ASK_STEPS = 2, 10, 4

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from abm.markets.power import PowerMarketInput, clear_power_market
+from tokenomy.abm.markets.power import PowerMarketInput, clear_power_market
 
 H = 24
 

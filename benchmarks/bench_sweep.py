@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from abm.batch import run_sweep
-from abm.batch.executors import make_executor
+from tokenomy.abm.batch import run_sweep
+from tokenomy.abm.batch.executors import make_executor
 
 
 def sweep(runs: int, days: int, name: str) -> dict:

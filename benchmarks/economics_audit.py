@@ -90,7 +90,7 @@ class Runs:
         if scenario not in self.horizons:
             days = None
             try:
-                from abm.scenarios import load_scenario
+                from tokenomy.abm.scenarios import load_scenario
 
                 days = int(load_scenario(scenario, []).data["scenario"]["days"])
             except Exception:
@@ -102,7 +102,7 @@ class Runs:
         days = self.horizon(scenario) if days is None else int(days)
         key = (scenario, int(seed), days)
         if key not in self.cache:
-            from abm.model import TokenEconomy
+            from tokenomy.abm.model import TokenEconomy
 
             t = time.perf_counter()
             try:
@@ -585,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds = [1] if args.quick else args.seeds
     long_days = None if args.quick or args.long_days <= 0 else args.long_days
 
-    import abm
+    import tokenomy.abm as abm
 
     t0 = time.perf_counter()
     runs = Runs(verbose=not args.quiet)

@@ -29,7 +29,7 @@ RTOL, ATOL = 1e-9, 1e-6
 
 
 def run_tables(name: str, days: int, seed: int) -> dict[str, pd.DataFrame]:
-    from abm.model import TokenEconomy
+    from tokenomy.abm.model import TokenEconomy
 
     model = TokenEconomy(name, seed=seed)
     model.run(days)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from abm.batch.runner import run_sweep
+from tokenomy.abm.batch.runner import run_sweep
 
 SWEEP = Path(__file__).resolve().parent.parent / "abm" / "batch" / "data" / "storage-capex.toml"
 KEY = "storage.*.capex_cny_per_kwh"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from networks.topologies import TopologyError
+from tokenomy.networks.topologies import TopologyError
 
 
 def write_graph(g: nx.Graph, path: str | Path) -> None:

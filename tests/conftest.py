@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.model import TokenEconomy
+from tokenomy.abm.model import TokenEconomy
 
 
 class DailyChecks:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.model import TokenEconomy
-from abm.scenarios import load_scenario
-from agents.ai_app import AIAppGroup
-from agents.base import bass_step
-from agents.cloud_provider import CloudProviderGroup, PricingView
-from agents.storage_operator import StorageGroup
-from agents.strategies import ROTH_EREV_MARKUPS, MarkupLearner
-from agents.utility import SOLAR_MEAN_SHAPE, solar_shape
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.abm.scenarios import load_scenario
+from tokenomy.agents.ai_app import AIAppGroup
+from tokenomy.agents.base import bass_step
+from tokenomy.agents.cloud_provider import CloudProviderGroup, PricingView
+from tokenomy.agents.storage_operator import StorageGroup
+from tokenomy.agents.strategies import ROTH_EREV_MARKUPS, MarkupLearner
+from tokenomy.agents.utility import SOLAR_MEAN_SHAPE, solar_shape
 
 
 def _items(kind: str) -> list[dict]:
@@ -280,10 +280,10 @@ def test_storage_carries_the_green_share_of_what_it_stored():
 
 def test_mesa_agents_are_the_face_of_their_group():
     """Each entity is a Mesa agent reachable by type, reading its state, strategy and cash from the arrays."""
-    from agents.aidc import AIDC
-    from agents.cloud_provider import CloudProvider
-    from agents.grid_operator import GridOperator
-    from agents.training_lab import TrainingLab
+    from tokenomy.agents.aidc import AIDC
+    from tokenomy.agents.cloud_provider import CloudProvider
+    from tokenomy.agents.grid_operator import GridOperator
+    from tokenomy.agents.training_lab import TrainingLab
 
     m = TokenEconomy("classroom")
     m.run(40)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from abm.model import TokenEconomy
+from tokenomy.abm.model import TokenEconomy
 
 SCENARIO = "china-2024"
 DAYS = 820

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.model import TokenEconomy
-from agents.contracts import ContractBook, renew
-from agents.forecasting import ADAPTIVE_WEIGHT, TREND_WEIGHT, Forecasters
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.agents.contracts import ContractBook, renew
+from tokenomy.agents.forecasting import ADAPTIVE_WEIGHT, TREND_WEIGHT, Forecasters
 
 
 def test_depreciation_is_each_cohort_s_capex_over_its_life_every_day():

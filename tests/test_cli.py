@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from abm.cli import main
+from tokenomy.abm.cli import main
 
 
 def _fails(capsys, argv, *fragments):

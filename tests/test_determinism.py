@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from abm.model import TokenEconomy
+from tokenomy.abm.model import TokenEconomy
 
 
 def _tables(seed: int, days: int = 40):

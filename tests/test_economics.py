@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.model import TokenEconomy
-from abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
-from abm.scenarios.schema import field_at
-from abm.scenarios.spec import ROOT
-from agents.finance import levelised_gpu_hour
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
+from tokenomy.abm.scenarios.schema import field_at
+from tokenomy.abm.scenarios.spec import ROOT
+from tokenomy.agents.finance import levelised_gpu_hour
 
 # A world in balanced growth, with nothing scripted: tokens per request and training grow 10% a year,
 # serving efficiency is flat, and neither GPU deliveries nor grid connections limit investment.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.model import TokenEconomy
-from agents.finance import capital_recovery_factor
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.agents.finance import capital_recovery_factor
 
 POLICY = ["policy.green_share_target=0.8", "policy.green_policy_day=-10000", "zones.*.hub=true"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from agents.technologies import TECHS
+from tokenomy.agents.technologies import TECHS
 
 QUANTITY_COLUMNS_HOURLY = ["load_mw", "aidc_load_mw", "background_load_mw", "flexible_load_served_mw",
                            *[f"generation_{t}_mw" for t in TECHS], "curtailment_mw", "storage_charge_mw",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from abm.ledger import Ledger
+from tokenomy.abm.ledger import Ledger
 
 
 def make() -> Ledger:

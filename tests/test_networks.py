@@ -6,10 +6,10 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from abm.model import TokenEconomy
-from abm.scenarios import load_scenario
-from networks import TopologyError, build_supply_graph, chain_layout, read_graph, write_graph
-from networks.layout import LAYER
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.abm.scenarios import load_scenario
+from tokenomy.networks import TopologyError, build_supply_graph, chain_layout, read_graph, write_graph
+from tokenomy.networks.layout import LAYER
 
 
 def test_classroom_graph_has_every_relation_kind():

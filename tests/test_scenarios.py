@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from abm.model import TokenEconomy
-from abm.scenarios import ScenarioError, load_scenario, scenario_path, shipped_scenarios
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.abm.scenarios import ScenarioError, load_scenario, scenario_path, shipped_scenarios
 
 
 def _copy(tmp_path, edit):

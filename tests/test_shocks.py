@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.model import TokenEconomy
-from abm.shocks import SHOCKS, apply_shock
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.abm.shocks import SHOCKS, apply_shock
 
 
 def _pair(days: int = 20):

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.day.compute import _clear_and_pay, _payments
-from abm.ledger import Ledger
-from abm.markets.compute import _components, clear_hourly_compute_market
-from abm.markets.power import PowerGrid, PowerMarketInput, clear_power_market
-from abm.model import TokenEconomy
-from agents.numeric import nan_max, nan_min, nan_to_zero, psum
-from agents.strategies import MarkupLearner, update_markups
+from tokenomy.abm.day.compute import _clear_and_pay, _payments
+from tokenomy.abm.ledger import Ledger
+from tokenomy.abm.markets.compute import _components, clear_hourly_compute_market
+from tokenomy.abm.markets.power import PowerGrid, PowerMarketInput, clear_power_market
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.agents.numeric import nan_max, nan_min, nan_to_zero, psum
+from tokenomy.agents.strategies import MarkupLearner, update_markups
 
 
 def same(a, b) -> bool:
@@ -183,8 +183,8 @@ def test_markup_update_from_a_kernel_is_the_learners_update():
 
 # -- the day-ahead and token stages in one kernel each, and by the markets' own functions -----------------------------
 def test_stage_kernels_give_what_the_markets_functions_give(monkeypatch):
-    import abm.day.compute as day_ahead
-    import abm.day.tokens as tokens
+    import tokenomy.abm.day.compute as day_ahead
+    import tokenomy.abm.day.tokens as tokens
 
     fast = TokenEconomy("classroom")
     fast.run(46)  # contracts, top-ups and a turn of the month

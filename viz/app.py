@@ -14,13 +14,13 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from abm.levers import LEVERS
-from abm.scenarios import shipped_scenarios
-from abm.shocks import SHOCKS, apply_shock
-from viz import charts
-from viz.model import ChainModel
-from viz.narrative import explain, state_of
-from viz.teaching import ChecksPanel, ClassicMarkets, LessonPanel, SideBySide
+from tokenomy.abm.levers import LEVERS
+from tokenomy.abm.scenarios import shipped_scenarios
+from tokenomy.abm.shocks import SHOCKS, apply_shock
+from tokenomy.viz import charts
+from tokenomy.viz.model import ChainModel
+from tokenomy.viz.narrative import explain, state_of
+from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, LessonPanel, SideBySide
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
 

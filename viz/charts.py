@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from networks.layout import chain_layout
+from tokenomy.networks.layout import chain_layout
 
 KIND_COLOUR = {"zone": "#455a64", "utility": "#f9a825", "storage": "#8e24aa", "aidc": "#1e88e5",
                "provider": "#00897b", "lab": "#6d4c41", "app": "#e53935", "enterprise": "#fb8c00"}

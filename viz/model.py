@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from abm.levers import DEFAULTS, lever_events, lever_overrides
-from abm.model import TokenEconomy
-from abm.scenarios import load_scenario
+from tokenomy.abm.levers import DEFAULTS, lever_events, lever_overrides
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.abm.scenarios import load_scenario
 
 
 class ChainModel(TokenEconomy):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import solara
 
-from abm.checks import run_checks
-from abm.lessons.catalog import list_lessons
-from abm.scenarios import ScenarioError, load_scenario
-from viz import charts
-from viz.model import ChainModel
+from tokenomy.abm.checks import run_checks
+from tokenomy.abm.lessons.catalog import list_lessons
+from tokenomy.abm.scenarios import ScenarioError, load_scenario
+from tokenomy.viz import charts
+from tokenomy.viz.model import ChainModel
 
 COMPARE_METRICS = [("token_price_cny_per_mtok", "token price, CNY/Mtok"),
                    ("compute_price_cny_per_gpu_hour", "compute price, CNY/GPU-h"),
@@ -133,7 +133,7 @@ def _line(name: str, xs, ys, **extra) -> dict:
 @solara.component
 def ClassicMarkets():
     """The classic markets, cleared by the same pure functions as the chain, theory beside simulation."""
-    from abm.lessons import markets
+    from tokenomy.abm.lessons import markets
 
     which, set_which = solara.use_state("call market")
     supply_slope, set_supply_slope = solara.use_state(0.8)

@@ -6,7 +6,7 @@
 >>> result.daily       # every finished run's daily table, tagged with point, seed and parameters
 """
 
-from abm.batch.runner import SweepResult, load_results, run_sweep
-from abm.batch.sweepfile import Sweep, load_sweep
+from tokenomy.abm.batch.runner import SweepResult, load_results, run_sweep
+from tokenomy.abm.batch.sweepfile import Sweep, load_sweep
 
 __all__ = ["Sweep", "SweepResult", "load_results", "load_sweep", "run_sweep"]

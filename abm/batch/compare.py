@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.batch.report import METRICS, html_page, img_tag, metric_name, need_matplotlib, path_bands, run_metrics
-from abm.errors import UsageError
+from tokenomy.abm.batch.report import METRICS, html_page, img_tag, metric_name, need_matplotlib, path_bands, run_metrics
+from tokenomy.abm.errors import UsageError
 
 PANELS = ("token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
           "tokens_served_mtok", "unserved_share", "green_share")
@@ -27,7 +27,7 @@ def _slug(text: str) -> str:
 def load_side(source: str, out: Path, *, days: int | None, seeds: int, overrides: list[str], workers: int | None,
               progress: bool) -> tuple[str, pd.DataFrame]:
     """The daily tables of one side, with a ``seed`` column."""
-    from abm.batch.runner import load_results, run_sweep
+    from tokenomy.abm.batch.runner import load_results, run_sweep
 
     path = Path(source)
     if path.is_dir():
@@ -63,7 +63,7 @@ def compare(a: str, b: str, *, days: int | None = None, seeds: int = 1, out: str
             set_a: list[str] = (), set_b: list[str] = (), workers: int | None = None,
             progress: bool = False) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Run or read two scenarios; write compare.png, compare.csv and compare.html; return the metric table."""
-    from abm.output import prepare_out_dir
+    from tokenomy.abm.output import prepare_out_dir
 
     plt = need_matplotlib()
     out = prepare_out_dir(Path(out) if out else Path("out") / "compare" / f"{_slug(a)}-vs-{_slug(b)}")
@@ -99,7 +99,7 @@ def compare(a: str, b: str, *, days: int | None = None, seeds: int = 1, out: str
         axes[0, col].set_title(f"{label} ({daily['seed'].nunique()} seeds)", fontsize=9)
     fig.autofmt_xdate()
     fig.tight_layout()
-    from abm.batch.report import _png
+    from tokenomy.abm.batch.report import _png
 
     png = _png(fig)
     plt.close(fig)

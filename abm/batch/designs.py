@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from abm.errors import UsageError
+from tokenomy.abm.errors import UsageError
 
 if TYPE_CHECKING:
-    from abm.batch.sweepfile import Parameter, Sweep
+    from tokenomy.abm.batch.sweepfile import Parameter, Sweep
 
 
 def need_salib(design: str):

@@ -12,8 +12,8 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from abm.batch.worker import execute_run
-from abm.errors import UsageError
+from tokenomy.abm.batch.worker import execute_run
+from tokenomy.abm.errors import UsageError
 
 SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -64,7 +64,7 @@ class PoolExecutor:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["abm.batch.worker", "abm.model"])
+            ctx.set_forkserver_preload(["tokenomy.abm.batch.worker", "tokenomy.abm.model"])
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                         max_tasks_per_child=self.max_tasks_per_child)
         return self

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.errors import UsageError
+from tokenomy.abm.errors import UsageError
 
 # (daily column, reduction over the horizon, label)
 METRICS = (
@@ -146,7 +146,7 @@ def sensitivity_table(info: dict, summary: pd.DataFrame) -> pd.DataFrame | None:
     """Sensitivity indices per metric and parameter, when the design is Morris or Sobol."""
     if info["design"] not in ("morris", "sobol"):
         return None
-    from abm.batch.designs import sensitivity
+    from tokenomy.abm.batch.designs import sensitivity
 
     n_points = len(info["points"])
     if len(summary) != n_points:
@@ -201,8 +201,8 @@ def img_tag(png: bytes, alt: str) -> str:
 
 def write_report(sweep_dir: str | Path, out: str | Path | None = None) -> dict[str, Path]:
     """Write summary.csv, metrics.csv, PNG plots and report.html for a sweep folder; return the paths."""
-    from abm.batch.runner import load_results
-    from abm.output import prepare_out_dir
+    from tokenomy.abm.batch.runner import load_results
+    from tokenomy.abm.output import prepare_out_dir
 
     plt = need_matplotlib()
     result = load_results(sweep_dir)

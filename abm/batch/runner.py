@@ -27,14 +27,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.batch.executors import make_executor
-from abm.batch.sweepfile import Sweep, load_sweep
+from tokenomy.abm.batch.executors import make_executor
+from tokenomy.abm.batch.sweepfile import Sweep, load_sweep
 
 RUNS_DIR = "runs"
 
 
 def run_key(sweep: Sweep, overrides: list[str], seed: int) -> str:
-    from abm import __version__
+    from tokenomy.abm import __version__
 
     ident = {"scenario": sweep.scenario_sha, "overrides": overrides, "seed": seed, "days": sweep.days,
              "tables": sweep.tables, "model_version": __version__}
@@ -198,7 +198,7 @@ class SweepResult:
 
 def load_results(out: str | Path) -> SweepResult:
     """Read a sweep's folder (finished or not) back as a :class:`SweepResult`."""
-    from abm.errors import UsageError
+    from tokenomy.abm.errors import UsageError
 
     out = Path(out)
     info_path = out / "sweep.json"
@@ -225,8 +225,8 @@ def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *
     are skipped; failed ones are tried again.  ``executor`` is an already entered executor from
     :func:`abm.batch.executors.make_executor` to reuse across sweeps (it is left open).
     """
-    from abm import __version__
-    from abm.output import prepare_out_dir, versions
+    from tokenomy.abm import __version__
+    from tokenomy.abm.output import prepare_out_dir, versions
 
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)

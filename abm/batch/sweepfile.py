@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.scenarios import load_scenario, scenario_path, shipped_scenarios
-from abm.scenarios.schema import (
+from tokenomy.abm.scenarios import load_scenario, scenario_path, shipped_scenarios
+from tokenomy.abm.scenarios.schema import (
     Field,
     ListOf,
     ScenarioError,
@@ -47,7 +47,7 @@ from abm.scenarios.schema import (
     set_path,
     validate,
 )
-from abm.scenarios.spec import ROOT
+from tokenomy.abm.scenarios.spec import ROOT
 
 DESIGNS = ("grid", "latin", "morris", "sobol")
 TABLES = ("daily", "hourly", "agents")
@@ -250,7 +250,7 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
         days=sw["days"] or base_scenario.data["scenario"]["days"],
         seeds=list(range(first, first + sw["seeds"])), design=design, parameters=params, fixed=list(sw["set"]),
         tables=tables, samples=samples, levels=sw["levels"], design_seed=sw["design_seed"], source=label)
-    from abm.batch.designs import expand
+    from tokenomy.abm.batch.designs import expand
 
     sweep.points, sweep.unit_design = expand(sweep)
     return sweep

@@ -79,8 +79,8 @@ def execute_run(task: dict) -> dict:
     error = tb = ""
     model = None
     try:
-        from abm import __version__
-        from abm.model import TokenEconomy
+        from tokenomy.abm import __version__
+        from tokenomy.abm.model import TokenEconomy
 
         if task.get("model_version", __version__) != __version__:
             raise RuntimeError(f"this worker has tokenomy {__version__}; the sweep expects {task['model_version']}")

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from abm.markets.compute import _check_and_clear_hours, _components, clear_hourly_compute_market
-from abm.results import DayAhead
-from agents.numeric import nan_to_zero, psum
+from tokenomy.abm.markets.compute import _check_and_clear_hours, _components, clear_hourly_compute_market
+from tokenomy.abm.results import DayAhead
+from tokenomy.agents.numeric import nan_to_zero, psum
 
 
 def clear_day_ahead(model: Any) -> DayAhead:

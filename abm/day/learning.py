@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from abm.results import Day
-from agents.aidc import PEAK_MEMORY_DAYS, _srmc
-from agents.aidc import _learn as _learn_aidcs
-from agents.cloud_provider import PricingView
-from agents.numeric import psum
-from agents.strategies import update_markups
-from agents.technologies import DISPATCHABLE, RENEWABLE
-from agents.utility import _sold_share
+from tokenomy.abm.results import Day
+from tokenomy.agents.aidc import PEAK_MEMORY_DAYS, _srmc
+from tokenomy.agents.aidc import _learn as _learn_aidcs
+from tokenomy.agents.cloud_provider import PricingView
+from tokenomy.agents.numeric import psum
+from tokenomy.agents.strategies import update_markups
+from tokenomy.agents.technologies import DISPATCHABLE, RENEWABLE
+from tokenomy.agents.utility import _sold_share
 
 RECENT_DAYS = 30  # memory of prices and availability for generation and line investment
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from abm.day.learning import recent
-from agents.contracts import renew
-from agents.technologies import TECHS
+from tokenomy.abm.day.learning import recent
+from tokenomy.agents.contracts import renew
+from tokenomy.agents.technologies import TECHS
 
 
 def first_of_month(model: Any) -> None:

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from abm.markets.power import PowerGrid
-from abm.results import ComputeDay, PowerDay
-from agents.aidc import _set_busy
-from agents.numeric import nan_max, nan_min, psum
-from agents.storage_operator import _plan, _settle_day, _violates
-from agents.technologies import DISPATCHABLE, GREEN, RENEWABLE
-from agents.utility import _offers
+from tokenomy.abm.markets.power import PowerGrid
+from tokenomy.abm.results import ComputeDay, PowerDay
+from tokenomy.agents.aidc import _set_busy
+from tokenomy.agents.numeric import nan_max, nan_min, psum
+from tokenomy.agents.storage_operator import _plan, _settle_day, _violates
+from tokenomy.agents.technologies import DISPATCHABLE, GREEN, RENEWABLE
+from tokenomy.agents.utility import _offers
 
 MAX_STORAGE_REPAIRS = 24
 

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from abm.markets.token import _clear, clear_token_market, logit_shares
-from abm.markets.top_up import _check as _check_top_up
-from abm.markets.top_up import _top_up, top_up_unserved
-from abm.results import ComputeDay, DayAhead, TokenDay
-from agents.aidc import TRANCHE_SHARE
-from agents.contracts import _settle as _settle_contracts
-from agents.numeric import nan_max, nan_min, psum
+from tokenomy.abm.markets.token import _clear, clear_token_market, logit_shares
+from tokenomy.abm.markets.top_up import _check as _check_top_up
+from tokenomy.abm.markets.top_up import _top_up, top_up_unserved
+from tokenomy.abm.results import ComputeDay, DayAhead, TokenDay
+from tokenomy.agents.aidc import TRANCHE_SHARE
+from tokenomy.agents.contracts import _settle as _settle_contracts
+from tokenomy.agents.numeric import nan_max, nan_min, psum
 
 
 def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:

@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from abm.scenarios import ScenarioError
+from tokenomy.abm.scenarios import ScenarioError
 
 __all__ = ["Lesson", "lessons_dir", "list_lessons", "load_lesson", "parse_lesson"]
 
@@ -42,7 +42,8 @@ class Lesson:
 
 
 def lessons_dir() -> Path:
-    """docs/lessons/ of the source tree."""
+    """The shipped lessons: docs/lessons/, a sibling of the abm package both in the source tree and when
+    installed (as ``tokenomy/docs/lessons`` beside ``tokenomy/abm``)."""
     return Path(__file__).resolve().parents[2] / "docs" / "lessons"
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.markets.compute import clear_compute_market
+from tokenomy.abm.markets.compute import clear_compute_market
 
 __all__ = ["CallMarketResult", "DoubleAuctionResult", "CobwebResult", "call_market", "competitive_equilibrium",
            "double_auction", "symmetric_market", "cobweb"]

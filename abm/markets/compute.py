@@ -88,7 +88,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
 
-from agents.numeric import psum
+from tokenomy.agents.numeric import psum
 
 __all__ = ["ComputeClearing", "HourlyComputeClearing", "clear_compute_market", "clear_hourly_compute_market"]
 

@@ -62,7 +62,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.optimize import linprog
 
-from abm.markets.power_forest import clear_forest
+from tokenomy.abm.markets.power_forest import clear_forest
 
 __all__ = ["PowerGrid", "PowerMarketInput", "PowerMarketResult", "clear_power_market"]
 

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from abm.scenarios.schema import (
+from tokenomy.abm.scenarios.schema import (
     Field,
     ListOf,
     ScenarioError,
@@ -21,14 +21,14 @@ from abm.scenarios.schema import (
     set_path,
     validate,
 )
-from abm.scenarios.spec import ROOT
-from agents.technologies import DEFAULT_TECHNOLOGIES, TECHS
+from tokenomy.abm.scenarios.spec import ROOT
+from tokenomy.agents.technologies import DEFAULT_TECHNOLOGIES, TECHS
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "shipped_scenarios", "scenario_path"]
 
 
 def _data_dir() -> Path:
-    return Path(str(resources.files("abm.scenarios") / "data"))
+    return Path(str(resources.files("tokenomy.abm.scenarios") / "data"))
 
 
 def shipped_scenarios() -> dict[str, Path]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from abm.scenarios.schema import Field, ListOf, Table
-from agents.cloud_provider import PROVIDER_STRATEGIES
-from agents.forecasting import FORECASTERS
-from agents.technologies import TECHS
+from tokenomy.abm.scenarios.schema import Field, ListOf, Table
+from tokenomy.agents.cloud_provider import PROVIDER_STRATEGIES
+from tokenomy.agents.forecasting import FORECASTERS
+from tokenomy.agents.technologies import TECHS
 
 F = Field
 STRATEGIES = ("adaptive", "roth-erev")

@@ -33,6 +33,6 @@ def grid_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def grid_pool(grid_file, tmp_path_factory):
     """The grid sweep (2 values x 2 seeds) through the local process pool."""
-    from abm.batch import run_sweep
+    from tokenomy.abm.batch import run_sweep
 
     return run_sweep(grid_file, tmp_path_factory.mktemp("pool"), workers=2)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import write
 
-from abm.batch import run_sweep
-from abm.batch.report import write_report
-from abm.cli import main
+from tokenomy.abm.batch import run_sweep
+from tokenomy.abm.batch.report import write_report
+from tokenomy.abm.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

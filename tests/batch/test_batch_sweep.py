@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from conftest import write
 
-from abm.batch import load_results, run_sweep
-from abm.batch.runner import Progress
-from abm.cli import main
+from tokenomy.abm.batch import load_results, run_sweep
+from tokenomy.abm.batch.runner import Progress
+from tokenomy.abm.cli import main
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -45,7 +45,7 @@ def test_pool_sweep_returns_tables(grid_pool):
 
 
 def test_same_run_same_file_as_a_plain_model_run(grid_pool):
-    from abm.model import TokenEconomy
+    from tokenomy.abm.model import TokenEconomy
 
     rec = grid_pool.runs.iloc[-1]
     value = rec["apps.chatbot.agent_multiplier"]
@@ -88,8 +88,8 @@ def test_sigkill_then_resume_runs_only_the_missing(tmp_path):
     sweep = write(tmp_path / "kill.toml", KILL)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "abm.cli", "sweep", str(sweep), "--workers", "1", "--out", str(out),
-                             "--quiet"], start_new_session=True, env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "tokenomy.abm.cli", "sweep", str(sweep), "--workers", "1",
+                             "--out", str(out), "--quiet"], start_new_session=True, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

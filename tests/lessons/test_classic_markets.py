@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.lessons.markets import call_market, cobweb, double_auction, symmetric_market
+from tokenomy.abm.lessons.markets import call_market, cobweb, double_auction, symmetric_market
 
 
 def _intersection(values, costs):

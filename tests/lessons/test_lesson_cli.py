@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from abm.cli import main
-from abm.scenarios import load_scenario
+from tokenomy.abm.cli import main
+from tokenomy.abm.scenarios import load_scenario
 
 
 def test_check_passes_with_exit_0(capsys):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from abm.lessons.catalog import list_lessons, load_lesson
-from abm.scenarios import load_scenario, shipped_scenarios
+from tokenomy.abm.lessons.catalog import list_lessons, load_lesson
+from tokenomy.abm.scenarios import load_scenario, shipped_scenarios
 
 LESSONS = list_lessons()
 SECTIONS = ("## The question", "## Settings", "## Step by step", "## What to watch", "## Discussion",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from abm.checks import checks_of, format_result, run_checks
-from abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
+from tokenomy.abm.checks import checks_of, format_result, run_checks
+from tokenomy.abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
 
 SCENARIOS = sorted(shipped_scenarios())
 STORIES = {"classroom", "china-2024", "agent-boom", "storage-buildout", "grid-bottleneck",

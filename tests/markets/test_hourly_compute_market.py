@@ -11,7 +11,7 @@ import pytest
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
-from abm.markets.compute import HourlyComputeClearing, clear_compute_market, clear_hourly_compute_market
+from tokenomy.abm.markets.compute import HourlyComputeClearing, clear_compute_market, clear_hourly_compute_market
 
 BIG = 1e4  # price box of the dual oracle; a bound at +-BIG means "unbounded"
 TOL = 1e-7  # relative to the instance's largest quantity

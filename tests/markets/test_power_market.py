@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from abm.markets.power import PowerMarketInput, PowerMarketResult, clear_power_market
+from tokenomy.abm.markets.power import PowerMarketInput, PowerMarketResult, clear_power_market
 
 QTOL = 1e-6  # MW
 PTOL = 1e-6  # CNY/MWh
@@ -797,7 +797,7 @@ def test_chain_with_two_binding_lines_fast_path():
 
 
 def test_network_cache_reused():
-    from abm.markets import power
+    from tokenomy.abm.markets import power
 
     inp = market(2, [(0, 100, 10.0)], [0, 50], lines=[(0, 1, 100)])
     clear_power_market(inp)

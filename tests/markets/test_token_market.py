@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from abm.markets.token import TokenClearing, clear_token_market, logit_shares
+from tokenomy.abm.markets.token import TokenClearing, clear_token_market, logit_shares
 
 ATOL = 1e-9
 

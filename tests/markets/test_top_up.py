@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from abm.markets.top_up import TopUp, top_up_unserved
+from tokenomy.abm.markets.top_up import TopUp, top_up_unserved
 
 RTOL = 1e-9
 

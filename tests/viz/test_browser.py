@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 from browser_support import ARTIFACTS, Session
 
-from abm.model import TokenEconomy
+from tokenomy.abm.model import TokenEconomy
 
 PANELS = ["narrative", "chain-graph", "price-chart", "today-chart", "supply-chart", "cost-chart", "today-figures"]
 

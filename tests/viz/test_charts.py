@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from viz import charts
-from viz.model import ChainModel
+from tokenomy.viz import charts
+from tokenomy.viz.model import ChainModel
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ import math
 
 import pytest
 
-from abm.scenarios import load_scenario, shipped_scenarios
-from viz import charts
-from viz.model import ChainModel
-from viz.narrative import explain, state_of
+from tokenomy.abm.scenarios import load_scenario, shipped_scenarios
+from tokenomy.viz import charts
+from tokenomy.viz.model import ChainModel
+from tokenomy.viz.narrative import explain, state_of
 
 EXTRA_DAYS = 60
 SCENARIOS = sorted(shipped_scenarios())

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from viz.narrative import ChainState, explain
+from tokenomy.viz.narrative import ChainState, explain
 
 
 def _daily(days: int = 31, **cols) -> pd.DataFrame:

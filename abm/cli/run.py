@@ -1,43 +1,20 @@
-"""The ``tokenomy`` command line.
-
-Every problem with the user's input (scenario, key, value, file, flag) ends in one line on stderr
-and exit code 2, never a traceback.
-"""
+"""``tokenomy run`` and ``tokenomy scenarios``: one scenario headless, and the list of shipped ones."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from pathlib import Path
 
-from abm.argtypes import positive_int, whole_number
-from abm.errors import UsageError
-
-EXIT_USAGE = 2
-
-# Further subcommands live in their own modules; each exposes ``register(subparsers) -> {name: handler}``
-# where a handler takes the parsed arguments and returns an exit code.  A module not yet written is skipped.
-COMMAND_MODULES = ("abm.batch.commands", "abm.lessons.commands", "abm.viz_command")
+from tokenomy.abm.cli.argtypes import positive_int, whole_number
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line instead of usage + message
-        raise UsageError(f"{self.prog}: {message}")
-
-
-_positive_int = positive_int
-_seed = whole_number(0)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tokenomy", description="Agent-based market simulator of the AI industry chain.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def register(sub) -> dict:
     run = sub.add_parser("run", help="run one scenario headless and write its tables")
     run.add_argument("scenario", help="a shipped scenario name (see `tokenomy scenarios`) or a path to a .toml file")
-    run.add_argument("--days", type=_positive_int, help="days to simulate (default: the scenario's)")
-    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    run.add_argument("--days", type=positive_int, help="days to simulate (default: the scenario's)")
+    run.add_argument("--seed", type=whole_number(0), help="random seed (default: the scenario's)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value, e.g. --set apps.chatbot.agent_multiplier=8")
     run.add_argument("--out", type=Path, help="output folder (default: out/SCENARIO-seedS)")
@@ -45,16 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--graph", type=Path, help="build the supply graph from this GraphML file")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("scenarios", help="list the shipped scenarios")
-    parser.extra_handlers = {}
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not (module_name + ".").startswith(exc.name + "."):
-                raise
-            continue
-        parser.extra_handlers.update(module.register(sub))
-    return parser
+    return {"run": cmd_run, "scenarios": cmd_scenarios}
 
 
 class _Progress:
@@ -112,11 +80,11 @@ def summary(model, daily) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from abm.model import TokenEconomy
-    from abm.output import prepare_out_dir, versions, write_json, write_table
-    from abm.scenarios import load_scenario
-    from abm.warmup import ensure_compiled
-    from networks import read_graph, write_graph
+    from tokenomy.abm.model import TokenEconomy
+    from tokenomy.abm.output import prepare_out_dir, versions, write_json, write_table
+    from tokenomy.abm.scenarios import load_scenario
+    from tokenomy.abm.warmup import ensure_compiled
+    from tokenomy.networks import read_graph, write_graph
 
     scenario = load_scenario(args.scenario, args.set)
     seed = scenario.data["scenario"]["seed"] if args.seed is None else args.seed
@@ -148,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(_: argparse.Namespace) -> int:
-    from abm.scenarios import load_scenario, shipped_scenarios
+    from tokenomy.abm.scenarios import load_scenario, shipped_scenarios
 
     for name in shipped_scenarios():
         sc = load_scenario(name)
@@ -156,23 +124,3 @@ def cmd_scenarios(_: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    from abm.output import OutputError
-    from abm.scenarios import ScenarioError
-    from networks import TopologyError
-
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        handler = {"run": cmd_run, "scenarios": cmd_scenarios, **parser.extra_handlers}[args.command]
-        return handler(args)
-    except (UsageError, ScenarioError, TopologyError, OutputError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from abm.argtypes import positive_int, whole_number
-from abm.errors import UsageError
+from tokenomy.abm.cli.argtypes import positive_int, whole_number
+from tokenomy.abm.errors import UsageError
 
 _workers = whole_number(0, "0 runs in this process")
 _positive = positive_int
@@ -39,8 +39,8 @@ def register(subparsers) -> dict:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from abm.batch.runner import first_failures, run_sweep, summary_line
-    from abm.batch.sweepfile import load_sweep
+    from tokenomy.abm.batch.runner import first_failures, run_sweep, summary_line
+    from tokenomy.abm.batch.sweepfile import load_sweep
 
     if args.sweep_file.is_dir():
         raise UsageError(f"{args.sweep_file}: is a folder; give a sweep .toml file")
@@ -58,7 +58,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from abm.batch.report import write_report
+    from tokenomy.abm.batch.report import write_report
 
     if not args.sweep_dir.is_dir():
         raise UsageError(f"{args.sweep_dir}: no such folder")
@@ -68,7 +68,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from abm.batch.compare import compare, format_table
+    from tokenomy.abm.batch.compare import compare, format_table
 
     table, paths = compare(args.a, args.b, days=args.days, seeds=args.seeds, out=args.out, set_a=args.set_a,
                            set_b=args.set_b, workers=args.workers, progress=not args.quiet)

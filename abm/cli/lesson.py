@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 
-from abm.argtypes import positive_int
-from abm.errors import UsageError
+from tokenomy.abm.cli.argtypes import positive_int
+from tokenomy.abm.errors import UsageError
 
 EXIT_FAILED = 1
 
@@ -67,8 +67,8 @@ def register(subparsers) -> dict:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from abm.checks import format_result, run_checks
-    from abm.scenarios import load_scenario
+    from tokenomy.abm.checks import format_result, run_checks
+    from tokenomy.abm.scenarios import load_scenario
 
     scenario = load_scenario(args.scenario, args.set)
     if not scenario.data["expected"]["checks"]:
@@ -88,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_call_market(args) -> int:
-    from abm.lessons.markets import call_market
+    from tokenomy.abm.lessons.markets import call_market
 
     r = call_market(args.values, args.costs)
     print("call market (cleared by the chain's compute-market call auction)")
@@ -102,7 +102,7 @@ def _cmd_call_market(args) -> int:
 
 
 def _cmd_double_auction(args) -> int:
-    from abm.lessons.markets import double_auction, symmetric_market
+    from tokenomy.abm.lessons.markets import double_auction, symmetric_market
 
     values, costs = symmetric_market(args.traders, args.units)
     out = {}
@@ -123,7 +123,7 @@ def _cmd_double_auction(args) -> int:
 
 
 def _cmd_cobweb(args) -> int:
-    from abm.lessons.markets import cobweb
+    from tokenomy.abm.lessons.markets import cobweb
 
     try:
         r = cobweb(args.demand_intercept, args.demand_slope, args.supply_intercept, args.supply_slope, args.p0,
@@ -139,7 +139,7 @@ def _cmd_cobweb(args) -> int:
 
 
 def _cmd_list(_args) -> int:
-    from abm.lessons.catalog import list_lessons
+    from tokenomy.abm.lessons.catalog import list_lessons
 
     for lesson in list_lessons():
         where = lesson.scenario or lesson.market

@@ -12,9 +12,9 @@ import shutil
 import subprocess
 import sys
 
-from abm.errors import UsageError
-from abm.scenarios import scenario_path
-from abm.warmup import ensure_compiled
+from tokenomy.abm.errors import UsageError
+from tokenomy.abm.scenarios import scenario_path
+from tokenomy.abm.warmup import ensure_compiled
 
 
 def register(sub) -> dict:
@@ -29,7 +29,7 @@ def server_command(args: argparse.Namespace) -> list[str]:
     solara_exe = shutil.which("solara", path=os.path.dirname(sys.executable)) or shutil.which("solara")
     if solara_exe is None:
         raise UsageError("tokenomy viz needs Solara: pip install 'tokenomy[viz]'")
-    return [solara_exe, "run", "viz.app", "--host", args.host, "--port", str(args.port), "--production",
+    return [solara_exe, "run", "tokenomy.viz.app", "--host", args.host, "--port", str(args.port), "--production",
             "--no-open"]
 
 

@@ -1,0 +1,55 @@
+"""The ``tokenomy`` command line: all argument parsing lives in this package.
+
+Each subcommand module exposes ``register(subparsers) -> {name: handler}``, where a handler takes the
+parsed arguments and returns an exit code.  Every problem with the user's input (scenario, key, value,
+file, flag) ends in one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tokenomy.abm.cli import lesson, run, sweep, viz
+from tokenomy.abm.errors import UsageError
+
+EXIT_USAGE = 2
+COMMAND_MODULES = (run, sweep, lesson, viz)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line instead of usage + message
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tokenomy", description="Agent-based market simulator of the AI industry chain.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.handlers = {}
+    for module in COMMAND_MODULES:
+        parser.handlers.update(module.register(sub))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tokenomy.abm.output import OutputError
+    from tokenomy.abm.scenarios import ScenarioError
+    from tokenomy.networks import TopologyError
+
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = parser.handlers[args.command]
+        return handler(args)
+    except (UsageError, ScenarioError, TopologyError, OutputError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (e.g. `tokenomy lesson cobweb | head -2`): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
+        return 0
+
