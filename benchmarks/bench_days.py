@@ -1,7 +1,7 @@
 """Milliseconds per simulated day for the shipped scenarios, against a yardstick for this machine.
 
 The yardstick is Mesa's bundled Boltzmann wealth model (n=1000 on a 70x70 grid, 200 steps), timed
-in the same process.  Budgets (issue 2): one simulated year of ``classroom`` within 0.3 x the
+in the same process.  Budgets: one simulated year of ``classroom`` within 0.3 x the
 yardstick, one of ``china-2024`` within 2 x.
 
     .venv/bin/python benchmarks/bench_days.py [--repeat 3]
@@ -13,7 +13,6 @@ import argparse
 import time
 
 from tokenomy.abm.model import TokenEconomy
-from tokenomy.abm.scenarios import shipped_scenarios
 
 BUDGETS = {"classroom": 0.3, "china-2024": 2.0}
 
@@ -42,9 +41,6 @@ def main() -> None:
     stick = min(yardstick() for _ in range(args.repeat))
     print(f"yardstick (Mesa Boltzmann wealth, n=1000, 70x70, 200 steps): {stick:.3f} s")
     for name, factor in BUDGETS.items():
-        if name not in shipped_scenarios():
-            print(f"{name}: not shipped yet")
-            continue
         best = min(year(name) for _ in range(args.repeat))
         budget = factor * stick
         verdict = "within" if best <= budget else "OVER"

@@ -4,7 +4,7 @@ and whether a worker's memory stays flat over hundreds of runs.
     .venv/bin/python benchmarks/bench_sweep.py                 # 32 classroom years; memory over 200 runs
     .venv/bin/python benchmarks/bench_sweep.py --runs 8 --memory-runs 40 --days 90   # a quick look
 
-Targets (issue 4): speed-up 1 -> 2 workers >= 1.7x; Dask LocalCluster within 15% of the local pool;
+Targets: speed-up 1 -> 2 workers >= 1.7x; Dask LocalCluster within 15% of the local pool;
 peak RSS of a worker after 200 runs within 10% of after 20.
 """
 
