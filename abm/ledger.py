@@ -133,7 +133,7 @@ class Ledger:
 
 
 @njit(cache=True)
-def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_count, payer, payee, amount, ids, sizes,
+def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_count, payer, payee, amount, ids, sizes,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
           capital):
     """:meth:`Ledger.post` on the concatenated transfers, whose consecutive segments of ``sizes`` belong to flows
     ``ids`` (capital payments where ``capital``), adding up in the order numpy's ``bincount`` does.  Returns -1, or

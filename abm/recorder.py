@@ -251,7 +251,7 @@ def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _daily_kernel(row, served_by_provider, token_price, flow, aidc_price, demand, unserved, gpus, mothballed, retired,
+def _daily_kernel(row, served_by_provider, token_price, flow, aidc_price, demand, unserved, gpus, mothballed, retired,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
                   scrapped, busy, sold, top_up_flow, storage_energy, soc, unit_capacity, emissions, gen_tech, line_flow,
                   line_limit, certified, revenue_today, cost_today, aidc0, prov0, payment, contract_provider,
                   contract_payment, contract_qty, contract_price, busy_gpus, om, fixed_om, cohort_owner, cohort_gpus,

@@ -51,7 +51,7 @@ def settle(model: Any, day: Day) -> None:
 
 
 @njit(cache=True)
-def _day_payments(app, enterprise, provider, lab, aidc, utility, storage, customers, lab_funding, grid, fuel,
+def _day_payments(app, enterprise, provider, lab, aidc, utility, storage, customers, lab_funding, grid, fuel,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
                   households, certificate_payee, served_pair, token_price, mtok_per_request, agentic_share,
                   agent_multiplier, revenue_per_request, reference_price, compute_payment, contract_provider,
                   contract_aidc, contract_payment, aidc_bill, household_bill, util_rev, util_cost, busy_gpus, om,

@@ -201,7 +201,7 @@ def _power_results(price, unserved, bid_served, offer_dispatch, line_flow, backg
 
 
 @njit(cache=True)
-def _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load, aidc_zone,
+def _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load, aidc_zone,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
                       n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green, renewable,
                       line_from, line_to, storage_zone):
     """What the market's dispatch means, before the batteries settle: bills and revenues at the zonal prices;

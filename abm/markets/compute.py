@@ -253,7 +253,7 @@ def _find_components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bo
 # fast path: merit order per component (numba kernels)
 # --------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _merit_order(bp, qb, pb, aa, qa, pa, lab_p, lab_a, n_comp):
+def _merit_order(bp, qb, pb, aa, qa, pa, lab_p, lab_a, n_comp):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
     """Merit order in every component (each complete bipartite). Zero-quantity steps are ignored.
 
     Returns (out, surplus), ``out`` = [bid fill (K) | ask fill (J) | flow (P*A, row-major) |
@@ -645,7 +645,7 @@ def clear_hourly_compute_market(
 
 
 @njit(cache=True)
-def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, n_hours, clear):
+def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, n_hours, clear):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
     """Checks the steps; then, if ``clear``, merit order in every component-hour.
 
     Every component of the base graph must be complete bipartite. Returns (error code: a key of

@@ -54,7 +54,7 @@ def _components(Z, frm, to, fixed_sign, comp):
 
 
 @njit(cache=True)
-def _clear_components(price_h, qty_h, order, N, M, item_zone, load_z, comp, C, export_z, with_export,
+def _clear_components(price_h, qty_h, order, N, M, item_zone, load_z, comp, C, export_z, with_export,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
                      price_z, alloc, unserved_z, load_c, dfix, s0):
     """Merit-order clearing of every component for one hour.  Fills ``price_z``, ``alloc`` (offers and bids)
     and ``unserved_z``; returns True if some component cannot clear without spilling or without delivering
@@ -184,7 +184,7 @@ def _line_flow(fixed_sign, implied, limit):
 
 
 @njit(cache=True)
-def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, base_comp, C0, max_rounds):
+def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, base_comp, C0, max_rounds):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
     """Clear every hour of a forest grid.
 
     ``P`` (H, K) clipped prices of [offers, bids, unserved load at the cap]; ``Q`` (H, >= K + Z) quantities

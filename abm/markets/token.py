@@ -257,7 +257,7 @@ def _logit_shares(price, edges, prev, sensitivity, inertia):
 
 
 @njit(cache=True)
-def _clear(demand, share, cap, price, edges, force_lp):
+def _clear(demand, share, cap, price, edges, force_lp):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
     """Checks, round 1 and the fast spill-over; lists the hours left to the LP (shapes checked by the caller).
 
     Returns (ok, bh, ph, bp, vec, number of fast spill-over hours, LP hours); the results are

@@ -88,7 +88,7 @@ def _check(eff, aa, ah, n_aidcs, n_hours):
 
 
 @njit(cache=True)
-def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):
+def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
     B, H = unserved.shape
     P = price.size
     A = c_edges.shape[1]
