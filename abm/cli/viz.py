@@ -1,53 +1,71 @@
 """``tokenomy viz``: serve the browser app.
 
-The app lives in the ``viz`` package, which imports ``abm`` (never the other way round), so the server
-is started as ``solara run viz.app`` in a child process.
+The server runs in this process (see ``tokenomy.viz.server``): Ctrl-C or SIGTERM stops everything it
+started.  Only the served page itself (and origins given with ``--allow-origin``) may use it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
-import sys
+import errno
+import importlib.util
+import socket
 
 from tokenomy.abm.errors import UsageError
 from tokenomy.abm.scenarios import scenario_path
 from tokenomy.abm.warmup import ensure_compiled
+
+MAX_WORKERS = 8
 
 
 def register(sub) -> dict:
     p = sub.add_parser("viz", help="serve the browser app (Solara) on 127.0.0.1")
     p.add_argument("scenario", nargs="?", default="classroom", help="scenario to open (default classroom)")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 serves the local network)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
+                   help="another origin whose pages may use the app, e.g. http://classroom.local:8765 "
+                        "(repeatable; the served address itself is always allowed)")
+    p.add_argument("--workers", type=int, default=1,
+                   help=f"server processes (1..{MAX_WORKERS}); a session stays in the process it connected to")
     return {"viz": run_viz}
 
 
-def server_command(args: argparse.Namespace) -> list[str]:
-    solara_exe = shutil.which("solara", path=os.path.dirname(sys.executable)) or shutil.which("solara")
-    if solara_exe is None:
-        raise UsageError("tokenomy viz needs Solara: pip install 'tokenomy[viz]'")
-    return [solara_exe, "run", "tokenomy.viz.app", "--host", args.host, "--port", str(args.port), "--production",
-            "--no-open"]
-
-
-def server_env(scenario: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"TOKENOMY_SCENARIO": scenario, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-                "SOLARA_THEME_TITLE": "Tokenomy"})
-    return env
+def check_port_free(host: str, port: int) -> None:
+    """A one-line UsageError when ``host:port`` cannot be listened on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        reason = "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        raise UsageError(f"--host {host} --port {port}: cannot listen there ({reason})") from None
 
 
 def run_viz(args: argparse.Namespace) -> int:
+    from tokenomy.viz.server import OriginError, normalise_origin, serve
+
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
-    scenario_path(args.scenario)  # a wrong name fails here, with one line
-    cmd = server_command(args)
-    ensure_compiled(args.scenario)  # compiled kernels on disk before the first click (slow only once)
-    print(f"Tokenomy is serving {args.scenario} at http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers {args.workers}: must be between 1 and {MAX_WORKERS}")
     try:
-        return subprocess.call(cmd, env=server_env(args.scenario))
+        origins = [normalise_origin(o) for o in args.allow_origin]
+    except OriginError as exc:
+        raise UsageError(str(exc)) from None
+    scenario_path(args.scenario)  # a wrong name fails here, with one line
+    check_port_free(args.host, args.port)
+    if importlib.util.find_spec("solara") is None:
+        raise UsageError("tokenomy viz needs Solara: pip install tokenomy (it is a dependency)")
+    ensure_compiled(args.scenario)  # compiled kernels on disk before the first click (slow only once)
+
+    def announce() -> None:
+        print(f"Tokenomy is serving {args.scenario} at http://{args.host}:{args.port}/  (Ctrl-C to stop)",
+              flush=True)
+
+    try:
+        return serve(args.scenario, args.host, args.port, origins, workers=args.workers, on_ready=announce)
     except KeyboardInterrupt:
         return 0

@@ -27,11 +27,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(scenario: str = "classroom") -> tuple[subprocess.Popen, str]:
+def start_server(scenario: str = "classroom", extra_args: tuple[str, ...] = (),
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     exe = Path(sys.executable).with_name("tokenomy")
-    proc = subprocess.Popen([str(exe), "viz", scenario, "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([str(exe), "viz", scenario, "--port", str(port), *extra_args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(extra_env or {})})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while time.time() < deadline:
