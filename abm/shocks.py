@@ -1,58 +1,130 @@
 """Shocks a teacher can fire during a run: each adds timeline events that take effect the next day.
 
-They work on any scenario, scaling whatever the scenario has (all apps, all lines, all batteries).
+They work on any scenario, scaling whatever the scenario has (all apps, all lines, all batteries).  Like a
+scenario's events they change exogenous drivers only (how much buyers want, line limits, fleets, vendors'
+deliveries), never a price or a markup.  Every shock fired is kept in ``model.shocks_fired`` as
+``(day, name, message)``, the day being the first simulated day it acts on, so charts can mark it.
+
+A driver that the scenario's own events (or the levers' ramps) also move is scaled in those events too: a
+ramp already under way or scheduled would otherwise set it back to the value it had without the shock.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 OUTAGE_DAYS = 30
+BOOM_FACTOR = 2.0
+GPU_DELIVERY_SHARE = 0.2        # vendors deliver a fifth of what they could
+GPU_CUT_DAYS = 180
+GPU_WITHDRAWN_SHARE = 0.1       # of the GPUs online, taken out of service for good
+
+
+def _date(model: Any, day: int) -> str:
+    return (model.start_date + dt.timedelta(days=day)).isoformat()
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
+def _scale_scheduled(model: Any, head: str, key: str, factor: float) -> None:
+    """Scale the target of every pending or running event that sets ``head.*.key`` (or one entry of it)."""
+    timeline = model.timeline
+    for event in [*timeline.pending, *timeline.active]:
+        parts = event["set"].split(".")
+        if parts[0] == head and parts[-1] == key:
+            event["value"] *= factor
+            if "start" in event:
+                event["start"] = [s * factor for s in event["start"]]
+
+
+def _range(values: np.ndarray, unit: str) -> str:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    span = _fmt(lo) if np.isclose(lo, hi) else f"{_fmt(lo)}-{_fmt(hi)}"
+    return f"{span} {unit}"
 
 
 def demand_boom(model: Any) -> str:
-    """Agents arrive: every buyer's agentic multiplier and usage double."""
+    """Buyers want twice the tokens at every price: apps' requests per user and firms' usage and budgets double,
+    so the demand curve shifts right to twice its quantity (what is bought then depends on the price)."""
     day = model.day
-    for name, mult in zip(model.apps.names, model.apps.params["agent_multiplier"], strict=True):
-        model.timeline.add(day, f"apps.{name}.agent_multiplier", float(mult) * 2.0, note="demand boom")
-        model.timeline.add(day, f"apps.{name}.agentic_share",
-                           max(0.5, float(model.apps.params["agentic_share"][model.apps.index(name)])),
-                           note="demand boom")
-    for name, use in zip(model.enterprises.names, model.enterprises.params["mtok_per_firm_per_day"], strict=True):
-        model.timeline.add(day, f"enterprises.{name}.mtok_per_firm_per_day", float(use) * 2.0, note="demand boom")
-    return "Demand boom: agentic multipliers and firm usage doubled"
+    apps, ents = model.apps, model.enterprises
+    parts = []
+    if apps.n:
+        requests = apps.params["requests_per_user_per_day"]
+        _scale_scheduled(model, "apps", "requests_per_user_per_day", BOOM_FACTOR)
+        for name, value in zip(apps.names, requests, strict=True):
+            model.timeline.add(day, f"apps.{name}.requests_per_user_per_day", float(value) * BOOM_FACTOR,
+                               note="demand boom")
+        parts.append(f"requests per user {_range(requests, '')}-> {_range(requests * BOOM_FACTOR, 'a day')}")
+    if ents.n:
+        usage = ents.params["mtok_per_firm_per_day"]
+        for key in ("mtok_per_firm_per_day", "budget_cny_per_firm_per_day"):
+            _scale_scheduled(model, "enterprises", key, BOOM_FACTOR)
+            for name, value in zip(ents.names, ents.params[key], strict=True):
+                model.timeline.add(day, f"enterprises.{name}.{key}", float(value) * BOOM_FACTOR, note="demand boom")
+        parts.append(f"firm usage {_range(usage, '')}-> {_range(usage * BOOM_FACTOR, 'Mtok/firm/day')} "
+                     "(and firms' token budgets x2)")
+    return (f"Demand boom: {' and '.join(parts)}, from {_date(model, day)}, permanent: at any price buyers want "
+            f"{BOOM_FACTOR:g}x the tokens")
 
 
 def line_outage(model: Any) -> str:
     """Every transmission line trips for a month, then comes back."""
-    for name, limit in zip(model.line_names, model.line_params["limit_mw"], strict=True):
+    limits = model.line_params["limit_mw"]
+    for name, limit in zip(model.line_names, limits, strict=True):
         model.timeline.add(model.day, f"lines.{name}.limit_mw", 0.0, note="line outage")
         model.timeline.add(model.day + OUTAGE_DAYS, f"lines.{name}.limit_mw", float(limit), note="line restored")
-    return f"Line outage: all lines out for {OUTAGE_DAYS} days"
+    n = len(model.line_names)
+    if not n:
+        return "Line outage: this scenario has no transmission lines, nothing changes"
+    return (f"Line outage: {n} line{'s' if n > 1 else ''}, {float(np.sum(limits)):,.0f} MW out for {OUTAGE_DAYS} "
+            f"days, from {_date(model, model.day)} to {_date(model, model.day + OUTAGE_DAYS)}")
 
 
 def add_storage(model: Any) -> str:
     """Every battery fleet doubles (or a fleet that is empty gets 4 hours at 10% of zone load)."""
     st = model.storage
+    added_mw = added_mwh = 0.0
     for i, name in enumerate(st.names):
-        energy, power = st.params["energy_mwh"][i], st.params["power_mw"][i]
+        energy, power = float(st.params["energy_mwh"][i]), float(st.params["power_mw"][i])
         if energy <= 0:
-            power = 0.1 * model.zone_params["background_load_mw"][st.zone[i]]
+            power = 0.1 * float(model.zone_params["background_load_mw"][st.zone[i]])
             energy = 4 * power
-            model.timeline.add(model.day, f"storage.{name}.power_mw", float(power), note="add storage")
-            model.timeline.add(model.day, f"storage.{name}.energy_mwh", float(energy), note="add storage")
+            model.timeline.add(model.day, f"storage.{name}.power_mw", power, note="add storage")
+            model.timeline.add(model.day, f"storage.{name}.energy_mwh", energy, note="add storage")
         else:
-            model.timeline.add(model.day, f"storage.{name}.power_mw", float(power) * 2, note="add storage")
-            model.timeline.add(model.day, f"storage.{name}.energy_mwh", float(energy) * 2, note="add storage")
-    return "Storage added: battery fleets doubled"
+            model.timeline.add(model.day, f"storage.{name}.power_mw", power * 2, note="add storage")
+            model.timeline.add(model.day, f"storage.{name}.energy_mwh", energy * 2, note="add storage")
+        added_mw += power
+        added_mwh += energy
+    if not st.n:
+        return "Add storage: this scenario has no storage fleets, nothing changes"
+    return (f"Storage added: +{added_mw:,.0f} MW / +{added_mwh:,.0f} MWh of batteries in {st.n} fleet"
+            f"{'s' if st.n > 1 else ''}, from {_date(model, model.day)}, permanent")
 
 
 def gpu_supply_cut(model: Any) -> str:
-    """GPU deliveries fall to a fifth of what vendors shipped."""
-    current = float(model.data["compute"]["gpu_deliveries_per_month"])
-    model.timeline.add(model.day, "compute.gpu_deliveries_per_month", current * 0.2, note="GPU supply cut")
-    return "GPU supply cut: deliveries down 80%"
+    """A tenth of the GPUs online leave service for good (a recalled batch, an export ban on spares) and vendors
+    deliver a fifth of what they could for six months: fewer GPUs now, fewer on order, dearer compute."""
+    aidcs, day = model.aidcs, model.day
+    gpus = aidcs.params["gpus"]
+    withdrawn = np.floor(gpus * GPU_WITHDRAWN_SHARE)
+    for name, n, out in zip(aidcs.names, gpus, withdrawn, strict=True):
+        if out > 0:
+            model.timeline.add(day, f"aidcs.{name}.gpus", float(n - out), note="GPU supply cut")
+    cap = float(model.data["compute"]["gpu_deliveries_per_month"])
+    cut = cap * GPU_DELIVERY_SHARE
+    model.timeline.add(day, "compute.gpu_deliveries_per_month", cut, note="GPU supply cut")
+    model.timeline.add(day + GPU_CUT_DAYS, "compute.gpu_deliveries_per_month", cap, note="GPU deliveries restored")
+    return (f"GPU supply cut: {withdrawn.sum():,.0f} of {gpus.sum():,.0f} GPUs online withdrawn for good "
+            f"({GPU_WITHDRAWN_SHARE:.0%}), and vendor deliveries capped at {_fmt(cut)} GPUs/month (from {_fmt(cap)}) "
+            f"for {GPU_CUT_DAYS} days, from {_date(model, day)}")
 
 
 SHOCKS: dict[str, Callable[[Any], str]] = {
@@ -64,7 +136,12 @@ SHOCKS: dict[str, Callable[[Any], str]] = {
 
 
 def apply_shock(model: Any, name: str) -> str:
-    """Fire the named shock; returns a one-line description of what changed."""
+    """Fire the named shock; returns a one-line description of what changes, by how much and for how long."""
     if name not in SHOCKS:
         raise KeyError(f"unknown shock {name!r}; known: {', '.join(SHOCKS)}")
-    return SHOCKS[name](model)
+    message = SHOCKS[name](model)
+    fired = getattr(model, "shocks_fired", None)
+    if fired is None:
+        fired = model.shocks_fired = []
+    fired.append((int(model.day), name, message))
+    return message

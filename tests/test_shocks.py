@@ -1,6 +1,9 @@
-"""Shock buttons: each changes the next day's state in the direction it should."""
+"""Shock buttons: each changes the run, against a twin run without it, in the direction its message says."""
 
 from __future__ import annotations
+
+import copy
+import re
 
 import numpy as np
 import pytest
@@ -8,28 +11,84 @@ import pytest
 from tokenomy.abm.model import TokenEconomy
 from tokenomy.abm.shocks import SHOCKS, apply_shock
 
-
-def _pair(days: int = 20):
-    a, b = TokenEconomy("classroom", seed=4), TokenEconomy("classroom", seed=4)
-    a.run(days)
-    b.run(days)
-    return a, b
+FIRE_DAYS = (30, 200, 365)
 
 
-def test_demand_boom_raises_tokens_wanted_the_next_day():
-    base, shocked = _pair()
+def _twins(name: str, days=FIRE_DAYS, seed: int = 4):
+    """(day, run to that day, its twin) for each day: two runs in step (a deep copy of a model would share the
+    timeline's targets with the original)."""
+    base, twin = TokenEconomy(name, seed=seed), TokenEconomy(name, seed=seed)
+    for day in days:
+        base.run(day - base.day)
+        twin.run(day - twin.day)
+        yield day, base, twin
+        base, twin = TokenEconomy(name, seed=seed), TokenEconomy(name, seed=seed)
+        base.run(day)
+        twin.run(day)
+
+
+def _buyers_want(model, price_cny_per_mtok: np.ndarray) -> np.ndarray:
+    """Tokens each buyer wants at the given prices (the demand curves), without disturbing the run."""
+    apps, ents = copy.deepcopy(model.apps), copy.deepcopy(model.enterprises)
+    return np.concatenate([apps.demand_and_elasticity(price_cny_per_mtok[: apps.n])[0],
+                           ents.demand_and_elasticity(price_cny_per_mtok[apps.n:])[0]])
+
+
+@pytest.mark.parametrize("name", ["classroom", "china-2024"])
+def test_demand_boom_raises_demand_against_a_twin_whenever_fired(name):
+    for day, base, shocked in _twins(name):
+        apply_shock(shocked, "demand boom")
+        base.step()
+        shocked.step()
+        # the next day, at the same prices, the demand curves stand at twice the quantity
+        price = np.full(base.n_buyers, float(base.daily_table().token_price_cny_per_mtok.iloc[-1]))
+        assert _buyers_want(shocked, price) == pytest.approx(2 * _buyers_want(base, price), rel=1e-9)
+        base.run(30)
+        shocked.run(30)
+        # a month on, more tokens are wanted (at the higher prices the boom brings) and more are served
+        wanted = [m.daily_table().tokens_demanded_mtok.iloc[-1] for m in (base, shocked)]
+        assert wanted[1] > 1.2 * wanted[0], (day, wanted)
+        served = [m.daily_table().tokens_served_mtok.iloc[-1] for m in (base, shocked)]
+        assert served[1] > served[0], (day, served)
+
+
+def test_demand_boom_survives_a_ramp_of_the_same_driver():
+    """A scenario ramp of requests per user, under way when the boom fires, ends at twice its target."""
+    _, base, shocked = next(_twins("classroom", days=(40,)))
+    for m in (base, shocked):
+        m.timeline.add(30, "apps.chatbot.requests_per_user_per_day", 20.0, ramp_days=60)
+        m.timeline.add(60, "enterprises.firms.mtok_per_firm_per_day", 3.0)
     apply_shock(shocked, "demand boom")
-    base.step()
-    shocked.step()
-    assert shocked.last.tokens.demand.sum() > 1.3 * base.last.tokens.demand.sum()
+    base.run(60)
+    shocked.run(60)
+    chat = base.apps.index("chatbot")
+    assert base.apps.params["requests_per_user_per_day"][chat] == pytest.approx(20.0)
+    assert shocked.apps.params["requests_per_user_per_day"][chat] == pytest.approx(40.0)
+    assert shocked.enterprises.params["mtok_per_firm_per_day"][0] == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("name", ["classroom", "china-2024"])
+def test_gpu_supply_cut_means_fewer_gpus_and_dearer_compute(name):
+    for day, base, shocked in _twins(name, days=(30, 200)):
+        apply_shock(shocked, "GPU supply cut")
+        base.run(31)
+        shocked.run(31)
+        b, s = base.daily_table().iloc[-31:], shocked.daily_table().iloc[-31:]
+        assert s.gpus_online.iloc[-1] < 0.95 * b.gpus_online.iloc[-1], day
+        fleet = [t.gpus_online.iloc[-1] + t.gpus_in_pipeline.iloc[-1] for t in (b, s)]
+        assert fleet[1] < fleet[0], day
+        assert s.compute_price_cny_per_gpu_hour.mean() > b.compute_price_cny_per_gpu_hour.mean(), day
+    cap = base.data["compute"]["gpu_deliveries_per_month"]
+    assert shocked.data["compute"]["gpu_deliveries_per_month"] == pytest.approx(0.2 * cap)
+    shocked.run(180)
+    assert shocked.data["compute"]["gpu_deliveries_per_month"] == pytest.approx(cap)  # restored after six months
 
 
 def test_line_outage_stops_flows_and_raises_the_importing_zone_price():
-    base, shocked = _pair()
+    _, base, shocked = next(_twins("classroom", days=(20,)))
     apply_shock(shocked, "line outage")
-    for _ in range(5):
-        base.step()
-        shocked.step()
+    base.run(5)
+    shocked.run(5)
     assert np.abs(shocked.last.power.line_flow).max() == 0.0
     east = base.zone_names.index("east")
     assert shocked.last.power.price[:, east].mean() >= base.last.power.price[:, east].mean()
@@ -38,19 +97,24 @@ def test_line_outage_stops_flows_and_raises_the_importing_zone_price():
 
 
 def test_add_storage_doubles_the_fleet_the_next_day():
-    base, shocked = _pair()
+    _, _, shocked = next(_twins("classroom", days=(20,)))
     before = shocked.storage.params["energy_mwh"].copy()
     apply_shock(shocked, "add storage")
     shocked.step()
     assert np.allclose(shocked.storage.params["energy_mwh"], 2 * before)
 
 
-def test_gpu_supply_cut_lowers_deliveries():
-    _, shocked = _pair(3)
-    before = shocked.data["compute"]["gpu_deliveries_per_month"]
-    apply_shock(shocked, "GPU supply cut")
-    shocked.step()
-    assert shocked.data["compute"]["gpu_deliveries_per_month"] == pytest.approx(0.2 * before)
+def test_each_message_gives_size_and_duration_in_units_and_the_run_remembers_the_shock():
+    model = TokenEconomy("classroom")
+    model.run(3)
+    units = {"demand boom": r"a day.*Mtok/firm/day.*permanent", "line outage": r"\d MW out for 30 days",
+             "add storage": r"\+[\d,]+ MW / \+[\d,]+ MWh.*permanent",
+             "GPU supply cut": r"[\d,]+ of [\d,]+ GPUs.*800 GPUs/month.*for 180 days"}
+    for name in SHOCKS:
+        message = apply_shock(model, name)
+        assert re.search(units[name], message), message
+        assert "2025-01-04" in message  # the first day it acts on
+    assert [(d, n) for d, n, _ in model.shocks_fired] == [(3, n) for n in SHOCKS]
 
 
 def test_unknown_shock_is_named():
