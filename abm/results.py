@@ -28,6 +28,40 @@ class DayAhead:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputeBook:
+    """The day-ahead compute auction's order book, kept for the charts: every bid and ask step (one hour each)."""
+
+    bid_buyer: np.ndarray          # (K,) providers, then labs (P + l)
+    bid_hour: np.ndarray           # (K,)
+    bid_qty: np.ndarray            # (K,) GPU-hours
+    bid_price: np.ndarray          # (K,) CNY per GPU-hour
+    ask_aidc: np.ndarray           # (J,)
+    ask_hour: np.ndarray           # (J,)
+    ask_qty: np.ndarray            # (J,) GPU-hours
+    ask_price: np.ndarray          # (J,) CNY per GPU-hour
+    ask_filled: np.ndarray         # (J,) GPU-hours sold day-ahead
+    aidc_price: np.ndarray         # (A, 24) the clearing prices
+
+
+@dataclass(frozen=True, slots=True)
+class PowerBook:
+    """The day's power market as cleared, kept for the charts: offers (units, then batteries discharging), bids
+    (each zone's flexible load, then batteries charging) and the inelastic load, hour by hour."""
+
+    offer_zone: np.ndarray         # (N,)
+    offer_mw: np.ndarray           # (24, N)
+    offer_price: np.ndarray        # (24, N) CNY per MWh
+    bid_zone: np.ndarray           # (M,)
+    bid_mw: np.ndarray             # (24, M)
+    bid_price: np.ndarray          # (24, M) CNY per MWh
+    load_mw: np.ndarray            # (24, Z) inelastic load
+    offer_dispatch_mw: np.ndarray  # (24, N)
+    bid_served_mw: np.ndarray      # (24, M)
+    price_cap: float
+    price_floor: float
+
+
+@dataclass(frozen=True, slots=True)
 class ComputeDay:
     """All compute traded today: day-ahead plus the top-up, and how busy it kept the GPUs."""
 

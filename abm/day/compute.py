@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from tokenomy.abm.markets.compute import _check_and_clear_hours, _components, clear_hourly_compute_market
-from tokenomy.abm.results import DayAhead
+from tokenomy.abm.results import ComputeBook, DayAhead
 from tokenomy.agents.numeric import nan_to_zero, psum
 
 
@@ -39,6 +39,10 @@ def clear_day_ahead(model: Any) -> DayAhead:
         payment, bought, lab_spent = _payments(flow, aidc_price, prov.n)
     prov.receive_compute(bought[: prov.n])
     labs.receive_compute(bought[prov.n:], lab_spent)
+    model.compute_book_before = getattr(model, "compute_book", None)
+    model.compute_book = ComputeBook(buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah,
+                                     np.array(aq, dtype=float), np.array(ap, dtype=float),
+                                     np.array(ask_filled, dtype=float), aidc_price)
     return DayAhead(flow=flow, buyer_price=buyer_price, aidc_price=aidc_price, payment=payment, ask_aidc=aa,
                     ask_hour=ah, ask_qty=aq, ask_price=ap, ask_filled=ask_filled)
 

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from tokenomy.abm.markets.power import PowerGrid
-from tokenomy.abm.results import ComputeDay, PowerDay
+from tokenomy.abm.results import ComputeDay, PowerBook, PowerDay
 from tokenomy.agents.aidc import _set_busy
 from tokenomy.agents.numeric import nan_max, nan_min, psum
 from tokenomy.agents.storage_operator import _plan, _settle_day, _violates
@@ -58,6 +58,11 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
             break
         d_mw = store.repair(res.bid_served_mw[:, nz:].T, d_mw)
         offer_mw[:, nu:] = d_mw.T
+    model.power_book_before = getattr(model, "power_book", None)
+    model.power_book = PowerBook(np.concatenate([util.unit_zone, store.zone]), offer_mw, offer_price,
+                                 np.concatenate([np.arange(nz), store.zone]), bid_mw, bid_price, inelastic,
+                                 res.offer_dispatch_mw, res.bid_served_mw, float(m["power_price_cap_cny_per_mwh"]),
+                                 float(m["power_price_floor_cny_per_mwh"]))
     return _power_day(model, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
 
 
