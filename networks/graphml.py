@@ -6,7 +6,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from tokenomy.networks.topologies import TopologyError
+from tokenomy.networks.topologies import TopologyError, check_graph
+
+MAX_GRAPHML_BYTES = 20_000_000
 
 
 def write_graph(g: nx.Graph, path: str | Path) -> None:
@@ -23,15 +25,31 @@ def write_graph(g: nx.Graph, path: str | Path) -> None:
 
 
 def read_graph(path: str | Path) -> nx.Graph:
-    """Read a supply graph; node ids become integers again."""
+    """Read a supply graph (at most :data:`MAX_GRAPHML_BYTES`) and check its structure; node ids become
+    integers again."""
     path = Path(path)
     try:
-        g = nx.read_graphml(path, node_type=int)
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_GRAPHML_BYTES + 1)
     except FileNotFoundError:
         raise TopologyError(f"{path}: no such graph file") from None
-    except Exception as exc:  # networkx raises several kinds for bad files
-        raise TopologyError(f"{path}: not a readable GraphML supply graph ({exc})") from None
-    for node, attrs in g.nodes(data=True):
-        if "kind" not in attrs or "name" not in attrs:
-            raise TopologyError(f"{path}: node {node} lacks the 'kind' and 'name' attributes")
-    return nx.Graph(g)
+    except OSError as exc:
+        raise TopologyError(f"{path}: cannot read ({exc.__class__.__name__}: {exc.strerror or exc})") from None
+    if len(data) > MAX_GRAPHML_BYTES:
+        raise TopologyError(f"{path}: larger than {MAX_GRAPHML_BYTES // 1_000_000} MB; a graph file is at most that")
+    try:
+        g = nx.parse_graphml(data, node_type=int)
+    except Exception as exc:  # networkx and the XML parser raise several kinds for bad files
+        text = " ".join(str(exc).split())[:120]
+        raise TopologyError(f"{path}: not a readable GraphML supply graph ({text})") from None
+    if g.is_multigraph() and any(len(keys) > 1 for _, _, keys in _multi_edges(g)):
+        raise TopologyError(f"{path}: two edges join the same pair of nodes; a supply graph has at most one")
+    g = nx.Graph(g)
+    check_graph(g, path.name)
+    return g
+
+
+def _multi_edges(g: nx.MultiGraph):
+    for u, nbrs in g.adjacency():
+        for v, keys in nbrs.items():
+            yield u, v, keys

@@ -9,6 +9,9 @@ written to GraphML and read back builds the same model.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 import networkx as nx
 
 # The eight national computing hubs of "East Data, West Computing", with rough coordinates
@@ -27,6 +30,21 @@ CLASSROOM_ZONES = ("west", "east")
 
 ZONE_KINDS = ("zone",)
 AGENT_KINDS = ("utility", "storage", "aidc", "provider", "lab", "app", "enterprise")
+NODE_KINDS = ZONE_KINDS + AGENT_KINDS
+# edge kind -> the two node kinds it joins: (one end's kinds, the other end's kinds)
+EDGE_ENDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "line": (frozenset({"zone"}), frozenset({"zone"})),
+    "grid": (frozenset({"zone"}), frozenset({"utility", "storage", "aidc"})),
+    "compute": (frozenset({"aidc"}), frozenset({"provider", "lab"})),
+    "token": (frozenset({"provider"}), frozenset({"app", "enterprise"})),
+}
+MAX_LINE_MW = 1e6       # transfer limit of one line (the largest UHV corridors carry about 1.2e4 MW)
+MAX_REACTANCE = 10.0    # per unit
+MAX_NODES = 20_000
+# the scenario keys whose meaning a user's graph takes over: with --graph, edit the graph instead
+GRAPH_OWNED_KEYS = {"aidcs": ("zone",), "storage": ("zone",), "providers": ("aidcs",), "labs": ("aidcs",),
+                    "apps": ("providers",), "enterprises": ("providers",), "lines": ("from", "to")}
+LINE_SETTINGS = ("limit_mw", "reactance")
 
 
 class TopologyError(ValueError):
@@ -114,3 +132,90 @@ def check_graph_matches(g: nx.Graph, data: dict) -> None:
         if in_graph != in_scenario:
             raise TopologyError(f"graph and scenario disagree on {key}: graph has {sorted(in_graph)}, "
                                 f"scenario has {sorted(in_scenario)}")
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    from tokenomy.abm.suggest import did_you_mean
+
+    return did_you_mean(word, known)
+
+
+def _number(value: object, what: str, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TopologyError(f"{what} must be a number, got {str(value)[:40]!r}")
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise TopologyError(f"{what} = {value} is out of range; allowed [{lo:g}, {hi:g}]")
+    return float(value)
+
+
+def check_graph(g: nx.Graph, label: str) -> None:
+    """A supply graph's own structure: node kinds and unique names, edge kinds joining the right kinds of
+    node, line limits that are finite and in range, one grid zone for every AIDC and storage operator."""
+    if g.number_of_nodes() > MAX_NODES:
+        raise TopologyError(f"{label}: {g.number_of_nodes()} nodes; a supply graph has at most {MAX_NODES}")
+    names: dict[str, object] = {}
+    for node, attrs in g.nodes(data=True):
+        kind, name = attrs.get("kind"), attrs.get("name")
+        if kind is None or name is None:
+            raise TopologyError(f"{label}: node {node} lacks the 'kind' and 'name' attributes")
+        if kind not in NODE_KINDS:
+            raise TopologyError(f"{label}: node {node} has kind {str(kind)[:40]!r}; known: {', '.join(NODE_KINDS)}"
+                                f"{_did_you_mean(str(kind), NODE_KINDS)}")
+        if not isinstance(name, str) or not name.strip():
+            raise TopologyError(f"{label}: node {node} needs a non-empty 'name'")
+        if name in names:
+            raise TopologyError(f"{label}: nodes {names[name]} and {node} are both named '{name}'")
+        names[name] = node
+    line_names: set[str] = set()
+    for u, v, attrs in g.edges(data=True):
+        kind = attrs.get("kind")
+        ends = f"edge {g.nodes[u]['name']}-{g.nodes[v]['name']}"
+        if kind not in EDGE_ENDS:
+            raise TopologyError(f"{label}: {ends} has kind {str(kind)[:40]!r}; known: {', '.join(EDGE_ENDS)}"
+                                f"{_did_you_mean(str(kind), EDGE_ENDS)}")
+        if u == v:
+            raise TopologyError(f"{label}: {ends} joins a node to itself")
+        one, other = EDGE_ENDS[kind]
+        ku, kv = g.nodes[u]["kind"], g.nodes[v]["kind"]
+        if not ((ku in one and kv in other) or (kv in one and ku in other)):
+            raise TopologyError(f"{label}: {kind} {ends} joins a {ku} to a {kv}; a {kind} edge joins a "
+                                f"{'/'.join(sorted(one))} to a {'/'.join(sorted(other))}")
+        if kind == "line":
+            if "limit_mw" not in attrs:
+                raise TopologyError(f"{label}: line {ends} has no 'limit_mw'")
+            _number(attrs["limit_mw"], f"{label}: line {ends} 'limit_mw'", 0.0, MAX_LINE_MW)
+            if "reactance" in attrs:
+                _number(attrs["reactance"], f"{label}: line {ends} 'reactance'", 0.0, MAX_REACTANCE)
+            name = attrs.get("name")
+            if name is not None:
+                if not isinstance(name, str) or name in line_names:
+                    raise TopologyError(f"{label}: line {ends} has a missing or repeated 'name' ({name!r})")
+                line_names.add(name)
+    for node, attrs in g.nodes(data=True):
+        if attrs["kind"] in ("aidc", "storage"):
+            zones = [o for o in g.neighbors(node)
+                     if g.nodes[o]["kind"] == "zone" and g.edges[node, o].get("kind") == "grid"]
+            if len(zones) != 1:
+                raise TopologyError(f"{label}: {attrs['kind']} '{attrs['name']}' needs exactly one grid edge to a "
+                                    f"zone, has {len(zones)}")
+
+
+def apply_line_settings(g: nx.Graph, data: dict, keys: Iterable[str]) -> None:
+    """Carry ``--set lines.NAME.limit_mw`` (and ``reactance``) over to a user's graph, whose line edges are
+    what the model reads; refuse overrides of what the graph decides (zones, trade relations)."""
+    lines = {a.get("name"): (u, v) for u, v, a in g.edges(data=True) if a.get("kind") == "line"}
+    items = {ln["name"]: ln for ln in data["lines"]}
+    for key in keys:
+        parts = key.split(".")
+        if len(parts) == 3 and parts[2] in GRAPH_OWNED_KEYS.get(parts[0], ()):
+            raise TopologyError(f"--set {key}: with --graph the graph decides '{parts[2]}'; edit the graph instead")
+        if len(parts) != 3 or parts[0] != "lines" or parts[2] not in LINE_SETTINGS:
+            continue
+        names = list(items) if parts[1] == "*" else [parts[1]]
+        if not names:
+            raise TopologyError(f"--set {key}: the scenario has no lines to set")
+        for name in names:
+            if name not in lines:
+                raise TopologyError(f"--set {key}: the graph has no line named '{name}'"
+                                    f"{_did_you_mean(name, [n for n in lines if isinstance(n, str)])}")
+            g.edges[lines[name]][parts[2]] = float(items[name][parts[2]])

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenomy.abm.scenarios import load_scenario, scenario_path, shipped_scenarios
+from tokenomy.abm.scenarios.reader import MAX_TOML_BYTES, load_toml, read_bounded
 from tokenomy.abm.scenarios.schema import (
     Field,
     ListOf,
@@ -43,21 +44,25 @@ from tokenomy.abm.scenarios.schema import (
     Table,
     coerce_scalar,
     field_at,
-    load_toml,
     set_path,
     validate,
 )
-from tokenomy.abm.scenarios.spec import ROOT
+from tokenomy.abm.scenarios.spec import MAX_DAYS, MAX_SEED, ROOT
+from tokenomy.abm.suggest import did_you_mean
 
 DESIGNS = ("grid", "latin", "morris", "sobol")
 TABLES = ("daily", "hourly", "agents")
 DEFAULT_SAMPLES = {"latin": 10, "morris": 4, "sobol": 16}
+MAX_RUNS = 100_000       # design points x seeds of one sweep
+MAX_STEPS = 10_000       # grid values of one parameter
+MAX_SAMPLES = 65_536     # latin points, morris trajectories, sobol base sample
+MAX_VALUES = 10_000      # listed grid values of one parameter
 
 PARAMETER = Table({
     "key": Field("str", doc="dotted scenario path, list items by name, e.g. apps.chatbot.agent_multiplier"),
     "min": Field("float", None, doc="lower end of the range (latin, morris, sobol; grid with steps)"),
     "max": Field("float", None, doc="upper end of the range"),
-    "steps": Field("int", None, min=2, max=100000, doc="grid: evenly spaced values from min to max"),
+    "steps": Field("int", None, min=2, max=MAX_STEPS, doc="grid: evenly spaced values from min to max"),
     "log": Field("bool", False, doc="sample or space values evenly on a log scale (min > 0)"),
     # "values" (grid: a list of numbers, strings or booleans) is checked by hand: the schema has no mixed lists
 })
@@ -66,18 +71,18 @@ SWEEP = Table({
     "sweep": Table({
         "name": Field("str", None, doc="name of the sweep (default: the file's stem)"),
         "scenario": Field("str", doc="shipped scenario name or a path to a .toml file"),
-        "days": Field("int", None, min=1, max=100000, doc="horizon in days (default: the scenario's)"),
-        "seeds": Field("int", 1, min=1, max=100000, doc="seeds per design point"),
-        "first_seed": Field("int", None, min=0, doc="first seed (default: the scenario's seed)"),
+        "days": Field("int", None, min=1, max=MAX_DAYS, doc="horizon in days (default: the scenario's)"),
+        "seeds": Field("int", 1, min=1, max=MAX_RUNS, doc="seeds per design point"),
+        "first_seed": Field("int", None, min=0, max=MAX_SEED, doc="first seed (default: the scenario's seed)"),
         "design": Field("str", "grid", choices=DESIGNS),
-        "samples": Field("int", None, min=1, max=10**7,
+        "samples": Field("int", None, min=1, max=MAX_SAMPLES,
                          doc="latin: points; morris: trajectories; sobol: base sample N (a power of 2)"),
         "levels": Field("int", 4, min=2, max=1000, doc="morris: grid levels"),
-        "design_seed": Field("int", 0, min=0, doc="seed of the sampling design (latin, morris, sobol)"),
+        "design_seed": Field("int", 0, min=0, max=MAX_SEED, doc="seed of the sampling design (latin, morris, sobol)"),
         "tables": Field("strs", ["daily"], doc="tables to keep per run: daily always; hourly, agents optional"),
         "set": Field("strs", [], doc="overrides applied to every run, like --set"),
     }),
-    "parameters": ListOf(PARAMETER, key="key"),
+    "parameters": ListOf(PARAMETER, key="key", max_items=100),
 })
 
 
@@ -156,6 +161,8 @@ def _check_values(p: dict, raw_values: Any, field_: Field, source: str) -> list:
     where = f"parameters[{p['key']}].values"
     if not isinstance(raw_values, list) or not raw_values:
         raise ScenarioError(f"{source}: '{where}' must be a non-empty list")
+    if len(raw_values) > MAX_VALUES:
+        raise ScenarioError(f"{source}: '{where}' lists {len(raw_values)} values; at most {MAX_VALUES}")
     out = [coerce_scalar(field_, v, p["key"], source) for v in raw_values]
     if len(set(map(repr, out))) != len(out):
         raise ScenarioError(f"{source}: '{where}' lists a value twice")
@@ -176,9 +183,7 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
         raw, label = copy.deepcopy(source), "<sweep>"
     else:
         path = Path(source)
-        if not path.exists():
-            raise ScenarioError(f"{path}: no such sweep file")
-        raw, label, base = load_toml(path), path.name, path.parent
+        raw, label, base = load_toml(path, "sweep file"), path.name, path.parent
         if isinstance(raw.get("sweep"), dict):
             raw["sweep"].setdefault("name", path.stem)
     params_raw = raw.get("parameters", [])
@@ -191,18 +196,18 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
     sw = data["sweep"]
     scen_path = _resolve_scenario(sw["scenario"], base)
     shipped = sw["scenario"] in shipped_scenarios()
-    scen_bytes = scen_path.read_bytes()
     base_scenario = load_scenario(scen_path, sw["set"])  # the fixed overrides, fully checked
-    raw_scenario = load_toml(scen_path)
+    scen_bytes = read_bounded(scen_path, MAX_TOML_BYTES, "scenario file")
     for t in sw["tables"]:
         if t not in TABLES:
-            raise ScenarioError(f"{label}: 'sweep.tables' has unknown table {t!r}; known: {', '.join(TABLES)}")
+            raise ScenarioError(f"{label}: 'sweep.tables' has unknown table {t[:40]!r}; known: {', '.join(TABLES)}"
+                                f"{did_you_mean(t, TABLES)}")
     tables = ["daily"] + [t for t in TABLES[1:] if t in sw["tables"]]
     design = sw["design"]
     params: list[Parameter] = []
     for i, p in enumerate(data["parameters"]):
         key = p["key"]
-        set_path(copy.deepcopy(raw_scenario), ROOT, key, 0, label)  # unknown keys and names, with a hint
+        set_path(copy.deepcopy(base_scenario.data), ROOT, key, 0, label)  # unknown keys and names, with a hint
         fld = _schema_field(key, label)
         par = Parameter(key=key, kind=fld.kind, log=p["log"], steps=p["steps"])
         has_range = p["min"] is not None or p["max"] is not None
@@ -250,7 +255,23 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
         days=sw["days"] or base_scenario.data["scenario"]["days"],
         seeds=list(range(first, first + sw["seeds"])), design=design, parameters=params, fixed=list(sw["set"]),
         tables=tables, samples=samples, levels=sw["levels"], design_seed=sw["design_seed"], source=label)
+    runs = design_points(sweep) * len(sweep.seeds)
+    if runs > MAX_RUNS:
+        raise ScenarioError(f"{label}: the sweep asks for {runs:,} runs (design points x seeds); at most "
+                            f"{MAX_RUNS:,} -- fewer steps, samples or seeds")
     from tokenomy.abm.batch.designs import expand
 
     sweep.points, sweep.unit_design = expand(sweep)
     return sweep
+
+
+def design_points(sweep: Sweep) -> int:
+    """How many points the sweep's design has, counted without building them."""
+    k = len(sweep.parameters)
+    if sweep.design == "grid":
+        return math.prod(len(p.values) if p.values is not None else p.steps for p in sweep.parameters)
+    if sweep.design == "latin":
+        return sweep.samples
+    if sweep.design == "morris":
+        return sweep.samples * (k + 1)
+    return sweep.samples * (k + 2)  # sobol, first-order and total indices

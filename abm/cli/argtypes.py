@@ -3,24 +3,70 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
+from pathlib import Path
 
 
-def whole_number(minimum: int, note: str = "") -> Callable[[str], int]:
-    """A parser for integers >= ``minimum`` (``note`` explains the smallest value, e.g. "0 runs here")."""
+def whole_number(minimum: int, note: str = "", maximum: int | None = None) -> Callable[[str], int]:
+    """A parser for integers in [``minimum``, ``maximum``] (``note`` explains the smallest value, e.g.
+    "0 runs here")."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text.strip())
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
         if value < minimum:
             extra = f" ({note})" if note else ""
             raise argparse.ArgumentTypeError(f"must be at least {minimum}{extra}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value:,}")
         return value
 
     parse.__name__ = f"whole_number_from_{minimum}"
     return parse
+
+
+def finite_number(minimum: float | None = None, maximum: float | None = None,
+                  above: float | None = None) -> Callable[[str], float]:
+    """A parser for finite numbers in [``minimum``, ``maximum``] (and strictly greater than ``above``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text[:40]!r}")
+        if above is not None and not value > above:
+            raise argparse.ArgumentTypeError(f"must be > {above:g}, got {value:g}")
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            lo = "-inf" if minimum is None else f"{minimum:g}"
+            hi = "inf" if maximum is None else f"{maximum:g}"
+            raise argparse.ArgumentTypeError(f"must be in [{lo}, {hi}], got {value:g}")
+        return value
+
+    parse.__name__ = "finite_number"
+    return parse
+
+
+def folder(text: str) -> Path:
+    """An output folder: a non-empty path (an empty one would mean the current directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return Path(text)
+
+
+def input_file(text: str) -> Path:
+    """An input file: a non-empty path."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file, got an empty path")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return Path(text)
 
 
 positive_int = whole_number(1)

@@ -7,61 +7,71 @@ import sys
 
 import numpy as np
 
-from tokenomy.abm.cli.argtypes import positive_int
+from tokenomy.abm.cli.argtypes import finite_number, whole_number
 from tokenomy.abm.errors import UsageError
+from tokenomy.abm.lessons.markets import MAX_LESSON_PRICE, MAX_STEPS
+from tokenomy.abm.scenarios.spec import MAX_SEED
 
 EXIT_FAILED = 1
+MAX_CHECK_SEEDS = 100
+MAX_TRADERS = 200
+MAX_UNITS = 50
+MAX_PERIODS = 1000
+MAX_SHOUTS = 100_000
+MAX_AUCTION_SHOUTS = 300_000  # periods x shouts of one double auction: a few seconds for both kinds of trader
+MAX_COBWEB_LEVEL = 1e6        # intercepts and starting price
+MAX_COBWEB_SLOPE = 1e3
 
 
-_count = positive_int
-
-
-def _floats(text: str) -> list[float]:
+def _prices(text: str) -> list[float]:
+    """Comma-separated prices: finite, in [0, MAX_LESSON_PRICE], at most MAX_STEPS of them."""
     try:
         out = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text[:40]!r}") from None
     if not out:
         raise argparse.ArgumentTypeError("expected at least one number")
+    if len(out) > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_STEPS} numbers, got {len(out)}")
+    bad = [x for x in out if not (np.isfinite(x) and 0.0 <= x <= MAX_LESSON_PRICE)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"prices must be finite and in [0, {MAX_LESSON_PRICE:g}], got {bad[0]:g}")
     return out
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
 
 
 def register(subparsers) -> dict:
     check = subparsers.add_parser("check", help="run a scenario's expected-outcome checks over seeds")
     check.add_argument("scenario", help="a shipped scenario name or a path to a .toml file")
-    check.add_argument("--seeds", type=_count, default=3, help="how many seeds (the scenario's seed and the next)")
+    check.add_argument("--seeds", type=whole_number(1, maximum=MAX_CHECK_SEEDS), default=3,
+                       help="how many seeds (the scenario's seed and the next)")
     check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a scenario value in every run (scenario and baselines)")
     lesson = subparsers.add_parser("lesson", help="classic markets: call-market, double-auction, cobweb; or list")
     sub = lesson.add_subparsers(dest="lesson", required=True, parser_class=type(lesson))
     cm = sub.add_parser("call-market", help="call auction on step curves (the chain's compute-market clearing)")
-    cm.add_argument("--values", type=_floats, default=[10, 9, 8, 7, 6, 5, 4, 3],
+    cm.add_argument("--values", type=_prices, default=[10, 9, 8, 7, 6, 5, 4, 3],
                     help="buyers' values (one unit each), comma-separated")
-    cm.add_argument("--costs", type=_floats, default=[2, 3, 4, 5, 6, 7, 8, 9],
+    cm.add_argument("--costs", type=_prices, default=[2, 3, 4, 5, 6, 7, 8, 9],
                     help="sellers' costs (one unit each), comma-separated")
     da = sub.add_parser("double-auction", help="zero-intelligence traders, ZI-C vs ZI-U (Gode and Sunder 1993)")
-    da.add_argument("--traders", type=_count, default=6, help="buyers (and as many sellers)")
-    da.add_argument("--units", type=_count, default=3, help="units per trader")
-    da.add_argument("--periods", type=_count, default=10)
-    da.add_argument("--shouts", type=_count, default=3000, help="shouts per period")
-    da.add_argument("--seed", type=int, default=0)
+    da.add_argument("--traders", type=whole_number(1, maximum=MAX_TRADERS), default=6,
+                    help=f"buyers (and as many sellers), at most {MAX_TRADERS}")
+    da.add_argument("--units", type=whole_number(1, maximum=MAX_UNITS), default=3,
+                    help=f"units per trader, at most {MAX_UNITS}")
+    da.add_argument("--periods", type=whole_number(1, maximum=MAX_PERIODS), default=10)
+    da.add_argument("--shouts", type=whole_number(1, maximum=MAX_SHOUTS), default=3000,
+                    help=f"shouts per period (periods x shouts at most {MAX_AUCTION_SHOUTS:,})")
+    da.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), default=0)
     cw = sub.add_parser("cobweb", help="supply that reacts to last period's price")
-    cw.add_argument("--demand-intercept", type=float, default=100.0, help="a in demand Q = a - b P")
-    cw.add_argument("--demand-slope", type=_positive, default=1.0, help="b in demand Q = a - b P")
-    cw.add_argument("--supply-intercept", type=float, default=10.0, help="c in supply Q = c + d P(t-1)")
-    cw.add_argument("--supply-slope", type=_positive, default=0.8, help="d in supply Q = c + d P(t-1)")
-    cw.add_argument("--p0", type=float, help="starting price (default 1.5 P*)")
-    cw.add_argument("--periods", type=_count, default=20)
+    level = finite_number(-MAX_COBWEB_LEVEL, MAX_COBWEB_LEVEL)
+    slope = finite_number(maximum=MAX_COBWEB_SLOPE, above=0.0)
+    cw.add_argument("--demand-intercept", type=level, default=100.0, help="a in demand Q = a - b P")
+    cw.add_argument("--demand-slope", type=slope, default=1.0, help="b in demand Q = a - b P")
+    cw.add_argument("--supply-intercept", type=level, default=10.0, help="c in supply Q = c + d P(t-1)")
+    cw.add_argument("--supply-slope", type=slope, default=0.8, help="d in supply Q = c + d P(t-1)")
+    cw.add_argument("--p0", type=finite_number(maximum=MAX_COBWEB_LEVEL, above=0.0),
+                    help="starting price, > 0 (default 1.5 P*)")
+    cw.add_argument("--periods", type=whole_number(1, maximum=MAX_PERIODS), default=20)
     sub.add_parser("list", help="the lessons in docs/lessons/")
     return {"check": cmd_check, "lesson": cmd_lesson}
 
@@ -104,6 +114,9 @@ def _cmd_call_market(args) -> int:
 def _cmd_double_auction(args) -> int:
     from tokenomy.abm.lessons.markets import double_auction, symmetric_market
 
+    if args.periods * args.shouts > MAX_AUCTION_SHOUTS:
+        raise UsageError(f"tokenomy lesson double-auction: --periods x --shouts = {args.periods * args.shouts:,}; "
+                         f"at most {MAX_AUCTION_SHOUTS:,}")
     values, costs = symmetric_market(args.traders, args.units)
     out = {}
     for constrained in (True, False):
@@ -115,11 +128,21 @@ def _cmd_double_auction(args) -> int:
     cols = f"{'trades':>6s} {'price':>7s}"
     print(f"  {'period':>6s} {'ZI-C eff':>9s} {cols}   {'ZI-U eff':>9s} {cols}")
     for t in range(args.periods):
-        print(f"  {t + 1:6d} {c.efficiency[t]:9.1%} {c.trades[t]:6d} {c.mean_price[t]:7.1f}   "
-              f"{u.efficiency[t]:9.1%} {u.trades[t]:6d} {u.mean_price[t]:7.1f}")
-    print(f"  {'mean':>6s} {c.mean_efficiency:9.1%} {c.trades.mean():6.1f} {np.nanmean(c.mean_price):7.1f}   "
-          f"{u.mean_efficiency:9.1%} {u.trades.mean():6.1f} {np.nanmean(u.mean_price):7.1f}")
+        print(f"  {t + 1:6d} {c.efficiency[t]:9.1%} {c.trades[t]:6d} {_price(c.mean_price[t])}   "
+              f"{u.efficiency[t]:9.1%} {u.trades[t]:6d} {_price(u.mean_price[t])}")
+    print(f"  {'mean':>6s} {c.mean_efficiency:9.1%} {c.trades.mean():6.1f} {_price(_mean_of_traded(c.mean_price))}   "
+          f"{u.mean_efficiency:9.1%} {u.trades.mean():6.1f} {_price(_mean_of_traded(u.mean_price))}")
     return 0
+
+
+def _mean_of_traded(prices: np.ndarray) -> float:
+    traded = prices[np.isfinite(prices)]
+    return float(traded.mean()) if traded.size else float("nan")
+
+
+def _price(x: float) -> str:
+    """A mean price, or a dash for a period without a trade."""
+    return f"{x:7.1f}" if np.isfinite(x) else f"{'-':>7s}"
 
 
 def _cmd_cobweb(args) -> int:

@@ -7,19 +7,21 @@ import sys
 import time
 from pathlib import Path
 
-from tokenomy.abm.cli.argtypes import positive_int, whole_number
+from tokenomy.abm.cli.argtypes import folder, input_file, whole_number
+from tokenomy.abm.scenarios.spec import MAX_DAYS, MAX_SEED
 
 
 def register(sub) -> dict:
     run = sub.add_parser("run", help="run one scenario headless and write its tables")
     run.add_argument("scenario", help="a shipped scenario name (see `tokenomy scenarios`) or a path to a .toml file")
-    run.add_argument("--days", type=positive_int, help="days to simulate (default: the scenario's)")
-    run.add_argument("--seed", type=whole_number(0), help="random seed (default: the scenario's)")
+    run.add_argument("--days", type=whole_number(1, maximum=MAX_DAYS),
+                     help=f"days to simulate, 1 to {MAX_DAYS:,} (default: the scenario's)")
+    run.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), help="random seed (default: the scenario's)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value, e.g. --set apps.chatbot.agent_multiplier=8")
-    run.add_argument("--out", type=Path, help="output folder (default: out/SCENARIO-seedS)")
+    run.add_argument("--out", type=folder, help="output folder (default: out/SCENARIO-seedS)")
     run.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    run.add_argument("--graph", type=Path, help="build the supply graph from this GraphML file")
+    run.add_argument("--graph", type=input_file, help="build the supply graph from this GraphML file")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("scenarios", help="list the shipped scenarios")
     return {"run": cmd_run, "scenarios": cmd_scenarios}
@@ -84,14 +86,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tokenomy.abm.output import prepare_out_dir, versions, write_json, write_table
     from tokenomy.abm.scenarios import load_scenario
     from tokenomy.abm.warmup import ensure_compiled
-    from tokenomy.networks import read_graph, write_graph
+    from tokenomy.networks import write_graph
 
-    scenario = load_scenario(args.scenario, args.set)
+    scenario = load_scenario(args.scenario, args.set, graph=args.graph)  # every check, the graph's too
     seed = scenario.data["scenario"]["seed"] if args.seed is None else args.seed
     days = args.days or scenario.data["scenario"]["days"]
     out = args.out or Path("out") / f"{scenario.name}-seed{seed}"
     prepare_out_dir(out)
-    graph = read_graph(args.graph) if args.graph else None
+    graph = scenario.graph
     ensure_compiled()  # so that the first day (and the ms per day below) does not include compiling
     t0 = time.perf_counter()
     model = TokenEconomy(scenario, seed=seed, graph=graph)

@@ -4,36 +4,39 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from tokenomy.abm.cli.argtypes import positive_int, whole_number
+from tokenomy.abm.cli.argtypes import folder, input_file, whole_number
 from tokenomy.abm.errors import UsageError
+from tokenomy.abm.scenarios.spec import MAX_DAYS
 
-_workers = whole_number(0, "0 runs in this process")
-_positive = positive_int
+MAX_WORKERS = 1024
+MAX_COMPARE_SEEDS = 1000
+_workers = whole_number(0, "0 runs in this process", maximum=MAX_WORKERS)
+_days = whole_number(1, maximum=MAX_DAYS)
+_seeds = whole_number(1, maximum=MAX_COMPARE_SEEDS)
 
 
 def register(subparsers) -> dict:
     sw = subparsers.add_parser("sweep", help="run a sweep file: parameters x seeds, locally or on a Dask cluster")
-    sw.add_argument("sweep_file", type=Path, metavar="SWEEP.toml", help="the sweep file (see docs/sweeps.md)")
+    sw.add_argument("sweep_file", type=input_file, metavar="SWEEP.toml", help="the sweep file (see docs/sweeps.md)")
     sw.add_argument("--workers", type=_workers, help="worker processes (default: one per core; 0: in this process)")
     where = sw.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     where.add_argument("--cluster", choices=("local",), help="start a Dask LocalCluster for this sweep")
-    sw.add_argument("--out", type=Path, help="output folder (default: out/sweeps/NAME); re-running resumes")
+    sw.add_argument("--out", type=folder, help="output folder (default: out/sweeps/NAME); re-running resumes")
     sw.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     rp = subparsers.add_parser("report", help="summary tables, plots and an HTML page for a finished sweep")
-    rp.add_argument("sweep_dir", type=Path, metavar="OUTDIR", help="a sweep's output folder")
-    rp.add_argument("--out", type=Path, help="where to write the report (default: OUTDIR/report)")
+    rp.add_argument("sweep_dir", type=input_file, metavar="OUTDIR", help="a sweep's output folder")
+    rp.add_argument("--out", type=folder, help="where to write the report (default: OUTDIR/report)")
     cp = subparsers.add_parser("compare", help="run or read two scenarios and plot them side by side")
     cp.add_argument("a", metavar="A", help="scenario name or .toml, a sweep folder, or a `tokenomy run` folder")
     cp.add_argument("b", metavar="B", help="the same, for the other side")
-    cp.add_argument("--days", type=_positive, help="days to simulate (default: each scenario's)")
-    cp.add_argument("--seeds", type=_positive, default=1, help="seeds per side (default 1)")
+    cp.add_argument("--days", type=_days, help="days to simulate (default: each scenario's)")
+    cp.add_argument("--seeds", type=_seeds, default=1, help="seeds per side (default 1)")
     cp.add_argument("--set-a", action="append", default=[], metavar="KEY=VALUE", help="override for A")
     cp.add_argument("--set-b", action="append", default=[], metavar="KEY=VALUE", help="override for B")
     cp.add_argument("--workers", type=_workers, help="worker processes")
-    cp.add_argument("--out", type=Path, help="output folder (default: out/compare/A-vs-B)")
+    cp.add_argument("--out", type=folder, help="output folder (default: out/compare/A-vs-B)")
     cp.add_argument("--quiet", action="store_true", help="no progress bar")
     return {"sweep": cmd_sweep, "report": cmd_report, "compare": cmd_compare}
 

@@ -21,7 +21,11 @@ import numpy as np
 
 from tokenomy.abm.markets.compute import clear_compute_market
 
-__all__ = ["CallMarketResult", "DoubleAuctionResult", "CobwebResult", "call_market", "competitive_equilibrium",
+MAX_LESSON_PRICE = 1e6  # prices and values of a classroom market; sums of them stay far from overflow
+MAX_STEPS = 1000         # buyers (or sellers) of a call market
+
+__all__ = ["MAX_LESSON_PRICE", "MAX_STEPS",
+           "CallMarketResult", "DoubleAuctionResult", "CobwebResult", "call_market", "competitive_equilibrium",
            "double_auction", "symmetric_market", "cobweb"]
 
 
@@ -55,8 +59,13 @@ def _steps(prices, quantities, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{name}: {p.size} prices but {q.size} quantities")
     if p.size == 0:
         raise ValueError(f"{name}: need at least one step")
-    if (q < 0).any() or not np.isfinite(p).all():
-        raise ValueError(f"{name}: quantities must be >= 0 and prices finite")
+    if (q < 0).any() or not np.isfinite(q).all() or not np.isfinite(p).all():
+        raise ValueError(f"{name}: quantities must be finite and >= 0, and prices finite")
+    if p.size > MAX_STEPS:
+        raise ValueError(f"{name}: at most {MAX_STEPS} steps, got {p.size}")
+    if (np.abs(p) > MAX_LESSON_PRICE).any() or (q > MAX_LESSON_PRICE).any():
+        raise ValueError(f"{name}: prices and quantities must be at most {MAX_LESSON_PRICE:g} in size "
+                         "(their products are summed into the surplus)")
     return p, q
 
 
@@ -235,10 +244,16 @@ def cobweb(demand_intercept: float = 100.0, demand_slope: float = 1.0, supply_in
     """Linear cobweb: demand Q = a - b P, supply Q_t = c + d P_{t-1} (producers plan on last period's
     price), and the price clears the market each period: P_t = (a - Q_t) / b.  Deviations from P* follow
     P_t - P* = -(d / b) (P_{t-1} - P*): damped when d < b, steady when d = b, exploding when d > b.
-    Quantities and prices cannot go negative; once a bound binds the path stops being linear."""
+    Quantities and prices cannot go negative: a price the market would set below zero is clipped at zero
+    (as a real market's would be: nobody pays to take the good away), and once that bound binds the path
+    stops being linear.  A starting price ``p0`` must be positive (it is refused, not clipped)."""
     a, b, c, d = float(demand_intercept), float(demand_slope), float(supply_intercept), float(supply_slope)
+    if not all(np.isfinite([a, b, c, d])) or (p0 is not None and not np.isfinite(p0)):
+        raise ValueError("intercepts, slopes and the starting price must be finite numbers")
     if b <= 0 or d <= 0:
         raise ValueError("slopes are magnitudes and must be > 0: demand Q = a - b P, supply Q = c + d P")
+    if p0 is not None and p0 <= 0:
+        raise ValueError(f"the starting price p0 must be > 0, got {p0:g}")
     if a <= c:
         raise ValueError("demand intercept must exceed supply intercept for a positive equilibrium")
     p_star = (a - c) / (b + d)

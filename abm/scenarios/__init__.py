@@ -1,30 +1,30 @@
-"""Scenarios: TOML data files, validated against :mod:`abm.scenarios.spec`, with ``--set`` overrides."""
+"""Scenarios: TOML data files, validated against :mod:`abm.scenarios.spec`, with ``--set`` overrides.
+
+:func:`load_scenario` is the one pipeline every scenario goes through, in this order: find the file, read
+it (bounded, merged over its ``base``), apply the ``--set`` overrides, validate every value against the
+schema, cross-check the names entries refer to and the events, and -- when the user brings a supply
+graph -- read that graph, apply the line overrides to it and check that it names the scenario's agents.
+Any problem is a one-line :class:`ScenarioError` (or ``TopologyError``) before a model is built.
+"""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tokenomy.abm.scenarios.schema import (
-    Field,
-    ListOf,
-    ScenarioError,
-    Table,
-    field_at,
-    get_path,
-    load_toml,
-    parse_value,
-    set_path,
-    validate,
-)
-from tokenomy.abm.scenarios.spec import ROOT
+import networkx as nx
+
+from tokenomy.abm.scenarios.reader import MAX_SET_CHARS, load_toml, parse_value
+from tokenomy.abm.scenarios.references import check_events, check_references
+from tokenomy.abm.scenarios.schema import ListOf, ScenarioError, Table, get_path, set_path, validate
+from tokenomy.abm.scenarios.spec import MAX_DAYS, ROOT
+from tokenomy.abm.suggest import did_you_mean
 from tokenomy.agents.technologies import DEFAULT_TECHNOLOGIES, TECHS
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "shipped_scenarios", "scenario_path"]
+__all__ = ["MAX_DAYS", "Scenario", "ScenarioError", "load_scenario", "shipped_scenarios", "scenario_path"]
 
 
 def _data_dir() -> Path:
@@ -41,14 +41,13 @@ def scenario_path(name_or_path: str | Path) -> Path:
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
     path = Path(name_or_path)
+    if not str(name_or_path).strip():
+        raise ScenarioError("no scenario given: name a shipped scenario or a .toml file")
     if path.suffix == ".toml" or path.exists() or "/" in str(name_or_path):
         if not path.exists():
             raise ScenarioError(f"{path}: no such scenario file")
         return path
-    import difflib
-
-    hint = difflib.get_close_matches(str(name_or_path), list(shipped), n=1)
-    tip = f" (did you mean '{hint[0]}'?)" if hint else ""
+    tip = did_you_mean(str(name_or_path), shipped)
     raise ScenarioError(
         f"unknown scenario '{name_or_path}'{tip}; shipped: {', '.join(shipped)}; "
         "or give a path to a .toml file")
@@ -61,6 +60,7 @@ class Scenario:
     data: dict
     source: str
     overrides: list[str] = field(default_factory=list)
+    graph: nx.Graph | None = None  # the user's supply graph (``--graph``), checked against the data
 
     @property
     def name(self) -> str:
@@ -88,76 +88,6 @@ def _fill_technology_defaults(raw: dict) -> None:
                 entry.setdefault(key, value)
 
 
-def _check_references(data: dict, source: str) -> None:
-    zones = {z["name"] for z in data["zones"]}
-    def need(kind: str, name: str, ref: str, known: set[str]) -> None:
-        if ref not in known:
-            import difflib
-
-            hint = difflib.get_close_matches(ref, sorted(known), n=1)
-            tip = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise ScenarioError(f"{source}: {kind} '{name}' refers to unknown {ref!r}{tip}")
-    for line in data["lines"]:
-        need("line", line["name"], line["from"], zones)
-        need("line", line["name"], line["to"], zones)
-        if line["from"] == line["to"]:
-            raise ScenarioError(f"{source}: line '{line['name']}' connects zone '{line['from']}' to itself")
-    for util in data["utilities"]:
-        for unit in util["units"]:
-            need("unit", unit["name"], unit["zone"], zones)
-    for kind in ("storage", "aidcs"):
-        for item in data[kind]:
-            need(kind.rstrip("s"), item["name"], item["zone"], zones)
-    aidcs = {a["name"] for a in data["aidcs"]}
-    providers = {p["name"] for p in data["providers"]}
-    for kind in ("providers", "labs"):
-        for item in data[kind]:
-            for ref in item["aidcs"]:
-                need(kind.rstrip("s"), item["name"], ref, aidcs)
-    for kind in ("apps", "enterprises"):
-        for item in data[kind]:
-            for ref in item["providers"]:
-                need(kind.rstrip("s"), item["name"], ref, providers)
-    names: dict[str, str] = {}
-    for kind in ("zones", "utilities", "storage", "aidcs", "providers", "labs", "apps", "enterprises"):
-        for item in data[kind]:
-            if item["name"] in names:
-                raise ScenarioError(
-                    f"{source}: name '{item['name']}' is used by both {names[item['name']]} and {kind}")
-            names[item["name"]] = kind
-    if (data["apps"] or data["enterprises"]) and not providers:
-        raise ScenarioError(f"{source}: token buyers need at least one entry in 'providers'")
-    if data["markets"]["power_price_floor_cny_per_mwh"] >= data["markets"]["power_price_cap_cny_per_mwh"]:
-        raise ScenarioError(f"{source}: 'markets.power_price_floor_cny_per_mwh' must be below the price cap")
-
-
-def _field_at(path: str, source: str) -> Field:
-    """The schema field a dotted event path points at (list items by name or '*')."""
-    spec = field_at(ROOT, path)
-    if spec is None:
-        raise ScenarioError(f"{source}: event sets unknown key '{path}'")
-    if spec.kind not in ("float", "int"):
-        raise ScenarioError(f"{source}: event key '{path}' is not a number setting")
-    if spec.decided:
-        raise ScenarioError(f"{source}: event sets '{path}', a price or markup the agents decide; events may "
-                            "change exogenous drivers only (demand, efficiency, deliveries, policy, capacities)")
-    return spec
-
-
-def _check_events(data: dict, source: str) -> None:
-    for event in data["events"]:
-        path = event["set"]
-        spec = _field_at(path, source)
-        # resolve names: every named item must exist
-        probe = copy.deepcopy(data)
-        set_path(probe, ROOT, path, event["value"], source)
-        lo, hi = spec.min, spec.max
-        v = event["value"]
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise ScenarioError(
-                f"{source}: event on day {event['day']} sets '{path}' = {v}, out of range [{lo}, {hi}]")
-
-
 MAX_BASE_DEPTH = 8
 
 
@@ -173,11 +103,13 @@ def _read_with_base(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     shipped = shipped_scenarios()
     base_path = shipped[base] if base in shipped else (path.parent / base)
     if not base_path.exists():
-        raise ScenarioError(f"{path.name}: base scenario '{base}' is neither shipped nor a file next to it")
+        raise ScenarioError(f"{path.name}: base scenario '{base}' is neither shipped nor a file next to it"
+                            f"{did_you_mean(base, shipped)}")
     if base_path.resolve() in {p.resolve() for p in (*chain, path)} or len(chain) >= MAX_BASE_DEPTH:
         raise ScenarioError(f"{path.name}: scenario bases form a cycle (or nest deeper than {MAX_BASE_DEPTH})")
     merged = _merge(_read_with_base(base_path, (*chain, path)), raw, ROOT)
-    merged["scenario"].pop("base", None)
+    if isinstance(merged.get("scenario"), dict):
+        merged["scenario"].pop("base", None)
     for own in ("events", "expected"):  # a variant states its own timeline and its own expected outcome
         merged.pop(own, None)
         if own in raw:
@@ -207,19 +139,38 @@ def _merge(base: Any, child: Any, spec: Any) -> Any:
     return child
 
 
-def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read (merged over its base, if it names one), override and validate a scenario given by shipped name or
-    by path."""
+def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...], source: str) -> None:
+    """Apply ``--set path=value`` overrides to raw scenario data, in place (values are checked later)."""
+    for item in overrides:
+        if not isinstance(item, str) or "=" not in item:
+            raise ScenarioError(f"--set '{str(item)[:60]}': expected path.to.key=value")
+        if len(item) > MAX_SET_CHARS:
+            raise ScenarioError(f"--set: longer than {MAX_SET_CHARS} characters")
+        key, text = item.split("=", 1)
+        set_path(raw, ROOT, key.strip(), parse_value(text.strip()), f"{source} (--set {key.strip()})")
+
+
+def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+                  graph: str | Path | None = None) -> Scenario:
+    """Find, read (merged over its base), override, validate and cross-check a scenario given by shipped
+    name or by path; with ``graph``, also read that GraphML supply graph and check it against the scenario."""
     path = scenario_path(name_or_path)
     source = path.name
     raw = _read_with_base(path)
     _fill_technology_defaults(raw)
-    for item in overrides:
-        if "=" not in item:
-            raise ScenarioError(f"--set '{item}': expected path.to.key=value")
-        key, text = item.split("=", 1)
-        set_path(raw, ROOT, key.strip(), parse_value(text.strip()), f"{source} (--set {key.strip()})")
+    apply_overrides(raw, overrides, source)
     data = validate(raw, ROOT, source)
-    _check_references(data, source)
-    _check_events(data, source)
-    return Scenario(data=data, source=str(path), overrides=list(overrides))
+    check_references(data, source)
+    check_events(data, source)
+    user_graph = _user_graph(Path(graph), data, overrides) if graph is not None else None
+    return Scenario(data=data, source=str(path), overrides=list(overrides), graph=user_graph)
+
+
+def _user_graph(path: Path, data: dict, overrides: list[str] | tuple[str, ...]) -> nx.Graph:
+    from tokenomy.networks.graphml import read_graph
+    from tokenomy.networks.topologies import apply_line_settings, check_graph_matches
+
+    g = read_graph(path)
+    check_graph_matches(g, data)
+    apply_line_settings(g, data, [item.split("=", 1)[0].strip() for item in overrides])
+    return g

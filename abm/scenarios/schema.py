@@ -8,11 +8,10 @@ message that names the file, the key and what is allowed.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from tokenomy.abm.suggest import did_you_mean
 
 REQUIRED = object()
 
@@ -51,6 +50,7 @@ class ListOf:
     item: Table
     min_items: int = 0
     doc: str = ""
+    max_items: int = 1000  # entries at most, so that a file cannot ask for unbounded work
     key: str | None = "name"  # field that names each item, used in paths like apps.chat.users
 
 
@@ -64,8 +64,17 @@ def _fail(source: str, msg: str) -> ScenarioError:
     return ScenarioError(f"{source}: {msg}")
 
 
-def _fmt(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
+def _fmt(value: Any, limit: int = 60) -> str:
+    """A value as a message shows it: strings quoted, anything long cut short, always one line."""
+    if isinstance(value, list | dict):
+        text = "a list" if isinstance(value, list) else "a table"
+        if len(value) < 8 and not any(isinstance(v, list | dict) for v in (value if isinstance(value, list) else
+                                                                          value.values())):
+            text = repr(value)
+    else:
+        text = repr(value) if isinstance(value, str) else str(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _range_text(f: Field) -> str:
@@ -99,8 +108,7 @@ def coerce_scalar(f: Field, value: Any, path: str, source: str) -> Any:
         if not isinstance(value, str):
             raise _fail(source, f"'{path}' must be a string, got {_fmt(value)}")
         if f.choices is not None and value not in f.choices:
-            hint = difflib.get_close_matches(value, f.choices, n=1)
-            tip = f" (did you mean '{hint[0]}'?)" if hint else ""
+            tip = did_you_mean(value, f.choices)
             raise _fail(source, f"'{path}' = {_fmt(value)} is not one of {', '.join(f.choices)}{tip}")
         return value
     if kind == "date":
@@ -132,9 +140,7 @@ def coerce_scalar(f: Field, value: Any, path: str, source: str) -> Any:
 
 
 def _unknown(path: str, key: str, known: list[str], source: str) -> ScenarioError:
-    hint = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-    tip = f" (did you mean '{path + hint[0]}'?)" if hint else ""
-    return _fail(source, f"unknown key '{path}{key}'{tip}")
+    return _fail(source, f"unknown key '{path}{_fmt(key)[1:-1]}'{did_you_mean(key, known, path, cutoff=0.5)}")
 
 
 def validate(data: Any, schema: Table, source: str, path: str = "") -> dict:
@@ -166,6 +172,8 @@ def validate(data: Any, schema: Table, source: str, path: str = "") -> dict:
                 raise _fail(source, f"'{sub}' must be an array of tables ([[{sub}]])")
             if len(items) < spec.min_items:
                 raise _fail(source, f"'{sub}' needs at least {spec.min_items} entries, got {len(items)}")
+            if len(items) > spec.max_items:
+                raise _fail(source, f"'{sub}' has {len(items)} entries; at most {spec.max_items} are allowed")
             checked = []
             for i, item in enumerate(items):
                 label = item.get(spec.key) if isinstance(item, dict) and spec.key else None
@@ -177,28 +185,6 @@ def validate(data: Any, schema: Table, source: str, path: str = "") -> dict:
                     raise _fail(source, f"'{sub}' has duplicate {spec.key} '{dupes[0]}'")
             out[key] = checked
     return out
-
-
-def load_toml(path: Path) -> dict:
-    """Read a TOML file, turning read and syntax problems into one-line ScenarioErrors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path.name}: malformed TOML: {exc}") from None
-
-
-def parse_value(text: str) -> Any:
-    """Parse the right-hand side of ``--set key=value`` as a TOML value (bare words become strings)."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
 
 
 def split_path(path: str) -> list[str]:
@@ -223,6 +209,8 @@ def set_path(data: dict, schema: Table, path: str, value: Any, source: str) -> N
         key = parts[i]
         last = i == len(parts) - 1
         if isinstance(spec, Table):
+            if not isinstance(node, dict):
+                raise _fail(source, f"'{walked.rstrip('.') or 'top level'}' must be a table")
             if spec.open_values is not None:
                 if not last:
                     raise _fail(source, f"'{walked}{key}' takes a value, not sub-keys")
@@ -241,6 +229,8 @@ def set_path(data: dict, schema: Table, path: str, value: Any, source: str) -> N
             walked += key + "."
             i += 1
         elif isinstance(spec, ListOf):
+            if not isinstance(node, list) or not all(isinstance(item, dict) for item in node):
+                raise _fail(source, f"'{walked.rstrip('.')}' must be an array of tables ([[{walked.rstrip('.')}]])")
             names = [item.get(spec.key) for item in node]
             if key == "*":
                 rest = ".".join(parts[i + 1:])
@@ -250,9 +240,8 @@ def set_path(data: dict, schema: Table, path: str, value: Any, source: str) -> N
                     set_path(item, spec.item, rest, value, source)
                 return
             if key not in names:
-                hint = difflib.get_close_matches(key, [str(n) for n in names], n=1, cutoff=0.5)
-                tip = f" (did you mean '{walked}{hint[0]}'?)" if hint else ""
-                known = ", ".join(str(n) for n in names) or "none"
+                tip = did_you_mean(key, names, walked, cutoff=0.5)
+                known = (", ".join(str(n) for n in names[:8]) + (", ..." if len(names) > 8 else "")) or "none"
                 raise _fail(source, f"no entry named '{key}' in '{walked.rstrip('.')}' (known: {known}){tip}")
             node = node[names.index(key)]
             spec = spec.item

@@ -6,10 +6,14 @@ from tokenomy.abm.scenarios.schema import Field, ListOf, Table
 from tokenomy.agents.cloud_provider import PROVIDER_STRATEGIES
 from tokenomy.agents.forecasting import FORECASTERS
 from tokenomy.agents.technologies import TECHS
+from tokenomy.networks.topologies import MAX_LINE_MW, MAX_REACTANCE
 
 F = Field
 STRATEGIES = ("adaptive", "roth-erev")
 PROFILES = ("evening", "business", "flat")
+MAX_DAYS = 20000  # the longest horizon a run may ask for (about 55 years)
+MAX_SEED = 2**32 - 1
+MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm holds
 
 
 def _num(default, lo=0.0, hi=None, doc=""):
@@ -27,8 +31,8 @@ SCENARIO = Table({
     "base": F("str", "", doc="a scenario this one starts from (a shipped name, or a path relative to this file): "
                              "tables merge, entries merge by name, events and expected outcomes are this file's"),
     "start_date": F("date", doc="calendar date of day 0"),
-    "days": F("int", 365, min=1, max=20000, doc="default horizon"),
-    "seed": F("int", 1, min=0),
+    "days": F("int", 365, min=1, max=MAX_DAYS, doc="default horizon"),
+    "seed": F("int", 1, min=0, max=MAX_SEED),
     "topology": F("str", "classroom", choices=("classroom", "china-8-hubs"),
                   doc="named supply-graph builder"),
 })
@@ -43,7 +47,7 @@ MARKETS = Table({
 })
 
 COMPUTE = Table({
-    "gpu_deliveries_per_month": _num(1e12, doc="GPUs vendors can deliver to all AIDCs per month"),
+    "gpu_deliveries_per_month": _num(1e12, 0.0, 1e12, doc="GPUs vendors can deliver to all AIDCs per month"),
     "contract_premium": _num(0.05, 0.0, 1.0, "term premium of a contract over the expected hourly price"),
 })
 
@@ -57,13 +61,13 @@ POLICY = Table({
 
 TECHNOLOGY = Table({
     "marginal_cost_cny_per_mwh": _num(0.0, -1e4, 1e4),
-    "capex_cny_per_kw": _num(4000.0),
+    "capex_cny_per_kw": _num(4000.0, 0.0, 1e6),
     "life_years": _num(25.0, 1.0, 100.0),
     "lead_days": F("int", 365, min=0, max=5000),
     "emissions_t_per_mwh": _num(0.0, 0.0, 2.0),
     "capacity_factor": _num(1.0, 0.0, 1.0, "mean availability (solar, wind: of nameplate)"),
     "forced_outage_rate": _num(0.0, 0.0, 0.5, "mean share of a coal or gas fleet out on a day"),
-    "build_mw_per_month": _num(0.0, doc="most a utility adds per zone per month"),
+    "build_mw_per_month": _num(0.0, 0.0, 1e6, doc="most a utility adds per zone per month"),
 })
 
 TECHNOLOGIES = Table({tech: TECHNOLOGY for tech in TECHS})
@@ -72,14 +76,14 @@ ZONE = Table({
     "name": F("str"),
     "region": F("str", "east", choices=("east", "west")),
     "hub": F("bool", False, doc="a national computing hub: new AIDCs there carry the green-share obligation"),
-    "background_load_mw": _num(1000.0),
+    "background_load_mw": _num(1000.0, 0.0, 5e6, "non-AI demand (China's whole peak: about 1.5e6 MW)"),
     "background_growth_per_year": _num(0.03, -0.5, 5.0),
     "flexible_load_share": _num(0.0, 0.0, 0.5, "share of background load that bids instead of taking"),
     "flexible_load_price_cny_per_mwh": _num(400.0, -1e4, 1e5),
     "solar_quality": _num(1.0, 0.0, 3.0, "multiplies the solar capacity factor"),
     "wind_quality": _num(1.0, 0.0, 3.0),
-    "grid_connection_mw": _num(1e9, doc="spare connection capacity for new AIDC load"),
-    "connection_build_mw_per_year": _num(0.0, doc="how fast the utility adds connection capacity"),
+    "grid_connection_mw": _num(1e9, 0.0, 1e9, doc="spare connection capacity for new AIDC load"),
+    "connection_build_mw_per_year": _num(0.0, 0.0, 1e7, doc="how fast the utility adds connection capacity"),
     "connection_lead_days": F("int", 730, min=0, max=5000),
 })
 
@@ -87,9 +91,9 @@ LINE = Table({
     "name": F("str"),
     "from": F("str"),
     "to": F("str"),
-    "limit_mw": _num(1000.0),
-    "reactance": _num(0.0, doc="per unit; 0 = none (transport model)"),
-    "capex_cny_per_mw": _num(2e6, doc="cost to add one MW of transfer capacity"),
+    "limit_mw": _num(1000.0, 0.0, MAX_LINE_MW),
+    "reactance": _num(0.0, 0.0, MAX_REACTANCE, doc="per unit; 0 = none (transport model)"),
+    "capex_cny_per_mw": _num(2e6, 0.0, 1e10, doc="cost to add one MW of transfer capacity"),
     "expandable": F("bool", False),
     "lead_days": F("int", 1095, min=0, max=10000),
 })
@@ -98,7 +102,7 @@ UNIT = Table({
     "name": F("str"),
     "zone": F("str"),
     "tech": F("str", choices=TECHS),
-    "capacity_mw": _num(0.0),
+    "capacity_mw": _num(0.0, 0.0, 1e6),
     "marginal_cost_cny_per_mwh": F("float", None, min=-1e4, max=1e4,
                                    doc="default: the technology's"),
 })
@@ -108,15 +112,15 @@ UTILITY = Table({
     "strategy": F("str", "adaptive", choices=STRATEGIES),
     "markup": _decided(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
     "invest": F("bool", True),
-    "cash_cny": F("float", 0.0),
+    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
     "units": ListOf(UNIT, min_items=0),
 })
 
 STORAGE = Table({
     "name": F("str"),
     "zone": F("str"),
-    "energy_mwh": _num(0.0),
-    "power_mw": _num(0.0),
+    "energy_mwh": _num(0.0, 0.0, 1e7),
+    "power_mw": _num(0.0, 0.0, 1e6),
     "round_trip_efficiency": _num(0.85, 0.1, 1.0),
     "degradation_cost_cny_per_mwh": _num(50.0, 0.0, 1e4),
     "initial_soc": _num(0.5, 0.0, 1.0, "fraction of energy_mwh"),
@@ -124,14 +128,14 @@ STORAGE = Table({
     "life_years": _num(15.0, 1.0, 50.0),
     "invest": F("bool", True),
     "lead_days": F("int", 180, min=0, max=5000),
-    "max_build_mwh_per_month": _num(0.0),
-    "cash_cny": F("float", 0.0),
+    "max_build_mwh_per_month": _num(0.0, 0.0, 1e6),
+    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
 })
 
 AIDC = Table({
     "name": F("str"),
     "zone": F("str"),
-    "gpus": _num(1000.0),
+    "gpus": _num(1000.0, 0.0, 1e8, "accelerators online at the start (the world has about 1e7)"),
     "age_years": _num(1.5, 0.0, 30.0, "mean age of the initial fleet (spread evenly over twice that)"),
     "pue": _num(1.25, 1.0, 3.0),
     "busy_kw_per_gpu": _num(1.4, 0.01, 20.0, "node-level draw of a busy accelerator"),
@@ -150,11 +154,11 @@ AIDC = Table({
     "lead_days": F("int", 180, min=0, max=5000),
     "hurdle": _num(0.1, 0.0, 1.0, "hurdle rate (per year) an investment must earn"),
     "max_growth_per_month": _num(0.15, 0.0, 10.0, "largest order as a share of online GPUs"),
-    "min_order_gpus": _num(100.0),
+    "min_order_gpus": _num(100.0, 0.0, 1e7),
     "outage_rate_per_year": _num(0.0, 0.0, 365.0, "outages a year (random, seeded)"),
     "outage_share": _num(0.05, 0.0, 0.5, "mean share of the online fleet an outage takes down"),
     "outage_days": F("int", 3, min=1, max=365),
-    "cash_cny": F("float", 0.0),
+    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
 })
 
 PROVIDER = Table({
@@ -175,30 +179,30 @@ PROVIDER = Table({
     "launch_efficiency_gain": _num(0.1, 0.0, 5.0, "mean efficiency jump of a launch"),
     "launch_appeal_gain": _num(0.3, 0.0, 10.0, "jump of its appeal to buyers (decays, half-life 60 days)"),
     "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
-    "cash_cny": F("float", 0.0),
+    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
 })
 
 LAB = Table({
     "name": F("str"),
-    "gpu_hours_per_day": _num(1e5, doc="compute wanted at the reference price"),
+    "gpu_hours_per_day": _num(1e5, 0.0, 1e9, doc="compute wanted at the reference price"),
     "reference_price_cny_per_gpu_hour": _num(15.0, 1e-3, 1e5),
     "elasticity": _num(1.0, 0.05, 10.0, "price elasticity of its compute demand"),
     "max_multiple": _num(2.0, 1.0, 100.0, "most it wants however cheap compute is, as a multiple of the reference"),
-    "budget_cny_per_day": _num(1e12, doc="most it spends on compute a day"),
+    "budget_cny_per_day": _num(1e12, 0.0, 1e12, doc="most it spends on compute a day"),
     "growth_per_year": _num(0.0, -0.99, 100.0, "growth of compute wanted at the reference price"),
     "budget_growth_per_year": _num(0.0, -0.99, 100.0),
     "demand_noise": _num(0.05, 0.0, 1.0),
     "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
-    "cash_cny": F("float", 0.0),
+    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
 })
 
 APP = Table({
     "name": F("str"),
-    "users": _num(1e6),
-    "market_size_users": _num(1e7),
+    "users": _num(1e6, 0.0, 1e10, "users today (the world has 8e9 people)"),
+    "market_size_users": _num(1e7, 0.0, 1e10),
     "bass_p_per_year": _num(0.03, 0.0, 10.0),
     "bass_q_per_year": _num(0.4, 0.0, 50.0),
-    "requests_per_user_per_day": _num(10.0),
+    "requests_per_user_per_day": _num(10.0, 0.0, 1e4),
     "mtok_per_request": _num(0.001, 0.0, 100.0, "tokens per request, in Mtok"),
     "tokens_per_request_growth_per_year": _num(0.0, -0.9, 100.0),
     "agentic_share": _num(0.0, 0.0, 1.0),
@@ -207,30 +211,30 @@ APP = Table({
     "revenue_cny_per_request": _num(0.05, 0.0, 1e6, "median value (and revenue) of a request"),
     "profile": F("str", "evening", choices=PROFILES),
     "providers": F("strs", []),
-    "cash_cny": F("float", 0.0),
+    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
 })
 
 ENTERPRISE = Table({
     "name": F("str"),
-    "firms": _num(10000.0),
+    "firms": _num(10000.0, 0.0, 1e9),
     "adoption": _num(0.1, 0.0, 1.0, "initial share of firms using AI"),
     "ceiling": _num(0.7, 0.0, 1.0),
     "bass_p_per_year": _num(0.05, 0.0, 10.0),
     "bass_q_per_year": _num(0.5, 0.0, 50.0),
-    "mtok_per_firm_per_day": _num(1.0),
+    "mtok_per_firm_per_day": _num(1.0, 0.0, 1e6),
     "usage_growth_per_year": _num(0.0, -0.9, 100.0),
     "agentic_share": _num(0.0, 0.0, 1.0),
     "agent_multiplier": _num(4.0, 1.0, 1000.0),
     "elasticity": _num(0.3, 0.0, 10.0),
     "reference_price_cny_per_mtok": _num(10.0, 1e-6, 1e6),
-    "budget_cny_per_firm_per_day": _num(1e9),
+    "budget_cny_per_firm_per_day": _num(1e9, 0.0, 1e9),
     "profile": F("str", "business", choices=PROFILES),
     "providers": F("strs", []),
-    "cash_cny": F("float", 0.0),
+    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
 })
 
 EVENT = Table({
-    "day": F("int", min=0, max=100000),
+    "day": F("int", min=0, max=MAX_DAYS),
     "set": F("str", doc="dotted path, e.g. apps.chat.agent_multiplier or apps.*.agentic_share"),
     "value": F("float", min=-1e12, max=1e12),
     "ramp_days": F("int", 0, min=0, max=100000),
@@ -282,6 +286,6 @@ ROOT = Table({
     "labs": ListOf(LAB),
     "apps": ListOf(APP),
     "enterprises": ListOf(ENTERPRISE),
-    "events": ListOf(EVENT, key=None),
+    "events": ListOf(EVENT, key=None, max_items=10000),
     "expected": EXPECTED,
 })

@@ -1,0 +1,91 @@
+"""Reading user files and ``--set`` values with bounds: a size cap, a nesting cap, one-line errors.
+
+Every TOML a user hands over (scenario, sweep) is read here, so a huge file, ``/dev/zero``, a binary
+file or 5,000 nested brackets end in a :class:`ScenarioError` naming the file instead of a hang or a
+traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from tokenomy.abm.scenarios.schema import ScenarioError
+
+MAX_TOML_BYTES = 1_000_000
+MAX_DEPTH = 32  # tables and arrays inside each other; scenarios use 4
+MAX_SET_CHARS = 10_000
+
+
+def read_bounded(path: Path, max_bytes: int, what: str = "file") -> bytes:
+    """The bytes of ``path``, refusing (without reading further) anything longer than ``max_bytes``."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.__class__.__name__}: {exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise ScenarioError(f"{path}: larger than {max_bytes // 1_000_000} MB; a {what} is at most that")
+    return data
+
+
+def depth(value: Any) -> int:
+    """How many tables and arrays nest in ``value`` (a scalar: 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _parse(text: str, label: str) -> dict:
+    try:
+        out = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{label}: arrays or tables nest deeper than {MAX_DEPTH} levels") from None
+    if depth(out) > MAX_DEPTH:
+        raise ScenarioError(f"{label}: arrays or tables nest deeper than {MAX_DEPTH} levels")
+    return out
+
+
+def load_toml(path: Path, what: str = "scenario file") -> dict:
+    """Read a TOML file of at most :data:`MAX_TOML_BYTES`, turning every problem into one line."""
+    path = Path(path)
+    data = read_bounded(path, MAX_TOML_BYTES, what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path.name}: not a text file (not UTF-8)") from None
+    return _parse(text, path.name)
+
+
+def parse_value(text: str) -> Any:
+    """The right-hand side of ``--set key=value`` as a TOML value (bare words become strings)."""
+    if len(text) > MAX_SET_CHARS:
+        raise ScenarioError(f"--set: value longer than {MAX_SET_CHARS} characters")
+    try:
+        return _parse(f"v = {text}", "--set")["v"]
+    except ScenarioError as exc:
+        if "nest deeper" in str(exc):
+            raise
+        return text
+
+
+__all__ = ["MAX_DEPTH", "MAX_SET_CHARS", "MAX_TOML_BYTES", "depth", "load_toml", "parse_value", "read_bounded"]

@@ -1,0 +1,110 @@
+"""Cross-checks of a validated scenario: names that refer to other entries, events, and a user's graph.
+
+The schema checks each value on its own; these checks look across entries (a line's zones exist, a
+provider's AIDCs exist, names are unique, an event sets a setting that exists and stays in its range).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokenomy.abm.scenarios.schema import Field, ListOf, ScenarioError, Table, field_at
+from tokenomy.abm.scenarios.spec import ROOT
+from tokenomy.abm.suggest import did_you_mean
+
+NAMED_KINDS = ("zones", "utilities", "storage", "aidcs", "providers", "labs", "apps", "enterprises")
+
+
+def check_references(data: dict, source: str) -> None:
+    """Every name a scenario entry refers to exists, and every entry's name is unique."""
+    zones = {z["name"] for z in data["zones"]}
+
+    def need(kind: str, name: str, ref: str, known: set[str]) -> None:
+        if ref not in known:
+            tip = did_you_mean(ref, sorted(known))
+            raise ScenarioError(f"{source}: {kind} '{name}' refers to unknown {ref!r}{tip}")
+
+    for line in data["lines"]:
+        need("line", line["name"], line["from"], zones)
+        need("line", line["name"], line["to"], zones)
+        if line["from"] == line["to"]:
+            raise ScenarioError(f"{source}: line '{line['name']}' connects zone '{line['from']}' to itself")
+    for util in data["utilities"]:
+        for unit in util["units"]:
+            need("unit", unit["name"], unit["zone"], zones)
+    for kind in ("storage", "aidcs"):
+        for item in data[kind]:
+            need(kind.rstrip("s"), item["name"], item["zone"], zones)
+    aidcs = {a["name"] for a in data["aidcs"]}
+    providers = {p["name"] for p in data["providers"]}
+    for kind in ("providers", "labs"):
+        for item in data[kind]:
+            for ref in item["aidcs"]:
+                need(kind.rstrip("s"), item["name"], ref, aidcs)
+    for kind in ("apps", "enterprises"):
+        for item in data[kind]:
+            for ref in item["providers"]:
+                need(kind.rstrip("s"), item["name"], ref, providers)
+    names: dict[str, str] = {}
+    for kind in NAMED_KINDS:
+        for item in data[kind]:
+            if item["name"] in names:
+                raise ScenarioError(
+                    f"{source}: name '{item['name']}' is used by both {names[item['name']]} and {kind}")
+            names[item["name"]] = kind
+    if (data["apps"] or data["enterprises"]) and not providers:
+        raise ScenarioError(f"{source}: token buyers need at least one entry in 'providers'")
+    if data["markets"]["power_price_floor_cny_per_mwh"] >= data["markets"]["power_price_cap_cny_per_mwh"]:
+        raise ScenarioError(f"{source}: 'markets.power_price_floor_cny_per_mwh' must be below the price cap")
+
+
+def event_field(path: str, source: str) -> Field:
+    """The schema field an event's dotted path points at (list items by name or '*')."""
+    spec = field_at(ROOT, path)
+    if spec is None:
+        raise ScenarioError(f"{source}: event sets unknown key '{path}'")
+    if spec.kind not in ("float", "int"):
+        raise ScenarioError(f"{source}: event key '{path}' is not a number setting")
+    if spec.decided:
+        raise ScenarioError(f"{source}: event sets '{path}', a price or markup the agents decide; events may "
+                            "change exogenous drivers only (demand, efficiency, deliveries, policy, capacities)")
+    return spec
+
+
+def _check_names_on_path(data: dict, path: str, source: str) -> None:
+    """Each list entry an event's path names (``apps.chatbot``) exists in the scenario."""
+    node: Any = data
+    spec: Any = ROOT
+    walked = ""
+    for key in path.split("."):
+        if isinstance(spec, ListOf):
+            if key == "*":
+                node = node[0] if node else {}
+            else:
+                names = [item[spec.key] for item in node]
+                if key not in names:
+                    raise ScenarioError(f"{source}: event sets '{path}', but '{walked.rstrip('.')}' has no entry "
+                                        f"named '{key}'{did_you_mean(key, names)}")
+                node = node[names.index(key)]
+            spec = spec.item
+        elif isinstance(spec, Table):
+            node, spec = node.get(key, {}) if isinstance(node, dict) else {}, spec.fields.get(key)
+        walked += key + "."
+
+
+def check_events(data: dict, source: str) -> None:
+    """Every event sets an exogenous number setting that exists, to a value in that setting's range."""
+    checked: set[str] = set()
+    for event in data["events"]:
+        path = event["set"]
+        spec = event_field(path, source)
+        if path not in checked:
+            _check_names_on_path(data, path, source)
+            checked.add(path)
+        lo, hi = spec.min, spec.max
+        v = event["value"]
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise ScenarioError(
+                f"{source}: event on day {event['day']} sets '{path}' = {v}, out of range [{lo}, {hi}]")
+        if spec.kind == "int" and not float(v).is_integer():
+            raise ScenarioError(f"{source}: event on day {event['day']} sets '{path}' = {v}, not a whole number")
