@@ -24,7 +24,6 @@ be restricted to some zones.  Windows are half-open: ``days = [90, 180]`` means 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +34,10 @@ import pandas as pd
 
 from tokenomy.abm.recorder import DAILY_COLUMNS, HOURLY_COLUMNS
 from tokenomy.abm.scenarios import Scenario, ScenarioError, load_scenario
+from tokenomy.abm.suggest import did_you_mean
 
-__all__ = ["CheckResult", "SeedResult", "run_checks", "format_result", "checks_of", "resolve_seeds"]
+__all__ = ["CheckResult", "RunCheck", "SeedResult", "run_checks", "checks_on_run", "evaluate", "horizon_of",
+           "format_result", "checks_of", "resolve_seeds", "check_in_words", "outcome_in_words"]
 
 AGGREGATES: dict[str, Callable[[pd.Series], float]] = {
     "mean": lambda s: float(s.mean()),
@@ -114,8 +115,7 @@ def checks_of(scenario: Scenario) -> list[dict]:
         elif metric in HOURLY_COLUMNS:
             table = "hourly"
         else:
-            hint = difflib.get_close_matches(metric, DAILY_COLUMNS + HOURLY_COLUMNS, n=1, cutoff=0.4)
-            tip = f" (did you mean '{hint[0]}'?)" if hint else ""
+            tip = did_you_mean(metric, DAILY_COLUMNS + HOURLY_COLUMNS, cutoff=0.4)
             raise ScenarioError(f"{where}: unknown metric '{metric}'{tip}; use a daily or hourly column")
         for z in check["zones"]:
             if z not in zones:
@@ -215,6 +215,34 @@ def _run_tables(scenario_path: str | Path, overrides: list[str], seed: int, days
     return {"daily": model.daily_table(), "hourly": model.hourly_table()}
 
 
+def evaluate(check: dict, tables: dict[str, pd.DataFrame], seed: int,
+             baseline_tables: dict[str, pd.DataFrame] | None = None) -> SeedResult:
+    """One check measured on one run's tables (and, for ``compare = "baseline"``, its baseline run's)."""
+    value = _measure(tables, check, check["window"])
+    reference = None
+    if check["compare"] == "window":
+        reference = _measure(tables, check, check["against"])
+    elif check["compare"] == "baseline":
+        if baseline_tables is None:
+            raise ValueError(f"check '{check['name']}' compares with a baseline run: pass its tables")
+        reference = _measure(baseline_tables, check, check["window"])
+    compared = value if reference is None else _change(value, reference, check["change"])
+    return SeedResult(seed, value, reference, compared, _passes(compared, check))
+
+
+def horizon_of(check: dict) -> int:
+    """The number of days a run needs before the check can be judged (its windows' last end)."""
+    return max(check["window"][1], check["against"][1] if check["against"] else 0)
+
+
+def _result(check: dict, per_seed: list[SeedResult]) -> CheckResult:
+    mean = float(np.mean([s.compared for s in per_seed]))
+    passed = "passed" if _passes(mean, check) else "failed"
+    status = "pending" if check["status"] == "needs-model-change" else passed
+    return CheckResult(name=check["name"], claim=check["claim"], metric=check["metric"], test=_describe(check),
+                       status=status, seeds=tuple(per_seed), note=check["note"])
+
+
 def run_checks(scenario_name_or_path: str | Path, seeds: int | Iterable[int] = 3,
                overrides: Sequence[str] = (),
                progress: Callable[[int, int], None] | None = None) -> list[CheckResult]:
@@ -245,26 +273,42 @@ def run_checks(scenario_name_or_path: str | Path, seeds: int | Iterable[int] = 3
                 progress(len(runs), total)
     results = []
     for check in checks:
-        per_seed = []
-        for seed in seed_list:
-            tables = runs[(), seed]
-            value = _measure(tables, check, check["window"])
-            reference = None
-            if check["compare"] == "window":
-                reference = _measure(tables, check, check["against"])
-            elif check["compare"] == "baseline":
-                reference = _measure(runs[tuple(check["baseline"]), seed], check, check["window"])
-            compared = value if reference is None else _change(value, reference, check["change"])
-            per_seed.append(SeedResult(seed, value, reference, compared, _passes(compared, check)))
-        mean = float(np.mean([s.compared for s in per_seed]))
-        if check["status"] == "needs-model-change":
-            status = "pending"
-        else:
-            status = "passed" if _passes(mean, check) else "failed"
-        results.append(CheckResult(name=check["name"], claim=check["claim"], metric=check["metric"],
-                                   test=_describe(check), status=status, seeds=tuple(per_seed),
-                                   note=check["note"]))
+        per_seed = [evaluate(check, runs[(), seed], seed,
+                             runs[tuple(check["baseline"]), seed] if check["compare"] == "baseline" else None)
+                    for seed in seed_list]
+        results.append(_result(check, per_seed))
     return results
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """A check on one run that is in progress: judged once the run has reached ``horizon_day``."""
+
+    check: dict
+    horizon_day: int
+    result: CheckResult | None    # None until the run has reached the horizon
+
+    @property
+    def ready(self) -> bool:
+        return self.result is not None
+
+
+def checks_on_run(scenario: Scenario, tables: dict[str, pd.DataFrame], days_run: int, seed: int,
+                  baseline_run: Callable[[tuple[str, ...], int], dict[str, pd.DataFrame]]) -> list[RunCheck]:
+    """The scenario's checks judged on a run already made (the browser's), where it has gone far enough.
+
+    ``tables`` are the run's daily and hourly tables after ``days_run`` days; ``baseline_run(overrides,
+    days)`` returns the tables of the same world with a check's baseline overrides, run for ``days``.
+    """
+    out = []
+    for check in checks_of(scenario):
+        end = horizon_of(check)
+        if days_run < end:
+            out.append(RunCheck(check, end, None))
+            continue
+        base = baseline_run(tuple(check["baseline"]), end) if check["compare"] == "baseline" else None
+        out.append(RunCheck(check, end, _result(check, [evaluate(check, tables, seed, base)])))
+    return out
 
 
 def _num(x: float | None) -> str:
@@ -292,3 +336,61 @@ def format_result(result: CheckResult) -> str:
     if result.status == "pending" and result.note:
         lines.append(f"        not enforced: {result.note}")
     return "\n".join(lines)
+
+
+def _days_words(window: tuple[int, int]) -> str:
+    a, b = window
+    return f"days {a}-{b - 1}"
+
+
+def _bound_words(check: dict, kind: str) -> str:
+    """The mark in words: a change as a percentage, a value in the metric's unit."""
+    from tokenomy.abm.metric_words import fmt, fmt_change
+
+    def one(x: float) -> str:
+        if kind == "change" and check["change"] == "relative":
+            return fmt_change(x)
+        return fmt(x, check["metric"])
+
+    if check["op"] == "between":
+        return f"be between {one(check['value'])} and {one(check['upper'])}"
+    relative = kind == "change" and check["change"] == "relative"
+    if relative and check["op"] == ">=" and check["value"] > 0:
+        return f"rise by at least {one(check['value']).lstrip('+')}"
+    if relative and check["op"] == "<=" and check["value"] < 0:
+        return f"fall by at least {one(check['value']).lstrip('-')}"
+    verb = "change by " if kind == "change" else "be "
+    return f"{verb}{'at least' if check['op'] == '>=' else 'at most'} {one(check['value'])}"
+
+
+def check_in_words(check: dict) -> str:
+    """What the check measures, in a sentence: 'The mean compute price over days 180-269, compared with ...'."""
+    from tokenomy.abm.metric_words import label
+
+    agg = {"mean": "average", "max": "highest", "min": "lowest", "sum": "total", "last": "final",
+           "std": "day-to-day spread (standard deviation) of the"}[check["agg"]]
+    where = f" in {', '.join(check['zones'])}" if check["zones"] else ""
+    what = f"The {agg} {label(check['metric'])}{where} over {_days_words(check['window'])}"
+    if check["compare"] == "window":
+        return (f"{what}, compared with {_days_words(check['against'])} of the same run, should "
+                f"{_bound_words(check, 'change')}.")
+    if check["compare"] == "baseline":
+        return (f"{what}, compared with the same world without the scenario's change "
+                f"({'; '.join(check['baseline'])}), should {_bound_words(check, 'change')}.")
+    return f"{what} should {_bound_words(check, 'value')}."
+
+
+def outcome_in_words(check: dict, seed_result: SeedResult) -> str:
+    """What one run showed: 'In this run it went from 10 to 24.6 CNY per GPU-hour: +146%.'"""
+    from tokenomy.abm.metric_words import fmt, fmt_change
+
+    m = check["metric"]
+    if seed_result.reference is None:
+        return f"In this run: {fmt(seed_result.value, m)}."
+    change = (fmt_change(seed_result.compared) if check["change"] == "relative"
+              else f"{seed_result.compared:+,.3g}")
+    if check["compare"] == "window":
+        return (f"In this run it went from {fmt(seed_result.reference, m)} to {fmt(seed_result.value, m)}: "
+                f"{change}.")
+    return (f"In this run {fmt(seed_result.value, m)}, against {fmt(seed_result.reference, m)} without the "
+            f"change: {change}.")

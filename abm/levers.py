@@ -20,16 +20,32 @@ class Lever:
     max: float
     step: float
     integer: bool = False
+    unit: str = ""               # what the value counts, in words ("x the scenario's", "CNY per MWh")
+    help: str = ""               # one sentence on what the lever changes
+
+    def show(self, value: float) -> str:
+        """The lever and its value in words: ``Storage capacity: x2.5 the scenario's``."""
+        if self.unit.startswith("x"):
+            return f"{self.label}: x{value:g}{self.unit[1:]}"
+        return f"{self.label}: {value:,.0f} {self.unit}" if self.integer else f"{self.label}: {value:g} {self.unit}"
 
 
+SCALED = "x the scenario's"
 LEVERS = (
-    Lever("agentic_growth", "Agentic multiplier, x over a year", 1.0, 0.5, 5.0, 0.25),
-    Lever("storage_scale", "Storage capacity, x", 1.0, 0.0, 5.0, 0.25),
-    Lever("line_scale", "Line capacity, x", 1.0, 0.0, 3.0, 0.1),
-    Lever("efficiency_scale", "Token efficiency growth, x", 1.0, 0.0, 3.0, 0.25),
-    Lever("gpu_delivery_scale", "GPU deliveries, x", 1.0, 0.0, 3.0, 0.1),
-    Lever("price_cap", "Power price cap, CNY/MWh", 1500, 300, 5000, 100, integer=True),
+    Lever("agentic_growth", "Agentic multiplier", 1.0, 0.5, 5.0, 0.25, unit="x over a year",
+          help="How many more tokens each user's requests take as agents spread, reached after a year."),
+    Lever("storage_scale", "Storage capacity", 1.0, 0.0, 5.0, 0.25, unit=SCALED,
+          help="Every battery's energy and power."),
+    Lever("line_scale", "Line capacity", 1.0, 0.0, 3.0, 0.1, unit=SCALED,
+          help="How much power each transmission line can carry."),
+    Lever("efficiency_scale", "Token efficiency growth", 1.0, 0.0, 3.0, 0.25, unit=SCALED,
+          help="How fast providers make more tokens from a GPU-hour."),
+    Lever("gpu_delivery_scale", "GPU deliveries", 1.0, 0.0, 3.0, 0.1, unit=SCALED,
+          help="How many new GPUs vendors can ship a month."),
+    Lever("price_cap", "Power price cap", 1500, 300, 5000, 100, integer=True, unit="CNY per MWh",
+          help="The highest price the power market may clear at."),
 )
+LEVER_BY_NAME = {lever.name: lever for lever in LEVERS}
 DEFAULTS = {lever.name: lever.default for lever in LEVERS}
 
 

@@ -1,7 +1,9 @@
-"""The Tokenomy browser app: Mesa's SolaraViz with panels that show the chain and its prices live.
+"""The Tokenomy browser app: the chain and its prices live, lessons, checks and experiments, in tabs.
 
-Run it with ``tokenomy viz [SCENARIO]`` (or ``solara run viz.app``).  Each browser session gets its own
-model; settings in the sidebar apply when you press Reset, shock buttons act on the next day.
+Run it with ``tokenomy viz [SCENARIO]`` (or ``solara run tokenomy.viz.app``).  Each browser session gets its
+own model.  The sidebar holds Reset / Play / Step, the speed, the scenario and the sliders (applied on
+Reset); shock buttons act on the next day.  Tabs: Market (the live panels), Lesson, Checks, Experiments
+(side by side, classic markets) and About.
 """
 
 from __future__ import annotations
@@ -9,44 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-import mesa.visualization.solara_viz as mesa_viz
 import solara
-from mesa.visualization import SolaraViz
+import solara.lab
 from mesa.visualization.utils import update_counter
 
-from tokenomy.abm.levers import LEVERS
-from tokenomy.abm.scenarios import shipped_scenarios
 from tokenomy.abm.shocks import SHOCKS, apply_shock
 from tokenomy.viz import charts
-from tokenomy.viz.model import ChainModel
+from tokenomy.viz.about import About
+from tokenomy.viz.controls import Sidebar
+from tokenomy.viz.lessons_view import LessonPage
+from tokenomy.viz.markdown import Markdown
 from tokenomy.viz.narrative import explain, state_of
-from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, LessonPanel, SideBySide
+from tokenomy.viz.session import TABS, AppSession
+from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
-
-# Panel placement on Mesa's 12-column draggable grid (rows of 30 px): the header spans the page, the
-# chain and the prices share the first row of charts.
-PANEL_LAYOUT = [
-    {"i": 0, "x": 0, "y": 0, "w": 12, "h": 5},    # date and "what is happening"
-    {"i": 1, "x": 0, "y": 5, "w": 7, "h": 14},    # supply graph
-    {"i": 2, "x": 7, "y": 5, "w": 5, "h": 14},    # prices over time
-    {"i": 3, "x": 0, "y": 19, "w": 6, "h": 13},   # today's 24 hours
-    {"i": 4, "x": 6, "y": 19, "w": 6, "h": 13},   # supply against demand
-    {"i": 5, "x": 0, "y": 32, "w": 8, "h": 11},   # what a token costs
-    {"i": 6, "x": 8, "y": 32, "w": 4, "h": 11},   # shocks and export
-]
-
-
-def _layout(num_components: int) -> list[dict]:
-    if num_components == 1:  # the teaching page: one panel across the page
-        return [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 48, "moved": False}]
-    if num_components == len(PANEL_LAYOUT):
-        return [dict(item, moved=False) for item in PANEL_LAYOUT]
-    return [{"i": i, "w": 6, "h": 12, "moved": False, "x": 6 * (i % 2), "y": 12 * (i // 2)}
-            for i in range(num_components)]
-
-
-mesa_viz.make_initial_grid_layout = _layout  # Mesa looks this up when it first lays out a page
 
 
 def _daily(model):
@@ -83,13 +62,15 @@ def Header(model):
                         style={"font-size": "26px", "font-weight": "600"})
             solara.HTML(tag="span", unsafe_innerHTML=f"day <span data-testid='sim-day'>{model.day}</span>")
             solara.Text(f"scenario: {model.scenario_name} · seed {model.seed_value}")
+            fired = getattr(model, "shocks_fired", [])
+            if fired:
+                solara.Text("shocks: " + "; ".join(f"{name} (day {day})" for day, name, _ in fired),
+                            style={"font-size": "12px"})
         if model.day == 0:
             lines = ["Press Step or Play to start trading. Settings apply on Reset; shocks act on the next day."]
         else:
             lines = explain(state_of(model, _daily(model)))
-        with solara.Div(attributes={"data-testid": "narrative"}):
-            for text in lines:
-                solara.Markdown(f"- {text}")
+        Markdown("\n".join(f"- {text}" for text in lines), testid="narrative", style="font-size: 14px;")
 
 
 @solara.component
@@ -175,36 +156,53 @@ def Actions(model):
                                 label="hourly table (CSV)")
 
 
-def model_params() -> dict:
-    params = {
-        "scenario_name": {"type": "Select", "value": DEFAULT_SCENARIO, "values": list(shipped_scenarios()),
-                          "label": "Scenario"},
-        "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1, "label": "Seed"},
-    }
-    for lever in LEVERS:
-        params[lever.name] = {"type": "SliderInt" if lever.integer else "SliderFloat", "value": lever.default,
-                              "min": lever.min, "max": lever.max, "step": lever.step, "label": lever.label}
-    return params
-
-
-COMPONENTS = [(Header, 0), (ChainGraph, 0), (Prices, 0), (Today, 0), (SupplyDemand, 0), (TokenCost, 0),
-              (Actions, 0)]
+# The Market tab, row by row: each row's panels share its width (a row of one spans the page).
+MARKET_ROWS = [
+    [Header],
+    [ChainGraph, Prices],
+    [Today, SupplyDemand],
+    [TokenCost, Actions],
+]
 
 
 @solara.component
-def Teaching(model):
-    update_counter.get()
-    with solara.Column():
-        ChecksPanel(model)
-        SideBySide(model)
+def MarketPage(model):
+    for i, row in enumerate(MARKET_ROWS):
+        columns = "7fr 5fr" if len(row) == 2 and i == 1 else " ".join(["1fr"] * len(row))
+        with solara.Div(style={"display": "grid", "grid-template-columns": columns, "gap": "12px",
+                               "margin-bottom": "12px"}):
+            for panel in row:
+                with solara.Div(style={"min-width": "0"}):
+                    panel(model)
+
+
+@solara.component
+def ChecksPage(session: AppSession):
+    ChecksPanel(session.model.value)
+
+
+@solara.component
+def Experiments(session: AppSession):
+    with solara.Column(style={"max-width": "1100px"}):
+        SideBySide(session.model.value)
         ClassicMarkets()
 
 
 @solara.component
 def Page():
-    # one model per browser session: Page renders once per session
-    model = solara.use_reactive(solara.use_memo(lambda: ChainModel(scenario_name=DEFAULT_SCENARIO), []))
-    SolaraViz(model, components=[*COMPONENTS, (Teaching, 1)], model_params=model_params(), name="Tokenomy",
-              play_interval=150)
+    # one session state per browser tab: Page renders once per session
+    session = AppSession.use(DEFAULT_SCENARIO)
+    solara.Title("Tokenomy")
     with solara.Sidebar():
-        LessonPanel(model)
+        Sidebar(session)
+    with solara.lab.Tabs(value=session.tab.value, on_value=session.tab.set, lazy=True):
+        with solara.lab.Tab(TABS[0]):
+            MarketPage(session.model.value)
+        with solara.lab.Tab(TABS[1]):
+            LessonPage(session)
+        with solara.lab.Tab(TABS[2]):
+            ChecksPage(session)
+        with solara.lab.Tab(TABS[3]):
+            Experiments(session)
+        with solara.lab.Tab(TABS[4]):
+            About()

@@ -21,9 +21,9 @@ class ChainModel(TokenEconomy):
         # ``scenario_name`` and the seed from ``seed``.
         levers = dict(agentic_growth=agentic_growth, storage_scale=storage_scale, line_scale=line_scale,
                       efficiency_scale=efficiency_scale, gpu_delivery_scale=gpu_delivery_scale, price_cap=price_cap)
-        base = load_scenario(scenario_name)
         extra = list(overrides)
-        super().__init__(load_scenario(scenario_name, lever_overrides(base.data, levers) + extra), seed=int(seed))
+        base = load_scenario(scenario_name, extra)  # the levers scale the world as the overrides left it
+        super().__init__(load_scenario(scenario_name, extra + lever_overrides(base.data, levers)), seed=int(seed))
         self.scenario_name = scenario_name
         self.extra_overrides = tuple(extra)
         self.levers = levers

@@ -1,128 +1,241 @@
-"""Teaching panels: the lesson picker, the scenario's checks, and two variants side by side."""
+"""Teaching panels: the scenario's checks on the student's own run, two worlds side by side, classic markets."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+
 import numpy as np
 import solara
+from mesa.visualization.utils import update_counter
 
-from tokenomy.abm.checks import run_checks
-from tokenomy.abm.lessons.catalog import list_lessons
+from tokenomy.abm.checks import RunCheck, check_in_words, checks_on_run, outcome_in_words
+from tokenomy.abm.levers import LEVER_BY_NAME, LEVERS
+from tokenomy.abm.metric_words import fmt, fmt_change, fmt_number, label, label_with_unit
 from tokenomy.abm.scenarios import ScenarioError, load_scenario
 from tokenomy.viz import charts
+from tokenomy.viz.markdown import LabelledSlider
 from tokenomy.viz.model import ChainModel
 
-COMPARE_METRICS = [("token_price_cny_per_mtok", "token price, CNY/Mtok"),
-                   ("compute_price_cny_per_gpu_hour", "compute price, CNY/GPU-h"),
-                   ("power_price_cny_per_mwh", "power price, CNY/MWh"),
-                   ("power_spread_cny_per_mwh", "intraday power spread, CNY/MWh"),
-                   ("tokens_served_mtok", "tokens served, Mtok/day"),
-                   ("aidc_green_share", "green share of AIDC energy")]
+COMPARE_METRICS = ["token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
+                   "power_spread_cny_per_mwh", "tokens_served_mtok", "unserved_share", "gpus_online",
+                   "aidc_green_share", "aidc_energy_mwh"]
+STATUS_WORDS = {"passed": ("holds", "#2e7d32"), "failed": ("does not hold", "#c62828"),
+                "pending": ("not judged (model change pending)", "#8d6e00")}
+
+
+# ------------------------------------------------------------------------------------------------
+# checks on the student's run
+# ------------------------------------------------------------------------------------------------
+def baseline_tables(model, overrides: tuple[str, ...], days: int) -> dict:
+    """The same world and seed with a check's baseline overrides (and no shocks), run for ``days``; cached
+    on the model so each twin is simulated once."""
+    cache = model.__dict__.setdefault("_baseline_runs", {})
+    key = (overrides, days)
+    if key not in cache:
+        twin = ChainModel(model.scenario_name, seed=model.seed_value,
+                          overrides=tuple(model.extra_overrides) + overrides, **model.levers)
+        twin.run(days)
+        cache[key] = {"daily": twin.daily_table(), "hourly": twin.hourly_table()}
+    return cache[key]
+
+
+def run_checks_on_model(model) -> list[RunCheck]:
+    """The model's scenario checks judged on the model's own run so far."""
+    scenario = load_scenario(model.scenario_name, list(model.extra_overrides))
+    tables = _Tables(model)
+    return checks_on_run(scenario, tables, model.day, model.seed_value,
+                         lambda overrides, days: baseline_tables(model, overrides, days))
+
+
+class _Tables(dict):
+    """The run's tables, each built on first use (the hourly table is large and few checks need it)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def __missing__(self, key: str):
+        self[key] = self.model.daily_table() if key == "daily" else self.model.hourly_table()
+        return self[key]
+
+
+def _date(model, day: int) -> str:
+    return (model.start_date + dt.timedelta(days=day)).isoformat()
 
 
 @solara.component
-def LessonPanel(model_ref: solara.Reactive):
-    """Pick a lesson: load its scenario and settings, show its steps beside the charts."""
-    lessons = solara.use_memo(lambda: [x for x in list_lessons() if x.scenario], [])
-    chosen, set_chosen = solara.use_state("")
-    titles = {x.title: x for x in lessons}
-    with solara.Card("Lesson"):
-        solara.Select("Choose a lesson", value=chosen, values=list(titles), on_value=set_chosen)
-        lesson = titles.get(chosen)
-        if lesson is not None:
-            solara.Button("Load this lesson", color="primary", small=True,
-                          on_click=lambda: model_ref.set(ChainModel(lesson.scenario, seed=1,
-                                                                    overrides=tuple(lesson.settings))))
-            if lesson.settings:
-                solara.Text("Settings: " + ", ".join(lesson.settings), style={"font-size": "12px"})
-            with solara.Div(attributes={"data-testid": "lesson-steps"},
-                            style={"max-height": "300px", "overflow-y": "auto", "font-size": "13px"}):
-                solara.Markdown(lesson.body)
+def CheckCard(model, rc: RunCheck):
+    check = rc.check
+    name = html.escape(check["name"])
+    if not rc.ready:
+        head = (f"<span style='color:#666'>judged on day {rc.horizon_day} ({_date(model, rc.horizon_day)}); "
+                f"play on to see it</span>")
+        body = ""
+        status = "waiting"
+    else:
+        words, colour = STATUS_WORDS[rc.result.status]
+        status = rc.result.status
+        head = f"<b style='color:{colour}'>{words}</b>"
+        body = (f"<div>{html.escape(outcome_in_words(check, rc.result.seeds[0]))}</div>"
+                f"<div style='color:#555'>{html.escape(check_in_words(check))}</div>")
+    claim = html.escape(check["claim"] or check["name"])
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        f"<div style='font-weight:600'>{claim} <span style='color:#999;font-weight:400'>({name})</span></div>"
+        f"<div>{head}</div>{body}"),
+        attributes={"data-testid": f"check-{check['name']}", "data-status": status},
+        style={"font-size": "14px", "margin": "10px 0", "padding": "8px 12px", "border-left": "4px solid #ddd",
+               "background": "#fafafa"})
 
 
 @solara.component
 def ChecksPanel(model):
-    """Run the current scenario's expected-outcome checks and show each as passed or failed."""
-    results, set_results = solara.use_state(None)
-    error, set_error = solara.use_state("")
-    name = model.scenario_name
+    """The scenario's expected outcomes, each judged on the run in this browser once it has gone far enough."""
+    update_counter.get()
+    try:
+        results = run_checks_on_model(model)
+        error = ""
+    except (ScenarioError, ValueError) as exc:
+        results, error = [], str(exc)
     claim = model.data.get("expected", {}).get("claim", "") if isinstance(model.data, dict) else ""
-
-    def run():
-        try:
-            set_results(run_checks(name, seeds=[model.seed_value], overrides=list(model.extra_overrides)))
-            set_error("")
-        except ScenarioError as exc:
-            set_error(str(exc))
-
-    with solara.Card(f"What {name} should show"):
+    with solara.Card(f"What {model.scenario_name} should show, checked on your run", style={"max-width": "1000px"}):
         if claim:
-            solara.Markdown(f"*{claim}*")
-        solara.Button("Run this scenario's checks", color="primary", small=True, on_click=run)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<i>{html.escape(claim)}</i>", style={"font-size": "14px"})
+        solara.Text("Each check is judged on the run you are playing (with any shocks you fired), once it has "
+                    "reached the check's last day. 'Without the change' means a twin run of the same world and "
+                    "seed with the scenario's change undone and no shocks.", style={"font-size": "13px"})
         if error:
             solara.Error(error)
-        if results is not None:
-            with solara.Div(attributes={"data-testid": "check-results"}):
-                if not results:
-                    solara.Text("This scenario states no checks.")
-                for r in results:
-                    colour = {"passed": "#2e7d32", "failed": "#c62828", "pending": "#f9a825"}[r.status]
-                    solara.HTML(tag="div", unsafe_innerHTML=(
-                        f"<b style='color:{colour}'>{r.status.upper()}</b> {r.claim} "
-                        f"<span style='color:#666'>({r.test}; measured {r.compared_mean:.3g})</span>"),
-                        style={"font-size": "13px", "margin": "6px 0"})
+        ready = sum(rc.ready for rc in results)
+        with solara.Div(attributes={"data-testid": "check-results", "data-ready": str(ready),
+                                    "data-total": str(len(results))}):
+            if not results and not error:
+                solara.Text("This scenario states no checks.")
+            for rc in results:
+                CheckCard(model, rc)
+
+
+# ------------------------------------------------------------------------------------------------
+# side by side
+# ------------------------------------------------------------------------------------------------
+def compare_runs(model, lever: str, value_a: float, value_b: float, days: int):
+    """Two runs of the model's world and seed that differ only in ``lever``; their daily tables."""
+    out = []
+    for value in (value_a, value_b):
+        levers = {**model.levers, lever: value}
+        run = ChainModel(model.scenario_name, seed=model.seed_value, overrides=model.extra_overrides, **levers)
+        run.run(days)
+        out.append(run.daily_table())
+    return out
+
+
+def _series(name: str, frame, column: str, **extra) -> dict:
+    dates = frame.date.dt.strftime("%Y-%m-%d").tolist()
+    scale = 100.0 if column in _SHARES else 1.0
+    return {"name": name, "type": "line", "showSymbol": False,
+            "data": [[d, round(float(v) * scale, 6)] for d, v in zip(dates, frame[column], strict=True)], **extra}
+
+
+_SHARES = {c for c in COMPARE_METRICS if label_with_unit(c).endswith("%")}
 
 
 @solara.component
 def SideBySide(model):
-    """Run the scenario twice, as set and with one more change, and overlay the key series."""
-    variant, set_variant = solara.use_state("storage.*.energy_mwh=0")
-    days, set_days = solara.use_state(120)
+    """The same world twice, differing in one lever, with one series overlaid and the means in a table."""
+    lever_name, set_lever_name = solara.use_state("agentic_growth")
+    value_a, set_value_a = solara.use_state(1.0)
+    value_b, set_value_b = solara.use_state(3.0)
+    days, set_days = solara.use_state(240)
     result, set_result = solara.use_state(None)
-    error, set_error = solara.use_state("")
-    metric, set_metric = solara.use_state(COMPARE_METRICS[0][1])
+    metric, set_metric = solara.use_state(COMPARE_METRICS[0])
+    lever = LEVER_BY_NAME[lever_name]
+
+    def choose(label_text: str) -> None:
+        chosen = next(x for x in LEVERS if x.label == label_text)
+        set_lever_name(chosen.name)
+        set_value_a(chosen.default)
+        set_value_b(min(chosen.max, chosen.default * 3) if chosen.default else chosen.max)
+        set_result(None)
 
     def run():
-        overrides = [v.strip() for v in variant.split(";") if v.strip()]
-        try:
-            load_scenario(model.scenario_name, list(model.extra_overrides) + overrides)
-        except ScenarioError as exc:
-            set_error(str(exc))
-            return
-        a = ChainModel(model.scenario_name, seed=model.seed_value, overrides=model.extra_overrides, **model.levers)
-        b = ChainModel(model.scenario_name, seed=model.seed_value,
-                       overrides=tuple(model.extra_overrides) + tuple(overrides), **model.levers)
-        a.run(days)
-        b.run(days)
-        set_error("")
-        set_result((a.daily_table(), b.daily_table(), "; ".join(overrides)))
+        a, b = compare_runs(model, lever_name, value_a, value_b, days)
+        set_result((a, b, lever_name, value_a, value_b))
 
-    with solara.Card("Side by side: the same world with one change"):
-        solara.InputText("Variant B changes (key=value; separate several with ';')", value=variant,
-                         on_value=set_variant)
-        solara.SliderInt("Days", value=days, min=10, max=730, step=10, on_value=set_days)
-        solara.Button("Run both", color="primary", small=True, on_click=run)
-        if error:
-            solara.Error(error)
-        if result is not None:
-            a, b, label = result
-            solara.Select("Series", value=metric, values=[m[1] for m in COMPARE_METRICS], on_value=set_metric)
-            column = next(c for c, name in COMPARE_METRICS if name == metric)
-            dates = a.date.dt.strftime("%Y-%m-%d").tolist()
-            option = {**charts.BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
-                      "grid": {"left": 60, "right": 20, "top": 40, "bottom": 30},
-                      "xAxis": {"type": "time"}, "yAxis": {"type": "value", "name": metric, "scale": True},
-                      "series": [
-                          {"name": "A: as set", "type": "line", "showSymbol": False,
-                           "data": [[d, round(float(v), 4)] for d, v in zip(dates, a[column], strict=True)]},
-                          {"name": f"B: {label}", "type": "line", "showSymbol": False,
-                           "lineStyle": {"type": "dashed"},
-                           "data": [[d, round(float(v), 4)] for d, v in zip(dates, b[column], strict=True)]}]}
-            with solara.Div(attributes={"data-testid": "side-by-side", "data-days": str(len(a)),
-                                        "data-mean-a": f"{np.mean(a[column]):.6g}",
-                                        "data-mean-b": f"{np.mean(b[column]):.6g}"}):
-                solara.FigureEcharts(option=option, attributes={"style": "height: 320px; width: 100%;"})
-            rows = [f"| {name} | {a[c].mean():,.4g} | {b[c].mean():,.4g} |" for c, name in COMPARE_METRICS]
-            solara.Markdown("| mean over the run | A | B |\n|---|---|---|\n" + "\n".join(rows))
+    with solara.Card("Side by side: the same world with one lever moved", style={"max-width": "1100px"}):
+        solara.Text(f"Both runs use {model.scenario_name}, seed {model.seed_value} and the sidebar's other "
+                    "sliders; they differ only in the lever below.", style={"font-size": "13px"})
+        solara.Select("Lever", value=lever.label, values=[x.label for x in LEVERS], on_value=choose)
+        with solara.Row(style={"gap": "24px"}):
+            with solara.Column(style={"flex": "1"}):
+                LabelledSlider("A: " + lever.show(value_a), value=value_a, min=lever.min, max=lever.max,
+                               step=lever.step, integer=lever.integer, on_value=set_value_a, testid="variant-a")
+            with solara.Column(style={"flex": "1"}):
+                LabelledSlider("B: " + lever.show(value_b), value=value_b, min=lever.min, max=lever.max,
+                               step=lever.step, integer=lever.integer, on_value=set_value_b, testid="variant-b")
+        LabelledSlider(f"Days to run: {days}", value=days, min=30, max=730, step=30, integer=True, on_value=set_days)
+        solara.Button("Run both", color="primary", on_click=run)
+        if result is None:
+            return
+        a, b, lev, va, vb = result
+        shown = LEVER_BY_NAME[lev]
+        name_a, name_b = "A: " + shown.show(va), "B: " + shown.show(vb)
+        solara.Select("Series", value=label_with_unit(metric), values=[label_with_unit(c) for c in COMPARE_METRICS],
+                      on_value=lambda v: set_metric(next(c for c in COMPARE_METRICS if label_with_unit(c) == v)))
+        option = {**charts.BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+                  "grid": {"left": 70, "right": 20, "top": 50, "bottom": 30},
+                  "xAxis": {"type": "time"},
+                  "yAxis": {"type": "value", "name": label_with_unit(metric), "scale": True,
+                            "nameTextStyle": {"align": "left"}},
+                  "series": [_series(name_a, a, metric), _series(name_b, b, metric, lineStyle={"type": "dashed"})]}
+        mean_a, mean_b = float(np.mean(a[metric])), float(np.mean(b[metric]))
+        with solara.Div(attributes={"data-testid": "side-by-side", "data-days": str(len(a)),
+                                    "data-mean-a": f"{mean_a:.6g}", "data-mean-b": f"{mean_b:.6g}"}):
+            solara.FigureEcharts(option=option, attributes={"style": "height: 340px; width: 100%;"})
+        rows = "".join(
+            f"<tr><td>{html.escape(label(c))}</td><td>{html.escape(fmt(a[c].mean(), c))}</td>"
+            f"<td>{html.escape(fmt(b[c].mean(), c))}</td><td>{_change_cell(a[c].mean(), b[c].mean())}</td></tr>"
+            for c in COMPARE_METRICS)
+        solara.HTML(tag="table", unsafe_innerHTML=(
+            f"<tr><th>average over the run</th><th>{html.escape(name_a)}</th><th>{html.escape(name_b)}</th>"
+            f"<th>B against A</th></tr>{rows}"), classes=["tk-table"], attributes={"data-testid": "side-table"})
+        solara.Style(TABLE_CSS)
+
+
+def _change_cell(a: float, b: float) -> str:
+    return fmt_change(b / a - 1) if a else "n/a"
+
+
+TABLE_CSS = """
+.tk-table { border-collapse: collapse; font-size: 14px; margin-top: 8px; }
+.tk-table th, .tk-table td { border: 1px solid #ddd; padding: 3px 10px; text-align: right; }
+.tk-table th:first-child, .tk-table td:first-child { text-align: left; }
+"""
+
+
+# ------------------------------------------------------------------------------------------------
+# classic markets
+# ------------------------------------------------------------------------------------------------
+MARKETS = ("call market", "double auction", "cobweb")
+MARKET_KEYS = {"call market": "call-market", "double auction": "double-auction", "cobweb": "cobweb"}
+
+
+def parse_prices(text: str, what: str) -> list[float]:
+    """Comma-separated prices typed by a student; ValueError with a readable message when they are not."""
+    items = [x.strip() for x in text.replace(";", ",").split(",") if x.strip()]
+    if not items:
+        raise ValueError(f"{what}: type at least one number, separated by commas")
+    out = []
+    for x in items:
+        try:
+            v = float(x)
+        except ValueError:
+            raise ValueError(f"{what}: '{x}' is not a number") from None
+        if not np.isfinite(v) or v < 0:
+            raise ValueError(f"{what}: '{x}' must be a number of 0 or more")
+        out.append(v)
+    if len(out) > 50:
+        raise ValueError(f"{what}: at most 50 traders")
+    return out
 
 
 def _line(name: str, xs, ys, **extra) -> dict:
@@ -130,58 +243,133 @@ def _line(name: str, xs, ys, **extra) -> dict:
             "data": [[float(x), round(float(y), 4)] for x, y in zip(xs, ys, strict=True)], **extra}
 
 
-@solara.component
-def ClassicMarkets():
-    """The classic markets, cleared by the same pure functions as the chain, theory beside simulation."""
+def _table(rows: list[tuple[str, str, str]]) -> None:
+    body = "".join(f"<tr><td>{html.escape(n)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
+                   for n, a, b in rows)
+    solara.HTML(tag="table", unsafe_innerHTML=f"<tr><th></th><th>theory</th><th>simulated</th></tr>{body}",
+                classes=["tk-table"])
+    solara.Style(TABLE_CSS)
+
+
+def call_market_view(values_text: str, costs_text: str):
+    """The call market's table rows, chart and figures for the typed curves (ValueError on bad input)."""
     from tokenomy.abm.lessons import markets
 
-    which, set_which = solara.use_state("call market")
+    values = parse_prices(values_text, "Buyers' values")
+    costs = parse_prices(costs_text, "Sellers' costs")
+    r = markets.call_market(values, costs)
+    rows = [("price P*", fmt_number(r.theory_price), fmt_number(r.price)),
+            ("quantity Q*", fmt_number(r.theory_quantity), fmt_number(r.quantity)),
+            ("total surplus", fmt_number(r.theory_surplus), fmt_number(r.surplus))]
+    dv, sc = np.sort(values)[::-1], np.sort(costs)
+    qd, qs = np.arange(dv.size + 1), np.arange(sc.size + 1)
+    option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
+              "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
+              "xAxis": {"type": "value", "name": "units", "nameLocation": "middle", "nameGap": 25},
+              "yAxis": {"type": "value", "name": "price, CNY"},
+              "series": [_line("demand (values)", qd, np.append(dv, dv[-1]), step="end"),
+                         _line("supply (costs)", qs, np.append(sc, sc[-1]), step="end"),
+                         {"type": "scatter", "name": "clearing", "symbolSize": 12, "data": [[r.quantity, r.price]]}]}
+    return rows, option, {"price": r.price, "quantity": r.quantity, "surplus": r.surplus}
+
+
+def double_auction_view(seed: int):
+    from tokenomy.abm.lessons import markets
+
+    values, costs = markets.symmetric_market()
+    zic = markets.double_auction(values, costs, constrained=True, periods=8, rng=seed)
+    ziu = markets.double_auction(values, costs, constrained=False, periods=8, rng=seed)
+    rows = [("efficiency, budget-constrained traders (ZI-C)", "100%", f"{100 * zic.mean_efficiency:.1f}%"),
+            ("efficiency, unconstrained traders (ZI-U)", "100%", f"{100 * ziu.mean_efficiency:.1f}%"),
+            ("average price, ZI-C", fmt_number(zic.theory_price), fmt_number(float(np.nanmean(zic.mean_price))))]
+    series, x0, bounds = [], 0, []
+    for name, res in (("ZI-C trades", zic), ("ZI-U trades", ziu)):
+        xs, ys, x = [], [], 0
+        for period_prices in res.prices:
+            xs.extend(range(x + 1, x + 1 + len(period_prices)))
+            ys.extend(period_prices)
+            x += len(period_prices)
+            if name == "ZI-C trades":
+                bounds.append(x)
+        series.append(_line(name, xs, ys, showSymbol=True, symbolSize=4))
+        x0 = max(x0, x)
+    series.append(_line("equilibrium price P*", [0, x0], [zic.theory_price] * 2, lineStyle={"type": "dashed"}))
+    option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
+              "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
+              "xAxis": {"type": "value", "name": "trade number (8 trading periods)", "nameLocation": "middle",
+                        "nameGap": 25},
+              "yAxis": {"type": "value", "name": "price of each trade"}, "series": series}
+    return rows, option, {"efficiency": 100 * zic.mean_efficiency, "price": float(np.nanmean(zic.mean_price))}
+
+
+def cobweb_view(supply_slope: float):
+    from tokenomy.abm.lessons import markets
+
+    r = markets.cobweb(supply_slope=supply_slope, periods=30)
+    rows = [("cobweb ratio d / b (swing against the last)", f"{r.theory_ratio:.3g}", f"{r.measured_ratio:.3g}"),
+            ("price P* / price in the last period", fmt_number(r.theory_price), fmt_number(float(r.price[-1])))]
+    t = np.arange(r.price.size)
+    option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
+              "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
+              "xAxis": {"type": "value", "name": "period", "nameLocation": "middle", "nameGap": 25},
+              "yAxis": {"type": "value", "name": "price"},
+              "series": [_line("price", t, r.price), _line("P*", t, np.full(t.size, r.theory_price),
+                                                           lineStyle={"type": "dashed"})]}
+    return rows, option, {"ratio": r.measured_ratio, "price": float(r.price[-1]), "regime": r.regime}
+
+
+@solara.component
+def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
+    """The classic markets, cleared by the same pure functions as the chain, theory beside simulation.
+
+    ``market`` fixes one market (a lesson's); ``gated`` shows results only after "Run the market" is
+    pressed, and ``on_result(market_key, figures)`` receives each run's figures.
+    """
+    which, set_which = solara.use_state(next((k for k, v in MARKET_KEYS.items() if v == market), MARKETS[0]))
+    values_text, set_values_text = solara.use_state("10, 9, 8, 7, 6, 5, 4, 3")
+    costs_text, set_costs_text = solara.use_state("2, 3, 4, 5, 6, 7, 8, 9")
+    seed, set_seed = solara.use_state(1)
     supply_slope, set_supply_slope = solara.use_state(0.8)
-    with solara.Card("Classic markets"):
-        solara.ToggleButtonsSingle(value=which, values=["call market", "double auction", "cobweb"],
-                                   on_value=set_which)
-        rows: list[tuple[str, float, float]] = []
-        option: dict = {}
+    ran, set_ran = solara.use_state(not gated)
+    with solara.Card("Classic markets" if not market else "The market", style={"max-width": "1100px"}):
+        if not market:
+            solara.ToggleButtonsSingle(value=which, values=list(MARKETS), on_value=set_which)
         if which == "call market":
-            values, costs = [10, 9, 8, 7, 6, 5, 4, 3], [2, 3, 4, 5, 6, 7, 8, 9]
-            r = markets.call_market(values, costs)
-            rows = [("price P*", r.theory_price, r.price), ("quantity Q*", r.theory_quantity, r.quantity),
-                    ("total surplus", r.theory_surplus, r.surplus)]
-            q = np.arange(len(values) + 1)
-            demand = np.append(values, values[-1])
-            supply = np.append(costs, costs[-1])
-            option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
-                      "xAxis": {"type": "value", "name": "quantity"}, "yAxis": {"type": "value", "name": "price"},
-                      "series": [_line("demand (values)", q, demand, step="end"),
-                                 _line("supply (costs)", q, supply, step="end"),
-                                 {"type": "scatter", "name": "clearing", "symbolSize": 12,
-                                  "data": [[r.quantity, r.price]]}]}
+            solara.InputText("Buyers' values, CNY (one a buyer, commas between)", value=values_text,
+                             on_value=set_values_text, continuous_update=False)
+            solara.InputText("Sellers' costs, CNY (one a seller, commas between)", value=costs_text,
+                             on_value=set_costs_text, continuous_update=False)
         elif which == "double auction":
-            values, costs = markets.symmetric_market()
-            zic = markets.double_auction(values, costs, constrained=True, periods=8, rng=1)
-            ziu = markets.double_auction(values, costs, constrained=False, periods=8, rng=1)
-            rows = [("efficiency, budget-constrained (ZI-C)", 1.0, zic.mean_efficiency),
-                    ("efficiency, unconstrained (ZI-U)", 1.0, ziu.mean_efficiency),
-                    ("mean price ZI-C vs P*", zic.theory_price, float(np.nanmean(zic.mean_price)))]
-            periods = np.arange(1, zic.efficiency.size + 1)
-            option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
-                      "xAxis": {"type": "value", "name": "trading period"},
-                      "yAxis": {"type": "value", "name": "allocative efficiency", "max": 1.0},
-                      "series": [_line("ZI-C", periods, zic.efficiency), _line("ZI-U", periods, ziu.efficiency)]}
+            LabelledSlider(f"Seed (which random traders): {seed}", value=seed, min=0, max=50, step=1, integer=True,
+                           on_value=set_seed)
         else:
-            solara.SliderFloat("Supply slope (demand slope is 1)", value=supply_slope, min=0.2, max=1.6, step=0.1,
-                               on_value=set_supply_slope)
-            r = markets.cobweb(supply_slope=supply_slope, periods=30)
-            rows = [("cobweb ratio |d/b|", r.theory_ratio, r.measured_ratio), ("price P*", r.theory_price,
-                                                                               float(r.price[-1]))]
-            t = np.arange(r.price.size)
-            option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
-                      "xAxis": {"type": "value", "name": "period"}, "yAxis": {"type": "value", "name": "price"},
-                      "series": [_line("price", t, r.price), _line("P*", t, np.full(t.size, r.theory_price),
-                                                                   lineStyle={"type": "dashed"})]}
-            solara.Text(f"Theory says: {r.regime}")
-        table = "| | theory | simulated |\n|---|---|---|\n" + "\n".join(
-            f"| {name} | {a:,.4g} | {b:,.4g} |" for name, a, b in rows)
+            LabelledSlider(f"Supply slope d: {supply_slope:g} (demand slope b is 1)", value=supply_slope,
+                           min=0.2, max=1.6, step=0.1, on_value=set_supply_slope, testid="supply-slope")
+        try:
+            if which == "call market":
+                rows, option, figures = call_market_view(values_text, costs_text)
+            elif which == "double auction":
+                rows, option, figures = double_auction_view(seed)
+            else:
+                rows, option, figures = cobweb_view(supply_slope)
+        except ValueError as exc:
+            solara.Error(str(exc), dense=True)
+            return
+
+        def run():
+            set_ran(True)
+            if on_result is not None:
+                on_result(MARKET_KEYS[which], figures)
+
+        solara.Button("Run the market", color="primary", on_click=run)
+        if not ran:
+            return
         with solara.Div(attributes={"data-testid": "classic-market", "data-market": which}):
-            solara.Markdown(table)
-            solara.FigureEcharts(option=option, attributes={"style": "height: 280px; width: 100%;"})
+            _table(rows)
+            if which == "cobweb":
+                words = {"damped": "the swings shrink (damped)", "steady": "the swings stay the same size (steady)",
+                         "exploding": "the swings grow (exploding)"}[figures["regime"]]
+                solara.Text(f"Theory says: {words}")
+            testid = {"call market": "call-chart", "double auction": "price-path-chart", "cobweb": "cobweb-chart"}
+            with solara.Div(attributes={"data-testid": testid[which]}):
+                solara.FigureEcharts(option=option, attributes={"style": "height: 300px; width: 100%;"})

@@ -21,10 +21,17 @@ from pathlib import Path
 
 from tokenomy.abm.scenarios import ScenarioError
 
-__all__ = ["Lesson", "lessons_dir", "list_lessons", "load_lesson", "parse_lesson"]
+__all__ = ["Lesson", "lessons_dir", "list_lessons", "load_lesson", "parse_lesson", "sections", "SECTIONS",
+           "CLASSIC_METRICS", "DIRECTIONS"]
 
 FENCE = "+++"
-KEYS = {"title", "order", "scenario", "settings", "checks", "command", "market"}
+KEYS = {"title", "order", "scenario", "settings", "checks", "command", "market", "prediction", "timing", "levers",
+        "reveal"}
+SECTIONS = ("The question", "Steps in the app", "What to watch", "Discussion", "Theory", "Expected outcome")
+DIRECTIONS = ("up", "down", "no change")
+# what a classic-market lesson can reveal, per market
+CLASSIC_METRICS = {"call-market": ("price", "quantity", "surplus"), "double-auction": ("efficiency", "price"),
+                   "cobweb": ("ratio", "price")}
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,15 @@ class Lesson:
     market: str                  # "call-market" | "double-auction" | "cobweb" | ""
     body: str                    # the Markdown after the front matter
     path: Path = field(compare=False)
+    prediction: str = "direction"                 # "direction" (up / down / no change) or "number"
+    timing: tuple[tuple[str, str], ...] = ()      # (duration, activity) for a 45-minute class
+    levers: dict = field(default_factory=dict)    # lever name -> value the lesson sets
+    reveal: dict = field(default_factory=dict)    # check (scenario) or metric (classic), label, unit
+
+    @property
+    def minutes(self) -> int:
+        """The class time the timing adds up to, in minutes."""
+        return sum(int(d.split()[0]) for d, _ in self.timing)
 
 
 def lessons_dir() -> Path:
@@ -65,10 +81,32 @@ def parse_lesson(path: Path) -> Lesson:
         raise ScenarioError(f"{path.name}: unknown front matter key(s) {sorted(unknown)}; allowed {sorted(KEYS)}")
     if "title" not in meta:
         raise ScenarioError(f"{path.name}: front matter needs a title")
+    prediction = str(meta.get("prediction", "direction"))
+    if prediction not in ("direction", "number"):
+        raise ScenarioError(f"{path.name}: prediction = {prediction!r}; use \"direction\" or \"number\"")
+    timing = meta.get("timing", [])
+    for item in timing:
+        if not (isinstance(item, list) and len(item) == 2 and str(item[0]).split()[0].isdigit()):
+            raise ScenarioError(f"{path.name}: timing entries are [\"5 min\", \"what happens\"], got {item!r}")
     return Lesson(name=path.stem, title=str(meta["title"]), order=int(meta.get("order", 99)),
                   scenario=str(meta.get("scenario", "")), settings=tuple(meta.get("settings", [])),
                   checks=tuple(meta.get("checks", [])), command=str(meta.get("command", "")),
-                  market=str(meta.get("market", "")), body="\n".join(lines[end + 1:]).lstrip("\n"), path=path)
+                  market=str(meta.get("market", "")), body="\n".join(lines[end + 1:]).lstrip("\n"), path=path,
+                  prediction=prediction, timing=tuple((str(a), str(b)) for a, b in timing),
+                  levers=dict(meta.get("levers", {})), reveal=dict(meta.get("reveal", {})))
+
+
+def sections(lesson: Lesson) -> dict[str, str]:
+    """The body's ``## `` sections by heading, in order; text before the first heading is under ""."""
+    out: dict[str, list[str]] = {"": []}
+    current = ""
+    for line in lesson.body.splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            out[current] = []
+        elif not line.startswith("# "):
+            out[current].append(line)
+    return {k: "\n".join(v).strip() for k, v in out.items() if k or "\n".join(v).strip()}
 
 
 def list_lessons(directory: Path | None = None) -> list[Lesson]:

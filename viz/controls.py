@@ -1,0 +1,104 @@
+"""The sidebar: Reset / Step / Play, the speed, the scenario and the sliders, each showing its value and unit."""
+
+from __future__ import annotations
+
+import html
+import time
+import traceback
+
+import solara
+import solara.lab
+from mesa.visualization.utils import force_update, update_counter
+
+from tokenomy.abm.levers import LEVERS
+from tokenomy.abm.scenarios import shipped_scenarios
+from tokenomy.viz.markdown import LabelledSlider
+from tokenomy.viz.session import SPEEDS_S, AppSession
+
+
+def play_days(session: AppSession, pause_s: float | None = None) -> None:
+    """Step the model while ``session.playing`` is on: the Play button's loop.
+
+    After each day the panels redraw; the loop stops by itself on the loaded lesson's reveal day, and on
+    an error (shown as one line in the sidebar).
+    """
+    try:
+        while session.playing.value:
+            pause = SPEEDS_S[session.speed.value] if pause_s is None else pause_s
+            if pause:
+                time.sleep(pause)
+            model = session.model.value
+            model.step()
+            stop = session.stop_day()
+            if stop is not None and model.day >= stop:
+                session.playing.set(False)
+            force_update()
+    except Exception as exc:  # shown to the student; the traceback goes to the server log
+        traceback.print_exc()
+        session.error.set(f"The simulation stopped on day {session.model.value.day}: {exc}")
+        session.playing.set(False)
+
+
+def step_once(session: AppSession) -> None:
+    try:
+        session.model.value.step()
+    except Exception as exc:
+        traceback.print_exc()
+        session.error.set(f"The simulation stopped on day {session.model.value.day}: {exc}")
+    force_update()
+
+
+@solara.component
+def RunButtons(session: AppSession):
+    update_counter.get()
+    playing = session.playing.value
+    solara.lab.use_task(lambda: play_days(session), dependencies=[playing], prefer_threaded=True)
+    with solara.Row(style={"gap": "6px", "flex-wrap": "wrap"}):
+        solara.Button("Reset", color="primary", outlined=True, on_click=session.reset,
+                      attributes={"title": "Start again from day 0 with the settings below"})
+        solara.Button("Pause" if playing else "Play", color="primary", icon_name="mdi-pause" if playing else
+                      "mdi-play", on_click=lambda: session.playing.set(not session.playing.value))
+        solara.Button("Step", color="primary", outlined=True, disabled=playing, on_click=lambda: step_once(session),
+                      attributes={"title": "Simulate one more day"})
+    solara.ToggleButtonsSingle(value=session.speed.value, values=list(SPEEDS_S), on_value=session.speed.set,
+                               dense=True)
+    stop = session.stop_day()
+    if stop is not None:
+        solara.Text(f"Play stops by itself on day {stop} for this lesson.", style={"font-size": "12px"})
+    if session.error.value:
+        solara.Error(session.error.value, dense=True)
+
+
+@solara.component
+def Settings(session: AppSession):
+    """The world the next Reset builds: scenario, seed and the levers."""
+    lesson = session.current_lesson()
+    model = session.model.value
+    solara.HTML(tag="div", unsafe_innerHTML="<b>Settings</b> (apply when you press Reset)",
+                style={"font-size": "14px", "margin-top": "10px"})
+    solara.Select("Scenario", value=session.scenario.value, values=sorted(shipped_scenarios()),
+                  on_value=session.scenario.set)
+    LabelledSlider(f"Seed (which random draws): {session.seed.value}", value=session.seed.value, min=0, max=99,
+                   step=1, integer=True, on_value=session.seed.set, testid="slider-seed")
+    levers = session.levers.value
+    for lever in LEVERS:
+        LabelledSlider(lever.show(levers[lever.name]), value=levers[lever.name], min=lever.min, max=lever.max,
+                       step=lever.step, integer=lever.integer, testid=f"slider-{lever.name}",
+                       on_value=lambda v, name=lever.name: session.levers.set({**session.levers.value, name: v}))
+    if lesson is not None and lesson.scenario and lesson.scenario == session.scenario.value and lesson.settings:
+        solara.Text("The lesson also sets: " + "; ".join(lesson.settings), style={"font-size": "12px"})
+    changed = (session.scenario.value != model.scenario_name or int(session.seed.value) != model.seed_value
+               or any(levers[k] != v for k, v in model.levers.items()))
+    if changed:
+        solara.Text("Press Reset to apply these settings.", style={"font-size": "12px", "color": "#b26a00"})
+
+
+@solara.component
+def Sidebar(session: AppSession):
+    lesson = session.current_lesson()
+    with solara.Div(attributes={"data-testid": "sidebar"}):
+        RunButtons(session)
+        if lesson is not None:
+            solara.HTML(tag="div", unsafe_innerHTML=f"Lesson: <b>{html.escape(lesson.title)}</b>",
+                        attributes={"data-testid": "sidebar-lesson"}, style={"font-size": "13px", "margin": "6px 0"})
+        Settings(session)

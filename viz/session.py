@@ -1,0 +1,114 @@
+"""One browser session's state: the model, the sidebar's settings, the loaded lesson and the predictions.
+
+Every value is a Solara reactive made when the page first renders for a session, so sessions never share
+state.  ``reset()`` builds a fresh model from the settings (and the loaded lesson's overrides);
+``load_lesson()`` sets the scenario and sliders the lesson asks for, then resets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import solara
+
+from tokenomy.abm.checks import checks_of, horizon_of
+from tokenomy.abm.lessons.catalog import Lesson, list_lessons
+from tokenomy.abm.levers import DEFAULTS
+from tokenomy.abm.scenarios import load_scenario
+from tokenomy.viz.model import ChainModel
+
+TABS = ("Market", "Lesson", "Checks", "Experiments", "About")
+SPEEDS_S = {"fastest": 0.0, "fast": 0.1, "steady": 0.4, "slow": 1.0}  # pause between days when playing
+
+
+@dataclass
+class AppSession:
+    model: solara.Reactive            # the ChainModel on screen
+    scenario: solara.Reactive         # sidebar: scenario name
+    seed: solara.Reactive             # sidebar: seed
+    levers: solara.Reactive           # sidebar: lever name -> value
+    lesson: solara.Reactive           # the loaded lesson's name, "" for none
+    predictions: solara.Reactive      # lesson name -> the student's prediction (str or float)
+    revealed: solara.Reactive         # lesson names whose outcome the student has opened
+    playing: solara.Reactive          # the Play loop runs
+    speed: solara.Reactive            # a key of SPEEDS_S
+    tab: solara.Reactive              # index into TABS
+    classic: solara.Reactive          # market -> figures of the student's last classic-market run
+    error: solara.Reactive            # a one-line message when a step fails
+
+    @staticmethod
+    def use(scenario: str) -> AppSession:
+        """The session's state; call once, from the page component."""
+        return AppSession(
+            model=solara.use_reactive(solara.use_memo(lambda: ChainModel(scenario_name=scenario), [])),
+            scenario=solara.use_reactive(scenario), seed=solara.use_reactive(1),
+            levers=solara.use_reactive(dict(DEFAULTS)), lesson=solara.use_reactive(""),
+            predictions=solara.use_reactive({}), revealed=solara.use_reactive(frozenset()),
+            playing=solara.use_reactive(False), speed=solara.use_reactive("fastest"),
+            tab=solara.use_reactive(0), classic=solara.use_reactive({}), error=solara.use_reactive(""))
+
+    # ------------------------------------------------------------------------------------------------
+    def current_lesson(self) -> Lesson | None:
+        return lessons_by_name().get(self.lesson.value)
+
+    def lesson_overrides(self) -> tuple[str, ...]:
+        """The loaded lesson's overrides, when the sidebar still shows the lesson's scenario."""
+        lesson = self.current_lesson()
+        if lesson is None or lesson.scenario != self.scenario.value:
+            return ()
+        return tuple(lesson.settings)
+
+    def reset(self) -> None:
+        """A fresh model from the sidebar's settings; a loaded lesson stays loaded."""
+        self.playing.set(False)
+        self.error.set("")
+        self.model.set(ChainModel(self.scenario.value, seed=int(self.seed.value),
+                                  overrides=self.lesson_overrides(), **self.levers.value))
+
+    def load_lesson(self, lesson: Lesson) -> None:
+        """Show the lesson; for a chain lesson set its scenario and sliders and start from day 0."""
+        self.lesson.set(lesson.name)
+        if lesson.scenario:
+            self.scenario.set(lesson.scenario)
+            self.seed.set(1)
+            self.levers.set({**DEFAULTS, **lesson.levers})
+            self.reset()
+
+    def leave_lesson(self) -> None:
+        self.lesson.set("")
+
+    def stop_day(self) -> int | None:
+        """The day Play stops at by itself: the loaded chain lesson's reveal day."""
+        lesson = self.current_lesson()
+        if lesson is None or lesson.scenario != self.model.value.scenario_name:
+            return None
+        return reveal_day(lesson)
+
+
+def lessons_by_name() -> dict[str, Lesson]:
+    return {lesson.name: lesson for lesson in _lessons()}
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def _lessons() -> list[Lesson]:
+    if "lessons" not in _CACHE:
+        _CACHE["lessons"] = list_lessons()
+    return _CACHE["lessons"]
+
+
+def reveal_check(lesson: Lesson) -> dict | None:
+    """The scenario check a chain lesson's reveal measures (validated), or None for a classic lesson."""
+    name = lesson.reveal.get("check")
+    if not lesson.scenario or not name:
+        return None
+    checks = checks_of(load_scenario(lesson.scenario, list(lesson.settings)))
+    return next(c for c in checks if c["name"] == name)
+
+
+def reveal_day(lesson: Lesson) -> int | None:
+    """The day a chain lesson's run must reach before its outcome can be shown."""
+    check = reveal_check(lesson)
+    return None if check is None else horizon_of(check)
