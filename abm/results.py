@@ -57,6 +57,9 @@ class PowerBook:
     load_mw: np.ndarray            # (24, Z) inelastic load
     offer_dispatch_mw: np.ndarray  # (24, N)
     bid_served_mw: np.ndarray      # (24, M)
+    unserved_mw: np.ndarray        # (24, Z)
+    line_flow_mw: np.ndarray       # (24, L) positive = from -> to
+    price: np.ndarray              # (24, Z) CNY per MWh
     price_cap: float
     price_floor: float
 

@@ -61,7 +61,8 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
     model.power_book_before = getattr(model, "power_book", None)
     model.power_book = PowerBook(np.concatenate([util.unit_zone, store.zone]), offer_mw, offer_price,
                                  np.concatenate([np.arange(nz), store.zone]), bid_mw, bid_price, inelastic,
-                                 res.offer_dispatch_mw, res.bid_served_mw, float(m["power_price_cap_cny_per_mwh"]),
+                                 res.offer_dispatch_mw, res.bid_served_mw, res.unserved_mw, res.line_flow_mw,
+                                 res.price, float(m["power_price_cap_cny_per_mwh"]),
                                  float(m["power_price_floor_cny_per_mwh"]))
     return _power_day(model, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
 

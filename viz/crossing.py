@@ -1,0 +1,180 @@
+"""The market crossing every economics class draws, for one hour of the day just simulated: the compute
+auction's bids against its asks, and a zone's power supply stack against its demand, with the clearing
+price and quantity the markets recorded.
+
+Pure functions of the books the day's stages keep on the model (``model.compute_book``,
+``model.power_book``, and the day before's as ``*_before``); :func:`crossing_option` turns them into an
+ECharts option.
+
+Power, one zone of a grid with lines: the lines' flows are taken as the market cleared them.  Imports are
+supply offered at any price (drawn first in the stack, at the price floor) and exports are demand at any
+price (with the zone's inelastic load, drawn at the price cap); the zone's own offers (units, batteries
+discharging) and bids (flexible load, batteries charging) are the steps.  The zone's price then lies where
+these curves cross; on a vertical stretch of the stack the price is set in a neighbouring zone through a
+line that is not full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEMAND_COLOUR, SUPPLY_COLOUR, CLEAR_COLOUR = "#1e88e5", "#e53935", "#212121"
+
+
+@dataclass(frozen=True)
+class Curves:
+    """A demand and a supply step curve as points (quantity, price), left to right, and the market's clearing."""
+
+    demand: np.ndarray   # (n, 2)
+    supply: np.ndarray   # (m, 2)
+    price: float         # as the market recorded it
+    quantity: float
+    label: str           # what is traded, for titles
+
+
+def step_points(qty: np.ndarray, price: np.ndarray, descending: bool) -> np.ndarray:
+    """Steps of positive quantity, in merit order (bids by falling price, offers by rising price), as the corners
+    of a step curve: (0, p1), (q1, p1), (q1, p2), (q1 + q2, p2), ..."""
+    qty, price = np.asarray(qty, dtype=float), np.asarray(price, dtype=float)
+    keep = (qty > 1e-9) & np.isfinite(price)
+    qty, price = qty[keep], price[keep]
+    order = np.argsort(-price if descending else price, kind="stable")
+    qty, price = qty[order], price[order]
+    right = np.cumsum(qty)
+    left = right - qty
+    out = np.empty((2 * qty.size, 2))
+    out[0::2, 0], out[1::2, 0] = left, right
+    out[0::2, 1] = out[1::2, 1] = price
+    return out
+
+
+def compute_crossing(book, hour: int) -> Curves:
+    """The compute auction of ``hour``: buyers' bids (providers and labs) and the AIDCs' asks, in GPU-hours."""
+    bids = book.bid_hour == hour
+    asks = book.ask_hour == hour
+    prices = book.aidc_price[:, hour]
+    price = float(np.nanmean(prices)) if np.isfinite(prices).any() else float("nan")
+    return Curves(step_points(book.bid_qty[bids], book.bid_price[bids], True),
+                  step_points(book.ask_qty[asks], book.ask_price[asks], False),
+                  price, float(book.ask_filled[asks].sum()), f"GPU-hours, hour {hour}")
+
+
+def net_imports(line_flow_mw: np.ndarray, line_from: np.ndarray, line_to: np.ndarray, n_zones: int) -> np.ndarray:
+    """(24, Z) MW flowing into each zone over the lines, less what flows out."""
+    net = np.zeros((line_flow_mw.shape[0], n_zones))
+    for line, (a, b) in enumerate(zip(line_from, line_to, strict=True)):
+        net[:, b] += line_flow_mw[:, line]
+        net[:, a] -= line_flow_mw[:, line]
+    return net
+
+
+def power_crossing(book, line_from: np.ndarray, line_to: np.ndarray, zone: int, hour: int,
+                   zone_name: str = "") -> Curves:
+    """Zone ``zone``'s market in ``hour`` with the lines' flows fixed (see the module's note), in MW."""
+    cap, floor = book.price_cap, book.price_floor
+    net = net_imports(book.line_flow_mw[hour: hour + 1], line_from, line_to, book.load_mw.shape[1])[0, zone]
+    imports, exports = max(float(net), 0.0), max(-float(net), 0.0)
+    offers = book.offer_zone == zone
+    bids = book.bid_zone == zone
+    dispatched = float(book.offer_dispatch_mw[hour, offers].sum())
+    served_demand = (book.load_mw[hour, zone] - book.unserved_mw[hour, zone] + exports
+                     + float(book.bid_served_mw[hour, bids].sum()))
+    spill = max(imports + dispatched - served_demand, 0.0)  # dumped at the floor price (the LP may spill)
+    supply_qty = np.concatenate([[imports], book.offer_mw[hour, offers]])
+    supply_price = np.concatenate([[floor], np.clip(book.offer_price[hour, offers], floor, cap)])
+    demand_qty = np.concatenate([[book.load_mw[hour, zone] + exports], book.bid_mw[hour, bids], [spill]])
+    demand_price = np.concatenate([[cap], np.clip(book.bid_price[hour, bids], floor, cap), [floor]])
+    return Curves(step_points(demand_qty, demand_price, True), step_points(supply_qty, supply_price, False),
+                  float(book.price[hour, zone]), imports + dispatched, f"MW in {zone_name or zone}, hour {hour}")
+
+
+def crossings(model, hour: int, zone: int, before: bool = False) -> tuple[Curves | None, Curves | None]:
+    """(compute, power) curves of the day just simulated (or of the day before it), None where there is none."""
+    suffix = "_before" if before else ""
+    cbook = getattr(model, "compute_book" + suffix, None)
+    pbook = getattr(model, "power_book" + suffix, None)
+    compute = compute_crossing(cbook, hour) if cbook is not None else None
+    power = (power_crossing(pbook, model.line_from, model.line_to, zone, hour, model.zone_names[zone])
+             if pbook is not None else None)
+    return compute, power
+
+
+def _line(points: np.ndarray, digits: int = 2) -> list[list[float]]:
+    return [[round(float(q), 1), round(float(p), digits)] for q, p in points]
+
+
+def _panel(curves: Curves | None, earlier: Curves | None, names: tuple[str, str], unit: str, grid: int,
+           digits: int, y_max: float | None) -> list[dict]:
+    if curves is None:
+        return []
+    demand, supply = names
+    series = []
+    if earlier is not None:
+        for name, pts, colour in ((f"{demand}, day before", earlier.demand, DEMAND_COLOUR),
+                                  (f"{supply}, day before", earlier.supply, SUPPLY_COLOUR)):
+            series.append({"name": name, "type": "line", "data": _line(pts, digits), "showSymbol": False,
+                           "xAxisIndex": grid, "yAxisIndex": grid, "itemStyle": {"color": colour},
+                           "lineStyle": {"width": 1, "type": "dashed", "opacity": 0.45}, "z": 1})
+    for name, pts, colour in ((demand, curves.demand, DEMAND_COLOUR), (supply, curves.supply, SUPPLY_COLOUR)):
+        series.append({"name": name, "type": "line", "data": _line(pts, digits), "showSymbol": False,
+                       "xAxisIndex": grid, "yAxisIndex": grid, "itemStyle": {"color": colour},
+                       "lineStyle": {"width": 2.5}, "z": 3})
+    q, p = curves.quantity, curves.price
+    if np.isfinite(p):
+        shown = round(min(p, y_max) if y_max else p, digits)
+        series.append({"name": f"clearing ({unit})", "type": "scatter", "xAxisIndex": grid, "yAxisIndex": grid,
+                       "data": [[round(q, 1), shown]], "symbolSize": 11, "z": 5,
+                       "itemStyle": {"color": CLEAR_COLOUR},
+                       "label": {"show": True, "position": "right", "fontSize": 12, "fontWeight": "bold",
+                                 "formatter": f"{p:,.{digits}f} {unit}\n{q:,.0f} {curves.label.split(',')[0]}"},
+                       "markLine": {"silent": True, "symbol": "none",
+                                    "lineStyle": {"type": "dotted", "color": CLEAR_COLOUR},
+                                    "data": [[{"coord": [0, shown]}, {"coord": [q, shown]}],
+                                             [{"coord": [q, 0]}, {"coord": [q, shown]}]]}})
+    return series
+
+
+def _y_max(curves: Curves | None, cap: float | None) -> float | None:
+    """A price axis that shows the crossing and the steps near it (the inelastic load at the cap runs off the top)."""
+    if curves is None or cap is None:
+        return None
+    prices = np.concatenate([curves.supply[:, 1], curves.demand[:, 1]])
+    below = prices[prices < cap * 0.999]
+    top = max(float(below.max()) if below.size else 0.0, curves.price if np.isfinite(curves.price) else 0.0)
+    return float(min(cap, np.ceil(max(top * 1.15, 1.0) / 50.0) * 50.0))
+
+
+def crossing_option(compute: Curves | None, power: Curves | None, compute_before: Curves | None = None,
+                    power_before: Curves | None = None, power_cap: float | None = None) -> dict:
+    """Two panels side by side: the compute auction (left) and the zone's power market (right)."""
+    y_power = _y_max(power, power_cap)
+    compute_names = ("GPU bids (demand)", "GPU asks (supply)")
+    power_names = ("power demand", "power supply stack")
+    series = (_panel(compute, compute_before, compute_names, "CNY/GPU-h", 0, 2, None)
+              + _panel(power, power_before, power_names, "CNY/MWh", 1, 0, y_power))
+    left = [s["name"] for s in series if s["xAxisIndex"] == 0]
+    right = [s["name"] for s in series if s["xAxisIndex"] == 1]
+    axis_name = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 12}}
+    return {
+        "animation": False, "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"},
+        "tooltip": {"trigger": "item", "confine": True},
+        "legend": [{"data": left, "left": "1%", "top": 0, "width": "47%", "itemWidth": 18,
+                    "textStyle": {"fontSize": 11}},
+                   {"data": right, "left": "52%", "top": 0, "width": "47%", "itemWidth": 18,
+                    "textStyle": {"fontSize": 11}}],
+        "title": [{"text": "compute auction" + (f", {compute.label.split(', ')[1]}" if compute else ""),
+                   "left": "3%", "top": 48, "textStyle": {"fontSize": 12, "fontWeight": "normal"}},
+                  {"text": "power market" + (f", {power.label.split(' in ')[1]}" if power else ""),
+                   "left": "54%", "top": 48, "textStyle": {"fontSize": 12, "fontWeight": "normal"}}],
+        "grid": [{"left": 70, "right": "53%", "top": 70, "bottom": 50},
+                 {"left": "56%", "right": 20, "top": 70, "bottom": 50}],
+        "xAxis": [{"type": "value", "gridIndex": 0, "name": "GPU-hours", "nameGap": 26, **axis_name},
+                  {"type": "value", "gridIndex": 1, "name": "MW", "nameGap": 26, **axis_name}],
+        "yAxis": [{"type": "value", "gridIndex": 0, "name": "CNY per GPU-hour", "nameGap": 48, "min": 0,
+                   **axis_name},
+                  {"type": "value", "gridIndex": 1, "name": "CNY per MWh", "nameGap": 48, "max": y_power,
+                   **axis_name}],
+        "series": series,
+    }
