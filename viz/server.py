@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -37,6 +38,16 @@ SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"  # "1": each worker says on stderr 
 DEFAULT_CULL_TIMEOUT = "2m"  # a closed tab's kernel is freed this long after its websocket went away
 CDN_PREFIX = "/_solara/cdn/"
 HIDDEN_PATHS = ("/resourcez",)
+# solara.Markdown asks for KaTeX (math) on every mount, and solara-assets does not ship it.  The app's texts
+# have no math, so these stand-ins answer instead: the page is complete with nothing fetched from outside.
+KATEX_STUBS: dict[str, tuple[bytes, bytes]] = {
+    "dist/katex.min.css": (b"text/css", b"/* KaTeX is not served: the app shows no math */\n"),
+    "dist/katex.min.js": (b"application/javascript",
+                          b"define([], function () { return {render: function () {}}; });\n"),
+    "dist/contrib/auto-render.min.js": (b"application/javascript",
+                                        b"define([], function () { return function renderMathInElement() {}; });\n"),
+}
+KATEX_PREFIX = re.compile(r"katex@[0-9.]+/")
 READY_TIMEOUT_S = 120.0
 
 
@@ -130,16 +141,30 @@ class Guard:
             refused = self.refusal(scope)
             if refused is not None:
                 status, reason = refused
+                if status == 404 and (stub := katex_stub(scope.get("path", ""))) is not None:
+                    await _respond(send, 200, *stub)
+                    return
                 if scope["type"] == "websocket":  # closing before accepting makes uvicorn answer 403
                     await send({"type": "websocket.close", "code": 1008, "reason": reason})
                     return
-                body = (reason + "\n").encode()
-                await send({"type": "http.response.start", "status": status,
-                            "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+                await _respond(send, status, b"text/plain; charset=utf-8", (reason + "\n").encode())
                 return
         await self.app(scope, receive, send)
+
+
+def katex_stub(path: str) -> tuple[bytes, bytes] | None:
+    """(content type, body) of the stand-in for a KaTeX file under the CDN path, or None."""
+    if not path.startswith(CDN_PREFIX):
+        return None
+    rest = path[len(CDN_PREFIX):]
+    match = KATEX_PREFIX.match(rest)
+    return KATEX_STUBS.get(rest[match.end():]) if match else None
+
+
+async def _respond(send, status: int, content_type: bytes, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _never_fetch(url):
@@ -218,7 +243,7 @@ def serve(scenario: str, host: str, port: int, allow_origins: Iterable[str] = ()
             from uvicorn.supervisors import Multiprocess
 
             sock = config.bind_socket()
-            Multiprocess(config, target=server.run, sockets=[sock]).run()
+            Multiprocess(config, sockets=[sock]).run()
         else:
             server.run()
     finally:

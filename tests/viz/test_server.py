@@ -1,0 +1,210 @@
+"""``tokenomy viz`` as a server: it stops cleanly, it serves its own page only, and it stays offline.
+
+One server for the module (a short kernel cull timeout, the session count on stderr); the signal tests
+start their own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+from browser_support import start_server, stop_server
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+CULL_TIMEOUT_S = 3
+LAN_ORIGIN = "http://classroom.example:8765"
+SESSIONS_LINE = re.compile(r"tokenomy viz \[pid \d+\]: (\d+) sessions open")
+
+
+class ServerLog:
+    """Reads the server's merged stdout/stderr in a thread (so the pipe never fills) and keeps it."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for raw in proc.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    def sessions_open(self) -> int | None:
+        counts = [int(m.group(1)) for line in list(self.lines) if (m := SESSIONS_LINE.search(line))]
+        return counts[-1] if counts else None
+
+    def wait_sessions(self, predicate, timeout_s: float) -> int | None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            count = self.sessions_open()
+            if count is not None and predicate(count):
+                return count
+            time.sleep(0.1)
+        return self.sessions_open()
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    proc, url = start_server("classroom", extra_args=("--allow-origin", LAN_ORIGIN),
+                             extra_env={"TOKENOMY_VIZ_CULL_TIMEOUT": f"{CULL_TIMEOUT_S}s",
+                                        "TOKENOMY_VIZ_SESSION_LOG": "1"})
+    log = ServerLog(proc)
+    yield url, log
+    stop_server(proc)
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _ws_url(url: str, kernel_id: str) -> str:
+    netloc = urlsplit(url).netloc
+    return f"ws://{netloc}/jupyter/api/kernels/{kernel_id}/channels?session_id=page-{kernel_id}"
+
+
+def _ws_status(url: str, origin: str | None, kernel_id: str) -> int:
+    """101 when the websocket is accepted, else the HTTP status of the refusal."""
+    try:
+        with connect(_ws_url(url, kernel_id), origin=origin, open_timeout=10):
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+def test_other_origins_are_refused_and_the_page_itself_is_served(guarded):
+    url, _ = guarded
+    own = url.rstrip("/")
+    assert _get(url)[0] == 200
+    assert _get(url, {"Origin": own})[0] == 200
+    assert _get(url, {"Origin": "http://evil.example"})[0] == 403
+    assert _get(url, {"Origin": own.replace("127.0.0.1", "localhost")})[0] == 403  # another origin, same machine
+    assert _get(url, {"Origin": LAN_ORIGIN})[0] == 200  # --allow-origin
+    assert _ws_status(url, "http://evil.example", "k-evil") == 403
+    assert _ws_status(url, "http://127.0.0.1.evil.example", "k-evil2") == 403
+    assert _ws_status(url, own, "k-own") == 101
+    assert _ws_status(url, LAN_ORIGIN, "k-lan") == 101
+
+
+def test_a_hostname_that_is_not_ours_is_refused(guarded):
+    url, _ = guarded
+    port = urlsplit(url).port
+    assert _get(url, {"Host": f"evil.example:{port}"})[0] == 403  # DNS rebinding: evil.example -> 127.0.0.1
+    assert _get(url, {"Host": f"localhost:{port}"})[0] == 200
+    assert _get(url, {"Host": f"classroom.example:{port}"})[0] == 200  # the --allow-origin host
+
+
+def test_host_metrics_are_not_exposed(guarded):
+    url, _ = guarded
+    for path in ("resourcez", "resourcez?verbose", "resourcez/"):
+        status, body = _get(url + path)
+        assert status == 404, path
+        assert b"cpu" not in body.lower() and b"memory" not in body.lower()
+
+
+def test_unknown_cdn_asset_is_404_at_once_and_installed_ones_are_served(guarded):
+    url, _ = guarded
+    for path in ("x/y.css", "katex@0.16.9/dist/fonts/KaTeX_Main-Regular.woff2", "left-pad",
+                 "requirejs@2.3.6/../../../etc/passwd"):
+        t0 = time.perf_counter()
+        status, _ = _get(url + "_solara/cdn/" + path)
+        elapsed_s = time.perf_counter() - t0
+        assert status == 404, path
+        assert elapsed_s < 1.0, (path, elapsed_s)
+    status, body = _get(url + "_solara/cdn/requirejs@2.3.6/require.js")
+    assert status == 200 and b"requirejs" in body
+    status, body = _get(url + "_solara/cdn/katex@0.16.9/dist/contrib/auto-render.min.js")  # the local stand-in
+    assert status == 200 and b"renderMathInElement" in body
+
+
+def test_a_disconnected_session_is_freed_after_the_cull_timeout(guarded):
+    url, log = guarded
+    time.sleep(1.0)  # the server says its count every 0.25 s: let it catch up with earlier tests' sessions
+    assert log.wait_sessions(lambda n: n == 0, timeout_s=CULL_TIMEOUT_S + 10) == 0
+    with connect(_ws_url(url, "k-cull"), origin=url.rstrip("/"), open_timeout=10):
+        assert log.wait_sessions(lambda n: n >= 1, timeout_s=10) == 1
+    closed_at = time.monotonic()
+    assert log.wait_sessions(lambda n: n == 0, timeout_s=CULL_TIMEOUT_S + 10) == 0
+    assert time.monotonic() - closed_at >= CULL_TIMEOUT_S * 0.5  # freed by the cull, not before
+
+
+@pytest.mark.browser
+def test_the_page_loads_nothing_from_outside_loopback(guarded, browser):
+    url, _ = guarded
+    context = browser.new_context(viewport={"width": 1500, "height": 1400})
+    requested: list[str] = []
+    failed: list[str] = []
+    context.on("request", lambda r: requested.append(r.url))
+    context.on("requestfailed", lambda r: failed.append(r.url))
+    page = context.new_page()
+    page.on("websocket", lambda ws: requested.append(ws.url))
+    try:
+        page.goto(url)
+        page.wait_for_selector("[data-testid=sim-date]", timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        for _ in range(3):
+            before = page.get_by_test_id("sim-day").inner_text()
+            page.get_by_role("button", name="Step").click()
+            page.wait_for_function(
+                f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        stylesheets = page.evaluate("[...document.styleSheets].map(s => s.href).filter(Boolean)")
+    finally:
+        context.close()
+    assert any("/_solara/cdn/" in u for u in requested)  # the recorder saw the app's own assets
+    outside = [u for u in requested + stylesheets
+               if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).hostname != "127.0.0.1"]
+    assert outside == [], f"the page reached beyond 127.0.0.1: {outside[:5]}"
+    assert failed == [], f"requests that failed: {failed[:5]}"
+
+
+def _descendants_and_group(pid: int) -> list[int]:
+    """Live processes in ``pid``'s process group (the server was started in a session of its own)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, pgid = fields[0], int(fields[2])
+        if pgid == pid and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize(("sig", "workers"), [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)],
+                         ids=["SIGTERM", "SIGINT", "SIGTERM-2-workers"])
+def test_a_signal_stops_every_process_the_server_started(sig, workers):
+    proc, url = start_server("classroom", extra_args=("--workers", str(workers)))
+    log = ServerLog(proc)
+    try:
+        with connect(_ws_url(url, "k-signal"), origin=url.rstrip("/"), open_timeout=10):
+            started = _descendants_and_group(proc.pid)
+            assert len(started) >= (1 if workers == 1 else 1 + workers), started  # + multiprocessing's helper
+            proc.send_signal(sig)  # to the server alone, as `kill` would
+            proc.wait(timeout=15)
+        deadline = time.monotonic() + 5
+        while _descendants_and_group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _descendants_and_group(proc.pid) == [], "\n".join(log.lines[-20:])
+        with pytest.raises(OSError):
+            urllib.request.urlopen(url, timeout=2)
+    finally:
+        if proc.poll() is None or _descendants_and_group(proc.pid):
+            stop_server(proc)
