@@ -1,10 +1,28 @@
-"""Writing a run's tables, graph and ``run.json`` so that a crash never leaves a half-written file."""
+"""Writing a run's folder so that a reader only ever sees one whole run or nothing.
+
+A run writes its tables, graph and ``run.json`` into a hidden staging folder beside ``--out``
+(``.NAME.tmp-PID-RANDOM``) and renames it into place once everything is written.  An earlier run in
+``--out`` is swapped out in one step (``renameat2`` with ``RENAME_EXCHANGE``) where the kernel offers it,
+otherwise by two renames: the old folder to ``.NAME.trash-PID-RANDOM``, the new one into place.  Between
+those two renames (microseconds) ``--out`` does not exist; it never holds a mix.  A lock file beside the
+folder (``.NAME.lock``, ``flock``) keeps a second run from writing the same folder at the same time, and the
+next run into a parent folder removes the staging and trash folders that killed runs left there.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import fcntl
 import json
 import os
 import platform
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +43,135 @@ def prepare_out_dir(path: Path) -> Path:
     except OSError as exc:
         raise OutputError(f"--out {path}: cannot write there ({exc.strerror or exc})") from None
     return path
+
+
+RUN_FILE = re.compile(r"(daily|hourly|agents)\.(parquet|csv)|graph\.graphml|run\.json|\..*\.tmp-\d+")
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|trash)-(?P<pid>\d+)-[0-9a-f]+")
+STALE_AFTER_S = 6 * 3600.0
+
+
+def check_run_folder(out: Path) -> None:
+    """Refuse an ``--out`` that cannot hold a run or holds something other than a Tokenomy run."""
+    if out.name in ("", ".", ".."):
+        raise OutputError(f"--out {str(out)!r}: give a folder name (a run replaces the whole folder)")
+    if out.is_symlink():
+        raise OutputError(f"--out {out}: is a symbolic link; give the folder it points to")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: exists and is not a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if not RUN_FILE.fullmatch(p.name))
+        if foreign:
+            raise OutputError(f"--out {out}: holds files a run does not write ({', '.join(foreign[:3])}); "
+                              "refusing to replace it")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(parent: Path, own_name: str | None = None) -> list[Path]:
+    """Remove the staging and trash folders killed runs left in ``parent``: every one of ``own_name`` (whose lock
+    the caller holds), and others whose process is gone or that are older than :data:`STALE_AFTER_S`."""
+    removed = []
+    for entry in parent.iterdir():
+        m = _LEFTOVER.fullmatch(entry.name)
+        if m is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        try:
+            old = time.time() - entry.stat().st_mtime > STALE_AFTER_S
+        except FileNotFoundError:
+            continue
+        if m["name"] == own_name or old or not _pid_alive(int(m["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def _cannot_write(out: Path, exc: OSError) -> OutputError:
+    return OutputError(f"--out {out}: cannot write there ({exc.strerror or exc})")
+
+
+@contextlib.contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    path = out.with_name(f".{out.name}.lock")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise OutputError(f"another tokenomy run is writing {out} (pid {holder})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # the lock file stays: removing it would let two runs lock two different files
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); False where the system does not offer it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _replace(staged: Path, out: Path) -> None:
+    """Put the finished folder ``staged`` at ``out``, replacing an earlier run there."""
+    if not out.exists():
+        staged.rename(out)
+        return
+    if _exchange(staged, out):
+        shutil.rmtree(staged)  # now the earlier run
+        return
+    trash = out.with_name(f".{out.name}.trash-{os.getpid()}-{secrets.token_hex(4)}")
+    out.rename(trash)
+    staged.rename(out)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_run_folder(out: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``out``; when the block ends without an error, the staging folder
+    becomes ``out`` (replacing an earlier run there), otherwise it is removed.
+
+    Raises :class:`OutputError` (before any simulation work) when ``out`` is not a run folder, cannot be written
+    or another run is writing it."""
+    check_run_folder(out)
+    with _lock(out):
+        clean_leftovers(out.parent, out.name)
+        staged = out.with_name(f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            staged.mkdir()
+        except OSError as exc:
+            raise _cannot_write(out, exc) from None
+        try:
+            yield staged
+            check_run_folder(out)  # nothing foreign appeared meanwhile
+            _replace(staged, out)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
 
 
 def _atomic(path: Path, write) -> None:

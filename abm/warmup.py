@@ -1,10 +1,11 @@
 """Compile the market and agent kernels once, so that no simulated day has to wait for them.
 
 Numba compiles each kernel on its first call and caches the machine code on disk (in ``__pycache__``
-beside the source), so only the very first run on a machine pays: about a minute on two cores.  ``make``
-runs this right after installing; ``tokenomy run`` and ``tokenomy viz`` run it first (saying so when it
-is slow), so neither the first simulated day nor the first click in the browser waits for a compiler.
-With a warm cache it takes a fraction of a second.
+beside the source), so the first run of each installed copy pays (see README, Speed, for the time on two
+cores); later runs load the kernels from disk in a fraction of a second.  ``make`` runs this right after
+installing; ``tokenomy run`` and ``tokenomy viz`` run it first, so neither the first simulated day nor the
+first click in the browser waits for a compiler.  When compiling lasts, a progress bar on a terminal says
+which kernel is compiling and how many of them are ready; elsewhere one line says what the wait is.
 
     python -m tokenomy.abm.warmup
 """
@@ -15,7 +16,7 @@ import sys
 import threading
 import time
 
-NOTICE = "preparing compiled kernels (slow only the first time on a machine) ..."
+NOTICE = "compiling the model's kernels (only the first run of an installed copy; later runs load them from disk) ..."
 
 
 def warm_up(scenario: str = "classroom", days: int = 2) -> float:
@@ -54,20 +55,121 @@ def _rare_kernels() -> None:
     MarkupLearner(["roth-erev"], one, 0.01).update(one, one, np.random.default_rng(0))
 
 
-def ensure_compiled(scenario: str = "classroom", days: int = 1, notice_after_s: float = 1.5) -> float:
-    """:func:`warm_up`, saying on stderr what the wait is when it lasts (a cold cache); returns seconds."""
-    timer = threading.Timer(notice_after_s, lambda: print(NOTICE, file=sys.stderr, flush=True))
-    timer.daemon = True
-    timer.start()
+def kernels() -> list:
+    """The model's numba kernels: every compiled function defined in a loaded ``tokenomy`` module."""
+    from numba.core.dispatcher import Dispatcher
+
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("tokenomy.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, Dispatcher) and value.py_func.__module__ == name:
+                found[id(value)] = value
+    return list(found.values())
+
+
+def kernel_label(dispatcher) -> str:
+    """``markets.power._clear_hour`` for a kernel of ``tokenomy.abm.markets.power``."""
+    module = dispatcher.py_func.__module__.removeprefix("tokenomy.").removeprefix("abm.")
+    return f"{module}.{dispatcher.py_func.__name__}"
+
+
+class CompileWatch:
+    """While entered, follow numba's compile events for the model's kernels.
+
+    When kernels compile and the wait has lasted ``notice_after_s`` (loading kernels from the disk cache is not
+    compiling and says nothing), it shows the tqdm ``bar`` at the number of the model's kernels that are ready
+    (compiled, or loaded from the cache), its description naming the kernel being compiled; with no bar (not a
+    terminal, or ``--quiet``) it prints :data:`NOTICE` once on stderr instead.
+    """
+
+    def __init__(self, bar, notice_after_s: float):
+        self.bar, self.notice_after_s = bar, notice_after_s
+        self.compiling = self.announced = False
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> CompileWatch:
+        from numba.core import event
+
+        import tokenomy.abm.model  # noqa: F401 - loads the modules that define the kernels
+
+        self.known = kernels()
+        self.ids = {id(k) for k in self.known}
+        self.bar.total = len(self.known)
+        self.bar.update(self.ready())
+        self.start = time.perf_counter()
+        self.timer = threading.Timer(self.notice_after_s, self._announce)
+        self.timer.daemon = True
+        self.timer.start()
+        watch = self
+
+        class Listener(event.Listener):
+            def on_start(self, ev) -> None:
+                watch.started(ev.data["dispatcher"])
+
+            def on_end(self, ev) -> None:
+                watch.ended()
+
+        self.listening = event.install_listener("numba:compile", Listener())
+        self.listening.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.listening.__exit__(*exc)
+        self.timer.cancel()
+        if self.compiling:
+            self.bar.set_description_str("kernels ready", refresh=False)
+            self.ended()
+            if self.announced:
+                self.bar.refresh()  # the final count, whatever the bar's refresh interval
+
+    def ready(self) -> int:
+        return sum(1 for k in self.known if k.signatures)
+
+    def started(self, dispatcher) -> None:
+        if id(dispatcher) in self.ids:
+            self.compiling = True
+            self.bar.set_description_str(f"compiling {kernel_label(dispatcher)}", refresh=False)
+        self.ended()
+        if time.perf_counter() - self.start >= self.notice_after_s:
+            self._announce()
+
+    def ended(self) -> None:
+        if self.compiling:
+            self.bar.update(self.ready() - self.bar.n)
+
+    def _announce(self) -> None:
+        with self.lock:
+            if not self.compiling or self.announced:
+                return
+            self.announced = True
+        if self.bar.disable:
+            print(NOTICE, file=sys.stderr, flush=True)
+        else:
+            self.bar.refresh()
+
+
+def ensure_compiled(scenario: str = "classroom", days: int = 1, notice_after_s: float = 1.5,
+                    progress: bool = True) -> float:
+    """:func:`warm_up`, saying on stderr what the wait is when kernels compile for longer than ``notice_after_s``
+    (a cold cache): a progress bar over the kernels on a terminal (unless not ``progress``), otherwise one line.
+    Returns seconds."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc="loading kernels", unit="kernel", file=sys.stderr, delay=notice_after_s, leave=False,
+               disable=not (progress and sys.stderr.isatty()),
+               bar_format="{desc}: {n}/{total} kernels ready {bar} [{elapsed}]")
     try:
-        return warm_up(scenario, days)
+        with CompileWatch(bar, notice_after_s):
+            return warm_up(scenario, days)
     finally:
-        timer.cancel()
+        bar.close()
 
 
 def main() -> None:
-    print(NOTICE, flush=True)
-    seconds = warm_up("classroom") + warm_up("china-2024", days=1)  # between them, every shipped path
+    seconds = (ensure_compiled("classroom", days=2, notice_after_s=0.0)  # between them, every shipped path
+               + ensure_compiled("china-2024", notice_after_s=0.0))
     print(f"kernels ready in {seconds:.1f} s", flush=True)
 
 

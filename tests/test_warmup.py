@@ -1,7 +1,12 @@
-"""The warm-up compiles the kernels a simulated day calls, so that a later first day is fast."""
+"""The warm-up compiles the kernels a simulated day calls, and says what the wait is only while kernels compile."""
 
 import subprocess
 import sys
+import textwrap
+import time
+import types
+
+import pytest
 
 CHECK = """
 from tokenomy.abm.markets.power_forest import clear_forest
@@ -19,15 +24,87 @@ def test_warm_up_compiles_the_daily_kernels_in_a_fresh_process():
     assert done.returncode == 0, done.stderr
 
 
-def test_a_slow_warm_up_says_what_the_wait_is_and_a_quick_one_says_nothing(monkeypatch, capsys):
-    import time
+class _Terminal:
+    """A stderr that says it is a terminal and keeps what is written to it."""
 
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.text += s
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fresh_kernel(monkeypatch):
+    """A kernel in a ``tokenomy`` module that has never been compiled (no disk cache)."""
+    module = types.ModuleType("tokenomy.warmup_probe")
+    exec(textwrap.dedent("""
+        import numba
+
+        @numba.njit(cache=False)
+        def triple(x):
+            return 3 * x
+    """), module.__dict__)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    return module.triple
+
+
+def _slow_warm_up(kernel=None):
+    def warm_up(scenario, days):
+        time.sleep(0.2)
+        if kernel is not None:
+            assert kernel(2) == 6
+        return 0.2
+    return warm_up
+
+
+def test_compiling_shows_a_bar_naming_the_kernel_and_counting_the_ready_ones(monkeypatch, fresh_kernel):
     from tokenomy.abm import warmup
 
-    monkeypatch.setattr(warmup, "warm_up", lambda scenario, days: time.sleep(0.3) or 0.3)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(warmup, "warm_up", _slow_warm_up(fresh_kernel))
+    total = len(warmup.kernels())
+    ready_before = sum(1 for k in warmup.kernels() if k.signatures)
     warmup.ensure_compiled(notice_after_s=0.05)
-    assert warmup.NOTICE in capsys.readouterr().err
-    monkeypatch.setattr(warmup, "warm_up", lambda scenario, days: 0.0)
-    warmup.ensure_compiled(notice_after_s=0.2)
-    time.sleep(0.3)
-    assert capsys.readouterr().err == ""
+    assert "compiling warmup_probe.triple" in terminal.text
+    assert f"{ready_before + 1}/{total} kernels ready" in terminal.text
+    assert warmup.NOTICE not in terminal.text
+
+
+def test_without_a_terminal_compiling_says_one_line(monkeypatch, capsys, fresh_kernel):
+    from tokenomy.abm import warmup
+
+    monkeypatch.setattr(warmup, "warm_up", _slow_warm_up(fresh_kernel))
+    warmup.ensure_compiled(notice_after_s=0.05)
+    assert capsys.readouterr().err.strip() == warmup.NOTICE
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_a_slow_warm_up_that_compiles_nothing_says_nothing(monkeypatch, capsys, tty):
+    from tokenomy.abm import warmup
+
+    terminal = _Terminal()
+    if tty:
+        monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(warmup, "warm_up", _slow_warm_up())
+    warmup.ensure_compiled(notice_after_s=0.05)
+    time.sleep(0.1)
+    assert capsys.readouterr().err == "" and terminal.text == ""
+
+
+def test_quiet_means_no_bar_even_on_a_terminal(monkeypatch, fresh_kernel):
+    from tokenomy.abm import warmup
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(warmup, "warm_up", _slow_warm_up(fresh_kernel))
+    warmup.ensure_compiled(notice_after_s=0.05, progress=False)
+    assert terminal.text.strip() == warmup.NOTICE

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from tokenomy.abm.batch.worker import execute_run
+from tokenomy.abm.batch.worker import execute_run, watch_coordinator
 from tokenomy.abm.errors import UsageError
 
 SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -65,8 +65,11 @@ class PoolExecutor:
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["tokenomy.abm.batch.worker", "tokenomy.abm.model"])
+        # the workers end with this process even when it is killed (see watch_coordinator), and with them the
+        # fork server and the resource tracker, whose last open pipes they hold
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                        max_tasks_per_child=self.max_tasks_per_child)
+                                        max_tasks_per_child=self.max_tasks_per_child,
+                                        initializer=watch_coordinator, initargs=(os.getpid(),))
         return self
 
     def __exit__(self, exc_type, *exc):

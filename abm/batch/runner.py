@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -120,45 +121,33 @@ def runs_table(out: Path, planned: pd.DataFrame, tables: list[str]) -> pd.DataFr
 
 
 class Progress:
-    """``[#####.....] 12/32 runs  done 11  failed 1  eta 0:00:42`` on stderr, only on a terminal."""
+    """A tqdm bar over a sweep's distinct runs on stderr (``12/32 runs, done 11 failed 1``, rate and eta), shown only
+    on a terminal; runs finished before this call count as done from the start."""
 
     def __init__(self, total: int, skipped: int, enabled: bool, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = enabled and self.stream.isatty()
-        self.total, self.skipped = total, skipped
-        self.done = self.failed = 0
-        self.t0 = time.perf_counter()
-        self.last = 0.0
+        from tqdm import tqdm
 
-    def update(self, status: str | None = None, force: bool = False) -> None:
+        stream = stream or sys.stderr
+        self.skipped = skipped
+        self.done = self.failed = 0
+        self.bar = tqdm(total=total, initial=skipped, unit="run", desc="runs", file=stream, dynamic_ncols=True,
+                        disable=not (enabled and stream.isatty()))
+        self._postfix()
+
+    def _postfix(self) -> None:
+        self.bar.set_postfix_str(f"done {self.done + self.skipped}, failed {self.failed}", refresh=False)
+
+    def update(self, status: str | None = None) -> None:
         if status == "done":
             self.done += 1
         elif status == "failed":
             self.failed += 1
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
-        ran = self.done + self.failed
-        todo = self.total - self.skipped
-        finished = self.skipped + ran
-        eta = "--:--:--"
-        if ran:
-            left = (now - self.t0) / ran * (todo - ran)
-            eta = time.strftime("%H:%M:%S", time.gmtime(left))
-        width = 30
-        filled = int(width * finished / max(self.total, 1))
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total} runs  "
-                          f"done {self.done + self.skipped}  failed {self.failed}  eta {eta} ")
-        self.stream.flush()
+        self._postfix()
+        self.bar.update(1 if status in ("done", "failed") else 0)
 
     def close(self) -> None:
-        if self.enabled:
-            self.update(force=True)
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.refresh()
+        self.bar.close()
 
 
 @dataclass
@@ -215,26 +204,29 @@ def _record(res: dict, session: str, executor: str) -> dict:
     return rec
 
 
-def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *, workers: int | None = None,
-              scheduler: str | None = None, cluster: str | None = None, progress: bool = False,
-              max_tasks_per_child: int | None = None, executor=None, log=None) -> SweepResult:
-    """Run (or resume) a sweep and return its results.
+def check_sweep_name(name: str) -> str:
+    """A sweep's name names its folder under ``out/sweeps``: one plain folder name, nothing that leads elsewhere."""
+    from tokenomy.abm.errors import UsageError
 
-    ``sweep`` is a sweep file, a dict shaped like one, or a loaded :class:`Sweep`.  ``workers=0`` runs in
-    this process; ``scheduler="tcp://host:port"`` or ``cluster="local"`` use Dask.  Finished runs in ``out``
-    are skipped; failed ones are tried again.  ``executor`` is an already entered executor from
-    :func:`abm.batch.executors.make_executor` to reuse across sweeps (it is left open).
-    """
-    from tokenomy.abm import __version__
+    if name in ("", ".", "..") or any(c in name for c in "/\\\0") or Path(name).is_absolute():
+        raise UsageError(f"sweep name {name!r}: give a plain folder name (no '/', '\\' or '..')")
+    return name
+
+
+def _first_missing(out: Path) -> Path | None:
+    """The outermost folder of ``out`` that does not exist yet (what this call would create), or None."""
+    missing = None
+    for folder in (out, *out.parents):
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+def _prepare(out: Path, sweep: Sweep) -> tuple[dict, pd.DataFrame]:
+    """The output folder with its table folders (stale temporaries removed) and ``sweep.json``."""
     from tokenomy.abm.output import prepare_out_dir, versions
 
-    if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
-    out = Path(out) if out is not None else Path("out") / "sweeps" / sweep.name
-    if executor is None:  # fails early on a missing extra
-        context = make_executor(workers, scheduler, cluster, max_tasks_per_child)
-    else:
-        context = contextlib.nullcontext(executor)
     prepare_out_dir(out)
     for table in sweep.tables:
         folder = table_path(out, "x", table).parent
@@ -243,7 +235,43 @@ def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *
             stale.unlink(missing_ok=True)
     planned = plan(sweep)
     info = {**sweep.describe(), "plan": planned.to_dict("records"), "versions": versions()}
-    (out / "sweep.json").write_text(json.dumps(info, indent=1, default=str) + "\n")
+    _write_atomic(out / "sweep.json", (json.dumps(info, indent=1, default=str) + "\n").encode())
+    return info, planned
+
+
+def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *, workers: int | None = None,
+              scheduler: str | None = None, cluster: str | None = None, progress: bool = False,
+              max_tasks_per_child: int | None = None, executor=None, log=None) -> SweepResult:
+    """Run (or resume) a sweep and return its results.
+
+    ``sweep`` is a sweep file, a dict shaped like one, or a loaded :class:`Sweep`.  ``workers=0`` runs in
+    this process; ``scheduler="tcp://host:port"`` or ``cluster="local"`` use Dask.  Finished runs in ``out``
+    are skipped; failed ones are tried again.  ``executor`` is an already entered executor from
+    :func:`abm.batch.executors.make_executor` to reuse across sweeps (it is left open).  The output folder is
+    made only once the executor is up: a sweep that cannot start leaves nothing behind.
+    """
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep)
+    check_sweep_name(sweep.name)
+    out = Path(out) if out is not None else Path("out") / "sweeps" / sweep.name
+    if executor is None:  # fails early on a missing extra
+        context = make_executor(workers, scheduler, cluster, max_tasks_per_child)
+    else:
+        context = contextlib.nullcontext(executor)
+    created = _first_missing(out)
+    try:
+        with context as ex:
+            info, planned = _prepare(out, sweep)
+            return _execute(sweep, out, info, planned, ex, progress, log)
+    except BaseException:
+        journal = out / "journal.jsonl"
+        if created is not None and (not journal.exists() or journal.stat().st_size == 0):
+            shutil.rmtree(created, ignore_errors=True)  # nothing ran: leave no trace of this call
+        raise
+
+
+def _execute(sweep: Sweep, out: Path, info: dict, planned: pd.DataFrame, ex, progress: bool, log) -> SweepResult:
+    from tokenomy.abm import __version__
 
     finished = {k for k in planned["run_key"].unique()
                 if all(table_path(out, k, t).exists() for t in sweep.tables)}
@@ -255,28 +283,27 @@ def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *
               "tables": sweep.tables, "model_version": __version__} for k in todo_keys)
     session = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     n_unique = len(first)
-    bar = Progress(n_unique, len(finished), progress)
     if log:
         log(f"{sweep.name}: {len(planned)} runs ({len(sweep.points)} points x {len(sweep.seeds)} seeds, "
             f"{n_unique} distinct), {len(finished)} already finished; {sweep.days} days each")
+    bar = Progress(n_unique, len(finished), progress)
     ran = 0
     journal = open(out / "journal.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - held for the whole sweep
     last_flush = time.perf_counter()
     try:
-        with context as ex:
-            for res in ex.run(tasks):
-                t0 = time.perf_counter()
-                if res["status"] == "done":
-                    for name in reversed(sweep.tables):  # daily last: its file marks the run finished
-                        _write_atomic(table_path(out, res["run_key"], name), res["tables"][name])
-                res["write_s"] = time.perf_counter() - t0
-                journal.write(json.dumps(_record(res, session, ex.name), default=str) + "\n")
-                journal.flush()
-                ran += 1
-                bar.update(res["status"])
-                if time.perf_counter() - last_flush > 30:
-                    _write_frame_atomic(runs_table(out, planned, sweep.tables), out / "runs.parquet")
-                    last_flush = time.perf_counter()
+        for res in ex.run(tasks):
+            t0 = time.perf_counter()
+            if res["status"] == "done":
+                for name in reversed(sweep.tables):  # daily last: its file marks the run finished
+                    _write_atomic(table_path(out, res["run_key"], name), res["tables"][name])
+            res["write_s"] = time.perf_counter() - t0
+            journal.write(json.dumps(_record(res, session, ex.name), default=str) + "\n")
+            journal.flush()
+            ran += 1
+            bar.update(res["status"])
+            if time.perf_counter() - last_flush > 30:
+                _write_frame_atomic(runs_table(out, planned, sweep.tables), out / "runs.parquet")
+                last_flush = time.perf_counter()
     finally:
         journal.close()
         bar.close()

@@ -12,11 +12,46 @@ import hashlib
 import io
 import os
 import resource
+import select
 import socket
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
+
+
+def watch_coordinator(pid: int) -> None:
+    """Pool initializer: end this worker as soon as the process that started the pool ends, however it ends.
+
+    A pool's workers wait on a queue whose write end they hold themselves, so a coordinator killed by SIGKILL
+    would leave them (and, through the file descriptors they hold, the fork server and the resource tracker)
+    running for ever.  A daemon thread waits on a pidfd of the coordinator (or polls it where there is none).
+    """
+    threading.Thread(target=_exit_when_gone, args=(pid,), name="watch-coordinator", daemon=True).start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd on this system: poll
+        while _alive(pid):
+            time.sleep(1.0)
+        os._exit(1)
+    select.select([fd], [], [])  # readable once the process has ended
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _scenario_arg(task: dict):

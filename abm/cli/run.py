@@ -27,30 +27,13 @@ def register(sub) -> dict:
     return {"run": cmd_run, "scenarios": cmd_scenarios}
 
 
-class _Progress:
-    """A progress bar on stderr, shown only for runs longer than a couple of seconds on a terminal."""
+def _progress_bar(days: int, quiet: bool):
+    """A tqdm bar over the simulated days on stderr: only on a terminal, not with ``--quiet``, and only once a run
+    has taken a couple of seconds."""
+    from tqdm import tqdm
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.start
-        if elapsed < 2.0 and not self.shown:
-            return
-        if done % 5 and done != total:
-            return
-        self.shown = True
-        width = 30
-        filled = int(width * done / total)
-        eta = elapsed / done * (total - done)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] day {done}/{total}  eta {eta:5.1f}s ")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+    return tqdm(total=days, unit="day", desc="simulating", file=sys.stderr, delay=2.0, leave=False,
+                disable=quiet or not sys.stderr.isatty())
 
 
 def _fmt_num(x: float) -> str:
@@ -81,37 +64,54 @@ def summary(model, daily) -> str:
     return "\n".join(lines)
 
 
+def _write_run(model, daily, out: Path, fmt: str) -> list[str]:
+    """The tables and the graph into ``out``; their file names."""
+    from tokenomy.abm.output import write_table
+    from tokenomy.networks import write_graph
+
+    paths = [write_table(daily, out, "daily", fmt),
+             write_table(model.hourly_table(), out, "hourly", fmt),
+             write_table(model.agents_table(), out, "agents", fmt)]
+    write_graph(model.graph_with_flows(), out / "graph.graphml")
+    return [p.name for p in paths] + ["graph.graphml"]
+
+
+def _run_record(args: argparse.Namespace, scenario, seed: int, days: int, timings_s: dict[str, float],
+                files: list[str]) -> dict:
+    from tokenomy.abm.output import versions
+
+    simulate_s = timings_s["simulate"]
+    return {"scenario": scenario.name, "scenario_file": scenario.source, "overrides": args.set, "seed": seed,
+            "days": days, "start_date": str(scenario.start_date), "format": args.format, "versions": versions(),
+            "timings_s": {**{k: round(v, 4) for k, v in timings_s.items()},
+                          "ms_per_day": round(1000 * simulate_s / days, 4)},
+            "files": files}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from tokenomy.abm.model import TokenEconomy
-    from tokenomy.abm.output import prepare_out_dir, versions, write_json, write_table
+    from tokenomy.abm.output import staged_run_folder, write_json
     from tokenomy.abm.scenarios import load_scenario
     from tokenomy.abm.warmup import ensure_compiled
-    from tokenomy.networks import write_graph
 
     scenario = load_scenario(args.scenario, args.set, graph=args.graph)  # every check, the graph's too
     seed = scenario.data["scenario"]["seed"] if args.seed is None else args.seed
     days = args.days or scenario.data["scenario"]["days"]
-    out = args.out or Path("out") / f"{scenario.name}-seed{seed}"
-    prepare_out_dir(out)
-    graph = scenario.graph
-    ensure_compiled()  # so that the first day (and the ms per day below) does not include compiling
-    t0 = time.perf_counter()
-    model = TokenEconomy(scenario, seed=seed, graph=graph)
-    t1 = time.perf_counter()
-    model.run(days, progress=_Progress(not args.quiet))
-    t2 = time.perf_counter()
-    daily = model.daily_table()
-    paths = [write_table(daily, out, "daily", args.format),
-             write_table(model.hourly_table(), out, "hourly", args.format),
-             write_table(model.agents_table(), out, "agents", args.format)]
-    write_graph(model.graph_with_flows(), out / "graph.graphml")
-    t3 = time.perf_counter()
-    write_json({"scenario": scenario.name, "scenario_file": scenario.source, "overrides": args.set, "seed": seed,
-                "days": days, "start_date": str(scenario.start_date), "format": args.format,
-                "versions": versions(),
-                "timings_s": {"build": round(t1 - t0, 4), "simulate": round(t2 - t1, 4), "write": round(t3 - t2, 4),
-                              "ms_per_day": round(1000 * (t2 - t1) / days, 4)},
-                "files": [p.name for p in paths] + ["graph.graphml"]}, out / "run.json")
+    out = Path("out") / f"{scenario.name}-seed{seed}" if args.out is None else args.out
+    with staged_run_folder(out) as staged:  # `out` holds this whole run, or the earlier one, never a mix
+        graph = scenario.graph
+        ensure_compiled(progress=not args.quiet)  # so that the first day (and the ms per day) excludes compiling
+        t0 = time.perf_counter()
+        model = TokenEconomy(scenario, seed=seed, graph=graph)
+        t1 = time.perf_counter()
+        with _progress_bar(days, args.quiet) as bar:
+            model.run(days, progress=lambda done, total: bar.update(1))
+        t2 = time.perf_counter()
+        daily = model.daily_table()
+        files = _write_run(model, daily, staged, args.format)
+        t3 = time.perf_counter()
+        timings_s = {"build": t1 - t0, "simulate": t2 - t1, "write": t3 - t2}
+        write_json(_run_record(args, scenario, seed, days, timings_s, files), staged / "run.json")
     print(summary(model, daily))
     print(f"  tables in {out}/ ({args.format}); {1000 * (t2 - t1) / days:.2f} ms per simulated day")
     return 0

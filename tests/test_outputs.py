@@ -1,0 +1,231 @@
+"""A run's folder holds one whole run or nothing: staged beside ``--out``, renamed into place, locked, cleaned up."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from tokenomy.abm import output
+from tokenomy.abm.cli import main
+from tokenomy.abm.output import OutputError, clean_leftovers, staged_run_folder
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _hidden(parent: Path) -> set[str]:
+    return {p.name for p in parent.iterdir() if p.name.startswith(".")}
+
+
+def _stage(out: Path, files: dict[str, str], fail: bool = False) -> None:
+    with staged_run_folder(out) as staged:
+        assert staged.parent == out.parent and staged.name.startswith(f".{out.name}.tmp-{os.getpid()}-")
+        for name, text in files.items():
+            (staged / name).write_text(text)
+        before = out / "run.json"
+        assert not before.exists() or before.read_text() != files.get("run.json")  # not in place before the end
+        if fail:
+            raise RuntimeError("the run failed")
+
+
+def test_a_staged_folder_appears_whole_and_replaces_an_earlier_run(tmp_path):
+    out = tmp_path / "nested" / "run"
+    _stage(out, {"run.json": "first", "daily.parquet": "1"})
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"run.json": "first", "daily.parquet": "1"}
+    _stage(out, {"run.json": "second", "hourly.csv": "2"})
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"run.json": "second", "hourly.csv": "2"}
+    assert _hidden(out.parent) == {".run.lock"}  # no staging or trash folder stays behind
+
+
+def test_without_renameat2_two_renames_replace_the_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+    out = tmp_path / "run"
+    _stage(out, {"run.json": "first"})
+    _stage(out, {"run.json": "second", "agents.csv": "3"})
+    assert sorted(p.name for p in out.iterdir()) == ["agents.csv", "run.json"]
+    assert _hidden(tmp_path) == {".run.lock"}
+
+
+def test_a_failed_run_leaves_the_earlier_run_untouched(tmp_path):
+    out = tmp_path / "run"
+    _stage(out, {"run.json": "first", "daily.csv": "1"})
+    with pytest.raises(RuntimeError):
+        _stage(out, {"run.json": "second"}, fail=True)
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"run.json": "first", "daily.csv": "1"}
+    assert _hidden(tmp_path) == {".run.lock"}
+
+
+@pytest.mark.parametrize("bad", [".", "..", "/", "a/.."])
+def test_a_path_that_names_no_folder_is_refused(tmp_path, bad, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError, match="give a folder name"):
+        _stage(Path(bad), {"run.json": "x"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_with_other_files_or_a_file_is_not_replaced(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "thesis.tex").write_text("mine")
+    with pytest.raises(OutputError, match=r"thesis\.tex.*refusing to replace it"):
+        _stage(notes, {"run.json": "x"})
+    assert [p.name for p in notes.iterdir()] == ["thesis.tex"]
+    plain = tmp_path / "plain"
+    plain.write_text("a file")
+    with pytest.raises(OutputError, match="not a folder"):
+        _stage(plain, {"run.json": "x"})
+    assert plain.read_text() == "a file"
+
+
+def test_a_second_writer_of_the_same_folder_is_turned_away(tmp_path):
+    out = tmp_path / "run"
+    with staged_run_folder(out):
+        with pytest.raises(OutputError, match=rf"another tokenomy run is writing {out} \(pid {os.getpid()}\)"):
+            _stage(out, {"run.json": "second"})
+        _stage(tmp_path / "other", {"run.json": "other"})  # another folder in the same parent is free
+    _stage(out, {"run.json": "later"})  # and the lock is released after the run
+    assert (out / "run.json").read_text() == "later"
+
+
+def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
+    dead, alive = _dead_pid(), os.getpid()
+    names = {"own_live": f".run.tmp-{alive}-aa", "own_trash": f".run.trash-{dead}-bb",
+             "other_dead": f".other.tmp-{dead}-cc", "other_live": f".other.tmp-{alive}-dd",
+             "other_old": f".old.tmp-{alive}-ee"}
+    for name in names.values():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "daily.csv").write_text("x")
+    (tmp_path / ".notes.tmp-1-ff").write_text("a file, not a staging folder")
+    (tmp_path / "keep").mkdir()
+    old = time.time() - output.STALE_AFTER_S - 60
+    os.utime(tmp_path / names["other_old"], (old, old))
+    removed = {p.name for p in clean_leftovers(tmp_path, "run")}
+    assert removed == {names["own_live"], names["own_trash"], names["other_dead"], names["other_old"]}
+    assert {p.name for p in tmp_path.iterdir()} == {names["other_live"], ".notes.tmp-1-ff", "keep"}
+
+
+# through the command line
+
+
+def _assert_whole_run(out: Path) -> dict:
+    """``out`` holds exactly one run: the files its run.json lists, each loading, with its number of days."""
+    run = json.loads((out / "run.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == sorted([*run["files"], "run.json"])
+    for name in run["files"]:
+        if name.endswith(".graphml"):
+            assert nx.read_graphml(out / name).number_of_nodes() > 0
+            continue
+        frame = pd.read_parquet(out / name) if name.endswith(".parquet") else pd.read_csv(out / name)
+        assert len(frame) > 0
+        if name.startswith("daily"):
+            assert len(frame) == run["days"]
+        if name.startswith("hourly"):
+            assert len(frame) % (24 * run["days"]) == 0
+    return run
+
+
+def test_run_writes_one_whole_run_and_replaces_it_whole(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "classroom", "--days", "3", "--out", str(out), "--quiet"]) == 0
+    assert _assert_whole_run(out)["days"] == 3
+    assert main(["run", "classroom", "--days", "4", "--format", "csv", "--out", str(out), "--quiet"]) == 0
+    run = _assert_whole_run(out)
+    assert (run["days"], run["format"]) == (4, "csv")
+    assert _hidden(tmp_path) == {".run.lock"}
+    assert f"tables in {out}/" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("out", ["", "."])
+def test_run_refuses_an_out_that_names_no_folder(out, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "classroom", "--days", "2", "--out", out, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_refuses_to_replace_a_folder_that_is_not_a_run(tmp_path, capsys):
+    (tmp_path / "results.xlsx").write_text("precious")
+    assert main(["run", "classroom", "--days", "2", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "results.xlsx" in err and err.count("\n") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["results.xlsx"]
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tokenomy.abm.cli", *args]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_a_run_into_a_folder_another_run_is_writing_exits_2(tmp_path):
+    out = tmp_path / "run"
+    with staged_run_folder(out):
+        done = subprocess.run(_cli("run", "classroom", "--days", "2", "--out", str(out), "--quiet"),
+                              capture_output=True, text=True, env=_env(), timeout=120)
+        assert not out.exists()
+    assert done.returncode == 2
+    assert done.stderr == f"error: another tokenomy run is writing {out} (pid {os.getpid()})\n"
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_never_leaves_a_mix(tmp_path):
+    """An earlier 30-day run sits in --out; 60-day runs into it are killed at seeded random moments (from start-up
+    to the last rename): --out always holds one whole run, and a finished run afterwards leaves no temporaries."""
+    out = tmp_path / "run"
+    args = ("run", "classroom", "--out", str(out), "--quiet")
+    subprocess.run(_cli(*args, "--days", "30"), check=True, env=_env(), capture_output=True, timeout=300)
+    t0 = time.perf_counter()
+    subprocess.run(_cli(*args, "--days", "60"), check=True, env=_env(), capture_output=True, timeout=300)
+    full_s = time.perf_counter() - t0
+    assert _assert_whole_run(out)["days"] == 60
+    subprocess.run(_cli(*args, "--days", "30"), check=True, env=_env(), capture_output=True, timeout=300)
+    rng = random.Random(20261129)
+    seen_days = set()
+    for _ in range(6):
+        proc = subprocess.Popen(_cli(*args, "--days", "60"), env=_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 1.1) * full_s)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        if out.exists():
+            seen_days.add(_assert_whole_run(out)["days"])
+    assert seen_days  # at least one kill left a folder to check
+    subprocess.run(_cli(*args, "--days", "5"), check=True, env=_env(), capture_output=True, timeout=300)
+    assert _assert_whole_run(out)["days"] == 5
+    assert _hidden(tmp_path) == {".run.lock"}
+
+
+@pytest.mark.slow
+def test_two_runs_into_one_folder_at_once_never_mix(tmp_path):
+    out = tmp_path / "run"
+    procs = [subprocess.Popen(_cli("run", "classroom", "--days", str(days), "--out", str(out), "--quiet"),
+                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for days in (40, 41)]
+    results = [(p.wait(300), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stderr.close()
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results
+    for code, err in results:
+        if code == 2:
+            assert err.startswith(f"error: another tokenomy run is writing {out} (pid ")
+    assert _assert_whole_run(out)["days"] in (40, 41)
+    assert _hidden(tmp_path) == {".run.lock"}
