@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -41,11 +42,23 @@ def start_server(scenario: str = "classroom", extra_args: tuple[str, ...] = (),
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
+                    _keep_reading(proc)
                     return proc, url
         except OSError:
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError("server did not start within 90 s")
+
+
+def _keep_reading(proc: subprocess.Popen) -> None:
+    """Drain the server's output into ``proc.output_lines`` so that a full pipe never blocks it."""
+    proc.output_lines = []
+
+    def read() -> None:
+        for raw in proc.stdout:
+            proc.output_lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
 
 
 def stop_server(proc: subprocess.Popen) -> None:

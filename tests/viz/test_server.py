@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,16 +26,10 @@ SESSIONS_LINE = re.compile(r"tokenomy viz \[pid \d+\]: (\d+) sessions open")
 
 
 class ServerLog:
-    """Reads the server's merged stdout/stderr in a thread (so the pipe never fills) and keeps it."""
+    """The server's merged stdout/stderr, as ``start_server`` keeps reading it."""
 
     def __init__(self, proc: subprocess.Popen):
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
-        self._thread.start()
-
-    def _read(self, proc: subprocess.Popen) -> None:
-        for raw in proc.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+        self.lines: list[str] = proc.output_lines
 
     def sessions_open(self) -> int | None:
         counts = [int(m.group(1)) for line in list(self.lines) if (m := SESSIONS_LINE.search(line))]
