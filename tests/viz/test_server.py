@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -201,3 +202,38 @@ def test_a_signal_stops_every_process_the_server_started(sig, workers):
     finally:
         if proc.poll() is None or _descendants_and_group(proc.pid):
             stop_server(proc)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--allow-origin", "ftp://classroom.example"],
+    ["--allow-origin", "http://classroom.example/lesson"],
+    ["--allow-origin", "classroom.example"],
+    ["--workers", "0"],
+    ["--port", "0"],
+])
+def test_bad_viz_options_give_one_line_and_exit_2(argv, capsys):
+    from tokenomy.abm.cli import main
+
+    assert main(["viz", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+
+
+def test_a_port_in_use_gives_one_line_and_exit_2(capsys):
+    from tokenomy.abm.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["viz", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and str(port) in err and "in use" in err and "\n" not in err, err
+
+
+def test_origins_are_compared_in_the_form_browsers_send():
+    from tokenomy.viz.server import normalise_origin
+
+    assert normalise_origin("HTTP://Classroom.Example:8765/") == "http://classroom.example:8765"
+    assert normalise_origin("https://[::1]:9000") == "https://[::1]:9000"
+    assert normalise_origin("http://192.168.1.5") == "http://192.168.1.5"
