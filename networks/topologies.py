@@ -51,20 +51,21 @@ class TopologyError(ValueError):
     """A scenario that does not fit the named topology."""
 
 
-def _check_named_topology(data: dict) -> None:
+def check_named_topology(data: dict, source: str = "scenario") -> None:
+    """The scenario's zones are the ones its named topology draws."""
     topology = data["scenario"]["topology"]
     zones = [z["name"] for z in data["zones"]]
     expected = {"classroom": set(CLASSROOM_ZONES), "china-8-hubs": set(CHINA_HUBS)}[topology]
     if set(zones) != expected:
         missing = sorted(expected - set(zones))
         extra = sorted(set(zones) - expected)
-        raise TopologyError(f"topology '{topology}' needs zones {sorted(expected)}; "
+        raise TopologyError(f"{source}: topology '{topology}' needs zones {sorted(expected)}; "
                             f"missing {missing or 'none'}, unexpected {extra or 'none'}")
 
 
 def build_supply_graph(data: dict) -> nx.Graph:
     """Build the supply graph of a validated scenario (``Scenario.data``)."""
-    _check_named_topology(data)
+    check_named_topology(data, data["scenario"]["name"])
     g = nx.Graph(name=data["scenario"]["name"], topology=data["scenario"]["topology"])
     ids: dict[str, int] = {}
 

@@ -162,7 +162,13 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ..
     data = validate(raw, ROOT, source)
     check_references(data, source)
     check_events(data, source)
-    user_graph = _user_graph(Path(graph), data, overrides) if graph is not None else None
+    if graph is None:
+        from tokenomy.networks.topologies import check_named_topology
+
+        check_named_topology(data, source)
+        user_graph = None
+    else:
+        user_graph = _user_graph(Path(graph), data, overrides)
     return Scenario(data=data, source=str(path), overrides=list(overrides), graph=user_graph)
 
 

@@ -224,6 +224,8 @@ def set_path(data: dict, schema: Table, path: str, value: Any, source: str) -> N
                     raise _fail(source, f"'{walked}{key}' is a table; set one of its keys instead")
                 node[key] = value
                 return
+            if isinstance(sub, Field):
+                raise _fail(source, f"'{walked}{key}' takes a value, not sub-keys")
             node = node.setdefault(key, {} if isinstance(sub, Table) else [])
             spec = sub
             walked += key + "."
@@ -249,6 +251,8 @@ def set_path(data: dict, schema: Table, path: str, value: Any, source: str) -> N
             i += 1
             if i == len(parts):
                 raise _fail(source, f"'{walked.rstrip('.')}' is a table; set one of its keys instead")
+        else:
+            raise _fail(source, f"'{walked.rstrip('.')}' takes a value, not sub-keys")
     raise _fail(source, f"'{path}' does not name a setting")
 
 

@@ -61,7 +61,7 @@ POLICY = Table({
 
 TECHNOLOGY = Table({
     "marginal_cost_cny_per_mwh": _num(0.0, -1e4, 1e4),
-    "capex_cny_per_kw": _num(4000.0, 0.0, 1e6),
+    "capex_cny_per_kw": _num(4000.0, 1.0, 1e6, "overnight capital cost (a price: above zero)"),
     "life_years": _num(25.0, 1.0, 100.0),
     "lead_days": F("int", 365, min=0, max=5000),
     "emissions_t_per_mwh": _num(0.0, 0.0, 2.0),
