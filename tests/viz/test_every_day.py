@@ -34,6 +34,7 @@ def _finite(option: dict) -> bool:
     return walk(option)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_every_panel_builds_after_every_day(name):
     days = load_scenario(name).data["scenario"]["days"] + EXTRA_DAYS
