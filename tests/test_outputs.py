@@ -19,8 +19,6 @@ from tokenomy.abm import output
 from tokenomy.abm.cli import main
 from tokenomy.abm.output import OutputError, clean_leftovers, staged_run_folder
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
@@ -167,27 +165,9 @@ def test_run_refuses_to_replace_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["results.xlsx"]
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tokenomy.abm.cli", *args]
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO)}
-
-
-def test_a_run_into_a_folder_another_run_is_writing_exits_2(tmp_path):
-    out = tmp_path / "run"
-    with staged_run_folder(out):
-        done = subprocess.run(_cli("run", "classroom", "--days", "2", "--out", str(out), "--quiet"),
-                              capture_output=True, text=True, env=_env(), timeout=120)
-        assert not out.exists()
-    assert done.returncode == 2
-    assert done.stderr == f"error: another tokenomy run is writing {out} (pid {os.getpid()})\n"
-
-
-def _run_in_child(argv: list[str]):
+def _run_in_child(argv: list[str], stderr: Path | None = None):
     """``tokenomy ARGV`` in a forked child process (the imports and compiled kernels of this one, so it starts at
-    once), with its output discarded."""
+    once), its standard output discarded and its standard error into the file ``stderr`` (or discarded)."""
     import multiprocessing
 
     def target() -> None:
@@ -196,14 +176,26 @@ def _run_in_child(argv: list[str]):
         from tqdm import tqdm
 
         tqdm.set_lock(threading.RLock())  # not the parent's cross-process lock, which a killed child would keep
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        os._exit(main(argv))
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the child ends with os._exit
+        sys.stderr = open(stderr or os.devnull, "w")  # noqa: SIM115
+        code = main(argv)
+        sys.stderr.flush()
+        os._exit(code)
 
     child = multiprocessing.get_context("fork").Process(target=target, daemon=True)
     child.start()
     return child
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def test_a_run_into_a_folder_another_run_is_writing_exits_2(tmp_path):
+    out, err = tmp_path / "run", tmp_path / "stderr.txt"
+    with staged_run_folder(out):
+        child = _run_in_child(["run", "classroom", "--days", "2", "--out", str(out), "--quiet"], stderr=err)
+        child.join(120)
+        assert not out.exists()
+    assert child.exitcode == 2
+    assert err.read_text() == f"error: another tokenomy run is writing {out} (pid {os.getpid()})\n"
 
 
 @pytest.mark.slow
