@@ -45,7 +45,7 @@ def _scale_scheduled(model: Any, head: str, key: str, factor: float) -> None:
 
 def _range(values: np.ndarray, unit: str) -> str:
     lo, hi = float(np.min(values)), float(np.max(values))
-    span = _fmt(lo) if np.isclose(lo, hi) else f"{_fmt(lo)}-{_fmt(hi)}"
+    span = _fmt(lo) if np.isclose(lo, hi) else f"{_fmt(lo)} to {_fmt(hi)}"
     return f"{span} {unit}"
 
 
@@ -61,15 +61,16 @@ def demand_boom(model: Any) -> str:
         for name, value in zip(apps.names, requests, strict=True):
             model.timeline.add(day, f"apps.{name}.requests_per_user_per_day", float(value) * BOOM_FACTOR,
                                note="demand boom")
-        parts.append(f"requests per user {_range(requests, '')}-> {_range(requests * BOOM_FACTOR, 'a day')}")
+        after = _range(requests * BOOM_FACTOR, "a day")
+        parts.append(f"requests per user x{BOOM_FACTOR:g} ({_range(requests, '')}→ {after})")
     if ents.n:
         usage = ents.params["mtok_per_firm_per_day"]
         for key in ("mtok_per_firm_per_day", "budget_cny_per_firm_per_day"):
             _scale_scheduled(model, "enterprises", key, BOOM_FACTOR)
             for name, value in zip(ents.names, ents.params[key], strict=True):
                 model.timeline.add(day, f"enterprises.{name}.{key}", float(value) * BOOM_FACTOR, note="demand boom")
-        parts.append(f"firm usage {_range(usage, '')}-> {_range(usage * BOOM_FACTOR, 'Mtok/firm/day')} "
-                     "(and firms' token budgets x2)")
+        parts.append(f"firm usage x{BOOM_FACTOR:g} ({_range(usage, '')}→ {_range(usage * BOOM_FACTOR, 'Mtok/firm/day')}"
+                     f", token budgets too)")
     return (f"Demand boom: {' and '.join(parts)}, from {_date(model, day)}, permanent: at any price buyers want "
             f"{BOOM_FACTOR:g}x the tokens")
 

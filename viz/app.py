@@ -19,6 +19,7 @@ from tokenomy.abm.shocks import SHOCKS, apply_shock
 from tokenomy.viz import charts
 from tokenomy.viz.about import About
 from tokenomy.viz.controls import Sidebar
+from tokenomy.viz.crossing_panel import MarketCrossing
 from tokenomy.viz.lessons_view import LessonPage
 from tokenomy.viz.markdown import Markdown
 from tokenomy.viz.narrative import explain, state_of
@@ -133,7 +134,7 @@ def TokenCost(model):
     update_counter.get()
     daily = _daily(model)
     with solara.Card("What a token costs (CNY per Mtok)", style={"height": "100%"}):
-        _once_simulated(not daily.empty, lambda: _chart(charts.token_cost(daily), 280, "cost-chart",
+        _once_simulated(not daily.empty, lambda: _chart(charts.token_cost(daily, model), 280, "cost-chart",
                                                         days=len(daily)))
 
 
@@ -160,6 +161,7 @@ def Actions(model):
 MARKET_ROWS = [
     [Header],
     [ChainGraph, Prices],
+    [MarketCrossing],
     [Today, SupplyDemand],
     [TokenCost, Actions],
 ]

@@ -6,6 +6,7 @@ page rather than rebuilt, which keeps a step plus redraw fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -56,7 +57,7 @@ def chain_graph(model) -> dict:
                     "storage": state.get("energy_mwh", 0), "provider": state.get("capacity_mtok", 0) / 1e4,
                     "lab": state.get("gpu_hours_bought", 0) / 1e4, "app": state.get("tokens_served_mtok", 0) / 1e4,
                     "enterprise": state.get("tokens_served_mtok", 0) / 1e4}[kind]
-        size[name] = 12 + 5 * math.log10(1 + max(capacity, 0.0))
+        size[name] = min(10 + 3 * math.log10(1 + max(capacity, 0.0)), 26)
     zone_price = model.last.power.price.mean(axis=0) if model.last else np.zeros(len(model.zone_names))
     nodes = []
     for name, node in ids.items():
@@ -65,14 +66,15 @@ def chain_graph(model) -> dict:
         label = name
         if kind == "zone":
             z = model.zone_names.index(name)
-            label = f"{name}\n{zone_price[z]:,.0f} CNY/MWh"
+            label = f"{name}: {zone_price[z]:,.0f} CNY/MWh" if model.last else name
             tooltip[name] = f"<b>{name}</b> (grid zone)<br/>price today: {zone_price[z]:,.1f} CNY/MWh"
         nodes.append({"name": name, "x": round(80 + 840 * x, 1), "y": round(30 + 440 * (1 - y), 1),
                       "symbolSize": round(size.get(name, 26), 1), "itemStyle": {"color": KIND_COLOUR[kind]},
                       "symbol": "roundRect" if kind == "zone" else "circle",
                       "label": {"show": True, "formatter": label, "fontSize": 10,
-                                "position": "top" if kind == "zone" else "bottom"},
-                      "tooltip": {"formatter": tooltip.get(name, name)}, "category": kind})
+                                "fontWeight": "bold" if kind == "zone" else "normal",
+                                "position": "top" if kind == "zone" else "bottom", "distance": 3},
+                      "tooltip": {"formatter": tooltip.get(name, name)}, "category": KIND_LABEL[kind]})
     flows: dict[str, float] = {}
     for _, _, a in g.edges(data=True):
         flows[a["kind"]] = max(flows.get(a["kind"], 0.0), abs(float(a.get("flow", 0.0))))
@@ -84,13 +86,83 @@ def chain_graph(model) -> dict:
         links.append({"source": g.nodes[u]["name"], "target": g.nodes[v]["name"],
                       "lineStyle": {"width": round(width, 2), "color": EDGE_COLOUR[kind], "opacity": 0.55},
                       "tooltip": {"formatter": f"{kind} flow today: {f:,.1f}"}})
-    categories = [{"name": k, "itemStyle": {"color": c}} for k, c in KIND_COLOUR.items()]
+    categories = [{"name": KIND_LABEL[k], "itemStyle": {"color": c}} for k, c in KIND_COLOUR.items()]
+    legend, top = _legend([c["name"] for c in categories], 560)
     return {**BASE, "tooltip": {"trigger": "item", "confine": True},
-            "legend": {"data": list(KIND_COLOUR), "bottom": 0, "textStyle": {"fontSize": 11},
-                       "formatter": "{name}"},
+            "legend": {**{k: v for k, v in legend.items() if k != "top"}, "bottom": 0},
             "series": [{"type": "graph", "layout": "none", "roam": True, "data": nodes, "links": links,
                         "categories": categories, "emphasis": {"focus": "adjacency"},
-                        "lineStyle": {"curveness": 0.05}}]}
+                        "labelLayout": {"hideOverlap": True}, "left": 40, "right": 90, "top": 36,
+                        "bottom": top + 14, "lineStyle": {"curveness": 0.05}}]}
+
+
+LEGEND_ROW_PX = 22
+AXIS_NAME = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 11}}
+FEW_DAYS = 20        # up to this many days the time charts mark every day with a dot
+MANY_ZONES = 4       # more zones than this are summed up as average, cheapest and dearest
+SHOCK_COLOUR = "#c62828"
+
+
+def _legend(names: list[str], width_px: float, top: int = 0) -> tuple[dict, int]:
+    """A plain legend (it wraps, never pages) and the height its rows take, for a chart ``width_px`` wide."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = 34 + 6.4 * len(name)
+        if used and used + item > width_px - 20:
+            rows, used = rows + 1, 0.0
+        used += item
+    legend = {"type": "plain", "data": names, "top": top, "left": 10, "right": 10, "itemWidth": 16,
+              "itemHeight": 9, "itemGap": 12, "textStyle": {"fontSize": 11}}
+    return legend, rows * LEGEND_ROW_PX + 6
+
+
+def _value_axis(name: str, grid: int = 0, gap: int = 46, **extra) -> dict:
+    return {"type": "value", "name": name, "gridIndex": grid, "nameGap": gap, "scale": True, **AXIS_NAME,
+            "axisLabel": {"fontSize": 10, "hideOverlap": True}, **extra}
+
+
+def _time_axis(grid: int = 0, labels: bool = True) -> dict:
+    return {"type": "time", "gridIndex": grid, "axisLabel": {"show": labels, "fontSize": 10, "hideOverlap": True},
+            "axisTick": {"show": labels}}
+
+
+def _dots(n_days: int) -> dict:
+    """Line-series settings: a dot on every day while there are few (a first day is a dot, not nothing)."""
+    return {"showSymbol": n_days <= FEW_DAYS, "symbolSize": 5}
+
+
+def shock_lines(model) -> dict | None:
+    """A markLine per shock fired (a labelled vertical line on its first day), for a time series."""
+    fired = getattr(model, "shocks_fired", None) if model is not None else None
+    if not fired:
+        return None
+    start = model.start_date
+    data = [{"xAxis": (start + dt.timedelta(days=day)).isoformat(), "name": name,
+             "label": {"formatter": name, "position": "insideEndTop", "fontSize": 10, "color": SHOCK_COLOUR}}
+            for day, name, _ in fired]
+    return {"silent": True, "symbol": "none", "animation": False, "data": data,
+            "lineStyle": {"color": SHOCK_COLOUR, "type": "dashed", "width": 1.2}}
+
+
+def _mark_shocks(model, series: list[dict]) -> None:
+    """Put the shock lines on the first series of every x axis."""
+    lines = shock_lines(model)
+    if lines is None:
+        return
+    seen = set()
+    for s in series:
+        axis = s.get("xAxisIndex", 0)
+        if axis not in seen:
+            seen.add(axis)
+            s["markLine"] = lines
+
+
+def _stacked_grids(n: int, top: int, height_px: int, bottom: int = 28, gap: int = 16, left: int = 66,
+                   right: int = 20) -> list[dict]:
+    """``n`` grids one under the other between ``top`` and ``bottom`` pixels."""
+    each = max((height_px - top - bottom - gap * (n - 1)) / n, 30)
+    return [{"left": left, "right": right, "top": round(top + i * (each + gap)), "height": round(each)}
+            for i in range(n)]
 
 
 def zone_daily_prices(model) -> np.ndarray:
@@ -98,51 +170,79 @@ def zone_daily_prices(model) -> np.ndarray:
     return model.recorder.hourly_column("price_cny_per_mwh").mean(axis=2)
 
 
-def price_history(model, daily: pd.DataFrame, index_view: bool) -> dict:
-    """Token, compute and zonal power prices over time; as an index (start = 100) or in their units."""
-    dates = _dates(daily)
-    zone_daily = zone_daily_prices(model)
-    series_values = [("token CNY/Mtok", daily.token_price_cny_per_mtok.to_numpy(), SERIES_COLOUR["token"], 0),
-                     ("compute CNY/GPU-h", daily.compute_price_cny_per_gpu_hour.to_numpy(), SERIES_COLOUR["compute"],
-                      1)]
-    for i, zone in enumerate(model.zone_names):
-        series_values.append((f"power {zone} CNY/MWh", zone_daily[:, i],
-                              ZONE_PALETTE[(i + 1) % len(ZONE_PALETTE)], 2))
-    series = []
-    for name, values, colour, axis in series_values:
-        if index_view:
-            first = next((v for v in values if abs(v) > 1e-12), 1.0)
-            values = 100.0 * np.asarray(values) / first
-        series.append({"name": name, "type": "line", "showSymbol": False, "yAxisIndex": 0 if index_view else axis,
-                       "data": [[d, v] for d, v in zip(dates, _r(values), strict=True)],
-                       "lineStyle": {"width": 2 if axis < 2 else 1.2}, "itemStyle": {"color": colour}})
+def _zone_lines(model, values: np.ndarray) -> list[tuple[str, np.ndarray, str, float]]:
+    """(name, values, colour, width) per zone, or, for many zones, their average, cheapest and dearest."""
+    if values.shape[1] <= MANY_ZONES:
+        return [(zone, values[:, z], ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)], 1.6)
+                for z, zone in enumerate(model.zone_names)]
+    n = values.shape[1]
+    return [(f"average of {n} zones", values.mean(axis=1), SERIES_COLOUR["energy"], 2.2),
+            ("cheapest zone", values.min(axis=1), "#7cb342", 1.0),
+            ("dearest zone", values.max(axis=1), "#d84315", 1.0)]
+
+
+def _line(name: str, dates: list[str], values, colour: str, n_days: int, digits: int = 3, axis: int = 0,
+          width: float = 2.0, **extra) -> dict:
+    return {"name": name, "type": "line", **_dots(n_days), "xAxisIndex": axis, "yAxisIndex": extra.pop("y", axis),
+            "data": [[d, v] for d, v in zip(dates, _r(values, digits), strict=True)],
+            "itemStyle": {"color": colour}, "lineStyle": {"width": width}, **extra}
+
+
+def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int = 330, width_px: int = 400) -> dict:
+    """Token, compute and power prices over time: as an index (first day = 100) in one chart, or in their units
+    as three small charts one under the other (token CNY/Mtok, compute CNY/GPU-hour, power CNY/MWh by zone)."""
+    dates, n = _dates(daily), len(daily)
+    token = daily.token_price_cny_per_mtok.to_numpy()
+    compute = daily.compute_price_cny_per_gpu_hour.to_numpy()
+    zones = _zone_lines(model, zone_daily_prices(model))
     if index_view:
-        y_axes = [{"type": "value", "name": "index, start = 100", "scale": True}]
+        def index(values):
+            first = next((v for v in values if abs(v) > 1e-12), 1.0)
+            return 100.0 * np.asarray(values) / first
+        series = [_line("token price", dates, index(token), SERIES_COLOUR["token"], n),
+                  _line("compute price", dates, index(compute), SERIES_COLOUR["compute"], n)]
+        series += [_line(f"power {name}" if len(zones) <= MANY_ZONES else f"power, {name}", dates, index(values),
+                         colour, n, width=width) for name, values, colour, width in zones]
+        legend, top = _legend([s["name"] for s in series], width_px)
+        grids = [{"left": 58, "right": 20, "top": top + 8, "bottom": 28}]
+        x_axes = [_time_axis()]
+        y_axes = [_value_axis("index, first day = 100", gap=40)]
     else:
-        y_axes = [{"type": "value", "name": "CNY/Mtok", "scale": True, "position": "left"},
-                  {"type": "value", "name": "CNY/GPU-h", "scale": True, "position": "right"},
-                  {"type": "value", "name": "CNY/MWh", "scale": True, "position": "right", "offset": 60}]
-    return {**BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0, "type": "scroll"},
-            "grid": {"left": 60, "right": 130 if not index_view else 30, "top": 40, "bottom": 40},
-            "xAxis": {"type": "time"}, "yAxis": y_axes, "series": series}
+        series = [_line("token price", dates, token, SERIES_COLOUR["token"], n, axis=0),
+                  _line("compute price", dates, compute, SERIES_COLOUR["compute"], n, axis=1)]
+        series += [_line(name, dates, values, colour, n, axis=2, width=width) for name, values, colour, width in zones]
+        legend, top = _legend([s["name"] for s in series], width_px)
+        grids = _stacked_grids(3, top + 6, height_px, left=66)
+        x_axes = [_time_axis(0, labels=False), _time_axis(1, labels=False), _time_axis(2)]
+        y_axes = [_value_axis("CNY/Mtok", 0, gap=44, splitNumber=2), _value_axis("CNY/GPU-h", 1, gap=44, splitNumber=2),
+                  _value_axis("CNY/MWh", 2, gap=44, splitNumber=2)]
+    _mark_shocks(model, series)
+    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend, "grid": grids,
+            "xAxis": x_axes, "yAxis": y_axes, "series": series}
 
 
-def today_hours(model) -> dict:
-    """Today's 24 hours: price and load per zone; storage, renewable output and curtailment."""
-    nz = len(model.zone_names)
+def today_hours(model, height_px: int = 340, width_px: int = 480) -> dict:
+    """Today's 24 hours: price per zone (top); load per zone, renewable output, curtailment and storage (bottom).
+    A zone's price and load share its name and colour; many zones are shown as average, cheapest and dearest."""
     hours = list(range(24))
     series = []
     if model.last:
         p = model.last.power
-        gen = p.gen_tech
-        renewable = gen[3] + gen[4] + gen[5]  # hydro, wind, solar (24, Z)
-        for z, zone in enumerate(model.zone_names):
-            colour = ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)]
-            series.append({"name": f"price {zone}", "type": "line", "xAxisIndex": 0, "yAxisIndex": 0,
-                           "data": _r(p.price[:, z], 1), "itemStyle": {"color": colour}, "showSymbol": False})
-            series.append({"name": f"load {zone}", "type": "line", "xAxisIndex": 1, "yAxisIndex": 1,
-                           "data": _r(p.load[:, z] + p.flex_served[:, z], 1), "showSymbol": False,
-                           "lineStyle": {"type": "dashed"}, "itemStyle": {"color": colour}})
+        renewable = p.gen_tech[3] + p.gen_tech[4] + p.gen_tech[5]  # hydro, wind, solar (24, Z)
+        load = p.load + p.flex_served
+        many = len(model.zone_names) > MANY_ZONES
+        for name, values, colour, width in _zone_lines(model, p.price):
+            series.append({"name": name, "type": "line", "xAxisIndex": 0, "yAxisIndex": 0, "data": _r(values, 1),
+                           "itemStyle": {"color": colour}, "showSymbol": False, "lineStyle": {"width": width}})
+        if many:
+            series.append({"name": "load, all zones", "type": "line", "xAxisIndex": 1, "yAxisIndex": 1,
+                           "data": _r(load.sum(axis=1), 1), "showSymbol": False, "itemStyle": {"color": "#455a64"},
+                           "lineStyle": {"type": "dashed"}})
+        else:
+            for z, zone in enumerate(model.zone_names):
+                series.append({"name": zone, "type": "line", "xAxisIndex": 1, "yAxisIndex": 1,
+                               "data": _r(load[:, z], 1), "showSymbol": False, "lineStyle": {"type": "dashed"},
+                               "itemStyle": {"color": ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)]}})
         series += [
             {"name": "renewable output", "type": "bar", "stack": "supply", "xAxisIndex": 1, "yAxisIndex": 1,
              "data": _r(renewable.sum(axis=1), 1), "itemStyle": {"color": "#7cb342"}},
@@ -153,68 +253,67 @@ def today_hours(model) -> dict:
             {"name": "storage charge", "type": "bar", "stack": "storage", "xAxisIndex": 1, "yAxisIndex": 1,
              "data": _r(-p.charge_z.sum(axis=1), 1), "itemStyle": {"color": "#ce93d8"}},
         ]
-    del nz
-    return {**BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0, "type": "scroll"},
-            "grid": [{"left": 60, "right": 20, "top": 40, "height": "30%"},
-                     {"left": 60, "right": 20, "top": "55%", "bottom": 30}],
-            "xAxis": [{"type": "category", "data": hours, "gridIndex": 0},
-                      {"type": "category", "data": hours, "gridIndex": 1, "name": "hour"}],
-            "yAxis": [{"type": "value", "name": "CNY/MWh", "gridIndex": 0, "scale": True},
-                      {"type": "value", "name": "MW", "gridIndex": 1}],
+    names = list(dict.fromkeys(s["name"] for s in series))
+    legend, top = _legend(names, width_px)
+    grids = _stacked_grids(2, top + 6, height_px, bottom=34, gap=14, left=70)
+    grids[0]["height"] = round(grids[0]["height"] * 0.8)
+    grids[1]["top"] = grids[0]["top"] + grids[0]["height"] + 14
+    grids[1]["height"] = height_px - 34 - grids[1]["top"]
+    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend, "grid": grids,
+            "xAxis": [{"type": "category", "data": hours, "gridIndex": 0, "axisLabel": {"show": False}},
+                      {"type": "category", "data": hours, "gridIndex": 1, "name": "hour of the day", "nameGap": 22,
+                       **AXIS_NAME, "axisLabel": {"fontSize": 10}}],
+            "yAxis": [_value_axis("CNY/MWh", 0, gap=48, splitNumber=2), _value_axis("MW", 1, gap=48, scale=False)],
             "series": series}
 
 
-def supply_demand(model, daily: pd.DataFrame) -> dict:
-    """Tokens demanded against served (unserved shaded), GPU utilisation, GPUs online and on order."""
-    dates = _dates(daily)
+def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: int = 480) -> dict:
+    """Tokens wanted against served (unserved shaded) with GPU utilisation; GPUs online and on order."""
+    dates, n = _dates(daily), len(daily)
     served = daily.tokens_served_mtok.to_numpy() * 1e6 / 1e12
     unserved = daily.tokens_unserved_mtok.to_numpy() * 1e6 / 1e12
     series = [
-        {"name": "tokens served (T/day)", "type": "line", "stack": "tokens", "areaStyle": {"opacity": 0.5},
-         "showSymbol": False, "data": [[d, v] for d, v in zip(dates, _r(served, 4), strict=True)],
-         "itemStyle": {"color": SERIES_COLOUR["served"]}, "xAxisIndex": 0, "yAxisIndex": 0},
-        {"name": "unserved (T/day)", "type": "line", "stack": "tokens", "areaStyle": {"opacity": 0.7},
-         "showSymbol": False, "data": [[d, v] for d, v in zip(dates, _r(unserved, 4), strict=True)],
-         "itemStyle": {"color": SERIES_COLOUR["unserved"]}, "xAxisIndex": 0, "yAxisIndex": 0},
-        {"name": "GPU utilisation", "type": "line", "showSymbol": False, "xAxisIndex": 0, "yAxisIndex": 1,
-         "data": [[d, v] for d, v in zip(dates, _r(daily.gpu_utilization * 100, 1), strict=True)],
-         "itemStyle": {"color": SERIES_COLOUR["utilization"]}, "lineStyle": {"type": "dotted"}},
-        {"name": "GPUs online", "type": "line", "showSymbol": False, "xAxisIndex": 1, "yAxisIndex": 2,
-         "step": "end", "data": [[d, v] for d, v in zip(dates, _r(daily.gpus_online, 0), strict=True)],
-         "itemStyle": {"color": SERIES_COLOUR["online"]}},
-        {"name": "GPUs on order", "type": "line", "showSymbol": False, "xAxisIndex": 1, "yAxisIndex": 2,
-         "step": "end", "areaStyle": {"opacity": 0.3},
-         "data": [[d, v] for d, v in zip(dates, _r(daily.gpus_in_pipeline, 0), strict=True)],
-         "itemStyle": {"color": SERIES_COLOUR["pipeline"]}},
+        _line("tokens served", dates, served, SERIES_COLOUR["served"], n, digits=4, stack="tokens",
+              areaStyle={"opacity": 0.5}),
+        _line("tokens unserved", dates, unserved, SERIES_COLOUR["unserved"], n, digits=4, stack="tokens",
+              areaStyle={"opacity": 0.7}),
+        _line("GPU utilisation", dates, daily.gpu_utilization * 100, SERIES_COLOUR["utilization"], n, digits=1,
+              y=1, lineStyle={"type": "dotted", "width": 2}),
+        _line("GPUs online", dates, daily.gpus_online, SERIES_COLOUR["online"], n, digits=0, axis=1, y=2,
+              step="end"),
+        _line("GPUs on order", dates, daily.gpus_in_pipeline, SERIES_COLOUR["pipeline"], n, digits=0, axis=1, y=2,
+              step="end", areaStyle={"opacity": 0.3}),
     ]
-    return {**BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0, "type": "scroll"},
-            "grid": [{"left": 60, "right": 50, "top": 40, "height": "36%"},
-                     {"left": 60, "right": 50, "top": "62%", "bottom": 30}],
-            "xAxis": [{"type": "time", "gridIndex": 0}, {"type": "time", "gridIndex": 1}],
-            "yAxis": [{"type": "value", "name": "T tokens/day", "gridIndex": 0},
-                      {"type": "value", "name": "% busy", "gridIndex": 0, "max": 100, "position": "right"},
-                      {"type": "value", "name": "GPUs", "gridIndex": 1}],
+    legend, top = _legend([s["name"] for s in series], width_px)
+    grids = _stacked_grids(2, top + 6, height_px, gap=14, left=70, right=52)
+    _mark_shocks(model, series)
+    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend, "grid": grids,
+            "xAxis": [_time_axis(0, labels=False), _time_axis(1)],
+            "yAxis": [_value_axis("T tokens/day", 0, gap=46, scale=False, splitNumber=2),
+                      _value_axis("% GPUs busy", 0, gap=34, min=0, max=100, position="right", splitNumber=2),
+                      _value_axis("GPUs", 1, gap=52, splitNumber=2)],
             "series": series}
 
 
-def token_cost(daily: pd.DataFrame) -> dict:
+def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: int = 640) -> dict:
     """The token price split over time, stacked: energy, storage, green certificates, operations and GPU capital
     along the chain, the data centres' rent (scarcity above those costs, negative in a glut) and the
     provider's margin."""
-    dates = _dates(daily)
+    dates, n = _dates(daily), len(daily)
     parts = [("energy", "token_cost_energy_cny_per_mtok"), ("storage", "token_cost_storage_cny_per_mtok"),
-             ("green", "token_cost_green_cny_per_mtok"), ("operations", "token_cost_operations_cny_per_mtok"),
+             ("green certificates", "token_cost_green_cny_per_mtok"),
+             ("operations", "token_cost_operations_cny_per_mtok"),
              ("GPU capital", "token_cost_gpu_capital_cny_per_mtok"),
              ("data-centre rent", "token_cost_compute_rent_cny_per_mtok"),
              ("provider margin", "token_margin_cny_per_mtok")]
     colours = [SERIES_COLOUR[k] for k in ("energy", "storage", "green", "operations", "capital", "rent", "margin")]
-    series = [{"name": name, "type": "line", "stack": "cost", "areaStyle": {"opacity": 0.75}, "showSymbol": False,
-               "data": [[d, v] for d, v in zip(dates, _r(daily[col], 4), strict=True)],
-               "itemStyle": {"color": colour}, "lineStyle": {"width": 0.5}}
+    series = [_line(name, dates, daily[col], colour, n, digits=4, width=0.5, stack="cost",
+                    areaStyle={"opacity": 0.75})
               for (name, col), colour in zip(parts, colours, strict=True)]
-    series.append({"name": "token price", "type": "line", "showSymbol": False,
-                   "data": [[d, v] for d, v in zip(dates, _r(daily.token_price_cny_per_mtok, 4), strict=True)],
-                   "itemStyle": {"color": "#212121"}, "lineStyle": {"width": 2, "type": "dashed"}})
-    return {**BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
-            "grid": {"left": 60, "right": 20, "top": 40, "bottom": 30},
-            "xAxis": {"type": "time"}, "yAxis": {"type": "value", "name": "CNY per Mtok"}, "series": series}
+    series.append(_line("token price", dates, daily.token_price_cny_per_mtok, "#212121", n, digits=4,
+                        lineStyle={"width": 2, "type": "dashed"}))
+    legend, top = _legend([s["name"] for s in series], width_px)
+    _mark_shocks(model, series)
+    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend,
+            "grid": {"left": 66, "right": 20, "top": top + 8, "bottom": 28},
+            "xAxis": _time_axis(), "yAxis": _value_axis("CNY per Mtok", gap=46, scale=False), "series": series}

@@ -122,13 +122,13 @@ def _panel(curves: Curves | None, earlier: Curves | None, names: tuple[str, str]
                        "xAxisIndex": grid, "yAxisIndex": grid, "itemStyle": {"color": colour},
                        "lineStyle": {"width": 2.5}, "z": 3})
     q, p = curves.quantity, curves.price
+    what = curves.label.split(",")[0].split(" in ")[0]
     if np.isfinite(p):
         shown = round(min(p, y_max) if y_max else p, digits)
         series.append({"name": f"clearing ({unit})", "type": "scatter", "xAxisIndex": grid, "yAxisIndex": grid,
                        "data": [[round(q, 1), shown]], "symbolSize": 11, "z": 5,
                        "itemStyle": {"color": CLEAR_COLOUR},
-                       "label": {"show": True, "position": "right", "fontSize": 12, "fontWeight": "bold",
-                                 "formatter": f"{p:,.{digits}f} {unit}\n{q:,.0f} {curves.label.split(',')[0]}"},
+                       "tooltip": {"formatter": f"cleared: {p:,.{digits}f} {unit}, {q:,.0f} {what}"},
                        "markLine": {"silent": True, "symbol": "none",
                                     "lineStyle": {"type": "dotted", "color": CLEAR_COLOUR},
                                     "data": [[{"coord": [0, shown]}, {"coord": [q, shown]}],
@@ -144,6 +144,21 @@ def _y_max(curves: Curves | None, cap: float | None) -> float | None:
     below = prices[prices < cap * 0.999]
     top = max(float(below.max()) if below.size else 0.0, curves.price if np.isfinite(curves.price) else 0.0)
     return float(min(cap, np.ceil(max(top * 1.15, 1.0) / 50.0) * 50.0))
+
+
+TITLE = {"textStyle": {"fontSize": 12, "fontWeight": "normal"}}
+
+
+def _title(market: str, curves: Curves | None, unit: str, digits: int) -> str:
+    """'compute: 26.36 CNY/GPU-h for 30,000 GPU-hours' -- the clearing in words above its panel (the hour is on
+    the slider)."""
+    if curves is None:
+        return market
+    what, _, zone = curves.label.split(", ")[0].partition(" in ")
+    place = f" in {zone}" if zone else ""
+    if not np.isfinite(curves.price):
+        return f"{market}{place}: no trade"
+    return f"{market}{place}: {curves.price:,.{digits}f} {unit} for {curves.quantity:,.0f} {what}"
 
 
 def crossing_option(compute: Curves | None, power: Curves | None, compute_before: Curves | None = None,
@@ -164,10 +179,8 @@ def crossing_option(compute: Curves | None, power: Curves | None, compute_before
                     "textStyle": {"fontSize": 11}},
                    {"data": right, "left": "52%", "top": 0, "width": "47%", "itemWidth": 18,
                     "textStyle": {"fontSize": 11}}],
-        "title": [{"text": "compute auction" + (f", {compute.label.split(', ')[1]}" if compute else ""),
-                   "left": "3%", "top": 48, "textStyle": {"fontSize": 12, "fontWeight": "normal"}},
-                  {"text": "power market" + (f", {power.label.split(' in ')[1]}" if power else ""),
-                   "left": "54%", "top": 48, "textStyle": {"fontSize": 12, "fontWeight": "normal"}}],
+        "title": [{"text": _title("compute", compute, "CNY/GPU-h", 2), "left": 70, "top": 46, **TITLE},
+                  {"text": _title("power", power, "CNY/MWh", 0), "left": "56%", "top": 46, **TITLE}],
         "grid": [{"left": 70, "right": "53%", "top": 70, "bottom": 50},
                  {"left": "56%", "right": 20, "top": 70, "bottom": 50}],
         "xAxis": [{"type": "value", "gridIndex": 0, "name": "GPU-hours", "nameGap": 26, **axis_name},

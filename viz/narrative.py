@@ -26,6 +26,7 @@ class ChainState:
     hourly_today: pd.DataFrame | None = None
     arrivals: list[tuple[dt.date, float]] = field(default_factory=list)   # (date, GPUs) on order
     congested_hours: dict[str, int] = field(default_factory=dict)          # line name -> hours at limit today
+    shocks: list[tuple[int, str]] = field(default_factory=list)            # (first day it acted on, shock name)
 
 
 def _pct(a: float, b: float) -> float:
@@ -121,7 +122,28 @@ def pipeline_sentence(state: ChainState) -> tuple[float, str] | None:
     return 0.05, f"{_gpus(total)} GPUs are on order; {_next_arrival(state)}."
 
 
-RULES = (compute_sentence, token_sentence, unserved_sentence, power_sentence, pipeline_sentence)
+def shock_sentence(state: ChainState) -> tuple[float, str] | None:
+    """The latest shock of the last 30 days, and how the prices and tokens wanted moved since the day before it."""
+    daily = state.daily
+    last = daily.iloc[-1]
+    recent = [(day, name) for day, name in state.shocks if 0 <= last.day - day < WINDOW_DAYS]
+    if not recent:
+        return None
+    day, name = recent[-1]
+    before = daily[daily.day < day]
+    if before.empty or last.day < day:
+        return None
+    back = before.iloc[-1]
+    moves = [(label, _pct(back[col], last[col])) for label, col in
+             (("the token price", "token_price_cny_per_mtok"), ("the compute price", "compute_price_cny_per_gpu_hour"),
+              ("power", "power_price_cny_per_mwh"), ("tokens wanted", "tokens_demanded_mtok"),
+              ("GPUs online", "gpus_online"))]
+    text = ", ".join(f"{label} {_signed(move)}" for label, move in moves if abs(move) >= 0.005)
+    days = int(last.day - back.day)
+    return 2.0, f"Since the {name} ({days} day{'s' if days != 1 else ''} ago): {text or 'nothing has moved yet'}."
+
+
+RULES = (shock_sentence, compute_sentence, token_sentence, unserved_sentence, power_sentence, pipeline_sentence)
 
 
 def explain(state: ChainState, limit: int = 3) -> list[str]:
@@ -147,4 +169,5 @@ def state_of(model, daily: pd.DataFrame | None = None) -> ChainState:
         flow = np.abs(model.last.power.line_flow)
         full = flow >= model.line_params["limit_mw"][None, :] - 1e-6
         congested = {name: int(full[:, i].sum()) for i, name in enumerate(model.line_names)}
-    return ChainState(daily=daily, hourly_today=hourly, arrivals=arrivals, congested_hours=congested)
+    shocks = [(day, name) for day, name, _ in getattr(model, "shocks_fired", [])]
+    return ChainState(daily=daily, hourly_today=hourly, arrivals=arrivals, congested_hours=congested, shocks=shocks)

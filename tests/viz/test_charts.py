@@ -1,31 +1,104 @@
-"""Chart options built from a real model: the data in them matches the tables."""
+"""Chart options built from a real model: the data in them matches the tables, and a student can read them
+(every series named in a legend that does not page, units on every axis, shocks marked)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+
+import networkx as nx
 import numpy as np
 import pytest
 
+from tokenomy.abm.shocks import apply_shock
+from tokenomy.networks.layout import chain_layout
 from tokenomy.viz import charts
+from tokenomy.viz.crossing import crossing_option, crossings
 from tokenomy.viz.model import ChainModel
+
+SHOCK_DAY = 6
 
 
 @pytest.fixture(scope="module")
 def model():
     m = ChainModel("classroom", seed=2)
-    m.run(10)
+    m.run(SHOCK_DAY)
+    apply_shock(m, "demand boom")
+    m.run(10 - SHOCK_DAY)
     return m
 
 
-def test_chain_graph_has_every_node_in_its_layer_and_zone_prices(model):
-    opt = charts.chain_graph(model)
-    nodes = opt["series"][0]["data"]
-    assert len(nodes) == model.graph.number_of_nodes()
-    xs = {n["category"]: n["x"] for n in nodes}
-    assert xs["utility"] < xs["zone"] < xs["aidc"] < xs["provider"] < xs["app"]
-    east = next(n for n in nodes if n["name"] == "east")
-    price = model.last.power.price[:, model.zone_names.index("east")].mean()
-    assert f"{price:,.0f} CNY/MWh" in east["label"]["formatter"]
-    assert len(opt["series"][0]["links"]) == model.graph.number_of_edges()
+@pytest.fixture(scope="module")
+def china():
+    m = ChainModel("china-2024", seed=1)
+    m.run(3)
+    apply_shock(m, "line outage")
+    m.run(2)
+    return m
+
+
+def _options(m) -> dict[str, dict]:
+    daily = m.daily_table()
+    return {"prices index": charts.price_history(m, daily, True),
+            "prices levels": charts.price_history(m, daily, False),
+            "today": charts.today_hours(m), "supply": charts.supply_demand(m, daily),
+            "cost": charts.token_cost(daily, m),
+            "crossing": crossing_option(*crossings(m, 19, 0), *crossings(m, 19, 0, True), 1500.0)}
+
+
+TIME_CHARTS = ("prices index", "prices levels", "supply", "cost")
+
+
+def _axes(option: dict, key: str) -> list[dict]:
+    axes = option[key]
+    return axes if isinstance(axes, list) else [axes]
+
+
+def _legends(option: dict) -> list[dict]:
+    legend = option["legend"]
+    return legend if isinstance(legend, list) else [legend]
+
+
+@pytest.mark.parametrize("which", ["model", "china"])
+def test_every_series_is_named_in_a_legend_that_does_not_page(which, request):
+    m = request.getfixturevalue(which)
+    for title, option in _options(m).items():
+        names = [s.get("name") for s in option["series"]]
+        assert all(names), title
+        legends = _legends(option)
+        assert all(legend.get("type", "plain") == "plain" for legend in legends), title
+        shown = {n for legend in legends for n in legend["data"]}
+        assert set(names) == shown, (title, set(names) ^ shown)
+        assert len(shown) <= 12, (title, len(shown))  # many zones are summed up, not listed one by one
+    graph = charts.chain_graph(m)
+    assert graph["legend"].get("type", "plain") == "plain"
+    assert set(graph["legend"]["data"]) == {c["name"] for c in graph["series"][0]["categories"]}
+
+
+@pytest.mark.parametrize("which", ["model", "china"])
+def test_units_on_every_axis_and_axis_names_beside_their_axis(which, request):
+    m = request.getfixturevalue(which)
+    for title, option in _options(m).items():
+        for key in ("xAxis", "yAxis"):
+            for axis in _axes(option, key):
+                if axis["type"] == "time" or not axis.get("axisLabel", {}).get("show", True):
+                    continue  # dates are their own unit; an unlabelled axis shares the labelled one under it
+                assert axis.get("name"), (title, key, axis)
+                if key == "yAxis" or axis.get("name"):
+                    assert axis.get("nameLocation") == "middle", (title, axis["name"])  # not over the legend
+
+
+def test_the_levels_view_has_one_unit_per_grid(model):
+    option = charts.price_history(model, model.daily_table(), index_view=False)
+    assert len(option["grid"]) == 3
+    units = [axis["name"] for axis in option["yAxis"]]
+    assert units == ["CNY/Mtok", "CNY/GPU-h", "CNY/MWh"]
+    assert [axis["gridIndex"] for axis in option["yAxis"]] == [0, 1, 2]
+    by_grid = {i: {s["name"] for s in option["series"] if s["yAxisIndex"] == i} for i in range(3)}
+    assert by_grid[0] == {"token price"} and by_grid[1] == {"compute price"}
+    assert by_grid[2] == set(model.zone_names)
+    tops = [g["top"] for g in option["grid"]]
+    assert all(a + g["height"] <= b for a, b, g in zip(tops, tops[1:], option["grid"], strict=False))  # no overlap
 
 
 def test_price_history_index_starts_at_100_and_levels_match_the_table(model):
@@ -39,6 +112,39 @@ def test_price_history_index_starts_at_100_and_levels_match_the_table(model):
     assert token[-1][0] == model.date.fromordinal(model.date.toordinal() - 1).isoformat()
 
 
+def test_many_zones_are_summed_up_as_average_cheapest_and_dearest(china):
+    option = charts.price_history(china, china.daily_table(), index_view=False)
+    power = {s["name"]: [v for _, v in s["data"]] for s in option["series"] if s["yAxisIndex"] == 2}
+    zone_prices = charts.zone_daily_prices(china)
+    assert np.allclose(power["cheapest zone"], zone_prices.min(axis=1), atol=1e-3)
+    assert np.allclose(power["dearest zone"], zone_prices.max(axis=1), atol=1e-3)
+    assert np.allclose(power["average of 8 zones"], zone_prices.mean(axis=1), atol=1e-3)
+
+
+@pytest.mark.parametrize("which", ["model", "china"])
+def test_shocks_are_marked_on_every_time_chart(which, request):
+    m = request.getfixturevalue(which)
+    (day, name, _), = m.shocks_fired
+    date = (m.start_date + dt.timedelta(days=day)).isoformat()
+    for title in TIME_CHARTS:
+        option = _options(m)[title]
+        for axis in range(len(_axes(option, "xAxis"))):
+            marks = [mark for s in option["series"] if s.get("xAxisIndex", 0) == axis
+                     for mark in s.get("markLine", {}).get("data", [])]
+            assert [(mark["xAxis"], mark["label"]["formatter"]) for mark in marks] == [(date, name)], (title, axis)
+
+
+def test_a_first_day_is_drawn_as_dots():
+    m = ChainModel("classroom", seed=2)
+    m.step()
+    daily = m.daily_table()
+    for option in (charts.price_history(m, daily, True), charts.supply_demand(m, daily), charts.token_cost(daily)):
+        lines = [s for s in option["series"] if s["type"] == "line"]
+        assert lines and all(s["showSymbol"] and len(s["data"]) == 1 for s in lines)
+    m.run(40)
+    assert not charts.token_cost(m.daily_table())["series"][0]["showSymbol"]
+
+
 def test_token_cost_stack_adds_to_the_price(model):
     daily = model.daily_table()
     opt = charts.token_cost(daily)
@@ -47,11 +153,58 @@ def test_token_cost_stack_adds_to_the_price(model):
     assert np.allclose(stacked, price, atol=1e-3)
 
 
-def test_today_has_24_hours_per_series(model):
+def test_today_has_24_hours_per_series_and_a_zone_shares_its_name(model):
     opt = charts.today_hours(model)
     assert all(len(s["data"]) == 24 for s in opt["series"])
+    east = [s for s in opt["series"] if s["name"] == "east"]
+    assert [s["yAxisIndex"] for s in east] == [0, 1]  # its price above, its load below: one legend entry
+    z = model.zone_names.index("east")
+    assert np.allclose(east[0]["data"], model.last.power.price[:, z], atol=0.05)
     names = {s["name"] for s in opt["series"]}
-    assert {"price west", "price east", "storage charge", "storage discharge", "curtailed"} <= names
+    assert {"west", "east", "storage charge", "storage discharge", "curtailed"} <= names
+
+
+def test_chain_graph_has_every_node_in_its_layer_and_zone_prices(model):
+    opt = charts.chain_graph(model)
+    nodes = opt["series"][0]["data"]
+    assert len(nodes) == model.graph.number_of_nodes()
+    xs = {n["category"]: n["x"] for n in nodes}
+    label = charts.KIND_LABEL
+    assert xs[label["utility"]] < xs[label["zone"]] < xs[label["aidc"]] < xs[label["provider"]] < xs[label["app"]]
+    east = next(n for n in nodes if n["name"] == "east")
+    price = model.last.power.price[:, model.zone_names.index("east")].mean()
+    assert f"{price:,.0f} CNY/MWh" in east["label"]["formatter"]
+    assert len(opt["series"][0]["links"]) == model.graph.number_of_edges()
+
+
+def _min_label_gap_px(g: nx.Graph, width: float = 560.0, height: float = 330.0) -> float:
+    """Smallest distance between two nodes (each with its label under it) on a chart of the given size."""
+    pos = chain_layout(g)
+    xy = np.array([(x * width, y * height) for x, y in pos.values()])
+    return min(float(np.hypot(*(a - b))) for a, b in itertools.combinations(xy, 2))
+
+
+def _zones_graph(n_zones: int) -> nx.Graph:
+    """A chain with ``n_zones`` zones, a utility, a battery and an AIDC in each, and a few providers and buyers."""
+    g = nx.Graph()
+    node = itertools.count()
+    zones = [next(node) for _ in range(n_zones)]
+    for i, z in enumerate(zones):
+        g.add_node(z, kind="zone", name=f"zone-{i}")
+        for kind in ("utility", "storage", "aidc"):
+            n = next(node)
+            g.add_node(n, kind=kind, name=f"{kind}-{i}")
+            g.add_edge(n, z)
+    for kind, count in (("provider", 6), ("lab", 2), ("app", 5), ("enterprise", 3)):
+        for i in range(count):
+            g.add_node(next(node), kind=kind, name=f"{kind}-{i}")
+    return g
+
+
+def test_chain_layout_keeps_labels_apart(china):
+    # a label is about 14 px tall and, under its node, needs the node's height again: 26 px apart at least
+    assert _min_label_gap_px(china.graph) >= 26
+    assert _min_label_gap_px(_zones_graph(12)) >= 26
 
 
 def test_levers_change_the_world():

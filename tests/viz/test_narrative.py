@@ -68,3 +68,13 @@ def test_token_price_fall_with_cheaper_compute():
     daily = _daily(token_price_cny_per_mtok=np.linspace(5, 4, 31), token_unit_cost_cny_per_mtok=np.linspace(3, 2.4, 31))
     assert explain(ChainState(daily))[0] == ("Token price \u221220% in 30 days: the compute behind each token got "
                                               "\u221220% cheaper.")
+
+
+def test_a_recent_shock_comes_first_with_what_moved_since_the_day_before_it():
+    token = np.r_[np.full(20, 5.0), np.full(11, 6.0)]
+    wanted = np.r_[np.full(20, 1e6), np.full(11, 1.5e6)]
+    daily = _daily(token_price_cny_per_mtok=token, tokens_demanded_mtok=wanted)
+    text = explain(ChainState(daily, shocks=[(20, "demand boom")]))
+    assert text[0] == "Since the demand boom (11 days ago): the token price +20%, tokens wanted +50%."
+    assert explain(ChainState(_daily(days=80, tokens_demanded_mtok=1e6), shocks=[(20, "demand boom")]))[0] == \
+        "Prices are steady: no price moved 10% in the last 30 days."  # a month on, it is no longer news
