@@ -72,3 +72,35 @@ def test_layout_is_layered_like_the_chain():
         assert 0.0 <= y <= 1.0
     xs = {kind: {pos[n][0] for n, a in g.nodes(data=True) if a["kind"] == kind} for kind in LAYER}
     assert max(xs["aidc"]) < min(xs["provider"]) < min(xs["app"])
+
+
+def _line_limits(path) -> list[float]:
+    g = read_graph(path)
+    return [a["limit_mw"] for _, _, a in g.edges(data=True) if a["kind"] == "line"]
+
+
+def test_set_reaches_the_lines_of_a_users_graph(tmp_path, capsys):
+    """``--set lines.NAME.limit_mw`` with ``--graph`` changes the graph's line, which the model reads."""
+    from tokenomy.abm.cli import main
+
+    graph = tmp_path / "g.graphml"
+    write_graph(build_supply_graph(load_scenario("classroom").data), graph)
+    flows = {}
+    for label, extra in (("free", []), ("cut", ["--set", "lines.west-east.limit_mw=0"])):
+        out = tmp_path / label
+        assert main(["run", "classroom", "--days", "3", "--graph", str(graph), "--out", str(out), *extra]) == 0
+        flows[label] = pd.read_parquet(out / "hourly.parquet")["net_import_mw"].abs().max()
+        assert _line_limits(out / "graph.graphml") == ([0.0] if extra else [100.0])
+    capsys.readouterr()
+    assert flows["free"] > 1.0
+    assert flows["cut"] == 0.0
+
+
+def test_graph_structure_is_checked_on_reading(tmp_path):
+    g = build_supply_graph(load_scenario("classroom").data)
+    ids = {a["name"]: n for n, a in g.nodes(data=True)}
+    g.add_edge(ids["west"], ids["west"], kind="line", name="loop", limit_mw=5.0)
+    path = tmp_path / "loop.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(TopologyError, match="joins a node to itself"):
+        read_graph(path)

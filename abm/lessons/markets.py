@@ -22,7 +22,8 @@ import numpy as np
 from tokenomy.abm.markets.compute import clear_compute_market
 
 MAX_LESSON_PRICE = 1e6  # prices and values of a classroom market; sums of them stay far from overflow
-MAX_STEPS = 1000         # buyers (or sellers) of a call market
+MAX_STEPS = 1000         # buyers (or sellers) of a call market: it clears on a buyers x sellers table
+MAX_CURVE_STEPS = 100_000  # steps of a supply or demand curve whose equilibrium is worked out
 
 __all__ = ["MAX_LESSON_PRICE", "MAX_STEPS",
            "CallMarketResult", "DoubleAuctionResult", "CobwebResult", "call_market", "competitive_equilibrium",
@@ -52,7 +53,7 @@ class CallMarketResult:
         return 0.5 * (self.theory_price_low + self.theory_price_high)
 
 
-def _steps(prices, quantities, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _steps(prices, quantities, name: str, max_steps: int = MAX_CURVE_STEPS) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(prices, dtype=float).reshape(-1)
     q = np.ones_like(p) if quantities is None else np.asarray(quantities, dtype=float).reshape(-1)
     if p.size != q.size:
@@ -61,8 +62,8 @@ def _steps(prices, quantities, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{name}: need at least one step")
     if (q < 0).any() or not np.isfinite(q).all() or not np.isfinite(p).all():
         raise ValueError(f"{name}: quantities must be finite and >= 0, and prices finite")
-    if p.size > MAX_STEPS:
-        raise ValueError(f"{name}: at most {MAX_STEPS} steps, got {p.size}")
+    if p.size > max_steps:
+        raise ValueError(f"{name}: at most {max_steps} steps, got {p.size}")
     if (np.abs(p) > MAX_LESSON_PRICE).any() or (q > MAX_LESSON_PRICE).any():
         raise ValueError(f"{name}: prices and quantities must be at most {MAX_LESSON_PRICE:g} in size "
                          "(their products are summed into the surplus)")
@@ -110,8 +111,8 @@ def competitive_equilibrium(bid_price, bid_qty, ask_price, ask_qty) -> tuple[flo
 def call_market(bid_price, ask_price, bid_qty=None, ask_qty=None) -> CallMarketResult:
     """Clear step curves (one step per buyer and per seller; quantities default to 1) in the chain's
     call auction and put the competitive equilibrium beside it."""
-    bp, bq = _steps(bid_price, bid_qty, "demand")
-    ap, aq = _steps(ask_price, ask_qty, "supply")
+    bp, bq = _steps(bid_price, bid_qty, "demand", MAX_STEPS)
+    ap, aq = _steps(ask_price, ask_qty, "supply", MAX_STEPS)
     edges = np.ones((bp.size, ap.size), dtype=bool)  # complete: anyone may trade with anyone
     res = clear_compute_market(np.arange(bp.size), bq, bp, np.arange(ap.size), aq, ap, edges)
     price = float(np.nanmean(res.aidc_price))

@@ -13,6 +13,26 @@ from tokenomy.abm.scenarios.spec import ROOT
 from tokenomy.abm.suggest import did_you_mean
 
 NAMED_KINDS = ("zones", "utilities", "storage", "aidcs", "providers", "labs", "apps", "enterprises")
+# (entries, setting that must not exceed ..., ... this setting, why)
+ORDERED_PAIRS = (
+    ("aidcs", "idle_kw_per_gpu", "busy_kw_per_gpu", "an idle GPU draws no more than a busy one"),
+)
+
+
+def check_ordered_pairs(data: dict, source: str, changed: tuple[str, float] | None = None) -> None:
+    """Settings bound to each other (an idle GPU's draw and a busy one's) are in order in every entry;
+    ``changed`` = (dotted path, value) checks an event's new value against the other setting's start value."""
+    for kind, low, high, why in ORDERED_PAIRS:
+        for item in data[kind]:
+            lo, hi = item[low], item[high]
+            if changed is not None:
+                parts = changed[0].split(".")
+                if len(parts) != 3 or parts[0] != kind or parts[1] not in ("*", item["name"]):
+                    continue
+                lo, hi = (changed[1], hi) if parts[2] == low else (lo, changed[1]) if parts[2] == high else (lo, hi)
+            if lo > hi:
+                raise ScenarioError(f"{source}: {kind}.{item['name']}: '{low}' ({lo:g}) is above '{high}' ({hi:g}); "
+                                    f"{why}")
 
 
 def check_references(data: dict, source: str) -> None:
@@ -56,6 +76,7 @@ def check_references(data: dict, source: str) -> None:
         raise ScenarioError(f"{source}: token buyers need at least one entry in 'providers'")
     if data["markets"]["power_price_floor_cny_per_mwh"] >= data["markets"]["power_price_cap_cny_per_mwh"]:
         raise ScenarioError(f"{source}: 'markets.power_price_floor_cny_per_mwh' must be below the price cap")
+    check_ordered_pairs(data, source)
 
 
 def event_field(path: str, source: str) -> Field:
@@ -108,3 +129,4 @@ def check_events(data: dict, source: str) -> None:
                 f"{source}: event on day {event['day']} sets '{path}' = {v}, out of range [{lo}, {hi}]")
         if spec.kind == "int" and not float(v).is_integer():
             raise ScenarioError(f"{source}: event on day {event['day']} sets '{path}' = {v}, not a whole number")
+        check_ordered_pairs(data, f"{source}: event on day {event['day']}", (path, v))

@@ -279,6 +279,9 @@ ROWS: dict[str, Row] = {
     "set-token-price-zero": Row(sset("providers.cloud-a.price_cny_per_mtok=0"), "out of range"),
     "set-profile-night": Row(sset("apps.chatbot.profile=night"), "not one of"),
     "set-adoption-above-one": Row(sset("enterprises.*.adoption=1.5"), "out of range"),
+    "set-idle-above-busy": Row(sset("aidcs.west-aidc.idle_kw_per_gpu=20"), "an idle GPU draws no more"),
+    "file-event-idle-above-busy": Row(run_file(), "an idle GPU draws no more", {"s.toml": variant(
+        '[[events]]\nday = 1\nset = "aidcs.*.busy_kw_per_gpu"\nvalue = 0.1')}),
     "set-capex-zero": Row(sset("technologies.solar.capex_cny_per_kw=0"), "out of range"),
     "set-unit-tech-typo": Row(sset("utilities.west-power.units.west-coal.tech=coals"), "did you mean 'coal'"),
     "set-int-huge": Row(sset("scenario.days=100000000000000000000000000"), "out of range"),
