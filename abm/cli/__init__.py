@@ -12,7 +12,7 @@ import os
 import sys
 
 from tokenomy.abm.cli import lesson, run, sweep, viz
-from tokenomy.abm.errors import UsageError
+from tokenomy.abm.errors import UsageError, one_line
 
 EXIT_USAGE = 2
 COMMAND_MODULES = (run, sweep, lesson, viz)
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = parser.handlers[args.command]
         return handler(args)
     except (UsageError, ScenarioError, TopologyError, OutputError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
