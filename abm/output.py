@@ -46,7 +46,7 @@ def prepare_out_dir(path: Path) -> Path:
 
 
 RUN_FILE = re.compile(r"(daily|hourly|agents)\.(parquet|csv)|graph\.graphml|run\.json|\..*\.tmp-\d+")
-_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|trash)-(?P<pid>\d+)-[0-9a-f]+")
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|trash)-(?P<pid>\d+)-[0-9a-f]{8}")
 STALE_AFTER_S = 6 * 3600.0
 
 
@@ -85,7 +85,10 @@ def clean_leftovers(parent: Path, own_name: str | None = None) -> list[Path]:
             continue
         try:
             old = time.time() - entry.stat().st_mtime > STALE_AFTER_S
+            ours = all(RUN_FILE.fullmatch(p.name) for p in entry.iterdir())  # only what a run writes
         except FileNotFoundError:
+            continue
+        if not ours:
             continue
         if m["name"] == own_name or old or not _pid_alive(int(m["pid"])):
             shutil.rmtree(entry, ignore_errors=True)

@@ -102,19 +102,20 @@ def test_a_second_writer_of_the_same_folder_is_turned_away(tmp_path):
 
 def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
     dead, alive = _dead_pid(), os.getpid()
-    names = {"own_live": f".run.tmp-{alive}-aa", "own_trash": f".run.trash-{dead}-bb",
-             "other_dead": f".other.tmp-{dead}-cc", "other_live": f".other.tmp-{alive}-dd",
-             "other_old": f".old.tmp-{alive}-ee"}
-    for name in names.values():
+    names = {"own_live": f".run.tmp-{alive}-0000aaaa", "own_trash": f".run.trash-{dead}-0000bbbb",
+             "other_dead": f".other.tmp-{dead}-0000cccc", "other_live": f".other.tmp-{alive}-0000dddd",
+             "other_old": f".old.tmp-{alive}-0000eeee", "not_ours": f".thesis.tmp-{dead}-0000ffff"}
+    for key, name in names.items():
         (tmp_path / name).mkdir()
-        (tmp_path / name / "daily.csv").write_text("x")
-    (tmp_path / ".notes.tmp-1-ff").write_text("a file, not a staging folder")
+        (tmp_path / name / ("chapter1.tex" if key == "not_ours" else "daily.csv")).write_text("x")
+    (tmp_path / f".notes.tmp-{dead}-00001111").write_text("a file, not a staging folder")
     (tmp_path / "keep").mkdir()
     old = time.time() - output.STALE_AFTER_S - 60
     os.utime(tmp_path / names["other_old"], (old, old))
     removed = {p.name for p in clean_leftovers(tmp_path, "run")}
     assert removed == {names["own_live"], names["own_trash"], names["other_dead"], names["other_old"]}
-    assert {p.name for p in tmp_path.iterdir()} == {names["other_live"], ".notes.tmp-1-ff", "keep"}
+    assert {p.name for p in tmp_path.iterdir()} == {names["other_live"], names["not_ours"],
+                                                    f".notes.tmp-{dead}-00001111", "keep"}
 
 
 # through the command line
