@@ -13,26 +13,35 @@ from mesa.visualization.utils import force_update, update_counter
 from tokenomy.abm.levers import LEVERS
 from tokenomy.abm.scenarios import shipped_scenarios
 from tokenomy.viz.markdown import LabelledSlider
-from tokenomy.viz.session import SPEEDS_S, AppSession
+from tokenomy.viz.session import SPEEDS, AppSession
 
 
-def play_days(session: AppSession, pause_s: float | None = None) -> None:
+def play_days(session: AppSession, pause_s: float | None = None, until_day: int | None = None,
+              wait_for_page: bool = False) -> None:
     """Step the model while ``session.playing`` is on: the Play button's loop.
 
-    After each day the panels redraw; the loop stops by itself on the loaded lesson's reveal day, and on
-    an error (shown as one line in the sidebar).
+    At the session's speed it pauses, simulates one day (a week at "fastest") and redraws; it stops by
+    itself on the loaded lesson's reveal day (or on ``until_day``), and on an error (shown as one line in
+    the sidebar).  With ``wait_for_page`` (the Play button) it waits after each redraw until the page has
+    drawn it, as the panels read the model while they draw.
     """
     try:
         while session.playing.value:
-            pause = SPEEDS_S[session.speed.value] if pause_s is None else pause_s
+            pause, days = SPEEDS[session.speed.value]
+            pause = pause if pause_s is None else pause_s
             if pause:
                 time.sleep(pause)
             model = session.model.value
-            model.step()
-            stop = session.stop_day()
-            if stop is not None and model.day >= stop:
-                session.playing.set(False)
+            stop = session.stop_day() if until_day is None else until_day
+            for _ in range(days):
+                model.step()
+                if stop is not None and model.day >= stop:
+                    session.playing.set(False)
+                    break
+            redraw = update_counter.value + 1
             force_update()
+            if wait_for_page:
+                session.wait_drawn(redraw)
     except Exception as exc:  # shown to the student; the traceback goes to the server log
         traceback.print_exc()
         session.error.set(f"The simulation stopped on day {session.model.value.day}: {exc}")
@@ -52,7 +61,9 @@ def step_once(session: AppSession) -> None:
 def RunButtons(session: AppSession):
     update_counter.get()
     playing = session.playing.value
-    solara.lab.use_task(lambda: play_days(session), dependencies=[playing], prefer_threaded=True)
+    solara.lab.use_task(lambda: play_days(session, wait_for_page=True), dependencies=[playing], prefer_threaded=True)
+    count = update_counter.value
+    solara.use_effect(lambda: session.mark_drawn(count), [count])
     with solara.Row(style={"gap": "6px", "flex-wrap": "wrap"}):
         solara.Button("Reset", color="primary", outlined=True, on_click=session.reset,
                       attributes={"title": "Start again from day 0 with the settings below"})
@@ -60,8 +71,10 @@ def RunButtons(session: AppSession):
                       "mdi-play", on_click=lambda: session.playing.set(not session.playing.value))
         solara.Button("Step", color="primary", outlined=True, disabled=playing, on_click=lambda: step_once(session),
                       attributes={"title": "Simulate one more day"})
-    solara.ToggleButtonsSingle(value=session.speed.value, values=list(SPEEDS_S), on_value=session.speed.set,
+    solara.ToggleButtonsSingle(value=session.speed.value, values=list(SPEEDS), on_value=session.speed.set,
                                dense=True)
+    if session.speed.value == "fastest":
+        solara.Text("Fastest draws the charts once a simulated week.", style={"font-size": "12px"})
     stop = session.stop_day()
     if stop is not None:
         solara.Text(f"Play stops by itself on day {stop} for this lesson.", style={"font-size": "12px"})

@@ -7,7 +7,8 @@ state.  ``reset()`` builds a fresh model from the settings (and the loaded lesso
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import solara
@@ -19,7 +20,8 @@ from tokenomy.abm.scenarios import load_scenario
 from tokenomy.viz.model import ChainModel
 
 TABS = ("Market", "Lesson", "Checks", "Experiments", "About")
-SPEEDS_S = {"fastest": 0.0, "fast": 0.1, "steady": 0.4, "slow": 1.0}  # pause between days when playing
+# Play speeds: (pause before each redraw in seconds, days simulated per redraw)
+SPEEDS = {"fastest": (0.0, 7), "fast": (0.0, 1), "steady": (0.4, 1), "slow": (1.0, 1)}
 
 
 @dataclass
@@ -36,17 +38,32 @@ class AppSession:
     tab: solara.Reactive              # index into TABS
     classic: solara.Reactive          # market -> figures of the student's last classic-market run
     error: solara.Reactive            # a one-line message when a step fails
+    drawn: int = 0                    # the last redraw count the page has finished drawing
+    _drawn_changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def mark_drawn(self, count: int) -> None:
+        """Called once a redraw has reached the page (from an effect after the render pass)."""
+        with self._drawn_changed:
+            self.drawn = max(self.drawn, count)
+            self._drawn_changed.notify_all()
+
+    def wait_drawn(self, count: int, timeout_s: float = 10.0) -> bool:
+        """Wait until redraw ``count`` has been drawn: the Play loop steps the model only between redraws."""
+        with self._drawn_changed:
+            return self._drawn_changed.wait_for(lambda: self.drawn >= count, timeout=timeout_s)
+
+    @staticmethod
+    def new(scenario: str) -> AppSession:
+        """A fresh state on ``scenario`` at day 0."""
+        r = solara.reactive
+        return AppSession(model=r(ChainModel(scenario_name=scenario)), scenario=r(scenario), seed=r(1),
+                          levers=r(dict(DEFAULTS)), lesson=r(""), predictions=r({}), revealed=r(frozenset()),
+                          playing=r(False), speed=r("fastest"), tab=r(0), classic=r({}), error=r(""))
 
     @staticmethod
     def use(scenario: str) -> AppSession:
-        """The session's state; call once, from the page component."""
-        return AppSession(
-            model=solara.use_reactive(solara.use_memo(lambda: ChainModel(scenario_name=scenario), [])),
-            scenario=solara.use_reactive(scenario), seed=solara.use_reactive(1),
-            levers=solara.use_reactive(dict(DEFAULTS)), lesson=solara.use_reactive(""),
-            predictions=solara.use_reactive({}), revealed=solara.use_reactive(frozenset()),
-            playing=solara.use_reactive(False), speed=solara.use_reactive("fastest"),
-            tab=solara.use_reactive(0), classic=solara.use_reactive({}), error=solara.use_reactive(""))
+        """The session's state; call once, from the page component (one state per browser session)."""
+        return solara.use_memo(lambda: AppSession.new(scenario), [])
 
     # ------------------------------------------------------------------------------------------------
     def current_lesson(self) -> Lesson | None:
@@ -61,19 +78,24 @@ class AppSession:
 
     def reset(self) -> None:
         """A fresh model from the sidebar's settings; a loaded lesson stays loaded."""
+        model = ChainModel(self.scenario.value, seed=int(self.seed.value), overrides=self.lesson_overrides(),
+                           **self.levers.value)
         self.playing.set(False)
         self.error.set("")
-        self.model.set(ChainModel(self.scenario.value, seed=int(self.seed.value),
-                                  overrides=self.lesson_overrides(), **self.levers.value))
+        self.model.set(model)
 
     def load_lesson(self, lesson: Lesson) -> None:
         """Show the lesson; for a chain lesson set its scenario and sliders and start from day 0."""
-        self.lesson.set(lesson.name)
         if lesson.scenario:
+            levers = {**DEFAULTS, **lesson.levers}
+            model = ChainModel(lesson.scenario, seed=1, overrides=tuple(lesson.settings), **levers)
+            self.playing.set(False)
+            self.error.set("")
+            self.model.set(model)  # the world first, so the sidebar never shows the lesson beside the old run
             self.scenario.set(lesson.scenario)
             self.seed.set(1)
-            self.levers.set({**DEFAULTS, **lesson.levers})
-            self.reset()
+            self.levers.set(levers)
+        self.lesson.set(lesson.name)
 
     def leave_lesson(self) -> None:
         self.lesson.set("")

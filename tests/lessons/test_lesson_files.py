@@ -1,41 +1,82 @@
-"""Every lesson in docs/lessons/ names a scenario that exists, settings that validate and checks that exist."""
+"""Every lesson in docs/lessons/ has what the app needs: a question, a prediction, steps as clicks, a reveal
+measured on the student's run, discussion and a 45-minute timing; chain lessons name a scenario, settings
+and checks that exist."""
 
 from __future__ import annotations
 
 import pytest
 
-from tokenomy.abm.lessons.catalog import list_lessons, load_lesson
-from tokenomy.abm.scenarios import load_scenario, shipped_scenarios
+from tokenomy.abm.checks import checks_of
+from tokenomy.abm.lessons.catalog import CLASSIC_METRICS, SECTIONS, list_lessons, load_lesson, parse_lesson, sections
+from tokenomy.abm.levers import DEFAULTS, LEVER_BY_NAME
+from tokenomy.abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
 
 LESSONS = list_lessons()
-SECTIONS = ("## The question", "## Settings", "## Step by step", "## What to watch", "## Discussion",
-            "## Theory", "## Expected outcome")
 
 
-def test_six_to_eight_lessons():
-    assert 6 <= len(LESSONS) <= 8
+def test_eight_lessons_three_classic_five_chain():
+    assert len(LESSONS) == 8
     assert len({lesson.order for lesson in LESSONS}) == len(LESSONS)
+    assert sum(1 for x in LESSONS if not x.scenario) == 3
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[x.name for x in LESSONS])
-def test_lesson_is_complete_and_valid(lesson):
+def test_lesson_has_every_part_the_app_shows(lesson):
+    parts = sections(lesson)
     for section in SECTIONS:
-        assert section in lesson.body, f"{lesson.name}: missing '{section}'"
+        assert parts.get(section), f"{lesson.name}: missing or empty '## {section}'"
+    steps = parts["Steps in the app"]
+    assert "Save my prediction" in steps and "Show what happened" in steps, f"{lesson.name}: steps are not clicks"
+    assert "tokenomy " not in steps and "--set" not in steps, f"{lesson.name}: a command line in the app's steps"
+    assert parts["Discussion"].count("\n- ") >= 2 or parts["Discussion"].count("- ") >= 3
+    assert lesson.prediction in ("direction", "number")
+    assert lesson.reveal.get("label"), f"{lesson.name}: the reveal needs a label in words"
+    assert lesson.minutes == 45, f"{lesson.name}: timing adds up to {lesson.minutes} min, not a 45-minute class"
     assert lesson.command.startswith("tokenomy ")
-    if lesson.market:
-        assert lesson.market in ("call-market", "double-auction", "cobweb")
-    if not lesson.scenario:
-        assert lesson.market and not lesson.settings
-        return
+
+
+@pytest.mark.parametrize("lesson", [x for x in LESSONS if not x.scenario], ids=lambda x: x.name)
+def test_classic_lesson_reveals_a_figure_of_its_market(lesson):
+    assert lesson.market in CLASSIC_METRICS and not lesson.settings and not lesson.levers
+    assert lesson.reveal["metric"] in CLASSIC_METRICS[lesson.market]
+    if lesson.prediction == "number":
+        assert "unit" in lesson.reveal
+
+
+@pytest.mark.parametrize("lesson", [x for x in LESSONS if x.scenario], ids=lambda x: x.name)
+def test_chain_lesson_names_a_scenario_levers_and_checks_that_exist(lesson):
     assert lesson.scenario in shipped_scenarios()
     sc = load_scenario(lesson.scenario, list(lesson.settings))
-    names = {c["name"] for c in sc.data["expected"]["checks"]}
+    names = {c["name"] for c in checks_of(sc)}
     assert lesson.checks and set(lesson.checks) <= names, f"{lesson.name}: unknown checks"
+    assert lesson.reveal["check"] in lesson.checks
     for check in lesson.checks:
         assert f"`{check}`" in lesson.body, f"{lesson.name}: expected outcome does not link check {check}"
+    for name, value in lesson.levers.items():
+        lever = LEVER_BY_NAME[name]
+        assert lever.min <= value <= lever.max, f"{lesson.name}: {name} = {value} outside the slider"
+    assert lesson.prediction == "direction"
+    assert f"`{lesson.scenario}`" in sections(lesson)["Steps in the app"]
+
+
+def test_default_levers_are_on_their_sliders():
+    assert all(LEVER_BY_NAME[k].min <= v <= LEVER_BY_NAME[k].max for k, v in DEFAULTS.items())
 
 
 def test_load_by_short_name():
     first = LESSONS[0]
     assert load_lesson(first.name) == first
     assert load_lesson(first.name.split("-", 1)[1]) == first
+
+
+@pytest.mark.parametrize("front, match", [
+    ('prediction = "guess"', "prediction = 'guess'"),
+    ('timing = [["five", "x"]]', "timing entries"),
+    ('colour = "red"', "unknown front matter"),
+])
+def test_bad_front_matter_is_one_line_error(tmp_path, front, match):
+    path = tmp_path / "x.md"
+    path.write_text(f'+++\ntitle = "t"\n{front}\n+++\n\n## The question\nq\n')
+    with pytest.raises(ScenarioError, match=match) as err:
+        parse_lesson(path)
+    assert "\n" not in str(err.value)

@@ -84,3 +84,54 @@ def test_bad_checks_are_one_line_errors(tmp_path, check, match):
     with pytest.raises(ScenarioError, match=match) as err:
         run_checks(path, seeds=1)
     assert "\n" not in str(err.value)
+
+
+def _tables(model) -> dict:
+    return {"daily": model.daily_table(), "hourly": model.hourly_table()}
+
+
+@pytest.mark.parametrize("name, days", [("classroom", 365), ("storage-buildout", 240)])
+def test_checks_on_a_run_already_made_equal_the_fresh_runs(name, days):
+    from tokenomy.abm.checks import checks_on_run
+    from tokenomy.abm.model import TokenEconomy
+
+    model = TokenEconomy(name, seed=1)
+    model.run(days)
+
+    def baseline(overrides, n):
+        twin = TokenEconomy(load_scenario(name, list(overrides)), seed=1)
+        twin.run(n)
+        return _tables(twin)
+
+    on_run = checks_on_run(load_scenario(name), _tables(model), model.day, 1, baseline)
+    fresh = {r.name: r for r in run_checks(name, seeds=[1])}
+    assert on_run and all(rc.ready for rc in on_run)
+    for rc in on_run:
+        assert rc.result.seeds[0].compared == pytest.approx(fresh[rc.check["name"]].seeds[0].compared, rel=1e-12)
+        assert rc.result.status == fresh[rc.check["name"]].status
+
+
+def test_checks_wait_for_their_last_day():
+    from tokenomy.abm.checks import checks_on_run
+    from tokenomy.abm.model import TokenEconomy
+
+    model = TokenEconomy("classroom", seed=1)
+    model.run(240)
+    runs = checks_on_run(load_scenario("classroom"), _tables(model), model.day, 1, lambda o, n: pytest.fail())
+    ready = {rc.check["name"]: rc.ready for rc in runs}
+    assert ready == {"compute-price-climbs": True, "token-price-climbs": True, "shortage": True,
+                     "aidcs-invest": False, "gpus-arrive": False}
+    assert {rc.horizon_day for rc in runs if not rc.ready} == {300, 365}
+
+
+def test_checks_in_words_name_no_column_and_give_percentages():
+    from tokenomy.abm.checks import SeedResult, check_in_words, outcome_in_words
+
+    for name in shipped_scenarios():
+        for check in checks_of(load_scenario(name)):
+            text = check_in_words(check)
+            assert check["metric"] not in text and "_" not in text.split("(")[0], text
+    check = next(c for c in checks_of(load_scenario("classroom")) if c["name"] == "compute-price-climbs")
+    words = outcome_in_words(check, SeedResult(1, 30.0, 1.5, 19.0, True))
+    assert words == "In this run it went from 1.5 CNY per GPU-hour to 30 CNY per GPU-hour: +1,900%."
+    assert "rise by at least 100%" in check_in_words(check)

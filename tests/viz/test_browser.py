@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
+import pytest
 from browser_support import ARTIFACTS, Session
 
+from tokenomy.abm.levers import LEVERS
 from tokenomy.abm.model import TokenEconomy
 
+pytestmark = pytest.mark.browser
+
 PANELS = ["narrative", "chain-graph", "price-chart", "today-chart", "supply-chart", "cost-chart", "today-figures"]
+TABS = ["Market", "Lesson", "Checks", "Experiments", "About"]
+FRAMEWORK_WORDS = ["Page 0", "Page 1", "Render Interval", "Use Threads", "Information", "Time: "]
+
+
+def _tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def _wait_day(page, day: int, timeout_ms: int = 240_000) -> None:
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=sim-day]')?.innerText) >= {day}",
+                           timeout=timeout_ms)
+
+
+def _sidebar(page) -> str:
+    return page.get_by_test_id("sidebar").inner_text()
+
+
+def _play_to_stop(page, timeout_ms: int = 240_000) -> None:
+    """Press Play and wait until the loop stops by itself (the button reads Play again)."""
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Play").wait_for(timeout=timeout_ms)
 
 
 def test_page_loads_offline_and_every_panel_renders(session):
@@ -30,11 +57,36 @@ def test_page_loads_offline_and_every_panel_renders(session):
         assert page.get_by_role("button", name=name).is_visible()
     for label in ("daily table (CSV)", "hourly table (CSV)"):
         assert page.get_by_text(label).is_visible()
-    for control in ("Reset", "Step"):
+    for control in ("Reset", "Play", "Step"):
         assert page.get_by_role("button", name=control).is_visible()
-    assert page.get_by_text("Scenario").first.is_visible()
-    assert page.get_by_text("Storage capacity, x").is_visible()
     assert session.blocked == [], f"the page tried to reach the internet: {session.blocked[:5]}"
+
+
+def test_tabs_are_named_for_what_they_hold_and_no_framework_words_show(session):
+    page = session.page
+    for name in TABS:
+        assert page.get_by_role("tab", name=name).is_visible(), name
+    text = page.locator("body").inner_text()
+    for word in FRAMEWORK_WORDS:
+        assert word not in text, word
+    _tab(page, "About")
+    about = page.get_by_test_id("about").inner_text()
+    for heading in ("What it is", "How it works", "Things to notice", "Things to try", "Credits and sources"):
+        assert heading in about
+
+
+def test_every_slider_shows_its_value_and_unit(session):
+    page = session.page
+    sidebar = _sidebar(page)
+    assert "Scenario" in sidebar and "Seed (which random draws): 1" in sidebar
+    for lever in LEVERS:
+        assert lever.show(lever.default) in sidebar, lever.name
+    assert "Power price cap: 1,500 CNY per MWh" in sidebar
+    slider = page.get_by_test_id("slider-storage_scale").get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowRight")
+    page.get_by_text("Storage capacity: x1.25 the scenario's").wait_for(timeout=10_000)
+    page.get_by_text("Press Reset to apply these settings.").wait_for(timeout=10_000)
 
 
 def test_step_advances_the_date_and_changes_the_price_chart(session):
@@ -53,7 +105,7 @@ def test_demand_boom_raises_tokens_wanted_the_next_day(session):
     session.step(2)
     before = float(page.get_by_test_id("today-figures").get_attribute("data-tokens-wanted"))
     page.get_by_role("button", name="demand boom").click()
-    page.get_by_text("Demand boom").wait_for(timeout=10_000)
+    page.get_by_text(re.compile("^Demand boom")).wait_for(timeout=10_000)
     session.step()
     after = float(page.get_by_test_id("today-figures").get_attribute("data-tokens-wanted"))
     assert after > 1.3 * before
@@ -102,21 +154,6 @@ def test_csv_export_matches_the_model(session):
                                       check_dtype=False, rtol=1e-9)
 
 
-def test_screenshots_at_day_zero_and_after_sixty_days(browser, server):
-    ARTIFACTS.mkdir(exist_ok=True)
-    s = Session(browser, server)
-    try:
-        s.page.set_viewport_size({"width": 1500, "height": 1900})
-        s.page.wait_for_timeout(1000)
-        s.page.screenshot(path=str(ARTIFACTS / "app-day0.png"), full_page=True)
-        s.step(60)
-        s.page.wait_for_timeout(1000)
-        assert s.day() == 60
-        s.page.screenshot(path=str(ARTIFACTS / "app-day60.png"), full_page=True)
-    finally:
-        s.close()
-
-
 def test_hovering_a_node_shows_the_agents_state(session):
     page = session.page
     session.step()
@@ -136,46 +173,167 @@ def test_hovering_a_node_shows_the_agents_state(session):
     })""")
     page.mouse.move(box["x"] + 5, box["y"] + 5)
     page.mouse.move(box["x"] + point[0], box["y"] + point[1], steps=5)
-    tip = page.get_by_text("AI data centre")
+    tip = page.get_by_text("west-aidc (AI data centre)")
     tip.wait_for(timeout=10_000)
     text = page.locator("div", has_text="west-aidc").filter(has_text="cash").last.inner_text()
     assert "gpus" in text and "utilization" in text and "cash" in text and "CNY" in text
 
 
-def test_lesson_picker_loads_the_scenario_and_shows_its_steps(session):
+def test_a_full_year_of_classroom_plays_at_the_fastest_speed_and_the_checks_read_in_words(session):
     page = session.page
-    page.locator(".v-select", has_text="Choose a lesson").click()
-    page.get_by_text("Storage, the power bank of AI").click()
-    steps = page.get_by_test_id("lesson-steps")
-    steps.wait_for(timeout=10_000)
-    assert "The question" in steps.inner_text()
-    page.get_by_role("button", name="Load this lesson").click()
-    page.wait_for_function("document.body.innerText.includes('scenario: storage-buildout')", timeout=30_000)
-    assert session.day() == 0
-
-
-def test_checks_and_side_by_side_run_in_the_page(session):
-    page = session.page
-    page.get_by_role("tab", name="Page 1").click()
-    page.get_by_role("button", name="Run this scenario's checks").click()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    assert "FASTEST" in page.get_by_role("button", name="fastest").inner_text().upper()
+    page.get_by_role("button", name="Play").click()
+    _wait_day(page, 366, timeout_ms=300_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+    assert session.day() >= 366
+    body = page.locator("body").inner_text()
+    assert "The simulation stopped" not in body and "Traceback" not in body and not errors
+    page.wait_for_function("document.querySelector('[data-testid=price-chart]')?.dataset.days >= 366")
+    _tab(page, "Checks")
     results = page.get_by_test_id("check-results")
-    results.wait_for(timeout=120_000)
-    assert "PASSED" in results.inner_text() and "FAILED" not in results.inner_text()
+    page.wait_for_function("document.querySelector('[data-testid=check-results]')?.dataset.ready == '5'",
+                           timeout=60_000)
+    text = results.inner_text()
+    assert "holds" in text and "does not hold" not in text
+    assert re.search(r"\+\d[\d,]*%", text), text  # changes as signed percentages
+    assert "CNY per GPU-hour" in text and "compute_price_cny_per_gpu_hour" not in text
+    assert "measured" not in text
+
+
+def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
+    page = session.page
+    slider = page.get_by_test_id("slider-agentic_growth").get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowRight")
+    page.get_by_text("Agentic multiplier: x1.25 over a year").wait_for(timeout=10_000)
+    _tab(page, "Lesson")
+    page.get_by_test_id("load-01-call-market").wait_for(timeout=30_000)
+    for n in range(1, 9):  # all eight lessons, classic markets and chain, are offered
+        assert page.locator(f"[data-testid^=load-0{n}-]").count() == 1
+    page.get_by_test_id("load-04-agent-boom").get_by_role("button").click()
+    page.get_by_test_id("lesson-view").wait_for(timeout=30_000)
+    page.get_by_text("Play stops by itself on day 270 for this lesson.").wait_for(timeout=30_000)
+    sidebar = _sidebar(page)
+    assert "agent-boom" in sidebar and "Agentic multiplier: x1 over a year" in sidebar
+    assert "Why compute prices spike when agents arrive" in sidebar and "Play stops by itself on day 270" in sidebar
+    _tab(page, "Market")
+    session.step(2)
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function("document.querySelector('[data-testid=sim-day]').innerText == '0'", timeout=30_000)
+    assert "scenario: agent-boom" in page.locator("body").inner_text()
+    assert "Why compute prices spike when agents arrive" in _sidebar(page)
+    _tab(page, "Lesson")
+    page.get_by_role("switch", name="Teacher's view").click() if page.get_by_role("switch").count() else \
+        page.get_by_text("Teacher's view").click()
+    timing = page.get_by_test_id("teacher-timing").inner_text()
+    assert "45-minute class" in timing and "5 min" in timing
+
+
+def test_predict_run_reveal_by_clicks_only(session):
+    page = session.page
+    _tab(page, "Lesson")
+    page.get_by_test_id("load-05-storage-power-bank").get_by_role("button").click()
+    page.get_by_test_id("lesson-question").wait_for(timeout=30_000)
+    reveal = page.get_by_role("button", name="Show what happened")
+    assert reveal.is_disabled()
+    page.get_by_role("button", name="down").click()
+    page.get_by_role("button", name="Save my prediction").click()
+    page.get_by_test_id("saved-prediction").wait_for(timeout=10_000)
+    assert page.get_by_test_id("saved-prediction").get_attribute("data-value") == "down"
+    assert reveal.is_disabled()  # the run has not reached the lesson's day yet
+    _play_to_stop(page)  # stops by itself on the reveal day
+    page.wait_for_function("document.querySelector('[data-testid=reveal-status]')?.dataset.ready == 'true'",
+                           timeout=60_000)
+    assert "day 240" in page.get_by_test_id("reveal-status").inner_text()
+    reveal.click()
+    out = page.get_by_test_id("reveal")
+    out.wait_for(timeout=60_000)
+    assert out.get_attribute("data-predicted") == "down" and out.get_attribute("data-direction") == "down"
+    assert float(out.get_attribute("data-measured")) < -0.1
+    text = out.inner_text()
+    assert "You predicted down" in text and "matches" in text and "CNY per MWh" in text and "%" in text
+    assert "Discussion" in page.get_by_test_id("lesson-after").inner_text()
+
+
+def test_classic_lesson_predict_run_reveal(session):
+    page = session.page
+    _tab(page, "Lesson")
+    page.get_by_test_id("load-01-call-market").get_by_role("button").click()
+    page.get_by_test_id("lesson-question").wait_for(timeout=30_000)
+    page.get_by_test_id("prediction").get_by_role("textbox").fill("7")
+    page.get_by_role("button", name="Save my prediction").click()
+    page.get_by_test_id("saved-prediction").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Run the market").click()
+    page.get_by_role("button", name="Show what happened").click()
+    out = page.get_by_test_id("reveal")
+    out.wait_for(timeout=30_000)
+    assert float(out.get_attribute("data-measured")) == 6.0
+    assert "You predicted 7 CNY" in out.inner_text() and "6 CNY" in out.inner_text()
+
+
+def test_side_by_side_differs_visibly_with_units(session):
+    page = session.page
+    _tab(page, "Experiments")
     page.get_by_role("button", name="Run both").click()
     overlay = page.get_by_test_id("side-by-side")
     overlay.wait_for(timeout=120_000)
-    assert overlay.get_attribute("data-days") == "120"
+    assert overlay.get_attribute("data-days") == "240"
+    a, b = float(overlay.get_attribute("data-mean-a")), float(overlay.get_attribute("data-mean-b"))
+    assert b > 1.1 * a  # agentic multiplier x3 against x1: dearer tokens
+    table = page.get_by_test_id("side-table").inner_text()
+    assert "CNY per million tokens" in table and "e+0" not in table and "%" in table
     page.wait_for_function("document.querySelector('[data-testid=side-by-side] canvas') !== null")
 
 
-def test_classic_markets_show_theory_beside_simulation(session):
+def test_classic_markets_can_be_changed(session):
     page = session.page
-    page.get_by_role("tab", name="Page 1").click()
+    _tab(page, "Experiments")
+    values = page.get_by_label("Buyers' values, CNY (one a buyer, commas between)")
+    values.fill("10, 9, 8.5, 8, 7, 6, 5, 4, 3")
+    values.press("Enter")
+    page.get_by_role("button", name="Run the market").click()
     panel = page.get_by_test_id("classic-market")
     panel.wait_for(timeout=30_000)
-    text = panel.inner_text()
-    assert "price P*" in text and "theory" in text and "simulated" in text
+    assert "quantity Q*" in panel.inner_text() and "6 6" not in panel.inner_text()
+    values.fill("10, nine")
+    values.press("Enter")
+    page.get_by_text("Buyers' values: 'nine' is not a number").wait_for(timeout=10_000)
+    page.get_by_role("button", name="double auction").click()
+    page.get_by_role("button", name="Run the market").click()
+    page.get_by_test_id("price-path-chart").wait_for(timeout=30_000)
+    page.wait_for_function("document.querySelector('[data-testid=price-path-chart] canvas') !== null")
     page.get_by_role("button", name="cobweb").click()
-    page.wait_for_function("document.querySelector('[data-testid=classic-market]').dataset.market == 'cobweb'")
-    assert "cobweb ratio" in page.get_by_test_id("classic-market").inner_text()
-    assert page.get_by_text("Theory says: damped").is_visible()
+    page.get_by_role("button", name="Run the market").click()
+    page.wait_for_function("document.querySelector('[data-testid=classic-market]')?.dataset.market == 'cobweb'")
+    text = page.get_by_test_id("classic-market").inner_text()
+    assert "cobweb ratio d / b" in text and "0.8" in text and "|" not in text
+    assert page.get_by_text("Theory says: the swings shrink (damped)").is_visible()
+
+
+def test_screenshots_of_a_loaded_lesson_and_of_the_market(browser, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    s = Session(browser, server)
+    try:
+        page = s.page
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "app-day0.png"))
+        s.step(30)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app-day30.png"))
+        _tab(page, "Lesson")
+        page.get_by_test_id("load-04-agent-boom").get_by_role("button").click()
+        page.get_by_test_id("lesson-question").wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "lesson-agent-boom.png"))
+        _tab(page, "Lesson")
+        page.get_by_role("button", name="All lessons").click()
+        page.get_by_test_id("load-03-cobweb").get_by_role("button").click()
+        page.get_by_role("button", name="Run the market").click()
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "lesson-cobweb.png"), full_page=True)
+    finally:
+        s.close()

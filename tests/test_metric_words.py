@@ -1,0 +1,34 @@
+"""Plain words and number formats for the tables' columns."""
+
+from __future__ import annotations
+
+import math
+
+from tokenomy.abm.metric_words import METRICS, fmt, fmt_change, fmt_number, label, label_with_unit
+from tokenomy.abm.recorder import DAILY_COLUMNS, HOURLY_COLUMNS
+
+
+def test_every_column_has_words_and_a_unit():
+    missing = [c for c in DAILY_COLUMNS + HOURLY_COLUMNS if c not in METRICS]
+    assert not missing
+    for column in METRICS:
+        words, unit = METRICS[column]
+        assert "_" not in words and unit and column not in words
+
+
+def test_changes_read_as_signed_percentages():
+    assert fmt_change(19.2) == "+1,920%"
+    assert fmt_change(0.192) == "+19%"
+    assert fmt_change(-0.034) == "-3.4%"
+    assert fmt_change(0.0) == "+0.0%"
+    assert fmt_change(math.nan) == "n/a"
+
+
+def test_values_carry_their_units():
+    assert fmt(2.154e6, "compute_sold_gpu_hours") == "2.15 million GPU-hours a day"
+    assert fmt(0.31, "gpu_utilization") == "31%"
+    assert fmt(0.034, "unserved_share") == "3.4%"
+    assert fmt(12.345, "compute_price_cny_per_gpu_hour") == "12.3 CNY per GPU-hour"
+    assert fmt_number(41111.2) == "41,111" and fmt_number(3.2e12) == "3.2 trillion"
+    assert label("token_price_cny_per_mtok") == "token price"
+    assert label_with_unit("aidc_green_share").endswith(", %")

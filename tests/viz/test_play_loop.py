@@ -1,0 +1,51 @@
+"""The Play button's loop (viz.controls.play_days) runs a full year in every shipped scenario without an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokenomy.abm.scenarios import shipped_scenarios
+from tokenomy.viz.controls import play_days
+from tokenomy.viz.session import AppSession
+
+
+def _session(scenario: str, lesson: str = "") -> AppSession:
+    session = AppSession.new(scenario)
+    session.lesson.set(lesson)
+    session.playing.set(True)
+    return session
+
+
+@pytest.mark.parametrize("name", sorted(shipped_scenarios()))
+def test_a_full_year_plays_through_the_play_loop(name):
+    session = _session(name)
+    play_days(session, pause_s=0.0, until_day=366)
+    assert session.error.value == ""
+    assert session.model.value.day == 366 and not session.playing.value
+    daily = session.model.value.daily_table()
+    assert len(daily) == 366 and daily.token_price_cny_per_mtok.notna().all()
+
+
+def test_play_stops_on_the_lessons_reveal_day_and_reset_keeps_the_lesson():
+    session = _session("classroom", lesson="05-storage-power-bank")
+    lesson = session.current_lesson()
+    session.load_lesson(lesson)
+    assert session.scenario.value == "storage-buildout" and session.model.value.scenario_name == "storage-buildout"
+    assert session.model.value.extra_overrides == lesson.settings
+    session.playing.set(True)
+    play_days(session, pause_s=0.0)
+    assert session.model.value.day == 240 and not session.playing.value  # smaller-spread's last window ends at 240
+    session.reset()
+    assert session.lesson.value == "05-storage-power-bank" and session.model.value.day == 0
+    assert session.model.value.extra_overrides == lesson.settings
+
+
+def test_a_failing_day_is_one_line_and_stops_play(monkeypatch):
+    session = _session("classroom")
+
+    def boom():
+        raise RuntimeError("no power")
+
+    monkeypatch.setattr(session.model.value, "step", boom)
+    play_days(session, pause_s=0.0, until_day=5)
+    assert session.error.value == "The simulation stopped on day 0: no power" and not session.playing.value
