@@ -119,7 +119,7 @@ class CompileWatch:
         self.listening.__exit__(*exc)
         self.timer.cancel()
         if self.compiling:
-            self.bar.set_description_str("kernels ready", refresh=False)
+            self.bar.set_description_str("compiled", refresh=False)
             self.ended()
             if self.announced:
                 self.bar.refresh()  # the final count, whatever the bar's refresh interval
