@@ -70,8 +70,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_compare_sides(args: argparse.Namespace) -> None:
+    """Each side that names a scenario loads with its overrides (every check) before a folder is made."""
+    from pathlib import Path
+
+    from tokenomy.abm.scenarios import load_scenario
+
+    for source, overrides, flag in ((args.a, args.set_a, "--set-a"), (args.b, args.set_b, "--set-b")):
+        if Path(source).is_dir():
+            if overrides:
+                raise UsageError(f"{source}: {flag} only applies to a scenario, not to finished output")
+        else:
+            load_scenario(source, overrides)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from tokenomy.abm.batch.compare import compare, format_table
+
+    _check_compare_sides(args)
 
     table, paths = compare(args.a, args.b, days=args.days, seeds=args.seeds, out=args.out, set_a=args.set_a,
                            set_b=args.set_b, workers=args.workers, progress=not args.quiet)

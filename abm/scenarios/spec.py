@@ -248,11 +248,11 @@ CHECK = Table({
     "zones": F("strs", [], doc="hourly metric only: zones whose rows count; empty = every zone"),
     "agg": F("str", "mean", choices=("mean", "max", "min", "sum", "last", "std"),
              doc="how the window's rows become one number"),
-    "days": F("floats", min=0.0, max=100000.0, length=2, doc="window [first day, end day): end excluded"),
+    "days": F("floats", min=0.0, max=float(MAX_DAYS), length=2, doc="window [first day, end day): end excluded"),
     "compare": F("str", "threshold", choices=("threshold", "window", "baseline"),
                  doc="threshold: the value itself; window: change against 'against_days' of the same run; "
                      "baseline: change against the same window of a run with the 'baseline' overrides"),
-    "against_days": F("floats", [], min=0.0, max=100000.0, doc="window compare: the other window"),
+    "against_days": F("floats", [], min=0.0, max=float(MAX_DAYS), doc="window compare: the other window"),
     "baseline": F("strs", [], doc="baseline compare: overrides (path=value) that undo the scenario's change"),
     "change": F("str", "relative", choices=("relative", "absolute"),
                 doc="window/baseline compare: value / reference - 1, or value - reference"),

@@ -349,6 +349,8 @@ ROWS: dict[str, Row] = {
         '[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, "x"]')}),
     "file-check-unknown-metric": Row(["check", "{tmp}/s.toml", "--seeds", "1"], "unknown metric", {"s.toml": variant(
         '[[expected.checks]]\nname = "c"\nmetric = "gpus_onlin"\ndays = [0, 1]')}),
+    "file-check-window-past-cap": Row(run_file(), "out of range", {"s.toml": variant(
+        '[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, 30000]')}),
     "file-expected-days-negative": Row(run_file(), "out of range", {"s.toml": variant("[expected]\ndays = -1")}),
     "file-malformed": Row(run_file(), "malformed TOML", {"s.toml": "[scenario\nname = 'x'\n"}),
     "file-deep-array": Row(run_file(), "nest deeper", {"s.toml": MINIMAL + "x = " + DEEP_ARRAY + "\n"}),
@@ -459,6 +461,7 @@ ROWS: dict[str, Row] = {
     "sweep-too-many-seeds": Row(sweep_run(), "at most 100,000", {"w.toml": sweep_file(
         'seeds = 100000\n[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.1, 0.2]')}),
     "sweep-dev-zero": Row(["sweep", "/dev/zero", "--out", OUT], "larger than 1 MB"),
+    "sweep-scenario-dev-zero": Row(sweep_run(), "larger than 1 MB", {"w.toml": sweep_file("", "/dev/zero")}),
     "sweep-folder": Row(["sweep", "{tmp}", "--out", OUT], "folder"),
     "sweep-deep-nesting": Row(sweep_run(), "nest deeper", {"w.toml": sweep_file("x = " + DEEP_ARRAY)}),
     "sweep-workers-negative": Row(sweep_run("--workers", "-1"), "at least 0", {"w.toml": sweep_file("")}),
@@ -529,6 +532,12 @@ ROWS: dict[str, Row] = {
     "compare-workers-negative": Row(["compare", "classroom", "jevons", "--workers", "-1", "--out", OUT],
                                     "at least 0"),
     "compare-out-empty": Row(["compare", "classroom", "jevons", "--out", ""], "empty path"),
+    "compare-unknown-key": Row(["compare", "classroom", "jevons", "--set-a", "x=1", "--out", OUT], "unknown key 'x'"),
+    "compare-typo": Row(["compare", "clasroom", "jevons", "--out", OUT], "did you mean 'classroom'"),
+    "compare-set-on-a-folder": Row(["compare", "{tmp}/d", "jevons", "--set-a", "markets.token_inertia=0.5", "--out",
+                                    OUT], "only applies to a scenario", {"d/daily.csv": "day\n0\n"}),
+    "compare-dev-zero": Row(["compare", "classroom", "/dev/zero", "--out", OUT], "larger than 1 MB"),
+    "check-bad-set": Row(["check", "classroom", "--set", "markets.token_inertia=9"], "out of range"),
     "report-missing": Row(["report", "{tmp}/nothing"], "no such folder"),
     "no-command": Row([], "required"),
     "unknown-command": Row(["frobnicate"], "invalid choice"),
