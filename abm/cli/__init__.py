@@ -12,6 +12,7 @@ import os
 import sys
 
 from tokenomy.abm.cli import lesson, run, sweep, viz
+from tokenomy.abm.cli.argtypes import with_choice_hint
 from tokenomy.abm.errors import UsageError, one_line
 
 EXIT_USAGE = 2
@@ -20,7 +21,7 @@ COMMAND_MODULES = (run, sweep, lesson, viz)
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line instead of usage + message
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {with_choice_hint(message)}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
+
+from tokenomy.abm.suggest import did_you_mean
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>.*?)' \(choose from (?P<known>.*)\)")
 
 
 def whole_number(minimum: int, note: str = "", maximum: int | None = None) -> Callable[[str], int]:
@@ -67,6 +72,15 @@ def input_file(text: str) -> Path:
     if "\0" in text:
         raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
     return Path(text)
+
+
+def with_choice_hint(message: str) -> str:
+    """An argparse message, with "did you mean" added when it reports an invalid choice."""
+    match = _INVALID_CHOICE.search(message)
+    if match is None:
+        return message
+    known = [k.strip().strip("'") for k in match.group("known").split(",")]
+    return message + did_you_mean(match.group("word"), known)
 
 
 positive_int = whole_number(1)

@@ -207,6 +207,7 @@ ROWS: dict[str, Row] = {
     "seed-huge": Row(run("classroom", "--seed", str(2**40)), "at most"),
     "seed-word": Row(run("classroom", "--seed", "x"), "whole number"),
     "format-xls": Row(run("classroom", "--format", "xls"), "invalid choice"),
+    "format-typo": Row(run("classroom", "--format", "parket"), "did you mean 'parquet'"),
     "out-empty": Row(["run", "classroom", "--out", ""], "empty path"),
     "out-blank": Row(["run", "classroom", "--out", "   "], "empty path"),
     "out-below-a-file": Row(["run", "classroom", "--days", "1", "--out", "{tmp}/f/sub"], "cannot write",
@@ -517,7 +518,7 @@ ROWS: dict[str, Row] = {
     "auction-seed-word": Row(["lesson", "double-auction", "--seed", "abc"], "whole number"),
     "ok-auction-small": Row(["lesson", "double-auction", "--periods", "2", "--shouts", "200"], OK),
     "ok-auction-no-trade": Row(["lesson", "double-auction", "--periods", "2", "--shouts", "1"], OK),
-    "lesson-typo": Row(["lesson", "cobweeb"], "invalid choice"),
+    "lesson-typo": Row(["lesson", "cobweeb"], "did you mean 'cobweb'"),
     "ok-lesson-list": Row(["lesson", "list"], OK),
     "check-no-seeds": Row(["check", "classroom", "--seeds", "0"], "at least 1"),
     "check-many-seeds": Row(["check", "classroom", "--seeds", "1000"], "at most 100"),
@@ -541,6 +542,7 @@ ROWS: dict[str, Row] = {
     "report-missing": Row(["report", "{tmp}/nothing"], "no such folder"),
     "no-command": Row([], "required"),
     "unknown-command": Row(["frobnicate"], "invalid choice"),
+    "command-typo": Row(["sweeep", "x.toml"], "did you mean 'sweep'"),
 }
 
 
