@@ -45,7 +45,8 @@ def prepare_out_dir(path: Path) -> Path:
     return path
 
 
-RUN_FILE = re.compile(r"(daily|hourly|agents)\.(parquet|csv)|graph\.graphml|run\.json|\..*\.tmp-\d+")
+RUN_FILE = re.compile(r"(daily|hourly|agents)\.(parquet|csv)|graph\.graphml|run\.json"  # what a run writes
+                      r"|\..*\.tmp-\d+|\.tokenomy-write-test")  # and what a killed one could leave
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|trash)-(?P<pid>\d+)-[0-9a-f]{8}")
 STALE_AFTER_S = 6 * 3600.0
 
@@ -59,7 +60,10 @@ def check_run_folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out}: exists and is not a folder")
     if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if not RUN_FILE.fullmatch(p.name))
+        try:
+            foreign = sorted(p.name for p in out.iterdir() if not RUN_FILE.fullmatch(p.name))
+        except OSError as exc:
+            raise OutputError(f"--out {out}: cannot read it ({exc.strerror or exc})") from None
         if foreign:
             raise OutputError(f"--out {out}: holds files a run does not write ({', '.join(foreign[:3])}); "
                               "refusing to replace it")
