@@ -124,14 +124,14 @@ def neighbours_of_kind(g: nx.Graph, name: str, kind: str, edge_kind: str) -> lis
     return out
 
 
-def check_graph_matches(g: nx.Graph, data: dict) -> None:
+def check_graph_matches(g: nx.Graph, data: dict, label: str = "graph") -> None:
     """A graph brought by the user must name the scenario's agents; say what differs if not."""
     for kind, key in (("zone", "zones"), ("utility", "utilities"), ("storage", "storage"), ("aidc", "aidcs"),
                       ("provider", "providers"), ("lab", "labs"), ("app", "apps"), ("enterprise", "enterprises")):
         in_graph = set(names_of_kind(g, kind))
         in_scenario = {item["name"] for item in data[key]}
         if in_graph != in_scenario:
-            raise TopologyError(f"graph and scenario disagree on {key}: graph has {sorted(in_graph)}, "
+            raise TopologyError(f"{label}: graph and scenario disagree on {key}: graph has {sorted(in_graph)}, "
                                 f"scenario has {sorted(in_scenario)}")
 
 

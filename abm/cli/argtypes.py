@@ -46,10 +46,10 @@ def finite_number(minimum: float | None = None, maximum: float | None = None,
             raise argparse.ArgumentTypeError(f"must be a finite number, got {text[:40]!r}")
         if above is not None and not value > above:
             raise argparse.ArgumentTypeError(f"must be > {above:g}, got {value:g}")
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            lo = "-inf" if minimum is None else f"{minimum:g}"
-            hi = "inf" if maximum is None else f"{maximum:g}"
-            raise argparse.ArgumentTypeError(f"must be in [{lo}, {hi}], got {value:g}")
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:g}, got {value:g}")
         return value
 
     parse.__name__ = "finite_number"

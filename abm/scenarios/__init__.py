@@ -177,6 +177,6 @@ def _user_graph(path: Path, data: dict, overrides: list[str] | tuple[str, ...]) 
     from tokenomy.networks.topologies import apply_line_settings, check_graph_matches
 
     g = read_graph(path)
-    check_graph_matches(g, data)
+    check_graph_matches(g, data, path.name)
     apply_line_settings(g, data, [item.split("=", 1)[0].strip() for item in overrides])
     return g
