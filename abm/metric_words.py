@@ -111,6 +111,8 @@ def fmt(x: float, column: str) -> str:
     u = unit(column)
     if u == "share":
         return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
+    if u.startswith("million tokens"):  # a count of tokens: "2.46 trillion tokens a day", not "million million"
+        x, u = x * 1e6, u.removeprefix("million ")
     return f"{fmt_number(x)} {u}".rstrip()
 
 

@@ -29,6 +29,8 @@ def test_values_carry_their_units():
     assert fmt(0.31, "gpu_utilization") == "31%"
     assert fmt(0.034, "unserved_share") == "3.4%"
     assert fmt(12.345, "compute_price_cny_per_gpu_hour") == "12.3 CNY per GPU-hour"
+    assert fmt(2.46e6, "tokens_served_mtok") == "2.46 trillion tokens a day"
+    assert fmt(4.2, "token_price_cny_per_mtok") == "4.2 CNY per million tokens"
     assert fmt_number(41111.2) == "41,111" and fmt_number(3.2e12) == "3.2 trillion"
     assert label("token_price_cny_per_mtok") == "token price"
     assert label_with_unit("aidc_green_share").endswith(", %")

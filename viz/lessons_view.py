@@ -109,8 +109,9 @@ def Prediction(session: AppSession, lesson: Lesson):
     revealed = lesson.name in session.revealed.value
     with solara.Card("Your prediction", style={"background": "#f6f9ff"}), \
             solara.Div(attributes={"data-testid": "prediction"}):
-            solara.Text(f"Before you run: {what}. " + ("Will it go up, down or not change?"
-                        if lesson.prediction == "direction" else f"Your number ({unit}):".replace(" ()", "")))
+            ask = "Will it go up, down or not change?" if lesson.prediction == "direction" else "Type your number."
+            solara.HTML(tag="div", unsafe_innerHTML=f"Before you run: {html.escape(what)}. {ask}",
+                        style={"font-size": "15px", "margin-bottom": "8px"})
             if not revealed:
                 if lesson.prediction == "direction":
                     solara.ToggleButtonsSingle(value=draft, values=list(DIRECTIONS), on_value=set_draft)

@@ -80,3 +80,18 @@ def test_bad_front_matter_is_one_line_error(tmp_path, front, match):
     with pytest.raises(ScenarioError, match=match) as err:
         parse_lesson(path)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("lesson", [x for x in LESSONS if x.scenario], ids=lambda x: x.name)
+def test_chain_lesson_reveal_shows_a_clear_direction_on_a_run(lesson):
+    from tokenomy.viz.lessons_view import chain_outcome
+    from tokenomy.viz.model import ChainModel
+    from tokenomy.viz.session import reveal_check, reveal_day
+
+    model = ChainModel(lesson.scenario, seed=1, overrides=tuple(lesson.settings), **{**DEFAULTS, **lesson.levers})
+    model.run(reveal_day(lesson))
+    outcome = chain_outcome(lesson, model)
+    check = reveal_check(lesson)
+    expected = "up" if check["op"] == ">=" and check["value"] >= 0 else "down"
+    assert outcome["direction"] == expected, (lesson.name, outcome)
+    assert "%" in outcome["words"] and "_" not in outcome["words"]

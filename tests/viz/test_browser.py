@@ -327,13 +327,39 @@ def test_screenshots_of_a_loaded_lesson_and_of_the_market(browser, server):
         _tab(page, "Lesson")
         page.get_by_test_id("load-04-agent-boom").get_by_role("button").click()
         page.get_by_test_id("lesson-question").wait_for(timeout=30_000)
+        page.get_by_test_id("lesson-view").scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         page.screenshot(path=str(ARTIFACTS / "lesson-agent-boom.png"))
         _tab(page, "Lesson")
         page.get_by_role("button", name="All lessons").click()
         page.get_by_test_id("load-03-cobweb").get_by_role("button").click()
         page.get_by_role("button", name="Run the market").click()
+        page.get_by_test_id("cobweb-chart").scroll_into_view_if_needed()
         page.wait_for_timeout(800)
-        page.screenshot(path=str(ARTIFACTS / "lesson-cobweb.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "lesson-cobweb.png"))
     finally:
         s.close()
+
+
+@pytest.mark.slow
+def test_a_full_year_of_china_2024_plays_at_the_fastest_speed(browser):
+    from browser_support import start_server, stop_server
+
+    proc, url = start_server("china-2024")
+    s = None
+    try:
+        s = Session(browser, url)
+        page = s.page
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.get_by_role("button", name="Play").click()
+        _wait_day(page, 366, timeout_ms=400_000)
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+        body = page.locator("body").inner_text()
+        assert "The simulation stopped" not in body and "Traceback" not in body and not errors
+        assert s.date() >= "2025-01-01"
+    finally:
+        if s is not None:
+            s.close()
+        stop_server(proc)
