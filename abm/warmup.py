@@ -33,10 +33,11 @@ def warm_up(scenario: str = "classroom", days: int = 2) -> float:
 def _rare_kernels() -> None:
     """Kernels a run reaches only on some days or in some worlds, called once with the types a run gives them: a
     battery repairing its offers; the markets' own functions, which a day takes when its compiled fast path does not
-    apply (an hour that needs an LP, a grid that is not complete); a Roth-Erev learner."""
+    apply (an hour that needs an LP, a grid that is not complete); a Roth-Erev learner; the one-pool call auction
+    the call-market lesson clears."""
     import numpy as np
 
-    from tokenomy.abm.markets.compute import clear_hourly_compute_market
+    from tokenomy.abm.markets.compute import clear_compute_market, clear_hourly_compute_market
     from tokenomy.abm.markets.power import PowerMarketInput, clear_power_market
     from tokenomy.abm.markets.token import clear_token_market
     from tokenomy.abm.markets.top_up import top_up_unserved
@@ -52,6 +53,7 @@ def _rare_kernels() -> None:
     top_up_unserved(flat.T.copy(), one, one, edges, hours, np.arange(24), np.ones(24), np.ones(24), edges)
     clear_hourly_compute_market(hours, np.arange(24), np.ones(24), np.ones(24), hours, np.arange(24), np.ones(24),
                                 np.ones(24), edges)
+    clear_compute_market(step, one, one, step, one, one, edges)
     MarkupLearner(["roth-erev"], one, 0.01).update(one, one, np.random.default_rng(0))
 
 
