@@ -21,6 +21,7 @@ MAX_SHOUTS = 100_000
 MAX_AUCTION_SHOUTS = 300_000  # periods x shouts of one double auction: a few seconds for both kinds of trader
 MAX_COBWEB_LEVEL = 1e6        # intercepts and starting price
 MAX_COBWEB_SLOPE = 1e3
+MIN_COBWEB_SLOPE = 1e-3       # flatter than this, the ratio of the slopes leaves the range floats hold
 
 
 def _prices(text: str) -> list[float]:
@@ -64,7 +65,7 @@ def register(subparsers) -> dict:
     da.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), default=0)
     cw = sub.add_parser("cobweb", help="supply that reacts to last period's price")
     level = finite_number(-MAX_COBWEB_LEVEL, MAX_COBWEB_LEVEL)
-    slope = finite_number(maximum=MAX_COBWEB_SLOPE, above=0.0)
+    slope = finite_number(MIN_COBWEB_SLOPE, MAX_COBWEB_SLOPE, above=0.0)
     cw.add_argument("--demand-intercept", type=level, default=100.0, help="a in demand Q = a - b P")
     cw.add_argument("--demand-slope", type=slope, default=1.0, help="b in demand Q = a - b P")
     cw.add_argument("--supply-intercept", type=level, default=10.0, help="c in supply Q = c + d P(t-1)")

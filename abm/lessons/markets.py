@@ -253,6 +253,9 @@ def cobweb(demand_intercept: float = 100.0, demand_slope: float = 1.0, supply_in
         raise ValueError("intercepts, slopes and the starting price must be finite numbers")
     if b <= 0 or d <= 0:
         raise ValueError("slopes are magnitudes and must be > 0: demand Q = a - b P, supply Q = c + d P")
+    if not np.isfinite(d / b) or not np.isfinite((a - c) / (b + d)) or not np.isfinite(a / b):
+        raise ValueError("slopes so flat or steep that the equilibrium or the ratio of the slopes is not a finite "
+                         "number")
     if p0 is not None and p0 <= 0:
         raise ValueError(f"the starting price p0 must be > 0, got {p0:g}")
     if a <= c:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tokenomy.abm.lessons.markets import call_market, cobweb, double_auction, symmetric_market
+from tokenomy.abm.lessons.markets import MAX_LESSON_PRICE, call_market, cobweb, double_auction, symmetric_market
 
 
 def _intersection(values, costs):
@@ -82,3 +82,25 @@ def test_cobweb_equilibrium():
     r = cobweb(100, 2.0, 10, 1.0)
     assert r.theory_price == pytest.approx(30.0) and r.theory_quantity == pytest.approx(40.0)
     assert r.price[-1] == pytest.approx(30.0, abs=1e-3)
+
+
+def test_cobweb_refuses_a_starting_price_at_or_below_zero():
+    with pytest.raises(ValueError, match="p0 must be > 0"):
+        cobweb(p0=-1e6)
+    with pytest.raises(ValueError, match="p0 must be > 0"):
+        cobweb(p0=0.0)
+
+
+def test_cobweb_clips_prices_at_zero_when_supply_floods_the_market():
+    r = cobweb(demand_intercept=100.0, demand_slope=1.0, supply_intercept=10.0, supply_slope=3.0, periods=30)
+    assert r.regime == "exploding"
+    assert r.price.min() == 0.0  # the bound binds ...
+    assert (r.price >= 0).all() and (r.quantity >= 0).all()  # ... and nothing goes below it
+
+
+def test_call_market_surplus_stays_finite_at_the_largest_prices():
+    r = call_market([MAX_LESSON_PRICE] * 3, [0.0] * 3)
+    assert np.isfinite([r.surplus, r.theory_surplus, r.buyer_surplus, r.seller_surplus]).all()
+    assert r.theory_surplus == pytest.approx(3 * MAX_LESSON_PRICE)
+    with pytest.raises(ValueError, match="at most"):
+        call_market([1e308, 1e308], [1.0, 2.0])  # their sum would overflow to inf

@@ -488,6 +488,7 @@ ROWS: dict[str, Row] = {
     "cobweb-inf-p0": Row(["lesson", "cobweb", "--p0", "inf"], "finite"),
     "cobweb-zero-slope": Row(["lesson", "cobweb", "--demand-slope", "0"], "must be > 0"),
     "cobweb-negative-slope": Row(["lesson", "cobweb", "--supply-slope=-1"], "must be > 0"),
+    "cobweb-denormal-slope": Row(["lesson", "cobweb", "--demand-slope", "1e-320"], "must be at least 0.001"),
     "cobweb-huge-slope": Row(["lesson", "cobweb", "--supply-slope", "1e9"], "must be at most 1000"),
     "cobweb-huge-intercept": Row(["lesson", "cobweb", "--demand-intercept", "1e300"], "must be at most 1e+06"),
     "cobweb-zero-periods": Row(["lesson", "cobweb", "--periods", "0"], "at least 1"),
