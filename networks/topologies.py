@@ -192,6 +192,7 @@ def check_graph(g: nx.Graph, label: str) -> None:
                 if not isinstance(name, str) or name in line_names:
                     raise TopologyError(f"{label}: line {ends} has a missing or repeated 'name' ({name!r})")
                 line_names.add(name)
+    check_reactances(line_reactances(g), label)
     for node, attrs in g.nodes(data=True):
         if attrs["kind"] in ("aidc", "storage"):
             zones = [o for o in g.neighbors(node)
@@ -199,6 +200,21 @@ def check_graph(g: nx.Graph, label: str) -> None:
             if len(zones) != 1:
                 raise TopologyError(f"{label}: {attrs['kind']} '{attrs['name']}' needs exactly one grid edge to a "
                                     f"zone, has {len(zones)}")
+
+
+def check_reactances(reactance_by_line: dict[str, float], label: str) -> None:
+    """Reactances on every line or on none: the DC power flow needs one on each line, the transport model none."""
+    with_x = sorted(str(n) for n, x in reactance_by_line.items() if x > 0)
+    without = sorted(str(n) for n, x in reactance_by_line.items() if not x > 0)
+    if with_x and without:
+        raise TopologyError(f"{label}: line '{with_x[0]}' has a reactance but line '{without[0]}' has none; give "
+                            "every line a reactance (DC power flow) or none (transport model)")
+
+
+def line_reactances(g: nx.Graph) -> dict[str, float]:
+    """Line name (or its zones) -> reactance, of a graph's line edges (0 when it has none)."""
+    return {str(a.get("name", f"{g.nodes[u]['name']}-{g.nodes[v]['name']}")): float(a.get("reactance", 0.0))
+            for u, v, a in g.edges(data=True) if a.get("kind") == "line"}
 
 
 def apply_line_settings(g: nx.Graph, data: dict, keys: Iterable[str]) -> None:
@@ -220,3 +236,4 @@ def apply_line_settings(g: nx.Graph, data: dict, keys: Iterable[str]) -> None:
                 raise TopologyError(f"--set {key}: the graph has no line named '{name}'"
                                     f"{_did_you_mean(name, [n for n in lines if isinstance(n, str)])}")
             g.edges[lines[name]][parts[2]] = float(items[name][parts[2]])
+    check_reactances(line_reactances(g), "--set with --graph")

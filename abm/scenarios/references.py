@@ -113,6 +113,23 @@ def _check_names_on_path(data: dict, path: str, source: str) -> None:
         walked += key + "."
 
 
+def check_line_reactances(data: dict, source: str) -> None:
+    """Every line has a reactance or none does, at the start and after each event that changes one."""
+    from tokenomy.networks.topologies import TopologyError, check_reactances
+
+    state = {line["name"]: line["reactance"] for line in data["lines"]}
+    try:
+        check_reactances(state, source)
+        for event in sorted(data["events"], key=lambda e: e["day"]):
+            parts = event["set"].split(".")
+            if len(parts) == 3 and parts[0] == "lines" and parts[2] == "reactance":
+                for name in (state if parts[1] == "*" else [parts[1]]):
+                    state[name] = event["value"]
+                check_reactances(state, f"{source}: event on day {event['day']}")
+    except TopologyError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
 def check_events(data: dict, source: str) -> None:
     """Every event sets an exogenous number setting that exists, to a value in that setting's range."""
     checked: set[str] = set()
@@ -130,3 +147,4 @@ def check_events(data: dict, source: str) -> None:
         if spec.kind == "int" and not float(v).is_integer():
             raise ScenarioError(f"{source}: event on day {event['day']} sets '{path}' = {v}, not a whole number")
         check_ordered_pairs(data, f"{source}: event on day {event['day']}", (path, v))
+    check_line_reactances(data, source)

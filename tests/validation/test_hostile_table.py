@@ -283,6 +283,14 @@ ROWS: dict[str, Row] = {
     "set-idle-above-busy": Row(sset("aidcs.west-aidc.idle_kw_per_gpu=20"), "an idle GPU draws no more"),
     "file-event-idle-above-busy": Row(run_file(), "an idle GPU draws no more", {"s.toml": variant(
         '[[events]]\nday = 1\nset = "aidcs.*.busy_kw_per_gpu"\nvalue = 0.1')}),
+    "set-reactance-on-one-line": Row(["run", "china-2024", "--days", "1", "--set",
+                                      "lines.inner-mongolia--beijing-tianjin-hebei.reactance=2", "--out", OUT],
+                                     "give every line a reactance"),
+    "file-event-reactance-on-one-line": Row(run_file(), "give every line a reactance", {"s.toml": variant(
+        '[[events]]\nday = 5\nset = "lines.ningxia--yangtze-river-delta.reactance"\nvalue = 0.3').replace(
+        '"classroom"', '"china-2024"')}),
+    "ok-reactance-on-every-line": Row(["run", "china-2024", "--days", "1", "--set", "lines.*.reactance=0.5", "--out",
+                                       OUT], OK),
     "set-capex-zero": Row(sset("technologies.solar.capex_cny_per_kw=0"), "out of range"),
     "set-unit-tech-typo": Row(sset("utilities.west-power.units.west-coal.tech=coals"), "did you mean 'coal'"),
     "set-int-huge": Row(sset("scenario.days=100000000000000000000000000"), "out of range"),
