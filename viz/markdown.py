@@ -16,6 +16,7 @@ CSS = """
 .tk-md h1 { font-size: 24px; margin: 4px 0 10px; } .tk-md h2 { font-size: 19px; margin: 16px 0 6px; }
 .tk-md h3 { font-size: 16px; margin: 12px 0 4px; } .tk-md p { margin: 4px 0 8px; }
 .tk-md ul, .tk-md ol { margin: 4px 0 8px; padding-left: 24px; }
+.tk-md strong { font-weight: 700; } .tk-md em { font-style: italic; }
 """
 
 
