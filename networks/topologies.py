@@ -211,16 +211,22 @@ def check_reactances(reactance_by_line: dict[str, float], label: str) -> None:
                             "every line a reactance (DC power flow) or none (transport model)")
 
 
+def line_name(g: nx.Graph, u: int, v: int) -> str:
+    """A line edge's name: its own, or "FROM-TO" of its zones in node order (as the model names it)."""
+    lo, hi = min(u, v), max(u, v)
+    return str(g.edges[lo, hi].get("name", f"{g.nodes[lo]['name']}-{g.nodes[hi]['name']}"))
+
+
 def line_reactances(g: nx.Graph) -> dict[str, float]:
-    """Line name (or its zones) -> reactance, of a graph's line edges (0 when it has none)."""
-    return {str(a.get("name", f"{g.nodes[u]['name']}-{g.nodes[v]['name']}")): float(a.get("reactance", 0.0))
-            for u, v, a in g.edges(data=True) if a.get("kind") == "line"}
+    """Line name -> reactance, of a graph's line edges (0 when it has none)."""
+    return {line_name(g, u, v): float(a.get("reactance", 0.0)) for u, v, a in g.edges(data=True)
+            if a.get("kind") == "line"}
 
 
 def apply_line_settings(g: nx.Graph, data: dict, keys: Iterable[str]) -> None:
     """Carry ``--set lines.NAME.limit_mw`` (and ``reactance``) over to a user's graph, whose line edges are
     what the model reads; refuse overrides of what the graph decides (zones, trade relations)."""
-    lines = {a.get("name"): (u, v) for u, v, a in g.edges(data=True) if a.get("kind") == "line"}
+    lines = {line_name(g, u, v): (u, v) for u, v, a in g.edges(data=True) if a.get("kind") == "line"}
     items = {ln["name"]: ln for ln in data["lines"]}
     for key in keys:
         parts = key.split(".")
@@ -234,6 +240,6 @@ def apply_line_settings(g: nx.Graph, data: dict, keys: Iterable[str]) -> None:
         for name in names:
             if name not in lines:
                 raise TopologyError(f"--set {key}: the graph has no line named '{name}'"
-                                    f"{_did_you_mean(name, [n for n in lines if isinstance(n, str)])}")
+                                    f"{_did_you_mean(name, lines)}")
             g.edges[lines[name]][parts[2]] = float(items[name][parts[2]])
     check_reactances(line_reactances(g), "--set with --graph")

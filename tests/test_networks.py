@@ -104,3 +104,14 @@ def test_graph_structure_is_checked_on_reading(tmp_path):
     nx.write_graphml(g, path)
     with pytest.raises(TopologyError, match="joins a node to itself"):
         read_graph(path)
+
+
+def test_set_finds_a_line_the_graph_leaves_unnamed(tmp_path):
+    """A graph's line without a 'name' is known by its zones, as the model names it."""
+    g = build_supply_graph(load_scenario("classroom").data)
+    line = next((u, v) for u, v, a in g.edges(data=True) if a["kind"] == "line")
+    del g.edges[line]["name"]
+    path = tmp_path / "g.graphml"
+    write_graph(g, path)
+    scenario = load_scenario("classroom", ["lines.west-east.limit_mw=7"], graph=path)
+    assert [a["limit_mw"] for _, _, a in scenario.graph.edges(data=True) if a["kind"] == "line"] == [7.0]
