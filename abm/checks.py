@@ -338,6 +338,10 @@ def format_result(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
+_AGG_WORDS = {"mean": "average", "max": "highest", "min": "lowest", "sum": "total", "last": "final",
+              "std": "day-to-day spread (standard deviation) of the"}
+
+
 def _days_words(window: tuple[int, int]) -> str:
     a, b = window
     return f"days {a}-{b - 1}"
@@ -367,8 +371,7 @@ def check_in_words(check: dict) -> str:
     """What the check measures, in a sentence: 'The mean compute price over days 180-269, compared with ...'."""
     from tokenomy.abm.metric_words import label
 
-    agg = {"mean": "average", "max": "highest", "min": "lowest", "sum": "total", "last": "final",
-           "std": "day-to-day spread (standard deviation) of the"}[check["agg"]]
+    agg = _AGG_WORDS[check["agg"]]
     where = f" in {', '.join(check['zones'])}" if check["zones"] else ""
     what = f"The {agg} {label(check['metric'])}{where} over {_days_words(check['window'])}"
     if check["compare"] == "window":
@@ -381,16 +384,17 @@ def check_in_words(check: dict) -> str:
 
 
 def outcome_in_words(check: dict, seed_result: SeedResult) -> str:
-    """What one run showed: 'In this run it went from 10 to 24.6 CNY per GPU-hour: +146%.'"""
-    from tokenomy.abm.metric_words import fmt, fmt_change
+    """What one run showed: 'In this run the average compute price went from 10 to 24.6 CNY per GPU-hour: +146%.'"""
+    from tokenomy.abm.metric_words import fmt, fmt_change, label
 
     m = check["metric"]
+    what = f"the {_AGG_WORDS[check['agg']]} {label(m)}" + (f" in {', '.join(check['zones'])}" if check["zones"] else "")
     if seed_result.reference is None:
-        return f"In this run: {fmt(seed_result.value, m)}."
+        return f"In this run {what} was {fmt(seed_result.value, m)}."
     change = (fmt_change(seed_result.compared) if check["change"] == "relative"
               else f"{seed_result.compared:+,.3g}")
     if check["compare"] == "window":
-        return (f"In this run it went from {fmt(seed_result.reference, m)} to {fmt(seed_result.value, m)}: "
+        return (f"In this run {what} went from {fmt(seed_result.reference, m)} to {fmt(seed_result.value, m)}: "
                 f"{change}.")
-    return (f"In this run {fmt(seed_result.value, m)}, against {fmt(seed_result.reference, m)} without the "
-            f"change: {change}.")
+    return (f"In this run {what} was {fmt(seed_result.value, m)}, against {fmt(seed_result.reference, m)} in the "
+            f"same world without the change: {change}.")

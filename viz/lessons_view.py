@@ -93,7 +93,7 @@ def TeacherView(lesson: Lesson):
     rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in lesson.timing)
     solara.HTML(tag="div", unsafe_innerHTML=(
         f"<b>For the teacher: a {lesson.minutes}-minute class</b>"
-        f"<table class='tk-table'><tr><th>time</th><th>what happens</th></tr>{rows}</table>"),
+        f"<table class='tk-table tk-left'><tr><th>time</th><th>what happens</th></tr>{rows}</table>"),
         attributes={"data-testid": "teacher-timing"}, style={"font-size": "14px"})
     parts = sections(lesson)
     Markdown("### Expected outcome\n" + parts.get("Expected outcome", "") + "\n\n### On the command line\n`"

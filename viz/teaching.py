@@ -209,6 +209,7 @@ TABLE_CSS = """
 .tk-table { border-collapse: collapse; font-size: 14px; margin-top: 8px; }
 .tk-table th, .tk-table td { border: 1px solid #ddd; padding: 3px 10px; text-align: right; }
 .tk-table th:first-child, .tk-table td:first-child { text-align: left; }
+.tk-table.tk-left th, .tk-table.tk-left td { text-align: left; }
 """
 
 

@@ -133,5 +133,6 @@ def test_checks_in_words_name_no_column_and_give_percentages():
             assert check["metric"] not in text and "_" not in text.split("(")[0], text
     check = next(c for c in checks_of(load_scenario("classroom")) if c["name"] == "compute-price-climbs")
     words = outcome_in_words(check, SeedResult(1, 30.0, 1.5, 19.0, True))
-    assert words == "In this run it went from 1.5 CNY per GPU-hour to 30 CNY per GPU-hour: +1,900%."
+    assert words == ("In this run the average compute price went from 1.5 CNY per GPU-hour to 30 CNY per GPU-hour: "
+                     "+1,900%.")
     assert "rise by at least 100%" in check_in_words(check)
