@@ -47,7 +47,7 @@ MARKETS = Table({
 })
 
 COMPUTE = Table({
-    "gpu_deliveries_per_month": _num(1e12, 0.0, 1e12, doc="GPUs vendors can deliver to all AIDCs per month"),
+    "gpu_deliveries_per_month": _num(1e12, 0.0, 1e13, doc="GPUs vendors can deliver to all AIDCs per month"),
     "contract_premium": _num(0.05, 0.0, 1.0, "term premium of a contract over the expected hourly price"),
 })
 
