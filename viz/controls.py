@@ -82,6 +82,26 @@ def RunButtons(session: AppSession):
         solara.Error(session.error.value, dense=True)
 
 
+UNIT_WORDS = {"mwh": "MWh", "mw": "MW", "days": "days", "cny": "CNY"}
+SECTION_WORDS = {"apps": "app", "aidcs": "AI data centre", "providers": "provider", "enterprises": "firm segment",
+                 "storage": "battery", "lines": "line", "zones": "zone", "utilities": "utility"}
+
+
+def override_in_words(override: str) -> str:
+    """``storage.west-battery.energy_mwh=800`` as ``west-battery: energy 800 MWh``; ``*`` reads as "every"."""
+    path, _, value = override.partition("=")
+    parts = path.split(".")
+    if len(parts) != 3:
+        return override
+    section, name, key = parts
+    words = key.split("_")
+    unit = UNIT_WORDS.get(words[-1], "") if len(words) > 1 else ""
+    if unit:
+        words = words[:-1]
+    who = f"every {SECTION_WORDS.get(section, section)}" if name == "*" else name
+    return f"{who}: {' '.join(words)} {value} {unit}".rstrip()
+
+
 @solara.component
 def Settings(session: AppSession):
     """The world the next Reset builds: scenario, seed and the levers."""
@@ -99,7 +119,8 @@ def Settings(session: AppSession):
                        step=lever.step, integer=lever.integer, testid=f"slider-{lever.name}",
                        on_value=lambda v, name=lever.name: session.levers.set({**session.levers.value, name: v}))
     if lesson is not None and lesson.scenario and lesson.scenario == session.scenario.value and lesson.settings:
-        solara.Text("The lesson also sets: " + "; ".join(lesson.settings), style={"font-size": "12px"})
+        solara.Text("The lesson also sets: " + "; ".join(override_in_words(x) for x in lesson.settings),
+                    style={"font-size": "12px"})
     changed = (session.scenario.value != model.scenario_name or int(session.seed.value) != model.seed_value
                or any(levers[k] != v for k, v in model.levers.items()))
     if changed:

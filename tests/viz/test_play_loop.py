@@ -49,3 +49,11 @@ def test_a_failing_day_is_one_line_and_stops_play(monkeypatch):
     monkeypatch.setattr(session.model.value, "step", boom)
     play_days(session, pause_s=0.0, until_day=5)
     assert session.error.value == "The simulation stopped on day 0: no power" and not session.playing.value
+
+
+def test_a_lessons_overrides_read_in_words():
+    from tokenomy.viz.controls import override_in_words
+
+    assert override_in_words("storage.west-battery.energy_mwh=800") == "west-battery: energy 800 MWh"
+    assert override_in_words("aidcs.*.lead_days=180") == "every AI data centre: lead 180 days"
+    assert override_in_words("apps.*.agent_multiplier=4") == "every app: agent multiplier 4"
