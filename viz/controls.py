@@ -82,6 +82,8 @@ def RunButtons(session: AppSession):
         solara.Error(session.error.value, dense=True)
 
 
+# card titles wrap between words, never inside one ("provider / s")
+PAGE_CSS = ".v-card__title { word-break: normal !important; }"
 UNIT_WORDS = {"mwh": "MWh", "mw": "MW", "days": "days", "cny": "CNY"}
 SECTION_WORDS = {"apps": "app", "aidcs": "AI data centre", "providers": "provider", "enterprises": "firm segment",
                  "storage": "battery", "lines": "line", "zones": "zone", "utilities": "utility"}
@@ -130,6 +132,7 @@ def Settings(session: AppSession):
 @solara.component
 def Sidebar(session: AppSession):
     lesson = session.current_lesson()
+    solara.Style(PAGE_CSS)
     with solara.Div(attributes={"data-testid": "sidebar"}):
         RunButtons(session)
         if lesson is not None:
