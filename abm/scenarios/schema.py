@@ -8,6 +8,7 @@ message that names the file, the key and what is allowed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,8 @@ class Field:
     doc: str = ""
     length: int | None = None  # for "floats": exact length if set
     decided: bool = False  # a price or markup that agents set themselves: scenario events may not change it
+    pattern: str | None = None  # for "str": a regular expression the whole value must match
+    pattern_doc: str = ""       # what the pattern allows, in words
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ def coerce_scalar(f: Field, value: Any, path: str, source: str) -> Any:
     if kind == "str":
         if not isinstance(value, str):
             raise _fail(source, f"'{path}' must be a string, got {_fmt(value)}")
+        if f.pattern is not None and not re.fullmatch(f.pattern, value):
+            raise _fail(source, f"'{path}' = {_fmt(value)} is not allowed: {f.pattern_doc}")
         if f.choices is not None and value not in f.choices:
             tip = did_you_mean(value, f.choices)
             raise _fail(source, f"'{path}' = {_fmt(value)} is not one of {', '.join(f.choices)}{tip}")

@@ -16,6 +16,15 @@ MAX_SEED = 2**32 - 1
 MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm holds
 
 
+NAME_PATTERN = r"[^\W_][\w\- ]{0,79}"
+NAME_RULE = ("a name is 1 to 80 letters, digits, '-', '_' or spaces, starting with a letter or digit "
+             "(it is used in --set paths, graph files and folder names)")
+
+
+def _name(doc: str = "") -> Field:
+    return F("str", pattern=NAME_PATTERN, pattern_doc=NAME_RULE, doc=doc)
+
+
 def _num(default, lo=0.0, hi=None, doc=""):
     return F("float", default, min=lo, max=hi, doc=doc)
 
@@ -26,7 +35,7 @@ def _decided(default, lo=0.0, hi=None, doc=""):
 
 
 SCENARIO = Table({
-    "name": F("str", doc="short name"),
+    "name": _name("short name"),
     "description": F("str", "", doc="one line shown by `tokenomy scenarios`"),
     "base": F("str", "", doc="a scenario this one starts from (a shipped name, or a path relative to this file): "
                              "tables merge, entries merge by name, events and expected outcomes are this file's"),
@@ -73,7 +82,7 @@ TECHNOLOGY = Table({
 TECHNOLOGIES = Table({tech: TECHNOLOGY for tech in TECHS})
 
 ZONE = Table({
-    "name": F("str"),
+    "name": _name(),
     "region": F("str", "east", choices=("east", "west")),
     "hub": F("bool", False, doc="a national computing hub: new AIDCs there carry the green-share obligation"),
     "background_load_mw": _num(1000.0, 0.0, 5e6, "non-AI demand (China's whole peak: about 1.5e6 MW)"),
@@ -88,7 +97,7 @@ ZONE = Table({
 })
 
 LINE = Table({
-    "name": F("str"),
+    "name": _name(),
     "from": F("str"),
     "to": F("str"),
     "limit_mw": _num(1000.0, 0.0, MAX_LINE_MW),
@@ -99,7 +108,7 @@ LINE = Table({
 })
 
 UNIT = Table({
-    "name": F("str"),
+    "name": _name(),
     "zone": F("str"),
     "tech": F("str", choices=TECHS),
     "capacity_mw": _num(0.0, 0.0, 1e6),
@@ -108,7 +117,7 @@ UNIT = Table({
 })
 
 UTILITY = Table({
-    "name": F("str"),
+    "name": _name(),
     "strategy": F("str", "adaptive", choices=STRATEGIES),
     "markup": _decided(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
     "invest": F("bool", True),
@@ -117,7 +126,7 @@ UTILITY = Table({
 })
 
 STORAGE = Table({
-    "name": F("str"),
+    "name": _name(),
     "zone": F("str"),
     "energy_mwh": _num(0.0, 0.0, 1e7),
     "power_mw": _num(0.0, 0.0, 1e6),
@@ -133,7 +142,7 @@ STORAGE = Table({
 })
 
 AIDC = Table({
-    "name": F("str"),
+    "name": _name(),
     "zone": F("str"),
     "gpus": _num(1000.0, 0.0, 1e8, "accelerators online at the start (the world has about 1e7)"),
     "age_years": _num(1.5, 0.0, 30.0, "mean age of the initial fleet (spread evenly over twice that)"),
@@ -162,7 +171,7 @@ AIDC = Table({
 })
 
 PROVIDER = Table({
-    "name": F("str"),
+    "name": _name(),
     "strategy": F("str", "best-response", choices=PROVIDER_STRATEGIES,
                   doc="token pricing: Lerner best response to logit demand, Roth-Erev markups, or fixed"),
     "price_cny_per_mtok": _decided(10.0, 1e-6, 1e6, "starting price"),
@@ -183,7 +192,7 @@ PROVIDER = Table({
 })
 
 LAB = Table({
-    "name": F("str"),
+    "name": _name(),
     "gpu_hours_per_day": _num(1e5, 0.0, 1e9, doc="compute wanted at the reference price"),
     "reference_price_cny_per_gpu_hour": _num(15.0, 1e-3, 1e5),
     "elasticity": _num(1.0, 0.05, 10.0, "price elasticity of its compute demand"),
@@ -197,7 +206,7 @@ LAB = Table({
 })
 
 APP = Table({
-    "name": F("str"),
+    "name": _name(),
     "users": _num(1e6, 0.0, 1e10, "users today (the world has 8e9 people)"),
     "market_size_users": _num(1e7, 0.0, 1e10),
     "bass_p_per_year": _num(0.03, 0.0, 10.0),
@@ -215,7 +224,7 @@ APP = Table({
 })
 
 ENTERPRISE = Table({
-    "name": F("str"),
+    "name": _name(),
     "firms": _num(10000.0, 0.0, 1e9),
     "adoption": _num(0.1, 0.0, 1.0, "initial share of firms using AI"),
     "ceiling": _num(0.7, 0.0, 1.0),
@@ -242,7 +251,7 @@ EVENT = Table({
 }, doc="timeline")
 
 CHECK = Table({
-    "name": F("str", doc="short name of the check, unique in the scenario"),
+    "name": _name("short name of the check, unique in the scenario"),
     "claim": F("str", "", doc="what the check says, in plain words"),
     "metric": F("str", doc="a daily-table column, or an hourly-table column (then 'zones' may filter it)"),
     "zones": F("strs", [], doc="hourly metric only: zones whose rows count; empty = every zone"),

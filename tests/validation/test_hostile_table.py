@@ -305,6 +305,13 @@ ROWS: dict[str, Row] = {
     # --- scenario files
     "ok-without-lines": Row(run_file(), OK, {"s.toml": MINIMAL}),
     "ok-datetime-start": Row(run_file(), OK, {"s.toml": variant("start_date = 2025-03-01T08:00:00")}),
+    "file-name-escapes-out": Row(["run", "{tmp}/s.toml", "--days", "1"], "is not allowed: a name is",
+                                 {"s.toml": variant("", "../../escape")}),
+    "file-name-with-nul": Row(run_file(), "is not allowed: a name is", {"s.toml": variant("", "a\\u0000b")}),
+    "file-name-empty": Row(run_file(), "is not allowed: a name is", {"s.toml": variant("", "")}),
+    "file-entry-name-with-dot": Row(run_file(), "is not allowed: a name is",
+                                    {"s.toml": variant('[[apps]]\nname = "chat.bot"\nproviders = ["cloud-a"]')}),
+    "file-entry-name-star": Row(run_file(), "is not allowed: a name is", {"s.toml": variant('[[labs]]\nname = "*"')}),
     "file-unknown-top-key": Row(run_file(), "unknown key 'market'", {"s.toml": variant("[market]\nx = 1")}),
     "file-no-name": Row(run_file(), "missing required key 'scenario.name'",
                         {"s.toml": MINIMAL.replace('name = "bare"\n', "")}),
