@@ -286,7 +286,7 @@ ROOT = Table({
     "compute": COMPUTE,
     "policy": POLICY,
     "technologies": TECHNOLOGIES,
-    "zones": ListOf(ZONE, min_items=1),
+    "zones": ListOf(ZONE, min_items=1, max_items=100),
     "lines": ListOf(LINE),
     "utilities": ListOf(UTILITY),
     "storage": ListOf(STORAGE),

@@ -378,8 +378,10 @@ ROWS: dict[str, Row] = {
         '[[lines]]\nname = "west-east"\nfrom = "west"\nto = "east"\nlimit_mw = -1')}),
     "file-lines-a-table": Row(run_file(), "must be an array of tables",
                               {"s.toml": MINIMAL + "[lines]\nname = 'x'\n"}),
-    "file-too-many-zones": Row(run_file(), "at most 1000", {"s.toml": MINIMAL + "".join(
-        f'[[zones]]\nname = "z{i}"\n' for i in range(1001))}),
+    "file-too-many-zones": Row(run_file(), "at most 100 are allowed", {"s.toml": MINIMAL + "".join(
+        f'[[zones]]\nname = "z{i}"\n' for i in range(101))}),
+    "file-too-many-apps": Row(run_file(), "at most 1000 are allowed", {"s.toml": MINIMAL + "".join(
+        f'[[apps]]\nname = "a{i}"\n' for i in range(1001))}),
     "file-float-overflow": Row(run_file(), "finite", {"s.toml": variant('[[apps]]\nname = "chatbot"\nusers = 1e400')}),
     "file-gpus-a-word": Row(run_file(), "must be a number", {"s.toml": variant(
         '[[aidcs]]\nname = "west-aidc"\ngpus = "1000"')}),
