@@ -110,7 +110,9 @@ def competitive_equilibrium(bid_price, bid_qty, ask_price, ask_qty) -> tuple[flo
 
 def call_market(bid_price, ask_price, bid_qty=None, ask_qty=None) -> CallMarketResult:
     """Clear step curves (one step per buyer and per seller; quantities default to 1) in the chain's
-    call auction and put the competitive equilibrium beside it."""
+    call auction and put the competitive equilibrium beside it.  Prices and quantities are at most
+    :data:`MAX_LESSON_PRICE` in size and there are at most :data:`MAX_STEPS` steps: the surplus is a sum of
+    price x quantity terms, and two values near the largest float (1e308) already sum to infinity."""
     bp, bq = _steps(bid_price, bid_qty, "demand", MAX_STEPS)
     ap, aq = _steps(ask_price, ask_qty, "supply", MAX_STEPS)
     edges = np.ones((bp.size, ap.size), dtype=bool)  # complete: anyone may trade with anyone
