@@ -2,7 +2,8 @@
 
 Each session opens the app in a fresh browser context, steps a few days and closes.  Once the server says
 it has no session open (a closed tab is freed at once by the page's close beacon, else by the kernel cull
-timeout, here a few seconds) the server's resident memory is read from /proc.  Target: after 30 sessions
+timeout, here a few seconds) and the server has handed the freed memory back, its resident memory is read
+from /proc.  Target: after 30 sessions
 within 5% of after the first.
 
     .venv/bin/python benchmarks/bench_session_memory.py [--sessions 30] [--steps 3]
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "viz"))
 from browser_support import CHROMIUM, CHROMIUM_ARGS, Session, start_server, stop_server  # noqa: E402
 
 TARGET_GROWTH = 0.05
+TRIM_WAIT_S = 2.5  # the server hands freed memory back 2 s after sessions close
 SESSIONS_LINE = re.compile(r"tokenomy viz \[pid \d+\]: (\d+) sessions open")
 
 
@@ -61,6 +63,7 @@ def main() -> int:
                 session.step(args.steps)
                 session.close()
                 wait_no_sessions(proc.output_lines)
+                time.sleep(TRIM_WAIT_S)
                 readings.append(rss_mb(proc.pid))
             browser.close()
     finally:

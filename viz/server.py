@@ -17,6 +17,8 @@ it is first imported: :func:`configure_environment` must run before anything imp
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import ipaddress
 import json
 import os
@@ -171,15 +173,30 @@ def _never_fetch(url):
     raise RuntimeError(f"offline: not fetching {url}")
 
 
-def _log_session_count(period_s: float = 0.25) -> None:
+def _release_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc); elsewhere a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def watch_sessions(log: bool, period_s: float = 0.25, trim_delay_s: float = 2.0) -> None:
+    """Forever: after sessions close (and Solara's collection that follows), return their memory to the
+    system, else the server's resident size creeps up by about 0.6 MB per closed tab; with ``log``, say on
+    stderr whenever this worker's count of open sessions changes."""
     from solara.server import kernel_context
 
-    last = None
+    last, trim_at = None, None
     while True:
         count = len(kernel_context.contexts)
         if count != last:
-            print(f"tokenomy viz [pid {os.getpid()}]: {count} sessions open", file=sys.stderr, flush=True)
+            if log:
+                print(f"tokenomy viz [pid {os.getpid()}]: {count} sessions open", file=sys.stderr, flush=True)
+            if last is not None and count < last:
+                trim_at = time.monotonic() + trim_delay_s
             last = count
+        if trim_at is not None and time.monotonic() >= trim_at:
+            _release_freed_memory()
+            trim_at = None
         time.sleep(period_s)
 
 
@@ -192,8 +209,8 @@ def create_app():
     cdn_helper.fetch_from_cdn = _never_fetch  # a second lock behind the guard's 404
     # Solara warns on every page served over plain http from 127.0.0.1 that its cookie falls back to samesite=lax
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
-    if os.environ.get(SESSION_LOG_ENV) == "1":
-        threading.Thread(target=_log_session_count, name="tokenomy-session-log", daemon=True).start()
+    threading.Thread(target=watch_sessions, args=(os.environ.get(SESSION_LOG_ENV) == "1",),
+                     name="tokenomy-sessions", daemon=True).start()
     allowed = json.loads(os.environ.get(ALLOW_ORIGINS_ENV, "[]"))
     return Guard(app, allowed, Path(solara_settings.assets.proxy_cache_dir))
 
