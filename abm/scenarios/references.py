@@ -100,7 +100,10 @@ def _check_names_on_path(data: dict, path: str, source: str) -> None:
     for key in path.split("."):
         if isinstance(spec, ListOf):
             if key == "*":
-                node = node[0] if node else {}
+                if not node:
+                    raise ScenarioError(f"{source}: event sets '{path}', but the scenario has no "
+                                        f"'{walked.rstrip('.')}'")
+                node = node[0]
             else:
                 names = [item[spec.key] for item in node]
                 if key not in names:

@@ -243,6 +243,8 @@ def set_path(data: dict, schema: Table, path: str, value: Any, source: str) -> N
                 rest = ".".join(parts[i + 1:])
                 if not rest:
                     raise _fail(source, f"'{walked}*' needs a key after it")
+                if not node:
+                    raise _fail(source, f"'{walked}*' matches no entry: the scenario has no '{walked.rstrip('.')}'")
                 for item in node:
                     set_path(item, spec.item, rest, value, source)
                 return

@@ -312,6 +312,9 @@ ROWS: dict[str, Row] = {
     "file-entry-name-with-dot": Row(run_file(), "is not allowed: a name is",
                                     {"s.toml": variant('[[apps]]\nname = "chat.bot"\nproviders = ["cloud-a"]')}),
     "file-entry-name-star": Row(run_file(), "is not allowed: a name is", {"s.toml": variant('[[labs]]\nname = "*"')}),
+    "set-star-on-no-entries": Row(run_file("--set", "apps.*.users=5"), "matches no entry", {"s.toml": MINIMAL}),
+    "file-event-star-on-no-entries": Row(run_file(), "the scenario has no 'apps'", {"s.toml": MINIMAL + (
+        '[[events]]\nday = 1\nset = "apps.*.users"\nvalue = 5')}),
     "file-unknown-top-key": Row(run_file(), "unknown key 'market'", {"s.toml": variant("[market]\nx = 1")}),
     "file-no-name": Row(run_file(), "missing required key 'scenario.name'",
                         {"s.toml": MINIMAL.replace('name = "bare"\n', "")}),
