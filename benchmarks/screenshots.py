@@ -36,12 +36,15 @@ def _step(page) -> None:
 
 
 def _advance(page, to_day: int) -> None:
-    """Play to some days short of ``to_day``, then step."""
+    """Play to some days short of ``to_day`` (pressing Play again if the run stops), then step."""
     if to_day - _day(page) > 60:
         page.get_by_role("button", name="fast", exact=True).click()
-        page.get_by_role("button", name="Play").click()
-        page.wait_for_function(f"+{DAY_JS} >= {to_day - 50}",
-                               timeout=900_000)
+        deadline = time.time() + 1200
+        while _day(page) < to_day - 50 and time.time() < deadline:
+            play = page.get_by_role("button", name="Play")
+            if play.count() and play.is_enabled():
+                play.click()
+            time.sleep(2.0)
         page.get_by_role("button", name="Pause").click()
         page.get_by_role("button", name="Play").wait_for(timeout=120_000)  # a pause lands a few days late
     while _day(page) < to_day:
@@ -52,11 +55,15 @@ SCROLLER = """() => { const e = [...document.querySelectorAll('div')].find(d => 
     && ['auto', 'scroll'].includes(getComputedStyle(d).overflowY)); return e ? e.scrollHeight - e.clientHeight : 0; }"""
 
 
+SCROLL_TOP = "() => document.querySelectorAll('div').forEach(d => { d.scrollTop = 0; })"
+
+
 def _shoot(page, out: Path, scenario: str, day: int) -> list[Path]:
     """The first screen as a student sees it, and the whole tab (the window made as tall as the page)."""
     files = []
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
+        page.evaluate(SCROLL_TOP)
         time.sleep(1.5)  # charts resize with the page
         path = out / f"app-{scenario}-day{day}-{width}x{height}.png"
         page.screenshot(path=str(path))

@@ -59,6 +59,7 @@ def chain_graph(model) -> dict:
                     "enterprise": state.get("tokens_served_mtok", 0) / 1e4}[kind]
         size[name] = min(10 + 3 * math.log10(1 + max(capacity, 0.0)), 26)
     zone_price = model.last.power.price.mean(axis=0) if model.last else np.zeros(len(model.zone_names))
+    crowded = len(model.zone_names) > MANY_ZONES  # then zone labels carry the name only (the price is on hover)
     nodes = []
     for name, node in ids.items():
         kind = g.nodes[node]["kind"]
@@ -66,14 +67,17 @@ def chain_graph(model) -> dict:
         label = name
         if kind == "zone":
             z = model.zone_names.index(name)
-            label = f"{name}: {zone_price[z]:,.0f} CNY/MWh" if model.last else name
+            if model.last and not crowded:
+                label = f"{name}: {zone_price[z]:,.0f} CNY/MWh"
             tooltip[name] = f"<b>{name}</b> (grid zone)<br/>price today: {zone_price[z]:,.1f} CNY/MWh"
+        zone = kind == "zone"
         nodes.append({"name": name, "x": round(80 + 840 * x, 1), "y": round(30 + 440 * (1 - y), 1),
-                      "symbolSize": round(size.get(name, 26), 1), "itemStyle": {"color": KIND_COLOUR[kind]},
-                      "symbol": "roundRect" if kind == "zone" else "circle",
-                      "label": {"show": True, "formatter": label, "fontSize": 10,
-                                "fontWeight": "bold" if kind == "zone" else "normal",
-                                "position": "top" if kind == "zone" else "bottom", "distance": 3},
+                      "symbolSize": [22, 14] if zone else round(size.get(name, 20), 1),
+                      "itemStyle": {"color": KIND_COLOUR[kind]}, "symbol": "roundRect" if zone else "circle",
+                      "label": {"show": True, "formatter": label, "fontSize": 10 if not crowded else 9,
+                                "fontWeight": "bold" if zone else "normal",
+                                "position": "top" if zone else "bottom", "distance": 2,
+                                "backgroundColor": "rgba(255, 255, 255, 0.75)", "padding": [1, 2]},
                       "tooltip": {"formatter": tooltip.get(name, name)}, "category": KIND_LABEL[kind]})
     flows: dict[str, float] = {}
     for _, _, a in g.edges(data=True):
@@ -188,7 +192,7 @@ def _line(name: str, dates: list[str], values, colour: str, n_days: int, digits:
             "itemStyle": {"color": colour}, "lineStyle": {"width": width}, **extra}
 
 
-def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int = 330, width_px: int = 400) -> dict:
+def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int = 330, width_px: int = 320) -> dict:
     """Token, compute and power prices over time: as an index (first day = 100) in one chart, or in their units
     as three small charts one under the other (token CNY/Mtok, compute CNY/GPU-hour, power CNY/MWh by zone)."""
     dates, n = _dates(daily), len(daily)
@@ -221,7 +225,7 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
             "xAxis": x_axes, "yAxis": y_axes, "series": series}
 
 
-def today_hours(model, height_px: int = 340, width_px: int = 480) -> dict:
+def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
     """Today's 24 hours: price per zone (top); load per zone, renewable output, curtailment and storage (bottom).
     A zone's price and load share its name and colour; many zones are shown as average, cheapest and dearest."""
     hours = list(range(24))
@@ -255,9 +259,9 @@ def today_hours(model, height_px: int = 340, width_px: int = 480) -> dict:
         ]
     names = list(dict.fromkeys(s["name"] for s in series))
     legend, top = _legend(names, width_px)
-    grids = _stacked_grids(2, top + 6, height_px, bottom=34, gap=14, left=70)
+    grids = _stacked_grids(2, top + 6, height_px, bottom=34, gap=24, left=70)
     grids[0]["height"] = round(grids[0]["height"] * 0.8)
-    grids[1]["top"] = grids[0]["top"] + grids[0]["height"] + 14
+    grids[1]["top"] = grids[0]["top"] + grids[0]["height"] + 24
     grids[1]["height"] = height_px - 34 - grids[1]["top"]
     return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend, "grid": grids,
             "xAxis": [{"type": "category", "data": hours, "gridIndex": 0, "axisLabel": {"show": False}},
@@ -267,7 +271,7 @@ def today_hours(model, height_px: int = 340, width_px: int = 480) -> dict:
             "series": series}
 
 
-def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: int = 480) -> dict:
+def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: int = 380) -> dict:
     """Tokens wanted against served (unserved shaded) with GPU utilisation; GPUs online and on order."""
     dates, n = _dates(daily), len(daily)
     served = daily.tokens_served_mtok.to_numpy() * 1e6 / 1e12
@@ -295,7 +299,7 @@ def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: in
             "series": series}
 
 
-def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: int = 640) -> dict:
+def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: int = 380) -> dict:
     """The token price split over time, stacked: energy, storage, green certificates, operations and GPU capital
     along the chain, the data centres' rent (scarcity above those costs, negative in a glut) and the
     provider's margin."""

@@ -101,12 +101,21 @@ def crossings(model, hour: int, zone: int, before: bool = False) -> tuple[Curves
     return compute, power
 
 
-def _line(points: np.ndarray, digits: int = 2) -> list[list[float]]:
-    return [[round(float(q), 1), round(float(p), digits)] for q, p in points]
+def _line(points: np.ndarray, digits: int = 2, per: float = 1.0) -> list[list[float]]:
+    return [[round(float(q) / per, 1), round(float(p), digits)] for q, p in points]
+
+
+def _per(curves: Curves | None) -> float:
+    """Quantities in thousands when they run into the hundreds of thousands (axis labels stay short)."""
+    if curves is None:
+        return 1.0
+    top = max([curves.demand[:, 0].max() if curves.demand.size else 0.0,
+               curves.supply[:, 0].max() if curves.supply.size else 0.0, curves.quantity])
+    return 1000.0 if top >= 1e5 else 1.0
 
 
 def _panel(curves: Curves | None, earlier: Curves | None, names: tuple[str, str], unit: str, grid: int,
-           digits: int, y_max: float | None) -> list[dict]:
+           digits: int, y_max: float | None, per: float = 1.0) -> list[dict]:
     if curves is None:
         return []
     demand, supply = names
@@ -114,11 +123,11 @@ def _panel(curves: Curves | None, earlier: Curves | None, names: tuple[str, str]
     if earlier is not None:
         for name, pts, colour in ((f"{demand}, day before", earlier.demand, DEMAND_COLOUR),
                                   (f"{supply}, day before", earlier.supply, SUPPLY_COLOUR)):
-            series.append({"name": name, "type": "line", "data": _line(pts, digits), "showSymbol": False,
+            series.append({"name": name, "type": "line", "data": _line(pts, digits, per), "showSymbol": False,
                            "xAxisIndex": grid, "yAxisIndex": grid, "itemStyle": {"color": colour},
                            "lineStyle": {"width": 1, "type": "dashed", "opacity": 0.45}, "z": 1})
     for name, pts, colour in ((demand, curves.demand, DEMAND_COLOUR), (supply, curves.supply, SUPPLY_COLOUR)):
-        series.append({"name": name, "type": "line", "data": _line(pts, digits), "showSymbol": False,
+        series.append({"name": name, "type": "line", "data": _line(pts, digits, per), "showSymbol": False,
                        "xAxisIndex": grid, "yAxisIndex": grid, "itemStyle": {"color": colour},
                        "lineStyle": {"width": 2.5}, "z": 3})
     q, p = curves.quantity, curves.price
@@ -126,13 +135,14 @@ def _panel(curves: Curves | None, earlier: Curves | None, names: tuple[str, str]
     if np.isfinite(p):
         shown = round(min(p, y_max) if y_max else p, digits)
         series.append({"name": f"clearing ({unit})", "type": "scatter", "xAxisIndex": grid, "yAxisIndex": grid,
-                       "data": [[round(q, 1), shown]], "symbolSize": 11, "z": 5,
+                       "data": [[round(q / per, 1), shown]], "symbolSize": 11, "z": 5,
                        "itemStyle": {"color": CLEAR_COLOUR},
                        "tooltip": {"formatter": f"cleared: {p:,.{digits}f} {unit}, {q:,.0f} {what}"},
                        "markLine": {"silent": True, "symbol": "none",
                                     "lineStyle": {"type": "dotted", "color": CLEAR_COLOUR},
-                                    "data": [[{"coord": [0, shown]}, {"coord": [q, shown]}],
-                                             [{"coord": [q, 0]}, {"coord": [q, shown]}]]}})
+                                    "data": [[{"coord": [0, shown]}, {"coord": [round(q / per, 1), shown]}],
+                                             [{"coord": [round(q / per, 1), 0]},
+                                              {"coord": [round(q / per, 1), shown]}]]}})
     return series
 
 
@@ -161,33 +171,50 @@ def _title(market: str, curves: Curves | None, unit: str, digits: int) -> str:
     return f"{market}{place}: {curves.price:,.{digits}f} {unit} for {curves.quantity:,.0f} {what}"
 
 
+def _legend_rows(names: list[str], width_px: float) -> int:
+    """Rows a plain legend of these names takes in ``width_px`` (it wraps, never pages)."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = 34 + 6.4 * len(name)
+        if used and used + item > width_px - 20:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
 def crossing_option(compute: Curves | None, power: Curves | None, compute_before: Curves | None = None,
-                    power_before: Curves | None = None, power_cap: float | None = None) -> dict:
+                    power_before: Curves | None = None, power_cap: float | None = None,
+                    half_width_px: float = 380) -> dict:
     """Two panels side by side: the compute auction (left) and the zone's power market (right)."""
     y_power = _y_max(power, power_cap)
     compute_names = ("GPU bids (demand)", "GPU asks (supply)")
     power_names = ("power demand", "power supply stack")
-    series = (_panel(compute, compute_before, compute_names, "CNY/GPU-h", 0, 2, None)
+    per = _per(compute)
+    series = (_panel(compute, compute_before, compute_names, "CNY/GPU-h", 0, 2, None, per)
               + _panel(power, power_before, power_names, "CNY/MWh", 1, 0, y_power))
     left = [s["name"] for s in series if s["xAxisIndex"] == 0]
     right = [s["name"] for s in series if s["xAxisIndex"] == 1]
+    legend_px = 8 + 22 * max(_legend_rows(left, half_width_px), _legend_rows(right, half_width_px))
     axis_name = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 12}}
     return {
         "animation": False, "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"},
         "tooltip": {"trigger": "item", "confine": True},
-        "legend": [{"data": left, "left": "1%", "top": 0, "width": "47%", "itemWidth": 18,
+        "legend": [{"type": "plain", "data": left, "left": "1%", "top": 0, "width": "47%", "itemWidth": 18,
                     "textStyle": {"fontSize": 11}},
-                   {"data": right, "left": "52%", "top": 0, "width": "47%", "itemWidth": 18,
+                   {"type": "plain", "data": right, "left": "52%", "top": 0, "width": "47%", "itemWidth": 18,
                     "textStyle": {"fontSize": 11}}],
-        "title": [{"text": _title("compute", compute, "CNY/GPU-h", 2), "left": 70, "top": 46, **TITLE},
-                  {"text": _title("power", power, "CNY/MWh", 0), "left": "56%", "top": 46, **TITLE}],
-        "grid": [{"left": 70, "right": "53%", "top": 70, "bottom": 50},
-                 {"left": "56%", "right": 20, "top": 70, "bottom": 50}],
-        "xAxis": [{"type": "value", "gridIndex": 0, "name": "GPU-hours", "nameGap": 26, **axis_name},
-                  {"type": "value", "gridIndex": 1, "name": "MW", "nameGap": 26, **axis_name}],
+        "title": [{"text": _title("compute", compute, "CNY/GPU-h", 2), "left": 70, "top": legend_px, **TITLE},
+                  {"text": _title("power", power, "CNY/MWh", 0), "left": "56%", "top": legend_px, **TITLE}],
+        "grid": [{"left": 70, "right": "53%", "top": legend_px + 26, "bottom": 50},
+                 {"left": "56%", "right": 20, "top": legend_px + 26, "bottom": 50}],
+        "xAxis": [{"type": "value", "gridIndex": 0, "name": "thousand GPU-hours" if per > 1 else "GPU-hours",
+                   "nameGap": 26, "axisLabel": {"hideOverlap": True}, **axis_name},
+                  {"type": "value", "gridIndex": 1, "name": "MW", "nameGap": 26,
+                   "axisLabel": {"hideOverlap": True}, **axis_name}],
         "yAxis": [{"type": "value", "gridIndex": 0, "name": "CNY per GPU-hour", "nameGap": 48, "min": 0,
                    **axis_name},
                   {"type": "value", "gridIndex": 1, "name": "CNY per MWh", "nameGap": 48, "max": y_power,
+                   "min": min(0.0, float(power.supply[:, 1].min())) if power and power.supply.size else 0.0,
                    **axis_name}],
         "series": series,
     }
