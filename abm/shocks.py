@@ -43,6 +43,13 @@ def _scale_scheduled(model: Any, head: str, key: str, factor: float) -> None:
                 event["start"] = [s * factor for s in event["start"]]
 
 
+def _add_scaled(model: Any, day: int, path: str, value: float, note: str) -> None:
+    """Add an event setting ``path`` to ``value`` on ``day``, unless one already does (and was scaled with the
+    rest): a shock fired twice before the next day then acts twice."""
+    if not any(e["set"] == path and e["day"] == day for e in model.timeline.pending):
+        model.timeline.add(day, path, value, note=note)
+
+
 def _range(values: np.ndarray, unit: str) -> str:
     lo, hi = float(np.min(values)), float(np.max(values))
     span = _fmt(lo) if np.isclose(lo, hi) else f"{_fmt(lo)} to {_fmt(hi)}"
@@ -59,8 +66,8 @@ def demand_boom(model: Any) -> str:
         requests = apps.params["requests_per_user_per_day"]
         _scale_scheduled(model, "apps", "requests_per_user_per_day", BOOM_FACTOR)
         for name, value in zip(apps.names, requests, strict=True):
-            model.timeline.add(day, f"apps.{name}.requests_per_user_per_day", float(value) * BOOM_FACTOR,
-                               note="demand boom")
+            _add_scaled(model, day, f"apps.{name}.requests_per_user_per_day", float(value) * BOOM_FACTOR,
+                        "demand boom")
         after = _range(requests * BOOM_FACTOR, "a day")
         parts.append(f"requests per user x{BOOM_FACTOR:g} ({_range(requests, '')}→ {after})")
     if ents.n:
@@ -68,7 +75,7 @@ def demand_boom(model: Any) -> str:
         for key in ("mtok_per_firm_per_day", "budget_cny_per_firm_per_day"):
             _scale_scheduled(model, "enterprises", key, BOOM_FACTOR)
             for name, value in zip(ents.names, ents.params[key], strict=True):
-                model.timeline.add(day, f"enterprises.{name}.{key}", float(value) * BOOM_FACTOR, note="demand boom")
+                _add_scaled(model, day, f"enterprises.{name}.{key}", float(value) * BOOM_FACTOR, "demand boom")
         parts.append(f"firm usage x{BOOM_FACTOR:g} ({_range(usage, '')}→ {_range(usage * BOOM_FACTOR, 'Mtok/firm/day')}"
                      f", token budgets too)")
     return (f"Demand boom: {' and '.join(parts)}, from {_date(model, day)}, permanent: at any price buyers want "

@@ -67,6 +67,16 @@ def test_demand_boom_survives_a_ramp_of_the_same_driver():
     assert shocked.enterprises.params["mtok_per_firm_per_day"][0] == pytest.approx(6.0)
 
 
+def test_a_boom_fired_twice_in_a_day_acts_twice():
+    model = TokenEconomy("classroom", seed=4)
+    model.run(5)
+    before = model.apps.params["requests_per_user_per_day"].copy()
+    apply_shock(model, "demand boom")
+    apply_shock(model, "demand boom")
+    model.step()
+    assert np.allclose(model.apps.params["requests_per_user_per_day"], 4 * before)
+
+
 @pytest.mark.parametrize("name", ["classroom", "china-2024"])
 def test_gpu_supply_cut_means_fewer_gpus_and_dearer_compute(name):
     for day, base, shocked in _twins(name, days=(30, 200)):
