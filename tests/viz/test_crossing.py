@@ -90,3 +90,15 @@ def test_the_day_before_is_kept_and_both_days_are_drawn_with_every_series_named(
     shown = [n for legend in option["legend"] for n in legend["data"]]
     assert sorted(shown) == sorted(names) and all(legend.get("type") != "scroll" for legend in option["legend"])
     assert all(axis.get("name") for axis in option["xAxis"] + option["yAxis"])
+
+
+@pytest.mark.browser
+def test_the_crossing_card_draws_after_a_step(session):
+    page = session.page
+    session.step()
+    card = page.get_by_test_id("crossing-chart")
+    card.wait_for(timeout=30_000)
+    assert card.get_attribute("data-hour") == "19"
+    assert float(card.get_attribute("data-compute-price")) > 0
+    assert float(card.get_attribute("data-power-quantity")) > 0
+    page.wait_for_function("document.querySelector('[data-testid=crossing-chart] canvas') !== null")
