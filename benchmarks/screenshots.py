@@ -58,7 +58,7 @@ SCROLLER = """() => { const e = [...document.querySelectorAll('div')].find(d => 
 SCROLL_TOP = "() => document.querySelectorAll('div').forEach(d => { d.scrollTop = 0; })"
 
 
-def _shoot(page, out: Path, scenario: str, day: int) -> list[Path]:
+def _shoot(page, out: Path, scenario: str, day: int | str) -> list[Path]:
     """The first screen as a student sees it, and the whole tab (the window made as tall as the page)."""
     files = []
     for width, height in SIZES:
@@ -103,6 +103,11 @@ def main() -> None:
                     time.sleep(1.0)
                     for path in _shoot(page, args.out, scenario, day):
                         print(path)
+                    if day == max(args.days):  # the prices in their units too
+                        page.get_by_role("button", name="levels").click()
+                        time.sleep(1.5)
+                        for path in _shoot(page, args.out, scenario, f"{day}-levels"):
+                            print(path)
                 context.close()
             finally:
                 stop_server(proc)
