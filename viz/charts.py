@@ -214,7 +214,8 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
     else:
         series = [_line("token price", dates, token, SERIES_COLOUR["token"], n, axis=0),
                   _line("compute price", dates, compute, SERIES_COLOUR["compute"], n, axis=1)]
-        series += [_line(name, dates, values, colour, n, axis=2, width=width) for name, values, colour, width in zones]
+        series += [_line(f"power {name}" if len(zones) <= MANY_ZONES else f"power, {name}", dates, values, colour, n,
+                         axis=2, width=width) for name, values, colour, width in zones]
         legend, top = _legend([s["name"] for s in series], width_px)
         grids = _stacked_grids(3, top + 6, height_px, left=66)
         x_axes = [_time_axis(0, labels=False), _time_axis(1, labels=False), _time_axis(2)]

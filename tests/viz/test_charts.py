@@ -96,7 +96,7 @@ def test_the_levels_view_has_one_unit_per_grid(model):
     assert [axis["gridIndex"] for axis in option["yAxis"]] == [0, 1, 2]
     by_grid = {i: {s["name"] for s in option["series"] if s["yAxisIndex"] == i} for i in range(3)}
     assert by_grid[0] == {"token price"} and by_grid[1] == {"compute price"}
-    assert by_grid[2] == set(model.zone_names)
+    assert by_grid[2] == {f"power {zone}" for zone in model.zone_names}
     tops = [g["top"] for g in option["grid"]]
     assert all(a + g["height"] <= b for a, b, g in zip(tops, tops[1:], option["grid"], strict=False))  # no overlap
 
@@ -116,9 +116,9 @@ def test_many_zones_are_summed_up_as_average_cheapest_and_dearest(china):
     option = charts.price_history(china, china.daily_table(), index_view=False)
     power = {s["name"]: [v for _, v in s["data"]] for s in option["series"] if s["yAxisIndex"] == 2}
     zone_prices = charts.zone_daily_prices(china)
-    assert np.allclose(power["cheapest zone"], zone_prices.min(axis=1), atol=1e-3)
-    assert np.allclose(power["dearest zone"], zone_prices.max(axis=1), atol=1e-3)
-    assert np.allclose(power["average of 8 zones"], zone_prices.mean(axis=1), atol=1e-3)
+    assert np.allclose(power["power, cheapest zone"], zone_prices.min(axis=1), atol=1e-3)
+    assert np.allclose(power["power, dearest zone"], zone_prices.max(axis=1), atol=1e-3)
+    assert np.allclose(power["power, average of 8 zones"], zone_prices.mean(axis=1), atol=1e-3)
 
 
 @pytest.mark.parametrize("which", ["model", "china"])
