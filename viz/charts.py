@@ -199,13 +199,14 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
     token = daily.token_price_cny_per_mtok.to_numpy()
     compute = daily.compute_price_cny_per_gpu_hour.to_numpy()
     zones = _zone_lines(model, zone_daily_prices(model))
+    few = len(model.zone_names) <= MANY_ZONES
     if index_view:
         def index(values):
             first = next((v for v in values if abs(v) > 1e-12), 1.0)
             return 100.0 * np.asarray(values) / first
         series = [_line("token price", dates, index(token), SERIES_COLOUR["token"], n),
                   _line("compute price", dates, index(compute), SERIES_COLOUR["compute"], n)]
-        series += [_line(f"power {name}" if len(zones) <= MANY_ZONES else f"power, {name}", dates, index(values),
+        series += [_line(f"power {name}" if few else f"power, {name}", dates, index(values),
                          colour, n, width=width) for name, values, colour, width in zones]
         legend, top = _legend([s["name"] for s in series], width_px)
         grids = [{"left": 58, "right": 20, "top": top + 8, "bottom": 28}]
@@ -214,8 +215,8 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
     else:
         series = [_line("token price", dates, token, SERIES_COLOUR["token"], n, axis=0),
                   _line("compute price", dates, compute, SERIES_COLOUR["compute"], n, axis=1)]
-        series += [_line(f"power {name}" if len(zones) <= MANY_ZONES else f"power, {name}", dates, values, colour, n,
-                         axis=2, width=width) for name, values, colour, width in zones]
+        series += [_line(f"power {name}" if few else f"power, {name}", dates, values, colour, n, axis=2, width=width)
+                   for name, values, colour, width in zones]
         legend, top = _legend([s["name"] for s in series], width_px)
         grids = _stacked_grids(3, top + 6, height_px, left=66)
         x_axes = [_time_axis(0, labels=False), _time_axis(1, labels=False), _time_axis(2)]
