@@ -260,7 +260,11 @@ def serve(scenario: str, host: str, port: int, allow_origins: Iterable[str] = ()
             from uvicorn.supervisors import Multiprocess
 
             sock = config.bind_socket()
-            Multiprocess(config, sockets=[sock]).run()
+            try:
+                supervisor = Multiprocess(config, sockets=[sock])
+            except TypeError:  # uvicorn before the health-checked workers took the target too
+                supervisor = Multiprocess(config, target=server.run, sockets=[sock])
+            supervisor.run()
         else:
             server.run()
     finally:
