@@ -36,8 +36,20 @@ from tokenomy.abm.recorder import DAILY_COLUMNS, HOURLY_COLUMNS
 from tokenomy.abm.scenarios import Scenario, ScenarioError, load_scenario
 from tokenomy.abm.suggest import did_you_mean
 
-__all__ = ["CheckResult", "RunCheck", "SeedResult", "run_checks", "checks_on_run", "evaluate", "horizon_of",
-           "format_result", "checks_of", "resolve_seeds", "check_in_words", "outcome_in_words"]
+__all__ = [
+    "CheckResult",
+    "RunCheck",
+    "SeedResult",
+    "run_checks",
+    "checks_on_run",
+    "evaluate",
+    "horizon_of",
+    "format_result",
+    "checks_of",
+    "resolve_seeds",
+    "check_in_words",
+    "outcome_in_words",
+]
 
 AGGREGATES: dict[str, Callable[[pd.Series], float]] = {
     "mean": lambda s: float(s.mean()),
@@ -54,9 +66,9 @@ class SeedResult:
     """One seed's measurement of one check."""
 
     seed: int
-    value: float                  # the metric aggregated over the window
-    reference: float | None       # the other window's or the baseline run's value (None for thresholds)
-    compared: float               # what is compared: the value, or its change against the reference
+    value: float  # the metric aggregated over the window
+    reference: float | None  # the other window's or the baseline run's value (None for thresholds)
+    compared: float  # what is compared: the value, or its change against the reference
     passed: bool
 
 
@@ -67,8 +79,8 @@ class CheckResult:
     name: str
     claim: str
     metric: str
-    test: str                     # the comparison in words, e.g. "relative change vs days 0-119 >= 0.3"
-    status: str                   # "passed", "failed" or "pending" (needs-model-change: not enforced)
+    test: str  # the comparison in words, e.g. "relative change vs days 0-119 >= 0.3"
+    status: str  # "passed", "failed" or "pending" (needs-model-change: not enforced)
     seeds: tuple[SeedResult, ...] = field(default_factory=tuple)
     note: str = ""
 
@@ -215,8 +227,9 @@ def _run_tables(scenario_path: str | Path, overrides: list[str], seed: int, days
     return {"daily": model.daily_table(), "hourly": model.hourly_table()}
 
 
-def evaluate(check: dict, tables: dict[str, pd.DataFrame], seed: int,
-             baseline_tables: dict[str, pd.DataFrame] | None = None) -> SeedResult:
+def evaluate(
+    check: dict, tables: dict[str, pd.DataFrame], seed: int, baseline_tables: dict[str, pd.DataFrame] | None = None
+) -> SeedResult:
     """One check measured on one run's tables (and, for ``compare = "baseline"``, its baseline run's)."""
     value = _measure(tables, check, check["window"])
     reference = None
@@ -239,13 +252,23 @@ def _result(check: dict, per_seed: list[SeedResult]) -> CheckResult:
     mean = float(np.mean([s.compared for s in per_seed]))
     passed = "passed" if _passes(mean, check) else "failed"
     status = "pending" if check["status"] == "needs-model-change" else passed
-    return CheckResult(name=check["name"], claim=check["claim"], metric=check["metric"], test=_describe(check),
-                       status=status, seeds=tuple(per_seed), note=check["note"])
+    return CheckResult(
+        name=check["name"],
+        claim=check["claim"],
+        metric=check["metric"],
+        test=_describe(check),
+        status=status,
+        seeds=tuple(per_seed),
+        note=check["note"],
+    )
 
 
-def run_checks(scenario_name_or_path: str | Path, seeds: int | Iterable[int] = 3,
-               overrides: Sequence[str] = (),
-               progress: Callable[[int, int], None] | None = None) -> list[CheckResult]:
+def run_checks(
+    scenario_name_or_path: str | Path,
+    seeds: int | Iterable[int] = 3,
+    overrides: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[CheckResult]:
     """Run a scenario (and any baselines its checks need) for each seed and evaluate its checks.
 
     ``overrides`` apply to every run (the scenario's and the baselines'), so a lesson's slider
@@ -273,9 +296,15 @@ def run_checks(scenario_name_or_path: str | Path, seeds: int | Iterable[int] = 3
                 progress(len(runs), total)
     results = []
     for check in checks:
-        per_seed = [evaluate(check, runs[(), seed], seed,
-                             runs[tuple(check["baseline"]), seed] if check["compare"] == "baseline" else None)
-                    for seed in seed_list]
+        per_seed = [
+            evaluate(
+                check,
+                runs[(), seed],
+                seed,
+                runs[tuple(check["baseline"]), seed] if check["compare"] == "baseline" else None,
+            )
+            for seed in seed_list
+        ]
         results.append(_result(check, per_seed))
     return results
 
@@ -286,15 +315,20 @@ class RunCheck:
 
     check: dict
     horizon_day: int
-    result: CheckResult | None    # None until the run has reached the horizon
+    result: CheckResult | None  # None until the run has reached the horizon
 
     @property
     def ready(self) -> bool:
         return self.result is not None
 
 
-def checks_on_run(scenario: Scenario, tables: dict[str, pd.DataFrame], days_run: int, seed: int,
-                  baseline_run: Callable[[tuple[str, ...], int], dict[str, pd.DataFrame]]) -> list[RunCheck]:
+def checks_on_run(
+    scenario: Scenario,
+    tables: dict[str, pd.DataFrame],
+    days_run: int,
+    seed: int,
+    baseline_run: Callable[[tuple[str, ...], int], dict[str, pd.DataFrame]],
+) -> list[RunCheck]:
     """The scenario's checks judged on a run already made (the browser's), where it has gone far enough.
 
     ``tables`` are the run's daily and hourly tables after ``days_run`` days; ``baseline_run(overrides,
@@ -338,8 +372,14 @@ def format_result(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-_AGG_WORDS = {"mean": "average", "max": "highest", "min": "lowest", "sum": "total", "last": "final",
-              "std": "day-to-day spread (standard deviation) of the"}
+_AGG_WORDS = {
+    "mean": "average",
+    "max": "highest",
+    "min": "lowest",
+    "sum": "total",
+    "last": "final",
+    "std": "day-to-day spread (standard deviation) of the",
+}
 
 
 def _days_words(window: tuple[int, int]) -> str:
@@ -375,11 +415,15 @@ def check_in_words(check: dict) -> str:
     where = f" in {', '.join(check['zones'])}" if check["zones"] else ""
     what = f"The {agg} {label(check['metric'])}{where} over {_days_words(check['window'])}"
     if check["compare"] == "window":
-        return (f"{what}, compared with {_days_words(check['against'])} of the same run, should "
-                f"{_bound_words(check, 'change')}.")
+        return (
+            f"{what}, compared with {_days_words(check['against'])} of the same run, should "
+            f"{_bound_words(check, 'change')}."
+        )
     if check["compare"] == "baseline":
-        return (f"{what}, compared with the same world without the scenario's change "
-                f"({'; '.join(check['baseline'])}), should {_bound_words(check, 'change')}.")
+        return (
+            f"{what}, compared with the same world without the scenario's change "
+            f"({'; '.join(check['baseline'])}), should {_bound_words(check, 'change')}."
+        )
     return f"{what} should {_bound_words(check, 'value')}."
 
 
@@ -391,10 +435,10 @@ def outcome_in_words(check: dict, seed_result: SeedResult) -> str:
     what = f"the {_AGG_WORDS[check['agg']]} {label(m)}" + (f" in {', '.join(check['zones'])}" if check["zones"] else "")
     if seed_result.reference is None:
         return f"In this run {what} was {fmt(seed_result.value, m)}."
-    change = (fmt_change(seed_result.compared) if check["change"] == "relative"
-              else f"{seed_result.compared:+,.3g}")
+    change = fmt_change(seed_result.compared) if check["change"] == "relative" else f"{seed_result.compared:+,.3g}"
     if check["compare"] == "window":
-        return (f"In this run {what} went from {fmt(seed_result.reference, m)} to {fmt(seed_result.value, m)}: "
-                f"{change}.")
-    return (f"In this run {what} was {fmt(seed_result.value, m)}, against {fmt(seed_result.reference, m)} in the "
-            f"same world without the change: {change}.")
+        return f"In this run {what} went from {fmt(seed_result.reference, m)} to {fmt(seed_result.value, m)}: {change}."
+    return (
+        f"In this run {what} was {fmt(seed_result.value, m)}, against {fmt(seed_result.reference, m)} in the "
+        f"same world without the change: {change}."
+    )

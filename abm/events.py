@@ -18,8 +18,15 @@ from tokenomy.abm.scenarios import ScenarioError
 from tokenomy.abm.scenarios.schema import field_at
 from tokenomy.abm.scenarios.spec import ROOT
 
-GROUP_KEYS = {"apps": "app", "enterprises": "enterprise", "providers": "provider", "labs": "lab", "aidcs": "aidc",
-              "utilities": "utility", "storage": "storage"}
+GROUP_KEYS = {
+    "apps": "app",
+    "enterprises": "enterprise",
+    "providers": "provider",
+    "labs": "lab",
+    "aidcs": "aidc",
+    "utilities": "utility",
+    "storage": "storage",
+}
 
 
 @dataclass
@@ -78,8 +85,9 @@ def _unit_targets(group: Any, owner: int, unit: str, key: str, path: str) -> lis
     arrays = {"capacity_mw": "unit_capacity_mw", "marginal_cost_cny_per_mwh": "unit_mc"}
     if key not in arrays:
         raise ScenarioError(f"event '{path}': unit setting '{key}' cannot change during a run")
-    return [Target(lambda: float(getattr(group, arrays[key])[j]),
-                   lambda v: getattr(group, arrays[key]).__setitem__(j, v))]
+    return [
+        Target(lambda: float(getattr(group, arrays[key])[j]), lambda v: getattr(group, arrays[key]).__setitem__(j, v))
+    ]
 
 
 class Timeline:
@@ -87,8 +95,7 @@ class Timeline:
 
     def __init__(self, model: Any, events: list[dict]):
         self.model = model
-        self.pending = sorted(({**e, "targets": resolve(model, e["set"])} for e in events),
-                              key=lambda e: e["day"])
+        self.pending = sorted(({**e, "targets": resolve(model, e["set"])} for e in events), key=lambda e: e["day"])
         self.active: list[dict] = []
         self.fired: list[dict] = []
 
@@ -98,8 +105,14 @@ class Timeline:
         spec = field_at(ROOT, path)
         if spec is not None and spec.decided:
             raise ScenarioError(f"event '{path}': a price or markup the agents decide cannot be set by an event")
-        event = {"day": day, "set": path, "value": float(value), "ramp_days": ramp_days, "note": note,
-                 "targets": resolve(self.model, path)}
+        event = {
+            "day": day,
+            "set": path,
+            "value": float(value),
+            "ramp_days": ramp_days,
+            "note": note,
+            "targets": resolve(self.model, path),
+        }
         self.pending.append(event)
         self.pending.sort(key=lambda e: e["day"])
 

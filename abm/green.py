@@ -26,10 +26,10 @@ import numpy as np
 
 class GreenContracts:
     def __init__(self, n_aidcs: int, n_zones: int):
-        self.certified_mwh = np.zeros(n_aidcs)     # MWh of certificates a day
-        self.firming_mwh = np.zeros(n_aidcs)       # MWh firmed by storage a day
-        self.firming_price = np.zeros(n_aidcs)     # CNY per MWh firmed
-        self.supplier = np.zeros((n_aidcs, 0))     # (A, S) shares of each AIDC's firming by operator
+        self.certified_mwh = np.zeros(n_aidcs)  # MWh of certificates a day
+        self.firming_mwh = np.zeros(n_aidcs)  # MWh firmed by storage a day
+        self.firming_price = np.zeros(n_aidcs)  # CNY per MWh firmed
+        self.supplier = np.zeros((n_aidcs, 0))  # (A, S) shares of each AIDC's firming by operator
         self._energy = np.zeros(n_aidcs)
         self._green = np.zeros(n_aidcs)
         self._load_shape = np.zeros((n_aidcs, 24))
@@ -75,8 +75,11 @@ class GreenContracts:
             self.firming_mwh = np.zeros(aidcs.n)
         green_share = np.divide(green, energy, out=np.zeros(aidcs.n), where=energy > 0)
         # each further MWh a busy GPU uses adds obliged x (target - grid green share) MWh to the gap
-        per_mwh = obliged * np.maximum(target - green_share, 0.0) * (
-            certificate + np.where(self.firming_mwh > 0, shift, 0.0) * self.firming_price)
+        per_mwh = (
+            obliged
+            * np.maximum(target - green_share, 0.0)
+            * (certificate + np.where(self.firming_mwh > 0, shift, 0.0) * self.firming_price)
+        )
         aidcs.green_cost_per_busy_gpu_hour = aidcs.mw_per_busy_gpu() * per_mwh
         self._energy[:] = 0.0
         self._green[:] = 0.0

@@ -18,8 +18,15 @@ from numba import njit
 
 from tokenomy.agents.numeric import psum
 
-EXTERNAL = ("customers", "households", "gpu_vendors", "fuel_and_operations", "builders", "lab_funding",
-            "green_certificates")
+EXTERNAL = (
+    "customers",
+    "households",
+    "gpu_vendors",
+    "fuel_and_operations",
+    "builders",
+    "lab_funding",
+    "green_certificates",
+)
 
 
 class Ledger:
@@ -30,8 +37,8 @@ class Ledger:
         self.balance[:n_agents] = initial_cash
         self.revenue_today = np.zeros_like(self.balance)
         self.cost_today = np.zeros_like(self.balance)
-        self.capital_today = np.zeros_like(self.balance)   # capex paid (cash out, not a cost)
-        self.noncash_today = np.zeros_like(self.balance)   # costs that moved no cash (depreciation)
+        self.capital_today = np.zeros_like(self.balance)  # capex paid (cash out, not a cost)
+        self.noncash_today = np.zeros_like(self.balance)  # costs that moved no cash (depreciation)
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[int], bool]] = []
         # named flows ("fuel", "tokens", ...): CNY moved today and since the start, and how many payments today
         self._flow_id: dict[str, int] = {}
@@ -57,8 +64,14 @@ class Ledger:
         self._flow_today[:] = 0.0
         self._flow_count_today[:] = 0.0
 
-    def pay(self, payer: np.ndarray | int, payee: np.ndarray | int, amount_cny: np.ndarray | float,
-            flow: str, capital: bool = False) -> None:
+    def pay(
+        self,
+        payer: np.ndarray | int,
+        payee: np.ndarray | int,
+        amount_cny: np.ndarray | float,
+        flow: str,
+        capital: bool = False,
+    ) -> None:
         """Transfer ``amount_cny`` from ``payer`` to ``payee`` (arrays broadcast together).
 
         Negative amounts are allowed (a payment at a negative power price runs the other way).
@@ -75,8 +88,9 @@ class Ledger:
         n = amount.size
         self._pending.append((payer, payee, amount, [self._flow(flow)], [n], capital))
 
-    def pay_segments(self, payer: np.ndarray, payee: np.ndarray, amount_cny: np.ndarray, flows: list[str],
-                     sizes: list[int]) -> None:
+    def pay_segments(
+        self, payer: np.ndarray, payee: np.ndarray, amount_cny: np.ndarray, flows: list[str], sizes: list[int]
+    ) -> None:
         """Several flows in one call: equal-length ``payer``, ``payee`` and ``amount_cny``, whose consecutive
         segments of ``sizes`` belong to ``flows`` (for the model's fixed daily payment patterns)."""
         if amount_cny.size:
@@ -91,8 +105,16 @@ class Ledger:
         if flow not in self._flow_id and not np.isfinite(amount).all():
             raise ValueError(f"non-finite amount in '{flow}'")
         i = self._flow(flow)
-        if not _expense(self.cost_today, self.noncash_today, self._flow_today, self._flow_total,
-                        self._flow_count_today, i, account, amount):
+        if not _expense(
+            self.cost_today,
+            self.noncash_today,
+            self._flow_today,
+            self._flow_total,
+            self._flow_count_today,
+            i,
+            account,
+            amount,
+        ):
             raise ValueError(f"non-finite amount in '{flow}'")
 
     def _flow(self, name: str) -> int:
@@ -120,10 +142,21 @@ class Ledger:
             ids = [i for p in pending for i in p[3]]
             sizes = [n for p in pending for n in p[4]]
             capital = [p[5] for p in pending for _ in p[3]]
-        bad = _post(self.balance, self.revenue_today, self.cost_today, self.capital_today, self._flow_today,
-                    self._flow_total, self._flow_count_today, payer.astype(np.int64, copy=False),
-                    payee.astype(np.int64, copy=False), np.asarray(amount, dtype=float),
-                    np.array(ids, dtype=np.int64), np.array(sizes, dtype=np.int64), np.array(capital, dtype=np.bool_))
+        bad = _post(
+            self.balance,
+            self.revenue_today,
+            self.cost_today,
+            self.capital_today,
+            self._flow_today,
+            self._flow_total,
+            self._flow_count_today,
+            payer.astype(np.int64, copy=False),
+            payee.astype(np.int64, copy=False),
+            np.asarray(amount, dtype=float),
+            np.array(ids, dtype=np.int64),
+            np.array(sizes, dtype=np.int64),
+            np.array(capital, dtype=np.bool_),
+        )
         if bad >= 0:
             name = next(name for name, i in self._flow_id.items() if i == bad)
             raise ValueError(f"non-finite payment in flow '{name}'")
@@ -133,8 +166,21 @@ class Ledger:
 
 
 @njit(cache=True)
-def _post(balance, revenue, cost, capital_today, flow_today, flow_total, flow_count, payer, payee, amount, ids, sizes,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
-          capital):
+def _post(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
+    balance,
+    revenue,
+    cost,
+    capital_today,
+    flow_today,
+    flow_total,
+    flow_count,
+    payer,
+    payee,
+    amount,
+    ids,
+    sizes,
+    capital,
+):
     """:meth:`Ledger.post` on the concatenated transfers, whose consecutive segments of ``sizes`` belong to flows
     ``ids`` (capital payments where ``capital``), adding up in the order numpy's ``bincount`` does.  Returns -1, or
     the flow of a non-finite amount (then nothing is booked)."""

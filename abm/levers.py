@@ -20,8 +20,8 @@ class Lever:
     max: float
     step: float
     integer: bool = False
-    unit: str = ""               # what the value counts, in words ("x the scenario's", "CNY per MWh")
-    help: str = ""               # one sentence on what the lever changes
+    unit: str = ""  # what the value counts, in words ("x the scenario's", "CNY per MWh")
+    help: str = ""  # one sentence on what the lever changes
 
     def show(self, value: float) -> str:
         """The lever and its value in words: ``Storage capacity: x2.5 the scenario's``."""
@@ -32,18 +32,60 @@ class Lever:
 
 SCALED = "x the scenario's"
 LEVERS = (
-    Lever("agentic_growth", "Agentic multiplier", 1.0, 0.5, 5.0, 0.25, unit="x over a year",
-          help="How many more tokens each user's requests take as agents spread, reached after a year."),
-    Lever("storage_scale", "Storage capacity", 1.0, 0.0, 5.0, 0.25, unit=SCALED,
-          help="Every battery's energy and power."),
-    Lever("line_scale", "Line capacity", 1.0, 0.0, 3.0, 0.1, unit=SCALED,
-          help="How much power each transmission line can carry."),
-    Lever("efficiency_scale", "Token efficiency growth", 1.0, 0.0, 3.0, 0.25, unit=SCALED,
-          help="How fast providers make more tokens from a GPU-hour."),
-    Lever("gpu_delivery_scale", "GPU deliveries", 1.0, 0.0, 3.0, 0.1, unit=SCALED,
-          help="How many new GPUs vendors can ship a month."),
-    Lever("price_cap", "Power price cap", 1500, 300, 5000, 100, integer=True, unit="CNY per MWh",
-          help="The highest price the power market may clear at."),
+    Lever(
+        "agentic_growth",
+        "Agentic multiplier",
+        1.0,
+        0.5,
+        5.0,
+        0.25,
+        unit="x over a year",
+        help="How many more tokens each user's requests take as agents spread, reached after a year.",
+    ),
+    Lever(
+        "storage_scale", "Storage capacity", 1.0, 0.0, 5.0, 0.25, unit=SCALED, help="Every battery's energy and power."
+    ),
+    Lever(
+        "line_scale",
+        "Line capacity",
+        1.0,
+        0.0,
+        3.0,
+        0.1,
+        unit=SCALED,
+        help="How much power each transmission line can carry.",
+    ),
+    Lever(
+        "efficiency_scale",
+        "Token efficiency growth",
+        1.0,
+        0.0,
+        3.0,
+        0.25,
+        unit=SCALED,
+        help="How fast providers make more tokens from a GPU-hour.",
+    ),
+    Lever(
+        "gpu_delivery_scale",
+        "GPU deliveries",
+        1.0,
+        0.0,
+        3.0,
+        0.1,
+        unit=SCALED,
+        help="How many new GPUs vendors can ship a month.",
+    ),
+    Lever(
+        "price_cap",
+        "Power price cap",
+        1500,
+        300,
+        5000,
+        100,
+        integer=True,
+        unit="CNY per MWh",
+        help="The highest price the power market may clear at.",
+    ),
 )
 LEVER_BY_NAME = {lever.name: lever for lever in LEVERS}
 DEFAULTS = {lever.name: lever.default for lever in LEVERS}
@@ -59,8 +101,10 @@ def lever_overrides(data: dict, values: dict[str, float]) -> list[str]:
     for item in data["lines"]:
         out.append(f"lines.{item['name']}.limit_mw={item['limit_mw'] * v['line_scale']}")
     for item in data["providers"]:
-        out.append(f"providers.{item['name']}.efficiency_growth_per_year="
-                   f"{item['efficiency_growth_per_year'] * v['efficiency_scale']}")
+        out.append(
+            f"providers.{item['name']}.efficiency_growth_per_year="
+            f"{item['efficiency_growth_per_year'] * v['efficiency_scale']}"
+        )
     deliveries = data["compute"]["gpu_deliveries_per_month"] * v["gpu_delivery_scale"]
     out.append(f"compute.gpu_deliveries_per_month={deliveries}")
     out.append(f"markets.power_price_cap_cny_per_mwh={float(v['price_cap'])}")
@@ -78,5 +122,6 @@ def lever_events(model: Any, values: dict[str, float], ramp_days: int = 365) -> 
     for group, key in ((model.apps, "apps"), (model.enterprises, "enterprises")):
         for i, name in enumerate(group.names):
             target = max(1.0, float(group.params["agent_multiplier"][i]) * growth)
-            model.timeline.add(0, f"{key}.{name}.agent_multiplier", target, ramp_days=ramp_days,
-                               note="agentic multiplier lever")
+            model.timeline.add(
+                0, f"{key}.{name}.agent_multiplier", target, ramp_days=ramp_days, note="agentic multiplier lever"
+            )

@@ -49,8 +49,13 @@ __all__ = ["TokenEconomy", "BACKGROUND_SHAPE"]
 class TokenEconomy(mesa.Model):
     """The AI industry chain tokens -> compute -> AIDCs -> power -> storage as a market economy."""
 
-    def __init__(self, scenario: Scenario | str | Path = "classroom", overrides: tuple[str, ...] | list[str] = (),
-                 seed: int | None = None, graph: nx.Graph | None = None):
+    def __init__(
+        self,
+        scenario: Scenario | str | Path = "classroom",
+        overrides: tuple[str, ...] | list[str] = (),
+        seed: int | None = None,
+        graph: nx.Graph | None = None,
+    ):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, list(overrides))
         self.config = scenario  # (Mesa's Model owns the name 'scenario')
@@ -73,8 +78,14 @@ class TokenEconomy(mesa.Model):
         self._market_state()
         self.timeline = Timeline(self, data["events"])
         self.last: Day | None = None
-        self.recorder = Recorder(self.start_date, self.zone_names, self.agent_ids, self.agent_names, self.agent_kinds,
-                                 data["scenario"]["days"])
+        self.recorder = Recorder(
+            self.start_date,
+            self.zone_names,
+            self.agent_ids,
+            self.agent_names,
+            self.agent_kinds,
+            data["scenario"]["days"],
+        )
         self._set_edge_state_defaults()
 
     def _market_state(self) -> None:
@@ -102,20 +113,20 @@ class TokenEconomy(mesa.Model):
                 progress(i + 1, days)
 
     def step(self) -> None:
-        self.timeline.fire(self.day)                                    # 1. events and drivers
+        self.timeline.fire(self.day)  # 1. events and drivers
         advance_drivers(self)
         self.ledger.start_day()
-        ahead = clear_day_ahead(self)                                   # 2. compute, day-ahead
-        tokens, compute = clear_tokens(self, ahead)                     # 3. tokens and top-up
-        power = clear_power(self, compute)                              # 4. power
+        ahead = clear_day_ahead(self)  # 2. compute, day-ahead
+        tokens, compute = clear_tokens(self, ahead)  # 3. tokens and top-up
+        power = clear_power(self, compute)  # 4. power
         day = Day(self.day, compute, tokens, power)
-        settle(self, day)                                               # 5. settlement
-        learn(self, day)                                                # 6. learning
+        settle(self, day)  # 5. settlement
+        learn(self, day)  # 6. learning
         self.gpus_ordered_today = 0.0
-        if self.date.day == 1:                                          # 7. investment, contracts
+        if self.date.day == 1:  # 7. investment, contracts
             first_of_month(self)
         arrivals_and_retirements(self)
-        self.recorder.collect(self, day)                                # 8. data
+        self.recorder.collect(self, day)  # 8. data
         self.last = day
         self.day += 1
 

@@ -45,8 +45,10 @@ def prepare_out_dir(path: Path) -> Path:
     return path
 
 
-RUN_FILE = re.compile(r"(daily|hourly|agents)\.(parquet|csv)|graph\.graphml|run\.json"  # what a run writes
-                      r"|\..*\.tmp-\d+|\.tokenomy-write-test")  # and what a killed one could leave
+RUN_FILE = re.compile(
+    r"(daily|hourly|agents)\.(parquet|csv)|graph\.graphml|run\.json"  # what a run writes
+    r"|\..*\.tmp-\d+|\.tokenomy-write-test"
+)  # and what a killed one could leave
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|trash)-(?P<pid>\d+)-[0-9a-f]{8}")
 STALE_AFTER_S = 6 * 3600.0
 
@@ -65,8 +67,9 @@ def check_run_folder(out: Path) -> None:
         except OSError as exc:
             raise OutputError(f"--out {out}: cannot read it ({exc.strerror or exc})") from None
         if foreign:
-            raise OutputError(f"--out {out}: holds files a run does not write ({', '.join(foreign[:3])}); "
-                              "refusing to replace it")
+            raise OutputError(
+                f"--out {out}: holds files a run does not write ({', '.join(foreign[:3])}); refusing to replace it"
+            )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -224,6 +227,12 @@ def versions() -> dict[str, str]:
 
     from tokenomy.abm import __version__
 
-    return {"tokenomy": __version__, "python": platform.python_version(), "mesa": mesa.__version__,
-            "numpy": numpy.__version__, "scipy": scipy.__version__, "networkx": networkx.__version__,
-            "pandas": pd.__version__}
+    return {
+        "tokenomy": __version__,
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "networkx": networkx.__version__,
+        "pandas": pd.__version__,
+    }

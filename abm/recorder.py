@@ -17,42 +17,119 @@ from tokenomy.agents.technologies import GREEN_TECHS, TECHS
 
 # Recorded each day as scalars ...
 RAW_DAILY_COLUMNS = (
-    "token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "compute_peak_price_cny_per_gpu_hour",
-    "compute_offpeak_price_cny_per_gpu_hour", "compute_contract_price_cny_per_gpu_hour",
-    "tokens_demanded_mtok", "tokens_served_mtok", "tokens_unserved_mtok",
-    "gpus_online", "gpus_mothballed", "gpus_in_pipeline", "gpus_ordered", "gpus_retired",
-    "busy_gpu_hours", "peak_busy_gpus", "compute_sold_gpu_hours", "training_gpu_hours", "compute_topped_up_gpu_hours",
-    "storage_energy_mwh", "storage_soc_mwh", "generation_capacity_mw", "congested_line_hours",
-    "aidc_green_certified_mwh", "aidc_profit_cny", "provider_profit_cny", "emissions_t",
-    "token_compute_cost_cny", "token_energy_cost_cny", "token_storage_cost_cny", "token_green_cost_cny",
-    "token_operations_cost_cny", "token_gpu_capital_cny", "token_revenue_cny",
+    "token_price_cny_per_mtok",
+    "compute_price_cny_per_gpu_hour",
+    "compute_peak_price_cny_per_gpu_hour",
+    "compute_offpeak_price_cny_per_gpu_hour",
+    "compute_contract_price_cny_per_gpu_hour",
+    "tokens_demanded_mtok",
+    "tokens_served_mtok",
+    "tokens_unserved_mtok",
+    "gpus_online",
+    "gpus_mothballed",
+    "gpus_in_pipeline",
+    "gpus_ordered",
+    "gpus_retired",
+    "busy_gpu_hours",
+    "peak_busy_gpus",
+    "compute_sold_gpu_hours",
+    "training_gpu_hours",
+    "compute_topped_up_gpu_hours",
+    "storage_energy_mwh",
+    "storage_soc_mwh",
+    "generation_capacity_mw",
+    "congested_line_hours",
+    "aidc_green_certified_mwh",
+    "aidc_profit_cny",
+    "provider_profit_cny",
+    "emissions_t",
+    "token_compute_cost_cny",
+    "token_energy_cost_cny",
+    "token_storage_cost_cny",
+    "token_green_cost_cny",
+    "token_operations_cost_cny",
+    "token_gpu_capital_cny",
+    "token_revenue_cny",
 )
 # ... and the order of the daily table, whose power columns are derived from the hourly rows in bulk.
 DAILY_COLUMNS = (
-    "token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "compute_peak_price_cny_per_gpu_hour",
-    "compute_offpeak_price_cny_per_gpu_hour", "compute_contract_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
-    "tokens_demanded_mtok", "tokens_served_mtok", "tokens_unserved_mtok", "unserved_share",
-    "gpus_online", "gpus_mothballed", "gpus_in_pipeline", "gpus_ordered", "gpus_retired", "gpu_utilization",
+    "token_price_cny_per_mtok",
+    "compute_price_cny_per_gpu_hour",
+    "compute_peak_price_cny_per_gpu_hour",
+    "compute_offpeak_price_cny_per_gpu_hour",
+    "compute_contract_price_cny_per_gpu_hour",
+    "power_price_cny_per_mwh",
+    "tokens_demanded_mtok",
+    "tokens_served_mtok",
+    "tokens_unserved_mtok",
+    "unserved_share",
+    "gpus_online",
+    "gpus_mothballed",
+    "gpus_in_pipeline",
+    "gpus_ordered",
+    "gpus_retired",
+    "gpu_utilization",
     "peak_gpu_utilization",
-    "compute_sold_gpu_hours", "compute_sold_share", "training_gpu_hours", "compute_topped_up_gpu_hours",
-    "aidc_energy_mwh", "aidc_green_share", "aidc_green_certified_share", "green_share", "power_spread_cny_per_mwh",
-    "storage_energy_mwh", "storage_soc_mwh", "storage_throughput_mwh", "curtailment_mwh",
-    "power_unserved_mwh", "emissions_t", "generation_capacity_mw", "congested_line_hours",
-    "aidc_profit_cny", "provider_profit_cny",
-    "token_unit_cost_cny_per_mtok", "token_cost_energy_cny_per_mtok", "token_cost_storage_cny_per_mtok",
-    "token_cost_green_cny_per_mtok", "token_cost_operations_cny_per_mtok", "token_cost_gpu_capital_cny_per_mtok",
-    "token_cost_compute_rent_cny_per_mtok", "token_margin_cny_per_mtok",
+    "compute_sold_gpu_hours",
+    "compute_sold_share",
+    "training_gpu_hours",
+    "compute_topped_up_gpu_hours",
+    "aidc_energy_mwh",
+    "aidc_green_share",
+    "aidc_green_certified_share",
+    "green_share",
+    "power_spread_cny_per_mwh",
+    "storage_energy_mwh",
+    "storage_soc_mwh",
+    "storage_throughput_mwh",
+    "curtailment_mwh",
+    "power_unserved_mwh",
+    "emissions_t",
+    "generation_capacity_mw",
+    "congested_line_hours",
+    "aidc_profit_cny",
+    "provider_profit_cny",
+    "token_unit_cost_cny_per_mtok",
+    "token_cost_energy_cny_per_mtok",
+    "token_cost_storage_cny_per_mtok",
+    "token_cost_green_cny_per_mtok",
+    "token_cost_operations_cny_per_mtok",
+    "token_cost_gpu_capital_cny_per_mtok",
+    "token_cost_compute_rent_cny_per_mtok",
+    "token_margin_cny_per_mtok",
 )
 HOURLY_COLUMNS = (
-    "price_cny_per_mwh", "load_mw", "aidc_load_mw", "background_load_mw", "flexible_load_served_mw",
+    "price_cny_per_mwh",
+    "load_mw",
+    "aidc_load_mw",
+    "background_load_mw",
+    "flexible_load_served_mw",
     *(f"generation_{t}_mw" for t in TECHS),
-    "curtailment_mw", "storage_charge_mw", "storage_discharge_mw", "net_import_mw", "unserved_mw", "spill_mw",
+    "curtailment_mw",
+    "storage_charge_mw",
+    "storage_discharge_mw",
+    "net_import_mw",
+    "unserved_mw",
+    "spill_mw",
     "green_supply_mw",
 )
 AGENT_COLUMNS = (
-    "cash_cny", "revenue_cny", "cost_cny", "profit_cny", "capex_cny", "noncash_cost_cny", "tokens_mtok",
-    "price_cny_per_mtok", "unit_cost_cny_per_mtok", "gpus", "gpu_hours", "ask_cny_per_gpu_hour", "markup",
-    "utilization", "capacity_mw", "soc_mwh",
+    "cash_cny",
+    "revenue_cny",
+    "cost_cny",
+    "profit_cny",
+    "capex_cny",
+    "noncash_cost_cny",
+    "tokens_mtok",
+    "price_cny_per_mtok",
+    "unit_cost_cny_per_mtok",
+    "gpus",
+    "gpu_hours",
+    "ask_cny_per_gpu_hour",
+    "markup",
+    "utilization",
+    "capacity_mw",
+    "soc_mwh",
 )
 
 
@@ -95,8 +172,15 @@ class _Table:
 
 
 class Recorder:
-    def __init__(self, start_date: dt.date, zone_names: list[str], agent_ids: np.ndarray,
-                 agent_names: list[str], agent_kinds: list[str], days: int):
+    def __init__(
+        self,
+        start_date: dt.date,
+        zone_names: list[str],
+        agent_ids: np.ndarray,
+        agent_names: list[str],
+        agent_kinds: list[str],
+        days: int,
+    ):
         self.start_date = start_date
         self.zone_names = zone_names
         self.agent_ids = agent_ids
@@ -137,7 +221,7 @@ class Recorder:
         price = per_day["price_cny_per_mwh"]
         demand = per_day["load_mw"] + per_day["flexible_load_served_mw"] + per_day["storage_charge_mw"]
         total = demand.sum(axis=(1, 2))
-        gen = np.stack([per_day[f"generation_{t}_mw"] for t in TECHS])          # (T, days, Z, 24)
+        gen = np.stack([per_day[f"generation_{t}_mw"] for t in TECHS])  # (T, days, Z, 24)
         gen_all = gen.sum(axis=0)
         green = gen[[TECHS.index(t) for t in GREEN_TECHS]].sum(axis=0)
         local = gen_all + per_day["storage_discharge_mw"]
@@ -152,19 +236,29 @@ class Recorder:
             return np.divide(a, b, out=np.zeros(n), where=b > 0)
 
         served = raw["tokens_served_mtok"]
-        chain = sum(raw[k] for k in ("token_energy_cost_cny", "token_storage_cost_cny", "token_green_cost_cny",
-                                     "token_operations_cost_cny", "token_gpu_capital_cny"))
+        chain = sum(
+            raw[k]
+            for k in (
+                "token_energy_cost_cny",
+                "token_storage_cost_cny",
+                "token_green_cost_cny",
+                "token_operations_cost_cny",
+                "token_gpu_capital_cny",
+            )
+        )
         derived = {
-            "power_price_cny_per_mwh": np.divide((price * demand).sum(axis=(1, 2)), total,
-                                                 out=price.mean(axis=(1, 2)), where=total > 0),
+            "power_price_cny_per_mwh": np.divide(
+                (price * demand).sum(axis=(1, 2)), total, out=price.mean(axis=(1, 2)), where=total > 0
+            ),
             "unserved_share": share(raw["tokens_unserved_mtok"], raw["tokens_demanded_mtok"]),
             "gpu_utilization": share(raw["busy_gpu_hours"], installed),
             "peak_gpu_utilization": share(raw["peak_busy_gpus"] * 24.0, installed),
             "compute_sold_share": share(raw["compute_sold_gpu_hours"], installed),
             "aidc_energy_mwh": aidc_energy,
             "aidc_green_share": share(aidc_green, aidc_energy),
-            "aidc_green_certified_share": np.minimum(share(aidc_green + raw["aidc_green_certified_mwh"], aidc_energy),
-                                                     1.0),
+            "aidc_green_certified_share": np.minimum(
+                share(aidc_green + raw["aidc_green_certified_mwh"], aidc_energy), 1.0
+            ),
             "green_share": share(green.sum(axis=(1, 2)), gen_total),
             # peak-valley spread: the 4 dearest hours less the 4 cheapest, what a 4-hour battery can arbitrage
             "power_spread_cny_per_mwh": _peak_valley(price, 4).mean(axis=1),
@@ -193,8 +287,12 @@ class Recorder:
         # stored hour by hour within a day; the table lists each zone's 24 hours in turn
         zone = np.tile(np.repeat(np.arange(nz), 24), reps)
         hour = np.tile(np.arange(24), nz * reps)
-        columns = {"date": self._dates(days), "day": days, "hour": hour,
-                   "zone": pd.Categorical.from_codes(zone, categories=self.zone_names)}
+        columns = {
+            "date": self._dates(days),
+            "day": days,
+            "hour": hour,
+            "zone": pd.Categorical.from_codes(zone, categories=self.zone_names),
+        }
         for name in c.names:
             columns[name] = self.hourly_column(name).ravel()
         return pd.DataFrame(columns)
@@ -207,7 +305,8 @@ class Recorder:
         kinds = sorted(set(self.agent_kinds))
         names = list(dict.fromkeys(self.agent_names))
         columns = {
-            "date": self._dates(days), "day": days,
+            "date": self._dates(days),
+            "day": days,
             "agent_id": np.tile(self.agent_ids, reps),
             "name": pd.Categorical.from_codes(np.tile([names.index(n) for n in self.agent_names], reps), names),
             "kind": pd.Categorical.from_codes(np.tile([kinds.index(k) for k in self.agent_kinds], reps), kinds),
@@ -231,31 +330,138 @@ def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
     row[_COMPUTE_PRICE] = compute.price_cny_per_gpu_hour
     row[_IN_PIPELINE] = float(aidcs.pipeline_gpus().sum())
     row[_ORDERED] = model.gpus_ordered_today
-    _daily_kernel(row, tokens.served_by_provider, tokens.price, compute.flow, compute.aidc_price, tokens.demand,
-                  tokens.unserved, aidcs.gpus, aidcs.mothballed, aidcs.retired_today, aidcs.scrapped_today,
-                  compute.busy, compute.sold, compute.top_up_flow, store.params["energy_mwh"], store.soc_mwh,
-                  util.unit_capacity_mw, util.emissions, power.gen_tech, power.line_flow, model.line_params["limit_mw"],
-                  green.certified_mwh, led.revenue_today, led.cost_today, sl["aidc"].start, sl["provider"].start,
-                  compute.payment, compute.contract_provider, compute.contract_payment, contracts.qty, contracts.price,
-                  aidcs.busy_gpus, p["om_cny_per_gpu_hour"], p["fixed_om_cny_per_gpu_year"], aidcs.cohort_owner,
-                  aidcs.cohort_gpus, aidcs.cohort_capex, aidcs.capital_recovery_factor(),
-                  model.data["policy"]["green_certificate_cny_per_mwh"], green.firming_mwh, green.firming_price,
-                  green.supplier, power.aidc_bill, power.storage_share)
+    _daily_kernel(
+        row,
+        tokens.served_by_provider,
+        tokens.price,
+        compute.flow,
+        compute.aidc_price,
+        tokens.demand,
+        tokens.unserved,
+        aidcs.gpus,
+        aidcs.mothballed,
+        aidcs.retired_today,
+        aidcs.scrapped_today,
+        compute.busy,
+        compute.sold,
+        compute.top_up_flow,
+        store.params["energy_mwh"],
+        store.soc_mwh,
+        util.unit_capacity_mw,
+        util.emissions,
+        power.gen_tech,
+        power.line_flow,
+        model.line_params["limit_mw"],
+        green.certified_mwh,
+        led.revenue_today,
+        led.cost_today,
+        sl["aidc"].start,
+        sl["provider"].start,
+        compute.payment,
+        compute.contract_provider,
+        compute.contract_payment,
+        contracts.qty,
+        contracts.price,
+        aidcs.busy_gpus,
+        p["om_cny_per_gpu_hour"],
+        p["fixed_om_cny_per_gpu_year"],
+        aidcs.cohort_owner,
+        aidcs.cohort_gpus,
+        aidcs.cohort_capex,
+        aidcs.capital_recovery_factor(),
+        model.data["policy"]["green_certificate_cny_per_mwh"],
+        green.firming_mwh,
+        green.firming_price,
+        green.supplier,
+        power.aidc_bill,
+        power.storage_share,
+    )
 
 
-(_TOKEN_PRICE, _COMPUTE_PRICE, _PEAK_PRICE, _OFFPEAK_PRICE, _CONTRACT_PRICE, _DEMANDED, _SERVED, _UNSERVED, _ONLINE,
- _MOTHBALLED, _IN_PIPELINE, _ORDERED, _RETIRED, _BUSY, _PEAK_BUSY, _SOLD, _TRAINING, _TOPPED_UP, _STORAGE_ENERGY,
- _STORAGE_SOC, _GENERATION_CAPACITY, _CONGESTED, _CERTIFIED, _AIDC_PROFIT, _PROVIDER_PROFIT, _EMISSIONS,
- _COMPUTE_COST, _ENERGY_COST, _STORAGE_COST, _GREEN_COST, _OPERATIONS_COST, _CAPITAL_COST,
- _REVENUE) = range(len(RAW_DAILY_COLUMNS))
+(
+    _TOKEN_PRICE,
+    _COMPUTE_PRICE,
+    _PEAK_PRICE,
+    _OFFPEAK_PRICE,
+    _CONTRACT_PRICE,
+    _DEMANDED,
+    _SERVED,
+    _UNSERVED,
+    _ONLINE,
+    _MOTHBALLED,
+    _IN_PIPELINE,
+    _ORDERED,
+    _RETIRED,
+    _BUSY,
+    _PEAK_BUSY,
+    _SOLD,
+    _TRAINING,
+    _TOPPED_UP,
+    _STORAGE_ENERGY,
+    _STORAGE_SOC,
+    _GENERATION_CAPACITY,
+    _CONGESTED,
+    _CERTIFIED,
+    _AIDC_PROFIT,
+    _PROVIDER_PROFIT,
+    _EMISSIONS,
+    _COMPUTE_COST,
+    _ENERGY_COST,
+    _STORAGE_COST,
+    _GREEN_COST,
+    _OPERATIONS_COST,
+    _CAPITAL_COST,
+    _REVENUE,
+) = range(len(RAW_DAILY_COLUMNS))
 
 
 @njit(cache=True)
-def _daily_kernel(row, served_by_provider, token_price, flow, aidc_price, demand, unserved, gpus, mothballed, retired,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
-                  scrapped, busy, sold, top_up_flow, storage_energy, soc, unit_capacity, emissions, gen_tech, line_flow,
-                  line_limit, certified, revenue_today, cost_today, aidc0, prov0, payment, contract_provider,
-                  contract_payment, contract_qty, contract_price, busy_gpus, om, fixed_om, cohort_owner, cohort_gpus,
-                  cohort_capex, crf, certificate_price, firming_mwh, firming_price, supplier, aidc_bill, storage_share):
+def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
+    row,
+    served_by_provider,
+    token_price,
+    flow,
+    aidc_price,
+    demand,
+    unserved,
+    gpus,
+    mothballed,
+    retired,
+    scrapped,
+    busy,
+    sold,
+    top_up_flow,
+    storage_energy,
+    soc,
+    unit_capacity,
+    emissions,
+    gen_tech,
+    line_flow,
+    line_limit,
+    certified,
+    revenue_today,
+    cost_today,
+    aidc0,
+    prov0,
+    payment,
+    contract_provider,
+    contract_payment,
+    contract_qty,
+    contract_price,
+    busy_gpus,
+    om,
+    fixed_om,
+    cohort_owner,
+    cohort_gpus,
+    cohort_capex,
+    crf,
+    certificate_price,
+    firming_mwh,
+    firming_price,
+    supplier,
+    aidc_bill,
+    storage_share,
+):
     """The day's row, summed in numpy's order (dot products by BLAS, as numpy's)."""
     n_buyers, n_aidcs, hours = flow.shape
     n_prov = token_price.size
@@ -327,8 +533,8 @@ def _daily_kernel(row, served_by_provider, token_price, flow, aidc_price, demand
     row[_CONGESTED] = congested
     row[_CERTIFIED] = psum(certified)
     profit = revenue_today - cost_today
-    row[_AIDC_PROFIT] = psum(profit[aidc0:aidc0 + n_aidcs])
-    row[_PROVIDER_PROFIT] = psum(profit[prov0:prov0 + n_prov])
+    row[_AIDC_PROFIT] = psum(profit[aidc0 : aidc0 + n_aidcs])
+    row[_PROVIDER_PROFIT] = psum(profit[prov0 : prov0 + n_prov])
     # what the served tokens cost along the chain: each AIDC's costs in the share of the GPU-hours it sold to
     # providers (psi); the rest of what providers paid is the AIDCs' rent (scarcity, or a loss in a glut)
     psi, operations, capital = np.empty(n_aidcs), np.empty(n_aidcs), np.empty(n_aidcs)
@@ -360,14 +566,41 @@ def _daily_kernel(row, served_by_provider, token_price, flow, aidc_price, demand
 
 def _hourly_row(day: Day, block: np.ndarray) -> None:
     power = day.power
-    _hourly_kernel(block, power.price, power.load, power.aidc_zone_load, power.background, power.flex_served,
-                   power.gen_tech, power.curtail, power.charge_z, power.discharge_z, power.net_import, power.unserved,
-                   power.spill, power.green_supply)
+    _hourly_kernel(
+        block,
+        power.price,
+        power.load,
+        power.aidc_zone_load,
+        power.background,
+        power.flex_served,
+        power.gen_tech,
+        power.curtail,
+        power.charge_z,
+        power.discharge_z,
+        power.net_import,
+        power.unserved,
+        power.spill,
+        power.green_supply,
+    )
 
 
 @njit(cache=True)
-def _hourly_kernel(block, price, load, aidc_load, background, flex_served, gen_tech, curtail, charge, discharge,
-                   net_import, unserved, spill, green_supply):
+def _hourly_kernel(
+    block,
+    price,
+    load,
+    aidc_load,
+    background,
+    flex_served,
+    gen_tech,
+    curtail,
+    charge,
+    discharge,
+    net_import,
+    unserved,
+    spill,
+    green_supply,
+):
     """Copy the day's (24, Z) arrays into its (n_columns, 24, Z) block, in the order of ``HOURLY_COLUMNS``."""
     block[0], block[1], block[2], block[3], block[4] = price, load, aidc_load, background, flex_served
     n_tech = gen_tech.shape[0]
@@ -382,23 +615,97 @@ def _agent_rows(model: Any, day: Day, block: np.ndarray) -> None:
     tokens, compute = day.tokens, day.compute
     led, sl = model.ledger, model.kind_slice
     prov, aidcs, util, store = model.providers, model.aidcs, model.utilities, model.storage
-    _agent_kernel(block, led.balance, led.revenue_today, led.cost_today, led.capital_today, led.noncash_today,
-                  sl["app"].start, model.apps.served_mtok, sl["enterprise"].start, model.enterprises.served_mtok,
-                  sl["provider"].start, tokens.served_by_provider, prov.price, prov.unit_cost, prov.bought_gpu_hours,
-                  prov.topped_up_gpu_hours, prov.params["mtok_per_gpu_hour"], sl["lab"].start, compute.flow,
-                  sl["aidc"].start, aidcs.gpus, compute.sold, aidcs.ask_mid, aidcs.learner.markup, aidcs.busy_gpus,
-                  sl["utility"].start, util.learner.markup, util.unit_owner, util.unit_capacity_mw,
-                  sl["storage"].start, store.params["power_mw"], store.soc_mwh)
+    _agent_kernel(
+        block,
+        led.balance,
+        led.revenue_today,
+        led.cost_today,
+        led.capital_today,
+        led.noncash_today,
+        sl["app"].start,
+        model.apps.served_mtok,
+        sl["enterprise"].start,
+        model.enterprises.served_mtok,
+        sl["provider"].start,
+        tokens.served_by_provider,
+        prov.price,
+        prov.unit_cost,
+        prov.bought_gpu_hours,
+        prov.topped_up_gpu_hours,
+        prov.params["mtok_per_gpu_hour"],
+        sl["lab"].start,
+        compute.flow,
+        sl["aidc"].start,
+        aidcs.gpus,
+        compute.sold,
+        aidcs.ask_mid,
+        aidcs.learner.markup,
+        aidcs.busy_gpus,
+        sl["utility"].start,
+        util.learner.markup,
+        util.unit_owner,
+        util.unit_capacity_mw,
+        sl["storage"].start,
+        store.params["power_mw"],
+        store.soc_mwh,
+    )
 
 
-(_CASH, _AGENT_REVENUE, _AGENT_COST, _AGENT_PROFIT, _CAPEX, _NONCASH, _TOKENS, _PRICE, _UNIT_COST, _GPUS, _GPU_HOURS,
- _ASK, _MARKUP, _UTILIZATION, _CAPACITY, _SOC) = range(len(AGENT_COLUMNS))
+(
+    _CASH,
+    _AGENT_REVENUE,
+    _AGENT_COST,
+    _AGENT_PROFIT,
+    _CAPEX,
+    _NONCASH,
+    _TOKENS,
+    _PRICE,
+    _UNIT_COST,
+    _GPUS,
+    _GPU_HOURS,
+    _ASK,
+    _MARKUP,
+    _UTILIZATION,
+    _CAPACITY,
+    _SOC,
+) = range(len(AGENT_COLUMNS))
 
 
 @njit(cache=True)
-def _agent_kernel(block, balance, revenue, cost, capital, noncash, app0, app_served, ent0, ent_served, prov0,
-                  served_by_provider, price, unit_cost, bought, topped, eff, lab0, flow, aidc0, gpus, sold, ask_mid,
-                  aidc_markup, busy_gpus, util0, util_markup, unit_owner, unit_capacity, store0, power_mw, soc):
+def _agent_kernel(
+    block,
+    balance,
+    revenue,
+    cost,
+    capital,
+    noncash,
+    app0,
+    app_served,
+    ent0,
+    ent_served,
+    prov0,
+    served_by_provider,
+    price,
+    unit_cost,
+    bought,
+    topped,
+    eff,
+    lab0,
+    flow,
+    aidc0,
+    gpus,
+    sold,
+    ask_mid,
+    aidc_markup,
+    busy_gpus,
+    util0,
+    util_markup,
+    unit_owner,
+    unit_capacity,
+    store0,
+    power_mw,
+    soc,
+):
     n = block.shape[1]
     for i in range(n):
         block[_CASH, i] = balance[i]

@@ -16,31 +16,31 @@ from tokenomy.agents.numeric import psum
 class DayAhead:
     """The hourly compute market, cleared before tokens are served."""
 
-    flow: np.ndarray               # (P + L, A, 24) GPU-hours bought
-    buyer_price: np.ndarray        # (P + L, 24) CNY per GPU-hour each buyer faced in each hour
-    aidc_price: np.ndarray         # (A, 24) CNY per GPU-hour at each AIDC in each hour
-    payment: np.ndarray            # (P + L, A) CNY
-    ask_aidc: np.ndarray           # (J,) the AIDCs' ask steps ...
+    flow: np.ndarray  # (P + L, A, 24) GPU-hours bought
+    buyer_price: np.ndarray  # (P + L, 24) CNY per GPU-hour each buyer faced in each hour
+    aidc_price: np.ndarray  # (A, 24) CNY per GPU-hour at each AIDC in each hour
+    payment: np.ndarray  # (P + L, A) CNY
+    ask_aidc: np.ndarray  # (J,) the AIDCs' ask steps ...
     ask_hour: np.ndarray
     ask_qty: np.ndarray
     ask_price: np.ndarray
-    ask_filled: np.ndarray         # (J,) ... and how much of each sold
+    ask_filled: np.ndarray  # (J,) ... and how much of each sold
 
 
 @dataclass(frozen=True, slots=True)
 class ComputeBook:
     """The day-ahead compute auction's order book, kept for the charts: every bid and ask step (one hour each)."""
 
-    bid_buyer: np.ndarray          # (K,) providers, then labs (P + l)
-    bid_hour: np.ndarray           # (K,)
-    bid_qty: np.ndarray            # (K,) GPU-hours
-    bid_price: np.ndarray          # (K,) CNY per GPU-hour
-    ask_aidc: np.ndarray           # (J,)
-    ask_hour: np.ndarray           # (J,)
-    ask_qty: np.ndarray            # (J,) GPU-hours
-    ask_price: np.ndarray          # (J,) CNY per GPU-hour
-    ask_filled: np.ndarray         # (J,) GPU-hours sold day-ahead
-    aidc_price: np.ndarray         # (A, 24) the clearing prices
+    bid_buyer: np.ndarray  # (K,) providers, then labs (P + l)
+    bid_hour: np.ndarray  # (K,)
+    bid_qty: np.ndarray  # (K,) GPU-hours
+    bid_price: np.ndarray  # (K,) CNY per GPU-hour
+    ask_aidc: np.ndarray  # (J,)
+    ask_hour: np.ndarray  # (J,)
+    ask_qty: np.ndarray  # (J,) GPU-hours
+    ask_price: np.ndarray  # (J,) CNY per GPU-hour
+    ask_filled: np.ndarray  # (J,) GPU-hours sold day-ahead
+    aidc_price: np.ndarray  # (A, 24) the clearing prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +48,18 @@ class PowerBook:
     """The day's power market as cleared, kept for the charts: offers (units, then batteries discharging), bids
     (each zone's flexible load, then batteries charging) and the inelastic load, hour by hour."""
 
-    offer_zone: np.ndarray         # (N,)
-    offer_mw: np.ndarray           # (24, N)
-    offer_price: np.ndarray        # (24, N) CNY per MWh
-    bid_zone: np.ndarray           # (M,)
-    bid_mw: np.ndarray             # (24, M)
-    bid_price: np.ndarray          # (24, M) CNY per MWh
-    load_mw: np.ndarray            # (24, Z) inelastic load
+    offer_zone: np.ndarray  # (N,)
+    offer_mw: np.ndarray  # (24, N)
+    offer_price: np.ndarray  # (24, N) CNY per MWh
+    bid_zone: np.ndarray  # (M,)
+    bid_mw: np.ndarray  # (24, M)
+    bid_price: np.ndarray  # (24, M) CNY per MWh
+    load_mw: np.ndarray  # (24, Z) inelastic load
     offer_dispatch_mw: np.ndarray  # (24, N)
-    bid_served_mw: np.ndarray      # (24, M)
-    unserved_mw: np.ndarray        # (24, Z)
-    line_flow_mw: np.ndarray       # (24, L) positive = from -> to
-    price: np.ndarray              # (24, Z) CNY per MWh
+    bid_served_mw: np.ndarray  # (24, M)
+    unserved_mw: np.ndarray  # (24, Z)
+    line_flow_mw: np.ndarray  # (24, L) positive = from -> to
+    price: np.ndarray  # (24, Z) CNY per MWh
     price_cap: float
     price_floor: float
 
@@ -68,45 +68,46 @@ class PowerBook:
 class ComputeDay:
     """All compute traded today: day-ahead plus the top-up, and how busy it kept the GPUs."""
 
-    aidc_price: np.ndarray         # (A, 24) hourly clearing price
-    buyer_price: np.ndarray        # (P + L, 24)
-    flow: np.ndarray               # (P + L, A, 24) GPU-hours bought, day-ahead and top-up
-    payment: np.ndarray            # (P + L, A) CNY paid for them
-    top_up_flow: np.ndarray        # (P, A, 24) the top-up part
-    sold: np.ndarray               # (A, 24) GPU-hours sold
-    busy: np.ndarray               # (A, 24) GPU-hours busy (tokens served or training)
-    token_busy: np.ndarray         # (A, 24) of which serving tokens
-    top_tranche_fill: np.ndarray   # (A,) largest share of an AIDC's dearest tranche sold in any hour
-    contract_payment: np.ndarray   # (C,) CNY from provider to AIDC (contracts for differences)
+    aidc_price: np.ndarray  # (A, 24) hourly clearing price
+    buyer_price: np.ndarray  # (P + L, 24)
+    flow: np.ndarray  # (P + L, A, 24) GPU-hours bought, day-ahead and top-up
+    payment: np.ndarray  # (P + L, A) CNY paid for them
+    top_up_flow: np.ndarray  # (P, A, 24) the top-up part
+    sold: np.ndarray  # (A, 24) GPU-hours sold
+    busy: np.ndarray  # (A, 24) GPU-hours busy (tokens served or training)
+    token_busy: np.ndarray  # (A, 24) of which serving tokens
+    top_tranche_fill: np.ndarray  # (A,) largest share of an AIDC's dearest tranche sold in any hour
+    contract_payment: np.ndarray  # (C,) CNY from provider to AIDC (contracts for differences)
     contract_provider: np.ndarray  # (C,)
-    contract_aidc: np.ndarray      # (C,)
+    contract_aidc: np.ndarray  # (C,)
     contracted_gpu_hours: np.ndarray  # (P,)
-    contract_cost: np.ndarray      # (P,) CNY at contract prices
-    ask_aidc: np.ndarray           # (J,) the AIDCs' ask steps ...
+    contract_cost: np.ndarray  # (P,) CNY at contract prices
+    ask_aidc: np.ndarray  # (J,) the AIDCs' ask steps ...
     ask_hour: np.ndarray
     ask_price: np.ndarray
-    ask_unsold: np.ndarray         # (J,) ... and what was left of each after the day-ahead market and top-up
+    ask_unsold: np.ndarray  # (J,) ... and what was left of each after the day-ahead market and top-up
     price_cny_per_gpu_hour: float  # volume-weighted price of today's trades
 
     @property
     def provider_cost(self) -> np.ndarray:
         """(P,) what each provider paid for compute today, contracts settled included."""
-        return provider_cost(self.payment, self.contract_provider, self.contract_payment,
-                             self.contracted_gpu_hours.size)
+        return provider_cost(
+            self.payment, self.contract_provider, self.contract_payment, self.contracted_gpu_hours.size
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class TokenDay:
     """The token market."""
 
-    demand: np.ndarray             # (B,) Mtok wanted today
-    hourly_demand: np.ndarray      # (B, 24)
-    served_pair: np.ndarray        # (B, P) Mtok served, daily totals
+    demand: np.ndarray  # (B,) Mtok wanted today
+    hourly_demand: np.ndarray  # (B, 24)
+    served_pair: np.ndarray  # (B, P) Mtok served, daily totals
     served_by_provider: np.ndarray  # (P, 24)
-    unserved: np.ndarray           # (B, 24)
-    price: np.ndarray              # (P,) posted prices
-    requested: np.ndarray          # (P, 24) what buyers first asked of each provider
-    elasticity: np.ndarray         # (B,) buyers' own price elasticity at today's prices
+    unserved: np.ndarray  # (B, 24)
+    price: np.ndarray  # (P,) posted prices
+    requested: np.ndarray  # (P, 24) what buyers first asked of each provider
+    elasticity: np.ndarray  # (B,) buyers' own price elasticity at today's prices
     mtok_per_gpu_hour: np.ndarray  # (P,) providers' efficiency today
 
 
@@ -114,32 +115,32 @@ class TokenDay:
 class PowerDay:
     """The 24 zonal power markets and what they mean for each participant."""
 
-    price: np.ndarray              # (24, Z) CNY per MWh
-    gen_tech: np.ndarray           # (T, 24, Z) MW
-    avail_tech: np.ndarray         # (T, 24, Z) MW
-    curtail: np.ndarray            # (24, Z)
-    net_import: np.ndarray         # (24, Z)
-    charge_z: np.ndarray           # (24, Z)
-    discharge_z: np.ndarray        # (24, Z)
-    load: np.ndarray               # (24, Z) inelastic load: background + AIDCs
-    aidc_zone_load: np.ndarray     # (24, Z)
-    background: np.ndarray         # (24, Z)
-    flex_served: np.ndarray        # (24, Z)
-    unserved: np.ndarray           # (24, Z)
-    spill: np.ndarray              # (24, Z)
-    line_flow: np.ndarray          # (24, L)
-    green_supply: np.ndarray       # (24, Z)
-    green_share: np.ndarray        # (24, Z) green share of local supply
-    dispatch: np.ndarray           # (24, U)
-    aidc_load: np.ndarray          # (A, 24) MW
-    aidc_bill: np.ndarray          # (A,) CNY
-    aidc_green_mwh: np.ndarray     # (A,) green energy reaching each AIDC (its zone's hourly green share)
+    price: np.ndarray  # (24, Z) CNY per MWh
+    gen_tech: np.ndarray  # (T, 24, Z) MW
+    avail_tech: np.ndarray  # (T, 24, Z) MW
+    curtail: np.ndarray  # (24, Z)
+    net_import: np.ndarray  # (24, Z)
+    charge_z: np.ndarray  # (24, Z)
+    discharge_z: np.ndarray  # (24, Z)
+    load: np.ndarray  # (24, Z) inelastic load: background + AIDCs
+    aidc_zone_load: np.ndarray  # (24, Z)
+    background: np.ndarray  # (24, Z)
+    flex_served: np.ndarray  # (24, Z)
+    unserved: np.ndarray  # (24, Z)
+    spill: np.ndarray  # (24, Z)
+    line_flow: np.ndarray  # (24, L)
+    green_supply: np.ndarray  # (24, Z)
+    green_share: np.ndarray  # (24, Z) green share of local supply
+    dispatch: np.ndarray  # (24, U)
+    aidc_load: np.ndarray  # (A, 24) MW
+    aidc_bill: np.ndarray  # (A,) CNY
+    aidc_green_mwh: np.ndarray  # (A,) green energy reaching each AIDC (its zone's hourly green share)
     household_bill: float
-    util_rev: np.ndarray           # (n utilities,)
+    util_rev: np.ndarray  # (n utilities,)
     util_cost: np.ndarray
-    storage_paid: np.ndarray       # (S,) for charging
-    storage_income: np.ndarray     # (S,) from discharging
-    storage_share: float           # share of the power bought that storage sold
+    storage_paid: np.ndarray  # (S,) for charging
+    storage_income: np.ndarray  # (S,) from discharging
+    storage_share: float  # share of the power bought that storage sold
 
 
 @dataclass(frozen=True, slots=True)

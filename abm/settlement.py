@@ -19,9 +19,23 @@ from tokenomy.agents.numeric import psum
 # The day's payments, in booking order (the order matters: the ledger adds them up one after the other).
 # Each is booked only when it has a payer, a payee and an amount; contracts, certificates and firming only
 # on days they are due.
-DAY_FLOWS = ("tokens", "buyer revenue", "compute", "compute contracts", "lab funding", "aidc power",
-             "household power", "generation", "fuel", "aidc operations", "storage charging", "storage discharging",
-             "aidc fixed operations", "green certificates", "storage firming")
+DAY_FLOWS = (
+    "tokens",
+    "buyer revenue",
+    "compute",
+    "compute contracts",
+    "lab funding",
+    "aidc power",
+    "household power",
+    "generation",
+    "fuel",
+    "aidc operations",
+    "storage charging",
+    "storage discharging",
+    "aidc fixed operations",
+    "green certificates",
+    "storage firming",
+)
 
 
 def settle(model: Any, day: Day) -> None:
@@ -30,19 +44,56 @@ def settle(model: Any, day: Day) -> None:
     aidcs, apps, ents, green = model.aidcs, model.apps, model.enterprises, model.green
     a, e, p = aidcs.params, ents.params, apps.params
     payer, payee, amount, sizes = _day_payments(
-        acc["app"], acc["enterprise"], acc["provider"], acc["lab"], acc["aidc"], acc["utility"], acc["storage"],
-        led.account["customers"], led.account["lab_funding"], led.account["grid_operator"],
-        led.account["fuel_and_operations"], led.account["households"], model.certificate_payee,
-        tokens.served_pair, tokens.price, p["mtok_per_request"], p["agentic_share"], p["agent_multiplier"],
-        p["revenue_cny_per_request"], e["reference_price_cny_per_mtok"], compute.payment, compute.contract_provider,
-        compute.contract_aidc, compute.contract_payment, power.aidc_bill, power.household_bill, power.util_rev,
-        power.util_cost, aidcs.busy_gpus, a["om_cny_per_gpu_hour"], power.storage_paid, power.storage_income,
-        aidcs.gpus, aidcs.mothballed, a["fixed_om_cny_per_gpu_year"], green.certified_mwh,
-        model.data["policy"]["green_certificate_cny_per_mwh"], model.certificate_split, green.firming_mwh,
-        green.firming_price, green.supplier)
+        acc["app"],
+        acc["enterprise"],
+        acc["provider"],
+        acc["lab"],
+        acc["aidc"],
+        acc["utility"],
+        acc["storage"],
+        led.account["customers"],
+        led.account["lab_funding"],
+        led.account["grid_operator"],
+        led.account["fuel_and_operations"],
+        led.account["households"],
+        model.certificate_payee,
+        tokens.served_pair,
+        tokens.price,
+        p["mtok_per_request"],
+        p["agentic_share"],
+        p["agent_multiplier"],
+        p["revenue_cny_per_request"],
+        e["reference_price_cny_per_mtok"],
+        compute.payment,
+        compute.contract_provider,
+        compute.contract_aidc,
+        compute.contract_payment,
+        power.aidc_bill,
+        power.household_bill,
+        power.util_rev,
+        power.util_cost,
+        aidcs.busy_gpus,
+        a["om_cny_per_gpu_hour"],
+        power.storage_paid,
+        power.storage_income,
+        aidcs.gpus,
+        aidcs.mothballed,
+        a["fixed_om_cny_per_gpu_year"],
+        green.certified_mwh,
+        model.data["policy"]["green_certificate_cny_per_mwh"],
+        model.certificate_split,
+        green.firming_mwh,
+        green.firming_price,
+        green.supplier,
+    )
     sizes = sizes.tolist()
-    led.pay_segments(payer, payee, amount, [flow for flow, size in zip(DAY_FLOWS, sizes, strict=True) if size],
-                     [size for size in sizes if size])
+    led.pay_segments(
+        payer,
+        payee,
+        amount,
+        [flow for flow, size in zip(DAY_FLOWS, sizes, strict=True) if size],
+        [size for size in sizes if size],
+    )
     led.expense(acc["aidc"], aidcs.depreciation(day.day), "depreciation")
     write_offs = aidcs.book_write_offs()
     if write_offs.any():  # GPUs an event took out of service
@@ -51,12 +102,49 @@ def settle(model: Any, day: Day) -> None:
 
 
 @njit(cache=True)
-def _day_payments(app, enterprise, provider, lab, aidc, utility, storage, customers, lab_funding, grid, fuel,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
-                  households, certificate_payee, served_pair, token_price, mtok_per_request, agentic_share,
-                  agent_multiplier, revenue_per_request, reference_price, compute_payment, contract_provider,
-                  contract_aidc, contract_payment, aidc_bill, household_bill, util_rev, util_cost, busy_gpus, om,
-                  storage_paid, storage_income, gpus, mothballed, fixed_om, certified_mwh, certificate_price,
-                  certificate_split, firming_mwh, firming_price, supplier):
+def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
+    app,
+    enterprise,
+    provider,
+    lab,
+    aidc,
+    utility,
+    storage,
+    customers,
+    lab_funding,
+    grid,
+    fuel,
+    households,
+    certificate_payee,
+    served_pair,
+    token_price,
+    mtok_per_request,
+    agentic_share,
+    agent_multiplier,
+    revenue_per_request,
+    reference_price,
+    compute_payment,
+    contract_provider,
+    contract_aidc,
+    contract_payment,
+    aidc_bill,
+    household_bill,
+    util_rev,
+    util_cost,
+    busy_gpus,
+    om,
+    storage_paid,
+    storage_income,
+    gpus,
+    mothballed,
+    fixed_om,
+    certified_mwh,
+    certificate_price,
+    certificate_split,
+    firming_mwh,
+    firming_price,
+    supplier,
+):
     """Payer, payee and amount of every payment of the day, in the order of ``DAY_FLOWS`` (absent flows left out),
     and the size of each flow (0 where absent).  The amounts are computed as the agents' methods compute them
     (``AIAppGroup.revenue_cny``, ``AIDCGroup.fixed_costs``, ``GreenContracts.payments``), in numpy's order."""

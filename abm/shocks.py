@@ -19,9 +19,9 @@ import numpy as np
 
 OUTAGE_DAYS = 30
 BOOM_FACTOR = 2.0
-GPU_DELIVERY_SHARE = 0.2        # vendors deliver a fifth of what they could
+GPU_DELIVERY_SHARE = 0.2  # vendors deliver a fifth of what they could
 GPU_CUT_DAYS = 180
-GPU_WITHDRAWN_SHARE = 0.1       # of the GPUs online, taken out of service for good
+GPU_WITHDRAWN_SHARE = 0.1  # of the GPUs online, taken out of service for good
 
 
 def _date(model: Any, day: int) -> str:
@@ -66,8 +66,7 @@ def demand_boom(model: Any) -> str:
         requests = apps.params["requests_per_user_per_day"]
         _scale_scheduled(model, "apps", "requests_per_user_per_day", BOOM_FACTOR)
         for name, value in zip(apps.names, requests, strict=True):
-            _add_scaled(model, day, f"apps.{name}.requests_per_user_per_day", float(value) * BOOM_FACTOR,
-                        "demand boom")
+            _add_scaled(model, day, f"apps.{name}.requests_per_user_per_day", float(value) * BOOM_FACTOR, "demand boom")
         after = _range(requests * BOOM_FACTOR, "a day")
         parts.append(f"requests per user x{BOOM_FACTOR:g} ({_range(requests, '')}→ {after})")
     if ents.n:
@@ -76,10 +75,14 @@ def demand_boom(model: Any) -> str:
             _scale_scheduled(model, "enterprises", key, BOOM_FACTOR)
             for name, value in zip(ents.names, ents.params[key], strict=True):
                 _add_scaled(model, day, f"enterprises.{name}.{key}", float(value) * BOOM_FACTOR, "demand boom")
-        parts.append(f"firm usage x{BOOM_FACTOR:g} ({_range(usage, '')}→ {_range(usage * BOOM_FACTOR, 'Mtok/firm/day')}"
-                     f", token budgets too)")
-    return (f"Demand boom: {' and '.join(parts)}, from {_date(model, day)}, permanent: at any price buyers want "
-            f"{BOOM_FACTOR:g}x the tokens")
+        parts.append(
+            f"firm usage x{BOOM_FACTOR:g} ({_range(usage, '')}→ {_range(usage * BOOM_FACTOR, 'Mtok/firm/day')}"
+            f", token budgets too)"
+        )
+    return (
+        f"Demand boom: {' and '.join(parts)}, from {_date(model, day)}, permanent: at any price buyers want "
+        f"{BOOM_FACTOR:g}x the tokens"
+    )
 
 
 def line_outage(model: Any) -> str:
@@ -91,8 +94,10 @@ def line_outage(model: Any) -> str:
     n = len(model.line_names)
     if not n:
         return "Line outage: this scenario has no transmission lines, nothing changes"
-    return (f"Line outage: {n} line{'s' if n > 1 else ''}, {float(np.sum(limits)):,.0f} MW out for {OUTAGE_DAYS} "
-            f"days, from {_date(model, model.day)} to {_date(model, model.day + OUTAGE_DAYS)}")
+    return (
+        f"Line outage: {n} line{'s' if n > 1 else ''}, {float(np.sum(limits)):,.0f} MW out for {OUTAGE_DAYS} "
+        f"days, from {_date(model, model.day)} to {_date(model, model.day + OUTAGE_DAYS)}"
+    )
 
 
 def add_storage(model: Any) -> str:
@@ -113,8 +118,10 @@ def add_storage(model: Any) -> str:
         added_mwh += energy
     if not st.n:
         return "Add storage: this scenario has no storage fleets, nothing changes"
-    return (f"Storage added: +{added_mw:,.0f} MW / +{added_mwh:,.0f} MWh of batteries in {st.n} fleet"
-            f"{'s' if st.n > 1 else ''}, from {_date(model, model.day)}, permanent")
+    return (
+        f"Storage added: +{added_mw:,.0f} MW / +{added_mwh:,.0f} MWh of batteries in {st.n} fleet"
+        f"{'s' if st.n > 1 else ''}, from {_date(model, model.day)}, permanent"
+    )
 
 
 def gpu_supply_cut(model: Any) -> str:
@@ -130,9 +137,11 @@ def gpu_supply_cut(model: Any) -> str:
     cut = cap * GPU_DELIVERY_SHARE
     model.timeline.add(day, "compute.gpu_deliveries_per_month", cut, note="GPU supply cut")
     model.timeline.add(day + GPU_CUT_DAYS, "compute.gpu_deliveries_per_month", cap, note="GPU deliveries restored")
-    return (f"GPU supply cut: {withdrawn.sum():,.0f} of {gpus.sum():,.0f} GPUs online withdrawn for good "
-            f"({GPU_WITHDRAWN_SHARE:.0%}), and vendor deliveries capped at {_fmt(cut)} GPUs/month (from {_fmt(cap)}) "
-            f"for {GPU_CUT_DAYS} days, from {_date(model, day)}")
+    return (
+        f"GPU supply cut: {withdrawn.sum():,.0f} of {gpus.sum():,.0f} GPUs online withdrawn for good "
+        f"({GPU_WITHDRAWN_SHARE:.0%}), and vendor deliveries capped at {_fmt(cut)} GPUs/month (from {_fmt(cap)}) "
+        f"for {GPU_CUT_DAYS} days, from {_date(model, day)}"
+    )
 
 
 SHOCKS: dict[str, Callable[[Any], str]] = {

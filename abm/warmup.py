@@ -51,8 +51,9 @@ def _rare_kernels() -> None:
     edges = np.ones((1, 1), dtype=bool)
     clear_token_market(flat.T.copy(), np.ones((1, 1)), flat.T.copy(), one, edges)
     top_up_unserved(flat.T.copy(), one, one, edges, hours, np.arange(24), np.ones(24), np.ones(24), edges)
-    clear_hourly_compute_market(hours, np.arange(24), np.ones(24), np.ones(24), hours, np.arange(24), np.ones(24),
-                                np.ones(24), edges)
+    clear_hourly_compute_market(
+        hours, np.arange(24), np.ones(24), np.ones(24), hours, np.arange(24), np.ones(24), np.ones(24), edges
+    )
     clear_compute_market(step, one, one, step, one, one, edges)
     MarkupLearner(["roth-erev"], one, 0.01).update(one, one, np.random.default_rng(0))
 
@@ -152,16 +153,24 @@ class CompileWatch:
             self.bar.refresh()
 
 
-def ensure_compiled(scenario: str = "classroom", days: int = 1, notice_after_s: float = 1.5,
-                    progress: bool = True) -> float:
+def ensure_compiled(
+    scenario: str = "classroom", days: int = 1, notice_after_s: float = 1.5, progress: bool = True
+) -> float:
     """:func:`warm_up`, saying on stderr what the wait is when kernels compile for longer than ``notice_after_s``
     (a cold cache): a progress bar over the kernels on a terminal (unless not ``progress``), otherwise one line.
     Returns seconds."""
     from tqdm import tqdm
 
-    bar = tqdm(total=0, desc="loading kernels", unit="kernel", file=sys.stderr, delay=notice_after_s, leave=False,
-               disable=not (progress and sys.stderr.isatty()),
-               bar_format="{desc}: {n}/{total} kernels ready {bar} [{elapsed}]")
+    bar = tqdm(
+        total=0,
+        desc="loading kernels",
+        unit="kernel",
+        file=sys.stderr,
+        delay=notice_after_s,
+        leave=False,
+        disable=not (progress and sys.stderr.isatty()),
+        bar_format="{desc}: {n}/{total} kernels ready {bar} [{elapsed}]",
+    )
     try:
         with CompileWatch(bar, notice_after_s):
             return warm_up(scenario, days)
@@ -170,8 +179,10 @@ def ensure_compiled(scenario: str = "classroom", days: int = 1, notice_after_s: 
 
 
 def main() -> None:
-    seconds = (ensure_compiled("classroom", days=2, notice_after_s=0.0)  # between them, every shipped path
-               + ensure_compiled("china-2024", notice_after_s=0.0))
+    seconds = (
+        ensure_compiled("classroom", days=2, notice_after_s=0.0)  # between them, every shipped path
+        + ensure_compiled("china-2024", notice_after_s=0.0)
+    )
     print(f"kernels ready in {seconds:.1f} s", flush=True)
 
 

@@ -27,9 +27,14 @@ from tokenomy.networks.topologies import names_of_kind, neighbours_of_kind, node
 
 # kind -> (Mesa agent class, scenario key), in account order
 KINDS: dict[str, tuple[type, str]] = {
-    "app": (AIApp, "apps"), "enterprise": (Enterprise, "enterprises"), "provider": (CloudProvider, "providers"),
-    "lab": (TrainingLab, "labs"), "aidc": (AIDC, "aidcs"), "utility": (Utility, "utilities"),
-    "storage": (StorageOperator, "storage"), "grid": (GridOperator, ""),
+    "app": (AIApp, "apps"),
+    "enterprise": (Enterprise, "enterprises"),
+    "provider": (CloudProvider, "providers"),
+    "lab": (TrainingLab, "labs"),
+    "aidc": (AIDC, "aidcs"),
+    "utility": (Utility, "utilities"),
+    "storage": (StorageOperator, "storage"),
+    "grid": (GridOperator, ""),
 }
 
 
@@ -38,8 +43,11 @@ def build_grid(model: Any, data: dict, g) -> None:
     model.zone_names = names_of_kind(g, "zone")
     zone_items = {z["name"]: z for z in data["zones"]}
     model.zone_items = zone_items
-    model.zone_params = {k: np.array([float(zone_items[z][k]) for z in model.zone_names])
-                         for k, v in data["zones"][0].items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    model.zone_params = {
+        k: np.array([float(zone_items[z][k]) for z in model.zone_names])
+        for k, v in data["zones"][0].items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
     model.zone_region = [zone_items[z]["region"] for z in model.zone_names]
     model.zone_hub = np.array([bool(zone_items[z]["hub"]) for z in model.zone_names])
     zi = {z: i for i, z in enumerate(model.zone_names)}
@@ -54,8 +62,7 @@ def build_grid(model: Any, data: dict, g) -> None:
     }
     for key in ("capex_cny_per_mw", "lead_days"):
         model.line_params[key] = np.array([float(line_items.get(n, {}).get(key, 0.0)) for n in model.line_names])
-    model.line_expandable = np.array([bool(line_items.get(n, {}).get("expandable", False))
-                                      for n in model.line_names])
+    model.line_expandable = np.array([bool(line_items.get(n, {}).get("expandable", False)) for n in model.line_names])
 
 
 def build_groups(model: Any, data: dict, g) -> None:
@@ -77,23 +84,36 @@ def build_groups(model: Any, data: dict, g) -> None:
     aidc_zone = np.array([zone_of(a["name"]) for a in aidcs], dtype=int)
     model.aidcs = AIDCGroup(aidcs, aidc_zone, model.zone_hub[aidc_zone] if aidcs else None)
     model.labs = TrainingLabGroup(ordered("lab", "labs"))
-    model.utilities = UtilityGroup(ordered("utility", "utilities"), model.zone_names, data["technologies"],
-                                   model.zone_params)
+    model.utilities = UtilityGroup(
+        ordered("utility", "utilities"), model.zone_names, data["technologies"], model.zone_params
+    )
     model.storage = StorageGroup(stores, np.array([zone_of(s["name"]) for s in stores], dtype=int))
     model.grid = GridOperatorGroup(model.zone_params, model.line_params, model.line_expandable)
     # providers start by expecting what buyers want at the mean starting price, split evenly, in the
     # buyers' mean hourly shape
     start_price = np.array([p["price_cny_per_mtok"] for p in provs], dtype=float)
     mean_price = start_price.mean() if provs else 1.0
-    demand = np.concatenate([model.apps.token_demand_mtok(np.full(model.apps.n, mean_price)),
-                             model.enterprises.token_demand_mtok(np.full(model.enterprises.n, mean_price))])
+    demand = np.concatenate(
+        [
+            model.apps.token_demand_mtok(np.full(model.apps.n, mean_price)),
+            model.enterprises.token_demand_mtok(np.full(model.enterprises.n, mean_price)),
+        ]
+    )
     profiles = np.concatenate([model.apps.profile, model.enterprises.profile]).reshape(-1, 24)
     shape = demand @ profiles / demand.sum() if demand.sum() > 0 else hourly_profile("flat")
-    model.providers = CloudProviderGroup(provs, np.full(len(provs), demand.sum() / max(len(provs), 1)),
-                                         np.tile(shape, (len(provs), 1)))
-    model.groups = {"app": model.apps, "enterprise": model.enterprises, "provider": model.providers,
-                    "lab": model.labs, "aidc": model.aidcs, "utility": model.utilities, "storage": model.storage,
-                    "grid": model.grid}
+    model.providers = CloudProviderGroup(
+        provs, np.full(len(provs), demand.sum() / max(len(provs), 1)), np.tile(shape, (len(provs), 1))
+    )
+    model.groups = {
+        "app": model.apps,
+        "enterprise": model.enterprises,
+        "provider": model.providers,
+        "lab": model.labs,
+        "aidc": model.aidcs,
+        "utility": model.utilities,
+        "storage": model.storage,
+        "grid": model.grid,
+    }
     model.contracts = ContractBook(model.providers.n, model.aidcs.n)
 
 
@@ -135,12 +155,14 @@ def build_trade_relations(model: Any, g) -> None:
     for row, name in enumerate(prov.names + labs.names):
         for a in neighbours_of_kind(g, name, "aidc", "compute"):
             model.compute_edges[row, aidcs.index(a)] = True
-    model.buyer_profile = np.concatenate([model.apps.profile, model.enterprises.profile]).reshape(
-        model.n_buyers, 24) / 24.0
+    model.buyer_profile = (
+        np.concatenate([model.apps.profile, model.enterprises.profile]).reshape(model.n_buyers, 24) / 24.0
+    )
     model.share = np.where(model.token_edges, 1.0, 0.0)
     model.share /= np.maximum(model.share.sum(axis=1, keepdims=True), 1.0)
     nz = len(model.zone_names)
-    model.aidc_zone_inc = (np.arange(nz)[:, None] == aidcs.zone[None, :]).astype(float)              # (Z, A)
-    model.storage_zone_inc = (np.arange(nz)[:, None] == model.storage.zone[None, :]).astype(float)   # (Z, S)
-    model.line_inc = ((np.arange(nz)[:, None] == model.line_to[None, :]).astype(float)
-                      - (np.arange(nz)[:, None] == model.line_from[None, :]))                        # (Z, L)
+    model.aidc_zone_inc = (np.arange(nz)[:, None] == aidcs.zone[None, :]).astype(float)  # (Z, A)
+    model.storage_zone_inc = (np.arange(nz)[:, None] == model.storage.zone[None, :]).astype(float)  # (Z, S)
+    model.line_inc = (np.arange(nz)[:, None] == model.line_to[None, :]).astype(float) - (
+        np.arange(nz)[:, None] == model.line_from[None, :]
+    )  # (Z, L)

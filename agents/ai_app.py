@@ -62,18 +62,34 @@ class AIAppGroup(Group):
     def demand_and_elasticity(self, price_cny_per_mtok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`token_demand_mtok` and :meth:`price_elasticity` at one price, in one pass."""
         p = self.params
-        ratio = _cost_ratio(price_cny_per_mtok, p["mtok_per_request"], p["agentic_share"], p["agent_multiplier"],
-                            p["revenue_cny_per_request"])
-        self.demand_mtok, elasticity = _demand(ratio ** p["elasticity"], p["users"], p["requests_per_user_per_day"],
-                                               self.noise, p["mtok_per_request"], p["agentic_share"],
-                                               p["agent_multiplier"], p["elasticity"])
+        ratio = _cost_ratio(
+            price_cny_per_mtok,
+            p["mtok_per_request"],
+            p["agentic_share"],
+            p["agent_multiplier"],
+            p["revenue_cny_per_request"],
+        )
+        self.demand_mtok, elasticity = _demand(
+            ratio ** p["elasticity"],
+            p["users"],
+            p["requests_per_user_per_day"],
+            self.noise,
+            p["mtok_per_request"],
+            p["agentic_share"],
+            p["agent_multiplier"],
+            p["elasticity"],
+        )
         return self.demand_mtok, elasticity
 
     def _worth_making(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
         """Share of requests whose value exceeds their token cost."""
         cost = np.maximum(price_cny_per_mtok * self.tokens_per_request_mtok(), 0.0)
-        ratio = np.divide(cost, self.params["revenue_cny_per_request"], out=np.full(self.n, np.inf),
-                          where=self.params["revenue_cny_per_request"] > 0)
+        ratio = np.divide(
+            cost,
+            self.params["revenue_cny_per_request"],
+            out=np.full(self.n, np.inf),
+            where=self.params["revenue_cny_per_request"] > 0,
+        )
         return 1.0 / (1.0 + ratio ** self.params["elasticity"])
 
     def price_elasticity(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
@@ -87,9 +103,12 @@ class AIAppGroup(Group):
         return requests * self.params["revenue_cny_per_request"]
 
     def describe(self, i: int) -> dict[str, float]:
-        return {"users": float(self.params["users"][i]), "tokens_wanted_mtok": float(self.demand_mtok[i]),
-                "tokens_served_mtok": float(self.served_mtok[i]),
-                "agent_multiplier": float(self.params["agent_multiplier"][i])}
+        return {
+            "users": float(self.params["users"][i]),
+            "tokens_wanted_mtok": float(self.demand_mtok[i]),
+            "tokens_served_mtok": float(self.served_mtok[i]),
+            "agent_multiplier": float(self.params["agent_multiplier"][i]),
+        }
 
 
 @njit(cache=True)
@@ -104,8 +123,16 @@ def _cost_ratio(price, mtok_per_request, agentic_share, agent_multiplier, revenu
 
 
 @njit(cache=True)
-def _demand(ratio_to_the_elasticity, users, requests_per_user, noise, mtok_per_request, agentic_share,
-            agent_multiplier, elasticity):
+def _demand(
+    ratio_to_the_elasticity,
+    users,
+    requests_per_user,
+    noise,
+    mtok_per_request,
+    agentic_share,
+    agent_multiplier,
+    elasticity,
+):
     """(tokens wanted, price elasticity) from ``ratio ** elasticity`` (computed by numpy, as before)."""
     n = users.size
     demand = np.empty(n)

@@ -34,11 +34,11 @@ from tokenomy.agents.forecasting import Forecasters
 from tokenomy.agents.numeric import nan_max, nan_min, nan_to_zero, psum
 from tokenomy.agents.strategies import ComputeAsking, Investing, MarkupLearner
 
-TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])   # of available GPUs, every hour
-TRANCHE_RENT = np.array([0.0, 0.25, 0.6, 1.0])   # multiples of the learned rent
-RESERVE_MARGIN = 0.1        # online GPUs kept above the recent peak before mothballing the rest
-EXIT_AFTER_MONTHS = 6       # mothballed this long: scrapped
-REACTIVATE_SHARE = 0.25     # of the mothballed pool brought back per day while capacity binds
+TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])  # of available GPUs, every hour
+TRANCHE_RENT = np.array([0.0, 0.25, 0.6, 1.0])  # multiples of the learned rent
+RESERVE_MARGIN = 0.1  # online GPUs kept above the recent peak before mothballing the rest
+EXIT_AFTER_MONTHS = 6  # mothballed this long: scrapped
+REACTIVATE_SHARE = 0.25  # of the mothballed pool brought back per day while capacity binds
 PEAK_MEMORY_DAYS = 30
 INITIAL_COHORTS = 12
 
@@ -83,9 +83,20 @@ class CostPlusScarcityAsks(ComputeAsking):
     def asks(self, group: AIDCGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
         qty, price, group.ask_mid = _cost_plus_asks(
-            p["busy_kw_per_gpu"], p["idle_kw_per_gpu"], p["pue"], group.power_price_expected, p["om_cny_per_gpu_hour"],
-            group.green_cost_per_busy_gpu_hour, group.learner.markup, group.capital_hour, group.gpus, group.mothballed,
-            group.down, TRANCHE_SHARE, TRANCHE_RENT)
+            p["busy_kw_per_gpu"],
+            p["idle_kw_per_gpu"],
+            p["pue"],
+            group.power_price_expected,
+            p["om_cny_per_gpu_hour"],
+            group.green_cost_per_busy_gpu_hour,
+            group.learner.markup,
+            group.capital_hour,
+            group.gpus,
+            group.mothballed,
+            group.down,
+            TRANCHE_SHARE,
+            TRANCHE_RENT,
+        )
         return group._ask_owner, group._ask_hour, qty, price
 
 
@@ -103,7 +114,7 @@ class NpvInvesting(Investing):
         online = max(float(group.online.sum()), 1.0)
         pipeline = float(group.pipeline_gpus().sum())
         supply_line = (online / (online + p["supply_line_weight"] * pipeline)) ** 2
-        forecast = group.forecasters.forecast() * view.forecast_noise * supply_line        # CNY per GPU-day
+        forecast = group.forecasters.forecast() * view.forecast_noise * supply_line  # CNY per GPU-day
         idle_energy = p["idle_kw_per_gpu"] * p["pue"] / 1000.0 * 24.0 * np.maximum(group.power_price_mean(), 0.0)
         margin_year = (forecast - idle_energy) * DAYS_PER_YEAR - p["fixed_om_cny_per_gpu_year"]
         npv = npv_per_unit(margin_year, p["capex_cny_per_gpu"], p["hurdle"], p["life_years"], p["lead_days"])
@@ -129,8 +140,9 @@ class AIDCGroup(Group):
         self.zone = np.asarray(zone_index, dtype=int)
         self.strategy = [it["strategy"] for it in items]
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
-        self.learner = MarkupLearner(self.strategy, p.get("markup", np.zeros(self.n)),
-                                     p.get("markup_step", np.zeros(self.n)), max_markup=3.0)
+        self.learner = MarkupLearner(
+            self.strategy, p.get("markup", np.zeros(self.n)), p.get("markup_step", np.zeros(self.n)), max_markup=3.0
+        )
         self.asking: ComputeAsking = CostPlusScarcityAsks()
         self.investing: Investing = NpvInvesting()
         self.forecasters = Forecasters([it["forecaster"] for it in items])
@@ -150,12 +162,12 @@ class AIDCGroup(Group):
         self.hub = np.zeros(self.n, dtype=bool) if hub is None else np.asarray(hub, dtype=bool)  # in a hub zone
         self.mothballed = np.zeros(self.n)
         self.months_mothballed = np.zeros(self.n, dtype=int)
-        self.down = np.zeros(self.n)                  # GPUs out of service today (outages)
+        self.down = np.zeros(self.n)  # GPUs out of service today (outages)
         self.down_until = np.full(self.n, -1, dtype=int)
-        self.pipeline = Pipeline()                    # (arrival day, AIDC index, GPUs)
+        self.pipeline = Pipeline()  # (arrival day, AIDC index, GPUs)
         # market state
-        self.power_price_expected = np.full((self.n, 24), 400.0)   # CNY/MWh, its zone, by hour
-        self.compute_price_seen = np.full((self.n, 24), np.nan)     # CNY/GPU-hour, smoothed, by hour
+        self.power_price_expected = np.full((self.n, 24), 400.0)  # CNY/MWh, its zone, by hour
+        self.compute_price_seen = np.full((self.n, 24), np.nan)  # CNY/GPU-hour, smoothed, by hour
         self.green_cost_per_busy_gpu_hour = np.zeros(self.n)
         self.busy_gpus = np.zeros((self.n, 24))
         self.sold_gpus = np.zeros((self.n, 24))
@@ -216,8 +228,14 @@ class AIDCGroup(Group):
     def srmc(self) -> np.ndarray:
         """(n, 24) short-run marginal cost of a busy GPU-hour, CNY."""
         p = self.params
-        return _srmc(p["busy_kw_per_gpu"], p["idle_kw_per_gpu"], p["pue"], self.power_price_expected,
-                     p["om_cny_per_gpu_hour"], self.green_cost_per_busy_gpu_hour)
+        return _srmc(
+            p["busy_kw_per_gpu"],
+            p["idle_kw_per_gpu"],
+            p["pue"],
+            self.power_price_expected,
+            p["om_cny_per_gpu_hour"],
+            self.green_cost_per_busy_gpu_hour,
+        )
 
     def obliged_share(self, policy_day: int) -> np.ndarray:
         """Share of each AIDC's GPUs under the green-electricity obligation: those in a hub zone commissioned
@@ -231,8 +249,17 @@ class AIDCGroup(Group):
         """``draws`` (2, n) uniforms: an outage starts with probability rate/365 and takes a random share
         (up to twice ``outage_share``) of the online fleet down for ``outage_days`` days."""
         p = self.params
-        self.down, self.down_until = _outages(day, draws, self.down, self.down_until, self.gpus, self.mothballed,
-                                              p["outage_rate_per_year"], p["outage_share"], p["outage_days"])
+        self.down, self.down_until = _outages(
+            day,
+            draws,
+            self.down,
+            self.down_until,
+            self.gpus,
+            self.mothballed,
+            p["outage_rate_per_year"],
+            p["outage_share"],
+            p["outage_days"],
+        )
 
     def asks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(AIDC, hour, GPU-hours, CNY/GPU-hour) ask steps, from the asking strategy."""
@@ -241,8 +268,9 @@ class AIDCGroup(Group):
     def set_busy(self, busy_gpus: np.ndarray, sold_gpus: np.ndarray) -> np.ndarray:
         """Hourly power load (MW) from the GPUs busy each hour (n, 24); online idle GPUs draw idle power."""
         p = self.params
-        self.busy_gpus, self.load_mw = _set_busy(busy_gpus, self.gpus, self.mothballed, p["pue"], p["busy_kw_per_gpu"],
-                                                 p["idle_kw_per_gpu"])
+        self.busy_gpus, self.load_mw = _set_busy(
+            busy_gpus, self.gpus, self.mothballed, p["pue"], p["busy_kw_per_gpu"], p["idle_kw_per_gpu"]
+        )
         self.sold_gpus = sold_gpus
         return self.load_mw
 
@@ -250,16 +278,33 @@ class AIDCGroup(Group):
         """Busy GPU-hours over GPU-hours in service today."""
         return np.divide(self.busy_gpus.sum(axis=1), self.gpus * 24.0, out=np.zeros(self.n), where=self.gpus > 0)
 
-    def learn(self, day: int, hourly_price: np.ndarray, top_tranche_fill: np.ndarray, zone_price: np.ndarray,
-              profit: np.ndarray, rng: np.random.Generator) -> None:
+    def learn(
+        self,
+        day: int,
+        hourly_price: np.ndarray,
+        top_tranche_fill: np.ndarray,
+        zone_price: np.ndarray,
+        profit: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
         """Learn from today: ``hourly_price`` (n, 24) its compute price, ``top_tranche_fill`` (n,) the largest
         share of its top tranche sold in any hour, ``zone_price`` (n, 24) its zone's power price."""
         srmc = self.srmc()
         self.learner.update(top_tranche_fill, profit, rng)
         self.power_price_expected, self.compute_price_seen, self.mothballed = _learn(
-            hourly_price, zone_price, srmc, self.power_price_expected, self.compute_price_seen, self.busy_gpus,
-            self.sold_gpus, self.gpus, self.mothballed, self.down, self._margin_sum,
-            self._peak_busy[day % PEAK_MEMORY_DAYS])
+            hourly_price,
+            zone_price,
+            srmc,
+            self.power_price_expected,
+            self.compute_price_seen,
+            self.busy_gpus,
+            self.sold_gpus,
+            self.gpus,
+            self.mothballed,
+            self.down,
+            self._margin_sum,
+            self._peak_busy[day % PEAK_MEMORY_DAYS],
+        )
         self._margin_days += 1
 
     # -- monthly decisions ------------------------------------------------------------------------------
@@ -387,11 +432,16 @@ class AIDCGroup(Group):
         self.scrapped_today = np.zeros(self.n)
 
     def describe(self, i: int) -> dict[str, float]:
-        return {"gpus": float(self.gpus[i]), "gpus_online": float(self.online[i]),
-                "gpus_mothballed": float(self.mothballed[i]), "gpus_in_pipeline": float(self.pipeline_gpus()[i]),
-                "marginal_cost_cny_per_gpu_hour": float(self.ask_mid[i]),
-                "scarcity_markup": float(self.learner.markup[i]), "utilization": float(self.utilization()[i]),
-                "load_mw": float(self.load_mw[i].mean())}
+        return {
+            "gpus": float(self.gpus[i]),
+            "gpus_online": float(self.online[i]),
+            "gpus_mothballed": float(self.mothballed[i]),
+            "gpus_in_pipeline": float(self.pipeline_gpus()[i]),
+            "marginal_cost_cny_per_gpu_hour": float(self.ask_mid[i]),
+            "scarcity_markup": float(self.learner.markup[i]),
+            "utilization": float(self.utilization()[i]),
+            "load_mw": float(self.load_mw[i].mean()),
+        }
 
 
 @njit(cache=True)
@@ -432,8 +482,21 @@ def _srmc(busy_kw, idle_kw, pue, power_price, om, green_cost):
 
 
 @njit(cache=True)
-def _cost_plus_asks(busy_kw, idle_kw, pue, power_price, om, green_cost, markup, capital_hour, gpus, mothballed, down,
-                    tranche_share, tranche_rent):
+def _cost_plus_asks(
+    busy_kw,
+    idle_kw,
+    pue,
+    power_price,
+    om,
+    green_cost,
+    markup,
+    capital_hour,
+    gpus,
+    mothballed,
+    down,
+    tranche_share,
+    tranche_rent,
+):
     """:class:`CostPlusScarcityAsks` for every AIDC: (GPU-hours, CNY per GPU-hour) of its tranches, (n * 24 * T,)
     in the order (AIDC, hour, tranche), and the mean SRMC over the day (n,)."""
     srmc = _srmc(busy_kw, idle_kw, pue, power_price, om, green_cost)
@@ -455,8 +518,20 @@ def _cost_plus_asks(busy_kw, idle_kw, pue, power_price, om, green_cost, markup, 
 
 
 @njit(cache=True)
-def _learn(hourly_price, zone_price, srmc, power_price_expected, compute_price_seen, busy_gpus, sold_gpus, gpus,
-           mothballed, down, margin_sum, peak_busy):
+def _learn(
+    hourly_price,
+    zone_price,
+    srmc,
+    power_price_expected,
+    compute_price_seen,
+    busy_gpus,
+    sold_gpus,
+    gpus,
+    mothballed,
+    down,
+    margin_sum,
+    peak_busy,
+):
     """:meth:`AIDCGroup.learn` after the markup: expected power and compute prices move; the margin a GPU earned above
     its SRMC in the hours it was busy adds up (in ``margin_sum``); today's peak is remembered (in ``peak_busy``); where
     capacity binds, mothballed GPUs come back.  Returns (expected power price, compute price seen, mothballed)."""
@@ -482,8 +557,7 @@ def _learn(hourly_price, zone_price, srmc, power_price_expected, compute_price_s
         margin_sum[a] += psum(margin)
         peak_busy[a] = top_busy
         # capacity binds: bring mothballed GPUs back
-        back = np.ceil(mothballed[a] * REACTIVATE_SHARE) if top_sold >= 0.98 * available and mothballed[a] > 0 \
-            else 0.0
+        back = np.ceil(mothballed[a] * REACTIVATE_SHARE) if top_sold >= 0.98 * available and mothballed[a] > 0 else 0.0
         still[a] = nan_max(mothballed[a] - back, 0.0)
     return expected, seen, still
 

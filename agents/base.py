@@ -113,8 +113,9 @@ def bass_step_in_place(adopters, potential, p_per_year, q_per_year):
         adopters[i] = nan_min(a + new, nan_max(m, a))
 
 
-def ar1_lognormal(state: np.ndarray, draws: np.ndarray, sigma: np.ndarray | float,
-                  persistence: np.ndarray | float) -> np.ndarray:
+def ar1_lognormal(
+    state: np.ndarray, draws: np.ndarray, sigma: np.ndarray | float, persistence: np.ndarray | float
+) -> np.ndarray:
     """Move a persistent log-noise state one day on (in place) and return the multiplier exp(state - s^2/2),
     whose mean is 1: the day-to-day noise of demand, weather and the like."""
     rho = np.asarray(persistence, dtype=float)
@@ -143,7 +144,8 @@ class Group:
                     continue
                 if isinstance(value, int | float) or value is None:
                     self.params[key] = np.array(
-                        [np.nan if it[key] is None else float(it[key]) for it in items], dtype=float)
+                        [np.nan if it[key] is None else float(it[key]) for it in items], dtype=float
+                    )
         self.agents: list[GroupAgent] = []
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -233,8 +235,9 @@ def hourly_profile(name: str) -> np.ndarray:
     return shape / shape.mean()
 
 
-def bass_step(adopters: np.ndarray, potential: np.ndarray, p_per_year: np.ndarray,
-              q_per_year: np.ndarray) -> np.ndarray:
+def bass_step(
+    adopters: np.ndarray, potential: np.ndarray, p_per_year: np.ndarray, q_per_year: np.ndarray
+) -> np.ndarray:
     """One day of Bass diffusion: new adopters = (p + q * share adopted) * remaining potential."""
     p = p_per_year / DAYS_PER_YEAR
     q = q_per_year / DAYS_PER_YEAR

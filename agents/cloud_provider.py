@@ -35,9 +35,9 @@ from tokenomy.agents.numeric import nan_max, nan_min
 from tokenomy.agents.strategies import ComputeBidding, MarkupLearner, TokenPricing
 
 PROVIDER_STRATEGIES = ("best-response", "roth-erev", "fixed")
-RESERVE_VALUE = 0.5        # a reserve GPU-hour is worth about half a used one to its buyer
-COST_SMOOTHING = 0.25      # weight of today's unit cost in the expected one
-PROFILE_SMOOTHING = 0.1    # weight of today's hourly shape in the forecast profile
+RESERVE_VALUE = 0.5  # a reserve GPU-hour is worth about half a used one to its buyer
+COST_SMOOTHING = 0.25  # weight of today's unit cost in the expected one
+PROFILE_SMOOTHING = 0.1  # weight of today's hourly shape in the forecast profile
 APPEAL_HALF_LIFE_DAYS = 60.0
 APPEAL_DECAY = 0.5 ** (1.0 / APPEAL_HALF_LIFE_DAYS)  # of the appeal above 1, per day
 
@@ -69,10 +69,21 @@ class BestResponsePricing(TokenPricing):
 
     def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
         p = group.params
-        target, ratio = _price_targets(group.price, group.appeal ** (1.0 / max(view.sensitivity, 1e-9)),
-                                       group.unit_cost, view.edges, view.demand_mtok, view.elasticity,
-                                       view.sensitivity, p["min_margin"], p["max_markup"], group.requested_mtok,
-                                       group.served_mtok, group.roth, group.learner.markup)
+        target, ratio = _price_targets(
+            group.price,
+            group.appeal ** (1.0 / max(view.sensitivity, 1e-9)),
+            group.unit_cost,
+            view.edges,
+            view.demand_mtok,
+            view.elasticity,
+            view.sensitivity,
+            p["min_margin"],
+            p["max_markup"],
+            group.requested_mtok,
+            group.served_mtok,
+            group.roth,
+            group.learner.markup,
+        )
         group.target_price = target
         return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"], group.fixed)
 
@@ -83,8 +94,9 @@ class ForecastBidding(ComputeBidding):
 
     def bids(self, group: CloudProviderGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
-        qty, price = _forecast_bids(group.level, group.trend, group.profile, p["mtok_per_gpu_hour"], group.price,
-                                    p["reserve"])
+        qty, price = _forecast_bids(
+            group.level, group.trend, group.profile, p["mtok_per_gpu_hour"], group.price, p["reserve"]
+        )
         return group._bid_owner, group._bid_hour, qty, price
 
 
@@ -103,7 +115,7 @@ class PricingView:
 class CloudProviderGroup(Group):
     kind = "provider"
     ALPHA = 0.3  # level smoothing
-    BETA = 0.1   # trend smoothing
+    BETA = 0.1  # trend smoothing
 
     def __init__(self, items: list[dict], initial_demand_mtok: np.ndarray, initial_profile: np.ndarray):
         super().__init__(items)
@@ -112,18 +124,19 @@ class CloudProviderGroup(Group):
         self.fixed = np.array([s == "fixed" for s in self.strategy], dtype=bool)
         self.pricing: TokenPricing = BestResponsePricing()
         self.bidding: ComputeBidding = ForecastBidding()
-        self.learner = MarkupLearner(["roth-erev" if r else "adaptive" for r in self.roth],
-                                     np.full(self.n, 0.5), 0.0, max_markup=5.0)
+        self.learner = MarkupLearner(
+            ["roth-erev" if r else "adaptive" for r in self.roth], np.full(self.n, 0.5), 0.0, max_markup=5.0
+        )
         self.level = np.asarray(initial_demand_mtok, dtype=float).copy()
         self.trend = np.zeros(self.n)
         self.profile = np.asarray(initial_profile, dtype=float).reshape(self.n, 24).copy()
         self.appeal = np.ones(self.n)
-        self.bought_gpu_hours = np.zeros((self.n, 24))   # day-ahead purchases, by hour
+        self.bought_gpu_hours = np.zeros((self.n, 24))  # day-ahead purchases, by hour
         self.topped_up_gpu_hours = np.zeros((self.n, 24))
-        self.compute_cost_cny = np.zeros(self.n)          # paid today, contracts settled included
+        self.compute_cost_cny = np.zeros(self.n)  # paid today, contracts settled included
         self.requested_mtok = np.zeros(self.n)
         self.served_mtok = np.zeros(self.n)
-        self.unit_cost = np.full(self.n, np.nan)          # expected CNY per Mtok of compute
+        self.unit_cost = np.full(self.n, np.nan)  # expected CNY per Mtok of compute
         self.unit_cost_today = np.full(self.n, np.nan)
         self.target_price = np.full(self.n, np.nan)
         self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))
@@ -168,9 +181,15 @@ class CloudProviderGroup(Group):
         self.params["price_cny_per_mtok"][:] = self.pricing.prices(self, view)
 
     # -- learning --------------------------------------------------------------------------------
-    def learn(self, requested_hourly_mtok: np.ndarray, served_hourly_mtok: np.ndarray,
-              hourly_compute_price: np.ndarray, compute_cost_cny: np.ndarray, profit_cny: np.ndarray,
-              rng: np.random.Generator) -> None:
+    def learn(
+        self,
+        requested_hourly_mtok: np.ndarray,
+        served_hourly_mtok: np.ndarray,
+        hourly_compute_price: np.ndarray,
+        compute_cost_cny: np.ndarray,
+        profit_cny: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
         """Update forecasts and the expected marginal cost from today; draw model launches.
 
         ``hourly_compute_price`` (n, 24): the compute price each provider faced in each hour;
@@ -178,21 +197,43 @@ class CloudProviderGroup(Group):
         """
         p = self.params
         self.compute_cost_cny = compute_cost_cny
-        _learn(np.ascontiguousarray(requested_hourly_mtok, dtype=float),
-               np.ascontiguousarray(served_hourly_mtok, dtype=float),
-               np.ascontiguousarray(hourly_compute_price, dtype=float), self.price,
-               self.ALPHA, self.BETA, PROFILE_SMOOTHING, COST_SMOOTHING, self.level, self.trend, self.profile,
-               self.share_seen, self.requested_mtok, self.served_mtok, self.unit_cost, self.unit_cost_today,
-               p["mtok_per_gpu_hour"])
+        _learn(
+            np.ascontiguousarray(requested_hourly_mtok, dtype=float),
+            np.ascontiguousarray(served_hourly_mtok, dtype=float),
+            np.ascontiguousarray(hourly_compute_price, dtype=float),
+            self.price,
+            self.ALPHA,
+            self.BETA,
+            PROFILE_SMOOTHING,
+            COST_SMOOTHING,
+            self.level,
+            self.trend,
+            self.profile,
+            self.share_seen,
+            self.requested_mtok,
+            self.served_mtok,
+            self.unit_cost,
+            self.unit_cost_today,
+            p["mtok_per_gpu_hour"],
+        )
         if self.roth.any():
             cap = np.maximum(self.capacity_mtok, 1e-9)
             self.learner.update(np.minimum(self.served_mtok / cap, 1.0), profit_cny, rng)
         # efficiency improves with the yearly rate; model launches jump it and lift appeal for a while
         draws = rng.random((2, self.n))
         log_draw = np.log(np.maximum(draws[1], 1e-12))  # its negative is exponential, mean 1
-        self.appeal = _launches(draws[0], log_draw, p["launch_rate_per_year"], self._daily_efficiency_growth(),
-                                p["launch_efficiency_gain"], p["launch_appeal_gain"], APPEAL_DECAY, self.appeal,
-                                p["mtok_per_gpu_hour"], self.launches)
+        self.appeal = _launches(
+            draws[0],
+            log_draw,
+            p["launch_rate_per_year"],
+            self._daily_efficiency_growth(),
+            p["launch_efficiency_gain"],
+            p["launch_appeal_gain"],
+            APPEAL_DECAY,
+            self.appeal,
+            p["mtok_per_gpu_hour"],
+            self.launches,
+        )
 
     def _daily_efficiency_growth(self) -> np.ndarray:
         """(1 + yearly efficiency growth) ** (1 / 365), recomputed only when the yearly rate changes."""
@@ -204,16 +245,21 @@ class CloudProviderGroup(Group):
 
     def describe(self, i: int) -> dict[str, float]:
         cap = self.capacity_mtok[i]
-        return {"price_cny_per_mtok": float(self.price[i]), "unit_cost_cny_per_mtok": float(self.unit_cost[i]),
-                "capacity_mtok": float(cap), "tokens_served_mtok": float(self.served_mtok[i]),
-                "utilization": float(self.served_mtok[i] / cap) if cap > 0 else 0.0,
-                "gpu_hours": float(self.bought_gpu_hours[i].sum() + self.topped_up_gpu_hours[i].sum()),
-                "mtok_per_gpu_hour": float(self.params["mtok_per_gpu_hour"][i])}
+        return {
+            "price_cny_per_mtok": float(self.price[i]),
+            "unit_cost_cny_per_mtok": float(self.unit_cost[i]),
+            "capacity_mtok": float(cap),
+            "tokens_served_mtok": float(self.served_mtok[i]),
+            "utilization": float(self.served_mtok[i] / cap) if cap > 0 else 0.0,
+            "gpu_hours": float(self.bought_gpu_hours[i].sum() + self.topped_up_gpu_hours[i].sum()),
+            "mtok_per_gpu_hour": float(self.params["mtok_per_gpu_hour"][i]),
+        }
 
 
 @njit(cache=True)
-def _best_response(price, effective_price, cost, edges, demand, elasticity, sigma, min_margin, max_markup, excess,
-                   target):
+def _best_response(
+    price, effective_price, cost, edges, demand, elasticity, sigma, min_margin, max_markup, excess, target
+):
     """Target price of every provider (see the module docstring): the Lerner price against logit demand at
     today's prices, and, when ``excess`` = requested / served > 1, at least the price that cuts its demand to
     what it served.  NaN where the provider has no buyers or no cost yet."""
@@ -249,8 +295,25 @@ def _best_response(price, effective_price, cost, edges, demand, elasticity, sigm
 
 
 @njit(cache=True)
-def _learn(requested_h, served_h, compute_price_h, price, alpha, beta, profile_weight,
-           cost_weight, level, trend, profile, share_seen, requested, served, unit_cost, unit_cost_today, eff):
+def _learn(
+    requested_h,
+    served_h,
+    compute_price_h,
+    price,
+    alpha,
+    beta,
+    profile_weight,
+    cost_weight,
+    level,
+    trend,
+    profile,
+    share_seen,
+    requested,
+    served,
+    unit_cost,
+    unit_cost_today,
+    eff,
+):
     """:meth:`CloudProviderGroup.learn` for every provider, updating the state arrays in place."""
     n, hours = requested_h.shape
     own_value = price * eff  # what a GPU-hour of its tokens is worth to it
@@ -315,8 +378,9 @@ def _forecast_bids(level, trend, profile, eff, price, reserve):
 
 
 @njit(cache=True)
-def _launches(draw, log_draw, rate_per_year, daily_growth, efficiency_gain, appeal_gain, appeal_decay, appeal, eff,
-              launches):
+def _launches(
+    draw, log_draw, rate_per_year, daily_growth, efficiency_gain, appeal_gain, appeal_decay, appeal, eff, launches
+):
     """Efficiency grows (in place, in ``eff``); a model launches with probability rate / 365, lifting efficiency by
     ``efficiency_gain`` x an exponential draw (``-log_draw``) and appeal by ``appeal_gain``; appeal above 1 decays.
     Returns the new appeal; counts launches in place."""
@@ -332,8 +396,21 @@ def _launches(draw, log_draw, rate_per_year, daily_growth, efficiency_gain, appe
 
 
 @njit(cache=True)
-def _price_targets(price, appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup,
-                   requested, served, roth, markup):
+def _price_targets(
+    price,
+    appeal_factor,
+    unit_cost,
+    edges,
+    demand,
+    elasticity,
+    sigma,
+    min_margin,
+    max_markup,
+    requested,
+    served,
+    roth,
+    markup,
+):
     """Every provider's target price (:func:`_best_response`; Roth-Erev agents: expected cost x (1 + markup)) and its
     ratio to today's price (1 where there is no target)."""
     n = price.size
@@ -341,8 +418,19 @@ def _price_targets(price, appeal_factor, unit_cost, edges, demand, elasticity, s
     for i in range(n):
         excess[i] = nan_max(requested[i] / served[i] if served[i] > 0.0 else 1.0, 1.0)
     target = np.empty(n)
-    _best_response(price, price / appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup,
-                   excess, target)
+    _best_response(
+        price,
+        price / appeal_factor,
+        unit_cost,
+        edges,
+        demand,
+        elasticity,
+        sigma,
+        min_margin,
+        max_markup,
+        excess,
+        target,
+    )
     ratio = np.empty(n)
     for i in range(n):
         if roth[i]:

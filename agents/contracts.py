@@ -32,10 +32,10 @@ class ContractBook:
         self.n_aidcs = n_aidcs
         self.provider = np.zeros(0, dtype=int)
         self.aidc = np.zeros(0, dtype=int)
-        self.qty = np.zeros((0, 24))          # GPUs per hour
-        self.price = np.zeros(0)              # CNY per GPU-hour
+        self.qty = np.zeros((0, 24))  # GPUs per hour
+        self.price = np.zeros(0)  # CNY per GPU-hour
         self.end_day = np.zeros(0, dtype=int)  # last day covered
-        self.ladder_built = False              # the first round of contracts is spread over a ladder
+        self.ladder_built = False  # the first round of contracts is spread over a ladder
 
     def __len__(self) -> int:
         return self.provider.size
@@ -94,9 +94,18 @@ class ContractBook:
         return float(volume @ self.price / volume.sum()) if volume.sum() > 0 else float("nan")
 
 
-def renew(book: ContractBook, day: int, month_days: int, need: np.ndarray, contract_share: np.ndarray,
-          contract_months: np.ndarray, edges: np.ndarray, aidc_online: np.ndarray, expected_price: np.ndarray,
-          premium: float) -> None:
+def renew(
+    book: ContractBook,
+    day: int,
+    month_days: int,
+    need: np.ndarray,
+    contract_share: np.ndarray,
+    contract_months: np.ndarray,
+    edges: np.ndarray,
+    aidc_online: np.ndarray,
+    expected_price: np.ndarray,
+    premium: float,
+) -> None:
     """Monthly contracting.
 
     ``need`` (P, 24): each provider's expected GPUs per hour; ``edges`` (P, A) who may contract with whom;
@@ -108,7 +117,7 @@ def renew(book: ContractBook, day: int, month_days: int, need: np.ndarray, contr
     book.expire(day)
     cover = book.cover(day + month_days - 1)
     target = contract_share[:, None] * need
-    room = np.maximum(MAX_CONTRACTED_SHARE * aidc_online[:, None] - book.sold(), 0.0)   # (A, 24)
+    room = np.maximum(MAX_CONTRACTED_SHARE * aidc_online[:, None] - book.sold(), 0.0)  # (A, 24)
     first = not book.ladder_built
     book.ladder_built = True
     signed = []

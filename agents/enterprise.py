@@ -45,8 +45,12 @@ class EnterpriseGroup(Group):
     def token_demand_mtok(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
         p = self.params
         adopted = p["adoption"] * p["firms"]
-        base = adopted * p["mtok_per_firm_per_day"] * (1.0 - p["agentic_share"] + p["agentic_share"]
-                                                       * p["agent_multiplier"]) * self.noise
+        base = (
+            adopted
+            * p["mtok_per_firm_per_day"]
+            * (1.0 - p["agentic_share"] + p["agentic_share"] * p["agent_multiplier"])
+            * self.noise
+        )
         relative = np.maximum(price_cny_per_mtok, 1e-12) / p["reference_price_cny_per_mtok"]
         wanted = base * relative ** (-p["elasticity"])
         budget_mtok = adopted * p["budget_cny_per_firm_per_day"] / np.maximum(price_cny_per_mtok, 1e-12)
@@ -57,10 +61,18 @@ class EnterpriseGroup(Group):
         """:meth:`token_demand_mtok` and :meth:`price_elasticity` at one price, in one pass."""
         p = self.params
         relative = _relative_price(price_cny_per_mtok, p["reference_price_cny_per_mtok"])
-        self.demand_mtok, elasticity = _demand(relative ** (-p["elasticity"]), price_cny_per_mtok, p["adoption"],
-                                               p["firms"], p["mtok_per_firm_per_day"], p["agentic_share"],
-                                               p["agent_multiplier"], self.noise, p["budget_cny_per_firm_per_day"],
-                                               p["elasticity"])
+        self.demand_mtok, elasticity = _demand(
+            relative ** (-p["elasticity"]),
+            price_cny_per_mtok,
+            p["adoption"],
+            p["firms"],
+            p["mtok_per_firm_per_day"],
+            p["agentic_share"],
+            p["agent_multiplier"],
+            self.noise,
+            p["budget_cny_per_firm_per_day"],
+            p["elasticity"],
+        )
         return self.demand_mtok, elasticity
 
     def price_elasticity(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
@@ -68,8 +80,12 @@ class EnterpriseGroup(Group):
         p = self.params
         adopted = p["adoption"] * p["firms"]
         price = np.maximum(price_cny_per_mtok, 1e-12)
-        base = adopted * p["mtok_per_firm_per_day"] * (1.0 - p["agentic_share"] + p["agentic_share"]
-                                                       * p["agent_multiplier"]) * self.noise
+        base = (
+            adopted
+            * p["mtok_per_firm_per_day"]
+            * (1.0 - p["agentic_share"] + p["agentic_share"] * p["agent_multiplier"])
+            * self.noise
+        )
         wanted = base * (price / p["reference_price_cny_per_mtok"]) ** (-p["elasticity"])
         budget_bound = adopted * p["budget_cny_per_firm_per_day"] / price < wanted
         return np.where(budget_bound, 1.0, p["elasticity"])
@@ -79,8 +95,11 @@ class EnterpriseGroup(Group):
         return served_mtok * self.params["reference_price_cny_per_mtok"]
 
     def describe(self, i: int) -> dict[str, float]:
-        return {"adoption": float(self.params["adoption"][i]), "tokens_wanted_mtok": float(self.demand_mtok[i]),
-                "tokens_served_mtok": float(self.served_mtok[i])}
+        return {
+            "adoption": float(self.params["adoption"][i]),
+            "tokens_wanted_mtok": float(self.demand_mtok[i]),
+            "tokens_served_mtok": float(self.served_mtok[i]),
+        }
 
 
 @njit(cache=True)
@@ -92,8 +111,18 @@ def _relative_price(price, reference_price):
 
 
 @njit(cache=True)
-def _demand(relative_to_the_elasticity, price, adoption, firms, mtok_per_firm, agentic_share, agent_multiplier, noise,
-            budget_per_firm, elasticity):
+def _demand(
+    relative_to_the_elasticity,
+    price,
+    adoption,
+    firms,
+    mtok_per_firm,
+    agentic_share,
+    agent_multiplier,
+    noise,
+    budget_per_firm,
+    elasticity,
+):
     """(tokens wanted, price elasticity), as :meth:`EnterpriseGroup.token_demand_mtok` and
     :meth:`EnterpriseGroup.price_elasticity`, from ``relative price ** -elasticity`` (computed by numpy, as before)."""
     n = price.size

@@ -25,28 +25,39 @@ def annuity_factor(rate: np.ndarray | float, years: np.ndarray | float) -> np.nd
     return 1.0 / capital_recovery_factor(rate, years)
 
 
-def levelised_gpu_hour(capex_cny_per_gpu: np.ndarray | float, rate: np.ndarray | float,
-                       life_years: np.ndarray | float, utilisation: np.ndarray | float,
-                       running_cny_per_gpu_hour: np.ndarray | float = 0.0,
-                       fixed_cny_per_gpu_year: np.ndarray | float = 0.0) -> np.ndarray | float:
+def levelised_gpu_hour(
+    capex_cny_per_gpu: np.ndarray | float,
+    rate: np.ndarray | float,
+    life_years: np.ndarray | float,
+    utilisation: np.ndarray | float,
+    running_cny_per_gpu_hour: np.ndarray | float = 0.0,
+    fixed_cny_per_gpu_year: np.ndarray | float = 0.0,
+) -> np.ndarray | float:
     """Levelised cost of a used GPU-hour: capex x CRF / (8,760 x utilisation) + fixed costs spread the same way
     + running costs (energy, operations) of a busy hour."""
     use = np.maximum(np.asarray(utilisation, dtype=float), 1e-6)
     yearly = np.asarray(capex_cny_per_gpu, dtype=float) * capital_recovery_factor(rate, life_years)
-    return (yearly + np.asarray(fixed_cny_per_gpu_year, dtype=float)) / (HOURS_PER_YEAR * use) \
-        + np.asarray(running_cny_per_gpu_hour, dtype=float)
+    return (yearly + np.asarray(fixed_cny_per_gpu_year, dtype=float)) / (HOURS_PER_YEAR * use) + np.asarray(
+        running_cny_per_gpu_hour, dtype=float
+    )
 
 
-def npv_per_unit(margin_per_year: np.ndarray | float, capex: np.ndarray | float, rate: np.ndarray | float,
-                 life_years: np.ndarray | float, lead_days: np.ndarray | float) -> np.ndarray | float:
+def npv_per_unit(
+    margin_per_year: np.ndarray | float,
+    capex: np.ndarray | float,
+    rate: np.ndarray | float,
+    life_years: np.ndarray | float,
+    lead_days: np.ndarray | float,
+) -> np.ndarray | float:
     """Net present value of one unit ordered today: the expected yearly margin over its life, discounted
     from the day it arrives, less its capital cost (paid on ordering)."""
     annuity, wait = npv_factors(rate, life_years, lead_days)
     return np.asarray(margin_per_year, dtype=float) * annuity * wait - np.asarray(capex)
 
 
-def npv_factors(rate: np.ndarray | float, life_years: np.ndarray | float,
-                lead_days: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+def npv_factors(
+    rate: np.ndarray | float, life_years: np.ndarray | float, lead_days: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
     """(annuity factor over the life, discount over the lead time) of :func:`npv_per_unit`."""
     r = np.asarray(rate, dtype=float)
     return annuity_factor(r, life_years), (1.0 + r) ** (-np.asarray(lead_days, dtype=float) / 365.0)

@@ -41,7 +41,7 @@ class Forecasters:
         scale = np.maximum(np.abs(np.where(seen, self.last, x)), np.abs(x)) + 1e-9
         for k, f in enumerate((self.adaptive, self.trend)):
             err = np.where(np.isnan(f), 0.0, (x - f) / scale)
-            self.fitness[:, k] = -err**2 + MEMORY * self.fitness[:, k]
+            self.fitness[:, k] = -(err**2) + MEMORY * self.fitness[:, k]
         switching = self.kind == 2
         if switching.any():
             u = INTENSITY_OF_CHOICE * self.fitness[switching]

@@ -32,17 +32,18 @@ class GridOperator(GroupAgent):
 class GridOperatorGroup(Group):
     kind = "grid"
 
-    def __init__(self, zone_params: dict[str, np.ndarray], line_params: dict[str, np.ndarray],
-                 line_expandable: np.ndarray):
+    def __init__(
+        self, zone_params: dict[str, np.ndarray], line_params: dict[str, np.ndarray], line_expandable: np.ndarray
+    ):
         super().__init__([{"name": "grid-operator", "cash_cny": 0.0}])
-        self.zone_params = zone_params      # shared with the model: events change them
+        self.zone_params = zone_params  # shared with the model: events change them
         self.line_params = line_params
         self.line_expandable = line_expandable
         nz = zone_params["grid_connection_mw"].size
         self.connection_reserved_mw = np.zeros(nz)
         self.connection_queue_mw = np.zeros(nz)
-        self.connections = Pipeline()       # (arrival day, zone, MW)
-        self.lines = Pipeline()             # (arrival day, line, MW)
+        self.connections = Pipeline()  # (arrival day, zone, MW)
+        self.lines = Pipeline()  # (arrival day, line, MW)
 
     def spare_connection_mw(self) -> np.ndarray:
         return np.maximum(self.zone_params["grid_connection_mw"] - self.connection_reserved_mw, 0.0)
@@ -89,6 +90,8 @@ class GridOperatorGroup(Group):
             self.line_params["limit_mw"][li] += mw
 
     def describe(self, i: int) -> dict[str, float]:
-        return {"connection_queue_mw": float(self.connection_queue_mw.sum()),
-                "connections_on_order_mw": float(sum(mw for _, _, mw in self.connections)),
-                "line_mw_on_order": float(sum(mw for _, _, mw in self.lines))}
+        return {
+            "connection_queue_mw": float(self.connection_queue_mw.sum()),
+            "connections_on_order_mw": float(sum(mw for _, _, mw in self.connections)),
+            "line_mw_on_order": float(sum(mw for _, _, mw in self.lines)),
+        }

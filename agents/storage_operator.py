@@ -50,8 +50,13 @@ class NpvStorage(Investing):
     def orders(self, group: StorageGroup, view: None) -> np.ndarray:
         p = group.params
         capex = p["capex_cny_per_kwh"] * 1000.0
-        npv = npv_per_unit(group.spread_seen * p["round_trip_efficiency"] * CYCLES_PER_YEAR, capex, DISCOUNT_RATE,
-                           p["life_years"], p["lead_days"])
+        npv = npv_per_unit(
+            group.spread_seen * p["round_trip_efficiency"] * CYCLES_PER_YEAR,
+            capex,
+            DISCOUNT_RATE,
+            p["life_years"],
+            p["lead_days"],
+        )
         scale = np.clip(np.divide(npv, capex, out=np.zeros(group.n), where=capex > 0) / 0.5, 0.0, 1.0)
         merchant = np.where(group.invest & (npv > 0), p["max_build_mwh_per_month"] * scale, 0.0)
         firming = np.maximum(group.firm_contracted_mwh / p["round_trip_efficiency"] - group.dedicated_mwh, 0.0)
@@ -71,10 +76,10 @@ class StorageGroup(Group):
         self.green_mwh = np.zeros(self.n)  # how much of the stored energy came from green generation
         self.charge_mw = np.zeros((self.n, 24))
         self.discharge_mw = np.zeros((self.n, 24))
-        self.pipeline = Pipeline()                 # (arrival day, operator, MWh)
+        self.pipeline = Pipeline()  # (arrival day, operator, MWh)
         self.spread_seen = np.zeros(self.n)
         self.firm_contracted_mwh = np.zeros(self.n)  # green energy it shifts for AIDCs each day, MWh
-        self.dedicated_mwh = np.zeros(self.n)        # battery energy built (or on order) for those contracts
+        self.dedicated_mwh = np.zeros(self.n)  # battery energy built (or on order) for those contracts
         self.investing: Investing = NpvStorage()
 
     def efficiencies(self) -> tuple[np.ndarray, np.ndarray]:
@@ -100,8 +105,17 @@ class StorageGroup(Group):
         """:meth:`plan` with one charge and one discharge price per battery, (n,) (the same in every hour)."""
         p = self.params
         eta_c, eta_d = self.efficiencies()
-        return _plan(np.ascontiguousarray(forecast, dtype=float), self.soc_mwh, p["energy_mwh"], p["power_mw"],
-                     p["round_trip_efficiency"], p["degradation_cost_cny_per_mwh"], eta_c, eta_d, self.spread_seen)
+        return _plan(
+            np.ascontiguousarray(forecast, dtype=float),
+            self.soc_mwh,
+            p["energy_mwh"],
+            p["power_mw"],
+            p["round_trip_efficiency"],
+            p["degradation_cost_cny_per_mwh"],
+            eta_c,
+            eta_d,
+            self.spread_seen,
+        )
 
     def feasible(self, charge: np.ndarray, discharge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trim a schedule so the state of charge stays in [0, energy] however much of it clears.
@@ -111,20 +125,37 @@ class StorageGroup(Group):
         non-decreasing, so the trimmed hourly quantities stay non-negative.
         """
         eta_c, eta_d = self.efficiencies()
-        return _feasible(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
-                         self.soc_mwh, self.params["energy_mwh"], eta_c, eta_d)
+        return _feasible(
+            np.ascontiguousarray(charge, dtype=float),
+            np.ascontiguousarray(discharge, dtype=float),
+            self.soc_mwh,
+            self.params["energy_mwh"],
+            eta_c,
+            eta_d,
+        )
 
     def soc_path(self, charge: np.ndarray, discharge: np.ndarray) -> np.ndarray:
         """(n, 24) state of charge at the end of each hour for accepted quantities."""
         eta_c, eta_d = self.efficiencies()
-        return _soc_path(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
-                         self.soc_mwh, eta_c, eta_d)
+        return _soc_path(
+            np.ascontiguousarray(charge, dtype=float),
+            np.ascontiguousarray(discharge, dtype=float),
+            self.soc_mwh,
+            eta_c,
+            eta_d,
+        )
 
     def violations(self, charge: np.ndarray, discharge: np.ndarray) -> bool:
         """Whether accepted quantities take a battery's state of charge below empty or above full in some hour."""
         eta_c, eta_d = self.efficiencies()
-        return _violates(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
-                         self.soc_mwh, self.params["energy_mwh"], eta_c, eta_d)
+        return _violates(
+            np.ascontiguousarray(charge, dtype=float),
+            np.ascontiguousarray(discharge, dtype=float),
+            self.soc_mwh,
+            self.params["energy_mwh"],
+            eta_c,
+            eta_d,
+        )
 
     def repair(self, accepted_charge: np.ndarray, offered_discharge: np.ndarray) -> np.ndarray:
         """New discharge offers consistent with the charges that actually cleared."""
@@ -142,9 +173,15 @@ class StorageGroup(Group):
         their zone's generation in that hour.  Call before :meth:`settle` moves the state of charge.
         """
         eta_c, eta_d = self.efficiencies()
-        return _track_green(np.ascontiguousarray(charge, dtype=float), np.ascontiguousarray(discharge, dtype=float),
-                            np.ascontiguousarray(green_share_in, dtype=float), self.soc_mwh, self.green_mwh,
-                            eta_c, eta_d)
+        return _track_green(
+            np.ascontiguousarray(charge, dtype=float),
+            np.ascontiguousarray(discharge, dtype=float),
+            np.ascontiguousarray(green_share_in, dtype=float),
+            self.soc_mwh,
+            self.green_mwh,
+            eta_c,
+            eta_d,
+        )
 
     def settle(self, charge: np.ndarray, discharge: np.ndarray) -> None:
         self.charge_mw = charge
@@ -187,9 +224,13 @@ class StorageGroup(Group):
         self.green_mwh = np.minimum(self.green_mwh, self.soc_mwh)
 
     def describe(self, i: int) -> dict[str, float]:
-        return {"energy_mwh": float(self.params["energy_mwh"][i]), "power_mw": float(self.params["power_mw"][i]),
-                "soc_mwh": float(self.soc_mwh[i]), "spread_seen_cny_per_mwh": float(self.spread_seen[i]),
-                "firming_mwh_per_day": float(self.firm_contracted_mwh[i])}
+        return {
+            "energy_mwh": float(self.params["energy_mwh"][i]),
+            "power_mw": float(self.params["power_mw"][i]),
+            "soc_mwh": float(self.soc_mwh[i]),
+            "spread_seen_cny_per_mwh": float(self.spread_seen[i]),
+            "firming_mwh_per_day": float(self.firm_contracted_mwh[i]),
+        }
 
 
 # -- compiled kernels: a few loops over 24 hours per battery (numpy's per-call overhead dominates here) --

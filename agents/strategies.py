@@ -57,8 +57,15 @@ ROTH_EREV_MARKUPS = np.array([0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.
 class MarkupLearner:
     """Markups of a group of sellers, each on its own strategy, updated in one compiled call."""
 
-    def __init__(self, strategies: list[str], markups: np.ndarray, step: np.ndarray | float,
-                 recency: float = 0.1, experimentation: float = 0.2, max_markup: float = 20.0):
+    def __init__(
+        self,
+        strategies: list[str],
+        markups: np.ndarray,
+        step: np.ndarray | float,
+        recency: float = 0.1,
+        experimentation: float = 0.2,
+        max_markup: float = 20.0,
+    ):
         self.markup = np.asarray(markups, dtype=float).copy()
         self.step = np.broadcast_to(np.asarray(step, dtype=float), self.markup.shape).copy()
         self.roth = np.array([s == "roth-erev" for s in strategies], dtype=bool)
@@ -79,23 +86,58 @@ class MarkupLearner:
 
     def state(self) -> tuple:
         """The arrays and settings :func:`_update` works on (a compiled caller passes them through)."""
-        return (self.markup, self.step, self.roth, self.propensity, self.profit_scale, self.choice, ROTH_EREV_MARKUPS,
-                self.recency, self.experimentation, self.max_markup)
+        return (
+            self.markup,
+            self.step,
+            self.roth,
+            self.propensity,
+            self.profit_scale,
+            self.choice,
+            ROTH_EREV_MARKUPS,
+            self.recency,
+            self.experimentation,
+            self.max_markup,
+        )
 
     def update(self, sold_share: np.ndarray, profit: np.ndarray, rng: np.random.Generator) -> None:
         """Learn from today: ``sold_share`` of the offered quantity that sold, ``profit`` earned."""
         draws = self.draws(rng)
-        _update(self.markup, self.step, self.roth, self.propensity, self.profit_scale, self.choice,
-                np.asarray(sold_share, dtype=float), np.asarray(profit, dtype=float), draws, ROTH_EREV_MARKUPS,
-                self.recency, self.experimentation, self.max_markup)
+        _update(
+            self.markup,
+            self.step,
+            self.roth,
+            self.propensity,
+            self.profit_scale,
+            self.choice,
+            np.asarray(sold_share, dtype=float),
+            np.asarray(profit, dtype=float),
+            draws,
+            ROTH_EREV_MARKUPS,
+            self.recency,
+            self.experimentation,
+            self.max_markup,
+        )
 
 
 _NO_DRAWS = np.zeros(0)
 
 
 @njit(cache=True)
-def _update(markup, step, roth, propensity, profit_scale, choice, sold_share, profit, draws, actions,
-            recency, experimentation, max_markup):
+def _update(
+    markup,
+    step,
+    roth,
+    propensity,
+    profit_scale,
+    choice,
+    sold_share,
+    profit,
+    draws,
+    actions,
+    recency,
+    experimentation,
+    max_markup,
+):
     """Both strategies for every seller, in place; ``draws`` are uniform [0, 1) numbers, one per Roth-Erev
     seller in order."""
     n_actions = actions.size
@@ -141,5 +183,18 @@ def update_markups(state, sold_share, profit, draws):
     """:meth:`MarkupLearner.update` from a compiled caller: ``state`` is :meth:`MarkupLearner.state`, ``draws`` its
     :meth:`MarkupLearner.draws`."""
     markup, step, roth, propensity, profit_scale, choice, actions, recency, experimentation, max_markup = state
-    _update(markup, step, roth, propensity, profit_scale, choice, sold_share, profit, draws, actions, recency,
-            experimentation, max_markup)
+    _update(
+        markup,
+        step,
+        roth,
+        propensity,
+        profit_scale,
+        choice,
+        sold_share,
+        profit,
+        draws,
+        actions,
+        recency,
+        experimentation,
+        max_markup,
+    )

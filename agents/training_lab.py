@@ -40,9 +40,15 @@ class DemandCurveBidding(ComputeBidding):
     def bids(self, group: TrainingLabGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
         shift = group.noise ** (1.0 / p["elasticity"])
-        qty, prices = _demand_curve_bids(p["reference_price_cny_per_gpu_hour"], shift, PRICE_STEPS,
-                                         group.steps_to_the_elasticity(), p["gpu_hours_per_day"],
-                                         p["budget_cny_per_day"], p["max_multiple"])
+        qty, prices = _demand_curve_bids(
+            p["reference_price_cny_per_gpu_hour"],
+            shift,
+            PRICE_STEPS,
+            group.steps_to_the_elasticity(),
+            p["gpu_hours_per_day"],
+            p["budget_cny_per_day"],
+            p["max_multiple"],
+        )
         return group._bid_owner, group._bid_hour, qty, prices
 
 
@@ -89,9 +95,12 @@ class TrainingLabGroup(Group):
 
     def describe(self, i: int) -> dict[str, float]:
         bought = self.bought_gpu_hours[i].sum()
-        return {"gpu_hours_bought": float(bought), "spent_cny": float(self.spent_cny[i]),
-                "price_paid_cny_per_gpu_hour": float(self.spent_cny[i] / bought) if bought > 0 else 0.0,
-                "gpu_hours_wanted_at_reference": float(self.params["gpu_hours_per_day"][i])}
+        return {
+            "gpu_hours_bought": float(bought),
+            "spent_cny": float(self.spent_cny[i]),
+            "price_paid_cny_per_gpu_hour": float(self.spent_cny[i] / bought) if bought > 0 else 0.0,
+            "gpu_hours_wanted_at_reference": float(self.params["gpu_hours_per_day"][i]),
+        }
 
 
 @njit(cache=True)
@@ -111,7 +120,7 @@ def _demand_curve_bids(reference_price, shift, steps, steps_pow, gpu_hours, budg
             price = base * steps[j]
             wanted = gpu_hours[i] / 24.0 * steps_pow[i, j]
             affordable = budget[i] / 24.0 / price
-            cumulative = nan_min(nan_min(wanted, affordable), most)   # non-decreasing
+            cumulative = nan_min(nan_min(wanted, affordable), most)  # non-decreasing
             step_qty[j] = nan_max(cumulative - previous, 0.0)
             step_price[j] = price
             previous = cumulative

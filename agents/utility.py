@@ -85,22 +85,25 @@ class NpvBuilding(Investing):
                 annuity, wait = npv_factors_of(DISCOUNT_RATE, tp["life_years"], tp["lead_days"])
                 npv = margin.mean() * 8760.0 * annuity * wait - capex  # npv_per_unit
                 if npv > 0:
-                    orders.append((view.day + int(tp["lead_days"]), owner, z, t,
-                                   step * min(1.0, float(npv) / capex / 0.3)))
+                    orders.append(
+                        (view.day + int(tp["lead_days"]), owner, z, t, step * min(1.0, float(npv) / capex / 0.3))
+                    )
         return orders
 
 
 class UtilityGroup(Group):
     kind = "utility"
 
-    def __init__(self, items: list[dict], zone_names: list[str], technologies: dict,
-                 zone_params: dict[str, np.ndarray]):
+    def __init__(
+        self, items: list[dict], zone_names: list[str], technologies: dict, zone_params: dict[str, np.ndarray]
+    ):
         super().__init__(items)
         self.tech_params = technologies
         self.zone_names = zone_names
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
-        self.learner = MarkupLearner([it["strategy"] for it in items], self.params.get("markup", np.zeros(self.n)),
-                                     0.005, max_markup=1.0)
+        self.learner = MarkupLearner(
+            [it["strategy"] for it in items], self.params.get("markup", np.zeros(self.n)), 0.005, max_markup=1.0
+        )
         owner, zone, tech, cap, mc, names = [], [], [], [], [], []
         for i, it in enumerate(items):
             for unit in it["units"]:
@@ -143,9 +146,20 @@ class UtilityGroup(Group):
         normal = rng.standard_normal(25 * nz)  # the day's weather (nz), then its hourly noise (24, nz)
         outage = rng.random(self.unit_tech.size)
         cf, forced_outage = self._cf_and_forced_outage()
-        return (self.wind_state, normal[:nz], normal[nz:].reshape(24, nz), outage, cf, forced_outage,
-                HYDRO_SEASON[day_of_year], self.zone_params["wind_quality"], self.zone_params["solar_quality"],
-                SOLAR_TABLE[day_of_year], self.unit_zone, self.unit_tech)
+        return (
+            self.wind_state,
+            normal[:nz],
+            normal[nz:].reshape(24, nz),
+            outage,
+            cf,
+            forced_outage,
+            HYDRO_SEASON[day_of_year],
+            self.zone_params["wind_quality"],
+            self.zone_params["solar_quality"],
+            SOLAR_TABLE[day_of_year],
+            self.unit_zone,
+            self.unit_tech,
+        )
 
     def _cf_and_forced_outage(self) -> tuple[np.ndarray, np.ndarray]:
         """:attr:`cf` and :attr:`forced_outage`, rebuilt only when an event changes a technology's setting."""
@@ -174,15 +188,23 @@ class UtilityGroup(Group):
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
-        self.available_mw, price = _offers(self._availability_inputs(day_of_year, rng), self.unit_capacity_mw,
-                                           DISPATCHABLE, self.learner.markup, self.unit_owner, self.unit_mc)
+        self.available_mw, price = _offers(
+            self._availability_inputs(day_of_year, rng),
+            self.unit_capacity_mw,
+            DISPATCHABLE,
+            self.learner.markup,
+            self.unit_owner,
+            self.unit_mc,
+        )
         return self.unit_zone, self.available_mw, price
 
-    def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray,
-              rng: np.random.Generator) -> None:
+    def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray, rng: np.random.Generator) -> None:
         self.dispatch_mw = dispatch_mw
-        self.learner.update(_sold_share(self.available_mw, dispatch_mw, DISPATCHABLE, self.unit_tech, self.unit_owner,
-                                        self.n), revenue - cost, rng)
+        self.learner.update(
+            _sold_share(self.available_mw, dispatch_mw, DISPATCHABLE, self.unit_tech, self.unit_owner, self.n),
+            revenue - cost,
+            rng,
+        )
 
     # -- investment -----------------------------------------------------------------------------
     def plan_builds(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray) -> list:
@@ -218,9 +240,11 @@ class UtilityGroup(Group):
 
     def describe(self, i: int) -> dict[str, float]:
         mine = self.unit_owner == i
-        return {"capacity_mw": float(self.unit_capacity_mw[mine].sum()),
-                "output_mw": float(self.dispatch_mw[:, mine].sum(axis=1).mean()),
-                "markup": float(self.learner.markup[i])}
+        return {
+            "capacity_mw": float(self.unit_capacity_mw[mine].sum()),
+            "output_mw": float(self.dispatch_mw[:, mine].sum(axis=1).mean()),
+            "markup": float(self.learner.markup[i]),
+        }
 
 
 WIND_PERSISTENCE = 0.7  # AR(1) coefficient of the daily wind weather
@@ -228,8 +252,20 @@ WIND_VOLATILITY = 0.45  # standard deviation of the weather state
 
 
 @njit(cache=True)
-def _availability(wind_state, weather, hourly_noise, outage, cf, forced_outage, hydro_season, wind_quality,
-                  solar_quality, solar_shape, unit_zone, unit_tech):
+def _availability(
+    wind_state,
+    weather,
+    hourly_noise,
+    outage,
+    cf,
+    forced_outage,
+    hydro_season,
+    wind_quality,
+    solar_quality,
+    solar_shape,
+    unit_zone,
+    unit_tech,
+):
     """See :meth:`UtilityGroup.availability`; moves ``wind_state`` (Z,) one day on in place."""
     rho, sigma = WIND_PERSISTENCE, WIND_VOLATILITY
     hydro = cf[HYDRO] * hydro_season

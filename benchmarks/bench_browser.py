@@ -36,8 +36,9 @@ def measure(browser, scenario: str, steps: int) -> tuple[list[float], float]:
             times.append(1000 * (time.perf_counter() - t))
         t = time.perf_counter()
         s.page.get_by_role("button", name="Play").click()
-        s.page.wait_for_function("Number(document.querySelector('[data-testid=sim-day]')?.innerText) >= 365",
-                                 timeout=600_000)
+        s.page.wait_for_function(
+            "Number(document.querySelector('[data-testid=sim-day]')?.innerText) >= 365", timeout=600_000
+        )
         s.page.get_by_role("button", name="Pause").click()
         year_s = time.perf_counter() - t
         s.close()
@@ -59,8 +60,10 @@ def main() -> None:
             median, worst = statistics.median(times), max(times)
             verdict = "within" if median <= budget else "OVER"
             p90 = sorted(times)[int(0.9 * len(times))]
-            print(f"{scenario:12s} step+redraw median {median:6.0f} ms  p90 {p90:6.0f} ms"
-                  f"  max {worst:6.0f} ms  budget {budget} ms  {verdict};  a year at the fastest speed {year_s:.0f} s")
+            print(
+                f"{scenario:12s} step+redraw median {median:6.0f} ms  p90 {p90:6.0f} ms"
+                f"  max {worst:6.0f} ms  budget {budget} ms  {verdict};  a year at the fastest speed {year_s:.0f} s"
+            )
         browser.close()
 
 

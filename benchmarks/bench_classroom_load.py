@@ -67,8 +67,8 @@ async def drive(page, offset_s: float, period_s: float, clicks: int, latencies_m
         t0 = time.perf_counter()
         await step.click(no_wait_after=True, timeout=120_000)
         await page.wait_for_function(
-            f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=120_000,
-            polling=20)
+            f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=120_000, polling=20
+        )
         latencies_ms.append(1000 * (time.perf_counter() - t0))
         beat += period_s
         await asyncio.sleep(max(0.0, beat - time.perf_counter()))
@@ -84,8 +84,10 @@ async def run(url: str, sessions: int, period_s: float, duration_s: float) -> tu
     problems: list[str] = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        contexts = [await browser.new_context(viewport={"width": 1280, "height": 900})
-                    for _ in range((sessions + PAGES_PER_CONTEXT - 1) // PAGES_PER_CONTEXT)]
+        contexts = [
+            await browser.new_context(viewport={"width": 1280, "height": 900})
+            for _ in range((sessions + PAGES_PER_CONTEXT - 1) // PAGES_PER_CONTEXT)
+        ]
         pages = []
         for i in range(sessions):
             page = await contexts[i // PAGES_PER_CONTEXT].new_page()
@@ -95,8 +97,9 @@ async def run(url: str, sessions: int, period_s: float, duration_s: float) -> tu
             await page.wait_for_selector("[data-testid=sim-day]", timeout=120_000)
         starts = [await _day(page) for page in pages]
         t0 = time.perf_counter()
-        ends = await asyncio.gather(*(drive(page, rng.uniform(0, period_s), period_s, clicks, latencies_ms)
-                                      for page in pages))
+        ends = await asyncio.gather(
+            *(drive(page, rng.uniform(0, period_s), period_s, clicks, latencies_ms) for page in pages)
+        )
         print(f"{sessions} sessions x {clicks} clicks in {time.perf_counter() - t0:.0f} s")
         for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
             if end - start != clicks:
@@ -127,11 +130,15 @@ def main() -> int:
     q = statistics.quantiles(latencies_ms, n=10)
     p50, p90 = statistics.median(latencies_ms), q[8]
     verdict = "within" if p90 <= TARGET_P90_MS else "OVER"
-    print(f"step-to-redraw over {len(latencies_ms)} clicks: p50 {p50:.0f} ms  p90 {p90:.0f} ms"
-          f"  max {max(latencies_ms):.0f} ms  target p90 <= {TARGET_P90_MS:.0f} ms  {verdict}")
-    print(f"server: {args.workers} worker(s), {1000 * server_cpu_s / len(latencies_ms):.0f} ms CPU per click"
-          f" (loading the pages included), {server_cpu_share:.2f} cores busy on average;"
-          f" load average before the run {load[0]:.2f} on {os.cpu_count()} cores")
+    print(
+        f"step-to-redraw over {len(latencies_ms)} clicks: p50 {p50:.0f} ms  p90 {p90:.0f} ms"
+        f"  max {max(latencies_ms):.0f} ms  target p90 <= {TARGET_P90_MS:.0f} ms  {verdict}"
+    )
+    print(
+        f"server: {args.workers} worker(s), {1000 * server_cpu_s / len(latencies_ms):.0f} ms CPU per click"
+        f" (loading the pages included), {server_cpu_share:.2f} cores busy on average;"
+        f" load average before the run {load[0]:.2f} on {os.cpu_count()} cores"
+    )
     for line in problems:
         print("STATE MIXED UP:", line)
     return 1 if problems else 0

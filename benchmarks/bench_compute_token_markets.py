@@ -22,8 +22,15 @@ STEPS = 3  # bid / ask steps per provider / AIDC
 def compute_instance(rng, P, A, complete):
     bp, aa = np.repeat(np.arange(P), STEPS), np.repeat(np.arange(A), STEPS)
     edges = np.ones((P, A), bool) if complete else rng.random((P, A)) < 0.5
-    return (bp, rng.uniform(100, 1000, bp.size), rng.uniform(5, 15, bp.size),
-            aa, rng.uniform(100, 1000, aa.size), rng.uniform(4, 12, aa.size), edges)
+    return (
+        bp,
+        rng.uniform(100, 1000, bp.size),
+        rng.uniform(5, 15, bp.size),
+        aa,
+        rng.uniform(100, 1000, aa.size),
+        rng.uniform(4, 12, aa.size),
+        edges,
+    )
 
 
 def token_instance(rng, B, P, H, complete, segments=0):
@@ -62,8 +69,10 @@ def first_calls_ms():
 
     c = compute_instance(rng, 5, 5, True)
     price, edges, prev = np.exp(rng.uniform(0, 4, 5)), np.ones((10, 5), bool), rng.random((10, 5))
-    out = [f"compute {ms(lambda: clear_compute_market(*c))}",
-           f"logit_shares {ms(lambda: logit_shares(price, edges, prev, 1.5, 0.5))}"]
+    out = [
+        f"compute {ms(lambda: clear_compute_market(*c))}",
+        f"logit_shares {ms(lambda: logit_shares(price, edges, prev, 1.5, 0.5))}",
+    ]
     t = token_instance(rng, 10, 5, 24, True)
     out.append(f"token {ms(lambda: clear_token_market(*t))}")
     return ", ".join(out)
@@ -82,22 +91,39 @@ def main():
         price, edges = t_full[3], t_full[4]
         prev = rng.random((B, P))
         rows += [
-            (label, "compute fast path", per_call_us(lambda a=c_full: clear_compute_market(*a)),
-             clear_compute_market(*c_full).used_lp),
-            (label, "compute LP (sparse graph)", per_call_us(lambda a=c_sparse: clear_compute_market(*a)),
-             clear_compute_market(*c_sparse).used_lp),
-            (label, "compute LP (forced)",
-             per_call_us(lambda a=c_full: clear_compute_market(*a, force_lp=True)), True),
-            (label, "logit_shares",
-             per_call_us(lambda a=(price, edges, prev): logit_shares(*a, 1.5, 0.5)), False),
-            (label, "token fast path", per_call_us(lambda a=t_full: clear_token_market(*a)),
-             clear_token_market(*t_full).used_lp),
-            (label, "token LP (sparse graph)", per_call_us(lambda a=t_sparse: clear_token_market(*a)),
-             clear_token_market(*t_sparse).used_lp),
-            (label, "token LP (4 buyer segments)", per_call_us(lambda a=t_seg: clear_token_market(*a)),
-             clear_token_market(*t_seg).used_lp),
-            (label, "token LP (forced)", per_call_us(lambda a=t_full: clear_token_market(*a, force_lp=True)),
-             True),
+            (
+                label,
+                "compute fast path",
+                per_call_us(lambda a=c_full: clear_compute_market(*a)),
+                clear_compute_market(*c_full).used_lp,
+            ),
+            (
+                label,
+                "compute LP (sparse graph)",
+                per_call_us(lambda a=c_sparse: clear_compute_market(*a)),
+                clear_compute_market(*c_sparse).used_lp,
+            ),
+            (label, "compute LP (forced)", per_call_us(lambda a=c_full: clear_compute_market(*a, force_lp=True)), True),
+            (label, "logit_shares", per_call_us(lambda a=(price, edges, prev): logit_shares(*a, 1.5, 0.5)), False),
+            (
+                label,
+                "token fast path",
+                per_call_us(lambda a=t_full: clear_token_market(*a)),
+                clear_token_market(*t_full).used_lp,
+            ),
+            (
+                label,
+                "token LP (sparse graph)",
+                per_call_us(lambda a=t_sparse: clear_token_market(*a)),
+                clear_token_market(*t_sparse).used_lp,
+            ),
+            (
+                label,
+                "token LP (4 buyer segments)",
+                per_call_us(lambda a=t_seg: clear_token_market(*a)),
+                clear_token_market(*t_seg).used_lp,
+            ),
+            (label, "token LP (forced)", per_call_us(lambda a=t_full: clear_token_market(*a, force_lp=True)), True),
         ]
     print(f"{'size':8s} {'call':28s} {'us/call':>10s}  used_lp")
     for size, name, us, used_lp in rows:

@@ -44,8 +44,10 @@ def main() -> None:
         best = min(year(name) for _ in range(args.repeat))
         budget = factor * stick
         verdict = "within" if best <= budget else "OVER"
-        print(f"{name:12s} {1000 * best / 365:7.3f} ms/day   one year {best:6.3f} s   "
-              f"budget {factor} x yardstick = {budget:.3f} s   {verdict} ({best / stick:.2f} x yardstick)")
+        print(
+            f"{name:12s} {1000 * best / 365:7.3f} ms/day   one year {best:6.3f} s   "
+            f"budget {factor} x yardstick = {budget:.3f} s   {verdict} ({best / stick:.2f} x yardstick)"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,11 @@ def cli_run(name: str, days: int, command: str = str(TOKENOMY)) -> float:
     out = Path(tempfile.mkdtemp(prefix=f"bench-{name}-{days}-"))
     try:
         t = time.perf_counter()
-        subprocess.run([command, "run", name, "--days", str(days), "--out", str(out / "run"), "--quiet"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [command, "run", name, "--days", str(days), "--out", str(out / "run"), "--quiet"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         return time.perf_counter() - t
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -73,12 +76,16 @@ def main() -> None:
         budget = factor * stick
         ok = diff <= budget
         verdicts.append(ok)
-        print(f"{name:12s} run 366 d {year:6.3f} s   run 1 d {one:6.3f} s   difference {diff:6.3f} s "
-              f"= {diff / stick:.2f} x yardstick   budget {factor} x = {budget:.3f} s   "
-              f"{'within' if ok else 'OVER'}")
-        print(f"{'':12s} simulation alone {1000 * sim / 365:6.3f} ms/day ({sim:.3f} s a year, "
-              f"{sim / stick:.2f} x yardstick); end to end {1000 * diff / 365:6.3f} ms/day, "
-              f"so writing and the rest cost {1000 * (diff - sim) / 365:6.3f} ms/day ({diff - sim:.3f} s)")
+        print(
+            f"{name:12s} run 366 d {year:6.3f} s   run 1 d {one:6.3f} s   difference {diff:6.3f} s "
+            f"= {diff / stick:.2f} x yardstick   budget {factor} x = {budget:.3f} s   "
+            f"{'within' if ok else 'OVER'}"
+        )
+        print(
+            f"{'':12s} simulation alone {1000 * sim / 365:6.3f} ms/day ({sim:.3f} s a year, "
+            f"{sim / stick:.2f} x yardstick); end to end {1000 * diff / 365:6.3f} ms/day, "
+            f"so writing and the rest cost {1000 * (diff - sim) / 365:6.3f} ms/day ({diff - sim:.3f} s)"
+        )
     print("all within budget" if all(verdicts) else "OVER budget")
 
 

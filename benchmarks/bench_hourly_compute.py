@@ -60,15 +60,31 @@ def main():
         sparse = hourly_instance(rng, n_providers, A, rng.random((B, A)) < 0.5)
         size = f"{label} B={B} A={A} K={full[0].size} J={full[4].size}"
         rows += [
-            (size, "hourly fast path", per_call_us(lambda a=full: clear_hourly_compute_market(*a)),
-             clear_hourly_compute_market(*full).used_lp),
-            (size, "hourly fast path (2 blocks)", per_call_us(lambda a=two: clear_hourly_compute_market(*a)),
-             clear_hourly_compute_market(*two).used_lp),
+            (
+                size,
+                "hourly fast path",
+                per_call_us(lambda a=full: clear_hourly_compute_market(*a)),
+                clear_hourly_compute_market(*full).used_lp,
+            ),
+            (
+                size,
+                "hourly fast path (2 blocks)",
+                per_call_us(lambda a=two: clear_hourly_compute_market(*a)),
+                clear_hourly_compute_market(*two).used_lp,
+            ),
             (size, "24 x daily clear_compute_market", per_call_us(lambda a=full: per_hour_daily(*a)), False),
-            (size, "hourly LP (sparse graph)", per_call_us(lambda a=sparse: clear_hourly_compute_market(*a)),
-             clear_hourly_compute_market(*sparse).used_lp),
-            (size, "hourly LP (forced)",
-             per_call_us(lambda a=full: clear_hourly_compute_market(*a, force_lp=True)), True),
+            (
+                size,
+                "hourly LP (sparse graph)",
+                per_call_us(lambda a=sparse: clear_hourly_compute_market(*a)),
+                clear_hourly_compute_market(*sparse).used_lp,
+            ),
+            (
+                size,
+                "hourly LP (forced)",
+                per_call_us(lambda a=full: clear_hourly_compute_market(*a, force_lp=True)),
+                True,
+            ),
         ]
     print(f"{'size':34s} {'call':32s} {'us/call':>10s}  used_lp")
     for size, name, us, used_lp in rows:

@@ -52,8 +52,9 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
-    proc, url = start_server("classroom", extra_env={"TOKENOMY_VIZ_CULL_TIMEOUT": "3s",
-                                                     "TOKENOMY_VIZ_SESSION_LOG": "1"})
+    proc, url = start_server(
+        "classroom", extra_env={"TOKENOMY_VIZ_CULL_TIMEOUT": "3s", "TOKENOMY_VIZ_SESSION_LOG": "1"}
+    )
     readings: list[float] = []
     try:
         with sync_playwright() as p:
@@ -72,9 +73,11 @@ def main() -> int:
     growth = last / first - 1
     verdict = "within" if growth <= TARGET_GROWTH else "OVER"
     print("server RSS after each closed session, MB: " + " ".join(f"{r:.0f}" for r in readings))
-    print(f"after the first: {first:.1f} MB, after {len(readings)}: {last:.1f} MB, growth {100 * growth:+.1f}%"
-          f"  ({1024 * (last - first) / max(1, len(readings) - 1):.0f} kB per session)"
-          f"  target <= {100 * TARGET_GROWTH:.0f}%  {verdict}")
+    print(
+        f"after the first: {first:.1f} MB, after {len(readings)}: {last:.1f} MB, growth {100 * growth:+.1f}%"
+        f"  ({1024 * (last - first) / max(1, len(readings) - 1):.0f} kB per session)"
+        f"  target <= {100 * TARGET_GROWTH:.0f}%  {verdict}"
+    )
     return 0 if growth <= TARGET_GROWTH else 1
 
 

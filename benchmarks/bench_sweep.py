@@ -52,27 +52,46 @@ def main() -> None:
 
     s1, t1, runs1 = timed(args.runs, args.days, workers=1)
     s2, t2, _ = timed(args.runs, args.days, workers=2)
-    out.update(pool_1_worker_s=round(t1, 2), pool_2_workers_s=round(t2, 2), speedup_1_to_2=round(t1 / t2, 2),
-               pool_start_s=round(s2, 2), mean_simulate_s_per_run=round(float(runs1["simulate_s"].mean()), 3))
-    print(f"{args.runs} classroom runs of {args.days} days: 1 worker {t1:.2f} s, 2 workers {t2:.2f} s, "
-          f"speed-up {t1 / t2:.2f}x (target >= 1.7); starting the 2-worker pool took {s2:.2f} s", flush=True)
+    out.update(
+        pool_1_worker_s=round(t1, 2),
+        pool_2_workers_s=round(t2, 2),
+        speedup_1_to_2=round(t1 / t2, 2),
+        pool_start_s=round(s2, 2),
+        mean_simulate_s_per_run=round(float(runs1["simulate_s"].mean()), 3),
+    )
+    print(
+        f"{args.runs} classroom runs of {args.days} days: 1 worker {t1:.2f} s, 2 workers {t2:.2f} s, "
+        f"speed-up {t1 / t2:.2f}x (target >= 1.7); starting the 2-worker pool took {s2:.2f} s",
+        flush=True,
+    )
     if not args.skip_dask:
         sd, td, _ = timed(args.runs, args.days, workers=2, cluster="local")
-        out.update(dask_local_cluster_2_workers_s=round(td, 2), dask_over_pool=round(td / t2, 3),
-                   dask_start_s=round(sd, 2))
-        print(f"Dask LocalCluster, 2 workers: {td:.2f} s, {100 * (td / t2 - 1):+.1f}% against the pool "
-              f"(target within 15%); starting the cluster took {sd:.2f} s", flush=True)
+        out.update(
+            dask_local_cluster_2_workers_s=round(td, 2), dask_over_pool=round(td / t2, 3), dask_start_s=round(sd, 2)
+        )
+        print(
+            f"Dask LocalCluster, 2 workers: {td:.2f} s, {100 * (td / t2 - 1):+.1f}% against the pool "
+            f"(target within 15%); starting the cluster took {sd:.2f} s",
+            flush=True,
+        )
 
     _, _, runs = timed(args.memory_runs, args.memory_days, workers=1)
     runs = runs.sort_values("started").reset_index(drop=True)
     assert runs["pid"].nunique() == 1
     early = min(20, len(runs)) - 1
     peak_early, peak_late = runs.loc[early, "peak_rss_mb"], runs["peak_rss_mb"].iloc[-1]
-    out.update(memory_runs=len(runs), peak_rss_mb_after_20=round(peak_early, 1),
-               peak_rss_mb_after_all=round(peak_late, 1), memory_growth=round(peak_late / peak_early - 1, 4),
-               rss_mb_after_20=round(runs.loc[early, "rss_mb"], 1), rss_mb_after_all=round(runs["rss_mb"].iloc[-1], 1))
-    print(f"one worker, {len(runs)} runs of {args.memory_days} days: peak RSS {peak_early:.1f} MB after {early + 1}, "
-          f"{peak_late:.1f} MB after {len(runs)} ({100 * (peak_late / peak_early - 1):+.1f}%; target within 10%)")
+    out.update(
+        memory_runs=len(runs),
+        peak_rss_mb_after_20=round(peak_early, 1),
+        peak_rss_mb_after_all=round(peak_late, 1),
+        memory_growth=round(peak_late / peak_early - 1, 4),
+        rss_mb_after_20=round(runs.loc[early, "rss_mb"], 1),
+        rss_mb_after_all=round(runs["rss_mb"].iloc[-1], 1),
+    )
+    print(
+        f"one worker, {len(runs)} runs of {args.memory_days} days: peak RSS {peak_early:.1f} MB after {early + 1}, "
+        f"{peak_late:.1f} MB after {len(runs)} ({100 * (peak_late / peak_early - 1):+.1f}%; target within 10%)"
+    )
     print(json.dumps(out))
 
 

@@ -49,11 +49,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SCENARIOS = ("classroom", "china-2024", "agent-boom", "storage-buildout", "grid-bottleneck",
-             "east-data-west-compute", "jevons", "gpu-supply-shock")
-FALLBACK_DAYS = {"classroom": 365, "china-2024": 820, "agent-boom": 540, "storage-buildout": 240,
-                 "grid-bottleneck": 480, "east-data-west-compute": 240, "jevons": 365, "gpu-supply-shock": 480}
-TARGET_RATIO = 1.0 / 0.6      # classroom: token price over unit cost
+SCENARIOS = (
+    "classroom",
+    "china-2024",
+    "agent-boom",
+    "storage-buildout",
+    "grid-bottleneck",
+    "east-data-west-compute",
+    "jevons",
+    "gpu-supply-shock",
+)
+FALLBACK_DAYS = {
+    "classroom": 365,
+    "china-2024": 820,
+    "agent-boom": 540,
+    "storage-buildout": 240,
+    "grid-bottleneck": 480,
+    "east-data-west-compute": 240,
+    "jevons": 365,
+    "gpu-supply-shock": 480,
+}
+TARGET_RATIO = 1.0 / 0.6  # classroom: token price over unit cost
 CHINA_MONTHS = ("2024-01", "2024-06", "2024-12", "2025-06", "2025-10", "2025-12", "2026-03")
 SEED_COLUMNS = ("token_price_cny_per_mtok", "tokens_served_mtok", "gpus_online", "unserved_share")
 NA = "n/a"
@@ -259,11 +275,23 @@ class Audit:
                 rows.append([seed, NA, NA, NA, NA])
                 continue
             within = np.abs(r / TARGET_RATIO - 1.0) <= 0.02
-            d = {"days": len(r), "days_within": int(within.sum()), "share_within": float(within.mean()),
-                 "mean_ratio": mean(r), "median_ratio": float(np.nanmedian(r))}
+            d = {
+                "days": len(r),
+                "days_within": int(within.sum()),
+                "share_within": float(within.mean()),
+                "mean_ratio": mean(r),
+                "median_ratio": float(np.nanmedian(r)),
+            }
             res[seed] = d
-            rows.append([seed, f"{d['days_within']} / {d['days']}", pct(d["share_within"]),
-                         fmt(d["mean_ratio"], ".4f"), fmt(d["median_ratio"], ".4f")])
+            rows.append(
+                [
+                    seed,
+                    f"{d['days_within']} / {d['days']}",
+                    pct(d["share_within"]),
+                    fmt(d["mean_ratio"], ".4f"),
+                    fmt(d["median_ratio"], ".4f"),
+                ]
+            )
         self.md += table(["seed", "days within", "share", "mean ratio", "median ratio"], rows)
         self.md += [f"Target ratio 1/0.6 = {TARGET_RATIO:.4f}.", ""]
         self.out["1_classroom_markup"] = res
@@ -284,22 +312,43 @@ class Audit:
             month = run.daily["date"].dt.to_period("M").astype(str)
             monthly = {}
             for name in (COMPUTE, TOKEN):
-                by = pd.Series(col(run.daily, name), index=month.values).groupby(level=0).mean() \
-                    if name in run.daily.columns else None
+                by = (
+                    pd.Series(col(run.daily, name), index=month.values).groupby(level=0).mean()
+                    if name in run.daily.columns
+                    else None
+                )
                 monthly[name] = {m: (float(by[m]) if by is not None and m in by.index else None) for m in CHINA_MONTHS}
             tok, comp = monthly[TOKEN], monthly[COMPUTE]
-            d = {"days": len(p), "days_at_mode": at_mode, "top_values": [{"value": v, "days": c} for v, c in top],
-                 "distinct_values": int(counts.size),
-                 "monthly_compute_price": comp, "monthly_token_price": tok,
-                 "token_mar26_over_dec25": div(tok["2026-03"], tok["2025-12"]),
-                 "compute_mar26_over_oct25": div(comp["2026-03"], comp["2025-10"])}
+            d = {
+                "days": len(p),
+                "days_at_mode": at_mode,
+                "top_values": [{"value": v, "days": c} for v, c in top],
+                "distinct_values": int(counts.size),
+                "monthly_compute_price": comp,
+                "monthly_token_price": tok,
+                "token_mar26_over_dec25": div(tok["2026-03"], tok["2025-12"]),
+                "compute_mar26_over_oct25": div(comp["2026-03"], comp["2025-10"]),
+            }
             res[seed] = d
-            rows.append([seed, f"{at_mode} / {len(p)}",
-                         "; ".join(f"{v:.3f} x {c} d" for v, c in top), d["distinct_values"]])
-            mrows.append([seed, "compute CNY/GPU-h", *(fmt(comp[m]) for m in CHINA_MONTHS),
-                          fmt(d["compute_mar26_over_oct25"], ".3f") + " (Mar26/Oct25)"])
-            mrows.append([seed, "token CNY/Mtok", *(fmt(tok[m]) for m in CHINA_MONTHS),
-                          fmt(d["token_mar26_over_dec25"], ".3f") + " (Mar26/Dec25)"])
+            rows.append(
+                [seed, f"{at_mode} / {len(p)}", "; ".join(f"{v:.3f} x {c} d" for v, c in top), d["distinct_values"]]
+            )
+            mrows.append(
+                [
+                    seed,
+                    "compute CNY/GPU-h",
+                    *(fmt(comp[m]) for m in CHINA_MONTHS),
+                    fmt(d["compute_mar26_over_oct25"], ".3f") + " (Mar26/Oct25)",
+                ]
+            )
+            mrows.append(
+                [
+                    seed,
+                    "token CNY/Mtok",
+                    *(fmt(tok[m]) for m in CHINA_MONTHS),
+                    fmt(d["token_mar26_over_dec25"], ".3f") + " (Mar26/Dec25)",
+                ]
+            )
         self.md += table(["seed", "days at modal price", "two most common prices", "distinct prices"], rows)
         self.md += table(["seed", "monthly mean", *CHINA_MONTHS, "ratio"], mrows)
         self.out["2_china_prices"] = res
@@ -320,20 +369,44 @@ class Audit:
                 util = col(run.daily, UTIL)
                 uns = col(run.daily, UNSERVED)
                 length, start = longest_run(uns > 0.05) if uns is not None else (None, None)
-                in_run = util[start:start + length] if (util is not None and length) else None
-                d = {"mean_sold_share": mean(sold), "mean_gpu_utilization": mean(util),
-                     "sold_share_last_90": mean(last(sold, 90)), "gpu_utilization_last_90": mean(last(util, 90)),
-                     "days_unserved_over_5pct": None if uns is None else int((uns > 0.05).sum()),
-                     "longest_unserved_run_days": length, "longest_run_start_day": start,
-                     "utilization_in_longest_run": mean(in_run)}
+                in_run = util[start : start + length] if (util is not None and length) else None
+                d = {
+                    "mean_sold_share": mean(sold),
+                    "mean_gpu_utilization": mean(util),
+                    "sold_share_last_90": mean(last(sold, 90)),
+                    "gpu_utilization_last_90": mean(last(util, 90)),
+                    "days_unserved_over_5pct": None if uns is None else int((uns > 0.05).sum()),
+                    "longest_unserved_run_days": length,
+                    "longest_run_start_day": start,
+                    "utilization_in_longest_run": mean(in_run),
+                }
                 res[sc][seed] = d
                 span = NA if not length else f"{length} (days {start}-{start + length - 1})"
-                rows.append([sc, seed, pct(d["mean_sold_share"]), pct(d["mean_gpu_utilization"]),
-                             f"{pct(d['sold_share_last_90'])} / {pct(d['gpu_utilization_last_90'])}",
-                             fmt(d["days_unserved_over_5pct"], "d"), span, pct(d["utilization_in_longest_run"])])
-        self.md += table(["scenario", "seed", "sold / (GPUs x 24)", "GPU utilisation", "last 90 d: sold / util",
-                          "days unserved > 5%",
-                          "longest run > 5%", "utilisation in run"], rows)
+                rows.append(
+                    [
+                        sc,
+                        seed,
+                        pct(d["mean_sold_share"]),
+                        pct(d["mean_gpu_utilization"]),
+                        f"{pct(d['sold_share_last_90'])} / {pct(d['gpu_utilization_last_90'])}",
+                        fmt(d["days_unserved_over_5pct"], "d"),
+                        span,
+                        pct(d["utilization_in_longest_run"]),
+                    ]
+                )
+        self.md += table(
+            [
+                "scenario",
+                "seed",
+                "sold / (GPUs x 24)",
+                "GPU utilisation",
+                "last 90 d: sold / util",
+                "days unserved > 5%",
+                "longest run > 5%",
+                "utilisation in run",
+            ],
+            rows,
+        )
         self.out["3_sold_vs_busy"] = res
 
     # 4 ------------------------------------------------------------------------------------------------
@@ -342,11 +415,19 @@ class Audit:
         res, rows = {"jevons": {}, "east-data-west-compute": {}}, []
         for seed, run in self.each("jevons"):
             m = col(run.daily, MARGIN) if run else None
-            d = None if m is None else {"days": len(m), "days_negative_margin": int((m < 0).sum()),
-                                        "mean_margin_cny_per_mtok": mean(m)}
+            d = (
+                None
+                if m is None
+                else {"days": len(m), "days_negative_margin": int((m < 0).sum()), "mean_margin_cny_per_mtok": mean(m)}
+            )
             res["jevons"][seed] = d
-            rows.append([seed, NA if d is None else f"{d['days_negative_margin']} / {d['days']}",
-                         fmt(None if d is None else d["mean_margin_cny_per_mtok"], ".4f")])
+            rows.append(
+                [
+                    seed,
+                    NA if d is None else f"{d['days_negative_margin']} / {d['days']}",
+                    fmt(None if d is None else d["mean_margin_cny_per_mtok"], ".4f"),
+                ]
+            )
         self.md += table(["jevons seed", "days with token margin < 0", "mean margin CNY/Mtok"], rows)
         rows = []
         for seed, run in self.each("east-data-west-compute"):
@@ -365,18 +446,44 @@ class Audit:
                         nothing |= np.abs(x) < 1e-12
                 idle_loss = nothing & (prof < 0) if prof is not None else None
                 length, start = longest_run(idle_loss) if idle_loss is not None else (None, None)
-                d = {"days": len(g), "days_idle_and_losing": None if idle_loss is None else int(idle_loss.sum()),
-                     "longest_run_days": length, "longest_run_start_day": start,
-                     "exited": None if gpus is None else bool((gpus <= 0).any()),
-                     "gpus_start": None if gpus is None else float(gpus[0]), "gpus_end": final(gpus),
-                     "mean_utilization": mean(util), "total_profit_cny": None if prof is None else float(prof.sum())}
+                d = {
+                    "days": len(g),
+                    "days_idle_and_losing": None if idle_loss is None else int(idle_loss.sum()),
+                    "longest_run_days": length,
+                    "longest_run_start_day": start,
+                    "exited": None if gpus is None else bool((gpus <= 0).any()),
+                    "gpus_start": None if gpus is None else float(gpus[0]),
+                    "gpus_end": final(gpus),
+                    "mean_utilization": mean(util),
+                    "total_profit_cny": None if prof is None else float(prof.sum()),
+                }
                 per[name] = d
-                rows.append([seed, name, fmt(d["days_idle_and_losing"], "d"), fmt(length, "d"), fmt(d["exited"]),
-                             f"{fmt(d['gpus_start'], ',.0f')} -> {fmt(d['gpus_end'], ',.0f')}",
-                             pct(d["mean_utilization"]), fmt(d["total_profit_cny"], ",.0f")])
+                rows.append(
+                    [
+                        seed,
+                        name,
+                        fmt(d["days_idle_and_losing"], "d"),
+                        fmt(length, "d"),
+                        fmt(d["exited"]),
+                        f"{fmt(d['gpus_start'], ',.0f')} -> {fmt(d['gpus_end'], ',.0f')}",
+                        pct(d["mean_utilization"]),
+                        fmt(d["total_profit_cny"], ",.0f"),
+                    ]
+                )
             res["east-data-west-compute"][seed] = per
-        self.md += table(["EDWC seed", "AIDC", "days sold nothing & lost money", "longest such run", "exited",
-                          "GPUs start -> end", "mean utilisation", "total profit CNY"], rows)
+        self.md += table(
+            [
+                "EDWC seed",
+                "AIDC",
+                "days sold nothing & lost money",
+                "longest such run",
+                "exited",
+                "GPUs start -> end",
+                "mean utilisation",
+                "total profit CNY",
+            ],
+            rows,
+        )
         self.out["4_losses"] = res
 
     # 5 ------------------------------------------------------------------------------------------------
@@ -400,49 +507,87 @@ class Audit:
                     orders.append({"date": str(dates.iloc[i].date()), "day": int(day[i]), "gpus_ordered": float(o)})
                 d["orders"] = orders
                 d["mean_orders_per_month"] = mean(np.array([o["gpus_ordered"] for o in orders])) if orders else None
-            d.update(self._long(
-                "agent-boom", seed,
-                lambda r: {"final_gpus_online": final(col(r.daily, "gpus_online")),
-                           "mean_utilization_last_90": mean(last(col(r.daily, UTIL), 90))}))
+            d.update(
+                self._long(
+                    "agent-boom",
+                    seed,
+                    lambda r: {
+                        "final_gpus_online": final(col(r.daily, "gpus_online")),
+                        "mean_utilization_last_90": mean(last(col(r.daily, UTIL), 90)),
+                    },
+                )
+            )
             res["agent-boom"][seed] = d
-            orders_txt = NA if d["orders"] is None else ", ".join(
-                f"{o['date'][:7]}: {o['gpus_ordered']:,.0f}" for o in d["orders"])
-            rows.append([seed, orders_txt, fmt(d.get("final_gpus_online"), ",.0f"),
-                         pct(d.get("mean_utilization_last_90"))])
-        self.md += table(["agent-boom seed", "GPUs ordered on month starts, days 360-540",
-                          f"final GPUs online ({self.long_days or NA} d)", "utilisation last 90 d"], rows)
+            orders_txt = (
+                NA
+                if d["orders"] is None
+                else ", ".join(f"{o['date'][:7]}: {o['gpus_ordered']:,.0f}" for o in d["orders"])
+            )
+            rows.append(
+                [seed, orders_txt, fmt(d.get("final_gpus_online"), ",.0f"), pct(d.get("mean_utilization_last_90"))]
+            )
+        self.md += table(
+            [
+                "agent-boom seed",
+                "GPUs ordered on month starts, days 360-540",
+                f"final GPUs online ({self.long_days or NA} d)",
+                "utilisation last 90 d",
+            ],
+            rows,
+        )
         rows = []
         for seed, run in self.each("gpu-supply-shock"):
-            d = {"compute_price_days_450_480": mean(window(run, COMPUTE, 450, 480)) if run else None,
-                 "compute_price_final_day": final(col(run.daily, COMPUTE)) if run else None}
+            d = {
+                "compute_price_days_450_480": mean(window(run, COMPUTE, 450, 480)) if run else None,
+                "compute_price_final_day": final(col(run.daily, COMPUTE)) if run else None,
+            }
 
             def long_figures(r: Run) -> dict:
                 util = col(r.daily, UTIL)
                 uns = col(r.daily, "tokens_unserved_mtok")
                 dem = col(r.daily, "tokens_demanded_mtok")
-                return {"long_compute_price_last_30": mean(last(col(r.daily, COMPUTE), 30)),
-                        "long_compute_price_last_90": mean(last(col(r.daily, COMPUTE), 90)),
-                        "long_compute_price_max": largest(col(r.daily, COMPUTE)),
-                        "long_compute_price_final_day": final(col(r.daily, COMPUTE)),
-                        "long_utilization_first_90": mean(first(util, 90)),
-                        "long_utilization_last_90": mean(last(util, 90)),
-                        "long_tokens_unserved_mtok": None if uns is None else float(uns.sum()),
-                        "long_unserved_share_of_demand": None if uns is None or dem is None else
-                        div(float(uns.sum()), float(dem.sum()))}
+                return {
+                    "long_compute_price_last_30": mean(last(col(r.daily, COMPUTE), 30)),
+                    "long_compute_price_last_90": mean(last(col(r.daily, COMPUTE), 90)),
+                    "long_compute_price_max": largest(col(r.daily, COMPUTE)),
+                    "long_compute_price_final_day": final(col(r.daily, COMPUTE)),
+                    "long_utilization_first_90": mean(first(util, 90)),
+                    "long_utilization_last_90": mean(last(util, 90)),
+                    "long_tokens_unserved_mtok": None if uns is None else float(uns.sum()),
+                    "long_unserved_share_of_demand": None
+                    if uns is None or dem is None
+                    else div(float(uns.sum()), float(dem.sum())),
+                }
 
             d.update(self._long("gpu-supply-shock", seed, long_figures))
             res["gpu-supply-shock"][seed] = d
-            rows.append([seed, fmt(d["compute_price_days_450_480"], ".2f"), fmt(d["compute_price_final_day"], ".2f"),
-                         fmt(d.get("long_compute_price_last_30"), ".2f"),
-                         fmt(d.get("long_compute_price_last_90"), ".2f"),
-                         fmt(d.get("long_compute_price_final_day"), ".2f"),
-                         f"{pct(d.get('long_utilization_first_90'))} -> {pct(d.get('long_utilization_last_90'))}",
-                         fmt(d.get("long_tokens_unserved_mtok"), ",.0f"),
-                         pct(d.get("long_unserved_share_of_demand"), 2)])
-        self.md += table(["gpu-supply-shock seed", "compute price d450-480", "compute price day 479",
-                          "long: last 30 d", "long: last 90 d", "long: final day",
-                          "long: utilisation first 90 -> last 90 d",
-                          "long: tokens unserved (Mtok)", "long: unserved / demanded"], rows)
+            rows.append(
+                [
+                    seed,
+                    fmt(d["compute_price_days_450_480"], ".2f"),
+                    fmt(d["compute_price_final_day"], ".2f"),
+                    fmt(d.get("long_compute_price_last_30"), ".2f"),
+                    fmt(d.get("long_compute_price_last_90"), ".2f"),
+                    fmt(d.get("long_compute_price_final_day"), ".2f"),
+                    f"{pct(d.get('long_utilization_first_90'))} -> {pct(d.get('long_utilization_last_90'))}",
+                    fmt(d.get("long_tokens_unserved_mtok"), ",.0f"),
+                    pct(d.get("long_unserved_share_of_demand"), 2),
+                ]
+            )
+        self.md += table(
+            [
+                "gpu-supply-shock seed",
+                "compute price d450-480",
+                "compute price day 479",
+                "long: last 30 d",
+                "long: last 90 d",
+                "long: final day",
+                "long: utilisation first 90 -> last 90 d",
+                "long: tokens unserved (Mtok)",
+                "long: unserved / demanded",
+            ],
+            rows,
+        )
         self.out["5_investment"] = res
 
     def _long(self, scenario: str, seed: int, figures: Callable[[Run], dict]) -> dict:
@@ -470,15 +615,37 @@ class Audit:
                 share = ratio(col(run.daily, MARGIN), col(run.daily, TOKEN))
                 markup = ratio(col(run.daily, TOKEN), col(run.daily, UNIT_COST))
                 p = col(run.daily, COMPUTE)
-                d = {"margin_share_last_30": mean(last(share, 30)), "price_over_unit_cost_mean": mean(markup),
-                     "compute_price_min": smallest(p), "compute_price_max": largest(p),
-                     "compute_price_mean": mean(p)}
+                d = {
+                    "margin_share_last_30": mean(last(share, 30)),
+                    "price_over_unit_cost_mean": mean(markup),
+                    "compute_price_min": smallest(p),
+                    "compute_price_max": largest(p),
+                    "compute_price_mean": mean(p),
+                }
                 res[sc][seed] = d
-                rows.append([sc, seed, pct(d["margin_share_last_30"]), fmt(d["price_over_unit_cost_mean"], ".2f"),
-                             fmt(d["compute_price_min"], ".3f"), fmt(d["compute_price_max"], ".3f"),
-                             fmt(d["compute_price_mean"], ".3f")])
-        self.md += table(["scenario", "seed", "margin / token price (last 30 d)", "token price / unit cost (mean)",
-                          "compute price min", "max", "mean"], rows)
+                rows.append(
+                    [
+                        sc,
+                        seed,
+                        pct(d["margin_share_last_30"]),
+                        fmt(d["price_over_unit_cost_mean"], ".2f"),
+                        fmt(d["compute_price_min"], ".3f"),
+                        fmt(d["compute_price_max"], ".3f"),
+                        fmt(d["compute_price_mean"], ".3f"),
+                    ]
+                )
+        self.md += table(
+            [
+                "scenario",
+                "seed",
+                "margin / token price (last 30 d)",
+                "token price / unit cost (mean)",
+                "compute price min",
+                "max",
+                "mean",
+            ],
+            rows,
+        )
         self.out["6_margins_and_ranges"] = res
 
     # 7 ------------------------------------------------------------------------------------------------
@@ -495,26 +662,40 @@ class Audit:
                     res[sc][name] = None
                     cells.append(NA)
                     continue
-                same = all(s.shape == series[0].shape and np.array_equal(s, series[0], equal_nan=True)
-                           for s in series[1:])
+                same = all(
+                    s.shape == series[0].shape and np.array_equal(s, series[0], equal_nan=True) for s in series[1:]
+                )
                 means = np.array([np.nanmean(s) for s in series])
                 cv = float(np.std(means) / abs(np.mean(means))) if np.mean(means) != 0 else None
                 scale = max(float(np.nanmax(np.abs(series[0]))), 1e-300) if series[0].size else 1.0
-                gap = (max(float(np.nanmax(np.abs(s - series[0]))) for s in series[1:])
-                       if all(s.shape == series[0].shape for s in series) else None)
+                gap = (
+                    max(float(np.nanmax(np.abs(s - series[0]))) for s in series[1:])
+                    if all(s.shape == series[0].shape for s in series)
+                    else None
+                )
                 rel = None if gap is None else gap / scale
-                res[sc][name] = {"identical": bool(same), "cv_of_run_means": cv, "run_means": means.tolist(),
-                                 "max_abs_diff_over_max_abs": rel}
-                cells.append(("identical" if same else f"differ (max gap {fmt(rel, '.1e')})")
-                             + f", CV {fmt(cv, '.1e')}")
-            res[sc]["all_identical"] = (all(res[sc][n] is not None and res[sc][n]["identical"] for n in SEED_COLUMNS)
-                                        if len(runs) > 1 else None)
+                res[sc][name] = {
+                    "identical": bool(same),
+                    "cv_of_run_means": cv,
+                    "run_means": means.tolist(),
+                    "max_abs_diff_over_max_abs": rel,
+                }
+                cells.append(
+                    ("identical" if same else f"differ (max gap {fmt(rel, '.1e')})") + f", CV {fmt(cv, '.1e')}"
+                )
+            res[sc]["all_identical"] = (
+                all(res[sc][n] is not None and res[sc][n]["identical"] for n in SEED_COLUMNS) if len(runs) > 1 else None
+            )
             rows.append([sc, *cells, fmt(res[sc]["all_identical"])])
-        self.md += table(["scenario", "token price", "tokens served", "GPUs online", "unserved share",
-                          "all four identical"], rows)
+        self.md += table(
+            ["scenario", "token price", "tokens served", "GPUs online", "unserved share", "all four identical"], rows
+        )
         n = sum(1 for sc in SCENARIOS if res[sc]["all_identical"]) if len(self.seeds) > 1 else None
-        self.md += [f"Scenarios with all four series bit-identical across seeds {self.seeds}: {fmt(n, 'd')}. "
-                    "Max gap: largest |seed k - seed 1| on any day over the largest |value| of seed 1.", ""]
+        self.md += [
+            f"Scenarios with all four series bit-identical across seeds {self.seeds}: {fmt(n, 'd')}. "
+            "Max gap: largest |seed k - seed 1| on any day over the largest |value| of seed 1.",
+            "",
+        ]
         res["scenarios_all_identical"] = n
         self.out["7_seed_spread"] = res
 
@@ -529,16 +710,38 @@ class Audit:
                 stor = ratio(col(run.daily, "token_cost_storage_cny_per_mtok"), tok) if run else None
                 served = col(run.daily, "tokens_served_mtok") if run else None
                 st_cny = col(run.daily, "token_cost_storage_cny_per_mtok") if run else None
-                d = {"storage_share_mean": mean(stor), "storage_share_last_30": mean(last(stor, 30)),
-                     "storage_share_of_revenue": None if served is None or st_cny is None or tok is None else
-                     div(float((st_cny * served).sum()), float((tok * served).sum())),
-                     "green_share_mean": mean(ratio(col(run.daily, "token_cost_green_cny_per_mtok"), tok))
-                     if run else None}
+                d = {
+                    "storage_share_mean": mean(stor),
+                    "storage_share_last_30": mean(last(stor, 30)),
+                    "storage_share_of_revenue": None
+                    if served is None or st_cny is None or tok is None
+                    else div(float((st_cny * served).sum()), float((tok * served).sum())),
+                    "green_share_mean": mean(ratio(col(run.daily, "token_cost_green_cny_per_mtok"), tok))
+                    if run
+                    else None,
+                }
                 res[sc][seed] = d
-                rows.append([sc, seed, pct(d["storage_share_mean"], 4), pct(d["storage_share_last_30"], 4),
-                             pct(d["storage_share_of_revenue"], 4), pct(d["green_share_mean"], 4)])
-        self.md += table(["scenario", "seed", "storage cost / token price (mean of days)", "same, last 30 d",
-                          "storage cost / token revenue (whole run)", "green cost / token price"], rows)
+                rows.append(
+                    [
+                        sc,
+                        seed,
+                        pct(d["storage_share_mean"], 4),
+                        pct(d["storage_share_last_30"], 4),
+                        pct(d["storage_share_of_revenue"], 4),
+                        pct(d["green_share_mean"], 4),
+                    ]
+                )
+        self.md += table(
+            [
+                "scenario",
+                "seed",
+                "storage cost / token price (mean of days)",
+                "same, last 30 d",
+                "storage cost / token revenue (whole run)",
+                "green cost / token price",
+            ],
+            rows,
+        )
         self.out["8_storage_share"] = res
 
     # 9 ------------------------------------------------------------------------------------------------
@@ -554,23 +757,53 @@ class Audit:
                     continue
                 g = col(run.daily, "gpus_online")
                 retired = col(run.daily, "gpus_retired")
-                d = {"days": run.days, "seconds": run.seconds,
-                     "token_price": mean(col(run.daily, TOKEN)), "compute_price": mean(col(run.daily, COMPUTE)),
-                     "contract_compute_price": mean(col(run.daily, "compute_contract_price_cny_per_gpu_hour")),
-                     "power_price": mean(col(run.daily, "power_price_cny_per_mwh")),
-                     "gpu_utilization": mean(col(run.daily, UTIL)), "unserved_share": mean(col(run.daily, UNSERVED)),
-                     "final_gpus_online": final(g),
-                     "margin_share": mean(ratio(col(run.daily, MARGIN), col(run.daily, TOKEN))),
-                     "gpus_retired_total": None if retired is None else float(retired.sum())}
+                d = {
+                    "days": run.days,
+                    "seconds": run.seconds,
+                    "token_price": mean(col(run.daily, TOKEN)),
+                    "compute_price": mean(col(run.daily, COMPUTE)),
+                    "contract_compute_price": mean(col(run.daily, "compute_contract_price_cny_per_gpu_hour")),
+                    "power_price": mean(col(run.daily, "power_price_cny_per_mwh")),
+                    "gpu_utilization": mean(col(run.daily, UTIL)),
+                    "unserved_share": mean(col(run.daily, UNSERVED)),
+                    "final_gpus_online": final(g),
+                    "margin_share": mean(ratio(col(run.daily, MARGIN), col(run.daily, TOKEN))),
+                    "gpus_retired_total": None if retired is None else float(retired.sum()),
+                }
                 res[sc][seed] = d
-                rows.append([sc, seed, run.days, fmt(d["token_price"]), fmt(d["compute_price"]),
-                             fmt(d["contract_compute_price"]), fmt(d["power_price"], ".1f"),
-                             pct(d["gpu_utilization"]), pct(d["unserved_share"], 2),
-                             fmt(d["final_gpus_online"], ",.0f"), pct(d["margin_share"]),
-                             fmt(d["gpus_retired_total"], ",.0f")])
-        self.md += table(["scenario", "seed", "days", "token CNY/Mtok", "compute CNY/GPU-h", "contract CNY/GPU-h",
-                          "power CNY/MWh", "GPU util", "unserved", "final GPUs", "margin share", "GPUs retired"],
-                         rows)
+                rows.append(
+                    [
+                        sc,
+                        seed,
+                        run.days,
+                        fmt(d["token_price"]),
+                        fmt(d["compute_price"]),
+                        fmt(d["contract_compute_price"]),
+                        fmt(d["power_price"], ".1f"),
+                        pct(d["gpu_utilization"]),
+                        pct(d["unserved_share"], 2),
+                        fmt(d["final_gpus_online"], ",.0f"),
+                        pct(d["margin_share"]),
+                        fmt(d["gpus_retired_total"], ",.0f"),
+                    ]
+                )
+        self.md += table(
+            [
+                "scenario",
+                "seed",
+                "days",
+                "token CNY/Mtok",
+                "compute CNY/GPU-h",
+                "contract CNY/GPU-h",
+                "power CNY/MWh",
+                "GPU util",
+                "unserved",
+                "final GPUs",
+                "margin share",
+                "GPUs retired",
+            ],
+            rows,
+        )
         self.out["9_summary"] = res
 
 
@@ -590,20 +823,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     runs = Runs(verbose=not args.quiet)
     audit = Audit(runs, seeds, long_days)
-    for figure in (audit.classroom_markup, audit.china_prices, audit.sold_vs_busy, audit.losses, audit.investment,
-                   audit.margins_and_ranges, audit.seed_spread, audit.storage_share, audit.summary):
+    for figure in (
+        audit.classroom_markup,
+        audit.china_prices,
+        audit.sold_vs_busy,
+        audit.losses,
+        audit.investment,
+        audit.margins_and_ranges,
+        audit.seed_spread,
+        audit.storage_share,
+        audit.summary,
+    ):
         figure()
     total = time.perf_counter() - t0
 
-    meta = {"abm_file": str(Path(abm.__file__).resolve()), "python": platform.python_version(),
-            "when": dt.datetime.now().isoformat(timespec="seconds"), "seeds": seeds, "long_days": long_days,
-            "quick": bool(args.quick), "seconds_total": total,
-            "runs": [{"scenario": k[0], "seed": k[1], "days": k[2], "seconds": None if r is None else r.seconds}
-                     for k, r in runs.cache.items()],
-            "errors": runs.errors}
-    head = ["# Economics audit", "",
-            f"abm imported from `{meta['abm_file']}`; seeds {seeds}; long runs "
-            f"{long_days if long_days else 'skipped'}; {len(runs.cache)} runs in {total:.1f} s.", ""]
+    meta = {
+        "abm_file": str(Path(abm.__file__).resolve()),
+        "python": platform.python_version(),
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "seeds": seeds,
+        "long_days": long_days,
+        "quick": bool(args.quick),
+        "seconds_total": total,
+        "runs": [
+            {"scenario": k[0], "seed": k[1], "days": k[2], "seconds": None if r is None else r.seconds}
+            for k, r in runs.cache.items()
+        ],
+        "errors": runs.errors,
+    }
+    head = [
+        "# Economics audit",
+        "",
+        f"abm imported from `{meta['abm_file']}`; seeds {seeds}; long runs "
+        f"{long_days if long_days else 'skipped'}; {len(runs.cache)} runs in {total:.1f} s.",
+        "",
+    ]
     if runs.errors:
         head += ["Failed runs:", "", *[f"- {k}: {v}" for k, v in runs.errors.items()], ""]
     print("\n".join(head + audit.md))

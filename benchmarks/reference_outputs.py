@@ -22,8 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CASES = (("classroom", 365, 1), ("classroom", 365, 2), ("agent-boom", 540, 1), ("china-2024", 820, 1),
-         ("east-data-west-compute", 240, 3))
+CASES = (
+    ("classroom", 365, 1),
+    ("classroom", 365, 2),
+    ("agent-boom", 540, 1),
+    ("china-2024", 820, 1),
+    ("east-data-west-compute", 240, 3),
+)
 TABLES = ("daily", "hourly", "agents")
 RTOL, ATOL = 1e-9, 1e-6
 

@@ -31,8 +31,7 @@ def _day(page) -> int:
 def _step(page) -> None:
     before = _day(page)
     page.get_by_role("button", name="Step").click()
-    page.wait_for_function(f"{DAY_JS} && {DAY_JS} != '{before}'",
-                           timeout=60_000)
+    page.wait_for_function(f"{DAY_JS} && {DAY_JS} != '{before}'", timeout=60_000)
 
 
 def _advance(page, to_day: int) -> None:

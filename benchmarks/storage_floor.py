@@ -32,9 +32,13 @@ def main() -> None:
         result = run_sweep(SWEEP, Path(args.out or tmp), workers=args.workers)
         daily = result.daily
     daily = daily[daily.day >= WARM_UP_DAYS]
-    cols = {"token_unit_cost_cny_per_mtok": "unit cost", "token_cost_storage_cny_per_mtok": "storage part",
-            "token_cost_green_cny_per_mtok": "certificates", "token_price_cny_per_mtok": "token price",
-            "aidc_green_certified_share": "green share"}
+    cols = {
+        "token_unit_cost_cny_per_mtok": "unit cost",
+        "token_cost_storage_cny_per_mtok": "storage part",
+        "token_cost_green_cny_per_mtok": "certificates",
+        "token_price_cny_per_mtok": "token price",
+        "aidc_green_certified_share": "green share",
+    }
     runs = daily.groupby([KEY, "seed"])[list(cols)].mean().reset_index()
     points = runs.groupby(KEY)[list(cols)].mean()
     print("storage capex (CNY/kWh) | " + " | ".join(cols.values()))

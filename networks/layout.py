@@ -6,8 +6,8 @@ from __future__ import annotations
 import networkx as nx
 
 LAYER = {"utility": 0, "storage": 0, "zone": 1, "aidc": 2, "provider": 3, "lab": 3, "app": 4, "enterprise": 4}
-CROWDED_GAP = 0.08   # a layer whose nodes would sit closer than this (share of the height) uses two columns
-STAGGER = 0.22       # how far the two columns of a crowded layer sit from its centre (share of a layer's width)
+CROWDED_GAP = 0.08  # a layer whose nodes would sit closer than this (share of the height) uses two columns
+STAGGER = 0.22  # how far the two columns of a crowded layer sit from its centre (share of a layer's width)
 
 
 def chain_layout(g: nx.Graph) -> dict[int, tuple[float, float]]:

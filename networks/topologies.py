@@ -38,12 +38,19 @@ EDGE_ENDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "compute": (frozenset({"aidc"}), frozenset({"provider", "lab"})),
     "token": (frozenset({"provider"}), frozenset({"app", "enterprise"})),
 }
-MAX_LINE_MW = 1e6       # transfer limit of one line (the largest UHV corridors carry about 1.2e4 MW)
-MAX_REACTANCE = 10.0    # per unit
+MAX_LINE_MW = 1e6  # transfer limit of one line (the largest UHV corridors carry about 1.2e4 MW)
+MAX_REACTANCE = 10.0  # per unit
 MAX_NODES = 20_000
 # the scenario keys whose meaning a user's graph takes over: with --graph, edit the graph instead
-GRAPH_OWNED_KEYS = {"aidcs": ("zone",), "storage": ("zone",), "providers": ("aidcs",), "labs": ("aidcs",),
-                    "apps": ("providers",), "enterprises": ("providers",), "lines": ("from", "to")}
+GRAPH_OWNED_KEYS = {
+    "aidcs": ("zone",),
+    "storage": ("zone",),
+    "providers": ("aidcs",),
+    "labs": ("aidcs",),
+    "apps": ("providers",),
+    "enterprises": ("providers",),
+    "lines": ("from", "to"),
+}
 LINE_SETTINGS = ("limit_mw", "reactance")
 
 
@@ -59,8 +66,10 @@ def check_named_topology(data: dict, source: str = "scenario") -> None:
     if set(zones) != expected:
         missing = sorted(expected - set(zones))
         extra = sorted(set(zones) - expected)
-        raise TopologyError(f"{source}: topology '{topology}' needs zones {sorted(expected)}; "
-                            f"missing {missing or 'none'}, unexpected {extra or 'none'}")
+        raise TopologyError(
+            f"{source}: topology '{topology}' needs zones {sorted(expected)}; "
+            f"missing {missing or 'none'}, unexpected {extra or 'none'}"
+        )
 
 
 def build_supply_graph(data: dict) -> nx.Graph:
@@ -79,8 +88,14 @@ def build_supply_graph(data: dict) -> nx.Graph:
         lon, lat, _ = CHINA_HUBS.get(z["name"], (0.0, 0.0, z["region"]))
         add(z["name"], "zone", region=z["region"], lon=lon, lat=lat)
     for line in data["lines"]:
-        g.add_edge(ids[line["from"]], ids[line["to"]], kind="line", name=line["name"],
-                   limit_mw=float(line["limit_mw"]), reactance=float(line["reactance"]))
+        g.add_edge(
+            ids[line["from"]],
+            ids[line["to"]],
+            kind="line",
+            name=line["name"],
+            limit_mw=float(line["limit_mw"]),
+            reactance=float(line["reactance"]),
+        )
     for u in data["utilities"]:
         node = add(u["name"], "utility")
         for zone in sorted({unit["zone"] for unit in u["units"]}):
@@ -126,13 +141,23 @@ def neighbours_of_kind(g: nx.Graph, name: str, kind: str, edge_kind: str) -> lis
 
 def check_graph_matches(g: nx.Graph, data: dict, label: str = "graph") -> None:
     """A graph brought by the user must name the scenario's agents; say what differs if not."""
-    for kind, key in (("zone", "zones"), ("utility", "utilities"), ("storage", "storage"), ("aidc", "aidcs"),
-                      ("provider", "providers"), ("lab", "labs"), ("app", "apps"), ("enterprise", "enterprises")):
+    for kind, key in (
+        ("zone", "zones"),
+        ("utility", "utilities"),
+        ("storage", "storage"),
+        ("aidc", "aidcs"),
+        ("provider", "providers"),
+        ("lab", "labs"),
+        ("app", "apps"),
+        ("enterprise", "enterprises"),
+    ):
         in_graph = set(names_of_kind(g, kind))
         in_scenario = {item["name"] for item in data[key]}
         if in_graph != in_scenario:
-            raise TopologyError(f"{label}: graph and scenario disagree on {key}: graph has {sorted(in_graph)}, "
-                                f"scenario has {sorted(in_scenario)}")
+            raise TopologyError(
+                f"{label}: graph and scenario disagree on {key}: graph has {sorted(in_graph)}, "
+                f"scenario has {sorted(in_scenario)}"
+            )
 
 
 def _did_you_mean(word: str, known: Iterable[str]) -> str:
@@ -160,8 +185,10 @@ def check_graph(g: nx.Graph, label: str) -> None:
         if kind is None or name is None:
             raise TopologyError(f"{label}: node {node} lacks the 'kind' and 'name' attributes")
         if kind not in NODE_KINDS:
-            raise TopologyError(f"{label}: node {node} has kind {str(kind)[:40]!r}; known: {', '.join(NODE_KINDS)}"
-                                f"{_did_you_mean(str(kind), NODE_KINDS)}")
+            raise TopologyError(
+                f"{label}: node {node} has kind {str(kind)[:40]!r}; known: {', '.join(NODE_KINDS)}"
+                f"{_did_you_mean(str(kind), NODE_KINDS)}"
+            )
         if not isinstance(name, str) or not name.strip():
             raise TopologyError(f"{label}: node {node} needs a non-empty 'name'")
         if name in names:
@@ -172,15 +199,19 @@ def check_graph(g: nx.Graph, label: str) -> None:
         kind = attrs.get("kind")
         ends = f"edge {g.nodes[u]['name']}-{g.nodes[v]['name']}"
         if kind not in EDGE_ENDS:
-            raise TopologyError(f"{label}: {ends} has kind {str(kind)[:40]!r}; known: {', '.join(EDGE_ENDS)}"
-                                f"{_did_you_mean(str(kind), EDGE_ENDS)}")
+            raise TopologyError(
+                f"{label}: {ends} has kind {str(kind)[:40]!r}; known: {', '.join(EDGE_ENDS)}"
+                f"{_did_you_mean(str(kind), EDGE_ENDS)}"
+            )
         if u == v:
             raise TopologyError(f"{label}: {ends} joins a node to itself")
         one, other = EDGE_ENDS[kind]
         ku, kv = g.nodes[u]["kind"], g.nodes[v]["kind"]
         if not ((ku in one and kv in other) or (kv in one and ku in other)):
-            raise TopologyError(f"{label}: {kind} {ends} joins a {ku} to a {kv}; a {kind} edge joins a "
-                                f"{'/'.join(sorted(one))} to a {'/'.join(sorted(other))}")
+            raise TopologyError(
+                f"{label}: {kind} {ends} joins a {ku} to a {kv}; a {kind} edge joins a "
+                f"{'/'.join(sorted(one))} to a {'/'.join(sorted(other))}"
+            )
         if kind == "line":
             if "limit_mw" not in attrs:
                 raise TopologyError(f"{label}: line {ends} has no 'limit_mw'")
@@ -195,11 +226,14 @@ def check_graph(g: nx.Graph, label: str) -> None:
     check_reactances(line_reactances(g), label)
     for node, attrs in g.nodes(data=True):
         if attrs["kind"] in ("aidc", "storage"):
-            zones = [o for o in g.neighbors(node)
-                     if g.nodes[o]["kind"] == "zone" and g.edges[node, o].get("kind") == "grid"]
+            zones = [
+                o for o in g.neighbors(node) if g.nodes[o]["kind"] == "zone" and g.edges[node, o].get("kind") == "grid"
+            ]
             if len(zones) != 1:
-                raise TopologyError(f"{label}: {attrs['kind']} '{attrs['name']}' needs exactly one grid edge to a "
-                                    f"zone, has {len(zones)}")
+                raise TopologyError(
+                    f"{label}: {attrs['kind']} '{attrs['name']}' needs exactly one grid edge to a "
+                    f"zone, has {len(zones)}"
+                )
 
 
 def check_reactances(reactance_by_line: dict[str, float], label: str) -> None:
@@ -207,8 +241,10 @@ def check_reactances(reactance_by_line: dict[str, float], label: str) -> None:
     with_x = sorted(str(n) for n, x in reactance_by_line.items() if x > 0)
     without = sorted(str(n) for n, x in reactance_by_line.items() if not x > 0)
     if with_x and without:
-        raise TopologyError(f"{label}: line '{with_x[0]}' has a reactance but line '{without[0]}' has none; give "
-                            "every line a reactance (DC power flow) or none (transport model)")
+        raise TopologyError(
+            f"{label}: line '{with_x[0]}' has a reactance but line '{without[0]}' has none; give "
+            "every line a reactance (DC power flow) or none (transport model)"
+        )
 
 
 def line_name(g: nx.Graph, u: int, v: int) -> str:
@@ -219,8 +255,9 @@ def line_name(g: nx.Graph, u: int, v: int) -> str:
 
 def line_reactances(g: nx.Graph) -> dict[str, float]:
     """Line name -> reactance, of a graph's line edges (0 when it has none)."""
-    return {line_name(g, u, v): float(a.get("reactance", 0.0)) for u, v, a in g.edges(data=True)
-            if a.get("kind") == "line"}
+    return {
+        line_name(g, u, v): float(a.get("reactance", 0.0)) for u, v, a in g.edges(data=True) if a.get("kind") == "line"
+    }
 
 
 def apply_line_settings(g: nx.Graph, data: dict, keys: Iterable[str]) -> None:
@@ -239,7 +276,6 @@ def apply_line_settings(g: nx.Graph, data: dict, keys: Iterable[str]) -> None:
             raise TopologyError(f"--set {key}: the scenario has no lines to set")
         for name in names:
             if name not in lines:
-                raise TopologyError(f"--set {key}: the graph has no line named '{name}'"
-                                    f"{_did_you_mean(name, lines)}")
+                raise TopologyError(f"--set {key}: the graph has no line named '{name}'{_did_you_mean(name, lines)}")
             g.edges[lines[name]][parts[2]] = float(items[name][parts[2]])
     check_reactances(line_reactances(g), "--set with --graph")

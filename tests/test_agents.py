@@ -31,8 +31,10 @@ def test_bass_diffusion_follows_the_closed_form():
 
 
 def test_token_need_scales_with_the_agentic_multiplier():
-    items = [dict(_items("apps")[0], agentic_share=0.5, agent_multiplier=mu, revenue_cny_per_request=1e9)
-             for mu in (1.0, 4.0, 15.0)]
+    items = [
+        dict(_items("apps")[0], agentic_share=0.5, agent_multiplier=mu, revenue_cny_per_request=1e9)
+        for mu in (1.0, 4.0, 15.0)
+    ]
     for i, it in enumerate(items):
         it["name"] = f"a{i}"
     apps = AIAppGroup(items)
@@ -62,24 +64,26 @@ def test_apps_serve_the_requests_worth_their_token_cost():
 
 
 def _providers(n: int = 1, **changes) -> CloudProviderGroup:
-    items = [dict(_items("providers")[i % 2], name=f"p{i}", efficiency_growth_per_year=0.0, **changes)
-             for i in range(n)]
+    items = [
+        dict(_items("providers")[i % 2], name=f"p{i}", efficiency_growth_per_year=0.0, **changes) for i in range(n)
+    ]
     return CloudProviderGroup(items, np.full(n, 1000.0), np.ones((n, 24)))
 
 
 def _learn_cost(prov: CloudProviderGroup, compute_price: float) -> None:
     """One day in which every provider was asked for and served 100 Mtok an hour at a flat compute price."""
     flat = np.full((prov.n, 24), 100.0)
-    prov.learn(flat, flat, np.full((prov.n, 24), compute_price), np.zeros(prov.n), np.zeros(prov.n),
-               np.random.default_rng(0))
+    prov.learn(
+        flat, flat, np.full((prov.n, 24), compute_price), np.zeros(prov.n), np.zeros(prov.n), np.random.default_rng(0)
+    )
 
 
 def test_provider_learns_its_marginal_cost_from_the_hours_it_is_asked_for():
     prov = _providers(1, price_cny_per_mtok=100.0)
     eff = prov.params["mtok_per_gpu_hour"][0]
     requested = np.zeros((1, 24))
-    requested[0, 20] = 300.0     # most of its requests in hour 20, whose GPU-hours cost 30
-    requested[0, 3] = 100.0      # some at night, at 6
+    requested[0, 20] = 300.0  # most of its requests in hour 20, whose GPU-hours cost 30
+    requested[0, 3] = 100.0  # some at night, at 6
     price = np.full((1, 24), 6.0)
     price[0, 20] = 30.0
     prov.learn(requested, requested, price, np.zeros(1), np.zeros(1), np.random.default_rng(0))
@@ -92,8 +96,9 @@ def test_provider_learns_its_marginal_cost_from_the_hours_it_is_asked_for():
 
 
 def _view(edges, demand, elasticity, sigma=4.0) -> PricingView:
-    return PricingView(np.asarray(edges, dtype=bool), np.asarray(demand, dtype=float),
-                       np.asarray(elasticity, dtype=float), sigma)
+    return PricingView(
+        np.asarray(edges, dtype=bool), np.asarray(demand, dtype=float), np.asarray(elasticity, dtype=float), sigma
+    )
 
 
 def test_provider_price_heads_for_the_lerner_price_against_logit_demand():
@@ -106,7 +111,7 @@ def test_provider_price_heads_for_the_lerner_price_against_logit_demand():
     price = prov.price.copy()
     prov.set_prices(view)
     # independent Lerner prices: buyer 0 splits by price^-sigma, buyer 1 only buys from provider 0
-    w = price ** -sigma
+    w = price**-sigma
     s0 = w / w.sum()
     vol0 = np.array([s0[0] * 300.0, 100.0])
     eta0 = (vol0[0] * (sigma * (1 - s0[0]) + eps[0] * s0[0]) + vol0[1] * eps[1]) / vol0.sum()
@@ -152,6 +157,7 @@ def test_a_fixed_price_provider_keeps_its_price():
 def test_losing_share_to_a_cheaper_rival_lowers_the_lerner_price():
     """Strategic complements: when a rival cuts its price, a provider's share falls, its demand becomes more
     elastic (sigma (1 - s) grows) and its best response is a lower price."""
+
     def target(rival_price: float) -> float:
         prov = _providers(2, price_step=1.0, price_adjustment=1.0)
         prov.params["price_cny_per_mtok"][:] = [5.0, rival_price]
@@ -168,8 +174,11 @@ def test_aidc_load_follows_busy_gpus_and_pue():
     busy = np.outer(a.gpus, np.linspace(0.0, 1.0, 24))
     load = a.set_busy(busy, busy)
     p = a.params
-    expected = p["pue"][:, None] * (busy * p["busy_kw_per_gpu"][:, None]
-                                    + (a.gpus[:, None] - busy) * p["idle_kw_per_gpu"][:, None]) / 1000
+    expected = (
+        p["pue"][:, None]
+        * (busy * p["busy_kw_per_gpu"][:, None] + (a.gpus[:, None] - busy) * p["idle_kw_per_gpu"][:, None])
+        / 1000
+    )
     assert np.allclose(load, expected)
     assert np.all(np.diff(load, axis=1) >= 0)
 
@@ -190,8 +199,16 @@ def test_solar_is_dark_at_night_and_averages_its_capacity_factor():
 
 def test_storage_bids_keep_the_state_of_charge_feasible_whatever_clears():
     rng = np.random.default_rng(1)
-    items = [dict(_items("storage")[0], name=f"s{i}", energy_mwh=float(rng.uniform(10, 200)),
-                  power_mw=float(rng.uniform(5, 80)), initial_soc=float(rng.uniform(0, 1))) for i in range(20)]
+    items = [
+        dict(
+            _items("storage")[0],
+            name=f"s{i}",
+            energy_mwh=float(rng.uniform(10, 200)),
+            power_mw=float(rng.uniform(5, 80)),
+            initial_soc=float(rng.uniform(0, 1)),
+        )
+        for i in range(20)
+    ]
     store = StorageGroup(items, np.zeros(20, dtype=int))
     for _ in range(50):
         forecast = rng.uniform(100, 900, size=(20, 24))
@@ -239,13 +256,22 @@ def test_adaptive_markup_rises_when_sold_out_and_falls_when_unsold():
 
 def test_investment_respects_gpu_deliveries_and_grid_connections():
     hot = ["aidcs.*.hurdle=0", "aidcs.*.capex_cny_per_gpu=1000", "apps.chatbot.users=60e6"]
-    free = TokenEconomy("classroom", overrides=hot + ["compute.gpu_deliveries_per_month=1e9",
-                                                      "zones.*.grid_connection_mw=1e9"], seed=2)
-    capped = TokenEconomy("classroom", overrides=hot + ["compute.gpu_deliveries_per_month=300",
-                                                        "zones.*.grid_connection_mw=1e9"], seed=2)
-    gridded = TokenEconomy("classroom", overrides=hot + ["compute.gpu_deliveries_per_month=1e9",
-                                                         "zones.*.grid_connection_mw=0.5",
-                                                         "zones.*.connection_build_mw_per_year=0"], seed=2)
+    free = TokenEconomy(
+        "classroom", overrides=hot + ["compute.gpu_deliveries_per_month=1e9", "zones.*.grid_connection_mw=1e9"], seed=2
+    )
+    capped = TokenEconomy(
+        "classroom", overrides=hot + ["compute.gpu_deliveries_per_month=300", "zones.*.grid_connection_mw=1e9"], seed=2
+    )
+    gridded = TokenEconomy(
+        "classroom",
+        overrides=hot
+        + [
+            "compute.gpu_deliveries_per_month=1e9",
+            "zones.*.grid_connection_mw=0.5",
+            "zones.*.connection_build_mw_per_year=0",
+        ],
+        seed=2,
+    )
     for m in (free, capped, gridded):
         m.run(100)
     ordered = {id(m): float(m.daily_table().gpus_ordered.sum()) for m in (free, capped, gridded)}
@@ -257,22 +283,23 @@ def test_investment_respects_gpu_deliveries_and_grid_connections():
 
 
 def test_storage_carries_the_green_share_of_what_it_stored():
-    store = StorageGroup([dict(_items("storage")[0], initial_soc=0.0, round_trip_efficiency=1.0)],
-                         np.zeros(1, dtype=int))
+    store = StorageGroup(
+        [dict(_items("storage")[0], initial_soc=0.0, round_trip_efficiency=1.0)], np.zeros(1, dtype=int)
+    )
     charge = np.zeros((1, 24))
-    charge[0, 10:14] = 10.0            # 40 MWh at noon, all from solar
+    charge[0, 10:14] = 10.0  # 40 MWh at noon, all from solar
     green_in = np.ones((1, 24))
     store.track_green(charge, np.zeros((1, 24)), green_in)
     store.settle(charge, np.zeros((1, 24)))
     assert store.green_fraction()[0] == pytest.approx(1.0)
     discharge = np.zeros((1, 24))
-    discharge[0, 19:21] = 10.0          # the evening: all of it green
+    discharge[0, 19:21] = 10.0  # the evening: all of it green
     out = store.track_green(np.zeros((1, 24)), discharge, np.zeros((1, 24)))
     store.settle(np.zeros((1, 24)), discharge)
     assert out.sum() == pytest.approx(20.0)
     assert store.green_mwh[0] == pytest.approx(20.0) and store.soc_mwh[0] == pytest.approx(20.0)
     half = np.zeros((1, 24))
-    half[0, 2] = 20.0                   # then 20 MWh from coal
+    half[0, 2] = 20.0  # then 20 MWh from coal
     store.track_green(half, np.zeros((1, 24)), np.zeros((1, 24)))
     store.settle(half, np.zeros((1, 24)))
     assert store.green_fraction()[0] == pytest.approx(0.5)

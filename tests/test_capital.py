@@ -30,7 +30,7 @@ def test_cohorts_retire_at_the_end_of_their_life():
     model = TokenEconomy("classroom", overrides=["aidcs.*.age_years=2.4", "aidcs.*.invest=false"], seed=1)
     start = model.aidcs.gpus.sum()
     life_days = model.aidcs.params["life_years"][model.aidcs.cohort_owner] * 365.0
-    due = (model.aidcs.cohort_day + life_days < 400)
+    due = model.aidcs.cohort_day + life_days < 400
     expected_retired = model.aidcs.cohort_gpus[due].sum()
     model.run(400)
     d = model.daily_table()
@@ -41,14 +41,18 @@ def test_cohorts_retire_at_the_end_of_their_life():
 
 
 def test_idle_gpus_are_mothballed_and_scrapped_when_they_stay_idle():
-    model = TokenEconomy("classroom", overrides=["aidcs.*.gpus=80000", "aidcs.*.invest=false",
-                                                 "labs.ai-lab.gpu_hours_per_day=1000"], seed=1)
+    model = TokenEconomy(
+        "classroom",
+        overrides=["aidcs.*.gpus=80000", "aidcs.*.invest=false", "labs.ai-lab.gpu_hours_per_day=1000"],
+        seed=1,
+    )
     model.run(40)
     d = model.daily_table()
     assert d.gpus_mothballed.iloc[-1] > 0.3 * 160000  # most of the idle fleet is laid up after a month
     online_cost = model.aidcs.fixed_costs().sum()
     assert online_cost == pytest.approx(
-        (model.aidcs.online * model.aidcs.params["fixed_om_cny_per_gpu_year"] / 365).sum())
+        (model.aidcs.online * model.aidcs.params["fixed_om_cny_per_gpu_year"] / 365).sum()
+    )
     peak = d.peak_gpu_utilization.iloc[-10:].max() * (d.gpus_online + d.gpus_mothballed).iloc[-1]
     assert d.gpus_online.iloc[-1] >= peak  # never below what the busiest hour needs
     model.run(250)
@@ -61,7 +65,7 @@ def test_idle_gpus_are_mothballed_and_scrapped_when_they_stay_idle():
 def test_a_contract_for_differences_fixes_what_the_provider_pays():
     book = ContractBook(n_providers=2, n_aidcs=2)
     qty = np.zeros(24)
-    qty[8:20] = 10.0                                   # 10 GPUs in each of 12 daytime hours
+    qty[8:20] = 10.0  # 10 GPUs in each of 12 daytime hours
     book.sign(0, 1, qty, price=12.0, end_day=30)
     spot = np.zeros((2, 24))
     spot[1] = np.linspace(5.0, 28.0, 24)
@@ -78,17 +82,37 @@ def test_contracts_are_laddered_then_renewed_at_the_expected_price():
     book = ContractBook(n_providers=1, n_aidcs=2)
     need = np.full((1, 24), 100.0)
     expected = np.full((2, 24), 10.0)
-    renew(book, 0, 30, need, np.array([0.6]), np.array([3]), np.ones((1, 2), bool), np.array([1000.0, 1000.0]),
-          expected, premium=0.05)
-    assert sorted(set(book.end_day.tolist())) == [29, 59, 89]          # a ladder of 1, 2 and 3 months
-    assert book.cover(29).sum() == pytest.approx(0.6 * 2400 * 2 / 3)   # the 1-month rung ends first
-    assert np.allclose(book.price, 10.5)                               # expected price plus the premium
-    expected[:] = 20.0                                                  # scarcity arrives
-    renew(book, 30, 30, need, np.array([0.6]), np.array([3]), np.ones((1, 2), bool), np.array([1000.0, 1000.0]),
-          expected, premium=0.05)
+    renew(
+        book,
+        0,
+        30,
+        need,
+        np.array([0.6]),
+        np.array([3]),
+        np.ones((1, 2), bool),
+        np.array([1000.0, 1000.0]),
+        expected,
+        premium=0.05,
+    )
+    assert sorted(set(book.end_day.tolist())) == [29, 59, 89]  # a ladder of 1, 2 and 3 months
+    assert book.cover(29).sum() == pytest.approx(0.6 * 2400 * 2 / 3)  # the 1-month rung ends first
+    assert np.allclose(book.price, 10.5)  # expected price plus the premium
+    expected[:] = 20.0  # scarcity arrives
+    renew(
+        book,
+        30,
+        30,
+        need,
+        np.array([0.6]),
+        np.array([3]),
+        np.ones((1, 2), bool),
+        np.array([1000.0, 1000.0]),
+        expected,
+        premium=0.05,
+    )
     fresh = book.end_day == 30 + 3 * 30 - 1
-    assert np.allclose(book.price[fresh], 21.0)                        # renewals carry it
-    assert book.cover(59).sum() == pytest.approx(0.6 * 2400)            # back to the target cover
+    assert np.allclose(book.price[fresh], 21.0)  # renewals carry it
+    assert book.cover(59).sum() == pytest.approx(0.6 * 2400)  # back to the target cover
 
 
 def test_renewals_carry_scarcity_into_contract_prices_with_a_lag():
@@ -99,9 +123,9 @@ def test_renewals_carry_scarcity_into_contract_prices_with_a_lag():
     contract = d.compute_contract_price_cny_per_gpu_hour
     spot_peak = int(spot.iloc[60:330].idxmax())
     contract_peak = int(contract.iloc[60:400].idxmax())
-    assert contract_peak > spot_peak + 20                             # contract prices peak later: a lag
-    assert contract.iloc[contract_peak] > 1.3 * contract.iloc[60]     # renewals carry the scarcity
-    assert contract.iloc[-30:].mean() > spot.iloc[-30:].mean()        # and keep it after the spot has fallen
+    assert contract_peak > spot_peak + 20  # contract prices peak later: a lag
+    assert contract.iloc[contract_peak] > 1.3 * contract.iloc[60]  # renewals carry the scarcity
+    assert contract.iloc[-30:].mean() > spot.iloc[-30:].mean()  # and keep it after the spot has fallen
 
 
 def test_forecasters_follow_their_textbook_rules():
@@ -119,7 +143,7 @@ def test_forecasters_follow_their_textbook_rules():
 def test_switching_forecasters_move_to_the_predictor_that_has_been_right():
     rising, flat = Forecasters(["switching"]), Forecasters(["switching"])
     for t in range(12):
-        rising.observe(np.array([100.0 + 10.0 * t]))       # a steady trend: trend-following is right
+        rising.observe(np.array([100.0 + 10.0 * t]))  # a steady trend: trend-following is right
         flat.observe(np.array([100.0 + (5.0 if t % 2 else -5.0)]))  # noise around a level: adaptive is right
     assert rising.trend_weight[0] > 0.8
     assert flat.trend_weight[0] < 0.2

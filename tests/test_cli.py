@@ -27,13 +27,22 @@ def test_unknown_scenario(capsys):
 
 
 def test_unknown_key(capsys, tmp_path):
-    _fails(capsys, ["run", "classroom", "--set", "apps.chatbot.userz=3", "--out", str(tmp_path)],
-           "unknown key 'apps.chatbot.userz'", "apps.chatbot.users")
+    _fails(
+        capsys,
+        ["run", "classroom", "--set", "apps.chatbot.userz=3", "--out", str(tmp_path)],
+        "unknown key 'apps.chatbot.userz'",
+        "apps.chatbot.users",
+    )
 
 
 def test_negative_capacity(capsys, tmp_path):
-    _fails(capsys, ["run", "classroom", "--set", "aidcs.west-aidc.gpus=-5", "--out", str(tmp_path)],
-           "gpus", "-5", "out of range")
+    _fails(
+        capsys,
+        ["run", "classroom", "--set", "aidcs.west-aidc.gpus=-5", "--out", str(tmp_path)],
+        "gpus",
+        "-5",
+        "out of range",
+    )
 
 
 def test_malformed_toml(capsys, tmp_path):
@@ -63,11 +72,35 @@ def test_missing_file(capsys, tmp_path):
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_run_writes_tables_and_run_json(capsys, tmp_path, fmt):
     out = tmp_path / "run"
-    assert main(["run", "classroom", "--days", "5", "--seed", "4", "--out", str(out), "--format", fmt,
-                 "--set", "apps.chatbot.elasticity=1.0"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "classroom",
+                "--days",
+                "5",
+                "--seed",
+                "4",
+                "--out",
+                str(out),
+                "--format",
+                fmt,
+                "--set",
+                "apps.chatbot.elasticity=1.0",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
-    for fragment in ("token price", "compute price", "power price", "tokens served", "unserved", "GPUs online",
-                     "pipeline"):
+    for fragment in (
+        "token price",
+        "compute price",
+        "power price",
+        "tokens served",
+        "unserved",
+        "GPUs online",
+        "pipeline",
+    ):
         assert fragment in text
     read = pd.read_parquet if fmt == "parquet" else pd.read_csv
     daily = read(out / f"daily.{fmt}")

@@ -19,9 +19,14 @@ from tokenomy.agents.finance import levelised_gpu_hour
 
 # A world in balanced growth, with nothing scripted: tokens per request and training grow 10% a year,
 # serving efficiency is flat, and neither GPU deliveries nor grid connections limit investment.
-STEADY_GROWTH = ["providers.*.efficiency_growth_per_year=0", "apps.*.tokens_per_request_growth_per_year=0.1",
-                 "labs.ai-lab.growth_per_year=0.1", "labs.ai-lab.budget_growth_per_year=0.1",
-                 "zones.*.grid_connection_mw=1e9", "compute.gpu_deliveries_per_month=1e9"]
+STEADY_GROWTH = [
+    "providers.*.efficiency_growth_per_year=0",
+    "apps.*.tokens_per_request_growth_per_year=0.1",
+    "labs.ai-lab.growth_per_year=0.1",
+    "labs.ai-lab.budget_growth_per_year=0.1",
+    "zones.*.grid_connection_mw=1e9",
+    "compute.gpu_deliveries_per_month=1e9",
+]
 
 
 def _without_events(name: str, overrides: list[str], seed: int = 1, days: int | None = None) -> TokenEconomy:
@@ -63,12 +68,19 @@ def test_more_token_demand_makes_compute_dearer_and_crowds_out_training():
     """A shift of token demand raises the compute price; training labs, whose demand is elastic, give way."""
     means = []
     for scale in (0.6, 1.0, 1.4):
-        model = _without_events("classroom", [f"apps.*.requests_per_user_per_day={12 * scale}",
-                                              f"enterprises.firms.firms={200000 * scale}", "aidcs.*.invest=false"],
-                                days=150)
+        model = _without_events(
+            "classroom",
+            [
+                f"apps.*.requests_per_user_per_day={12 * scale}",
+                f"enterprises.firms.firms={200000 * scale}",
+                "aidcs.*.invest=false",
+            ],
+            days=150,
+        )
         d = model.daily_table().iloc[30:]
-        means.append((d.tokens_served_mtok.mean(), d.compute_price_cny_per_gpu_hour.mean(),
-                      d.training_gpu_hours.mean()))
+        means.append(
+            (d.tokens_served_mtok.mean(), d.compute_price_cny_per_gpu_hour.mean(), d.training_gpu_hours.mean())
+        )
     served, price, training = np.array(means).T
     assert (np.diff(served) > 0).all() and (np.diff(price) > 0).all() and (np.diff(training) < 0).all(), means
 
@@ -76,18 +88,25 @@ def test_more_token_demand_makes_compute_dearer_and_crowds_out_training():
 def test_idle_capacity_drives_the_compute_price_to_short_run_marginal_cost():
     """With four times the GPUs and little training demand, every hour has idle GPUs: the price falls to the
     energy a busy GPU adds at the zone's power price plus operations."""
-    model = _without_events("classroom", ["aidcs.*.gpus=60000", "labs.ai-lab.gpu_hours_per_day=1000",
-                                          "aidcs.*.invest=false"], days=90)
+    model = _without_events(
+        "classroom", ["aidcs.*.gpus=60000", "labs.ai-lab.gpu_hours_per_day=1000", "aidcs.*.invest=false"], days=90
+    )
     d = model.daily_table().iloc[30:]
     h = model.hourly_table()
     a = model.aidcs.params
     zone_price = h[h.day >= 30].groupby("zone", observed=True).price_cny_per_mwh.mean()
-    srmc = [(a["busy_kw_per_gpu"][i] - a["idle_kw_per_gpu"][i]) * a["pue"][i] / 1000
-            * zone_price[model.zone_names[model.aidcs.zone[i]]] + a["om_cny_per_gpu_hour"][i]
-            for i in range(model.aidcs.n)]
+    srmc = [
+        (a["busy_kw_per_gpu"][i] - a["idle_kw_per_gpu"][i])
+        * a["pue"][i]
+        / 1000
+        * zone_price[model.zone_names[model.aidcs.zone[i]]]
+        + a["om_cny_per_gpu_hour"][i]
+        for i in range(model.aidcs.n)
+    ]
     assert d.compute_price_cny_per_gpu_hour.mean() == pytest.approx(np.mean(srmc), rel=0.25)
     assert d.compute_price_cny_per_gpu_hour.mean() < 0.3 * levelised_gpu_hour(
-        a["capex_cny_per_gpu"][0], a["hurdle"][0], a["life_years"][0], 0.7)
+        a["capex_cny_per_gpu"][0], a["hurdle"][0], a["life_years"][0], 0.7
+    )
 
 
 def test_over_a_long_run_the_compute_price_orbits_the_levelised_cost_of_a_gpu_hour():
@@ -96,8 +115,11 @@ def test_over_a_long_run_the_compute_price_orbits_the_levelised_cost_of_a_gpu_ho
     running costs -- with cycles around it, never far from it."""
     model = _without_events("classroom", STEADY_GROWTH, days=6 * 365)
     d = model.daily_table()
-    ratios = [g.compute_price_cny_per_gpu_hour.mean() / _levelised(model, g)
-              for year, g in d.groupby(d.day // 365) if year > 0]  # year 0 adjusts from the starting fleet
+    ratios = [
+        g.compute_price_cny_per_gpu_hour.mean() / _levelised(model, g)
+        for year, g in d.groupby(d.day // 365)
+        if year > 0
+    ]  # year 0 adjusts from the starting fleet
     assert 0.7 <= np.mean(ratios) <= 1.3, ratios
     assert min(ratios) > 0.4 and max(ratios) < 2.5, ratios  # cycles, but no year far from it
     assert d.gpus_ordered.sum() > 0.5 * d.gpus_online.iloc[0]
@@ -107,9 +129,16 @@ def _levelised(model: TokenEconomy, rows) -> float:
     """Levelised cost of a GPU-hour at the utilisation and power price of ``rows`` of the daily table."""
     a = model.aidcs.params
     energy = float(np.mean(a["busy_kw_per_gpu"] * a["pue"])) / 1000 * rows.power_price_cny_per_mwh.mean()
-    return float(levelised_gpu_hour(a["capex_cny_per_gpu"].mean(), a["hurdle"].mean(), a["life_years"].mean(),
-                                    rows.gpu_utilization.mean(), energy + a["om_cny_per_gpu_hour"].mean(),
-                                    a["fixed_om_cny_per_gpu_year"].mean()))
+    return float(
+        levelised_gpu_hour(
+            a["capex_cny_per_gpu"].mean(),
+            a["hurdle"].mean(),
+            a["life_years"].mean(),
+            rows.gpu_utilization.mean(),
+            energy + a["om_cny_per_gpu_hour"].mean(),
+            a["fixed_om_cny_per_gpu_year"].mean(),
+        )
+    )
 
 
 def test_a_demand_shock_gives_a_spike_then_investment_then_a_fall_with_overshoot():
@@ -123,14 +152,14 @@ def test_a_demand_shock_gives_a_spike_then_investment_then_a_fall_with_overshoot
     before = d.compute_price_cny_per_gpu_hour.iloc[:60].mean()
     peak_day = int(price.iloc[60:400].idxmax())
     assert price[peak_day] > 1.5 * before
-    assert price[peak_day] > 1.2 * _levelised(model, d.iloc[peak_day - 29: peak_day + 1])
-    ordered = d.gpus_ordered.iloc[60:peak_day + 1].sum()
+    assert price[peak_day] > 1.2 * _levelised(model, d.iloc[peak_day - 29 : peak_day + 1])
+    ordered = d.gpus_ordered.iloc[60 : peak_day + 1].sum()
     assert ordered > 0.2 * d.gpus_online.iloc[0]
     assert d.gpus_online.iloc[-1] - d.gpus_online.iloc[0] > 0.5 * ordered
     last = d.iloc[-60:]
     assert price.iloc[-1] < 0.7 * price[peak_day]
     assert last.compute_price_cny_per_gpu_hour.mean() < _levelised(model, last)
-    assert d.gpus_ordered.iloc[-60:].sum() < 0.25 * d.gpus_ordered.iloc[peak_day - 60: peak_day].sum()
+    assert d.gpus_ordered.iloc[-60:].sum() < 0.25 * d.gpus_ordered.iloc[peak_day - 60 : peak_day].sum()
 
 
 @pytest.mark.parametrize("name", ["classroom", "china-2024"])
@@ -216,7 +245,7 @@ def test_no_shipped_scenario_event_sets_a_price_or_a_markup():
 
 @pytest.mark.parametrize("key", _decided_keys())
 def test_an_event_that_sets_a_price_or_markup_is_refused(tmp_path, key):
-    body = (f'[scenario]\nname = "x"\nbase = "classroom"\n\n[[events]]\nday = 5\nset = "{key}"\nvalue = 1.0\n')
+    body = f'[scenario]\nname = "x"\nbase = "classroom"\n\n[[events]]\nday = 5\nset = "{key}"\nvalue = 1.0\n'
     path = tmp_path / "x.toml"
     path.write_text(body)
     with pytest.raises(ScenarioError, match="agents decide"):

@@ -7,9 +7,18 @@ import pandas as pd
 
 from tokenomy.agents.technologies import TECHS
 
-QUANTITY_COLUMNS_HOURLY = ["load_mw", "aidc_load_mw", "background_load_mw", "flexible_load_served_mw",
-                           *[f"generation_{t}_mw" for t in TECHS], "curtailment_mw", "storage_charge_mw",
-                           "storage_discharge_mw", "unserved_mw", "spill_mw"]
+QUANTITY_COLUMNS_HOURLY = [
+    "load_mw",
+    "aidc_load_mw",
+    "background_load_mw",
+    "flexible_load_served_mw",
+    *[f"generation_{t}_mw" for t in TECHS],
+    "curtailment_mw",
+    "storage_charge_mw",
+    "storage_discharge_mw",
+    "unserved_mw",
+    "spill_mw",
+]
 
 
 def test_energy_balances_in_every_zone_and_hour(classroom_run):
@@ -43,7 +52,7 @@ def test_money_is_conserved_through_the_ledger(classroom_run):
     mask = change.notna()
     assert np.allclose(change[mask], booked[mask], rtol=1e-9, atol=1e-3)
     total_change = model.ledger.agent_cash().sum() - model.initial_agent_cash.sum()
-    outside = model.ledger.balance[model.ledger.n_agents:].sum()
+    outside = model.ledger.balance[model.ledger.n_agents :].sum()
     assert abs(total_change + outside) <= 1e-6 * max(1.0, abs(total_change))
 
 
@@ -81,8 +90,11 @@ def test_no_negative_quantities(classroom_run):
 
 def test_no_nan_or_infinity_in_any_output(classroom_run):
     model, _ = classroom_run
-    for name, frame in (("daily", model.daily_table()), ("hourly", model.hourly_table()),
-                        ("agents", model.agents_table())):
+    for name, frame in (
+        ("daily", model.daily_table()),
+        ("hourly", model.hourly_table()),
+        ("agents", model.agents_table()),
+    ):
         numeric = frame.select_dtypes("number")
         bad = ~np.isfinite(numeric.to_numpy())
         assert not bad.any(), f"{name}: non-finite values in {list(numeric.columns[bad.any(axis=0)])}"
@@ -100,9 +112,15 @@ def test_every_row_has_a_calendar_date(classroom_run):
 def test_token_cost_split_adds_up_to_the_token_price(classroom_run):
     model, _ = classroom_run
     d = model.daily_table()
-    parts = (d.token_cost_energy_cny_per_mtok + d.token_cost_storage_cny_per_mtok + d.token_cost_green_cny_per_mtok
-             + d.token_cost_operations_cny_per_mtok + d.token_cost_gpu_capital_cny_per_mtok
-             + d.token_cost_compute_rent_cny_per_mtok + d.token_margin_cny_per_mtok)
+    parts = (
+        d.token_cost_energy_cny_per_mtok
+        + d.token_cost_storage_cny_per_mtok
+        + d.token_cost_green_cny_per_mtok
+        + d.token_cost_operations_cny_per_mtok
+        + d.token_cost_gpu_capital_cny_per_mtok
+        + d.token_cost_compute_rent_cny_per_mtok
+        + d.token_margin_cny_per_mtok
+    )
     served = d.tokens_served_mtok > 0
     assert np.allclose(parts[served], d.token_price_cny_per_mtok[served], rtol=1e-9)
     chain = ("energy", "storage", "green", "operations", "gpu_capital")

@@ -14,8 +14,8 @@ def test_transfers_broadcast_and_conserve_money():
     led = make()
     start = led.balance.sum()
     led.pay(np.array([0, 1]), led.account["households"], np.array([1.5, 2.5]), "a")
-    led.pay(led.account["customers"], np.array([1, 2]), 4.0, "b")        # one amount to two payees
-    led.pay(2, 0, np.array([[0.5]]), "a")                                 # any shape with one element
+    led.pay(led.account["customers"], np.array([1, 2]), 4.0, "b")  # one amount to two payees
+    led.pay(2, 0, np.array([[0.5]]), "a")  # any shape with one element
     led.post()
     np.testing.assert_allclose(led.agent_cash(), [10.0 - 1.5 + 0.5, 20.0 - 2.5 + 4.0, 30.0 + 4.0 - 0.5])
     assert led.balance.sum() == pytest.approx(start)
@@ -55,8 +55,9 @@ def test_totals_accumulate_across_days():
 def test_segments_book_each_flow_apart():
     led = make()
     hh = led.account["households"]
-    led.pay_segments(np.array([0, 1, hh]), np.array([hh, hh, 2]), np.array([1.0, 2.0, 5.0]),
-                     ["bills", "refund"], [2, 1])
+    led.pay_segments(
+        np.array([0, 1, hh]), np.array([hh, hh, 2]), np.array([1.0, 2.0, 5.0]), ["bills", "refund"], [2, 1]
+    )
     led.post()
     np.testing.assert_allclose(led.agent_cash(), [9.0, 18.0, 35.0])
     assert led.flows_today == {"bills": 3.0, "refund": 5.0}

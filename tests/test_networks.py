@@ -21,8 +21,12 @@ def test_classroom_graph_has_every_relation_kind():
     assert len(zones) == 2
     for u, v, a in g.edges(data=True):
         ku, kv = g.nodes[u]["kind"], g.nodes[v]["kind"]
-        expected = {"line": {"zone"}, "grid": {"zone", "utility", "aidc", "storage"},
-                    "compute": {"aidc", "provider", "lab"}, "token": {"provider", "app", "enterprise"}}[a["kind"]]
+        expected = {
+            "line": {"zone"},
+            "grid": {"zone", "utility", "aidc", "storage"},
+            "compute": {"aidc", "provider", "lab"},
+            "token": {"provider", "app", "enterprise"},
+        }[a["kind"]]
         assert {ku, kv} <= expected
 
 

@@ -102,9 +102,14 @@ def test_a_second_writer_of_the_same_folder_is_turned_away(tmp_path):
 
 def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
     dead, alive = _dead_pid(), os.getpid()
-    names = {"own_live": f".run.tmp-{alive}-0000aaaa", "own_trash": f".run.trash-{dead}-0000bbbb",
-             "other_dead": f".other.tmp-{dead}-0000cccc", "other_live": f".other.tmp-{alive}-0000dddd",
-             "other_old": f".old.tmp-{alive}-0000eeee", "not_ours": f".thesis.tmp-{dead}-0000ffff"}
+    names = {
+        "own_live": f".run.tmp-{alive}-0000aaaa",
+        "own_trash": f".run.trash-{dead}-0000bbbb",
+        "other_dead": f".other.tmp-{dead}-0000cccc",
+        "other_live": f".other.tmp-{alive}-0000dddd",
+        "other_old": f".old.tmp-{alive}-0000eeee",
+        "not_ours": f".thesis.tmp-{dead}-0000ffff",
+    }
     for key, name in names.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / ("chapter1.tex" if key == "not_ours" else "daily.csv")).write_text("x")
@@ -114,8 +119,12 @@ def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
     os.utime(tmp_path / names["other_old"], (old, old))
     removed = {p.name for p in clean_leftovers(tmp_path, "run")}
     assert removed == {names["own_live"], names["own_trash"], names["other_dead"], names["other_old"]}
-    assert {p.name for p in tmp_path.iterdir()} == {names["other_live"], names["not_ours"],
-                                                    f".notes.tmp-{dead}-00001111", "keep"}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        names["other_live"],
+        names["not_ours"],
+        f".notes.tmp-{dead}-00001111",
+        "keep",
+    }
 
 
 # through the command line
@@ -234,8 +243,9 @@ def test_two_runs_into_one_folder_at_once_never_mix(tmp_path):
     main(["run", "classroom", "--days", "2", "--out", str(out), "--quiet"])  # kernels ready before the fork
     turned_away = 0
     for _ in range(3):
-        children = [_run_in_child(["run", "classroom", "--days", str(days), "--out", str(out), "--quiet"])
-                    for days in (40, 41)]
+        children = [
+            _run_in_child(["run", "classroom", "--days", str(days), "--out", str(out), "--quiet"]) for days in (40, 41)
+        ]
         for child in children:
             child.join(120)
         codes = sorted(child.exitcode for child in children)

@@ -57,15 +57,18 @@ def test_override_of_an_unknown_entry_names_known_ones():
 
 
 def test_reference_to_an_unknown_zone(tmp_path):
-    path = _copy(tmp_path, lambda t: t.replace('name = "east-aidc"\nzone = "east"',
-                                               'name = "east-aidc"\nzone = "easst"'))
+    path = _copy(
+        tmp_path, lambda t: t.replace('name = "east-aidc"\nzone = "east"', 'name = "east-aidc"\nzone = "easst"')
+    )
     with pytest.raises(ScenarioError, match="unknown 'easst'.*did you mean 'east'"):
         load_scenario(path)
 
 
 def test_event_on_an_unknown_key_fails_at_load(tmp_path):
-    path = _copy(tmp_path, lambda t: t.replace('set = "apps.coding-agent.agentic_share"',
-                                               'set = "apps.coding-agent.agentic_shar"'))
+    path = _copy(
+        tmp_path,
+        lambda t: t.replace('set = "apps.coding-agent.agentic_share"', 'set = "apps.coding-agent.agentic_shar"'),
+    )
     with pytest.raises(ScenarioError, match="agentic_shar"):
         load_scenario(path)
 

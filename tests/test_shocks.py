@@ -30,8 +30,12 @@ def _twins(name: str, days=FIRE_DAYS, seed: int = 4):
 def _buyers_want(model, price_cny_per_mtok: np.ndarray) -> np.ndarray:
     """Tokens each buyer wants at the given prices (the demand curves), without disturbing the run."""
     apps, ents = copy.deepcopy(model.apps), copy.deepcopy(model.enterprises)
-    return np.concatenate([apps.demand_and_elasticity(price_cny_per_mtok[: apps.n])[0],
-                           ents.demand_and_elasticity(price_cny_per_mtok[apps.n:])[0]])
+    return np.concatenate(
+        [
+            apps.demand_and_elasticity(price_cny_per_mtok[: apps.n])[0],
+            ents.demand_and_elasticity(price_cny_per_mtok[apps.n :])[0],
+        ]
+    )
 
 
 @pytest.mark.parametrize("name", ["classroom", "china-2024"])
@@ -117,9 +121,12 @@ def test_add_storage_doubles_the_fleet_the_next_day():
 def test_each_message_gives_size_and_duration_in_units_and_the_run_remembers_the_shock():
     model = TokenEconomy("classroom")
     model.run(3)
-    units = {"demand boom": r"a day.*Mtok/firm/day.*permanent", "line outage": r"\d MW out for 30 days",
-             "add storage": r"\+[\d,]+ MW / \+[\d,]+ MWh.*permanent",
-             "GPU supply cut": r"[\d,]+ of [\d,]+ GPUs.*800 GPUs/month.*for 180 days"}
+    units = {
+        "demand boom": r"a day.*Mtok/firm/day.*permanent",
+        "line outage": r"\d MW out for 30 days",
+        "add storage": r"\+[\d,]+ MW / \+[\d,]+ MWh.*permanent",
+        "GPU supply cut": r"[\d,]+ of [\d,]+ GPUs.*800 GPUs/month.*for 180 days",
+    }
     for name in SHOCKS:
         message = apply_shock(model, name)
         assert re.search(units[name], message), message

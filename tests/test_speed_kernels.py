@@ -65,12 +65,21 @@ def random_power_market(rng, Z: int, meshed: bool) -> PowerMarketInput:
         lines.append((0, Z - 1))
     n_off, n_bid = int(rng.integers(1, 9)), int(rng.integers(0, 4))
     return PowerMarketInput(
-        n_zones=Z, offer_zone=rng.integers(0, Z, n_off), offer_mw=rng.random((H, n_off)) * 100.0,
-        offer_price=rng.choice([10.0, 50.0, 80.0, 300.0], size=(H, n_off)), bid_zone=rng.integers(0, Z, n_bid),
-        bid_mw=rng.random((H, n_bid)) * 30.0, bid_price=rng.random((H, n_bid)) * 400.0,
-        load_mw=rng.random((H, Z)) * 120.0, line_from=np.array([a for a, _ in lines], dtype=int),
-        line_to=np.array([b for _, b in lines], dtype=int), line_limit_mw=rng.random(len(lines)) * 40.0,
-        line_reactance=(rng.random(len(lines)) + 0.1) if meshed else None, price_cap=1500.0, price_floor=-100.0)
+        n_zones=Z,
+        offer_zone=rng.integers(0, Z, n_off),
+        offer_mw=rng.random((H, n_off)) * 100.0,
+        offer_price=rng.choice([10.0, 50.0, 80.0, 300.0], size=(H, n_off)),
+        bid_zone=rng.integers(0, Z, n_bid),
+        bid_mw=rng.random((H, n_bid)) * 30.0,
+        bid_price=rng.random((H, n_bid)) * 400.0,
+        load_mw=rng.random((H, Z)) * 120.0,
+        line_from=np.array([a for a, _ in lines], dtype=int),
+        line_to=np.array([b for _, b in lines], dtype=int),
+        line_limit_mw=rng.random(len(lines)) * 40.0,
+        line_reactance=(rng.random(len(lines)) + 0.1) if meshed else None,
+        price_cap=1500.0,
+        price_floor=-100.0,
+    )
 
 
 @pytest.mark.parametrize("meshed", [False, True])
@@ -80,8 +89,16 @@ def test_power_grid_clears_as_clear_power_market(meshed):
         inp = random_power_market(rng, 1 + trial % 4, meshed)
         grid = PowerGrid(inp.n_zones, inp.offer_zone, inp.bid_zone, inp.line_from, inp.line_to, inp.line_reactance)
         a = clear_power_market(inp)
-        b = grid.clear(inp.offer_mw, inp.offer_price, inp.bid_mw, inp.bid_price, inp.load_mw, inp.line_limit_mw,
-                       inp.price_cap, inp.price_floor)
+        b = grid.clear(
+            inp.offer_mw,
+            inp.offer_price,
+            inp.bid_mw,
+            inp.bid_price,
+            inp.load_mw,
+            inp.line_limit_mw,
+            inp.price_cap,
+            inp.price_floor,
+        )
         for name in ("price", "offer_dispatch_mw", "bid_served_mw", "unserved_mw", "line_flow_mw", "lp_hours"):
             assert same(getattr(a, name), getattr(b, name)), (trial, name)
 
@@ -106,7 +123,7 @@ def test_day_ahead_kernel_is_the_market_and_its_payments():
         if trial % 5 == 4 and A > 1:  # two complete components
             edges[:, :] = False
             edges[: max(B // 2, 1), : A // 2] = True
-            edges[max(B // 2, 1):, A // 2:] = True
+            edges[max(B // 2, 1) :, A // 2 :] = True
         n_p, n_l, n_a = P * 2 * H, L * 6 * H, A * 4 * H
         pb, lb = np.repeat(np.arange(P), 2 * H), np.repeat(np.arange(L), 6 * H)
         ph, lh = np.tile(np.arange(H), 2 * P), np.tile(np.repeat(np.arange(H), 6), L)
@@ -116,14 +133,18 @@ def test_day_ahead_kernel_is_the_market_and_its_payments():
         buyer, hour = np.concatenate([pb, lb + P]), np.concatenate([ph, lh])
         lab_b, lab_a, n_comp, complete = _components(edges)
         status, flow, buyer_price, aidc_price, ask_filled, payment, bought, lab_spent = _clear_and_pay(
-            buyer, hour, pq, lq, pp, lp, aa, ah, aq, ap, lab_b, lab_a, n_comp, complete, P)
-        res = clear_hourly_compute_market(buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah,
-                                          aq, ap, edges)
+            buyer, hour, pq, lq, pp, lp, aa, ah, aq, ap, lab_b, lab_a, n_comp, complete, P
+        )
+        res = clear_hourly_compute_market(
+            buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah, aq, ap, edges
+        )
         assert status == 0 and not res.used_lp
         expected = _payments(res.flow_gpu_hours, res.aidc_price, P)
-        for got, want in zip((flow, buyer_price, aidc_price, ask_filled, payment, bought, lab_spent),
-                             (res.flow_gpu_hours, res.buyer_price, res.aidc_price, res.ask_filled_gpu_hours,
-                              *expected), strict=True):
+        for got, want in zip(
+            (flow, buyer_price, aidc_price, ask_filled, payment, bought, lab_spent),
+            (res.flow_gpu_hours, res.buyer_price, res.aidc_price, res.ask_filled_gpu_hours, *expected),
+            strict=True,
+        ):
             assert same(got, want), trial
 
 

@@ -45,13 +45,16 @@ class _Terminal:
 def fresh_kernel(monkeypatch):
     """A kernel in a ``tokenomy`` module that has never been compiled (no disk cache)."""
     module = types.ModuleType("tokenomy.warmup_probe")
-    exec(textwrap.dedent("""
+    exec(
+        textwrap.dedent("""
         import numba
 
         @numba.njit(cache=False)
         def triple(x):
             return 3 * x
-    """), module.__dict__)
+    """),
+        module.__dict__,
+    )
     monkeypatch.setitem(sys.modules, module.__name__, module)
     return module.triple
 
@@ -62,6 +65,7 @@ def _slow_warm_up(kernel=None):
         if kernel is not None:
             assert kernel(2) == 6
         return 0.2
+
     return warm_up
 
 

@@ -27,31 +27,48 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSON_COUNT = len(list((ROOT / "docs" / "lessons").glob("0*.md")))
 WHEELHOUSE = Path(os.environ.get("TOKENOMY_WHEELHOUSE", Path.home() / ".cache" / "tokenomy-wheel-test" / "wheelhouse"))
 # nothing from this checkout or its venv may leak into the fresh one
-RUN_ENV = {**{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")},
-           "NUMBA_DISABLE_JIT": "1"}
+RUN_ENV = {
+    **{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")},
+    "NUMBA_DISABLE_JIT": "1",
+}
 
 pytestmark = pytest.mark.slow
 
 
-def _run(cmd: list, cwd: Path, timeout_s: float = 300, env: dict | None = None,
-         check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout_s,
-                            env=env)
+def _run(
+    cmd: list, cwd: Path, timeout_s: float = 300, env: dict | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout_s, env=env)
     if check:
-        assert result.returncode == 0, \
+        assert result.returncode == 0, (
             f"{cmd}: exit {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
 def _pip_install(python: Path, requirement: str | Path, cwd: Path) -> None:
     """Install from the wheelhouse alone; when that fails, fill it from the index and try again."""
-    offline = [python, "-m", "pip", "install", "-q", "--no-compile", "--no-index", "--find-links", WHEELHOUSE,
-               requirement]
+    offline = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-compile",
+        "--no-index",
+        "--find-links",
+        WHEELHOUSE,
+        requirement,
+    ]
     if WHEELHOUSE.is_dir() and _run(offline, cwd, timeout_s=600, env=RUN_ENV, check=False).returncode == 0:
         return
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE, "--find-links", WHEELHOUSE, requirement],
-         cwd, timeout_s=900, env=RUN_ENV)
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE, "--find-links", WHEELHOUSE, requirement],
+        cwd,
+        timeout_s=900,
+        env=RUN_ENV,
+    )
     for own in WHEELHOUSE.glob("tokenomy-*.whl"):
         own.unlink()
     _run(offline, cwd, timeout_s=600, env=RUN_ENV)
@@ -61,8 +78,13 @@ def _pip_install(python: Path, requirement: str | Path, cwd: Path) -> None:
 def wheel_and_log(tmp_path_factory) -> tuple[Path, str]:
     src = tmp_path_factory.mktemp("src")
     # build from a copy so that build/ and *.egg-info never land in the working tree
-    shutil.copytree(ROOT, src / "tokenomy", ignore=shutil.ignore_patterns(
-        ".venv", ".git", "__pycache__", "build", "*.egg-info", "out", "runs", "artifacts", "results", ".*cache"))
+    shutil.copytree(
+        ROOT,
+        src / "tokenomy",
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "__pycache__", "build", "*.egg-info", "out", "runs", "artifacts", "results", ".*cache"
+        ),
+    )
     dist = tmp_path_factory.mktemp("dist")
     result = _run([sys.executable, "-m", "build", "--wheel", "--outdir", dist, src / "tokenomy"], cwd=src)
     wheels = list(dist.glob("tokenomy-*.whl"))
@@ -116,8 +138,14 @@ def test_the_installed_command_runs_lists_lessons_and_serves(venv, elsewhere):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(tokenomy), "viz", "--port", str(port)], cwd=elsewhere, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True, env=RUN_ENV)
+    proc = subprocess.Popen(
+        [str(tokenomy), "viz", "--port", str(port)],
+        cwd=elsewhere,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=RUN_ENV,
+    )
     try:
         deadline = time.monotonic() + 180
         status = None
@@ -140,10 +168,12 @@ def test_the_installed_command_runs_lists_lessons_and_serves(venv, elsewhere):
 def test_openai_agents_installs_beside_tokenomy(venv, elsewhere):
     python = venv / "bin" / "python"
     _pip_install(python, "openai-agents", elsewhere)
-    probe = ("import agents, tokenomy.agents; "
-             "assert hasattr(agents, 'Agent') and hasattr(agents, 'Runner'), agents.__file__; "
-             "assert 'site-packages/agents/' in agents.__file__.replace(chr(92), '/'), agents.__file__; "
-             "print(agents.__file__, tokenomy.agents.__file__)")
+    probe = (
+        "import agents, tokenomy.agents; "
+        "assert hasattr(agents, 'Agent') and hasattr(agents, 'Runner'), agents.__file__; "
+        "assert 'site-packages/agents/' in agents.__file__.replace(chr(92), '/'), agents.__file__; "
+        "print(agents.__file__, tokenomy.agents.__file__)"
+    )
     _run([python, "-c", probe], cwd=elsewhere, env=RUN_ENV)
     _run([venv / "bin" / "tokenomy", "run", "classroom", "--days", "3", "--out", "Y"], cwd=elsewhere, env=RUN_ENV)
     assert any((elsewhere / "Y").iterdir())

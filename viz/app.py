@@ -41,8 +41,7 @@ def _chart(option: dict, height: int, testid: str, **data: object):
     """An ECharts figure in a div that names it (and carries a few figures) for tests and scripts."""
     attributes = {"data-testid": testid, **{f"data-{k.replace('_', '-')}": str(v) for k, v in data.items()}}
     with solara.Div(attributes=attributes):
-        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;"},
-                             responsive=True)
+        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;"}, responsive=True)
 
 
 def _once_simulated(ready: bool, draw) -> None:
@@ -59,14 +58,18 @@ def Header(model):
     date = model.date.isoformat()
     with solara.Card(style={"height": "100%", "overflow": "auto"}):
         with solara.Row(style={"align-items": "baseline", "gap": "18px"}):
-            solara.HTML(tag="div", unsafe_innerHTML=f"<span data-testid='sim-date'>{date}</span>",
-                        style={"font-size": "26px", "font-weight": "600"})
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"<span data-testid='sim-date'>{date}</span>",
+                style={"font-size": "26px", "font-weight": "600"},
+            )
             solara.HTML(tag="span", unsafe_innerHTML=f"day <span data-testid='sim-day'>{model.day}</span>")
             solara.Text(f"scenario: {model.scenario_name} · seed {model.seed_value}")
             fired = getattr(model, "shocks_fired", [])
             if fired:
-                solara.Text("shocks: " + "; ".join(f"{name} (day {day})" for day, name, _ in fired),
-                            style={"font-size": "12px"})
+                solara.Text(
+                    "shocks: " + "; ".join(f"{name} (day {day})" for day, name, _ in fired), style={"font-size": "12px"}
+                )
         if model.day == 0:
             lines = ["Press Step or Play to start trading. Settings apply on Reset; shocks act on the next day."]
         else:
@@ -77,8 +80,7 @@ def Header(model):
 @solara.component
 def ChainGraph(model):
     update_counter.get()
-    with solara.Card("The chain: power → zones → AIDCs → providers → buyers",
-                     style={"height": "100%"}):
+    with solara.Card("The chain: power → zones → AIDCs → providers → buyers", style={"height": "100%"}):
         _chart(charts.chain_graph(model), 390, "chain-graph", nodes=model.graph.number_of_nodes())
 
 
@@ -88,31 +90,48 @@ def Prices(model):
     index_view, set_index_view = solara.use_state(True)
     daily = _daily(model)
     with solara.Card("Prices over time", style={"height": "100%"}):
-        solara.ToggleButtonsSingle(value="index (start = 100)" if index_view else "levels",
-                                   values=["index (start = 100)", "levels"],
-                                   on_value=lambda v: set_index_view(v.startswith("index")))
-        _once_simulated(not daily.empty, lambda: _chart(
-            charts.price_history(model, daily, index_view), 330, "price-chart", days=len(daily),
-            last_token_price=round(float(daily.token_price_cny_per_mtok.iloc[-1]), 6)))
+        solara.ToggleButtonsSingle(
+            value="index (start = 100)" if index_view else "levels",
+            values=["index (start = 100)", "levels"],
+            on_value=lambda v: set_index_view(v.startswith("index")),
+        )
+        _once_simulated(
+            not daily.empty,
+            lambda: _chart(
+                charts.price_history(model, daily, index_view),
+                330,
+                "price-chart",
+                days=len(daily),
+                last_token_price=round(float(daily.token_price_cny_per_mtok.iloc[-1]), 6),
+            ),
+        )
 
 
 @solara.component
 def Today(model):
     update_counter.get()
-    with solara.Card("Today's 24 hours of power",
-                     style={"height": "100%"}):
-        _once_simulated(model.last is not None, lambda: _chart(charts.today_hours(model), 340, "today-chart",
-                                                         day=model.day))
+    with solara.Card("Today's 24 hours of power", style={"height": "100%"}):
+        _once_simulated(
+            model.last is not None, lambda: _chart(charts.today_hours(model), 340, "today-chart", day=model.day)
+        )
 
 
 def _supply_demand_figures(model, daily) -> None:
     last = daily.iloc[-1]
     wanted, served = last.tokens_demanded_mtok, last.tokens_served_mtok
-    solara.HTML(tag="div", unsafe_innerHTML=(
-        f"Today: <b>{wanted / 1e6:,.3f}T</b> tokens wanted, <b>{served / 1e6:,.3f}T</b> served "
-        f"({last.unserved_share:.1%} unserved); GPU utilisation {last.gpu_utilization:.0%}"),
-        attributes={"data-testid": "today-figures", "data-tokens-wanted": f"{wanted:.6f}",
-                    "data-tokens-served": f"{served:.6f}"}, style={"font-size": "13px"})
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"Today: <b>{wanted / 1e6:,.3f}T</b> tokens wanted, <b>{served / 1e6:,.3f}T</b> served "
+            f"({last.unserved_share:.1%} unserved); GPU utilisation {last.gpu_utilization:.0%}"
+        ),
+        attributes={
+            "data-testid": "today-figures",
+            "data-tokens-wanted": f"{wanted:.6f}",
+            "data-tokens-served": f"{served:.6f}",
+        },
+        style={"font-size": "13px"},
+    )
     _chart(charts.supply_demand(model, daily), 280, "supply-chart", days=len(daily))
 
 
@@ -123,10 +142,10 @@ def SupplyDemand(model):
     with solara.Card("Supply against demand", style={"height": "100%"}):
         _once_simulated(not daily.empty, lambda: _supply_demand_figures(model, daily))
         arrivals = model.aidcs.pipeline.soonest(3)
-        text = ", ".join(f"{n:,.0f} GPUs on {(model.start_date + dt.timedelta(days=d)).isoformat()}"
-                         for d, _, n in arrivals)
-        solara.Text(f"Next arrivals: {text}" if text else "No GPUs on order.",
-                    style={"font-size": "13px"})
+        text = ", ".join(
+            f"{n:,.0f} GPUs on {(model.start_date + dt.timedelta(days=d)).isoformat()}" for d, _, n in arrivals
+        )
+        solara.Text(f"Next arrivals: {text}" if text else "No GPUs on order.", style={"font-size": "13px"})
 
 
 @solara.component
@@ -134,8 +153,9 @@ def TokenCost(model):
     update_counter.get()
     daily = _daily(model)
     with solara.Card("What a token costs (CNY per Mtok)", style={"height": "100%"}):
-        _once_simulated(not daily.empty, lambda: _chart(charts.token_cost(daily, model), 280, "cost-chart",
-                                                        days=len(daily)))
+        _once_simulated(
+            not daily.empty, lambda: _chart(charts.token_cost(daily, model), 280, "cost-chart", days=len(daily))
+        )
 
 
 @solara.component
@@ -146,15 +166,22 @@ def Actions(model):
         solara.Text("Fire a shock: it takes effect on the next day.", style={"font-size": "13px"})
         with solara.Row(style={"flex-wrap": "wrap", "gap": "6px"}):
             for name in SHOCKS:
-                solara.Button(name, color="warning", outlined=True, small=True,
-                              on_click=lambda name=name: set_message(apply_shock(model, name)))
+                solara.Button(
+                    name,
+                    color="warning",
+                    outlined=True,
+                    small=True,
+                    on_click=lambda name=name: set_message(apply_shock(model, name)),
+                )
         if message:
             solara.Success(message, dense=True)
         with solara.Row(style={"flex-wrap": "wrap", "gap": "6px", "margin-top": "10px"}):
-            solara.FileDownload(lambda: model.daily_table().to_csv(index=False), filename="daily.csv",
-                                label="daily table (CSV)")
-            solara.FileDownload(lambda: model.hourly_table().to_csv(index=False), filename="hourly.csv",
-                                label="hourly table (CSV)")
+            solara.FileDownload(
+                lambda: model.daily_table().to_csv(index=False), filename="daily.csv", label="daily table (CSV)"
+            )
+            solara.FileDownload(
+                lambda: model.hourly_table().to_csv(index=False), filename="hourly.csv", label="hourly table (CSV)"
+            )
 
 
 # The Market tab, row by row: each row's panels share its width (a row of one spans the page).
@@ -171,8 +198,9 @@ MARKET_ROWS = [
 def MarketPage(model):
     for i, row in enumerate(MARKET_ROWS):
         columns = "7fr 5fr" if len(row) == 2 and i == 1 else " ".join(["1fr"] * len(row))
-        with solara.Div(style={"display": "grid", "grid-template-columns": columns, "gap": "12px",
-                               "margin-bottom": "12px"}):
+        with solara.Div(
+            style={"display": "grid", "grid-template-columns": columns, "gap": "12px", "margin-bottom": "12px"}
+        ):
             for panel in row:
                 with solara.Div(style={"min-width": "0"}):
                     panel(model)

@@ -14,15 +14,43 @@ import pandas as pd
 
 from tokenomy.networks.layout import chain_layout
 
-KIND_COLOUR = {"zone": "#455a64", "utility": "#f9a825", "storage": "#8e24aa", "aidc": "#1e88e5",
-               "provider": "#00897b", "lab": "#6d4c41", "app": "#e53935", "enterprise": "#fb8c00"}
-KIND_LABEL = {"zone": "grid zone", "utility": "utility", "storage": "storage", "aidc": "AI data centre",
-              "provider": "cloud provider", "lab": "training lab", "app": "AI app", "enterprise": "enterprises"}
+KIND_COLOUR = {
+    "zone": "#455a64",
+    "utility": "#f9a825",
+    "storage": "#8e24aa",
+    "aidc": "#1e88e5",
+    "provider": "#00897b",
+    "lab": "#6d4c41",
+    "app": "#e53935",
+    "enterprise": "#fb8c00",
+}
+KIND_LABEL = {
+    "zone": "grid zone",
+    "utility": "utility",
+    "storage": "storage",
+    "aidc": "AI data centre",
+    "provider": "cloud provider",
+    "lab": "training lab",
+    "app": "AI app",
+    "enterprise": "enterprises",
+}
 EDGE_COLOUR = {"line": "#455a64", "grid": "#9e9e9e", "compute": "#1e88e5", "token": "#e53935"}
-SERIES_COLOUR = {"token": "#e53935", "compute": "#1e88e5", "energy": "#f9a825", "storage": "#8e24aa",
-                 "capital": "#1e88e5", "margin": "#43a047", "green": "#7cb342", "operations": "#90a4ae",
-                 "rent": "#3949ab", "served": "#00897b", "unserved": "#e53935",
-                 "utilization": "#5e35b1", "pipeline": "#90caf9", "online": "#1e88e5"}
+SERIES_COLOUR = {
+    "token": "#e53935",
+    "compute": "#1e88e5",
+    "energy": "#f9a825",
+    "storage": "#8e24aa",
+    "capital": "#1e88e5",
+    "margin": "#43a047",
+    "green": "#7cb342",
+    "operations": "#90a4ae",
+    "rent": "#3949ab",
+    "served": "#00897b",
+    "unserved": "#e53935",
+    "utilization": "#5e35b1",
+    "pipeline": "#90caf9",
+    "online": "#1e88e5",
+}
 ZONE_PALETTE = ["#455a64", "#f4511e", "#3949ab", "#7cb342", "#00acc1", "#8d6e63", "#d81b60", "#fdd835"]
 BASE = {"animation": False, "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"}}
 
@@ -53,10 +81,15 @@ def chain_graph(model) -> dict:
         lines += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in state.items()]
         lines.append(f"cash: {agent.cash_cny:,.0f} CNY")
         tooltip[name] = "<br/>".join(lines)
-        capacity = {"aidc": state.get("gpus", 0) / 100, "utility": state.get("capacity_mw", 0),
-                    "storage": state.get("energy_mwh", 0), "provider": state.get("capacity_mtok", 0) / 1e4,
-                    "lab": state.get("gpu_hours_bought", 0) / 1e4, "app": state.get("tokens_served_mtok", 0) / 1e4,
-                    "enterprise": state.get("tokens_served_mtok", 0) / 1e4}[kind]
+        capacity = {
+            "aidc": state.get("gpus", 0) / 100,
+            "utility": state.get("capacity_mw", 0),
+            "storage": state.get("energy_mwh", 0),
+            "provider": state.get("capacity_mtok", 0) / 1e4,
+            "lab": state.get("gpu_hours_bought", 0) / 1e4,
+            "app": state.get("tokens_served_mtok", 0) / 1e4,
+            "enterprise": state.get("tokens_served_mtok", 0) / 1e4,
+        }[kind]
         size[name] = min(10 + 3 * math.log10(1 + max(capacity, 0.0)), 26)
     zone_price = model.last.power.price.mean(axis=0) if model.last else np.zeros(len(model.zone_names))
     crowded = len(model.zone_names) > MANY_ZONES  # then zone labels carry the name only (the price is on hover)
@@ -71,14 +104,28 @@ def chain_graph(model) -> dict:
                 label = f"{name}: {zone_price[z]:,.0f} CNY/MWh"
             tooltip[name] = f"<b>{name}</b> (grid zone)<br/>price today: {zone_price[z]:,.1f} CNY/MWh"
         zone = kind == "zone"
-        nodes.append({"name": name, "x": round(80 + 840 * x, 1), "y": round(30 + 440 * (1 - y), 1),
-                      "symbolSize": [22, 14] if zone else round(size.get(name, 20), 1),
-                      "itemStyle": {"color": KIND_COLOUR[kind]}, "symbol": "roundRect" if zone else "circle",
-                      "label": {"show": True, "formatter": label, "fontSize": 10 if not crowded else 9,
-                                "fontWeight": "bold" if zone else "normal",
-                                "position": "top" if zone else "bottom", "distance": 2,
-                                "backgroundColor": "rgba(255, 255, 255, 0.75)", "padding": [1, 2]},
-                      "tooltip": {"formatter": tooltip.get(name, name)}, "category": KIND_LABEL[kind]})
+        nodes.append(
+            {
+                "name": name,
+                "x": round(80 + 840 * x, 1),
+                "y": round(30 + 440 * (1 - y), 1),
+                "symbolSize": [22, 14] if zone else round(size.get(name, 20), 1),
+                "itemStyle": {"color": KIND_COLOUR[kind]},
+                "symbol": "roundRect" if zone else "circle",
+                "label": {
+                    "show": True,
+                    "formatter": label,
+                    "fontSize": 10 if not crowded else 9,
+                    "fontWeight": "bold" if zone else "normal",
+                    "position": "top" if zone else "bottom",
+                    "distance": 2,
+                    "backgroundColor": "rgba(255, 255, 255, 0.75)",
+                    "padding": [1, 2],
+                },
+                "tooltip": {"formatter": tooltip.get(name, name)},
+                "category": KIND_LABEL[kind],
+            }
+        )
     flows: dict[str, float] = {}
     for _, _, a in g.edges(data=True):
         flows[a["kind"]] = max(flows.get(a["kind"], 0.0), abs(float(a.get("flow", 0.0))))
@@ -87,23 +134,44 @@ def chain_graph(model) -> dict:
         kind = a["kind"]
         f = abs(float(a.get("flow", 0.0)))
         width = 1 + 7 * f / flows[kind] if flows.get(kind) else 1
-        links.append({"source": g.nodes[u]["name"], "target": g.nodes[v]["name"],
-                      "lineStyle": {"width": round(width, 2), "color": EDGE_COLOUR[kind], "opacity": 0.55},
-                      "tooltip": {"formatter": f"{kind} flow today: {f:,.1f}"}})
+        links.append(
+            {
+                "source": g.nodes[u]["name"],
+                "target": g.nodes[v]["name"],
+                "lineStyle": {"width": round(width, 2), "color": EDGE_COLOUR[kind], "opacity": 0.55},
+                "tooltip": {"formatter": f"{kind} flow today: {f:,.1f}"},
+            }
+        )
     categories = [{"name": KIND_LABEL[k], "itemStyle": {"color": c}} for k, c in KIND_COLOUR.items()]
     legend, top = _legend([c["name"] for c in categories], 560)
-    return {**BASE, "tooltip": {"trigger": "item", "confine": True},
-            "legend": {**{k: v for k, v in legend.items() if k != "top"}, "bottom": 0},
-            "series": [{"type": "graph", "layout": "none", "roam": True, "data": nodes, "links": links,
-                        "categories": categories, "emphasis": {"focus": "adjacency"},
-                        "labelLayout": {"hideOverlap": True}, "left": 40, "right": 90, "top": 36,
-                        "bottom": top + 14, "lineStyle": {"curveness": 0.05}}]}
+    return {
+        **BASE,
+        "tooltip": {"trigger": "item", "confine": True},
+        "legend": {**{k: v for k, v in legend.items() if k != "top"}, "bottom": 0},
+        "series": [
+            {
+                "type": "graph",
+                "layout": "none",
+                "roam": True,
+                "data": nodes,
+                "links": links,
+                "categories": categories,
+                "emphasis": {"focus": "adjacency"},
+                "labelLayout": {"hideOverlap": True},
+                "left": 40,
+                "right": 90,
+                "top": 36,
+                "bottom": top + 14,
+                "lineStyle": {"curveness": 0.05},
+            }
+        ],
+    }
 
 
 LEGEND_ROW_PX = 22
 AXIS_NAME = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 11}}
-FEW_DAYS = 20        # up to this many days the time charts mark every day with a dot
-MANY_ZONES = 4       # more zones than this are summed up as average, cheapest and dearest
+FEW_DAYS = 20  # up to this many days the time charts mark every day with a dot
+MANY_ZONES = 4  # more zones than this are summed up as average, cheapest and dearest
 SHOCK_COLOUR = "#c62828"
 
 
@@ -115,19 +183,40 @@ def _legend(names: list[str], width_px: float, top: int = 0) -> tuple[dict, int]
         if used and used + item > width_px - 20:
             rows, used = rows + 1, 0.0
         used += item
-    legend = {"type": "plain", "data": names, "top": top, "left": 10, "right": 10, "itemWidth": 16,
-              "itemHeight": 9, "itemGap": 12, "textStyle": {"fontSize": 11}}
+    legend = {
+        "type": "plain",
+        "data": names,
+        "top": top,
+        "left": 10,
+        "right": 10,
+        "itemWidth": 16,
+        "itemHeight": 9,
+        "itemGap": 12,
+        "textStyle": {"fontSize": 11},
+    }
     return legend, rows * LEGEND_ROW_PX + 6
 
 
 def _value_axis(name: str, grid: int = 0, gap: int = 46, **extra) -> dict:
-    return {"type": "value", "name": name, "gridIndex": grid, "nameGap": gap, "scale": True, **AXIS_NAME,
-            "axisLabel": {"fontSize": 10, "hideOverlap": True}, **extra}
+    return {
+        "type": "value",
+        "name": name,
+        "gridIndex": grid,
+        "nameGap": gap,
+        "scale": True,
+        **AXIS_NAME,
+        "axisLabel": {"fontSize": 10, "hideOverlap": True},
+        **extra,
+    }
 
 
 def _time_axis(grid: int = 0, labels: bool = True) -> dict:
-    return {"type": "time", "gridIndex": grid, "axisLabel": {"show": labels, "fontSize": 10, "hideOverlap": True},
-            "axisTick": {"show": labels}}
+    return {
+        "type": "time",
+        "gridIndex": grid,
+        "axisLabel": {"show": labels, "fontSize": 10, "hideOverlap": True},
+        "axisTick": {"show": labels},
+    }
 
 
 def _dots(n_days: int) -> dict:
@@ -141,11 +230,21 @@ def shock_lines(model) -> dict | None:
     if not fired:
         return None
     start = model.start_date
-    data = [{"xAxis": (start + dt.timedelta(days=day)).isoformat(), "name": name,
-             "label": {"formatter": name, "position": "insideEndTop", "fontSize": 10, "color": SHOCK_COLOUR}}
-            for day, name, _ in fired]
-    return {"silent": True, "symbol": "none", "animation": False, "data": data,
-            "lineStyle": {"color": SHOCK_COLOUR, "type": "dashed", "width": 1.2}}
+    data = [
+        {
+            "xAxis": (start + dt.timedelta(days=day)).isoformat(),
+            "name": name,
+            "label": {"formatter": name, "position": "insideEndTop", "fontSize": 10, "color": SHOCK_COLOUR},
+        }
+        for day, name, _ in fired
+    ]
+    return {
+        "silent": True,
+        "symbol": "none",
+        "animation": False,
+        "data": data,
+        "lineStyle": {"color": SHOCK_COLOUR, "type": "dashed", "width": 1.2},
+    }
 
 
 def _mark_shocks(model, series: list[dict]) -> None:
@@ -161,12 +260,14 @@ def _mark_shocks(model, series: list[dict]) -> None:
             s["markLine"] = lines
 
 
-def _stacked_grids(n: int, top: int, height_px: int, bottom: int = 28, gap: int = 16, left: int = 66,
-                   right: int = 20) -> list[dict]:
+def _stacked_grids(
+    n: int, top: int, height_px: int, bottom: int = 28, gap: int = 16, left: int = 66, right: int = 20
+) -> list[dict]:
     """``n`` grids one under the other between ``top`` and ``bottom`` pixels."""
     each = max((height_px - top - bottom - gap * (n - 1)) / n, 30)
-    return [{"left": left, "right": right, "top": round(top + i * (each + gap)), "height": round(each)}
-            for i in range(n)]
+    return [
+        {"left": left, "right": right, "top": round(top + i * (each + gap)), "height": round(each)} for i in range(n)
+    ]
 
 
 def zone_daily_prices(model) -> np.ndarray:
@@ -177,19 +278,40 @@ def zone_daily_prices(model) -> np.ndarray:
 def _zone_lines(model, values: np.ndarray) -> list[tuple[str, np.ndarray, str, float]]:
     """(name, values, colour, width) per zone, or, for many zones, their average, cheapest and dearest."""
     if values.shape[1] <= MANY_ZONES:
-        return [(zone, values[:, z], ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)], 1.6)
-                for z, zone in enumerate(model.zone_names)]
+        return [
+            (zone, values[:, z], ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)], 1.6)
+            for z, zone in enumerate(model.zone_names)
+        ]
     n = values.shape[1]
-    return [(f"average of {n} zones", values.mean(axis=1), SERIES_COLOUR["energy"], 2.2),
-            ("cheapest zone", values.min(axis=1), "#7cb342", 1.0),
-            ("dearest zone", values.max(axis=1), "#d84315", 1.0)]
+    return [
+        (f"average of {n} zones", values.mean(axis=1), SERIES_COLOUR["energy"], 2.2),
+        ("cheapest zone", values.min(axis=1), "#7cb342", 1.0),
+        ("dearest zone", values.max(axis=1), "#d84315", 1.0),
+    ]
 
 
-def _line(name: str, dates: list[str], values, colour: str, n_days: int, digits: int = 3, axis: int = 0,
-          width: float = 2.0, **extra) -> dict:
-    return {"name": name, "type": "line", **_dots(n_days), "xAxisIndex": axis, "yAxisIndex": extra.pop("y", axis),
-            "data": [[d, v] for d, v in zip(dates, _r(values, digits), strict=True)],
-            "itemStyle": {"color": colour}, "lineStyle": {"width": width}, **extra}
+def _line(
+    name: str,
+    dates: list[str],
+    values,
+    colour: str,
+    n_days: int,
+    digits: int = 3,
+    axis: int = 0,
+    width: float = 2.0,
+    **extra,
+) -> dict:
+    return {
+        "name": name,
+        "type": "line",
+        **_dots(n_days),
+        "xAxisIndex": axis,
+        "yAxisIndex": extra.pop("y", axis),
+        "data": [[d, v] for d, v in zip(dates, _r(values, digits), strict=True)],
+        "itemStyle": {"color": colour},
+        "lineStyle": {"width": width},
+        **extra,
+    }
 
 
 def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int = 330, width_px: int = 320) -> dict:
@@ -201,30 +323,50 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
     zones = _zone_lines(model, zone_daily_prices(model))
     few = len(model.zone_names) <= MANY_ZONES
     if index_view:
+
         def index(values):
             first = next((v for v in values if abs(v) > 1e-12), 1.0)
             return 100.0 * np.asarray(values) / first
-        series = [_line("token price", dates, index(token), SERIES_COLOUR["token"], n),
-                  _line("compute price", dates, index(compute), SERIES_COLOUR["compute"], n)]
-        series += [_line(f"power {name}" if few else f"power, {name}", dates, index(values),
-                         colour, n, width=width) for name, values, colour, width in zones]
+
+        series = [
+            _line("token price", dates, index(token), SERIES_COLOUR["token"], n),
+            _line("compute price", dates, index(compute), SERIES_COLOUR["compute"], n),
+        ]
+        series += [
+            _line(f"power {name}" if few else f"power, {name}", dates, index(values), colour, n, width=width)
+            for name, values, colour, width in zones
+        ]
         legend, top = _legend([s["name"] for s in series], width_px)
         grids = [{"left": 58, "right": 20, "top": top + 8, "bottom": 28}]
         x_axes = [_time_axis()]
         y_axes = [_value_axis("index, first day = 100", gap=40)]
     else:
-        series = [_line("token price", dates, token, SERIES_COLOUR["token"], n, axis=0),
-                  _line("compute price", dates, compute, SERIES_COLOUR["compute"], n, axis=1)]
-        series += [_line(f"power {name}" if few else f"power, {name}", dates, values, colour, n, axis=2, width=width)
-                   for name, values, colour, width in zones]
+        series = [
+            _line("token price", dates, token, SERIES_COLOUR["token"], n, axis=0),
+            _line("compute price", dates, compute, SERIES_COLOUR["compute"], n, axis=1),
+        ]
+        series += [
+            _line(f"power {name}" if few else f"power, {name}", dates, values, colour, n, axis=2, width=width)
+            for name, values, colour, width in zones
+        ]
         legend, top = _legend([s["name"] for s in series], width_px)
         grids = _stacked_grids(3, top + 6, height_px, left=66)
         x_axes = [_time_axis(0, labels=False), _time_axis(1, labels=False), _time_axis(2)]
-        y_axes = [_value_axis("CNY/Mtok", 0, gap=44, splitNumber=2), _value_axis("CNY/GPU-h", 1, gap=44, splitNumber=2),
-                  _value_axis("CNY/MWh", 2, gap=44, splitNumber=2)]
+        y_axes = [
+            _value_axis("CNY/Mtok", 0, gap=44, splitNumber=2),
+            _value_axis("CNY/GPU-h", 1, gap=44, splitNumber=2),
+            _value_axis("CNY/MWh", 2, gap=44, splitNumber=2),
+        ]
     _mark_shocks(model, series)
-    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend, "grid": grids,
-            "xAxis": x_axes, "yAxis": y_axes, "series": series}
+    return {
+        **BASE,
+        "tooltip": {"trigger": "axis", "confine": True},
+        "legend": legend,
+        "grid": grids,
+        "xAxis": x_axes,
+        "yAxis": y_axes,
+        "series": series,
+    }
 
 
 def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
@@ -238,26 +380,82 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
         load = p.load + p.flex_served
         many = len(model.zone_names) > MANY_ZONES
         for name, values, colour, width in _zone_lines(model, p.price):
-            series.append({"name": name, "type": "line", "xAxisIndex": 0, "yAxisIndex": 0, "data": _r(values, 1),
-                           "itemStyle": {"color": colour}, "showSymbol": False, "lineStyle": {"width": width}})
+            series.append(
+                {
+                    "name": name,
+                    "type": "line",
+                    "xAxisIndex": 0,
+                    "yAxisIndex": 0,
+                    "data": _r(values, 1),
+                    "itemStyle": {"color": colour},
+                    "showSymbol": False,
+                    "lineStyle": {"width": width},
+                }
+            )
         if many:
-            series.append({"name": "load, all zones", "type": "line", "xAxisIndex": 1, "yAxisIndex": 1,
-                           "data": _r(load.sum(axis=1), 1), "showSymbol": False, "itemStyle": {"color": "#455a64"},
-                           "lineStyle": {"type": "dashed"}})
+            series.append(
+                {
+                    "name": "load, all zones",
+                    "type": "line",
+                    "xAxisIndex": 1,
+                    "yAxisIndex": 1,
+                    "data": _r(load.sum(axis=1), 1),
+                    "showSymbol": False,
+                    "itemStyle": {"color": "#455a64"},
+                    "lineStyle": {"type": "dashed"},
+                }
+            )
         else:
             for z, zone in enumerate(model.zone_names):
-                series.append({"name": zone, "type": "line", "xAxisIndex": 1, "yAxisIndex": 1,
-                               "data": _r(load[:, z], 1), "showSymbol": False, "lineStyle": {"type": "dashed"},
-                               "itemStyle": {"color": ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)]}})
+                series.append(
+                    {
+                        "name": zone,
+                        "type": "line",
+                        "xAxisIndex": 1,
+                        "yAxisIndex": 1,
+                        "data": _r(load[:, z], 1),
+                        "showSymbol": False,
+                        "lineStyle": {"type": "dashed"},
+                        "itemStyle": {"color": ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)]},
+                    }
+                )
         series += [
-            {"name": "renewable output", "type": "bar", "stack": "supply", "xAxisIndex": 1, "yAxisIndex": 1,
-             "data": _r(renewable.sum(axis=1), 1), "itemStyle": {"color": "#7cb342"}},
-            {"name": "curtailed", "type": "bar", "stack": "supply", "xAxisIndex": 1, "yAxisIndex": 1,
-             "data": _r(p.curtail.sum(axis=1), 1), "itemStyle": {"color": "#c5e1a5"}},
-            {"name": "storage discharge", "type": "bar", "stack": "storage", "xAxisIndex": 1, "yAxisIndex": 1,
-             "data": _r(p.discharge_z.sum(axis=1), 1), "itemStyle": {"color": "#8e24aa"}},
-            {"name": "storage charge", "type": "bar", "stack": "storage", "xAxisIndex": 1, "yAxisIndex": 1,
-             "data": _r(-p.charge_z.sum(axis=1), 1), "itemStyle": {"color": "#ce93d8"}},
+            {
+                "name": "renewable output",
+                "type": "bar",
+                "stack": "supply",
+                "xAxisIndex": 1,
+                "yAxisIndex": 1,
+                "data": _r(renewable.sum(axis=1), 1),
+                "itemStyle": {"color": "#7cb342"},
+            },
+            {
+                "name": "curtailed",
+                "type": "bar",
+                "stack": "supply",
+                "xAxisIndex": 1,
+                "yAxisIndex": 1,
+                "data": _r(p.curtail.sum(axis=1), 1),
+                "itemStyle": {"color": "#c5e1a5"},
+            },
+            {
+                "name": "storage discharge",
+                "type": "bar",
+                "stack": "storage",
+                "xAxisIndex": 1,
+                "yAxisIndex": 1,
+                "data": _r(p.discharge_z.sum(axis=1), 1),
+                "itemStyle": {"color": "#8e24aa"},
+            },
+            {
+                "name": "storage charge",
+                "type": "bar",
+                "stack": "storage",
+                "xAxisIndex": 1,
+                "yAxisIndex": 1,
+                "data": _r(-p.charge_z.sum(axis=1), 1),
+                "itemStyle": {"color": "#ce93d8"},
+            },
         ]
     names = list(dict.fromkeys(s["name"] for s in series))
     legend, top = _legend(names, width_px)
@@ -265,12 +463,26 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
     grids[0]["height"] = round(grids[0]["height"] * 0.8)
     grids[1]["top"] = grids[0]["top"] + grids[0]["height"] + 24
     grids[1]["height"] = height_px - 34 - grids[1]["top"]
-    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend, "grid": grids,
-            "xAxis": [{"type": "category", "data": hours, "gridIndex": 0, "axisLabel": {"show": False}},
-                      {"type": "category", "data": hours, "gridIndex": 1, "name": "hour of the day", "nameGap": 22,
-                       **AXIS_NAME, "axisLabel": {"fontSize": 10}}],
-            "yAxis": [_value_axis("CNY/MWh", 0, gap=48, splitNumber=2), _value_axis("MW", 1, gap=48, scale=False)],
-            "series": series}
+    return {
+        **BASE,
+        "tooltip": {"trigger": "axis", "confine": True},
+        "legend": legend,
+        "grid": grids,
+        "xAxis": [
+            {"type": "category", "data": hours, "gridIndex": 0, "axisLabel": {"show": False}},
+            {
+                "type": "category",
+                "data": hours,
+                "gridIndex": 1,
+                "name": "hour of the day",
+                "nameGap": 22,
+                **AXIS_NAME,
+                "axisLabel": {"fontSize": 10},
+            },
+        ],
+        "yAxis": [_value_axis("CNY/MWh", 0, gap=48, splitNumber=2), _value_axis("MW", 1, gap=48, scale=False)],
+        "series": series,
+    }
 
 
 def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: int = 380) -> dict:
@@ -279,26 +491,66 @@ def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: in
     served = daily.tokens_served_mtok.to_numpy() * 1e6 / 1e12
     unserved = daily.tokens_unserved_mtok.to_numpy() * 1e6 / 1e12
     series = [
-        _line("tokens served", dates, served, SERIES_COLOUR["served"], n, digits=4, stack="tokens",
-              areaStyle={"opacity": 0.5}),
-        _line("tokens unserved", dates, unserved, SERIES_COLOUR["unserved"], n, digits=4, stack="tokens",
-              areaStyle={"opacity": 0.7}),
-        _line("GPU utilisation", dates, daily.gpu_utilization * 100, SERIES_COLOUR["utilization"], n, digits=1,
-              y=1, lineStyle={"type": "dotted", "width": 2}),
-        _line("GPUs online", dates, daily.gpus_online, SERIES_COLOUR["online"], n, digits=0, axis=1, y=2,
-              step="end"),
-        _line("GPUs on order", dates, daily.gpus_in_pipeline, SERIES_COLOUR["pipeline"], n, digits=0, axis=1, y=2,
-              step="end", areaStyle={"opacity": 0.3}),
+        _line(
+            "tokens served",
+            dates,
+            served,
+            SERIES_COLOUR["served"],
+            n,
+            digits=4,
+            stack="tokens",
+            areaStyle={"opacity": 0.5},
+        ),
+        _line(
+            "tokens unserved",
+            dates,
+            unserved,
+            SERIES_COLOUR["unserved"],
+            n,
+            digits=4,
+            stack="tokens",
+            areaStyle={"opacity": 0.7},
+        ),
+        _line(
+            "GPU utilisation",
+            dates,
+            daily.gpu_utilization * 100,
+            SERIES_COLOUR["utilization"],
+            n,
+            digits=1,
+            y=1,
+            lineStyle={"type": "dotted", "width": 2},
+        ),
+        _line("GPUs online", dates, daily.gpus_online, SERIES_COLOUR["online"], n, digits=0, axis=1, y=2, step="end"),
+        _line(
+            "GPUs on order",
+            dates,
+            daily.gpus_in_pipeline,
+            SERIES_COLOUR["pipeline"],
+            n,
+            digits=0,
+            axis=1,
+            y=2,
+            step="end",
+            areaStyle={"opacity": 0.3},
+        ),
     ]
     legend, top = _legend([s["name"] for s in series], width_px)
     grids = _stacked_grids(2, top + 6, height_px, gap=14, left=70, right=52)
     _mark_shocks(model, series)
-    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend, "grid": grids,
-            "xAxis": [_time_axis(0, labels=False), _time_axis(1)],
-            "yAxis": [_value_axis("T tokens/day", 0, gap=46, scale=False, splitNumber=2),
-                      _value_axis("% GPUs busy", 0, gap=34, min=0, max=100, position="right", splitNumber=2),
-                      _value_axis("GPUs", 1, gap=52, splitNumber=2)],
-            "series": series}
+    return {
+        **BASE,
+        "tooltip": {"trigger": "axis", "confine": True},
+        "legend": legend,
+        "grid": grids,
+        "xAxis": [_time_axis(0, labels=False), _time_axis(1)],
+        "yAxis": [
+            _value_axis("T tokens/day", 0, gap=46, scale=False, splitNumber=2),
+            _value_axis("% GPUs busy", 0, gap=34, min=0, max=100, position="right", splitNumber=2),
+            _value_axis("GPUs", 1, gap=52, splitNumber=2),
+        ],
+        "series": series,
+    }
 
 
 def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: int = 380) -> dict:
@@ -306,20 +558,39 @@ def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: 
     along the chain, the data centres' rent (scarcity above those costs, negative in a glut) and the
     provider's margin."""
     dates, n = _dates(daily), len(daily)
-    parts = [("energy", "token_cost_energy_cny_per_mtok"), ("storage", "token_cost_storage_cny_per_mtok"),
-             ("green certificates", "token_cost_green_cny_per_mtok"),
-             ("operations", "token_cost_operations_cny_per_mtok"),
-             ("GPU capital", "token_cost_gpu_capital_cny_per_mtok"),
-             ("data-centre rent", "token_cost_compute_rent_cny_per_mtok"),
-             ("provider margin", "token_margin_cny_per_mtok")]
+    parts = [
+        ("energy", "token_cost_energy_cny_per_mtok"),
+        ("storage", "token_cost_storage_cny_per_mtok"),
+        ("green certificates", "token_cost_green_cny_per_mtok"),
+        ("operations", "token_cost_operations_cny_per_mtok"),
+        ("GPU capital", "token_cost_gpu_capital_cny_per_mtok"),
+        ("data-centre rent", "token_cost_compute_rent_cny_per_mtok"),
+        ("provider margin", "token_margin_cny_per_mtok"),
+    ]
     colours = [SERIES_COLOUR[k] for k in ("energy", "storage", "green", "operations", "capital", "rent", "margin")]
-    series = [_line(name, dates, daily[col], colour, n, digits=4, width=0.5, stack="cost",
-                    areaStyle={"opacity": 0.75})
-              for (name, col), colour in zip(parts, colours, strict=True)]
-    series.append(_line("token price", dates, daily.token_price_cny_per_mtok, "#212121", n, digits=4,
-                        lineStyle={"width": 2, "type": "dashed"}))
+    series = [
+        _line(name, dates, daily[col], colour, n, digits=4, width=0.5, stack="cost", areaStyle={"opacity": 0.75})
+        for (name, col), colour in zip(parts, colours, strict=True)
+    ]
+    series.append(
+        _line(
+            "token price",
+            dates,
+            daily.token_price_cny_per_mtok,
+            "#212121",
+            n,
+            digits=4,
+            lineStyle={"width": 2, "type": "dashed"},
+        )
+    )
     legend, top = _legend([s["name"] for s in series], width_px)
     _mark_shocks(model, series)
-    return {**BASE, "tooltip": {"trigger": "axis", "confine": True}, "legend": legend,
-            "grid": {"left": 66, "right": 20, "top": top + 8, "bottom": 28},
-            "xAxis": _time_axis(), "yAxis": _value_axis("CNY per Mtok", gap=46, scale=False), "series": series}
+    return {
+        **BASE,
+        "tooltip": {"trigger": "axis", "confine": True},
+        "legend": legend,
+        "grid": {"left": 66, "right": 20, "top": top + 8, "bottom": 28},
+        "xAxis": _time_axis(),
+        "yAxis": _value_axis("CNY per Mtok", gap=46, scale=False),
+        "series": series,
+    }

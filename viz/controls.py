@@ -16,8 +16,9 @@ from tokenomy.viz.markdown import LabelledSlider
 from tokenomy.viz.session import SPEEDS, AppSession
 
 
-def play_days(session: AppSession, pause_s: float | None = None, until_day: int | None = None,
-              wait_for_page: bool = False) -> None:
+def play_days(
+    session: AppSession, pause_s: float | None = None, until_day: int | None = None, wait_for_page: bool = False
+) -> None:
     """Step the model while ``session.playing`` is on: the Play button's loop.
 
     At the session's speed it pauses, simulates one day (a week at "fastest") and redraws; it stops by
@@ -65,14 +66,28 @@ def RunButtons(session: AppSession):
     count = update_counter.value
     solara.use_effect(lambda: session.mark_drawn(count), [count])
     with solara.Row(style={"gap": "6px", "flex-wrap": "wrap"}):
-        solara.Button("Reset", color="primary", outlined=True, on_click=session.reset,
-                      attributes={"title": "Start again from day 0 with the settings below"})
-        solara.Button("Pause" if playing else "Play", color="primary", icon_name="mdi-pause" if playing else
-                      "mdi-play", on_click=lambda: session.playing.set(not session.playing.value))
-        solara.Button("Step", color="primary", outlined=True, disabled=playing, on_click=lambda: step_once(session),
-                      attributes={"title": "Simulate one more day"})
-    solara.ToggleButtonsSingle(value=session.speed.value, values=list(SPEEDS), on_value=session.speed.set,
-                               dense=True)
+        solara.Button(
+            "Reset",
+            color="primary",
+            outlined=True,
+            on_click=session.reset,
+            attributes={"title": "Start again from day 0 with the settings below"},
+        )
+        solara.Button(
+            "Pause" if playing else "Play",
+            color="primary",
+            icon_name="mdi-pause" if playing else "mdi-play",
+            on_click=lambda: session.playing.set(not session.playing.value),
+        )
+        solara.Button(
+            "Step",
+            color="primary",
+            outlined=True,
+            disabled=playing,
+            on_click=lambda: step_once(session),
+            attributes={"title": "Simulate one more day"},
+        )
+    solara.ToggleButtonsSingle(value=session.speed.value, values=list(SPEEDS), on_value=session.speed.set, dense=True)
     if session.speed.value == "fastest":
         solara.Text("Fastest draws the charts once a simulated week.", style={"font-size": "12px"})
     stop = session.stop_day()
@@ -85,8 +100,16 @@ def RunButtons(session: AppSession):
 # card titles wrap between words, never inside one ("provider / s")
 PAGE_CSS = ".v-card__title { word-break: normal !important; }"
 UNIT_WORDS = {"mwh": "MWh", "mw": "MW", "days": "days", "cny": "CNY"}
-SECTION_WORDS = {"apps": "app", "aidcs": "AI data centre", "providers": "provider", "enterprises": "firm segment",
-                 "storage": "battery", "lines": "line", "zones": "zone", "utilities": "utility"}
+SECTION_WORDS = {
+    "apps": "app",
+    "aidcs": "AI data centre",
+    "providers": "provider",
+    "enterprises": "firm segment",
+    "storage": "battery",
+    "lines": "line",
+    "zones": "zone",
+    "utilities": "utility",
+}
 
 
 def override_in_words(override: str) -> str:
@@ -109,22 +132,46 @@ def Settings(session: AppSession):
     """The world the next Reset builds: scenario, seed and the levers."""
     lesson = session.current_lesson()
     model = session.model.value
-    solara.HTML(tag="div", unsafe_innerHTML="<b>Settings</b> (apply when you press Reset)",
-                style={"font-size": "14px", "margin-top": "10px"})
-    solara.Select("Scenario", value=session.scenario.value, values=sorted(shipped_scenarios()),
-                  on_value=session.scenario.set)
-    LabelledSlider(f"Seed (which random draws): {session.seed.value}", value=session.seed.value, min=0, max=99,
-                   step=1, integer=True, on_value=session.seed.set, testid="slider-seed")
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML="<b>Settings</b> (apply when you press Reset)",
+        style={"font-size": "14px", "margin-top": "10px"},
+    )
+    solara.Select(
+        "Scenario", value=session.scenario.value, values=sorted(shipped_scenarios()), on_value=session.scenario.set
+    )
+    LabelledSlider(
+        f"Seed (which random draws): {session.seed.value}",
+        value=session.seed.value,
+        min=0,
+        max=99,
+        step=1,
+        integer=True,
+        on_value=session.seed.set,
+        testid="slider-seed",
+    )
     levers = session.levers.value
     for lever in LEVERS:
-        LabelledSlider(lever.show(levers[lever.name]), value=levers[lever.name], min=lever.min, max=lever.max,
-                       step=lever.step, integer=lever.integer, testid=f"slider-{lever.name}",
-                       on_value=lambda v, name=lever.name: session.levers.set({**session.levers.value, name: v}))
+        LabelledSlider(
+            lever.show(levers[lever.name]),
+            value=levers[lever.name],
+            min=lever.min,
+            max=lever.max,
+            step=lever.step,
+            integer=lever.integer,
+            testid=f"slider-{lever.name}",
+            on_value=lambda v, name=lever.name: session.levers.set({**session.levers.value, name: v}),
+        )
     if lesson is not None and lesson.scenario and lesson.scenario == session.scenario.value and lesson.settings:
-        solara.Text("The lesson also sets: " + "; ".join(override_in_words(x) for x in lesson.settings),
-                    style={"font-size": "12px"})
-    changed = (session.scenario.value != model.scenario_name or int(session.seed.value) != model.seed_value
-               or any(levers[k] != v for k, v in model.levers.items()))
+        solara.Text(
+            "The lesson also sets: " + "; ".join(override_in_words(x) for x in lesson.settings),
+            style={"font-size": "12px"},
+        )
+    changed = (
+        session.scenario.value != model.scenario_name
+        or int(session.seed.value) != model.seed_value
+        or any(levers[k] != v for k, v in model.levers.items())
+    )
     if changed:
         solara.Text("Press Reset to apply these settings.", style={"font-size": "12px", "color": "#b26a00"})
 
@@ -136,6 +183,10 @@ def Sidebar(session: AppSession):
     with solara.Div(attributes={"data-testid": "sidebar"}):
         RunButtons(session)
         if lesson is not None:
-            solara.HTML(tag="div", unsafe_innerHTML=f"Lesson: <b>{html.escape(lesson.title)}</b>",
-                        attributes={"data-testid": "sidebar-lesson"}, style={"font-size": "13px", "margin": "6px 0"})
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"Lesson: <b>{html.escape(lesson.title)}</b>",
+                attributes={"data-testid": "sidebar-lesson"},
+                style={"font-size": "13px", "margin": "6px 0"},
+            )
         Settings(session)

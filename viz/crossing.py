@@ -27,11 +27,11 @@ DEMAND_COLOUR, SUPPLY_COLOUR, CLEAR_COLOUR = "#1e88e5", "#e53935", "#212121"
 class Curves:
     """A demand and a supply step curve as points (quantity, price), left to right, and the market's clearing."""
 
-    demand: np.ndarray   # (n, 2)
-    supply: np.ndarray   # (m, 2)
-    price: float         # as the market recorded it
+    demand: np.ndarray  # (n, 2)
+    supply: np.ndarray  # (m, 2)
+    price: float  # as the market recorded it
     quantity: float
-    label: str           # what is traded, for titles
+    label: str  # what is traded, for titles
 
 
 def step_points(qty: np.ndarray, price: np.ndarray, descending: bool) -> np.ndarray:
@@ -56,9 +56,13 @@ def compute_crossing(book, hour: int) -> Curves:
     asks = book.ask_hour == hour
     prices = book.aidc_price[:, hour]
     price = float(np.nanmean(prices)) if np.isfinite(prices).any() else float("nan")
-    return Curves(step_points(book.bid_qty[bids], book.bid_price[bids], True),
-                  step_points(book.ask_qty[asks], book.ask_price[asks], False),
-                  price, float(book.ask_filled[asks].sum()), f"GPU-hours, hour {hour}")
+    return Curves(
+        step_points(book.bid_qty[bids], book.bid_price[bids], True),
+        step_points(book.ask_qty[asks], book.ask_price[asks], False),
+        price,
+        float(book.ask_filled[asks].sum()),
+        f"GPU-hours, hour {hour}",
+    )
 
 
 def net_imports(line_flow_mw: np.ndarray, line_from: np.ndarray, line_to: np.ndarray, n_zones: int) -> np.ndarray:
@@ -70,24 +74,31 @@ def net_imports(line_flow_mw: np.ndarray, line_from: np.ndarray, line_to: np.nda
     return net
 
 
-def power_crossing(book, line_from: np.ndarray, line_to: np.ndarray, zone: int, hour: int,
-                   zone_name: str = "") -> Curves:
+def power_crossing(
+    book, line_from: np.ndarray, line_to: np.ndarray, zone: int, hour: int, zone_name: str = ""
+) -> Curves:
     """Zone ``zone``'s market in ``hour`` with the lines' flows fixed (see the module's note), in MW."""
     cap, floor = book.price_cap, book.price_floor
-    net = net_imports(book.line_flow_mw[hour: hour + 1], line_from, line_to, book.load_mw.shape[1])[0, zone]
+    net = net_imports(book.line_flow_mw[hour : hour + 1], line_from, line_to, book.load_mw.shape[1])[0, zone]
     imports, exports = max(float(net), 0.0), max(-float(net), 0.0)
     offers = book.offer_zone == zone
     bids = book.bid_zone == zone
     dispatched = float(book.offer_dispatch_mw[hour, offers].sum())
-    served_demand = (book.load_mw[hour, zone] - book.unserved_mw[hour, zone] + exports
-                     + float(book.bid_served_mw[hour, bids].sum()))
+    served_demand = (
+        book.load_mw[hour, zone] - book.unserved_mw[hour, zone] + exports + float(book.bid_served_mw[hour, bids].sum())
+    )
     spill = max(imports + dispatched - served_demand, 0.0)  # dumped at the floor price (the LP may spill)
     supply_qty = np.concatenate([[imports], book.offer_mw[hour, offers]])
     supply_price = np.concatenate([[floor], np.clip(book.offer_price[hour, offers], floor, cap)])
     demand_qty = np.concatenate([[book.load_mw[hour, zone] + exports], book.bid_mw[hour, bids], [spill]])
     demand_price = np.concatenate([[cap], np.clip(book.bid_price[hour, bids], floor, cap), [floor]])
-    return Curves(step_points(demand_qty, demand_price, True), step_points(supply_qty, supply_price, False),
-                  float(book.price[hour, zone]), imports + dispatched, f"MW in {zone_name or zone}, hour {hour}")
+    return Curves(
+        step_points(demand_qty, demand_price, True),
+        step_points(supply_qty, supply_price, False),
+        float(book.price[hour, zone]),
+        imports + dispatched,
+        f"MW in {zone_name or zone}, hour {hour}",
+    )
 
 
 def crossings(model, hour: int, zone: int, before: bool = False) -> tuple[Curves | None, Curves | None]:
@@ -96,8 +107,11 @@ def crossings(model, hour: int, zone: int, before: bool = False) -> tuple[Curves
     cbook = getattr(model, "compute_book" + suffix, None)
     pbook = getattr(model, "power_book" + suffix, None)
     compute = compute_crossing(cbook, hour) if cbook is not None else None
-    power = (power_crossing(pbook, model.line_from, model.line_to, zone, hour, model.zone_names[zone])
-             if pbook is not None else None)
+    power = (
+        power_crossing(pbook, model.line_from, model.line_to, zone, hour, model.zone_names[zone])
+        if pbook is not None
+        else None
+    )
     return compute, power
 
 
@@ -109,40 +123,88 @@ def _per(curves: Curves | None) -> float:
     """Quantities in thousands when they run into the hundreds of thousands (axis labels stay short)."""
     if curves is None:
         return 1.0
-    top = max([curves.demand[:, 0].max() if curves.demand.size else 0.0,
-               curves.supply[:, 0].max() if curves.supply.size else 0.0, curves.quantity])
+    top = max(
+        [
+            curves.demand[:, 0].max() if curves.demand.size else 0.0,
+            curves.supply[:, 0].max() if curves.supply.size else 0.0,
+            curves.quantity,
+        ]
+    )
     return 1000.0 if top >= 1e5 else 1.0
 
 
-def _panel(curves: Curves | None, earlier: Curves | None, names: tuple[str, str], unit: str, grid: int,
-           digits: int, y_max: float | None, per: float = 1.0) -> list[dict]:
+def _panel(
+    curves: Curves | None,
+    earlier: Curves | None,
+    names: tuple[str, str],
+    unit: str,
+    grid: int,
+    digits: int,
+    y_max: float | None,
+    per: float = 1.0,
+) -> list[dict]:
     if curves is None:
         return []
     demand, supply = names
     series = []
     if earlier is not None:
-        for name, pts, colour in ((f"{demand}, day before", earlier.demand, DEMAND_COLOUR),
-                                  (f"{supply}, day before", earlier.supply, SUPPLY_COLOUR)):
-            series.append({"name": name, "type": "line", "data": _line(pts, digits, per), "showSymbol": False,
-                           "xAxisIndex": grid, "yAxisIndex": grid, "itemStyle": {"color": colour},
-                           "lineStyle": {"width": 1, "type": "dashed", "opacity": 0.45}, "z": 1})
+        for name, pts, colour in (
+            (f"{demand}, day before", earlier.demand, DEMAND_COLOUR),
+            (f"{supply}, day before", earlier.supply, SUPPLY_COLOUR),
+        ):
+            series.append(
+                {
+                    "name": name,
+                    "type": "line",
+                    "data": _line(pts, digits, per),
+                    "showSymbol": False,
+                    "xAxisIndex": grid,
+                    "yAxisIndex": grid,
+                    "itemStyle": {"color": colour},
+                    "lineStyle": {"width": 1, "type": "dashed", "opacity": 0.45},
+                    "z": 1,
+                }
+            )
     for name, pts, colour in ((demand, curves.demand, DEMAND_COLOUR), (supply, curves.supply, SUPPLY_COLOUR)):
-        series.append({"name": name, "type": "line", "data": _line(pts, digits, per), "showSymbol": False,
-                       "xAxisIndex": grid, "yAxisIndex": grid, "itemStyle": {"color": colour},
-                       "lineStyle": {"width": 2.5}, "z": 3})
+        series.append(
+            {
+                "name": name,
+                "type": "line",
+                "data": _line(pts, digits, per),
+                "showSymbol": False,
+                "xAxisIndex": grid,
+                "yAxisIndex": grid,
+                "itemStyle": {"color": colour},
+                "lineStyle": {"width": 2.5},
+                "z": 3,
+            }
+        )
     q, p = curves.quantity, curves.price
     what = curves.label.split(",")[0].split(" in ")[0]
     if np.isfinite(p):
         shown = round(min(p, y_max) if y_max else p, digits)
-        series.append({"name": f"clearing ({unit})", "type": "scatter", "xAxisIndex": grid, "yAxisIndex": grid,
-                       "data": [[round(q / per, 1), shown]], "symbolSize": 11, "z": 5,
-                       "itemStyle": {"color": CLEAR_COLOUR},
-                       "tooltip": {"formatter": f"cleared: {p:,.{digits}f} {unit}, {q:,.0f} {what}"},
-                       "markLine": {"silent": True, "symbol": "none",
-                                    "lineStyle": {"type": "dotted", "color": CLEAR_COLOUR},
-                                    "data": [[{"coord": [0, shown]}, {"coord": [round(q / per, 1), shown]}],
-                                             [{"coord": [round(q / per, 1), 0]},
-                                              {"coord": [round(q / per, 1), shown]}]]}})
+        series.append(
+            {
+                "name": f"clearing ({unit})",
+                "type": "scatter",
+                "xAxisIndex": grid,
+                "yAxisIndex": grid,
+                "data": [[round(q / per, 1), shown]],
+                "symbolSize": 11,
+                "z": 5,
+                "itemStyle": {"color": CLEAR_COLOUR},
+                "tooltip": {"formatter": f"cleared: {p:,.{digits}f} {unit}, {q:,.0f} {what}"},
+                "markLine": {
+                    "silent": True,
+                    "symbol": "none",
+                    "lineStyle": {"type": "dotted", "color": CLEAR_COLOUR},
+                    "data": [
+                        [{"coord": [0, shown]}, {"coord": [round(q / per, 1), shown]}],
+                        [{"coord": [round(q / per, 1), 0]}, {"coord": [round(q / per, 1), shown]}],
+                    ],
+                },
+            }
+        )
     return series
 
 
@@ -182,39 +244,87 @@ def _legend_rows(names: list[str], width_px: float) -> int:
     return rows
 
 
-def crossing_option(compute: Curves | None, power: Curves | None, compute_before: Curves | None = None,
-                    power_before: Curves | None = None, power_cap: float | None = None,
-                    half_width_px: float = 380) -> dict:
+def crossing_option(
+    compute: Curves | None,
+    power: Curves | None,
+    compute_before: Curves | None = None,
+    power_before: Curves | None = None,
+    power_cap: float | None = None,
+    half_width_px: float = 380,
+) -> dict:
     """Two panels side by side: the compute auction (left) and the zone's power market (right)."""
     y_power = _y_max(power, power_cap)
     compute_names = ("GPU bids (demand)", "GPU asks (supply)")
     power_names = ("power demand", "power supply stack")
     per = _per(compute)
-    series = (_panel(compute, compute_before, compute_names, "CNY/GPU-h", 0, 2, None, per)
-              + _panel(power, power_before, power_names, "CNY/MWh", 1, 0, y_power))
+    series = _panel(compute, compute_before, compute_names, "CNY/GPU-h", 0, 2, None, per) + _panel(
+        power, power_before, power_names, "CNY/MWh", 1, 0, y_power
+    )
     left = [s["name"] for s in series if s["xAxisIndex"] == 0]
     right = [s["name"] for s in series if s["xAxisIndex"] == 1]
     legend_px = 8 + 22 * max(_legend_rows(left, half_width_px), _legend_rows(right, half_width_px))
     axis_name = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 12}}
     return {
-        "animation": False, "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"},
+        "animation": False,
+        "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"},
         "tooltip": {"trigger": "item", "confine": True},
-        "legend": [{"type": "plain", "data": left, "left": "1%", "top": 0, "width": "47%", "itemWidth": 18,
-                    "textStyle": {"fontSize": 11}},
-                   {"type": "plain", "data": right, "left": "52%", "top": 0, "width": "47%", "itemWidth": 18,
-                    "textStyle": {"fontSize": 11}}],
-        "title": [{"text": _title("compute", compute, "CNY/GPU-h", 2), "left": 70, "top": legend_px, **TITLE},
-                  {"text": _title("power", power, "CNY/MWh", 0), "left": "56%", "top": legend_px, **TITLE}],
-        "grid": [{"left": 70, "right": "53%", "top": legend_px + 26, "bottom": 50},
-                 {"left": "56%", "right": 20, "top": legend_px + 26, "bottom": 50}],
-        "xAxis": [{"type": "value", "gridIndex": 0, "name": "thousand GPU-hours" if per > 1 else "GPU-hours",
-                   "nameGap": 26, "axisLabel": {"hideOverlap": True}, **axis_name},
-                  {"type": "value", "gridIndex": 1, "name": "MW", "nameGap": 26,
-                   "axisLabel": {"hideOverlap": True}, **axis_name}],
-        "yAxis": [{"type": "value", "gridIndex": 0, "name": "CNY per GPU-hour", "nameGap": 48, "min": 0,
-                   **axis_name},
-                  {"type": "value", "gridIndex": 1, "name": "CNY per MWh", "nameGap": 48, "max": y_power,
-                   "min": min(0.0, float(power.supply[:, 1].min())) if power and power.supply.size else 0.0,
-                   **axis_name}],
+        "legend": [
+            {
+                "type": "plain",
+                "data": left,
+                "left": "1%",
+                "top": 0,
+                "width": "47%",
+                "itemWidth": 18,
+                "textStyle": {"fontSize": 11},
+            },
+            {
+                "type": "plain",
+                "data": right,
+                "left": "52%",
+                "top": 0,
+                "width": "47%",
+                "itemWidth": 18,
+                "textStyle": {"fontSize": 11},
+            },
+        ],
+        "title": [
+            {"text": _title("compute", compute, "CNY/GPU-h", 2), "left": 70, "top": legend_px, **TITLE},
+            {"text": _title("power", power, "CNY/MWh", 0), "left": "56%", "top": legend_px, **TITLE},
+        ],
+        "grid": [
+            {"left": 70, "right": "53%", "top": legend_px + 26, "bottom": 50},
+            {"left": "56%", "right": 20, "top": legend_px + 26, "bottom": 50},
+        ],
+        "xAxis": [
+            {
+                "type": "value",
+                "gridIndex": 0,
+                "name": "thousand GPU-hours" if per > 1 else "GPU-hours",
+                "nameGap": 26,
+                "axisLabel": {"hideOverlap": True},
+                **axis_name,
+            },
+            {
+                "type": "value",
+                "gridIndex": 1,
+                "name": "MW",
+                "nameGap": 26,
+                "axisLabel": {"hideOverlap": True},
+                **axis_name,
+            },
+        ],
+        "yAxis": [
+            {"type": "value", "gridIndex": 0, "name": "CNY per GPU-hour", "nameGap": 48, "min": 0, **axis_name},
+            {
+                "type": "value",
+                "gridIndex": 1,
+                "name": "CNY per MWh",
+                "nameGap": 48,
+                "max": y_power,
+                "min": min(0.0, float(power.supply[:, 1].min())) if power and power.supply.size else 0.0,
+                **axis_name,
+            },
+        ],
         "series": series,
     }

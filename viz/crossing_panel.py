@@ -36,19 +36,26 @@ def MarketCrossing(model):
             return
         with solara.Row(style={"align-items": "center", "gap": "24px", "flex-wrap": "wrap"}):
             with solara.Div(style={"min-width": "260px", "flex": "1"}):
-                solara.SliderInt(f"hour of the day: {hour}:00-{hour + 1}:00", value=hour, min=0, max=23,
-                                 on_value=set_hour)
+                solara.SliderInt(
+                    f"hour of the day: {hour}:00-{hour + 1}:00", value=hour, min=0, max=23, on_value=set_hour
+                )
             if len(zones) > 1:
                 with solara.Div(style={"min-width": "240px"}):
                     solara.Select("power zone", value=zones[zone], values=zones, on_value=set_zone_name)
         compute, power = crossings(model, hour, zone)
         compute_before, power_before = crossings(model, hour, zone, before=True)
-        option = crossing_option(compute, power, compute_before, power_before,
-                                 float(model.data["markets"]["power_price_cap_cny_per_mwh"]))
-        figures = {"data-testid": "crossing-chart", "data-hour": str(hour), "data-zone": zones[zone],
-                   "data-compute-price": f"{compute.price:.6f}", "data-compute-quantity": f"{compute.quantity:.3f}",
-                   "data-power-price": f"{power.price:.6f}", "data-power-quantity": f"{power.quantity:.3f}"}
+        option = crossing_option(
+            compute, power, compute_before, power_before, float(model.data["markets"]["power_price_cap_cny_per_mwh"])
+        )
+        figures = {
+            "data-testid": "crossing-chart",
+            "data-hour": str(hour),
+            "data-zone": zones[zone],
+            "data-compute-price": f"{compute.price:.6f}",
+            "data-compute-quantity": f"{compute.quantity:.3f}",
+            "data-power-price": f"{power.price:.6f}",
+            "data-power-quantity": f"{power.quantity:.3f}",
+        }
         with solara.Div(attributes=figures):
-            solara.FigureEcharts(option=option, attributes={"style": "height: 380px; width: 100%;"},
-                                 responsive=True)
+            solara.FigureEcharts(option=option, attributes={"style": "height: 380px; width: 100%;"}, responsive=True)
         solara.Markdown(CAPTION, style={"font-size": "13px"})

@@ -7,7 +7,7 @@ from markdown_it import MarkdownIt
 
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
 
-STYLE = ("font-size: 15px; line-height: 1.5; max-width: 860px;")
+STYLE = "font-size: 15px; line-height: 1.5; max-width: 860px;"
 CSS = """
 .tk-md table { border-collapse: collapse; margin: 6px 0; }
 .tk-md th, .tk-md td { border: 1px solid #ddd; padding: 3px 10px; text-align: right; }
@@ -34,8 +34,9 @@ def Markdown(text: str, testid: str = "", style: str = STYLE):
 
 
 @solara.component
-def LabelledSlider(text: str, value: float, min: float, max: float, step: float, on_value, integer: bool = False,
-                   testid: str = ""):
+def LabelledSlider(
+    text: str, value: float, min: float, max: float, step: float, on_value, integer: bool = False, testid: str = ""
+):
     """A slider with its label and current value on a line of their own above it."""
     attributes = {"data-testid": testid} if testid else {}
     with solara.Div(attributes=attributes, style={"margin": "2px 0 0"}):

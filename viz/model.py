@@ -12,15 +12,31 @@ from tokenomy.abm.scenarios import load_scenario
 class ChainModel(TokenEconomy):
     """TokenEconomy with keyword settings, as Mesa's SolaraViz re-creates models from its controls."""
 
-    def __init__(self, scenario_name: str = "classroom", seed: int = 1,
-                 agentic_growth: float = DEFAULTS["agentic_growth"], storage_scale: float = DEFAULTS["storage_scale"],
-                 line_scale: float = DEFAULTS["line_scale"], efficiency_scale: float = DEFAULTS["efficiency_scale"],
-                 gpu_delivery_scale: float = DEFAULTS["gpu_delivery_scale"], price_cap: float = DEFAULTS["price_cap"],
-                 overrides: tuple[str, ...] = (), scenario: Any = None, rng: Any = None, **_: Any):
+    def __init__(
+        self,
+        scenario_name: str = "classroom",
+        seed: int = 1,
+        agentic_growth: float = DEFAULTS["agentic_growth"],
+        storage_scale: float = DEFAULTS["storage_scale"],
+        line_scale: float = DEFAULTS["line_scale"],
+        efficiency_scale: float = DEFAULTS["efficiency_scale"],
+        gpu_delivery_scale: float = DEFAULTS["gpu_delivery_scale"],
+        price_cap: float = DEFAULTS["price_cap"],
+        overrides: tuple[str, ...] = (),
+        scenario: Any = None,
+        rng: Any = None,
+        **_: Any,
+    ):
         # ``scenario`` and ``rng`` are what Mesa passes when it resets a model; the world comes from
         # ``scenario_name`` and the seed from ``seed``.
-        levers = dict(agentic_growth=agentic_growth, storage_scale=storage_scale, line_scale=line_scale,
-                      efficiency_scale=efficiency_scale, gpu_delivery_scale=gpu_delivery_scale, price_cap=price_cap)
+        levers = dict(
+            agentic_growth=agentic_growth,
+            storage_scale=storage_scale,
+            line_scale=line_scale,
+            efficiency_scale=efficiency_scale,
+            gpu_delivery_scale=gpu_delivery_scale,
+            price_cap=price_cap,
+        )
         extra = list(overrides)
         base = load_scenario(scenario_name, extra)  # the levers scale the world as the overrides left it
         super().__init__(load_scenario(scenario_name, extra + lever_overrides(base.data, levers)), seed=int(seed))

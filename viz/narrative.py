@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 WINDOW_DAYS = 30
-MOVE = 0.10          # a 10% move over the window is worth a sentence
-UNSERVED = 0.01      # so is more than 1% of token demand going unserved
+MOVE = 0.10  # a 10% move over the window is worth a sentence
+UNSERVED = 0.01  # so is more than 1% of token demand going unserved
 
 
 @dataclass
@@ -24,9 +24,9 @@ class ChainState:
 
     daily: pd.DataFrame
     hourly_today: pd.DataFrame | None = None
-    arrivals: list[tuple[dt.date, float]] = field(default_factory=list)   # (date, GPUs) on order
-    congested_hours: dict[str, int] = field(default_factory=dict)          # line name -> hours at limit today
-    shocks: list[tuple[int, str]] = field(default_factory=list)            # (first day it acted on, shock name)
+    arrivals: list[tuple[dt.date, float]] = field(default_factory=list)  # (date, GPUs) on order
+    congested_hours: dict[str, int] = field(default_factory=dict)  # line name -> hours at limit today
+    shocks: list[tuple[int, str]] = field(default_factory=list)  # (first day it acted on, shock name)
 
 
 def _pct(a: float, b: float) -> float:
@@ -65,8 +65,11 @@ def compute_sentence(state: ChainState) -> tuple[float, str] | None:
         why = f"GPU utilisation at {util:.0%}, {_next_arrival(state)}"
     else:
         added = last.gpus_online - back.gpus_online
-        why = (f"{_gpus(added)} new GPUs came online and utilisation is {util:.0%}" if added > 0
-               else f"utilisation fell to {util:.0%}")
+        why = (
+            f"{_gpus(added)} new GPUs came online and utilisation is {util:.0%}"
+            if added > 0
+            else f"utilisation fell to {util:.0%}"
+        )
     return abs(move), f"Compute price {_signed(move)} in {days} days: {why}."
 
 
@@ -80,12 +83,18 @@ def token_sentence(state: ChainState) -> tuple[float, str] | None:
             why = f"{last.unserved_share:.1%} of demand went unserved, so providers raise prices"
         else:
             cost = _pct(back.token_unit_cost_cny_per_mtok, last.token_unit_cost_cny_per_mtok)
-            why = f"the compute behind each token costs {_signed(cost)} more" if cost > 0 else \
-                "providers run near capacity at the daily peak"
+            why = (
+                f"the compute behind each token costs {_signed(cost)} more"
+                if cost > 0
+                else "providers run near capacity at the daily peak"
+            )
     else:
         cost = _pct(back.token_unit_cost_cny_per_mtok, last.token_unit_cost_cny_per_mtok)
-        why = (f"the compute behind each token got {_signed(cost)} cheaper" if cost < 0
-               else "providers have spare capacity and compete for buyers")
+        why = (
+            f"the compute behind each token got {_signed(cost)} cheaper"
+            if cost < 0
+            else "providers have spare capacity and compete for buyers"
+        )
     return abs(move), f"Token price {_signed(move)} in {days} days: {why}."
 
 
@@ -93,8 +102,10 @@ def unserved_sentence(state: ChainState) -> tuple[float, str] | None:
     last = state.daily.iloc[-1]
     if last.unserved_share < UNSERVED:
         return None
-    return 1.0 + last.unserved_share, (f"{last.unserved_share:.1%} of token demand went unserved today: "
-                                       f"providers ran out of GPUs at the peak and {_next_arrival(state)}.")
+    return 1.0 + last.unserved_share, (
+        f"{last.unserved_share:.1%} of token demand went unserved today: "
+        f"providers ran out of GPUs at the peak and {_next_arrival(state)}."
+    )
 
 
 def power_sentence(state: ChainState) -> tuple[float, str] | None:
@@ -106,12 +117,17 @@ def power_sentence(state: ChainState) -> tuple[float, str] | None:
         zones = state.hourly_today.groupby("zone", observed=True).price_cny_per_mwh.mean()
         dear, cheap = zones.idxmax(), zones.idxmin()
         if zones[dear] - zones[cheap] > 0.05 * abs(zones[cheap]) + 1.0:
-            return 0.5 + hours / 24, (f"Line {line} was full {hours} of 24 hours: power in {dear} averaged "
-                                      f"{zones[dear]:,.0f} CNY/MWh against {zones[cheap]:,.0f} in {cheap}.")
+            return 0.5 + hours / 24, (
+                f"Line {line} was full {hours} of 24 hours: power in {dear} averaged "
+                f"{zones[dear]:,.0f} CNY/MWh against {zones[cheap]:,.0f} in {cheap}."
+            )
     if days == 0 or abs(move) < MOVE:
         return None
-    why = (f"AIDCs drew {last.aidc_energy_mwh:,.0f} MWh today" if move > 0
-           else f"green power met {last.green_share:.0%} of demand")
+    why = (
+        f"AIDCs drew {last.aidc_energy_mwh:,.0f} MWh today"
+        if move > 0
+        else f"green power met {last.green_share:.0%} of demand"
+    )
     return abs(move), f"Power price {_signed(move)} in {days} days: {why}."
 
 
@@ -134,10 +150,16 @@ def shock_sentence(state: ChainState) -> tuple[float, str] | None:
     if before.empty or last.day < day:
         return None
     back = before.iloc[-1]
-    moves = [(label, _pct(back[col], last[col])) for label, col in
-             (("the token price", "token_price_cny_per_mtok"), ("the compute price", "compute_price_cny_per_gpu_hour"),
-              ("power", "power_price_cny_per_mwh"), ("tokens wanted", "tokens_demanded_mtok"),
-              ("GPUs online", "gpus_online"))]
+    moves = [
+        (label, _pct(back[col], last[col]))
+        for label, col in (
+            ("the token price", "token_price_cny_per_mtok"),
+            ("the compute price", "compute_price_cny_per_gpu_hour"),
+            ("power", "power_price_cny_per_mwh"),
+            ("tokens wanted", "tokens_demanded_mtok"),
+            ("GPUs online", "gpus_online"),
+        )
+    ]
     text = ", ".join(f"{label} {_signed(move)}" for label, move in moves if abs(move) >= 0.005)
     days = int(last.day - back.day)
     return 2.0, f"Since the {name} ({days} day{'s' if days != 1 else ''} ago): {text or 'nothing has moved yet'}."

@@ -44,10 +44,14 @@ HIDDEN_PATHS = ("/resourcez",)
 # have no math, so these stand-ins answer instead: the page is complete with nothing fetched from outside.
 KATEX_STUBS: dict[str, tuple[bytes, bytes]] = {
     "dist/katex.min.css": (b"text/css", b"/* KaTeX is not served: the app shows no math */\n"),
-    "dist/katex.min.js": (b"application/javascript",
-                          b"define([], function () { return {render: function () {}}; });\n"),
-    "dist/contrib/auto-render.min.js": (b"application/javascript",
-                                        b"define([], function () { return function renderMathInElement() {}; });\n"),
+    "dist/katex.min.js": (
+        b"application/javascript",
+        b"define([], function () { return {render: function () {}}; });\n",
+    ),
+    "dist/contrib/auto-render.min.js": (
+        b"application/javascript",
+        b"define([], function () { return function renderMathInElement() {}; });\n",
+    ),
 }
 KATEX_PREFIX = re.compile(r"katex@[0-9.]+/")
 READY_TIMEOUT_S = 120.0
@@ -76,15 +80,17 @@ def normalise_origin(url: str) -> str:
 
 def configure_environment(scenario: str, allow_origins: Iterable[str] = ()) -> None:
     """Settings for Solara and the app, as environment variables (inherited by worker processes)."""
-    os.environ.update({
-        "SOLARA_APP": APP_MODULE,
-        "SOLARA_MODE": "production",
-        "TOKENOMY_SCENARIO": scenario,
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-        "SOLARA_THEME_TITLE": "Tokenomy",
-        "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get(CULL_TIMEOUT_ENV, DEFAULT_CULL_TIMEOUT),
-        ALLOW_ORIGINS_ENV: json.dumps(sorted({normalise_origin(o) for o in allow_origins})),
-    })
+    os.environ.update(
+        {
+            "SOLARA_APP": APP_MODULE,
+            "SOLARA_MODE": "production",
+            "TOKENOMY_SCENARIO": scenario,
+            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+            "SOLARA_THEME_TITLE": "Tokenomy",
+            "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get(CULL_TIMEOUT_ENV, DEFAULT_CULL_TIMEOUT),
+            ALLOW_ORIGINS_ENV: json.dumps(sorted({normalise_origin(o) for o in allow_origins})),
+        }
+    )
 
 
 def _hostname(host_header: str) -> str:
@@ -134,7 +140,7 @@ class Guard:
         path = scope.get("path", "")
         if path in HIDDEN_PATHS or path.startswith(tuple(p + "/" for p in HIDDEN_PATHS)):
             return 404, "not found"
-        if path.startswith(CDN_PREFIX) and cdn_asset_path(self.cdn_dir, path[len(CDN_PREFIX):]) is None:
+        if path.startswith(CDN_PREFIX) and cdn_asset_path(self.cdn_dir, path[len(CDN_PREFIX) :]) is None:
             return 404, "not an installed asset"
         return None
 
@@ -158,14 +164,19 @@ def katex_stub(path: str) -> tuple[bytes, bytes] | None:
     """(content type, body) of the stand-in for a KaTeX file under the CDN path, or None."""
     if not path.startswith(CDN_PREFIX):
         return None
-    rest = path[len(CDN_PREFIX):]
+    rest = path[len(CDN_PREFIX) :]
     match = KATEX_PREFIX.match(rest)
-    return KATEX_STUBS.get(rest[match.end():]) if match else None
+    return KATEX_STUBS.get(rest[match.end() :]) if match else None
 
 
 async def _respond(send, status: int, content_type: bytes, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -209,8 +220,9 @@ def create_app():
     cdn_helper.fetch_from_cdn = _never_fetch  # a second lock behind the guard's 404
     # Solara warns on every page served over plain http from 127.0.0.1 that its cookie falls back to samesite=lax
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
-    threading.Thread(target=watch_sessions, args=(os.environ.get(SESSION_LOG_ENV) == "1",),
-                     name="tokenomy-sessions", daemon=True).start()
+    threading.Thread(
+        target=watch_sessions, args=(os.environ.get(SESSION_LOG_ENV) == "1",), name="tokenomy-sessions", daemon=True
+    ).start()
     allowed = json.loads(os.environ.get(ALLOW_ORIGINS_ENV, "[]"))
     return Guard(app, allowed, Path(solara_settings.assets.proxy_cache_dir))
 
@@ -238,15 +250,30 @@ def wait_until_answering(url: str, timeout_s: float = READY_TIMEOUT_S, stop: thr
     return False
 
 
-def serve(scenario: str, host: str, port: int, allow_origins: Iterable[str] = (), workers: int = 1,
-          on_ready: Callable[[], None] | None = None) -> int:
+def serve(
+    scenario: str,
+    host: str,
+    port: int,
+    allow_origins: Iterable[str] = (),
+    workers: int = 1,
+    on_ready: Callable[[], None] | None = None,
+) -> int:
     """Serve until SIGINT/SIGTERM; ``on_ready`` runs once the page answers.  Returns an exit code."""
     configure_environment(scenario, allow_origins)
     import uvicorn
 
-    config = uvicorn.Config("tokenomy.viz.server:create_app", factory=True, host=host, port=port, workers=workers,
-                            log_level="warning", access_log=False, loop="asyncio", timeout_graceful_shutdown=2,
-                            lifespan="on")
+    config = uvicorn.Config(
+        "tokenomy.viz.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        loop="asyncio",
+        timeout_graceful_shutdown=2,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     stop = threading.Event()
 

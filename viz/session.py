@@ -26,19 +26,19 @@ SPEEDS = {"fastest": (0.0, 7), "fast": (0.0, 1), "steady": (0.4, 1), "slow": (1.
 
 @dataclass
 class AppSession:
-    model: solara.Reactive            # the ChainModel on screen
-    scenario: solara.Reactive         # sidebar: scenario name
-    seed: solara.Reactive             # sidebar: seed
-    levers: solara.Reactive           # sidebar: lever name -> value
-    lesson: solara.Reactive           # the loaded lesson's name, "" for none
-    predictions: solara.Reactive      # lesson name -> the student's prediction (str or float)
-    revealed: solara.Reactive         # lesson names whose outcome the student has opened
-    playing: solara.Reactive          # the Play loop runs
-    speed: solara.Reactive            # a key of SPEEDS_S
-    tab: solara.Reactive              # index into TABS
-    classic: solara.Reactive          # market -> figures of the student's last classic-market run
-    error: solara.Reactive            # a one-line message when a step fails
-    drawn: int = 0                    # the last redraw count the page has finished drawing
+    model: solara.Reactive  # the ChainModel on screen
+    scenario: solara.Reactive  # sidebar: scenario name
+    seed: solara.Reactive  # sidebar: seed
+    levers: solara.Reactive  # sidebar: lever name -> value
+    lesson: solara.Reactive  # the loaded lesson's name, "" for none
+    predictions: solara.Reactive  # lesson name -> the student's prediction (str or float)
+    revealed: solara.Reactive  # lesson names whose outcome the student has opened
+    playing: solara.Reactive  # the Play loop runs
+    speed: solara.Reactive  # a key of SPEEDS_S
+    tab: solara.Reactive  # index into TABS
+    classic: solara.Reactive  # market -> figures of the student's last classic-market run
+    error: solara.Reactive  # a one-line message when a step fails
+    drawn: int = 0  # the last redraw count the page has finished drawing
     _drawn_changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def mark_drawn(self, count: int) -> None:
@@ -56,9 +56,20 @@ class AppSession:
     def new(scenario: str) -> AppSession:
         """A fresh state on ``scenario`` at day 0."""
         r = solara.reactive
-        return AppSession(model=r(ChainModel(scenario_name=scenario)), scenario=r(scenario), seed=r(1),
-                          levers=r(dict(DEFAULTS)), lesson=r(""), predictions=r({}), revealed=r(frozenset()),
-                          playing=r(False), speed=r("fastest"), tab=r(0), classic=r({}), error=r(""))
+        return AppSession(
+            model=r(ChainModel(scenario_name=scenario)),
+            scenario=r(scenario),
+            seed=r(1),
+            levers=r(dict(DEFAULTS)),
+            lesson=r(""),
+            predictions=r({}),
+            revealed=r(frozenset()),
+            playing=r(False),
+            speed=r("fastest"),
+            tab=r(0),
+            classic=r({}),
+            error=r(""),
+        )
 
     @staticmethod
     def use(scenario: str) -> AppSession:
@@ -78,8 +89,9 @@ class AppSession:
 
     def reset(self) -> None:
         """A fresh model from the sidebar's settings; a loaded lesson stays loaded."""
-        model = ChainModel(self.scenario.value, seed=int(self.seed.value), overrides=self.lesson_overrides(),
-                           **self.levers.value)
+        model = ChainModel(
+            self.scenario.value, seed=int(self.seed.value), overrides=self.lesson_overrides(), **self.levers.value
+        )
         self.playing.set(False)
         self.error.set("")
         self.model.set(model)

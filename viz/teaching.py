@@ -17,11 +17,22 @@ from tokenomy.viz import charts
 from tokenomy.viz.markdown import LabelledSlider
 from tokenomy.viz.model import ChainModel
 
-COMPARE_METRICS = ["token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
-                   "power_spread_cny_per_mwh", "tokens_served_mtok", "unserved_share", "gpus_online",
-                   "aidc_green_share", "aidc_energy_mwh"]
-STATUS_WORDS = {"passed": ("holds", "#2e7d32"), "failed": ("does not hold", "#c62828"),
-                "pending": ("not judged (model change pending)", "#8d6e00")}
+COMPARE_METRICS = [
+    "token_price_cny_per_mtok",
+    "compute_price_cny_per_gpu_hour",
+    "power_price_cny_per_mwh",
+    "power_spread_cny_per_mwh",
+    "tokens_served_mtok",
+    "unserved_share",
+    "gpus_online",
+    "aidc_green_share",
+    "aidc_energy_mwh",
+]
+STATUS_WORDS = {
+    "passed": ("holds", "#2e7d32"),
+    "failed": ("does not hold", "#c62828"),
+    "pending": ("not judged (model change pending)", "#8d6e00"),
+}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -33,8 +44,12 @@ def baseline_tables(model, overrides: tuple[str, ...], days: int) -> dict:
     cache = model.__dict__.setdefault("_baseline_runs", {})
     key = (overrides, days)
     if key not in cache:
-        twin = ChainModel(model.scenario_name, seed=model.seed_value,
-                          overrides=tuple(model.extra_overrides) + overrides, **model.levers)
+        twin = ChainModel(
+            model.scenario_name,
+            seed=model.seed_value,
+            overrides=tuple(model.extra_overrides) + overrides,
+            **model.levers,
+        )
         twin.run(days)
         cache[key] = {"daily": twin.daily_table(), "hourly": twin.hourly_table()}
     return cache[key]
@@ -44,8 +59,9 @@ def run_checks_on_model(model) -> list[RunCheck]:
     """The model's scenario checks judged on the model's own run so far."""
     scenario = load_scenario(model.scenario_name, list(model.extra_overrides))
     tables = _Tables(model)
-    return checks_on_run(scenario, tables, model.day, model.seed_value,
-                         lambda overrides, days: baseline_tables(model, overrides, days))
+    return checks_on_run(
+        scenario, tables, model.day, model.seed_value, lambda overrides, days: baseline_tables(model, overrides, days)
+    )
 
 
 class _Tables(dict):
@@ -69,23 +85,36 @@ def CheckCard(model, rc: RunCheck):
     check = rc.check
     name = html.escape(check["name"])
     if not rc.ready:
-        head = (f"<span style='color:#666'>judged on day {rc.horizon_day} ({_date(model, rc.horizon_day)}); "
-                f"play on to see it</span>")
+        head = (
+            f"<span style='color:#666'>judged on day {rc.horizon_day} ({_date(model, rc.horizon_day)}); "
+            f"play on to see it</span>"
+        )
         body = ""
         status = "waiting"
     else:
         words, colour = STATUS_WORDS[rc.result.status]
         status = rc.result.status
         head = f"<b style='color:{colour}'>{words}</b>"
-        body = (f"<div>{html.escape(outcome_in_words(check, rc.result.seeds[0]))}</div>"
-                f"<div style='color:#555'>{html.escape(check_in_words(check))}</div>")
+        body = (
+            f"<div>{html.escape(outcome_in_words(check, rc.result.seeds[0]))}</div>"
+            f"<div style='color:#555'>{html.escape(check_in_words(check))}</div>"
+        )
     claim = html.escape(check["claim"] or check["name"])
-    solara.HTML(tag="div", unsafe_innerHTML=(
-        f"<div style='font-weight:600'>{claim} <span style='color:#999;font-weight:400'>({name})</span></div>"
-        f"<div>{head}</div>{body}"),
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"<div style='font-weight:600'>{claim} <span style='color:#999;font-weight:400'>({name})</span></div>"
+            f"<div>{head}</div>{body}"
+        ),
         attributes={"data-testid": f"check-{check['name']}", "data-status": status},
-        style={"font-size": "14px", "margin": "10px 0", "padding": "8px 12px", "border-left": "4px solid #ddd",
-               "background": "#fafafa"})
+        style={
+            "font-size": "14px",
+            "margin": "10px 0",
+            "padding": "8px 12px",
+            "border-left": "4px solid #ddd",
+            "background": "#fafafa",
+        },
+    )
 
 
 @solara.component
@@ -101,14 +130,18 @@ def ChecksPanel(model):
     with solara.Card(f"What {model.scenario_name} should show, checked on your run", style={"max-width": "1000px"}):
         if claim:
             solara.HTML(tag="div", unsafe_innerHTML=f"<i>{html.escape(claim)}</i>", style={"font-size": "14px"})
-        solara.Text("Each check is judged on the run you are playing (with any shocks you fired), once it has "
-                    "reached the check's last day. 'Without the change' means a twin run of the same world and "
-                    "seed with the scenario's change undone and no shocks.", style={"font-size": "13px"})
+        solara.Text(
+            "Each check is judged on the run you are playing (with any shocks you fired), once it has "
+            "reached the check's last day. 'Without the change' means a twin run of the same world and "
+            "seed with the scenario's change undone and no shocks.",
+            style={"font-size": "13px"},
+        )
         if error:
             solara.Error(error)
         ready = sum(rc.ready for rc in results)
-        with solara.Div(attributes={"data-testid": "check-results", "data-ready": str(ready),
-                                    "data-total": str(len(results))}):
+        with solara.Div(
+            attributes={"data-testid": "check-results", "data-ready": str(ready), "data-total": str(len(results))}
+        ):
             if not results and not error:
                 solara.Text("This scenario states no checks.")
             for rc in results:
@@ -132,8 +165,13 @@ def compare_runs(model, lever: str, value_a: float, value_b: float, days: int):
 def _series(name: str, frame, column: str, **extra) -> dict:
     dates = frame.date.dt.strftime("%Y-%m-%d").tolist()
     scale = 100.0 if column in _SHARES else 1.0
-    return {"name": name, "type": "line", "showSymbol": False,
-            "data": [[d, round(float(v) * scale, 6)] for d, v in zip(dates, frame[column], strict=True)], **extra}
+    return {
+        "name": name,
+        "type": "line",
+        "showSymbol": False,
+        "data": [[d, round(float(v) * scale, 6)] for d, v in zip(dates, frame[column], strict=True)],
+        **extra,
+    }
 
 
 _SHARES = {c for c in COMPARE_METRICS if label_with_unit(c).endswith("%")}
@@ -162,16 +200,35 @@ def SideBySide(model):
         set_result((a, b, lever_name, value_a, value_b))
 
     with solara.Card("Side by side: the same world with one lever moved", style={"max-width": "1100px"}):
-        solara.Text(f"Both runs use {model.scenario_name}, seed {model.seed_value} and the sidebar's other "
-                    "sliders; they differ only in the lever below.", style={"font-size": "13px"})
+        solara.Text(
+            f"Both runs use {model.scenario_name}, seed {model.seed_value} and the sidebar's other "
+            "sliders; they differ only in the lever below.",
+            style={"font-size": "13px"},
+        )
         solara.Select("Lever", value=lever.label, values=[x.label for x in LEVERS], on_value=choose)
         with solara.Row(style={"gap": "24px"}):
             with solara.Column(style={"flex": "1"}):
-                LabelledSlider("A: " + lever.show(value_a), value=value_a, min=lever.min, max=lever.max,
-                               step=lever.step, integer=lever.integer, on_value=set_value_a, testid="variant-a")
+                LabelledSlider(
+                    "A: " + lever.show(value_a),
+                    value=value_a,
+                    min=lever.min,
+                    max=lever.max,
+                    step=lever.step,
+                    integer=lever.integer,
+                    on_value=set_value_a,
+                    testid="variant-a",
+                )
             with solara.Column(style={"flex": "1"}):
-                LabelledSlider("B: " + lever.show(value_b), value=value_b, min=lever.min, max=lever.max,
-                               step=lever.step, integer=lever.integer, on_value=set_value_b, testid="variant-b")
+                LabelledSlider(
+                    "B: " + lever.show(value_b),
+                    value=value_b,
+                    min=lever.min,
+                    max=lever.max,
+                    step=lever.step,
+                    integer=lever.integer,
+                    on_value=set_value_b,
+                    testid="variant-b",
+                )
         LabelledSlider(f"Days to run: {days}", value=days, min=30, max=730, step=30, integer=True, on_value=set_days)
         solara.Button("Run both", color="primary", on_click=run)
         if result is None:
@@ -179,25 +236,50 @@ def SideBySide(model):
         a, b, lev, va, vb = result
         shown = LEVER_BY_NAME[lev]
         name_a, name_b = "A: " + shown.show(va), "B: " + shown.show(vb)
-        solara.Select("Series", value=label_with_unit(metric), values=[label_with_unit(c) for c in COMPARE_METRICS],
-                      on_value=lambda v: set_metric(next(c for c in COMPARE_METRICS if label_with_unit(c) == v)))
-        option = {**charts.BASE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
-                  "grid": {"left": 70, "right": 20, "top": 50, "bottom": 30},
-                  "xAxis": {"type": "time"},
-                  "yAxis": {"type": "value", "name": label_with_unit(metric), "scale": True,
-                            "nameTextStyle": {"align": "left"}},
-                  "series": [_series(name_a, a, metric), _series(name_b, b, metric, lineStyle={"type": "dashed"})]}
+        solara.Select(
+            "Series",
+            value=label_with_unit(metric),
+            values=[label_with_unit(c) for c in COMPARE_METRICS],
+            on_value=lambda v: set_metric(next(c for c in COMPARE_METRICS if label_with_unit(c) == v)),
+        )
+        option = {
+            **charts.BASE,
+            "tooltip": {"trigger": "axis"},
+            "legend": {"top": 0},
+            "grid": {"left": 70, "right": 20, "top": 50, "bottom": 30},
+            "xAxis": {"type": "time"},
+            "yAxis": {
+                "type": "value",
+                "name": label_with_unit(metric),
+                "scale": True,
+                "nameTextStyle": {"align": "left"},
+            },
+            "series": [_series(name_a, a, metric), _series(name_b, b, metric, lineStyle={"type": "dashed"})],
+        }
         mean_a, mean_b = float(np.mean(a[metric])), float(np.mean(b[metric]))
-        with solara.Div(attributes={"data-testid": "side-by-side", "data-days": str(len(a)),
-                                    "data-mean-a": f"{mean_a:.6g}", "data-mean-b": f"{mean_b:.6g}"}):
+        with solara.Div(
+            attributes={
+                "data-testid": "side-by-side",
+                "data-days": str(len(a)),
+                "data-mean-a": f"{mean_a:.6g}",
+                "data-mean-b": f"{mean_b:.6g}",
+            }
+        ):
             solara.FigureEcharts(option=option, attributes={"style": "height: 340px; width: 100%;"})
         rows = "".join(
             f"<tr><td>{html.escape(label(c))}</td><td>{html.escape(fmt(a[c].mean(), c))}</td>"
             f"<td>{html.escape(fmt(b[c].mean(), c))}</td><td>{_change_cell(a[c].mean(), b[c].mean())}</td></tr>"
-            for c in COMPARE_METRICS)
-        solara.HTML(tag="table", unsafe_innerHTML=(
-            f"<tr><th>average over the run</th><th>{html.escape(name_a)}</th><th>{html.escape(name_b)}</th>"
-            f"<th>B against A</th></tr>{rows}"), classes=["tk-table"], attributes={"data-testid": "side-table"})
+            for c in COMPARE_METRICS
+        )
+        solara.HTML(
+            tag="table",
+            unsafe_innerHTML=(
+                f"<tr><th>average over the run</th><th>{html.escape(name_a)}</th><th>{html.escape(name_b)}</th>"
+                f"<th>B against A</th></tr>{rows}"
+            ),
+            classes=["tk-table"],
+            attributes={"data-testid": "side-table"},
+        )
         solara.Style(TABLE_CSS)
 
 
@@ -240,15 +322,22 @@ def parse_prices(text: str, what: str) -> list[float]:
 
 
 def _line(name: str, xs, ys, **extra) -> dict:
-    return {"name": name, "type": "line", "showSymbol": False,
-            "data": [[float(x), round(float(y), 4)] for x, y in zip(xs, ys, strict=True)], **extra}
+    return {
+        "name": name,
+        "type": "line",
+        "showSymbol": False,
+        "data": [[float(x), round(float(y), 4)] for x, y in zip(xs, ys, strict=True)],
+        **extra,
+    }
 
 
 def _table(rows: list[tuple[str, str, str]]) -> None:
-    body = "".join(f"<tr><td>{html.escape(n)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
-                   for n, a, b in rows)
-    solara.HTML(tag="table", unsafe_innerHTML=f"<tr><th></th><th>theory</th><th>simulated</th></tr>{body}",
-                classes=["tk-table"])
+    body = "".join(
+        f"<tr><td>{html.escape(n)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for n, a, b in rows
+    )
+    solara.HTML(
+        tag="table", unsafe_innerHTML=f"<tr><th></th><th>theory</th><th>simulated</th></tr>{body}", classes=["tk-table"]
+    )
     solara.Style(TABLE_CSS)
 
 
@@ -259,18 +348,26 @@ def call_market_view(values_text: str, costs_text: str):
     values = parse_prices(values_text, "Buyers' values")
     costs = parse_prices(costs_text, "Sellers' costs")
     r = markets.call_market(values, costs)
-    rows = [("price P*", fmt_number(r.theory_price), fmt_number(r.price)),
-            ("quantity Q*", fmt_number(r.theory_quantity), fmt_number(r.quantity)),
-            ("total surplus", fmt_number(r.theory_surplus), fmt_number(r.surplus))]
+    rows = [
+        ("price P*", fmt_number(r.theory_price), fmt_number(r.price)),
+        ("quantity Q*", fmt_number(r.theory_quantity), fmt_number(r.quantity)),
+        ("total surplus", fmt_number(r.theory_surplus), fmt_number(r.surplus)),
+    ]
     dv, sc = np.sort(values)[::-1], np.sort(costs)
     qd, qs = np.arange(dv.size + 1), np.arange(sc.size + 1)
-    option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
-              "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
-              "xAxis": {"type": "value", "name": "units", "nameLocation": "middle", "nameGap": 25},
-              "yAxis": {"type": "value", "name": "price, CNY"},
-              "series": [_line("demand (values)", qd, np.append(dv, dv[-1]), step="end"),
-                         _line("supply (costs)", qs, np.append(sc, sc[-1]), step="end"),
-                         {"type": "scatter", "name": "clearing", "symbolSize": 12, "data": [[r.quantity, r.price]]}]}
+    option = {
+        **charts.BASE,
+        "legend": {"top": 0},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
+        "xAxis": {"type": "value", "name": "units", "nameLocation": "middle", "nameGap": 25},
+        "yAxis": {"type": "value", "name": "price, CNY"},
+        "series": [
+            _line("demand (values)", qd, np.append(dv, dv[-1]), step="end"),
+            _line("supply (costs)", qs, np.append(sc, sc[-1]), step="end"),
+            {"type": "scatter", "name": "clearing", "symbolSize": 12, "data": [[r.quantity, r.price]]},
+        ],
+    }
     return rows, option, {"price": r.price, "quantity": r.quantity, "surplus": r.surplus}
 
 
@@ -280,9 +377,11 @@ def double_auction_view(seed: int):
     values, costs = markets.symmetric_market()
     zic = markets.double_auction(values, costs, constrained=True, periods=8, rng=seed)
     ziu = markets.double_auction(values, costs, constrained=False, periods=8, rng=seed)
-    rows = [("efficiency, budget-constrained traders (ZI-C)", "100%", f"{100 * zic.mean_efficiency:.1f}%"),
-            ("efficiency, unconstrained traders (ZI-U)", "100%", f"{100 * ziu.mean_efficiency:.1f}%"),
-            ("average price, ZI-C", fmt_number(zic.theory_price), fmt_number(float(np.nanmean(zic.mean_price))))]
+    rows = [
+        ("efficiency, budget-constrained traders (ZI-C)", "100%", f"{100 * zic.mean_efficiency:.1f}%"),
+        ("efficiency, unconstrained traders (ZI-U)", "100%", f"{100 * ziu.mean_efficiency:.1f}%"),
+        ("average price, ZI-C", fmt_number(zic.theory_price), fmt_number(float(np.nanmean(zic.mean_price)))),
+    ]
     series, x0, bounds = [], 0, []
     for name, res in (("ZI-C trades", zic), ("ZI-U trades", ziu)):
         xs, ys, x = [], [], 0
@@ -295,11 +394,15 @@ def double_auction_view(seed: int):
         series.append(_line(name, xs, ys, showSymbol=True, symbolSize=4))
         x0 = max(x0, x)
     series.append(_line("equilibrium price P*", [0, x0], [zic.theory_price] * 2, lineStyle={"type": "dashed"}))
-    option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
-              "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
-              "xAxis": {"type": "value", "name": "trade number (8 trading periods)", "nameLocation": "middle",
-                        "nameGap": 25},
-              "yAxis": {"type": "value", "name": "price of each trade"}, "series": series}
+    option = {
+        **charts.BASE,
+        "legend": {"top": 0},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
+        "xAxis": {"type": "value", "name": "trade number (8 trading periods)", "nameLocation": "middle", "nameGap": 25},
+        "yAxis": {"type": "value", "name": "price of each trade"},
+        "series": series,
+    }
     return rows, option, {"efficiency": 100 * zic.mean_efficiency, "price": float(np.nanmean(zic.mean_price))}
 
 
@@ -307,15 +410,23 @@ def cobweb_view(supply_slope: float):
     from tokenomy.abm.lessons import markets
 
     r = markets.cobweb(supply_slope=supply_slope, periods=30)
-    rows = [("cobweb ratio d / b (swing against the last)", f"{r.theory_ratio:.3g}", f"{r.measured_ratio:.3g}"),
-            ("price P* / price in the last period", fmt_number(r.theory_price), fmt_number(float(r.price[-1])))]
+    rows = [
+        ("cobweb ratio d / b (swing against the last)", f"{r.theory_ratio:.3g}", f"{r.measured_ratio:.3g}"),
+        ("price P* / price in the last period", fmt_number(r.theory_price), fmt_number(float(r.price[-1]))),
+    ]
     t = np.arange(r.price.size)
-    option = {**charts.BASE, "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
-              "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
-              "xAxis": {"type": "value", "name": "period", "nameLocation": "middle", "nameGap": 25},
-              "yAxis": {"type": "value", "name": "price"},
-              "series": [_line("price", t, r.price), _line("P*", t, np.full(t.size, r.theory_price),
-                                                           lineStyle={"type": "dashed"})]}
+    option = {
+        **charts.BASE,
+        "legend": {"top": 0},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
+        "xAxis": {"type": "value", "name": "period", "nameLocation": "middle", "nameGap": 25},
+        "yAxis": {"type": "value", "name": "price"},
+        "series": [
+            _line("price", t, r.price),
+            _line("P*", t, np.full(t.size, r.theory_price), lineStyle={"type": "dashed"}),
+        ],
+    }
     return rows, option, {"ratio": r.measured_ratio, "price": float(r.price[-1]), "regime": r.regime}
 
 
@@ -336,16 +447,38 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
         if not market:
             solara.ToggleButtonsSingle(value=which, values=list(MARKETS), on_value=set_which)
         if which == "call market":
-            solara.InputText("Buyers' values, CNY (one a buyer, commas between)", value=values_text,
-                             on_value=set_values_text, continuous_update=False)
-            solara.InputText("Sellers' costs, CNY (one a seller, commas between)", value=costs_text,
-                             on_value=set_costs_text, continuous_update=False)
+            solara.InputText(
+                "Buyers' values, CNY (one a buyer, commas between)",
+                value=values_text,
+                on_value=set_values_text,
+                continuous_update=False,
+            )
+            solara.InputText(
+                "Sellers' costs, CNY (one a seller, commas between)",
+                value=costs_text,
+                on_value=set_costs_text,
+                continuous_update=False,
+            )
         elif which == "double auction":
-            LabelledSlider(f"Seed (which random traders): {seed}", value=seed, min=0, max=50, step=1, integer=True,
-                           on_value=set_seed)
+            LabelledSlider(
+                f"Seed (which random traders): {seed}",
+                value=seed,
+                min=0,
+                max=50,
+                step=1,
+                integer=True,
+                on_value=set_seed,
+            )
         else:
-            LabelledSlider(f"Supply slope d: {supply_slope:g} (demand slope b is 1)", value=supply_slope,
-                           min=0.2, max=1.6, step=0.1, on_value=set_supply_slope, testid="supply-slope")
+            LabelledSlider(
+                f"Supply slope d: {supply_slope:g} (demand slope b is 1)",
+                value=supply_slope,
+                min=0.2,
+                max=1.6,
+                step=0.1,
+                on_value=set_supply_slope,
+                testid="supply-slope",
+            )
         try:
             if which == "call market":
                 rows, option, figures = call_market_view(values_text, costs_text)
@@ -368,8 +501,11 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
         with solara.Div(attributes={"data-testid": "classic-market", "data-market": which}):
             _table(rows)
             if which == "cobweb":
-                words = {"damped": "the swings shrink (damped)", "steady": "the swings stay the same size (steady)",
-                         "exploding": "the swings grow (exploding)"}[figures["regime"]]
+                words = {
+                    "damped": "the swings shrink (damped)",
+                    "steady": "the swings stay the same size (steady)",
+                    "exploding": "the swings grow (exploding)",
+                }[figures["regime"]]
                 solara.Text(f"Theory says: {words}")
             testid = {"call market": "call-chart", "double auction": "price-path-chart", "cobweb": "cobweb-chart"}
             with solara.Div(attributes={"data-testid": testid[which]}):

@@ -16,16 +16,23 @@ import pandas as pd
 from tokenomy.abm.batch.report import METRICS, html_page, img_tag, metric_name, need_matplotlib, path_bands, run_metrics
 from tokenomy.abm.errors import UsageError
 
-PANELS = ("token_price_cny_per_mtok", "compute_price_cny_per_gpu_hour", "power_price_cny_per_mwh",
-          "tokens_served_mtok", "unserved_share", "green_share")
+PANELS = (
+    "token_price_cny_per_mtok",
+    "compute_price_cny_per_gpu_hour",
+    "power_price_cny_per_mwh",
+    "tokens_served_mtok",
+    "unserved_share",
+    "green_share",
+)
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(text).stem if text.endswith(".toml") else text).strip("-") or "x"
 
 
-def load_side(source: str, out: Path, *, days: int | None, seeds: int, overrides: list[str], workers: int | None,
-              progress: bool) -> tuple[str, pd.DataFrame]:
+def load_side(
+    source: str, out: Path, *, days: int | None, seeds: int, overrides: list[str], workers: int | None, progress: bool
+) -> tuple[str, pd.DataFrame]:
     """The daily tables of one side, with a ``seed`` column."""
     from tokenomy.abm.batch.runner import load_results, run_sweep
 
@@ -39,13 +46,18 @@ def load_side(source: str, out: Path, *, days: int | None, seeds: int, overrides
             if daily.empty:
                 raise UsageError(f"{source}: the sweep has no finished runs")
             if daily["point"].nunique() > 1:
-                raise UsageError(f"{source}: the sweep has {daily['point'].nunique()} design points; "
-                                 "compare needs one (or compare two scenarios)")
+                raise UsageError(
+                    f"{source}: the sweep has {daily['point'].nunique()} design points; "
+                    "compare needs one (or compare two scenarios)"
+                )
             return result.sweep["name"], daily
         for name in ("daily.parquet", "daily.csv"):
             if (path / name).exists():
-                daily = pd.read_parquet(path / name) if name.endswith("parquet") else pd.read_csv(
-                    path / name, parse_dates=["date"])
+                daily = (
+                    pd.read_parquet(path / name)
+                    if name.endswith("parquet")
+                    else pd.read_csv(path / name, parse_dates=["date"])
+                )
                 run = json.loads((path / "run.json").read_text()) if (path / "run.json").exists() else {}
                 return path.name, daily.assign(seed=run.get("seed", 0))
         raise UsageError(f"{source}: neither a sweep folder nor the output of `tokenomy run` (no daily table)")
@@ -59,16 +71,27 @@ def load_side(source: str, out: Path, *, days: int | None, seeds: int, overrides
     return label, result.daily
 
 
-def compare(a: str, b: str, *, days: int | None = None, seeds: int = 1, out: str | Path | None = None,
-            set_a: list[str] = (), set_b: list[str] = (), workers: int | None = None,
-            progress: bool = False) -> tuple[pd.DataFrame, dict[str, Path]]:
+def compare(
+    a: str,
+    b: str,
+    *,
+    days: int | None = None,
+    seeds: int = 1,
+    out: str | Path | None = None,
+    set_a: list[str] = (),
+    set_b: list[str] = (),
+    workers: int | None = None,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Run or read two scenarios; write compare.png, compare.csv and compare.html; return the metric table."""
     from tokenomy.abm.output import prepare_out_dir
 
     plt = need_matplotlib()
     out = prepare_out_dir(Path(out) if out else Path("out") / "compare" / f"{_slug(a)}-vs-{_slug(b)}")
-    sides = [load_side(a, out, days=days, seeds=seeds, overrides=list(set_a), workers=workers, progress=progress),
-             load_side(b, out, days=days, seeds=seeds, overrides=list(set_b), workers=workers, progress=progress)]
+    sides = [
+        load_side(a, out, days=days, seeds=seeds, overrides=list(set_a), workers=workers, progress=progress),
+        load_side(b, out, days=days, seeds=seeds, overrides=list(set_b), workers=workers, progress=progress),
+    ]
     if sides[0][0] == sides[1][0]:
         sides = [(f"A: {sides[0][0]}", sides[0][1]), (f"B: {sides[1][0]}", sides[1][1])]
     rows = []
@@ -77,8 +100,16 @@ def compare(a: str, b: str, *, days: int | None = None, seeds: int = 1, out: str
         for c, how, text in METRICS:
             m = metric_name(c, how)
             if m in per_run:
-                rows.append({"side": label, "metric": m, "label": text, "mean": per_run[m].mean(),
-                             "std": per_run[m].std(ddof=1), "seeds": len(per_run)})
+                rows.append(
+                    {
+                        "side": label,
+                        "metric": m,
+                        "label": text,
+                        "mean": per_run[m].mean(),
+                        "std": per_run[m].std(ddof=1),
+                        "seeds": len(per_run),
+                    }
+                )
     long = pd.DataFrame(rows)
     table = long.pivot(index=["metric", "label"], columns="side", values="mean")[[s[0] for s in sides]]
     table["difference"] = table[sides[1][0]] - table[sides[0][0]]
@@ -90,8 +121,14 @@ def compare(a: str, b: str, *, days: int | None = None, seeds: int = 1, out: str
             ax = axes[row, col]
             bands = path_bands(daily.assign(side=0), "side", c)
             ax.plot(bands["date"], bands["mean"], lw=1.2, color=f"C{col}")
-            ax.fill_between(bands["date"], bands["mean"] - bands["half"], bands["mean"] + bands["half"],
-                            color=f"C{col}", alpha=0.25, lw=0)
+            ax.fill_between(
+                bands["date"],
+                bands["mean"] - bands["half"],
+                bands["mean"] + bands["half"],
+                color=f"C{col}",
+                alpha=0.25,
+                lw=0,
+            )
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=7)
             if col == 0:
@@ -107,10 +144,16 @@ def compare(a: str, b: str, *, days: int | None = None, seeds: int = 1, out: str
     paths["png"].write_bytes(png)
     table.to_csv(paths["csv"], index=False)
     title = f"{sides[0][0]} vs {sides[1][0]}"
-    paths["html"].write_text(html_page(title, [
-        ("Side by side (bands: 95% CI across seeds)", img_tag(png, "compare")),
-        ("Metrics (mean across seeds)", table.to_html(index=False, float_format=lambda v: f"{v:.4g}"))]),
-        encoding="utf-8")
+    paths["html"].write_text(
+        html_page(
+            title,
+            [
+                ("Side by side (bands: 95% CI across seeds)", img_tag(png, "compare")),
+                ("Metrics (mean across seeds)", table.to_html(index=False, float_format=lambda v: f"{v:.4g}")),
+            ],
+        ),
+        encoding="utf-8",
+    )
     return table, paths
 
 

@@ -80,14 +80,17 @@ def sensitivity(sweep_info: dict, Y: np.ndarray) -> dict[str, np.ndarray]:
     design = sweep_info["design"]
     salib = need_salib(design)
     names = [p["key"] for p in sweep_info["parameters"]]
-    bounds = [[math.log(p["min"]), math.log(p["max"])] if p["log"] else [p["min"], p["max"]]
-              for p in sweep_info["parameters"]]
+    bounds = [
+        [math.log(p["min"]), math.log(p["max"])] if p["log"] else [p["min"], p["max"]] for p in sweep_info["parameters"]
+    ]
     problem = {"num_vars": len(names), "names": names, "bounds": bounds}
     if design == "morris":
         X = np.asarray(sweep_info["unit_design"], dtype=float)
-        res = salib.analyze.morris.analyze(problem, X, Y, num_levels=sweep_info["levels"], print_to_console=False,
-                                           seed=sweep_info["design_seed"])
+        res = salib.analyze.morris.analyze(
+            problem, X, Y, num_levels=sweep_info["levels"], print_to_console=False, seed=sweep_info["design_seed"]
+        )
         return {k: np.asarray(res[k], dtype=float) for k in ("mu", "mu_star", "sigma", "mu_star_conf")}
-    res = salib.analyze.sobol.analyze(problem, Y, calc_second_order=False, print_to_console=False,
-                                      seed=sweep_info["design_seed"])
+    res = salib.analyze.sobol.analyze(
+        problem, Y, calc_second_order=False, print_to_console=False, seed=sweep_info["design_seed"]
+    )
     return {k: np.asarray(res[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")}

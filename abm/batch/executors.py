@@ -67,9 +67,13 @@ class PoolExecutor:
             ctx.set_forkserver_preload(["tokenomy.abm.batch.worker", "tokenomy.abm.model"])
         # the workers end with this process even when it is killed (see watch_coordinator), and with them the
         # fork server and the resource tracker, whose last open pipes they hold
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                        max_tasks_per_child=self.max_tasks_per_child,
-                                        initializer=watch_coordinator, initargs=(os.getpid(),))
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            max_tasks_per_child=self.max_tasks_per_child,
+            initializer=watch_coordinator,
+            initargs=(os.getpid(),),
+        )
         return self
 
     def __exit__(self, exc_type, *exc):
@@ -130,12 +134,20 @@ class DaskExecutor:
             # the workers' statistical profiler samples the running thread every 10 ms, and the event loop's
             # tick and system monitors wake often: all take the GIL from the run (about 10-15% of its speed in
             # this pure-Python work); a local cluster has no dashboard to show them anyway
-            quiet_workers = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "200ms",
-                             "distributed.admin.system-monitor.interval": "2s"}
+            quiet_workers = {
+                "distributed.worker.profile.enabled": False,
+                "distributed.admin.tick.interval": "200ms",
+                "distributed.admin.system-monitor.interval": "2s",
+            }
             with dask.config.set(quiet_workers):
-                self.cluster = dd.LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None,
-                                               silence_logs=logging.ERROR)
+                self.cluster = dd.LocalCluster(
+                    n_workers=self.n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             self.client = dd.Client(self.cluster)
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
         return self
@@ -170,8 +182,12 @@ class DaskExecutor:
         return self.client.submit(execute_run, task, key=f"tokenomy-run-{task['run_key']}", pure=False)
 
 
-def make_executor(workers: int | None = None, scheduler: str | None = None, cluster: str | None = None,
-                  max_tasks_per_child: int | None = None):
+def make_executor(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    max_tasks_per_child: int | None = None,
+):
     if scheduler and cluster:
         raise UsageError("give either --scheduler or --cluster, not both")
     if cluster not in (None, "local"):

@@ -109,13 +109,18 @@ def plot_paths(plt, daily: pd.DataFrame, labels: dict, title: str):
         bands = path_bands(daily[daily["point"].isin(shown)], "point", col)
         for p in shown:
             b = bands[bands["point"] == p]
-            line, = ax.plot(b["date"], b["mean"], lw=1.2, label=labels[p])
-            ax.fill_between(b["date"], b["mean"] - b["half"], b["mean"] + b["half"], color=line.get_color(),
-                            alpha=0.2, lw=0)
+            (line,) = ax.plot(b["date"], b["mean"], lw=1.2, label=labels[p])
+            ax.fill_between(
+                b["date"], b["mean"] - b["half"], b["mean"] + b["half"], color=line.get_color(), alpha=0.2, lw=0
+            )
         ax.set_ylabel(label, fontsize=8)
         ax.grid(alpha=0.3)
-    axes[0].set_title(title + (f" (first {MAX_LINES} of {len(labels)} points)" if len(labels) > MAX_LINES else "")
-                      + "; bands: 95% CI across seeds", fontsize=9)
+    axes[0].set_title(
+        title
+        + (f" (first {MAX_LINES} of {len(labels)} points)" if len(labels) > MAX_LINES else "")
+        + "; bands: 95% CI across seeds",
+        fontsize=9,
+    )
     axes[0].legend(fontsize=7, loc="best")
     fig.autofmt_xdate()
     return fig
@@ -135,7 +140,7 @@ def plot_metrics(plt, summary: pd.DataFrame, params: list[str]):
         ax.set_title(label, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     fig.supxlabel(params[0] if numeric else "design point", fontsize=8)
     fig.tight_layout()
@@ -159,8 +164,9 @@ def sensitivity_table(info: dict, summary: pd.DataFrame) -> pd.DataFrame | None:
         Y = summary.sort_values("point")[col].to_numpy(dtype=float)
         res = sensitivity(info, Y)
         for i, p in enumerate(info["parameters"]):
-            rows.append({"metric": metric_name(c, how), "parameter": p["key"],
-                         **{k: float(v[i]) for k, v in res.items()}})
+            rows.append(
+                {"metric": metric_name(c, how), "parameter": p["key"], **{k: float(v[i]) for k, v in res.items()}}
+            )
     table = pd.DataFrame(rows)
     score = "mu_star" if info["design"] == "morris" else "ST"
     table["rank"] = table.groupby("metric")[score].rank(ascending=False, method="min").astype(int)
@@ -180,19 +186,23 @@ def plot_sensitivity(plt, table: pd.DataFrame, design: str):
         ax.set_title(f"{m}: {score} (scaled)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.invert_yaxis()
-    for ax in list(axes.flat)[len(metrics):]:
+    for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
 
 
 def html_page(title: str, blocks: list[tuple[str, str]]) -> str:
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;"
-             "text-align:right}img{max-width:100%}h2{margin-top:1.6em}")
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;"
+        "text-align:right}img{max-width:100%}h2{margin-top:1.6em}"
+    )
     body = "".join(f"<h2>{html.escape(h)}</h2>{content}" for h, content in blocks)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n"
+    )
 
 
 def img_tag(png: bytes, alt: str) -> str:
@@ -234,20 +244,37 @@ def write_report(sweep_dir: str | Path, out: str | Path | None = None) -> dict[s
         paths[f"{name}_png"].write_bytes(pngs[name])
     runs = result.runs
     counts = runs["status"].value_counts().to_dict()
-    meta = (f"<p>{len(info['points'])} design points &times; {len(info['seeds'])} seeds "
-            f"({', '.join(f'{v} {k}' for k, v in counts.items())}); fixed overrides: "
-            f"{html.escape(' '.join(info['set']) or 'none')}; tokenomy {html.escape(info['versions']['tokenomy'])}"
-            f"</p>")
-    show = summary[["point", *params, "n_seeds", *[c for c in summary.columns if c.endswith("_mean_mean")
-                                                   or c.endswith("_last_mean")]]]
-    blocks = [("Sweep", meta),
-              ("Price paths", img_tag(pngs["paths"], "price paths")),
-              ("Metrics per point (mean, 95% CI across seeds)", img_tag(pngs["metrics"], "metrics")),
-              ("Summary (means; full table with std and CI in summary.csv)",
-               show.to_html(index=False, float_format=lambda v: f"{v:.4g}"))]
+    meta = (
+        f"<p>{len(info['points'])} design points &times; {len(info['seeds'])} seeds "
+        f"({', '.join(f'{v} {k}' for k, v in counts.items())}); fixed overrides: "
+        f"{html.escape(' '.join(info['set']) or 'none')}; tokenomy {html.escape(info['versions']['tokenomy'])}"
+        f"</p>"
+    )
+    show = summary[
+        [
+            "point",
+            *params,
+            "n_seeds",
+            *[c for c in summary.columns if c.endswith("_mean_mean") or c.endswith("_last_mean")],
+        ]
+    ]
+    blocks = [
+        ("Sweep", meta),
+        ("Price paths", img_tag(pngs["paths"], "price paths")),
+        ("Metrics per point (mean, 95% CI across seeds)", img_tag(pngs["metrics"], "metrics")),
+        (
+            "Summary (means; full table with std and CI in summary.csv)",
+            show.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+        ),
+    ]
     if sens is not None:
-        blocks.append(("Sensitivity indices", img_tag(pngs["sensitivity"], "sensitivity")
-                       + sens.to_html(index=False, float_format=lambda v: f"{v:.4g}")))
+        blocks.append(
+            (
+                "Sensitivity indices",
+                img_tag(pngs["sensitivity"], "sensitivity")
+                + sens.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+            )
+        )
     failed = runs[runs["status"] == "failed"]
     if len(failed):
         blocks.append(("Failed runs", failed[["point", "seed", *params, "error"]].to_html(index=False)))

@@ -37,8 +37,14 @@ RUNS_DIR = "runs"
 def run_key(sweep: Sweep, overrides: list[str], seed: int) -> str:
     from tokenomy.abm import __version__
 
-    ident = {"scenario": sweep.scenario_sha, "overrides": overrides, "seed": seed, "days": sweep.days,
-             "tables": sweep.tables, "model_version": __version__}
+    ident = {
+        "scenario": sweep.scenario_sha,
+        "overrides": overrides,
+        "seed": seed,
+        "days": sweep.days,
+        "tables": sweep.tables,
+        "model_version": __version__,
+    }
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -48,8 +54,15 @@ def plan(sweep: Sweep) -> pd.DataFrame:
     for i, point in enumerate(sweep.points):
         overrides = sweep.overrides(point)
         for seed in sweep.seeds:
-            rows.append({"point": i, "seed": seed, "run_key": run_key(sweep, overrides, seed),
-                         "overrides": json.dumps(overrides), **point})
+            rows.append(
+                {
+                    "point": i,
+                    "seed": seed,
+                    "run_key": run_key(sweep, overrides, seed),
+                    "overrides": json.dumps(overrides),
+                    **point,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -97,8 +110,24 @@ def read_journal(out: Path) -> dict[str, dict]:
     return records
 
 
-JOURNAL_FIELDS = ("run_key", "status", "error", "traceback", "started", "seconds", "build_s", "simulate_s",
-                  "serialise_s", "write_s", "pid", "host", "rss_mb", "peak_rss_mb", "session", "executor")
+JOURNAL_FIELDS = (
+    "run_key",
+    "status",
+    "error",
+    "traceback",
+    "started",
+    "seconds",
+    "build_s",
+    "simulate_s",
+    "serialise_s",
+    "write_s",
+    "pid",
+    "host",
+    "rss_mb",
+    "peak_rss_mb",
+    "session",
+    "executor",
+)
 
 
 def runs_table(out: Path, planned: pd.DataFrame, tables: list[str]) -> pd.DataFrame:
@@ -130,8 +159,15 @@ class Progress:
         stream = stream or sys.stderr
         self.skipped = skipped
         self.done = self.failed = 0
-        self.bar = tqdm(total=total, initial=skipped, unit="run", desc="runs", file=stream, dynamic_ncols=True,
-                        disable=not (enabled and stream.isatty()))
+        self.bar = tqdm(
+            total=total,
+            initial=skipped,
+            unit="run",
+            desc="runs",
+            file=stream,
+            dynamic_ncols=True,
+            disable=not (enabled and stream.isatty()),
+        )
         self._postfix()
 
     def _postfix(self) -> None:
@@ -157,8 +193,8 @@ class SweepResult:
     out: Path
     sweep: dict
     runs: pd.DataFrame
-    ran: int = 0       # runs executed by this call (0 when loaded)
-    skipped: int = 0   # runs already finished before this call
+    ran: int = 0  # runs executed by this call (0 when loaded)
+    skipped: int = 0  # runs already finished before this call
 
     @property
     def failed(self) -> int:
@@ -177,8 +213,12 @@ class SweepResult:
             if not path.exists():
                 continue
             frame = pd.read_parquet(path)
-            tags = {"point": rec["point"], "seed": rec["seed"], "run_key": rec["run_key"],
-                    **{k: rec[k] for k in params}}
+            tags = {
+                "point": rec["point"],
+                "seed": rec["seed"],
+                "run_key": rec["run_key"],
+                **{k: rec[k] for k in params},
+            }
             frames.append(frame.assign(**tags)[[*tags, *frame.columns]])
         if not frames:
             return pd.DataFrame()
@@ -239,9 +279,18 @@ def _prepare(out: Path, sweep: Sweep) -> tuple[dict, pd.DataFrame]:
     return info, planned
 
 
-def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *, workers: int | None = None,
-              scheduler: str | None = None, cluster: str | None = None, progress: bool = False,
-              max_tasks_per_child: int | None = None, executor=None, log=None) -> SweepResult:
+def run_sweep(
+    sweep: str | Path | dict | Sweep,
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    progress: bool = False,
+    max_tasks_per_child: int | None = None,
+    executor=None,
+    log=None,
+) -> SweepResult:
     """Run (or resume) a sweep and return its results.
 
     ``sweep`` is a sweep file, a dict shaped like one, or a loaded :class:`Sweep`.  ``workers=0`` runs in
@@ -273,19 +322,30 @@ def run_sweep(sweep: str | Path | dict | Sweep, out: str | Path | None = None, *
 def _execute(sweep: Sweep, out: Path, info: dict, planned: pd.DataFrame, ex, progress: bool, log) -> SweepResult:
     from tokenomy.abm import __version__
 
-    finished = {k for k in planned["run_key"].unique()
-                if all(table_path(out, k, t).exists() for t in sweep.tables)}
+    finished = {k for k in planned["run_key"].unique() if all(table_path(out, k, t).exists() for t in sweep.tables)}
     todo_keys = [k for k in dict.fromkeys(planned["run_key"]) if k not in finished]
     first = planned.drop_duplicates("run_key").set_index("run_key")
-    tasks = ({"run_key": k, "scenario": sweep.scenario, "scenario_text": sweep.scenario_text,
-              "scenario_sha": sweep.scenario_sha,
-              "overrides": json.loads(first.loc[k, "overrides"]), "seed": int(first.loc[k, "seed"]), "days": sweep.days,
-              "tables": sweep.tables, "model_version": __version__} for k in todo_keys)
+    tasks = (
+        {
+            "run_key": k,
+            "scenario": sweep.scenario,
+            "scenario_text": sweep.scenario_text,
+            "scenario_sha": sweep.scenario_sha,
+            "overrides": json.loads(first.loc[k, "overrides"]),
+            "seed": int(first.loc[k, "seed"]),
+            "days": sweep.days,
+            "tables": sweep.tables,
+            "model_version": __version__,
+        }
+        for k in todo_keys
+    )
     session = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     n_unique = len(first)
     if log:
-        log(f"{sweep.name}: {len(planned)} runs ({len(sweep.points)} points x {len(sweep.seeds)} seeds, "
-            f"{n_unique} distinct), {len(finished)} already finished; {sweep.days} days each")
+        log(
+            f"{sweep.name}: {len(planned)} runs ({len(sweep.points)} points x {len(sweep.seeds)} seeds, "
+            f"{n_unique} distinct), {len(finished)} already finished; {sweep.days} days each"
+        )
     bar = Progress(n_unique, len(finished), progress)
     ran = 0
     journal = open(out / "journal.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - held for the whole sweep
@@ -316,8 +376,10 @@ def summary_line(result: SweepResult) -> str:
     runs = result.runs
     done = int((runs["status"] == "done").sum())
     failed = result.failed
-    line = (f"{result.sweep['name']}: {done}/{len(runs)} runs done ({result.ran} ran now, "
-            f"{result.skipped} already finished), {failed} failed; results in {result.out}/")
+    line = (
+        f"{result.sweep['name']}: {done}/{len(runs)} runs done ({result.ran} ran now, "
+        f"{result.skipped} already finished), {failed} failed; results in {result.out}/"
+    )
     secs = runs["simulate_s"].dropna() if "simulate_s" in runs else pd.Series(dtype=float)
     if len(secs):
         line += f"; {secs.mean():.2f} s per run"
@@ -327,4 +389,3 @@ def summary_line(result: SweepResult) -> str:
 def first_failures(result: SweepResult, n: int = 3) -> list[str]:
     bad = result.runs[result.runs["status"] == "failed"]
     return [f"  point {r.point} seed {r.seed}: {r.error}" for r in bad.head(n).itertuples()]
-

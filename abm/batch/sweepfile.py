@@ -53,37 +53,50 @@ from tokenomy.abm.suggest import did_you_mean
 DESIGNS = ("grid", "latin", "morris", "sobol")
 TABLES = ("daily", "hourly", "agents")
 DEFAULT_SAMPLES = {"latin": 10, "morris": 4, "sobol": 16}
-MAX_RUNS = 100_000       # design points x seeds of one sweep
-MAX_STEPS = 10_000       # grid values of one parameter
-MAX_SAMPLES = 65_536     # latin points, morris trajectories, sobol base sample
-MAX_VALUES = 10_000      # listed grid values of one parameter
+MAX_RUNS = 100_000  # design points x seeds of one sweep
+MAX_STEPS = 10_000  # grid values of one parameter
+MAX_SAMPLES = 65_536  # latin points, morris trajectories, sobol base sample
+MAX_VALUES = 10_000  # listed grid values of one parameter
 
-PARAMETER = Table({
-    "key": Field("str", doc="dotted scenario path, list items by name, e.g. apps.chatbot.agent_multiplier"),
-    "min": Field("float", None, doc="lower end of the range (latin, morris, sobol; grid with steps)"),
-    "max": Field("float", None, doc="upper end of the range"),
-    "steps": Field("int", None, min=2, max=MAX_STEPS, doc="grid: evenly spaced values from min to max"),
-    "log": Field("bool", False, doc="sample or space values evenly on a log scale (min > 0)"),
-    # "values" (grid: a list of numbers, strings or booleans) is checked by hand: the schema has no mixed lists
-})
+PARAMETER = Table(
+    {
+        "key": Field("str", doc="dotted scenario path, list items by name, e.g. apps.chatbot.agent_multiplier"),
+        "min": Field("float", None, doc="lower end of the range (latin, morris, sobol; grid with steps)"),
+        "max": Field("float", None, doc="upper end of the range"),
+        "steps": Field("int", None, min=2, max=MAX_STEPS, doc="grid: evenly spaced values from min to max"),
+        "log": Field("bool", False, doc="sample or space values evenly on a log scale (min > 0)"),
+        # "values" (grid: a list of numbers, strings or booleans) is checked by hand: the schema has no mixed lists
+    }
+)
 
-SWEEP = Table({
-    "sweep": Table({
-        "name": Field("str", None, doc="name of the sweep (default: the file's stem)"),
-        "scenario": Field("str", doc="shipped scenario name or a path to a .toml file"),
-        "days": Field("int", None, min=1, max=MAX_DAYS, doc="horizon in days (default: the scenario's)"),
-        "seeds": Field("int", 1, min=1, max=MAX_RUNS, doc="seeds per design point"),
-        "first_seed": Field("int", None, min=0, max=MAX_SEED, doc="first seed (default: the scenario's seed)"),
-        "design": Field("str", "grid", choices=DESIGNS),
-        "samples": Field("int", None, min=1, max=MAX_SAMPLES,
-                         doc="latin: points; morris: trajectories; sobol: base sample N (a power of 2)"),
-        "levels": Field("int", 4, min=2, max=1000, doc="morris: grid levels"),
-        "design_seed": Field("int", 0, min=0, max=MAX_SEED, doc="seed of the sampling design (latin, morris, sobol)"),
-        "tables": Field("strs", ["daily"], doc="tables to keep per run: daily always; hourly, agents optional"),
-        "set": Field("strs", [], doc="overrides applied to every run, like --set"),
-    }),
-    "parameters": ListOf(PARAMETER, key="key", max_items=100),
-})
+SWEEP = Table(
+    {
+        "sweep": Table(
+            {
+                "name": Field("str", None, doc="name of the sweep (default: the file's stem)"),
+                "scenario": Field("str", doc="shipped scenario name or a path to a .toml file"),
+                "days": Field("int", None, min=1, max=MAX_DAYS, doc="horizon in days (default: the scenario's)"),
+                "seeds": Field("int", 1, min=1, max=MAX_RUNS, doc="seeds per design point"),
+                "first_seed": Field("int", None, min=0, max=MAX_SEED, doc="first seed (default: the scenario's seed)"),
+                "design": Field("str", "grid", choices=DESIGNS),
+                "samples": Field(
+                    "int",
+                    None,
+                    min=1,
+                    max=MAX_SAMPLES,
+                    doc="latin: points; morris: trajectories; sobol: base sample N (a power of 2)",
+                ),
+                "levels": Field("int", 4, min=2, max=1000, doc="morris: grid levels"),
+                "design_seed": Field(
+                    "int", 0, min=0, max=MAX_SEED, doc="seed of the sampling design (latin, morris, sobol)"
+                ),
+                "tables": Field("strs", ["daily"], doc="tables to keep per run: daily always; hourly, agents optional"),
+                "set": Field("strs", [], doc="overrides applied to every run, like --set"),
+            }
+        ),
+        "parameters": ListOf(PARAMETER, key="key", max_items=100),
+    }
+)
 
 
 @dataclass
@@ -102,9 +115,9 @@ class Sweep:
     """A validated sweep: the design is expanded into ``points`` (one dict of parameter values each)."""
 
     name: str
-    scenario: str          # what the workers load: a shipped name, or the scenario file's path
+    scenario: str  # what the workers load: a shipped name, or the scenario file's path
     scenario_text: str | None  # the scenario file's text when it is not a shipped one (sent to remote workers)
-    scenario_sha: str      # sha256 of the scenario file's bytes
+    scenario_sha: str  # sha256 of the scenario file's bytes
     days: int
     seeds: list[int]
     design: str
@@ -128,11 +141,23 @@ class Sweep:
         return {"num_vars": len(names), "names": names, "bounds": bounds}
 
     def describe(self) -> dict:
-        return {"name": self.name, "scenario": self.scenario, "scenario_sha": self.scenario_sha, "days": self.days,
-                "seeds": self.seeds, "design": self.design, "samples": self.samples, "levels": self.levels,
-                "design_seed": self.design_seed, "tables": self.tables, "set": self.fixed,
-                "parameters": [p.__dict__ for p in self.parameters], "points": self.points,
-                "unit_design": self.unit_design, "source": self.source}
+        return {
+            "name": self.name,
+            "scenario": self.scenario,
+            "scenario_sha": self.scenario_sha,
+            "days": self.days,
+            "seeds": self.seeds,
+            "design": self.design,
+            "samples": self.samples,
+            "levels": self.levels,
+            "design_seed": self.design_seed,
+            "tables": self.tables,
+            "set": self.fixed,
+            "parameters": [p.__dict__ for p in self.parameters],
+            "points": self.points,
+            "unit_design": self.unit_design,
+            "source": self.source,
+        }
 
 
 def format_value(value: Any) -> str:
@@ -200,8 +225,10 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
     scen_bytes = read_bounded(scen_path, MAX_TOML_BYTES, "scenario file")
     for t in sw["tables"]:
         if t not in TABLES:
-            raise ScenarioError(f"{label}: 'sweep.tables' has unknown table {t[:40]!r}; known: {', '.join(TABLES)}"
-                                f"{did_you_mean(t, TABLES)}")
+            raise ScenarioError(
+                f"{label}: 'sweep.tables' has unknown table {t[:40]!r}; known: {', '.join(TABLES)}"
+                f"{did_you_mean(t, TABLES)}"
+            )
     tables = ["daily"] + [t for t in TABLES[1:] if t in sw["tables"]]
     design = sw["design"]
     params: list[Parameter] = []
@@ -213,8 +240,9 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
         has_range = p["min"] is not None or p["max"] is not None
         if i in values_by_index:
             if design != "grid":
-                raise ScenarioError(f"{label}: parameter '{key}': 'values' only works with design = \"grid\"; "
-                                    "give min and max")
+                raise ScenarioError(
+                    f"{label}: parameter '{key}': 'values' only works with design = \"grid\"; give min and max"
+                )
             if has_range or p["steps"] is not None:
                 raise ScenarioError(f"{label}: parameter '{key}': give either values or min/max, not both")
             par.values = _check_values(p, values_by_index[i], fld, label)
@@ -223,10 +251,8 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
                 raise ScenarioError(f"{label}: parameter '{key}' needs values or both min and max")
             if fld.kind not in ("float", "int"):
                 raise ScenarioError(f"{label}: parameter '{key}' is not a number setting; list its values")
-            par.min = coerce_scalar(fld, p["min"] if fld.kind == "float" else math.floor(p["min"]),
-                                    key, label)
-            par.max = coerce_scalar(fld, p["max"] if fld.kind == "float" else math.ceil(p["max"]),
-                                    key, label)
+            par.min = coerce_scalar(fld, p["min"] if fld.kind == "float" else math.floor(p["min"]), key, label)
+            par.max = coerce_scalar(fld, p["max"] if fld.kind == "float" else math.ceil(p["max"]), key, label)
             if not par.min < par.max:
                 raise ScenarioError(f"{label}: parameter '{key}': min ({p['min']}) must be below max ({p['max']})")
             if par.log and par.min <= 0:
@@ -249,16 +275,27 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
         raise ScenarioError(f"{label}: 'sweep.samples' = {samples}: a Sobol design needs a power of 2")
     first = base_scenario.data["scenario"]["seed"] if sw["first_seed"] is None else sw["first_seed"]
     sweep = Sweep(
-        name=sw["name"] or "sweep", scenario=sw["scenario"] if shipped else str(scen_path),
+        name=sw["name"] or "sweep",
+        scenario=sw["scenario"] if shipped else str(scen_path),
         scenario_text=None if shipped else scen_bytes.decode("utf-8"),
         scenario_sha=hashlib.sha256(scen_bytes).hexdigest(),
         days=sw["days"] or base_scenario.data["scenario"]["days"],
-        seeds=list(range(first, first + sw["seeds"])), design=design, parameters=params, fixed=list(sw["set"]),
-        tables=tables, samples=samples, levels=sw["levels"], design_seed=sw["design_seed"], source=label)
+        seeds=list(range(first, first + sw["seeds"])),
+        design=design,
+        parameters=params,
+        fixed=list(sw["set"]),
+        tables=tables,
+        samples=samples,
+        levels=sw["levels"],
+        design_seed=sw["design_seed"],
+        source=label,
+    )
     runs = design_points(sweep) * len(sweep.seeds)
     if runs > MAX_RUNS:
-        raise ScenarioError(f"{label}: the sweep asks for {runs:,} runs (design points x seeds); at most "
-                            f"{MAX_RUNS:,} -- fewer steps, samples or seeds")
+        raise ScenarioError(
+            f"{label}: the sweep asks for {runs:,} runs (design points x seeds); at most "
+            f"{MAX_RUNS:,} -- fewer steps, samples or seeds"
+        )
     from tokenomy.abm.batch.designs import expand
 
     sweep.points, sweep.unit_design = expand(sweep)

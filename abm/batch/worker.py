@@ -134,8 +134,18 @@ def execute_run(task: dict) -> dict:
     finally:
         del model
         _collect_garbage()
-    return {"run_key": task["run_key"], "status": status, "error": error, "traceback": tb, "tables": tables,
-            "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in tables.items()},
-            "started": started, "seconds": time.perf_counter() - t0, **timings,
-            "pid": os.getpid(), "host": socket.gethostname(), "rss_mb": _rss_mb(),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "run_key": task["run_key"],
+        "status": status,
+        "error": error,
+        "traceback": tb,
+        "tables": tables,
+        "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in tables.items()},
+        "started": started,
+        "seconds": time.perf_counter() - t0,
+        **timings,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "rss_mb": _rss_mb(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }

@@ -33,8 +33,9 @@ def whole_number(minimum: int, note: str = "", maximum: int | None = None) -> Ca
     return parse
 
 
-def finite_number(minimum: float | None = None, maximum: float | None = None,
-                  above: float | None = None) -> Callable[[str], float]:
+def finite_number(
+    minimum: float | None = None, maximum: float | None = None, above: float | None = None
+) -> Callable[[str], float]:
     """A parser for finite numbers in [``minimum``, ``maximum``] (and strictly greater than ``above``)."""
 
     def parse(text: str) -> float:

@@ -19,9 +19,9 @@ MAX_UNITS = 50
 MAX_PERIODS = 1000
 MAX_SHOUTS = 100_000
 MAX_AUCTION_SHOUTS = 300_000  # periods x shouts of one double auction: a few seconds for both kinds of trader
-MAX_COBWEB_LEVEL = 1e6        # intercepts and starting price
+MAX_COBWEB_LEVEL = 1e6  # intercepts and starting price
 MAX_COBWEB_SLOPE = 1e3
-MIN_COBWEB_SLOPE = 1e-3       # flatter than this, the ratio of the slopes leaves the range floats hold
+MIN_COBWEB_SLOPE = 1e-3  # flatter than this, the ratio of the slopes leaves the range floats hold
 
 
 def _prices(text: str) -> list[float]:
@@ -43,25 +43,51 @@ def _prices(text: str) -> list[float]:
 def register(subparsers) -> dict:
     check = subparsers.add_parser("check", help="run a scenario's expected-outcome checks over seeds")
     check.add_argument("scenario", help="a shipped scenario name or a path to a .toml file")
-    check.add_argument("--seeds", type=whole_number(1, maximum=MAX_CHECK_SEEDS), default=3,
-                       help="how many seeds (the scenario's seed and the next)")
-    check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a scenario value in every run (scenario and baselines)")
+    check.add_argument(
+        "--seeds",
+        type=whole_number(1, maximum=MAX_CHECK_SEEDS),
+        default=3,
+        help="how many seeds (the scenario's seed and the next)",
+    )
+    check.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value in every run (scenario and baselines)",
+    )
     lesson = subparsers.add_parser("lesson", help="classic markets: call-market, double-auction, cobweb; or list")
     sub = lesson.add_subparsers(dest="lesson", required=True, parser_class=type(lesson))
     cm = sub.add_parser("call-market", help="call auction on step curves (the chain's compute-market clearing)")
-    cm.add_argument("--values", type=_prices, default=[10, 9, 8, 7, 6, 5, 4, 3],
-                    help="buyers' values (one unit each), comma-separated")
-    cm.add_argument("--costs", type=_prices, default=[2, 3, 4, 5, 6, 7, 8, 9],
-                    help="sellers' costs (one unit each), comma-separated")
+    cm.add_argument(
+        "--values",
+        type=_prices,
+        default=[10, 9, 8, 7, 6, 5, 4, 3],
+        help="buyers' values (one unit each), comma-separated",
+    )
+    cm.add_argument(
+        "--costs",
+        type=_prices,
+        default=[2, 3, 4, 5, 6, 7, 8, 9],
+        help="sellers' costs (one unit each), comma-separated",
+    )
     da = sub.add_parser("double-auction", help="zero-intelligence traders, ZI-C vs ZI-U (Gode and Sunder 1993)")
-    da.add_argument("--traders", type=whole_number(1, maximum=MAX_TRADERS), default=6,
-                    help=f"buyers (and as many sellers), at most {MAX_TRADERS}")
-    da.add_argument("--units", type=whole_number(1, maximum=MAX_UNITS), default=3,
-                    help=f"units per trader, at most {MAX_UNITS}")
+    da.add_argument(
+        "--traders",
+        type=whole_number(1, maximum=MAX_TRADERS),
+        default=6,
+        help=f"buyers (and as many sellers), at most {MAX_TRADERS}",
+    )
+    da.add_argument(
+        "--units", type=whole_number(1, maximum=MAX_UNITS), default=3, help=f"units per trader, at most {MAX_UNITS}"
+    )
     da.add_argument("--periods", type=whole_number(1, maximum=MAX_PERIODS), default=10)
-    da.add_argument("--shouts", type=whole_number(1, maximum=MAX_SHOUTS), default=3000,
-                    help=f"shouts per period (periods x shouts at most {MAX_AUCTION_SHOUTS:,})")
+    da.add_argument(
+        "--shouts",
+        type=whole_number(1, maximum=MAX_SHOUTS),
+        default=3000,
+        help=f"shouts per period (periods x shouts at most {MAX_AUCTION_SHOUTS:,})",
+    )
     da.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), default=0)
     cw = sub.add_parser("cobweb", help="supply that reacts to last period's price")
     level = finite_number(-MAX_COBWEB_LEVEL, MAX_COBWEB_LEVEL)
@@ -70,8 +96,9 @@ def register(subparsers) -> dict:
     cw.add_argument("--demand-slope", type=slope, default=1.0, help="b in demand Q = a - b P")
     cw.add_argument("--supply-intercept", type=level, default=10.0, help="c in supply Q = c + d P(t-1)")
     cw.add_argument("--supply-slope", type=slope, default=0.8, help="d in supply Q = c + d P(t-1)")
-    cw.add_argument("--p0", type=finite_number(maximum=MAX_COBWEB_LEVEL, above=0.0),
-                    help="starting price, > 0 (default 1.5 P*)")
+    cw.add_argument(
+        "--p0", type=finite_number(maximum=MAX_COBWEB_LEVEL, above=0.0), help="starting price, > 0 (default 1.5 P*)"
+    )
     cw.add_argument("--periods", type=whole_number(1, maximum=MAX_PERIODS), default=20)
     sub.add_parser("list", help="the lessons in docs/lessons/")
     return {"check": cmd_check, "lesson": cmd_lesson}
@@ -104,11 +131,15 @@ def _cmd_call_market(args) -> int:
     r = call_market(args.values, args.costs)
     print("call market (cleared by the chain's compute-market call auction)")
     print(f"  {'':22s} {'theory':>10s} {'simulated':>10s}")
-    print(f"  {'price P*':22s} {r.theory_price:10.3f} {r.price:10.3f}   (equilibrium interval "
-          f"[{r.theory_price_low:g}, {r.theory_price_high:g}])")
+    print(
+        f"  {'price P*':22s} {r.theory_price:10.3f} {r.price:10.3f}   (equilibrium interval "
+        f"[{r.theory_price_low:g}, {r.theory_price_high:g}])"
+    )
     print(f"  {'quantity Q*':22s} {r.theory_quantity:10.3f} {r.quantity:10.3f}")
-    print(f"  {'total surplus':22s} {r.theory_surplus:10.3f} {r.surplus:10.3f}   (buyers {r.buyer_surplus:.3f}, "
-          f"sellers {r.seller_surplus:.3f})")
+    print(
+        f"  {'total surplus':22s} {r.theory_surplus:10.3f} {r.surplus:10.3f}   (buyers {r.buyer_surplus:.3f}, "
+        f"sellers {r.seller_surplus:.3f})"
+    )
     return 0
 
 
@@ -116,23 +147,37 @@ def _cmd_double_auction(args) -> int:
     from tokenomy.abm.lessons.markets import double_auction, symmetric_market
 
     if args.periods * args.shouts > MAX_AUCTION_SHOUTS:
-        raise UsageError(f"tokenomy lesson double-auction: --periods x --shouts = {args.periods * args.shouts:,}; "
-                         f"at most {MAX_AUCTION_SHOUTS:,}")
+        raise UsageError(
+            f"tokenomy lesson double-auction: --periods x --shouts = {args.periods * args.shouts:,}; "
+            f"at most {MAX_AUCTION_SHOUTS:,}"
+        )
     values, costs = symmetric_market(args.traders, args.units)
     out = {}
     for constrained in (True, False):
-        out[constrained] = double_auction(values, costs, constrained=constrained, periods=args.periods,
-                                          shouts=args.shouts, rng=np.random.default_rng(args.seed))
+        out[constrained] = double_auction(
+            values,
+            costs,
+            constrained=constrained,
+            periods=args.periods,
+            shouts=args.shouts,
+            rng=np.random.default_rng(args.seed),
+        )
     c, u = out[True], out[False]
-    print(f"continuous double auction, {args.traders} buyers x {args.traders} sellers x {args.units} units "
-          f"(symmetric market); theory P* = {c.theory_price:g}, Q* = {c.theory_quantity:g}, efficiency 100%")
+    print(
+        f"continuous double auction, {args.traders} buyers x {args.traders} sellers x {args.units} units "
+        f"(symmetric market); theory P* = {c.theory_price:g}, Q* = {c.theory_quantity:g}, efficiency 100%"
+    )
     cols = f"{'trades':>6s} {'price':>7s}"
     print(f"  {'period':>6s} {'ZI-C eff':>9s} {cols}   {'ZI-U eff':>9s} {cols}")
     for t in range(args.periods):
-        print(f"  {t + 1:6d} {c.efficiency[t]:9.1%} {c.trades[t]:6d} {_price(c.mean_price[t])}   "
-              f"{u.efficiency[t]:9.1%} {u.trades[t]:6d} {_price(u.mean_price[t])}")
-    print(f"  {'mean':>6s} {c.mean_efficiency:9.1%} {c.trades.mean():6.1f} {_price(_mean_of_traded(c.mean_price))}   "
-          f"{u.mean_efficiency:9.1%} {u.trades.mean():6.1f} {_price(_mean_of_traded(u.mean_price))}")
+        print(
+            f"  {t + 1:6d} {c.efficiency[t]:9.1%} {c.trades[t]:6d} {_price(c.mean_price[t])}   "
+            f"{u.efficiency[t]:9.1%} {u.trades[t]:6d} {_price(u.mean_price[t])}"
+        )
+    print(
+        f"  {'mean':>6s} {c.mean_efficiency:9.1%} {c.trades.mean():6.1f} {_price(_mean_of_traded(c.mean_price))}   "
+        f"{u.mean_efficiency:9.1%} {u.trades.mean():6.1f} {_price(_mean_of_traded(u.mean_price))}"
+    )
     return 0
 
 
@@ -150,12 +195,15 @@ def _cmd_cobweb(args) -> int:
     from tokenomy.abm.lessons.markets import cobweb
 
     try:
-        r = cobweb(args.demand_intercept, args.demand_slope, args.supply_intercept, args.supply_slope, args.p0,
-                   args.periods)
+        r = cobweb(
+            args.demand_intercept, args.demand_slope, args.supply_intercept, args.supply_slope, args.p0, args.periods
+        )
     except ValueError as exc:
         raise UsageError(f"tokenomy lesson cobweb: {exc}") from None
-    print(f"cobweb: theory P* = {r.theory_price:.3f}, Q* = {r.theory_quantity:.3f}; "
-          f"ratio supply/demand slope = {r.theory_ratio:.3f} ({r.regime}); simulated ratio {r.measured_ratio:.3f}")
+    print(
+        f"cobweb: theory P* = {r.theory_price:.3f}, Q* = {r.theory_quantity:.3f}; "
+        f"ratio supply/demand slope = {r.theory_ratio:.3f} ({r.regime}); simulated ratio {r.measured_ratio:.3f}"
+    )
     print(f"  {'t':>3s} {'price':>10s} {'quantity':>10s}")
     for t in range(r.price.size):
         print(f"  {t:3d} {r.price[t]:10.3f} {r.quantity[t]:10.3f}")
@@ -172,8 +220,12 @@ def _cmd_list(_args) -> int:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    handler = {"call-market": _cmd_call_market, "double-auction": _cmd_double_auction, "cobweb": _cmd_cobweb,
-               "list": _cmd_list}[args.lesson]
+    handler = {
+        "call-market": _cmd_call_market,
+        "double-auction": _cmd_double_auction,
+        "cobweb": _cmd_cobweb,
+        "list": _cmd_list,
+    }[args.lesson]
     code = handler(args)
     sys.stdout.flush()
     return code

@@ -14,11 +14,19 @@ from tokenomy.abm.scenarios.spec import MAX_DAYS, MAX_SEED
 def register(sub) -> dict:
     run = sub.add_parser("run", help="run one scenario headless and write its tables")
     run.add_argument("scenario", help="a shipped scenario name (see `tokenomy scenarios`) or a path to a .toml file")
-    run.add_argument("--days", type=whole_number(1, maximum=MAX_DAYS),
-                     help=f"days to simulate, 1 to {MAX_DAYS:,} (default: the scenario's)")
+    run.add_argument(
+        "--days",
+        type=whole_number(1, maximum=MAX_DAYS),
+        help=f"days to simulate, 1 to {MAX_DAYS:,} (default: the scenario's)",
+    )
     run.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), help="random seed (default: the scenario's)")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario value, e.g. --set apps.chatbot.agent_multiplier=8")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set apps.chatbot.agent_multiplier=8",
+    )
     run.add_argument("--out", type=folder, help="output folder (default: out/SCENARIO-seedS)")
     run.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     run.add_argument("--graph", type=input_file, help="build the supply graph from this GraphML file")
@@ -32,8 +40,15 @@ def _progress_bar(days: int, quiet: bool):
     has taken a couple of seconds."""
     from tqdm import tqdm
 
-    return tqdm(total=days, unit="day", desc="simulating", file=sys.stderr, delay=2.0, leave=False,
-                disable=quiet or not sys.stderr.isatty())
+    return tqdm(
+        total=days,
+        unit="day",
+        desc="simulating",
+        file=sys.stderr,
+        delay=2.0,
+        leave=False,
+        disable=quiet or not sys.stderr.isatty(),
+    )
 
 
 def _fmt_num(x: float) -> str:
@@ -47,8 +62,11 @@ def summary(model, daily) -> str:
     first, last = daily.iloc[0], daily.iloc[-1]
     rows = [
         ("token price (CNY/Mtok)", f"{first.token_price_cny_per_mtok:.3f}", f"{last.token_price_cny_per_mtok:.3f}"),
-        ("compute price (CNY/GPU-hour)", f"{first.compute_price_cny_per_gpu_hour:.2f}",
-         f"{last.compute_price_cny_per_gpu_hour:.2f}"),
+        (
+            "compute price (CNY/GPU-hour)",
+            f"{first.compute_price_cny_per_gpu_hour:.2f}",
+            f"{last.compute_price_cny_per_gpu_hour:.2f}",
+        ),
         ("power price (CNY/MWh)", f"{first.power_price_cny_per_mwh:.1f}", f"{last.power_price_cny_per_mwh:.1f}"),
         ("tokens served per day", _fmt_num(first.tokens_served_mtok * 1e6), _fmt_num(last.tokens_served_mtok * 1e6)),
         ("unserved share of demand", f"{first.unserved_share:.1%}", f"{last.unserved_share:.1%}"),
@@ -56,8 +74,10 @@ def summary(model, daily) -> str:
         ("GPUs in the pipeline", f"{first.gpus_in_pipeline:,.0f}", f"{last.gpus_in_pipeline:,.0f}"),
         ("GPU utilisation", f"{first.gpu_utilization:.1%}", f"{last.gpu_utilization:.1%}"),
     ]
-    head = (f"{model.config.name}: {len(daily)} days from {first.date.date()} to {last.date.date()}, "
-            f"seed {model.seed_value}")
+    head = (
+        f"{model.config.name}: {len(daily)} days from {first.date.date()} to {last.date.date()}, "
+        f"seed {model.seed_value}"
+    )
     width = max(len(r[0]) for r in rows)
     lines = [head, f"  {'':{width}}  {'start':>12}  {'end':>12}"]
     lines += [f"  {name:{width}}  {a:>12}  {b:>12}" for name, a, b in rows]
@@ -69,23 +89,36 @@ def _write_run(model, daily, out: Path, fmt: str) -> list[str]:
     from tokenomy.abm.output import write_table
     from tokenomy.networks import write_graph
 
-    paths = [write_table(daily, out, "daily", fmt),
-             write_table(model.hourly_table(), out, "hourly", fmt),
-             write_table(model.agents_table(), out, "agents", fmt)]
+    paths = [
+        write_table(daily, out, "daily", fmt),
+        write_table(model.hourly_table(), out, "hourly", fmt),
+        write_table(model.agents_table(), out, "agents", fmt),
+    ]
     write_graph(model.graph_with_flows(), out / "graph.graphml")
     return [p.name for p in paths] + ["graph.graphml"]
 
 
-def _run_record(args: argparse.Namespace, scenario, seed: int, days: int, timings_s: dict[str, float],
-                files: list[str]) -> dict:
+def _run_record(
+    args: argparse.Namespace, scenario, seed: int, days: int, timings_s: dict[str, float], files: list[str]
+) -> dict:
     from tokenomy.abm.output import versions
 
     simulate_s = timings_s["simulate"]
-    return {"scenario": scenario.name, "scenario_file": scenario.source, "overrides": args.set, "seed": seed,
-            "days": days, "start_date": str(scenario.start_date), "format": args.format, "versions": versions(),
-            "timings_s": {**{k: round(v, 4) for k, v in timings_s.items()},
-                          "ms_per_day": round(1000 * simulate_s / days, 4)},
-            "files": files}
+    return {
+        "scenario": scenario.name,
+        "scenario_file": scenario.source,
+        "overrides": args.set,
+        "seed": seed,
+        "days": days,
+        "start_date": str(scenario.start_date),
+        "format": args.format,
+        "versions": versions(),
+        "timings_s": {
+            **{k: round(v, 4) for k, v in timings_s.items()},
+            "ms_per_day": round(1000 * simulate_s / days, 4),
+        },
+        "files": files,
+    }
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -124,5 +157,3 @@ def cmd_scenarios(_: argparse.Namespace) -> int:
         sc = load_scenario(name)
         print(f"{name:24s} {sc.data['scenario']['description']}")
     return 0
-
-

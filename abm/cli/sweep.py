@@ -49,8 +49,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.sweep_file}: is a folder; give a sweep .toml file")
     sweep = load_sweep(args.sweep_file)
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    result = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler, cluster=args.cluster,
-                       progress=not args.quiet, log=log)
+    result = run_sweep(
+        sweep,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        cluster=args.cluster,
+        progress=not args.quiet,
+        log=log,
+    )
     if not args.quiet:
         print(summary_line(result))
     if result.failed:
@@ -89,8 +96,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     _check_compare_sides(args)
 
-    table, paths = compare(args.a, args.b, days=args.days, seeds=args.seeds, out=args.out, set_a=args.set_a,
-                           set_b=args.set_b, workers=args.workers, progress=not args.quiet)
+    table, paths = compare(
+        args.a,
+        args.b,
+        days=args.days,
+        seeds=args.seeds,
+        out=args.out,
+        set_a=args.set_a,
+        set_b=args.set_b,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
     print(format_table(table))
     print(f"plots: {paths['png']}  page: {paths['html']}")
     return 0

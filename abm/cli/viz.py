@@ -22,13 +22,23 @@ def register(sub) -> dict:
     p = sub.add_parser("viz", help="serve the browser app (Solara) on 127.0.0.1")
     p.add_argument("scenario", nargs="?", default="classroom", help="scenario to open (default classroom)")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; 0.0.0.0 serves the local network)")
-    p.add_argument("--allow-origin", action="append", default=[], metavar="URL",
-                   help="another origin whose pages may use the app, e.g. http://classroom.local:8765 "
-                        "(repeatable; the served address itself is always allowed)")
-    p.add_argument("--workers", type=int, default=1,
-                   help=f"server processes (1..{MAX_WORKERS}); a session stays in the process it connected to")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 serves the local network)"
+    )
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another origin whose pages may use the app, e.g. http://classroom.local:8765 "
+        "(repeatable; the served address itself is always allowed)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help=f"server processes (1..{MAX_WORKERS}); a session stays in the process it connected to",
+    )
     return {"viz": run_viz}
 
 
@@ -62,8 +72,7 @@ def run_viz(args: argparse.Namespace) -> int:
     ensure_compiled(args.scenario)  # compiled kernels on disk before the first click (slow only once)
 
     def announce() -> None:
-        print(f"Tokenomy is serving {args.scenario} at http://{args.host}:{args.port}/  (Ctrl-C to stop)",
-              flush=True)
+        print(f"Tokenomy is serving {args.scenario} at http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
 
     try:
         return serve(args.scenario, args.host, args.port, origins, workers=args.workers, on_ready=announce)

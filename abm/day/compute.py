@@ -30,33 +30,69 @@ def clear_day_ahead(model: Any) -> DayAhead:
     # the market (by merit order when every component of the graph is complete) and the payments in one kernel;
     # otherwise, or if a step is out of range, the market's own function (which solves the LP, or says what is wrong)
     status, flow, buyer_price, aidc_price, ask_filled, payment, bought, lab_spent = _clear_and_pay(
-        buyer, hour, pq, lq, pp, lp, aa, ah, aq, ap, lab_b, lab_a, n_comp, complete, prov.n)
+        buyer, hour, pq, lq, pp, lp, aa, ah, aq, ap, lab_b, lab_a, n_comp, complete, prov.n
+    )
     if status:
-        res = clear_hourly_compute_market(buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah,
-                                          aq, ap, model.compute_edges)
+        res = clear_hourly_compute_market(
+            buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah, aq, ap, model.compute_edges
+        )
         flow, buyer_price, aidc_price = res.flow_gpu_hours, res.buyer_price, res.aidc_price  # (P + L, A, 24) ...
         ask_filled = res.ask_filled_gpu_hours
         payment, bought, lab_spent = _payments(flow, aidc_price, prov.n)
     prov.receive_compute(bought[: prov.n])
-    labs.receive_compute(bought[prov.n:], lab_spent)
+    labs.receive_compute(bought[prov.n :], lab_spent)
     model.compute_book_before = getattr(model, "compute_book", None)
-    model.compute_book = ComputeBook(buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah,
-                                     np.array(aq, dtype=float), np.array(ap, dtype=float),
-                                     np.array(ask_filled, dtype=float), aidc_price)
-    return DayAhead(flow=flow, buyer_price=buyer_price, aidc_price=aidc_price, payment=payment, ask_aidc=aa,
-                    ask_hour=ah, ask_qty=aq, ask_price=ap, ask_filled=ask_filled)
+    model.compute_book = ComputeBook(
+        buyer,
+        hour,
+        np.concatenate([pq, lq]),
+        np.concatenate([pp, lp]),
+        aa,
+        ah,
+        np.array(aq, dtype=float),
+        np.array(ap, dtype=float),
+        np.array(ask_filled, dtype=float),
+        aidc_price,
+    )
+    return DayAhead(
+        flow=flow,
+        buyer_price=buyer_price,
+        aidc_price=aidc_price,
+        payment=payment,
+        ask_aidc=aa,
+        ask_hour=ah,
+        ask_qty=aq,
+        ask_price=ap,
+        ask_filled=ask_filled,
+    )
 
 
 @njit(cache=True)
-def _clear_and_pay(buyer, hour, provider_qty, lab_qty, provider_price, lab_price, ask_aidc, ask_hour, ask_qty,
-                   ask_price, lab_b, lab_a, n_comp, complete, n_prov):
+def _clear_and_pay(
+    buyer,
+    hour,
+    provider_qty,
+    lab_qty,
+    provider_price,
+    lab_price,
+    ask_aidc,
+    ask_hour,
+    ask_qty,
+    ask_price,
+    lab_b,
+    lab_a,
+    n_comp,
+    complete,
+    n_prov,
+):
     """:func:`clear_hourly_compute_market` on its fast path, then :func:`_payments`.  Status 0, or 1 (nothing else
     meaningful) if the graph needs the LP or a step is out of range."""
     qty = np.concatenate((provider_qty, lab_qty))
     price = np.concatenate((provider_price, lab_price))
     n_buyers, n_aidcs, hours = lab_b.size, lab_a.size, 24
-    err, out, _ = _check_and_clear_hours(buyer, hour, qty, price, ask_aidc, ask_hour, ask_qty, ask_price, lab_b,
-                                         lab_a, n_comp, hours, complete)
+    err, out, _ = _check_and_clear_hours(
+        buyer, hour, qty, price, ask_aidc, ask_hour, ask_qty, ask_price, lab_b, lab_a, n_comp, hours, complete
+    )
     if err or not complete:
         empty = np.empty((0, 0))
         return 1, np.empty((0, 0, 0)), empty, empty, qty, empty, empty, qty

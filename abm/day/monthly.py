@@ -41,15 +41,21 @@ def first_of_month(model: Any) -> None:
     aidcs.order(model.day, wish)
     model.gpus_ordered_today = float(wish.sum())
     if wish.sum() > 0:
-        led.pay(model.accounts["aidc"], acct["gpu_vendors"], wish * aidcs.params["capex_cny_per_gpu"],
-                "gpu purchases", capital=True)
+        led.pay(
+            model.accounts["aidc"],
+            acct["gpu_vendors"],
+            wish * aidcs.params["capex_cny_per_gpu"],
+            "gpu purchases",
+            capital=True,
+        )
     grid.build_connections(model.day)
     rent = recent(model, model.recent_line_rent_ring)
     if model.line_names and rent.shape[0]:
         for _, _, cost in grid.plan_lines(model.day, rent.mean(axis=0) * 365.0):
             led.pay(model.accounts["grid"][0], acct["builders"], cost, "line build", capital=True)
-    orders = model.utilities.plan_builds(model.day, recent(model, model.recent_prices_ring),
-                                         model.recent_availability())
+    orders = model.utilities.plan_builds(
+        model.day, recent(model, model.recent_prices_ring), model.recent_availability()
+    )
     for _, owner, _, t, mw_built in orders:
         cost = mw_built * 1000.0 * model.data["technologies"][TECHS[t]]["capex_cny_per_kw"]
         led.pay(model.accounts["utility"][owner], acct["builders"], cost, "generation build", capital=True)
@@ -58,8 +64,13 @@ def first_of_month(model: Any) -> None:
     mwh = store.investment_wish()
     if mwh.sum() > 0:
         store.order(model.day, mwh)
-        led.pay(model.accounts["storage"], acct["builders"], mwh * 1000.0 * store.params["capex_cny_per_kwh"],
-                "storage build", capital=True)
+        led.pay(
+            model.accounts["storage"],
+            acct["builders"],
+            mwh * 1000.0 * store.params["capex_cny_per_kwh"],
+            "storage build",
+            capital=True,
+        )
     _renew_contracts(model)
     led.post()
 
@@ -72,9 +83,18 @@ def _renew_contracts(model: Any) -> None:
     month_days = calendar.monthrange(date.year, date.month)[1]
     need = prov.forecast_hourly_mtok() / prov.params["mtok_per_gpu_hour"][:, None]
     expected = np.where(np.isnan(aidcs.compute_price_seen), aidcs.srmc(), aidcs.compute_price_seen)
-    renew(model.contracts, model.day, month_days, need, prov.params["contract_share"],
-          prov.params["contract_months"], model.compute_edges[: prov.n], aidcs.online, expected,
-          model.data["compute"]["contract_premium"])
+    renew(
+        model.contracts,
+        model.day,
+        month_days,
+        need,
+        prov.params["contract_share"],
+        prov.params["contract_months"],
+        model.compute_edges[: prov.n],
+        aidcs.online,
+        expected,
+        model.data["compute"]["contract_premium"],
+    )
 
 
 def arrivals_and_retirements(model: Any) -> None:

@@ -38,39 +38,115 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
     nz = len(model.zone_names)
     # AIDCs' load from the GPUs busy (AIDCGroup.set_busy), units' offers (UtilityGroup.offers), batteries' plans
     # (StorageGroup.plan) and the market's arrays, in one kernel
-    (aidcs.busy_gpus, aidcs.load_mw, util.available_mw, aidc_zone_load, background, flex, inelastic, offer_mw,
-     offer_price, bid_mw, bid_price, d_mw) = _power_inputs(
-        compute.busy, aidcs.gpus, aidcs.mothballed, a["pue"], a["busy_kw_per_gpu"], a["idle_kw_per_gpu"], aidcs.zone,
-        util._availability_inputs(model.date.timetuple().tm_yday, model.rng), util.unit_capacity_mw, DISPATCHABLE,
-        util.learner.markup, util.unit_owner, util.unit_mc, model.zone_price_forecast, store.zone, store.soc_mwh,
-        s["energy_mwh"], s["power_mw"], s["round_trip_efficiency"], s["degradation_cost_cny_per_mwh"],
-        store.spread_seen, BACKGROUND_SHAPE, zp["background_load_mw"], zp["flexible_load_share"],
-        zp["flexible_load_price_cny_per_mwh"])
+    (
+        aidcs.busy_gpus,
+        aidcs.load_mw,
+        util.available_mw,
+        aidc_zone_load,
+        background,
+        flex,
+        inelastic,
+        offer_mw,
+        offer_price,
+        bid_mw,
+        bid_price,
+        d_mw,
+    ) = _power_inputs(
+        compute.busy,
+        aidcs.gpus,
+        aidcs.mothballed,
+        a["pue"],
+        a["busy_kw_per_gpu"],
+        a["idle_kw_per_gpu"],
+        aidcs.zone,
+        util._availability_inputs(model.date.timetuple().tm_yday, model.rng),
+        util.unit_capacity_mw,
+        DISPATCHABLE,
+        util.learner.markup,
+        util.unit_owner,
+        util.unit_mc,
+        model.zone_price_forecast,
+        store.zone,
+        store.soc_mwh,
+        s["energy_mwh"],
+        s["power_mw"],
+        s["round_trip_efficiency"],
+        s["degradation_cost_cny_per_mwh"],
+        store.spread_seen,
+        BACKGROUND_SHAPE,
+        zp["background_load_mw"],
+        zp["flexible_load_share"],
+        zp["flexible_load_price_cny_per_mwh"],
+    )
     aidcs.sold_gpus = compute.sold
     aidc_load = aidcs.load_mw
     nu = util.unit_tech.size
     grid = _power_grid(model, nu)
     for _ in range(MAX_STORAGE_REPAIRS):
-        res = grid.clear(offer_mw, offer_price, bid_mw, bid_price, inelastic, model.line_params["limit_mw"],
-                         m["power_price_cap_cny_per_mwh"], m["power_price_floor_cny_per_mwh"])
-        if not store.n or not _limits_broken(res.bid_served_mw, res.offer_dispatch_mw, nz, nu, store.soc_mwh,
-                                             s["energy_mwh"], s["round_trip_efficiency"]):  # StorageGroup.violations
+        res = grid.clear(
+            offer_mw,
+            offer_price,
+            bid_mw,
+            bid_price,
+            inelastic,
+            model.line_params["limit_mw"],
+            m["power_price_cap_cny_per_mwh"],
+            m["power_price_floor_cny_per_mwh"],
+        )
+        if not store.n or not _limits_broken(
+            res.bid_served_mw, res.offer_dispatch_mw, nz, nu, store.soc_mwh, s["energy_mwh"], s["round_trip_efficiency"]
+        ):  # StorageGroup.violations
             break
         d_mw = store.repair(res.bid_served_mw[:, nz:].T, d_mw)
         offer_mw[:, nu:] = d_mw.T
     model.power_book_before = getattr(model, "power_book", None)
-    model.power_book = PowerBook(np.concatenate([util.unit_zone, store.zone]), offer_mw, offer_price,
-                                 np.concatenate([np.arange(nz), store.zone]), bid_mw, bid_price, inelastic,
-                                 res.offer_dispatch_mw, res.bid_served_mw, res.unserved_mw, res.line_flow_mw,
-                                 res.price, float(m["power_price_cap_cny_per_mwh"]),
-                                 float(m["power_price_floor_cny_per_mwh"]))
+    model.power_book = PowerBook(
+        np.concatenate([util.unit_zone, store.zone]),
+        offer_mw,
+        offer_price,
+        np.concatenate([np.arange(nz), store.zone]),
+        bid_mw,
+        bid_price,
+        inelastic,
+        res.offer_dispatch_mw,
+        res.bid_served_mw,
+        res.unserved_mw,
+        res.line_flow_mw,
+        res.price,
+        float(m["power_price_cap_cny_per_mwh"]),
+        float(m["power_price_floor_cny_per_mwh"]),
+    )
     return _power_day(model, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
 
 
 @njit(cache=True)
-def _power_inputs(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw, aidc_zone, availability_inputs, capacity,
-                  dispatchable, markup, unit_owner, unit_mc, price_forecast, storage_zone, soc, energy, power, rte,
-                  wear, spread_seen, shape, background_load, flexible_share, flexible_price):
+def _power_inputs(
+    busy_gpus,
+    gpus,
+    mothballed,
+    pue,
+    busy_kw,
+    idle_kw,
+    aidc_zone,
+    availability_inputs,
+    capacity,
+    dispatchable,
+    markup,
+    unit_owner,
+    unit_mc,
+    price_forecast,
+    storage_zone,
+    soc,
+    energy,
+    power,
+    rte,
+    wear,
+    spread_seen,
+    shape,
+    background_load,
+    flexible_share,
+    flexible_price,
+):
     """The day's inputs to the power market (see :func:`_market_inputs`) from the AIDCs' busy GPUs, the units'
     availability and the batteries' plans.  Returns (busy GPUs, AIDC load, available MW, AIDC load by zone,
     background, flexible load, inelastic load, offer MW, offer price, bid MW, bid price, planned discharges);
@@ -84,10 +160,34 @@ def _power_inputs(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw, aidc_zone,
     eta = np.sqrt(rte)  # one way (StorageGroup.efficiencies)
     c_mw, c_price, d_mw, d_price = _plan(forecast, soc, energy, power, rte, wear, eta, eta, spread_seen)
     aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(
-        aidc_load, aidc_zone, background_load.size, shape, background_load, flexible_share, flexible_price, available,
-        u_price, c_mw, c_price, d_mw, d_price)
-    return (busy, aidc_load, available, aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw,
-            bid_price, d_mw)
+        aidc_load,
+        aidc_zone,
+        background_load.size,
+        shape,
+        background_load,
+        flexible_share,
+        flexible_price,
+        available,
+        u_price,
+        c_mw,
+        c_price,
+        d_mw,
+        d_price,
+    )
+    return (
+        busy,
+        aidc_load,
+        available,
+        aidc_zone_load,
+        background,
+        flex,
+        inelastic,
+        offer_mw,
+        offer_price,
+        bid_mw,
+        bid_price,
+        d_mw,
+    )
 
 
 @njit(cache=True)
@@ -110,15 +210,34 @@ def _power_grid(model: Any, n_units: int) -> PowerGrid:
         nz = len(model.zone_names)
         store = model.storage
         line_reactance = np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None
-        grid = PowerGrid(nz, np.concatenate([model.utilities.unit_zone, store.zone]),
-                         np.concatenate([np.arange(nz), store.zone]), model.line_from, model.line_to, line_reactance)
+        grid = PowerGrid(
+            nz,
+            np.concatenate([model.utilities.unit_zone, store.zone]),
+            np.concatenate([np.arange(nz), store.zone]),
+            model.line_from,
+            model.line_to,
+            line_reactance,
+        )
         cached = model._power_grid_cache = (key, grid)
     return cached[1]
 
 
 @njit(cache=True)
-def _market_inputs(aidc_load, aidc_zone, n_zones, shape, background_load, flexible_share, flexible_price, u_mw,
-                   u_price, c_mw, c_price, d_mw, d_price):
+def _market_inputs(
+    aidc_load,
+    aidc_zone,
+    n_zones,
+    shape,
+    background_load,
+    flexible_share,
+    flexible_price,
+    u_mw,
+    u_price,
+    c_mw,
+    c_price,
+    d_mw,
+    d_price,
+):
     """The day's market arrays: AIDC load by zone, background load, its flexible part (bid at the zone's price for
     it), the inelastic rest; offers are the units then the batteries' discharges, bids the flexible load of every
     zone then the batteries' charges.  (Sums as numpy's matrix product with the zone incidence adds them.)"""
@@ -160,38 +279,164 @@ def _market_inputs(aidc_load, aidc_zone, n_zones, shape, background_load, flexib
 def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_load, nu) -> PowerDay:
     """The zone-hour quantities and what each participant pays or earns at the zonal prices."""
     util, store, aidcs = model.utilities, model.storage, model.aidcs
-    (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value, income, gen_tech, avail_tech,
-     curtail, net_import, charge, discharge, storage_paid, storage_income, charge_z, discharge_z, green_supply, spill,
-     green_share, aidc_green, soc, green_mwh) = _power_results(
-        res.price, res.unserved_mw, res.bid_served_mw, res.offer_dispatch_mw, res.line_flow_mw, background, flex,
-        aidc_load, aidcs.zone, nu, util.unit_zone, util.unit_owner, util.unit_tech, util.unit_mc, util.available_mw,
-        util.n, GREEN, RENEWABLE, model.line_from, model.line_to, store.zone, load, store.soc_mwh, store.green_mwh,
-        store.params["round_trip_efficiency"])
+    (
+        flex_served,
+        dispatch,
+        aidc_bill,
+        household_bill,
+        util_rev,
+        util_cost,
+        supply_value,
+        income,
+        gen_tech,
+        avail_tech,
+        curtail,
+        net_import,
+        charge,
+        discharge,
+        storage_paid,
+        storage_income,
+        charge_z,
+        discharge_z,
+        green_supply,
+        spill,
+        green_share,
+        aidc_green,
+        soc,
+        green_mwh,
+    ) = _power_results(
+        res.price,
+        res.unserved_mw,
+        res.bid_served_mw,
+        res.offer_dispatch_mw,
+        res.line_flow_mw,
+        background,
+        flex,
+        aidc_load,
+        aidcs.zone,
+        nu,
+        util.unit_zone,
+        util.unit_owner,
+        util.unit_tech,
+        util.unit_mc,
+        util.available_mw,
+        util.n,
+        GREEN,
+        RENEWABLE,
+        model.line_from,
+        model.line_to,
+        store.zone,
+        load,
+        store.soc_mwh,
+        store.green_mwh,
+        store.params["round_trip_efficiency"],
+    )
     if store.n:  # StorageGroup.track_green and settle
         store.soc_mwh, store.green_mwh, store.charge_mw, store.discharge_mw = soc, green_mwh, charge, discharge
-    return PowerDay(price=res.price, gen_tech=gen_tech, avail_tech=avail_tech, curtail=curtail, net_import=net_import,
-                    charge_z=charge_z, discharge_z=discharge_z, load=load, aidc_zone_load=aidc_zone_load,
-                    background=background, flex_served=flex_served, unserved=res.unserved_mw, spill=spill,
-                    line_flow=res.line_flow_mw, green_supply=green_supply, green_share=green_share, dispatch=dispatch,
-                    aidc_load=aidc_load, aidc_bill=aidc_bill, aidc_green_mwh=aidc_green,
-                    household_bill=household_bill, util_rev=util_rev, util_cost=util_cost,
-                    storage_paid=storage_paid, storage_income=storage_income,
-                    storage_share=income / supply_value if supply_value > 0 else 0.0)
+    return PowerDay(
+        price=res.price,
+        gen_tech=gen_tech,
+        avail_tech=avail_tech,
+        curtail=curtail,
+        net_import=net_import,
+        charge_z=charge_z,
+        discharge_z=discharge_z,
+        load=load,
+        aidc_zone_load=aidc_zone_load,
+        background=background,
+        flex_served=flex_served,
+        unserved=res.unserved_mw,
+        spill=spill,
+        line_flow=res.line_flow_mw,
+        green_supply=green_supply,
+        green_share=green_share,
+        dispatch=dispatch,
+        aidc_load=aidc_load,
+        aidc_bill=aidc_bill,
+        aidc_green_mwh=aidc_green,
+        household_bill=household_bill,
+        util_rev=util_rev,
+        util_cost=util_cost,
+        storage_paid=storage_paid,
+        storage_income=storage_income,
+        storage_share=income / supply_value if supply_value > 0 else 0.0,
+    )
 
 
 @njit(cache=True)
-def _power_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load, aidc_zone,
-                   n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green, renewable, line_from,
-                   line_to, storage_zone, load, soc, green_mwh, rte):
+def _power_results(
+    price,
+    unserved,
+    bid_served,
+    offer_dispatch,
+    line_flow,
+    background,
+    flex,
+    aidc_load,
+    aidc_zone,
+    n_units,
+    unit_zone,
+    unit_owner,
+    unit_tech,
+    unit_mc,
+    available,
+    n_util,
+    green,
+    renewable,
+    line_from,
+    line_to,
+    storage_zone,
+    load,
+    soc,
+    green_mwh,
+    rte,
+):
     """:func:`_dispatch_results`, the batteries' settlement (``StorageGroup.track_green`` and ``settle``: charges take
     their zone's green share of generation in that hour, discharges give back the green part of what the batteries
     hold) and :func:`_zone_balances`, in one call.  Also returns the value of all power sold and storage's part of it,
     and the batteries' new state of charge and green content."""
-    (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value, gen_tech, avail_tech,
-     gen_all, green_gen, curtail, net_import, charge, discharge, storage_paid, storage_income, green_share_in) = \
-        _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load,
-                          aidc_zone, n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green,
-                          renewable, line_from, line_to, storage_zone)
+    (
+        flex_served,
+        dispatch,
+        aidc_bill,
+        household_bill,
+        util_rev,
+        util_cost,
+        supply_value,
+        gen_tech,
+        avail_tech,
+        gen_all,
+        green_gen,
+        curtail,
+        net_import,
+        charge,
+        discharge,
+        storage_paid,
+        storage_income,
+        green_share_in,
+    ) = _dispatch_results(
+        price,
+        unserved,
+        bid_served,
+        offer_dispatch,
+        line_flow,
+        background,
+        flex,
+        aidc_load,
+        aidc_zone,
+        n_units,
+        unit_zone,
+        unit_owner,
+        unit_tech,
+        unit_mc,
+        available,
+        n_util,
+        green,
+        renewable,
+        line_from,
+        line_to,
+        storage_zone,
+    )
     income = 0.0
     if storage_zone.size:
         green_out, soc, green_mwh = _settle_day(charge, discharge, green_share_in, soc, green_mwh, rte)
@@ -199,17 +444,71 @@ def _power_results(price, unserved, bid_served, offer_dispatch, line_flow, backg
     else:
         green_out = np.zeros((0, price.shape[0]))
     charge_z, discharge_z, green_supply, spill, green_share, aidc_green = _zone_balances(
-        charge, discharge, green_out, storage_zone, gen_all, green_gen, net_import, unserved, load, flex_served,
-        aidc_load, aidc_zone)
-    return (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, supply_value + income, income,
-            gen_tech, avail_tech, curtail, net_import, charge, discharge, storage_paid, storage_income, charge_z,
-            discharge_z, green_supply, spill, green_share, aidc_green, soc, green_mwh)
+        charge,
+        discharge,
+        green_out,
+        storage_zone,
+        gen_all,
+        green_gen,
+        net_import,
+        unserved,
+        load,
+        flex_served,
+        aidc_load,
+        aidc_zone,
+    )
+    return (
+        flex_served,
+        dispatch,
+        aidc_bill,
+        household_bill,
+        util_rev,
+        util_cost,
+        supply_value + income,
+        income,
+        gen_tech,
+        avail_tech,
+        curtail,
+        net_import,
+        charge,
+        discharge,
+        storage_paid,
+        storage_income,
+        charge_z,
+        discharge_z,
+        green_supply,
+        spill,
+        green_share,
+        aidc_green,
+        soc,
+        green_mwh,
+    )
 
 
 @njit(cache=True)
-def _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, background, flex, aidc_load, aidc_zone,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
-                      n_units, unit_zone, unit_owner, unit_tech, unit_mc, available, n_util, green, renewable,
-                      line_from, line_to, storage_zone):
+def _dispatch_results(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
+    price,
+    unserved,
+    bid_served,
+    offer_dispatch,
+    line_flow,
+    background,
+    flex,
+    aidc_load,
+    aidc_zone,
+    n_units,
+    unit_zone,
+    unit_owner,
+    unit_tech,
+    unit_mc,
+    available,
+    n_util,
+    green,
+    renewable,
+    line_from,
+    line_to,
+    storage_zone,
+):
     """What the market's dispatch means, before the batteries settle: bills and revenues at the zonal prices;
     generation and availability by technology and zone (summed unit after unit, as numpy's product with the units'
     indicator columns adds them); curtailed renewables; net imports; the batteries' charges and discharges, what they
@@ -227,8 +526,9 @@ def _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, ba
     household = np.empty(hours * n_zones)
     for h in range(hours):
         for z in range(n_zones):
-            household[h * n_zones + z] = (background[h, z] - flex[h, z] - unserved[h, z] + flex_served[h, z]) \
-                * price[h, z]
+            household[h * n_zones + z] = (background[h, z] - flex[h, z] - unserved[h, z] + flex_served[h, z]) * price[
+                h, z
+            ]
     household_bill = psum(household)
     unit_rev = np.zeros(dispatch.shape[1])
     unit_out = np.zeros(dispatch.shape[1])
@@ -284,14 +584,43 @@ def _dispatch_results(price, unserved, bid_served, offer_dispatch, line_flow, ba
         for h in range(hours):
             tmp[h] = charge[s, h] * price[h, z]
         storage_paid[s] = psum(tmp)
-    return (flex_served, dispatch, aidc_bill, household_bill, util_rev, util_cost, psum(unit_rev), gen_tech,
-            avail_tech, gen_all, green_gen, curtail, net_import, charge, discharge, storage_paid, storage_income,
-            green_share_in)
+    return (
+        flex_served,
+        dispatch,
+        aidc_bill,
+        household_bill,
+        util_rev,
+        util_cost,
+        psum(unit_rev),
+        gen_tech,
+        avail_tech,
+        gen_all,
+        green_gen,
+        curtail,
+        net_import,
+        charge,
+        discharge,
+        storage_paid,
+        storage_income,
+        green_share_in,
+    )
 
 
 @njit(cache=True)
-def _zone_balances(charge, discharge, green_out, storage_zone, gen_all, green_gen, net_import, unserved, load,
-                   flex_served, aidc_load, aidc_zone):
+def _zone_balances(
+    charge,
+    discharge,
+    green_out,
+    storage_zone,
+    gen_all,
+    green_gen,
+    net_import,
+    unserved,
+    load,
+    flex_served,
+    aidc_load,
+    aidc_zone,
+):
     """Storage by zone, green supply (generation plus the green part of discharges), spill, the green share of local
     supply and the green energy that reached each AIDC."""
     hours, n_zones = gen_all.shape
@@ -309,8 +638,15 @@ def _zone_balances(charge, discharge, green_out, storage_zone, gen_all, green_ge
     green_share = np.empty((hours, n_zones))
     for h in range(hours):
         for z in range(n_zones):
-            x = gen_all[h, z] + discharge_z[h, z] + net_import[h, z] + unserved[h, z] - load[h, z] \
-                - flex_served[h, z] - charge_z[h, z]
+            x = (
+                gen_all[h, z]
+                + discharge_z[h, z]
+                + net_import[h, z]
+                + unserved[h, z]
+                - load[h, z]
+                - flex_served[h, z]
+                - charge_z[h, z]
+            )
             spill[h, z] = nan_max(x, 0.0)
             local = gen_all[h, z] + discharge_z[h, z]
             green_share[h, z] = green_supply[h, z] / local if local > 0.0 else 0.0

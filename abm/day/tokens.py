@@ -28,8 +28,9 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     m = model.data["markets"]
     sensitivity = m["token_price_sensitivity"]
     price = prov.price.copy()
-    model.share = logit_shares(prov.effective_price(sensitivity), model.token_edges, model.share, sensitivity,
-                               m["token_inertia"])
+    model.share = logit_shares(
+        prov.effective_price(sensitivity), model.token_edges, model.share, sensitivity, m["token_inertia"]
+    )
     expected = model.share @ price if prov.n else np.zeros(model.n_buyers)
     na = apps.n
     app_demand, app_elasticity = apps.demand_and_elasticity(expected[:na])
@@ -41,46 +42,143 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     book = model.contracts
     # the token market, the top-up and the compute it used, in one kernel -- unless an hour's spill-over needs the
     # market's LP or an input is out of range, when the markets' own functions take over (and say what is wrong)
-    (status, served_pair, by_provider, unserved, topped_up, served_b, top_up_flow, flow, payment, token_busy, busy,
-     sold, fill, ask_unsold, volume, paid, contract_payment, contracted, contract_cost) = _serve(
-        hourly, model.share, prov.bought_gpu_hours, eff, price, model.token_edges, ahead.ask_aidc, ahead.ask_hour,
-        ahead.ask_qty, ahead.ask_filled, ahead.ask_price, model.compute_edges[: prov.n], ahead.flow, ahead.payment,
-        TRANCHE_SHARE.size, book.provider, book.aidc, book.qty, book.price, ahead.aidc_price)
+    (
+        status,
+        served_pair,
+        by_provider,
+        unserved,
+        topped_up,
+        served_b,
+        top_up_flow,
+        flow,
+        payment,
+        token_busy,
+        busy,
+        sold,
+        fill,
+        ask_unsold,
+        volume,
+        paid,
+        contract_payment,
+        contracted,
+        contract_cost,
+    ) = _serve(
+        hourly,
+        model.share,
+        prov.bought_gpu_hours,
+        eff,
+        price,
+        model.token_edges,
+        ahead.ask_aidc,
+        ahead.ask_hour,
+        ahead.ask_qty,
+        ahead.ask_filled,
+        ahead.ask_price,
+        model.compute_edges[: prov.n],
+        ahead.flow,
+        ahead.payment,
+        TRANCHE_SHARE.size,
+        book.provider,
+        book.aidc,
+        book.qty,
+        book.price,
+        ahead.aidc_price,
+    )
     if status:
         res = clear_token_market(hourly, model.share, prov.hourly_capacity_mtok(), price, model.token_edges)
-        top = top_up_unserved(res.unserved_mtok, price, eff, model.token_edges, ahead.ask_aidc, ahead.ask_hour,
-                              np.maximum(ahead.ask_qty - ahead.ask_filled, 0.0), ahead.ask_price,
-                              model.compute_edges[: prov.n])
+        top = top_up_unserved(
+            res.unserved_mtok,
+            price,
+            eff,
+            model.token_edges,
+            ahead.ask_aidc,
+            ahead.ask_hour,
+            np.maximum(ahead.ask_qty - ahead.ask_filled, 0.0),
+            ahead.ask_price,
+            model.compute_edges[: prov.n],
+        )
         served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(
-            res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, top.served_mtok, top.gpu_hours)
+            res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, top.served_mtok, top.gpu_hours
+        )
         top_up_flow = top.gpu_hours
         flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
-            ahead.flow, ahead.payment, top.gpu_hours, top.cost_cny, by_provider, eff, ahead.ask_qty, ahead.ask_filled,
-            top.ask_used_gpu_hours, TRANCHE_SHARE.size)
+            ahead.flow,
+            ahead.payment,
+            top.gpu_hours,
+            top.cost_cny,
+            by_provider,
+            eff,
+            ahead.ask_qty,
+            ahead.ask_filled,
+            top.ask_used_gpu_hours,
+            TRANCHE_SHARE.size,
+        )
         contract_payment, contracted, contract_cost = book.settle(ahead.aidc_price)
     prov.topped_up_gpu_hours = topped_up
     apps.served_mtok = served_b[:na]
     ents.served_mtok = served_b[na:]
-    tokens = TokenDay(demand=demand, hourly_demand=hourly, served_pair=served_pair, served_by_provider=by_provider,
-                      unserved=unserved, price=price, requested=model.share.T @ hourly, elasticity=elasticity,
-                      mtok_per_gpu_hour=eff.copy())
+    tokens = TokenDay(
+        demand=demand,
+        hourly_demand=hourly,
+        served_pair=served_pair,
+        served_by_provider=by_provider,
+        unserved=unserved,
+        price=price,
+        requested=model.share.T @ hourly,
+        elasticity=elasticity,
+        mtok_per_gpu_hour=eff.copy(),
+    )
     if volume > 0:
         model.compute_price = float(paid / volume)
     elif np.isnan(model.compute_price):
         model.compute_price = float(np.nanmean(ahead.ask_price)) if ahead.ask_price.size else 0.0
-    compute = ComputeDay(aidc_price=ahead.aidc_price, buyer_price=ahead.buyer_price, flow=flow, payment=payment,
-                         top_up_flow=top_up_flow, sold=sold, busy=busy, token_busy=token_busy, top_tranche_fill=fill,
-                         contract_payment=contract_payment, contract_provider=book.provider.copy(),
-                         contract_aidc=book.aidc.copy(), contracted_gpu_hours=contracted, contract_cost=contract_cost,
-                         ask_aidc=ahead.ask_aidc, ask_hour=ahead.ask_hour, ask_price=ahead.ask_price,
-                         ask_unsold=ask_unsold, price_cny_per_gpu_hour=model.compute_price)
+    compute = ComputeDay(
+        aidc_price=ahead.aidc_price,
+        buyer_price=ahead.buyer_price,
+        flow=flow,
+        payment=payment,
+        top_up_flow=top_up_flow,
+        sold=sold,
+        busy=busy,
+        token_busy=token_busy,
+        top_tranche_fill=fill,
+        contract_payment=contract_payment,
+        contract_provider=book.provider.copy(),
+        contract_aidc=book.aidc.copy(),
+        contracted_gpu_hours=contracted,
+        contract_cost=contract_cost,
+        ask_aidc=ahead.ask_aidc,
+        ask_hour=ahead.ask_hour,
+        ask_price=ahead.ask_price,
+        ask_unsold=ask_unsold,
+        price_cny_per_gpu_hour=model.compute_price,
+    )
     return tokens, compute
 
 
 @njit(cache=True)
-def _serve(hourly, share, bought, eff, price, token_edges, ask_aidc, ask_hour, ask_qty, ask_filled, ask_price,
-           compute_edges, day_ahead_flow, day_ahead_payment, n_tranches, contract_provider, contract_aidc, contract_qty,
-           contract_price, aidc_price):
+def _serve(
+    hourly,
+    share,
+    bought,
+    eff,
+    price,
+    token_edges,
+    ask_aidc,
+    ask_hour,
+    ask_qty,
+    ask_filled,
+    ask_price,
+    compute_edges,
+    day_ahead_flow,
+    day_ahead_payment,
+    n_tranches,
+    contract_provider,
+    contract_aidc,
+    contract_qty,
+    contract_price,
+    aidc_price,
+):
     """:func:`clear_token_market` at providers' day-ahead capacity, :func:`top_up_unserved`, :func:`_with_top_up`,
     :func:`_compute_traded` and the term contracts' settlement (``ContractBook.settle``).  Status 0, or 1 if the
     spill-over needs the LP or an input is out of range (then nothing else is meaningful)."""
@@ -94,21 +192,61 @@ def _serve(hourly, share, bought, eff, price, token_edges, ask_aidc, ask_hour, a
     for j in range(left.size):
         left[j] = nan_max(ask_qty[j] - ask_filled[j], 0.0)
     if not ok or lp_hours.size or _check_top_up(eff, ask_aidc, ask_hour, compute_edges.shape[1], hours):
-        return (1, bp[1], ph[0], bh[2], cap, eff, day_ahead_flow, day_ahead_flow, day_ahead_payment, cap, cap, cap,
-                eff, left, 0.0, 0.0, eff, eff, eff)
-    served, gpu, cost, used = _top_up(bh[2], price, eff, token_edges, ask_aidc, ask_hour, left, ask_price,
-                                      compute_edges)
+        return (
+            1,
+            bp[1],
+            ph[0],
+            bh[2],
+            cap,
+            eff,
+            day_ahead_flow,
+            day_ahead_flow,
+            day_ahead_payment,
+            cap,
+            cap,
+            cap,
+            eff,
+            left,
+            0.0,
+            0.0,
+            eff,
+            eff,
+            eff,
+        )
+    served, gpu, cost, used = _top_up(
+        bh[2], price, eff, token_edges, ask_aidc, ask_hour, left, ask_price, compute_edges
+    )
     served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(bp[1], ph[0], bh[2], served, gpu)
     flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
-        day_ahead_flow, day_ahead_payment, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches)
+        day_ahead_flow, day_ahead_payment, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches
+    )
     if contract_provider.size:
-        contract_payment, contracted, contract_cost = _settle_contracts(contract_provider, contract_aidc,
-                                                                         contract_qty, contract_price, aidc_price,
-                                                                         n_prov)
+        contract_payment, contracted, contract_cost = _settle_contracts(
+            contract_provider, contract_aidc, contract_qty, contract_price, aidc_price, n_prov
+        )
     else:
         contract_payment, contracted, contract_cost = np.zeros(0), np.zeros(n_prov), np.zeros(n_prov)
-    return (0, served_pair, by_provider, unserved, topped_up, served_b, gpu, flow, payment, token_busy, busy, sold,
-            fill, ask_unsold, volume, paid, contract_payment, contracted, contract_cost)
+    return (
+        0,
+        served_pair,
+        by_provider,
+        unserved,
+        topped_up,
+        served_b,
+        gpu,
+        flow,
+        payment,
+        token_busy,
+        busy,
+        sold,
+        fill,
+        ask_unsold,
+        volume,
+        paid,
+        contract_payment,
+        contracted,
+        contract_cost,
+    )
 
 
 @njit(cache=True)
@@ -156,8 +294,18 @@ def _with_top_up(served_pair, served_by_provider, unserved, topped, topped_gpu_h
 
 
 @njit(cache=True)
-def _compute_traded(day_ahead_flow, day_ahead_payment, top_up_flow, top_up_cost, by_provider, eff, ask_qty,
-                    ask_filled, ask_topped_up, n_tranches):
+def _compute_traded(
+    day_ahead_flow,
+    day_ahead_payment,
+    top_up_flow,
+    top_up_cost,
+    by_provider,
+    eff,
+    ask_qty,
+    ask_filled,
+    ask_topped_up,
+    n_tranches,
+):
     """Day-ahead plus top-up: flow (B, A, 24) and payment (B, A); the GPUs serving tokens (A, 24) -- each provider's
     need in each hour split over the AIDCs in proportion to what it bought there -- and all busy GPUs (A, 24); GPU-hours
     sold (A, 24); the largest share of each AIDC's top tranche sold in an hour (A,); what is left of each ask step;

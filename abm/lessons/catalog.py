@@ -21,35 +21,58 @@ from pathlib import Path
 
 from tokenomy.abm.scenarios import ScenarioError
 
-__all__ = ["Lesson", "lessons_dir", "list_lessons", "load_lesson", "parse_lesson", "sections", "SECTIONS",
-           "CLASSIC_METRICS", "DIRECTIONS"]
+__all__ = [
+    "Lesson",
+    "lessons_dir",
+    "list_lessons",
+    "load_lesson",
+    "parse_lesson",
+    "sections",
+    "SECTIONS",
+    "CLASSIC_METRICS",
+    "DIRECTIONS",
+]
 
 FENCE = "+++"
-KEYS = {"title", "order", "scenario", "settings", "checks", "command", "market", "prediction", "timing", "levers",
-        "reveal"}
+KEYS = {
+    "title",
+    "order",
+    "scenario",
+    "settings",
+    "checks",
+    "command",
+    "market",
+    "prediction",
+    "timing",
+    "levers",
+    "reveal",
+}
 SECTIONS = ("The question", "Steps in the app", "What to watch", "Discussion", "Theory", "Expected outcome")
 DIRECTIONS = ("up", "down", "no change")
 # what a classic-market lesson can reveal, per market
-CLASSIC_METRICS = {"call-market": ("price", "quantity", "surplus"), "double-auction": ("efficiency", "price"),
-                   "cobweb": ("ratio", "price")}
+CLASSIC_METRICS = {
+    "call-market": ("price", "quantity", "surplus"),
+    "double-auction": ("efficiency", "price"),
+    "cobweb": ("ratio", "price"),
+}
 
 
 @dataclass(frozen=True)
 class Lesson:
-    name: str                    # file stem, e.g. "03-agent-boom"
+    name: str  # file stem, e.g. "03-agent-boom"
     title: str
     order: int
-    scenario: str                # "" for a classic-market lesson
-    settings: tuple[str, ...]    # --set overrides
-    checks: tuple[str, ...]      # names of the scenario's expected checks
-    command: str                 # the CLI command that runs the lesson
-    market: str                  # "call-market" | "double-auction" | "cobweb" | ""
-    body: str                    # the Markdown after the front matter
+    scenario: str  # "" for a classic-market lesson
+    settings: tuple[str, ...]  # --set overrides
+    checks: tuple[str, ...]  # names of the scenario's expected checks
+    command: str  # the CLI command that runs the lesson
+    market: str  # "call-market" | "double-auction" | "cobweb" | ""
+    body: str  # the Markdown after the front matter
     path: Path = field(compare=False)
-    prediction: str = "direction"                 # "direction" (up / down / no change) or "number"
-    timing: tuple[tuple[str, str], ...] = ()      # (duration, activity) for a 45-minute class
-    levers: dict = field(default_factory=dict)    # lever name -> value the lesson sets
-    reveal: dict = field(default_factory=dict)    # check (scenario) or metric (classic), label, unit
+    prediction: str = "direction"  # "direction" (up / down / no change) or "number"
+    timing: tuple[tuple[str, str], ...] = ()  # (duration, activity) for a 45-minute class
+    levers: dict = field(default_factory=dict)  # lever name -> value the lesson sets
+    reveal: dict = field(default_factory=dict)  # check (scenario) or metric (classic), label, unit
 
     @property
     def minutes(self) -> int:
@@ -83,17 +106,27 @@ def parse_lesson(path: Path) -> Lesson:
         raise ScenarioError(f"{path.name}: front matter needs a title")
     prediction = str(meta.get("prediction", "direction"))
     if prediction not in ("direction", "number"):
-        raise ScenarioError(f"{path.name}: prediction = {prediction!r}; use \"direction\" or \"number\"")
+        raise ScenarioError(f'{path.name}: prediction = {prediction!r}; use "direction" or "number"')
     timing = meta.get("timing", [])
     for item in timing:
         if not (isinstance(item, list) and len(item) == 2 and str(item[0]).split()[0].isdigit()):
-            raise ScenarioError(f"{path.name}: timing entries are [\"5 min\", \"what happens\"], got {item!r}")
-    return Lesson(name=path.stem, title=str(meta["title"]), order=int(meta.get("order", 99)),
-                  scenario=str(meta.get("scenario", "")), settings=tuple(meta.get("settings", [])),
-                  checks=tuple(meta.get("checks", [])), command=str(meta.get("command", "")),
-                  market=str(meta.get("market", "")), body="\n".join(lines[end + 1:]).lstrip("\n"), path=path,
-                  prediction=prediction, timing=tuple((str(a), str(b)) for a, b in timing),
-                  levers=dict(meta.get("levers", {})), reveal=dict(meta.get("reveal", {})))
+            raise ScenarioError(f'{path.name}: timing entries are ["5 min", "what happens"], got {item!r}')
+    return Lesson(
+        name=path.stem,
+        title=str(meta["title"]),
+        order=int(meta.get("order", 99)),
+        scenario=str(meta.get("scenario", "")),
+        settings=tuple(meta.get("settings", [])),
+        checks=tuple(meta.get("checks", [])),
+        command=str(meta.get("command", "")),
+        market=str(meta.get("market", "")),
+        body="\n".join(lines[end + 1 :]).lstrip("\n"),
+        path=path,
+        prediction=prediction,
+        timing=tuple((str(a), str(b)) for a, b in timing),
+        levers=dict(meta.get("levers", {})),
+        reveal=dict(meta.get("reveal", {})),
+    )
 
 
 def sections(lesson: Lesson) -> dict[str, str]:
@@ -112,8 +145,10 @@ def sections(lesson: Lesson) -> dict[str, str]:
 def list_lessons(directory: Path | None = None) -> list[Lesson]:
     """Every lesson, in teaching order."""
     folder = directory or lessons_dir()
-    return sorted((parse_lesson(p) for p in folder.glob("*.md") if p.name != "README.md"),
-                  key=lambda lesson: (lesson.order, lesson.name))
+    return sorted(
+        (parse_lesson(p) for p in folder.glob("*.md") if p.name != "README.md"),
+        key=lambda lesson: (lesson.order, lesson.name),
+    )
 
 
 def load_lesson(name: str, directory: Path | None = None) -> Lesson:

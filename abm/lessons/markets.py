@@ -22,12 +22,21 @@ import numpy as np
 from tokenomy.abm.markets.compute import clear_compute_market
 
 MAX_LESSON_PRICE = 1e6  # prices and values of a classroom market; sums of them stay far from overflow
-MAX_STEPS = 1000         # buyers (or sellers) of a call market: it clears on a buyers x sellers table
+MAX_STEPS = 1000  # buyers (or sellers) of a call market: it clears on a buyers x sellers table
 MAX_CURVE_STEPS = 100_000  # steps of a supply or demand curve whose equilibrium is worked out
 
-__all__ = ["MAX_LESSON_PRICE", "MAX_STEPS",
-           "CallMarketResult", "DoubleAuctionResult", "CobwebResult", "call_market", "competitive_equilibrium",
-           "double_auction", "symmetric_market", "cobweb"]
+__all__ = [
+    "MAX_LESSON_PRICE",
+    "MAX_STEPS",
+    "CallMarketResult",
+    "DoubleAuctionResult",
+    "CobwebResult",
+    "call_market",
+    "competitive_equilibrium",
+    "double_auction",
+    "symmetric_market",
+    "cobweb",
+]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -35,15 +44,15 @@ __all__ = ["MAX_LESSON_PRICE", "MAX_STEPS",
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CallMarketResult:
-    price: float                 # simulated clearing price (the chain's call auction)
-    quantity: float              # simulated traded quantity
-    surplus: float               # realised total surplus
+    price: float  # simulated clearing price (the chain's call auction)
+    quantity: float  # simulated traded quantity
+    surplus: float  # realised total surplus
     buyer_surplus: float
     seller_surplus: float
-    theory_price_low: float      # competitive-equilibrium price interval [low, high]
+    theory_price_low: float  # competitive-equilibrium price interval [low, high]
     theory_price_high: float
-    theory_quantity: float       # Q*
-    theory_surplus: float        # maximum total surplus
+    theory_quantity: float  # Q*
+    theory_surplus: float  # maximum total surplus
     bid_filled: np.ndarray
     ask_filled: np.ndarray
 
@@ -65,8 +74,10 @@ def _steps(prices, quantities, name: str, max_steps: int = MAX_CURVE_STEPS) -> t
     if p.size > max_steps:
         raise ValueError(f"{name}: at most {max_steps} steps, got {p.size}")
     if (np.abs(p) > MAX_LESSON_PRICE).any() or (q > MAX_LESSON_PRICE).any():
-        raise ValueError(f"{name}: prices and quantities must be at most {MAX_LESSON_PRICE:g} in size "
-                         "(their products are summed into the surplus)")
+        raise ValueError(
+            f"{name}: prices and quantities must be at most {MAX_LESSON_PRICE:g} in size "
+            "(their products are summed into the surplus)"
+        )
     return p, q
 
 
@@ -122,10 +133,19 @@ def call_market(bid_price, ask_price, bid_qty=None, ask_qty=None) -> CallMarketR
     buyer = float((res.bid_filled_gpu_hours * (bp - price)).sum())
     seller = float((res.ask_filled_gpu_hours * (price - ap)).sum())
     q, lo, hi, smax = competitive_equilibrium(bp, bq, ap, aq)
-    return CallMarketResult(price=price, quantity=quantity, surplus=float(res.surplus_cny), buyer_surplus=buyer,
-                            seller_surplus=seller, theory_price_low=lo, theory_price_high=hi, theory_quantity=q,
-                            theory_surplus=smax, bid_filled=res.bid_filled_gpu_hours,
-                            ask_filled=res.ask_filled_gpu_hours)
+    return CallMarketResult(
+        price=price,
+        quantity=quantity,
+        surplus=float(res.surplus_cny),
+        buyer_surplus=buyer,
+        seller_surplus=seller,
+        theory_price_low=lo,
+        theory_price_high=hi,
+        theory_quantity=q,
+        theory_surplus=smax,
+        bid_filled=res.bid_filled_gpu_hours,
+        ask_filled=res.ask_filled_gpu_hours,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -134,33 +154,42 @@ def call_market(bid_price, ask_price, bid_qty=None, ask_qty=None) -> CallMarketR
 @dataclass(frozen=True)
 class DoubleAuctionResult:
     constrained: bool
-    efficiency: np.ndarray        # (periods,) realised surplus / maximum surplus
-    trades: np.ndarray            # (periods,) units traded
-    mean_price: np.ndarray        # (periods,) mean transaction price (nan when no trade)
-    prices: list[np.ndarray]      # transaction prices of each period, in order
-    theory_price: float           # P* (midpoint of the equilibrium interval)
-    theory_quantity: float        # Q*
-    theory_surplus: float         # maximum surplus per period
+    efficiency: np.ndarray  # (periods,) realised surplus / maximum surplus
+    trades: np.ndarray  # (periods,) units traded
+    mean_price: np.ndarray  # (periods,) mean transaction price (nan when no trade)
+    prices: list[np.ndarray]  # transaction prices of each period, in order
+    theory_price: float  # P* (midpoint of the equilibrium interval)
+    theory_quantity: float  # Q*
+    theory_surplus: float  # maximum surplus per period
 
     @property
     def mean_efficiency(self) -> float:
         return float(self.efficiency.mean())
 
 
-def symmetric_market(traders: int = 6, units: int = 3, low: float = 40.0, high: float = 190.0,
-                     price_ceiling: float = 200.0) -> tuple[np.ndarray, np.ndarray]:
+def symmetric_market(
+    traders: int = 6, units: int = 3, low: float = 40.0, high: float = 190.0, price_ceiling: float = 200.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Redemption values (traders x units, each row decreasing) and costs (each row increasing) whose
     demand and supply curves are mirror images about price_ceiling / 2."""
     n = traders * units
-    ladder = np.linspace(high, low, n)                      # the demand curve, unit by unit
-    values = ladder.reshape(units, traders).T.copy()        # deal units round-robin: each trader a spread
+    ladder = np.linspace(high, low, n)  # the demand curve, unit by unit
+    values = ladder.reshape(units, traders).T.copy()  # deal units round-robin: each trader a spread
     costs = price_ceiling - values
     return values, costs
 
 
-def double_auction(values, costs, *, constrained: bool = True, periods: int = 10, shouts: int = 3000,
-                   price_ceiling: float = 200.0, price_floor: float = 1.0,
-                   rng: np.random.Generator | int | None = 0) -> DoubleAuctionResult:
+def double_auction(
+    values,
+    costs,
+    *,
+    constrained: bool = True,
+    periods: int = 10,
+    shouts: int = 3000,
+    price_ceiling: float = 200.0,
+    price_floor: float = 1.0,
+    rng: np.random.Generator | int | None = 0,
+) -> DoubleAuctionResult:
     """Gode-Sunder continuous double auction.  ``values`` (buyers x units), ``costs`` (sellers x units):
     each trader trades its units in order (highest value, lowest cost first).  Each shout comes from a
     trader picked at random among those with units left: a ZI-C buyer bids U[floor, value], a ZI-C
@@ -218,9 +247,16 @@ def double_auction(values, costs, *, constrained: bool = True, periods: int = 10
         trades.append(len(prices))
         mean_p.append(float(np.mean(prices)) if prices else np.nan)
         all_prices.append(np.array(prices))
-    return DoubleAuctionResult(constrained=constrained, efficiency=np.array(eff), trades=np.array(trades),
-                               mean_price=np.array(mean_p), prices=all_prices, theory_price=0.5 * (lo + hi),
-                               theory_quantity=q, theory_surplus=smax)
+    return DoubleAuctionResult(
+        constrained=constrained,
+        efficiency=np.array(eff),
+        trades=np.array(trades),
+        mean_price=np.array(mean_p),
+        prices=all_prices,
+        theory_price=0.5 * (lo + hi),
+        theory_quantity=q,
+        theory_surplus=smax,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -228,22 +264,28 @@ def double_auction(values, costs, *, constrained: bool = True, periods: int = 10
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CobwebResult:
-    price: np.ndarray            # (periods + 1,) P_0 .. P_T
-    quantity: np.ndarray         # (periods + 1,) Q_0 .. Q_T (Q_0 = demand at P_0)
-    theory_price: float          # P*
-    theory_quantity: float       # Q*
-    theory_ratio: float          # supply slope / demand slope (in quantity per unit price)
-    measured_ratio: float        # geometric mean of |P_t+1 - P*| / |P_t - P*| before any bound binds
-    regime: str                  # "damped", "steady" or "exploding" (theory)
-    converged: bool              # the simulated deviation ends below 1e-6 of the first
+    price: np.ndarray  # (periods + 1,) P_0 .. P_T
+    quantity: np.ndarray  # (periods + 1,) Q_0 .. Q_T (Q_0 = demand at P_0)
+    theory_price: float  # P*
+    theory_quantity: float  # Q*
+    theory_ratio: float  # supply slope / demand slope (in quantity per unit price)
+    measured_ratio: float  # geometric mean of |P_t+1 - P*| / |P_t - P*| before any bound binds
+    regime: str  # "damped", "steady" or "exploding" (theory)
+    converged: bool  # the simulated deviation ends below 1e-6 of the first
 
     @property
     def deviation(self) -> np.ndarray:
         return self.price - self.theory_price
 
 
-def cobweb(demand_intercept: float = 100.0, demand_slope: float = 1.0, supply_intercept: float = 10.0,
-           supply_slope: float = 0.8, p0: float | None = None, periods: int = 40) -> CobwebResult:
+def cobweb(
+    demand_intercept: float = 100.0,
+    demand_slope: float = 1.0,
+    supply_intercept: float = 10.0,
+    supply_slope: float = 0.8,
+    p0: float | None = None,
+    periods: int = 40,
+) -> CobwebResult:
     """Linear cobweb: demand Q = a - b P, supply Q_t = c + d P_{t-1} (producers plan on last period's
     price), and the price clears the market each period: P_t = (a - Q_t) / b.  Deviations from P* follow
     P_t - P* = -(d / b) (P_{t-1} - P*): damped when d < b, steady when d = b, exploding when d > b.
@@ -256,8 +298,9 @@ def cobweb(demand_intercept: float = 100.0, demand_slope: float = 1.0, supply_in
     if b <= 0 or d <= 0:
         raise ValueError("slopes are magnitudes and must be > 0: demand Q = a - b P, supply Q = c + d P")
     if not np.isfinite(d / b) or not np.isfinite((a - c) / (b + d)) or not np.isfinite(a / b):
-        raise ValueError("slopes so flat or steep that the equilibrium or the ratio of the slopes is not a finite "
-                         "number")
+        raise ValueError(
+            "slopes so flat or steep that the equilibrium or the ratio of the slopes is not a finite number"
+        )
     if p0 is not None and p0 <= 0:
         raise ValueError(f"the starting price p0 must be > 0, got {p0:g}")
     if a <= c:
@@ -278,7 +321,7 @@ def cobweb(demand_intercept: float = 100.0, demand_slope: float = 1.0, supply_in
     price = np.array(p)
     dev = np.abs(price - p_star)
     end = bound_at if bound_at is not None else periods + 1
-    resolvable = dev > 1e-9 * max(1.0, abs(p_star))          # above float round-off
+    resolvable = dev > 1e-9 * max(1.0, abs(p_star))  # above float round-off
     end = min(end, int(np.argmin(resolvable)) if not resolvable.all() else end)
     steps = dev[1:end] / np.where(dev[: end - 1] > 0, dev[: end - 1], np.nan)
     steps = steps[np.isfinite(steps) & (steps > 0)]
@@ -286,5 +329,13 @@ def cobweb(demand_intercept: float = 100.0, demand_slope: float = 1.0, supply_in
     ratio = d / b
     regime = "steady" if np.isclose(ratio, 1.0) else ("damped" if ratio < 1.0 else "exploding")
     converged = bool(dev[0] > 0 and dev[-1] < 1e-6 * dev[0])
-    return CobwebResult(price=price, quantity=np.array(qs), theory_price=p_star, theory_quantity=q_star,
-                        theory_ratio=ratio, measured_ratio=measured, regime=regime, converged=converged)
+    return CobwebResult(
+        price=price,
+        quantity=np.array(qs),
+        theory_price=p_star,
+        theory_quantity=q_star,
+        theory_ratio=ratio,
+        measured_ratio=measured,
+        regime=regime,
+        converged=converged,
+    )

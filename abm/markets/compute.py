@@ -348,8 +348,14 @@ def _pool(qb, pb, qa, pa):
 def _scratch(nb, na):
     """Work arrays for :func:`_pool_into` on pools of up to ``nb`` bids and ``na`` asks (allocated once per call of
     a market, not once per pool)."""
-    return (np.empty(nb, np.int64), np.empty(na, np.int64), np.empty(nb + 1), np.empty(na + 1), np.empty(nb),
-            np.empty(na))
+    return (
+        np.empty(nb, np.int64),
+        np.empty(na, np.int64),
+        np.empty(nb + 1),
+        np.empty(na + 1),
+        np.empty(nb),
+        np.empty(na),
+    )
 
 
 @njit(cache=True)
@@ -360,7 +366,7 @@ def _pool_into(qb, pb, qa, pa, scratch, bid_fill, ask_fill):
     ob, oa, cb, ca, rb, ra = scratch
     ob, oa, cb, ca, rb, ra = ob[:nb], oa[:na], cb[: nb + 1], ca[: na + 1], rb[:nb], ra[:na]
     _stable_order(pb, -1.0, ob)  # bids by descending price, ties in index order
-    _stable_order(pa, 1.0, oa)   # asks by ascending price
+    _stable_order(pa, 1.0, oa)  # asks by ascending price
     cb[0] = 0.0  # cumulative volume along the merit order
     for i in range(nb):
         cb[i + 1] = cb[i] + qb[ob[i]]
@@ -483,9 +489,7 @@ def _clear_lp(bp, qb, pb, aa, qa, pa, edges) -> ComputeClearing:
     nvar = K + J + E
     flow = np.zeros((P, A))
     if nvar == 0:  # no steps and no edges: nothing to price
-        return ComputeClearing(
-            np.zeros(0), np.zeros(0), flow, np.full(P, np.nan), np.full(A, np.nan), 0.0, True
-        )
+        return ComputeClearing(np.zeros(0), np.zeros(0), flow, np.full(P, np.nan), np.full(A, np.nan), 0.0, True)
     # rows 0..P-1: provider balance, rows P..P+A-1: AIDC balance
     rows = np.concatenate((bp, P + aa, ep, P + ea))
     cols = np.concatenate((np.arange(K), K + np.arange(J), K + J + np.arange(E), K + J + np.arange(E)))
@@ -555,7 +559,6 @@ def _lattice_midpoint_duals(
     except NegativeCycleError:
         return None
     return _midpoint(-d_to[:root], d_from[:root])
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -640,8 +643,9 @@ def clear_hourly_compute_market(
         return _clear_hourly_lp(bb, bh, qb, pb, aa, ah, qa, pa, edges, H)
     # unpack [bid fill | ask fill | flow (B, A, H) | buyer price (B, H) | AIDC price (A, H)] (views)
     i, j, f, g = K, K + J, K + J + B * A * H, K + J + B * A * H + B * H
-    return HourlyComputeClearing(out[:i], out[i:j], out[j:f].reshape(B, A, H), out[f:g].reshape(B, H),
-                                 out[g:].reshape(A, H), surplus, False)
+    return HourlyComputeClearing(
+        out[:i], out[i:j], out[j:f].reshape(B, A, H), out[f:g].reshape(B, H), out[g:].reshape(A, H), surplus, False
+    )
 
 
 @njit(cache=True)

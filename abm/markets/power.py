@@ -312,8 +312,9 @@ def _prepare(inp: PowerMarketInput) -> tuple[_Prepared, _Struct]:
         raise ValueError("n_zones must be >= 1")
     cap, floor, load = _check_caps_and_load(inp.price_cap, inp.price_floor, inp.load_mw, Z)
     s = _struct(inp, Z)
-    P, Q = _assemble_day(s, inp.offer_mw, inp.offer_price, inp.bid_mw, inp.bid_price, load, inp.line_limit_mw, cap,
-                         floor)
+    P, Q = _assemble_day(
+        s, inp.offer_mw, inp.offer_price, inp.bid_mw, inp.bid_price, load, inp.line_limit_mw, cap, floor
+    )
     return _prepared(s, Z, P, Q, cap, floor), s
 
 
@@ -328,8 +329,9 @@ def _check_caps_and_load(price_cap, price_floor, load_mw, Z: int) -> tuple[float
     return cap, floor, load
 
 
-def _assemble_day(s: _Struct, offer_mw, offer_price, bid_mw, bid_price, load: np.ndarray, line_limit_mw, cap: float,
-                  floor: float) -> tuple[np.ndarray, np.ndarray]:
+def _assemble_day(
+    s: _Struct, offer_mw, offer_price, bid_mw, bid_price, load: np.ndarray, line_limit_mw, cap: float, floor: float
+) -> tuple[np.ndarray, np.ndarray]:
     """The day's quantities and prices checked and laid out in the solvers' buffers P and Q (see :func:`_assemble`)
     for the (checked) structure ``s``."""
     H = load.shape[0]
@@ -508,16 +510,33 @@ class PowerGrid:
     ``PowerGrid(...).clear(...)`` gives exactly what :func:`clear_power_market` gives for the same arrays.
     """
 
-    def __init__(self, n_zones: int, offer_zone: np.ndarray, bid_zone: np.ndarray, line_from: np.ndarray,
-                 line_to: np.ndarray, line_reactance: np.ndarray | None = None):
+    def __init__(
+        self,
+        n_zones: int,
+        offer_zone: np.ndarray,
+        bid_zone: np.ndarray,
+        line_from: np.ndarray,
+        line_to: np.ndarray,
+        line_reactance: np.ndarray | None = None,
+    ):
         self.n_zones = int(n_zones)
         if self.n_zones < 1:
             raise ValueError("n_zones must be >= 1")
         self._struct = _struct_of(self.n_zones, offer_zone, bid_zone, line_from, line_to, line_reactance)
 
-    def clear(self, offer_mw: np.ndarray, offer_price: np.ndarray, bid_mw: np.ndarray, bid_price: np.ndarray,
-              load_mw: np.ndarray, line_limit_mw: np.ndarray, price_cap: float = 1500.0, price_floor: float = -100.0,
-              *, force_lp: bool = False) -> PowerMarketResult:
+    def clear(
+        self,
+        offer_mw: np.ndarray,
+        offer_price: np.ndarray,
+        bid_mw: np.ndarray,
+        bid_price: np.ndarray,
+        load_mw: np.ndarray,
+        line_limit_mw: np.ndarray,
+        price_cap: float = 1500.0,
+        price_floor: float = -100.0,
+        *,
+        force_lp: bool = False,
+    ) -> PowerMarketResult:
         """Clear one day: the arrays as in :class:`PowerMarketInput`."""
         s, Z = self._struct, self.n_zones
         cap, floor, load = _check_caps_and_load(price_cap, price_floor, load_mw, Z)
@@ -529,43 +548,84 @@ class PowerGrid:
             if L and lim.shape != (L,) and lim.shape != (H, L):
                 raise ValueError(f"line_limit_mw has shape {lim.shape}, expected {(L,)} or {(H, L)}")
             bad, price, alloc, unserved, flow, need_lp = _assemble_and_clear_forest(
-                _as2d(offer_mw, H, N, "offer_mw"), _as2d(bid_mw, H, M, "bid_mw"), load,
-                lim.reshape(-1, L) if L else np.zeros((1, 0)), _as2d(offer_price, H, N, "offer_price"),
-                _as2d(bid_price, H, M, "bid_price"), cap, floor, Z, s.item_zone, net.frm, net.to,
-                net.tree_incidence_t, net.comp, net.n_comp, 2 * net.active.size + 2)
+                _as2d(offer_mw, H, N, "offer_mw"),
+                _as2d(bid_mw, H, M, "bid_mw"),
+                load,
+                lim.reshape(-1, L) if L else np.zeros((1, 0)),
+                _as2d(offer_price, H, N, "offer_price"),
+                _as2d(bid_price, H, M, "bid_price"),
+                cap,
+                floor,
+                Z,
+                s.item_zone,
+                net.frm,
+                net.to,
+                net.tree_incidence_t,
+                net.comp,
+                net.n_comp,
+                2 * net.active.size + 2,
+            )
             if bad < 0 and not need_lp:
-                return PowerMarketResult(price=price, offer_dispatch_mw=alloc[:, :N], bid_served_mw=alloc[:, N:],
-                                         unserved_mw=unserved, line_flow_mw=flow, lp_hours=0)
+                return PowerMarketResult(
+                    price=price,
+                    offer_dispatch_mw=alloc[:, :N],
+                    bid_served_mw=alloc[:, N:],
+                    unserved_mw=unserved,
+                    line_flow_mw=flow,
+                    lp_hours=0,
+                )
         P, Q = _assemble_day(s, offer_mw, offer_price, bid_mw, bid_price, load, line_limit_mw, cap, floor)
         return _solve(s, Z, P, Q, cap, floor, force_lp)
 
 
 @njit(cache=True)
-def _assemble_and_clear_forest(omw, bmw, load, lim, op, bp, cap, floor, Z, item_zone, frm, to, tree_inc_t, comp,
-                               n_comp, max_rounds):
+def _assemble_and_clear_forest(
+    omw, bmw, load, lim, op, bp, cap, floor, Z, item_zone, frm, to, tree_inc_t, comp, n_comp, max_rounds
+):
     """:func:`_assemble` then :func:`clear_forest` (a forest grid whose lines are all active).  Returns (the input
     problem found by :func:`_assemble` or -1, price, allocation, unserved, flows, whether an hour needs the LP)."""
     N, M = omw.shape[1], bmw.shape[1]
     P, Q, bad = _assemble(omw, bmw, load, lim, op, bp, cap, floor)
     if bad >= 0:
         return bad, np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), False
-    limit = np.ascontiguousarray(Q[:, N + M + 1 + Z:])
-    price, alloc, unserved, flow, need_lp = clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, comp,
-                                                         n_comp, max_rounds)
+    limit = np.ascontiguousarray(Q[:, N + M + 1 + Z :])
+    price, alloc, unserved, flow, need_lp = clear_forest(
+        P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, comp, n_comp, max_rounds
+    )
     return -1, price, alloc, unserved, flow, need_lp.any()
 
 
-def _solve(s: _Struct, Z: int, P: np.ndarray, Q: np.ndarray, cap: float, floor: float, force_lp: bool,
-           p: _Prepared | None = None) -> PowerMarketResult:
+def _solve(
+    s: _Struct,
+    Z: int,
+    P: np.ndarray,
+    Q: np.ndarray,
+    cap: float,
+    floor: float,
+    force_lp: bool,
+    p: _Prepared | None = None,
+) -> PowerMarketResult:
     net = s.net
     H = P.shape[0]
     N, M, L = s.oz.size, s.bz.size, s.L
     la = net.active.size
     if net.is_forest and not force_lp:
-        lim = Q[:, N + M + 1 + Z:]
+        lim = Q[:, N + M + 1 + Z :]
         price, alloc, unserved, fl, need_lp = clear_forest(
-            P, Q, N, M, Z, s.item_zone, net.frm, net.to, net.tree_incidence_t,
-            np.ascontiguousarray(lim if s.all_active else lim[:, net.active]), net.comp, net.n_comp, 2 * la + 2)
+            P,
+            Q,
+            N,
+            M,
+            Z,
+            s.item_zone,
+            net.frm,
+            net.to,
+            net.tree_incidence_t,
+            np.ascontiguousarray(lim if s.all_active else lim[:, net.active]),
+            net.comp,
+            net.n_comp,
+            2 * la + 2,
+        )
         dispatch, served = alloc[:, :N], alloc[:, N:]
         if s.all_active:
             flow = fl

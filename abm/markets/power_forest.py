@@ -54,8 +54,25 @@ def _components(Z, frm, to, fixed_sign, comp):
 
 
 @njit(cache=True)
-def _clear_components(price_h, qty_h, order, N, M, item_zone, load_z, comp, C, export_z, with_export,  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
-                     price_z, alloc, unserved_z, load_c, dfix, s0):
+def _clear_components(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
+    price_h,
+    qty_h,
+    order,
+    N,
+    M,
+    item_zone,
+    load_z,
+    comp,
+    C,
+    export_z,
+    with_export,
+    price_z,
+    alloc,
+    unserved_z,
+    load_c,
+    dfix,
+    s0,
+):
     """Merit-order clearing of every component for one hour.  Fills ``price_z``, ``alloc`` (offers and bids)
     and ``unserved_z``; returns True if some component cannot clear without spilling or without delivering
     its fixed exports (only possible ``with_export``)."""
@@ -212,10 +229,27 @@ def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, base_comp
     for h in range(H):
         price_h = P[h]
         qty_h = Q[h]
-        load_z = Q[h, K: K + Z]
+        load_z = Q[h, K : K + Z]
         order = np.argsort(price_h, kind="mergesort")
-        _clear_components(price_h, qty_h, order, N, M, item_zone, load_z, base_comp, C0, export, False,
-                          price[h], alloc[h], unserved[h], load_c, dfix, s0)
+        _clear_components(
+            price_h,
+            qty_h,
+            order,
+            N,
+            M,
+            item_zone,
+            load_z,
+            base_comp,
+            C0,
+            export,
+            False,
+            price[h],
+            alloc[h],
+            unserved[h],
+            load_c,
+            dfix,
+            s0,
+        )
         if La == 0:
             continue
         _injections(N, M, item_zone, alloc[h], load_z, unserved[h], inj)
@@ -246,8 +280,9 @@ def clear_forest(P, Q, N, M, Z, item_zone, frm, to, tree_inc_t, limit, base_comp
                     f = fsign[k] * limit[h, k]
                     export[frm[k]] += f
                     export[to[k]] -= f
-            bad = _clear_components(price_h, qty_h, order, N, M, item_zone, load_z, comp, C, export, True,
-                                    pr, al, un, load_c, dfix, s0)
+            bad = _clear_components(
+                price_h, qty_h, order, N, M, item_zone, load_z, comp, C, export, True, pr, al, un, load_c, dfix, s0
+            )
             if bad:
                 break
             _injections(N, M, item_zone, al, load_z, un, inj)

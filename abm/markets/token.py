@@ -434,8 +434,7 @@ def _spill_lp(rationed, room, price, edges, hours):
         uniq, first, member = np.unique(key, return_index=True, return_inverse=True)
         t_g, pat = t_n[first], reach[first]
     else:
-        uniq, first, member = np.unique(np.column_stack((t_n, reach)), axis=0, return_index=True,
-                                        return_inverse=True)
+        uniq, first, member = np.unique(np.column_stack((t_n, reach)), axis=0, return_index=True, return_inverse=True)
         t_g, pat = t_n[first], reach[first]
     member = member.reshape(-1)
     G = uniq.shape[0]

@@ -28,15 +28,23 @@ __all__ = ["TopUp", "top_up_unserved"]
 class TopUp:
     """Result of :func:`top_up_unserved`."""
 
-    served_mtok: np.ndarray          # (B, P, H) tokens served from the top-up
-    gpu_hours: np.ndarray            # (P, A, H) GPU-hours bought
-    cost_cny: np.ndarray             # (P, A) paid, at the asks
-    ask_used_gpu_hours: np.ndarray   # (J,) taken from each ask step
+    served_mtok: np.ndarray  # (B, P, H) tokens served from the top-up
+    gpu_hours: np.ndarray  # (P, A, H) GPU-hours bought
+    cost_cny: np.ndarray  # (P, A) paid, at the asks
+    ask_used_gpu_hours: np.ndarray  # (J,) taken from each ask step
 
 
-def top_up_unserved(unserved_mtok: np.ndarray, token_price: np.ndarray, mtok_per_gpu_hour: np.ndarray,
-                    token_edges: np.ndarray, ask_aidc: np.ndarray, ask_hour: np.ndarray, ask_left_gpu_hours: np.ndarray,
-                    ask_price: np.ndarray, compute_edges: np.ndarray) -> TopUp:
+def top_up_unserved(
+    unserved_mtok: np.ndarray,
+    token_price: np.ndarray,
+    mtok_per_gpu_hour: np.ndarray,
+    token_edges: np.ndarray,
+    ask_aidc: np.ndarray,
+    ask_hour: np.ndarray,
+    ask_left_gpu_hours: np.ndarray,
+    ask_price: np.ndarray,
+    compute_edges: np.ndarray,
+) -> TopUp:
     """Run the top-up (module docstring).
 
     Args:

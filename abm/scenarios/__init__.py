@@ -49,8 +49,8 @@ def scenario_path(name_or_path: str | Path) -> Path:
         return path
     tip = did_you_mean(str(name_or_path), shipped)
     raise ScenarioError(
-        f"unknown scenario '{name_or_path}'{tip}; shipped: {', '.join(shipped)}; "
-        "or give a path to a .toml file")
+        f"unknown scenario '{name_or_path}'{tip}; shipped: {', '.join(shipped)}; or give a path to a .toml file"
+    )
 
 
 @dataclass
@@ -103,8 +103,9 @@ def _read_with_base(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     shipped = shipped_scenarios()
     base_path = shipped[base] if base in shipped else (path.parent / base)
     if not base_path.exists():
-        raise ScenarioError(f"{path.name}: base scenario '{base}' is neither shipped nor a file next to it"
-                            f"{did_you_mean(base, shipped)}")
+        raise ScenarioError(
+            f"{path.name}: base scenario '{base}' is neither shipped nor a file next to it{did_you_mean(base, shipped)}"
+        )
     if base_path.resolve() in {p.resolve() for p in (*chain, path)} or len(chain) >= MAX_BASE_DEPTH:
         raise ScenarioError(f"{path.name}: scenario bases form a cycle (or nest deeper than {MAX_BASE_DEPTH})")
     merged = _merge(_read_with_base(base_path, (*chain, path)), raw, ROOT)
@@ -150,8 +151,9 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...], source: s
         set_path(raw, ROOT, key.strip(), parse_value(text.strip()), f"{source} (--set {key.strip()})")
 
 
-def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-                  graph: str | Path | None = None) -> Scenario:
+def load_scenario(
+    name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = (), graph: str | Path | None = None
+) -> Scenario:
     """Find, read (merged over its base), override, validate and cross-check a scenario given by shipped
     name or by path; with ``graph``, also read that GraphML supply graph and check it against the scenario."""
     path = scenario_path(name_or_path)

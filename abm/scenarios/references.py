@@ -14,9 +14,7 @@ from tokenomy.abm.suggest import did_you_mean
 
 NAMED_KINDS = ("zones", "utilities", "storage", "aidcs", "providers", "labs", "apps", "enterprises")
 # (entries, setting that must not exceed ..., ... this setting, why)
-ORDERED_PAIRS = (
-    ("aidcs", "idle_kw_per_gpu", "busy_kw_per_gpu", "an idle GPU draws no more than a busy one"),
-)
+ORDERED_PAIRS = (("aidcs", "idle_kw_per_gpu", "busy_kw_per_gpu", "an idle GPU draws no more than a busy one"),)
 
 
 def check_ordered_pairs(data: dict, source: str, changed: tuple[str, float] | None = None) -> None:
@@ -31,8 +29,9 @@ def check_ordered_pairs(data: dict, source: str, changed: tuple[str, float] | No
                     continue
                 lo, hi = (changed[1], hi) if parts[2] == low else (lo, changed[1]) if parts[2] == high else (lo, hi)
             if lo > hi:
-                raise ScenarioError(f"{source}: {kind}.{item['name']}: '{low}' ({lo:g}) is above '{high}' ({hi:g}); "
-                                    f"{why}")
+                raise ScenarioError(
+                    f"{source}: {kind}.{item['name']}: '{low}' ({lo:g}) is above '{high}' ({hi:g}); {why}"
+                )
 
 
 def check_references(data: dict, source: str) -> None:
@@ -69,8 +68,7 @@ def check_references(data: dict, source: str) -> None:
     for kind in NAMED_KINDS:
         for item in data[kind]:
             if item["name"] in names:
-                raise ScenarioError(
-                    f"{source}: name '{item['name']}' is used by both {names[item['name']]} and {kind}")
+                raise ScenarioError(f"{source}: name '{item['name']}' is used by both {names[item['name']]} and {kind}")
             names[item["name"]] = kind
     if (data["apps"] or data["enterprises"]) and not providers:
         raise ScenarioError(f"{source}: token buyers need at least one entry in 'providers'")
@@ -87,8 +85,10 @@ def event_field(path: str, source: str) -> Field:
     if spec.kind not in ("float", "int"):
         raise ScenarioError(f"{source}: event key '{path}' is not a number setting")
     if spec.decided:
-        raise ScenarioError(f"{source}: event sets '{path}', a price or markup the agents decide; events may "
-                            "change exogenous drivers only (demand, efficiency, deliveries, policy, capacities)")
+        raise ScenarioError(
+            f"{source}: event sets '{path}', a price or markup the agents decide; events may "
+            "change exogenous drivers only (demand, efficiency, deliveries, policy, capacities)"
+        )
     return spec
 
 
@@ -101,14 +101,17 @@ def _check_names_on_path(data: dict, path: str, source: str) -> None:
         if isinstance(spec, ListOf):
             if key == "*":
                 if not node:
-                    raise ScenarioError(f"{source}: event sets '{path}', but the scenario has no "
-                                        f"'{walked.rstrip('.')}'")
+                    raise ScenarioError(
+                        f"{source}: event sets '{path}', but the scenario has no '{walked.rstrip('.')}'"
+                    )
                 node = node[0]
             else:
                 names = [item[spec.key] for item in node]
                 if key not in names:
-                    raise ScenarioError(f"{source}: event sets '{path}', but '{walked.rstrip('.')}' has no entry "
-                                        f"named '{key}'{did_you_mean(key, names)}")
+                    raise ScenarioError(
+                        f"{source}: event sets '{path}', but '{walked.rstrip('.')}' has no entry "
+                        f"named '{key}'{did_you_mean(key, names)}"
+                    )
                 node = node[names.index(key)]
             spec = spec.item
         elif isinstance(spec, Table):
@@ -126,7 +129,7 @@ def check_line_reactances(data: dict, source: str) -> None:
         for event in sorted(data["events"], key=lambda e: e["day"]):
             parts = event["set"].split(".")
             if len(parts) == 3 and parts[0] == "lines" and parts[2] == "reactance":
-                for name in (state if parts[1] == "*" else [parts[1]]):
+                for name in state if parts[1] == "*" else [parts[1]]:
                     state[name] = event["value"]
                 check_reactances(state, f"{source}: event on day {event['day']}")
     except TopologyError as exc:
@@ -145,8 +148,7 @@ def check_events(data: dict, source: str) -> None:
         lo, hi = spec.min, spec.max
         v = event["value"]
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise ScenarioError(
-                f"{source}: event on day {event['day']} sets '{path}' = {v}, out of range [{lo}, {hi}]")
+            raise ScenarioError(f"{source}: event on day {event['day']} sets '{path}' = {v}, out of range [{lo}, {hi}]")
         if spec.kind == "int" and not float(v).is_integer():
             raise ScenarioError(f"{source}: event on day {event['day']} sets '{path}' = {v}, not a whole number")
         check_ordered_pairs(data, f"{source}: event on day {event['day']}", (path, v))

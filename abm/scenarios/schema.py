@@ -34,7 +34,7 @@ class Field:
     length: int | None = None  # for "floats": exact length if set
     decided: bool = False  # a price or markup that agents set themselves: scenario events may not change it
     pattern: str | None = None  # for "str": a regular expression the whole value must match
-    pattern_doc: str = ""       # what the pattern allows, in words
+    pattern_doc: str = ""  # what the pattern allows, in words
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,9 @@ def _fmt(value: Any, limit: int = 60) -> str:
     """A value as a message shows it: strings quoted, anything long cut short, always one line."""
     if isinstance(value, list | dict):
         text = "a list" if isinstance(value, list) else "a table"
-        if len(value) < 8 and not any(isinstance(v, list | dict) for v in (value if isinstance(value, list) else
-                                                                          value.values())):
+        if len(value) < 8 and not any(
+            isinstance(v, list | dict) for v in (value if isinstance(value, list) else value.values())
+        ):
             text = repr(value)
     else:
         text = repr(value) if isinstance(value, str) else str(value)
@@ -98,8 +99,9 @@ def coerce_scalar(f: Field, value: Any, path: str, source: str) -> Any:
     if kind == "floats":
         if not isinstance(value, list):
             raise _fail(source, f"'{path}' must be a list of numbers, got {_fmt(value)}")
-        out = [coerce_scalar(Field("float", min=f.min, max=f.max), v, f"{path}[{i}]", source)
-               for i, v in enumerate(value)]
+        out = [
+            coerce_scalar(Field("float", min=f.min, max=f.max), v, f"{path}[{i}]", source) for i, v in enumerate(value)
+        ]
         if f.length is not None and len(out) != f.length:
             raise _fail(source, f"'{path}' must have {f.length} values, got {len(out)}")
         return out
@@ -240,7 +242,7 @@ def set_path(data: dict, schema: Table, path: str, value: Any, source: str) -> N
                 raise _fail(source, f"'{walked.rstrip('.')}' must be an array of tables ([[{walked.rstrip('.')}]])")
             names = [item.get(spec.key) for item in node]
             if key == "*":
-                rest = ".".join(parts[i + 1:])
+                rest = ".".join(parts[i + 1 :])
                 if not rest:
                     raise _fail(source, f"'{walked}*' needs a key after it")
                 if not node:

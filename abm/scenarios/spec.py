@@ -17,8 +17,10 @@ MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm
 
 
 NAME_PATTERN = r"[^\W_][\w\- ]{0,79}"
-NAME_RULE = ("a name is 1 to 80 letters, digits, '-', '_' or spaces, starting with a letter or digit "
-             "(it is used in --set paths, graph files and folder names)")
+NAME_RULE = (
+    "a name is 1 to 80 letters, digits, '-', '_' or spaces, starting with a letter or digit "
+    "(it is used in --set paths, graph files and folder names)"
+)
 
 
 def _name(doc: str = "") -> Field:
@@ -34,267 +36,334 @@ def _decided(default, lo=0.0, hi=None, doc=""):
     return F("float", default, min=lo, max=hi, doc=doc, decided=True)
 
 
-SCENARIO = Table({
-    "name": _name("short name"),
-    "description": F("str", "", doc="one line shown by `tokenomy scenarios`"),
-    "base": F("str", "", doc="a scenario this one starts from (a shipped name, or a path relative to this file): "
-                             "tables merge, entries merge by name, events and expected outcomes are this file's"),
-    "start_date": F("date", doc="calendar date of day 0"),
-    "days": F("int", 365, min=1, max=MAX_DAYS, doc="default horizon"),
-    "seed": F("int", 1, min=0, max=MAX_SEED),
-    "topology": F("str", "classroom", choices=("classroom", "china-8-hubs"),
-                  doc="named supply-graph builder"),
-})
+SCENARIO = Table(
+    {
+        "name": _name("short name"),
+        "description": F("str", "", doc="one line shown by `tokenomy scenarios`"),
+        "base": F(
+            "str",
+            "",
+            doc="a scenario this one starts from (a shipped name, or a path relative to this file): "
+            "tables merge, entries merge by name, events and expected outcomes are this file's",
+        ),
+        "start_date": F("date", doc="calendar date of day 0"),
+        "days": F("int", 365, min=1, max=MAX_DAYS, doc="default horizon"),
+        "seed": F("int", 1, min=0, max=MAX_SEED),
+        "topology": F("str", "classroom", choices=("classroom", "china-8-hubs"), doc="named supply-graph builder"),
+    }
+)
 
-MARKETS = Table({
-    "token_price_sensitivity": _num(2.0, 0.0, 50.0, "logit weight on log price"),
-    "token_inertia": _num(0.8, 0.0, 1.0, "share of yesterday's split kept"),
-    "power_price_cap_cny_per_mwh": _num(1500.0, 0.0, 1e5, "value of lost load"),
-    "power_price_floor_cny_per_mwh": _num(-100.0, -1e4, 0.0),
-    "demand_noise": _num(0.05, 0.0, 1.0, "standard deviation of the day-to-day log noise of token demand"),
-    "demand_noise_persistence": _num(0.7, 0.0, 0.999, "AR(1) coefficient of that noise"),
-})
+MARKETS = Table(
+    {
+        "token_price_sensitivity": _num(2.0, 0.0, 50.0, "logit weight on log price"),
+        "token_inertia": _num(0.8, 0.0, 1.0, "share of yesterday's split kept"),
+        "power_price_cap_cny_per_mwh": _num(1500.0, 0.0, 1e5, "value of lost load"),
+        "power_price_floor_cny_per_mwh": _num(-100.0, -1e4, 0.0),
+        "demand_noise": _num(0.05, 0.0, 1.0, "standard deviation of the day-to-day log noise of token demand"),
+        "demand_noise_persistence": _num(0.7, 0.0, 0.999, "AR(1) coefficient of that noise"),
+    }
+)
 
-COMPUTE = Table({
-    "gpu_deliveries_per_month": _num(1e12, 0.0, 1e13, doc="GPUs vendors can deliver to all AIDCs per month"),
-    "contract_premium": _num(0.05, 0.0, 1.0, "term premium of a contract over the expected hourly price"),
-})
+COMPUTE = Table(
+    {
+        "gpu_deliveries_per_month": _num(1e12, 0.0, 1e13, doc="GPUs vendors can deliver to all AIDCs per month"),
+        "contract_premium": _num(0.05, 0.0, 1.0, "term premium of a contract over the expected hourly price"),
+    }
+)
 
-POLICY = Table({
-    "green_share_target": _num(0.0, 0.0, 1.0, "green-electricity share required of new AIDCs in hub zones"),
-    "green_policy_day": F("int", 0, min=-100000, max=100000,
-                          doc="GPUs commissioned from this day on are obliged (a negative day reaches back to the "
-                              "fleet that was there before the run: -3650 obliges ten years of it)"),
-    "green_certificate_cny_per_mwh": _num(30.0, 0.0, 1e4, "price of a green certificate (PPA premium)"),
-})
+POLICY = Table(
+    {
+        "green_share_target": _num(0.0, 0.0, 1.0, "green-electricity share required of new AIDCs in hub zones"),
+        "green_policy_day": F(
+            "int",
+            0,
+            min=-100000,
+            max=100000,
+            doc="GPUs commissioned from this day on are obliged (a negative day reaches back to the "
+            "fleet that was there before the run: -3650 obliges ten years of it)",
+        ),
+        "green_certificate_cny_per_mwh": _num(30.0, 0.0, 1e4, "price of a green certificate (PPA premium)"),
+    }
+)
 
-TECHNOLOGY = Table({
-    "marginal_cost_cny_per_mwh": _num(0.0, -1e4, 1e4),
-    "capex_cny_per_kw": _num(4000.0, 1.0, 1e6, "overnight capital cost (a price: above zero)"),
-    "life_years": _num(25.0, 1.0, 100.0),
-    "lead_days": F("int", 365, min=0, max=5000),
-    "emissions_t_per_mwh": _num(0.0, 0.0, 2.0),
-    "capacity_factor": _num(1.0, 0.0, 1.0, "mean availability (solar, wind: of nameplate)"),
-    "forced_outage_rate": _num(0.0, 0.0, 0.5, "mean share of a coal or gas fleet out on a day"),
-    "build_mw_per_month": _num(0.0, 0.0, 1e6, doc="most a utility adds per zone per month"),
-})
+TECHNOLOGY = Table(
+    {
+        "marginal_cost_cny_per_mwh": _num(0.0, -1e4, 1e4),
+        "capex_cny_per_kw": _num(4000.0, 1.0, 1e6, "overnight capital cost (a price: above zero)"),
+        "life_years": _num(25.0, 1.0, 100.0),
+        "lead_days": F("int", 365, min=0, max=5000),
+        "emissions_t_per_mwh": _num(0.0, 0.0, 2.0),
+        "capacity_factor": _num(1.0, 0.0, 1.0, "mean availability (solar, wind: of nameplate)"),
+        "forced_outage_rate": _num(0.0, 0.0, 0.5, "mean share of a coal or gas fleet out on a day"),
+        "build_mw_per_month": _num(0.0, 0.0, 1e6, doc="most a utility adds per zone per month"),
+    }
+)
 
 TECHNOLOGIES = Table({tech: TECHNOLOGY for tech in TECHS})
 
-ZONE = Table({
-    "name": _name(),
-    "region": F("str", "east", choices=("east", "west")),
-    "hub": F("bool", False, doc="a national computing hub: new AIDCs there carry the green-share obligation"),
-    "background_load_mw": _num(1000.0, 0.0, 5e6, "non-AI demand (China's whole peak: about 1.5e6 MW)"),
-    "background_growth_per_year": _num(0.03, -0.5, 5.0),
-    "flexible_load_share": _num(0.0, 0.0, 0.5, "share of background load that bids instead of taking"),
-    "flexible_load_price_cny_per_mwh": _num(400.0, -1e4, 1e5),
-    "solar_quality": _num(1.0, 0.0, 3.0, "multiplies the solar capacity factor"),
-    "wind_quality": _num(1.0, 0.0, 3.0),
-    "grid_connection_mw": _num(1e9, 0.0, 1e9, doc="spare connection capacity for new AIDC load"),
-    "connection_build_mw_per_year": _num(0.0, 0.0, 1e7, doc="how fast the utility adds connection capacity"),
-    "connection_lead_days": F("int", 730, min=0, max=5000),
-})
+ZONE = Table(
+    {
+        "name": _name(),
+        "region": F("str", "east", choices=("east", "west")),
+        "hub": F("bool", False, doc="a national computing hub: new AIDCs there carry the green-share obligation"),
+        "background_load_mw": _num(1000.0, 0.0, 5e6, "non-AI demand (China's whole peak: about 1.5e6 MW)"),
+        "background_growth_per_year": _num(0.03, -0.5, 5.0),
+        "flexible_load_share": _num(0.0, 0.0, 0.5, "share of background load that bids instead of taking"),
+        "flexible_load_price_cny_per_mwh": _num(400.0, -1e4, 1e5),
+        "solar_quality": _num(1.0, 0.0, 3.0, "multiplies the solar capacity factor"),
+        "wind_quality": _num(1.0, 0.0, 3.0),
+        "grid_connection_mw": _num(1e9, 0.0, 1e9, doc="spare connection capacity for new AIDC load"),
+        "connection_build_mw_per_year": _num(0.0, 0.0, 1e7, doc="how fast the utility adds connection capacity"),
+        "connection_lead_days": F("int", 730, min=0, max=5000),
+    }
+)
 
-LINE = Table({
-    "name": _name(),
-    "from": F("str"),
-    "to": F("str"),
-    "limit_mw": _num(1000.0, 0.0, MAX_LINE_MW),
-    "reactance": _num(0.0, 0.0, MAX_REACTANCE, doc="per unit; 0 = none (transport model)"),
-    "capex_cny_per_mw": _num(2e6, 0.0, 1e10, doc="cost to add one MW of transfer capacity"),
-    "expandable": F("bool", False),
-    "lead_days": F("int", 1095, min=0, max=10000),
-})
+LINE = Table(
+    {
+        "name": _name(),
+        "from": F("str"),
+        "to": F("str"),
+        "limit_mw": _num(1000.0, 0.0, MAX_LINE_MW),
+        "reactance": _num(0.0, 0.0, MAX_REACTANCE, doc="per unit; 0 = none (transport model)"),
+        "capex_cny_per_mw": _num(2e6, 0.0, 1e10, doc="cost to add one MW of transfer capacity"),
+        "expandable": F("bool", False),
+        "lead_days": F("int", 1095, min=0, max=10000),
+    }
+)
 
-UNIT = Table({
-    "name": _name(),
-    "zone": F("str"),
-    "tech": F("str", choices=TECHS),
-    "capacity_mw": _num(0.0, 0.0, 1e6),
-    "marginal_cost_cny_per_mwh": F("float", None, min=-1e4, max=1e4,
-                                   doc="default: the technology's"),
-})
+UNIT = Table(
+    {
+        "name": _name(),
+        "zone": F("str"),
+        "tech": F("str", choices=TECHS),
+        "capacity_mw": _num(0.0, 0.0, 1e6),
+        "marginal_cost_cny_per_mwh": F("float", None, min=-1e4, max=1e4, doc="default: the technology's"),
+    }
+)
 
-UTILITY = Table({
-    "name": _name(),
-    "strategy": F("str", "adaptive", choices=STRATEGIES),
-    "markup": _decided(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
-    "invest": F("bool", True),
-    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
-    "units": ListOf(UNIT, min_items=0),
-})
+UTILITY = Table(
+    {
+        "name": _name(),
+        "strategy": F("str", "adaptive", choices=STRATEGIES),
+        "markup": _decided(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
+        "invest": F("bool", True),
+        "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
+        "units": ListOf(UNIT, min_items=0),
+    }
+)
 
-STORAGE = Table({
-    "name": _name(),
-    "zone": F("str"),
-    "energy_mwh": _num(0.0, 0.0, 1e7),
-    "power_mw": _num(0.0, 0.0, 1e6),
-    "round_trip_efficiency": _num(0.85, 0.1, 1.0),
-    "degradation_cost_cny_per_mwh": _num(50.0, 0.0, 1e4),
-    "initial_soc": _num(0.5, 0.0, 1.0, "fraction of energy_mwh"),
-    "capex_cny_per_kwh": _num(430.0, 0.0, 1e5, "0.43 CNY/Wh, 4 h system, CEEC tender Jun 2025"),
-    "life_years": _num(15.0, 1.0, 50.0),
-    "invest": F("bool", True),
-    "lead_days": F("int", 180, min=0, max=5000),
-    "max_build_mwh_per_month": _num(0.0, 0.0, 1e6),
-    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
-})
+STORAGE = Table(
+    {
+        "name": _name(),
+        "zone": F("str"),
+        "energy_mwh": _num(0.0, 0.0, 1e7),
+        "power_mw": _num(0.0, 0.0, 1e6),
+        "round_trip_efficiency": _num(0.85, 0.1, 1.0),
+        "degradation_cost_cny_per_mwh": _num(50.0, 0.0, 1e4),
+        "initial_soc": _num(0.5, 0.0, 1.0, "fraction of energy_mwh"),
+        "capex_cny_per_kwh": _num(430.0, 0.0, 1e5, "0.43 CNY/Wh, 4 h system, CEEC tender Jun 2025"),
+        "life_years": _num(15.0, 1.0, 50.0),
+        "invest": F("bool", True),
+        "lead_days": F("int", 180, min=0, max=5000),
+        "max_build_mwh_per_month": _num(0.0, 0.0, 1e6),
+        "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
+    }
+)
 
-AIDC = Table({
-    "name": _name(),
-    "zone": F("str"),
-    "gpus": _num(1000.0, 0.0, 1e8, "accelerators online at the start (the world has about 1e7)"),
-    "age_years": _num(1.5, 0.0, 30.0, "mean age of the initial fleet (spread evenly over twice that)"),
-    "pue": _num(1.25, 1.0, 3.0),
-    "busy_kw_per_gpu": _num(1.4, 0.01, 20.0, "node-level draw of a busy accelerator"),
-    "idle_kw_per_gpu": _num(0.4, 0.0, 20.0),
-    "capex_cny_per_gpu": _num(250000.0, 0.0, 1e8),
-    "life_years": _num(5.0, 0.5, 30.0, "economic life; cohorts retire after it"),
-    "om_cny_per_gpu_hour": _num(0.5, 0.0, 1e4, "variable operations of a busy GPU-hour"),
-    "fixed_om_cny_per_gpu_year": _num(8000.0, 0.0, 1e7, "staff, maintenance, network of an online GPU"),
-    "strategy": F("str", "adaptive", choices=STRATEGIES),
-    "markup": _decided(0.3, 0.0, 3.0, "scarcity rent on the top tranches, in capital costs of a GPU-hour"),
-    "markup_step": _decided(0.02, 0.0, 1.0),
-    "invest": F("bool", True),
-    "forecaster": F("str", "adaptive", choices=FORECASTERS, doc="how it forecasts the margin of a GPU"),
-    "forecast_noise": _num(0.1, 0.0, 2.0, "log-normal error of its monthly margin forecast"),
-    "supply_line_weight": _num(0.5, 0.0, 1.0, "weight it gives the market's GPUs on order (0: ignores them)"),
-    "lead_days": F("int", 180, min=0, max=5000),
-    "hurdle": _num(0.1, 0.0, 1.0, "hurdle rate (per year) an investment must earn"),
-    "max_growth_per_month": _num(0.15, 0.0, 10.0, "largest order as a share of online GPUs"),
-    "min_order_gpus": _num(100.0, 0.0, 1e7),
-    "outage_rate_per_year": _num(0.0, 0.0, 365.0, "outages a year (random, seeded)"),
-    "outage_share": _num(0.05, 0.0, 0.5, "mean share of the online fleet an outage takes down"),
-    "outage_days": F("int", 3, min=1, max=365),
-    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
-})
+AIDC = Table(
+    {
+        "name": _name(),
+        "zone": F("str"),
+        "gpus": _num(1000.0, 0.0, 1e8, "accelerators online at the start (the world has about 1e7)"),
+        "age_years": _num(1.5, 0.0, 30.0, "mean age of the initial fleet (spread evenly over twice that)"),
+        "pue": _num(1.25, 1.0, 3.0),
+        "busy_kw_per_gpu": _num(1.4, 0.01, 20.0, "node-level draw of a busy accelerator"),
+        "idle_kw_per_gpu": _num(0.4, 0.0, 20.0),
+        "capex_cny_per_gpu": _num(250000.0, 0.0, 1e8),
+        "life_years": _num(5.0, 0.5, 30.0, "economic life; cohorts retire after it"),
+        "om_cny_per_gpu_hour": _num(0.5, 0.0, 1e4, "variable operations of a busy GPU-hour"),
+        "fixed_om_cny_per_gpu_year": _num(8000.0, 0.0, 1e7, "staff, maintenance, network of an online GPU"),
+        "strategy": F("str", "adaptive", choices=STRATEGIES),
+        "markup": _decided(0.3, 0.0, 3.0, "scarcity rent on the top tranches, in capital costs of a GPU-hour"),
+        "markup_step": _decided(0.02, 0.0, 1.0),
+        "invest": F("bool", True),
+        "forecaster": F("str", "adaptive", choices=FORECASTERS, doc="how it forecasts the margin of a GPU"),
+        "forecast_noise": _num(0.1, 0.0, 2.0, "log-normal error of its monthly margin forecast"),
+        "supply_line_weight": _num(0.5, 0.0, 1.0, "weight it gives the market's GPUs on order (0: ignores them)"),
+        "lead_days": F("int", 180, min=0, max=5000),
+        "hurdle": _num(0.1, 0.0, 1.0, "hurdle rate (per year) an investment must earn"),
+        "max_growth_per_month": _num(0.15, 0.0, 10.0, "largest order as a share of online GPUs"),
+        "min_order_gpus": _num(100.0, 0.0, 1e7),
+        "outage_rate_per_year": _num(0.0, 0.0, 365.0, "outages a year (random, seeded)"),
+        "outage_share": _num(0.05, 0.0, 0.5, "mean share of the online fleet an outage takes down"),
+        "outage_days": F("int", 3, min=1, max=365),
+        "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
+    }
+)
 
-PROVIDER = Table({
-    "name": _name(),
-    "strategy": F("str", "best-response", choices=PROVIDER_STRATEGIES,
-                  doc="token pricing: Lerner best response to logit demand, Roth-Erev markups, or fixed"),
-    "price_cny_per_mtok": _decided(10.0, 1e-6, 1e6, "starting price"),
-    "price_step": _decided(0.03, 0.0, 1.0, "largest daily relative price change"),
-    "price_adjustment": _decided(0.1, 0.001, 1.0, "share of the way to its target price moved per day"),
-    "min_margin": _decided(0.05, -0.9, 10.0, "least markup over unit cost"),
-    "max_markup": _decided(3.0, 0.05, 100.0, "largest markup over unit cost"),
-    "mtok_per_gpu_hour": _num(2.0, 1e-6, 1e6, "inference throughput"),
-    "efficiency_growth_per_year": _num(0.0, -0.9, 100.0),
-    "reserve": _num(0.05, 0.0, 2.0, "GPU-hours bought beyond the forecast need, as a share of it"),
-    "contract_share": _num(0.5, 0.0, 1.0, "share of the expected need held under term contracts"),
-    "contract_months": F("int", 6, min=1, max=12, doc="length of a new term contract"),
-    "launch_rate_per_year": _num(0.0, 0.0, 50.0, "model launches a year (random, seeded)"),
-    "launch_efficiency_gain": _num(0.1, 0.0, 5.0, "mean efficiency jump of a launch"),
-    "launch_appeal_gain": _num(0.3, 0.0, 10.0, "jump of its appeal to buyers (decays, half-life 60 days)"),
-    "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
-    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
-})
+PROVIDER = Table(
+    {
+        "name": _name(),
+        "strategy": F(
+            "str",
+            "best-response",
+            choices=PROVIDER_STRATEGIES,
+            doc="token pricing: Lerner best response to logit demand, Roth-Erev markups, or fixed",
+        ),
+        "price_cny_per_mtok": _decided(10.0, 1e-6, 1e6, "starting price"),
+        "price_step": _decided(0.03, 0.0, 1.0, "largest daily relative price change"),
+        "price_adjustment": _decided(0.1, 0.001, 1.0, "share of the way to its target price moved per day"),
+        "min_margin": _decided(0.05, -0.9, 10.0, "least markup over unit cost"),
+        "max_markup": _decided(3.0, 0.05, 100.0, "largest markup over unit cost"),
+        "mtok_per_gpu_hour": _num(2.0, 1e-6, 1e6, "inference throughput"),
+        "efficiency_growth_per_year": _num(0.0, -0.9, 100.0),
+        "reserve": _num(0.05, 0.0, 2.0, "GPU-hours bought beyond the forecast need, as a share of it"),
+        "contract_share": _num(0.5, 0.0, 1.0, "share of the expected need held under term contracts"),
+        "contract_months": F("int", 6, min=1, max=12, doc="length of a new term contract"),
+        "launch_rate_per_year": _num(0.0, 0.0, 50.0, "model launches a year (random, seeded)"),
+        "launch_efficiency_gain": _num(0.1, 0.0, 5.0, "mean efficiency jump of a launch"),
+        "launch_appeal_gain": _num(0.3, 0.0, 10.0, "jump of its appeal to buyers (decays, half-life 60 days)"),
+        "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
+        "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
+    }
+)
 
-LAB = Table({
-    "name": _name(),
-    "gpu_hours_per_day": _num(1e5, 0.0, 1e9, doc="compute wanted at the reference price"),
-    "reference_price_cny_per_gpu_hour": _num(15.0, 1e-3, 1e5),
-    "elasticity": _num(1.0, 0.05, 10.0, "price elasticity of its compute demand"),
-    "max_multiple": _num(2.0, 1.0, 100.0, "most it wants however cheap compute is, as a multiple of the reference"),
-    "budget_cny_per_day": _num(1e12, 0.0, 1e12, doc="most it spends on compute a day"),
-    "growth_per_year": _num(0.0, -0.99, 100.0, "growth of compute wanted at the reference price"),
-    "budget_growth_per_year": _num(0.0, -0.99, 100.0),
-    "demand_noise": _num(0.05, 0.0, 1.0),
-    "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
-    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
-})
+LAB = Table(
+    {
+        "name": _name(),
+        "gpu_hours_per_day": _num(1e5, 0.0, 1e9, doc="compute wanted at the reference price"),
+        "reference_price_cny_per_gpu_hour": _num(15.0, 1e-3, 1e5),
+        "elasticity": _num(1.0, 0.05, 10.0, "price elasticity of its compute demand"),
+        "max_multiple": _num(2.0, 1.0, 100.0, "most it wants however cheap compute is, as a multiple of the reference"),
+        "budget_cny_per_day": _num(1e12, 0.0, 1e12, doc="most it spends on compute a day"),
+        "growth_per_year": _num(0.0, -0.99, 100.0, "growth of compute wanted at the reference price"),
+        "budget_growth_per_year": _num(0.0, -0.99, 100.0),
+        "demand_noise": _num(0.05, 0.0, 1.0),
+        "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
+        "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
+    }
+)
 
-APP = Table({
-    "name": _name(),
-    "users": _num(1e6, 0.0, 1e10, "users today (the world has 8e9 people)"),
-    "market_size_users": _num(1e7, 0.0, 1e10),
-    "bass_p_per_year": _num(0.03, 0.0, 10.0),
-    "bass_q_per_year": _num(0.4, 0.0, 50.0),
-    "requests_per_user_per_day": _num(10.0, 0.0, 1e4),
-    "mtok_per_request": _num(0.001, 0.0, 100.0, "tokens per request, in Mtok"),
-    "tokens_per_request_growth_per_year": _num(0.0, -0.9, 100.0),
-    "agentic_share": _num(0.0, 0.0, 1.0),
-    "agent_multiplier": _num(4.0, 1.0, 1000.0, "tokens of an agentic request over a chat one"),
-    "elasticity": _num(1.5, 0.0, 10.0, "shape of the log-logistic spread of request values"),
-    "revenue_cny_per_request": _num(0.05, 0.0, 1e6, "median value (and revenue) of a request"),
-    "profile": F("str", "evening", choices=PROFILES),
-    "providers": F("strs", []),
-    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
-})
+APP = Table(
+    {
+        "name": _name(),
+        "users": _num(1e6, 0.0, 1e10, "users today (the world has 8e9 people)"),
+        "market_size_users": _num(1e7, 0.0, 1e10),
+        "bass_p_per_year": _num(0.03, 0.0, 10.0),
+        "bass_q_per_year": _num(0.4, 0.0, 50.0),
+        "requests_per_user_per_day": _num(10.0, 0.0, 1e4),
+        "mtok_per_request": _num(0.001, 0.0, 100.0, "tokens per request, in Mtok"),
+        "tokens_per_request_growth_per_year": _num(0.0, -0.9, 100.0),
+        "agentic_share": _num(0.0, 0.0, 1.0),
+        "agent_multiplier": _num(4.0, 1.0, 1000.0, "tokens of an agentic request over a chat one"),
+        "elasticity": _num(1.5, 0.0, 10.0, "shape of the log-logistic spread of request values"),
+        "revenue_cny_per_request": _num(0.05, 0.0, 1e6, "median value (and revenue) of a request"),
+        "profile": F("str", "evening", choices=PROFILES),
+        "providers": F("strs", []),
+        "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
+    }
+)
 
-ENTERPRISE = Table({
-    "name": _name(),
-    "firms": _num(10000.0, 0.0, 1e9),
-    "adoption": _num(0.1, 0.0, 1.0, "initial share of firms using AI"),
-    "ceiling": _num(0.7, 0.0, 1.0),
-    "bass_p_per_year": _num(0.05, 0.0, 10.0),
-    "bass_q_per_year": _num(0.5, 0.0, 50.0),
-    "mtok_per_firm_per_day": _num(1.0, 0.0, 1e6),
-    "usage_growth_per_year": _num(0.0, -0.9, 100.0),
-    "agentic_share": _num(0.0, 0.0, 1.0),
-    "agent_multiplier": _num(4.0, 1.0, 1000.0),
-    "elasticity": _num(0.3, 0.0, 10.0),
-    "reference_price_cny_per_mtok": _num(10.0, 1e-6, 1e6),
-    "budget_cny_per_firm_per_day": _num(1e9, 0.0, 1e9),
-    "profile": F("str", "business", choices=PROFILES),
-    "providers": F("strs", []),
-    "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
-})
+ENTERPRISE = Table(
+    {
+        "name": _name(),
+        "firms": _num(10000.0, 0.0, 1e9),
+        "adoption": _num(0.1, 0.0, 1.0, "initial share of firms using AI"),
+        "ceiling": _num(0.7, 0.0, 1.0),
+        "bass_p_per_year": _num(0.05, 0.0, 10.0),
+        "bass_q_per_year": _num(0.5, 0.0, 50.0),
+        "mtok_per_firm_per_day": _num(1.0, 0.0, 1e6),
+        "usage_growth_per_year": _num(0.0, -0.9, 100.0),
+        "agentic_share": _num(0.0, 0.0, 1.0),
+        "agent_multiplier": _num(4.0, 1.0, 1000.0),
+        "elasticity": _num(0.3, 0.0, 10.0),
+        "reference_price_cny_per_mtok": _num(10.0, 1e-6, 1e6),
+        "budget_cny_per_firm_per_day": _num(1e9, 0.0, 1e9),
+        "profile": F("str", "business", choices=PROFILES),
+        "providers": F("strs", []),
+        "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
+    }
+)
 
-EVENT = Table({
-    "day": F("int", min=0, max=MAX_DAYS),
-    "set": F("str", doc="dotted path, e.g. apps.chat.agent_multiplier or apps.*.agentic_share"),
-    "value": F("float", min=-1e12, max=1e12),
-    "ramp_days": F("int", 0, min=0, max=100000),
-    "note": F("str", ""),
-}, doc="timeline")
+EVENT = Table(
+    {
+        "day": F("int", min=0, max=MAX_DAYS),
+        "set": F("str", doc="dotted path, e.g. apps.chat.agent_multiplier or apps.*.agentic_share"),
+        "value": F("float", min=-1e12, max=1e12),
+        "ramp_days": F("int", 0, min=0, max=100000),
+        "note": F("str", ""),
+    },
+    doc="timeline",
+)
 
-CHECK = Table({
-    "name": _name("short name of the check, unique in the scenario"),
-    "claim": F("str", "", doc="what the check says, in plain words"),
-    "metric": F("str", doc="a daily-table column, or an hourly-table column (then 'zones' may filter it)"),
-    "zones": F("strs", [], doc="hourly metric only: zones whose rows count; empty = every zone"),
-    "agg": F("str", "mean", choices=("mean", "max", "min", "sum", "last", "std"),
-             doc="how the window's rows become one number"),
-    "days": F("floats", min=0.0, max=float(MAX_DAYS), length=2, doc="window [first day, end day): end excluded"),
-    "compare": F("str", "threshold", choices=("threshold", "window", "baseline"),
-                 doc="threshold: the value itself; window: change against 'against_days' of the same run; "
-                     "baseline: change against the same window of a run with the 'baseline' overrides"),
-    "against_days": F("floats", [], min=0.0, max=float(MAX_DAYS), doc="window compare: the other window"),
-    "baseline": F("strs", [], doc="baseline compare: overrides (path=value) that undo the scenario's change"),
-    "change": F("str", "relative", choices=("relative", "absolute"),
-                doc="window/baseline compare: value / reference - 1, or value - reference"),
-    "op": F("str", ">=", choices=(">=", "<=", "between")),
-    "value": F("float", 0.0, min=-1e300, max=1e300, doc="threshold (or lower bound for 'between')"),
-    "upper": F("float", None, min=-1e300, max=1e300, doc="upper bound for 'between'"),
-    "tolerance": F("float", 0.0, min=0.0, doc="slack on the comparison, in the compared quantity's units"),
-    "status": F("str", "active", choices=("active", "needs-model-change"),
-                doc="needs-model-change: reported, not enforced (see note)"),
-    "note": F("str", ""),
-})
+CHECK = Table(
+    {
+        "name": _name("short name of the check, unique in the scenario"),
+        "claim": F("str", "", doc="what the check says, in plain words"),
+        "metric": F("str", doc="a daily-table column, or an hourly-table column (then 'zones' may filter it)"),
+        "zones": F("strs", [], doc="hourly metric only: zones whose rows count; empty = every zone"),
+        "agg": F(
+            "str",
+            "mean",
+            choices=("mean", "max", "min", "sum", "last", "std"),
+            doc="how the window's rows become one number",
+        ),
+        "days": F("floats", min=0.0, max=float(MAX_DAYS), length=2, doc="window [first day, end day): end excluded"),
+        "compare": F(
+            "str",
+            "threshold",
+            choices=("threshold", "window", "baseline"),
+            doc="threshold: the value itself; window: change against 'against_days' of the same run; "
+            "baseline: change against the same window of a run with the 'baseline' overrides",
+        ),
+        "against_days": F("floats", [], min=0.0, max=float(MAX_DAYS), doc="window compare: the other window"),
+        "baseline": F("strs", [], doc="baseline compare: overrides (path=value) that undo the scenario's change"),
+        "change": F(
+            "str",
+            "relative",
+            choices=("relative", "absolute"),
+            doc="window/baseline compare: value / reference - 1, or value - reference",
+        ),
+        "op": F("str", ">=", choices=(">=", "<=", "between")),
+        "value": F("float", 0.0, min=-1e300, max=1e300, doc="threshold (or lower bound for 'between')"),
+        "upper": F("float", None, min=-1e300, max=1e300, doc="upper bound for 'between'"),
+        "tolerance": F("float", 0.0, min=0.0, doc="slack on the comparison, in the compared quantity's units"),
+        "status": F(
+            "str",
+            "active",
+            choices=("active", "needs-model-change"),
+            doc="needs-model-change: reported, not enforced (see note)",
+        ),
+        "note": F("str", ""),
+    }
+)
 
-EXPECTED = Table({
-    "claim": F("str", "", doc="the scenario's expected outcome in plain words"),
-    "days": F("int", 0, min=0, max=20000, doc="horizon of check runs; 0 = the end of the latest window"),
-    "checks": ListOf(CHECK),
-}, doc="expected outcome, checked by `tokenomy check`")
+EXPECTED = Table(
+    {
+        "claim": F("str", "", doc="the scenario's expected outcome in plain words"),
+        "days": F("int", 0, min=0, max=20000, doc="horizon of check runs; 0 = the end of the latest window"),
+        "checks": ListOf(CHECK),
+    },
+    doc="expected outcome, checked by `tokenomy check`",
+)
 
-ROOT = Table({
-    "scenario": SCENARIO,
-    "markets": MARKETS,
-    "compute": COMPUTE,
-    "policy": POLICY,
-    "technologies": TECHNOLOGIES,
-    "zones": ListOf(ZONE, min_items=1, max_items=100),
-    "lines": ListOf(LINE),
-    "utilities": ListOf(UTILITY),
-    "storage": ListOf(STORAGE),
-    "aidcs": ListOf(AIDC),
-    "providers": ListOf(PROVIDER),
-    "labs": ListOf(LAB),
-    "apps": ListOf(APP),
-    "enterprises": ListOf(ENTERPRISE),
-    "events": ListOf(EVENT, key=None, max_items=10000),
-    "expected": EXPECTED,
-})
+ROOT = Table(
+    {
+        "scenario": SCENARIO,
+        "markets": MARKETS,
+        "compute": COMPUTE,
+        "policy": POLICY,
+        "technologies": TECHNOLOGIES,
+        "zones": ListOf(ZONE, min_items=1, max_items=100),
+        "lines": ListOf(LINE),
+        "utilities": ListOf(UTILITY),
+        "storage": ListOf(STORAGE),
+        "aidcs": ListOf(AIDC),
+        "providers": ListOf(PROVIDER),
+        "labs": ListOf(LAB),
+        "apps": ListOf(APP),
+        "enterprises": ListOf(ENTERPRISE),
+        "events": ListOf(EVENT, key=None, max_items=10000),
+        "expected": EXPECTED,
+    }
+)

@@ -22,9 +22,16 @@ def test_report_has_every_point_and_seed(grid_pool, tmp_path, capsys):
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 2 and list(summary["n_seeds"]) == [2, 2]
     assert list(summary["apps.chatbot.agent_multiplier"]) == [2.0, 8.0]
-    for metric in ("token_price_cny_per_mtok_mean", "compute_price_cny_per_gpu_hour_mean",
-                   "power_price_cny_per_mwh_mean", "tokens_served_mtok_mean", "unserved_share_mean",
-                   "gpus_online_last", "green_share_mean", "power_spread_cny_per_mwh_mean"):
+    for metric in (
+        "token_price_cny_per_mtok_mean",
+        "compute_price_cny_per_gpu_hour_mean",
+        "power_price_cny_per_mwh_mean",
+        "tokens_served_mtok_mean",
+        "unserved_share_mean",
+        "gpus_online_last",
+        "green_share_mean",
+        "power_spread_cny_per_mwh_mean",
+    ):
         for stat in ("mean", "std", "ci95_low", "ci95_high"):
             assert f"{metric}_{stat}" in summary
         assert (summary[f"{metric}_ci95_low"] <= summary[f"{metric}_mean"] + 1e-12).all()
@@ -91,8 +98,24 @@ def test_morris_ranks_the_ignored_parameter_last(tmp_path):
 
 def test_compare_two_scenarios_side_by_side(tmp_path, capsys):
     out = tmp_path / "cmp"
-    code = main(["compare", "classroom", "classroom", "--set-b", "apps.chatbot.agent_multiplier=10", "--days", "8",
-                 "--seeds", "2", "--workers", "0", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "compare",
+            "classroom",
+            "classroom",
+            "--set-b",
+            "apps.chatbot.agent_multiplier=10",
+            "--days",
+            "8",
+            "--seeds",
+            "2",
+            "--workers",
+            "0",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "token price" in text and "difference" in text
@@ -102,8 +125,25 @@ def test_compare_two_scenarios_side_by_side(tmp_path, capsys):
     assert (out / "compare.png").read_bytes().startswith(PNG)
     assert "data:image/png;base64," in (out / "compare.html").read_text()
     # a finished sweep folder (one point) is read, not run again
-    assert main(["compare", str(out / "runs" / "classroom"), "classroom", "--days", "8", "--seeds", "2",
-                 "--workers", "0", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(out / "runs" / "classroom"),
+                "classroom",
+                "--days",
+                "8",
+                "--seeds",
+                "2",
+                "--workers",
+                "0",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
 
 
@@ -119,25 +159,41 @@ def _one_line_error(capsys, argv, *fragments):
 
 BAD = {
     "unknown_key": ("[sweep]\nscenario = 'classroom'\nseedz = 3\n", ["unknown key 'sweep.seedz'", "sweep.seeds"]),
-    "unknown_parameter": ("[sweep]\nscenario = 'classroom'\n[[parameters]]\nkey = 'apps.chatbot.userz'\n"
-                          "values = [1]\n", ["unknown key 'apps.chatbot.userz'", "apps.chatbot.users"]),
-    "unknown_entry": ("[sweep]\nscenario = 'classroom'\n[[parameters]]\nkey = 'aidcs.wes-aidc.gpus'\n"
-                      "values = [1]\n", ["no entry named 'wes-aidc'", "west-aidc"]),
-    "out_of_range": ("[sweep]\nscenario = 'classroom'\n[[parameters]]\nkey = 'aidcs.west-aidc.gpus'\n"
-                     "values = [100.0, -5.0]\n", ["aidcs.west-aidc.gpus", "-5", "out of range"]),
-    "range_out_of_range": ("[sweep]\nscenario = 'classroom'\ndesign = 'latin'\n[[parameters]]\n"
-                           "key = 'apps.chatbot.elasticity'\nmin = 0.5\nmax = 50.0\n",
-                           ["apps.chatbot.elasticity", "50", "out of range"]),
+    "unknown_parameter": (
+        "[sweep]\nscenario = 'classroom'\n[[parameters]]\nkey = 'apps.chatbot.userz'\nvalues = [1]\n",
+        ["unknown key 'apps.chatbot.userz'", "apps.chatbot.users"],
+    ),
+    "unknown_entry": (
+        "[sweep]\nscenario = 'classroom'\n[[parameters]]\nkey = 'aidcs.wes-aidc.gpus'\nvalues = [1]\n",
+        ["no entry named 'wes-aidc'", "west-aidc"],
+    ),
+    "out_of_range": (
+        "[sweep]\nscenario = 'classroom'\n[[parameters]]\nkey = 'aidcs.west-aidc.gpus'\nvalues = [100.0, -5.0]\n",
+        ["aidcs.west-aidc.gpus", "-5", "out of range"],
+    ),
+    "range_out_of_range": (
+        "[sweep]\nscenario = 'classroom'\ndesign = 'latin'\n[[parameters]]\n"
+        "key = 'apps.chatbot.elasticity'\nmin = 0.5\nmax = 50.0\n",
+        ["apps.chatbot.elasticity", "50", "out of range"],
+    ),
     "bad_toml": ("[sweep\nscenario = 'classroom'\n", ["malformed TOML"]),
     "unknown_scenario": ("[sweep]\nscenario = 'clasroom'\n", ["unknown scenario 'clasroom'", "classroom"]),
     "bad_design": ("[sweep]\nscenario = 'classroom'\ndesign = 'morriss'\n", ["design", "morris"]),
-    "values_in_latin": ("[sweep]\nscenario = 'classroom'\ndesign = 'latin'\n[[parameters]]\n"
-                        "key = 'apps.chatbot.elasticity'\nvalues = [1.0]\n", ["only works with design"]),
-    "bad_fixed_set": ("[sweep]\nscenario = 'classroom'\nset = ['markets.token_inertia=7']\n",
-                      ["markets.token_inertia", "out of range"]),
-    "sobol_not_power_of_2": ("[sweep]\nscenario = 'classroom'\ndesign = 'sobol'\nsamples = 10\n[[parameters]]\n"
-                             "key = 'apps.chatbot.elasticity'\nmin = 1.0\nmax = 2.0\n[[parameters]]\n"
-                             "key = 'markets.token_inertia'\nmin = 0.5\nmax = 0.9\n", ["power of 2"]),
+    "values_in_latin": (
+        "[sweep]\nscenario = 'classroom'\ndesign = 'latin'\n[[parameters]]\n"
+        "key = 'apps.chatbot.elasticity'\nvalues = [1.0]\n",
+        ["only works with design"],
+    ),
+    "bad_fixed_set": (
+        "[sweep]\nscenario = 'classroom'\nset = ['markets.token_inertia=7']\n",
+        ["markets.token_inertia", "out of range"],
+    ),
+    "sobol_not_power_of_2": (
+        "[sweep]\nscenario = 'classroom'\ndesign = 'sobol'\nsamples = 10\n[[parameters]]\n"
+        "key = 'apps.chatbot.elasticity'\nmin = 1.0\nmax = 2.0\n[[parameters]]\n"
+        "key = 'markets.token_inertia'\nmin = 0.5\nmax = 0.9\n",
+        ["power of 2"],
+    ),
     "bad_table": ("[sweep]\nscenario = 'classroom'\ntables = ['trades']\n", ["unknown table 'trades'"]),
 }
 
@@ -155,18 +211,26 @@ def test_bad_flags_and_paths(tmp_path, capsys, grid_file):
     _one_line_error(capsys, ["sweep", str(tmp_path / "nope.toml")], "no such sweep file")
     _one_line_error(capsys, ["sweep", str(grid_file), "--workers", "-1"], "--workers")
     _one_line_error(capsys, ["sweep", str(grid_file), "--cluster", "slurm"], "--cluster")
-    _one_line_error(capsys, ["sweep", str(grid_file), "--cluster", "local", "--scheduler", "tcp://x:1"],
-                    "not allowed with")
+    _one_line_error(
+        capsys, ["sweep", str(grid_file), "--cluster", "local", "--scheduler", "tcp://x:1"], "not allowed with"
+    )
     _one_line_error(capsys, ["report", str(tmp_path)], "not a sweep folder")
     _one_line_error(capsys, ["report", str(tmp_path / "nope")], "no such folder")
 
 
 def test_missing_extras_name_the_extra(monkeypatch, tmp_path, capsys, grid_file):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    _one_line_error(capsys, ["sweep", str(grid_file), "--cluster", "local", "--out", str(tmp_path / "a")],
-                    "needs Dask", "pip install 'tokenomy[distributed]'")
-    _one_line_error(capsys, ["sweep", str(grid_file), "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path)],
-                    "--scheduler needs Dask")
+    _one_line_error(
+        capsys,
+        ["sweep", str(grid_file), "--cluster", "local", "--out", str(tmp_path / "a")],
+        "needs Dask",
+        "pip install 'tokenomy[distributed]'",
+    )
+    _one_line_error(
+        capsys,
+        ["sweep", str(grid_file), "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path)],
+        "--scheduler needs Dask",
+    )
     monkeypatch.setitem(sys.modules, "SALib", None)
     morris = write(tmp_path / "m.toml", MORRIS)
     _one_line_error(capsys, ["sweep", str(morris)], "needs SALib", "tokenomy[sensitivity]")

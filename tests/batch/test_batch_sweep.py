@@ -88,9 +88,13 @@ def test_sigkill_then_resume_runs_only_the_missing(tmp_path):
     sweep = write(tmp_path / "kill.toml", KILL)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "tokenomy.abm.cli", "sweep", str(sweep), "--workers", "1",
-                             "--out", str(out), "--quiet"], start_new_session=True, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokenomy.abm.cli", "sweep", str(sweep), "--workers", "1", "--out", str(out), "--quiet"],
+        start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
@@ -187,8 +191,9 @@ def test_progress_bar_only_on_a_terminal():
 
 
 def test_hourly_and_agents_tables_on_request(tmp_path):
-    result = run_sweep({"sweep": {"scenario": "classroom", "days": 3, "tables": ["hourly", "agents"]}},
-                       tmp_path, workers=0)
+    result = run_sweep(
+        {"sweep": {"scenario": "classroom", "days": 3, "tables": ["hourly", "agents"]}}, tmp_path, workers=0
+    )
     key = result.runs["run_key"].iloc[0]
     assert (tmp_path / "hourly" / f"{key}.parquet").exists()
     assert len(result.table("agents")) > 0 and len(result.table("hourly")) > 0

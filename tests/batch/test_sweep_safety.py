@@ -109,9 +109,24 @@ def _session_members(sid: int) -> list[str]:
 def test_sigkill_of_the_sweep_leaves_no_process_behind(tmp_path):
     sweep = write(tmp_path / "long.toml", LONG)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "tokenomy.abm.cli", "sweep", str(sweep), "--workers", "2",
-                             "--out", str(tmp_path / "out"), "--quiet"], start_new_session=True, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tokenomy.abm.cli",
+            "sweep",
+            str(sweep),
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ],
+        start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(_session_members(proc.pid)) < 5:  # sweep, tracker, server, 2 workers

@@ -14,8 +14,9 @@ def _intersection(values, costs):
     v, c = np.asarray(values, float), np.asarray(costs, float)
     candidates = np.unique(np.concatenate([v, c]))
     q_star = max(min((v >= p).sum(), (c <= p).sum()) for p in candidates)
-    clearing = [p for p in candidates if (v > p).sum() <= q_star <= (v >= p).sum()
-                and (c < p).sum() <= q_star <= (c <= p).sum()]
+    clearing = [
+        p for p in candidates if (v > p).sum() <= q_star <= (v >= p).sum() and (c < p).sum() <= q_star <= (c <= p).sum()
+    ]
     return q_star, min(clearing), max(clearing)
 
 
@@ -30,7 +31,7 @@ def test_call_market_price_and_quantity_are_the_intersection(seed):
     assert r.theory_quantity == pytest.approx(q_star)
     if q_star > 0:
         assert lo <= r.price <= hi
-        assert r.price == pytest.approx((lo + hi) / 2)          # the chain's midpoint convention
+        assert r.price == pytest.approx((lo + hi) / 2)  # the chain's midpoint convention
         assert (r.theory_price_low, r.theory_price_high) == pytest.approx((lo, hi))
     best = sum(sorted(values, reverse=True)[i] - sorted(costs)[i] for i in range(int(q_star)))
     assert r.surplus == pytest.approx(best) and r.theory_surplus == pytest.approx(best)
@@ -46,13 +47,15 @@ def test_zi_c_reaches_95_percent_and_zi_u_does_worse():
     values, costs = symmetric_market(traders=6, units=3)
     effs = {}
     for constrained in (True, False):
-        runs = [double_auction(values, costs, constrained=constrained, periods=10, rng=np.random.default_rng(s))
-                for s in range(5)]
+        runs = [
+            double_auction(values, costs, constrained=constrained, periods=10, rng=np.random.default_rng(s))
+            for s in range(5)
+        ]
         effs[constrained] = float(np.mean([r.mean_efficiency for r in runs]))
     assert effs[True] >= 0.95
     assert effs[False] <= effs[True] - 0.2
     r = double_auction(values, costs, periods=10, rng=1)
-    assert r.theory_price == pytest.approx(100.0)              # symmetric curves cross at the middle
+    assert r.theory_price == pytest.approx(100.0)  # symmetric curves cross at the middle
     assert abs(np.nanmean(r.mean_price) - r.theory_price) < 10.0
     assert r.efficiency.shape == (10,) and (r.efficiency <= 1.0 + 1e-12).all()
 
@@ -67,15 +70,14 @@ def test_double_auction_is_seeded():
 
 @pytest.mark.parametrize("supply_slope", [0.3, 0.6, 0.9, 0.97, 1.0, 1.03, 1.2, 2.0])
 def test_cobweb_converges_exactly_when_supply_is_flatter_than_demand(supply_slope):
-    r = cobweb(demand_intercept=100, demand_slope=1.0, supply_intercept=10, supply_slope=supply_slope,
-               periods=800)
+    r = cobweb(demand_intercept=100, demand_slope=1.0, supply_intercept=10, supply_slope=supply_slope, periods=800)
     assert r.converged == (supply_slope < 1.0)
     assert r.theory_ratio == pytest.approx(supply_slope)
     assert r.regime == ("damped" if supply_slope < 1 else "steady" if supply_slope == 1 else "exploding")
     assert r.measured_ratio == pytest.approx(supply_slope, rel=1e-6)
     dev = np.abs(r.deviation)
     if supply_slope == 1.0:
-        assert dev[-1] == pytest.approx(dev[0])                  # a steady two-period cycle
+        assert dev[-1] == pytest.approx(dev[0])  # a steady two-period cycle
 
 
 def test_cobweb_equilibrium():

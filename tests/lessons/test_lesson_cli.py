@@ -24,8 +24,10 @@ def test_check_judges_the_mean_over_seeds_and_reports_the_spread(capsys):
 def test_check_that_fails_exits_1(capsys, tmp_path):
     body = Path(load_scenario("classroom").source).read_text()
     path = tmp_path / "c.toml"
-    path.write_text(body + '\n[[expected.checks]]\nname = "impossible"\nmetric = "gpus_online"\ndays = [0, 5]\n'
-                    'op = "<="\nvalue = 0.0\n')
+    path.write_text(
+        body + '\n[[expected.checks]]\nname = "impossible"\nmetric = "gpus_online"\ndays = [0, 5]\n'
+        'op = "<="\nvalue = 0.0\n'
+    )
     assert main(["check", str(path), "--seeds", "1"]) == 1
     assert "FAILED  impossible" in capsys.readouterr().out
 

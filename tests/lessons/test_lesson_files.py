@@ -69,11 +69,14 @@ def test_load_by_short_name():
     assert load_lesson(first.name.split("-", 1)[1]) == first
 
 
-@pytest.mark.parametrize("front, match", [
-    ('prediction = "guess"', "prediction = 'guess'"),
-    ('timing = [["five", "x"]]', "timing entries"),
-    ('colour = "red"', "unknown front matter"),
-])
+@pytest.mark.parametrize(
+    "front, match",
+    [
+        ('prediction = "guess"', "prediction = 'guess'"),
+        ('timing = [["five", "x"]]', "timing entries"),
+        ('colour = "red"', "unknown front matter"),
+    ],
+)
 def test_bad_front_matter_is_one_line_error(tmp_path, front, match):
     path = tmp_path / "x.md"
     path.write_text(f'+++\ntitle = "t"\n{front}\n+++\n\n## The question\nq\n')

@@ -10,8 +10,16 @@ from tokenomy.abm.checks import checks_of, format_result, run_checks
 from tokenomy.abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
 
 SCENARIOS = sorted(shipped_scenarios())
-STORIES = {"classroom", "china-2024", "agent-boom", "storage-buildout", "grid-bottleneck",
-                    "east-data-west-compute", "jevons", "gpu-supply-shock"}
+STORIES = {
+    "classroom",
+    "china-2024",
+    "agent-boom",
+    "storage-buildout",
+    "grid-bottleneck",
+    "east-data-west-compute",
+    "jevons",
+    "gpu-supply-shock",
+}
 
 
 def test_every_design_scenario_ships_with_checks():
@@ -47,38 +55,46 @@ def _with_check(tmp_path, check: str):
 
 
 def test_a_check_that_cannot_hold_fails(tmp_path):
-    path = _with_check(tmp_path, 'metric = "compute_price_cny_per_gpu_hour"\ndays = [0, 20]\nop = "<="\n'
-                                 'value = 0.0\n')
+    path = _with_check(tmp_path, 'metric = "compute_price_cny_per_gpu_hour"\ndays = [0, 20]\nop = "<="\nvalue = 0.0\n')
     [result] = run_checks(path, seeds=1)
     assert result.status == "failed" and result.seeds[0].value > 0
 
 
 def test_baseline_identical_to_the_run_gives_zero_change(tmp_path):
-    path = _with_check(tmp_path, 'metric = "gpus_online"\ndays = [0, 20]\ncompare = "baseline"\n'
-                                 'baseline = ["markets.token_inertia=0.8"]\nop = ">="\nvalue = 0.0\n')
+    path = _with_check(
+        tmp_path,
+        'metric = "gpus_online"\ndays = [0, 20]\ncompare = "baseline"\n'
+        'baseline = ["markets.token_inertia=0.8"]\nop = ">="\nvalue = 0.0\n',
+    )
     [result] = run_checks(path, seeds=[4])
     assert result.seeds[0].compared == 0.0 and result.seeds[0].seed == 4 and result.passed
 
 
 def test_hourly_metric_filtered_by_zone(tmp_path):
-    path = _with_check(tmp_path, 'metric = "background_load_mw"\nzones = ["west"]\ndays = [0, 1]\nop = ">="\n'
-                                 'value = 0.0\n')
+    path = _with_check(
+        tmp_path, 'metric = "background_load_mw"\nzones = ["west"]\ndays = [0, 1]\nop = ">="\nvalue = 0.0\n'
+    )
     [result] = run_checks(path, seeds=1)
     assert 100.0 < result.seeds[0].value < 150.0  # the west's ~120 MW, not the east's ~420 MW
 
 
-@pytest.mark.parametrize("check, match", [
-    ('metric = "compute_prize"\ndays = [0, 5]\n', "unknown metric 'compute_prize'.*did you mean"),
-    ('metric = "gpus_online"\nzones = ["west"]\ndays = [0, 5]\n', "filters hourly metrics only"),
-    ('metric = "price_cny_per_mwh"\nzones = ["north"]\ndays = [0, 5]\n', "unknown zone 'north'"),
-    ('metric = "gpus_online"\ndays = [5, 5]\n', "is empty"),
-    ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "window"\n', "against_days"),
-    ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "baseline"\n', "needs 'baseline'"),
-    ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "baseline"\nbaseline = ["apps.nope.users=1"]\n',
-     "no entry named 'nope'"),
-    ('metric = "gpus_online"\ndays = [0, 5]\nop = "between"\nvalue = 3.0\n', "needs 'upper'"),
-    ('metric = "gpus_online"\ndays = [0, 5]\nop = "~"\n', "is not one of"),
-])
+@pytest.mark.parametrize(
+    "check, match",
+    [
+        ('metric = "compute_prize"\ndays = [0, 5]\n', "unknown metric 'compute_prize'.*did you mean"),
+        ('metric = "gpus_online"\nzones = ["west"]\ndays = [0, 5]\n', "filters hourly metrics only"),
+        ('metric = "price_cny_per_mwh"\nzones = ["north"]\ndays = [0, 5]\n', "unknown zone 'north'"),
+        ('metric = "gpus_online"\ndays = [5, 5]\n', "is empty"),
+        ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "window"\n', "against_days"),
+        ('metric = "gpus_online"\ndays = [0, 5]\ncompare = "baseline"\n', "needs 'baseline'"),
+        (
+            'metric = "gpus_online"\ndays = [0, 5]\ncompare = "baseline"\nbaseline = ["apps.nope.users=1"]\n',
+            "no entry named 'nope'",
+        ),
+        ('metric = "gpus_online"\ndays = [0, 5]\nop = "between"\nvalue = 3.0\n', "needs 'upper'"),
+        ('metric = "gpus_online"\ndays = [0, 5]\nop = "~"\n', "is not one of"),
+    ],
+)
 def test_bad_checks_are_one_line_errors(tmp_path, check, match):
     path = _with_check(tmp_path, check)
     with pytest.raises(ScenarioError, match=match) as err:
@@ -119,8 +135,13 @@ def test_checks_wait_for_their_last_day():
     model.run(240)
     runs = checks_on_run(load_scenario("classroom"), _tables(model), model.day, 1, lambda o, n: pytest.fail())
     ready = {rc.check["name"]: rc.ready for rc in runs}
-    assert ready == {"compute-price-climbs": True, "token-price-climbs": True, "shortage": True,
-                     "aidcs-invest": False, "gpus-arrive": False}
+    assert ready == {
+        "compute-price-climbs": True,
+        "token-price-climbs": True,
+        "shortage": True,
+        "aidcs-invest": False,
+        "gpus-arrive": False,
+    }
     assert {rc.horizon_day for rc in runs if not rc.ready} == {300, 365}
 
 
@@ -133,6 +154,7 @@ def test_checks_in_words_name_no_column_and_give_percentages():
             assert check["metric"] not in text and "_" not in text.split("(")[0], text
     check = next(c for c in checks_of(load_scenario("classroom")) if c["name"] == "compute-price-climbs")
     words = outcome_in_words(check, SeedResult(1, 30.0, 1.5, 19.0, True))
-    assert words == ("In this run the average compute price went from 1.5 CNY per GPU-hour to 30 CNY per GPU-hour: "
-                     "+1,900%.")
+    assert words == (
+        "In this run the average compute price went from 1.5 CNY per GPU-hour to 30 CNY per GPU-hour: +1,900%."
+    )
     assert "rise by at least 100%" in check_in_words(check)

@@ -31,8 +31,7 @@ def primal_oracle(inst):
             a_eq[p, K + J + p * A + a] = -1.0
             a_eq[P + a, K + J + p * A + a] = 1.0
     ub = np.concatenate([qb, qa, np.where(edges.ravel(), np.inf, 0.0)])
-    res = linprog(c, A_eq=a_eq, b_eq=np.zeros(P + A), bounds=list(zip(np.zeros(n), ub, strict=True)),
-                  method="highs")
+    res = linprog(c, A_eq=a_eq, b_eq=np.zeros(P + A), bounds=list(zip(np.zeros(n), ub, strict=True)), method="highs")
     assert res.status == 0
     return -res.fun, -res.eqlin.marginals
 
@@ -77,8 +76,14 @@ def dual_bounds_oracle(inst, opt):
     for sign in (1.0, -1.0):
         c = np.zeros(n)
         c[: P + A] = sign
-        res = linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds, method="highs",
-                      options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10})
+        res = linprog(
+            c,
+            A_ub=np.array(rows),
+            b_ub=np.array(rhs),
+            bounds=bounds,
+            method="highs",
+            options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+        )
         assert res.status == 0, res.message
         out.append(res.x[: P + A])
     return out[0], out[1]
@@ -163,8 +168,19 @@ def check_certificate(inst, r: ComputeClearing):
 # ------------------------------------------------------------------------------------------
 # random instances
 # ------------------------------------------------------------------------------------------
-MODES = ["complete", "blocks", "sparse", "isolated", "empty_bids", "empty_asks", "zeros", "ties",
-         "above", "below", "nondegenerate"]
+MODES = [
+    "complete",
+    "blocks",
+    "sparse",
+    "isolated",
+    "empty_bids",
+    "empty_asks",
+    "zeros",
+    "ties",
+    "above",
+    "below",
+    "nondegenerate",
+]
 
 
 def random_instance(rng, mode):
@@ -250,8 +266,15 @@ def test_nondegenerate_prices_unique_and_equal():
     for _ in range(30):
         P, A = rng.integers(1, 4, 2)
         bp, aa = np.repeat(np.arange(P), 3), np.repeat(np.arange(A), 3)
-        inst = (bp, rng.uniform(0.5, 5, bp.size), rng.uniform(4, 10, bp.size),
-                aa, rng.uniform(0.5, 5, aa.size), rng.uniform(1, 7, aa.size), np.ones((P, A), bool))
+        inst = (
+            bp,
+            rng.uniform(0.5, 5, bp.size),
+            rng.uniform(4, 10, bp.size),
+            aa,
+            rng.uniform(0.5, 5, aa.size),
+            rng.uniform(1, 7, aa.size),
+            np.ones((P, A), bool),
+        )
         opt, _ = primal_oracle(inst)
         lo, hi = dual_bounds_oracle(inst, opt)
         r = clear_compute_market(*inst)
@@ -387,8 +410,15 @@ def test_wide_pool_against_oracle():
     rng = np.random.default_rng(11)
     P, A = 3, 150
     bp, aa = np.repeat(np.arange(P), 3), np.arange(A)
-    inst = (bp, rng.uniform(20, 60, bp.size), rng.choice([4.0, 6.0, 8.0], bp.size),
-            aa, rng.uniform(0.5, 2.0, A), rng.choice([3.0, 5.0, 6.0, 7.0], A), np.ones((P, A), bool))
+    inst = (
+        bp,
+        rng.uniform(20, 60, bp.size),
+        rng.choice([4.0, 6.0, 8.0], bp.size),
+        aa,
+        rng.uniform(0.5, 2.0, A),
+        rng.choice([3.0, 5.0, 6.0, 7.0], A),
+        np.ones((P, A), bool),
+    )
     opt, _ = primal_oracle(inst)
     lo, hi = dual_bounds_oracle(inst, opt)
     r = clear_compute_market(*inst)

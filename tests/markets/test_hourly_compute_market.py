@@ -56,8 +56,9 @@ def primal_oracle(inst):
     ub = np.concatenate([qb / s, qa / s, np.repeat(np.where(edges.ravel(), np.inf, 0.0), H)])
     if n == 0:
         return 0.0
-    res = linprog(c, A_eq=a_eq, b_eq=np.zeros(a_eq.shape[0]), bounds=list(zip(np.zeros(n), ub, strict=True)),
-                  method="highs")
+    res = linprog(
+        c, A_eq=a_eq, b_eq=np.zeros(a_eq.shape[0]), bounds=list(zip(np.zeros(n), ub, strict=True)), method="highs"
+    )
     assert res.status == 0, res.message
     return -res.fun * s
 
@@ -103,8 +104,9 @@ def dual_bounds_oracle(inst, opt):
     opts = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
     # the dual optimum from the dual LP itself (consistent with its own rounding); it equals the
     # primal optimum by strong duality
-    res = linprog(r, A_ub=np.array(rows).reshape(-1, n), b_ub=np.array(rhs), bounds=bounds, method="highs",
-                  options=opts)
+    res = linprog(
+        r, A_ub=np.array(rows).reshape(-1, n), b_ub=np.array(rhs), bounds=bounds, method="highs", options=opts
+    )
     assert res.status == 0, res.message
     assert res.fun * s == pytest.approx(opt, rel=1e-7, abs=1e-9 * s)
     # a tight slack: the lattice bounds move by about slack / (smallest marginal step quantity)
@@ -238,8 +240,22 @@ def daily_by_hour(inst, force_lp):
 # ------------------------------------------------------------------------------------------
 # random instances
 # ------------------------------------------------------------------------------------------
-MODES = ["complete", "blocks", "sparse", "isolated", "empty_hours", "zeros", "ties", "above", "below",
-         "large", "small", "wide", "one_hour", "day"]
+MODES = [
+    "complete",
+    "blocks",
+    "sparse",
+    "isolated",
+    "empty_hours",
+    "zeros",
+    "ties",
+    "above",
+    "below",
+    "large",
+    "small",
+    "wide",
+    "one_hour",
+    "day",
+]
 
 
 def random_instance(rng, mode):
@@ -344,8 +360,12 @@ def test_random_against_lp_oracle(mode, seed):
 # ------------------------------------------------------------------------------------------
 def flat_asks(A, H, gpu_hours, price):
     """Every AIDC offers ``gpu_hours`` at ``price`` in every hour."""
-    return np.repeat(np.arange(A), H), np.tile(np.arange(H), A), np.full(A * H, float(gpu_hours)), \
-        np.full(A * H, float(price))
+    return (
+        np.repeat(np.arange(A), H),
+        np.tile(np.arange(H), A),
+        np.full(A * H, float(gpu_hours)),
+        np.full(A * H, float(price)),
+    )
 
 
 @pytest.mark.parametrize("force_lp", [False, True])
@@ -359,8 +379,9 @@ def test_peak_load_pricing(force_lp):
     #   [max(accepted ask 2, rejected bid 10), min(accepted bid 10, no rejected ask)] = [10, 10] -> 10.
     # every other hour: only the ask -> its price, 2. Surplus 50 * 8 + 100 * 8 = 1200.
     H = 24
-    r = clear_hourly_compute_market([0, 0], [20, 21], [50, 150], [10, 10], *flat_asks(1, H, 100, 2),
-                                    np.ones((1, 1), bool), H, force_lp=force_lp)
+    r = clear_hourly_compute_market(
+        [0, 0], [20, 21], [50, 150], [10, 10], *flat_asks(1, H, 100, 2), np.ones((1, 1), bool), H, force_lp=force_lp
+    )
     expected = np.full(H, 2.0)
     expected[21] = 10.0
     np.testing.assert_allclose(r.buyer_price[0], expected)
@@ -379,8 +400,9 @@ def test_exact_fit_clears_at_midpoint(force_lp):
     # bid 100 @ 10 meets ask 100 @ 2 in hour 5: both fully filled, nothing rejected, so any price in
     # [2, 10] clears; the convention takes the midpoint 6. Hour 0 has the ask alone -> 2.
     H = 6
-    r = clear_hourly_compute_market([0], [5], [100], [10], *flat_asks(1, H, 100, 2), np.ones((1, 1), bool), H,
-                                    force_lp=force_lp)
+    r = clear_hourly_compute_market(
+        [0], [5], [100], [10], *flat_asks(1, H, 100, 2), np.ones((1, 1), bool), H, force_lp=force_lp
+    )
     np.testing.assert_allclose(r.aidc_price[0], [2, 2, 2, 2, 2, 6])
     assert r.surplus_cny == pytest.approx(800)
 
@@ -393,8 +415,9 @@ def test_provider_and_lab_share_two_aidcs(force_lp):
     # Fast path flows pro rata: flow[b, a] = X_b * Y_a / 100 = [[20, 20], [30, 30]].
     # Surplus 60 * 12 + 40 * 8 - 50 * 3 - 50 * 5 = 640. Hour 1 has no step: NaN prices.
     edges = np.ones((2, 2), bool)
-    r = clear_hourly_compute_market([0, 1], [0, 0], [60, 60], [8, 12], [0, 1], [0, 0], [50, 50], [3, 5], edges, 2,
-                                    force_lp=force_lp)
+    r = clear_hourly_compute_market(
+        [0, 1], [0, 0], [60, 60], [8, 12], [0, 1], [0, 0], [50, 50], [3, 5], edges, 2, force_lp=force_lp
+    )
     np.testing.assert_allclose(r.bid_filled_gpu_hours, [40, 60], atol=1e-9)
     np.testing.assert_allclose(r.buyer_price[:, 0], [8, 8])
     np.testing.assert_allclose(r.aidc_price[:, 0], [8, 8])
@@ -409,8 +432,9 @@ def test_lp_path_maps_hours_back():
     # The daily hand case "connected component is not one price" (prices 77.5 / 57.5) placed in
     # hour 2 of 3, and a cheap ask alone on AIDC 1 in hour 0. Incomplete graph: LP path.
     edges = np.array([[True, False], [True, True]])
-    r = clear_hourly_compute_market([0, 1], [2, 2], [10, 10], [100, 60], [0, 1, 1], [2, 2, 0], [10, 10, 7],
-                                    [50, 55, 3], edges, 3)
+    r = clear_hourly_compute_market(
+        [0, 1], [2, 2], [10, 10], [100, 60], [0, 1, 1], [2, 2, 0], [10, 10, 7], [50, 55, 3], edges, 3
+    )
     assert r.used_lp
     np.testing.assert_allclose(r.flow_gpu_hours[:, :, 2], [[10, 0], [0, 10]], atol=1e-9)
     assert np.all(r.flow_gpu_hours[:, :, :2] == 0)
@@ -481,8 +505,18 @@ def test_validation_messages():
 
 def test_huge_and_tiny_quantities_in_one_market():
     # 1 GPU-hour behind 1e20 is lost in float rounding (as in the daily market): left unfilled, not NaN.
-    r = clear_hourly_compute_market([0, 0, 0], [1, 1, 0], [1e20, 1.0, 1e-12], [10, 9, 5], [0, 0], [1, 0],
-                                    [2e20, 1e-12], [1, 4], np.ones((1, 1), bool), 2)
+    r = clear_hourly_compute_market(
+        [0, 0, 0],
+        [1, 1, 0],
+        [1e20, 1.0, 1e-12],
+        [10, 9, 5],
+        [0, 0],
+        [1, 0],
+        [2e20, 1e-12],
+        [1, 4],
+        np.ones((1, 1), bool),
+        2,
+    )
     np.testing.assert_allclose(r.bid_filled_gpu_hours, [1e20, 0.0, 1e-12])
     assert r.aidc_price[0, 0] == pytest.approx(4.5) and np.isfinite(r.aidc_price[0, 1])
     assert r.surplus_cny == pytest.approx(9e20)

@@ -29,9 +29,7 @@ def round1_oracle(demand, share, cap, edges):
     rationed = np.zeros((B, H))
     for b in range(B):
         for h in range(H):
-            rationed[b, h] = sum(
-                demand[b, h] * share[b, p] - served[b, p, h] for p in range(P) if edges[b, p]
-            )
+            rationed[b, h] = sum(demand[b, h] * share[b, p] - served[b, p, h] for p in range(P) if edges[b, p])
     return served, room, rationed
 
 
@@ -43,8 +41,13 @@ def spill_oracle(rationed, room, price, edges):
     """
     B, H = rationed.shape
     P = room.shape[0]
-    trip = [(b, p, h) for h in range(H) for b in range(B) for p in range(P)
-            if edges[b, p] and rationed[b, h] > 0 and room[p, h] > 0]
+    trip = [
+        (b, p, h)
+        for h in range(H)
+        for b in range(B)
+        for p in range(P)
+        if edges[b, p] and rationed[b, h] > 0 and room[p, h] > 0
+    ]
     if not trip:
         return np.zeros(H), np.zeros(H)
     n = len(trip)
@@ -61,8 +64,9 @@ def spill_oracle(rationed, room, price, edges):
     a_h = np.zeros((H, n))
     a_h[hour, np.arange(n)] = -1.0
     cost = np.array([price[t[1]] for t in trip])
-    res2 = linprog(cost, A_ub=np.vstack([a_ub, a_h]), b_ub=np.concatenate([b_ub, -(flow - 1e-9)]),
-                   bounds=(0, None), method="highs")
+    res2 = linprog(
+        cost, A_ub=np.vstack([a_ub, a_h]), b_ub=np.concatenate([b_ub, -(flow - 1e-9)]), bounds=(0, None), method="highs"
+    )
     assert res2.status == 0
     return flow, np.bincount(hour, weights=cost * res2.x, minlength=H)
 
@@ -87,8 +91,7 @@ def check_clearing(r: TokenClearing, demand, share, cap, price, edges):
     np.testing.assert_allclose(r.served_by_provider_mtok, served.sum(axis=0), atol=1e-12 * scale)
     np.testing.assert_allclose(r.served_pair_mtok, served.sum(axis=2), atol=1e-11 * scale)
     np.testing.assert_allclose(r.revenue_cny, price * served.sum(axis=(0, 2)), rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(r.spend_cny, (served * price[None, :, None]).sum(axis=(1, 2)), rtol=1e-12,
-                               atol=1e-9)
+    np.testing.assert_allclose(r.spend_cny, (served * price[None, :, None]).sum(axis=(1, 2)), rtol=1e-12, atol=1e-9)
     assert r.revenue_cny.sum() == pytest.approx(r.spend_cny.sum())
     # round 1 is exactly the proportional rationing formula; the rest is the spill-over
     s1, room, rationed = round1_oracle(demand, share, cap, edges)
@@ -240,8 +243,9 @@ def test_hand_rationing_then_spill(force_lp):
     # p1 (price 2) was asked 10, has 20: room 10 >= 6 -> all rationed demand spills to p1.
     demand = np.array([[10.0], [10.0]])
     share = np.full((2, 2), 0.5)
-    r = clear_token_market(demand, share, np.array([[4.0], [20.0]]), np.array([1.0, 2.0]),
-                           np.ones((2, 2), bool), force_lp=force_lp)
+    r = clear_token_market(
+        demand, share, np.array([[4.0], [20.0]]), np.array([1.0, 2.0]), np.ones((2, 2), bool), force_lp=force_lp
+    )
     np.testing.assert_allclose(r.served_pair_mtok, [[2, 8], [2, 8]])
     np.testing.assert_allclose(r.rationed_mtok, [[3], [3]])
     np.testing.assert_allclose(r.spilled_mtok, [[3], [3]])
@@ -255,8 +259,9 @@ def test_hand_cheapest_room_first():
     # one buyer wants 10 from p0 (cap 2): 8 rationed. Rooms: p1 3 @ price 3, p2 4 @ price 1.
     # Cheapest first: 4 to p2, 3 to p1, 1 unserved.
     edges = np.ones((1, 3), bool)
-    r = clear_token_market(np.array([[10.0]]), np.array([[1.0, 0, 0]]), np.array([[2.0], [3.0], [4.0]]),
-                           np.array([5.0, 3.0, 1.0]), edges)
+    r = clear_token_market(
+        np.array([[10.0]]), np.array([[1.0, 0, 0]]), np.array([[2.0], [3.0], [4.0]]), np.array([5.0, 3.0, 1.0]), edges
+    )
     np.testing.assert_allclose(r.served_pair_mtok, [[2, 3, 4]])
     np.testing.assert_allclose(r.unserved_mtok, [[1.0]])
     np.testing.assert_allclose(r.spilled_mtok, [[7.0]])
@@ -266,8 +271,9 @@ def test_hand_cheapest_room_first():
 def test_hand_equal_price_room_shared_pro_rata():
     # 6 rationed; p1 and p2 both price 1 with rooms 2 and 6 (total 8): filled pro rata 1.5 and 4.5
     edges = np.ones((1, 3), bool)
-    r = clear_token_market(np.array([[10.0]]), np.array([[1.0, 0, 0]]), np.array([[4.0], [2.0], [6.0]]),
-                           np.array([5.0, 1.0, 1.0]), edges)
+    r = clear_token_market(
+        np.array([[10.0]]), np.array([[1.0, 0, 0]]), np.array([[4.0], [2.0], [6.0]]), np.array([5.0, 1.0, 1.0]), edges
+    )
     np.testing.assert_allclose(r.served_pair_mtok, [[4, 1.5, 4.5]])
 
 
@@ -277,8 +283,9 @@ def test_hand_max_flow_needs_lp():
     # b1 -> p1 5, b0 -> p2 5 = 10, cost 5 + 10 = 15.
     edges = np.array([[1, 1, 1], [1, 1, 0]], bool)
     share = np.array([[1.0, 0, 0], [1.0, 0, 0]])
-    r = clear_token_market(np.array([[10.0], [10.0]]), share, np.array([[10.0], [5.0], [5.0]]),
-                           np.array([3.0, 1.0, 2.0]), edges)
+    r = clear_token_market(
+        np.array([[10.0], [10.0]]), share, np.array([[10.0], [5.0], [5.0]]), np.array([3.0, 1.0, 2.0]), edges
+    )
     assert r.used_lp
     np.testing.assert_allclose(r.served_pair_mtok, [[5, 0, 5], [5, 5, 0]], atol=1e-9)
     np.testing.assert_allclose(r.unserved_mtok, 0, atol=1e-9)
@@ -292,13 +299,9 @@ def test_unconnected_buyer_and_empty_inputs():
     r = clear_token_market(demand, share, np.ones((2, 2)) * 10, np.array([1.0, 2.0]), edges)
     np.testing.assert_allclose(r.unserved_mtok, [[0, 0], [3, 4]])
     np.testing.assert_allclose(r.served_pair_mtok, [[3, 0], [0, 0]])
-    r = clear_token_market(
-        np.zeros((0, 3)), np.zeros((0, 2)), np.ones((2, 3)), np.ones(2), np.zeros((0, 2), bool)
-    )
+    r = clear_token_market(np.zeros((0, 3)), np.zeros((0, 2)), np.ones((2, 3)), np.ones(2), np.zeros((0, 2), bool))
     assert r.served_mtok.shape == (0, 2, 3) and r.revenue_cny.tolist() == [0, 0]
-    r = clear_token_market(
-        np.ones((2, 3)), np.zeros((2, 0)), np.zeros((0, 3)), np.zeros(0), np.zeros((2, 0), bool)
-    )
+    r = clear_token_market(np.ones((2, 3)), np.zeros((2, 0)), np.zeros((0, 3)), np.zeros(0), np.zeros((2, 0), bool))
     np.testing.assert_allclose(r.unserved_mtok, 1.0)
     with pytest.raises(ValueError):
         one = np.ones((1, 1))
@@ -325,8 +328,9 @@ def test_share_rows_broadcast():
     # one (P,) row of shares / previous shares stands for every buyer
     price, edges = np.array([1.0, 2.0, 4.0]), np.array([[1, 1, 0], [1, 1, 1]], bool)
     row = np.array([0.2, 0.3, 0.5])
-    np.testing.assert_array_equal(logit_shares(price, edges, row, 1.0, 0.5),
-                                  logit_shares(price, edges, np.tile(row, (2, 1)), 1.0, 0.5))
+    np.testing.assert_array_equal(
+        logit_shares(price, edges, row, 1.0, 0.5), logit_shares(price, edges, np.tile(row, (2, 1)), 1.0, 0.5)
+    )
     demand, cap = np.full((2, 4), 5.0), np.full((3, 4), 3.0)
     a = clear_token_market(demand, row, cap, price, edges)
     b = clear_token_market(demand, np.tile(row, (2, 1)), cap, price, edges)

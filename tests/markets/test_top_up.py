@@ -65,9 +65,17 @@ def random_instance(rng, P=None, complete=False):
         ask_price = rng.choice(PRICE_GRID, J)
     else:
         ask_price = rng.uniform(0.0, 1.5 * value.max(), J)
-    return dict(unserved_mtok=unserved, token_price=token_price, mtok_per_gpu_hour=eff, token_edges=t_edges,
-                ask_aidc=ask_aidc, ask_hour=ask_hour, ask_left_gpu_hours=ask_left, ask_price=ask_price,
-                compute_edges=c_edges)
+    return dict(
+        unserved_mtok=unserved,
+        token_price=token_price,
+        mtok_per_gpu_hour=eff,
+        token_edges=t_edges,
+        ask_aidc=ask_aidc,
+        ask_hour=ask_hour,
+        ask_left_gpu_hours=ask_left,
+        ask_price=ask_price,
+        compute_edges=c_edges,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -101,8 +109,12 @@ def check_top_up(r: TopUp, inst):
     np.add.at(from_asks, (aa, ah), used)
     np.testing.assert_allclose(gpu.sum(axis=0), from_asks, rtol=0, atol=sg)
     # tokens served by p in h == GPU-hours bought by p in h x efficiency
-    np.testing.assert_allclose(served.sum(axis=0), gpu.sum(axis=1) * eff[:, None], rtol=0,
-                               atol=tol(max(u.sum(), (left.sum() * eff.max(initial=0.0)))))
+    np.testing.assert_allclose(
+        served.sum(axis=0),
+        gpu.sum(axis=1) * eff[:, None],
+        rtol=0,
+        atol=tol(max(u.sum(), (left.sum() * eff.max(initial=0.0)))),
+    )
     # never more than what is left on an ask
     assert np.all(used <= left + tol(left.max(initial=0.0)))
     # cost per AIDC (summed over providers) == what was taken from its asks, at the asks
@@ -148,7 +160,8 @@ def check_top_up(r: TopUp, inst):
                 idle = (aa == a) & (ah == h) & (ap <= value[p]) & (unsold > RTOL * np.maximum(1.0, left))
                 assert not idle.any(), (
                     f"buyer {b} hour {h} lacks {residual[b, h]} while provider {p} (value {value[p]}) could buy "
-                    f"{unsold[idle]} GPU-h from AIDC {a} at {ap[idle]}")
+                    f"{unsold[idle]} GPU-h from AIDC {a} at {ap[idle]}"
+                )
     return residual
 
 
@@ -264,8 +277,9 @@ def test_complete_equal_efficiency_serves_the_maximum():
         eff = inst["mtok_per_gpu_hour"][0]
         vmax = (inst["token_price"] * eff).max()
         ok = inst["ask_price"] <= vmax
-        cap = np.bincount(inst["ask_hour"][ok], weights=inst["ask_left_gpu_hours"][ok],
-                          minlength=inst["unserved_mtok"].shape[1])
+        cap = np.bincount(
+            inst["ask_hour"][ok], weights=inst["ask_left_gpu_hours"][ok], minlength=inst["unserved_mtok"].shape[1]
+        )
         expect = np.minimum(inst["unserved_mtok"].sum(axis=0), eff * cap)
         np.testing.assert_allclose(r.served_mtok.sum(axis=(0, 1)), expect, rtol=1e-9, atol=1e-9, err_msg=str(k))
 
@@ -274,9 +288,17 @@ def test_complete_equal_efficiency_serves_the_maximum():
 # hand-worked cases
 # ------------------------------------------------------------------------------------------
 def test_cheaper_provider_first_then_dearer():
-    r = top_up_unserved(np.array([[25.0]]), np.array([2.0, 3.0]), np.array([1.0, 1.0]), np.ones((1, 2), bool),
-                        np.array([0, 0]), np.array([0, 0]), np.array([10.0, 10.0]), np.array([1.5, 2.5]),
-                        np.ones((2, 1), bool))
+    r = top_up_unserved(
+        np.array([[25.0]]),
+        np.array([2.0, 3.0]),
+        np.array([1.0, 1.0]),
+        np.ones((1, 2), bool),
+        np.array([0, 0]),
+        np.array([0, 0]),
+        np.array([10.0, 10.0]),
+        np.array([1.5, 2.5]),
+        np.ones((2, 1), bool),
+    )
     # provider 0 (value 2) takes the 1.5 ask, cannot afford 2.5; provider 1 (value 3) takes the 2.5 ask
     np.testing.assert_allclose(r.served_mtok[0, :, 0], [10.0, 10.0])
     np.testing.assert_allclose(r.gpu_hours[:, 0, 0], [10.0, 10.0])
@@ -287,9 +309,17 @@ def test_cheaper_provider_first_then_dearer():
 
 def test_provider_order_is_by_token_price_not_index():
     # same as above with the providers listed dearer first; efficiency 2 halves the GPU-hours needed
-    r = top_up_unserved(np.array([[25.0]]), np.array([3.0, 2.0]), np.array([2.0, 2.0]), np.ones((1, 2), bool),
-                        np.array([0, 0]), np.array([0, 0]), np.array([10.0, 10.0]), np.array([5.0, 3.0]),
-                        np.ones((2, 1), bool))
+    r = top_up_unserved(
+        np.array([[25.0]]),
+        np.array([3.0, 2.0]),
+        np.array([2.0, 2.0]),
+        np.ones((1, 2), bool),
+        np.array([0, 0]),
+        np.array([0, 0]),
+        np.array([10.0, 10.0]),
+        np.array([5.0, 3.0]),
+        np.ones((2, 1), bool),
+    )
     # provider 1 (value 4) runs first: takes the 3.0 ask fully (10 GPU-h = 20 Mtok), cannot afford 5.0;
     # provider 0 (value 6) buys the remaining 5 Mtok = 2.5 GPU-h at 5.0
     np.testing.assert_allclose(r.served_mtok[0, :, 0], [5.0, 20.0])
@@ -300,9 +330,17 @@ def test_provider_order_is_by_token_price_not_index():
 
 def test_unconnected_buyer_gets_nothing():
     t_edges = np.array([[True], [False]])
-    r = top_up_unserved(np.array([[5.0, 1.0], [7.0, 3.0]]), np.array([2.0]), np.array([1.0]), t_edges,
-                        np.array([0, 0]), np.array([0, 1]), np.array([100.0, 100.0]), np.array([1.0, 1.0]),
-                        np.ones((1, 1), bool))
+    r = top_up_unserved(
+        np.array([[5.0, 1.0], [7.0, 3.0]]),
+        np.array([2.0]),
+        np.array([1.0]),
+        t_edges,
+        np.array([0, 0]),
+        np.array([0, 1]),
+        np.array([100.0, 100.0]),
+        np.array([1.0, 1.0]),
+        np.ones((1, 1), bool),
+    )
     np.testing.assert_allclose(r.served_mtok[0, 0], [5.0, 1.0])
     np.testing.assert_array_equal(r.served_mtok[1], 0.0)
     np.testing.assert_allclose(r.ask_used_gpu_hours, [5.0, 1.0])
@@ -310,38 +348,81 @@ def test_unconnected_buyer_gets_nothing():
 
 def test_unconnected_aidc_and_wrong_hour_not_used():
     # provider linked to AIDC 1 only; the cheap ask is at AIDC 0, another cheap one is in hour 1 (nobody lacks there)
-    r = top_up_unserved(np.array([[4.0, 0.0]]), np.array([2.0]), np.array([1.0]), np.ones((1, 1), bool),
-                        np.array([0, 1, 1, 1]), np.array([0, 0, 1, 0]), np.array([50.0, 3.0, 50.0, 50.0]),
-                        np.array([0.1, 1.0, 0.1, 1.9]), np.array([[False, True]]))
+    r = top_up_unserved(
+        np.array([[4.0, 0.0]]),
+        np.array([2.0]),
+        np.array([1.0]),
+        np.ones((1, 1), bool),
+        np.array([0, 1, 1, 1]),
+        np.array([0, 0, 1, 0]),
+        np.array([50.0, 3.0, 50.0, 50.0]),
+        np.array([0.1, 1.0, 0.1, 1.9]),
+        np.array([[False, True]]),
+    )
     np.testing.assert_allclose(r.ask_used_gpu_hours, [0.0, 3.0, 0.0, 1.0])
     np.testing.assert_allclose(r.gpu_hours[0, :, 0], [0.0, 4.0])
     np.testing.assert_allclose(r.cost_cny, [[0.0, 3.0 + 1.9]])
 
 
 def test_proportional_sharing():
-    r = top_up_unserved(np.array([[30.0], [10.0]]), np.array([2.0]), np.array([1.0]), np.ones((2, 1), bool),
-                        np.array([0]), np.array([0]), np.array([20.0]), np.array([1.0]), np.ones((1, 1), bool))
+    r = top_up_unserved(
+        np.array([[30.0], [10.0]]),
+        np.array([2.0]),
+        np.array([1.0]),
+        np.ones((2, 1), bool),
+        np.array([0]),
+        np.array([0]),
+        np.array([20.0]),
+        np.array([1.0]),
+        np.ones((1, 1), bool),
+    )
     np.testing.assert_allclose(r.served_mtok[:, 0, 0], [15.0, 5.0])
     np.testing.assert_allclose(r.cost_cny, [[20.0]])
 
 
 def test_ask_at_exactly_the_value_is_taken_above_is_not():
-    r = top_up_unserved(np.array([[10.0]]), np.array([2.0]), np.array([1.5]), np.ones((1, 1), bool),
-                        np.array([0, 0]), np.array([0, 0]), np.array([2.0, 100.0]), np.array([3.0, 3.0 + 1e-9]),
-                        np.ones((1, 1), bool))
+    r = top_up_unserved(
+        np.array([[10.0]]),
+        np.array([2.0]),
+        np.array([1.5]),
+        np.ones((1, 1), bool),
+        np.array([0, 0]),
+        np.array([0, 0]),
+        np.array([2.0, 100.0]),
+        np.array([3.0, 3.0 + 1e-9]),
+        np.ones((1, 1), bool),
+    )
     np.testing.assert_allclose(r.ask_used_gpu_hours, [2.0, 0.0])
     np.testing.assert_allclose(r.served_mtok[0, 0], [3.0])
 
 
 def test_nothing_to_do():
-    r = top_up_unserved(np.zeros((2, 3)), np.array([1.0, 2.0]), np.array([1.0, 1.0]), np.ones((2, 2), bool),
-                        np.array([0]), np.array([1]), np.array([5.0]), np.array([0.5]), np.ones((2, 1), bool))
+    r = top_up_unserved(
+        np.zeros((2, 3)),
+        np.array([1.0, 2.0]),
+        np.array([1.0, 1.0]),
+        np.ones((2, 2), bool),
+        np.array([0]),
+        np.array([1]),
+        np.array([5.0]),
+        np.array([0.5]),
+        np.ones((2, 1), bool),
+    )
     assert not r.served_mtok.any() and not r.gpu_hours.any() and not r.cost_cny.any()
     assert not r.ask_used_gpu_hours.any()
     # no asks at all
     empty_i, empty_f = np.zeros(0, int), np.zeros(0)
-    r = top_up_unserved(np.ones((1, 2)), np.array([1.0]), np.array([1.0]), np.ones((1, 1), bool),
-                        empty_i, empty_i, empty_f, empty_f, np.ones((1, 1), bool))
+    r = top_up_unserved(
+        np.ones((1, 2)),
+        np.array([1.0]),
+        np.array([1.0]),
+        np.ones((1, 1), bool),
+        empty_i,
+        empty_i,
+        empty_f,
+        empty_f,
+        np.ones((1, 1), bool),
+    )
     assert r.ask_used_gpu_hours.shape == (0,)
     assert not r.served_mtok.any()
 
@@ -350,30 +431,44 @@ def test_nothing_to_do():
 # errors
 # ------------------------------------------------------------------------------------------
 def _args(**over):
-    args = dict(unserved_mtok=np.ones((2, 3)), token_price=np.array([1.0, 2.0]), mtok_per_gpu_hour=np.ones(2),
-                token_edges=np.ones((2, 2), bool), ask_aidc=np.array([0]), ask_hour=np.array([0]),
-                ask_left_gpu_hours=np.array([1.0]), ask_price=np.array([1.0]), compute_edges=np.ones((2, 1), bool))
+    args = dict(
+        unserved_mtok=np.ones((2, 3)),
+        token_price=np.array([1.0, 2.0]),
+        mtok_per_gpu_hour=np.ones(2),
+        token_edges=np.ones((2, 2), bool),
+        ask_aidc=np.array([0]),
+        ask_hour=np.array([0]),
+        ask_left_gpu_hours=np.array([1.0]),
+        ask_price=np.array([1.0]),
+        compute_edges=np.ones((2, 1), bool),
+    )
     args.update(over)
     return args
 
 
-@pytest.mark.parametrize("over", [
-    dict(token_edges=np.ones((2, 3), bool)),
-    dict(token_edges=np.ones((3, 2), bool)),
-    dict(compute_edges=np.ones((3, 1), bool)),
-    dict(mtok_per_gpu_hour=np.ones(3)),
-])
+@pytest.mark.parametrize(
+    "over",
+    [
+        dict(token_edges=np.ones((2, 3), bool)),
+        dict(token_edges=np.ones((3, 2), bool)),
+        dict(compute_edges=np.ones((3, 1), bool)),
+        dict(mtok_per_gpu_hour=np.ones(3)),
+    ],
+)
 def test_shape_mismatch(over):
     with pytest.raises(ValueError, match="shape mismatch"):
         top_up_unserved(**_args(**over))
 
 
-@pytest.mark.parametrize("over", [
-    dict(ask_aidc=np.array([0, 0])),
-    dict(ask_hour=np.zeros(0, int)),
-    dict(ask_left_gpu_hours=np.ones(2)),
-    dict(ask_price=np.ones(3)),
-])
+@pytest.mark.parametrize(
+    "over",
+    [
+        dict(ask_aidc=np.array([0, 0])),
+        dict(ask_hour=np.zeros(0, int)),
+        dict(ask_left_gpu_hours=np.ones(2)),
+        dict(ask_price=np.ones(3)),
+    ],
+)
 def test_ask_lengths_differ(over):
     with pytest.raises(ValueError, match="same length"):
         top_up_unserved(**_args(**over))
@@ -385,9 +480,10 @@ def test_non_positive_efficiency(eff):
         top_up_unserved(**_args(mtok_per_gpu_hour=np.array(eff)))
 
 
-@pytest.mark.parametrize("field, bad, match", [("aidc", -1, "ask_aidc out of range"),
-                                               ("aidc", 5, "ask_aidc out of range"),
-                                               ("hour", 3, "ask_hour out of range")])
+@pytest.mark.parametrize(
+    "field, bad, match",
+    [("aidc", -1, "ask_aidc out of range"), ("aidc", 5, "ask_aidc out of range"), ("hour", 3, "ask_hour out of range")],
+)
 def test_ask_indices_out_of_range_are_refused(field, bad, match):
     aidc, hour = np.array([0]), np.array([0])
     if field == "aidc":
@@ -395,5 +491,14 @@ def test_ask_indices_out_of_range_are_refused(field, bad, match):
     else:
         hour = np.array([bad])
     with pytest.raises(ValueError, match=match):
-        top_up_unserved(np.ones((1, 2)), np.ones(1), np.ones(1), np.ones((1, 1), dtype=bool), aidc, hour,
-                        np.ones(1), np.ones(1), np.ones((1, 2), dtype=bool))
+        top_up_unserved(
+            np.ones((1, 2)),
+            np.ones(1),
+            np.ones(1),
+            np.ones((1, 1), dtype=bool),
+            aidc,
+            hour,
+            np.ones(1),
+            np.ones(1),
+            np.ones((1, 2), dtype=bool),
+        )

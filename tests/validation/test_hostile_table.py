@@ -26,7 +26,7 @@ OUT = "{tmp}/out"
 @dataclass
 class Row:
     argv: list[str]
-    expect: str                                  # "ok" or a fragment of the one-line error
+    expect: str  # "ok" or a fragment of the one-line error
     files: dict[str, str | bytes | Callable[[nx.Graph], nx.Graph]] = field(default_factory=dict)
 
 
@@ -85,6 +85,7 @@ def set_limit(value) -> Callable[[nx.Graph], nx.Graph]:
     def mutate(g: nx.Graph) -> nx.Graph:
         g.edges[_line(g)]["limit_mw"] = value
         return g
+
     return mutate
 
 
@@ -131,6 +132,7 @@ def node_kind(kind: str) -> Callable[[nx.Graph], nx.Graph]:
     def mutate(g: nx.Graph) -> nx.Graph:
         g.nodes[ids(g)["ai-lab"]]["kind"] = kind
         return g
+
     return mutate
 
 
@@ -172,6 +174,7 @@ def set_reactance(value) -> Callable[[nx.Graph], nx.Graph]:
     def mutate(g: nx.Graph) -> nx.Graph:
         g.edges[_line(g)]["reactance"] = value
         return g
+
     return mutate
 
 
@@ -191,8 +194,11 @@ PARALLEL_EDGES = """<?xml version='1.0' encoding='utf-8'?>
 <edge source="0" target="1"><data key="e">grid</data></edge><edge source="0" target="1"><data key="e">grid</data></edge>
 </graph></graphml>
 """
-STRING_IDS = PARALLEL_EDGES.replace('id="0"', 'id="w"').replace('id="1"', 'id="e"').replace(
-    'source="0" target="1"', 'source="w" target="e"')
+STRING_IDS = (
+    PARALLEL_EDGES.replace('id="0"', 'id="w"')
+    .replace('id="1"', 'id="e"')
+    .replace('source="0" target="1"', 'source="w" target="e"')
+)
 
 ROWS: dict[str, Row] = {
     # --- flags of `tokenomy run`
@@ -210,8 +216,9 @@ ROWS: dict[str, Row] = {
     "format-typo": Row(run("classroom", "--format", "parket"), "did you mean 'parquet'"),
     "out-empty": Row(["run", "classroom", "--out", ""], "empty path"),
     "out-blank": Row(["run", "classroom", "--out", "   "], "empty path"),
-    "out-below-a-file": Row(["run", "classroom", "--days", "1", "--out", "{tmp}/f/sub"], "cannot write",
-                            {"f": "a file, not a folder"}),
+    "out-below-a-file": Row(
+        ["run", "classroom", "--days", "1", "--out", "{tmp}/f/sub"], "cannot write", {"f": "a file, not a folder"}
+    ),
     "unknown-flag": Row(run("classroom", "--dayz", "3"), "unrecognized arguments"),
     "no-scenario": Row(["run"], "required"),
     "empty-scenario-name": Row(run(""), "no scenario given"),
@@ -265,8 +272,9 @@ ROWS: dict[str, Row] = {
     "set-days-zero": Row(sset("scenario.days=0"), "out of range"),
     "set-seed-negative": Row(sset("scenario.seed=-1"), "out of range"),
     "set-topology-ring": Row(sset("scenario.topology=ring"), "not one of"),
-    "set-floor-at-cap": Row(sset("markets.power_price_floor_cny_per_mwh=0", "markets.power_price_cap_cny_per_mwh=0"),
-                            "below the price cap"),
+    "set-floor-at-cap": Row(
+        sset("markets.power_price_floor_cny_per_mwh=0", "markets.power_price_cap_cny_per_mwh=0"), "below the price cap"
+    ),
     "set-line-to-nowhere": Row(sset("lines.west-east.from=nowhere"), "refers to unknown"),
     "set-line-to-itself": Row(sset("lines.west-east.to=west"), "to itself"),
     "set-provider-ghost-aidc": Row(sset('providers.cloud-a.aidcs=["ghost"]'), "refers to unknown"),
@@ -281,16 +289,36 @@ ROWS: dict[str, Row] = {
     "set-profile-night": Row(sset("apps.chatbot.profile=night"), "not one of"),
     "set-adoption-above-one": Row(sset("enterprises.*.adoption=1.5"), "out of range"),
     "set-idle-above-busy": Row(sset("aidcs.west-aidc.idle_kw_per_gpu=20"), "an idle GPU draws no more"),
-    "file-event-idle-above-busy": Row(run_file(), "an idle GPU draws no more", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "aidcs.*.busy_kw_per_gpu"\nvalue = 0.1')}),
-    "set-reactance-on-one-line": Row(["run", "china-2024", "--days", "1", "--set",
-                                      "lines.inner-mongolia--beijing-tianjin-hebei.reactance=2", "--out", OUT],
-                                     "give every line a reactance"),
-    "file-event-reactance-on-one-line": Row(run_file(), "give every line a reactance", {"s.toml": variant(
-        '[[events]]\nday = 5\nset = "lines.ningxia--yangtze-river-delta.reactance"\nvalue = 0.3').replace(
-        '"classroom"', '"china-2024"')}),
-    "ok-reactance-on-every-line": Row(["run", "china-2024", "--days", "1", "--set", "lines.*.reactance=0.5", "--out",
-                                       OUT], OK),
+    "file-event-idle-above-busy": Row(
+        run_file(),
+        "an idle GPU draws no more",
+        {"s.toml": variant('[[events]]\nday = 1\nset = "aidcs.*.busy_kw_per_gpu"\nvalue = 0.1')},
+    ),
+    "set-reactance-on-one-line": Row(
+        [
+            "run",
+            "china-2024",
+            "--days",
+            "1",
+            "--set",
+            "lines.inner-mongolia--beijing-tianjin-hebei.reactance=2",
+            "--out",
+            OUT,
+        ],
+        "give every line a reactance",
+    ),
+    "file-event-reactance-on-one-line": Row(
+        run_file(),
+        "give every line a reactance",
+        {
+            "s.toml": variant(
+                '[[events]]\nday = 5\nset = "lines.ningxia--yangtze-river-delta.reactance"\nvalue = 0.3'
+            ).replace('"classroom"', '"china-2024"')
+        },
+    ),
+    "ok-reactance-on-every-line": Row(
+        ["run", "china-2024", "--days", "1", "--set", "lines.*.reactance=0.5", "--out", OUT], OK
+    ),
     "set-capex-zero": Row(sset("technologies.solar.capex_cny_per_kw=0"), "out of range"),
     "set-unit-tech-typo": Row(sset("utilities.west-power.units.west-coal.tech=coals"), "did you mean 'coal'"),
     "set-int-huge": Row(sset("scenario.days=100000000000000000000000000"), "out of range"),
@@ -298,111 +326,193 @@ ROWS: dict[str, Row] = {
     "ok-background-at-max": Row(sset("zones.*.background_load_mw=5e6"), OK),
     "ok-line-limit-zero": Row(sset("lines.west-east.limit_mw=0"), OK),
     "ok-no-gpus": Row(sset("aidcs.*.gpus=0"), OK),
-    "ok-demand-at-max": Row(sset("apps.*.requests_per_user_per_day=1e4", "apps.*.mtok_per_request=100",
-                                 "apps.*.agent_multiplier=1000", "apps.*.agentic_share=1"), OK),
+    "ok-demand-at-max": Row(
+        sset(
+            "apps.*.requests_per_user_per_day=1e4",
+            "apps.*.mtok_per_request=100",
+            "apps.*.agent_multiplier=1000",
+            "apps.*.agentic_share=1",
+        ),
+        OK,
+    ),
     "ok-no-storage": Row(sset("storage.*.energy_mwh=0", "storage.*.power_mw=0"), OK),
     "ok-noise-at-max": Row(sset("markets.demand_noise=1", "markets.demand_noise_persistence=0.999"), OK),
     # --- scenario files
     "ok-without-lines": Row(run_file(), OK, {"s.toml": MINIMAL}),
     "ok-datetime-start": Row(run_file(), OK, {"s.toml": variant("start_date = 2025-03-01T08:00:00")}),
-    "file-name-escapes-out": Row(["run", "{tmp}/s.toml", "--days", "1"], "is not allowed: a name is",
-                                 {"s.toml": variant("", "../../escape")}),
+    "file-name-escapes-out": Row(
+        ["run", "{tmp}/s.toml", "--days", "1"], "is not allowed: a name is", {"s.toml": variant("", "../../escape")}
+    ),
     "file-name-with-nul": Row(run_file(), "is not allowed: a name is", {"s.toml": variant("", "a\\u0000b")}),
     "file-name-empty": Row(run_file(), "is not allowed: a name is", {"s.toml": variant("", "")}),
-    "file-entry-name-with-dot": Row(run_file(), "is not allowed: a name is",
-                                    {"s.toml": variant('[[apps]]\nname = "chat.bot"\nproviders = ["cloud-a"]')}),
+    "file-entry-name-with-dot": Row(
+        run_file(),
+        "is not allowed: a name is",
+        {"s.toml": variant('[[apps]]\nname = "chat.bot"\nproviders = ["cloud-a"]')},
+    ),
     "file-entry-name-star": Row(run_file(), "is not allowed: a name is", {"s.toml": variant('[[labs]]\nname = "*"')}),
     "set-star-on-no-entries": Row(run_file("--set", "apps.*.users=5"), "matches no entry", {"s.toml": MINIMAL}),
-    "file-event-star-on-no-entries": Row(run_file(), "the scenario has no 'apps'", {"s.toml": MINIMAL + (
-        '[[events]]\nday = 1\nset = "apps.*.users"\nvalue = 5')}),
+    "file-event-star-on-no-entries": Row(
+        run_file(),
+        "the scenario has no 'apps'",
+        {"s.toml": MINIMAL + ('[[events]]\nday = 1\nset = "apps.*.users"\nvalue = 5')},
+    ),
     "file-unknown-top-key": Row(run_file(), "unknown key 'market'", {"s.toml": variant("[market]\nx = 1")}),
-    "file-no-name": Row(run_file(), "missing required key 'scenario.name'",
-                        {"s.toml": MINIMAL.replace('name = "bare"\n', "")}),
-    "file-no-start-date": Row(run_file(), "missing required key 'scenario.start_date'",
-                              {"s.toml": MINIMAL.replace("start_date = 2025-01-01\n", "")}),
-    "file-start-date-word": Row(run_file(), "must be a date",
-                                {"s.toml": MINIMAL.replace("2025-01-01", '"yesterday"')}),
+    "file-no-name": Row(
+        run_file(), "missing required key 'scenario.name'", {"s.toml": MINIMAL.replace('name = "bare"\n', "")}
+    ),
+    "file-no-start-date": Row(
+        run_file(),
+        "missing required key 'scenario.start_date'",
+        {"s.toml": MINIMAL.replace("start_date = 2025-01-01\n", "")},
+    ),
+    "file-start-date-word": Row(run_file(), "must be a date", {"s.toml": MINIMAL.replace("2025-01-01", '"yesterday"')}),
     "file-no-zones": Row(run_file(), "needs at least 1", {"s.toml": MINIMAL.split("[[zones]]")[0]}),
-    "file-zones-a-number": Row(run_file(), "must be an array of tables",
-                               {"s.toml": "zones = 5\n" + MINIMAL.split("[[zones]]")[0]}),
-    "file-zones-of-words": Row(run_file(), "must be a table",
-                               {"s.toml": 'zones = ["west", "east"]\n' + MINIMAL.split("[[zones]]")[0]}),
+    "file-zones-a-number": Row(
+        run_file(), "must be an array of tables", {"s.toml": "zones = 5\n" + MINIMAL.split("[[zones]]")[0]}
+    ),
+    "file-zones-of-words": Row(
+        run_file(), "must be a table", {"s.toml": 'zones = ["west", "east"]\n' + MINIMAL.split("[[zones]]")[0]}
+    ),
     "file-zone-without-name": Row(run_file(), "missing required key", {"s.toml": MINIMAL + "[[zones]]\nhub = true\n"}),
     "file-duplicate-zone": Row(run_file(), "duplicate name 'east'", {"s.toml": MINIMAL + '[[zones]]\nname = "east"\n'}),
-    "file-name-shared": Row(run_file(), "used by both",
-                            {"s.toml": variant('[[providers]]\nname = "west-aidc"')}),
-    "file-base-cycle": Row(run_file(), "cycle", {"s.toml": variant("", "a").replace('"classroom"', '"b.toml"'),
-                                                 "b.toml": variant("", "b").replace('"classroom"', '"s.toml"')}),
+    "file-name-shared": Row(run_file(), "used by both", {"s.toml": variant('[[providers]]\nname = "west-aidc"')}),
+    "file-base-cycle": Row(
+        run_file(),
+        "cycle",
+        {
+            "s.toml": variant("", "a").replace('"classroom"', '"b.toml"'),
+            "b.toml": variant("", "b").replace('"classroom"', '"s.toml"'),
+        },
+    ),
     "file-base-itself": Row(run_file(), "cycle", {"s.toml": variant("").replace('"classroom"', '"s.toml"')}),
-    "file-base-unknown": Row(run_file(), "did you mean 'classroom'",
-                             {"s.toml": variant("").replace('"classroom"', '"clasroom"')}),
-    "file-base-number": Row(run_file(), "must be a scenario name",
-                            {"s.toml": variant("").replace('"classroom"', "5")}),
-    "file-event-unknown-key": Row(run_file(), "event sets unknown key",
-                                  {"s.toml": variant('[[events]]\nday = 1\nset = "apps.chatbot.userz"\nvalue = 1')}),
-    "file-event-decided": Row(run_file(), "the agents decide", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "providers.cloud-a.price_cny_per_mtok"\nvalue = 5')}),
-    "file-event-out-of-range": Row(run_file(), "out of range", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "markets.token_inertia"\nvalue = 5')}),
-    "file-event-day-negative": Row(run_file(), "out of range", {"s.toml": variant(
-        '[[events]]\nday = -1\nset = "markets.token_inertia"\nvalue = 0.5')}),
-    "file-event-day-huge": Row(run_file(), "out of range", {"s.toml": variant(
-        '[[events]]\nday = 1000000\nset = "markets.token_inertia"\nvalue = 0.5')}),
-    "file-event-no-value": Row(run_file(), "missing required key", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "markets.token_inertia"')}),
-    "file-event-word-setting": Row(run_file(), "not a number setting", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "apps.chatbot.profile"\nvalue = 1')}),
-    "file-event-ghost-entry": Row(run_file(), "no entry named 'ghost'", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "apps.ghost.users"\nvalue = 1')}),
-    "file-event-nan": Row(run_file(), "finite", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "apps.chatbot.users"\nvalue = nan')}),
-    "file-event-fraction-for-int": Row(run_file(), "not a whole number", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "aidcs.west-aidc.outage_days"\nvalue = 2.5')}),
-    "file-too-many-events": Row(run_file(), "at most 10000", {"s.toml": variant(
-        '[[events]]\nday = 1\nset = "markets.token_inertia"\nvalue = 0.5\n' * 10001)}),
-    "file-check-bad-agg": Row(run_file(), "not one of", {"s.toml": variant(
-        '[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, 1]\nagg = "median"')}),
-    "file-check-three-days": Row(run_file(), "must have 2 values", {"s.toml": variant(
-        '[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, 1, 2]')}),
-    "file-check-word-day": Row(run_file(), "must be a number", {"s.toml": variant(
-        '[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, "x"]')}),
-    "file-check-unknown-metric": Row(["check", "{tmp}/s.toml", "--seeds", "1"], "unknown metric", {"s.toml": variant(
-        '[[expected.checks]]\nname = "c"\nmetric = "gpus_onlin"\ndays = [0, 1]')}),
-    "file-check-window-past-cap": Row(run_file(), "out of range", {"s.toml": variant(
-        '[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, 30000]')}),
+    "file-base-unknown": Row(
+        run_file(), "did you mean 'classroom'", {"s.toml": variant("").replace('"classroom"', '"clasroom"')}
+    ),
+    "file-base-number": Row(run_file(), "must be a scenario name", {"s.toml": variant("").replace('"classroom"', "5")}),
+    "file-event-unknown-key": Row(
+        run_file(),
+        "event sets unknown key",
+        {"s.toml": variant('[[events]]\nday = 1\nset = "apps.chatbot.userz"\nvalue = 1')},
+    ),
+    "file-event-decided": Row(
+        run_file(),
+        "the agents decide",
+        {"s.toml": variant('[[events]]\nday = 1\nset = "providers.cloud-a.price_cny_per_mtok"\nvalue = 5')},
+    ),
+    "file-event-out-of-range": Row(
+        run_file(), "out of range", {"s.toml": variant('[[events]]\nday = 1\nset = "markets.token_inertia"\nvalue = 5')}
+    ),
+    "file-event-day-negative": Row(
+        run_file(),
+        "out of range",
+        {"s.toml": variant('[[events]]\nday = -1\nset = "markets.token_inertia"\nvalue = 0.5')},
+    ),
+    "file-event-day-huge": Row(
+        run_file(),
+        "out of range",
+        {"s.toml": variant('[[events]]\nday = 1000000\nset = "markets.token_inertia"\nvalue = 0.5')},
+    ),
+    "file-event-no-value": Row(
+        run_file(), "missing required key", {"s.toml": variant('[[events]]\nday = 1\nset = "markets.token_inertia"')}
+    ),
+    "file-event-word-setting": Row(
+        run_file(),
+        "not a number setting",
+        {"s.toml": variant('[[events]]\nday = 1\nset = "apps.chatbot.profile"\nvalue = 1')},
+    ),
+    "file-event-ghost-entry": Row(
+        run_file(),
+        "no entry named 'ghost'",
+        {"s.toml": variant('[[events]]\nday = 1\nset = "apps.ghost.users"\nvalue = 1')},
+    ),
+    "file-event-nan": Row(
+        run_file(), "finite", {"s.toml": variant('[[events]]\nday = 1\nset = "apps.chatbot.users"\nvalue = nan')}
+    ),
+    "file-event-fraction-for-int": Row(
+        run_file(),
+        "not a whole number",
+        {"s.toml": variant('[[events]]\nday = 1\nset = "aidcs.west-aidc.outage_days"\nvalue = 2.5')},
+    ),
+    "file-too-many-events": Row(
+        run_file(),
+        "at most 10000",
+        {"s.toml": variant('[[events]]\nday = 1\nset = "markets.token_inertia"\nvalue = 0.5\n' * 10001)},
+    ),
+    "file-check-bad-agg": Row(
+        run_file(),
+        "not one of",
+        {"s.toml": variant('[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, 1]\nagg = "median"')},
+    ),
+    "file-check-three-days": Row(
+        run_file(),
+        "must have 2 values",
+        {"s.toml": variant('[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, 1, 2]')},
+    ),
+    "file-check-word-day": Row(
+        run_file(),
+        "must be a number",
+        {"s.toml": variant('[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, "x"]')},
+    ),
+    "file-check-unknown-metric": Row(
+        ["check", "{tmp}/s.toml", "--seeds", "1"],
+        "unknown metric",
+        {"s.toml": variant('[[expected.checks]]\nname = "c"\nmetric = "gpus_onlin"\ndays = [0, 1]')},
+    ),
+    "file-check-window-past-cap": Row(
+        run_file(),
+        "out of range",
+        {"s.toml": variant('[[expected.checks]]\nname = "c"\nmetric = "gpus_online"\ndays = [0, 30000]')},
+    ),
     "file-expected-days-negative": Row(run_file(), "out of range", {"s.toml": variant("[expected]\ndays = -1")}),
     "file-malformed": Row(run_file(), "malformed TOML", {"s.toml": "[scenario\nname = 'x'\n"}),
     "file-deep-array": Row(run_file(), "nest deeper", {"s.toml": MINIMAL + "x = " + DEEP_ARRAY + "\n"}),
     "file-deep-tables": Row(run_file(), "nest deeper", {"s.toml": MINIMAL + DEEP_TABLES + "\n"}),
     "file-empty": Row(run_file(), "missing required key 'scenario.name'", {"s.toml": ""}),
-    "file-topology-mismatch": Row(run_file(), "topology 'classroom' needs zones",
-                                  {"s.toml": MINIMAL + '[[zones]]\nname = "north"\n'}),
-    "file-line-limit-negative": Row(run_file(), "out of range", {"s.toml": variant(
-        '[[lines]]\nname = "west-east"\nfrom = "west"\nto = "east"\nlimit_mw = -1')}),
-    "file-lines-a-table": Row(run_file(), "must be an array of tables",
-                              {"s.toml": MINIMAL + "[lines]\nname = 'x'\n"}),
-    "file-too-many-zones": Row(run_file(), "at most 100 are allowed", {"s.toml": MINIMAL + "".join(
-        f'[[zones]]\nname = "z{i}"\n' for i in range(101))}),
-    "file-too-many-apps": Row(run_file(), "at most 1000 are allowed", {"s.toml": MINIMAL + "".join(
-        f'[[apps]]\nname = "a{i}"\n' for i in range(1001))}),
+    "file-topology-mismatch": Row(
+        run_file(), "topology 'classroom' needs zones", {"s.toml": MINIMAL + '[[zones]]\nname = "north"\n'}
+    ),
+    "file-line-limit-negative": Row(
+        run_file(),
+        "out of range",
+        {"s.toml": variant('[[lines]]\nname = "west-east"\nfrom = "west"\nto = "east"\nlimit_mw = -1')},
+    ),
+    "file-lines-a-table": Row(run_file(), "must be an array of tables", {"s.toml": MINIMAL + "[lines]\nname = 'x'\n"}),
+    "file-too-many-zones": Row(
+        run_file(),
+        "at most 100 are allowed",
+        {"s.toml": MINIMAL + "".join(f'[[zones]]\nname = "z{i}"\n' for i in range(101))},
+    ),
+    "file-too-many-apps": Row(
+        run_file(),
+        "at most 1000 are allowed",
+        {"s.toml": MINIMAL + "".join(f'[[apps]]\nname = "a{i}"\n' for i in range(1001))},
+    ),
     "file-float-overflow": Row(run_file(), "finite", {"s.toml": variant('[[apps]]\nname = "chatbot"\nusers = 1e400')}),
-    "file-gpus-a-word": Row(run_file(), "must be a number", {"s.toml": variant(
-        '[[aidcs]]\nname = "west-aidc"\ngpus = "1000"')}),
+    "file-gpus-a-word": Row(
+        run_file(), "must be a number", {"s.toml": variant('[[aidcs]]\nname = "west-aidc"\ngpus = "1000"')}
+    ),
     "file-hub-a-word": Row(run_file(), "true or false", {"s.toml": variant('[[zones]]\nname = "west"\nhub = "yes"')}),
-    "file-aidcs-a-word": Row(run_file(), "list of names", {"s.toml": variant(
-        '[[providers]]\nname = "cloud-a"\naidcs = "west-aidc"')}),
-    "file-providers-numbers": Row(run_file(), "list of names", {"s.toml": variant(
-        '[[apps]]\nname = "chatbot"\nproviders = [1, 2]')}),
-    "file-capacity-factor-two": Row(run_file(), "out of range",
-                                    {"s.toml": variant("[technologies.solar]\ncapacity_factor = 2.0")}),
-    "file-unknown-technology": Row(run_file(), "did you mean 'technologies.nuclear'",
-                                   {"s.toml": variant("[technologies.nuclearr]\ncapex_cny_per_kw = 1.0")}),
+    "file-aidcs-a-word": Row(
+        run_file(), "list of names", {"s.toml": variant('[[providers]]\nname = "cloud-a"\naidcs = "west-aidc"')}
+    ),
+    "file-providers-numbers": Row(
+        run_file(), "list of names", {"s.toml": variant('[[apps]]\nname = "chatbot"\nproviders = [1, 2]')}
+    ),
+    "file-capacity-factor-two": Row(
+        run_file(), "out of range", {"s.toml": variant("[technologies.solar]\ncapacity_factor = 2.0")}
+    ),
+    "file-unknown-technology": Row(
+        run_file(),
+        "did you mean 'technologies.nuclear'",
+        {"s.toml": variant("[technologies.nuclearr]\ncapex_cny_per_kw = 1.0")},
+    ),
     "file-horizon-over-cap": Row(run_file(), "out of range", {"s.toml": variant("days = 20001")}),
-    "file-soc-above-one": Row(run_file(), "out of range", {"s.toml": variant(
-        '[[storage]]\nname = "east-battery"\ninitial_soc = 1.5')}),
+    "file-soc-above-one": Row(
+        run_file(), "out of range", {"s.toml": variant('[[storage]]\nname = "east-battery"\ninitial_soc = 1.5')}
+    ),
     "file-int-too-big": Row(run_file(), "out of range", {"s.toml": variant("seed = 99999999999999999999")}),
-    "file-markets-a-number": Row(run_file(), "'markets' must be a table",
-                                 {"s.toml": "markets = 5\n" + MINIMAL}),
+    "file-markets-a-number": Row(run_file(), "'markets' must be a table", {"s.toml": "markets = 5\n" + MINIMAL}),
     # --- GraphML supply graphs (--graph)
     "ok-graph": Row(graph_run(), OK, {"g.graphml": unchanged}),
     "ok-graph-with-line-set": Row(graph_run("--set", "lines.west-east.limit_mw=0"), OK, {"g.graphml": unchanged}),
@@ -430,57 +540,130 @@ ROWS: dict[str, Row] = {
     "graph-string-ids": Row(graph_run(), "not a readable GraphML", {"g.graphml": STRING_IDS}),
     "graph-parallel-edges": Row(graph_run(), "two edges join", {"g.graphml": PARALLEL_EDGES}),
     "graph-a-folder": Row(["run", "classroom", "--graph", "{tmp}", "--out", OUT], "cannot read"),
-    "graph-set-line-it-lacks": Row(graph_run("--set", "lines.west-east.limit_mw=5"), "no line named 'west-east'",
-                                   {"g.graphml": rename_line}),
-    "graph-set-aidc-zone": Row(graph_run("--set", "aidcs.west-aidc.zone=east"), "the graph decides 'zone'",
-                               {"g.graphml": unchanged}),
-    "graph-set-app-providers": Row(graph_run("--set", 'apps.chatbot.providers=["cloud-a"]'),
-                                   "the graph decides 'providers'", {"g.graphml": unchanged}),
+    "graph-set-line-it-lacks": Row(
+        graph_run("--set", "lines.west-east.limit_mw=5"), "no line named 'west-east'", {"g.graphml": rename_line}
+    ),
+    "graph-set-aidc-zone": Row(
+        graph_run("--set", "aidcs.west-aidc.zone=east"), "the graph decides 'zone'", {"g.graphml": unchanged}
+    ),
+    "graph-set-app-providers": Row(
+        graph_run("--set", 'apps.chatbot.providers=["cloud-a"]'),
+        "the graph decides 'providers'",
+        {"g.graphml": unchanged},
+    ),
     # --- sweep files
     "sweep-unknown-key": Row(sweep_run(), "did you mean 'sweep.seeds'", {"w.toml": sweep_file("seedz = 2")}),
     "sweep-no-scenario": Row(sweep_run(), "missing required key 'sweep.scenario'", {"w.toml": "[sweep]\ndays = 1\n"}),
     "sweep-unknown-scenario": Row(sweep_run(), "unknown scenario", {"w.toml": sweep_file("", "clasrom")}),
-    "sweep-steps-100000": Row(sweep_run(), "out of range", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9\nsteps = 100000')}),
-    "sweep-samples-1e7": Row(sweep_run(), "out of range", {"w.toml": sweep_file(
-        'design = "latin"\nsamples = 10000000\n[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9')}),
+    "sweep-steps-100000": Row(
+        sweep_run(),
+        "out of range",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9\nsteps = 100000')},
+    ),
+    "sweep-samples-1e7": Row(
+        sweep_run(),
+        "out of range",
+        {
+            "w.toml": sweep_file(
+                'design = "latin"\nsamples = 10000000\n'
+                '[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9'
+            )
+        },
+    ),
     "sweep-seeds-zero": Row(sweep_run(), "out of range", {"w.toml": sweep_file("seeds = 0")}),
     "sweep-days-zero": Row(sweep_run(), "out of range", {"w.toml": sweep_file("").replace("days = 1", "days = 0")}),
-    "sweep-days-over-cap": Row(sweep_run(), "out of range",
-                               {"w.toml": sweep_file("").replace("days = 1", "days = 30000")}),
+    "sweep-days-over-cap": Row(
+        sweep_run(), "out of range", {"w.toml": sweep_file("").replace("days = 1", "days = 30000")}
+    ),
     "sweep-design-typo": Row(sweep_run(), "did you mean 'grid'", {"w.toml": sweep_file('design = "grd"')}),
-    "sweep-empty-values": Row(sweep_run(), "non-empty list", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nvalues = []')}),
-    "sweep-repeated-value": Row(sweep_run(), "lists a value twice", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.5, 0.5]')}),
-    "sweep-value-out-of-range": Row(sweep_run(), "out of range", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "apps.chatbot.users"\nvalues = [2.0, -1.0]')}),
-    "sweep-min-above-max": Row(sweep_run(), "must be below max", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.9\nmax = 0.1\nsteps = 3')}),
-    "sweep-log-from-zero": Row(sweep_run(), "needs min > 0", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.0\nmax = 0.9\nsteps = 3\nlog = true')}),
-    "sweep-unknown-parameter": Row(sweep_run(), "unknown key", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertai"\nvalues = [0.1, 0.2]')}),
-    "sweep-parameter-a-table": Row(sweep_run(), "is a table", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "apps.chatbot"\nvalues = [0.1, 0.2]')}),
-    "sweep-sobol-not-power-of-two": Row(sweep_run(), "power of 2", {"w.toml": sweep_file(
-        'design = "sobol"\nsamples = 3\n[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9\n'
-        '[[parameters]]\nkey = "markets.demand_noise"\nmin = 0.0\nmax = 0.1')}),
-    "sweep-morris-one-parameter": Row(sweep_run(), "at least two parameters", {"w.toml": sweep_file(
-        'design = "morris"\n[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9')}),
+    "sweep-empty-values": Row(
+        sweep_run(),
+        "non-empty list",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nvalues = []')},
+    ),
+    "sweep-repeated-value": Row(
+        sweep_run(),
+        "lists a value twice",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.5, 0.5]')},
+    ),
+    "sweep-value-out-of-range": Row(
+        sweep_run(),
+        "out of range",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "apps.chatbot.users"\nvalues = [2.0, -1.0]')},
+    ),
+    "sweep-min-above-max": Row(
+        sweep_run(),
+        "must be below max",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.9\nmax = 0.1\nsteps = 3')},
+    ),
+    "sweep-log-from-zero": Row(
+        sweep_run(),
+        "needs min > 0",
+        {
+            "w.toml": sweep_file(
+                '[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.0\nmax = 0.9\nsteps = 3\nlog = true'
+            )
+        },
+    ),
+    "sweep-unknown-parameter": Row(
+        sweep_run(),
+        "unknown key",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertai"\nvalues = [0.1, 0.2]')},
+    ),
+    "sweep-parameter-a-table": Row(
+        sweep_run(), "is a table", {"w.toml": sweep_file('[[parameters]]\nkey = "apps.chatbot"\nvalues = [0.1, 0.2]')}
+    ),
+    "sweep-sobol-not-power-of-two": Row(
+        sweep_run(),
+        "power of 2",
+        {
+            "w.toml": sweep_file(
+                'design = "sobol"\nsamples = 3\n[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9\n'
+                '[[parameters]]\nkey = "markets.demand_noise"\nmin = 0.0\nmax = 0.1'
+            )
+        },
+    ),
+    "sweep-morris-one-parameter": Row(
+        sweep_run(),
+        "at least two parameters",
+        {
+            "w.toml": sweep_file(
+                'design = "morris"\n[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9'
+            )
+        },
+    ),
     "sweep-latin-no-parameters": Row(sweep_run(), "at least one entry", {"w.toml": sweep_file('design = "latin"')}),
-    "sweep-grid-range-no-steps": Row(sweep_run(), "a grid needs values", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9')}),
-    "sweep-latin-values": Row(sweep_run(), "only works with design", {"w.toml": sweep_file(
-        'design = "latin"\n[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.1, 0.2]')}),
+    "sweep-grid-range-no-steps": Row(
+        sweep_run(),
+        "a grid needs values",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9')},
+    ),
+    "sweep-latin-values": Row(
+        sweep_run(),
+        "only works with design",
+        {"w.toml": sweep_file('design = "latin"\n[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.1, 0.2]')},
+    ),
     "sweep-table-typo": Row(sweep_run(), "did you mean 'hourly'", {"w.toml": sweep_file('tables = ["hourlyy"]')}),
-    "sweep-fixed-set-out-of-range": Row(sweep_run(), "out of range",
-                                        {"w.toml": sweep_file('set = ["markets.token_inertia=5"]')}),
-    "sweep-a-million-runs": Row(sweep_run(), "at most 100,000", {"w.toml": sweep_file("".join(
-        f'[[parameters]]\nkey = "{k}"\nmin = 0.1\nmax = 0.9\nsteps = 100\n'
-        for k in ("markets.token_inertia", "markets.demand_noise", "markets.demand_noise_persistence")))}),
-    "sweep-too-many-seeds": Row(sweep_run(), "at most 100,000", {"w.toml": sweep_file(
-        'seeds = 100000\n[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.1, 0.2]')}),
+    "sweep-fixed-set-out-of-range": Row(
+        sweep_run(), "out of range", {"w.toml": sweep_file('set = ["markets.token_inertia=5"]')}
+    ),
+    "sweep-a-million-runs": Row(
+        sweep_run(),
+        "at most 100,000",
+        {
+            "w.toml": sweep_file(
+                "".join(
+                    f'[[parameters]]\nkey = "{k}"\nmin = 0.1\nmax = 0.9\nsteps = 100\n'
+                    for k in ("markets.token_inertia", "markets.demand_noise", "markets.demand_noise_persistence")
+                )
+            )
+        },
+    ),
+    "sweep-too-many-seeds": Row(
+        sweep_run(),
+        "at most 100,000",
+        {"w.toml": sweep_file('seeds = 100000\n[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.1, 0.2]')},
+    ),
     "sweep-dev-zero": Row(["sweep", "/dev/zero", "--out", OUT], "larger than 1 MB"),
     "sweep-scenario-dev-zero": Row(sweep_run(), "larger than 1 MB", {"w.toml": sweep_file("", "/dev/zero")}),
     "sweep-folder": Row(["sweep", "{tmp}", "--out", OUT], "folder"),
@@ -489,18 +672,27 @@ ROWS: dict[str, Row] = {
     "sweep-workers-huge": Row(sweep_run("--workers", "5000"), "at most", {"w.toml": sweep_file("")}),
     "sweep-out-empty": Row(["sweep", "{tmp}/w.toml", "--out", ""], "empty path", {"w.toml": sweep_file("")}),
     "sweep-malformed": Row(sweep_run(), "malformed TOML", {"w.toml": "[sweep\n"}),
-    "sweep-parameter-without-key": Row(sweep_run(), "missing required key", {"w.toml": sweep_file(
-        "[[parameters]]\nvalues = [1, 2]")}),
+    "sweep-parameter-without-key": Row(
+        sweep_run(), "missing required key", {"w.toml": sweep_file("[[parameters]]\nvalues = [1, 2]")}
+    ),
     "sweep-samples-on-grid": Row(sweep_run(), "only works with latin", {"w.toml": sweep_file("samples = 4")}),
-    "sweep-word-choice": Row(sweep_run(), "not one of", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "apps.chatbot.profile"\nvalues = ["evening", "night"]')}),
-    "sweep-parameters-a-table": Row(sweep_run(), "must be an array of tables",
-                                    {"w.toml": sweep_file("[parameters]\nkey = 'x'")}),
-    "sweep-steps-one": Row(sweep_run(), "out of range", {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9\nsteps = 1')}),
+    "sweep-word-choice": Row(
+        sweep_run(),
+        "not one of",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "apps.chatbot.profile"\nvalues = ["evening", "night"]')},
+    ),
+    "sweep-parameters-a-table": Row(
+        sweep_run(), "must be an array of tables", {"w.toml": sweep_file("[parameters]\nkey = 'x'")}
+    ),
+    "sweep-steps-one": Row(
+        sweep_run(),
+        "out of range",
+        {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nmin = 0.1\nmax = 0.9\nsteps = 1')},
+    ),
     "sweep-first-seed-negative": Row(sweep_run(), "out of range", {"w.toml": sweep_file("first_seed = -1")}),
-    "ok-sweep-two-points": Row(sweep_run(), OK, {"w.toml": sweep_file(
-        '[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.5, 0.9]')}),
+    "ok-sweep-two-points": Row(
+        sweep_run(), OK, {"w.toml": sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.5, 0.9]')}
+    ),
     # --- lessons
     "cobweb-nan-intercept": Row(["lesson", "cobweb", "--demand-intercept", "nan"], "finite"),
     "cobweb-negative-p0": Row(["lesson", "cobweb", "--p0=-1e6"], "must be > 0"),
@@ -513,8 +705,9 @@ ROWS: dict[str, Row] = {
     "cobweb-huge-intercept": Row(["lesson", "cobweb", "--demand-intercept", "1e300"], "must be at most 1e+06"),
     "cobweb-zero-periods": Row(["lesson", "cobweb", "--periods", "0"], "at least 1"),
     "cobweb-many-periods": Row(["lesson", "cobweb", "--periods", "100000"], "at most 1,000"),
-    "cobweb-no-equilibrium": Row(["lesson", "cobweb", "--demand-intercept", "5", "--supply-intercept", "10"],
-                                 "must exceed supply intercept"),
+    "cobweb-no-equilibrium": Row(
+        ["lesson", "cobweb", "--demand-intercept", "5", "--supply-intercept", "10"], "must exceed supply intercept"
+    ),
     "cobweb-word": Row(["lesson", "cobweb", "--p0", "cheap"], "expected a number"),
     "ok-cobweb": Row(["lesson", "cobweb"], OK),
     "ok-cobweb-exploding": Row(["lesson", "cobweb", "--supply-slope", "1.5", "--periods", "60"], OK),
@@ -531,10 +724,12 @@ ROWS: dict[str, Row] = {
     "auction-no-traders": Row(["lesson", "double-auction", "--traders", "0"], "at least 1"),
     "auction-many-units": Row(["lesson", "double-auction", "--units", "1000"], "at most 50"),
     "auction-1e8-periods": Row(["lesson", "double-auction", "--periods", "100000000"], "at most 1,000"),
-    "auction-million-shouts": Row(["lesson", "double-auction", "--periods", "1000", "--shouts", "1000000"],
-                                  "at most 100,000"),
-    "auction-too-much-work": Row(["lesson", "double-auction", "--periods", "1000", "--shouts", "1000"],
-                                 "at most 300,000"),
+    "auction-million-shouts": Row(
+        ["lesson", "double-auction", "--periods", "1000", "--shouts", "1000000"], "at most 100,000"
+    ),
+    "auction-too-much-work": Row(
+        ["lesson", "double-auction", "--periods", "1000", "--shouts", "1000"], "at most 300,000"
+    ),
     "auction-seed-negative": Row(["lesson", "double-auction", "--seed", "-1"], "at least 0"),
     "auction-seed-word": Row(["lesson", "double-auction", "--seed", "abc"], "whole number"),
     "ok-auction-small": Row(["lesson", "double-auction", "--periods", "2", "--shouts", "200"], OK),
@@ -551,13 +746,15 @@ ROWS: dict[str, Row] = {
     "viz-typo": Row(["viz", "clasroom"], "did you mean 'classroom'"),
     "compare-days-zero": Row(["compare", "classroom", "jevons", "--days", "0", "--out", OUT], "at least 1"),
     "compare-seeds-zero": Row(["compare", "classroom", "jevons", "--seeds", "0", "--out", OUT], "at least 1"),
-    "compare-workers-negative": Row(["compare", "classroom", "jevons", "--workers", "-1", "--out", OUT],
-                                    "at least 0"),
+    "compare-workers-negative": Row(["compare", "classroom", "jevons", "--workers", "-1", "--out", OUT], "at least 0"),
     "compare-out-empty": Row(["compare", "classroom", "jevons", "--out", ""], "empty path"),
     "compare-unknown-key": Row(["compare", "classroom", "jevons", "--set-a", "x=1", "--out", OUT], "unknown key 'x'"),
     "compare-typo": Row(["compare", "clasroom", "jevons", "--out", OUT], "did you mean 'classroom'"),
-    "compare-set-on-a-folder": Row(["compare", "{tmp}/d", "jevons", "--set-a", "markets.token_inertia=0.5", "--out",
-                                    OUT], "only applies to a scenario", {"d/daily.csv": "day\n0\n"}),
+    "compare-set-on-a-folder": Row(
+        ["compare", "{tmp}/d", "jevons", "--set-a", "markets.token_inertia=0.5", "--out", OUT],
+        "only applies to a scenario",
+        {"d/daily.csv": "day\n0\n"},
+    ),
     "compare-dev-zero": Row(["compare", "classroom", "/dev/zero", "--out", OUT], "larger than 1 MB"),
     "check-bad-set": Row(["check", "classroom", "--set", "markets.token_inertia=9"], "out of range"),
     "report-missing": Row(["report", "{tmp}/nothing"], "no such folder"),

@@ -35,8 +35,11 @@ def test_dev_zero_as_a_scenario_is_refused_quickly(tmp_path):
 
 def test_a_reader_that_goes_away_is_not_an_error():
     """``tokenomy lesson double-auction ... | head -2``: more output than a pipe holds, reader gone."""
-    proc = subprocess.Popen(TOKENOMY + ["lesson", "double-auction", "--periods", "1000", "--shouts", "50"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        TOKENOMY + ["lesson", "double-auction", "--periods", "1000", "--shouts", "50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     first = [proc.stdout.readline() for _ in range(2)]
     proc.stdout.close()
     try:

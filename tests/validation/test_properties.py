@@ -21,12 +21,20 @@ from tokenomy.abm.scenarios.schema import Field, ListOf, Table
 from tokenomy.abm.scenarios.spec import ROOT
 from tokenomy.networks import build_supply_graph
 
-FAST = settings(max_examples=40, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 CLASSROOM = load_scenario("classroom").data
 # settings whose bounds depend on another setting (the floor below the cap, idle draw below busy draw)
-COUPLED = {"markets.power_price_floor_cny_per_mwh", "markets.power_price_cap_cny_per_mwh",
-           "aidcs.west-aidc.idle_kw_per_gpu", "aidcs.west-aidc.busy_kw_per_gpu"}
+COUPLED = {
+    "markets.power_price_floor_cny_per_mwh",
+    "markets.power_price_cap_cny_per_mwh",
+    "aidcs.west-aidc.idle_kw_per_gpu",
+    "aidcs.west-aidc.busy_kw_per_gpu",
+}
 
 
 def _number_fields(spec: Table, data: dict, prefix: str = ""):
@@ -42,8 +50,11 @@ def _number_fields(spec: Table, data: dict, prefix: str = ""):
                 yield from _number_fields(sub.item, item, f"{prefix}{key}.{item['name']}.")
 
 
-FIELDS = [(p, f) for p, f in _number_fields(ROOT, CLASSROOM)
-          if not p.startswith(("scenario.", "expected.")) and p not in COUPLED]
+FIELDS = [
+    (p, f)
+    for p, f in _number_fields(ROOT, CLASSROOM)
+    if not p.startswith(("scenario.", "expected.")) and p not in COUPLED
+]
 
 
 def _in_range(f: Field) -> st.SearchStrategy:
@@ -96,8 +107,9 @@ def test_any_in_range_values_give_sane_tables(data, capsys):
 def test_hostile_values_are_refused_or_sane(pick, value, capsys):
     path, f = pick
     with tempfile.TemporaryDirectory() as tmp:
-        result = cli(capsys, ["run", "classroom", "--days", "1", "--set", f"{path}={_toml_number(value)}",
-                              "--out", f"{tmp}/out"])
+        result = cli(
+            capsys, ["run", "classroom", "--days", "1", "--set", f"{path}={_toml_number(value)}", "--out", f"{tmp}/out"]
+        )
         in_range = math.isfinite(value) and (f.min is None or value >= f.min) and (f.max is None or value <= f.max)
         if f.kind == "int":
             in_range = in_range and float(value).is_integer()
@@ -116,8 +128,25 @@ def test_any_set_text_is_refused_in_one_line_or_runs(item, capsys):
         _judge_run(result, Path(tmp) / "out")
 
 
-LITERALS = ["nan", "inf", "-inf", "-1", "0", "1e400", "1e308", '"x"', "[]", "{}", "true", "2025-13-01",
-            "99999999999999999999999", "[[[[[]]]]]", '"west"', "1.5", '""']
+LITERALS = [
+    "nan",
+    "inf",
+    "-inf",
+    "-1",
+    "0",
+    "1e400",
+    "1e308",
+    '"x"',
+    "[]",
+    "{}",
+    "true",
+    "2025-13-01",
+    "99999999999999999999999",
+    "[[[[[]]]]]",
+    '"west"',
+    "1.5",
+    '""',
+]
 
 
 @FAST
@@ -185,14 +214,36 @@ def test_mutated_graphs(data, capsys):
         _judge_run(result, Path(tmp) / "out")
 
 
-SWEEP_VALUES = st.one_of(st.integers(-10, 10**9), st.floats(allow_nan=True), st.booleans(),
-                         st.sampled_from(['"grid"', '"latin"', '"morris"', '"sobol"', '"classroom"', '"x"']),
-                         st.just([]), st.lists(st.integers(-3, 3), max_size=3))
-SWEEP_KEYS = ["scenario", "days", "seeds", "first_seed", "design", "samples", "levels", "design_seed", "tables",
-              "set", "nmae"]
+SWEEP_VALUES = st.one_of(
+    st.integers(-10, 10**9),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.sampled_from(['"grid"', '"latin"', '"morris"', '"sobol"', '"classroom"', '"x"']),
+    st.just([]),
+    st.lists(st.integers(-3, 3), max_size=3),
+)
+SWEEP_KEYS = [
+    "scenario",
+    "days",
+    "seeds",
+    "first_seed",
+    "design",
+    "samples",
+    "levels",
+    "design_seed",
+    "tables",
+    "set",
+    "nmae",
+]
 PARAM_KEYS = ["key", "min", "max", "steps", "log", "values"]
-PARAM_PATHS = ['"markets.token_inertia"', '"apps.chatbot.users"', '"apps.chatbot.profile"', '"apps.ghost.users"',
-               '"markets"', '"aidcs.west-aidc.outage_days"']
+PARAM_PATHS = [
+    '"markets.token_inertia"',
+    '"apps.chatbot.users"',
+    '"apps.chatbot.profile"',
+    '"apps.ghost.users"',
+    '"markets"',
+    '"aidcs.west-aidc.outage_days"',
+]
 
 
 def _toml(value) -> str:
@@ -232,14 +283,23 @@ def test_sweep_files_are_refused_in_one_line_or_bounded(data):
         load_scenario(sweep.scenario, sweep.overrides(point))  # every point is a valid scenario
 
 
-NUMBER_TEXT = st.one_of(st.sampled_from(["nan", "inf", "-inf", "1e308", "-1e308", "0", "-0", "abc", "", "1e-320"]),
-                        st.floats(-1e7, 1e7, allow_nan=False).map(repr))
+NUMBER_TEXT = st.one_of(
+    st.sampled_from(["nan", "inf", "-inf", "1e308", "-1e308", "0", "-0", "abc", "", "1e-320"]),
+    st.floats(-1e7, 1e7, allow_nan=False).map(repr),
+)
 
 
 @FAST
-@given(args=st.lists(st.tuples(st.sampled_from(["--demand-intercept", "--demand-slope", "--supply-intercept",
-                                                "--supply-slope", "--p0"]), NUMBER_TEXT), max_size=4),
-       periods=st.integers(-2, 200))
+@given(
+    args=st.lists(
+        st.tuples(
+            st.sampled_from(["--demand-intercept", "--demand-slope", "--supply-intercept", "--supply-slope", "--p0"]),
+            NUMBER_TEXT,
+        ),
+        max_size=4,
+    ),
+    periods=st.integers(-2, 200),
+)
 def test_cobweb_arguments(args, periods, capsys):
     argv = ["lesson", "cobweb", "--periods", str(periods)] + [f"{flag}={value}" for flag, value in args]
     result = cli(capsys, argv)
@@ -263,11 +323,31 @@ def test_call_market_arguments(values, costs, capsys):
 
 
 @FAST
-@given(traders=st.integers(-1, 250), units=st.integers(-1, 60), periods=st.integers(-1, 4),
-       shouts=st.integers(-5, 300), seed=st.integers(-3, 2**33))
+@given(
+    traders=st.integers(-1, 250),
+    units=st.integers(-1, 60),
+    periods=st.integers(-1, 4),
+    shouts=st.integers(-5, 300),
+    seed=st.integers(-3, 2**33),
+)
 def test_double_auction_arguments(traders, units, periods, shouts, seed, capsys):
-    result = cli(capsys, ["lesson", "double-auction", "--traders", str(traders), "--units", str(units),
-                          "--periods", str(periods), "--shouts", str(shouts), "--seed", str(seed)])
+    result = cli(
+        capsys,
+        [
+            "lesson",
+            "double-auction",
+            "--traders",
+            str(traders),
+            "--units",
+            str(units),
+            "--periods",
+            str(periods),
+            "--shouts",
+            str(shouts),
+            "--seed",
+            str(seed),
+        ],
+    )
     if result.code != 0:
         assert_one_line_error(result)
         return

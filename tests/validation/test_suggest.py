@@ -19,6 +19,10 @@ def test_closest_name_or_none():
 
 def test_no_other_module_matches_names_itself():
     own = Path(tokenomy.abm.__file__).resolve().parent / "suggest.py"
-    others = [p for folder in ("abm", "agents", "networks", "viz") for p in (PACKAGE_ROOT / folder).rglob("*.py")
-              if p.resolve() != own and "get_close_matches" in p.read_text(encoding="utf-8")]
+    others = [
+        p
+        for folder in ("abm", "agents", "networks", "viz")
+        for p in (PACKAGE_ROOT / folder).rglob("*.py")
+        if p.resolve() != own and "get_close_matches" in p.read_text(encoding="utf-8")
+    ]
     assert others == []

@@ -18,8 +18,19 @@ from tokenomy.abm.cli import main
 
 # columns that may be negative: power prices (the floor is below zero), flows in either direction,
 # profits, margins, cash and costs; every other number in the tables is a price or a quantity
-SIGNED_COLUMN_PARTS = ("power_price", "spread", "net_import", "profit", "margin", "cash", "cost", "revenue",
-                       "price_cny_per_mwh", "markup", "capex")
+SIGNED_COLUMN_PARTS = (
+    "power_price",
+    "spread",
+    "net_import",
+    "profit",
+    "margin",
+    "cash",
+    "cost",
+    "revenue",
+    "price_cny_per_mwh",
+    "markup",
+    "capex",
+)
 TABLES = ("daily", "hourly", "agents")
 
 

@@ -18,8 +18,14 @@ from pathlib import Path
 
 CHROMIUM = os.environ.get("TOKENOMY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-gpu", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -28,12 +34,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(scenario: str = "classroom", extra_args: tuple[str, ...] = (),
-                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    scenario: str = "classroom", extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     exe = Path(sys.executable).with_name("tokenomy")
-    proc = subprocess.Popen([str(exe), "viz", scenario, "--port", str(port), *extra_args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(extra_env or {})})
+    proc = subprocess.Popen(
+        [str(exe), "viz", scenario, "--port", str(port), *extra_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, **(extra_env or {})},
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -100,12 +112,11 @@ class Session:
             before = self.day()
             self.page.get_by_role("button", name="Step").click()
             self.page.wait_for_function(
-                f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=30_000)
+                f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=30_000
+            )
             self.page.wait_for_function(
-                f"document.querySelector('[data-testid=price-chart]')?.dataset.days == '{before + 1}'",
-                timeout=30_000)
+                f"document.querySelector('[data-testid=price-chart]')?.dataset.days == '{before + 1}'", timeout=30_000
+            )
 
     def close(self) -> None:
         self.context.close()
-
-

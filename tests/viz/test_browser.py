@@ -24,8 +24,9 @@ def _tab(page, name: str) -> None:
 
 
 def _wait_day(page, day: int, timeout_ms: int = 240_000) -> None:
-    page.wait_for_function(f"Number(document.querySelector('[data-testid=sim-day]')?.innerText) >= {day}",
-                           timeout=timeout_ms)
+    page.wait_for_function(
+        f"Number(document.querySelector('[data-testid=sim-day]')?.innerText) >= {day}", timeout=timeout_ms
+    )
 
 
 def _sidebar(page) -> str:
@@ -150,8 +151,9 @@ def test_csv_export_matches_the_model(session):
         assert list(frame.columns) == list(want.columns)
         assert len(frame) == len(want)
         numeric = want.select_dtypes("number").columns
-        pd.testing.assert_frame_equal(frame[numeric].reset_index(drop=True), want[numeric].reset_index(drop=True),
-                                      check_dtype=False, rtol=1e-9)
+        pd.testing.assert_frame_equal(
+            frame[numeric].reset_index(drop=True), want[numeric].reset_index(drop=True), check_dtype=False, rtol=1e-9
+        )
 
 
 def test_hovering_a_node_shows_the_agents_state(session):
@@ -194,8 +196,9 @@ def test_a_full_year_of_classroom_plays_at_the_fastest_speed_and_the_checks_read
     page.wait_for_function("document.querySelector('[data-testid=price-chart]')?.dataset.days >= 366")
     _tab(page, "Checks")
     results = page.get_by_test_id("check-results")
-    page.wait_for_function("document.querySelector('[data-testid=check-results]')?.dataset.ready == '5'",
-                           timeout=60_000)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=check-results]')?.dataset.ready == '5'", timeout=60_000
+    )
     text = results.inner_text()
     assert "holds" in text and "does not hold" not in text
     assert re.search(r"\+\d[\d,]*%", text), text  # changes as signed percentages
@@ -226,8 +229,9 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     assert "scenario: agent-boom" in page.locator("body").inner_text()
     assert "Why compute prices spike when agents arrive" in _sidebar(page)
     _tab(page, "Lesson")
-    page.get_by_role("switch", name="Teacher's view").click() if page.get_by_role("switch").count() else \
-        page.get_by_text("Teacher's view").click()
+    page.get_by_role("switch", name="Teacher's view").click() if page.get_by_role(
+        "switch"
+    ).count() else page.get_by_text("Teacher's view").click()
     timing = page.get_by_test_id("teacher-timing").inner_text()
     assert "45-minute class" in timing and "5 min" in timing
 
@@ -245,8 +249,9 @@ def test_predict_run_reveal_by_clicks_only(session):
     assert page.get_by_test_id("saved-prediction").get_attribute("data-value") == "down"
     assert reveal.is_disabled()  # the run has not reached the lesson's day yet
     _play_to_stop(page)  # stops by itself on the reveal day
-    page.wait_for_function("document.querySelector('[data-testid=reveal-status]')?.dataset.ready == 'true'",
-                           timeout=60_000)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=reveal-status]')?.dataset.ready == 'true'", timeout=60_000
+    )
     assert "day 240" in page.get_by_test_id("reveal-status").inner_text()
     reveal.click()
     out = page.get_by_test_id("reveal")

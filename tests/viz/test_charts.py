@@ -39,11 +39,14 @@ def china():
 
 def _options(m) -> dict[str, dict]:
     daily = m.daily_table()
-    return {"prices index": charts.price_history(m, daily, True),
-            "prices levels": charts.price_history(m, daily, False),
-            "today": charts.today_hours(m), "supply": charts.supply_demand(m, daily),
-            "cost": charts.token_cost(daily, m),
-            "crossing": crossing_option(*crossings(m, 19, 0), *crossings(m, 19, 0, True), 1500.0)}
+    return {
+        "prices index": charts.price_history(m, daily, True),
+        "prices levels": charts.price_history(m, daily, False),
+        "today": charts.today_hours(m),
+        "supply": charts.supply_demand(m, daily),
+        "cost": charts.token_cost(daily, m),
+        "crossing": crossing_option(*crossings(m, 19, 0), *crossings(m, 19, 0, True), 1500.0),
+    }
 
 
 TIME_CHARTS = ("prices index", "prices levels", "supply", "cost")
@@ -124,13 +127,17 @@ def test_many_zones_are_summed_up_as_average_cheapest_and_dearest(china):
 @pytest.mark.parametrize("which", ["model", "china"])
 def test_shocks_are_marked_on_every_time_chart(which, request):
     m = request.getfixturevalue(which)
-    (day, name, _), = m.shocks_fired
+    ((day, name, _),) = m.shocks_fired
     date = (m.start_date + dt.timedelta(days=day)).isoformat()
     for title in TIME_CHARTS:
         option = _options(m)[title]
         for axis in range(len(_axes(option, "xAxis"))):
-            marks = [mark for s in option["series"] if s.get("xAxisIndex", 0) == axis
-                     for mark in s.get("markLine", {}).get("data", [])]
+            marks = [
+                mark
+                for s in option["series"]
+                if s.get("xAxisIndex", 0) == axis
+                for mark in s.get("markLine", {}).get("data", [])
+            ]
             assert [(mark["xAxis"], mark["label"]["formatter"]) for mark in marks] == [(date, name)], (title, axis)
 
 

@@ -47,9 +47,9 @@ def test_step_points_draw_the_merit_order():
     assert (q, lo, hi) == (4.0, 20.0, 20.0)  # the 15-CNY asks sell out to the 20-CNY bid, partly filled: 20 CNY
 
 
-
-@pytest.mark.parametrize("name_days", [("classroom", (1, 45, 200)), ("china-2024", (1, 120))],
-                         ids=["classroom", "china-2024"])
+@pytest.mark.parametrize(
+    "name_days", [("classroom", (1, 45, 200)), ("china-2024", (1, 120))], ids=["classroom", "china-2024"]
+)
 def test_the_drawn_crossings_are_where_the_markets_cleared(name_days):
     name, days = name_days
     model = TokenEconomy(name, seed=3)

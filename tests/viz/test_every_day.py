@@ -23,6 +23,7 @@ SCENARIOS = sorted(shipped_scenarios())
 
 def _finite(option: dict) -> bool:
     """Every number in a chart option is finite (ECharts draws nothing, or garbage, for NaN and inf)."""
+
     def walk(x) -> bool:
         if isinstance(x, float):
             return math.isfinite(x)
@@ -31,6 +32,7 @@ def _finite(option: dict) -> bool:
         if isinstance(x, list | tuple):
             return all(walk(v) for v in x)
         return True
+
     return walk(option)
 
 
@@ -47,9 +49,12 @@ def test_every_panel_builds_after_every_day(name):
         assert _finite(graph) and _finite(hours), (name, day)
         if day % 7 == 0 or day == days - 1:  # the time charts read the whole table: once a week is enough
             daily = model.daily_table()
-            for option in (charts.price_history(model, daily, index_view=True),
-                           charts.price_history(model, daily, index_view=False),
-                           charts.supply_demand(model, daily), charts.token_cost(daily)):
+            for option in (
+                charts.price_history(model, daily, index_view=True),
+                charts.price_history(model, daily, index_view=False),
+                charts.supply_demand(model, daily),
+                charts.token_cost(daily),
+            ):
                 assert _finite(option), (name, day)
                 json.dumps(option)
         sentences = explain(state_of(model, daily))

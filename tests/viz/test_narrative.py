@@ -11,11 +11,18 @@ from tokenomy.viz.narrative import ChainState, explain
 
 
 def _daily(days: int = 31, **cols) -> pd.DataFrame:
-    base = dict(token_price_cny_per_mtok=5.0, compute_price_cny_per_gpu_hour=20.0, power_price_cny_per_mwh=400.0,
-                gpu_utilization=0.7, gpus_online=10000.0, unserved_share=0.0, token_unit_cost_cny_per_mtok=3.0,
-                aidc_energy_mwh=500.0, green_share=0.4)
-    frame = pd.DataFrame({"day": np.arange(days),
-                          "date": pd.date_range("2026-01-01", periods=days, freq="D")})
+    base = dict(
+        token_price_cny_per_mtok=5.0,
+        compute_price_cny_per_gpu_hour=20.0,
+        power_price_cny_per_mwh=400.0,
+        gpu_utilization=0.7,
+        gpus_online=10000.0,
+        unserved_share=0.0,
+        token_unit_cost_cny_per_mtok=3.0,
+        aidc_energy_mwh=500.0,
+        green_share=0.4,
+    )
+    frame = pd.DataFrame({"day": np.arange(days), "date": pd.date_range("2026-01-01", periods=days, freq="D")})
     for key, value in {**base, **cols}.items():
         frame[key] = value if np.isscalar(value) else np.asarray(value, dtype=float)
     return frame
@@ -29,35 +36,42 @@ def test_compute_price_rise_names_utilisation_and_next_arrival():
     daily = _daily(compute_price_cny_per_gpu_hour=np.linspace(20, 27, 31), gpu_utilization=0.98)
     arrivals = [(dt.date(2026, 9, 1), 2000.0), (dt.date(2026, 10, 1), 500.0)]
     text = explain(ChainState(daily, arrivals=arrivals))
-    assert text[0] == ("Compute price +35% in 30 days: GPU utilisation at 98%, "
-                       "the next 2,000 GPUs arrive on 2026-09-01.")
+    assert text[0] == (
+        "Compute price +35% in 30 days: GPU utilisation at 98%, the next 2,000 GPUs arrive on 2026-09-01."
+    )
 
 
 def test_compute_price_fall_after_new_gpus():
-    daily = _daily(compute_price_cny_per_gpu_hour=np.linspace(20, 15, 31), gpus_online=np.linspace(10000, 12000, 31),
-                   gpu_utilization=0.6)
-    assert explain(ChainState(daily))[0] == ("Compute price \u221225% in 30 days: 2,000 new GPUs came online "
-                                              "and utilisation is 60%.")
+    daily = _daily(
+        compute_price_cny_per_gpu_hour=np.linspace(20, 15, 31),
+        gpus_online=np.linspace(10000, 12000, 31),
+        gpu_utilization=0.6,
+    )
+    assert explain(ChainState(daily))[0] == (
+        "Compute price \u221225% in 30 days: 2,000 new GPUs came online and utilisation is 60%."
+    )
 
 
 def test_unserved_demand_is_reported_with_its_share():
     daily = _daily(unserved_share=0.032)
     text = explain(ChainState(daily))
-    assert text[0] == ("3.2% of token demand went unserved today: providers ran out of GPUs at the peak "
-                       "and no new GPUs are on order.")
+    assert text[0] == (
+        "3.2% of token demand went unserved today: providers ran out of GPUs at the peak and no new GPUs are on order."
+    )
 
 
 def test_congested_line_compares_zone_prices():
-    hourly = pd.DataFrame({"zone": ["west"] * 24 + ["east"] * 24,
-                           "price_cny_per_mwh": [300.0] * 24 + [900.0] * 24})
+    hourly = pd.DataFrame({"zone": ["west"] * 24 + ["east"] * 24, "price_cny_per_mwh": [300.0] * 24 + [900.0] * 24})
     text = explain(ChainState(_daily(), hourly_today=hourly, congested_hours={"west-east": 14}))
     assert text == ["Line west-east was full 14 of 24 hours: power in east averaged 900 CNY/MWh against 300 in west."]
 
 
 def test_small_moves_stay_silent_and_the_biggest_comes_first():
-    daily = _daily(token_price_cny_per_mtok=np.linspace(5, 5.2, 31),            # +4%: silent
-                   compute_price_cny_per_gpu_hour=np.linspace(20, 30, 31),       # +50%
-                   power_price_cny_per_mwh=np.linspace(400, 480, 31))            # +20%
+    daily = _daily(
+        token_price_cny_per_mtok=np.linspace(5, 5.2, 31),  # +4%: silent
+        compute_price_cny_per_gpu_hour=np.linspace(20, 30, 31),  # +50%
+        power_price_cny_per_mwh=np.linspace(400, 480, 31),
+    )  # +20%
     text = explain(ChainState(daily))
     assert text[0].startswith("Compute price +50%")
     assert text[1].startswith("Power price +20%")
@@ -66,8 +80,9 @@ def test_small_moves_stay_silent_and_the_biggest_comes_first():
 
 def test_token_price_fall_with_cheaper_compute():
     daily = _daily(token_price_cny_per_mtok=np.linspace(5, 4, 31), token_unit_cost_cny_per_mtok=np.linspace(3, 2.4, 31))
-    assert explain(ChainState(daily))[0] == ("Token price \u221220% in 30 days: the compute behind each token got "
-                                              "\u221220% cheaper.")
+    assert explain(ChainState(daily))[0] == (
+        "Token price \u221220% in 30 days: the compute behind each token got \u221220% cheaper."
+    )
 
 
 def test_a_recent_shock_comes_first_with_what_moved_since_the_day_before_it():
@@ -76,5 +91,7 @@ def test_a_recent_shock_comes_first_with_what_moved_since_the_day_before_it():
     daily = _daily(token_price_cny_per_mtok=token, tokens_demanded_mtok=wanted)
     text = explain(ChainState(daily, shocks=[(20, "demand boom")]))
     assert text[0] == "Since the demand boom (11 days ago): the token price +20%, tokens wanted +50%."
-    assert explain(ChainState(_daily(days=80, tokens_demanded_mtok=1e6), shocks=[(20, "demand boom")]))[0] == \
-        "Prices are steady: no price moved 10% in the last 30 days."  # a month on, it is no longer news
+    assert (
+        explain(ChainState(_daily(days=80, tokens_demanded_mtok=1e6), shocks=[(20, "demand boom")]))[0]
+        == "Prices are steady: no price moved 10% in the last 30 days."
+    )  # a month on, it is no longer news

@@ -48,9 +48,11 @@ class ServerLog:
 
 @pytest.fixture(scope="module")
 def guarded():
-    proc, url = start_server("classroom", extra_args=("--allow-origin", LAN_ORIGIN),
-                             extra_env={"TOKENOMY_VIZ_CULL_TIMEOUT": f"{CULL_TIMEOUT_S}s",
-                                        "TOKENOMY_VIZ_SESSION_LOG": "1"})
+    proc, url = start_server(
+        "classroom",
+        extra_args=("--allow-origin", LAN_ORIGIN),
+        extra_env={"TOKENOMY_VIZ_CULL_TIMEOUT": f"{CULL_TIMEOUT_S}s", "TOKENOMY_VIZ_SESSION_LOG": "1"},
+    )
     log = ServerLog(proc)
     yield url, log
     stop_server(proc)
@@ -111,8 +113,12 @@ def test_host_metrics_are_not_exposed(guarded):
 
 def test_unknown_cdn_asset_is_404_at_once_and_installed_ones_are_served(guarded):
     url, _ = guarded
-    for path in ("x/y.css", "katex@0.16.9/dist/fonts/KaTeX_Main-Regular.woff2", "left-pad",
-                 "requirejs@2.3.6/../../../etc/passwd"):
+    for path in (
+        "x/y.css",
+        "katex@0.16.9/dist/fonts/KaTeX_Main-Regular.woff2",
+        "left-pad",
+        "requirejs@2.3.6/../../../etc/passwd",
+    ):
         t0 = time.perf_counter()
         status, _ = _get(url + "_solara/cdn/" + path)
         elapsed_s = time.perf_counter() - t0
@@ -153,14 +159,18 @@ def test_the_page_loads_nothing_from_outside_loopback(guarded, browser):
             before = page.get_by_test_id("sim-day").inner_text()
             page.get_by_role("button", name="Step").click()
             page.wait_for_function(
-                f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=30_000)
+                f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=30_000
+            )
         page.wait_for_load_state("networkidle")
         stylesheets = page.evaluate("[...document.styleSheets].map(s => s.href).filter(Boolean)")
     finally:
         context.close()
     assert any("/_solara/cdn/" in u for u in requested)  # the recorder saw the app's own assets
-    outside = [u for u in requested + stylesheets
-               if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).hostname != "127.0.0.1"]
+    outside = [
+        u
+        for u in requested + stylesheets
+        if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).hostname != "127.0.0.1"
+    ]
     assert outside == [], f"the page reached beyond 127.0.0.1: {outside[:5]}"
     assert failed == [], f"requests that failed: {failed[:5]}"
 
@@ -182,8 +192,11 @@ def _descendants_and_group(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize(("sig", "workers"), [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)],
-                         ids=["SIGTERM", "SIGINT", "SIGTERM-2-workers"])
+@pytest.mark.parametrize(
+    ("sig", "workers"),
+    [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-2-workers"],
+)
 def test_a_signal_stops_every_process_the_server_started(sig, workers):
     proc, url = start_server("classroom", extra_args=("--workers", str(workers)))
     log = ServerLog(proc)
@@ -204,13 +217,16 @@ def test_a_signal_stops_every_process_the_server_started(sig, workers):
             stop_server(proc)
 
 
-@pytest.mark.parametrize("argv", [
-    ["--allow-origin", "ftp://classroom.example"],
-    ["--allow-origin", "http://classroom.example/lesson"],
-    ["--allow-origin", "classroom.example"],
-    ["--workers", "0"],
-    ["--port", "0"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--allow-origin", "ftp://classroom.example"],
+        ["--allow-origin", "http://classroom.example/lesson"],
+        ["--allow-origin", "classroom.example"],
+        ["--workers", "0"],
+        ["--port", "0"],
+    ],
+)
 def test_bad_viz_options_give_one_line_and_exit_2(argv, capsys):
     from tokenomy.abm.cli import main
 
