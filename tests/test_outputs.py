@@ -175,29 +175,42 @@ def test_run_refuses_to_replace_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["results.xlsx"]
 
 
-def _run_in_child(argv: list[str], stderr: Path | None = None):
-    """``tokenomy ARGV`` in a forked child process (the imports and compiled kernels of this one, so it starts at
-    once), its standard output discarded and its standard error into the file ``stderr`` (or discarded)."""
-    import multiprocessing
+class _Child:
+    """``tokenomy ARGV`` in a fresh interpreter (never a fork of this multi-threaded test process, whose locks a
+    forked child could inherit held), its standard output discarded and its standard error into ``stderr``."""
 
-    def target() -> None:
-        import threading
+    def __init__(self, argv: list[str], stderr: Path | None = None):
+        err = open(stderr, "w") if stderr else subprocess.DEVNULL  # noqa: SIM115 - closed in join
+        self._err = err
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tokenomy.abm.cli", *argv], stdout=subprocess.DEVNULL, stderr=err
+        )
+        self.pid = self._proc.pid
 
-        from tqdm import tqdm
+    def join(self, timeout: float) -> None:
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return
+        if self._err is not subprocess.DEVNULL:
+            self._err.close()
 
-        tqdm.set_lock(threading.RLock())  # not the parent's cross-process lock, which a killed child would keep
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the child ends with os._exit
-        sys.stderr = open(stderr or os.devnull, "w")  # noqa: SIM115
-        code = main(argv)
-        sys.stderr.flush()
-        os._exit(code)
-
-    child = multiprocessing.get_context("fork").Process(target=target, daemon=True)
-    child.start()
-    return child
+    @property
+    def exitcode(self) -> int | None:
+        return self._proc.poll()
 
 
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def _run_in_child(argv: list[str], stderr: Path | None = None) -> _Child:
+    return _Child(argv, stderr)
+
+
+def _start_up_s() -> float:
+    """Seconds a fresh interpreter takes to import the command line and the model (before a run begins)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import tokenomy.abm.cli, tokenomy.abm.model"], check=True)
+    return time.perf_counter() - t0
+
+
 def test_a_run_into_a_folder_another_run_is_writing_exits_2(tmp_path):
     out, err = tmp_path / "run", tmp_path / "stderr.txt"
     with staged_run_folder(out):
@@ -209,13 +222,13 @@ def test_a_run_into_a_folder_another_run_is_writing_exits_2(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
 def test_sigkill_at_random_moments_never_leaves_a_mix(tmp_path):
     """A 30-day run sits in --out; 60-day runs into it are killed at seeded random moments from start to after
     their end: --out always holds one whole run, and a finished run afterwards leaves no temporaries."""
     out = tmp_path / "run"
     args = ["run", "classroom", "--out", str(out), "--quiet"]
-    assert main([*args, "--days", "60"]) == 0  # the kernels are compiled in this process before the children fork
+    assert main([*args, "--days", "60"]) == 0  # the kernels compiled and cached on disk before the children start
+    start_s = _start_up_s()
     t0 = time.perf_counter()
     child = _run_in_child([*args, "--days", "30"])
     child.join(120)
@@ -223,9 +236,9 @@ def test_sigkill_at_random_moments_never_leaves_a_mix(tmp_path):
     assert child.exitcode == 0 and _assert_whole_run(out)["days"] == 30
     rng = random.Random(20261129)
     outcomes = []
-    for _ in range(12):
+    for _ in range(12):  # kill moments spread from the end of the imports to after a 60-day run would end
         child = _run_in_child([*args, "--days", "60"])
-        time.sleep(rng.uniform(0.0, 1.2) * full_s)
+        time.sleep(rng.uniform(0.9 * start_s, start_s + 2.4 * (full_s - start_s)))
         os.kill(child.pid, signal.SIGKILL)
         child.join(30)
         outcomes.append(_assert_whole_run(out)["days"] if out.exists() else None)
@@ -236,11 +249,10 @@ def test_sigkill_at_random_moments_never_leaves_a_mix(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
 def test_two_runs_into_one_folder_at_once_never_mix(tmp_path):
     """Two runs started together into one folder: the second to lock it exits 2, the other writes a whole run."""
     out = tmp_path / "run"
-    main(["run", "classroom", "--days", "2", "--out", str(out), "--quiet"])  # kernels ready before the fork
+    main(["run", "classroom", "--days", "2", "--out", str(out), "--quiet"])  # kernels cached before the children
     turned_away = 0
     for _ in range(3):
         children = [
