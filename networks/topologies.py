@@ -174,56 +174,77 @@ def _number(value: object, what: str, lo: float, hi: float) -> float:
     return float(value)
 
 
-def check_graph(g: nx.Graph, label: str) -> None:
-    """A supply graph's own structure: node kinds and unique names, edge kinds joining the right kinds of
-    node, line limits that are finite and in range, one grid zone for every AIDC and storage operator."""
-    if g.number_of_nodes() > MAX_NODES:
-        raise TopologyError(f"{label}: {g.number_of_nodes()} nodes; a supply graph has at most {MAX_NODES}")
+def _check_node(node: object, attrs: dict, label: str) -> str:
+    """One node has a known kind and a non-empty name; return the name."""
+    kind, name = attrs.get("kind"), attrs.get("name")
+    if kind is None or name is None:
+        raise TopologyError(f"{label}: node {node} lacks the 'kind' and 'name' attributes")
+    if kind not in NODE_KINDS:
+        raise TopologyError(
+            f"{label}: node {node} has kind {str(kind)[:40]!r}; known: {', '.join(NODE_KINDS)}"
+            f"{_did_you_mean(str(kind), NODE_KINDS)}"
+        )
+    if not isinstance(name, str) or not name.strip():
+        raise TopologyError(f"{label}: node {node} needs a non-empty 'name'")
+    return name
+
+
+def _check_nodes(g: nx.Graph, label: str) -> None:
+    """Every node is well formed and no two share a name."""
     names: dict[str, object] = {}
     for node, attrs in g.nodes(data=True):
-        kind, name = attrs.get("kind"), attrs.get("name")
-        if kind is None or name is None:
-            raise TopologyError(f"{label}: node {node} lacks the 'kind' and 'name' attributes")
-        if kind not in NODE_KINDS:
-            raise TopologyError(
-                f"{label}: node {node} has kind {str(kind)[:40]!r}; known: {', '.join(NODE_KINDS)}"
-                f"{_did_you_mean(str(kind), NODE_KINDS)}"
-            )
-        if not isinstance(name, str) or not name.strip():
-            raise TopologyError(f"{label}: node {node} needs a non-empty 'name'")
+        name = _check_node(node, attrs, label)
         if name in names:
             raise TopologyError(f"{label}: nodes {names[name]} and {node} are both named '{name}'")
         names[name] = node
+
+
+def _check_edge_ends(g: nx.Graph, u: int, v: int, kind: object, ends: str, label: str) -> None:
+    """An edge has a known kind and joins two different nodes of the kinds that edge kind joins."""
+    if kind not in EDGE_ENDS:
+        raise TopologyError(
+            f"{label}: {ends} has kind {str(kind)[:40]!r}; known: {', '.join(EDGE_ENDS)}"
+            f"{_did_you_mean(str(kind), EDGE_ENDS)}"
+        )
+    if u == v:
+        raise TopologyError(f"{label}: {ends} joins a node to itself")
+    one, other = EDGE_ENDS[kind]
+    ku, kv = g.nodes[u]["kind"], g.nodes[v]["kind"]
+    if not ((ku in one and kv in other) or (kv in one and ku in other)):
+        raise TopologyError(
+            f"{label}: {kind} {ends} joins a {ku} to a {kv}; a {kind} edge joins a "
+            f"{'/'.join(sorted(one))} to a {'/'.join(sorted(other))}"
+        )
+
+
+def _check_line(attrs: dict, ends: str, label: str, line_names: set[str]) -> None:
+    """A line edge has a limit in range, a reactance in range if any, and a name (if any) no other line has;
+    the name is added to ``line_names``."""
+    if "limit_mw" not in attrs:
+        raise TopologyError(f"{label}: line {ends} has no 'limit_mw'")
+    _number(attrs["limit_mw"], f"{label}: line {ends} 'limit_mw'", 0.0, MAX_LINE_MW)
+    if "reactance" in attrs:
+        _number(attrs["reactance"], f"{label}: line {ends} 'reactance'", 0.0, MAX_REACTANCE)
+    name = attrs.get("name")
+    if name is not None:
+        if not isinstance(name, str) or name in line_names:
+            raise TopologyError(f"{label}: line {ends} has a missing or repeated 'name' ({name!r})")
+        line_names.add(name)
+
+
+def _check_edges(g: nx.Graph, label: str) -> None:
+    """Every edge joins the right kinds of node; every line edge is well formed."""
     line_names: set[str] = set()
     for u, v, attrs in g.edges(data=True):
         kind = attrs.get("kind")
         ends = f"edge {g.nodes[u]['name']}-{g.nodes[v]['name']}"
-        if kind not in EDGE_ENDS:
-            raise TopologyError(
-                f"{label}: {ends} has kind {str(kind)[:40]!r}; known: {', '.join(EDGE_ENDS)}"
-                f"{_did_you_mean(str(kind), EDGE_ENDS)}"
-            )
-        if u == v:
-            raise TopologyError(f"{label}: {ends} joins a node to itself")
-        one, other = EDGE_ENDS[kind]
-        ku, kv = g.nodes[u]["kind"], g.nodes[v]["kind"]
-        if not ((ku in one and kv in other) or (kv in one and ku in other)):
-            raise TopologyError(
-                f"{label}: {kind} {ends} joins a {ku} to a {kv}; a {kind} edge joins a "
-                f"{'/'.join(sorted(one))} to a {'/'.join(sorted(other))}"
-            )
+        _check_edge_ends(g, u, v, kind, ends, label)
         if kind == "line":
-            if "limit_mw" not in attrs:
-                raise TopologyError(f"{label}: line {ends} has no 'limit_mw'")
-            _number(attrs["limit_mw"], f"{label}: line {ends} 'limit_mw'", 0.0, MAX_LINE_MW)
-            if "reactance" in attrs:
-                _number(attrs["reactance"], f"{label}: line {ends} 'reactance'", 0.0, MAX_REACTANCE)
-            name = attrs.get("name")
-            if name is not None:
-                if not isinstance(name, str) or name in line_names:
-                    raise TopologyError(f"{label}: line {ends} has a missing or repeated 'name' ({name!r})")
-                line_names.add(name)
-    check_reactances(line_reactances(g), label)
+            _check_line(attrs, ends, label, line_names)
+
+
+def _check_grid_zones(g: nx.Graph, label: str) -> None:
+    """Every AIDC and storage operator has exactly one grid edge to a zone."""
     for node, attrs in g.nodes(data=True):
         if attrs["kind"] in ("aidc", "storage"):
             zones = [
@@ -234,6 +255,17 @@ def check_graph(g: nx.Graph, label: str) -> None:
                     f"{label}: {attrs['kind']} '{attrs['name']}' needs exactly one grid edge to a "
                     f"zone, has {len(zones)}"
                 )
+
+
+def check_graph(g: nx.Graph, label: str) -> None:
+    """A supply graph's own structure: node kinds and unique names, edge kinds joining the right kinds of
+    node, line limits that are finite and in range, one grid zone for every AIDC and storage operator."""
+    if g.number_of_nodes() > MAX_NODES:
+        raise TopologyError(f"{label}: {g.number_of_nodes()} nodes; a supply graph has at most {MAX_NODES}")
+    _check_nodes(g, label)
+    _check_edges(g, label)
+    check_reactances(line_reactances(g), label)
+    _check_grid_zones(g, label)
 
 
 def check_reactances(reactance_by_line: dict[str, float], label: str) -> None:

@@ -57,6 +57,7 @@ MAX_RUNS = 100_000  # design points x seeds of one sweep
 MAX_STEPS = 10_000  # grid values of one parameter
 MAX_SAMPLES = 65_536  # latin points, morris trajectories, sobol base sample
 MAX_VALUES = 10_000  # listed grid values of one parameter
+_NO_VALUES = object()  # a parameter without a ``values`` entry (None is a value, if a wrong one)
 
 PARAMETER = Table(
     {
@@ -202,77 +203,126 @@ def _resolve_scenario(name: str, base: Path | None) -> Path:
     return scenario_path(name)
 
 
-def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
-    """Read and check a sweep file (or an already-parsed dict) and expand its design."""
+def _read_sweep(source: str | Path | dict, base: Path | None) -> tuple[dict, str, Path | None]:
+    """The raw sweep (a copy, when given a dict), its label for messages, and the folder a relative scenario
+    path is resolved in (the sweep file's own)."""
     if isinstance(source, dict):
-        raw, label = copy.deepcopy(source), "<sweep>"
-    else:
-        path = Path(source)
-        raw, label, base = load_toml(path, "sweep file"), path.name, path.parent
-        if isinstance(raw.get("sweep"), dict):
-            raw["sweep"].setdefault("name", path.stem)
-    params_raw = raw.get("parameters", [])
+        return copy.deepcopy(source), "<sweep>", base
+    path = Path(source)
+    raw = load_toml(path, "sweep file")
+    if isinstance(raw.get("sweep"), dict):
+        raw["sweep"].setdefault("name", path.stem)
+    return raw, path.name, path.parent
+
+
+def _pop_values(raw: dict) -> dict[int, Any]:
+    """Take each parameter's ``values`` out of the raw sweep, by the parameter's index: the schema has no
+    mixed lists, so :func:`_check_values` checks them against the scenario setting instead."""
     values_by_index: dict[int, Any] = {}
+    params_raw = raw.get("parameters", [])
     if isinstance(params_raw, list):
         for i, item in enumerate(params_raw):
             if isinstance(item, dict) and "values" in item:
                 values_by_index[i] = item.pop("values")
-    data = validate(raw, SWEEP, label)
-    sw = data["sweep"]
-    scen_path = _resolve_scenario(sw["scenario"], base)
-    shipped = sw["scenario"] in shipped_scenarios()
-    base_scenario = load_scenario(scen_path, sw["set"])  # the fixed overrides, fully checked
-    scen_bytes = read_bounded(scen_path, MAX_TOML_BYTES, "scenario file")
-    for t in sw["tables"]:
+    return values_by_index
+
+
+def _check_tables(requested: list[str], label: str) -> list[str]:
+    """The tables to keep, in :data:`TABLES` order; daily always."""
+    for t in requested:
         if t not in TABLES:
             raise ScenarioError(
                 f"{label}: 'sweep.tables' has unknown table {t[:40]!r}; known: {', '.join(TABLES)}"
                 f"{did_you_mean(t, TABLES)}"
             )
-    tables = ["daily"] + [t for t in TABLES[1:] if t in sw["tables"]]
-    design = sw["design"]
-    params: list[Parameter] = []
-    for i, p in enumerate(data["parameters"]):
-        key = p["key"]
-        set_path(copy.deepcopy(base_scenario.data), ROOT, key, 0, label)  # unknown keys and names, with a hint
-        fld = _schema_field(key, label)
-        par = Parameter(key=key, kind=fld.kind, log=p["log"], steps=p["steps"])
-        has_range = p["min"] is not None or p["max"] is not None
-        if i in values_by_index:
-            if design != "grid":
-                raise ScenarioError(
-                    f"{label}: parameter '{key}': 'values' only works with design = \"grid\"; give min and max"
-                )
-            if has_range or p["steps"] is not None:
-                raise ScenarioError(f"{label}: parameter '{key}': give either values or min/max, not both")
-            par.values = _check_values(p, values_by_index[i], fld, label)
-        else:
-            if p["min"] is None or p["max"] is None:
-                raise ScenarioError(f"{label}: parameter '{key}' needs values or both min and max")
-            if fld.kind not in ("float", "int"):
-                raise ScenarioError(f"{label}: parameter '{key}' is not a number setting; list its values")
-            par.min = coerce_scalar(fld, p["min"] if fld.kind == "float" else math.floor(p["min"]), key, label)
-            par.max = coerce_scalar(fld, p["max"] if fld.kind == "float" else math.ceil(p["max"]), key, label)
-            if not par.min < par.max:
-                raise ScenarioError(f"{label}: parameter '{key}': min ({p['min']}) must be below max ({p['max']})")
-            if par.log and par.min <= 0:
-                raise ScenarioError(f"{label}: parameter '{key}': log = true needs min > 0")
-            if design == "grid" and p["steps"] is None:
-                raise ScenarioError(f"{label}: parameter '{key}': a grid needs values, or min, max and steps")
-            if design != "grid" and p["steps"] is not None:
-                raise ScenarioError(f"{label}: parameter '{key}': 'steps' only works with design = \"grid\"")
-        params.append(par)
-    if design != "grid" and not params:
+    return ["daily"] + [t for t in TABLES[1:] if t in requested]
+
+
+def _listed_values(p: dict, raw_values: Any, fld: Field, design: str, label: str) -> list:
+    """A parameter given by its ``values``: a grid only, and no range alongside."""
+    key = p["key"]
+    if design != "grid":
+        raise ScenarioError(f"{label}: parameter '{key}': 'values' only works with design = \"grid\"; give min and max")
+    if p["min"] is not None or p["max"] is not None or p["steps"] is not None:
+        raise ScenarioError(f"{label}: parameter '{key}': give either values or min/max, not both")
+    return _check_values(p, raw_values, fld, label)
+
+
+def _range(p: dict, fld: Field, design: str, label: str) -> tuple[float, float]:
+    """A parameter given by ``min`` and ``max``: a number setting, bounds within the setting's range (an int
+    setting's widened to whole numbers), min below max, and ``steps`` exactly when the design is a grid."""
+    key = p["key"]
+    if p["min"] is None or p["max"] is None:
+        raise ScenarioError(f"{label}: parameter '{key}' needs values or both min and max")
+    if fld.kind not in ("float", "int"):
+        raise ScenarioError(f"{label}: parameter '{key}' is not a number setting; list its values")
+    lo = coerce_scalar(fld, p["min"] if fld.kind == "float" else math.floor(p["min"]), key, label)
+    hi = coerce_scalar(fld, p["max"] if fld.kind == "float" else math.ceil(p["max"]), key, label)
+    if not lo < hi:
+        raise ScenarioError(f"{label}: parameter '{key}': min ({p['min']}) must be below max ({p['max']})")
+    if p["log"] and lo <= 0:
+        raise ScenarioError(f"{label}: parameter '{key}': log = true needs min > 0")
+    if design == "grid" and p["steps"] is None:
+        raise ScenarioError(f"{label}: parameter '{key}': a grid needs values, or min, max and steps")
+    if design != "grid" and p["steps"] is not None:
+        raise ScenarioError(f"{label}: parameter '{key}': 'steps' only works with design = \"grid\"")
+    return lo, hi
+
+
+def _parameter(p: dict, design: str, scenario_data: dict, label: str, raw_values: Any = _NO_VALUES) -> Parameter:
+    """One checked parameter: its key names a single setting of the scenario, and it has listed values or a range."""
+    key = p["key"]
+    set_path(copy.deepcopy(scenario_data), ROOT, key, 0, label)  # unknown keys and names, with a hint
+    fld = _schema_field(key, label)
+    par = Parameter(key=key, kind=fld.kind, log=p["log"], steps=p["steps"])
+    if raw_values is _NO_VALUES:
+        par.min, par.max = _range(p, fld, design, label)
+    else:
+        par.values = _listed_values(p, raw_values, fld, design, label)
+    return par
+
+
+def _samples(design: str, n_params: int, samples: int | None, label: str) -> int | None:
+    """The design's sample size (its default when not given), once the design has enough parameters for it."""
+    if design != "grid" and not n_params:
         raise ScenarioError(f"{label}: design '{design}' needs at least one entry in 'parameters'")
-    if design in ("morris", "sobol") and len(params) < 2:
+    if design in ("morris", "sobol") and n_params < 2:
         raise ScenarioError(f"{label}: design '{design}' needs at least two parameters")
-    samples = sw["samples"]
     if design == "grid" and samples is not None:
         raise ScenarioError(f"{label}: 'sweep.samples' only works with latin, morris and sobol designs")
     if design != "grid" and samples is None:
         samples = DEFAULT_SAMPLES[design]
     if design == "sobol" and samples & (samples - 1):
         raise ScenarioError(f"{label}: 'sweep.samples' = {samples}: a Sobol design needs a power of 2")
+    return samples
+
+
+def _check_run_count(sweep: Sweep, label: str) -> None:
+    runs = design_points(sweep) * len(sweep.seeds)
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{label}: the sweep asks for {runs:,} runs (design points x seeds); at most "
+            f"{MAX_RUNS:,} -- fewer steps, samples or seeds"
+        )
+
+
+def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
+    """Read and check a sweep file (or an already-parsed dict) and expand its design."""
+    raw, label, base = _read_sweep(source, base)
+    values_by_index = _pop_values(raw)
+    data = validate(raw, SWEEP, label)
+    sw = data["sweep"]
+    scen_path = _resolve_scenario(sw["scenario"], base)
+    shipped = sw["scenario"] in shipped_scenarios()
+    base_scenario = load_scenario(scen_path, sw["set"])  # the fixed overrides, fully checked
+    scen_bytes = read_bounded(scen_path, MAX_TOML_BYTES, "scenario file")
+    tables = _check_tables(sw["tables"], label)
+    design = sw["design"]
+    params = [
+        _parameter(p, design, base_scenario.data, label, values_by_index.get(i, _NO_VALUES))
+        for i, p in enumerate(data["parameters"])
+    ]
+    samples = _samples(design, len(params), sw["samples"], label)
     first = base_scenario.data["scenario"]["seed"] if sw["first_seed"] is None else sw["first_seed"]
     sweep = Sweep(
         name=sw["name"] or "sweep",
@@ -290,12 +340,7 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
         design_seed=sw["design_seed"],
         source=label,
     )
-    runs = design_points(sweep) * len(sweep.seeds)
-    if runs > MAX_RUNS:
-        raise ScenarioError(
-            f"{label}: the sweep asks for {runs:,} runs (design points x seeds); at most "
-            f"{MAX_RUNS:,} -- fewer steps, samples or seeds"
-        )
+    _check_run_count(sweep, label)
     from tokenomy.abm.batch.designs import expand
 
     sweep.points, sweep.unit_design = expand(sweep)

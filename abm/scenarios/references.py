@@ -34,43 +34,53 @@ def check_ordered_pairs(data: dict, source: str, changed: tuple[str, float] | No
                 )
 
 
-def check_references(data: dict, source: str) -> None:
-    """Every name a scenario entry refers to exists, and every entry's name is unique."""
-    zones = {z["name"] for z in data["zones"]}
+def _need(source: str, kind: str, name: str, ref: str, known: set[str]) -> None:
+    """The entry ``kind`` ``name`` refers to ``ref``, which must be one of the ``known`` names."""
+    if ref not in known:
+        tip = did_you_mean(ref, sorted(known))
+        raise ScenarioError(f"{source}: {kind} '{name}' refers to unknown {ref!r}{tip}")
 
-    def need(kind: str, name: str, ref: str, known: set[str]) -> None:
-        if ref not in known:
-            tip = did_you_mean(ref, sorted(known))
-            raise ScenarioError(f"{source}: {kind} '{name}' refers to unknown {ref!r}{tip}")
 
+def _check_zone_references(data: dict, zones: set[str], source: str) -> None:
+    """Lines join two different zones that exist; utility units, storage and AIDCs sit in one that does."""
     for line in data["lines"]:
-        need("line", line["name"], line["from"], zones)
-        need("line", line["name"], line["to"], zones)
+        _need(source, "line", line["name"], line["from"], zones)
+        _need(source, "line", line["name"], line["to"], zones)
         if line["from"] == line["to"]:
             raise ScenarioError(f"{source}: line '{line['name']}' connects zone '{line['from']}' to itself")
     for util in data["utilities"]:
         for unit in util["units"]:
-            need("unit", unit["name"], unit["zone"], zones)
+            _need(source, "unit", unit["name"], unit["zone"], zones)
     for kind in ("storage", "aidcs"):
         for item in data[kind]:
-            need(kind.rstrip("s"), item["name"], item["zone"], zones)
-    aidcs = {a["name"] for a in data["aidcs"]}
-    providers = {p["name"] for p in data["providers"]}
-    for kind in ("providers", "labs"):
+            _need(source, kind.rstrip("s"), item["name"], item["zone"], zones)
+
+
+def _check_listed_references(data: dict, kinds: tuple[str, ...], ref_key: str, known: set[str], source: str) -> None:
+    """Every entry of the ``kinds`` lists names, under ``ref_key``, only ``known`` entries."""
+    for kind in kinds:
         for item in data[kind]:
-            for ref in item["aidcs"]:
-                need(kind.rstrip("s"), item["name"], ref, aidcs)
-    for kind in ("apps", "enterprises"):
-        for item in data[kind]:
-            for ref in item["providers"]:
-                need(kind.rstrip("s"), item["name"], ref, providers)
+            for ref in item[ref_key]:
+                _need(source, kind.rstrip("s"), item["name"], ref, known)
+
+
+def _check_unique_names(data: dict, source: str) -> None:
+    """No two entries share a name, even entries of different kinds."""
     names: dict[str, str] = {}
     for kind in NAMED_KINDS:
         for item in data[kind]:
             if item["name"] in names:
                 raise ScenarioError(f"{source}: name '{item['name']}' is used by both {names[item['name']]} and {kind}")
             names[item["name"]] = kind
-    if (data["apps"] or data["enterprises"]) and not providers:
+
+
+def check_references(data: dict, source: str) -> None:
+    """Every name a scenario entry refers to exists, and every entry's name is unique."""
+    _check_zone_references(data, {z["name"] for z in data["zones"]}, source)
+    _check_listed_references(data, ("providers", "labs"), "aidcs", {a["name"] for a in data["aidcs"]}, source)
+    _check_listed_references(data, ("apps", "enterprises"), "providers", {p["name"] for p in data["providers"]}, source)
+    _check_unique_names(data, source)
+    if (data["apps"] or data["enterprises"]) and not data["providers"]:
         raise ScenarioError(f"{source}: token buyers need at least one entry in 'providers'")
     if data["markets"]["power_price_floor_cny_per_mwh"] >= data["markets"]["power_price_cap_cny_per_mwh"]:
         raise ScenarioError(f"{source}: 'markets.power_price_floor_cny_per_mwh' must be below the price cap")
