@@ -15,6 +15,8 @@ from tokenomy.abm.scenarios import shipped_scenarios
 from tokenomy.viz.markdown import LabelledSlider
 from tokenomy.viz.session import SPEEDS, AppSession
 
+BREATH_S = 0.03  # the least pause between two redraws of the Play loop
+
 
 def play_days(
     session: AppSession, pause_s: float | None = None, until_day: int | None = None, wait_for_page: bool = False
@@ -30,8 +32,9 @@ def play_days(
         while session.playing.value:
             pause, days = SPEEDS[session.speed.value]
             pause = pause if pause_s is None else pause_s
-            if pause:
-                time.sleep(pause)
+            # never less than a short breath: the loop would otherwise take the page's lock again at once and
+            # starve the websocket thread, so a Pause click could wait many redraws to be handled
+            time.sleep(max(pause, BREATH_S))
             model = session.model.value
             stop = session.stop_day() if until_day is None else until_day
             for _ in range(days):

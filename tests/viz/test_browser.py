@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pandas as pd
 import pytest
@@ -179,6 +180,22 @@ def test_hovering_a_node_shows_the_agents_state(session):
     tip.wait_for(timeout=10_000)
     text = page.locator("div", has_text="west-aidc").filter(has_text="cash").last.inner_text()
     assert "gpus" in text and "utilization" in text and "cash" in text and "CNY" in text
+
+
+def test_pause_at_the_fastest_speed_is_handled_at_once(session):
+    """The Play loop leaves the page room to handle a click: Pause stops it within a redraw or two."""
+    page = session.page
+    for _ in range(3):
+        page.get_by_role("button", name="Play").click()
+        page.get_by_role("button", name="Pause").wait_for(timeout=30_000)
+        time.sleep(1.0)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+        assert time.perf_counter() - t0 < 5.0
+        day = session.day()
+        time.sleep(0.5)
+        assert session.day() == day  # stopped, not merely redrawn
 
 
 def test_a_full_year_of_classroom_plays_at_the_fastest_speed_and_the_checks_read_in_words(session):
