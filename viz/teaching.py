@@ -207,28 +207,18 @@ def SideBySide(model):
         )
         solara.Select("Lever", value=lever.label, values=[x.label for x in LEVERS], on_value=choose)
         with solara.Row(style={"gap": "24px"}):
-            with solara.Column(style={"flex": "1"}):
-                LabelledSlider(
-                    "A: " + lever.show(value_a),
-                    value=value_a,
-                    min=lever.min,
-                    max=lever.max,
-                    step=lever.step,
-                    integer=lever.integer,
-                    on_value=set_value_a,
-                    testid="variant-a",
-                )
-            with solara.Column(style={"flex": "1"}):
-                LabelledSlider(
-                    "B: " + lever.show(value_b),
-                    value=value_b,
-                    min=lever.min,
-                    max=lever.max,
-                    step=lever.step,
-                    integer=lever.integer,
-                    on_value=set_value_b,
-                    testid="variant-b",
-                )
+            for side, value, set_value in (("A", value_a, set_value_a), ("B", value_b, set_value_b)):
+                with solara.Column(style={"flex": "1"}):
+                    LabelledSlider(
+                        f"{side}: " + lever.show(value),
+                        value=value,
+                        min=lever.min,
+                        max=lever.max,
+                        step=lever.step,
+                        integer=lever.integer,
+                        on_value=set_value,
+                        testid=f"variant-{side.lower()}",
+                    )
         LabelledSlider(f"Days to run: {days}", value=days, min=30, max=730, step=30, integer=True, on_value=set_days)
         solara.Button("Run both", color="primary", on_click=run)
         if result is None:
