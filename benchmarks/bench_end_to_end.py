@@ -4,7 +4,7 @@ For each scenario the time of ``tokenomy run SCENARIO --days 366 --out DIR --qui
 ``--days 1`` (best of N each, as subprocesses of the installed command, into temporary folders): start-up
 (imports, compiled kernels, building the world) cancels, simulating 365 more days and writing their
 Parquet tables counts.  The yardstick is Mesa's bundled Boltzmann wealth model (n=1000 on a 70x70 grid,
-200 steps), best of N, timed in this process.  Budgets (issue tracker): ``classroom`` within 0.3 x the
+200 steps), best of N, timed in this process.  Budgets: ``classroom`` within 0.3 x the
 yardstick, ``china-2024`` within 1.0 x.  The simulation alone (in process, as in ``bench_days.py``) is
 printed beside it, so one can see what writing costs.
 
