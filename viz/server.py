@@ -87,6 +87,7 @@ def configure_environment(scenario: str, allow_origins: Iterable[str] = ()) -> N
             "TOKENOMY_SCENARIO": scenario,
             "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
             "SOLARA_THEME_TITLE": "Tokenomy",
+            "SOLARA_THEME_SHOW_BANNER": "False",  # it sat over the charts; the About tab credits Solara
             "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get(CULL_TIMEOUT_ENV, DEFAULT_CULL_TIMEOUT),
             ALLOW_ORIGINS_ENV: json.dumps(sorted({normalise_origin(o) for o in allow_origins})),
         }

@@ -45,6 +45,7 @@ def _play_to_stop(page, timeout_ms: int = 240_000) -> None:
 def test_page_loads_offline_and_every_panel_renders(session):
     page = session.page
     assert session.date() == "2025-01-01" and session.day() == 0
+    assert "This website runs on" not in page.locator("body").inner_text()  # no banner over the charts
     session.step()
     for testid in PANELS:
         el = page.get_by_test_id(testid)
