@@ -39,3 +39,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+	find abm agents networks viz -name __pycache__ -type d -prune -exec rm -rf {} +  # compiled kernels too
