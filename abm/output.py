@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from tokenomy.abm.processes import pid_alive
+
 
 class OutputError(OSError):
     """The output folder cannot be written."""
@@ -71,14 +73,6 @@ def check_run_folder(out: Path) -> None:
                 f"--out {out}: holds files a run does not write ({', '.join(foreign[:3])}); refusing to replace it"
             )
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -97,7 +91,7 @@ def clean_leftovers(parent: Path, own_name: str | None = None) -> list[Path]:
             continue
         if not ours:
             continue
-        if m["name"] == own_name or old or not _pid_alive(int(m["pid"])):
+        if m["name"] == own_name or old or not pid_alive(int(m["pid"])):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed

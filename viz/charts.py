@@ -175,14 +175,20 @@ MANY_ZONES = 4  # more zones than this are summed up as average, cheapest and de
 SHOCK_COLOUR = "#c62828"
 
 
-def _legend(names: list[str], width_px: float, top: int = 0) -> tuple[dict, int]:
-    """A plain legend (it wraps, never pages) and the height its rows take, for a chart ``width_px`` wide."""
+def legend_rows(names: list[str], width_px: float) -> int:
+    """Rows a plain legend of these names takes in ``width_px`` (it wraps, never pages)."""
     rows, used = 1, 0.0
     for name in names:
         item = 34 + 6.4 * len(name)
         if used and used + item > width_px - 20:
             rows, used = rows + 1, 0.0
         used += item
+    return rows
+
+
+def _legend(names: list[str], width_px: float, top: int = 0) -> tuple[dict, int]:
+    """A plain legend (it wraps, never pages) and the height its rows take, for a chart ``width_px`` wide."""
+    rows = legend_rows(names, width_px)
     legend = {
         "type": "plain",
         "data": names,

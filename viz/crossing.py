@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tokenomy.viz.charts import legend_rows
+
 DEMAND_COLOUR, SUPPLY_COLOUR, CLEAR_COLOUR = "#1e88e5", "#e53935", "#212121"
 
 
@@ -147,38 +149,24 @@ def _panel(
         return []
     demand, supply = names
     series = []
-    if earlier is not None:
-        for name, pts, colour in (
-            (f"{demand}, day before", earlier.demand, DEMAND_COLOUR),
-            (f"{supply}, day before", earlier.supply, SUPPLY_COLOUR),
-        ):
+    # the day before's curves faint and dashed beneath today's
+    drawn = [] if earlier is None else [(earlier, ", day before", {"width": 1, "type": "dashed", "opacity": 0.45}, 1)]
+    drawn.append((curves, "", {"width": 2.5}, 3))
+    for book, suffix, line_style, z in drawn:
+        for name, pts, colour in ((demand, book.demand, DEMAND_COLOUR), (supply, book.supply, SUPPLY_COLOUR)):
             series.append(
                 {
-                    "name": name,
+                    "name": name + suffix,
                     "type": "line",
                     "data": _line(pts, digits, per),
                     "showSymbol": False,
                     "xAxisIndex": grid,
                     "yAxisIndex": grid,
                     "itemStyle": {"color": colour},
-                    "lineStyle": {"width": 1, "type": "dashed", "opacity": 0.45},
-                    "z": 1,
+                    "lineStyle": line_style,
+                    "z": z,
                 }
             )
-    for name, pts, colour in ((demand, curves.demand, DEMAND_COLOUR), (supply, curves.supply, SUPPLY_COLOUR)):
-        series.append(
-            {
-                "name": name,
-                "type": "line",
-                "data": _line(pts, digits, per),
-                "showSymbol": False,
-                "xAxisIndex": grid,
-                "yAxisIndex": grid,
-                "itemStyle": {"color": colour},
-                "lineStyle": {"width": 2.5},
-                "z": 3,
-            }
-        )
     q, p = curves.quantity, curves.price
     what = curves.label.split(",")[0].split(" in ")[0]
     if np.isfinite(p):
@@ -233,17 +221,6 @@ def _title(market: str, curves: Curves | None, unit: str, digits: int) -> str:
     return f"{market}{place}: {curves.price:,.{digits}f} {unit} for {curves.quantity:,.0f} {what}"
 
 
-def _legend_rows(names: list[str], width_px: float) -> int:
-    """Rows a plain legend of these names takes in ``width_px`` (it wraps, never pages)."""
-    rows, used = 1, 0.0
-    for name in names:
-        item = 34 + 6.4 * len(name)
-        if used and used + item > width_px - 20:
-            rows, used = rows + 1, 0.0
-        used += item
-    return rows
-
-
 def crossing_option(
     compute: Curves | None,
     power: Curves | None,
@@ -262,7 +239,7 @@ def crossing_option(
     )
     left = [s["name"] for s in series if s["xAxisIndex"] == 0]
     right = [s["name"] for s in series if s["xAxisIndex"] == 1]
-    legend_px = 8 + 22 * max(_legend_rows(left, half_width_px), _legend_rows(right, half_width_px))
+    legend_px = 8 + 22 * max(legend_rows(left, half_width_px), legend_rows(right, half_width_px))
     axis_name = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 12}}
     return {
         "animation": False,

@@ -20,6 +20,8 @@ import time
 import traceback
 from pathlib import Path
 
+from tokenomy.abm.processes import pid_alive
+
 
 def watch_coordinator(pid: int) -> None:
     """Pool initializer: end this worker as soon as the process that started the pool ends, however it ends.
@@ -37,20 +39,12 @@ def _exit_when_gone(pid: int) -> None:
     except ProcessLookupError:
         os._exit(1)
     except (AttributeError, OSError):  # no pidfd on this system: poll
-        while _alive(pid):
+        while pid_alive(pid):
             time.sleep(1.0)
         os._exit(1)
     select.select([fd], [], [])  # readable once the process has ended
     os._exit(1)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
