@@ -20,6 +20,7 @@ from tokenomy.viz import charts
 from tokenomy.viz.about import About
 from tokenomy.viz.controls import Sidebar
 from tokenomy.viz.crossing_panel import MarketCrossing
+from tokenomy.viz.figure import Figure
 from tokenomy.viz.lessons_view import LessonPage
 from tokenomy.viz.markdown import Markdown
 from tokenomy.viz.narrative import explain, state_of
@@ -27,6 +28,16 @@ from tokenomy.viz.session import TABS, AppSession
 from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
+
+# Solara's busy bar at the top of the page slides back and forth (a new layout and paint every frame) for as
+# long as the server is busy.  With a class of pages on one server, every waiting page animating it kept the
+# machine busy and made the wait longer; a still bar says "busy" as well.
+STILL_BUSY_BAR_CSS = """
+.v-application--wrap > .v-progress-linear .v-progress-linear__indeterminate .long,
+.v-application--wrap > .v-progress-linear .v-progress-linear__indeterminate .short {
+  animation: none !important; left: 0 !important; right: 0 !important;
+}
+"""
 
 
 def _daily(model):
@@ -41,15 +52,16 @@ def _chart(option: dict, height: int, testid: str, **data: object):
     """An ECharts figure in a div that names it (and carries a few figures) for tests and scripts."""
     attributes = {"data-testid": testid, **{f"data-{k.replace('_', '-')}": str(v) for k, v in data.items()}}
     with solara.Div(attributes=attributes):
-        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;"}, responsive=True)
+        Figure(option, height)
 
 
-def _once_simulated(ready: bool, draw) -> None:
-    """``draw()`` once there is a simulated day to show; before that, a line saying so."""
+def _chart_once_simulated(ready: bool, draw, height: int, testid: str) -> None:
+    """``draw()`` once there is a simulated day to show; before that, an empty chart of the same size saying
+    so.  The figure is the same widget before and after, so the first Step only sends it a new option."""
     if ready:
         draw()
     else:
-        solara.Text("No days simulated yet.")
+        _chart(charts.not_yet(), height, testid)
 
 
 @solara.component
@@ -95,7 +107,7 @@ def Prices(model):
             values=["index (start = 100)", "levels"],
             on_value=lambda v: set_index_view(v.startswith("index")),
         )
-        _once_simulated(
+        _chart_once_simulated(
             not daily.empty,
             lambda: _chart(
                 charts.price_history(model, daily, index_view),
@@ -104,6 +116,8 @@ def Prices(model):
                 days=len(daily),
                 last_token_price=round(float(daily.token_price_cny_per_mtok.iloc[-1]), 6),
             ),
+            330,
+            "price-chart",
         )
 
 
@@ -111,12 +125,20 @@ def Prices(model):
 def Today(model):
     update_counter.get()
     with solara.Card("Today's 24 hours of power", style={"height": "100%"}):
-        _once_simulated(
-            model.last is not None, lambda: _chart(charts.today_hours(model), 340, "today-chart", day=model.day)
+        _chart_once_simulated(
+            model.last is not None,
+            lambda: _chart(charts.today_hours(model), 340, "today-chart", day=model.day),
+            340,
+            "today-chart",
         )
 
 
 def _supply_demand_figures(model, daily) -> None:
+    """Today's figures in a line, then the chart (before the first day: a line and an empty chart saying so)."""
+    if daily.empty:
+        solara.HTML(tag="div", unsafe_innerHTML="Today: nothing traded yet.", style={"font-size": "13px"})
+        _chart(charts.not_yet(), 280, "supply-chart")
+        return
     last = daily.iloc[-1]
     wanted, served = last.tokens_demanded_mtok, last.tokens_served_mtok
     solara.HTML(
@@ -140,7 +162,7 @@ def SupplyDemand(model):
     update_counter.get()
     daily = _daily(model)
     with solara.Card("Supply against demand", style={"height": "100%"}):
-        _once_simulated(not daily.empty, lambda: _supply_demand_figures(model, daily))
+        _supply_demand_figures(model, daily)
         arrivals = model.aidcs.pipeline.soonest(3)
         text = ", ".join(
             f"{n:,.0f} GPUs on {(model.start_date + dt.timedelta(days=d)).isoformat()}" for d, _, n in arrivals
@@ -153,8 +175,11 @@ def TokenCost(model):
     update_counter.get()
     daily = _daily(model)
     with solara.Card("What a token costs (CNY per Mtok)", style={"height": "100%"}):
-        _once_simulated(
-            not daily.empty, lambda: _chart(charts.token_cost(daily, model), 280, "cost-chart", days=len(daily))
+        _chart_once_simulated(
+            not daily.empty,
+            lambda: _chart(charts.token_cost(daily, model), 280, "cost-chart", days=len(daily)),
+            280,
+            "cost-chart",
         )
 
 
@@ -223,6 +248,7 @@ def Page():
     # one session state per browser tab: Page renders once per session
     session = AppSession.use(DEFAULT_SCENARIO)
     solara.Title("Tokenomy")
+    solara.Style(STILL_BUSY_BAR_CSS)
     with solara.Sidebar():
         Sidebar(session)
     with solara.lab.Tabs(value=session.tab.value, on_value=session.tab.set, lazy=True):

@@ -55,6 +55,17 @@ ZONE_PALETTE = ["#455a64", "#f4511e", "#3949ab", "#7cb342", "#00acc1", "#8d6e63"
 BASE = {"animation": False, "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"}}
 
 
+NOT_YET = "No days simulated yet: press Step or Play."
+
+
+def not_yet(text: str = NOT_YET) -> dict:
+    """An empty chart that says why it is empty (drawn before the first day, in the place of the real one)."""
+    return {
+        **BASE,
+        "title": {"text": text, "left": "center", "top": "middle", "textStyle": {"fontSize": 14, "color": "#777"}},
+    }
+
+
 def _dates(daily: pd.DataFrame) -> list[str]:
     return daily.date.dt.strftime("%Y-%m-%d").tolist()
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import solara
 from mesa.visualization.utils import update_counter
 
+from tokenomy.viz.charts import not_yet
 from tokenomy.viz.crossing import crossing_option, crossings
+from tokenomy.viz.figure import Figure
+from tokenomy.viz.markdown import Markdown
 
 DEFAULT_HOUR = 19  # the evening peak, when markets are tightest
 
@@ -31,9 +34,6 @@ def MarketCrossing(model):
     zones = list(model.zone_names)
     zone = zones.index(zone_name) if zone_name in zones else 0
     with solara.Card("The market crossing: bids against offers, one hour of today", style={"height": "100%"}):
-        if model.last is None or getattr(model, "compute_book", None) is None:
-            solara.Text("No days simulated yet: step once to see today's markets.")
-            return
         with solara.Row(style={"align-items": "center", "gap": "24px", "flex-wrap": "wrap"}):
             with solara.Div(style={"min-width": "260px", "flex": "1"}):
                 solara.SliderInt(
@@ -42,20 +42,26 @@ def MarketCrossing(model):
             if len(zones) > 1:
                 with solara.Div(style={"min-width": "240px"}):
                     solara.Select("power zone", value=zones[zone], values=zones, on_value=set_zone_name)
-        compute, power = crossings(model, hour, zone)
-        compute_before, power_before = crossings(model, hour, zone, before=True)
-        option = crossing_option(
-            compute, power, compute_before, power_before, float(model.data["markets"]["power_price_cap_cny_per_mwh"])
-        )
-        figures = {
-            "data-testid": "crossing-chart",
-            "data-hour": str(hour),
-            "data-zone": zones[zone],
-            "data-compute-price": f"{compute.price:.6f}",
-            "data-compute-quantity": f"{compute.quantity:.3f}",
-            "data-power-price": f"{power.price:.6f}",
-            "data-power-quantity": f"{power.quantity:.3f}",
-        }
+        figures = {"data-testid": "crossing-chart", "data-hour": str(hour), "data-zone": zones[zone]}
+        if model.last is None or getattr(model, "compute_book", None) is None:
+            # the same figure as on later days, so the first Step only sends it a new option
+            option = not_yet("No days simulated yet: step once to see today's markets.")
+        else:
+            compute, power = crossings(model, hour, zone)
+            compute_before, power_before = crossings(model, hour, zone, before=True)
+            option = crossing_option(
+                compute,
+                power,
+                compute_before,
+                power_before,
+                float(model.data["markets"]["power_price_cap_cny_per_mwh"]),
+            )
+            figures |= {
+                "data-compute-price": f"{compute.price:.6f}",
+                "data-compute-quantity": f"{compute.quantity:.3f}",
+                "data-power-price": f"{power.price:.6f}",
+                "data-power-quantity": f"{power.quantity:.3f}",
+            }
         with solara.Div(attributes=figures):
-            solara.FigureEcharts(option=option, attributes={"style": "height: 380px; width: 100%;"}, responsive=True)
-        solara.Markdown(CAPTION, style={"font-size": "13px"})
+            Figure(option, 380)
+        Markdown(CAPTION, style="font-size: 13px;")

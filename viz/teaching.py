@@ -14,6 +14,7 @@ from tokenomy.abm.levers import LEVER_BY_NAME, LEVERS
 from tokenomy.abm.metric_words import fmt, fmt_change, fmt_number, label, label_with_unit
 from tokenomy.abm.scenarios import ScenarioError, load_scenario
 from tokenomy.viz import charts
+from tokenomy.viz.figure import Figure
 from tokenomy.viz.markdown import LabelledSlider
 from tokenomy.viz.model import ChainModel
 
@@ -255,7 +256,7 @@ def SideBySide(model):
                 "data-mean-b": f"{mean_b:.6g}",
             }
         ):
-            solara.FigureEcharts(option=option, attributes={"style": "height: 340px; width: 100%;"})
+            Figure(option, 340)
         rows = "".join(
             f"<tr><td>{html.escape(label(c))}</td><td>{html.escape(fmt(a[c].mean(), c))}</td>"
             f"<td>{html.escape(fmt(b[c].mean(), c))}</td><td>{_change_cell(a[c].mean(), b[c].mean())}</td></tr>"
@@ -499,4 +500,4 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
                 solara.Text(f"Theory says: {words}")
             testid = {"call market": "call-chart", "double auction": "price-path-chart", "cobweb": "cobweb-chart"}
             with solara.Div(attributes={"data-testid": testid[which]}):
-                solara.FigureEcharts(option=option, attributes={"style": "height: 300px; width: 100%;"})
+                Figure(option, 300)

@@ -52,6 +52,7 @@ def test_page_loads_offline_and_every_panel_renders(session):
         el.wait_for(timeout=30_000)
         assert el.is_visible(), testid
     for testid in ("chain-graph", "price-chart", "today-chart", "supply-chart", "cost-chart"):
+        page.get_by_test_id(testid).scroll_into_view_if_needed()
         page.wait_for_function(f"document.querySelector('[data-testid={testid}] canvas') !== null", timeout=30_000)
     nodes = TokenEconomy("classroom").graph.number_of_nodes()
     assert page.get_by_test_id("chain-graph").get_attribute("data-nodes") == str(nodes)
@@ -64,6 +65,39 @@ def test_page_loads_offline_and_every_panel_renders(session):
     for control in ("Reset", "Play", "Step"):
         assert page.get_by_role("button", name=control).is_visible()
     assert session.blocked == [], f"the page tried to reach the internet: {session.blocked[:5]}"
+
+
+# The points the chart named by a data-testid has drawn in its first series, or null while it has no canvas.
+DRAWN_POINTS = """testid => {
+    const canvas = document.querySelector(`[data-testid=${testid}] canvas`);
+    if (!canvas) return null;
+    return window.tokenomyEcharts.then(
+        echarts => echarts.getInstanceByDom(canvas.parentElement.parentElement).getOption().series[0].data.length
+    );
+}"""
+
+
+def test_a_chart_out_of_view_waits_and_then_draws_the_latest_day(browser, server):
+    """Charts scrolled out of sight are not drawn on every Step (25 pages share a classroom's machine); one
+    scrolled into view draws at once, and what it draws is the latest day, not the option it was first sent."""
+    context = browser.new_context(viewport={"width": 1280, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(server)
+        page.wait_for_selector("[data-testid=sim-day]", timeout=60_000)
+        page.wait_for_function("document.querySelector('[data-testid=price-chart] canvas') !== null")
+        for day in (1, 2, 3):
+            page.get_by_role("button", name="Step").click()
+            page.wait_for_function(f"document.querySelector('[data-testid=cost-chart]')?.dataset.days == '{day}'")
+        assert page.evaluate(DRAWN_POINTS, "price-chart") == 3
+        assert page.evaluate(DRAWN_POINTS, "cost-chart") is None  # below the fold: not drawn yet
+        page.get_by_test_id("cost-chart").scroll_into_view_if_needed()
+        page.wait_for_function(f"({DRAWN_POINTS})('cost-chart') !== null", timeout=10_000)
+        assert page.evaluate(DRAWN_POINTS, "cost-chart") == 3
+        page.get_by_role("button", name="Step").click()  # in view now: drawn on the Step itself
+        page.wait_for_function(f"({DRAWN_POINTS})('cost-chart').then(n => n == 4)", timeout=10_000)
+    finally:
+        context.close()
 
 
 def test_tabs_are_named_for_what_they_hold_and_no_framework_words_show(session):
@@ -167,14 +201,13 @@ def test_hovering_a_node_shows_the_agents_state(session):
     # find the AIDC node on the canvas through ECharts' own coordinate conversion, then hover there
     point = page.evaluate("""() => new Promise(resolve => {
         const el = document.querySelector('[data-testid=chain-graph] canvas').parentElement.parentElement;
-        const echarts = window.requirejs.s.contexts._.defined['/_solara/cdn/echarts@5.4.0/dist/echarts.js'];
-        {
+        window.tokenomyEcharts.then(echarts => {
             const chart = echarts.getInstanceByDom(el);
             const data = chart.getOption().series[0].data;
             const k = data.findIndex(d => d.name === 'west-aidc');
             const layout = chart.getModel().getSeriesByIndex(0).getData().getItemLayout(k);
             resolve(chart.convertToPixel({seriesIndex: 0}, layout));
-        }
+        });
     })""")
     page.mouse.move(box["x"] + 5, box["y"] + 5)
     page.mouse.move(box["x"] + point[0], box["y"] + point[1], steps=5)
