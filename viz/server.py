@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tokenomy.abm.warmup import warm_up
+
 APP_MODULE = "tokenomy.viz.app"
 ALLOW_ORIGINS_ENV = "TOKENOMY_VIZ_ALLOW_ORIGINS"
 CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"
@@ -225,7 +227,11 @@ def create_app():
         target=watch_sessions, args=(os.environ.get(SESSION_LOG_ENV) == "1",), name="tokenomy-sessions", daemon=True
     ).start()
     allowed = json.loads(os.environ.get(ALLOW_ORIGINS_ENV, "[]"))
-    return Guard(app, allowed, Path(solara_settings.assets.proxy_cache_dir))
+    guarded = Guard(app, allowed, Path(solara_settings.assets.proxy_cache_dir))
+    # Every worker loads the compiled kernels from disk now (about half a second), not on the first Step of a
+    # session, which would hold the interpreter that all of this worker's sessions share while a class clicks.
+    warm_up(os.environ.get("TOKENOMY_SCENARIO", "classroom"))
+    return guarded
 
 
 def probe_host(host: str) -> str:
