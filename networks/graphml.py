@@ -6,6 +6,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from tokenomy.networks.files import read_bounded
 from tokenomy.networks.topologies import TopologyError, check_graph
 
 MAX_GRAPHML_BYTES = 20_000_000
@@ -28,15 +29,7 @@ def read_graph(path: str | Path) -> nx.Graph:
     """Read a supply graph (at most :data:`MAX_GRAPHML_BYTES`) and check its structure; node ids become
     integers again."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_GRAPHML_BYTES + 1)
-    except FileNotFoundError:
-        raise TopologyError(f"{path}: no such graph file") from None
-    except OSError as exc:
-        raise TopologyError(f"{path}: cannot read ({exc.__class__.__name__}: {exc.strerror or exc})") from None
-    if len(data) > MAX_GRAPHML_BYTES:
-        raise TopologyError(f"{path}: larger than {MAX_GRAPHML_BYTES // 1_000_000} MB; a graph file is at most that")
+    data = read_bounded(path, MAX_GRAPHML_BYTES, "graph file", TopologyError)
     try:
         g = nx.parse_graphml(data, node_type=int)
     except Exception as exc:  # networkx and the XML parser raise several kinds for bad files

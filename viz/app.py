@@ -185,7 +185,7 @@ def TokenCost(model):
 
 @solara.component
 def Actions(model):
-    update_counter.get()
+    # nothing here changes from day to day, so it does not redraw on every Step (a new model is a new prop)
     message, set_message = solara.use_state("")
     with solara.Card("Shocks and export", style={"height": "100%"}):
         solara.Text("Fire a shock: it takes effect on the next day.", style={"font-size": "13px"})

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenomy.abm.scenarios.schema import ScenarioError
+from tokenomy.networks.files import read_bounded as read_file_bounded
 
 MAX_TOML_BYTES = 1_000_000
 MAX_DEPTH = 32  # tables and arrays inside each other; scenarios use 4
@@ -20,18 +21,7 @@ MAX_SET_CHARS = 10_000
 
 def read_bounded(path: Path, max_bytes: int, what: str = "file") -> bytes:
     """The bytes of ``path``, refusing (without reading further) anything longer than ``max_bytes``."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such {what}") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, not a {what}") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.__class__.__name__}: {exc.strerror or exc})") from None
-    if len(data) > max_bytes:
-        raise ScenarioError(f"{path}: larger than {max_bytes // 1_000_000} MB; a {what} is at most that")
-    return data
+    return read_file_bounded(path, max_bytes, what, ScenarioError)
 
 
 def depth(value: Any) -> int:

@@ -539,7 +539,7 @@ ROWS: dict[str, Row] = {
     "graph-dev-zero": Row(["run", "classroom", "--graph", "/dev/zero", "--out", OUT], "larger than 20 MB"),
     "graph-string-ids": Row(graph_run(), "not a readable GraphML", {"g.graphml": STRING_IDS}),
     "graph-parallel-edges": Row(graph_run(), "two edges join", {"g.graphml": PARALLEL_EDGES}),
-    "graph-a-folder": Row(["run", "classroom", "--graph", "{tmp}", "--out", OUT], "cannot read"),
+    "graph-a-folder": Row(["run", "classroom", "--graph", "{tmp}", "--out", OUT], "is a folder, not a graph file"),
     "graph-set-line-it-lacks": Row(
         graph_run("--set", "lines.west-east.limit_mw=5"), "no line named 'west-east'", {"g.graphml": rename_line}
     ),
