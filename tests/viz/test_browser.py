@@ -100,6 +100,19 @@ def test_a_chart_out_of_view_waits_and_then_draws_the_latest_day(browser, server
         context.close()
 
 
+def test_the_busy_bar_stands_still_while_the_server_works(session):
+    """Solara's busy bar slides (a layout and paint every frame) while the server works; 25 waiting pages
+    animating it slowed the class's machine, so it is shown still, across the page."""
+    page = session.page
+    # what Solara's page does once the server has been busy for 300 ms
+    page.evaluate("() => { document.querySelector('.v-application').__vue__.$root.kernelBusyLong = true; }")
+    bar = ".v-application--wrap > .v-progress-linear .v-progress-linear__indeterminate--active .long"
+    page.wait_for_selector(bar, timeout=10_000)
+    assert page.evaluate(f"getComputedStyle(document.querySelector('{bar}')).animationName") == "none"
+    width = page.evaluate(f"document.querySelector('{bar}').getBoundingClientRect().width")
+    assert width == page.evaluate("document.querySelector('.v-application--wrap').getBoundingClientRect().width")
+
+
 def test_tabs_are_named_for_what_they_hold_and_no_framework_words_show(session):
     page = session.page
     for name in TABS:
