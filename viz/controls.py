@@ -35,9 +35,13 @@ def play_days(
             # never less than a short breath: the loop would otherwise take the page's lock again at once and
             # starve the websocket thread, so a Pause click could wait many redraws to be handled
             time.sleep(max(pause, BREATH_S))
+            if not session.playing.value:  # paused during the breath: no further frame
+                break
             model = session.model.value
             stop = session.stop_day() if until_day is None else until_day
             for _ in range(days):
+                if not session.playing.value:  # paused within a week: draw the days done, then stop
+                    break
                 model.step()
                 if stop is not None and model.day >= stop:
                     session.playing.set(False)
