@@ -386,6 +386,19 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
     }
 
 
+def _hourly_bars(name: str, stack: str, mw: np.ndarray, colour: str) -> dict:
+    """A stacked bar series of MW per hour on the 24-hour chart's lower grid."""
+    return {
+        "name": name,
+        "type": "bar",
+        "stack": stack,
+        "xAxisIndex": 1,
+        "yAxisIndex": 1,
+        "data": _r(mw, 1),
+        "itemStyle": {"color": colour},
+    }
+
+
 def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
     """Today's 24 hours: price per zone (top); load per zone, renewable output, curtailment and storage (bottom).
     A zone's price and load share its name and colour; many zones are shown as average, cheapest and dearest."""
@@ -437,42 +450,10 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
                     }
                 )
         series += [
-            {
-                "name": "renewable output",
-                "type": "bar",
-                "stack": "supply",
-                "xAxisIndex": 1,
-                "yAxisIndex": 1,
-                "data": _r(renewable.sum(axis=1), 1),
-                "itemStyle": {"color": "#7cb342"},
-            },
-            {
-                "name": "curtailed",
-                "type": "bar",
-                "stack": "supply",
-                "xAxisIndex": 1,
-                "yAxisIndex": 1,
-                "data": _r(p.curtail.sum(axis=1), 1),
-                "itemStyle": {"color": "#c5e1a5"},
-            },
-            {
-                "name": "storage discharge",
-                "type": "bar",
-                "stack": "storage",
-                "xAxisIndex": 1,
-                "yAxisIndex": 1,
-                "data": _r(p.discharge_z.sum(axis=1), 1),
-                "itemStyle": {"color": "#8e24aa"},
-            },
-            {
-                "name": "storage charge",
-                "type": "bar",
-                "stack": "storage",
-                "xAxisIndex": 1,
-                "yAxisIndex": 1,
-                "data": _r(-p.charge_z.sum(axis=1), 1),
-                "itemStyle": {"color": "#ce93d8"},
-            },
+            _hourly_bars("renewable output", "supply", renewable.sum(axis=1), "#7cb342"),
+            _hourly_bars("curtailed", "supply", p.curtail.sum(axis=1), "#c5e1a5"),
+            _hourly_bars("storage discharge", "storage", p.discharge_z.sum(axis=1), "#8e24aa"),
+            _hourly_bars("storage charge", "storage", -p.charge_z.sum(axis=1), "#ce93d8"),
         ]
     names = list(dict.fromkeys(s["name"] for s in series))
     legend, top = _legend(names, width_px)

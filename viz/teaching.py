@@ -312,6 +312,19 @@ def parse_prices(text: str, what: str) -> list[float]:
     return out
 
 
+def _xy_option(x_name: str, y_name: str, series: list[dict]) -> dict:
+    """A classic market's chart: value axes named ``x_name`` (across) and ``y_name`` (up), legend on top."""
+    return {
+        **charts.BASE,
+        "legend": {"top": 0},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
+        "xAxis": {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 25},
+        "yAxis": {"type": "value", "name": y_name},
+        "series": series,
+    }
+
+
 def _line(name: str, xs, ys, **extra) -> dict:
     return {
         "name": name,
@@ -346,19 +359,15 @@ def call_market_view(values_text: str, costs_text: str):
     ]
     dv, sc = np.sort(values)[::-1], np.sort(costs)
     qd, qs = np.arange(dv.size + 1), np.arange(sc.size + 1)
-    option = {
-        **charts.BASE,
-        "legend": {"top": 0},
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
-        "xAxis": {"type": "value", "name": "units", "nameLocation": "middle", "nameGap": 25},
-        "yAxis": {"type": "value", "name": "price, CNY"},
-        "series": [
+    option = _xy_option(
+        "units",
+        "price, CNY",
+        [
             _line("demand (values)", qd, np.append(dv, dv[-1]), step="end"),
             _line("supply (costs)", qs, np.append(sc, sc[-1]), step="end"),
             {"type": "scatter", "name": "clearing", "symbolSize": 12, "data": [[r.quantity, r.price]]},
         ],
-    }
+    )
     return rows, option, {"price": r.price, "quantity": r.quantity, "surplus": r.surplus}
 
 
@@ -385,15 +394,7 @@ def double_auction_view(seed: int):
         series.append(_line(name, xs, ys, showSymbol=True, symbolSize=4))
         x0 = max(x0, x)
     series.append(_line("equilibrium price P*", [0, x0], [zic.theory_price] * 2, lineStyle={"type": "dashed"}))
-    option = {
-        **charts.BASE,
-        "legend": {"top": 0},
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
-        "xAxis": {"type": "value", "name": "trade number (8 trading periods)", "nameLocation": "middle", "nameGap": 25},
-        "yAxis": {"type": "value", "name": "price of each trade"},
-        "series": series,
-    }
+    option = _xy_option("trade number (8 trading periods)", "price of each trade", series)
     return rows, option, {"efficiency": 100 * zic.mean_efficiency, "price": float(np.nanmean(zic.mean_price))}
 
 
@@ -406,18 +407,14 @@ def cobweb_view(supply_slope: float):
         ("price P* / price in the last period", fmt_number(r.theory_price), fmt_number(float(r.price[-1]))),
     ]
     t = np.arange(r.price.size)
-    option = {
-        **charts.BASE,
-        "legend": {"top": 0},
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 60, "right": 30, "top": 40, "bottom": 40},
-        "xAxis": {"type": "value", "name": "period", "nameLocation": "middle", "nameGap": 25},
-        "yAxis": {"type": "value", "name": "price"},
-        "series": [
+    option = _xy_option(
+        "period",
+        "price",
+        [
             _line("price", t, r.price),
             _line("P*", t, np.full(t.size, r.theory_price), lineStyle={"type": "dashed"}),
         ],
-    }
+    )
     return rows, option, {"ratio": r.measured_ratio, "price": float(r.price[-1]), "regime": r.regime}
 
 
