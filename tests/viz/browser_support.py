@@ -91,6 +91,9 @@ class Session:
         self.blocked: list[str] = []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
+        self.console_errors: list[str] = []
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
         self.page.goto(url)
         self.page.wait_for_selector("[data-testid=sim-date]", timeout=60_000)
 

@@ -18,9 +18,28 @@ def chromium_path():
     return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
 
 
+_SERVERS = []  # the servers started for this run, whose output a failing test's report shows
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing browser test's report ends with the server's last lines and the page's console errors."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for proc in _SERVERS:
+        if lines := getattr(proc, "output_lines", [])[-40:]:
+            report.sections.append(("server output (last 40 lines)", "\n".join(lines)))
+    session = item.funcargs.get("session")
+    if isinstance(session, Session) and session.console_errors:
+        report.sections.append(("page console errors", "\n".join(session.console_errors[-20:])))
+
+
 @pytest.fixture(scope="session")
 def server(chromium_path):
     proc, url = start_server("classroom")
+    _SERVERS.append(proc)
     yield url
     stop_server(proc)
 
