@@ -17,6 +17,7 @@ import numpy as np
 from tokenomy.abm.scenarios import ScenarioError
 from tokenomy.abm.scenarios.schema import field_at
 from tokenomy.abm.scenarios.spec import ROOT
+from tokenomy.abm.state import World
 
 GROUP_KEYS = {
     "apps": "app",
@@ -35,7 +36,7 @@ class Target:
     set: Callable[[float], None]
 
 
-def resolve(model: Any, path: str) -> list[Target]:
+def resolve(model: World, path: str) -> list[Target]:
     """Turn a dotted path into getters/setters on the live model."""
     parts = path.split(".")
     head = parts[0]
@@ -93,7 +94,7 @@ def _unit_targets(group: Any, owner: int, unit: str, key: str, path: str) -> lis
 class Timeline:
     """Events sorted by day; each fires once (or ramps over ``ramp_days`` days)."""
 
-    def __init__(self, model: Any, events: list[dict]):
+    def __init__(self, model: World, events: list[dict]):
         self.model = model
         self.pending = sorted(({**e, "targets": resolve(model, e["set"])} for e in events), key=lambda e: e["day"])
         self.active: list[dict] = []

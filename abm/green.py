@@ -19,9 +19,9 @@ buy at these prices, so it reaches the compute price and, from there, the cost o
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from tokenomy.abm.state import World
 
 
 class GreenContracts:
@@ -45,13 +45,13 @@ class GreenContracts:
         self._renewable += renewable_available_mw
         self._days += 1
 
-    def renew(self, model: Any) -> None:
+    def renew(self, world: World) -> None:
         """Monthly: size and price each AIDC's contracts from the month just ended (module docstring)."""
         from tokenomy.abm.settlement import certificate_recipients
 
-        aidcs, store = model.aidcs, model.storage
-        policy = model.data["policy"]
-        model.certificate_payee, model.certificate_split = certificate_recipients(model)  # new renewables too
+        aidcs, store = world.aidcs, world.storage
+        policy = world.data["policy"]
+        world.certificate_payee, world.certificate_split = certificate_recipients(world)  # new renewables too
         target, certificate = policy["green_share_target"], policy["green_certificate_cny_per_mwh"]
         days = max(self._days, 1)
         energy, green = self._energy / days, self._green / days
@@ -66,7 +66,7 @@ class GreenContracts:
                 shift[a] = 1.0 - matched / load.sum()
         self.certified_mwh = gap
         self.firming_mwh = gap * shift
-        self.supplier = self._suppliers(model)
+        self.supplier = self._suppliers(world)
         price_s = store.firming_price_cny_per_mwh() if store.n else np.zeros(0)
         self.firming_price = self.supplier @ price_s if store.n else np.zeros(aidcs.n)
         if store.n:
@@ -88,13 +88,13 @@ class GreenContracts:
         self._days = 0
 
     @staticmethod
-    def _suppliers(model: Any) -> np.ndarray:
-        aidcs, store = model.aidcs, model.storage
+    def _suppliers(world: World) -> np.ndarray:
+        aidcs, store = world.aidcs, world.storage
         out = np.zeros((aidcs.n, store.n))
         if not store.n:
             return out
         size = np.maximum(store.params["energy_mwh"], 1e-6)
-        region = np.array(model.zone_region)
+        region = np.array(world.zone_region)
         for a in range(aidcs.n):
             z = aidcs.zone[a]
             for pick in (store.zone == z, region[store.zone] == region[z], np.ones(store.n, dtype=bool)):

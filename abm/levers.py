@@ -8,7 +8,10 @@ The browser app shows them as sliders; the same functions serve scripts and test
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tokenomy.abm.model import TokenEconomy
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def lever_overrides(data: dict, values: dict[str, float]) -> list[str]:
     return out
 
 
-def lever_events(model: Any, values: dict[str, float], ramp_days: int = 365) -> None:
+def lever_events(model: TokenEconomy, values: dict[str, float], ramp_days: int = 365) -> None:
     """Add the lever ramps to a freshly built model's timeline."""
     growth = {**DEFAULTS, **values}["agentic_growth"]
     if growth == 1.0:

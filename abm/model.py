@@ -28,7 +28,7 @@ import pandas as pd
 from tokenomy.abm import world
 from tokenomy.abm.day.compute import clear_day_ahead
 from tokenomy.abm.day.drivers import advance_drivers
-from tokenomy.abm.day.learning import RECENT_DAYS, learn, recent
+from tokenomy.abm.day.learning import RECENT_DAYS, learn
 from tokenomy.abm.day.monthly import arrivals_and_retirements, first_of_month
 from tokenomy.abm.day.power import BACKGROUND_SHAPE, clear_power
 from tokenomy.abm.day.tokens import clear_tokens
@@ -37,7 +37,8 @@ from tokenomy.abm.green import GreenContracts
 from tokenomy.abm.recorder import Recorder
 from tokenomy.abm.results import Day
 from tokenomy.abm.scenarios import Scenario, load_scenario
-from tokenomy.abm.settlement import certificate_recipients, settle
+from tokenomy.abm.settlement import aidc_costs, certificate_recipients, settle
+from tokenomy.abm.state import World
 from tokenomy.agents.base import DailyGrowth
 from tokenomy.agents.technologies import TECHS
 from tokenomy.networks import build_supply_graph
@@ -46,7 +47,7 @@ from tokenomy.networks.topologies import check_graph_matches, node_ids
 __all__ = ["TokenEconomy", "BACKGROUND_SHAPE"]
 
 
-class TokenEconomy(mesa.Model):
+class TokenEconomy(mesa.Model, World):
     """The AI industry chain tokens -> compute -> AIDCs -> power -> storage as a market economy."""
 
     def __init__(
@@ -119,7 +120,7 @@ class TokenEconomy(mesa.Model):
         ahead = clear_day_ahead(self)  # 2. compute, day-ahead
         tokens, compute = clear_tokens(self, ahead)  # 3. tokens and top-up
         power = clear_power(self, compute)  # 4. power
-        day = Day(self.day, compute, tokens, power)
+        day = Day(self.day, compute, tokens, power, aidc_costs(self))
         settle(self, day)  # 5. settlement
         learn(self, day)  # 6. learning
         self.gpus_ordered_today = 0.0
@@ -129,15 +130,6 @@ class TokenEconomy(mesa.Model):
         self.recorder.collect(self, day)  # 8. data
         self.last = day
         self.day += 1
-
-    # -- memories read by investors ----------------------------------------------------------------------
-    def recent_availability(self) -> np.ndarray:
-        """(D, Z, 24, T) share of each technology's capacity available, per zone and hour."""
-        util = self.utilities
-        cap = np.zeros((len(self.zone_names), len(TECHS)))
-        np.add.at(cap, (util.unit_zone, util.unit_tech), util.unit_capacity_mw)
-        avail = recent(self, self.recent_avail_ring)
-        return np.divide(avail, cap[None, :, None, :], out=np.zeros_like(avail), where=cap[None, :, None, :] > 0)
 
     # -- the graph --------------------------------------------------------------------------------------
     def _set_edge_state_defaults(self) -> None:

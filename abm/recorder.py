@@ -5,13 +5,13 @@ become pandas DataFrames only when asked for, which keeps collection off the hot
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
 from tokenomy.abm.results import Day, provider_cost
+from tokenomy.abm.state import World
 from tokenomy.agents.numeric import nan_to_zero, psum
 from tokenomy.agents.technologies import GREEN_TECHS, TECHS
 
@@ -197,11 +197,11 @@ class Recorder:
             table.reserve(days)
 
     # -- collection -----------------------------------------------------------------------------------
-    def collect(self, model: Any, day: Day) -> None:
+    def collect(self, world: World, day: Day) -> None:
         """Record one simulated day of ``model``."""
-        _daily_row(model, day, self.daily.next_block(day.day)[:, 0])
+        _daily_row(world, day, self.daily.next_block(day.day)[:, 0])
         _hourly_row(day, self.hourly.next_block(day.day).reshape(len(HOURLY_COLUMNS), 24, len(self.zone_names)))
-        _agent_rows(model, day, self.agents.next_block(day.day))
+        _agent_rows(world, day, self.agents.next_block(day.day))
 
     # -- tables ---------------------------------------------------------------------------------------
     def hourly_column(self, name: str) -> np.ndarray:
@@ -322,14 +322,13 @@ def _peak_valley(price: np.ndarray, hours: int) -> np.ndarray:
     return ordered[:, :, -hours:].mean(axis=2) - ordered[:, :, :hours].mean(axis=2)
 
 
-def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
+def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
     compute, tokens, power = day.compute, day.tokens, day.power
-    aidcs, store, util = model.aidcs, model.storage, model.utilities
-    led, sl, green, contracts = model.ledger, model.kind_slice, model.green, model.contracts
-    p = aidcs.params
+    aidcs, store, util = world.aidcs, world.storage, world.utilities
+    led, sl, green, contracts = world.ledger, world.kind_slice, world.green, world.contracts
     row[_COMPUTE_PRICE] = compute.price_cny_per_gpu_hour
     row[_IN_PIPELINE] = float(aidcs.pipeline_gpus().sum())
-    row[_ORDERED] = model.gpus_ordered_today
+    row[_ORDERED] = world.gpus_ordered_today
     _daily_kernel(
         row,
         tokens.served_by_provider,
@@ -351,7 +350,7 @@ def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
         util.emissions,
         power.gen_tech,
         power.line_flow,
-        model.line_params["limit_mw"],
+        world.line_params["limit_mw"],
         green.certified_mwh,
         led.revenue_today,
         led.cost_today,
@@ -362,17 +361,14 @@ def _daily_row(model: Any, day: Day, row: np.ndarray) -> None:
         compute.contract_payment,
         contracts.qty,
         contracts.price,
-        aidcs.busy_gpus,
-        p["om_cny_per_gpu_hour"],
-        p["fixed_om_cny_per_gpu_year"],
+        day.aidc_costs.operations,
+        day.aidc_costs.fixed,
         aidcs.cohort_owner,
         aidcs.cohort_gpus,
         aidcs.cohort_capex,
         aidcs.capital_recovery_factor(),
-        model.data["policy"]["green_certificate_cny_per_mwh"],
-        green.firming_mwh,
-        green.firming_price,
-        green.supplier,
+        day.aidc_costs.certificates,
+        day.aidc_costs.firming,
         power.aidc_bill,
         power.storage_share,
     )
@@ -448,17 +444,14 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     contract_payment,
     contract_qty,
     contract_price,
-    busy_gpus,
-    om,
-    fixed_om,
+    variable_operations,
+    fixed_operations,
     cohort_owner,
     cohort_gpus,
     cohort_capex,
     crf,
-    certificate_price,
-    firming_mwh,
-    firming_price,
-    supplier,
+    certificates,
+    firming_by_supplier,
     aidc_bill,
     storage_share,
 ):
@@ -537,20 +530,18 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     row[_PROVIDER_PROFIT] = psum(profit[prov0 : prov0 + n_prov])
     # what the served tokens cost along the chain: each AIDC's costs in the share of the GPU-hours it sold to
     # providers (psi); the rest of what providers paid is the AIDCs' rent (scarcity, or a loss in a glut)
-    psi, operations, capital = np.empty(n_aidcs), np.empty(n_aidcs), np.empty(n_aidcs)
-    certificates, firming = np.empty(n_aidcs), np.empty(n_aidcs)
+    psi, operations, capital, firming = np.empty(n_aidcs), np.empty(n_aidcs), np.empty(n_aidcs), np.empty(n_aidcs)
     for a in range(n_aidcs):
         to_providers = 0.0
         for p in range(n_prov):
             to_providers += psum(flow[p, a])
         sold_a = psum(sold[a])
         psi[a] = to_providers / sold_a if sold_a > 0.0 else 0.0
-        operations[a] = psum(busy_gpus[a]) * om[a] + online[a] * fixed_om[a] / 365.0
+        operations[a] = variable_operations[a] + fixed_operations[a]
         capital[a] = 0.0
-        certificates[a] = certified[a] * certificate_price
         s = 0.0
-        for j in range(supplier.shape[1]):
-            s += firming_mwh[a] * firming_price[a] * supplier[a, j]
+        for j in range(firming_by_supplier.shape[1]):
+            s += firming_by_supplier[a, j]
         firming[a] = s
     for c in range(cohort_owner.size):
         a = cohort_owner[c]
@@ -611,10 +602,10 @@ def _hourly_kernel(
     block[k + 4], block[k + 5], block[k + 6] = unserved, spill, green_supply
 
 
-def _agent_rows(model: Any, day: Day, block: np.ndarray) -> None:
+def _agent_rows(world: World, day: Day, block: np.ndarray) -> None:
     tokens, compute = day.tokens, day.compute
-    led, sl = model.ledger, model.kind_slice
-    prov, aidcs, util, store = model.providers, model.aidcs, model.utilities, model.storage
+    led, sl = world.ledger, world.kind_slice
+    prov, aidcs, util, store = world.providers, world.aidcs, world.utilities, world.storage
     _agent_kernel(
         block,
         led.balance,
@@ -623,9 +614,9 @@ def _agent_rows(model: Any, day: Day, block: np.ndarray) -> None:
         led.capital_today,
         led.noncash_today,
         sl["app"].start,
-        model.apps.served_mtok,
+        world.apps.served_mtok,
         sl["enterprise"].start,
-        model.enterprises.served_mtok,
+        world.enterprises.served_mtok,
         sl["provider"].start,
         tokens.served_by_provider,
         prov.price,
@@ -639,10 +630,10 @@ def _agent_rows(model: Any, day: Day, block: np.ndarray) -> None:
         aidcs.gpus,
         compute.sold,
         aidcs.ask_mid,
-        aidcs.learner.markup,
+        aidcs.markup,
         aidcs.busy_gpus,
         sl["utility"].start,
-        util.learner.markup,
+        util.markup,
         util.unit_owner,
         util.unit_capacity_mw,
         sl["storage"].start,

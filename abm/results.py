@@ -144,6 +144,17 @@ class PowerDay:
 
 
 @dataclass(frozen=True, slots=True)
+class AidcCosts:
+    """What running their GPUs cost each AIDC today besides power, as the agents compute it (one source for the
+    payments and for the token's cost split)."""
+
+    operations: np.ndarray  # (A,) CNY: busy GPU-hours x variable operations
+    fixed: np.ndarray  # (A,) CNY: fixed operations of the online fleet
+    certificates: np.ndarray  # (A,) CNY: green certificates bought
+    firming: np.ndarray  # (A, S) CNY: firming bought from each storage operator
+
+
+@dataclass(frozen=True, slots=True)
 class Day:
     """One simulated day."""
 
@@ -151,6 +162,7 @@ class Day:
     compute: ComputeDay
     tokens: TokenDay
     power: PowerDay
+    aidc_costs: AidcCosts
 
 
 @njit(cache=True)

@@ -8,12 +8,11 @@ operations; green certificates and firming; and the costs that move no cash (dep
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numba import njit
 
-from tokenomy.abm.results import Day
+from tokenomy.abm.results import AidcCosts, Day
+from tokenomy.abm.state import World
 from tokenomy.agents.numeric import psum
 
 # The day's payments, in booking order (the order matters: the ledger adds them up one after the other).
@@ -38,11 +37,18 @@ DAY_FLOWS = (
 )
 
 
-def settle(model: Any, day: Day) -> None:
-    led, acc = model.ledger, model.accounts
+def aidc_costs(world: World) -> AidcCosts:
+    """Today's operations, fixed operations, certificates and firming of every AIDC, from the agents' own methods."""
+    aidcs = world.aidcs
+    certificates, firming = world.green.payments(world.data["policy"]["green_certificate_cny_per_mwh"])
+    return AidcCosts(aidcs.operations_costs(), aidcs.fixed_costs(), certificates, firming)
+
+
+def settle(world: World, day: Day) -> None:
+    led, acc = world.ledger, world.accounts
     compute, tokens, power = day.compute, day.tokens, day.power
-    aidcs, apps, ents, green = model.aidcs, model.apps, model.enterprises, model.green
-    a, e, p = aidcs.params, ents.params, apps.params
+    aidcs, apps, ents = world.aidcs, world.apps, world.enterprises
+    e, p = ents.params, apps.params
     payer, payee, amount, sizes = _day_payments(
         acc["app"],
         acc["enterprise"],
@@ -56,7 +62,7 @@ def settle(model: Any, day: Day) -> None:
         led.account["grid_operator"],
         led.account["fuel_and_operations"],
         led.account["households"],
-        model.certificate_payee,
+        world.certificate_payee,
         tokens.served_pair,
         tokens.price,
         p["mtok_per_request"],
@@ -72,19 +78,13 @@ def settle(model: Any, day: Day) -> None:
         power.household_bill,
         power.util_rev,
         power.util_cost,
-        aidcs.busy_gpus,
-        a["om_cny_per_gpu_hour"],
         power.storage_paid,
         power.storage_income,
-        aidcs.gpus,
-        aidcs.mothballed,
-        a["fixed_om_cny_per_gpu_year"],
-        green.certified_mwh,
-        model.data["policy"]["green_certificate_cny_per_mwh"],
-        model.certificate_split,
-        green.firming_mwh,
-        green.firming_price,
-        green.supplier,
+        day.aidc_costs.operations,
+        day.aidc_costs.fixed,
+        day.aidc_costs.certificates,
+        world.certificate_split,
+        day.aidc_costs.firming,
     )
     sizes = sizes.tolist()
     led.pay_segments(
@@ -131,30 +131,21 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     household_bill,
     util_rev,
     util_cost,
-    busy_gpus,
-    om,
     storage_paid,
     storage_income,
-    gpus,
-    mothballed,
-    fixed_om,
-    certified_mwh,
-    certificate_price,
+    operations,
+    fixed,
+    certificates,
     certificate_split,
-    firming_mwh,
-    firming_price,
-    supplier,
+    firming,
 ):
     """Payer, payee and amount of every payment of the day, in the order of ``DAY_FLOWS`` (absent flows left out),
-    and the size of each flow (0 where absent).  The amounts are computed as the agents' methods compute them
-    (``AIAppGroup.revenue_cny``, ``AIDCGroup.fixed_costs``, ``GreenContracts.payments``), in numpy's order."""
+    and the size of each flow (0 where absent); the AIDCs' costs come from :class:`AidcCosts`."""
     n_apps, n_prov, n_aidcs = app.size, provider.size, aidc.size
     buyers = np.concatenate((app, enterprise))
     compute_buyers = np.concatenate((provider, lab))
     n_buyers, n_compute, n_lab, n_util, n_store = buyers.size, compute_buyers.size, lab.size, utility.size, storage.size
     n_contracts, n_payees = contract_payment.size, certificate_payee.size
-    certificates = certified_mwh * certificate_price
-    firming = (firming_mwh * firming_price).reshape(n_aidcs, 1) * supplier
     sizes = np.zeros(len(DAY_FLOWS), np.int64)
     sizes[0] = n_buyers * n_prov
     sizes[1] = n_buyers
@@ -214,7 +205,7 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
         payer[k], payee[k], amount[k] = utility[u], fuel, util_cost[u]
         k += 1
     for a in range(n_aidcs):
-        payer[k], payee[k], amount[k] = aidc[a], fuel, psum(busy_gpus[a]) * om[a]
+        payer[k], payee[k], amount[k] = aidc[a], fuel, operations[a]
         k += 1
     for s in range(n_store):
         payer[k], payee[k], amount[k] = storage[s], grid, storage_paid[s]
@@ -223,7 +214,7 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
         payer[k], payee[k], amount[k] = grid, storage[s], storage_income[s]
         k += 1
     for a in range(n_aidcs):  # fixed operations of the online fleet
-        payer[k], payee[k], amount[k] = aidc[a], fuel, (gpus[a] - mothballed[a]) * fixed_om[a] / 365.0
+        payer[k], payee[k], amount[k] = aidc[a], fuel, fixed[a]
         k += 1
     if sizes[13]:  # green certificates, to the utilities owning renewables in the AIDC's zone
         for a in range(n_aidcs):
@@ -238,14 +229,14 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     return payer, payee, amount, sizes
 
 
-def certificate_recipients(model: Any) -> tuple[np.ndarray, np.ndarray]:
+def certificate_recipients(world: World) -> tuple[np.ndarray, np.ndarray]:
     """Who is paid for each AIDC's green certificates: the utilities owning renewables in its zone, in
     proportion to that capacity (else an account outside the economy).  Returns (payee accounts (U+1,),
     split (A, U+1))."""
-    util, aidcs = model.utilities, model.aidcs
+    util, aidcs = world.utilities, world.aidcs
     from tokenomy.agents.technologies import RENEWABLE
 
-    payee = np.append(model.accounts["utility"], model.ledger.account["green_certificates"])
+    payee = np.append(world.accounts["utility"], world.ledger.account["green_certificates"])
     split = np.zeros((aidcs.n, util.n + 1))
     ren = RENEWABLE[util.unit_tech]
     for a in range(aidcs.n):

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenomy.abm.model import TokenEconomy
 
 OUTAGE_DAYS = 30
 BOOM_FACTOR = 2.0
@@ -24,7 +27,7 @@ GPU_CUT_DAYS = 180
 GPU_WITHDRAWN_SHARE = 0.1  # of the GPUs online, taken out of service for good
 
 
-def _date(model: Any, day: int) -> str:
+def _date(model: TokenEconomy, day: int) -> str:
     return (model.start_date + dt.timedelta(days=day)).isoformat()
 
 
@@ -32,7 +35,7 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
-def _scale_scheduled(model: Any, head: str, key: str, factor: float) -> None:
+def _scale_scheduled(model: TokenEconomy, head: str, key: str, factor: float) -> None:
     """Scale the target of every pending or running event that sets ``head.*.key`` (or one entry of it)."""
     timeline = model.timeline
     for event in [*timeline.pending, *timeline.active]:
@@ -43,7 +46,7 @@ def _scale_scheduled(model: Any, head: str, key: str, factor: float) -> None:
                 event["start"] = [s * factor for s in event["start"]]
 
 
-def _add_scaled(model: Any, day: int, path: str, value: float, note: str) -> None:
+def _add_scaled(model: TokenEconomy, day: int, path: str, value: float, note: str) -> None:
     """Add an event setting ``path`` to ``value`` on ``day``, unless one already does (and was scaled with the
     rest): a shock fired twice before the next day then acts twice."""
     if not any(e["set"] == path and e["day"] == day for e in model.timeline.pending):
@@ -56,7 +59,7 @@ def _range(values: np.ndarray, unit: str) -> str:
     return f"{span} {unit}"
 
 
-def demand_boom(model: Any) -> str:
+def demand_boom(model: TokenEconomy) -> str:
     """Buyers want twice the tokens at every price: apps' requests per user and firms' usage and budgets double,
     so the demand curve shifts right to twice its quantity (what is bought then depends on the price)."""
     day = model.day
@@ -85,7 +88,7 @@ def demand_boom(model: Any) -> str:
     )
 
 
-def line_outage(model: Any) -> str:
+def line_outage(model: TokenEconomy) -> str:
     """Every transmission line trips for a month, then comes back."""
     limits = model.line_params["limit_mw"]
     for name, limit in zip(model.line_names, limits, strict=True):
@@ -100,7 +103,7 @@ def line_outage(model: Any) -> str:
     )
 
 
-def add_storage(model: Any) -> str:
+def add_storage(model: TokenEconomy) -> str:
     """Every battery fleet doubles (or a fleet that is empty gets 4 hours at 10% of zone load)."""
     st = model.storage
     added_mw = added_mwh = 0.0
@@ -124,7 +127,7 @@ def add_storage(model: Any) -> str:
     )
 
 
-def gpu_supply_cut(model: Any) -> str:
+def gpu_supply_cut(model: TokenEconomy) -> str:
     """A tenth of the GPUs online leave service for good (a recalled batch, an export ban on spares) and vendors
     deliver a fifth of what they could for six months: fewer GPUs now, fewer on order, dearer compute."""
     aidcs, day = model.aidcs, model.day
@@ -152,7 +155,7 @@ SHOCKS: dict[str, Callable[[Any], str]] = {
 }
 
 
-def apply_shock(model: Any, name: str) -> str:
+def apply_shock(model: TokenEconomy, name: str) -> str:
     """Fire the named shock; returns a one-line description of what changes, by how much and for how long."""
     if name not in SHOCKS:
         raise KeyError(f"unknown shock {name!r}; known: {', '.join(SHOCKS)}")

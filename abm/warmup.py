@@ -42,7 +42,7 @@ def _rare_kernels() -> None:
     from tokenomy.abm.markets.token import clear_token_market
     from tokenomy.abm.markets.top_up import top_up_unserved
     from tokenomy.agents.storage_operator import _feasible
-    from tokenomy.agents.strategies import MarkupLearner
+    from tokenomy.agents.strategies import AdaptiveMarkup, RothErevMarkup
 
     one, hours, step = np.ones(1), np.zeros(24, dtype=np.int64), np.zeros(1, dtype=np.int64)
     _feasible(np.zeros((1, 24)), np.zeros((1, 24)), one, one, one, one)
@@ -55,7 +55,9 @@ def _rare_kernels() -> None:
         hours, np.arange(24), np.ones(24), np.ones(24), hours, np.arange(24), np.ones(24), np.ones(24), edges
     )
     clear_compute_market(step, one, one, step, one, one, edges)
-    MarkupLearner(["roth-erev"], one, 0.01).update(one, one, np.random.default_rng(0))
+    members = np.zeros(1, dtype=np.int64)
+    RothErevMarkup(members, one.copy()).update(one.copy(), one, np.random.default_rng(0))
+    AdaptiveMarkup(members, 0.01, 1.0).update(one.copy(), one)
 
 
 def kernels() -> list:

@@ -8,11 +8,10 @@ trade relation come from its edges, so a graph read back from GraphML builds the
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from tokenomy.abm.ledger import Ledger
+from tokenomy.abm.state import World
 from tokenomy.agents.ai_app import AIApp, AIAppGroup
 from tokenomy.agents.aidc import AIDC, AIDCGroup
 from tokenomy.agents.base import hourly_profile
@@ -38,36 +37,36 @@ KINDS: dict[str, tuple[type, str]] = {
 }
 
 
-def build_grid(model: Any, data: dict, g) -> None:
+def build_grid(world: World, data: dict, g) -> None:
     """Zones (with their parameters as arrays, so events can change them) and transmission lines."""
-    model.zone_names = names_of_kind(g, "zone")
+    world.zone_names = names_of_kind(g, "zone")
     zone_items = {z["name"]: z for z in data["zones"]}
-    model.zone_items = zone_items
-    model.zone_params = {
-        k: np.array([float(zone_items[z][k]) for z in model.zone_names])
+    world.zone_items = zone_items
+    world.zone_params = {
+        k: np.array([float(zone_items[z][k]) for z in world.zone_names])
         for k, v in data["zones"][0].items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
-    model.zone_region = [zone_items[z]["region"] for z in model.zone_names]
-    model.zone_hub = np.array([bool(zone_items[z]["hub"]) for z in model.zone_names])
-    zi = {z: i for i, z in enumerate(model.zone_names)}
+    world.zone_region = [zone_items[z]["region"] for z in world.zone_names]
+    world.zone_hub = np.array([bool(zone_items[z]["hub"]) for z in world.zone_names])
+    zi = {z: i for i, z in enumerate(world.zone_names)}
     line_edges = sorted((min(u, v), max(u, v), a) for u, v, a in g.edges(data=True) if a.get("kind") == "line")
     line_items = {ln["name"]: ln for ln in data["lines"]}
-    model.line_names = [a.get("name", f"{g.nodes[u]['name']}-{g.nodes[v]['name']}") for u, v, a in line_edges]
-    model.line_from = np.array([zi[g.nodes[u]["name"]] for u, _, _ in line_edges], dtype=int)
-    model.line_to = np.array([zi[g.nodes[v]["name"]] for _, v, _ in line_edges], dtype=int)
-    model.line_params = {
+    world.line_names = [a.get("name", f"{g.nodes[u]['name']}-{g.nodes[v]['name']}") for u, v, a in line_edges]
+    world.line_from = np.array([zi[g.nodes[u]["name"]] for u, _, _ in line_edges], dtype=int)
+    world.line_to = np.array([zi[g.nodes[v]["name"]] for _, v, _ in line_edges], dtype=int)
+    world.line_params = {
         "limit_mw": np.array([float(a["limit_mw"]) for _, _, a in line_edges]),
         "reactance": np.array([float(a.get("reactance", 0.0)) for _, _, a in line_edges]),
     }
     for key in ("capex_cny_per_mw", "lead_days"):
-        model.line_params[key] = np.array([float(line_items.get(n, {}).get(key, 0.0)) for n in model.line_names])
-    model.line_expandable = np.array([bool(line_items.get(n, {}).get("expandable", False)) for n in model.line_names])
+        world.line_params[key] = np.array([float(line_items.get(n, {}).get(key, 0.0)) for n in world.line_names])
+    world.line_expandable = np.array([bool(line_items.get(n, {}).get("expandable", False)) for n in world.line_names])
 
 
-def build_groups(model: Any, data: dict, g) -> None:
+def build_groups(world: World, data: dict, g) -> None:
     """One group per agent kind, its entries in graph order; zone membership from the grid edges."""
-    zi = {z: i for i, z in enumerate(model.zone_names)}
+    zi = {z: i for i, z in enumerate(world.zone_names)}
 
     def zone_of(name: str) -> int:
         return zi[neighbours_of_kind(g, name, "zone", "grid")[0]]
@@ -79,90 +78,90 @@ def build_groups(model: Any, data: dict, g) -> None:
     provs = ordered("provider", "providers")
     aidcs = ordered("aidc", "aidcs")
     stores = ordered("storage", "storage")
-    model.apps = AIAppGroup(ordered("app", "apps"))
-    model.enterprises = EnterpriseGroup(ordered("enterprise", "enterprises"))
+    world.apps = AIAppGroup(ordered("app", "apps"))
+    world.enterprises = EnterpriseGroup(ordered("enterprise", "enterprises"))
     aidc_zone = np.array([zone_of(a["name"]) for a in aidcs], dtype=int)
-    model.aidcs = AIDCGroup(aidcs, aidc_zone, model.zone_hub[aidc_zone] if aidcs else None)
-    model.labs = TrainingLabGroup(ordered("lab", "labs"))
-    model.utilities = UtilityGroup(
-        ordered("utility", "utilities"), model.zone_names, data["technologies"], model.zone_params
+    world.aidcs = AIDCGroup(aidcs, aidc_zone, world.zone_hub[aidc_zone] if aidcs else None)
+    world.labs = TrainingLabGroup(ordered("lab", "labs"))
+    world.utilities = UtilityGroup(
+        ordered("utility", "utilities"), world.zone_names, data["technologies"], world.zone_params
     )
-    model.storage = StorageGroup(stores, np.array([zone_of(s["name"]) for s in stores], dtype=int))
-    model.grid = GridOperatorGroup(model.zone_params, model.line_params, model.line_expandable)
+    world.storage = StorageGroup(stores, np.array([zone_of(s["name"]) for s in stores], dtype=int))
+    world.grid = GridOperatorGroup(world.zone_params, world.line_params, world.line_expandable)
     # providers start by expecting what buyers want at the mean starting price, split evenly, in the
     # buyers' mean hourly shape
     start_price = np.array([p["price_cny_per_mtok"] for p in provs], dtype=float)
     mean_price = start_price.mean() if provs else 1.0
     demand = np.concatenate(
         [
-            model.apps.token_demand_mtok(np.full(model.apps.n, mean_price)),
-            model.enterprises.token_demand_mtok(np.full(model.enterprises.n, mean_price)),
+            world.apps.token_demand_mtok(np.full(world.apps.n, mean_price)),
+            world.enterprises.token_demand_mtok(np.full(world.enterprises.n, mean_price)),
         ]
     )
-    profiles = np.concatenate([model.apps.profile, model.enterprises.profile]).reshape(-1, 24)
+    profiles = np.concatenate([world.apps.profile, world.enterprises.profile]).reshape(-1, 24)
     shape = demand @ profiles / demand.sum() if demand.sum() > 0 else hourly_profile("flat")
-    model.providers = CloudProviderGroup(
+    world.providers = CloudProviderGroup(
         provs, np.full(len(provs), demand.sum() / max(len(provs), 1)), np.tile(shape, (len(provs), 1))
     )
-    model.groups = {
-        "app": model.apps,
-        "enterprise": model.enterprises,
-        "provider": model.providers,
-        "lab": model.labs,
-        "aidc": model.aidcs,
-        "utility": model.utilities,
-        "storage": model.storage,
-        "grid": model.grid,
+    world.groups = {
+        "app": world.apps,
+        "enterprise": world.enterprises,
+        "provider": world.providers,
+        "lab": world.labs,
+        "aidc": world.aidcs,
+        "utility": world.utilities,
+        "storage": world.storage,
+        "grid": world.grid,
     }
-    model.contracts = ContractBook(model.providers.n, model.aidcs.n)
+    world.contracts = ContractBook(world.providers.n, world.aidcs.n)
 
 
-def build_agents_and_accounts(model: Any, g) -> None:
+def build_agents_and_accounts(world: World, g) -> None:
     """A Mesa agent for every entity, in account order, and the ledger that holds their cash."""
     ids = node_ids(g)
-    model.account_offset = {}
+    world.account_offset = {}
     cash, names, kinds, agent_ids = [], [], [], []
     for kind, (cls, _) in KINDS.items():
-        group = model.groups[kind]
-        model.account_offset[kind] = len(names)
+        group = world.groups[kind]
+        world.account_offset[kind] = len(names)
         for i in range(group.n):
-            agent = cls(model, group, i)
+            agent = cls(world, group, i)
             agent.node_id = ids.get(group.names[i])
             group.agents.append(agent)
             cash.append(group.items[i]["cash_cny"])
             names.append(group.names[i])
             kinds.append(kind)
             agent_ids.append(agent.unique_id)
-    model.ledger = Ledger(len(names), np.array(cash, dtype=float))
-    model.ledger.account["grid_operator"] = model.account_offset["grid"]
-    model.kind_slice = {kind: slice(off, off + model.groups[kind].n) for kind, off in model.account_offset.items()}
-    for kind, group in model.groups.items():
-        group.cash = model.ledger.balance[model.kind_slice[kind]]  # a view: always the ledger's figure
-    model.agent_names, model.agent_kinds, model.agent_ids = names, kinds, np.array(agent_ids)
-    model.accounts = {kind: off + np.arange(model.groups[kind].n) for kind, off in model.account_offset.items()}
+    world.ledger = Ledger(len(names), np.array(cash, dtype=float))
+    world.ledger.account["grid_operator"] = world.account_offset["grid"]
+    world.kind_slice = {kind: slice(off, off + world.groups[kind].n) for kind, off in world.account_offset.items()}
+    for kind, group in world.groups.items():
+        group.cash = world.ledger.balance[world.kind_slice[kind]]  # a view: always the ledger's figure
+    world.agent_names, world.agent_kinds, world.agent_ids = names, kinds, np.array(agent_ids)
+    world.accounts = {kind: off + np.arange(world.groups[kind].n) for kind, off in world.account_offset.items()}
 
 
-def build_trade_relations(model: Any, g) -> None:
+def build_trade_relations(world: World, g) -> None:
     """Token edges (buyer x provider) and compute edges (provider or lab x AIDC), from the graph."""
-    prov, labs, aidcs = model.providers, model.labs, model.aidcs
-    buyers = model.apps.names + model.enterprises.names
-    model.n_buyers = len(buyers)
-    model.token_edges = np.zeros((model.n_buyers, prov.n), dtype=bool)
+    prov, labs, aidcs = world.providers, world.labs, world.aidcs
+    buyers = world.apps.names + world.enterprises.names
+    world.n_buyers = len(buyers)
+    world.token_edges = np.zeros((world.n_buyers, prov.n), dtype=bool)
     for b, name in enumerate(buyers):
         for p in neighbours_of_kind(g, name, "provider", "token"):
-            model.token_edges[b, prov.index(p)] = True
-    model.compute_edges = np.zeros((prov.n + labs.n, aidcs.n), dtype=bool)
+            world.token_edges[b, prov.index(p)] = True
+    world.compute_edges = np.zeros((prov.n + labs.n, aidcs.n), dtype=bool)
     for row, name in enumerate(prov.names + labs.names):
         for a in neighbours_of_kind(g, name, "aidc", "compute"):
-            model.compute_edges[row, aidcs.index(a)] = True
-    model.buyer_profile = (
-        np.concatenate([model.apps.profile, model.enterprises.profile]).reshape(model.n_buyers, 24) / 24.0
+            world.compute_edges[row, aidcs.index(a)] = True
+    world.buyer_profile = (
+        np.concatenate([world.apps.profile, world.enterprises.profile]).reshape(world.n_buyers, 24) / 24.0
     )
-    model.share = np.where(model.token_edges, 1.0, 0.0)
-    model.share /= np.maximum(model.share.sum(axis=1, keepdims=True), 1.0)
-    nz = len(model.zone_names)
-    model.aidc_zone_inc = (np.arange(nz)[:, None] == aidcs.zone[None, :]).astype(float)  # (Z, A)
-    model.storage_zone_inc = (np.arange(nz)[:, None] == model.storage.zone[None, :]).astype(float)  # (Z, S)
-    model.line_inc = (np.arange(nz)[:, None] == model.line_to[None, :]).astype(float) - (
-        np.arange(nz)[:, None] == model.line_from[None, :]
+    world.share = np.where(world.token_edges, 1.0, 0.0)
+    world.share /= np.maximum(world.share.sum(axis=1, keepdims=True), 1.0)
+    nz = len(world.zone_names)
+    world.aidc_zone_inc = (np.arange(nz)[:, None] == aidcs.zone[None, :]).astype(float)  # (Z, A)
+    world.storage_zone_inc = (np.arange(nz)[:, None] == world.storage.zone[None, :]).astype(float)  # (Z, S)
+    world.line_inc = (np.arange(nz)[:, None] == world.line_to[None, :]).astype(float) - (
+        np.arange(nz)[:, None] == world.line_from[None, :]
     )  # (Z, L)

@@ -32,7 +32,15 @@ from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
 from tokenomy.agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
 from tokenomy.agents.forecasting import Forecasters
 from tokenomy.agents.numeric import nan_max, nan_min, nan_to_zero, psum
-from tokenomy.agents.strategies import ComputeAsking, Investing, MarkupLearner
+from tokenomy.agents.strategies import (
+    COMPUTE_ASKING,
+    GPU_INVESTING,
+    ComputeAsking,
+    Investing,
+    Rules,
+    markup_learner,
+    register,
+)
 
 TRANCHE_SHARE = np.array([0.6, 0.2, 0.1, 0.1])  # of available GPUs, every hour
 TRANCHE_RENT = np.array([0.0, 0.25, 0.6, 1.0])  # multiples of the learned rent
@@ -41,6 +49,7 @@ EXIT_AFTER_MONTHS = 6  # mothballed this long: scrapped
 REACTIVATE_SHARE = 0.25  # of the mothballed pool brought back per day while capacity binds
 PEAK_MEMORY_DAYS = 30
 INITIAL_COHORTS = 12
+MAX_MARKUP = 3.0  # the adaptive rule's largest scarcity markup
 
 
 class AIDC(GroupAgent):
@@ -78,7 +87,12 @@ class AIDC(GroupAgent):
 
 
 class CostPlusScarcityAsks(ComputeAsking):
-    """SRMC for most of the fleet; the last tranches add the learned scarcity rent (module docstring)."""
+    """SRMC for most of the fleet; the last tranches add a scarcity rent, the group's learned markup times the
+    capital cost of a GPU-hour (module docstring).  The rules below differ in how they learn the markup."""
+
+    def __init__(self, group: AIDCGroup, members: np.ndarray):
+        super().__init__(group, members)
+        self.learner = markup_learner(self.name, members, group.markup, group.params["markup_step"], MAX_MARKUP)
 
     def asks(self, group: AIDCGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
@@ -89,7 +103,7 @@ class CostPlusScarcityAsks(ComputeAsking):
             group.power_price_expected,
             p["om_cny_per_gpu_hour"],
             group.green_cost_per_busy_gpu_hour,
-            group.learner.markup,
+            group.markup,
             group.capital_hour,
             group.gpus,
             group.mothballed,
@@ -100,6 +114,34 @@ class CostPlusScarcityAsks(ComputeAsking):
         return group._ask_owner, group._ask_hour, qty, price
 
 
+@register(COMPUTE_ASKING, "adaptive")
+class AdaptiveScarcityAsks(CostPlusScarcityAsks):
+    """The markup rises by ``markup_step`` when the top tranche sold out in some hour and falls when much of it
+    went unsold (:class:`AdaptiveMarkup`)."""
+
+    def learn(self, group: AIDCGroup, outcome: AskOutcome, rng: np.random.Generator) -> None:
+        self.learner.update(group.markup, outcome.top_tranche_fill)
+
+
+@register(COMPUTE_ASKING, "roth-erev")
+class RothErevScarcityAsks(CostPlusScarcityAsks):
+    """The markup is drawn each day from Roth-Erev propensities reinforced by profit (:class:`RothErevMarkup`)."""
+
+    def learn(self, group: AIDCGroup, outcome: AskOutcome, rng: np.random.Generator) -> None:
+        self.learner.update(group.markup, outcome.profit_cny, rng)
+
+
+class AskOutcome:
+    """What an AIDC's ask rule learns from: the largest share of its top tranche sold in an hour, its profit."""
+
+    __slots__ = ("top_tranche_fill", "profit_cny")
+
+    def __init__(self, top_tranche_fill: np.ndarray, profit_cny: np.ndarray):
+        self.top_tranche_fill = top_tranche_fill
+        self.profit_cny = profit_cny
+
+
+@register(GPU_INVESTING, "npv")
 class NpvInvesting(Investing):
     """Order when the NPV of the forecast margin per GPU beats the capex at the hurdle rate.
 
@@ -140,11 +182,9 @@ class AIDCGroup(Group):
         self.zone = np.asarray(zone_index, dtype=int)
         self.strategy = [it["strategy"] for it in items]
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
-        self.learner = MarkupLearner(
-            self.strategy, p.get("markup", np.zeros(self.n)), p.get("markup_step", np.zeros(self.n)), max_markup=3.0
-        )
-        self.asking: ComputeAsking = CostPlusScarcityAsks()
-        self.investing: Investing = NpvInvesting()
+        self.markup = p["markup"].copy() if self.n else np.zeros(0)  # scarcity rent, in capital costs of a GPU-hour
+        self.asking = Rules(COMPUTE_ASKING, self.strategy, self)
+        self.investing = Rules(GPU_INVESTING, [it["investing"] for it in items], self)
         self.forecasters = Forecasters([it["forecaster"] for it in items])
         # cohorts: initial fleet spread evenly over ages 0 .. 2 x age_years (so its mean age is age_years)
         owners, counts, days, capex = [], [], [], []
@@ -263,7 +303,7 @@ class AIDCGroup(Group):
 
     def asks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(AIDC, hour, GPU-hours, CNY/GPU-hour) ask steps, from the asking strategy."""
-        return self.asking.asks(self)
+        return self.asking.steps("asks", self)
 
     def set_busy(self, busy_gpus: np.ndarray, sold_gpus: np.ndarray) -> np.ndarray:
         """Hourly power load (MW) from the GPUs busy each hour (n, 24); online idle GPUs draw idle power."""
@@ -290,7 +330,7 @@ class AIDCGroup(Group):
         """Learn from today: ``hourly_price`` (n, 24) its compute price, ``top_tranche_fill`` (n,) the largest
         share of its top tranche sold in any hour, ``zone_price`` (n, 24) its zone's power price."""
         srmc = self.srmc()
-        self.learner.update(top_tranche_fill, profit, rng)
+        self.asking.learn(self, AskOutcome(top_tranche_fill, profit), rng)
         self.power_price_expected, self.compute_price_seen, self.mothballed = _learn(
             hourly_price,
             zone_price,
@@ -317,7 +357,7 @@ class AIDCGroup(Group):
 
     def investment_wish(self, forecast_noise: np.ndarray) -> np.ndarray:
         """GPUs each AIDC would order this month, before delivery and grid limits."""
-        return self.investing.orders(self, InvestmentView(forecast_noise))
+        return self.investing.rows("orders", self, InvestmentView(forecast_noise))
 
     def review_fleet(self) -> None:
         """Mothball GPUs idle even at the recent peak; scrap a pool mothballed for too long."""
@@ -422,6 +462,10 @@ class AIDCGroup(Group):
         """Straight-line depreciation of the cohorts in service today, CNY per AIDC."""
         return _depreciation(self.cohort_owner, self.cohort_gpus, self.cohort_capex, self.params["life_years"], self.n)
 
+    def operations_costs(self) -> np.ndarray:
+        """Variable operations of today's busy GPU-hours, CNY per AIDC."""
+        return self.busy_gpus.sum(axis=1) * self.params["om_cny_per_gpu_hour"]
+
     def fixed_costs(self) -> np.ndarray:
         """Fixed operations of the online fleet today, CNY per AIDC."""
         return self.online * self.params["fixed_om_cny_per_gpu_year"] / DAYS_PER_YEAR
@@ -438,7 +482,7 @@ class AIDCGroup(Group):
             "gpus_mothballed": float(self.mothballed[i]),
             "gpus_in_pipeline": float(self.pipeline_gpus()[i]),
             "marginal_cost_cny_per_gpu_hour": float(self.ask_mid[i]),
-            "scarcity_markup": float(self.learner.markup[i]),
+            "scarcity_markup": float(self.markup[i]),
             "utilization": float(self.utilization()[i]),
             "load_mw": float(self.load_mw[i].mean()),
         }

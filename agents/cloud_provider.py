@@ -32,9 +32,16 @@ from numba import njit
 
 from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent
 from tokenomy.agents.numeric import nan_max, nan_min
-from tokenomy.agents.strategies import ComputeBidding, MarkupLearner, TokenPricing
+from tokenomy.agents.strategies import (
+    COMPUTE_BIDDING,
+    TOKEN_PRICING,
+    ComputeBidding,
+    RothErevMarkup,
+    Rules,
+    TokenPricing,
+    register,
+)
 
-PROVIDER_STRATEGIES = ("best-response", "roth-erev", "fixed")
 RESERVE_VALUE = 0.5  # a reserve GPU-hour is worth about half a used one to its buyer
 COST_SMOOTHING = 0.25  # weight of today's unit cost in the expected one
 PROFILE_SMOOTHING = 0.1  # weight of today's hourly shape in the forecast profile
@@ -64,8 +71,9 @@ class CloudProvider(GroupAgent):
         return float(self.group.price[self.index] / c - 1.0) if c > 0 else float("nan")
 
 
+@register(TOKEN_PRICING, "best-response")
 class BestResponsePricing(TokenPricing):
-    """Lerner price against logit demand (see the module docstring); Roth-Erev and fixed agents handled too."""
+    """Lerner price against logit demand (module docstring)."""
 
     def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
         p = group.params
@@ -81,13 +89,41 @@ class BestResponsePricing(TokenPricing):
             p["max_markup"],
             group.requested_mtok,
             group.served_mtok,
-            group.roth,
-            group.learner.markup,
         )
-        group.target_price = target
-        return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"], group.fixed)
+        group.target_price[self.members] = target[self.members]
+        return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
 
 
+@register(TOKEN_PRICING, "roth-erev")
+class RothErevPricing(TokenPricing):
+    """Expected unit cost x (1 + a markup chosen by Roth-Erev reinforcement on the day's profit), approached as the
+    best response is."""
+
+    def __init__(self, group: CloudProviderGroup, members: np.ndarray):
+        super().__init__(group, members)
+        self.markup = np.full(group.n, 0.5)
+        self.learner = RothErevMarkup(members, self.markup)
+
+    def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
+        p = group.params
+        cost = np.where(np.isnan(group.unit_cost), group.price, group.unit_cost)
+        target = cost * (1.0 + self.markup)
+        group.target_price[self.members] = target[self.members]
+        return _stepped_prices(group.price, (target / group.price) ** p["price_adjustment"], p["price_step"])
+
+    def learn(self, group: CloudProviderGroup, outcome: ProviderOutcome, rng: np.random.Generator) -> None:
+        self.learner.update(self.markup, outcome.profit_cny, rng)
+
+
+@register(TOKEN_PRICING, "fixed")
+class FixedPricing(TokenPricing):
+    """A price set from outside (the browser, a test): it never moves by itself."""
+
+    def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
+        return group.price.copy()
+
+
+@register(COMPUTE_BIDDING, "forecast")
 class ForecastBidding(ComputeBidding):
     """Per hour, the forecast need at the value of its tokens (price x Mtok per GPU-hour) and a reserve of
     ``reserve`` x that need valued at ``RESERVE_VALUE`` of it."""
@@ -98,6 +134,16 @@ class ForecastBidding(ComputeBidding):
             group.level, group.trend, group.profile, p["mtok_per_gpu_hour"], group.price, p["reserve"]
         )
         return group._bid_owner, group._bid_hour, qty, price
+
+
+class ProviderOutcome:
+    """What a provider's pricing rule learns from: the share of its capacity it sold and its profit today."""
+
+    __slots__ = ("sold_share", "profit_cny")
+
+    def __init__(self, sold_share: np.ndarray, profit_cny: np.ndarray):
+        self.sold_share = sold_share
+        self.profit_cny = profit_cny
 
 
 class PricingView:
@@ -120,13 +166,6 @@ class CloudProviderGroup(Group):
     def __init__(self, items: list[dict], initial_demand_mtok: np.ndarray, initial_profile: np.ndarray):
         super().__init__(items)
         self.strategy = [it["strategy"] for it in items]
-        self.roth = np.array([s == "roth-erev" for s in self.strategy], dtype=bool)
-        self.fixed = np.array([s == "fixed" for s in self.strategy], dtype=bool)
-        self.pricing: TokenPricing = BestResponsePricing()
-        self.bidding: ComputeBidding = ForecastBidding()
-        self.learner = MarkupLearner(
-            ["roth-erev" if r else "adaptive" for r in self.roth], np.full(self.n, 0.5), 0.0, max_markup=5.0
-        )
         self.level = np.asarray(initial_demand_mtok, dtype=float).copy()
         self.trend = np.zeros(self.n)
         self.profile = np.asarray(initial_profile, dtype=float).reshape(self.n, 24).copy()
@@ -145,6 +184,8 @@ class CloudProviderGroup(Group):
         self._growth = np.ones(self.n)
         self._bid_owner = np.repeat(np.arange(self.n), 48)
         self._bid_hour = np.tile(np.concatenate([np.arange(24), np.arange(24)]), self.n)
+        self.pricing = Rules(TOKEN_PRICING, self.strategy, self)
+        self.bidding = Rules(COMPUTE_BIDDING, [it["bidding"] for it in items], self)
 
     @property
     def price(self) -> np.ndarray:
@@ -166,7 +207,7 @@ class CloudProviderGroup(Group):
     # -- decisions -------------------------------------------------------------------------------
     def compute_bids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(provider, hour, GPU-hours, CNY/GPU-hour) bid steps, from the bidding strategy."""
-        return self.bidding.bids(self)
+        return self.bidding.steps("bids", self)
 
     def receive_compute(self, day_ahead_gpu_hours: np.ndarray) -> None:
         """(n, 24) GPU-hours bought day-ahead; top-ups come later in the day."""
@@ -178,7 +219,7 @@ class CloudProviderGroup(Group):
         return self.bought_gpu_hours * self.params["mtok_per_gpu_hour"][:, None]
 
     def set_prices(self, view: PricingView) -> None:
-        self.params["price_cny_per_mtok"][:] = self.pricing.prices(self, view)
+        self.params["price_cny_per_mtok"][:] = self.pricing.rows("prices", self, view)
 
     # -- learning --------------------------------------------------------------------------------
     def learn(
@@ -216,9 +257,9 @@ class CloudProviderGroup(Group):
             self.unit_cost_today,
             p["mtok_per_gpu_hour"],
         )
-        if self.roth.any():
+        if self.pricing.learns:
             cap = np.maximum(self.capacity_mtok, 1e-9)
-            self.learner.update(np.minimum(self.served_mtok / cap, 1.0), profit_cny, rng)
+            self.pricing.learn(self, ProviderOutcome(np.minimum(self.served_mtok / cap, 1.0), profit_cny), rng)
         # efficiency improves with the yearly rate; model launches jump it and lift appeal for a while
         draws = rng.random((2, self.n))
         log_draw = np.log(np.maximum(draws[1], 1e-12))  # its negative is exponential, mean 1
@@ -408,11 +449,9 @@ def _price_targets(
     max_markup,
     requested,
     served,
-    roth,
-    markup,
 ):
-    """Every provider's target price (:func:`_best_response`; Roth-Erev agents: expected cost x (1 + markup)) and its
-    ratio to today's price (1 where there is no target)."""
+    """Every provider's target price (:func:`_best_response`) and its ratio to today's price (1 where there is no
+    target)."""
     n = price.size
     excess = np.empty(n)
     for i in range(n):
@@ -433,19 +472,16 @@ def _price_targets(
     )
     ratio = np.empty(n)
     for i in range(n):
-        if roth[i]:
-            cost = price[i] if np.isnan(unit_cost[i]) else unit_cost[i]
-            target[i] = cost * (1.0 + markup[i])
         ratio[i] = 1.0 if np.isnan(target[i]) else target[i] / price[i]
     return target, ratio
 
 
 @njit(cache=True)
-def _stepped_prices(price, ratio, step, fixed):
+def _stepped_prices(price, ratio, step):
     """Tomorrow's prices: part of the way to the target (``ratio`` = (target / price) ** adjustment), at most
-    ``step`` of today's price; fixed prices stay."""
+    ``step`` of today's price."""
     out = np.empty(price.size)
     for i in range(price.size):
         move = nan_min(nan_max(ratio[i], 1.0 - step[i]), 1.0 + step[i])
-        out[i] = price[i] if fixed[i] else nan_max(price[i] * move, 1e-6)
+        out[i] = nan_max(price[i] * move, 1e-6)
     return out

@@ -21,7 +21,14 @@ from numba import njit
 from tokenomy.agents.base import Group, GroupAgent, Pipeline
 from tokenomy.agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit
 from tokenomy.agents.numeric import nan_max, nan_min
-from tokenomy.agents.strategies import Investing
+from tokenomy.agents.strategies import (
+    STORAGE_DISPATCH,
+    STORAGE_INVESTING,
+    Investing,
+    Rules,
+    StorageDispatch,
+    register,
+)
 
 CYCLES_PER_YEAR = 330.0
 
@@ -42,6 +49,34 @@ class StorageOperator(GroupAgent):
         return float(self.group.firm_contracted_mwh[self.index])
 
 
+@register(STORAGE_DISPATCH, "forecast-arbitrage")
+class ForecastArbitrage(StorageDispatch):
+    """Charge in the cheapest forecast hours and discharge in the dearest while the spread pays for losses and
+    wear (:meth:`StorageGroup.plan`)."""
+
+    def plan(self, group: StorageGroup, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        p = group.params
+        eta_c, eta_d = group.efficiencies()
+        everyone = self.members.size == group.n
+        soc = group.soc_mwh if everyone else group.soc_mwh.copy()  # (the kernel moves both on in place)
+        spread = group.spread_seen if everyone else group.spread_seen.copy()
+        plan = _plan(
+            np.ascontiguousarray(forecast, dtype=float),
+            soc,
+            p["energy_mwh"],
+            p["power_mw"],
+            p["round_trip_efficiency"],
+            p["degradation_cost_cny_per_mwh"],
+            eta_c,
+            eta_d,
+            spread,
+        )
+        if not everyone:
+            group.soc_mwh[self.members], group.spread_seen[self.members] = soc[self.members], spread[self.members]
+        return plan
+
+
+@register(STORAGE_INVESTING, "npv")
 class NpvStorage(Investing):
     """Merchant batteries when a daily cycle at the spread the operator has seen has a positive NPV over the
     battery's life from the day it would arrive (up to ``max_build_mwh_per_month``), plus the batteries its
@@ -80,7 +115,9 @@ class StorageGroup(Group):
         self.spread_seen = np.zeros(self.n)
         self.firm_contracted_mwh = np.zeros(self.n)  # green energy it shifts for AIDCs each day, MWh
         self.dedicated_mwh = np.zeros(self.n)  # battery energy built (or on order) for those contracts
-        self.investing: Investing = NpvStorage()
+        self.strategy = [it["strategy"] for it in items]
+        self.dispatch = Rules(STORAGE_DISPATCH, self.strategy, self)
+        self.investing = Rules(STORAGE_INVESTING, [it["investing"] for it in items], self)
 
     def efficiencies(self) -> tuple[np.ndarray, np.ndarray]:
         """One-way charge and discharge efficiencies (the round trip split evenly)."""
@@ -103,19 +140,7 @@ class StorageGroup(Group):
 
     def plan_steps(self, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`plan` with one charge and one discharge price per battery, (n,) (the same in every hour)."""
-        p = self.params
-        eta_c, eta_d = self.efficiencies()
-        return _plan(
-            np.ascontiguousarray(forecast, dtype=float),
-            self.soc_mwh,
-            p["energy_mwh"],
-            p["power_mw"],
-            p["round_trip_efficiency"],
-            p["degradation_cost_cny_per_mwh"],
-            eta_c,
-            eta_d,
-            self.spread_seen,
-        )
+        return self.dispatch.rows("plan", self, forecast)
 
     def feasible(self, charge: np.ndarray, discharge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trim a schedule so the state of charge stays in [0, energy] however much of it clears.
@@ -199,7 +224,7 @@ class StorageGroup(Group):
 
     def investment_wish(self) -> np.ndarray:
         """MWh each operator orders this month, from the investing strategy."""
-        return self.investing.orders(self, None)
+        return self.investing.rows("orders", self, None)
 
     def order(self, day: int, mwh: np.ndarray) -> None:
         for i in np.flatnonzero(mwh > 0):

@@ -15,7 +15,7 @@ from numba import njit
 
 from tokenomy.agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step
 from tokenomy.agents.numeric import nan_max, nan_min
-from tokenomy.agents.strategies import ComputeBidding
+from tokenomy.agents.strategies import LAB_BIDDING, ComputeBidding, Rules, register
 
 # bid steps, as multiples of the reference price, dearest first (geometric, ~13% apart)
 PRICE_STEPS = np.geomspace(4.0, 0.15, 28)
@@ -33,6 +33,7 @@ class TrainingLab(GroupAgent):
         return float(self.group.params["budget_cny_per_day"][self.index])
 
 
+@register(LAB_BIDDING, "demand-curve")
 class DemandCurveBidding(ComputeBidding):
     """The lab's demand curve, cut into ``PRICE_STEPS`` steps, in every hour.  Today's noise shifts the whole
     curve: q(p) = noise x q_ref (p / p_ref)^(-e), i.e. the same quantities at prices noise^(1/e) higher."""
@@ -57,7 +58,8 @@ class TrainingLabGroup(Group):
 
     def __init__(self, items: list[dict]):
         super().__init__(items)
-        self.bidding: ComputeBidding = DemandCurveBidding()
+        self.strategy = [it["strategy"] for it in items]
+        self.bidding = Rules(LAB_BIDDING, self.strategy, self)
         self.bought_gpu_hours = np.zeros((self.n, 24))
         self.spent_cny = np.zeros(self.n)
         self.noise = np.ones(self.n)
@@ -87,7 +89,7 @@ class TrainingLabGroup(Group):
         self.noise = np.exp(ar1_log_step(self._noise_state, draws, p["demand_noise"], float(persistence)))
 
     def compute_bids(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return self.bidding.bids(self)
+        return self.bidding.steps("bids", self)
 
     def receive_compute(self, gpu_hours: np.ndarray, cost_cny: np.ndarray) -> None:
         self.bought_gpu_hours = gpu_hours

@@ -16,7 +16,15 @@ from numba import njit
 from tokenomy.agents.base import Group, GroupAgent, Pipeline
 from tokenomy.agents.finance import DISCOUNT_RATE, npv_factors_of
 from tokenomy.agents.numeric import psum
-from tokenomy.agents.strategies import Investing, MarkupLearner
+from tokenomy.agents.strategies import (
+    GENERATION_INVESTING,
+    POWER_OFFERS,
+    Investing,
+    PowerOffers,
+    Rules,
+    markup_learner,
+    register,
+)
 from tokenomy.agents.technologies import DISPATCHABLE, HYDRO, SOLAR, TECHS, WIND
 
 
@@ -32,6 +40,8 @@ def solar_shape(day_of_year: int) -> np.ndarray:
 
 SOLAR_TABLE = np.array([solar_shape(d) for d in range(367)])  # by day of year (1..366)
 SOLAR_MEAN_SHAPE = float(SOLAR_TABLE[1:366].mean())
+MARKUP_STEP = 0.005  # the adaptive rule's daily step of the offer markup
+MAX_MARKUP = 1.0
 # hydro's seasonal swing of its capacity factor, by day of year
 HYDRO_SEASON = np.array([1.0 + 0.3 * np.sin(2 * np.pi * (d - 100) / 365.0) for d in range(367)])
 
@@ -45,7 +55,7 @@ class Utility(GroupAgent):
 
     @property
     def markup(self) -> float:
-        return float(self.group.learner.markup[self.index])
+        return float(self.group.markup[self.index])
 
 
 class BuildView:
@@ -60,6 +70,46 @@ class BuildView:
         self.recent_availability = recent_availability
 
 
+@register(POWER_OFFERS, "adaptive")
+class AdaptiveMarkupOffers(PowerOffers):
+    """Dispatchable units offer at marginal cost x (1 + markup); the markup rises by ``MARKUP_STEP`` when nearly all
+    their capacity sold and falls when much went unsold (:class:`AdaptiveMarkup`).  Other units offer at marginal
+    cost."""
+
+    def __init__(self, group: UtilityGroup, members: np.ndarray):
+        super().__init__(group, members)
+        self.learner = markup_learner(self.name, members, group.markup, MARKUP_STEP, MAX_MARKUP)
+
+    def offers(self, group: UtilityGroup, availability_inputs: tuple) -> tuple[np.ndarray, np.ndarray]:
+        return _offers(
+            availability_inputs, group.unit_capacity_mw, DISPATCHABLE, group.markup, group.unit_owner, group.unit_mc
+        )
+
+    def learn(self, group: UtilityGroup, outcome: OfferOutcome, rng: np.random.Generator) -> None:
+        self.learner.update(group.markup, outcome.sold_share)
+
+
+@register(POWER_OFFERS, "roth-erev")
+class RothErevMarkupOffers(AdaptiveMarkupOffers):
+    """As ``adaptive``, with the markup drawn each day from Roth-Erev propensities reinforced by the dispatch margin
+    (:class:`RothErevMarkup`)."""
+
+    def learn(self, group: UtilityGroup, outcome: OfferOutcome, rng: np.random.Generator) -> None:
+        self.learner.update(group.markup, outcome.profit_cny, rng)
+
+
+class OfferOutcome:
+    """What a utility's offer rule learns from: the share of its dispatchable capacity that sold, and its dispatch
+    margin (revenue at zonal prices less marginal cost)."""
+
+    __slots__ = ("sold_share", "profit_cny")
+
+    def __init__(self, sold_share: np.ndarray, profit_cny: np.ndarray):
+        self.sold_share = sold_share
+        self.profit_cny = profit_cny
+
+
+@register(GENERATION_INVESTING, "npv")
 class NpvBuilding(Investing):
     """Build a technology in a zone where the NPV of its last month's margins, taken as the forecast over the
     plant's life from the day it would arrive, is positive; the order grows with the NPV up to the
@@ -101,9 +151,9 @@ class UtilityGroup(Group):
         self.tech_params = technologies
         self.zone_names = zone_names
         self.invest = np.array([it["invest"] for it in items], dtype=bool)
-        self.learner = MarkupLearner(
-            [it["strategy"] for it in items], self.params.get("markup", np.zeros(self.n)), 0.005, max_markup=1.0
-        )
+        self.markup = self.params["markup"].copy() if self.n else np.zeros(0)  # offer markup of coal and gas
+        self.strategy = [it["strategy"] for it in items]
+        self.offering = Rules(POWER_OFFERS, self.strategy, self)
         owner, zone, tech, cap, mc, names = [], [], [], [], [], []
         for i, it in enumerate(items):
             for unit in it["units"]:
@@ -123,7 +173,7 @@ class UtilityGroup(Group):
         self.zone_params = zone_params  # the model's live zone arrays: events change them
         self.wind_state = np.zeros(len(zone_names))
         self.pipeline = Pipeline()  # (arrival day, (owner, zone, tech), MW)
-        self.investing: Investing = NpvBuilding()
+        self.investing = Rules(GENERATION_INVESTING, [it["investing"] for it in items], self)
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
         self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
         self._tech_key: tuple | None = None
@@ -187,29 +237,26 @@ class UtilityGroup(Group):
         return self._technology("emissions_t_per_mwh")
 
     def offers(self, day_of_year: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(zone (U,), MW (24, U), CNY/MWh (24, U))."""
-        self.available_mw, price = _offers(
-            self._availability_inputs(day_of_year, rng),
-            self.unit_capacity_mw,
-            DISPATCHABLE,
-            self.learner.markup,
-            self.unit_owner,
-            self.unit_mc,
-        )
+        """(zone (U,), MW (24, U), CNY/MWh (24, U)): today's availability (drawing the day's weather and outages),
+        offered by each unit's owner's rule."""
+        inputs = self._availability_inputs(day_of_year, rng)
+        deciders = self.offering.deciders("offers")
+        self.available_mw, price = deciders[0].offers(self, inputs)
+        for rule in deciders[1:]:  # each unit as its owner's rule offers it (the day's draws made once, above)
+            mine = np.isin(self.unit_owner, rule.members)
+            price[:, mine] = rule.offers(self, inputs)[1][:, mine]
         return self.unit_zone, self.available_mw, price
 
     def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray, rng: np.random.Generator) -> None:
         self.dispatch_mw = dispatch_mw
-        self.learner.update(
-            _sold_share(self.available_mw, dispatch_mw, DISPATCHABLE, self.unit_tech, self.unit_owner, self.n),
-            revenue - cost,
-            rng,
-        )
+        sold = _sold_share(self.available_mw, dispatch_mw, DISPATCHABLE, self.unit_tech, self.unit_owner, self.n)
+        self.offering.learn(self, OfferOutcome(sold, revenue - cost), rng)
 
     # -- investment -----------------------------------------------------------------------------
     def plan_builds(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray) -> list:
         """Orders placed this month [(arrival_day, owner, zone, tech, MW)], from the investing strategy."""
-        orders = self.investing.orders(self, BuildView(day, recent_prices, recent_availability))
+        view = BuildView(day, recent_prices, recent_availability)
+        orders = [o for rule in self.investing for o in rule.orders(self, view) if o[1] in rule.members]
         for order in orders:
             self.pipeline.add(order[0], order[1:4], order[4])
         return orders
@@ -243,7 +290,7 @@ class UtilityGroup(Group):
         return {
             "capacity_mw": float(self.unit_capacity_mw[mine].sum()),
             "output_mw": float(self.dispatch_mw[:, mine].sum(axis=1).mean()),
-            "markup": float(self.learner.markup[i]),
+            "markup": float(self.markup[i]),
         }
 
 

@@ -11,7 +11,7 @@ from tokenomy.agents.ai_app import AIAppGroup
 from tokenomy.agents.base import bass_step
 from tokenomy.agents.cloud_provider import CloudProviderGroup, PricingView
 from tokenomy.agents.storage_operator import StorageGroup
-from tokenomy.agents.strategies import ROTH_EREV_MARKUPS, MarkupLearner
+from tokenomy.agents.strategies import ROTH_EREV_MARKUPS, AdaptiveMarkup, RothErevMarkup
 from tokenomy.agents.utility import SOLAR_MEAN_SHAPE, solar_shape
 
 
@@ -236,22 +236,23 @@ def test_storage_charges_in_cheap_hours_and_discharges_in_dear_ones():
 
 def test_roth_erev_learns_the_most_profitable_markup():
     rng = np.random.default_rng(2)
-    learner = MarkupLearner(["roth-erev"] * 50, np.zeros(50), 0.0)
+    markup = np.zeros(50)
+    learner = RothErevMarkup(np.arange(50), markup)
     best = 4  # profit peaks at the fifth markup on the grid
     for _ in range(400):
         profit = 100.0 - 60.0 * np.abs(learner.choice - best)
-        learner.update(np.ones(50), profit, rng)
+        learner.update(markup, profit, rng)
     top = np.argmax(learner.propensity, axis=1)
     assert np.mean(top == best) > 0.6
     assert np.all(np.abs(top - best) <= 1)
     assert np.mean(np.abs(learner.choice - best) <= 1) > 0.7
-    assert np.all(np.isin(learner.markup, ROTH_EREV_MARKUPS))
+    assert np.all(np.isin(markup, ROTH_EREV_MARKUPS))
 
 
 def test_adaptive_markup_rises_when_sold_out_and_falls_when_unsold():
-    learner = MarkupLearner(["adaptive", "adaptive"], np.array([0.3, 0.3]), 0.05)
-    learner.update(np.array([1.0, 0.2]), np.zeros(2), np.random.default_rng(0))
-    assert learner.markup[0] > 0.3 > learner.markup[1]
+    markup = np.array([0.3, 0.3])
+    AdaptiveMarkup(np.arange(2), 0.05, 3.0).update(markup, np.array([1.0, 0.2]))
+    assert markup[0] > 0.3 > markup[1]
 
 
 def test_investment_respects_gpu_deliveries_and_grid_connections():

@@ -15,7 +15,6 @@ from tokenomy.abm.markets.compute import _components, clear_hourly_compute_marke
 from tokenomy.abm.markets.power import PowerGrid, PowerMarketInput, clear_power_market
 from tokenomy.abm.model import TokenEconomy
 from tokenomy.agents.numeric import nan_max, nan_min, nan_to_zero, psum
-from tokenomy.agents.strategies import MarkupLearner, update_markups
 
 
 def same(a, b) -> bool:
@@ -186,20 +185,6 @@ def test_ledger_posts_as_numpys_bincount():
         reference_post(*ref, pending)
         for got, want in zip((led.balance, led.revenue_today, led.cost_today, led.capital_today), ref, strict=True):
             assert same(got, want)
-
-
-# -- learners called from a compiled caller ------------------------------------------------------------------------
-def test_markup_update_from_a_kernel_is_the_learners_update():
-    rng = np.random.default_rng(2)
-    strategies = ["adaptive", "roth-erev", "adaptive", "roth-erev"]
-    a = MarkupLearner(strategies, np.full(4, 0.3), 0.02)
-    b = MarkupLearner(strategies, np.full(4, 0.3), 0.02)
-    draws_a, draws_b = np.random.default_rng(9), np.random.default_rng(9)
-    for _ in range(50):
-        share, profit = rng.random(4), rng.standard_normal(4) * 1e5
-        a.update(share, profit, draws_a)
-        update_markups(b.state(), share, profit, b.draws(draws_b))
-        assert same(a.markup, b.markup) and same(a.propensity, b.propensity) and same(a.choice, b.choice)
 
 
 # -- the day-ahead and token stages in one kernel each, and by the markets' own functions -----------------------------

@@ -11,7 +11,7 @@ import pytest
 CHECK = """
 from tokenomy.abm.markets.power_forest import clear_forest
 from tokenomy.abm.markets.token import _clear
-from tokenomy.agents.strategies import _update
+from tokenomy.agents.strategies import _adaptive as _update
 assert not (clear_forest.signatures or _clear.signatures or _update.signatures)
 from tokenomy.abm.warmup import warm_up
 assert warm_up("classroom", days=1) > 0.0

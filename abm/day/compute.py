@@ -6,27 +6,26 @@ curves; AIDCs ask per hour.  24 capacity products clear in one call (:mod:`abm.m
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numba import njit
 
 from tokenomy.abm.markets.compute import _check_and_clear_hours, _components, clear_hourly_compute_market
 from tokenomy.abm.results import ComputeBook, DayAhead
+from tokenomy.abm.state import World
 from tokenomy.agents.numeric import nan_to_zero, psum
 
 
-def clear_day_ahead(model: Any) -> DayAhead:
-    prov, labs, aidcs = model.providers, model.labs, model.aidcs
+def clear_day_ahead(world: World) -> DayAhead:
+    prov, labs, aidcs = world.providers, world.labs, world.aidcs
     pb, ph, pq, pp = prov.compute_bids()
     lb, lh, lq, lp = labs.compute_bids()
     aa, ah, aq, ap = aidcs.asks()
-    buyer, hour, own = _bid_steps(model, pb, ph, lb, lh)
+    buyer, hour, own = _bid_steps(world, pb, ph, lb, lh)
     if not (own and aa is aidcs._ask_owner and ah is aidcs._ask_hour):
         # a strategy of its own may hand over any array-likes: the kernel takes exact types
         pq, lq, pp, lp, aq, ap = (np.ascontiguousarray(x, dtype=np.float64).ravel() for x in (pq, lq, pp, lp, aq, ap))
         buyer, hour, aa, ah = (np.ascontiguousarray(x, dtype=np.int64).ravel() for x in (buyer, hour, aa, ah))
-    lab_b, lab_a, n_comp, complete = _components(model.compute_edges)
+    lab_b, lab_a, n_comp, complete = _components(world.compute_edges)
     # the market (by merit order when every component of the graph is complete) and the payments in one kernel;
     # otherwise, or if a step is out of range, the market's own function (which solves the LP, or says what is wrong)
     status, flow, buyer_price, aidc_price, ask_filled, payment, bought, lab_spent = _clear_and_pay(
@@ -34,15 +33,15 @@ def clear_day_ahead(model: Any) -> DayAhead:
     )
     if status:
         res = clear_hourly_compute_market(
-            buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah, aq, ap, model.compute_edges
+            buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah, aq, ap, world.compute_edges
         )
         flow, buyer_price, aidc_price = res.flow_gpu_hours, res.buyer_price, res.aidc_price  # (P + L, A, 24) ...
         ask_filled = res.ask_filled_gpu_hours
         payment, bought, lab_spent = _payments(flow, aidc_price, prov.n)
     prov.receive_compute(bought[: prov.n])
     labs.receive_compute(bought[prov.n :], lab_spent)
-    model.compute_book_before = getattr(model, "compute_book", None)
-    model.compute_book = ComputeBook(
+    world.compute_book_before = getattr(world, "compute_book", None)
+    world.compute_book = ComputeBook(
         buyer,
         hour,
         np.concatenate([pq, lq]),
@@ -106,17 +105,17 @@ def _clear_and_pay(
     return 0, flow, out[f:g].reshape((n_buyers, hours)), aidc_price, out[k:j], payment, bought, lab_spent
 
 
-def _bid_steps(model: Any, pb: np.ndarray, ph: np.ndarray, lb: np.ndarray, lh: np.ndarray) -> tuple[np.ndarray, ...]:
+def _bid_steps(world: World, pb: np.ndarray, ph: np.ndarray, lb: np.ndarray, lh: np.ndarray) -> tuple[np.ndarray, ...]:
     """Buyer (providers, then labs) and hour of every bid step, and whether they are the groups' own layout.  The
     groups' own strategies lay their steps out the same way every day (in arrays the groups keep), so those are
     joined once."""
-    prov, labs = model.providers, model.labs
+    prov, labs = world.providers, world.labs
     own = pb is prov._bid_owner and ph is prov._bid_hour and lb is labs._bid_owner and lh is labs._bid_hour
     if not own:
         return np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]), False
-    cached = getattr(model, "_bid_steps_cache", None)
+    cached = getattr(world, "_bid_steps_cache", None)
     if cached is None:
-        cached = model._bid_steps_cache = (np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]), True)
+        cached = world._bid_steps_cache = (np.concatenate([pb, lb + prov.n]), np.concatenate([ph, lh]), True)
     return cached
 
 

@@ -8,19 +8,19 @@ labs' demand and budgets grow at their yearly rates; today's demand noise is dra
 
 from __future__ import annotations
 
-from typing import Any
+from tokenomy.abm.state import World
 
 
-def advance_drivers(model: Any) -> None:
-    zp = model.zone_params
-    m = model.data["markets"]
-    rng = model.rng
-    apps, ents, labs = model.apps, model.enterprises, model.labs
-    zp["background_load_mw"] *= model._background_growth(zp["background_growth_per_year"])
+def advance_drivers(world: World) -> None:
+    zp = world.zone_params
+    m = world.data["markets"]
+    rng = world.rng
+    apps, ents, labs = world.apps, world.enterprises, world.labs
+    zp["background_load_mw"] *= world._background_growth(zp["background_growth_per_year"])
     draws = rng.standard_normal(apps.n + ents.n + labs.n)
     sigma, persistence = float(m["demand_noise"]), float(m["demand_noise_persistence"])
     apps.advance_day(draws[: apps.n], sigma, persistence)
     ents.advance_day(draws[apps.n : apps.n + ents.n], sigma, persistence)
     labs.advance_day(draws[apps.n + ents.n :], persistence)
-    model.aidcs.start_day(model.day)
-    model.aidcs.draw_outages(model.day, rng.random((2, model.aidcs.n)))
+    world.aidcs.start_day(world.day)
+    world.aidcs.draw_outages(world.day, rng.random((2, world.aidcs.n)))

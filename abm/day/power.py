@@ -2,7 +2,7 @@
 
 AIDCs' hourly load follows the GPUs actually busy (idle online GPUs draw idle power); background load is
 exogenous with a daily shape; utilities offer their units, storage its charge bids and discharge offers,
-and the market clears every hour with line limits (transport model, or DC power flow when lines carry
+and the market clears every hour with line limits (transport world, or DC power flow when lines carry
 reactances).  If a battery's accepted charges make its planned discharges infeasible, it corrects its
 offers and the day clears again.  Green energy is tracked through storage: a battery carries the green
 share of what it stored.
@@ -10,18 +10,15 @@ share of what it stored.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numba import njit
 
 from tokenomy.abm.markets.power import PowerGrid
 from tokenomy.abm.results import ComputeDay, PowerBook, PowerDay
-from tokenomy.agents.aidc import _set_busy
+from tokenomy.abm.state import World
 from tokenomy.agents.numeric import nan_max, nan_min, psum
-from tokenomy.agents.storage_operator import _plan, _settle_day, _violates
-from tokenomy.agents.technologies import DISPATCHABLE, GREEN, RENEWABLE
-from tokenomy.agents.utility import _offers
+from tokenomy.agents.storage_operator import _settle_day, _violates
+from tokenomy.agents.technologies import GREEN, RENEWABLE
 
 MAX_STORAGE_REPAIRS = 24
 
@@ -31,57 +28,31 @@ BACKGROUND_SHAPE = 0.8 + 0.15 * np.exp(-0.5 * ((_h - 10) / 2.5) ** 2) + 0.3 * np
 BACKGROUND_SHAPE = BACKGROUND_SHAPE / BACKGROUND_SHAPE.mean()
 
 
-def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
-    aidcs, util, store = model.aidcs, model.utilities, model.storage
-    zp, a, s = model.zone_params, aidcs.params, store.params
-    m = model.data["markets"]
-    nz = len(model.zone_names)
-    # AIDCs' load from the GPUs busy (AIDCGroup.set_busy), units' offers (UtilityGroup.offers), batteries' plans
-    # (StorageGroup.plan) and the market's arrays, in one kernel
-    (
-        aidcs.busy_gpus,
-        aidcs.load_mw,
-        util.available_mw,
-        aidc_zone_load,
-        background,
-        flex,
-        inelastic,
-        offer_mw,
-        offer_price,
-        bid_mw,
-        bid_price,
-        d_mw,
-    ) = _power_inputs(
-        compute.busy,
-        aidcs.gpus,
-        aidcs.mothballed,
-        a["pue"],
-        a["busy_kw_per_gpu"],
-        a["idle_kw_per_gpu"],
+def clear_power(world: World, compute: ComputeDay) -> PowerDay:
+    aidcs, util, store = world.aidcs, world.utilities, world.storage
+    zp, s = world.zone_params, store.params
+    m = world.data["markets"]
+    nz = len(world.zone_names)
+    aidc_load = aidcs.set_busy(compute.busy, compute.sold)
+    _, available_mw, unit_price = util.offers(world.date.timetuple().tm_yday, world.rng)
+    c_mw, c_price, d_mw, d_price = store.plan_steps(world.zone_price_forecast[store.zone])
+    aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(
+        aidc_load,
         aidcs.zone,
-        util._availability_inputs(model.date.timetuple().tm_yday, model.rng),
-        util.unit_capacity_mw,
-        DISPATCHABLE,
-        util.learner.markup,
-        util.unit_owner,
-        util.unit_mc,
-        model.zone_price_forecast,
-        store.zone,
-        store.soc_mwh,
-        s["energy_mwh"],
-        s["power_mw"],
-        s["round_trip_efficiency"],
-        s["degradation_cost_cny_per_mwh"],
-        store.spread_seen,
+        nz,
         BACKGROUND_SHAPE,
         zp["background_load_mw"],
         zp["flexible_load_share"],
         zp["flexible_load_price_cny_per_mwh"],
+        available_mw,
+        unit_price,
+        c_mw,
+        c_price,
+        d_mw,
+        d_price,
     )
-    aidcs.sold_gpus = compute.sold
-    aidc_load = aidcs.load_mw
     nu = util.unit_tech.size
-    grid = _power_grid(model, nu)
+    grid = _power_grid(world, nu)
     for _ in range(MAX_STORAGE_REPAIRS):
         res = grid.clear(
             offer_mw,
@@ -89,7 +60,7 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
             bid_mw,
             bid_price,
             inelastic,
-            model.line_params["limit_mw"],
+            world.line_params["limit_mw"],
             m["power_price_cap_cny_per_mwh"],
             m["power_price_floor_cny_per_mwh"],
         )
@@ -99,8 +70,8 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
             break
         d_mw = store.repair(res.bid_served_mw[:, nz:].T, d_mw)
         offer_mw[:, nu:] = d_mw.T
-    model.power_book_before = getattr(model, "power_book", None)
-    model.power_book = PowerBook(
+    world.power_book_before = getattr(world, "power_book", None)
+    world.power_book = PowerBook(
         np.concatenate([util.unit_zone, store.zone]),
         offer_mw,
         offer_price,
@@ -116,78 +87,7 @@ def clear_power(model: Any, compute: ComputeDay) -> PowerDay:
         float(m["power_price_cap_cny_per_mwh"]),
         float(m["power_price_floor_cny_per_mwh"]),
     )
-    return _power_day(model, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
-
-
-@njit(cache=True)
-def _power_inputs(
-    busy_gpus,
-    gpus,
-    mothballed,
-    pue,
-    busy_kw,
-    idle_kw,
-    aidc_zone,
-    availability_inputs,
-    capacity,
-    dispatchable,
-    markup,
-    unit_owner,
-    unit_mc,
-    price_forecast,
-    storage_zone,
-    soc,
-    energy,
-    power,
-    rte,
-    wear,
-    spread_seen,
-    shape,
-    background_load,
-    flexible_share,
-    flexible_price,
-):
-    """The day's inputs to the power market (see :func:`_market_inputs`) from the AIDCs' busy GPUs, the units'
-    availability and the batteries' plans.  Returns (busy GPUs, AIDC load, available MW, AIDC load by zone,
-    background, flexible load, inelastic load, offer MW, offer price, bid MW, bid price, planned discharges);
-    moves the wind weather, the batteries' state of charge (clamped) and spread seen on, in place."""
-    busy, aidc_load = _set_busy(busy_gpus, gpus, mothballed, pue, busy_kw, idle_kw)
-    available, u_price = _offers(availability_inputs, capacity, dispatchable, markup, unit_owner, unit_mc)
-    n_store, hours = storage_zone.size, shape.size
-    forecast = np.empty((n_store, hours))
-    for j in range(n_store):
-        forecast[j] = price_forecast[storage_zone[j]]
-    eta = np.sqrt(rte)  # one way (StorageGroup.efficiencies)
-    c_mw, c_price, d_mw, d_price = _plan(forecast, soc, energy, power, rte, wear, eta, eta, spread_seen)
-    aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(
-        aidc_load,
-        aidc_zone,
-        background_load.size,
-        shape,
-        background_load,
-        flexible_share,
-        flexible_price,
-        available,
-        u_price,
-        c_mw,
-        c_price,
-        d_mw,
-        d_price,
-    )
-    return (
-        busy,
-        aidc_load,
-        available,
-        aidc_zone_load,
-        background,
-        flex,
-        inelastic,
-        offer_mw,
-        offer_price,
-        bid_mw,
-        bid_price,
-        d_mw,
-    )
+    return _power_day(world, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
 
 
 @njit(cache=True)
@@ -200,25 +100,25 @@ def _limits_broken(bid_served, offer_dispatch, n_zones, n_units, soc, energy, rt
     return _violates(charge, discharge, soc, energy, eta, eta)
 
 
-def _power_grid(model: Any, n_units: int) -> PowerGrid:
+def _power_grid(world: World, n_units: int) -> PowerGrid:
     """The market's fixed structure (zones of units, batteries and flexible load; the lines), rebuilt when units are
     commissioned or an event changes a line's reactance."""
-    reactance = model.line_params["reactance"]
+    reactance = world.line_params["reactance"]
     key = (n_units, reactance.tobytes())
-    cached = getattr(model, "_power_grid_cache", None)
+    cached = getattr(world, "_power_grid_cache", None)
     if cached is None or cached[0] != key:
-        nz = len(model.zone_names)
-        store = model.storage
+        nz = len(world.zone_names)
+        store = world.storage
         line_reactance = np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None
         grid = PowerGrid(
             nz,
-            np.concatenate([model.utilities.unit_zone, store.zone]),
+            np.concatenate([world.utilities.unit_zone, store.zone]),
             np.concatenate([np.arange(nz), store.zone]),
-            model.line_from,
-            model.line_to,
+            world.line_from,
+            world.line_to,
             line_reactance,
         )
-        cached = model._power_grid_cache = (key, grid)
+        cached = world._power_grid_cache = (key, grid)
     return cached[1]
 
 
@@ -276,9 +176,9 @@ def _market_inputs(
     return aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price
 
 
-def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_load, nu) -> PowerDay:
+def _power_day(world: World, res, background, flex, load, aidc_zone_load, aidc_load, nu) -> PowerDay:
     """The zone-hour quantities and what each participant pays or earns at the zonal prices."""
-    util, store, aidcs = model.utilities, model.storage, model.aidcs
+    util, store, aidcs = world.utilities, world.storage, world.aidcs
     (
         flex_served,
         dispatch,
@@ -323,8 +223,8 @@ def _power_day(model: Any, res, background, flex, load, aidc_zone_load, aidc_loa
         util.n,
         GREEN,
         RENEWABLE,
-        model.line_from,
-        model.line_to,
+        world.line_from,
+        world.line_to,
         store.zone,
         load,
         store.soc_mwh,

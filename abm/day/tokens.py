@@ -9,8 +9,6 @@ tokens served: GPUs a provider bought but did not need in an hour stay visibly i
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numba import njit
 
@@ -18,28 +16,29 @@ from tokenomy.abm.markets.token import _clear, clear_token_market, logit_shares
 from tokenomy.abm.markets.top_up import _check as _check_top_up
 from tokenomy.abm.markets.top_up import _top_up, top_up_unserved
 from tokenomy.abm.results import ComputeDay, DayAhead, TokenDay
+from tokenomy.abm.state import World
 from tokenomy.agents.aidc import TRANCHE_SHARE
 from tokenomy.agents.contracts import _settle as _settle_contracts
 from tokenomy.agents.numeric import nan_max, nan_min, psum
 
 
-def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
-    prov, apps, ents = model.providers, model.apps, model.enterprises
-    m = model.data["markets"]
+def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
+    prov, apps, ents = world.providers, world.apps, world.enterprises
+    m = world.data["markets"]
     sensitivity = m["token_price_sensitivity"]
     price = prov.price.copy()
-    model.share = logit_shares(
-        prov.effective_price(sensitivity), model.token_edges, model.share, sensitivity, m["token_inertia"]
+    world.share = logit_shares(
+        prov.effective_price(sensitivity), world.token_edges, world.share, sensitivity, m["token_inertia"]
     )
-    expected = model.share @ price if prov.n else np.zeros(model.n_buyers)
+    expected = world.share @ price if prov.n else np.zeros(world.n_buyers)
     na = apps.n
     app_demand, app_elasticity = apps.demand_and_elasticity(expected[:na])
     ent_demand, ent_elasticity = ents.demand_and_elasticity(expected[na:])
     demand = np.concatenate([app_demand, ent_demand])
     elasticity = np.concatenate([app_elasticity, ent_elasticity])
-    hourly = demand[:, None] * model.buyer_profile
+    hourly = demand[:, None] * world.buyer_profile
     eff = prov.params["mtok_per_gpu_hour"]
-    book = model.contracts
+    book = world.contracts
     # the token market, the top-up and the compute it used, in one kernel -- unless an hour's spill-over needs the
     # market's LP or an input is out of range, when the markets' own functions take over (and say what is wrong)
     (
@@ -64,17 +63,17 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         contract_cost,
     ) = _serve(
         hourly,
-        model.share,
+        world.share,
         prov.bought_gpu_hours,
         eff,
         price,
-        model.token_edges,
+        world.token_edges,
         ahead.ask_aidc,
         ahead.ask_hour,
         ahead.ask_qty,
         ahead.ask_filled,
         ahead.ask_price,
-        model.compute_edges[: prov.n],
+        world.compute_edges[: prov.n],
         ahead.flow,
         ahead.payment,
         TRANCHE_SHARE.size,
@@ -85,17 +84,17 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ahead.aidc_price,
     )
     if status:
-        res = clear_token_market(hourly, model.share, prov.hourly_capacity_mtok(), price, model.token_edges)
+        res = clear_token_market(hourly, world.share, prov.hourly_capacity_mtok(), price, world.token_edges)
         top = top_up_unserved(
             res.unserved_mtok,
             price,
             eff,
-            model.token_edges,
+            world.token_edges,
             ahead.ask_aidc,
             ahead.ask_hour,
             np.maximum(ahead.ask_qty - ahead.ask_filled, 0.0),
             ahead.ask_price,
-            model.compute_edges[: prov.n],
+            world.compute_edges[: prov.n],
         )
         served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(
             res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, top.served_mtok, top.gpu_hours
@@ -124,14 +123,14 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         served_by_provider=by_provider,
         unserved=unserved,
         price=price,
-        requested=model.share.T @ hourly,
+        requested=world.share.T @ hourly,
         elasticity=elasticity,
         mtok_per_gpu_hour=eff.copy(),
     )
     if volume > 0:
-        model.compute_price = float(paid / volume)
-    elif np.isnan(model.compute_price):
-        model.compute_price = float(np.nanmean(ahead.ask_price)) if ahead.ask_price.size else 0.0
+        world.compute_price = float(paid / volume)
+    elif np.isnan(world.compute_price):
+        world.compute_price = float(np.nanmean(ahead.ask_price)) if ahead.ask_price.size else 0.0
     compute = ComputeDay(
         aidc_price=ahead.aidc_price,
         buyer_price=ahead.buyer_price,
@@ -151,7 +150,7 @@ def clear_tokens(model: Any, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ask_hour=ahead.ask_hour,
         ask_price=ahead.ask_price,
         ask_unsold=ask_unsold,
-        price_cny_per_gpu_hour=model.compute_price,
+        price_cny_per_gpu_hour=world.compute_price,
     )
     return tokens, compute
 

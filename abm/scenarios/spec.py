@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from tokenomy.abm.scenarios.schema import Field, ListOf, Table
-from tokenomy.agents.cloud_provider import PROVIDER_STRATEGIES
 from tokenomy.agents.forecasting import FORECASTERS
+from tokenomy.agents.registry import (
+    COMPUTE_ASKING,
+    COMPUTE_BIDDING,
+    GENERATION_INVESTING,
+    GPU_INVESTING,
+    LAB_BIDDING,
+    POWER_OFFERS,
+    STORAGE_DISPATCH,
+    STORAGE_INVESTING,
+    TOKEN_PRICING,
+    strategy_names,
+)
 from tokenomy.agents.technologies import TECHS
 from tokenomy.networks.topologies import MAX_LINE_MW, MAX_REACTANCE
 
 F = Field
-STRATEGIES = ("adaptive", "roth-erev")
 PROFILES = ("evening", "business", "flat")
 MAX_DAYS = 20000  # the longest horizon a run may ask for (about 55 years)
 MAX_SEED = 2**32 - 1
@@ -29,6 +39,11 @@ def _name(doc: str = "") -> Field:
 
 def _num(default, lo=0.0, hi=None, doc=""):
     return F("float", default, min=lo, max=hi, doc=doc)
+
+
+def _rule(kind: str, default: str, doc: str) -> Field:
+    """The name of the registered rule (``agents/registry.py``) an agent follows for one kind of decision."""
+    return F("str", default, choices=strategy_names(kind), doc=doc)
 
 
 def _decided(default, lo=0.0, hi=None, doc=""):
@@ -144,9 +159,10 @@ UNIT = Table(
 UTILITY = Table(
     {
         "name": _name(),
-        "strategy": F("str", "adaptive", choices=STRATEGIES),
+        "strategy": _rule(POWER_OFFERS, "adaptive", "how it offers its units and learns its markup"),
         "markup": _decided(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
         "invest": F("bool", True),
+        "investing": _rule(GENERATION_INVESTING, "npv", "how it decides what to build"),
         "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
         "units": ListOf(UNIT, min_items=0),
     }
@@ -163,7 +179,9 @@ STORAGE = Table(
         "initial_soc": _num(0.5, 0.0, 1.0, "fraction of energy_mwh"),
         "capex_cny_per_kwh": _num(430.0, 0.0, 1e5, "0.43 CNY/Wh, 4 h system, CEEC tender Jun 2025"),
         "life_years": _num(15.0, 1.0, 50.0),
+        "strategy": _rule(STORAGE_DISPATCH, "forecast-arbitrage", "how it plans charging and discharging"),
         "invest": F("bool", True),
+        "investing": _rule(STORAGE_INVESTING, "npv", "how it decides what to build"),
         "lead_days": F("int", 180, min=0, max=5000),
         "max_build_mwh_per_month": _num(0.0, 0.0, 1e6),
         "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
@@ -183,10 +201,11 @@ AIDC = Table(
         "life_years": _num(5.0, 0.5, 30.0, "economic life; cohorts retire after it"),
         "om_cny_per_gpu_hour": _num(0.5, 0.0, 1e4, "variable operations of a busy GPU-hour"),
         "fixed_om_cny_per_gpu_year": _num(8000.0, 0.0, 1e7, "staff, maintenance, network of an online GPU"),
-        "strategy": F("str", "adaptive", choices=STRATEGIES),
+        "strategy": _rule(COMPUTE_ASKING, "adaptive", "how it asks for its GPU-hours and learns its scarcity markup"),
         "markup": _decided(0.3, 0.0, 3.0, "scarcity rent on the top tranches, in capital costs of a GPU-hour"),
         "markup_step": _decided(0.02, 0.0, 1.0),
         "invest": F("bool", True),
+        "investing": _rule(GPU_INVESTING, "npv", "how it decides how many GPUs to order"),
         "forecaster": F("str", "adaptive", choices=FORECASTERS, doc="how it forecasts the margin of a GPU"),
         "forecast_noise": _num(0.1, 0.0, 2.0, "log-normal error of its monthly margin forecast"),
         "supply_line_weight": _num(0.5, 0.0, 1.0, "weight it gives the market's GPUs on order (0: ignores them)"),
@@ -204,12 +223,10 @@ AIDC = Table(
 PROVIDER = Table(
     {
         "name": _name(),
-        "strategy": F(
-            "str",
-            "best-response",
-            choices=PROVIDER_STRATEGIES,
-            doc="token pricing: Lerner best response to logit demand, Roth-Erev markups, or fixed",
+        "strategy": _rule(
+            TOKEN_PRICING, "best-response", "token pricing: Lerner best response to logit demand, Roth-Erev, fixed..."
         ),
+        "bidding": _rule(COMPUTE_BIDDING, "forecast", "how it bids for compute"),
         "price_cny_per_mtok": _decided(10.0, 1e-6, 1e6, "starting price"),
         "price_step": _decided(0.03, 0.0, 1.0, "largest daily relative price change"),
         "price_adjustment": _decided(0.1, 0.001, 1.0, "share of the way to its target price moved per day"),
@@ -231,6 +248,7 @@ PROVIDER = Table(
 LAB = Table(
     {
         "name": _name(),
+        "strategy": _rule(LAB_BIDDING, "demand-curve", "how it bids for compute"),
         "gpu_hours_per_day": _num(1e5, 0.0, 1e9, doc="compute wanted at the reference price"),
         "reference_price_cny_per_gpu_hour": _num(15.0, 1e-3, 1e5),
         "elasticity": _num(1.0, 0.05, 10.0, "price elasticity of its compute demand"),
