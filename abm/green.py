@@ -6,12 +6,16 @@ more than 80% green electricity by the end of 2025.  Here GPUs commissioned in a
 energy its obliged share used with the green energy that reached it through the grid (its zone's hourly
 green share, storage included), and contracts for the gap:
 
-* green certificates (a renewable PPA premium, ``policy.green_certificate_cny_per_mwh``) for every MWh
-  of the gap, paid to the utilities that own renewables in its zone;
+* green certificates for every MWh of the gap, paid to the utilities that own renewables in its zone, at the
+  price the month's certificate market clears (:func:`certificate_market_price`: the sellers' cost
+  ``policy.green_certificate_cny_per_mwh`` while renewables outgrow the demand, up to the penalty
+  ``policy.green_penalty_cny_per_mwh`` when they do not);
 * firming for the part of the gap that must be moved in time: renewables sized to the gap produce it on
   the sun's and wind's schedule, not the data centre's, and the share of its load they cannot match hour
   by hour has to pass through a battery.  It buys that firming from storage operators (in its zone,
-  else its region, else anywhere) at their levelised cost of storage, and they build batteries to back it.
+  else its region, else anywhere) at what shifting a MWh is worth to them in the power market (their
+  opportunity cost) while their fleets can take it, and at the levelised cost of new batteries beyond that;
+  they build the batteries that back it.
 
 The cost is part of running a GPU: the AIDC adds, per busy GPU-hour, the green energy it obliges it to
 buy at these prices, so it reaches the compute price and, from there, the cost of a token.
@@ -29,6 +33,7 @@ class GreenContracts:
         self.certified_mwh = np.zeros(n_aidcs)  # MWh of certificates a day
         self.firming_mwh = np.zeros(n_aidcs)  # MWh firmed by storage a day
         self.firming_price = np.zeros(n_aidcs)  # CNY per MWh firmed
+        self.certificate_price = 0.0  # CNY per MWh, cleared monthly
         self.supplier = np.zeros((n_aidcs, 0))  # (A, S) shares of each AIDC's firming by operator
         self._energy = np.zeros(n_aidcs)
         self._green = np.zeros(n_aidcs)
@@ -47,12 +52,13 @@ class GreenContracts:
 
     def renew(self, world: World) -> None:
         """Monthly: size and price each AIDC's contracts from the month just ended (module docstring)."""
+        from tokenomy.abm.flexible import storage_suppliers
         from tokenomy.abm.settlement import certificate_recipients
 
         aidcs, store = world.aidcs, world.storage
         policy = world.data["policy"]
         world.certificate_payee, world.certificate_split = certificate_recipients(world)  # new renewables too
-        target, certificate = policy["green_share_target"], policy["green_certificate_cny_per_mwh"]
+        target = policy["green_share_target"]
         days = max(self._days, 1)
         energy, green = self._energy / days, self._green / days
         obliged = aidcs.obliged_share(policy["green_policy_day"])
@@ -65,9 +71,16 @@ class GreenContracts:
                 matched = np.minimum(load, ren * load.sum() / ren.sum()).sum()
                 shift[a] = 1.0 - matched / load.sum()
         self.certified_mwh = gap
+        self.certificate_price = certificate_market_price(
+            gap.sum(),
+            max(self._renewable.sum() / days - green.sum(), 0.0),
+            policy["green_certificate_cny_per_mwh"],
+            policy["green_penalty_cny_per_mwh"],
+        )
+        certificate = self.certificate_price
         self.firming_mwh = gap * shift
-        self.supplier = self._suppliers(world)
-        price_s = store.firming_price_cny_per_mwh() if store.n else np.zeros(0)
+        self.supplier = storage_suppliers(world)
+        price_s = store.firming_price_cny_per_mwh(self.firming_mwh @ self.supplier) if store.n else np.zeros(0)
         self.firming_price = self.supplier @ price_s if store.n else np.zeros(aidcs.n)
         if store.n:
             store.firm_contracted_mwh = self.firming_mwh @ self.supplier
@@ -87,23 +100,16 @@ class GreenContracts:
         self._renewable[:] = 0.0
         self._days = 0
 
-    @staticmethod
-    def _suppliers(world: World) -> np.ndarray:
-        aidcs, store = world.aidcs, world.storage
-        out = np.zeros((aidcs.n, store.n))
-        if not store.n:
-            return out
-        size = np.maximum(store.params["energy_mwh"], 1e-6)
-        region = np.array(world.zone_region)
-        for a in range(aidcs.n):
-            z = aidcs.zone[a]
-            for pick in (store.zone == z, region[store.zone] == region[z], np.ones(store.n, dtype=bool)):
-                if pick.any():
-                    out[a] = np.where(pick, size, 0.0) / size[pick].sum()
-                    break
-        return out
-
-    def payments(self, certificate_price: float) -> tuple[np.ndarray, np.ndarray]:
+    def payments(self) -> tuple[np.ndarray, np.ndarray]:
         """Today's payments: certificates (A,) CNY, and firming (A, S) CNY to each storage operator."""
         firming = (self.firming_mwh * self.firming_price)[:, None] * self.supplier
-        return self.certified_mwh * certificate_price, firming
+        return self.certified_mwh * self.certificate_price, firming
+
+
+def certificate_market_price(demand_mwh: float, supply_mwh: float, floor: float, penalty: float) -> float:
+    """The month's green-certificate price, CNY per MWh: renewable owners offer the green energy not already
+    counted for the AIDCs (``supply_mwh`` a day) at what issuing a certificate costs them (``floor``); the obliged
+    AIDCs bid for their gap (``demand_mwh`` a day) up to the penalty they would pay instead.  Where supply covers
+    demand the price is the floor (as China's certificate prices fell to a few yuan in 2024, when renewables far
+    outgrew the demand for certificates); where it does not, buyers bid it up to the penalty."""
+    return float(floor if demand_mwh <= supply_mwh else penalty)

@@ -33,6 +33,7 @@ from tokenomy.abm.day.monthly import arrivals_and_retirements, first_of_month
 from tokenomy.abm.day.power import BACKGROUND_SHAPE, clear_power
 from tokenomy.abm.day.tokens import clear_tokens
 from tokenomy.abm.events import Timeline
+from tokenomy.abm.flexible import FlexibleConnections
 from tokenomy.abm.green import GreenContracts
 from tokenomy.abm.recorder import Recorder
 from tokenomy.abm.results import Day
@@ -75,6 +76,7 @@ class TokenEconomy(mesa.Model, World):
         world.build_trade_relations(self, self.graph)
         self.certificate_payee, self.certificate_split = certificate_recipients(self)
         self.green = GreenContracts(self.aidcs.n, len(self.zone_names))
+        self.flexible = FlexibleConnections(self.aidcs.n)
         self.initial_agent_cash = self.ledger.agent_cash().copy()
         self._market_state()
         self.timeline = Timeline(self, data["events"])

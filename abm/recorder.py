@@ -50,6 +50,11 @@ RAW_DAILY_COLUMNS = (
     "token_operations_cost_cny",
     "token_gpu_capital_cny",
     "token_revenue_cny",
+    "gpus_flexible",
+    "onsite_storage_mwh",
+    "storage_gpu_hours",
+    "tight_zone_hours",
+    "gpu_order_wait_days",
 )
 # ... and the order of the daily table, whose power columns are derived from the hourly rows in bulk.
 DAILY_COLUMNS = (
@@ -68,6 +73,8 @@ DAILY_COLUMNS = (
     "gpus_in_pipeline",
     "gpus_ordered",
     "gpus_retired",
+    "gpu_order_wait_days",
+    "gpus_flexible",
     "gpu_utilization",
     "peak_gpu_utilization",
     "compute_sold_gpu_hours",
@@ -82,6 +89,9 @@ DAILY_COLUMNS = (
     "storage_energy_mwh",
     "storage_soc_mwh",
     "storage_throughput_mwh",
+    "onsite_storage_mwh",
+    "storage_gpu_hours",
+    "tight_zone_hours",
     "curtailment_mwh",
     "power_unserved_mwh",
     "emissions_t",
@@ -329,6 +339,12 @@ def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
     row[_COMPUTE_PRICE] = compute.price_cny_per_gpu_hour
     row[_IN_PIPELINE] = float(aidcs.pipeline_gpus().sum())
     row[_ORDERED] = world.gpus_ordered_today
+    row[_FLEXIBLE] = float(aidcs.flexible_gpus.sum())
+    row[_ONSITE] = float(aidcs.backing_mwh.sum())
+    row[_BATTERY_GPU_HOURS] = float(aidcs.battery_gpu_hours.sum())
+    row[_TIGHT] = float(aidcs.tight.any(axis=0).sum()) if aidcs.n else 0.0  # hours tight somewhere an AIDC is
+    per_month = world.data["compute"]["gpu_deliveries_per_month"]
+    row[_WAIT] = aidcs.vendors.quoted_wait_days(0.0, per_month) if per_month > 0 else 0.0
     _daily_kernel(
         row,
         tokens.served_by_provider,
@@ -369,6 +385,7 @@ def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
         aidcs.capital_recovery_factor(),
         day.aidc_costs.certificates,
         day.aidc_costs.firming,
+        day.aidc_costs.batteries,
         power.aidc_bill,
         power.storage_share,
     )
@@ -408,6 +425,11 @@ def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
     _OPERATIONS_COST,
     _CAPITAL_COST,
     _REVENUE,
+    _FLEXIBLE,
+    _ONSITE,
+    _BATTERY_GPU_HOURS,
+    _TIGHT,
+    _WAIT,
 ) = range(len(RAW_DAILY_COLUMNS))
 
 
@@ -452,6 +474,7 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     crf,
     certificates,
     firming_by_supplier,
+    batteries_by_supplier,
     aidc_bill,
     storage_share,
 ):
@@ -541,7 +564,7 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
         capital[a] = 0.0
         s = 0.0
         for j in range(firming_by_supplier.shape[1]):
-            s += firming_by_supplier[a, j]
+            s += firming_by_supplier[a, j] + batteries_by_supplier[a, j]
         firming[a] = s
     for c in range(cohort_owner.size):
         a = cohort_owner[c]

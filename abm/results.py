@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from tokenomy.agents.contracts import Reserved
 from tokenomy.agents.numeric import psum
 
 
@@ -16,10 +17,11 @@ from tokenomy.agents.numeric import psum
 class DayAhead:
     """The hourly compute market, cleared before tokens are served."""
 
-    flow: np.ndarray  # (P + L, A, 24) GPU-hours bought
+    flow: np.ndarray  # (P + L, A, 24) GPU-hours bought, reserved under term contracts included
+    reserved: Reserved  # the term contracts' reserved GPU-hours, as delivered, and what they cost
     buyer_price: np.ndarray  # (P + L, 24) CNY per GPU-hour each buyer faced in each hour
     aidc_price: np.ndarray  # (A, 24) CNY per GPU-hour at each AIDC in each hour
-    payment: np.ndarray  # (P + L, A) CNY
+    payment: np.ndarray  # (P + L, A) CNY for the GPU-hours bought in the market (not the reserved)
     ask_aidc: np.ndarray  # (J,) the AIDCs' ask steps ...
     ask_hour: np.ndarray
     ask_qty: np.ndarray
@@ -77,7 +79,7 @@ class ComputeDay:
     busy: np.ndarray  # (A, 24) GPU-hours busy (tokens served or training)
     token_busy: np.ndarray  # (A, 24) of which serving tokens
     top_tranche_fill: np.ndarray  # (A,) largest share of an AIDC's dearest tranche sold in any hour
-    contract_payment: np.ndarray  # (C,) CNY from provider to AIDC (contracts for differences)
+    contract_payment: np.ndarray  # (C,) CNY from provider to AIDC for the GPU-hours each contract reserved
     contract_provider: np.ndarray  # (C,)
     contract_aidc: np.ndarray  # (C,)
     contracted_gpu_hours: np.ndarray  # (P,)
@@ -152,6 +154,7 @@ class AidcCosts:
     fixed: np.ndarray  # (A,) CNY: fixed operations of the online fleet
     certificates: np.ndarray  # (A,) CNY: green certificates bought
     firming: np.ndarray  # (A, S) CNY: firming bought from each storage operator
+    batteries: np.ndarray  # (A, S) CNY: on-site batteries (flexible connections) from each storage operator
 
 
 @dataclass(frozen=True, slots=True)

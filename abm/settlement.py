@@ -34,14 +34,17 @@ DAY_FLOWS = (
     "aidc fixed operations",
     "green certificates",
     "storage firming",
+    "capacity payments",
+    "on-site batteries",
 )
 
 
 def aidc_costs(world: World) -> AidcCosts:
     """Today's operations, fixed operations, certificates and firming of every AIDC, from the agents' own methods."""
     aidcs = world.aidcs
-    certificates, firming = world.green.payments(world.data["policy"]["green_certificate_cny_per_mwh"])
-    return AidcCosts(aidcs.operations_costs(), aidcs.fixed_costs(), certificates, firming)
+    certificates, firming = world.green.payments()
+    batteries = world.flexible.payments(aidcs.backing_mwh)
+    return AidcCosts(aidcs.operations_costs(), aidcs.fixed_costs(), certificates, firming, batteries)
 
 
 def settle(world: World, day: Day) -> None:
@@ -85,6 +88,8 @@ def settle(world: World, day: Day) -> None:
         day.aidc_costs.certificates,
         world.certificate_split,
         day.aidc_costs.firming,
+        capacity_payments(world),
+        day.aidc_costs.batteries,
     )
     sizes = sizes.tolist()
     led.pay_segments(
@@ -138,6 +143,8 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     certificates,
     certificate_split,
     firming,
+    capacity,
+    batteries,
 ):
     """Payer, payee and amount of every payment of the day, in the order of ``DAY_FLOWS`` (absent flows left out),
     and the size of each flow (0 where absent); the AIDCs' costs come from :class:`AidcCosts`."""
@@ -162,6 +169,10 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
         sizes[13] = n_aidcs * n_payees
     if (firming != 0.0).any():
         sizes[14] = n_aidcs * n_store
+    if (capacity != 0.0).any():
+        sizes[15] = n_util
+    if (batteries != 0.0).any():
+        sizes[16] = n_aidcs * n_store
     total = sizes.sum()
     payer = np.empty(total, np.int64)
     payee = np.empty(total, np.int64)
@@ -226,7 +237,25 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
             for s in range(n_store):
                 payer[k], payee[k], amount[k] = aidc[a], storage[s], firming[a, s]
                 k += 1
+    if sizes[15]:  # the capacity tariff, paid by consumers to the owners of coal and gas plants
+        for u in range(n_util):
+            payer[k], payee[k], amount[k] = households, utility[u], capacity[u]
+            k += 1
+    if sizes[16]:  # on-site batteries that run flexibly connected GPUs in tight hours
+        for a in range(n_aidcs):
+            for s in range(n_store):
+                payer[k], payee[k], amount[k] = aidc[a], storage[s], batteries[a, s]
+                k += 1
     return payer, payee, amount, sizes
+
+
+def capacity_payments(world: World) -> np.ndarray:
+    """Today's capacity tariff to each utility, CNY: its coal and gas MW x ``policy.capacity_tariff_cny_per_kw_year``
+    x 1000 / 365 (China's capacity price for coal power, from 2024)."""
+    tariff = world.data["policy"]["capacity_tariff_cny_per_kw_year"]
+    if tariff <= 0:
+        return np.zeros(world.utilities.n)
+    return world.utilities.dispatchable_mw() * tariff * 1000.0 / 365.0
 
 
 def certificate_recipients(world: World) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # (only for the annotations: the groups import nothing from here)
+    from tokenomy.abm.flexible import FlexibleConnections
     from tokenomy.abm.green import GreenContracts
     from tokenomy.abm.ledger import Ledger
     from tokenomy.abm.results import ComputeBook, PowerBook
@@ -70,6 +71,8 @@ class World:
     compute_edges: np.ndarray  # (P + K, A) bool: providers, then labs
     buyer_profile: np.ndarray  # (B, 24) each buyer's hourly shape / 24
     share: np.ndarray  # (B, P) each buyer's split of its demand over providers
+    new_share: np.ndarray  # (B,) share of each buyer's demand that was new today (chose with no bond)
+    demand_seen: np.ndarray  # (2, B) each buyer's demand the day before yesterday and yesterday
 
     # money
     ledger: Ledger
@@ -83,6 +86,7 @@ class World:
     # contracts
     contracts: ContractBook
     green: GreenContracts
+    flexible: FlexibleConnections
     certificate_payee: np.ndarray  # (U + 1,) accounts paid for certificates
     certificate_split: np.ndarray  # (A, U + 1)
 

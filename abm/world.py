@@ -157,6 +157,8 @@ def build_trade_relations(world: World, g) -> None:
     world.buyer_profile = (
         np.concatenate([world.apps.profile, world.enterprises.profile]).reshape(world.n_buyers, 24) / 24.0
     )
+    world.demand_seen = np.zeros((2, world.n_buyers))  # the last two days' demand of each buyer
+    world.new_share = np.zeros(world.n_buyers)
     world.share = np.where(world.token_edges, 1.0, 0.0)
     world.share /= np.maximum(world.share.sum(axis=1, keepdims=True), 1.0)
     nz = len(world.zone_names)

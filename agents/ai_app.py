@@ -46,6 +46,10 @@ class AIAppGroup(Group):
         bass_step_in_place(p["users"], p["market_size_users"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_request"] *= self._request_growth(p["tokens_per_request_growth_per_year"])
 
+    def usage_growth_per_day(self) -> np.ndarray:
+        """The factor by which a user's tokens grow each day (tokens per request drift)."""
+        return self._request_growth(self.params["tokens_per_request_growth_per_year"])
+
     def tokens_per_request_mtok(self) -> np.ndarray:
         p = self.params
         return p["mtok_per_request"] * (1.0 - p["agentic_share"] + p["agentic_share"] * p["agent_multiplier"])

@@ -18,9 +18,9 @@ fixed operations are paid for online GPUs every day.
 
 Investment.  Monthly it observes what a GPU earned above running costs (price minus SRMC in the hours it
 was busy) and forecasts it with its own rule (:mod:`agents.forecasting`: adaptive, trend-following or
-switching).  It orders GPUs when the net present value of that margin over the life, from the day they
-arrive, beats the capex at its hurdle rate; orders are limited by vendors' deliveries and by the zone's
-spare grid connection (:mod:`agents.grid_operator`).
+switching).  It orders GPUs up to the quantity whose marginal net present value is zero: more GPUs lower the
+margin the market pays and wait longer behind the vendors' order book (:mod:`agents.gpu_vendors`).  Orders are
+limited by the zone's spare grid connection (:mod:`agents.grid_operator`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import numpy as np
 from numba import njit
 
 from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent, Pipeline
-from tokenomy.agents.finance import HOURS_PER_YEAR, capital_recovery_factor, npv_per_unit
+from tokenomy.agents.finance import HOURS_PER_YEAR, annuity_factor, capital_recovery_factor
 from tokenomy.agents.forecasting import Forecasters
+from tokenomy.agents.gpu_vendors import GpuVendors
 from tokenomy.agents.numeric import nan_max, nan_min, nan_to_zero, psum
 from tokenomy.agents.strategies import (
     COMPUTE_ASKING,
@@ -50,6 +51,7 @@ REACTIVATE_SHARE = 0.25  # of the mothballed pool brought back per day while cap
 PEAK_MEMORY_DAYS = 30
 INITIAL_COHORTS = 12
 MAX_MARKUP = 3.0  # the adaptive rule's largest scarcity markup
+BACKING_ROUND_TRIP = 0.85  # of the on-site battery that runs flexible GPUs in tight hours (NREL ATB)
 
 
 class AIDC(GroupAgent):
@@ -108,6 +110,7 @@ class CostPlusScarcityAsks(ComputeAsking):
             group.gpus,
             group.mothballed,
             group.down,
+            group.withheld_gpus,
             TRANCHE_SHARE,
             TRANCHE_RENT,
         )
@@ -131,46 +134,136 @@ class RothErevScarcityAsks(CostPlusScarcityAsks):
         self.learner.update(group.markup, outcome.profit_cny, rng)
 
 
+@register(COMPUTE_ASKING, "revenue")
+class RevenueLearningAsks(CostPlusScarcityAsks):
+    """The markup learns from what the AIDC earns (a derivative follower, Greenwald, Kephart and Tesauro 1999).
+
+    Every ``markup_review_days`` days (each AIDC on its own day of the cycle) it compares what an available GPU
+    earned above running costs over the period with the period before: if it earned more it moves its markup on in
+    the same direction, if less it turns back; when its earnings did not move (the markup did not bind: a glut, or
+    buyers outbidding its top tranche) it moves up if its top tranche sold out in most of the period and down if
+    not.  Steps are symmetric, ``markup_step`` x a draw from [0.5, 1.5) (its own noise), and the markup has no
+    ceiling; it stops at 0 (asks at short-run marginal cost)."""
+
+    TIE = 0.01  # a change in earnings within 1% counts as none
+
+    def __init__(self, group: AIDCGroup, members: np.ndarray):
+        super().__init__(group, members)
+        self.direction = np.where(members % 2 == 0, 1.0, -1.0)  # half start by trying up, half by trying down
+        self.earned = np.zeros(members.size)
+        self.sold_out = np.zeros(members.size)
+        self.days = np.zeros(members.size)
+        self.last_rate = np.full(members.size, np.nan)
+        self.binding = np.zeros(group.n, dtype=bool)  # whether the last review moved on earnings (not the tie rule)
+
+    def learn(self, group: AIDCGroup, outcome: AskOutcome, rng: np.random.Generator) -> None:
+        draws = rng.random(self.members.size)
+        _derivative_follower(
+            group.markup,
+            self.members,
+            group.params["markup_step"],
+            group.params["markup_review_days"],
+            outcome.day,
+            outcome.margin_per_gpu,
+            outcome.top_tranche_fill,
+            draws,
+            self.direction,
+            self.earned,
+            self.sold_out,
+            self.days,
+            self.last_rate,
+            self.binding,
+            self.TIE,
+        )
+
+
 class AskOutcome:
-    """What an AIDC's ask rule learns from: the largest share of its top tranche sold in an hour, its profit."""
+    """What an AIDC's ask rule learns from: the largest share of its top tranche sold in an hour, its profit, what an
+    available GPU earned above running costs today, and the day."""
 
-    __slots__ = ("top_tranche_fill", "profit_cny")
+    __slots__ = ("top_tranche_fill", "profit_cny", "margin_per_gpu", "day")
 
-    def __init__(self, top_tranche_fill: np.ndarray, profit_cny: np.ndarray):
+    def __init__(self, top_tranche_fill: np.ndarray, profit_cny: np.ndarray, margin_per_gpu: np.ndarray, day: int):
         self.top_tranche_fill = top_tranche_fill
         self.profit_cny = profit_cny
+        self.margin_per_gpu = margin_per_gpu
+        self.day = day
 
 
-@register(GPU_INVESTING, "npv")
-class NpvInvesting(Investing):
-    """Order when the NPV of the forecast margin per GPU beats the capex at the hurdle rate.
+@register(GPU_INVESTING, "marginal-npv")
+class MarginalNpvInvesting(Investing):
+    """Order GPUs up to the quantity whose marginal NPV is zero.
 
-    Investors see the GPUs the whole market has on order and expect the margin to fall as they arrive, but
-    they give that supply line only a weight ``supply_line_weight`` (Sterman 1989: under-weighting the
-    supply line is what makes booms overshoot): the forecast is scaled by (G / (G + w x pipeline))^2, with
-    G the GPUs online in the market.
+    The NPV of one more GPU falls with the quantity ordered, for two reasons.  Its margin falls as the market's
+    capacity grows: an AIDC scales its margin forecast f (CNY per GPU-day, from its forecaster) by
+    (G / (G + w x pipeline + q / s))^2 -- G the GPUs online in the market, ``pipeline`` those on order or being
+    installed, which it weighs by ``supply_line_weight`` w < 1 (Sterman 1989: under-weighting the supply line is
+    what makes booms overshoot), and q / s the market's growth if its rivals expand as it does (s its share of the
+    market).  And its lead time grows with the vendors' order book: a GPU ordered behind a backlog B of a vendor
+    making V a day is in service after max(``lead_days``, (B + q) / V) days.  So
+
+        NPV(q) = [(f x impact(q) - idle energy) x 365 - fixed O&M] x AF(hurdle, life) x (1 + hurdle)^(-lead(q) / 365)
+                 - capex
+
+    and the order is the q where NPV(q) = 0 (none if NPV(0) <= 0; at least ``min_order_gpus`` or none).
     """
 
     def orders(self, group: AIDCGroup, view: InvestmentView) -> np.ndarray:
         p = group.params
-        online = max(float(group.online.sum()), 1.0)
+        online_each = group.online
+        market = max(float(online_each.sum()), 1.0)
         pipeline = float(group.pipeline_gpus().sum())
-        supply_line = (online / (online + p["supply_line_weight"] * pipeline)) ** 2
-        forecast = group.forecasters.forecast() * view.forecast_noise * supply_line  # CNY per GPU-day
+        share = np.maximum(online_each / market, 1e-3)
+        forecast = group.forecasters.forecast() * view.forecast_noise  # CNY per GPU-day
         idle_energy = p["idle_kw_per_gpu"] * p["pue"] / 1000.0 * 24.0 * np.maximum(group.power_price_mean(), 0.0)
-        margin_year = (forecast - idle_energy) * DAYS_PER_YEAR - p["fixed_om_cny_per_gpu_year"]
-        npv = npv_per_unit(margin_year, p["capex_cny_per_gpu"], p["hurdle"], p["life_years"], p["lead_days"])
-        group.npv_seen = npv
-        strength = np.clip(np.nan_to_num(npv / np.maximum(p["capex_cny_per_gpu"], 1.0), nan=0.0) / 0.5, 0.0, 1.0)
-        wish = p["max_growth_per_month"] * np.maximum(group.online, p["min_order_gpus"]) * strength
-        return np.where(group.invest & (wish >= p["min_order_gpus"]), np.floor(wish), 0.0)
+        annuity = annuity_factor(p["hurdle"], p["life_years"])
+        quantity = np.zeros(group.n)
+        npv0 = np.full(group.n, np.nan)
+        for a in np.flatnonzero(group.invest & np.isfinite(forecast) & (forecast > 0)):
+
+            def npv(q: float, a: int = a) -> float:
+                impact = (market / (market + p["supply_line_weight"][a] * pipeline + q / share[a])) ** 2
+                margin_year = (forecast[a] * impact - idle_energy[a]) * DAYS_PER_YEAR - p["fixed_om_cny_per_gpu_year"][
+                    a
+                ]
+                lead = max(p["lead_days"][a], view.wait_days(q))
+                return (
+                    margin_year * annuity[a] * (1.0 + p["hurdle"][a]) ** (-lead / DAYS_PER_YEAR)
+                    - p["capex_cny_per_gpu"][a]
+                )
+
+            npv0[a] = npv(0.0)
+            quantity[a] = _zero_of_falling(npv, market)
+        group.npv_seen = npv0
+        return np.where(quantity >= p["min_order_gpus"], np.floor(quantity), 0.0)
+
+
+def _zero_of_falling(f, scale: float, tolerance: float = 0.5) -> float:
+    """The q >= 0 where a falling function f crosses zero (0 if f(0) <= 0), by bracketing and bisection."""
+    if not f(0.0) > 0.0:
+        return 0.0
+    hi = max(scale, 1.0)
+    while f(hi) > 0.0 and hi < 1e12:
+        hi *= 2.0
+    lo = 0.0
+    while hi - lo > tolerance:
+        mid = 0.5 * (lo + hi)
+        if f(mid) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 class InvestmentView:
-    __slots__ = ("forecast_noise",)
+    """What an AIDC sees when it orders: its forecast noise this month (A,), and how long vendors would take to ship
+    q more GPUs (``wait_days(q)``)."""
 
-    def __init__(self, forecast_noise: np.ndarray):
+    __slots__ = ("forecast_noise", "wait_days")
+
+    def __init__(self, forecast_noise: np.ndarray, wait_days):
         self.forecast_noise = forecast_noise
+        self.wait_days = wait_days
 
 
 class AIDCGroup(Group):
@@ -204,13 +297,24 @@ class AIDCGroup(Group):
         self.months_mothballed = np.zeros(self.n, dtype=int)
         self.down = np.zeros(self.n)  # GPUs out of service today (outages)
         self.down_until = np.full(self.n, -1, dtype=int)
-        self.pipeline = Pipeline()  # (arrival day, AIDC index, GPUs)
+        self.pipeline = Pipeline()  # shipped GPUs being installed: (day in service, AIDC index, GPUs)
+        self.vendors = GpuVendors(self.n)  # the order book of GPUs not yet shipped
         # market state
         self.power_price_expected = np.full((self.n, 24), 400.0)  # CNY/MWh, its zone, by hour
         self.compute_price_seen = np.full((self.n, 24), np.nan)  # CNY/GPU-hour, smoothed, by hour
         self.green_cost_per_busy_gpu_hour = np.zeros(self.n)
         self.busy_gpus = np.zeros((self.n, 24))
         self.sold_gpus = np.zeros((self.n, 24))
+        self.reserved_gpus = np.zeros((self.n, 24))  # GPUs term contracts hold in each hour today
+        self.withheld_gpus = np.zeros((self.n, 24))  # not offered in an hour: reserved, or held back in tight hours
+        # flexible connections (Norris et al. 2025): GPUs connected on condition that the AIDC holds its draw in its
+        # zone's tight hours, and the on-site battery that lets them run then
+        self.flexible_gpus = np.zeros(self.n)  # in service
+        self.flexible_on_order = np.zeros(self.n)
+        self.backing_mw = np.zeros(self.n)  # on-site battery contracted to run flexible GPUs in tight hours
+        self.backing_mwh = np.zeros(self.n)
+        self.tight = np.zeros((self.n, 24), dtype=bool)  # its zone's tight hours today
+        self.battery_gpu_hours = np.zeros(self.n)  # GPU-hours its battery kept busy in tight hours today
         self.load_mw = np.zeros((self.n, 24))
         self.ask_mid = np.zeros(self.n)
         self.npv_seen = np.full(self.n, np.nan)
@@ -243,7 +347,8 @@ class AIDCGroup(Group):
         return np.maximum(self.online - self.down, 0.0)
 
     def pipeline_gpus(self) -> np.ndarray:
-        return self.pipeline.pending(self.n)
+        """GPUs ordered and not yet in service, per AIDC: in the vendors' order book or being installed."""
+        return self.pipeline.pending(self.n) + self.vendors.backlog_by_aidc()
 
     def mw_per_busy_gpu(self) -> np.ndarray:
         return self.params["busy_kw_per_gpu"] * self.params["pue"] / 1000.0
@@ -330,8 +435,7 @@ class AIDCGroup(Group):
         """Learn from today: ``hourly_price`` (n, 24) its compute price, ``top_tranche_fill`` (n,) the largest
         share of its top tranche sold in any hour, ``zone_price`` (n, 24) its zone's power price."""
         srmc = self.srmc()
-        self.asking.learn(self, AskOutcome(top_tranche_fill, profit), rng)
-        self.power_price_expected, self.compute_price_seen, self.mothballed = _learn(
+        self.power_price_expected, self.compute_price_seen, self.mothballed, margin = _learn(
             hourly_price,
             zone_price,
             srmc,
@@ -346,6 +450,7 @@ class AIDCGroup(Group):
             self._peak_busy[day % PEAK_MEMORY_DAYS],
         )
         self._margin_days += 1
+        self.asking.learn(self, AskOutcome(top_tranche_fill, profit, margin, day), rng)
 
     # -- monthly decisions ------------------------------------------------------------------------------
     def observe_month(self) -> None:
@@ -355,9 +460,10 @@ class AIDCGroup(Group):
         self._margin_sum[:] = 0.0
         self._margin_days = 0
 
-    def investment_wish(self, forecast_noise: np.ndarray) -> np.ndarray:
-        """GPUs each AIDC would order this month, before delivery and grid limits."""
-        return self.investing.rows("orders", self, InvestmentView(forecast_noise))
+    def investment_wish(self, forecast_noise: np.ndarray, vendor_gpus_per_month: float) -> np.ndarray:
+        """GPUs each AIDC would order this month, before grid limits."""
+        view = InvestmentView(forecast_noise, lambda q: self.vendors.quoted_wait_days(q, vendor_gpus_per_month))
+        return self.investing.rows("orders", self, view)
 
     def review_fleet(self) -> None:
         """Mothball GPUs idle even at the recent peak; scrap a pool mothballed for too long."""
@@ -373,18 +479,65 @@ class AIDCGroup(Group):
             self.mothballed -= scrap
             self.months_mothballed = np.where(scrap > 0, 0, self.months_mothballed)
 
-    def order(self, day: int, gpus: np.ndarray) -> None:
-        for i in np.flatnonzero(gpus > 0):
-            self.pipeline.add(day + int(self.params["lead_days"][i]), int(i), float(gpus[i]))
+    def order(self, day: int, gpus: np.ndarray, flexible: np.ndarray | None = None) -> None:
+        """Book ``gpus`` (A,) with the vendors, ``flexible`` (A,) of them on flexible connections; each AIDC builds
+        for them over its ``lead_days``."""
+        self.vendors.order(day, gpus, self.params["lead_days"].astype(int))
+        if flexible is not None:
+            self.flexible_on_order += flexible
 
-    def arrivals(self, day: int) -> np.ndarray:
-        """Commission the GPUs whose lead time has passed (new cohorts); return how many arrived per AIDC."""
+    def hold_back(self, tight: np.ndarray, reserved: np.ndarray) -> None:
+        """Today's GPUs not offered in each hour: ``reserved`` (A, 24) under term contracts, and in its zone's
+        ``tight`` (A, 24) hours the flexibly connected GPUs its on-site battery cannot run."""
+        self.tight = tight
+        self.reserved_gpus = reserved
+        self.withheld_gpus = (
+            reserved
+            + tight * np.minimum(np.maximum(self.flexible_gpus - self.battery_gpus(tight), 0.0), self.online)[:, None]
+        )
+
+    def battery_gpus(self, tight: np.ndarray) -> np.ndarray:
+        """(A,) flexibly connected GPUs its on-site battery can run through each of today's tight hours (power and
+        energy permitting)."""
+        hours = tight.sum(axis=1)
+        mw = np.minimum(
+            self.backing_mw, np.divide(self.backing_mwh, hours, out=self.backing_mw.copy(), where=hours > 0)
+        )
+        return np.minimum(mw / self.mw_per_busy_gpu(), self.flexible_gpus)
+
+    def grid_draw(self, load_mw: np.ndarray, busy_gpus: np.ndarray) -> np.ndarray:
+        """(A, 24) what the AIDC draws from the grid: its load, less what its on-site battery supplies to flexible
+        GPUs busy in tight hours, plus recharging that battery (losses included) spread over its other hours.  Keeps
+        the GPU-hours the battery ran today (``battery_gpu_hours``)."""
+        firm = np.maximum(self.online - self.flexible_gpus, 0.0)
+        ran = self.tight * np.minimum(
+            np.maximum(busy_gpus - firm[:, None], 0.0), self.battery_gpus(self.tight)[:, None]
+        )
+        self.battery_gpu_hours = ran.sum(axis=1)
+        if not ran.any():
+            return load_mw
+        supplied = ran * self.mw_per_busy_gpu()[:, None]
+        rte = BACKING_ROUND_TRIP
+        other = (~self.tight).sum(axis=1)
+        recharge = np.divide(supplied.sum(axis=1) / rte, other, out=np.zeros(self.n), where=other > 0)
+        return load_mw - supplied + (~self.tight) * recharge[:, None]
+
+    def arrivals(self, day: int, vendor_gpus_per_month: float) -> np.ndarray:
+        """Take today's shipments; commission the GPUs shipped and installed (new cohorts); return how many came
+        into service per AIDC."""
+        for ready, a, gpus in self.vendors.ship(day, vendor_gpus_per_month):
+            self.pipeline.add(ready, a, gpus)
         arrived = np.zeros(self.n)
+        waiting = self.pipeline_gpus() if self.flexible_on_order.any() else None
         due = self.pipeline.due(day)
         if not due:
             return arrived
         for i, n in due:
             arrived[i] += n
+            if waiting is not None and waiting[i] > 0:  # flexibly connected GPUs arrive in proportion to the orders
+                flexible = min(n * self.flexible_on_order[i] / waiting[i], self.flexible_on_order[i])
+                self.flexible_on_order[i] -= flexible
+                self.flexible_gpus[i] += flexible
             self.cohort_owner = np.append(self.cohort_owner, i)
             self.cohort_gpus = np.append(self.cohort_gpus, n)
             self.cohort_day = np.append(self.cohort_day, day)
@@ -402,6 +555,7 @@ class AIDCGroup(Group):
         old = (day - self.cohort_day >= life_days) & (self.cohort_gpus > 0)
         if old.any():
             retired = np.bincount(self.cohort_owner[old], self.cohort_gpus[old], minlength=self.n)
+            self.flexible_gpus *= np.divide(self.gpus - retired, self.gpus, out=np.zeros(self.n), where=self.gpus > 0)
             self.cohort_gpus[old] = 0.0
             self.params["gpus"] -= retired
             self.mothballed = np.maximum(self.mothballed - retired, 0.0)
@@ -538,11 +692,13 @@ def _cost_plus_asks(
     gpus,
     mothballed,
     down,
+    withheld,
     tranche_share,
     tranche_rent,
 ):
     """:class:`CostPlusScarcityAsks` for every AIDC: (GPU-hours, CNY per GPU-hour) of its tranches, (n * 24 * T,)
-    in the order (AIDC, hour, tranche), and the mean SRMC over the day (n,)."""
+    in the order (AIDC, hour, tranche), and the mean SRMC over the day (n,).  GPUs withheld in an hour (``withheld``
+    (n, 24): reserved under term contracts, or held back from the grid in its zone's tight hours) are not offered."""
     srmc = _srmc(busy_kw, idle_kw, pue, power_price, om, green_cost)
     n, hours = srmc.shape
     nt = tranche_share.size
@@ -553,9 +709,10 @@ def _cost_plus_asks(
         rent = markup[a] * capital_hour[a]
         available = nan_max(gpus[a] - mothballed[a] - down[a], 0.0)
         for h in range(hours):
+            free = nan_max(available - withheld[a, h], 0.0)
             for t in range(nt):
                 k = (a * hours + h) * nt + t
-                qty[k] = available * tranche_share[t]
+                qty[k] = free * tranche_share[t]
                 price[k] = srmc[a, h] + rent * tranche_rent[t]
         mean[a] = psum(srmc[a]) / hours
     return qty, price, mean
@@ -576,10 +733,12 @@ def _learn(
     margin_sum,
     peak_busy,
 ):
-    """:meth:`AIDCGroup.learn` after the markup: expected power and compute prices move; the margin a GPU earned above
+    """:meth:`AIDCGroup.learn` before the markup: expected power and compute prices move; the margin a GPU earned above
     its SRMC in the hours it was busy adds up (in ``margin_sum``); today's peak is remembered (in ``peak_busy``); where
-    capacity binds, mothballed GPUs come back.  Returns (expected power price, compute price seen, mothballed)."""
+    capacity binds, mothballed GPUs come back.  Returns (expected power price, compute price seen, mothballed, today's
+    margin per available GPU)."""
     n, hours = srmc.shape
+    margin_today = np.empty(n)
     expected = np.empty((n, hours))
     seen = np.empty((n, hours))
     margin = np.empty(hours)
@@ -598,12 +757,56 @@ def _learn(
             margin[h] = nan_max(nan_to_zero(price) - srmc[a, h], 0.0) * nan_min(busy_share, 1.0)
             top_busy = nan_max(top_busy, busy_gpus[a, h])
             top_sold = nan_max(top_sold, sold_gpus[a, h])
-        margin_sum[a] += psum(margin)
+        margin_today[a] = psum(margin)
+        margin_sum[a] += margin_today[a]
         peak_busy[a] = top_busy
         # capacity binds: bring mothballed GPUs back
         back = np.ceil(mothballed[a] * REACTIVATE_SHARE) if top_sold >= 0.98 * available and mothballed[a] > 0 else 0.0
         still[a] = nan_max(mothballed[a] - back, 0.0)
-    return expected, seen, still
+    return expected, seen, still, margin_today
+
+
+@njit(cache=True)
+def _derivative_follower(
+    markup,
+    members,
+    step,
+    review_days,
+    day,
+    margin,
+    fill,
+    draws,
+    direction,
+    earned,
+    sold_out,
+    days,
+    last_rate,
+    binding,
+    tie,
+):
+    """:class:`RevenueLearningAsks`, in place: add today to each member's period; at the end of its period (its
+    own day of the cycle) compare, step and start a new period."""
+    for m in range(members.size):
+        a = members[m]
+        earned[m] += margin[a]
+        sold_out[m] += 1.0 if fill[a] >= 0.98 else 0.0
+        days[m] += 1.0
+        period = max(int(review_days[a]), 1)
+        if (day + a) % period != 0:
+            continue
+        rate = earned[m] / days[m]
+        before = last_rate[m]
+        scale = max(abs(before), abs(rate), 1e-9)
+        if not np.isnan(before) and abs(rate - before) > tie * scale:
+            binding[a] = True
+            if rate < before:
+                direction[m] = -direction[m]
+        else:
+            binding[a] = False
+            direction[m] = 1.0 if sold_out[m] > 0.5 * days[m] else -1.0
+        markup[a] = max(markup[a] + direction[m] * step[a] * (0.5 + draws[m]), 0.0)
+        last_rate[m] = rate
+        earned[m] = sold_out[m] = days[m] = 0.0
 
 
 @njit(cache=True)

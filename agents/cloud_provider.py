@@ -8,21 +8,34 @@ Each day a provider
 * serves tokens with what it bought; when it runs short in an hour it buys idle GPU-hours on the spot
   (the top-up in :mod:`abm.markets.top_up`);
 * learns its marginal compute cost per token: the hourly compute prices weighted by its own hourly requests
-  (peak hours cost more: peak-load pricing reaches the token).  Its term contracts are hedges (contracts
-  for differences): they fix what it pays on average, not what one more GPU-hour costs, so they do not
-  enter.  Hours whose price its own bid set (it was the marginal buyer, so it paid what the tokens are
-  worth) are left out: there its margin is zero whatever it charges, and the shortage shows as rationed
-  demand instead;
-* posts tomorrow's price.  The default rule is a best response to logit demand: with share s_b of buyer b
-  (logit on log price with sensitivity sigma) and buyer b's own price elasticity e_b, its demand
-  elasticity is eta = sum_b w_b (sigma (1 - s_b) + e_b s_b) and the profit-maximising price is the
-  Lerner price p* = c eta / (eta - 1).  A provider that could not serve all it was asked is capacity
-  constrained: it aims at least at the price that would cut its demand to what it served,
-  p (requested / served)^(1 / eta).  The posted price moves part of the way to its target each day.
-  Alternatives: Roth-Erev reinforcement over markups (``strategy = "roth-erev"``) or a price set from
-  outside (``"fixed"``: a person in the browser, a test).
+  (peak hours cost more: peak-load pricing reaches the token).  In an hour where compute ran out and its
+  own bid was the marginal one, the clearing price is its shadow price of compute (what it would have had
+  to pay for one more GPU-hour is at least what its tokens are worth), so scarcity in the compute market
+  raises its cost.  Its term contracts are hedges and do not enter;
+* posts tomorrow's price, by its pricing rule (``strategy``):
 
-Model launches (seeded, Poisson) raise a provider's efficiency and, for a while, its appeal to buyers.
+  ``switching-cost`` (Klemperer 1987, 1995; Farrell and Klemperer 2007): buyers who chose a provider stay
+  with it (``markets.token_inertia`` of them a day, less for a growing buyer whose new demand chooses
+  afresh), so a price today buys future demand.  The provider maximises today's margin on the demand it
+  will get plus the value of the share it wins: each unit of share of buyer b is worth the margin it
+  expects once the market matures (its static Lerner margin) on b's retained demand over its horizon,
+  ``m x D_b x sum_k (lambda g_b delta)^k``.  Where customers' use grows fast and they stay, that value
+  beats today's margin and the provider prices low, below cost if need be (bargains); where the market
+  is mature it harvests its locked-in base (rip-offs).  A rival's cheaper model makes it fight back: its
+  switchers leave, and the share it would lose is worth defending.
+  ``best-response``: the static Lerner price against logit demand, p* = c eta / (eta - 1), with eta the
+  demand elasticity sum_b w_b (sigma (1 - s_b) + e_b s_b) at today's prices (no value of share).
+  ``roth-erev``: Roth-Erev reinforcement over markups; ``fixed``: a price set from outside.
+
+  Under every rule scarcity reaches the price only through the market: the shadow price of compute in
+  its cost, and demand still unserved after the spot top-up.  A provider whose buyers were left unserved
+  (after every GPU-hour the AIDCs would sell below what tokens earn was bought) aims at least at the price
+  that would cut its demand to what the market could serve, p x (1 + unserved / served)^(1 / eta).  The
+  posted price moves part of the way to its target each day.
+
+Model launches (seeded, Poisson) raise a provider's efficiency and, for a while, its appeal to buyers;
+rivals imitate: on any day a provider may (with a seeded hazard) close part of the gap between its
+efficiency and the best in the market.
 """
 
 from __future__ import annotations
@@ -31,6 +44,8 @@ import numpy as np
 from numba import njit
 
 from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent
+from tokenomy.agents.choice import choice_probability, switching_bond
+from tokenomy.agents.finance import DISCOUNT_RATE
 from tokenomy.agents.numeric import nan_max, nan_min
 from tokenomy.agents.strategies import (
     COMPUTE_BIDDING,
@@ -47,6 +62,7 @@ COST_SMOOTHING = 0.25  # weight of today's unit cost in the expected one
 PROFILE_SMOOTHING = 0.1  # weight of today's hourly shape in the forecast profile
 APPEAL_HALF_LIFE_DAYS = 60.0
 APPEAL_DECAY = 0.5 ** (1.0 / APPEAL_HALF_LIFE_DAYS)  # of the appeal above 1, per day
+DISCOUNT_PER_DAY = (1.0 + DISCOUNT_RATE) ** (-1.0 / DAYS_PER_YEAR)  # the value of a yuan tomorrow, today
 
 
 class CloudProvider(GroupAgent):
@@ -73,7 +89,8 @@ class CloudProvider(GroupAgent):
 
 @register(TOKEN_PRICING, "best-response")
 class BestResponsePricing(TokenPricing):
-    """Lerner price against logit demand (module docstring)."""
+    """The static Lerner price against logit demand (module docstring), at least the market-clearing price where
+    demand went unserved."""
 
     def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
         p = group.params
@@ -87,8 +104,40 @@ class BestResponsePricing(TokenPricing):
             view.sensitivity,
             p["min_margin"],
             p["max_markup"],
-            group.requested_mtok,
             group.served_mtok,
+            group.unserved_mtok,
+        )
+        group.target_price[self.members] = target[self.members]
+        return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
+
+
+@register(TOKEN_PRICING, "switching-cost")
+class SwitchingCostPricing(TokenPricing):
+    """Today's margin plus the value of the share it wins, against buyers who stay (module docstring); at least the
+    market-clearing price where demand went unserved."""
+
+    def prices(self, group: CloudProviderGroup, view: PricingView) -> np.ndarray:
+        p = group.params
+        target, ratio = _share_value_targets(
+            group.price,
+            group.appeal ** (1.0 / max(view.sensitivity, 1e-9)),
+            group.unit_cost,
+            view.edges,
+            view.share,
+            view.new_share,
+            view.demand_mtok,
+            view.elasticity,
+            view.sensitivity,
+            view.retention,
+            view.usage_growth_per_day,
+            p["share_horizon_days"],
+            p["price_hold_days"],
+            DISCOUNT_PER_DAY,
+            p["min_margin"],
+            p["max_markup"],
+            group.served_mtok,
+            group.unserved_mtok,
+            group.harvest_markup,
         )
         group.target_price[self.members] = target[self.members]
         return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
@@ -125,13 +174,21 @@ class FixedPricing(TokenPricing):
 
 @register(COMPUTE_BIDDING, "forecast")
 class ForecastBidding(ComputeBidding):
-    """Per hour, the forecast need at the value of its tokens (price x Mtok per GPU-hour) and a reserve of
-    ``reserve`` x that need valued at ``RESERVE_VALUE`` of it."""
+    """Per hour, the forecast need at the value of its tokens (price x Mtok per GPU-hour; at least its expected
+    compute cost: a provider that prices below cost to win share still buys what its customers need at the going
+    price) and a reserve of ``reserve`` x that need valued at ``RESERVE_VALUE`` of it."""
 
     def bids(self, group: CloudProviderGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
         qty, price = _forecast_bids(
-            group.level, group.trend, group.profile, p["mtok_per_gpu_hour"], group.price, p["reserve"]
+            group.level,
+            group.trend,
+            group.profile,
+            p["mtok_per_gpu_hour"],
+            group.price,
+            group.unit_cost,
+            p["reserve"],
+            group.reserved_gpus,
         )
         return group._bid_owner, group._bid_hour, qty, price
 
@@ -147,15 +204,49 @@ class ProviderOutcome:
 
 
 class PricingView:
-    """What a provider knows when it sets tomorrow's price: the buyers it faces and how they respond."""
+    """What a provider knows when it sets tomorrow's price: the buyers it faces, how they respond and how they stay.
 
-    __slots__ = ("edges", "demand_mtok", "elasticity", "sensitivity")
+    ``edges`` (B, P) who buys from whom; ``demand_mtok`` (B,) each buyer's demand today and ``elasticity`` (B,) its
+    own price elasticity; ``sensitivity`` the logit weight on log price; ``share`` (B, P) today's split;
+    ``new_share`` (B,) the share of each buyer's demand that is new (growth: it chooses with no bond);
+    ``retention`` the probability a customer stays with its provider from one day to the next when prices are
+    equal (``markets.token_inertia``); ``usage_growth_per_day`` (B,) how fast each buyer's use per customer grows
+    (a factor a day).
+    """
 
-    def __init__(self, edges: np.ndarray, demand_mtok: np.ndarray, elasticity: np.ndarray, sensitivity: float):
+    __slots__ = (
+        "edges",
+        "demand_mtok",
+        "elasticity",
+        "sensitivity",
+        "share",
+        "new_share",
+        "retention",
+        "usage_growth_per_day",
+    )
+
+    def __init__(
+        self,
+        edges: np.ndarray,
+        demand_mtok: np.ndarray,
+        elasticity: np.ndarray,
+        sensitivity: float,
+        share: np.ndarray | None = None,
+        new_share: np.ndarray | None = None,
+        retention: float = 0.0,
+        usage_growth_per_day: np.ndarray | None = None,
+    ):
+        n_buyers = edges.shape[0]
         self.edges = edges
         self.demand_mtok = demand_mtok
         self.elasticity = elasticity
         self.sensitivity = float(sensitivity)
+        self.share = (
+            np.where(edges, 1.0 / np.maximum(edges.sum(axis=1, keepdims=True), 1), 0.0) if share is None else share
+        )
+        self.new_share = np.zeros(n_buyers) if new_share is None else new_share
+        self.retention = float(retention)
+        self.usage_growth_per_day = np.ones(n_buyers) if usage_growth_per_day is None else usage_growth_per_day
 
 
 class CloudProviderGroup(Group):
@@ -170,7 +261,8 @@ class CloudProviderGroup(Group):
         self.trend = np.zeros(self.n)
         self.profile = np.asarray(initial_profile, dtype=float).reshape(self.n, 24).copy()
         self.appeal = np.ones(self.n)
-        self.bought_gpu_hours = np.zeros((self.n, 24))  # day-ahead purchases, by hour
+        self.bought_gpu_hours = np.zeros((self.n, 24))  # day-ahead purchases and reserved GPU-hours, by hour
+        self.reserved_gpus = np.zeros((self.n, 24))  # GPUs its term contracts hold in each hour today
         self.topped_up_gpu_hours = np.zeros((self.n, 24))
         self.compute_cost_cny = np.zeros(self.n)  # paid today, contracts settled included
         self.requested_mtok = np.zeros(self.n)
@@ -179,7 +271,10 @@ class CloudProviderGroup(Group):
         self.unit_cost_today = np.full(self.n, np.nan)
         self.target_price = np.full(self.n, np.nan)
         self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))
+        self.unserved_mtok = np.zeros(self.n)  # its share of its buyers' demand left unserved today
+        self.harvest_markup = np.full(self.n, np.nan)  # switching-cost pricing: the mature market's markup it expects
         self.launches = np.zeros(self.n, dtype=int)
+        self.imitations = np.zeros(self.n, dtype=int)
         self._growth_key = b""
         self._growth = np.ones(self.n)
         self._bid_owner = np.repeat(np.arange(self.n), 48)
@@ -230,14 +325,17 @@ class CloudProviderGroup(Group):
         compute_cost_cny: np.ndarray,
         profit_cny: np.ndarray,
         rng: np.random.Generator,
+        unserved_mtok: np.ndarray | None = None,
     ) -> None:
-        """Update forecasts and the expected marginal cost from today; draw model launches.
+        """Update forecasts and the expected marginal cost from today; draw model launches and imitation.
 
         ``hourly_compute_price`` (n, 24): the compute price each provider faced in each hour;
-        ``compute_cost_cny`` (n,): what it paid for compute in all, contracts settled included.
+        ``compute_cost_cny`` (n,): what it paid for compute in all, contracts settled included;
+        ``unserved_mtok`` (n,): its buyers' demand still unserved after the top-up, as its share of them.
         """
         p = self.params
         self.compute_cost_cny = compute_cost_cny
+        self.unserved_mtok = np.zeros(self.n) if unserved_mtok is None else unserved_mtok
         _learn(
             np.ascontiguousarray(requested_hourly_mtok, dtype=float),
             np.ascontiguousarray(served_hourly_mtok, dtype=float),
@@ -256,24 +354,30 @@ class CloudProviderGroup(Group):
             self.unit_cost,
             self.unit_cost_today,
             p["mtok_per_gpu_hour"],
+            self.reserved_gpus,
         )
         if self.pricing.learns:
             cap = np.maximum(self.capacity_mtok, 1e-9)
             self.pricing.learn(self, ProviderOutcome(np.minimum(self.served_mtok / cap, 1.0), profit_cny), rng)
-        # efficiency improves with the yearly rate; model launches jump it and lift appeal for a while
-        draws = rng.random((2, self.n))
+        # efficiency improves with the yearly rate; model launches jump it and lift appeal for a while; rivals
+        # imitate the best
+        draws = rng.random((3, self.n))
         log_draw = np.log(np.maximum(draws[1], 1e-12))  # its negative is exponential, mean 1
         self.appeal = _launches(
             draws[0],
             log_draw,
+            draws[2],
             p["launch_rate_per_year"],
             self._daily_efficiency_growth(),
             p["launch_efficiency_gain"],
             p["launch_appeal_gain"],
             APPEAL_DECAY,
+            p["imitation_rate_per_year"],
+            p["imitation_share"],
             self.appeal,
             p["mtok_per_gpu_hour"],
             self.launches,
+            self.imitations,
         )
 
     def _daily_efficiency_growth(self) -> np.ndarray:
@@ -298,12 +402,9 @@ class CloudProviderGroup(Group):
 
 
 @njit(cache=True)
-def _best_response(
-    price, effective_price, cost, edges, demand, elasticity, sigma, min_margin, max_markup, excess, target
-):
-    """Target price of every provider (see the module docstring): the Lerner price against logit demand at
-    today's prices, and, when ``excess`` = requested / served > 1, at least the price that cuts its demand to
-    what it served.  NaN where the provider has no buyers or no cost yet."""
+def _logit_elasticity(effective_price, edges, demand, elasticity, sigma):
+    """(volume, eta) of every provider at today's effective prices: pure logit shares (no inertia) of each buyer's
+    demand, and the demand elasticity eta = sum_b w_b (sigma (1 - s_b) + e_b s_b) (NaN where it has no buyer)."""
     n_buyers, n = edges.shape
     weight = np.empty(n)
     for p in range(n):
@@ -323,16 +424,199 @@ def _best_response(
                 q = s * demand[b]
                 volume[p] += q
                 eta_sum[p] += q * (sigma * (1.0 - s) + elasticity[b] * s)
+    eta = np.full(n, np.nan)
     for p in range(n):
-        if volume[p] <= 0.0 or np.isnan(cost[p]) or cost[p] <= 0.0:
-            target[p] = np.nan
+        if volume[p] > 0.0:
+            eta[p] = eta_sum[p] / volume[p]
+    return volume, eta
+
+
+@njit(cache=True)
+def _lerner_markup(eta, min_margin, max_markup):
+    """The Lerner markup 1 / (eta - 1) its demand elasticity allows, within [min_margin, max_markup]."""
+    markup = 1.0 / (eta - 1.0) if eta > 1.0 + 1.0 / max_markup else max_markup
+    return max(markup, min_margin)
+
+
+@njit(cache=True)
+def _clearing_floor(price, served, unserved, eta):
+    """The price that would cut a provider's demand to what the market could serve, where its buyers were left
+    unserved after the top-up: p (1 + unserved / served)^(1 / eta); 0 where nothing went unserved."""
+    if not (unserved > 0.0 and served > 0.0):
+        return 0.0
+    return price * (1.0 + unserved / served) ** (1.0 / max(eta, 0.1))
+
+
+@njit(cache=True)
+def _price_targets(
+    price, appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup, served, unserved
+):
+    """:class:`BestResponsePricing`: every provider's target (the static Lerner price, at least the market-clearing
+    floor; NaN without buyers or a cost yet) and its ratio to today's price (1 where there is no target)."""
+    n = price.size
+    _, eta = _logit_elasticity(price / appeal_factor, edges, demand, elasticity, sigma)
+    target = np.full(n, np.nan)
+    ratio = np.ones(n)
+    for p in range(n):
+        c = unit_cost[p]
+        if np.isnan(eta[p]) or np.isnan(c) or c <= 0.0:
             continue
-        eta = eta_sum[p] / volume[p]
-        markup = 1.0 / (eta - 1.0) if eta > 1.0 + 1.0 / max_markup[p] else max_markup[p]
-        target[p] = cost[p] * (1.0 + max(markup, min_margin[p]))
-        if excess[p] > 1.0:
-            target[p] = max(target[p], price[p] * excess[p] ** (1.0 / max(eta, 0.1)))
-    return target
+        target[p] = max(
+            c * (1.0 + _lerner_markup(eta[p], min_margin[p], max_markup[p])),
+            _clearing_floor(price[p], served[p], unserved[p], eta[p]),
+        )
+        ratio[p] = target[p] / price[p]
+    return target, ratio
+
+
+GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+SEARCH_STEPS = 48  # golden-section steps over log price: the bracket shrinks to 1e-10 of its width
+
+
+@njit(cache=True)
+def _share_path(x, p, b, weight, price, edges, share, new, bond, sigma, days):
+    """Provider p's share of buyer b if it posts x for ``days`` days while its rivals keep today's prices, under the
+    switching-cost logit the token market uses (:func:`agents.choice.choice_probability`: its customers stay with
+    P(p | p), each rival's leave to it with P(p | q), new demand ``new`` picks it with its plain logit share).  With
+    the rivals' customers taken together (share-weighted), the share follows s' = alpha s + gamma, so
+    s_t = s_inf + (s_0 - s_inf) alpha^t.  Returns (sum of s_t over the days, s at the end, the buyer's expected price
+    over them)."""
+    n = weight.size
+    own = weight[p] * (price[p] / x) ** sigma
+    total = own
+    for q in range(n):
+        if q != p and edges[b, q]:
+            total += weight[q]
+    theta = bond
+    stay = 1.0 if theta == np.inf else choice_probability(own, own, True, total, theta)
+    rivals = come = rival_price = 0.0
+    for q in range(n):
+        if q != p and edges[b, q]:
+            rivals += share[b, q]
+    for q in range(n):
+        if q != p and edges[b, q]:
+            weight_q = share[b, q] / rivals if rivals > 0.0 else 1.0 / max(n - 1, 1)
+            come += weight_q * (0.0 if theta == np.inf else choice_probability(own, weight[q], False, total, theta))
+            rival_price += weight_q * price[q]
+    fresh = new[b]
+    alpha = (1.0 - fresh) * (stay - come)
+    gamma = (1.0 - fresh) * come + fresh * own / total
+    s0 = share[b, p]
+    s_inf = gamma / (1.0 - alpha) if alpha < 1.0 else s0
+    decay = alpha**days
+    summed = days * s_inf + (s0 - s_inf) * (alpha * (1.0 - decay) / (1.0 - alpha) if alpha < 1.0 else days)
+    mean = summed / days
+    return summed, s_inf + (s0 - s_inf) * decay, mean * x + (1.0 - mean) * rival_price
+
+
+@njit(cache=True)
+def _share_value(x, p, cost, harvest, weight, price, edges, share, new, bond, demand, elasticity, sigma, value, days):
+    """Provider p's value of posting x: its margin over the ``days`` it holds x on the demand it then serves, plus
+    the value of the share it holds at the end, sum_b [(x - c) D_b(x) sum_t s_bt(x) + harvest value_b D_b s_bL(x)]
+    (:func:`_share_path`; D_b(x) the buyer's demand at the price it then expects, constant elasticity e_b; its
+    demand after the days does not depend on x, only its split does)."""
+    total = 0.0
+    for b in range(edges.shape[0]):
+        if not edges[b, p] or demand[b] <= 0.0:
+            continue
+        _, _, expected_now = _share_path(price[p], p, b, weight, price, edges, share, new, bond[b], sigma, days)
+        summed, end, expected = _share_path(x, p, b, weight, price, edges, share, new, bond[b], sigma, days)
+        volume = demand[b] * (expected / expected_now) ** (-elasticity[b]) if expected_now > 0.0 else demand[b]
+        total += (x - cost) * volume * summed + harvest * value[b] * demand[b] * end
+    return total
+
+
+@njit(cache=True)
+def _share_values(out, retention, usage_growth, discount, horizon_days):
+    """Into ``out`` (B,): what a unit of each buyer's share is worth, in days of its demand: sum_{k=1..H} r^k with
+    r = retention x usage growth x discount."""
+    horizon = max(horizon_days, 0.0)
+    for b in range(out.size):
+        r = retention * usage_growth[b] * discount
+        out[b] = horizon if abs(r - 1.0) < 1e-12 else r * (1.0 - r**horizon) / (1.0 - r)
+
+
+@njit(cache=True)
+def _best_price(lo, hi, args, hold):
+    """The price in [exp(lo), exp(hi)] that maximises :func:`_share_value` with ``args``, by golden-section search
+    over its log."""
+    a, d = lo + (1.0 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)
+    fa, fd = _share_value(np.exp(a), *args, hold), _share_value(np.exp(d), *args, hold)
+    for _ in range(SEARCH_STEPS):
+        if fa >= fd:
+            hi, d, fd = d, a, fa
+            a = lo + (1.0 - GOLDEN) * (hi - lo)
+            fa = _share_value(np.exp(a), *args, hold)
+        else:
+            lo, a, fa = a, d, fd
+            d = lo + GOLDEN * (hi - lo)
+            fd = _share_value(np.exp(d), *args, hold)
+    return np.exp(0.5 * (lo + hi))
+
+
+@njit(cache=True)
+def _share_value_targets(
+    price,
+    appeal_factor,
+    unit_cost,
+    edges,
+    share,
+    new,
+    demand,
+    elasticity,
+    sigma,
+    retention,
+    usage_growth,
+    horizon_days,
+    hold,
+    discount,
+    min_margin,
+    max_markup,
+    served,
+    unserved,
+    harvest_markup,
+):
+    """:class:`SwitchingCostPricing`: every provider's target and its ratio to today's price (as
+    :func:`_price_targets`).  The target maximises :func:`_share_value` (the price held ``hold`` days, then the
+    share it leaves) by golden-section search over log price.  A unit of buyer b's share is worth the margin the
+    provider expects to harvest on b's demand over ``horizon_days``, customers staying with probability
+    ``retention`` a day and using ``usage_growth_b`` times more each day: value_b = sum_{k=1..H} (retention x
+    growth_b x discount)^k.  The margin it expects to harvest is that of the mature market -- the same problem with
+    no growth and no new customers -- which it learns as a fixed point, one step a day (``harvest_markup``, over
+    cost, in place; it starts at its static Lerner markup)."""
+    n_buyers, n = edges.shape
+    effective = price / appeal_factor
+    _, eta = _logit_elasticity(effective, edges, demand, elasticity, sigma)
+    target = np.full(n, np.nan)
+    ratio = np.ones(n)
+    weight = (effective / effective.min()) ** (-sigma) if n else effective
+    bond = np.empty(n_buyers)
+    for b in range(n_buyers):
+        links = 0
+        for q in range(n):
+            links += edges[b, q]
+        bond[b] = switching_bond(retention, links)
+    value, mature_value = np.empty(n_buyers), np.empty(n_buyers)
+    no_growth, no_new = np.ones(n_buyers), np.zeros(n_buyers)
+    for p in range(n):
+        c = unit_cost[p]
+        if np.isnan(eta[p]) or np.isnan(c) or c <= 0.0:
+            continue
+        _share_values(value, retention, usage_growth, discount, horizon_days[p])
+        _share_values(mature_value, retention, no_growth, discount, horizon_days[p])
+        lo = np.log(c) + np.log(0.05)
+        hi = max(np.log(c) + np.log(1.0 + max_markup[p]), np.log(price[p]))
+        markup = harvest_markup[p]
+        if np.isnan(markup):
+            markup = _lerner_markup(eta[p], min_margin[p], max_markup[p])
+        # the margin of the mature market (no growth, no new customers) it expects to harvest, by one step of a
+        # fixed point from yesterday's view; then today's price with today's growth
+        mature = (p, c, c * markup, weight, price, edges, share, no_new, bond, demand, elasticity, sigma, mature_value)
+        harvest_markup[p] = max(_best_price(lo, hi, mature, hold[p]) / c - 1.0, min_margin[p])
+        today = (p, c, c * harvest_markup[p], weight, price, edges, share, new, bond, demand, elasticity, sigma, value)
+        target[p] = max(_best_price(lo, hi, today, hold[p]), _clearing_floor(price[p], served[p], unserved[p], eta[p]))
+        ratio[p] = target[p] / price[p]
+    return target, ratio
 
 
 @njit(cache=True)
@@ -354,10 +638,10 @@ def _learn(
     unit_cost,
     unit_cost_today,
     eff,
+    reserved,
 ):
     """:meth:`CloudProviderGroup.learn` for every provider, updating the state arrays in place."""
     n, hours = requested_h.shape
-    own_value = price * eff  # what a GPU-hour of its tokens is worth to it
     total = 0.0
     for i in range(n):
         r = s = 0.0
@@ -382,12 +666,15 @@ def _learn(
             shape_sum += profile[i, h]
         for h in range(hours):
             profile[i, h] *= 24.0 / shape_sum
-        # spot cost of the provider's own demand profile, CNY per GPU-hour
+        # spot cost of the provider's own demand profile, CNY per GPU-hour (its shadow price where its own bid
+        # was the marginal one)
         spot = weighted = 0.0
         for h in range(hours):
             price_h = compute_price_h[i, h]
-            if not np.isnan(price_h) and abs(price_h - own_value[i]) > 1e-3 * own_value[i]:
-                spot += requested_h[i, h] * price_h
+            if not np.isnan(price_h):
+                # within its reservation one more token costs no compute (a reserved GPU-hour is paid for anyway)
+                beyond = requested_h[i, h] / eff[i] > reserved[i, h]
+                spot += requested_h[i, h] * (price_h if beyond else 0.0)
                 weighted += requested_h[i, h]
         if weighted <= 0.0:
             continue
@@ -398,18 +685,18 @@ def _learn(
 
 
 @njit(cache=True)
-def _forecast_bids(level, trend, profile, eff, price, reserve):
+def _forecast_bids(level, trend, profile, eff, price, unit_cost, reserve, reserved):
     """:class:`ForecastBidding` for every provider: (GPU-hours, CNY per GPU-hour) of its 48 steps, the 24 hours of
     need then the 24 of reserve (need: the forecast, :meth:`CloudProviderGroup.forecast_hourly_mtok`, over its
-    efficiency)."""
+    efficiency, less what its term contracts reserved in that hour)."""
     n, hours = profile.shape
     qty = np.empty(n * 2 * hours)
     bid = np.empty(n * 2 * hours)
     for i in range(n):
         per_hour = nan_max(level[i] + trend[i], 0.0) / 24.0
-        value = price[i] * eff[i]
+        value = nan_max(price[i], unit_cost[i]) * eff[i]
         for h in range(hours):
-            need = per_hour * profile[i, h] / eff[i]
+            need = nan_max(per_hour * profile[i, h] / eff[i] - reserved[i, h], 0.0)
             k = i * 2 * hours + h
             qty[k] = need
             qty[k + hours] = need * reserve[i]
@@ -420,60 +707,41 @@ def _forecast_bids(level, trend, profile, eff, price, reserve):
 
 @njit(cache=True)
 def _launches(
-    draw, log_draw, rate_per_year, daily_growth, efficiency_gain, appeal_gain, appeal_decay, appeal, eff, launches
+    draw,
+    log_draw,
+    imitation_draw,
+    rate_per_year,
+    daily_growth,
+    efficiency_gain,
+    appeal_gain,
+    appeal_decay,
+    imitation_rate_per_year,
+    imitation_share,
+    appeal,
+    eff,
+    launches,
+    imitations,
 ):
     """Efficiency grows (in place, in ``eff``); a model launches with probability rate / 365, lifting efficiency by
     ``efficiency_gain`` x an exponential draw (``-log_draw``) and appeal by ``appeal_gain``; appeal above 1 decays.
-    Returns the new appeal; counts launches in place."""
+    Rivals imitate: with probability imitation rate / 365 a provider closes ``imitation_share`` of the gap between
+    its efficiency and the best of yesterday's.  Returns the new appeal; counts launches and imitations in place."""
     out = np.empty(appeal.size)
+    frontier = 0.0
+    for i in range(appeal.size):
+        frontier = max(frontier, eff[i])
     for i in range(appeal.size):
         launch = draw[i] < rate_per_year[i] / DAYS_PER_YEAR
+        imitate = imitation_draw[i] < imitation_rate_per_year[i] / DAYS_PER_YEAR and frontier > eff[i]
+        if imitate:
+            eff[i] = eff[i] + imitation_share[i] * (frontier - eff[i])
+            imitations[i] += 1
         eff[i] = eff[i] * daily_growth[i]
         eff[i] = eff[i] * (1.0 + efficiency_gain[i] * -log_draw[i] if launch else 1.0)
         a = 1.0 + (appeal[i] - 1.0) * appeal_decay
         out[i] = a * (1.0 + appeal_gain[i]) if launch else a
         launches[i] += launch
     return out
-
-
-@njit(cache=True)
-def _price_targets(
-    price,
-    appeal_factor,
-    unit_cost,
-    edges,
-    demand,
-    elasticity,
-    sigma,
-    min_margin,
-    max_markup,
-    requested,
-    served,
-):
-    """Every provider's target price (:func:`_best_response`) and its ratio to today's price (1 where there is no
-    target)."""
-    n = price.size
-    excess = np.empty(n)
-    for i in range(n):
-        excess[i] = nan_max(requested[i] / served[i] if served[i] > 0.0 else 1.0, 1.0)
-    target = np.empty(n)
-    _best_response(
-        price,
-        price / appeal_factor,
-        unit_cost,
-        edges,
-        demand,
-        elasticity,
-        sigma,
-        min_margin,
-        max_markup,
-        excess,
-        target,
-    )
-    ratio = np.empty(n)
-    for i in range(n):
-        ratio[i] = 1.0 if np.isnan(target[i]) else target[i] / price[i]
-    return target, ratio
 
 
 @njit(cache=True)

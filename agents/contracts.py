@@ -1,16 +1,18 @@
-"""Term contracts for GPU-hours between cloud providers and AI data centres.
+"""Term contracts for GPU-hours between cloud providers and AI data centres: reserved capacity.
 
-A contract fixes the price K of a quantity q_h of GPU-hours in every hour h for 1-12 months.  Every
-GPU-hour still trades in the hourly market, so a reserved GPU nobody uses in an hour is resold, not
-left idle; the contract settles the difference each day: the provider pays the AIDC
-sum_h q_h (K - P_h), with P_h the AIDC's hourly price (a contract for differences, as in power markets).
-So the provider's compute costs K for the contracted part whatever the spot does, and the AIDC recovers
-capital at a price fixed in advance.
+A contract reserves q_h GPUs in every hour h at the AIDC for 1-12 months at a price K fixed when it is signed.
+The reservation is physical: those GPUs are the provider's before the day-ahead market opens (the AIDC offers
+only the rest), and the provider pays K for every reserved GPU-hour whether it uses it or not -- a reserved GPU
+it does not need in an hour idles, paid for.  So reservations change decisions: an AIDC sells less on the spot,
+a provider bids only for what its reservation does not cover, and within its reservation one more token costs it
+no compute at all (its marginal compute cost is the spot price only beyond it).  If an AIDC has fewer GPUs
+available than it reserved in an hour (an outage), every reservation there is cut pro rata and only what is
+delivered is paid.
 
 Prices are set when a contract is signed: the AIDC's expected hourly price over the provider's shape plus
-a term premium (``compute.contract_premium``).  Expected prices carry recent scarcity, so when spot
-prices rise, renewals carry the rise to providers' costs, and from there to token prices, with a lag.
-Providers keep ``contract_share`` of their expected need under contract on a ladder of
+a term premium (``compute.contract_premium``).  Expected prices carry recent scarcity, so when spot prices
+rise, renewals are signed dearer: the rise reaches what providers pay for compute with a lag of up to
+``contract_months``.  Providers keep ``contract_share`` of their expected need under contract on a ladder of
 ``contract_months``-month contracts, so about one in ``contract_months`` renews each month.
 """
 
@@ -18,8 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-from tokenomy.agents.numeric import nan_to_zero, psum
 
 MAX_CONTRACTED_SHARE = 0.8  # an AIDC sells contracts on at most this share of its online GPUs
 
@@ -81,12 +81,12 @@ class ContractBook:
         np.add.at(out, self.aidc, self.qty)
         return out
 
-    def settle(self, aidc_hourly_price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Today's settlement.  Returns (payment from provider to AIDC of each contract (C,), contracted
-        GPU-hours per provider (P,), their cost at contract prices per provider (P,))."""
-        if not self.provider.size:
-            return np.zeros(0), np.zeros(self.n_providers), np.zeros(self.n_providers)
-        return _settle(self.provider, self.aidc, self.qty, self.price, aidc_hourly_price, self.n_providers)
+    def deliver(self, available_gpus: np.ndarray, n_buyers: int) -> Reserved:
+        """Today's reservations, cut pro rata where an AIDC has fewer ``available_gpus`` (A,) than it reserved."""
+        flow, payment, by_provider, by_aidc = _deliver(
+            self.provider, self.aidc, self.qty, self.price, available_gpus, n_buyers, self.n_aidcs, self.n_providers
+        )
+        return Reserved(flow, payment, by_provider, by_aidc, self.provider.copy(), self.aidc.copy())
 
     def mean_price(self) -> float:
         """Volume-weighted price of the open contracts, CNY per GPU-hour (NaN with none)."""
@@ -147,20 +147,48 @@ def renew(
     book.sign_many(signed)  # (the book is not read again above: signing at the end is signing as we go)
 
 
+class Reserved:
+    """Today's reserved GPU-hours as delivered: ``flow`` (B, A, 24) GPU-hours by buyer (providers first) and AIDC,
+    ``payment`` (C,) CNY each contract pays, ``by_provider`` (P, 24) and ``by_aidc`` (A, 24) GPUs reserved per
+    hour; ``contract_provider`` and ``contract_aidc`` (C,) who is party to each contract."""
+
+    __slots__ = ("flow", "payment", "by_provider", "by_aidc", "contract_provider", "contract_aidc")
+
+    def __init__(self, flow, payment, by_provider, by_aidc, contract_provider, contract_aidc):
+        self.flow = flow
+        self.payment = payment
+        self.by_provider = by_provider
+        self.by_aidc = by_aidc
+        self.contract_provider = contract_provider
+        self.contract_aidc = contract_aidc
+
+    def cost_by_provider(self) -> np.ndarray:
+        """(P,) CNY each provider pays for its reservations today."""
+        return np.bincount(self.contract_provider, self.payment, minlength=self.by_provider.shape[0])
+
+
 @njit(cache=True)
-def _settle(provider, aidc, qty, price, aidc_hourly_price, n_providers):
-    """:meth:`ContractBook.settle` (an hour without a spot price settles at 0), summed in numpy's order."""
-    n, hours = qty.shape
-    payment = np.empty(n)
-    contracted = np.zeros(n_providers)
-    cost = np.zeros(n_providers)
-    spot_value = np.empty(hours)
-    for c in range(n):
+def _deliver(provider, aidc, qty, price, available, n_buyers, n_aidcs, n_providers):
+    """:meth:`ContractBook.deliver`: (flow (B, A, 24), payment per contract (C,), by provider (P, 24), by AIDC
+    (A, 24)); ``n_buyers`` rows of flow (providers first, labs after, who hold no contracts)."""
+    n_contracts, hours = qty.shape
+    asked = np.zeros((n_aidcs, hours))
+    for c in range(n_contracts):
         for h in range(hours):
-            spot_value[h] = qty[c, h] * nan_to_zero(aidc_hourly_price[aidc[c], h])
-        gpu_hours = psum(qty[c])
-        at_contract = price[c] * gpu_hours
-        payment[c] = at_contract - psum(spot_value)
-        contracted[provider[c]] += gpu_hours
-        cost[provider[c]] += at_contract
-    return payment, contracted, cost
+            asked[aidc[c], h] += qty[c, h]
+    flow = np.zeros((n_buyers, n_aidcs, hours))
+    by_aidc = np.zeros((n_aidcs, hours))
+    by_provider = np.zeros((n_providers, hours))
+    payment = np.empty(n_contracts)
+    for c in range(n_contracts):
+        a = aidc[c]
+        delivered = 0.0
+        for h in range(hours):
+            cut = min(1.0, available[a] / asked[a, h]) if asked[a, h] > available[a] else 1.0
+            q = qty[c, h] * cut
+            flow[provider[c], a, h] += q
+            by_aidc[a, h] += q
+            by_provider[provider[c], h] += q
+            delivered += q
+        payment[c] = price[c] * delivered
+    return flow, payment, by_provider, by_aidc

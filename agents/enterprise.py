@@ -42,6 +42,10 @@ class EnterpriseGroup(Group):
         _adopt(p["adoption"], p["firms"], p["ceiling"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_firm_per_day"] *= self._usage_growth(p["usage_growth_per_year"])
 
+    def usage_growth_per_day(self) -> np.ndarray:
+        """The factor by which an adopting firm's tokens grow each day."""
+        return self._usage_growth(self.params["usage_growth_per_year"])
+
     def token_demand_mtok(self, price_cny_per_mtok: np.ndarray) -> np.ndarray:
         p = self.params
         adopted = p["adoption"] * p["firms"]

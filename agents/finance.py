@@ -67,3 +67,26 @@ def npv_factors(
 def npv_factors_of(rate: float, life_years: float, lead_days: float) -> tuple[np.ndarray, np.ndarray]:
     """:func:`npv_factors` of one unit's numbers, remembered (investors evaluate the same technologies monthly)."""
     return npv_factors(rate, life_years, lead_days)
+
+
+def rising_cost_quantity(
+    value_per_unit: np.ndarray | float, capex_per_unit: np.ndarray | float, scale: np.ndarray | float
+) -> np.ndarray:
+    """How much to build this period when each unit is worth ``value_per_unit`` (present value of its margins) and
+    builders' marginal cost rises with the quantity, the q-th unit costing capex x (1 + q / scale): marginal NPV is
+    zero at q = scale x (value / capex - 1), and nothing is built where the value does not beat the capex."""
+    value = np.asarray(value_per_unit, dtype=float)
+    capex = np.asarray(capex_per_unit, dtype=float)
+    ratio = np.divide(value, capex, out=np.zeros(np.broadcast(value, capex).shape), where=capex > 0)
+    return np.maximum(np.asarray(scale, dtype=float) * (ratio - 1.0), 0.0)
+
+
+def rising_cost_total(
+    quantity: np.ndarray | float, capex_per_unit: np.ndarray | float, scale: np.ndarray | float
+) -> np.ndarray:
+    """What ``quantity`` units cost when the q-th costs capex x (1 + q / scale) (:func:`rising_cost_quantity`):
+    capex x (quantity + quantity^2 / (2 scale))."""
+    q = np.asarray(quantity, dtype=float)
+    s = np.asarray(scale, dtype=float)
+    extra = np.divide(q * q, 2.0 * s, out=np.zeros(np.broadcast(q, s).shape), where=s > 0)
+    return np.asarray(capex_per_unit, dtype=float) * (q + extra)

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from tokenomy.agents.base import Group, GroupAgent, Pipeline
-from tokenomy.agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit
+from tokenomy.agents.finance import DISCOUNT_RATE, capital_recovery_factor, npv_per_unit, rising_cost_quantity
 from tokenomy.agents.numeric import nan_max, nan_min
 from tokenomy.agents.strategies import (
     STORAGE_DISPATCH,
@@ -76,27 +76,28 @@ class ForecastArbitrage(StorageDispatch):
         return plan
 
 
-@register(STORAGE_INVESTING, "npv")
-class NpvStorage(Investing):
-    """Merchant batteries when a daily cycle at the spread the operator has seen has a positive NPV over the
-    battery's life from the day it would arrive (up to ``max_build_mwh_per_month``), plus the batteries its
-    firming contracts need."""
+@register(STORAGE_INVESTING, "marginal-npv")
+class MarginalNpvStorage(Investing):
+    """Merchant batteries up to the quantity whose marginal NPV is zero, plus the batteries its firming contracts
+    need.  A MWh of battery is worth a daily cycle at the spread the operator has seen, over its life from the day it
+    would arrive; building more in a month costs more per MWh (builders' capacity, sites, grid studies): the q-th
+    MWh costs capex x (1 + q / ``build_mwh_per_month``).  So the order is
+    q = build_mwh_per_month x (value / capex - 1) where the value beats the capex, else none."""
 
     def orders(self, group: StorageGroup, view: None) -> np.ndarray:
         p = group.params
         capex = p["capex_cny_per_kwh"] * 1000.0
-        npv = npv_per_unit(
+        value = npv_per_unit(
             group.spread_seen * p["round_trip_efficiency"] * CYCLES_PER_YEAR,
-            capex,
+            0.0,
             DISCOUNT_RATE,
             p["life_years"],
             p["lead_days"],
         )
-        scale = np.clip(np.divide(npv, capex, out=np.zeros(group.n), where=capex > 0) / 0.5, 0.0, 1.0)
-        merchant = np.where(group.invest & (npv > 0), p["max_build_mwh_per_month"] * scale, 0.0)
+        merchant = np.where(group.invest, rising_cost_quantity(value, capex, p["build_mwh_per_month"]), 0.0)
         firming = np.maximum(group.firm_contracted_mwh / p["round_trip_efficiency"] - group.dedicated_mwh, 0.0)
         group.dedicated_mwh += firming
-        return merchant + firming
+        return merchant, firming
 
 
 class StorageGroup(Group):
@@ -115,6 +116,8 @@ class StorageGroup(Group):
         self.spread_seen = np.zeros(self.n)
         self.firm_contracted_mwh = np.zeros(self.n)  # green energy it shifts for AIDCs each day, MWh
         self.dedicated_mwh = np.zeros(self.n)  # battery energy built (or on order) for those contracts
+        self.onsite_mwh = np.zeros(self.n)  # batteries it built at AIDCs to run flexibly connected GPUs in tight hours
+        self.onsite_contracted_mwh = np.zeros(self.n)  # of which under contract this month
         self.strategy = [it["strategy"] for it in items]
         self.dispatch = Rules(STORAGE_DISPATCH, self.strategy, self)
         self.investing = Rules(STORAGE_INVESTING, [it["investing"] for it in items], self)
@@ -215,15 +218,29 @@ class StorageGroup(Group):
             self.soc_mwh = self.soc_path(charge, discharge)[:, -1].copy()
             self.green_mwh = np.minimum(np.maximum(self.green_mwh, 0.0), self.soc_mwh)
 
-    def firming_price_cny_per_mwh(self) -> np.ndarray:
-        """Levelised cost of shifting one MWh through a battery: capital per cycle, grossed up for losses,
-        plus wear (CNY per MWh delivered)."""
+    def firming_price_cny_per_mwh(self, contracted_mwh: np.ndarray | None = None) -> np.ndarray:
+        """What each operator asks for shifting one MWh of green energy through its batteries (S,): what that MWh
+        would have earned it in the power market (a daily cycle at the spread it has seen, after losses and wear:
+        its opportunity cost), plus wear -- as long as its fleet can take the ``contracted_mwh`` a day; beyond it,
+        new batteries must be built, and the price is their levelised cost (capital per cycle at the cost of
+        capital, grossed up for losses, plus wear)."""
+        p = self.params
+        wear = p["degradation_cost_cny_per_mwh"]
+        forgone = np.maximum(self.spread_seen * p["round_trip_efficiency"] - wear, 0.0)
+        capital = p["capex_cny_per_kwh"] * 1000.0 * capital_recovery_factor(DISCOUNT_RATE, p["life_years"])
+        levelised = capital / CYCLES_PER_YEAR / p["round_trip_efficiency"] + wear
+        need = np.zeros(self.n) if contracted_mwh is None else contracted_mwh / p["round_trip_efficiency"]
+        return np.where(need <= p["energy_mwh"], forgone + wear, levelised)
+
+    def battery_price_cny_per_mwh_day(self) -> np.ndarray:
+        """What a new battery costs a day per MWh (S,): its capital at the cost of capital over its life, plus the wear
+        of a daily cycle -- the price of an on-site battery contract in a market where batteries are built for them."""
         p = self.params
         capital = p["capex_cny_per_kwh"] * 1000.0 * capital_recovery_factor(DISCOUNT_RATE, p["life_years"])
-        return capital / CYCLES_PER_YEAR / p["round_trip_efficiency"] + p["degradation_cost_cny_per_mwh"]
+        return capital / 365.0 + p["degradation_cost_cny_per_mwh"]
 
-    def investment_wish(self) -> np.ndarray:
-        """MWh each operator orders this month, from the investing strategy."""
+    def investment_wish(self) -> tuple[np.ndarray, np.ndarray]:
+        """MWh each operator orders this month, from the investing strategy: (merchant, for firming contracts)."""
         return self.investing.rows("orders", self, None)
 
     def order(self, day: int, mwh: np.ndarray) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from tokenomy.agents.base import Group, GroupAgent, Pipeline
-from tokenomy.agents.finance import DISCOUNT_RATE, npv_factors_of
+from tokenomy.agents.finance import DISCOUNT_RATE, npv_factors_of, rising_cost_quantity
 from tokenomy.agents.numeric import psum
 from tokenomy.agents.strategies import (
     GENERATION_INVESTING,
@@ -59,15 +59,18 @@ class Utility(GroupAgent):
 
 
 class BuildView:
-    """What a utility sees when it plans: the day, and recent zonal prices (D, Z, 24) and availability of each
-    technology (D, Z, 24, T)."""
+    """What a utility sees when it plans: the day, recent zonal prices (D, Z, 24) and availability of each
+    technology (D, Z, 24, T), and the capacity tariff policy pays coal and gas plants (CNY per kW-year)."""
 
-    __slots__ = ("day", "recent_prices", "recent_availability")
+    __slots__ = ("day", "recent_prices", "recent_availability", "capacity_tariff_cny_per_kw_year")
 
-    def __init__(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray):
+    def __init__(
+        self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray, capacity_tariff: float = 0.0
+    ):
         self.day = day
         self.recent_prices = recent_prices
         self.recent_availability = recent_availability
+        self.capacity_tariff_cny_per_kw_year = float(capacity_tariff)
 
 
 @register(POWER_OFFERS, "adaptive")
@@ -109,11 +112,14 @@ class OfferOutcome:
         self.profit_cny = profit_cny
 
 
-@register(GENERATION_INVESTING, "npv")
-class NpvBuilding(Investing):
-    """Build a technology in a zone where the NPV of its last month's margins, taken as the forecast over the
-    plant's life from the day it would arrive, is positive; the order grows with the NPV up to the
-    technology's monthly build rate."""
+@register(GENERATION_INVESTING, "marginal-npv")
+class MarginalNpvBuilding(Investing):
+    """Build each technology in a zone up to the quantity whose marginal NPV is zero.  A MW is worth its margin over
+    the last month's zonal prices (price less marginal cost, in the hours it was available), taken as the forecast
+    over the plant's life from the day it would arrive, plus the capacity tariff where policy pays one for coal and
+    gas (China's capacity price for coal power, 2024); building more in a month costs more per MW (the q-th MW costs
+    capex x (1 + q / ``build_mw_per_month``)), so the order is build_mw_per_month x (value / capex - 1).  Where a
+    price cap keeps scarcity prices from paying for capacity, nothing is built: the missing money."""
 
     def orders(self, group: UtilityGroup, view: BuildView) -> list:
         orders = []
@@ -126,18 +132,17 @@ class NpvBuilding(Investing):
             owner = int(owners[0])
             for t, tech in enumerate(TECHS):
                 tp = group.tech_params[tech]
-                step = tp["build_mw_per_month"]
-                if step <= 0:
+                scale = tp["build_mw_per_month"]
+                if scale <= 0:
                     continue
                 mc = tp["marginal_cost_cny_per_mwh"]
                 margin = np.maximum(view.recent_prices[:, z, :] - mc, 0.0) * view.recent_availability[:, z, :, t]
-                capex = tp["capex_cny_per_kw"] * 1000.0
+                tariff = view.capacity_tariff_cny_per_kw_year * 1000.0 if DISPATCHABLE[t] else 0.0
                 annuity, wait = npv_factors_of(DISCOUNT_RATE, tp["life_years"], tp["lead_days"])
-                npv = margin.mean() * 8760.0 * annuity * wait - capex  # npv_per_unit
-                if npv > 0:
-                    orders.append(
-                        (view.day + int(tp["lead_days"]), owner, z, t, step * min(1.0, float(npv) / capex / 0.3))
-                    )
+                value = (margin.mean() * 8760.0 + tariff) * annuity * wait  # npv_per_unit before the capex
+                mw = float(rising_cost_quantity(value, tp["capex_cny_per_kw"] * 1000.0, scale))
+                if mw > 0:
+                    orders.append((view.day + int(tp["lead_days"]), owner, z, t, mw))
         return orders
 
 
@@ -253,9 +258,11 @@ class UtilityGroup(Group):
         self.offering.learn(self, OfferOutcome(sold, revenue - cost), rng)
 
     # -- investment -----------------------------------------------------------------------------
-    def plan_builds(self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray) -> list:
+    def plan_builds(
+        self, day: int, recent_prices: np.ndarray, recent_availability: np.ndarray, capacity_tariff: float = 0.0
+    ) -> list:
         """Orders placed this month [(arrival_day, owner, zone, tech, MW)], from the investing strategy."""
-        view = BuildView(day, recent_prices, recent_availability)
+        view = BuildView(day, recent_prices, recent_availability, capacity_tariff)
         orders = [o for rule in self.investing for o in rule.orders(self, view) if o[1] in rule.members]
         for order in orders:
             self.pipeline.add(order[0], order[1:4], order[4])
@@ -281,6 +288,10 @@ class UtilityGroup(Group):
             self.dispatch_mw = np.concatenate([self.dispatch_mw, pad], axis=1)
             self.available_mw = np.concatenate([self.available_mw, pad], axis=1)
         return added
+
+    def dispatchable_mw(self) -> np.ndarray:
+        """MW of coal and gas each utility owns (what a capacity tariff pays for)."""
+        return np.bincount(self.unit_owner, self.unit_capacity_mw * DISPATCHABLE[self.unit_tech], minlength=self.n)
 
     def capacity_by_owner(self) -> np.ndarray:
         return np.bincount(self.unit_owner, self.unit_capacity_mw, minlength=self.n)

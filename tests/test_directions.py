@@ -5,7 +5,7 @@ from __future__ import annotations
 from tokenomy.abm.model import TokenEconomy
 
 NO_BUILD = [
-    "storage.east-battery.max_build_mwh_per_month=0",
+    "storage.east-battery.build_mwh_per_month=0",
     "technologies.solar.build_mw_per_month=0",
     "technologies.wind.build_mw_per_month=0",
     "technologies.gas.build_mw_per_month=0",

@@ -17,6 +17,10 @@ from tokenomy.agents.numeric import nan_to_zero, psum
 
 def clear_day_ahead(world: World) -> DayAhead:
     prov, labs, aidcs = world.providers, world.labs, world.aidcs
+    # reserved capacity first: the providers' term contracts take their GPUs before the market opens
+    reserved = world.contracts.deliver(aidcs.available, prov.n + labs.n)
+    prov.reserved_gpus = reserved.by_provider
+    aidcs.hold_back(tight_hours(world)[aidcs.zone], reserved.by_aidc)
     pb, ph, pq, pp = prov.compute_bids()
     lb, lh, lq, lp = labs.compute_bids()
     aa, ah, aq, ap = aidcs.asks()
@@ -38,7 +42,7 @@ def clear_day_ahead(world: World) -> DayAhead:
         flow, buyer_price, aidc_price = res.flow_gpu_hours, res.buyer_price, res.aidc_price  # (P + L, A, 24) ...
         ask_filled = res.ask_filled_gpu_hours
         payment, bought, lab_spent = _payments(flow, aidc_price, prov.n)
-    prov.receive_compute(bought[: prov.n])
+    prov.receive_compute(bought[: prov.n] + reserved.by_provider)
     labs.receive_compute(bought[prov.n :], lab_spent)
     world.compute_book_before = getattr(world, "compute_book", None)
     world.compute_book = ComputeBook(
@@ -54,7 +58,8 @@ def clear_day_ahead(world: World) -> DayAhead:
         aidc_price,
     )
     return DayAhead(
-        flow=flow,
+        flow=flow + reserved.flow,
+        reserved=reserved,
         buyer_price=buyer_price,
         aidc_price=aidc_price,
         payment=payment,
@@ -64,6 +69,13 @@ def clear_day_ahead(world: World) -> DayAhead:
         ask_price=ap,
         ask_filled=ask_filled,
     )
+
+
+def tight_hours(world: World) -> np.ndarray:
+    """(Z, 24) the hours the grid expects to be tight tomorrow in each zone: its expected power price reaches
+    ``markets.tight_price_share`` of the price cap.  Flexibly connected AIDC load holds its draw then."""
+    m = world.data["markets"]
+    return world.zone_price_forecast >= m["tight_price_share"] * m["power_price_cap_cny_per_mwh"]
 
 
 @njit(cache=True)

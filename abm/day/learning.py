@@ -22,6 +22,7 @@ def learn(world: World, day: Day) -> None:
     led, sl = world.ledger, world.kind_slice
     profit = led.revenue_today - led.cost_today
     n = prov.n
+    markets = world.data["markets"]
     prov.learn(
         tokens.requested,
         tokens.served_by_provider,
@@ -29,10 +30,18 @@ def learn(world: World, day: Day) -> None:
         compute.provider_cost,
         profit[sl["provider"]],
         world.rng,
+        world.share.T @ tokens.unserved.sum(axis=1),
     )
     prov.set_prices(
         PricingView(
-            world.token_edges, tokens.demand, tokens.elasticity, world.data["markets"]["token_price_sensitivity"]
+            world.token_edges,
+            tokens.demand,
+            tokens.elasticity,
+            markets["token_price_sensitivity"],
+            world.share,
+            world.new_share,
+            markets["token_inertia"],
+            np.concatenate([world.apps.usage_growth_per_day(), world.enterprises.usage_growth_per_day()]),
         )
     )
     aidcs.learn(

@@ -15,8 +15,10 @@ import calendar
 import numpy as np
 
 from tokenomy.abm.day.learning import recent
+from tokenomy.abm.day.power import BACKGROUND_SHAPE
 from tokenomy.abm.state import World
 from tokenomy.agents.contracts import renew
+from tokenomy.agents.finance import rising_cost_total
 from tokenomy.agents.technologies import TECHS
 
 
@@ -31,14 +33,13 @@ def first_of_month(world: World) -> None:
         led.expense(world.accounts["aidc"], write_offs, "write-offs")
     sigma = aidcs.params["forecast_noise"]
     noise = np.exp(sigma * world.rng.standard_normal(aidcs.n) - 0.5 * sigma**2)
-    wish = aidcs.investment_wish(noise)
-    cap = world.data["compute"]["gpu_deliveries_per_month"]
-    if wish.sum() > cap:
-        wish = wish * cap / wish.sum()
+    wish = aidcs.investment_wish(noise, world.data["compute"]["gpu_deliveries_per_month"])
     mw = aidcs.mw_per_busy_gpu()
-    wish = np.floor(wish * grid.grant(aidcs.zone, wish * mw))
-    grid.reserve(aidcs.zone, wish * mw)
-    aidcs.order(world.day, wish)
+    firm = np.floor(wish * grid.grant(aidcs.zone, wish * mw))
+    grid.reserve(aidcs.zone, firm * mw)
+    flexible = np.floor(grid.grant_flexible(aidcs.zone, (wish - firm) * mw, peak_background_mw(world)) / mw)
+    wish = firm + flexible
+    aidcs.order(world.day, wish, flexible)
     world.gpus_ordered_today = float(wish.sum())
     if wish.sum() > 0:
         led.pay(
@@ -54,20 +55,36 @@ def first_of_month(world: World) -> None:
         for _, _, cost in grid.plan_lines(world.day, rent.mean(axis=0) * 365.0):
             led.pay(world.accounts["grid"][0], acct["builders"], cost, "line build", capital=True)
     orders = world.utilities.plan_builds(
-        world.day, recent(world, world.recent_prices_ring), world.recent_availability()
+        world.day,
+        recent(world, world.recent_prices_ring),
+        world.recent_availability(),
+        world.data["policy"]["capacity_tariff_cny_per_kw_year"],
     )
     for _, owner, _, t, mw_built in orders:
-        cost = mw_built * 1000.0 * world.data["technologies"][TECHS[t]]["capex_cny_per_kw"]
-        led.pay(world.accounts["utility"][owner], acct["builders"], cost, "generation build", capital=True)
+        tech = world.data["technologies"][TECHS[t]]
+        cost = rising_cost_total(mw_built, tech["capex_cny_per_kw"] * 1000.0, tech["build_mw_per_month"])
+        led.pay(world.accounts["utility"][owner], acct["builders"], float(cost), "generation build", capital=True)
     world.green.renew(world)
     store = world.storage
-    mwh = store.investment_wish()
-    if mwh.sum() > 0:
-        store.order(world.day, mwh)
+    onsite = world.flexible.renew(world, tight_hours_seen(world))
+    if onsite.sum() > 0:  # on-site batteries for AIDCs' flexible connections, built at once for the contract
+        store.onsite_mwh += onsite
         led.pay(
             world.accounts["storage"],
             acct["builders"],
-            mwh * 1000.0 * store.params["capex_cny_per_kwh"],
+            onsite * 1000.0 * store.params["capex_cny_per_kwh"],
+            "storage build",
+            capital=True,
+        )
+    merchant, firming = store.investment_wish()
+    mwh = merchant + firming
+    if mwh.sum() > 0:
+        store.order(world.day, mwh)
+        capex = 1000.0 * store.params["capex_cny_per_kwh"]
+        led.pay(
+            world.accounts["storage"],
+            acct["builders"],
+            rising_cost_total(merchant, capex, store.params["build_mwh_per_month"]) + firming * capex,
             "storage build",
             capital=True,
         )
@@ -97,9 +114,23 @@ def _renew_contracts(world: World) -> None:
     )
 
 
+def peak_background_mw(world: World) -> np.ndarray:
+    """(Z,) each zone's peak background (non-AI) load today."""
+    return BACKGROUND_SHAPE.max() * world.zone_params["background_load_mw"]
+
+
+def tight_hours_seen(world: World) -> np.ndarray:
+    """(D, A) how many tight hours each AIDC's zone had on each of the last days (its price at or above
+    ``markets.tight_price_share`` of the cap)."""
+    m = world.data["markets"]
+    prices = recent(world, world.recent_prices_ring)  # (D, Z, 24)
+    tight = (prices >= m["tight_price_share"] * m["power_price_cap_cny_per_mwh"]).sum(axis=2)
+    return tight[:, world.aidcs.zone]
+
+
 def arrivals_and_retirements(world: World) -> None:
     aidcs = world.aidcs
-    aidcs.arrivals(world.day)
+    aidcs.arrivals(world.day, world.data["compute"]["gpu_deliveries_per_month"])
     retired = aidcs.retire(world.day)
     if retired.any():
         world.grid.reserve(aidcs.zone, -retired * aidcs.mw_per_busy_gpu())

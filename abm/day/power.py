@@ -33,7 +33,8 @@ def clear_power(world: World, compute: ComputeDay) -> PowerDay:
     zp, s = world.zone_params, store.params
     m = world.data["markets"]
     nz = len(world.zone_names)
-    aidc_load = aidcs.set_busy(compute.busy, compute.sold)
+    aidc_load = aidcs.grid_draw(aidcs.set_busy(compute.busy, compute.sold), aidcs.busy_gpus)
+    aidcs.load_mw = aidc_load
     _, available_mw, unit_price = util.offers(world.date.timetuple().tm_yday, world.rng)
     c_mw, c_price, d_mw, d_price = store.plan_steps(world.zone_price_forecast[store.zone])
     aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(

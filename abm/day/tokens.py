@@ -18,7 +18,6 @@ from tokenomy.abm.markets.top_up import _top_up, top_up_unserved
 from tokenomy.abm.results import ComputeDay, DayAhead, TokenDay
 from tokenomy.abm.state import World
 from tokenomy.agents.aidc import TRANCHE_SHARE
-from tokenomy.agents.contracts import _settle as _settle_contracts
 from tokenomy.agents.numeric import nan_max, nan_min, psum
 
 
@@ -27,8 +26,10 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     m = world.data["markets"]
     sensitivity = m["token_price_sensitivity"]
     price = prov.price.copy()
+    world.new_share = new_demand_share(world.demand_seen)
+    effective = prov.effective_price(sensitivity)
     world.share = logit_shares(
-        prov.effective_price(sensitivity), world.token_edges, world.share, sensitivity, m["token_inertia"]
+        effective, world.token_edges, world.share, sensitivity, m["token_inertia"], world.new_share
     )
     expected = world.share @ price if prov.n else np.zeros(world.n_buyers)
     na = apps.n
@@ -38,7 +39,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     elasticity = np.concatenate([app_elasticity, ent_elasticity])
     hourly = demand[:, None] * world.buyer_profile
     eff = prov.params["mtok_per_gpu_hour"]
-    book = world.contracts
+    reserved = ahead.reserved
     # the token market, the top-up and the compute it used, in one kernel -- unless an hour's spill-over needs the
     # market's LP or an input is out of range, when the markets' own functions take over (and say what is wrong)
     (
@@ -58,9 +59,6 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ask_unsold,
         volume,
         paid,
-        contract_payment,
-        contracted,
-        contract_cost,
     ) = _serve(
         hourly,
         world.share,
@@ -77,11 +75,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ahead.flow,
         ahead.payment,
         TRANCHE_SHARE.size,
-        book.provider,
-        book.aidc,
-        book.qty,
-        book.price,
-        ahead.aidc_price,
+        ahead.reserved.flow,
     )
     if status:
         res = clear_token_market(hourly, world.share, prov.hourly_capacity_mtok(), price, world.token_edges)
@@ -112,8 +106,9 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
             top.ask_used_gpu_hours,
             TRANCHE_SHARE.size,
         )
-        contract_payment, contracted, contract_cost = book.settle(ahead.aidc_price)
+        volume -= float(ahead.reserved.flow.sum())
     prov.topped_up_gpu_hours = topped_up
+    world.demand_seen = np.stack([world.demand_seen[1], demand])
     apps.served_mtok = served_b[:na]
     ents.served_mtok = served_b[na:]
     tokens = TokenDay(
@@ -141,11 +136,11 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         busy=busy,
         token_busy=token_busy,
         top_tranche_fill=fill,
-        contract_payment=contract_payment,
-        contract_provider=book.provider.copy(),
-        contract_aidc=book.aidc.copy(),
-        contracted_gpu_hours=contracted,
-        contract_cost=contract_cost,
+        contract_payment=reserved.payment,
+        contract_provider=reserved.contract_provider,
+        contract_aidc=reserved.contract_aidc,
+        contracted_gpu_hours=reserved.by_provider.sum(axis=1),
+        contract_cost=reserved.cost_by_provider(),
         ask_aidc=ahead.ask_aidc,
         ask_hour=ahead.ask_hour,
         ask_price=ahead.ask_price,
@@ -153,6 +148,13 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         price_cny_per_gpu_hour=world.compute_price,
     )
     return tokens, compute
+
+
+def new_demand_share(demand_seen: np.ndarray) -> np.ndarray:
+    """(B,) the share of each buyer's demand that is new (its growth over its last two days): new customers choose
+    a provider afresh, with no bond to one."""
+    before, last = demand_seen
+    return np.maximum(1.0 - np.divide(before, last, out=np.ones_like(last), where=last > 0), 0.0)
 
 
 @njit(cache=True)
@@ -172,15 +174,11 @@ def _serve(
     day_ahead_flow,
     day_ahead_payment,
     n_tranches,
-    contract_provider,
-    contract_aidc,
-    contract_qty,
-    contract_price,
-    aidc_price,
+    reserved_flow,
 ):
-    """:func:`clear_token_market` at providers' day-ahead capacity, :func:`top_up_unserved`, :func:`_with_top_up`,
-    :func:`_compute_traded` and the term contracts' settlement (``ContractBook.settle``).  Status 0, or 1 if the
-    spill-over needs the LP or an input is out of range (then nothing else is meaningful)."""
+    """:func:`clear_token_market` at providers' day-ahead capacity (reserved GPU-hours included),
+    :func:`top_up_unserved`, :func:`_with_top_up` and :func:`_compute_traded`.  Status 0, or 1 if the spill-over needs
+    the LP or an input is out of range (then nothing else is meaningful)."""
     n_prov, hours = bought.shape
     cap = np.empty((n_prov, hours))  # CloudProviderGroup.hourly_capacity_mtok
     for p in range(n_prov):
@@ -191,27 +189,9 @@ def _serve(
     for j in range(left.size):
         left[j] = nan_max(ask_qty[j] - ask_filled[j], 0.0)
     if not ok or lp_hours.size or _check_top_up(eff, ask_aidc, ask_hour, compute_edges.shape[1], hours):
-        return (
-            1,
-            bp[1],
-            ph[0],
-            bh[2],
-            cap,
-            eff,
-            day_ahead_flow,
-            day_ahead_flow,
-            day_ahead_payment,
-            cap,
-            cap,
-            cap,
-            eff,
-            left,
-            0.0,
-            0.0,
-            eff,
-            eff,
-            eff,
-        )
+        # (the same types as below; nothing else is meaningful)
+        flow, payment = day_ahead_flow, day_ahead_payment
+        return 1, bp[1], ph[0], bh[2], cap, eff, flow, flow, payment, cap, cap, cap, eff, left, 0.0, 0.0
     served, gpu, cost, used = _top_up(
         bh[2], price, eff, token_edges, ask_aidc, ask_hour, left, ask_price, compute_edges
     )
@@ -219,12 +199,7 @@ def _serve(
     flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
         day_ahead_flow, day_ahead_payment, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches
     )
-    if contract_provider.size:
-        contract_payment, contracted, contract_cost = _settle_contracts(
-            contract_provider, contract_aidc, contract_qty, contract_price, aidc_price, n_prov
-        )
-    else:
-        contract_payment, contracted, contract_cost = np.zeros(0), np.zeros(n_prov), np.zeros(n_prov)
+    volume -= psum(reserved_flow.ravel())  # the price of the day's trades: reserved GPU-hours are not traded
     return (
         0,
         served_pair,
@@ -242,9 +217,6 @@ def _serve(
         ask_unsold,
         volume,
         paid,
-        contract_payment,
-        contracted,
-        contract_cost,
     )
 
 

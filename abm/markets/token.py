@@ -3,11 +3,17 @@
 Pure functions, numpy in / numpy out. Units: tokens in millions (Mtok), prices in CNY per Mtok.
 
 1. :func:`logit_shares` -- each buyer ``b`` splits its demand over the providers it is connected
-   to. Target share ``∝ exp(-price_sensitivity * ln(price_p))`` = ``price_p ** -price_sensitivity``
-   (logit on log price: token prices span orders of magnitude), then
-   ``share = inertia * previous_share + (1 - inertia) * target`` where ``previous_share`` is first
-   restricted to connected providers and renormalised (a buyer whose previous share there is all
-   zero uses the target). Buyers with no connected provider get an all-zero row.
+   to, by a logit on log price with switching costs (as in Dube, Hitsch and Rossi 2009): a provider's
+   weight is ``w_p = price_p ** -price_sensitivity`` (logit on log price: token prices span orders of
+   magnitude); every day each customer of provider ``q`` chooses again, with a bond ``theta`` to ``q``:
+   ``P(p | q) = w_p theta^[p = q] / (sum_r w_r + (theta - 1) w_q)``.  ``inertia`` is the probability a
+   customer stays when all prices are equal, so ``theta = inertia (n - 1) / (1 - inertia)`` for a buyer
+   with ``n`` providers (no bond, ``theta = 1``, when ``inertia <= 1 / n``; a customer never leaves when
+   ``inertia = 1``).  A small price gap moves few customers, a large one many.  The buyer's new demand
+   today (``new_share``, a growing buyer's new customers) chooses without a bond: ``T_p = w_p / sum_r
+   w_r``.  So ``share_p = (1 - new) sum_q share_q P(p | q) + new T_p``, where the previous split is
+   first restricted to connected providers and renormalised (a buyer whose previous share there is all
+   zero chooses afresh).  Buyers with no connected provider get an all-zero row.
 
 2. :func:`clear_token_market` -- per hour ``h``:
 
@@ -55,6 +61,8 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 from scipy.optimize import linprog
+
+from tokenomy.agents.choice import bonded_logit_row, switching_bond
 
 __all__ = ["TokenClearing", "clear_token_market", "logit_shares"]
 
@@ -114,15 +122,18 @@ def logit_shares(
     previous_share: np.ndarray,
     price_sensitivity: float,
     inertia: float,
+    new_share: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Demand split (B, P) of each buyer over its connected providers (see module docstring).
 
     Args:
-        price_cny_per_mtok: (P,) posted prices, must be > 0.
+        price_cny_per_mtok: (P,) posted prices (effective: a launch's appeal lowers them), must be > 0.
         edges: (B, P) bool, buyer b can buy from provider p.
         previous_share: (B, P) yesterday's split (>= 0).
         price_sensitivity: logit coefficient on ln(price).
-        inertia: weight of the previous share, in [0, 1].
+        inertia: probability a customer stays with its provider when all prices are equal, in [0, 1].
+        new_share: share of each buyer's demand that is new today and chooses without a bond, in [0, 1]: one
+            number or (B,).
     """
     price = _array(price_cny_per_mtok, np.float64, 1)
     edges = _array(edges, np.bool_, 2)
@@ -131,7 +142,10 @@ def logit_shares(
     prev = _broadcast(previous_share, edges.shape)
     if not 0.0 <= inertia <= 1.0:
         raise ValueError("inertia must be in [0, 1]")
-    ok, share = _logit_shares(price, edges, prev, float(price_sensitivity), float(inertia))
+    new = np.broadcast_to(np.asarray(new_share, dtype=np.float64), (edges.shape[0],))
+    if not ((new >= 0.0) & (new <= 1.0)).all():
+        raise ValueError("new_share must be in [0, 1]")
+    ok, share = _logit_shares(price, edges, prev, float(price_sensitivity), float(inertia), np.ascontiguousarray(new))
     if not ok:
         raise ValueError("token prices must be > 0 (the logit is on log price)")
     return share
@@ -220,40 +234,36 @@ def _broadcast(x, shape: tuple[int, int]) -> np.ndarray:
 # kernels (numba)
 # --------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _logit_shares(price, edges, prev, sensitivity, inertia):
+def _logit_shares(price, edges, prev, sensitivity, inertia, new):
     """Returns (all prices > 0, shares); the shares are meaningless if a price is not."""
     B, P = edges.shape
-    target = np.zeros((B, P))
+    share = np.zeros((B, P))
     for p in range(P):
         if not price[p] > 0.0:
-            return False, target
+            return False, share
     logit = -sensitivity * np.log(price)
     w = np.empty(P)
+    before = np.empty(P)
     for b in range(B):
         top = -np.inf
+        n = 0
         for p in range(P):
-            if edges[b, p] and logit[p] > top:
-                top = logit[p]
-        if not np.isfinite(top):  # buyers with no provider
-            top = 0.0
+            if edges[b, p]:
+                n += 1
+                if logit[p] > top:
+                    top = logit[p]
+        if n == 0:  # buyers with no provider
+            continue
+        total = 0.0
         for p in range(P):
-            w[p] = np.exp((logit[p] if edges[b, p] else -np.inf) - top)  # exp(-inf) = 0 off the edges
-        tot = w.sum()
-        if tot > 0.0:
-            for p in range(P):
-                target[b, p] = w[p] / tot
-    if inertia == 0.0:
-        return True, target
-    share = np.empty((B, P))
-    for b in range(B):
+            w[p] = np.exp(logit[p] - top) if edges[b, p] else 0.0
+            total += w[p]
+        kept = 0.0
         for p in range(P):
-            w[p] = prev[b, p] if edges[b, p] else 0.0
-        tot = w.sum()
-        for p in range(P):  # all-zero previous -> target
-            share[b, p] = w[p] / tot if tot > 0.0 else target[b, p]
-    if inertia == 1.0:
-        return True, share
-    return True, inertia * share + (1.0 - inertia) * target
+            before[p] = prev[b, p] if edges[b, p] else 0.0
+            kept += before[p]
+        bonded_logit_row(w, before, total, kept, switching_bond(inertia, n), new[b], edges[b], share[b])
+    return True, share
 
 
 @njit(cache=True)

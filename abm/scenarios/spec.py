@@ -71,9 +71,14 @@ SCENARIO = Table(
 MARKETS = Table(
     {
         "token_price_sensitivity": _num(2.0, 0.0, 50.0, "logit weight on log price"),
-        "token_inertia": _num(0.8, 0.0, 1.0, "share of yesterday's split kept"),
+        "token_inertia": _num(
+            0.8, 0.0, 1.0, "share of a provider's customers who stay with it from one day to the next (switching costs)"
+        ),
         "power_price_cap_cny_per_mwh": _num(1500.0, 0.0, 1e5, "value of lost load"),
         "power_price_floor_cny_per_mwh": _num(-100.0, -1e4, 0.0),
+        "tight_price_share": _num(
+            0.5, 0.0, 1.0, "a zone's hour is tight when its expected power price reaches this share of the cap"
+        ),
         "demand_noise": _num(0.05, 0.0, 1.0, "standard deviation of the day-to-day log noise of token demand"),
         "demand_noise_persistence": _num(0.7, 0.0, 0.999, "AR(1) coefficient of that noise"),
     }
@@ -81,7 +86,9 @@ MARKETS = Table(
 
 COMPUTE = Table(
     {
-        "gpu_deliveries_per_month": _num(1e12, 0.0, 1e13, doc="GPUs vendors can deliver to all AIDCs per month"),
+        "gpu_deliveries_per_month": _num(
+            1e12, 0.0, 1e13, doc="GPUs vendors make a month for this market; orders beyond it wait in their order book"
+        ),
         "contract_premium": _num(0.05, 0.0, 1.0, "term premium of a contract over the expected hourly price"),
     }
 )
@@ -97,7 +104,21 @@ POLICY = Table(
             doc="GPUs commissioned from this day on are obliged (a negative day reaches back to the "
             "fleet that was there before the run: -3650 obliges ten years of it)",
         ),
-        "green_certificate_cny_per_mwh": _num(30.0, 0.0, 1e4, "price of a green certificate (PPA premium)"),
+        "green_certificate_cny_per_mwh": _num(
+            5.0,
+            0.0,
+            1e4,
+            "what issuing a green certificate costs its seller: the price when certificates are plentiful",
+        ),
+        "green_penalty_cny_per_mwh": _num(
+            300.0,
+            0.0,
+            1e5,
+            "what an AIDC pays for a MWh of its green gap it cannot certify: the price when they are scarce",
+        ),
+        "capacity_tariff_cny_per_kw_year": _num(
+            0.0, 0.0, 1e4, "paid to coal and gas plants for their capacity (China's coal capacity price, 2024: 100-165)"
+        ),
     }
 )
 
@@ -110,7 +131,12 @@ TECHNOLOGY = Table(
         "emissions_t_per_mwh": _num(0.0, 0.0, 2.0),
         "capacity_factor": _num(1.0, 0.0, 1.0, "mean availability (solar, wind: of nameplate)"),
         "forced_outage_rate": _num(0.0, 0.0, 0.5, "mean share of a coal or gas fleet out on a day"),
-        "build_mw_per_month": _num(0.0, 0.0, 1e6, doc="most a utility adds per zone per month"),
+        "build_mw_per_month": _num(
+            0.0,
+            0.0,
+            1e6,
+            doc="builders' scale in a zone: the MW a month at which the marginal build cost has doubled (0: none)",
+        ),
     }
 )
 
@@ -130,6 +156,13 @@ ZONE = Table(
         "grid_connection_mw": _num(1e9, 0.0, 1e9, doc="spare connection capacity for new AIDC load"),
         "connection_build_mw_per_year": _num(0.0, 0.0, 1e7, doc="how fast the utility adds connection capacity"),
         "connection_lead_days": F("int", 730, min=0, max=5000),
+        "flexible_headroom_share": _num(
+            0.0,
+            0.0,
+            1.0,
+            "load the grid connects at once if it holds its draw in tight hours, as a share of the zone's peak "
+            "background load (Norris et al. 2025: ~0.1 at 0.25-1% curtailment)",
+        ),
     }
 )
 
@@ -162,7 +195,7 @@ UTILITY = Table(
         "strategy": _rule(POWER_OFFERS, "adaptive", "how it offers its units and learns its markup"),
         "markup": _decided(0.05, 0.0, 5.0, "offer price = marginal cost x (1 + markup) for dispatchable units"),
         "invest": F("bool", True),
-        "investing": _rule(GENERATION_INVESTING, "npv", "how it decides what to build"),
+        "investing": _rule(GENERATION_INVESTING, "marginal-npv", "how it decides what to build"),
         "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
         "units": ListOf(UNIT, min_items=0),
     }
@@ -181,9 +214,11 @@ STORAGE = Table(
         "life_years": _num(15.0, 1.0, 50.0),
         "strategy": _rule(STORAGE_DISPATCH, "forecast-arbitrage", "how it plans charging and discharging"),
         "invest": F("bool", True),
-        "investing": _rule(STORAGE_INVESTING, "npv", "how it decides what to build"),
+        "investing": _rule(STORAGE_INVESTING, "marginal-npv", "how it decides what to build"),
         "lead_days": F("int", 180, min=0, max=5000),
-        "max_build_mwh_per_month": _num(0.0, 0.0, 1e6),
+        "build_mwh_per_month": _num(
+            0.0, 0.0, 1e6, "builders' scale: the MWh a month at which the marginal build cost has doubled (0: none)"
+        ),
         "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
     }
 )
@@ -203,15 +238,15 @@ AIDC = Table(
         "fixed_om_cny_per_gpu_year": _num(8000.0, 0.0, 1e7, "staff, maintenance, network of an online GPU"),
         "strategy": _rule(COMPUTE_ASKING, "adaptive", "how it asks for its GPU-hours and learns its scarcity markup"),
         "markup": _decided(0.3, 0.0, 3.0, "scarcity rent on the top tranches, in capital costs of a GPU-hour"),
-        "markup_step": _decided(0.02, 0.0, 1.0),
+        "markup_step": _decided(0.02, 0.0, 1.0, "how far a review moves the scarcity markup"),
+        "markup_review_days": _decided(7.0, 1.0, 365.0, "revenue rule: days between reviews of the markup"),
         "invest": F("bool", True),
-        "investing": _rule(GPU_INVESTING, "npv", "how it decides how many GPUs to order"),
+        "investing": _rule(GPU_INVESTING, "marginal-npv", "how it decides how many GPUs to order"),
         "forecaster": F("str", "adaptive", choices=FORECASTERS, doc="how it forecasts the margin of a GPU"),
         "forecast_noise": _num(0.1, 0.0, 2.0, "log-normal error of its monthly margin forecast"),
         "supply_line_weight": _num(0.5, 0.0, 1.0, "weight it gives the market's GPUs on order (0: ignores them)"),
         "lead_days": F("int", 180, min=0, max=5000),
         "hurdle": _num(0.1, 0.0, 1.0, "hurdle rate (per year) an investment must earn"),
-        "max_growth_per_month": _num(0.15, 0.0, 10.0, "largest order as a share of online GPUs"),
         "min_order_gpus": _num(100.0, 0.0, 1e7),
         "outage_rate_per_year": _num(0.0, 0.0, 365.0, "outages a year (random, seeded)"),
         "outage_share": _num(0.05, 0.0, 0.5, "mean share of the online fleet an outage takes down"),
@@ -240,6 +275,12 @@ PROVIDER = Table(
         "launch_rate_per_year": _num(0.0, 0.0, 50.0, "model launches a year (random, seeded)"),
         "launch_efficiency_gain": _num(0.1, 0.0, 5.0, "mean efficiency jump of a launch"),
         "launch_appeal_gain": _num(0.3, 0.0, 10.0, "jump of its appeal to buyers (decays, half-life 60 days)"),
+        "imitation_rate_per_year": _num(
+            0.0, 0.0, 365.0, "how often a year it catches up with the most efficient rival (random, seeded)"
+        ),
+        "imitation_share": _num(0.5, 0.0, 1.0, "share of the efficiency gap to the best rival a catch-up closes"),
+        "share_horizon_days": _decided(365.0, 0.0, 3650.0, "switching-cost pricing: days of retained demand it values"),
+        "price_hold_days": _decided(30.0, 1.0, 365.0, "switching-cost pricing: how long it plans to hold a price"),
         "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
         "cash_cny": F("float", 0.0, min=-MAX_CASH_CNY, max=MAX_CASH_CNY),
     }
