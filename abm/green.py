@@ -50,6 +50,14 @@ class GreenContracts:
         self._renewable += renewable_available_mw
         self._days += 1
 
+    def forget_month(self) -> None:
+        """Drop the month's record (after a spin-up)."""
+        self._energy[:] = 0.0
+        self._green[:] = 0.0
+        self._load_shape[:] = 0.0
+        self._renewable[:] = 0.0
+        self._days = 0
+
     def renew(self, world: World) -> None:
         """Monthly: size and price each AIDC's contracts from the month just ended (module docstring)."""
         from tokenomy.abm.flexible import storage_suppliers
@@ -94,11 +102,7 @@ class GreenContracts:
             * (certificate + np.where(self.firming_mwh > 0, shift, 0.0) * self.firming_price)
         )
         aidcs.green_cost_per_busy_gpu_hour = aidcs.mw_per_busy_gpu() * per_mwh
-        self._energy[:] = 0.0
-        self._green[:] = 0.0
-        self._load_shape[:] = 0.0
-        self._renewable[:] = 0.0
-        self._days = 0
+        self.forget_month()
 
     def payments(self) -> tuple[np.ndarray, np.ndarray]:
         """Today's payments: certificates (A,) CNY, and firming (A, S) CNY to each storage operator."""

@@ -56,6 +56,10 @@ class Ledger:
         """CNY moved by every flow since the start."""
         return {name: float(self._flow_total[i]) for name, i in self._flow_id.items()}
 
+    def forget_flows(self) -> None:
+        """Clear the totals by flow (after a spin-up: what is reported starts on day 0)."""
+        self._flow_total[:] = 0.0
+
     def start_day(self) -> None:
         self.revenue_today[:] = 0.0
         self.cost_today[:] = 0.0

@@ -29,7 +29,7 @@ from tokenomy.abm import world
 from tokenomy.abm.day.compute import clear_day_ahead
 from tokenomy.abm.day.drivers import advance_drivers
 from tokenomy.abm.day.learning import RECENT_DAYS, learn
-from tokenomy.abm.day.monthly import arrivals_and_retirements, first_of_month
+from tokenomy.abm.day.monthly import arrivals_and_retirements, first_of_month, renew_contracts
 from tokenomy.abm.day.power import BACKGROUND_SHAPE, clear_power
 from tokenomy.abm.day.tokens import clear_tokens
 from tokenomy.abm.events import Timeline
@@ -90,6 +90,8 @@ class TokenEconomy(mesa.Model, World):
             data["scenario"]["days"],
         )
         self._set_edge_state_defaults()
+        self._spin_up(data["scenario"]["spin_up_days"])
+        renew_contracts(self)  # providers start with their ladder of term contracts
 
     def _market_state(self) -> None:
         """Expectations and memories carried from day to day."""
@@ -101,6 +103,30 @@ class TokenEconomy(mesa.Model, World):
         self.compute_price = float("nan")
         self.gpus_ordered_today = 0.0
         self._background_growth = DailyGrowth()
+
+    def _spin_up(self, days: int) -> None:
+        """Let the markets settle before day 0: ``days`` days of trading in the world as it stands on day 0 (no
+        event, no growth, no noise, no investment, nothing recorded), so that prices, costs, shares, markups and
+        expectations start where the agents' own rules put them, not where the scenario's starting values do.  Money
+        and the month's records go back to where they were; the ledger's flows and everything recorded start on day
+        0."""
+        if days <= 0:
+            return
+        cash = self.ledger.balance.copy()
+        for _ in range(days):
+            self.ledger.start_day()
+            ahead = clear_day_ahead(self)
+            tokens, compute = clear_tokens(self, ahead)
+            power = clear_power(self, compute)
+            day = Day(self.day, compute, tokens, power, aidc_costs(self))
+            settle(self, day)
+            learn(self, day)
+        self.ledger.balance[:] = cash
+        self.ledger.start_day()
+        self.ledger.forget_flows()
+        self.aidcs.forget_month()
+        self.green.forget_month()
+        self.compute_book_before = self.power_book_before = None
 
     # ------------------------------------------------------------------------------------------------
     @property

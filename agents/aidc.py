@@ -299,6 +299,8 @@ class AIDCGroup(Group):
         self.down_until = np.full(self.n, -1, dtype=int)
         self.pipeline = Pipeline()  # shipped GPUs being installed: (day in service, AIDC index, GPUs)
         self.vendors = GpuVendors(self.n)  # the order book of GPUs not yet shipped
+        if self.n:  # ordered before the start (their data centres are ready: they come into service as they ship)
+            self.vendors.order(0, p["gpus_on_order"], np.zeros(self.n, dtype=int))
         # market state
         self.power_price_expected = np.full((self.n, 24), 400.0)  # CNY/MWh, its zone, by hour
         self.compute_price_seen = np.full((self.n, 24), np.nan)  # CNY/GPU-hour, smoothed, by hour
@@ -453,6 +455,11 @@ class AIDCGroup(Group):
         self.asking.learn(self, AskOutcome(top_tranche_fill, profit, margin, day), rng)
 
     # -- monthly decisions ------------------------------------------------------------------------------
+    def forget_month(self) -> None:
+        """Drop the month's margin record and recent peaks (after a spin-up)."""
+        self._margin_sum[:] = 0.0
+        self._margin_days = 0
+
     def observe_month(self) -> None:
         """Feed the month's margin per GPU-day to the forecasters."""
         if self._margin_days:

@@ -63,6 +63,7 @@ PROFILE_SMOOTHING = 0.1  # weight of today's hourly shape in the forecast profil
 APPEAL_HALF_LIFE_DAYS = 60.0
 APPEAL_DECAY = 0.5 ** (1.0 / APPEAL_HALF_LIFE_DAYS)  # of the appeal above 1, per day
 DISCOUNT_PER_DAY = (1.0 + DISCOUNT_RATE) ** (-1.0 / DAYS_PER_YEAR)  # the value of a yuan tomorrow, today
+MARGIN_MEMORY_DAYS = 90.0  # switching-cost pricing: how long the margin it expects on kept customers remembers
 
 
 class CloudProvider(GroupAgent):
@@ -272,7 +273,7 @@ class CloudProviderGroup(Group):
         self.target_price = np.full(self.n, np.nan)
         self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))
         self.unserved_mtok = np.zeros(self.n)  # its share of its buyers' demand left unserved today
-        self.harvest_markup = np.full(self.n, np.nan)  # switching-cost pricing: the mature market's markup it expects
+        self.harvest_markup = np.full(self.n, np.nan)  # switching-cost pricing: the markup it expects to harvest
         self.launches = np.zeros(self.n, dtype=int)
         self.imitations = np.zeros(self.n, dtype=int)
         self._growth_key = b""
@@ -290,6 +291,11 @@ class CloudProviderGroup(Group):
     def capacity_mtok(self) -> np.ndarray:
         """Tokens each provider could serve today with what it bought (day-ahead and top-up)."""
         return (self.bought_gpu_hours + self.topped_up_gpu_hours).sum(axis=1) * self.params["mtok_per_gpu_hour"]
+
+    def token_value(self) -> np.ndarray:
+        """(n,) what a Mtok is worth to each provider when it buys compute to serve it: its price -- or, if it prices
+        below its expected cost (to win share), that cost: it still serves the customers it has won."""
+        return np.fmax(self.price, self.unit_cost)
 
     def effective_price(self, sensitivity: float) -> np.ndarray:
         """Price as buyers weigh it in the logit: a provider with a fresh model launch looks cheaper."""
@@ -354,7 +360,6 @@ class CloudProviderGroup(Group):
             self.unit_cost,
             self.unit_cost_today,
             p["mtok_per_gpu_hour"],
-            self.reserved_gpus,
         )
         if self.pricing.learns:
             cap = np.maximum(self.capacity_mtok, 1e-9)
@@ -596,23 +601,21 @@ def _share_value_targets(
         for q in range(n):
             links += edges[b, q]
         bond[b] = switching_bond(retention, links)
-    value, mature_value = np.empty(n_buyers), np.empty(n_buyers)
-    no_growth, no_new = np.ones(n_buyers), np.zeros(n_buyers)
+    value = np.empty(n_buyers)
     for p in range(n):
         c = unit_cost[p]
         if np.isnan(eta[p]) or np.isnan(c) or c <= 0.0:
             continue
         _share_values(value, retention, usage_growth, discount, horizon_days[p])
-        _share_values(mature_value, retention, no_growth, discount, horizon_days[p])
         lo = np.log(c) + np.log(0.05)
         hi = max(np.log(c) + np.log(1.0 + max_markup[p]), np.log(price[p]))
-        markup = harvest_markup[p]
-        if np.isnan(markup):
-            markup = _lerner_markup(eta[p], min_margin[p], max_markup[p])
-        # the margin of the mature market (no growth, no new customers) it expects to harvest, by one step of a
-        # fixed point from yesterday's view; then today's price with today's growth
-        mature = (p, c, c * markup, weight, price, edges, share, no_new, bond, demand, elasticity, sigma, mature_value)
-        harvest_markup[p] = max(_best_price(lo, hi, mature, hold[p]) / c - 1.0, min_margin[p])
+        # the margin it expects on the customers it keeps: what it has been earning (its markup over cost, remembered
+        # over MARGIN_MEMORY_DAYS; at first its static Lerner markup)
+        now = price[p] / c - 1.0
+        if np.isnan(harvest_markup[p]):
+            harvest_markup[p] = _lerner_markup(eta[p], min_margin[p], max_markup[p])
+        else:
+            harvest_markup[p] += (now - harvest_markup[p]) / MARGIN_MEMORY_DAYS
         today = (p, c, c * harvest_markup[p], weight, price, edges, share, new, bond, demand, elasticity, sigma, value)
         target[p] = max(_best_price(lo, hi, today, hold[p]), _clearing_floor(price[p], served[p], unserved[p], eta[p]))
         ratio[p] = target[p] / price[p]
@@ -638,7 +641,6 @@ def _learn(
     unit_cost,
     unit_cost_today,
     eff,
-    reserved,
 ):
     """:meth:`CloudProviderGroup.learn` for every provider, updating the state arrays in place."""
     n, hours = requested_h.shape
@@ -672,9 +674,7 @@ def _learn(
         for h in range(hours):
             price_h = compute_price_h[i, h]
             if not np.isnan(price_h):
-                # within its reservation one more token costs no compute (a reserved GPU-hour is paid for anyway)
-                beyond = requested_h[i, h] / eff[i] > reserved[i, h]
-                spot += requested_h[i, h] * (price_h if beyond else 0.0)
+                spot += requested_h[i, h] * price_h
                 weighted += requested_h[i, h]
         if weighted <= 0.0:
             continue
@@ -694,7 +694,7 @@ def _forecast_bids(level, trend, profile, eff, price, unit_cost, reserve, reserv
     bid = np.empty(n * 2 * hours)
     for i in range(n):
         per_hour = nan_max(level[i] + trend[i], 0.0) / 24.0
-        value = nan_max(price[i], unit_cost[i]) * eff[i]
+        value = nan_max(price[i], unit_cost[i]) * eff[i]  # CloudProviderGroup.token_value
         for h in range(hours):
             need = nan_max(per_hour * profile[i, h] / eff[i] - reserved[i, h], 0.0)
             k = i * 2 * hours + h

@@ -3,9 +3,10 @@
 A contract reserves q_h GPUs in every hour h at the AIDC for 1-12 months at a price K fixed when it is signed.
 The reservation is physical: those GPUs are the provider's before the day-ahead market opens (the AIDC offers
 only the rest), and the provider pays K for every reserved GPU-hour whether it uses it or not -- a reserved GPU
-it does not need in an hour idles, paid for.  So reservations change decisions: an AIDC sells less on the spot,
-a provider bids only for what its reservation does not cover, and within its reservation one more token costs it
-no compute at all (its marginal compute cost is the spot price only beyond it).  If an AIDC has fewer GPUs
+it does not need in an hour idles, paid for.  So reservations change decisions: an AIDC sells less on the spot, a
+provider bids only for what its reservation does not cover and is served first when GPUs run short.  (It prices its
+tokens on what compute will cost it over the time its price holds, the spot price: a reservation signed months
+ago is sunk, and the next one is signed at the price then.)  If an AIDC has fewer GPUs
 available than it reserved in an hour (an outage), every reservation there is cut pro rata and only what is
 delivered is paid.
 

@@ -1,11 +1,13 @@
-"""TrainingLab: an AI lab that buys GPU-hours to train models.
+"""TrainingLab: an AI lab (or a segment of labs) that buys GPU-hours to train models.
 
-A lab has a budget and a demand for compute that grow (or shrink) over time, and a downward-sloping
-willingness to pay: at the reference price it wants ``gpu_hours_per_day``; at price p it wants
-q(p) = q_ref (p / p_ref)^(-elasticity), never spending more than its daily budget (q <= budget / p) and
-never more than ``max_multiple`` x q_ref however cheap compute gets (it has only so many models to train).
-Training jobs can run at any hour, so it bids the same curve in every hour, in steps: in idle hours it
-buys cheap capacity (valley filling), in tight hours it gives way to buyers who value compute more.
+A lab plans its compute from the models it means to train -- ``gpu_hours_per_day``, the GPU-hours its next
+generations need (compute per generation grows: Epoch AI) -- and funds it from a budget, ``budget_cny_per_day``.
+Neither is a price: the price at which the budget buys exactly the plan, p_plan = budget / plan, follows from
+them.  Dearer than that, the budget binds and it buys budget / p (it trains later or smaller); cheaper, it trains
+more than planned, q = plan (p_plan / p)^elasticity (more experiments, longer runs), never more than
+``max_multiple`` x the plan.  So q(p) = min(plan (p / p_plan)^(-elasticity), budget / p, max_multiple x plan).
+Training jobs can run at any hour, so it bids the same curve in every hour, in steps: in idle hours it buys cheap
+capacity (valley filling), in tight hours it gives way to buyers who value compute more.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from tokenomy.agents.base import DailyGrowth, Group, GroupAgent, ar1_log_step
 from tokenomy.agents.numeric import nan_max, nan_min
 from tokenomy.agents.strategies import LAB_BIDDING, ComputeBidding, Rules, register
 
-# bid steps, as multiples of the reference price, dearest first (geometric, ~13% apart)
+# bid steps, as multiples of the plan price, dearest first (geometric, ~13% apart)
 PRICE_STEPS = np.geomspace(4.0, 0.15, 28)
 
 
@@ -35,14 +37,14 @@ class TrainingLab(GroupAgent):
 
 @register(LAB_BIDDING, "demand-curve")
 class DemandCurveBidding(ComputeBidding):
-    """The lab's demand curve, cut into ``PRICE_STEPS`` steps, in every hour.  Today's noise shifts the whole
-    curve: q(p) = noise x q_ref (p / p_ref)^(-e), i.e. the same quantities at prices noise^(1/e) higher."""
+    """The lab's demand curve, cut into ``PRICE_STEPS`` steps around its plan price (budget / plan), in every hour.
+    Today's noise shifts the whole curve: the same quantities at prices noise^(1/e) higher."""
 
     def bids(self, group: TrainingLabGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         p = group.params
         shift = group.noise ** (1.0 / p["elasticity"])
         qty, prices = _demand_curve_bids(
-            p["reference_price_cny_per_gpu_hour"],
+            group.plan_price(),
             shift,
             PRICE_STEPS,
             group.steps_to_the_elasticity(),
@@ -71,6 +73,13 @@ class TrainingLabGroup(Group):
         self._bid_hour = np.tile(np.repeat(np.arange(24), k), self.n)
         self._steps_key = b""
         self._steps_pow = np.zeros((self.n, k))
+
+    def plan_price(self) -> np.ndarray:
+        """The price at which each lab's budget buys exactly its plan, CNY per GPU-hour."""
+        p = self.params
+        return np.divide(
+            p["budget_cny_per_day"], p["gpu_hours_per_day"], out=np.ones(self.n), where=p["gpu_hours_per_day"] > 0
+        )
 
     def steps_to_the_elasticity(self) -> np.ndarray:
         """(n, K) ``PRICE_STEPS ** -elasticity``: the demand curve's shape, recomputed only when an elasticity
@@ -101,12 +110,13 @@ class TrainingLabGroup(Group):
             "gpu_hours_bought": float(bought),
             "spent_cny": float(self.spent_cny[i]),
             "price_paid_cny_per_gpu_hour": float(self.spent_cny[i] / bought) if bought > 0 else 0.0,
-            "gpu_hours_wanted_at_reference": float(self.params["gpu_hours_per_day"][i]),
+            "gpu_hours_planned": float(self.params["gpu_hours_per_day"][i]),
+            "plan_price_cny_per_gpu_hour": float(self.plan_price()[i]),
         }
 
 
 @njit(cache=True)
-def _demand_curve_bids(reference_price, shift, steps, steps_pow, gpu_hours, budget, max_multiple):
+def _demand_curve_bids(plan_price, shift, steps, steps_pow, gpu_hours, budget, max_multiple):
     """:class:`DemandCurveBidding` for every lab: (GPU-hours, CNY per GPU-hour) of its K steps in each of 24 hours,
     (n * 24 * K,) each, in the order (lab, hour, step)."""
     n, k = steps_pow.shape
@@ -115,7 +125,7 @@ def _demand_curve_bids(reference_price, shift, steps, steps_pow, gpu_hours, budg
     step_qty = np.empty(k)
     step_price = np.empty(k)
     for i in range(n):
-        base = reference_price[i] * shift[i]
+        base = plan_price[i] * shift[i]
         most = gpu_hours[i] * max_multiple[i] / 24.0
         previous = 0.0
         for j in range(k):

@@ -88,11 +88,12 @@ def first_of_month(world: World) -> None:
             "storage build",
             capital=True,
         )
-    _renew_contracts(world)
+    renew_contracts(world)
     led.post()
 
 
-def _renew_contracts(world: World) -> None:
+def renew_contracts(world: World) -> None:
+    """Providers renew their term contracts for compute (:func:`agents.contracts.renew`)."""
     prov, aidcs = world.providers, world.aidcs
     if not (prov.n and aidcs.n):
         return

@@ -39,6 +39,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     elasticity = np.concatenate([app_elasticity, ent_elasticity])
     hourly = demand[:, None] * world.buyer_profile
     eff = prov.params["mtok_per_gpu_hour"]
+    value = prov.token_value()
     reserved = ahead.reserved
     # the token market, the top-up and the compute it used, in one kernel -- unless an hour's spill-over needs the
     # market's LP or an input is out of range, when the markets' own functions take over (and say what is wrong)
@@ -65,6 +66,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         prov.bought_gpu_hours,
         eff,
         price,
+        value,
         world.token_edges,
         ahead.ask_aidc,
         ahead.ask_hour,
@@ -81,7 +83,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         res = clear_token_market(hourly, world.share, prov.hourly_capacity_mtok(), price, world.token_edges)
         top = top_up_unserved(
             res.unserved_mtok,
-            price,
+            value,
             eff,
             world.token_edges,
             ahead.ask_aidc,
@@ -164,6 +166,7 @@ def _serve(
     bought,
     eff,
     price,
+    value,
     token_edges,
     ask_aidc,
     ask_hour,
@@ -177,8 +180,9 @@ def _serve(
     reserved_flow,
 ):
     """:func:`clear_token_market` at providers' day-ahead capacity (reserved GPU-hours included),
-    :func:`top_up_unserved`, :func:`_with_top_up` and :func:`_compute_traded`.  Status 0, or 1 if the spill-over needs
-    the LP or an input is out of range (then nothing else is meaningful)."""
+    :func:`top_up_unserved` (each provider buying idle GPU-hours up to ``value``, what a Mtok is worth to it: its
+    price, or its expected cost if it prices below it), :func:`_with_top_up` and :func:`_compute_traded`.  Status 0,
+    or 1 if the spill-over needs the LP or an input is out of range (then nothing else is meaningful)."""
     n_prov, hours = bought.shape
     cap = np.empty((n_prov, hours))  # CloudProviderGroup.hourly_capacity_mtok
     for p in range(n_prov):
@@ -193,7 +197,7 @@ def _serve(
         flow, payment = day_ahead_flow, day_ahead_payment
         return 1, bp[1], ph[0], bh[2], cap, eff, flow, flow, payment, cap, cap, cap, eff, left, 0.0, 0.0
     served, gpu, cost, used = _top_up(
-        bh[2], price, eff, token_edges, ask_aidc, ask_hour, left, ask_price, compute_edges
+        bh[2], value, eff, token_edges, ask_aidc, ask_hour, left, ask_price, compute_edges
     )
     served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(bp[1], ph[0], bh[2], served, gpu)
     flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(

@@ -64,6 +64,14 @@ SCENARIO = Table(
         "start_date": F("date", doc="calendar date of day 0"),
         "days": F("int", 365, min=1, max=MAX_DAYS, doc="default horizon"),
         "seed": F("int", 1, min=0, max=MAX_SEED),
+        "spin_up_days": F(
+            "int",
+            0,
+            min=0,
+            max=365,
+            doc="days the markets trade in the day-0 world before day 0 (nothing grows or is recorded), so prices "
+            "start where the agents' rules put them",
+        ),
         "topology": F("str", "classroom", choices=("classroom", "china-8-hubs"), doc="named supply-graph builder"),
     }
 )
@@ -72,7 +80,7 @@ MARKETS = Table(
     {
         "token_price_sensitivity": _num(2.0, 0.0, 50.0, "logit weight on log price"),
         "token_inertia": _num(
-            0.8, 0.0, 1.0, "share of a provider's customers who stay with it from one day to the next (switching costs)"
+            0.95, 0.0, 1.0, "probability a customer stays with its provider from one day to the next at equal prices"
         ),
         "power_price_cap_cny_per_mwh": _num(1500.0, 0.0, 1e5, "value of lost load"),
         "power_price_floor_cny_per_mwh": _num(-100.0, -1e4, 0.0),
@@ -229,6 +237,7 @@ AIDC = Table(
         "zone": F("str"),
         "gpus": _num(1000.0, 0.0, 1e8, "accelerators online at the start (the world has about 1e7)"),
         "age_years": _num(1.5, 0.0, 30.0, "mean age of the initial fleet (spread evenly over twice that)"),
+        "gpus_on_order": _num(0.0, 0.0, 1e8, "GPUs ordered before the start: first in the vendors' order book"),
         "pue": _num(1.25, 1.0, 3.0),
         "busy_kw_per_gpu": _num(1.4, 0.01, 20.0, "node-level draw of a busy accelerator"),
         "idle_kw_per_gpu": _num(0.4, 0.0, 20.0),
@@ -236,9 +245,9 @@ AIDC = Table(
         "life_years": _num(5.0, 0.5, 30.0, "economic life; cohorts retire after it"),
         "om_cny_per_gpu_hour": _num(0.5, 0.0, 1e4, "variable operations of a busy GPU-hour"),
         "fixed_om_cny_per_gpu_year": _num(8000.0, 0.0, 1e7, "staff, maintenance, network of an online GPU"),
-        "strategy": _rule(COMPUTE_ASKING, "adaptive", "how it asks for its GPU-hours and learns its scarcity markup"),
+        "strategy": _rule(COMPUTE_ASKING, "revenue", "how it asks for its GPU-hours and learns its scarcity markup"),
         "markup": _decided(0.3, 0.0, 3.0, "scarcity rent on the top tranches, in capital costs of a GPU-hour"),
-        "markup_step": _decided(0.02, 0.0, 1.0, "how far a review moves the scarcity markup"),
+        "markup_step": _decided(0.05, 0.0, 1.0, "how far a review moves the scarcity markup"),
         "markup_review_days": _decided(7.0, 1.0, 365.0, "revenue rule: days between reviews of the markup"),
         "invest": F("bool", True),
         "investing": _rule(GPU_INVESTING, "marginal-npv", "how it decides how many GPUs to order"),
@@ -259,7 +268,10 @@ PROVIDER = Table(
     {
         "name": _name(),
         "strategy": _rule(
-            TOKEN_PRICING, "best-response", "token pricing: Lerner best response to logit demand, Roth-Erev, fixed..."
+            TOKEN_PRICING,
+            "switching-cost",
+            "token pricing: today's margin plus the value of share (switching costs), the static Lerner best "
+            "response, Roth-Erev, fixed...",
         ),
         "bidding": _rule(COMPUTE_BIDDING, "forecast", "how it bids for compute"),
         "price_cny_per_mtok": _decided(10.0, 1e-6, 1e6, "starting price"),
@@ -290,12 +302,11 @@ LAB = Table(
     {
         "name": _name(),
         "strategy": _rule(LAB_BIDDING, "demand-curve", "how it bids for compute"),
-        "gpu_hours_per_day": _num(1e5, 0.0, 1e9, doc="compute wanted at the reference price"),
-        "reference_price_cny_per_gpu_hour": _num(15.0, 1e-3, 1e5),
-        "elasticity": _num(1.0, 0.05, 10.0, "price elasticity of its compute demand"),
-        "max_multiple": _num(2.0, 1.0, 100.0, "most it wants however cheap compute is, as a multiple of the reference"),
-        "budget_cny_per_day": _num(1e12, 0.0, 1e12, doc="most it spends on compute a day"),
-        "growth_per_year": _num(0.0, -0.99, 100.0, "growth of compute wanted at the reference price"),
+        "gpu_hours_per_day": _num(1e5, 0.0, 1e9, doc="GPU-hours a day its training plan needs"),
+        "elasticity": _num(0.5, 0.05, 10.0, "how much more than its plan it trains when compute is cheaper"),
+        "max_multiple": _num(2.0, 1.0, 100.0, "most it wants however cheap compute is, as a multiple of its plan"),
+        "budget_cny_per_day": _num(1.5e6, 0.0, 1e12, doc="what it can spend on compute a day"),
+        "growth_per_year": _num(0.0, -0.99, 100.0, "growth of its plan (compute per model generation)"),
         "budget_growth_per_year": _num(0.0, -0.99, 100.0),
         "demand_noise": _num(0.05, 0.0, 1.0),
         "aidcs": F("strs", [], doc="AIDCs it may buy from; empty = all"),
