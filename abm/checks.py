@@ -10,6 +10,11 @@ Each check aggregates one metric over a window of days and compares it:
 * ``compare = "baseline"``: its change against the same window of a baseline run of the same scenario
   and seed with the ``baseline`` overrides (which undo the scenario's change).
 
+Each check states its counterfactual twin: the world without the mechanism it claims (``twin`` overrides, and
+``twin_without_events`` to drop the scenario's events; a baseline check's twin is its baseline when it states
+none).  An outcome is earned only if the twin does not show it: ``run_twin_checks`` judges every check on its twin,
+where it must fail.
+
 A change is ``value / reference - 1`` (``change = "relative"``, the default) or ``value - reference``
 (``"absolute"``).  ``tolerance`` is slack in the compared quantity's units: ``>=`` passes when
 compared >= value - tolerance.  Runs differ between seeds (demand noise, launches, outages, forecast
@@ -49,6 +54,8 @@ __all__ = [
     "resolve_seeds",
     "check_in_words",
     "outcome_in_words",
+    "run_twin_checks",
+    "twin_of",
 ]
 
 AGGREGATES: dict[str, Callable[[pd.Series], float]] = {
@@ -138,18 +145,23 @@ def checks_of(scenario: Scenario) -> list[dict]:
             against = _window(check["against_days"], "against_days", where)
         elif check["against_days"]:
             raise ScenarioError(f"{where}: 'against_days' needs compare = \"window\"")
-        if check["compare"] == "baseline":
-            if not check["baseline"]:
-                raise ScenarioError(f"{where}: compare = \"baseline\" needs 'baseline' overrides that undo the change")
-            for item in check["baseline"]:
-                if "=" not in item:
-                    raise ScenarioError(f"{where}: baseline override '{item}' must be path.to.key=value")
-        elif check["baseline"]:
-            raise ScenarioError(f"{where}: 'baseline' overrides need compare = \"baseline\"")
+        _check_overrides(check, where)
         if check["op"] == "between" and (check["upper"] is None or check["upper"] < check["value"]):
             raise ScenarioError(f"{where}: op = \"between\" needs 'upper' >= 'value'")
         out.append({**check, "table": table, "window": window, "against": against})
     return out
+
+
+def _check_overrides(check: dict, where: str) -> None:
+    """A baseline check names its baseline overrides, and only a baseline check does; every override is path=value."""
+    if check["compare"] == "baseline" and not check["baseline"]:
+        raise ScenarioError(f"{where}: compare = \"baseline\" needs 'baseline' overrides that undo the change")
+    if check["compare"] != "baseline" and check["baseline"]:
+        raise ScenarioError(f"{where}: 'baseline' overrides need compare = \"baseline\"")
+    for kind in ("baseline", "twin"):
+        for item in check[kind]:
+            if "=" not in item:
+                raise ScenarioError(f"{where}: {kind} override '{item}' must be path.to.key=value")
 
 
 def resolve_seeds(scenario: Scenario, seeds: int | Iterable[int]) -> list[int]:
@@ -219,10 +231,15 @@ def _describe(check: dict) -> str:
     return f"{what} {bound}{tol}"
 
 
-def _run_tables(scenario_path: str | Path, overrides: list[str], seed: int, days: int) -> dict[str, pd.DataFrame]:
+def _run_tables(
+    scenario_path: str | Path, overrides: list[str], seed: int, days: int, events: bool = True
+) -> dict[str, pd.DataFrame]:
     from tokenomy.abm.model import TokenEconomy
 
-    model = TokenEconomy(load_scenario(scenario_path, overrides), seed=seed)
+    scenario = load_scenario(scenario_path, overrides)
+    if not events:
+        scenario.data["events"] = []
+    model = TokenEconomy(scenario, seed=seed)
     model.run(days)
     return {"daily": model.daily_table(), "hourly": model.hourly_table()}
 
@@ -302,6 +319,54 @@ def run_checks(
                 runs[(), seed],
                 seed,
                 runs[tuple(check["baseline"]), seed] if check["compare"] == "baseline" else None,
+            )
+            for seed in seed_list
+        ]
+        results.append(_result(check, per_seed))
+    return results
+
+
+def twin_of(check: dict) -> tuple[tuple[str, ...], bool]:
+    """A check's counterfactual twin: (overrides, whether the scenario's events stay)."""
+    overrides = tuple(check["twin"]) or (tuple(check["baseline"]) if check["compare"] == "baseline" else ())
+    return overrides, not check["twin_without_events"]
+
+
+def run_twin_checks(
+    scenario_name_or_path: str | Path,
+    seeds: int | Iterable[int] = 3,
+    overrides: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[CheckResult]:
+    """Every check judged on its counterfactual twin (the world without the mechanism it claims), for each seed.
+    An earned outcome fails there.  A baseline check keeps its own baseline run as the reference."""
+    overrides = list(overrides)
+    scenario = load_scenario(scenario_name_or_path, overrides)
+    path = scenario.source
+    checks = checks_of(scenario)
+    seed_list = resolve_seeds(scenario, seeds)
+    days = _horizon(scenario, checks)
+    twins = sorted({twin_of(c) for c in checks})
+    for twin, _ in twins:  # fail on a bad twin override before any simulation
+        load_scenario(path, overrides + list(twin))
+    baselines = sorted({tuple(c["baseline"]) for c in checks if c["compare"] == "baseline"})
+    variants = [(t, e) for t, e in twins] + [(b, True) for b in baselines]
+    variants = list(dict.fromkeys(variants))
+    runs: dict[tuple, dict[str, pd.DataFrame]] = {}
+    for twin, events in variants:
+        for seed in seed_list:
+            runs[twin, events, seed] = _run_tables(path, overrides + list(twin), seed, days, events)
+            if progress is not None:
+                progress(len(runs), len(variants) * len(seed_list))
+    results = []
+    for check in checks:
+        twin, events = twin_of(check)
+        per_seed = [
+            evaluate(
+                check,
+                runs[twin, events, seed],
+                seed,
+                runs[tuple(check["baseline"]), True, seed] if check["compare"] == "baseline" else None,
             )
             for seed in seed_list
         ]

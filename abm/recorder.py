@@ -55,6 +55,8 @@ RAW_DAILY_COLUMNS = (
     "storage_gpu_hours",
     "tight_zone_hours",
     "gpu_order_wait_days",
+    "providers_below_cost",
+    "provider_markup_median",
 )
 # ... and the order of the daily table, whose power columns are derived from the hourly rows in bulk.
 DAILY_COLUMNS = (
@@ -99,6 +101,8 @@ DAILY_COLUMNS = (
     "congested_line_hours",
     "aidc_profit_cny",
     "provider_profit_cny",
+    "providers_below_cost",
+    "provider_markup_median",
     "token_unit_cost_cny_per_mtok",
     "token_cost_energy_cny_per_mtok",
     "token_cost_storage_cny_per_mtok",
@@ -345,6 +349,10 @@ def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
     row[_TIGHT] = float(aidcs.tight.any(axis=0).sum()) if aidcs.n else 0.0  # hours tight somewhere an AIDC is
     per_month = world.data["compute"]["gpu_deliveries_per_month"]
     row[_WAIT] = aidcs.vendors.quoted_wait_days(0.0, per_month) if per_month > 0 else 0.0
+    prov = world.providers
+    priced = prov.unit_cost > 0  # (NaN, no cost learned yet, is not)
+    row[_BELOW_COST] = float((prov.price[priced] < prov.unit_cost[priced]).sum())
+    row[_MARKUP_MEDIAN] = float(np.median(prov.price[priced] / prov.unit_cost[priced]) - 1.0) if priced.any() else 0.0
     _daily_kernel(
         row,
         tokens.served_by_provider,
@@ -430,6 +438,8 @@ def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
     _BATTERY_GPU_HOURS,
     _TIGHT,
     _WAIT,
+    _BELOW_COST,
+    _MARKUP_MEDIAN,
 ) = range(len(RAW_DAILY_COLUMNS))
 
 

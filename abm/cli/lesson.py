@@ -50,6 +50,11 @@ def register(subparsers) -> dict:
         help="how many seeds (the scenario's seed and the next)",
     )
     check.add_argument(
+        "--twins",
+        action="store_true",
+        help="judge each check on its counterfactual twin (the world without its mechanism), where it must fail",
+    )
+    check.add_argument(
         "--set",
         action="append",
         default=[],
@@ -111,6 +116,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.set)
     if not scenario.data["expected"]["checks"]:
         raise UsageError(f"scenario '{args.scenario}' states no expected outcome ([[expected.checks]])")
+    if getattr(args, "twins", False):
+        return _cmd_twins(args, scenario)
     results = run_checks(args.scenario, args.seeds, args.set)
     claim = scenario.data["expected"]["claim"]
     print(f"{scenario.name}: {len(results)} checks over {args.seeds} seed(s)")
@@ -123,6 +130,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     passed = len(results) - len(failed) - len(pending)
     print(f"{passed} passed, {len(failed)} failed" + (f", {len(pending)} pending (not enforced)" if pending else ""))
     return EXIT_FAILED if failed else 0
+
+
+def _cmd_twins(args: argparse.Namespace, scenario) -> int:
+    """Each check on its counterfactual twin, where an earned outcome fails: exit 0 when every check fails there."""
+    from tokenomy.abm.checks import format_result, run_twin_checks, twin_of
+
+    results = run_twin_checks(args.scenario, args.seeds, args.set)
+    checks = {c["name"]: c for c in scenario.data["expected"]["checks"]}
+    print(f"{scenario.name}: {len(results)} checks on their counterfactual twins over {args.seeds} seed(s)")
+    for r in results:
+        twin, events = twin_of(checks[r.name])
+        print(f"twin of {r.name}: {'; '.join(twin) or 'no change'}{'' if events else ' (no events)'}")
+        print(format_result(r))
+    shown = [r.name for r in results if r.status == "passed"]
+    print(
+        f"{len(results) - len(shown)} fail on their twin (earned), {len(shown)} still hold there"
+        + (f": {', '.join(shown)}" if shown else "")
+    )
+    return EXIT_FAILED if shown else 0
 
 
 def _cmd_call_market(args) -> int:

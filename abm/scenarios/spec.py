@@ -398,6 +398,13 @@ CHECK = Table(
         "value": F("float", 0.0, min=-1e300, max=1e300, doc="threshold (or lower bound for 'between')"),
         "upper": F("float", None, min=-1e300, max=1e300, doc="upper bound for 'between'"),
         "tolerance": F("float", 0.0, min=0.0, doc="slack on the comparison, in the compared quantity's units"),
+        "twin": F(
+            "strs",
+            [],
+            doc="the counterfactual twin: overrides (path=value) that switch the claimed mechanism off; the check "
+            "must fail there (a baseline check's twin is its baseline when this is empty)",
+        ),
+        "twin_without_events": F("bool", False, doc="the twin also drops the scenario's events"),
         "status": F(
             "str",
             "active",
