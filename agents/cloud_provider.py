@@ -694,7 +694,8 @@ def _forecast_bids(level, trend, profile, eff, price, unit_cost, reserve, reserv
     bid = np.empty(n * 2 * hours)
     for i in range(n):
         per_hour = nan_max(level[i] + trend[i], 0.0) / 24.0
-        value = nan_max(price[i], unit_cost[i]) * eff[i]  # CloudProviderGroup.token_value
+        c = unit_cost[i]
+        value = (price[i] if np.isnan(c) else max(price[i], c)) * eff[i]  # CloudProviderGroup.token_value
         for h in range(hours):
             need = nan_max(per_hour * profile[i, h] / eff[i] - reserved[i, h], 0.0)
             k = i * 2 * hours + h

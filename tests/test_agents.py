@@ -64,6 +64,8 @@ def test_apps_serve_the_requests_worth_their_token_cost():
 
 
 def _providers(n: int = 1, **changes) -> CloudProviderGroup:
+    """Providers on the static Lerner rule unless ``strategy`` says otherwise."""
+    changes = {"strategy": "best-response", **changes}
     items = [
         dict(_items("providers")[i % 2], name=f"p{i}", efficiency_growth_per_year=0.0, **changes) for i in range(n)
     ]
@@ -88,11 +90,13 @@ def test_provider_learns_its_marginal_cost_from_the_hours_it_is_asked_for():
     price[0, 20] = 30.0
     prov.learn(requested, requested, price, np.zeros(1), np.zeros(1), np.random.default_rng(0))
     assert prov.unit_cost[0] == pytest.approx((300 * 30 + 100 * 6) / 400 / eff)
-    # an hour whose price the provider's own bid set (it paid what its tokens are worth) does not count
+    # an hour whose price the provider's own bid set counts at that price: its shadow price of compute (what one
+    # more GPU-hour would have cost it is at least what its tokens are worth), so scarcity raises its cost
     own = _providers(1, price_cny_per_mtok=2.0)
-    price[0, 20] = own.price[0] * own.params["mtok_per_gpu_hour"][0]
+    value = own.price[0] * own.params["mtok_per_gpu_hour"][0]
+    price[0, 20] = value
     own.learn(requested, requested, price, np.zeros(1), np.zeros(1), np.random.default_rng(0))
-    assert own.unit_cost[0] == pytest.approx(6.0 / own.params["mtok_per_gpu_hour"][0])
+    assert own.unit_cost[0] == pytest.approx((300 * value + 100 * 6) / 400 / own.params["mtok_per_gpu_hour"][0])
 
 
 def _view(edges, demand, elasticity, sigma=4.0) -> PricingView:
@@ -120,17 +124,30 @@ def test_provider_price_heads_for_the_lerner_price_against_logit_demand():
     assert prov.price == pytest.approx(expected, rel=1e-9)
 
 
-def test_a_capacity_constrained_provider_raises_its_price_an_unconstrained_one_does_not():
-    prov = _providers(1, price_step=0.05, price_adjustment=1.0)
+@pytest.mark.parametrize("strategy", ["best-response", "switching-cost"])
+def test_scarcity_reaches_the_price_only_through_demand_the_market_left_unserved(strategy):
+    """A provider rationed by its own forecast (its buyers served by rivals) keeps its price; one whose buyers the
+    market left unserved after the top-up raises it (by its daily step here: the clearing price is far above)."""
+    prov = _providers(1, strategy=strategy, price_step=0.05, price_adjustment=1.0)
     _learn_cost(prov, 12.0)
     lerner = prov.unit_cost[0] * (1 + prov.params["max_markup"][0])
     view = _view([[True]], [1000.0], [0.0], 4.0)  # a monopolist facing inelastic demand: markup at its cap
     asked = np.full((1, 24), 100.0)
-    for served, expected in ((asked * 0.7, lerner * 1.05), (asked, lerner)):
+    rises = []
+    for unserved in (0.0, 30.0 * 24):
         prov.params["price_cny_per_mtok"][:] = lerner
-        prov.learn(asked, served, np.full((1, 24), 12.0), np.zeros(1), np.zeros(1), np.random.default_rng(0))
+        prov.learn(
+            asked,
+            asked * 0.7,
+            np.full((1, 24), 12.0),
+            np.zeros(1),
+            np.zeros(1),
+            np.random.default_rng(0),
+            np.array([unserved]),
+        )
         prov.set_prices(view)
-        assert prov.price[0] == pytest.approx(expected)  # rationed: up by its daily step; else it stays
+        rises.append(prov.price[0] / lerner - 1.0)
+    assert rises[0] <= 1e-9 and rises[1] == pytest.approx(0.05)
 
 
 def test_provider_price_moves_at_most_its_daily_step_and_never_below_cost():
@@ -255,8 +272,10 @@ def test_adaptive_markup_rises_when_sold_out_and_falls_when_unsold():
     assert markup[0] > 0.3 > markup[1]
 
 
-def test_investment_respects_gpu_deliveries_and_grid_connections():
-    hot = ["aidcs.*.hurdle=0", "aidcs.*.capex_cny_per_gpu=1000", "apps.chatbot.users=60e6"]
+def test_vendors_ship_what_they_make_the_wait_lengthens_and_the_grid_limits_orders():
+    """GPU supply is a market: orders beyond what vendors make a month wait in their order book, the wait a new order
+    is quoted grows, so AIDCs order less than with ample supply; a full grid limits what can be ordered at all."""
+    hot = ["aidcs.*.hurdle=0", "aidcs.*.capex_cny_per_gpu=1000", "apps.chatbot.users=60e6", "aidcs.*.lead_days=30"]
     free = TokenEconomy(
         "classroom", overrides=hot + ["compute.gpu_deliveries_per_month=1e9", "zones.*.grid_connection_mw=1e9"], seed=2
     )
@@ -275,10 +294,14 @@ def test_investment_respects_gpu_deliveries_and_grid_connections():
     )
     for m in (free, capped, gridded):
         m.run(100)
-    ordered = {id(m): float(m.daily_table().gpus_ordered.sum()) for m in (free, capped, gridded)}
-    months = 4  # orders on the first of January, February, March and April
-    assert ordered[id(free)] > months * 300
-    assert ordered[id(capped)] <= months * 300 + 1e-9
+    tables = {id(m): m.daily_table() for m in (free, capped, gridded)}
+    ordered = {k: float(d.gpus_ordered.sum()) for k, d in tables.items()}
+    assert ordered[id(free)] > 4 * 300  # orders on the first of January, February, March and April
+    came = tables[id(capped)].gpus_online.iloc[-1] - tables[id(capped)].gpus_online.iloc[0]
+    assert came <= 300 * 100 / (365 / 12) + 1e-6  # vendors ship 300 a month, whatever was ordered
+    assert tables[id(capped)].gpu_order_wait_days.max() > 30  # a backlog: the quoted wait beyond the build time
+    assert tables[id(free)].gpu_order_wait_days.max() < 1.0
+    assert ordered[id(capped)] < ordered[id(free)]  # a longer wait lowers what one more GPU is worth
     assert ordered[id(gridded)] * gridded.aidcs.mw_per_busy_gpu().min() <= 2 * 0.5 + 1e-9
     assert gridded.grid.connection_queue_mw.sum() > 0
 
@@ -325,6 +348,6 @@ def test_mesa_agents_are_the_face_of_their_group():
         assert a.ask_cny_per_gpu_hour == pytest.approx(m.aidcs.ask_mid[i])
     providers = list(m.agents_by_type[CloudProvider])
     assert [p.price_cny_per_mtok for p in providers] == m.providers.price.tolist()
-    assert all(p.strategy == "best-response" for p in providers)
+    assert all(p.strategy == "switching-cost" for p in providers)
     assert len(m.agents_by_type[TrainingLab]) == 1 and len(m.agents_by_type[GridOperator]) == 1
     assert len(m.agents) == m.ledger.n_agents

@@ -62,18 +62,21 @@ def test_idle_gpus_are_mothballed_and_scrapped_when_they_stay_idle():
     assert write_offs > 0
 
 
-def test_a_contract_for_differences_fixes_what_the_provider_pays():
+def test_a_reservation_is_delivered_and_paid_for_in_full_cut_only_when_the_gpus_are_not_there():
     book = ContractBook(n_providers=2, n_aidcs=2)
     qty = np.zeros(24)
     qty[8:20] = 10.0  # 10 GPUs in each of 12 daytime hours
     book.sign(0, 1, qty, price=12.0, end_day=30)
-    spot = np.zeros((2, 24))
-    spot[1] = np.linspace(5.0, 28.0, 24)
-    payment, hours, cost = book.settle(spot)
-    assert payment[0] == pytest.approx(sum(10.0 * (12.0 - spot[1, h]) for h in range(8, 20)))
-    assert hours.tolist() == [120.0, 0.0] and cost.tolist() == [1440.0, 0.0]
-    # buying the GPU-hours at the spot and settling the difference costs exactly the contract price
-    assert (qty * spot[1]).sum() + payment[0] == pytest.approx(12.0 * qty.sum())
+    book.sign(1, 1, qty * 2, price=15.0, end_day=30)
+    got = book.deliver(np.array([100.0, 100.0]), n_buyers=3)
+    assert got.flow.shape == (3, 2, 24) and got.flow[0, 1].sum() == 120.0 and got.flow[1, 1].sum() == 240.0
+    assert got.payment.tolist() == [12.0 * 120.0, 15.0 * 240.0]  # every reserved GPU-hour, used or not
+    assert got.by_aidc[1].tolist() == (qty * 3).tolist() and not got.by_aidc[0].any()
+    assert got.cost_by_provider().tolist() == [1440.0, 3600.0]
+    short = book.deliver(np.array([100.0, 15.0]), n_buyers=3)  # an outage: 15 GPUs left for 30 reserved
+    assert short.by_aidc[1].max() == pytest.approx(15.0)
+    assert short.flow[0, 1, 10] == pytest.approx(5.0) and short.flow[1, 1, 10] == pytest.approx(10.0)  # pro rata
+    assert short.payment.tolist() == pytest.approx([12.0 * 60.0, 15.0 * 120.0])  # only what is delivered is paid
     book.expire(31)
     assert len(book) == 0
 

@@ -51,11 +51,37 @@ def test_an_obligation_is_met_with_certificates_and_firming(obliged):
     assert (obliged.aidcs.green_cost_per_busy_gpu_hour > 0).all()
 
 
-def test_firming_is_priced_at_the_levelised_cost_of_storage(obliged):
-    p = obliged.storage.params
+def test_firming_is_priced_by_what_a_battery_forgoes_and_new_batteries_cost(obliged):
+    """Firming comes from the markets the model has: while a fleet can take the firming asked of it, a MWh costs what
+    it would have earned the battery in the power market (a cycle at the spread it saw, after losses and wear) plus
+    wear; beyond its fleet, new batteries must be built and the price is their levelised cost."""
+    store = obliged.storage
+    p = store.params
+    wear = p["degradation_cost_cny_per_mwh"]
+    forgone = np.maximum(store.spread_seen * p["round_trip_efficiency"] - wear, 0.0) + wear
+    assert np.allclose(store.firming_price_cny_per_mwh(np.zeros(store.n)), forgone)
     capital = p["capex_cny_per_kwh"] * 1000 * capital_recovery_factor(0.08, p["life_years"])
-    expected = capital / 330.0 / p["round_trip_efficiency"] + p["degradation_cost_cny_per_mwh"]
-    assert np.allclose(obliged.storage.firming_price_cny_per_mwh(), expected)
+    levelised = capital / 330.0 / p["round_trip_efficiency"] + wear
+    assert np.allclose(store.firming_price_cny_per_mwh(p["energy_mwh"] * 2), levelised)
+    # and the price moves with the power market: a wider spread, dearer firming from the same battery
+    store.spread_seen = store.spread_seen + 100.0
+    assert (store.firming_price_cny_per_mwh(np.zeros(store.n)) > forgone).all()
+
+
+def test_certificates_cost_their_issue_while_plentiful_and_the_penalty_when_short():
+    from tokenomy.abm.green import certificate_market_price
+
+    assert certificate_market_price(100.0, 1e6, 5.0, 300.0) == 5.0
+    assert certificate_market_price(100.0, 50.0, 5.0, 300.0) == 300.0
+    plentiful = _run(POLICY, days=40)  # the classroom's wind and solar far outgrow the AIDCs' green gap
+    assert plentiful.green.certificate_price == plentiful.data["policy"]["green_certificate_cny_per_mwh"]
+    no_renewables = [
+        "utilities.west-power.units.west-wind.capacity_mw=0",
+        "utilities.west-power.units.west-solar.capacity_mw=0",
+        "utilities.east-power.units.east-solar.capacity_mw=0",
+    ]
+    short = _run(POLICY + no_renewables, days=40)
+    assert short.green.certificate_price == short.data["policy"]["green_penalty_cny_per_mwh"]
 
 
 def test_only_gpus_in_hub_zones_from_the_policy_day_are_obliged():

@@ -214,15 +214,27 @@ def test_logit_target_formula_and_ordering():
 
 
 def test_logit_inertia_limits():
+    """No bond (inertia <= 1/n): the plain logit, whatever the previous split; inertia 1: nobody leaves; in between:
+    each customer of provider q moves by P(p | q) = w_p theta^[p=q] / (sum_r w_r + (theta - 1) w_q), computed here
+    from the formula, provider by provider."""
     rng = np.random.default_rng(2)
     price = rng.uniform(1, 10, 4)
     edges = np.array([[1, 1, 0, 1], [0, 1, 1, 0], [0, 0, 0, 0]], bool)
     prev = rng.random((3, 4)) * edges
     prev /= np.maximum(prev.sum(1, keepdims=True), 1e-300)
     target = logit_shares(price, edges, prev, 1.5, 0.0)
+    w = np.where(edges, price**-1.5, 0.0)
+    np.testing.assert_allclose(target[:2], w[:2] / w[:2].sum(1, keepdims=True))
     np.testing.assert_allclose(logit_shares(price, edges, prev, 1.5, 1.0), prev)
-    half = logit_shares(price, edges, prev, 1.5, 0.5)
-    np.testing.assert_allclose(half, 0.5 * prev + 0.5 * target)
+    half = logit_shares(price, edges, prev, 1.5, 0.8)
+    for b in range(2):
+        n = edges[b].sum()
+        theta = 0.8 * (n - 1) / (1 - 0.8)
+        expected = np.zeros(4)
+        for q in np.flatnonzero(edges[b]):
+            to = w[b] * np.where(np.arange(4) == q, theta, 1.0)
+            expected += prev[b, q] * to / to.sum()
+        np.testing.assert_allclose(half[b], expected)
     # previous share outside the edges is dropped and renormalised; all-zero previous -> target
     prev2 = prev.copy()
     prev2[0, 2] = 5.0
