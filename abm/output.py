@@ -1,6 +1,7 @@
 """Writing a run's folder so that a reader only ever sees one whole run or nothing.
 
-A run writes its tables, graph and ``run.json`` into a hidden staging folder beside ``--out``
+A run (or an ensemble of seeds: a ``seed-N`` folder per seed and a ``summary`` table) writes its tables, graph
+and ``run.json`` into a hidden staging folder beside ``--out``
 (``.NAME.tmp-PID-RANDOM``) and renames it into place once everything is written.  An earlier run in
 ``--out`` is swapped out in one step (``renameat2`` with ``RENAME_EXCHANGE``) where the kernel offers it,
 otherwise by two renames: the old folder to ``.NAME.trash-PID-RANDOM``, the new one into place.  Between

@@ -116,6 +116,15 @@ def test_the_printed_spread_is_the_seeds_run_means(tmp_path, capsys):
     assert "3 seeds (2-4)" in text and f"tables in {tmp_path / 'e'}/" in text
 
 
+def test_compare_reads_every_seed_of_an_ensemble(runs, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(runs["inline"]), str(runs["single-1-parquet"]), "--out", str(out)]) == 0
+    table = pd.read_csv(out / "compare.csv").set_index("metric")
+    means = [d.token_price_cny_per_mtok.mean() for d in _seed_dailies(runs["inline"], "parquet")]
+    assert table.loc["token_price_cny_per_mtok_mean", "inline"] == pytest.approx(np.mean(means), rel=1e-12)
+    assert "inline" in capsys.readouterr().out
+
+
 def test_the_default_folder_names_the_first_and_last_seed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "classroom", "--days", "2", "--seeds", "9,4", "--quiet"]) == 0
