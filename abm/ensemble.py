@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tokenomy.abm.scenarios import Scenario
+
 MAX_SEED_DAYS = 1_000_000  # seeds x days: the daily tables the summary holds at once (about 350 MB)
 
 
@@ -76,7 +78,7 @@ def run_seed(task: dict) -> dict:
 
 
 def run_seeds(
-    scenario,
+    scenario: Scenario,
     seeds: Sequence[int],
     days: int,
     fmt: str,

@@ -14,9 +14,14 @@ import argparse
 import math
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokenomy.abm.cli.run import fmt_num
+
+if TYPE_CHECKING:
+    from tokenomy.abm.ensemble import SeedRun
 
 # (label, daily column, how a value reads) of the printed spread
 SPREAD_ROWS = (
@@ -55,7 +60,7 @@ def _check_size(seeds: list[int], days: int) -> None:
         )
 
 
-def spread_summary(name: str, runs, seeds_label: str) -> str:
+def spread_summary(name: str, runs: Sequence[SeedRun], seeds_label: str) -> str:
     """The printed summary: for the main daily columns, each seed's run mean, then across seeds the median, the
     p5 to p95 range and the coefficient of variation."""
     from tokenomy.abm.bands import run_mean_spread
@@ -77,7 +82,9 @@ def spread_summary(name: str, runs, seeds_label: str) -> str:
     return "\n".join(lines)
 
 
-def _record(args: argparse.Namespace, scenario, seeds: list[int], days: int, runs, timings_s: dict) -> dict:
+def _record(
+    args: argparse.Namespace, scenario, seeds: list[int], days: int, runs: Sequence[SeedRun], timings_s: dict
+) -> dict:
     from tokenomy.abm.output import versions
 
     per_seed = {

@@ -333,9 +333,8 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     assert "scenario: agent-boom" in page.locator("body").inner_text()
     assert "Why compute prices spike when agents arrive" in _sidebar(page)
     _tab(page, "Lesson")
-    page.get_by_role("switch", name="Teacher's view").click() if page.get_by_role(
-        "switch"
-    ).count() else page.get_by_text("Teacher's view").click()
+    teacher = page.get_by_role("switch", name="Teacher's view")  # (the Market tab has a switch of its own)
+    teacher.click() if teacher.count() else page.get_by_text("Teacher's view").click()
     timing = page.get_by_test_id("teacher-timing").inner_text()
     assert "45-minute class" in timing and "5 min" in timing
 
