@@ -1,6 +1,7 @@
 """Writing a run's folder so that a reader only ever sees one whole run or nothing.
 
-A run writes its tables, graph and ``run.json`` into a hidden staging folder beside ``--out``
+A run (or an ensemble of seeds: a ``seed-N`` folder per seed and a ``summary`` table) writes its tables, graph
+and ``run.json`` into a hidden staging folder beside ``--out``
 (``.NAME.tmp-PID-RANDOM``) and renames it into place once everything is written.  An earlier run in
 ``--out`` is swapped out in one step (``renameat2`` with ``RENAME_EXCHANGE``) where the kernel offers it,
 otherwise by two renames: the old folder to ``.NAME.trash-PID-RANDOM``, the new one into place.  Between
@@ -48,15 +49,25 @@ def prepare_out_dir(path: Path) -> Path:
 
 
 RUN_FILE = re.compile(
-    r"(daily|hourly|agents)\.(parquet|csv)|graph\.graphml|run\.json"  # what a run writes
+    r"(daily|hourly|agents|summary)\.(parquet|csv)|graph\.graphml|run\.json"  # what a run or an ensemble writes
     r"|\..*\.tmp-\d+|\.tokenomy-write-test"
 )  # and what a killed one could leave
+SEED_FOLDER = re.compile(r"seed-\d+")  # one seed's run in an ensemble's folder
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|trash)-(?P<pid>\d+)-[0-9a-f]{8}")
 STALE_AFTER_S = 6 * 3600.0
 
 
+def _is_run_entry(entry: Path) -> bool:
+    """A file a run writes, or an ensemble's ``seed-N`` folder holding only such files."""
+    if RUN_FILE.fullmatch(entry.name):
+        return True
+    if not SEED_FOLDER.fullmatch(entry.name) or entry.is_symlink() or not entry.is_dir():
+        return False
+    return all(RUN_FILE.fullmatch(p.name) for p in entry.iterdir())
+
+
 def check_run_folder(out: Path) -> None:
-    """Refuse an ``--out`` that cannot hold a run or holds something other than a Tokenomy run."""
+    """Refuse an ``--out`` that cannot hold a run or holds something other than a Tokenomy run (or ensemble)."""
     if out.name in ("", ".", ".."):
         raise OutputError(f"--out {str(out)!r}: give a folder name (a run replaces the whole folder)")
     if out.is_symlink():
@@ -65,7 +76,7 @@ def check_run_folder(out: Path) -> None:
         raise OutputError(f"--out {out}: exists and is not a folder")
     if out.is_dir():
         try:
-            foreign = sorted(p.name for p in out.iterdir() if not RUN_FILE.fullmatch(p.name))
+            foreign = sorted(p.name for p in out.iterdir() if not _is_run_entry(p))
         except OSError as exc:
             raise OutputError(f"--out {out}: cannot read it ({exc.strerror or exc})") from None
         if foreign:
@@ -86,7 +97,7 @@ def clean_leftovers(parent: Path, own_name: str | None = None) -> list[Path]:
             continue
         try:
             old = time.time() - entry.stat().st_mtime > STALE_AFTER_S
-            ours = all(RUN_FILE.fullmatch(p.name) for p in entry.iterdir())  # only what a run writes
+            ours = all(_is_run_entry(p) for p in entry.iterdir())  # only what a run writes
         except FileNotFoundError:
             continue
         if not ours:
@@ -195,6 +206,20 @@ def write_table(frame: pd.DataFrame, out_dir: Path, name: str, fmt: str) -> Path
     else:
         _atomic(path, lambda p: frame.to_csv(p, index=False))
     return path
+
+
+def write_run(model, daily: pd.DataFrame, out: Path, fmt: str) -> list[str]:
+    """One run's tables (``daily`` is ``model.daily_table()``) and supply graph into ``out``; their file names.
+    The one writer of a run's files, for ``tokenomy run`` and for each seed of an ensemble."""
+    from tokenomy.networks import write_graph
+
+    paths = [
+        write_table(daily, out, "daily", fmt),
+        write_table(model.hourly_table(), out, "hourly", fmt),
+        write_table(model.agents_table(), out, "agents", fmt),
+    ]
+    write_graph(model.graph_with_flows(), out / "graph.graphml")
+    return [p.name for p in paths] + ["graph.graphml"]
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -266,3 +266,78 @@ def test_two_runs_into_one_folder_at_once_never_mix(tmp_path):
         assert _assert_whole_run(out)["days"] in (40, 41)
         assert _hidden(tmp_path) == {".run.lock"}
     assert turned_away  # the runs really overlapped
+
+
+# an ensemble of seeds is one staged folder too
+
+
+def _assert_whole_ensemble(out: Path) -> dict:
+    """``out`` holds exactly one ensemble: the files its run.json lists, each seed's daily table ``days`` long."""
+    run = json.loads((out / "run.json").read_text())
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert on_disk == {*run["files"], "run.json"}
+    for seed in run["seeds"]:
+        assert len(pd.read_parquet(out / f"seed-{seed}" / "daily.parquet")) == run["days"]
+    assert len(pd.read_parquet(out / "summary.parquet")) % run["days"] == 0
+    return run
+
+
+def _session_processes(sid: int) -> list[str]:
+    """``PID: command line`` of the live processes of session ``sid`` (a child started in a new session, its pool
+    and fork server)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(f"{entry.name}: {cmdline[:120]}")
+    return found
+
+
+def test_an_ensemble_into_a_folder_another_run_is_writing_exits_2(tmp_path, capsys):
+    out = tmp_path / "run"
+    with staged_run_folder(out):
+        assert main(["run", "classroom", "--days", "2", "--seeds", "1-2", "--out", str(out), "--quiet"]) == 2
+        assert not out.exists()
+    assert capsys.readouterr().err == f"error: another tokenomy run is writing {out} (pid {os.getpid()})\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_killed_ensemble_leaves_the_earlier_one_whole_and_no_process(tmp_path):
+    """An ensemble of seeds 1-2 sits in --out; one of seeds 1-4 in two worker processes is killed (SIGKILL, the
+    coordinator alone) once its staging folder holds a finished seed: --out still holds seeds 1-2, whole, no pool
+    process outlives the coordinator, and the next ensemble clears the leftovers."""
+    out = tmp_path / "run"
+    args = ["run", "classroom", "--days", "30", "--out", str(out), "--quiet"]
+    assert main([*args, "--seeds", "1-2"]) == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokenomy.abm.cli", *args, "--seeds", "1-4", "--workers", "2"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list(tmp_path.glob(".run.tmp-*/seed-*/graph.graphml")):
+                break
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        run = _assert_whole_ensemble(out)
+        assert run["seeds"] in ([1, 2], [1, 2, 3, 4])  # the earlier ensemble, or the new one if it had finished
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _session_processes(proc.pid):
+            time.sleep(0.1)
+        assert _session_processes(proc.pid) == []
+    finally:
+        for member in _session_processes(proc.pid):
+            os.kill(int(member.split(":")[0]), signal.SIGKILL)
+    assert main([*args, "--seeds", "3-4"]) == 0
+    assert _assert_whole_ensemble(out)["seeds"] == [3, 4]
+    assert _hidden(tmp_path) == {".run.lock"}

@@ -9,6 +9,7 @@ Reset); shock buttons act on the next day.  Tabs: Market (the live panels), Less
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 
 import solara
@@ -20,6 +21,7 @@ from tokenomy.viz import charts
 from tokenomy.viz.about import About
 from tokenomy.viz.controls import Sidebar
 from tokenomy.viz.crossing_panel import MarketCrossing
+from tokenomy.viz.fan_panel import DEFAULT_FAN_SEEDS, FanControls, use_fan
 from tokenomy.viz.figure import Figure
 from tokenomy.viz.lessons_view import LessonPage
 from tokenomy.viz.markdown import Markdown
@@ -28,6 +30,7 @@ from tokenomy.viz.session import TABS, AppSession
 from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
+SMALL = {"font-size": "12px", "color": "#555"}
 
 # Solara's busy bar at the top of the page slides back and forth (a new layout and paint every frame) for as
 # long as the server is busy.  With a class of pages on one server, every waiting page animating it kept the
@@ -96,27 +99,46 @@ def ChainGraph(model):
         _chart(charts.chain_graph(model), 390, "chain-graph", nodes=model.graph.number_of_nodes())
 
 
+def _price_inputs(model) -> tuple:
+    """The day, the daily table and the zones' daily power prices, read together."""
+    daily = _daily(model)
+    return len(daily), daily, charts.zone_daily_prices(model)[: len(daily)]
+
+
 @solara.component
 def Prices(model):
-    update_counter.get()
+    redraw = update_counter.get()
     index_view, set_index_view = solara.use_state(True)
-    daily = _daily(model)
+    fan_on, set_fan_on = solara.use_state(False)
+    fan_seeds, set_fan_seeds = solara.use_state(DEFAULT_FAN_SEEDS)
+    # read from the model once per redraw (when the Play loop waits for the page): a fan that becomes ready, or a
+    # click on this card, redraws the chart from these, never from a model the Play loop may be stepping
+    day, daily, zone_prices = solara.use_memo(lambda: _price_inputs(model), [model, redraw])
+    fan, fan_text = use_fan(model, fan_on, fan_seeds, day)
     with solara.Card("Prices over time", style={"height": "100%"}):
-        solara.ToggleButtonsSingle(
-            value="index (start = 100)" if index_view else "levels",
-            values=["index (start = 100)", "levels"],
-            on_value=lambda v: set_index_view(v.startswith("index")),
+        with solara.Row(style={"align-items": "center", "gap": "16px", "flex-wrap": "wrap"}):
+            solara.ToggleButtonsSingle(
+                value="index (start = 100)" if index_view else "levels",
+                values=["index (start = 100)", "levels"],
+                on_value=lambda v: set_index_view(v.startswith("index")),
+            )
+            FanControls(fan_on, set_fan_on, fan_seeds, set_fan_seeds)
+        # always there (empty while the fan is off), so that the chart below keeps its widget when the switch moves
+        solara.HTML(
+            tag="div", unsafe_innerHTML=html.escape(fan_text), attributes={"data-testid": "fan-text"}, style=SMALL
         )
+        height = 330 + (charts.LEGEND_ROW_PX if fan_on else 0)  # the fans' legend entries take about a row
         _chart_once_simulated(
             not daily.empty,
             lambda: _chart(
-                charts.price_history(model, daily, index_view),
-                330,
+                charts.price_history(model, daily, index_view, height, fan=fan, zone_prices=zone_prices),
+                height,
                 "price-chart",
                 days=len(daily),
+                fan_days=fan.days if fan is not None else 0,
                 last_token_price=round(float(daily.token_price_cny_per_mtok.iloc[-1]), 6),
             ),
-            330,
+            height,
             "price-chart",
         )
 

@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from tokenomy.abm.bands import percentile_band
+from tokenomy.abm.seeds import seeds_text
 from tokenomy.networks.layout import chain_layout
 
 KIND_COLOUR = {
@@ -331,29 +333,111 @@ def _line(
     }
 
 
-def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int = 330, width_px: int = 320) -> dict:
+def price_index(values) -> np.ndarray:
+    """``values`` as an index of their first (non-zero) value = 100."""
+    first = next((v for v in values if abs(v) > 1e-12), 1.0)
+    return 100.0 * np.asarray(values, dtype=float) / first
+
+
+FAN_PERCENTILES = (10, 50, 90)
+FAN_OPACITY = 0.18
+
+
+def fan_band(values: np.ndarray, index_view: bool) -> np.ndarray:
+    """(3, days): the 10th, 50th and 90th percentiles across seeds (rows of ``values``) of each day; in the index
+    view each seed's prices are first made an index of its own first day, as the line on screen is."""
+    if index_view:
+        values = np.vstack([price_index(row) for row in values])
+    return percentile_band(values, FAN_PERCENTILES)
+
+
+def fan_name(price: str, seeds: list[int]) -> str:
+    """A fan's legend entry, short, as the legend shares the chart's height: ``token, seeds 2-9``."""
+    return f"{price}, seeds {seeds_text(seeds)}"
+
+
+def fan_series(name: str, dates: list[str], band: np.ndarray, colour: str, axis: int = 0) -> list[dict]:
+    """The fan of seeds drawn behind a price line: the p10 to p90 band (a transparent p10 line with the band's width
+    stacked on it and shaded) and the median, dashed.  All three share ``name`` (one legend entry shows or hides
+    the fan); only the median shows in the tooltip, with the p10 and p90 beside it."""
+    low, mid, high = (_r(row, 4) for row in band)
+    dates = dates[: len(low)]
+    common = {
+        "name": name,
+        "type": "line",
+        "xAxisIndex": axis,
+        "yAxisIndex": axis,
+        "showSymbol": False,
+        "symbol": "none",
+        "silent": True,
+        "itemStyle": {"color": colour, "opacity": 0.45},
+        "emphasis": {"disabled": True},
+        "z": 1,
+    }
+    hidden = {"tooltip": {"show": False}, "lineStyle": {"width": 0, "opacity": 0}, "stack": f"fan of {name}"}
+    return [
+        {**common, **hidden, "legendIcon": "roundRect", "data": [[d, lo] for d, lo in zip(dates, low, strict=True)]},
+        {
+            **common,
+            **hidden,
+            "data": [[d, round(hi - lo, 4)] for d, lo, hi in zip(dates, low, high, strict=True)],
+            "areaStyle": {"color": colour, "opacity": FAN_OPACITY},
+        },
+        {
+            **common,
+            "data": [[d, m, lo, hi] for d, m, lo, hi in zip(dates, mid, low, high, strict=True)],
+            "dimensions": ["date", "median", "p10", "p90"],
+            "encode": {"x": 0, "y": 1, "tooltip": [2, 1, 3]},
+            "lineStyle": {"width": 1, "type": "dashed", "color": colour, "opacity": 0.8},
+        },
+    ]
+
+
+def _fan_of_prices(fan, dates: list[str], index_view: bool) -> list[dict]:
+    """The token and the compute fan (on the compute chart's axis in the levels view)."""
+    seeds = fan.request.settings.seeds
+    parts = [
+        ("token", fan.token_cny_per_mtok, SERIES_COLOUR["token"], 0),
+        ("compute", fan.compute_cny_per_gpu_hour, SERIES_COLOUR["compute"], 0 if index_view else 1),
+    ]
+    return [
+        s
+        for price, values, colour, axis in parts
+        for s in fan_series(fan_name(price, seeds), dates, fan_band(values, index_view), colour, axis)
+    ]
+
+
+def price_history(
+    model,
+    daily: pd.DataFrame,
+    index_view: bool,
+    height_px: int = 330,
+    width_px: int = 320,
+    fan=None,
+    zone_prices: np.ndarray | None = None,
+) -> dict:
     """Token, compute and power prices over time: as an index (first day = 100) in one chart, or in their units
-    as three small charts one under the other (token CNY/Mtok, compute CNY/GPU-hour, power CNY/MWh by zone)."""
+    as three small charts one under the other (token CNY/Mtok, compute CNY/GPU-hour, power CNY/MWh by zone).
+    With a ``fan`` (:class:`viz.fan.Fan`, other seeds' prices over its first days) the token and compute lines
+    stand in front of their fans of seeds.  ``zone_prices`` are :func:`zone_daily_prices` read with ``daily``
+    (by default read now)."""
     dates, n = _dates(daily), len(daily)
     token = daily.token_price_cny_per_mtok.to_numpy()
     compute = daily.compute_price_cny_per_gpu_hour.to_numpy()
-    zones = _zone_lines(model, zone_daily_prices(model))
+    zones = _zone_lines(model, zone_daily_prices(model) if zone_prices is None else zone_prices)
     few = len(model.zone_names) <= MANY_ZONES
+    fans = _fan_of_prices(fan, dates, index_view) if fan is not None and 0 < fan.days <= n else []
+    fan_names = list(dict.fromkeys(s["name"] for s in fans))
     if index_view:
-
-        def index(values):
-            first = next((v for v in values if abs(v) > 1e-12), 1.0)
-            return 100.0 * np.asarray(values) / first
-
         series = [
-            _line("token price", dates, index(token), SERIES_COLOUR["token"], n),
-            _line("compute price", dates, index(compute), SERIES_COLOUR["compute"], n),
+            _line("token price", dates, price_index(token), SERIES_COLOUR["token"], n),
+            _line("compute price", dates, price_index(compute), SERIES_COLOUR["compute"], n),
         ]
         series += [
-            _line(f"power {name}" if few else f"power, {name}", dates, index(values), colour, n, width=width)
+            _line(f"power {name}" if few else f"power, {name}", dates, price_index(values), colour, n, width=width)
             for name, values, colour, width in zones
         ]
-        legend, top = _legend([s["name"] for s in series], width_px)
+        legend, top = _legend(_with_fans([s["name"] for s in series], fan_names), width_px)
         grids = [{"left": 58, "right": 20, "top": top + 8, "bottom": 28}]
         x_axes = [_time_axis()]
         y_axes = [_value_axis("index, first day = 100", gap=40)]
@@ -366,7 +450,7 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
             _line(f"power {name}" if few else f"power, {name}", dates, values, colour, n, axis=2, width=width)
             for name, values, colour, width in zones
         ]
-        legend, top = _legend([s["name"] for s in series], width_px)
+        legend, top = _legend(_with_fans([s["name"] for s in series], fan_names), width_px)
         grids = _stacked_grids(3, top + 6, height_px, left=66)
         x_axes = [_time_axis(0, labels=False), _time_axis(1, labels=False), _time_axis(2)]
         y_axes = [
@@ -374,7 +458,7 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
             _value_axis("CNY/GPU-h", 1, gap=44, splitNumber=2),
             _value_axis("CNY/MWh", 2, gap=44, splitNumber=2),
         ]
-    _mark_shocks(model, series)
+    _mark_shocks(model, series)  # on the lines on screen, not on a fan (which the legend can hide)
     return {
         **BASE,
         "tooltip": {"trigger": "axis", "confine": True},
@@ -382,8 +466,13 @@ def price_history(model, daily: pd.DataFrame, index_view: bool, height_px: int =
         "grid": grids,
         "xAxis": x_axes,
         "yAxis": y_axes,
-        "series": series,
+        "series": fans + series,  # the fans first: drawn behind the lines
     }
+
+
+def _with_fans(names: list[str], fan_names: list[str]) -> list[str]:
+    """The legend's names: each fan right after the two price lines, before the power lines."""
+    return names[:2] + fan_names + names[2:]
 
 
 def _hourly_bars(name: str, stack: str, mw: np.ndarray, colour: str) -> dict:

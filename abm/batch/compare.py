@@ -30,6 +30,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(text).stem if text.endswith(".toml") else text).strip("-") or "x"
 
 
+def _read_daily(folder: Path) -> pd.DataFrame:
+    """The daily table a `tokenomy run` wrote in ``folder`` (Parquet or CSV)."""
+    if (folder / "daily.parquet").exists():
+        return pd.read_parquet(folder / "daily.parquet")
+    if (folder / "daily.csv").exists():
+        return pd.read_csv(folder / "daily.csv", parse_dates=["date"])
+    raise UsageError(f"{folder}: neither a sweep folder nor the output of `tokenomy run` (no daily table)")
+
+
 def load_side(
     source: str, out: Path, *, days: int | None, seeds: int, overrides: list[str], workers: int | None, progress: bool
 ) -> tuple[str, pd.DataFrame]:
@@ -51,16 +60,11 @@ def load_side(
                     "compare needs one (or compare two scenarios)"
                 )
             return result.sweep["name"], daily
-        for name in ("daily.parquet", "daily.csv"):
-            if (path / name).exists():
-                daily = (
-                    pd.read_parquet(path / name)
-                    if name.endswith("parquet")
-                    else pd.read_csv(path / name, parse_dates=["date"])
-                )
-                run = json.loads((path / "run.json").read_text()) if (path / "run.json").exists() else {}
-                return path.name, daily.assign(seed=run.get("seed", 0))
-        raise UsageError(f"{source}: neither a sweep folder nor the output of `tokenomy run` (no daily table)")
+        run = json.loads((path / "run.json").read_text()) if (path / "run.json").exists() else {}
+        if isinstance(run.get("seeds"), list):  # an ensemble: every seed's daily table
+            frames = [_read_daily(path / f"seed-{seed}").assign(seed=seed) for seed in run["seeds"]]
+            return path.name, pd.concat(frames, ignore_index=True)
+        return path.name, _read_daily(path).assign(seed=run.get("seed", 0))
     label = _slug(source) + ("+" + "+".join(o.split("=")[0].split(".")[-1] for o in overrides) if overrides else "")
     sweep = {"sweep": {"name": label, "scenario": source, "seeds": seeds, "set": list(overrides)}}
     if days:

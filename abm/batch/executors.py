@@ -1,7 +1,9 @@
 """Where runs execute: in this process, a local process pool (the default), or a Dask cluster.
 
 Every executor takes the same task dicts and yields :func:`abm.batch.worker.execute_run` results as they
-finish, keeping only a bounded number of runs in flight (a killed sweep loses at most those).
+finish, keeping only a bounded number of runs in flight (a killed sweep loses at most those).  The inline and
+pool executors also run another picklable task function (``run(tasks, fn)``): an ensemble's seeds
+(:mod:`abm.ensemble`) go through the same pool.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from tokenomy.abm.batch.worker import execute_run, watch_coordinator
@@ -37,9 +39,9 @@ class InlineExecutor:
     def __exit__(self, *exc):
         return False
 
-    def run(self, tasks: Iterable[dict]) -> Iterator[dict]:
+    def run(self, tasks: Iterable[dict], fn: Callable[[dict], dict] = execute_run) -> Iterator[dict]:
         for task in tasks:
-            yield execute_run(task)
+            yield fn(task)
 
 
 class PoolExecutor:
@@ -86,19 +88,21 @@ class PoolExecutor:
                 os.environ[k] = v
         return False
 
-    def run(self, tasks: Iterable[dict]) -> Iterator[dict]:
+    def run(self, tasks: Iterable[dict], fn: Callable[[dict], dict] = execute_run) -> Iterator[dict]:
+        """``fn(task)`` for every task in the pool's processes (``fn`` a module-level function, so that it pickles),
+        the results as they finish."""
         window = 2 * self.workers
         todo = iter(tasks)
         running = set()
         for task in todo:
-            running.add(self.pool.submit(execute_run, task))
+            running.add(self.pool.submit(fn, task))
             if len(running) >= window:
                 break
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 for task in todo:
-                    running.add(self.pool.submit(execute_run, task))
+                    running.add(self.pool.submit(fn, task))
                     break
                 yield fut.result()
 

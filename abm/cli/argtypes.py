@@ -57,6 +57,20 @@ def finite_number(
     return parse
 
 
+def seed_list(maximum: int, most: int) -> Callable[[str], list[int]]:
+    """A parser for a list of seeds such as ``1-20``, ``1,2,5`` or ``3-5,9`` (see :mod:`abm.seeds`)."""
+    from tokenomy.abm.seeds import SeedListError, parse_seeds
+
+    def parse(text: str) -> list[int]:
+        try:
+            return parse_seeds(text, maximum, most)
+        except SeedListError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = "seed_list"
+    return parse
+
+
 def folder(text: str) -> Path:
     """An output folder: a non-empty path (an empty one would mean the current directory)."""
     if not text.strip():

@@ -7,8 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from tokenomy.abm.cli.argtypes import folder, input_file, whole_number
+from tokenomy.abm.cli.argtypes import folder, input_file, seed_list, whole_number
 from tokenomy.abm.scenarios.spec import MAX_DAYS, MAX_SEED
+
+MAX_ENSEMBLE_SEEDS = 1_000
+MAX_WORKERS = 8
 
 
 def register(sub) -> dict:
@@ -19,7 +22,14 @@ def register(sub) -> dict:
         type=whole_number(1, maximum=MAX_DAYS),
         help=f"days to simulate, 1 to {MAX_DAYS:,} (default: the scenario's)",
     )
-    run.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), help="random seed (default: the scenario's)")
+    seeds = run.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), help="random seed (default: the scenario's)")
+    seeds.add_argument(
+        "--seeds",
+        type=seed_list(MAX_SEED, MAX_ENSEMBLE_SEEDS),
+        metavar="SPEC",
+        help=f"run an ensemble of seeds, e.g. 1-20, 1,2,5 or 3-5,9 (at most {MAX_ENSEMBLE_SEEDS:,})",
+    )
     run.add_argument(
         "--set",
         action="append",
@@ -27,10 +37,17 @@ def register(sub) -> dict:
         metavar="KEY=VALUE",
         help="override a scenario value, e.g. --set apps.chatbot.agent_multiplier=8",
     )
-    run.add_argument("--out", type=folder, help="output folder (default: out/SCENARIO-seedS)")
+    run.add_argument(
+        "--out", type=folder, help="output folder (default: out/SCENARIO-seedS, or out/SCENARIO-seeds-FIRST-LAST)"
+    )
     run.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     run.add_argument("--graph", type=input_file, help="build the supply graph from this GraphML file")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--workers",
+        type=whole_number(1, maximum=MAX_WORKERS),
+        help=f"with --seeds: run the seeds in this many processes, 1 to {MAX_WORKERS} (default 1)",
+    )
     sub.add_parser("scenarios", help="list the shipped scenarios")
     return {"run": cmd_run, "scenarios": cmd_scenarios}
 
@@ -51,7 +68,7 @@ def _progress_bar(days: int, quiet: bool):
     )
 
 
-def _fmt_num(x: float) -> str:
+def fmt_num(x: float) -> str:
     for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= scale:
             return f"{x / scale:.2f}{unit}"
@@ -68,7 +85,7 @@ def summary(model, daily) -> str:
             f"{last.compute_price_cny_per_gpu_hour:.2f}",
         ),
         ("power price (CNY/MWh)", f"{first.power_price_cny_per_mwh:.1f}", f"{last.power_price_cny_per_mwh:.1f}"),
-        ("tokens served per day", _fmt_num(first.tokens_served_mtok * 1e6), _fmt_num(last.tokens_served_mtok * 1e6)),
+        ("tokens served per day", fmt_num(first.tokens_served_mtok * 1e6), fmt_num(last.tokens_served_mtok * 1e6)),
         ("unserved share of demand", f"{first.unserved_share:.1%}", f"{last.unserved_share:.1%}"),
         ("GPUs online", f"{first.gpus_online:,.0f}", f"{last.gpus_online:,.0f}"),
         ("GPUs in the pipeline", f"{first.gpus_in_pipeline:,.0f}", f"{last.gpus_in_pipeline:,.0f}"),
@@ -82,20 +99,6 @@ def summary(model, daily) -> str:
     lines = [head, f"  {'':{width}}  {'start':>12}  {'end':>12}"]
     lines += [f"  {name:{width}}  {a:>12}  {b:>12}" for name, a, b in rows]
     return "\n".join(lines)
-
-
-def _write_run(model, daily, out: Path, fmt: str) -> list[str]:
-    """The tables and the graph into ``out``; their file names."""
-    from tokenomy.abm.output import write_table
-    from tokenomy.networks import write_graph
-
-    paths = [
-        write_table(daily, out, "daily", fmt),
-        write_table(model.hourly_table(), out, "hourly", fmt),
-        write_table(model.agents_table(), out, "agents", fmt),
-    ]
-    write_graph(model.graph_with_flows(), out / "graph.graphml")
-    return [p.name for p in paths] + ["graph.graphml"]
 
 
 def _run_record(
@@ -122,8 +125,16 @@ def _run_record(
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.seeds is not None:
+        from tokenomy.abm.cli.ensemble import cmd_ensemble
+
+        return cmd_ensemble(args)
+    if args.workers is not None:
+        from tokenomy.abm.errors import UsageError
+
+        raise UsageError("--workers runs the seeds of an ensemble in parallel: give --seeds too")
     from tokenomy.abm.model import TokenEconomy
-    from tokenomy.abm.output import staged_run_folder, write_json
+    from tokenomy.abm.output import staged_run_folder, write_json, write_run
     from tokenomy.abm.scenarios import load_scenario
     from tokenomy.abm.warmup import ensure_compiled
 
@@ -141,7 +152,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             model.run(days, progress=lambda done, total: bar.update(1))
         t2 = time.perf_counter()
         daily = model.daily_table()
-        files = _write_run(model, daily, staged, args.format)
+        files = write_run(model, daily, staged, args.format)
         t3 = time.perf_counter()
         timings_s = {"build": t1 - t0, "simulate": t2 - t1, "write": t3 - t2}
         write_json(_run_record(args, scenario, seed, days, timings_s, files), staged / "run.json")

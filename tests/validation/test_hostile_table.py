@@ -14,7 +14,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from validation_support import assert_one_line_error, assert_sane_run, cli
+from validation_support import assert_one_line_error, assert_sane_ensemble, assert_sane_run, cli
 
 from tokenomy.abm.scenarios import load_scenario
 from tokenomy.networks import build_supply_graph
@@ -232,6 +232,40 @@ ROWS: dict[str, Row] = {
     "graph-missing": Row(run("classroom", "--graph", "{tmp}/none.graphml"), "no such graph file"),
     "ok-one-day": Row(run("classroom", "--days", "1"), OK),
     "ok-seed-zero-csv": Row(run("classroom", "--days", "1", "--seed", "0", "--format", "csv"), OK),
+    # --- --seeds: an ensemble
+    "seeds-empty": Row(run("classroom", "--seeds", ""), "got nothing"),
+    "seeds-blank": Row(run("classroom", "--seeds", "  "), "got nothing"),
+    "seeds-word": Row(run("classroom", "--seeds", "abc"), "not a seed or a range of seeds"),
+    "seeds-open-range": Row(run("classroom", "--seeds", "1-"), "not a seed or a range of seeds"),
+    "seeds-double-dash": Row(run("classroom", "--seeds", "1--3"), "not a seed or a range of seeds"),
+    "seeds-empty-item": Row(run("classroom", "--seeds", "1,,2"), "not a seed or a range of seeds"),
+    "seeds-trailing-comma": Row(run("classroom", "--seeds", "1,2,"), "not a seed or a range of seeds"),
+    "seeds-fraction": Row(run("classroom", "--seeds", "1.5"), "not a seed or a range of seeds"),
+    "seeds-negative": Row(run("classroom", "--seeds", "-1"), "not a seed or a range of seeds"),
+    "seeds-reversed": Row(run("classroom", "--seeds", "5-1"), "runs backwards: write 1-5"),
+    "seeds-too-many": Row(run("classroom", "--seeds", "1-1001"), "at most 1,000 seeds, got 1,001"),
+    "seeds-too-many-lists": Row(run("classroom", "--seeds", "0-600,1000-1599"), "at most 1,000 seeds"),
+    "seeds-every-seed": Row(run("classroom", "--seeds", "0-4294967295"), "at most 1,000 seeds"),
+    "seeds-just-over-max": Row(run("classroom", "--seeds", "4294967296"), "out of range"),
+    "seeds-range-past-max": Row(run("classroom", "--seeds", "4294967290-4294967299"), "out of range"),
+    "seeds-5000-digits": Row(run("classroom", "--seeds", "9" * 5000), "out of range"),
+    "seeds-long-list": Row(run("classroom", "--seeds", "1," * 6000 + "1"), "at most 10,000 characters"),
+    "seeds-duplicate": Row(run("classroom", "--seeds", "1,2,1"), "seed 1 is named twice"),
+    "seeds-overlap": Row(run("classroom", "--seeds", "1-5,3-8"), "seed 3 is named twice"),
+    "seeds-with-seed": Row(run("classroom", "--seed", "1", "--seeds", "1-2"), "not allowed with argument --seed"),
+    "seeds-workers-zero": Row(run("classroom", "--seeds", "1-2", "--workers", "0"), "at least 1"),
+    "seeds-workers-nine": Row(run("classroom", "--seeds", "1-2", "--workers", "9"), "at most 8"),
+    "workers-without-seeds": Row(run("classroom", "--days", "1", "--workers", "2"), "give --seeds too"),
+    "seeds-too-much-work": Row(run("classroom", "--seeds", "1-1000", "--days", "20000"), "seed-days"),
+    "seeds-unknown-key": Row(
+        run("classroom", "--seeds", "1-2", "--set", "apps.chatbot.userz=3"), "did you mean 'apps.chatbot.users'"
+    ),
+    "seeds-misspelt-scenario": Row(run("clasroom", "--seeds", "1-2"), "did you mean 'classroom'"),
+    "ok-seeds-two": Row(run("classroom", "--days", "1", "--seeds", "1,3"), OK),
+    "ok-seeds-one": Row(run("classroom", "--days", "1", "--seeds", "7"), OK),
+    "ok-seeds-csv-at-max": Row(
+        run("classroom", "--days", "1", "--seeds", "4294967294-4294967295", "--format", "csv"), OK
+    ),
     # --- --set: syntax
     "set-no-equals": Row(sset("markets.token_inertia"), "expected path.to.key=value"),
     "set-no-key": Row(sset("=5"), "not a dotted key"),
@@ -796,7 +830,9 @@ def test_hostile_input(name, tmp_path, capsys, classroom_graph):
     if row.expect == OK:
         assert result.code == 0, result.err[-3000:]
         assert "Traceback" not in result.err
-        if argv[0] == "run":
+        if argv[0] == "run" and "--seeds" in argv:
+            assert_sane_ensemble(out)
+        elif argv[0] == "run":
             assert_sane_run(out)
     else:
         assert_one_line_error(result, row.expect)

@@ -93,6 +93,19 @@ def assert_sane_run(out_dir: Path) -> None:
         assert not insane_columns(table), (name, insane_columns(table))
 
 
+def assert_sane_ensemble(out_dir: Path) -> None:
+    """A finished ensemble: a sane run in every ``seed-N`` folder, and a summary table with a row per day and
+    metric (its spread may be NaN: one seed has no standard deviation)."""
+    out_dir = Path(out_dir)
+    seeds = sorted(p for p in out_dir.iterdir() if p.is_dir())
+    assert seeds and all(p.name.startswith("seed-") for p in seeds), sorted(p.name for p in out_dir.iterdir())
+    for folder in seeds:
+        assert_sane_run(folder)
+    (summary,) = [p for p in out_dir.iterdir() if p.stem == "summary"]
+    table = pd.read_parquet(summary) if summary.suffix == ".parquet" else pd.read_csv(summary)
+    assert len(table) > 0 and np.isfinite(table[["mean", "p5", "p50", "p95"]].to_numpy()).all()
+
+
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d+\.?\d*(?:e[+-]?\d+)?|inf|nan)(?![\w.])", re.IGNORECASE)
 
 

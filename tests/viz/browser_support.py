@@ -117,9 +117,12 @@ class Session:
             self.page.wait_for_function(
                 f"document.querySelector('[data-testid=sim-day]').innerText != '{before}'", timeout=30_000
             )
-            self.page.wait_for_function(
-                f"document.querySelector('[data-testid=price-chart]')?.dataset.days == '{before + 1}'", timeout=30_000
-            )
+            # the Market tab's first and last time charts: the panels between them carry the new day too (a panel's
+            # figures reach the page a moment after the one above it, later on a busy machine)
+            for chart in ("price-chart", "cost-chart"):
+                self.page.wait_for_function(
+                    f"document.querySelector('[data-testid={chart}]')?.dataset.days == '{before + 1}'", timeout=30_000
+                )
 
     def close(self) -> None:
         self.context.close()

@@ -100,6 +100,42 @@ def test_a_chart_out_of_view_waits_and_then_draws_the_latest_day(browser, server
         context.close()
 
 
+# The lengths of the fan bands the price chart has drawn (the shaded series of a fan of seeds) and their x axes.
+DRAWN_FANS = """() => {
+    const canvas = document.querySelector('[data-testid=price-chart] canvas');
+    if (!canvas) return null;
+    return window.tokenomyEcharts.then(echarts => echarts.getInstanceByDom(canvas.parentElement.parentElement)
+        .getOption().series.filter(s => s.name.includes(', seeds ') && s.areaStyle)
+        .map(s => [s.data.length, s.xAxisIndex]));
+}"""
+
+
+def _drawn_fans(page, expected: list, timeout_s: float = 10.0) -> list | None:
+    """The fans the price chart has drawn, once they are ``expected`` (or what they are after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while (drawn := page.evaluate(DRAWN_FANS)) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return drawn
+
+
+def test_a_fan_of_seeds_is_drawn_behind_the_prices_and_follows_the_steps(session):
+    page = session.page
+    session.step(3)
+    assert page.get_by_test_id("price-chart").get_attribute("data-fan-days") == "0"
+    page.get_by_text("Show a fan of 8 seeds").click()
+    page.wait_for_function("document.querySelector('[data-testid=price-chart]')?.dataset.fanDays == '3'")
+    assert _drawn_fans(page, [[3, 0], [3, 0]]) == [[3, 0], [3, 0]]  # token and compute, in the index view
+    assert "seeds 2-9" in page.get_by_test_id("fan-text").inner_text()
+    session.step()
+    page.wait_for_function("document.querySelector('[data-testid=price-chart]')?.dataset.fanDays == '4'")
+    page.get_by_role("button", name="levels").click()
+    assert _drawn_fans(page, [[4, 0], [4, 1]]) == [[4, 0], [4, 1]]  # compute on its own chart in the levels view
+    page.get_by_text("Show a fan of 8 seeds").click()
+    page.wait_for_function("document.querySelector('[data-testid=price-chart]')?.dataset.fanDays == '0'")
+    assert _drawn_fans(page, []) == []
+    assert page.get_by_test_id("fan-text").inner_text() == ""
+
+
 def test_the_busy_bar_stands_still_while_the_server_works(session):
     """Solara's busy bar slides (a layout and paint every frame) while the server works; 25 waiting pages
     animating it slowed the class's machine, so it is shown still, across the page."""
@@ -297,9 +333,8 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     assert "scenario: agent-boom" in page.locator("body").inner_text()
     assert "Why compute prices spike when agents arrive" in _sidebar(page)
     _tab(page, "Lesson")
-    page.get_by_role("switch", name="Teacher's view").click() if page.get_by_role(
-        "switch"
-    ).count() else page.get_by_text("Teacher's view").click()
+    teacher = page.get_by_role("switch", name="Teacher's view")  # (the Market tab has a switch of its own)
+    teacher.click() if teacher.count() else page.get_by_text("Teacher's view").click()
     timing = page.get_by_test_id("teacher-timing").inner_text()
     assert "45-minute class" in timing and "5 min" in timing
 

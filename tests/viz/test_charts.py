@@ -14,6 +14,7 @@ from tokenomy.abm.shocks import apply_shock
 from tokenomy.networks.layout import chain_layout
 from tokenomy.viz import charts
 from tokenomy.viz.crossing import crossing_option, crossings
+from tokenomy.viz.fan import SeedFan, fan_request
 from tokenomy.viz.model import ChainModel
 
 SHOCK_DAY = 6
@@ -39,9 +40,12 @@ def china():
 
 def _options(m) -> dict[str, dict]:
     daily = m.daily_table()
+    fan = _fan(m)
     return {
         "prices index": charts.price_history(m, daily, True),
         "prices levels": charts.price_history(m, daily, False),
+        "prices index, fan": charts.price_history(m, daily, True, fan=fan),
+        "prices levels, fan": charts.price_history(m, daily, False, fan=fan),
         "today": charts.today_hours(m),
         "supply": charts.supply_demand(m, daily),
         "cost": charts.token_cost(daily, m),
@@ -49,7 +53,15 @@ def _options(m) -> dict[str, dict]:
     }
 
 
-TIME_CHARTS = ("prices index", "prices levels", "supply", "cost")
+TIME_CHARTS = ("prices index", "prices levels", "prices index, fan", "prices levels, fan", "supply", "cost")
+_FANS: dict[int, object] = {}
+
+
+def _fan(m):
+    """A fan of two other seeds behind the model's prices (its shock fired in them too), computed once."""
+    if id(m) not in _FANS:
+        _FANS[id(m)] = SeedFan().compute(fan_request(m, 2))
+    return _FANS[id(m)]
 
 
 def _axes(option: dict, key: str) -> list[dict]:

@@ -98,6 +98,8 @@ def test_the_crossing_card_draws_after_a_step(session):
     session.step()
     card = page.get_by_test_id("crossing-chart")
     card.wait_for(timeout=30_000)
+    # the step's figures reach this card's attributes a moment after the price chart's (on a busy machine, later)
+    page.wait_for_function("document.querySelector('[data-testid=crossing-chart]').dataset.computePrice !== undefined")
     assert card.get_attribute("data-hour") == "19"
     assert float(card.get_attribute("data-compute-price")) > 0
     assert float(card.get_attribute("data-power-quantity")) > 0
