@@ -107,6 +107,7 @@ class BestResponsePricing(TokenPricing):
             p["max_markup"],
             group.served_mtok,
             group.unserved_mtok,
+            group.floor_bound,
         )
         group.target_price[self.members] = target[self.members]
         return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
@@ -139,6 +140,7 @@ class SwitchingCostPricing(TokenPricing):
             group.served_mtok,
             group.unserved_mtok,
             group.harvest_markup,
+            group.floor_bound,
         )
         group.target_price[self.members] = target[self.members]
         return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
@@ -274,6 +276,7 @@ class CloudProviderGroup(Group):
         self.share_seen = np.full(self.n, 1.0 / max(self.n, 1))
         self.unserved_mtok = np.zeros(self.n)  # its share of its buyers' demand left unserved today
         self.harvest_markup = np.full(self.n, np.nan)  # switching-cost pricing: the markup it expects to harvest
+        self.floor_bound = np.zeros(self.n, dtype=bool)  # today the market-clearing floor decided its target
         self.launches = np.zeros(self.n, dtype=int)
         self.imitations = np.zeros(self.n, dtype=int)
         self._growth_key = b""
@@ -454,10 +457,11 @@ def _clearing_floor(price, served, unserved, eta):
 
 @njit(cache=True)
 def _price_targets(
-    price, appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup, served, unserved
+    price, appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup, served, unserved, bound
 ):
     """:class:`BestResponsePricing`: every provider's target (the static Lerner price, at least the market-clearing
-    floor; NaN without buyers or a cost yet) and its ratio to today's price (1 where there is no target)."""
+    floor; NaN without buyers or a cost yet) and its ratio to today's price (1 where there is no target); ``bound``
+    (in place) says where the market-clearing floor decided the target."""
     n = price.size
     _, eta = _logit_elasticity(price / appeal_factor, edges, demand, elasticity, sigma)
     target = np.full(n, np.nan)
@@ -466,10 +470,10 @@ def _price_targets(
         c = unit_cost[p]
         if np.isnan(eta[p]) or np.isnan(c) or c <= 0.0:
             continue
-        target[p] = max(
-            c * (1.0 + _lerner_markup(eta[p], min_margin[p], max_markup[p])),
-            _clearing_floor(price[p], served[p], unserved[p], eta[p]),
-        )
+        lerner = c * (1.0 + _lerner_markup(eta[p], min_margin[p], max_markup[p]))
+        floor = _clearing_floor(price[p], served[p], unserved[p], eta[p])
+        bound[p] = floor > lerner
+        target[p] = max(lerner, floor)
         ratio[p] = target[p] / price[p]
     return target, ratio
 
@@ -580,6 +584,7 @@ def _share_value_targets(
     served,
     unserved,
     harvest_markup,
+    bound,
 ):
     """:class:`SwitchingCostPricing`: every provider's target and its ratio to today's price (as
     :func:`_price_targets`).  The target maximises :func:`_share_value` (the price held ``hold`` days, then the
@@ -617,7 +622,10 @@ def _share_value_targets(
         else:
             harvest_markup[p] += (now - harvest_markup[p]) / MARGIN_MEMORY_DAYS
         today = (p, c, c * harvest_markup[p], weight, price, edges, share, new, bond, demand, elasticity, sigma, value)
-        target[p] = max(_best_price(lo, hi, today, hold[p]), _clearing_floor(price[p], served[p], unserved[p], eta[p]))
+        best = _best_price(lo, hi, today, hold[p])
+        floor = _clearing_floor(price[p], served[p], unserved[p], eta[p])
+        bound[p] = floor > best
+        target[p] = max(best, floor)
         ratio[p] = target[p] / price[p]
     return target, ratio
 

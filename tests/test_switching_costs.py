@@ -99,6 +99,7 @@ def _market(price=(1.0, 1.0, 1.0), cost=(0.5, 0.5, 0.5), new=0.01, growth=1.0, i
         served=np.ones(n),
         unserved=np.zeros(n),
         harvest_markup=np.full(n, 0.6),
+        bound=np.zeros(n, dtype=bool),
     )
 
 
@@ -149,6 +150,7 @@ def test_a_cheaper_rival_makes_a_switching_cost_pricer_fight_harder_than_a_stati
             m["max_markup"],
             m["served"],
             m["unserved"],
+            m["bound"],
         )
         return float(dynamic[0]), float(static[0])
 

@@ -119,7 +119,7 @@ def test_the_band_is_ordered_and_as_long_as_the_days(fan, index_view):
         assert len(low) == len(mid) == len(high) == fan.days
         assert (low <= mid).all() and (mid <= high).all()
         if index_view:  # every seed's index starts at 100
-            assert low[0] == mid[0] == high[0] == pytest.approx(100.0)
+            assert [low[0], mid[0], high[0]] == pytest.approx([100.0, 100.0, 100.0])
         else:
             assert (low >= values.min(axis=0)).all() and (high <= values.max(axis=0)).all()
 
