@@ -34,9 +34,10 @@ def _rare_kernels() -> None:
     """Kernels a run reaches only on some days or in some worlds, called once with the types a run gives them: a
     battery repairing its offers; the markets' own functions, which a day takes when its compiled fast path does not
     apply (an hour that needs an LP, a grid that is not complete); a Roth-Erev learner; the one-pool call auction
-    the call-market lesson clears."""
+    the call-market lesson clears; the Q-learning firms of the algorithmic-pricing lesson."""
     import numpy as np
 
+    from tokenomy.abm.lessons.algorithmic_pricing import algorithmic_pricing
     from tokenomy.abm.markets.compute import clear_compute_market, clear_hourly_compute_market
     from tokenomy.abm.markets.power import PowerMarketInput, clear_power_market
     from tokenomy.abm.markets.token import clear_token_market
@@ -58,6 +59,7 @@ def _rare_kernels() -> None:
     members = np.zeros(1, dtype=np.int64)
     RothErevMarkup(members, one.copy()).update(one.copy(), one, np.random.default_rng(0))
     AdaptiveMarkup(members, 0.01, 1.0).update(one.copy(), one)
+    algorithmic_pricing(max_periods=1)
 
 
 def kernels() -> list:
