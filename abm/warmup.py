@@ -34,13 +34,16 @@ def _rare_kernels() -> None:
     """Kernels a run reaches only on some days or in some worlds, called once with the types a run gives them: a
     battery repairing its offers; the markets' own functions, which a day takes when its compiled fast path does not
     apply (an hour that needs an LP, a grid that is not complete); a Roth-Erev learner; the one-pool call auction
-    the call-market lesson clears."""
+    the call-market lesson clears; the Q-learning firms of the algorithmic-pricing lesson and a Q-learning
+    provider."""
     import numpy as np
 
+    from tokenomy.abm.lessons.algorithmic_pricing import algorithmic_pricing
     from tokenomy.abm.markets.compute import clear_compute_market, clear_hourly_compute_market
     from tokenomy.abm.markets.power import PowerMarketInput, clear_power_market
     from tokenomy.abm.markets.token import clear_token_market
     from tokenomy.abm.markets.top_up import top_up_unserved
+    from tokenomy.agents.q_learning import QLearningPricing
     from tokenomy.agents.storage_operator import _feasible
     from tokenomy.agents.strategies import AdaptiveMarkup, RothErevMarkup
 
@@ -58,6 +61,28 @@ def _rare_kernels() -> None:
     members = np.zeros(1, dtype=np.int64)
     RothErevMarkup(members, one.copy()).update(one.copy(), one, np.random.default_rng(0))
     AdaptiveMarkup(members, 0.01, 1.0).update(one.copy(), one)
+    algorithmic_pricing(max_periods=1)
+    _q_learning_provider(QLearningPricing)
+
+
+def _q_learning_provider(rule) -> None:
+    """One day of a Q-learning provider (with its cost known) on a stand-in for a provider group."""
+    import types
+
+    import numpy as np
+
+    n = 2
+    group = types.SimpleNamespace(
+        n=n,
+        price=np.ones(n),
+        unit_cost=np.full(n, 0.5),
+        served_mtok=np.ones(n),
+        target_price=np.full(n, np.nan),
+        params={"price_adjustment": np.ones(n), "price_step": np.ones(n)},
+    )
+    strategy = rule(group, np.arange(n))
+    strategy.learn(group, types.SimpleNamespace(profit_cny=np.ones(n)), np.random.default_rng(0))
+    strategy.prices(group, None)
 
 
 def kernels() -> list:

@@ -25,6 +25,7 @@ MARKET_WORDS = {
     "call-market": "classic market: call market",
     "double-auction": "classic market: double auction",
     "cobweb": "classic market: cobweb",
+    "algorithmic-pricing": "classic market: algorithmic pricing",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 
 import numpy as np
@@ -289,8 +290,19 @@ TABLE_CSS = """
 # ------------------------------------------------------------------------------------------------
 # classic markets
 # ------------------------------------------------------------------------------------------------
-MARKETS = ("call market", "double auction", "cobweb")
-MARKET_KEYS = {"call market": "call-market", "double auction": "double-auction", "cobweb": "cobweb"}
+MARKETS = ("call market", "double auction", "cobweb", "algorithmic pricing")
+MARKET_KEYS = {
+    "call market": "call-market",
+    "double auction": "double-auction",
+    "cobweb": "cobweb",
+    "algorithmic pricing": "algorithmic-pricing",
+}
+CHART_IDS = {
+    "call market": "call-chart",
+    "double auction": "price-path-chart",
+    "cobweb": "cobweb-chart",
+    "algorithmic pricing": "impulse-chart",
+}
 
 
 def parse_prices(text: str, what: str) -> list[float]:
@@ -418,6 +430,52 @@ def cobweb_view(supply_slope: float):
     return rows, option, {"ratio": r.measured_ratio, "price": float(r.price[-1]), "regime": r.regime}
 
 
+@functools.lru_cache(maxsize=64)
+def _pricing_session(seed: int, delta: float):
+    """One classroom-speed session of the algorithmic-pricing lesson (a few hundredths of a second; kept, so a
+    redraw or another student with the same settings does not learn again)."""
+    from tokenomy.abm.lessons.algorithmic_pricing import CLASSROOM_BETA, algorithmic_pricing
+
+    return algorithmic_pricing(beta=CLASSROOM_BETA, delta=delta, rng=np.random.default_rng(seed))
+
+
+def algorithmic_pricing_view(seed: int, delta: float):
+    """Two Q-learning firms (Calvano et al. 2020) at the classroom's exploration speed: the table, the impulse
+    response chart and the figures of the session with this seed and discount factor."""
+    r = _pricing_session(int(seed), round(float(delta), 2))
+    settled = f"{r.periods:,}" + ("" if r.converged else " (not settled: capped)")
+    rows = [
+        (
+            "average price",
+            f"{fmt_number(r.nash_price)} competing, {fmt_number(r.monopoly_price)} as a cartel",
+            fmt_number(r.mean_price),
+        ),
+        ("profit gain (0% competing, 100% a cartel)", "0% to 100%", f"{100 * r.mean_profit_gain:.0f}%"),
+        ("firm 2 after firm 1 undercuts once", "cuts its price if they collude", _reaction(r)),
+        ("periods until the strategies settled", "", settled),
+    ]
+    t = r.impulse_periods
+    option = _xy_option(
+        "period (firm 1 undercuts in period 0)",
+        "price",
+        [
+            _line("firm 1", t, r.impulse_prices[:, 0], showSymbol=True, symbolSize=5),
+            _line("firm 2", t, r.impulse_prices[:, 1], showSymbol=True, symbolSize=5),
+            _line("competitive (Nash) price", t, np.full(t.size, r.nash_price), lineStyle={"type": "dashed"}),
+            _line("cartel (monopoly) price", t, np.full(t.size, r.monopoly_price), lineStyle={"type": "dotted"}),
+        ],
+    )
+    option["yAxis"]["min"] = float(np.floor(10 * r.grid[0]) / 10)
+    figures = {"gain": 100 * r.mean_profit_gain, "price": r.mean_price, "punishes": r.rival_punishes}
+    return rows, option, figures
+
+
+def _reaction(r) -> str:
+    if r.rival_punishes:
+        return "cuts its price (punishes)"
+    return "keeps its price"
+
+
 @solara.component
 def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
     """The classic markets, cleared by the same pure functions as the chain, theory beside simulation.
@@ -430,6 +488,7 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
     costs_text, set_costs_text = solara.use_state("2, 3, 4, 5, 6, 7, 8, 9")
     seed, set_seed = solara.use_state(1)
     supply_slope, set_supply_slope = solara.use_state(0.8)
+    discount, set_discount = solara.use_state(0.95)
     ran, set_ran = solara.use_state(not gated)
     with solara.Card("Classic markets" if not market else "The market", style={"max-width": "1100px"}):
         if not market:
@@ -447,9 +506,11 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
                 on_value=set_costs_text,
                 continuous_update=False,
             )
-        elif which == "double auction":
+        elif which in ("double auction", "algorithmic pricing"):
             LabelledSlider(
-                f"Seed (which random traders): {seed}",
+                f"Seed (which random traders): {seed}"
+                if which == "double auction"
+                else f"Seed (which random explorations): {seed}",
                 value=seed,
                 min=0,
                 max=50,
@@ -457,6 +518,16 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
                 integer=True,
                 on_value=set_seed,
             )
+            if which == "algorithmic pricing":
+                LabelledSlider(
+                    f"How much the firms value tomorrow (discount factor): {discount:g} (0: only today)",
+                    value=discount,
+                    min=0.0,
+                    max=0.95,
+                    step=0.05,
+                    on_value=set_discount,
+                    testid="discount",
+                )
         else:
             LabelledSlider(
                 f"Supply slope d: {supply_slope:g} (demand slope b is 1)",
@@ -472,6 +543,8 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
                 rows, option, figures = call_market_view(values_text, costs_text)
             elif which == "double auction":
                 rows, option, figures = double_auction_view(seed)
+            elif which == "algorithmic pricing":
+                rows, option, figures = algorithmic_pricing_view(seed, discount)
             else:
                 rows, option, figures = cobweb_view(supply_slope)
         except ValueError as exc:
@@ -495,6 +568,5 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
                     "exploding": "the swings grow (exploding)",
                 }[figures["regime"]]
                 solara.Text(f"Theory says: {words}")
-            testid = {"call market": "call-chart", "double auction": "price-path-chart", "cobweb": "cobweb-chart"}
-            with solara.Div(attributes={"data-testid": testid[which]}):
+            with solara.Div(attributes={"data-testid": CHART_IDS[which]}):
                 Figure(option, 300)

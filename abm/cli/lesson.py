@@ -1,4 +1,4 @@
-"""``tokenomy check SCENARIO`` and ``tokenomy lesson call-market|double-auction|cobweb|list``."""
+"""``tokenomy check SCENARIO`` and ``tokenomy lesson call-market|double-auction|cobweb|algorithmic-pricing|list``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import numpy as np
 
 from tokenomy.abm.cli.argtypes import finite_number, whole_number
 from tokenomy.abm.errors import UsageError
+from tokenomy.abm.lessons.algorithmic_pricing import DEFAULT_MAX_PERIODS as DEFAULT_Q_PERIODS
+from tokenomy.abm.lessons.algorithmic_pricing import MAX_PERIODS as MAX_Q_PERIODS
+from tokenomy.abm.lessons.algorithmic_pricing import PAPER_ALPHA, PAPER_BETA, PAPER_DELTA
 from tokenomy.abm.lessons.markets import MAX_LESSON_PRICE, MAX_STEPS
 from tokenomy.abm.scenarios.spec import MAX_SEED
 
@@ -22,6 +25,9 @@ MAX_AUCTION_SHOUTS = 300_000  # periods x shouts of one double auction: a few se
 MAX_COBWEB_LEVEL = 1e6  # intercepts and starting price
 MAX_COBWEB_SLOPE = 1e3
 MIN_COBWEB_SLOPE = 1e-3  # flatter than this, the ratio of the slopes leaves the range floats hold
+MIN_Q_BETA = 1e-7  # slower exploration decay than this cannot end within the cap of periods (exp(-2) at 2e7)
+MAX_Q_BETA = 1e-2  # faster, exploration is over within a few hundred periods
+MAX_Q_DELTA = 0.999  # the discount factor must stay below 1: Q values scale with 1 / (1 - delta)
 
 
 def _prices(text: str) -> list[float]:
@@ -61,7 +67,9 @@ def register(subparsers) -> dict:
         metavar="KEY=VALUE",
         help="override a scenario value in every run (scenario and baselines)",
     )
-    lesson = subparsers.add_parser("lesson", help="classic markets: call-market, double-auction, cobweb; or list")
+    lesson = subparsers.add_parser(
+        "lesson", help="classic markets: call-market, double-auction, cobweb, algorithmic-pricing; or list"
+    )
     sub = lesson.add_subparsers(dest="lesson", required=True, parser_class=type(lesson))
     cm = sub.add_parser("call-market", help="call auction on step curves (the chain's compute-market clearing)")
     cm.add_argument(
@@ -105,6 +113,38 @@ def register(subparsers) -> dict:
         "--p0", type=finite_number(maximum=MAX_COBWEB_LEVEL, above=0.0), help="starting price, > 0 (default 1.5 P*)"
     )
     cw.add_argument("--periods", type=whole_number(1, maximum=MAX_PERIODS), default=20)
+    ap = sub.add_parser(
+        "algorithmic-pricing",
+        help="Q-learning firms in a repeated pricing game: do they collude? (Calvano et al. 2020)",
+    )
+    ap.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), default=0)
+    ap.add_argument(
+        "--alpha", type=finite_number(maximum=1.0, above=0.0), default=PAPER_ALPHA, help="learning rate, in (0, 1]"
+    )
+    ap.add_argument(
+        "--delta",
+        type=finite_number(0.0, MAX_Q_DELTA),
+        default=PAPER_DELTA,
+        help=f"discount factor, in [0, {MAX_Q_DELTA:g}] (0: myopic firms)",
+    )
+    ap.add_argument(
+        "--beta",
+        type=finite_number(MIN_Q_BETA, MAX_Q_BETA),
+        default=PAPER_BETA,
+        help=f"exploration decays as exp(-beta t), beta in [{MIN_Q_BETA:g}, {MAX_Q_BETA:g}] (2e-5: a quicker session)",
+    )
+    ap.add_argument(
+        "--periods",
+        type=whole_number(1, maximum=MAX_Q_PERIODS),
+        default=DEFAULT_Q_PERIODS,
+        help=f"the cap of periods if the strategies have not converged (at most {MAX_Q_PERIODS:,})",
+    )
+    ap.add_argument(
+        "--memory",
+        type=whole_number(0, maximum=1),
+        default=1,
+        help="1: a firm's state is last period's prices (the paper); 0: no state, so it cannot punish",
+    )
     sub.add_parser("list", help="the lessons in docs/lessons/")
     return {"check": cmd_check, "lesson": cmd_lesson}
 
@@ -236,6 +276,43 @@ def _cmd_cobweb(args) -> int:
     return 0
 
 
+def _cmd_algorithmic_pricing(args) -> int:
+    from tokenomy.abm.lessons.algorithmic_pricing import STABLE_PERIODS, algorithmic_pricing
+
+    r = algorithmic_pricing(
+        alpha=args.alpha,
+        delta=args.delta,
+        beta=args.beta,
+        max_periods=args.periods,
+        memory=args.memory,
+        rng=np.random.default_rng(args.seed),
+    )
+    state = "last period's prices" if r.memory else "none (memoryless)"
+    print("algorithmic pricing: two Q-learning firms, logit demand (Calvano, Calzolari, Denicolo and Pastorello 2020)")
+    print(f"  alpha {r.alpha:g}, delta {r.delta:g}, beta {r.beta:g}, state: {state}, seed {args.seed}")
+    ending = (
+        f"converged after {r.periods:,} periods (greedy strategies unchanged for {STABLE_PERIODS:,})"
+        if r.converged
+        else f"not converged within the cap of {r.periods:,} periods: the outcome is the strategies at the cap"
+    )
+    print(f"  {ending}; limit path of {r.limit_prices.shape[0]} period(s)")
+    print(f"  {'':24s} {'Nash':>9s} {'monopoly':>9s} {'simulated':>10s}")
+    for i in range(r.limit_prices.shape[1]):
+        mean_price = r.limit_prices[:, i].mean()
+        print(f"  {f'price, firm {i + 1}':24s} {r.nash_price:9.3f} {r.monopoly_price:9.3f} {mean_price:10.3f}")
+    print(f"  {'profit per firm':24s} {r.nash_profit:9.4f} {r.monopoly_profit:9.4f} {r.limit_profits.mean():10.4f}")
+    gains = ", ".join(f"firm {i + 1} {g:.3f}" for i, g in enumerate(r.profit_gain))
+    print(f"  {'profit gain Delta':24s} {0.0:9.3f} {1.0:9.3f} {r.mean_profit_gain:10.3f}   ({gains})")
+    print("  impulse response: firm 1 deviates to its static best response in period 0, then both follow their")
+    print("  greedy strategies (without the deviation, the limit path)")
+    print(f"  {'t':>4s} {'firm 1':>8s} {'firm 2':>8s}   {'firm 1':>8s} {'firm 2':>8s} (no deviation)")
+    for t, row, calm in zip(r.impulse_periods, r.impulse_prices, r.undisturbed_prices, strict=True):
+        print(f"  {t:4d} {row[0]:8.3f} {row[1]:8.3f}   {calm[0]:8.3f} {calm[1]:8.3f}")
+    reaction = "punishes it with a lower price" if r.rival_punishes else "does not lower its price"
+    print(f"  in period 1 firm 2 {reaction}")
+    return 0
+
+
 def _cmd_list(_args) -> int:
     from tokenomy.abm.lessons.catalog import list_lessons
 
@@ -250,6 +327,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         "call-market": _cmd_call_market,
         "double-auction": _cmd_double_auction,
         "cobweb": _cmd_cobweb,
+        "algorithmic-pricing": _cmd_algorithmic_pricing,
         "list": _cmd_list,
     }[args.lesson]
     code = handler(args)

@@ -54,6 +54,7 @@ CLASSIC_METRICS = {
     "call-market": ("price", "quantity", "surplus"),
     "double-auction": ("efficiency", "price"),
     "cobweb": ("ratio", "price"),
+    "algorithmic-pricing": ("gain", "price"),
 }
 
 
@@ -66,7 +67,7 @@ class Lesson:
     settings: tuple[str, ...]  # --set overrides
     checks: tuple[str, ...]  # names of the scenario's expected checks
     command: str  # the CLI command that runs the lesson
-    market: str  # "call-market" | "double-auction" | "cobweb" | ""
+    market: str  # "call-market" | "double-auction" | "cobweb" | "algorithmic-pricing" | ""
     body: str  # the Markdown after the front matter
     path: Path = field(compare=False)
     prediction: str = "direction"  # "direction" (up / down / no change) or "number"

@@ -271,7 +271,7 @@ PROVIDER = Table(
             TOKEN_PRICING,
             "switching-cost",
             "token pricing: today's margin plus the value of share (switching costs), the static Lerner best "
-            "response, Roth-Erev, fixed...",
+            "response, Roth-Erev, fixed, Q-learning...",
         ),
         "bidding": _rule(COMPUTE_BIDDING, "forecast", "how it bids for compute"),
         "price_cny_per_mtok": _decided(10.0, 1e-6, 1e6, "starting price"),

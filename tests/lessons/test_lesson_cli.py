@@ -51,3 +51,17 @@ def test_lessons_print_theory_beside_simulation(capsys):
     assert main(["lesson", "cobweb", "--supply-slope", "-1"]) == 2
     assert main(["lesson", "cobweb", "--demand-intercept", "1", "--supply-intercept", "5"]) == 2
     assert main(["lesson", "list"]) == 0
+
+
+def test_algorithmic_pricing_prints_the_benchmarks_beside_the_session(capsys):
+    assert main(["lesson", "algorithmic-pricing", "--beta", "2e-5", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "converged after" in out and "profit gain Delta" in out and "impulse response" in out
+    nash_row = next(line for line in out.splitlines() if line.strip().startswith("price, firm 1"))
+    assert nash_row.split()[3:5] == ["1.473", "1.925"]  # theory: Nash and monopoly
+    assert main(["lesson", "algorithmic-pricing", "--periods", "500"]) == 0
+    assert "not converged within the cap of 500 periods" in capsys.readouterr().out
+    assert main(["lesson", "algorithmic-pricing", "--delta", "1"]) == 2
+    assert main(["lesson", "algorithmic-pricing", "--alpha", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "at most 0.999" in err and "must be > 0" in err

@@ -14,10 +14,10 @@ from tokenomy.abm.scenarios import ScenarioError, load_scenario, shipped_scenari
 LESSONS = list_lessons()
 
 
-def test_eight_lessons_three_classic_five_chain():
-    assert len(LESSONS) == 8
+def test_nine_lessons_four_classic_five_chain():
+    assert len(LESSONS) == 9
     assert len({lesson.order for lesson in LESSONS}) == len(LESSONS)
-    assert sum(1 for x in LESSONS if not x.scenario) == 3
+    assert sum(1 for x in LESSONS if not x.scenario) == 4
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[x.name for x in LESSONS])

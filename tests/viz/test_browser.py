@@ -318,7 +318,7 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     page.get_by_text("Agentic multiplier: x1.25 over a year").wait_for(timeout=10_000)
     _tab(page, "Lesson")
     page.get_by_test_id("load-01-call-market").wait_for(timeout=30_000)
-    for n in range(1, 9):  # all eight lessons, classic markets and chain, are offered
+    for n in range(1, 10):  # all nine lessons, classic markets and chain, are offered
         assert page.locator(f"[data-testid^=load-0{n}-]").count() == 1
     page.get_by_test_id("load-04-agent-boom").get_by_role("button").click()
     page.get_by_test_id("lesson-view").wait_for(timeout=30_000)
