@@ -317,6 +317,8 @@ class AIDCGroup(Group):
         self.backing_mwh = np.zeros(self.n)
         self.tight = np.zeros((self.n, 24), dtype=bool)  # its zone's tight hours today
         self.battery_gpu_hours = np.zeros(self.n)  # GPU-hours its battery kept busy in tight hours today
+        self._no_battery_hours = np.zeros(self.n)  # (read-only) battery_gpu_hours on a day without flexible GPUs
+        self.flexible_today = False  # any flexibly connected GPU in service today (set by hold_back)
         self.load_mw = np.zeros((self.n, 24))
         self.ask_mid = np.zeros(self.n)
         self.npv_seen = np.full(self.n, np.nan)
@@ -498,6 +500,10 @@ class AIDCGroup(Group):
         ``tight`` (A, 24) hours the flexibly connected GPUs its on-site battery cannot run."""
         self.tight = tight
         self.reserved_gpus = reserved
+        self.flexible_today = bool(self.flexible_gpus.any())
+        if not self.flexible_today:  # nothing to hold back (most scenarios): skip the arithmetic
+            self.withheld_gpus = reserved
+            return
         self.withheld_gpus = (
             reserved
             + tight * np.minimum(np.maximum(self.flexible_gpus - self.battery_gpus(tight), 0.0), self.online)[:, None]
@@ -516,6 +522,9 @@ class AIDCGroup(Group):
         """(A, 24) what the AIDC draws from the grid: its load, less what its on-site battery supplies to flexible
         GPUs busy in tight hours, plus recharging that battery (losses included) spread over its other hours.  Keeps
         the GPU-hours the battery ran today (``battery_gpu_hours``)."""
+        if not self.flexible_today:
+            self.battery_gpu_hours = self._no_battery_hours
+            return load_mw
         firm = np.maximum(self.online - self.flexible_gpus, 0.0)
         ran = self.tight * np.minimum(
             np.maximum(busy_gpus - firm[:, None], 0.0), self.battery_gpus(self.tight)[:, None]

@@ -39,36 +39,49 @@ class Pipeline:
 
     ``what`` is whatever identifies the order for its owner (an agent index, or a tuple such as
     (owner, zone, technology)); every kind of capacity (GPUs, generation, storage, grid connections,
-    lines) keeps its orders in one of these.
+    lines) keeps its orders in one of these.  Orders for the same thing on the same day are one entry (GPUs
+    shipped day by day for one data centre, say), kept where the first was placed.
     """
 
     def __init__(self) -> None:
-        self.orders: list[tuple[int, object, float]] = []
+        self._orders: dict[tuple[int, object], float] = {}
+        self._total = 0.0
+
+    @property
+    def orders(self) -> list[tuple[int, object, float]]:
+        return [(when, what, amount) for (when, what), amount in self._orders.items()]
 
     def add(self, arrival_day: int, what: object, amount: float) -> None:
-        self.orders.append((int(arrival_day), what, float(amount)))
+        key = (int(arrival_day), what)
+        self._orders[key] = self._orders.get(key, 0.0) + float(amount)
+        self._total += float(amount)
 
     def due(self, day: int) -> list[tuple[object, float]]:
         """Remove and return the orders whose arrival day has come, in the order they were placed."""
-        if not self.orders:
+        if not self._orders:
             return []
-        arrived = [(what, amount) for when, what, amount in self.orders if when <= day]
+        arrived = [(what, amount) for (when, what), amount in self._orders.items() if when <= day]
         if arrived:
-            self.orders = [o for o in self.orders if o[0] > day]
+            self._orders = {key: amount for key, amount in self._orders.items() if key[0] > day}
+            self._total = float(sum(self._orders.values()))
         return arrived
 
     def pending(self, n: int, index=None) -> np.ndarray:
         """Amounts on order summed per integer key (``index(what)`` picks the key; default ``what``)."""
         out = np.zeros(n)
-        for _, what, amount in self.orders:
+        for (_, what), amount in self._orders.items():
             out[what if index is None else index(what)] += amount
         return out
+
+    def total(self) -> float:
+        """All amounts on order."""
+        return self._total
 
     def soonest(self, k: int) -> list[tuple[int, object, float]]:
         return sorted(self.orders, key=lambda o: o[0])[:k]
 
     def __len__(self) -> int:
-        return len(self.orders)
+        return len(self._orders)
 
     def __iter__(self):
         return iter(self.orders)

@@ -479,7 +479,8 @@ def _price_targets(
 
 
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
-SEARCH_STEPS = 48  # golden-section steps over log price: the bracket shrinks to 1e-10 of its width
+SEARCH_STEPS = 100  # at most, in Brent's search for the best price (it converges in 10-20)
+PRICE_TOLERANCE = 1e-6  # of log price: the best price to a millionth
 
 
 @njit(cache=True)
@@ -524,13 +525,32 @@ def _share_value(x, p, cost, harvest, weight, price, edges, share, new, bond, de
     the value of the share it holds at the end, sum_b [(x - c) D_b(x) sum_t s_bt(x) + harvest value_b D_b s_bL(x)]
     (:func:`_share_path`; D_b(x) the buyer's demand at the price it then expects, constant elasticity e_b; its
     demand after the days does not depend on x, only its split does)."""
+    today = (p, cost, harvest, weight, price, edges, share, new, bond, demand, elasticity, sigma, value)
+    return _share_value_from(x, _expected_today(today, days), today, days)
+
+
+@njit(cache=True)
+def _expected_today(args, days):
+    """(B,) the price each buyer of provider p expects over the ``days`` if p keeps today's price."""
+    p, _, _, weight, price, edges, share, new, bond, _, _, sigma, _ = args
+    out = np.zeros(edges.shape[0])
+    for b in range(edges.shape[0]):
+        if edges[b, p]:
+            out[b] = _share_path(price[p], p, b, weight, price, edges, share, new, bond[b], sigma, days)[2]
+    return out
+
+
+@njit(cache=True)
+def _share_value_from(x, expected_now, args, days):
+    """:func:`_share_value` with the buyers' expected prices at today's price already worked out."""
+    p, cost, harvest, weight, price, edges, share, new, bond, demand, elasticity, sigma, value = args
     total = 0.0
     for b in range(edges.shape[0]):
         if not edges[b, p] or demand[b] <= 0.0:
             continue
-        _, _, expected_now = _share_path(price[p], p, b, weight, price, edges, share, new, bond[b], sigma, days)
         summed, end, expected = _share_path(x, p, b, weight, price, edges, share, new, bond[b], sigma, days)
-        volume = demand[b] * (expected / expected_now) ** (-elasticity[b]) if expected_now > 0.0 else demand[b]
+        now = expected_now[b]
+        volume = demand[b] * (expected / now) ** (-elasticity[b]) if now > 0.0 else demand[b]
         total += (x - cost) * volume * summed + harvest * value[b] * demand[b] * end
     return total
 
@@ -547,20 +567,55 @@ def _share_values(out, retention, usage_growth, discount, horizon_days):
 
 @njit(cache=True)
 def _best_price(lo, hi, args, hold):
-    """The price in [exp(lo), exp(hi)] that maximises :func:`_share_value` with ``args``, by golden-section search
-    over its log."""
-    a, d = lo + (1.0 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)
-    fa, fd = _share_value(np.exp(a), *args, hold), _share_value(np.exp(d), *args, hold)
+    """The price in [exp(lo), exp(hi)] that maximises :func:`_share_value` with ``args``: Brent's method over log
+    price (golden-section steps, parabolic steps where the objective allows), to ``PRICE_TOLERANCE``."""
+    now = _expected_today(args, hold)
+    a, b = lo, hi
+    x = w = v = a + (1.0 - GOLDEN) * (b - a)
+    fx = fw = fv = -_share_value_from(np.exp(x), now, args, hold)
+    d = e = 0.0
     for _ in range(SEARCH_STEPS):
-        if fa >= fd:
-            hi, d, fd = d, a, fa
-            a = lo + (1.0 - GOLDEN) * (hi - lo)
-            fa = _share_value(np.exp(a), *args, hold)
+        middle = 0.5 * (a + b)
+        tol = PRICE_TOLERANCE
+        if abs(x - middle) <= 2.0 * tol - 0.5 * (b - a):
+            break
+        golden = True
+        if abs(e) > tol:  # try a parabola through x, w and v
+            r = (x - w) * (fx - fv)
+            q = (x - v) * (fx - fw)
+            p = (x - v) * q - (x - w) * r
+            q = 2.0 * (q - r)
+            if q > 0.0:
+                p = -p
+            q = abs(q)
+            last = e
+            e = d
+            if abs(p) < abs(0.5 * q * last) and q * (a - x) < p < q * (b - x):
+                d = p / q
+                golden = False
+                if (x + d) - a < 2.0 * tol or b - (x + d) < 2.0 * tol:
+                    d = tol if middle >= x else -tol
+        if golden:
+            e = a - x if x >= middle else b - x
+            d = (1.0 - GOLDEN) * e
+        u = x + d if abs(d) >= tol else x + (tol if d >= 0.0 else -tol)
+        fu = -_share_value_from(np.exp(u), now, args, hold)
+        if fu <= fx:
+            if u >= x:
+                a = x
+            else:
+                b = x
+            v, fv, w, fw, x, fx = w, fw, x, fx, u, fu
         else:
-            lo, a, fa = a, d, fd
-            d = lo + GOLDEN * (hi - lo)
-            fd = _share_value(np.exp(d), *args, hold)
-    return np.exp(0.5 * (lo + hi))
+            if u < x:
+                a = u
+            else:
+                b = u
+            if fu <= fw or w == x:
+                v, fv, w, fw = w, fw, u, fu
+            elif fu <= fv or v in (x, w):
+                v, fv = u, fu
+    return np.exp(x)
 
 
 @njit(cache=True)

@@ -87,7 +87,8 @@ class ContractBook:
         flow, payment, by_provider, by_aidc = _deliver(
             self.provider, self.aidc, self.qty, self.price, available_gpus, n_buyers, self.n_aidcs, self.n_providers
         )
-        return Reserved(flow, payment, by_provider, by_aidc, self.provider.copy(), self.aidc.copy())
+        # no copies: the book replaces its arrays when contracts are signed or end, it never edits them
+        return Reserved(flow, payment, by_provider, by_aidc, self.provider, self.aidc)
 
     def mean_price(self) -> float:
         """Volume-weighted price of the open contracts, CNY per GPU-hour (NaN with none)."""

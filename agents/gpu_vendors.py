@@ -24,10 +24,11 @@ class GpuVendors:
         self.n_aidcs = n_aidcs
         self.book: list[list] = []  # [order day, AIDC, GPUs still to ship, day its data centre is ready], in order
         self.shipped_today = 0.0
+        self._backlog = 0.0
 
     def backlog(self) -> float:
         """GPUs ordered and not shipped, in all."""
-        return float(sum(entry[2] for entry in self.book))
+        return self._backlog
 
     def backlog_by_aidc(self) -> np.ndarray:
         out = np.zeros(self.n_aidcs)
@@ -45,6 +46,7 @@ class GpuVendors:
         """Book each AIDC's order (``gpus`` (A,)); its data centre is ready ``build_days`` (A,) later."""
         for a in np.flatnonzero(gpus > 0):
             self.book.append([int(day), int(a), float(gpus[a]), int(day + build_days[a])])
+            self._backlog += float(gpus[a])
 
     def ship(self, day: int, per_month: float) -> list[tuple[int, int, float]]:
         """Ship today's output, oldest orders first.  Returns (day in service, AIDC, GPUs) of what shipped."""
@@ -61,4 +63,5 @@ class GpuVendors:
             if entry[2] <= 1e-9:
                 self.book.pop(0)
         self.shipped_today = total
+        self._backlog = float(sum(entry[2] for entry in self.book)) if self.book else 0.0
         return shipped

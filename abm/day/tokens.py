@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tokenomy.abm.markets.token import _clear, clear_token_market, logit_shares
+from tokenomy.abm.markets.token import _clear, _logit_shares, clear_token_market, logit_shares
 from tokenomy.abm.markets.top_up import _check as _check_top_up
 from tokenomy.abm.markets.top_up import _top_up, top_up_unserved
 from tokenomy.abm.results import ComputeDay, DayAhead, TokenDay
@@ -28,9 +28,11 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     price = prov.price.copy()
     world.new_share = new_demand_share(world.demand_seen)
     effective = prov.effective_price(sensitivity)
-    world.share = logit_shares(
-        effective, world.token_edges, world.share, sensitivity, m["token_inertia"], world.new_share
-    )
+    inertia = float(m["token_inertia"])
+    ok, share = _logit_shares(effective, world.token_edges, world.share, float(sensitivity), inertia, world.new_share)
+    if not ok:  # the market's own function says what is wrong
+        share = logit_shares(effective, world.token_edges, world.share, sensitivity, inertia, world.new_share)
+    world.share = share
     expected = world.share @ price if prov.n else np.zeros(world.n_buyers)
     na = apps.n
     app_demand, app_elasticity = apps.demand_and_elasticity(expected[:na])
@@ -110,7 +112,8 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         )
         volume -= float(ahead.reserved.flow.sum())
     prov.topped_up_gpu_hours = topped_up
-    world.demand_seen = np.stack([world.demand_seen[1], demand])
+    world.demand_seen[0] = world.demand_seen[1]
+    world.demand_seen[1] = demand
     apps.served_mtok = served_b[:na]
     ents.served_mtok = served_b[na:]
     tokens = TokenDay(
@@ -152,11 +155,16 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     return tokens, compute
 
 
+@njit(cache=True)
 def new_demand_share(demand_seen: np.ndarray) -> np.ndarray:
-    """(B,) the share of each buyer's demand that is new (its growth over its last two days): new customers choose
-    a provider afresh, with no bond to one."""
-    before, last = demand_seen
-    return np.maximum(1.0 - np.divide(before, last, out=np.ones_like(last), where=last > 0), 0.0)
+    """(B,) the share of each buyer's demand that is new (its growth over its last two days, ``demand_seen`` (2,
+    B)): new customers choose a provider afresh, with no bond to one."""
+    out = np.zeros(demand_seen.shape[1])
+    for b in range(out.size):
+        before, last = demand_seen[0, b], demand_seen[1, b]
+        if last > 0.0 and before < last:
+            out[b] = 1.0 - before / last
+    return out
 
 
 @njit(cache=True)

@@ -1,0 +1,119 @@
+"""The economic effects the mechanisms are there to produce, each tested on whole runs against its twin: the same
+world and seed without the mechanism (or without the change), which must not show the effect.
+
+* the 2024 price war: a margin squeeze when providers price for share (switching costs), none when they price
+  statically against the same launches;
+* AIDC markups learnt on revenue fall in a glut as readily as they rose in the boom;
+* cheaper storage gets more storage built (marginal NPV = 0 against a rising build cost);
+* a binding power price cap costs generation (missing money) and China's coal capacity tariff restores it;
+* on-site batteries behind flexible connections run GPUs in a zone whose grid is full.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tokenomy.abm.model import TokenEconomy
+from tokenomy.agents.technologies import TECHS
+
+pytestmark = pytest.mark.slow
+
+COAL = TECHS.index("coal")
+WAR = slice(126, 200)  # DeepSeek-V2 (day 126, May 2024) and the months after
+BEFORE = slice(60, 126)  # March to early May 2024, after the opening weeks
+
+
+def _run(name: str, days: int, overrides: list[str] | None = None, seed: int = 1) -> TokenEconomy:
+    model = TokenEconomy(name, overrides=overrides or [], seed=seed)
+    for _ in range(days):
+        model.step()
+    return model
+
+
+def _price_over_cost(daily, span: slice) -> float:
+    return float((daily.token_price_cny_per_mtok / daily.token_unit_cost_cny_per_mtok).iloc[span].mean())
+
+
+@pytest.fixture(scope="module")
+def war():
+    days = 260
+    return {
+        strategy: _run("china-2024", days, [f"providers.*.strategy={strategy}"]).daily_table()
+        for strategy in ("switching-cost", "best-response")
+    }
+
+
+def test_the_2024_launch_squeezes_margins_only_where_providers_price_for_share(war):
+    fight, static = war["switching-cost"], war["best-response"]
+    # the same launch lowers unit cost alike in both worlds
+    for d in (fight, static):
+        cost_fall = d.token_unit_cost_cny_per_mtok.iloc[WAR].mean() / d.token_unit_cost_cny_per_mtok.iloc[BEFORE].mean()
+        assert cost_fall < 0.7
+    # with switching costs the price falls further than cost: price over cost drops, providers go below cost
+    assert _price_over_cost(fight, WAR) < 0.95 * _price_over_cost(fight, BEFORE)
+    assert fight.providers_below_cost.iloc[WAR].sum() >= 30
+    # pricing statically against the same launch, margins are not squeezed and nobody prices below cost
+    assert _price_over_cost(static, WAR) > 0.95 * _price_over_cost(static, BEFORE)
+    assert static.providers_below_cost.iloc[WAR].sum() == 0
+
+
+def test_aidc_markups_fall_in_the_glut_after_a_boom():
+    model = _run("agent-boom", 730)
+    agents = model.agents_table()
+    aidc = agents[agents.kind == "aidc"]
+    markup = aidc.pivot(index="day", columns="name", values="markup")
+    utilisation = aidc.pivot(index="day", columns="name", values="utilization")
+    smooth = markup.rolling(60).mean()
+    for name in markup.columns:
+        peak_day = int(smooth[name].idxmax())
+        late = markup[name].iloc[-90:].mean()
+        assert late < 0.85 * smooth[name].max(), name  # the markup comes down from its peak ...
+        assert utilisation[name].iloc[-90:].mean() < utilisation[name].iloc[peak_day - 60 : peak_day].mean(), name
+        assert markup[name].iloc[-90:].max() < 3.0  # ... and nothing holds it at a ceiling
+    # each AIDC learns from its own revenue: their paths differ
+    assert (markup.std(axis=1) > 1e-6).mean() > 0.9
+
+
+def test_cheaper_storage_gets_more_storage_built():
+    built = {}
+    for factor in (1.0, 0.5):
+        capex = 430.0 * factor  # the classroom's 0.43 CNY/Wh
+        model = _run("classroom", 730, [f"storage.*.capex_cny_per_kwh={capex}"])
+        start = TokenEconomy("classroom", seed=1).storage.params["energy_mwh"].sum()
+        built[factor] = model.daily_table().storage_energy_mwh.iloc[-1] - start
+    assert built[1.0] > 0
+    assert built[0.5] > 2.0 * built[1.0]
+
+
+def _coal_committed_mw(model: TokenEconomy) -> float:
+    """Coal in service and on order."""
+    u = model.utilities
+    built = u.unit_capacity_mw[u.unit_tech == COAL].sum()
+    ordered = sum(amount for _, (_, _, tech), amount in u.pipeline if tech == COAL)
+    return float(built + ordered)
+
+
+def test_a_binding_price_cap_costs_coal_and_the_capacity_tariff_restores_it():
+    cap = "markets.power_price_cap_cny_per_mwh=450"
+    tariff = "policy.capacity_tariff_cny_per_kw_year=330"  # about coal's annualised capex
+    start = _coal_committed_mw(TokenEconomy("china-2024", seed=1))
+    ordered = {
+        label: _coal_committed_mw(_run("china-2024", 820, overrides)) - start
+        for label, overrides in {"free": [], "capped": [cap], "capped+tariff": [cap, tariff]}.items()
+    }
+    assert ordered["free"] > 0
+    assert ordered["capped"] < 0.7 * ordered["free"]  # missing money: scarcity rents cut, fewer plants
+    assert ordered["capped+tariff"] > 0.9 * ordered["free"]  # the tariff pays what the cap took
+
+
+def test_on_site_batteries_run_gpus_where_the_grid_is_full():
+    with_storage = _run("grid-bottleneck", 540).daily_table()
+    without = _run("grid-bottleneck", 540, ["storage.*.capex_cny_per_kwh=100000"]).daily_table()
+    assert with_storage.onsite_storage_mwh.iloc[-1] > 0
+    assert without.onsite_storage_mwh.iloc[-1] == 0
+    enabled = with_storage.storage_gpu_hours.sum()
+    assert enabled > 0 and without.storage_gpu_hours.sum() == 0
+    # both connect the same flexible GPUs; only with batteries do those GPUs keep running in the tight hours
+    assert with_storage.gpus_flexible.iloc[-1] > 0 and without.gpus_flexible.iloc[-1] > 0
+    # the GPU-hours the batteries kept running are tokens served that the twin could not serve
+    assert with_storage.tokens_served_mtok.sum() > without.tokens_served_mtok.sum()
