@@ -109,8 +109,16 @@ class BestResponsePricing(TokenPricing):
             group.unserved_mtok,
             group.floor_bound,
         )
-        group.target_price[self.members] = target[self.members]
-        return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
+        return _toward_targets(group, self.members, target, ratio)
+
+
+def _toward_targets(
+    group: CloudProviderGroup, members: np.ndarray, target: np.ndarray, ratio: np.ndarray
+) -> np.ndarray:
+    """Note the members' targets; tomorrow's prices moved toward them (``price_adjustment``, ``price_step``)."""
+    group.target_price[members] = target[members]
+    p = group.params
+    return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
 
 
 @register(TOKEN_PRICING, "switching-cost")
@@ -142,8 +150,7 @@ class SwitchingCostPricing(TokenPricing):
             group.harvest_markup,
             group.floor_bound,
         )
-        group.target_price[self.members] = target[self.members]
-        return _stepped_prices(group.price, ratio ** p["price_adjustment"], p["price_step"])
+        return _toward_targets(group, self.members, target, ratio)
 
 
 @register(TOKEN_PRICING, "roth-erev")

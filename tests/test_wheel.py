@@ -120,7 +120,7 @@ def test_the_build_is_clean_and_the_metadata_spdx(wheel_and_log):
     assert "License-Expression: MIT" in metadata.splitlines()
     assert not any(line.startswith("License: ") for line in metadata.splitlines())
     lessons = [n for n in names if n.startswith("tokenomy/docs/lessons/0") and n.endswith(".md")]
-    assert len(lessons) == LESSON_COUNT == 8
+    assert len(lessons) == LESSON_COUNT == 9
     assert "tokenomy/docs/model.md" in names
     assert any(n.startswith("tokenomy/abm/scenarios/data/classroom") for n in names)
     assert "tokenomy/viz/app.py" in names and "tokenomy/viz/server.py" in names
@@ -133,7 +133,7 @@ def test_the_installed_command_runs_lists_lessons_and_serves(venv, elsewhere):
     _run([tokenomy, "run", "classroom", "--days", "5", "--out", "X"], cwd=elsewhere, env=RUN_ENV)
     assert any((elsewhere / "X").iterdir())
     listing = _run([tokenomy, "lesson", "list"], cwd=elsewhere, env=RUN_ENV).stdout
-    assert sum(1 for line in listing.splitlines() if line.strip()[:2].isdigit()) == 8, listing
+    assert sum(1 for line in listing.splitlines() if line.strip()[:2].isdigit()) == LESSON_COUNT, listing
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

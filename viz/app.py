@@ -25,7 +25,7 @@ from tokenomy.viz.fan_panel import DEFAULT_FAN_SEEDS, FanControls, use_fan
 from tokenomy.viz.figure import Figure
 from tokenomy.viz.lessons_view import LessonPage
 from tokenomy.viz.markdown import Markdown
-from tokenomy.viz.narrative import explain, state_of
+from tokenomy.viz.narrative import explain, state_of, storage_words
 from tokenomy.viz.session import TABS, AppSession
 from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
 
@@ -192,11 +192,22 @@ def SupplyDemand(model):
         solara.Text(f"Next arrivals: {text}" if text else "No GPUs on order.", style={"font-size": "13px"})
 
 
+def _storage_figures(last) -> None:
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=storage_words(last),
+        attributes={"data-testid": "storage-figures", "data-storage-gpu-hours": f"{last.storage_gpu_hours:.3f}"},
+        style={"font-size": "13px"},
+    )
+
+
 @solara.component
 def TokenCost(model):
     update_counter.get()
     daily = _daily(model)
     with solara.Card("What a token costs (CNY per Mtok)", style={"height": "100%"}):
+        if not daily.empty:
+            _storage_figures(daily.iloc[-1])
         _chart_once_simulated(
             not daily.empty,
             lambda: _chart(charts.token_cost(daily, model), 280, "cost-chart", days=len(daily)),

@@ -647,7 +647,7 @@ def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: 
     dates, n = _dates(daily), len(daily)
     parts = [
         ("energy", "token_cost_energy_cny_per_mtok"),
-        ("storage", "token_cost_storage_cny_per_mtok"),
+        ("storage (grid and on-site)", "token_cost_storage_cny_per_mtok"),
         ("green certificates", "token_cost_green_cny_per_mtok"),
         ("operations", "token_cost_operations_cny_per_mtok"),
         ("GPU capital", "token_cost_gpu_capital_cny_per_mtok"),

@@ -193,3 +193,19 @@ def state_of(model, daily: pd.DataFrame | None = None) -> ChainState:
         congested = {name: int(full[:, i].sum()) for i, name in enumerate(model.line_names)}
     shocks = [(day, name) for day, name, _ in getattr(model, "shocks_fired", [])]
     return ChainState(daily=daily, hourly_today=hourly, arrivals=arrivals, congested_hours=congested, shocks=shocks)
+
+
+def storage_words(last: pd.Series) -> str:
+    """Storage's part of a day's token price and, where AIDCs hold flexible grid connections, the GPU-hours their
+    on-site batteries kept running in the grid's tight hours, per MWh of battery: what "storage = token" measures
+    (HTML, one line; ``last`` is a row of the daily table)."""
+    price = float(last.token_price_cny_per_mtok)
+    share = float(last.token_cost_storage_cny_per_mtok) / price if price > 0 else 0.0
+    text = f"Storage (grid and on-site batteries): <b>{share:.2%}</b> of the token price today"
+    mwh, hours = float(last.onsite_storage_mwh), float(last.storage_gpu_hours)
+    if mwh > 0:
+        text += (
+            f"; on-site batteries ({mwh:,.0f} MWh) kept <b>{hours:,.0f}</b> GPU-hours running in the grid's "
+            f"tight hours ({hours / mwh:,.1f} per MWh)"
+        )
+    return text + "."

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokenomy.abm.cli.progress import progress_bar
 from tokenomy.abm.cli.run import fmt_num
 
 if TYPE_CHECKING:
@@ -32,21 +32,6 @@ SPREAD_ROWS = (
     ("unserved share of demand", "unserved_share", lambda v: f"{v:.1%}"),
     ("GPUs online", "gpus_online", lambda v: f"{v:,.0f}"),
 )
-
-
-def _progress_bar(seeds: int, quiet: bool):
-    """A tqdm bar over the finished seeds on stderr, only on a terminal and not with ``--quiet``."""
-    from tqdm import tqdm
-
-    return tqdm(
-        total=seeds,
-        unit="seed",
-        desc="seeds",
-        file=sys.stderr,
-        delay=2.0,
-        leave=False,
-        disable=quiet or not sys.stderr.isatty(),
-    )
 
 
 def _check_size(seeds: list[int], days: int) -> None:
@@ -126,7 +111,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     with staged_run_folder(out) as staged:  # `out` holds this whole ensemble, or what it held before
         ensure_compiled(progress=not args.quiet)  # once here, not in every worker
         t0 = time.perf_counter()
-        with _progress_bar(len(seeds), args.quiet) as bar:
+        with progress_bar(len(seeds), "seed", "seeds", args.quiet) as bar:
             runs = run_seeds(scenario, seeds, days, args.format, staged, args.workers or 1, lambda _: bar.update(1))
         t1 = time.perf_counter()
         write_table(ensemble_summary([r.daily for r in runs]), staged, "summary", args.format)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from tokenomy.abm.cli.argtypes import folder, input_file, seed_list, whole_number
+from tokenomy.abm.cli.progress import progress_bar
 from tokenomy.abm.scenarios.spec import MAX_DAYS, MAX_SEED
 
 MAX_ENSEMBLE_SEEDS = 1_000
@@ -50,22 +50,6 @@ def register(sub) -> dict:
     )
     sub.add_parser("scenarios", help="list the shipped scenarios")
     return {"run": cmd_run, "scenarios": cmd_scenarios}
-
-
-def _progress_bar(days: int, quiet: bool):
-    """A tqdm bar over the simulated days on stderr: only on a terminal, not with ``--quiet``, and only once a run
-    has taken a couple of seconds."""
-    from tqdm import tqdm
-
-    return tqdm(
-        total=days,
-        unit="day",
-        desc="simulating",
-        file=sys.stderr,
-        delay=2.0,
-        leave=False,
-        disable=quiet or not sys.stderr.isatty(),
-    )
 
 
 def fmt_num(x: float) -> str:
@@ -148,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         model = TokenEconomy(scenario, seed=seed, graph=graph)
         t1 = time.perf_counter()
-        with _progress_bar(days, args.quiet) as bar:
+        with progress_bar(days, "day", "simulating", args.quiet) as bar:
             model.run(days, progress=lambda done, total: bar.update(1))
         t2 = time.perf_counter()
         daily = model.daily_table()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenomy.abm.suggest import did_you_mean
+from tokenomy.agents.registry import strategy_names
 
 REQUIRED = object()
 
@@ -31,6 +32,7 @@ class Field:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] | None = None
+    registry: str | None = None  # the choices are the names registered for this kind of decision, when checked
     doc: str = ""
     length: int | None = None  # for "floats": exact length if set
     decided: bool = False  # a price or markup that agents set themselves: scenario events may not change it
@@ -116,9 +118,10 @@ def _coerce_str(f: Field, value: Any, path: str, source: str) -> str:
         raise _fail(source, f"'{path}' must be a string, got {_fmt(value)}")
     if f.pattern is not None and not re.fullmatch(f.pattern, value):
         raise _fail(source, f"'{path}' = {_fmt(value)} is not allowed: {f.pattern_doc}")
-    if f.choices is not None and value not in f.choices:
-        tip = did_you_mean(value, f.choices)
-        raise _fail(source, f"'{path}' = {_fmt(value)} is not one of {', '.join(f.choices)}{tip}")
+    choices = strategy_names(f.registry) if f.registry is not None else f.choices  # rules registered by now count
+    if choices is not None and value not in choices:
+        tip = did_you_mean(value, choices)
+        raise _fail(source, f"'{path}' = {_fmt(value)} is not one of {', '.join(choices)}{tip}")
     return value
 
 

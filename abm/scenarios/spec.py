@@ -14,7 +14,6 @@ from tokenomy.agents.registry import (
     STORAGE_DISPATCH,
     STORAGE_INVESTING,
     TOKEN_PRICING,
-    strategy_names,
 )
 from tokenomy.agents.technologies import TECHS
 from tokenomy.networks.topologies import MAX_LINE_MW, MAX_REACTANCE
@@ -43,7 +42,7 @@ def _num(default, lo=0.0, hi=None, doc=""):
 
 def _rule(kind: str, default: str, doc: str) -> Field:
     """The name of the registered rule (``agents/registry.py``) an agent follows for one kind of decision."""
-    return F("str", default, choices=strategy_names(kind), doc=doc)
+    return F("str", default, registry=kind, doc=doc)
 
 
 def _decided(default, lo=0.0, hi=None, doc=""):

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from tokenomy.viz.narrative import ChainState, explain
+from tokenomy.viz.narrative import ChainState, explain, storage_words
 
 
 def _daily(days: int = 31, **cols) -> pd.DataFrame:
@@ -95,3 +95,20 @@ def test_a_recent_shock_comes_first_with_what_moved_since_the_day_before_it():
         explain(ChainState(_daily(days=80, tokens_demanded_mtok=1e6), shocks=[(20, "demand boom")]))[0]
         == "Prices are steady: no price moved 10% in the last 30 days."
     )  # a month on, it is no longer news
+
+
+def test_storage_words_give_its_share_of_the_price_and_gpu_hours_per_mwh_of_battery():
+    row = pd.Series(
+        dict(
+            token_price_cny_per_mtok=4.0,
+            token_cost_storage_cny_per_mtok=0.01,
+            onsite_storage_mwh=200.0,
+            storage_gpu_hours=3000.0,
+        )
+    )
+    assert storage_words(row) == (
+        "Storage (grid and on-site batteries): <b>0.25%</b> of the token price today; on-site batteries (200 MWh) "
+        "kept <b>3,000</b> GPU-hours running in the grid's tight hours (15.0 per MWh)."
+    )
+    row["onsite_storage_mwh"] = 0.0  # no flexible connections: only the share
+    assert storage_words(row) == "Storage (grid and on-site batteries): <b>0.25%</b> of the token price today."
