@@ -198,7 +198,7 @@ def _day_payments(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
             for a in range(n_aidcs):
                 payer[k], payee[k], amount[k] = compute_buyers[b], aidc[a], compute_payment[b, a]
                 k += 1
-    for c in range(n_contracts):  # contracts for differences
+    for c in range(n_contracts):  # reserved GPU-hours under term contracts, paid whether used or not
         payer[k], payee[k], amount[k] = provider[contract_provider[c]], aidc[contract_aidc[c]], contract_payment[c]
         k += 1
     for j in range(n_lab):  # labs' funding covers what they paid for compute

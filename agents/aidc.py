@@ -195,15 +195,17 @@ class MarginalNpvInvesting(Investing):
     """Order GPUs up to the quantity whose marginal NPV is zero.
 
     The NPV of one more GPU falls with the quantity ordered, for two reasons.  Its margin falls as the market's
-    capacity grows: an AIDC scales its margin forecast f (CNY per GPU-day, from its forecaster) by
-    (G / (G + w x pipeline + q / s))^2 -- G the GPUs online in the market, ``pipeline`` those on order or being
-    installed, which it weighs by ``supply_line_weight`` w < 1 (Sterman 1989: under-weighting the supply line is
-    what makes booms overshoot), and q / s the market's growth if its rivals expand as it does (s its share of the
-    market).  And its lead time grows with the vendors' order book: a GPU ordered behind a backlog B of a vendor
+    capacity grows: the price a GPU-day fetches, its margin forecast f (CNY per GPU-day, from its forecaster) plus
+    the running cost c it covers (SRMC over the hours it is busy), falls as (G / (G + w x pipeline + q / s))^2 (the
+    inverse of the labs' price elasticity of 0.5) -- G the GPUs online in the market, ``pipeline`` those on order or
+    being installed, which it weighs by ``supply_line_weight`` w < 1 (Sterman 1989: under-weighting the supply line
+    is what makes booms overshoot), and q / s the market's growth if its rivals expand as it does (s its share of
+    the market) -- so the margin, (f + c) x impact(q) - c, falls faster than the price.  And its lead time grows
+    with the vendors' order book: a GPU ordered behind a backlog B of a vendor
     making V a day is in service after max(``lead_days``, (B + q) / V) days.  So
 
-        NPV(q) = [(f x impact(q) - idle energy) x 365 - fixed O&M] x AF(hurdle, life) x (1 + hurdle)^(-lead(q) / 365)
-                 - capex
+        NPV(q) = [((f + c) x impact(q) - c - idle energy) x 365 - fixed O&M] x AF(hurdle, life)
+                 x (1 + hurdle)^(-lead(q) / 365) - capex
 
     and the order is the q where NPV(q) = 0 (none if NPV(0) <= 0; at least ``min_order_gpus`` or none).
     """
@@ -216,6 +218,7 @@ class MarginalNpvInvesting(Investing):
         share = np.maximum(online_each / market, 1e-3)
         forecast = group.forecasters.forecast() * view.forecast_noise  # CNY per GPU-day
         idle_energy = p["idle_kw_per_gpu"] * p["pue"] / 1000.0 * 24.0 * np.maximum(group.power_price_mean(), 0.0)
+        running = np.nanmean(group.srmc(), axis=1) * 24.0 * group.utilization()  # CNY per GPU-day, as busy as today
         annuity = annuity_factor(p["hurdle"], p["life_years"])
         quantity = np.zeros(group.n)
         npv0 = np.full(group.n, np.nan)
@@ -223,9 +226,8 @@ class MarginalNpvInvesting(Investing):
 
             def npv(q: float, a: int = a) -> float:
                 impact = (market / (market + p["supply_line_weight"][a] * pipeline + q / share[a])) ** 2
-                margin_year = (forecast[a] * impact - idle_energy[a]) * DAYS_PER_YEAR - p["fixed_om_cny_per_gpu_year"][
-                    a
-                ]
+                margin_day = (forecast[a] + running[a]) * impact - running[a] - idle_energy[a]
+                margin_year = margin_day * DAYS_PER_YEAR - p["fixed_om_cny_per_gpu_year"][a]
                 lead = max(p["lead_days"][a], view.wait_days(q))
                 return (
                     margin_year * annuity[a] * (1.0 + p["hurdle"][a]) ** (-lead / DAYS_PER_YEAR)
@@ -458,7 +460,7 @@ class AIDCGroup(Group):
 
     # -- monthly decisions ------------------------------------------------------------------------------
     def forget_month(self) -> None:
-        """Drop the month's margin record and recent peaks (after a spin-up)."""
+        """Drop the month's margin record (after a spin-up)."""
         self._margin_sum[:] = 0.0
         self._margin_days = 0
 

@@ -650,12 +650,12 @@ def _share_value_targets(
 ):
     """:class:`SwitchingCostPricing`: every provider's target and its ratio to today's price (as
     :func:`_price_targets`).  The target maximises :func:`_share_value` (the price held ``hold`` days, then the
-    share it leaves) by golden-section search over log price.  A unit of buyer b's share is worth the margin the
-    provider expects to harvest on b's demand over ``horizon_days``, customers staying with probability
+    share it leaves) by Brent's method over log price (:func:`_best_price`).  A unit of buyer b's share is worth the
+    margin the provider expects to harvest on b's demand over ``horizon_days``, customers staying with probability
     ``retention`` a day and using ``usage_growth_b`` times more each day: value_b = sum_{k=1..H} (retention x
-    growth_b x discount)^k.  The margin it expects to harvest is that of the mature market -- the same problem with
-    no growth and no new customers -- which it learns as a fixed point, one step a day (``harvest_markup``, over
-    cost, in place; it starts at its static Lerner markup)."""
+    growth_b x discount)^k.  The margin it expects to harvest is the markup over cost it has been earning,
+    remembered over ``MARGIN_MEMORY_DAYS`` (``harvest_markup``, in place; it starts at its static Lerner
+    markup)."""
     n_buyers, n = edges.shape
     effective = price / appeal_factor
     _, eta = _logit_elasticity(effective, edges, demand, elasticity, sigma)

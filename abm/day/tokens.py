@@ -158,7 +158,9 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
 @njit(cache=True)
 def new_demand_share(demand_seen: np.ndarray) -> np.ndarray:
     """(B,) the share of each buyer's demand that is new (its growth over its last two days, ``demand_seen`` (2,
-    B)): new customers choose a provider afresh, with no bond to one."""
+    B)): new customers choose a provider afresh, with no bond to one.  On the first day with a day behind it (no
+    day before that), all of it is: the scenario's starting split is no customer's history, so the market's first
+    choice is a fresh one."""
     out = np.zeros(demand_seen.shape[1])
     for b in range(out.size):
         before, last = demand_seen[0, b], demand_seen[1, b]

@@ -9,7 +9,7 @@ from tokenomy.abm.scenarios import load_scenario
 
 
 def test_check_passes_with_exit_0(capsys):
-    assert main(["check", "jevons", "--seeds", "1"]) == 0
+    assert main(["check", "jevons", "--seeds", "3"]) == 0  # (seeds differ a lot in jevons: judged on three)
     out = capsys.readouterr().out
     assert "PASSED  more-energy" in out and "seed 1: value" in out and "3 passed, 0 failed" in out
 
