@@ -141,9 +141,10 @@ class RevenueLearningAsks(CostPlusScarcityAsks):
     Every ``markup_review_days`` days (each AIDC on its own day of the cycle) it compares what an available GPU
     earned above running costs over the period with the period before: if it earned more it moves its markup on in
     the same direction, if less it turns back; when its earnings did not move (the markup did not bind: a glut, or
-    buyers outbidding its top tranche) it moves up if its top tranche sold out in most of the period and down if
-    not.  Steps are symmetric, ``markup_step`` x a draw from [0.5, 1.5) (its own noise), and the markup has no
-    ceiling; it stops at 0 (asks at short-run marginal cost)."""
+    buyers outbidding its top tranche) it moves up if its GPUs were all busy in most of the period's hours and down
+    if not -- a peak that fills for a few hours a day is no reason to ask more in a glut.  Steps are symmetric,
+    ``markup_step`` x a draw from [0.5, 1.5) (its own noise), and the markup has no ceiling; it stops at 0 (asks at
+    short-run marginal cost)."""
 
     TIE = 0.01  # a change in earnings within 1% counts as none
 
@@ -165,7 +166,7 @@ class RevenueLearningAsks(CostPlusScarcityAsks):
             group.params["markup_review_days"],
             outcome.day,
             outcome.margin_per_gpu,
-            outcome.top_tranche_fill,
+            outcome.full_hours_share,
             draws,
             self.direction,
             self.earned,
@@ -179,15 +180,24 @@ class RevenueLearningAsks(CostPlusScarcityAsks):
 
 class AskOutcome:
     """What an AIDC's ask rule learns from: the largest share of its top tranche sold in an hour, its profit, what an
-    available GPU earned above running costs today, and the day."""
+    available GPU earned above running costs today, the day, and the share of the day's hours its capacity bound."""
 
-    __slots__ = ("top_tranche_fill", "profit_cny", "margin_per_gpu", "day")
+    __slots__ = ("top_tranche_fill", "profit_cny", "margin_per_gpu", "day", "full_hours_share")
 
-    def __init__(self, top_tranche_fill: np.ndarray, profit_cny: np.ndarray, margin_per_gpu: np.ndarray, day: int):
+    def __init__(
+        self,
+        top_tranche_fill: np.ndarray,
+        profit_cny: np.ndarray,
+        margin_per_gpu: np.ndarray,
+        day: int,
+        full_hours_share: np.ndarray | None = None,
+    ):
         self.top_tranche_fill = top_tranche_fill
         self.profit_cny = profit_cny
         self.margin_per_gpu = margin_per_gpu
         self.day = day
+        # the share of the day's hours its available GPUs were all busy (capacity bound)
+        self.full_hours_share = np.zeros_like(margin_per_gpu) if full_hours_share is None else full_hours_share
 
 
 @register(GPU_INVESTING, "marginal-npv")
@@ -441,7 +451,7 @@ class AIDCGroup(Group):
         """Learn from today: ``hourly_price`` (n, 24) its compute price, ``top_tranche_fill`` (n,) the largest
         share of its top tranche sold in any hour, ``zone_price`` (n, 24) its zone's power price."""
         srmc = self.srmc()
-        self.power_price_expected, self.compute_price_seen, self.mothballed, margin = _learn(
+        self.power_price_expected, self.compute_price_seen, self.mothballed, margin, full = _learn(
             hourly_price,
             zone_price,
             srmc,
@@ -456,7 +466,7 @@ class AIDCGroup(Group):
             self._peak_busy[day % PEAK_MEMORY_DAYS],
         )
         self._margin_days += 1
-        self.asking.learn(self, AskOutcome(top_tranche_fill, profit, margin, day), rng)
+        self.asking.learn(self, AskOutcome(top_tranche_fill, profit, margin, day, full), rng)
 
     # -- monthly decisions ------------------------------------------------------------------------------
     def forget_month(self) -> None:
@@ -754,9 +764,10 @@ def _learn(
     """:meth:`AIDCGroup.learn` before the markup: expected power and compute prices move; the margin a GPU earned above
     its SRMC in the hours it was busy adds up (in ``margin_sum``); today's peak is remembered (in ``peak_busy``); where
     capacity binds, mothballed GPUs come back.  Returns (expected power price, compute price seen, mothballed, today's
-    margin per available GPU)."""
+    margin per available GPU, the share of today's hours its available GPUs were all busy)."""
     n, hours = srmc.shape
     margin_today = np.empty(n)
+    full_share = np.zeros(n)
     expected = np.empty((n, hours))
     seen = np.empty((n, hours))
     margin = np.empty(hours)
@@ -773,6 +784,8 @@ def _learn(
                 seen[a, h] = price if np.isnan(before) else 0.8 * before + 0.2 * price
             busy_share = busy_gpus[a, h] / available if available > 0.0 else 0.0
             margin[h] = nan_max(nan_to_zero(price) - srmc[a, h], 0.0) * nan_min(busy_share, 1.0)
+            if busy_share >= 0.98:
+                full_share[a] += 1.0 / hours
             top_busy = nan_max(top_busy, busy_gpus[a, h])
             top_sold = nan_max(top_sold, sold_gpus[a, h])
         margin_today[a] = psum(margin)
@@ -781,7 +794,7 @@ def _learn(
         # capacity binds: bring mothballed GPUs back
         back = np.ceil(mothballed[a] * REACTIVATE_SHARE) if top_sold >= 0.98 * available and mothballed[a] > 0 else 0.0
         still[a] = nan_max(mothballed[a] - back, 0.0)
-    return expected, seen, still, margin_today
+    return expected, seen, still, margin_today, full_share
 
 
 @njit(cache=True)
@@ -792,7 +805,7 @@ def _derivative_follower(
     review_days,
     day,
     margin,
-    fill,
+    full,
     draws,
     direction,
     earned,
@@ -807,7 +820,7 @@ def _derivative_follower(
     for m in range(members.size):
         a = members[m]
         earned[m] += margin[a]
-        sold_out[m] += 1.0 if fill[a] >= 0.98 else 0.0
+        sold_out[m] += full[a]  # hours at capacity, as a share of the day
         days[m] += 1.0
         period = max(int(review_days[a]), 1)
         if (day + a) % period != 0:

@@ -131,7 +131,7 @@ def _demand_curve_bids(plan_price, shift, steps, steps_pow, gpu_hours, budget, m
         for j in range(k):
             price = base * steps[j]
             wanted = gpu_hours[i] / 24.0 * steps_pow[i, j]
-            affordable = budget[i] / 24.0 / price
+            affordable = budget[i] / 24.0 / price if price > 0.0 else 0.0  # (no budget: it buys nothing)
             cumulative = nan_min(nan_min(wanted, affordable), most)  # non-decreasing
             step_qty[j] = nan_max(cumulative - previous, 0.0)
             step_price[j] = price
