@@ -77,9 +77,6 @@ class Pipeline:
         """All amounts on order."""
         return self._total
 
-    def soonest(self, k: int) -> list[tuple[int, object, float]]:
-        return sorted(self.orders, key=lambda o: o[0])[:k]
-
     def __len__(self) -> int:
         return len(self._orders)
 

@@ -25,7 +25,7 @@ from tokenomy.viz.fan_panel import DEFAULT_FAN_SEEDS, FanControls, use_fan
 from tokenomy.viz.figure import Figure
 from tokenomy.viz.lessons_view import LessonPage
 from tokenomy.viz.markdown import Markdown
-from tokenomy.viz.narrative import explain, state_of, storage_words
+from tokenomy.viz.narrative import arrivals_by_date, explain, state_of, storage_words
 from tokenomy.viz.session import TABS, AppSession
 from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
 
@@ -185,10 +185,8 @@ def SupplyDemand(model):
     daily = _daily(model)
     with solara.Card("Supply against demand", style={"height": "100%"}):
         _supply_demand_figures(model, daily)
-        arrivals = model.aidcs.pipeline.soonest(3)
-        text = ", ".join(
-            f"{n:,.0f} GPUs on {(model.start_date + dt.timedelta(days=d)).isoformat()}" for d, _, n in arrivals
-        )
+        on_order = [(model.start_date + dt.timedelta(days=d), n) for d, _, n in model.aidcs.pipeline]
+        text = ", ".join(f"{n:,.0f} GPUs on {when.isoformat()}" for when, n in arrivals_by_date(on_order, 3))
         solara.Text(f"Next arrivals: {text}" if text else "No GPUs on order.", style={"font-size": "13px"})
 
 

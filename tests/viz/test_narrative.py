@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from tokenomy.viz.narrative import ChainState, explain, storage_words
+from tokenomy.viz.narrative import ChainState, arrivals_by_date, explain, storage_words
 
 
 def _daily(days: int = 31, **cols) -> pd.DataFrame:
@@ -81,8 +81,96 @@ def test_small_moves_stay_silent_and_the_biggest_comes_first():
 def test_token_price_fall_with_cheaper_compute():
     daily = _daily(token_price_cny_per_mtok=np.linspace(5, 4, 31), token_unit_cost_cny_per_mtok=np.linspace(3, 2.4, 31))
     assert explain(ChainState(daily))[0] == (
-        "Token price \u221220% in 30 days: the compute behind each token got \u221220% cheaper."
+        "Token price \u221220% in 30 days: the compute behind each token got 20% cheaper."
     )
+
+
+def test_a_token_price_fall_is_taken_apart_into_cost_and_margin():
+    # price 5 -> 3.65 (-27%), compute per token 3 -> 2.73 (-9%): the rest is the margin (5/3 -> 3.65/2.73)
+    daily = _daily(
+        token_price_cny_per_mtok=np.linspace(5, 3.65, 31), token_unit_cost_cny_per_mtok=np.linspace(3, 2.73, 31)
+    )
+    assert explain(ChainState(daily))[0] == (
+        "Token price \u221227% in 30 days: the compute behind each token got 9% cheaper and providers' price went "
+        "from 1.67 to 1.34 times that cost."
+    )
+    # a rise on dearer compute at the same margin names only the cost
+    daily = _daily(token_price_cny_per_mtok=np.linspace(5, 6, 31), token_unit_cost_cny_per_mtok=np.linspace(3, 3.6, 31))
+    assert explain(ChainState(daily))[0] == "Token price +20% in 30 days: the compute behind each token costs 20% more."
+
+
+def _zones(**cols) -> pd.DataFrame:
+    base = dict(
+        price_back=[400.0, 400.0],
+        price_now=[420.0, 600.0],
+        load_back=[8000.0, 10000.0],
+        load_now=[8000.0, 11200.0],
+        aidc_back=[500.0, 1000.0],
+        aidc_now=[500.0, 2493.0],
+        green_back=[2000.0, 3000.0],
+        green_now=[2000.0, 2760.0],
+    )
+    return pd.DataFrame({**base, **cols}, index=["west", "east"])
+
+
+def test_a_power_price_rise_names_the_zone_and_what_changed_there():
+    daily = _daily(power_price_cny_per_mwh=np.linspace(400, 510, 31))
+    assert explain(ChainState(daily, zones=_zones()))[0] == (
+        "Power price +28% in 30 days, most in east (+50%): demand there rose 12% (AIDCs +1,493 MWh a day) and "
+        "green supply there fell 8%."
+    )
+    # nothing changed in demand or green supply: it says so, with the zone's prices, and guesses no cause
+    same = _zones(load_now=[8000.0, 10000.0], aidc_now=[500.0, 1000.0], green_now=[2000.0, 3000.0])
+    assert explain(ChainState(daily, zones=same))[0] == (
+        "Power price +28% in 30 days, most in east (+50%): at the same demand and green supply dearer units set it "
+        "(400 to 600 CNY/MWh)."
+    )
+
+
+def test_a_full_line_compares_its_own_two_ends_not_other_zones():
+    zones = pd.DataFrame(
+        {"price_now": [300.0, 500.0, 900.0], "price_back": [300.0, 500.0, 900.0]}, index=["north", "west", "east"]
+    )
+    hourly = pd.DataFrame(
+        {"zone": np.repeat(["north", "west", "east"], 24), "price_cny_per_mwh": np.repeat(zones.price_now, 24)}
+    )
+    state = ChainState(
+        _daily(),
+        hourly_today=hourly,
+        congested_hours={"north-west": 10},
+        zones=zones,
+        line_ends={"north-west": ("north", "west")},
+    )
+    assert explain(state) == [
+        "Line north-west was full 10 of 24 hours: power in west averaged 500 CNY/MWh against 300 in north at its two "
+        "ends."
+    ]
+
+
+def test_arrivals_on_one_date_are_added_up_and_today_is_said_as_today():
+    today = dt.date(2026, 1, 31)
+    arrivals = [(today, 1500.0), (today, 500.0), (dt.date(2026, 3, 1), 700.0)]
+    assert arrivals_by_date(arrivals) == [(today, 2000.0), (dt.date(2026, 3, 1), 700.0)]
+    daily = _daily(compute_price_cny_per_gpu_hour=np.linspace(20, 27, 31), gpu_utilization=0.98)
+    text = explain(ChainState(daily, arrivals=arrivals, today=today))[0]
+    assert text == "Compute price +35% in 30 days: GPU utilisation at 98%, the next 2,000 GPUs arrive today."
+    tomorrow = explain(ChainState(daily, arrivals=arrivals, today=today - dt.timedelta(days=1)))[0]
+    assert tomorrow.endswith("the next 2,000 GPUs arrive tomorrow.")
+
+
+def test_the_year_and_the_horizon_get_a_summary_first():
+    daily = _daily(
+        days=365,
+        token_price_cny_per_mtok=np.linspace(5, 1.75, 365),
+        compute_price_cny_per_gpu_hour=np.linspace(20, 22, 365),
+        tokens_served_mtok=np.linspace(1e6, 4e6, 365),
+    )
+    assert explain(ChainState(daily))[0] == (
+        "Over the year: the token price \u221265% (5.00 to 1.75 CNY per million tokens), compute +10%, power +0%; "
+        "tokens served x4.0."
+    )
+    assert not explain(ChainState(daily.iloc[:364]))[0].startswith("Over")  # not a day early
+    assert explain(ChainState(daily.iloc[:200], horizon_days=200))[0].startswith("Over the run's 200 days:")
 
 
 def test_a_recent_shock_comes_first_with_what_moved_since_the_day_before_it():
