@@ -16,15 +16,27 @@ from tokenomy.abm.bands import percentile_band
 from tokenomy.abm.seeds import seeds_text
 from tokenomy.networks.layout import chain_layout
 
+# Okabe & Ito's palette (safe for the common colour-vision deficiencies), one colour per role: the token is
+# vermillion, compute blue, power orange, storage purple, green energy bluish green; nothing else uses them.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
 KIND_COLOUR = {
     "zone": "#455a64",
-    "utility": "#f9a825",
-    "storage": "#8e24aa",
-    "aidc": "#1e88e5",
-    "provider": "#00897b",
+    "utility": OKABE_ITO["orange"],
+    "storage": OKABE_ITO["purple"],
+    "aidc": OKABE_ITO["blue"],
+    "provider": OKABE_ITO["sky"],
     "lab": "#6d4c41",
-    "app": "#e53935",
-    "enterprise": "#fb8c00",
+    "app": OKABE_ITO["vermillion"],
+    "enterprise": OKABE_ITO["yellow"],
 }
 KIND_LABEL = {
     "zone": "grid zone",
@@ -36,24 +48,26 @@ KIND_LABEL = {
     "app": "AI app",
     "enterprise": "enterprises",
 }
-EDGE_COLOUR = {"line": "#455a64", "grid": "#9e9e9e", "compute": "#1e88e5", "token": "#e53935"}
+EDGE_COLOUR = {"line": "#455a64", "grid": "#9e9e9e", "compute": OKABE_ITO["blue"], "token": OKABE_ITO["vermillion"]}
 SERIES_COLOUR = {
-    "token": "#e53935",
-    "compute": "#1e88e5",
-    "energy": "#f9a825",
-    "storage": "#8e24aa",
-    "capital": "#1e88e5",
-    "margin": "#43a047",
-    "green": "#7cb342",
-    "operations": "#90a4ae",
-    "rent": "#3949ab",
-    "served": "#00897b",
-    "unserved": "#e53935",
-    "utilization": "#5e35b1",
-    "pipeline": "#90caf9",
-    "online": "#1e88e5",
+    "token": OKABE_ITO["vermillion"],
+    "compute": OKABE_ITO["blue"],
+    "energy": OKABE_ITO["orange"],
+    "storage": OKABE_ITO["purple"],
+    "capital": "#332288",  # indigo (Paul Tol): beside compute's blue in the cost stack, not the same
+    "margin": OKABE_ITO["sky"],
+    "green": OKABE_ITO["green"],
+    "operations": "#9e9e9e",
+    "rent": "#DDCC77",  # sand (Paul Tol)
+    "served": OKABE_ITO["green"],
+    "unserved": OKABE_ITO["vermillion"],
+    "utilization": "#332288",
+    "pipeline": "#88CCEE",
+    "online": OKABE_ITO["blue"],
 }
-ZONE_PALETTE = ["#455a64", "#f4511e", "#3949ab", "#7cb342", "#00acc1", "#8d6e63", "#d81b60", "#fdd835"]
+# zones: colours none of the roles above use, each with its own dash so equal prices do not hide a line
+ZONE_PALETTE = ["#555555", "#E69F00", "#882255", "#117733", "#56B4E9", "#CC79A7", "#999933", "#AA4499"]
+ZONE_DASH = ["solid", "dashed", "dotted", [8, 3, 2, 3]]
 BASE = {"animation": False, "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"}}
 
 
@@ -185,7 +199,7 @@ LEGEND_ROW_PX = 22
 AXIS_NAME = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 11}}
 FEW_DAYS = 20  # up to this many days the time charts mark every day with a dot
 MANY_ZONES = 4  # more zones than this are summed up as average, cheapest and dearest
-SHOCK_COLOUR = "#c62828"
+SHOCK_COLOUR = "#333333"  # dark grey: no price line is drawn in it
 
 
 def legend_rows(names: list[str], width_px: float) -> int:
@@ -294,18 +308,18 @@ def zone_daily_prices(model) -> np.ndarray:
     return model.recorder.hourly_column("price_cny_per_mwh").mean(axis=2)
 
 
-def _zone_lines(model, values: np.ndarray) -> list[tuple[str, np.ndarray, str, float]]:
-    """(name, values, colour, width) per zone, or, for many zones, their average, cheapest and dearest."""
+def _zone_lines(model, values: np.ndarray) -> list[tuple[str, np.ndarray, str, float, object]]:
+    """(name, values, colour, width, dash) per zone, or, for many zones, their average, cheapest and dearest."""
     if values.shape[1] <= MANY_ZONES:
         return [
-            (zone, values[:, z], ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)], 1.6)
+            (zone, values[:, z], ZONE_PALETTE[(z + 1) % len(ZONE_PALETTE)], 1.6, ZONE_DASH[z % len(ZONE_DASH)])
             for z, zone in enumerate(model.zone_names)
         ]
     n = values.shape[1]
     return [
-        (f"average of {n} zones", values.mean(axis=1), SERIES_COLOUR["energy"], 2.2),
-        ("cheapest zone", values.min(axis=1), "#7cb342", 1.0),
-        ("dearest zone", values.max(axis=1), "#d84315", 1.0),
+        (f"average of {n} zones", values.mean(axis=1), SERIES_COLOUR["energy"], 2.2, "solid"),
+        ("cheapest zone", values.min(axis=1), ZONE_PALETTE[3], 1.0, "dashed"),
+        ("dearest zone", values.max(axis=1), ZONE_PALETTE[2], 1.0, "dotted"),
     ]
 
 
@@ -328,7 +342,7 @@ def _line(
         "yAxisIndex": extra.pop("y", axis),
         "data": [[d, v] for d, v in zip(dates, _r(values, digits), strict=True)],
         "itemStyle": {"color": colour},
-        "lineStyle": {"width": width},
+        "lineStyle": extra.pop("lineStyle", {"width": width}),
         **extra,
     }
 
@@ -434,8 +448,16 @@ def price_history(
             _line("compute price", dates, price_index(compute), SERIES_COLOUR["compute"], n),
         ]
         series += [
-            _line(f"power {name}" if few else f"power, {name}", dates, price_index(values), colour, n, width=width)
-            for name, values, colour, width in zones
+            _line(
+                f"power {name}" if few else f"power, {name}",
+                dates,
+                price_index(values),
+                colour,
+                n,
+                width=width,
+                lineStyle={"width": width, "type": dash},
+            )
+            for name, values, colour, width, dash in zones
         ]
         legend, top = _legend(_with_fans([s["name"] for s in series], fan_names), width_px)
         grids = [{"left": 58, "right": 20, "top": top + 8, "bottom": 28}]
@@ -447,8 +469,16 @@ def price_history(
             _line("compute price", dates, compute, SERIES_COLOUR["compute"], n, axis=1),
         ]
         series += [
-            _line(f"power {name}" if few else f"power, {name}", dates, values, colour, n, axis=2, width=width)
-            for name, values, colour, width in zones
+            _line(
+                f"power {name}" if few else f"power, {name}",
+                dates,
+                values,
+                colour,
+                n,
+                axis=2,
+                lineStyle={"width": width, "type": dash},
+            )
+            for name, values, colour, width, dash in zones
         ]
         legend, top = _legend(_with_fans([s["name"] for s in series], fan_names), width_px)
         grids = _stacked_grids(3, top + 6, height_px, left=66)
@@ -490,7 +520,8 @@ def _hourly_bars(name: str, stack: str, mw: np.ndarray, colour: str) -> dict:
 
 def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
     """Today's 24 hours: price per zone (top); load per zone, renewable output, curtailment and storage (bottom).
-    A zone's price and load share its name and colour; many zones are shown as average, cheapest and dearest."""
+    A zone's price ("price west") and load ("load west", dashed) share its colour; many zones are shown as average,
+    cheapest and dearest."""
     hours = list(range(24))
     series = []
     if model.last:
@@ -498,17 +529,17 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
         renewable = p.gen_tech[3] + p.gen_tech[4] + p.gen_tech[5]  # hydro, wind, solar (24, Z)
         load = p.load + p.flex_served
         many = len(model.zone_names) > MANY_ZONES
-        for name, values, colour, width in _zone_lines(model, p.price):
+        for name, values, colour, width, dash in _zone_lines(model, p.price):
             series.append(
                 {
-                    "name": name,
+                    "name": f"price {name}" if not many else f"price, {name}",
                     "type": "line",
                     "xAxisIndex": 0,
                     "yAxisIndex": 0,
                     "data": _r(values, 1),
                     "itemStyle": {"color": colour},
                     "showSymbol": False,
-                    "lineStyle": {"width": width},
+                    "lineStyle": {"width": width, "type": dash},
                 }
             )
         if many:
@@ -528,7 +559,7 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
             for z, zone in enumerate(model.zone_names):
                 series.append(
                     {
-                        "name": zone,
+                        "name": f"load {zone}",
                         "type": "line",
                         "xAxisIndex": 1,
                         "yAxisIndex": 1,
@@ -539,10 +570,10 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
                     }
                 )
         series += [
-            _hourly_bars("renewable output", "supply", renewable.sum(axis=1), "#7cb342"),
-            _hourly_bars("curtailed", "supply", p.curtail.sum(axis=1), "#c5e1a5"),
-            _hourly_bars("storage discharge", "storage", p.discharge_z.sum(axis=1), "#8e24aa"),
-            _hourly_bars("storage charge", "storage", -p.charge_z.sum(axis=1), "#ce93d8"),
+            _hourly_bars("renewable output", "supply", renewable.sum(axis=1), SERIES_COLOUR["green"]),
+            _hourly_bars("curtailed", "supply", p.curtail.sum(axis=1), "#a8ddb5"),
+            _hourly_bars("storage discharge", "storage", p.discharge_z.sum(axis=1), SERIES_COLOUR["storage"]),
+            _hourly_bars("storage charge", "storage", -p.charge_z.sum(axis=1), "#e8bfd9"),
         ]
     names = list(dict.fromkeys(s["name"] for s in series))
     legend, top = _legend(names, width_px)

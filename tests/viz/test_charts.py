@@ -172,15 +172,35 @@ def test_token_cost_stack_adds_to_the_price(model):
     assert np.allclose(stacked, price, atol=1e-3)
 
 
-def test_today_has_24_hours_per_series_and_a_zone_shares_its_name(model):
+def test_today_has_24_hours_per_series_and_a_zone_says_price_and_load_in_one_colour(model):
     opt = charts.today_hours(model)
     assert all(len(s["data"]) == 24 for s in opt["series"])
-    east = [s for s in opt["series"] if s["name"] == "east"]
-    assert [s["yAxisIndex"] for s in east] == [0, 1]  # its price above, its load below: one legend entry
+    price = next(s for s in opt["series"] if s["name"] == "price east")
+    load = next(s for s in opt["series"] if s["name"] == "load east")
+    assert (price["yAxisIndex"], load["yAxisIndex"]) == (0, 1)  # its price above, its load below
+    assert price["itemStyle"]["color"] == load["itemStyle"]["color"] and load["lineStyle"]["type"] == "dashed"
     z = model.zone_names.index("east")
-    assert np.allclose(east[0]["data"], model.last.power.price[:, z], atol=0.05)
+    assert np.allclose(price["data"], model.last.power.price[:, z], atol=0.05)
     names = {s["name"] for s in opt["series"]}
-    assert {"west", "east", "storage charge", "storage discharge", "curtailed"} <= names
+    assert {"price west", "load west", "storage charge", "storage discharge", "curtailed"} <= names
+
+
+def _colour_of(option: dict, name: str) -> str:
+    return next(s["itemStyle"]["color"] for s in option["series"] if s["name"] == name)
+
+
+def test_every_line_on_the_price_charts_has_its_own_colour_and_equal_zones_stay_visible(model):
+    daily = model.daily_table()
+    for index_view in (True, False):
+        opt = charts.price_history(model, daily, index_view)
+        lines = [s for s in opt["series"] if s["type"] == "line"]
+        colours = [s["itemStyle"]["color"].lower() for s in lines]
+        assert len(set(colours)) == len(colours), colours  # token, compute and each zone: no two alike
+        zones = [s for s in lines if s["name"].startswith("power")]
+        assert len({str(s["lineStyle"]["type"]) for s in zones}) == len(zones)  # a line on top cannot hide another
+    cost = charts.token_cost(daily)
+    stack = [s["itemStyle"]["color"].lower() for s in cost["series"] if s.get("stack")]
+    assert len(set(stack)) == len(stack)  # green certificates and the margin are not both green
 
 
 def test_chain_graph_has_every_node_in_its_layer_and_zone_prices(model):
