@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["METRICS", "label", "unit", "fmt", "fmt_number", "fmt_change", "label_with_unit"]
+__all__ = [
+    "METRICS",
+    "AGENT_METRICS",
+    "FLOW_UNITS",
+    "label",
+    "unit",
+    "fmt",
+    "fmt_number",
+    "fmt_change",
+    "label_with_unit",
+    "agent_line",
+    "flow_words",
+]
 
 # column -> (words, unit); a unit of "share" is a fraction shown as a percentage
 METRICS: dict[str, tuple[str, str]] = {
@@ -81,6 +93,74 @@ for _fuel in ("coal", "gas", "nuclear", "hydro", "wind", "solar"):
     METRICS[f"generation_{_fuel}_mw"] = (f"{_fuel} generation", "MW")
 
 
+# what an agent reports of itself (``Agent.state()``, shown on hover in the chain graph): key -> (words, unit).
+# Units as in METRICS; "multiple" is written x1.35, "capital costs" as a multiple of the GPU-hour's capital cost.
+AGENT_METRICS: dict[str, tuple[str, str]] = {
+    "adoption": ("firms using AI", "share"),
+    "agent_multiplier": ("tokens an agentic request uses, against a chat", "multiple"),
+    "capacity_mtok": ("tokens it can serve", "million tokens a day"),
+    "capacity_mw": ("generating capacity", "MW"),
+    "energy_mwh": ("battery capacity", "MWh"),
+    "firming_mwh_per_day": ("green energy it firms for AI data centres", "MWh a day"),
+    "gpu_hours": ("GPU-hours used", "GPU-hours a day"),
+    "gpu_hours_bought": ("GPU-hours bought", "GPU-hours a day"),
+    "gpu_hours_planned": ("GPU-hours its training plan needs", "GPU-hours a day"),
+    "gpus": ("GPUs installed", "GPUs"),
+    "gpus_in_pipeline": ("GPUs on order", "GPUs"),
+    "gpus_mothballed": ("GPUs mothballed", "GPUs"),
+    "gpus_online": ("GPUs online", "GPUs"),
+    "load_mw": ("power it draws, on average", "MW"),
+    "marginal_cost_cny_per_gpu_hour": ("running cost of a GPU-hour (power, operations)", "CNY per GPU-hour"),
+    "markup": ("offer markup over running cost", "share"),
+    "mtok_per_gpu_hour": ("tokens per GPU-hour", "million tokens per GPU-hour"),
+    "output_mw": ("output, on average", "MW"),
+    "plan_price_cny_per_gpu_hour": ("price at which its budget buys its plan", "CNY per GPU-hour"),
+    "power_mw": ("battery power", "MW"),
+    "price_cny_per_mtok": ("token price", "CNY per million tokens"),
+    "price_paid_cny_per_gpu_hour": ("price it paid", "CNY per GPU-hour"),
+    "scarcity_markup": ("scarcity markup on its asks", "capital costs"),
+    "soc_mwh": ("energy stored", "MWh"),
+    "spent_cny": ("spent on compute", "CNY a day"),
+    "spread_seen_cny_per_mwh": ("power price spread it expects", "CNY per MWh"),
+    "tokens_served_mtok": ("tokens served", "million tokens a day"),
+    "tokens_wanted_mtok": ("tokens wanted", "million tokens a day"),
+    "unit_cost_cny_per_mtok": ("cost of making a token", "CNY per million tokens"),
+    "users": ("users", "users"),
+    "utilization": ("utilisation", "share"),
+}
+# what flows along an edge of the supply graph in a day, by the edge's kind
+FLOW_UNITS: dict[str, tuple[str, str]] = {
+    "token": ("tokens served today", "million tokens a day"),
+    "compute": ("compute sold today", "GPU-hours a day"),
+    "grid": ("power drawn today", "MWh a day"),
+    "line": ("power sent today", "MWh a day"),
+}
+
+
+def _with_unit(x: float, words_unit: str) -> str:
+    if words_unit == "multiple":
+        return f"x{x:,.2f}"
+    if words_unit == "capital costs":
+        return f"{x:,.2f} x the capital cost of a GPU-hour"
+    if words_unit == "share":
+        return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
+    if words_unit.startswith("million tokens"):
+        x, words_unit = x * 1e6, words_unit.removeprefix("million ")
+    return f"{fmt_number(x)} {words_unit}".rstrip()
+
+
+def agent_line(key: str, value: float) -> str:
+    """One line of an agent's hover box: ``GPU utilisation: 98.7%``; an unknown key reads as words, no unit."""
+    words, words_unit = AGENT_METRICS.get(key, (key.replace("_", " "), ""))
+    return f"{words}: {_with_unit(float(value), words_unit)}"
+
+
+def flow_words(kind: str, flow: float) -> str:
+    """An edge's hover text: ``tokens served today: 247 billion tokens a day``."""
+    words, words_unit = FLOW_UNITS.get(kind, (f"{kind} flow today", ""))
+    return f"{words}: {_with_unit(abs(float(flow)), words_unit)}"
+
+
 def label(column: str) -> str:
     """The column in words ("token price"); an unknown column comes back with spaces for underscores."""
     return METRICS.get(column, (column.replace("_", " "), ""))[0]
@@ -115,12 +195,7 @@ def fmt_number(x: float) -> str:
 
 def fmt(x: float, column: str) -> str:
     """A value of the column with its unit: ``31%`` for a share, ``2.15 million GPU-hours a day``."""
-    u = unit(column)
-    if u == "share":
-        return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
-    if u.startswith("million tokens"):  # a count of tokens: "2.46 trillion tokens a day", not "million million"
-        x, u = x * 1e6, u.removeprefix("million ")
-    return f"{fmt_number(x)} {u}".rstrip()
+    return _with_unit(x, unit(column))
 
 
 def fmt_change(x: float) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tokenomy.abm.bands import percentile_band
+from tokenomy.abm.metric_words import agent_line, flow_words, fmt_number
 from tokenomy.abm.seeds import seeds_text
 from tokenomy.networks.layout import chain_layout
 
@@ -90,10 +91,6 @@ def _r(values, digits: int = 3) -> list[float]:
     return [round(float(v), digits) for v in values]
 
 
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
-
-
 def chain_graph(model) -> dict:
     """The supply graph laid out as the chain, sized by capacity, edges as wide as today's flow."""
     g = model.graph_with_flows()
@@ -105,8 +102,8 @@ def chain_graph(model) -> dict:
             continue
         name, kind, state = agent.name, agent.kind, agent.state()
         lines = [f"<b>{name}</b> ({KIND_LABEL[kind]})"]
-        lines += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in state.items()]
-        lines.append(f"cash: {agent.cash_cny:,.0f} CNY")
+        lines += [agent_line(k, v) for k, v in state.items()]
+        lines.append(f"cash: {fmt_number(agent.cash_cny)} CNY")
         tooltip[name] = "<br/>".join(lines)
         capacity = {
             "aidc": state.get("gpus", 0) / 100,
@@ -166,7 +163,7 @@ def chain_graph(model) -> dict:
                 "source": g.nodes[u]["name"],
                 "target": g.nodes[v]["name"],
                 "lineStyle": {"width": round(width, 2), "color": EDGE_COLOUR[kind], "opacity": 0.55},
-                "tooltip": {"formatter": f"{kind} flow today: {f:,.1f}"},
+                "tooltip": {"formatter": flow_words(kind, f)},
             }
         )
     categories = [{"name": KIND_LABEL[k], "itemStyle": {"color": c}} for k, c in KIND_COLOUR.items()]
