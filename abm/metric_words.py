@@ -18,6 +18,7 @@ __all__ = [
     "fmt",
     "fmt_number",
     "fmt_change",
+    "fmt_points",
     "label_with_unit",
     "agent_line",
     "flow_words",
@@ -207,3 +208,13 @@ def fmt_change(x: float) -> str:
     pct = 100 * x
     digits = 1 if abs(pct) < 10 else 0
     return f"{pct:+,.{digits}f}%"
+
+
+def fmt_points(x: float) -> str:
+    """A change of a share in percentage points: 0.007 is ``+0.7 points``, -0.12 ``-12 points``."""
+    if math.isnan(x):
+        return "n/a"
+    pts = 100 * x
+    digits = 1 if abs(pts) < 10 else 0
+    word = "point" if round(abs(pts), digits) == 1 else "points"
+    return f"{pts:+,.{digits}f} {word}"

@@ -12,6 +12,7 @@ from tokenomy.abm.metric_words import (
     fmt,
     fmt_change,
     fmt_number,
+    fmt_points,
     label,
     label_with_unit,
 )
@@ -64,3 +65,9 @@ def test_hover_lines_read_as_words_with_units():
     assert agent_line("agent_multiplier", 4) == "tokens an agentic request uses, against a chat: x4.00"
     assert flow_words("token", 246537.9) == "tokens served today: 247 billion tokens a day"
     assert flow_words("compute", 1234.5) == "compute sold today: 1,234 GPU-hours a day"
+
+
+def test_a_change_of_a_share_is_in_points():
+    assert fmt_points(0.045 - 0.038) == "+0.7 points"
+    assert fmt_points(-0.12) == "-12 points"
+    assert fmt_points(0.01) == "+1.0 point"

@@ -12,7 +12,7 @@ from mesa.visualization.utils import update_counter
 
 from tokenomy.abm.checks import RunCheck, check_in_words, checks_on_run, outcome_in_words
 from tokenomy.abm.levers import LEVER_BY_NAME, LEVERS
-from tokenomy.abm.metric_words import fmt, fmt_change, fmt_number, label, label_with_unit
+from tokenomy.abm.metric_words import fmt, fmt_change, fmt_number, fmt_points, label, label_with_unit, unit
 from tokenomy.abm.scenarios import ScenarioError, load_scenario
 from tokenomy.viz import charts
 from tokenomy.viz.figure import Figure
@@ -260,7 +260,7 @@ def SideBySide(model):
             Figure(option, 340)
         rows = "".join(
             f"<tr><td>{html.escape(label(c))}</td><td>{html.escape(fmt(a[c].mean(), c))}</td>"
-            f"<td>{html.escape(fmt(b[c].mean(), c))}</td><td>{_change_cell(a[c].mean(), b[c].mean())}</td></tr>"
+            f"<td>{html.escape(fmt(b[c].mean(), c))}</td><td>{_change_cell(a[c].mean(), b[c].mean(), c)}</td></tr>"
             for c in COMPARE_METRICS
         )
         solara.HTML(
@@ -275,7 +275,11 @@ def SideBySide(model):
         solara.Style(TABLE_CSS)
 
 
-def _change_cell(a: float, b: float) -> str:
+def _change_cell(a: float, b: float, column: str) -> str:
+    """B against A: a share moves in percentage points (3.8% to 4.5% is +0.7 points, not +18%), anything else by
+    its relative change."""
+    if unit(column) == "share":
+        return fmt_points(b - a)
     return fmt_change(b / a - 1) if a else "n/a"
 
 

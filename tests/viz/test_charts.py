@@ -256,3 +256,10 @@ def test_levers_change_the_world():
     boom.run(365)
     base.run(1)
     assert boom.apps.params["agent_multiplier"][0] == pytest.approx(3 * base.apps.params["agent_multiplier"][0])
+
+
+def test_side_by_side_shows_a_share_moving_in_points_and_a_price_in_percent():
+    from tokenomy.viz.teaching import _change_cell
+
+    assert _change_cell(0.038, 0.045, "unserved_share") == "+0.7 points"
+    assert _change_cell(4.0, 5.0, "token_price_cny_per_mtok") == "+25%"
