@@ -147,6 +147,9 @@ def gpu_supply_cut(model: TokenEconomy) -> str:
     )
 
 
+# how long a shock acts, in days (the rest are permanent)
+SHOCK_DAYS: dict[str, int] = {"line outage": OUTAGE_DAYS, "GPU supply cut": GPU_CUT_DAYS}
+
 SHOCKS: dict[str, Callable[[Any], str]] = {
     "demand boom": demand_boom,
     "line outage": line_outage,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from tokenomy.abm.bands import percentile_band
 from tokenomy.abm.metric_words import agent_line, flow_words, fmt_number
 from tokenomy.abm.seeds import seeds_text
+from tokenomy.abm.shocks import SHOCK_DAYS
 from tokenomy.networks.layout import chain_layout
 
 # Okabe & Ito's palette (safe for the common colour-vision deficiencies), one colour per role: the token is
@@ -197,6 +199,7 @@ AXIS_NAME = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 11}}
 FEW_DAYS = 20  # up to this many days the time charts mark every day with a dot
 MANY_ZONES = 4  # more zones than this are summed up as average, cheapest and dearest
 SHOCK_COLOUR = "#333333"  # dark grey: no price line is drawn in it
+EVENT_COLOUR = "#777777"  # the scenario's own events, lighter and dotted
 
 
 def legend_rows(names: list[str], width_px: float) -> int:
@@ -254,40 +257,114 @@ def _dots(n_days: int) -> dict:
     return {"showSymbol": n_days <= FEW_DAYS, "symbolSize": 5}
 
 
+@dataclass(frozen=True)
+class ChartEvent:
+    """A scenario event or a shock as the time charts mark it: a line on its first day and, while it acts (a ramp,
+    an outage), a shaded span."""
+
+    start_day: int
+    end_day: int | None  # the last day it acts on, None if it acts on one day (or is permanent)
+    label: str  # short, on the chart
+    kind: str  # "event" (the scenario's own) or "shock" (fired by hand)
+
+
+EVENT_LABEL_CHARS = 32
+
+
+def short_label(note: str) -> str:
+    """An event's note cut to its first clause, at most EVENT_LABEL_CHARS characters, on a word boundary."""
+    text = note.strip()
+    for stop in (":", " (", ";", ",", " - ", " \u2014 "):
+        head = text.split(stop, 1)[0].strip()
+        if head:
+            text = head
+    if len(text) <= EVENT_LABEL_CHARS:
+        return text
+    cut = text[:EVENT_LABEL_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",.;") + "\u2026"
+
+
+def chart_events(model) -> list[ChartEvent]:
+    """The scenario's events (those on one day joined, labelled by the first) and the shocks fired, that have
+    begun by the model's day."""
+    out: dict[int, ChartEvent] = {}
+    for event in model.data.get("events", []) if model is not None else []:
+        day = int(event["day"])
+        if day >= model.day:
+            continue
+        ramp = int(event.get("ramp_days", 0) or 0)
+        end = day + ramp if ramp > 0 else None
+        label = short_label(str(event.get("note") or event.get("path", "event")))
+        known = out.get(day)
+        if known is not None:
+            ends = [e for e in (known.end_day, end) if e is not None]
+            out[day] = ChartEvent(day, max(ends) if ends else None, known.label, "event")
+        else:
+            out[day] = ChartEvent(day, end, label, "event")
+    events = sorted(out.values(), key=lambda e: e.start_day)
+    for day, name, _ in getattr(model, "shocks_fired", None) or []:
+        span = SHOCK_DAYS.get(name)
+        events.append(ChartEvent(int(day), int(day) + span if span else None, name, "shock"))
+    return events
+
+
 def shock_lines(model) -> dict | None:
-    """A markLine per shock fired (a labelled vertical line on its first day), for a time series."""
-    fired = getattr(model, "shocks_fired", None) if model is not None else None
-    if not fired:
+    """A markLine per scenario event and shock (a labelled vertical line on its first day), for a time series."""
+    events = chart_events(model)
+    if not events:
         return None
     start = model.start_date
     data = [
         {
-            "xAxis": (start + dt.timedelta(days=day)).isoformat(),
-            "name": name,
-            "label": {"formatter": name, "position": "insideEndTop", "fontSize": 10, "color": SHOCK_COLOUR},
+            "xAxis": (start + dt.timedelta(days=e.start_day)).isoformat(),
+            "name": e.label,
+            "label": {
+                "formatter": e.label,
+                "position": "insideEndTop",
+                "fontSize": 10,
+                "color": SHOCK_COLOUR if e.kind == "shock" else EVENT_COLOUR,
+            },
+            "lineStyle": {
+                "color": SHOCK_COLOUR if e.kind == "shock" else EVENT_COLOUR,
+                "type": "dashed" if e.kind == "shock" else "dotted",
+                "width": 1.2,
+            },
         }
-        for day, name, _ in fired
+        for e in events
     ]
-    return {
-        "silent": True,
-        "symbol": "none",
-        "animation": False,
-        "data": data,
-        "lineStyle": {"color": SHOCK_COLOUR, "type": "dashed", "width": 1.2},
-    }
+    return {"silent": True, "symbol": "none", "animation": False, "data": data}
+
+
+def event_spans(model) -> dict | None:
+    """A markArea per event or shock that acts over several days (shaded up to the model's last day)."""
+    spans = [e for e in chart_events(model) if e.end_day is not None]
+    if not spans:
+        return None
+    start, last = model.start_date, model.day - 1
+    data = [
+        [
+            {"xAxis": (start + dt.timedelta(days=e.start_day)).isoformat(), "name": ""},
+            {"xAxis": (start + dt.timedelta(days=min(e.end_day, last))).isoformat()},
+        ]
+        for e in spans
+    ]
+    return {"silent": True, "animation": False, "itemStyle": {"color": "rgba(0, 0, 0, 0.06)"}, "data": data}
 
 
 def _mark_shocks(model, series: list[dict]) -> None:
-    """Put the shock lines on the first series of every x axis."""
+    """Put the event and shock lines, and the spans they act over, on the first series of every x axis."""
     lines = shock_lines(model)
     if lines is None:
         return
+    spans = event_spans(model)
     seen = set()
     for s in series:
         axis = s.get("xAxisIndex", 0)
         if axis not in seen:
             seen.add(axis)
             s["markLine"] = lines
+            if spans is not None:
+                s["markArea"] = spans
 
 
 def _stacked_grids(

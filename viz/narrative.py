@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tokenomy.viz.charts import short_label
+
 WINDOW_DAYS = 30
 MOVE = 0.10  # a 10% move over the window is worth a sentence
 UNSERVED = 0.01  # so is more than 1% of token demand going unserved
@@ -27,6 +29,7 @@ class ChainState:
     arrivals: list[tuple[dt.date, float]] = field(default_factory=list)  # (date, GPUs) on order
     congested_hours: dict[str, int] = field(default_factory=dict)  # line name -> hours at limit today
     shocks: list[tuple[int, str]] = field(default_factory=list)  # (first day it acted on, shock name)
+    events: list[tuple[int, str]] = field(default_factory=list)  # the scenario's own: (first day, short label)
     # per zone (index), the window's first day and its last: mean power price (CNY/MWh), load, AIDC load and green
     # supply (MWh a day): columns price_back, price_now, load_back, load_now, aidc_back, aidc_now, green_back,
     # green_now
@@ -219,10 +222,15 @@ def pipeline_sentence(state: ChainState) -> tuple[float, str] | None:
 
 
 def shock_sentence(state: ChainState) -> tuple[float, str] | None:
-    """The latest shock of the last 30 days, and how the prices and tokens wanted moved since the day before it."""
+    """The latest shock or scenario event of the last 30 days, and how the prices and tokens wanted moved since the
+    day before it."""
     daily = state.daily
     last = daily.iloc[-1]
-    recent = [(day, name) for day, name in state.shocks if 0 <= last.day - day < WINDOW_DAYS]
+    recent = sorted(
+        [(day, f"the {name}") for day, name in state.shocks]
+        + [(day, f"\u201c{label}\u201d") for day, label in state.events]
+    )
+    recent = [(day, name) for day, name in recent if 0 <= last.day - day < WINDOW_DAYS]
     if not recent:
         return None
     day, name = recent[-1]
@@ -242,7 +250,7 @@ def shock_sentence(state: ChainState) -> tuple[float, str] | None:
     ]
     text = ", ".join(f"{label} {_signed(move)}" for label, move in moves if abs(move) >= 0.005)
     days = int(last.day - back.day)
-    return 2.0, f"Since the {name} ({days} day{'s' if days != 1 else ''} ago): {text or 'nothing has moved yet'}."
+    return 2.0, f"Since {name} ({days} day{'s' if days != 1 else ''} ago): {text or 'nothing has moved yet'}."
 
 
 def _span(days: int) -> str:
@@ -326,12 +334,19 @@ def state_of(model, daily: pd.DataFrame | None = None) -> ChainState:
         for name, a, b in zip(model.line_names, model.line_from, model.line_to, strict=True)
     }
     shocks = [(day, name) for day, name, _ in getattr(model, "shocks_fired", [])]
+    events = sorted(
+        {
+            int(e["day"]): short_label(str(e.get("note") or e.get("path", "event")))
+            for e in reversed(model.data.get("events", []))
+        }.items()
+    )  # one per day, labelled by its first event
     return ChainState(
         daily=daily,
         hourly_today=hourly,
         arrivals=arrivals,
         congested_hours=congested,
         shocks=shocks,
+        events=events,
         zones=_zones_then_and_now(model, len(daily)),
         line_ends=ends,
         today=model.date,

@@ -263,3 +263,34 @@ def test_side_by_side_shows_a_share_moving_in_points_and_a_price_in_percent():
 
     assert _change_cell(0.038, 0.045, "unserved_share") == "+0.7 points"
     assert _change_cell(4.0, 5.0, "token_price_cny_per_mtok") == "+25%"
+
+
+def _marks(option: dict, axis: int, key: str) -> list:
+    return [mark for s in option["series"] if s.get("xAxisIndex", 0) == axis for mark in s.get(key, {}).get("data", [])]
+
+
+def test_the_scenarios_own_events_are_marked_and_shaded_for_as_long_as_they_act():
+    m = ChainModel("classroom", seed=1)
+    m.run(119)
+    assert not charts.chart_events(m)  # not before it happens
+    m.run(81)  # day 200: "agentic coding takes off" on day 120, ramping over 60 days
+    apply_shock(m, "line outage")  # acts for 30 days from day 200
+    m.run(10)
+    start = m.start_date
+    event_day = (start + dt.timedelta(days=120)).isoformat()
+    shock_day = (start + dt.timedelta(days=200)).isoformat()
+    daily = m.daily_table()
+    for option in (charts.price_history(m, daily, True), charts.supply_demand(m, daily), charts.token_cost(daily, m)):
+        for axis in range(len(_axes(option, "xAxis"))):
+            lines = [(mark["xAxis"], mark["label"]["formatter"]) for mark in _marks(option, axis, "markLine")]
+            assert lines == [(event_day, "agentic coding tools take off"), (shock_day, "line outage")]
+            spans = [(a["xAxis"], b["xAxis"]) for a, b in _marks(option, axis, "markArea")]
+            last = (start + dt.timedelta(days=m.day - 1)).isoformat()  # the outage is shaded up to today
+            assert spans == [(event_day, (start + dt.timedelta(days=180)).isoformat()), (shock_day, last)]
+
+
+def test_event_labels_are_short_first_clauses():
+    assert charts.short_label("DeepSeek-V2 (6 May 2024): multi-head latent attention") == "DeepSeek-V2"
+    assert charts.short_label("agentic coding tools take off: nine in ten coding") == "agentic coding tools take off"
+    long = charts.short_label("platforms put agents into their products through 2025 and beyond")
+    assert long.endswith("\u2026") and len(long) <= charts.EVENT_LABEL_CHARS + 1 and " " in long

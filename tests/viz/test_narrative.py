@@ -200,3 +200,12 @@ def test_storage_words_give_its_share_of_the_price_and_gpu_hours_per_mwh_of_batt
     )
     row["onsite_storage_mwh"] = 0.0  # no flexible connections: only the share
     assert storage_words(row) == "Storage (grid and on-site batteries): <b>0.25%</b> of the token price today."
+
+
+def test_a_scenario_event_of_the_last_month_is_narrated_like_a_shock():
+    token = np.r_[np.full(20, 5.0), np.full(11, 6.0)]
+    daily = _daily(token_price_cny_per_mtok=token, tokens_demanded_mtok=np.r_[np.full(20, 1e6), np.full(11, 1.2e6)])
+    text = explain(ChainState(daily, events=[(20, "agentic coding tools take off")]))
+    assert text[0] == (
+        "Since \u201cagentic coding tools take off\u201d (11 days ago): the token price +20%, tokens wanted +20%."
+    )
