@@ -82,9 +82,11 @@ def demand_boom(model: TokenEconomy) -> str:
             f"firm usage x{BOOM_FACTOR:g} ({_range(usage, '')}→ {_range(usage * BOOM_FACTOR, 'Mtok/firm/day')}"
             f", token budgets too)"
         )
+    before = sum(1 for _, name, _ in getattr(model, "shocks_fired", None) or [] if name == "demand boom")
+    total = f" ({BOOM_FACTOR ** (before + 1):g}x the scenario's, after {before + 1} booms)" if before else ""
     return (
         f"Demand boom: {' and '.join(parts)}, from {_date(model, day)}, permanent: at any price buyers want "
-        f"{BOOM_FACTOR:g}x the tokens"
+        f"{BOOM_FACTOR:g}x the tokens they wanted{total}"
     )
 
 
@@ -168,3 +170,8 @@ def apply_shock(model: TokenEconomy, name: str) -> str:
         fired = model.shocks_fired = []
     fired.append((int(model.day), name, message))
     return message
+
+
+def shock_in_words(shock: Callable[[Any], str]) -> str:
+    """What a shock does, before it is fired: its docstring as one paragraph."""
+    return " ".join((shock.__doc__ or "").split())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tokenomy.abm.model import TokenEconomy
-from tokenomy.abm.shocks import SHOCKS, apply_shock
+from tokenomy.abm.shocks import SHOCKS, apply_shock, shock_in_words
 
 FIRE_DAYS = (30, 200, 365)
 
@@ -147,3 +147,19 @@ def test_unknown_shock_is_named():
     with pytest.raises(KeyError, match="unknown shock"):
         apply_shock(m, "meteor")
     assert len(SHOCKS) == 4
+
+
+def test_a_second_demand_boom_says_what_buyers_want_against_the_scenario():
+    model = TokenEconomy("classroom")
+    model.run(3)
+    first = apply_shock(model, "demand boom")
+    model.run(2)
+    second = apply_shock(model, "demand boom")
+    assert "after" not in first and first.endswith("buyers want 2x the tokens they wanted")
+    assert second.endswith("(4x the scenario's, after 2 booms)")
+
+
+def test_every_shock_says_what_it_does_before_it_is_fired():
+    for shock in SHOCKS.values():
+        words = shock_in_words(shock)
+        assert len(words) > 40 and "\n" not in words

@@ -16,7 +16,7 @@ import solara
 import solara.lab
 from mesa.visualization.utils import update_counter
 
-from tokenomy.abm.shocks import SHOCKS, apply_shock
+from tokenomy.abm.shocks import SHOCKS, apply_shock, shock_in_words
 from tokenomy.viz import charts
 from tokenomy.viz.about import About
 from tokenomy.viz.controls import Sidebar
@@ -221,16 +221,17 @@ def Actions(model):
     with solara.Card("Shocks and export", style={"height": "100%"}):
         solara.Text("Fire a shock: it takes effect on the next day.", style={"font-size": "13px"})
         with solara.Row(style={"flex-wrap": "wrap", "gap": "6px"}):
-            for name in SHOCKS:
-                solara.Button(
-                    name,
-                    color="warning",
-                    outlined=True,
-                    small=True,
-                    on_click=lambda name=name: set_message(apply_shock(model, name)),
-                )
-        if message:
-            solara.Success(message, dense=True)
+            for name, shock in SHOCKS.items():
+                with solara.Tooltip(shock_in_words(shock)):
+                    solara.Button(
+                        name,
+                        color="warning",
+                        outlined=True,
+                        small=True,
+                        on_click=lambda name=name: set_message(apply_shock(model, name)),
+                    )
+        if message:  # what the shock changes: news, not a success
+            solara.Info(message, dense=True, icon="mdi-flash")
         with solara.Row(style={"flex-wrap": "wrap", "gap": "6px", "margin-top": "10px"}):
             solara.FileDownload(
                 lambda: model.daily_table().to_csv(index=False), filename="daily.csv", label="daily table (CSV)"

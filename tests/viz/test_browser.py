@@ -263,7 +263,9 @@ def test_hovering_a_node_shows_the_agents_state(session):
     tip = page.get_by_text("west-aidc (AI data centre)")
     tip.wait_for(timeout=10_000)
     text = page.locator("div", has_text="west-aidc").filter(has_text="cash").last.inner_text()
-    assert "gpus" in text and "utilization" in text and "cash" in text and "CNY" in text
+    # words and units, not field names (no "utilization: 0.987", no "marginal cost cny per gpu hour")
+    assert "GPUs installed" in text and "utilisation" in text and "CNY per GPU-hour" in text and "cash" in text
+    assert "utilization" not in text and "cny per" not in text
 
 
 def test_pause_at_the_fastest_speed_is_handled_at_once(session):
