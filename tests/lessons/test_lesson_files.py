@@ -4,6 +4,8 @@ and checks that exist."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from tokenomy.abm.checks import checks_of
 from tokenomy.abm.lessons.catalog import CLASSIC_METRICS, SECTIONS, list_lessons, load_lesson, parse_lesson, sections
 from tokenomy.abm.levers import DEFAULTS, LEVER_BY_NAME
 from tokenomy.abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
+from tokenomy.viz.session import SPEEDS, reveal_day
 
 LESSONS = list_lessons()
 
@@ -105,3 +108,17 @@ def test_chain_lesson_reveal_shows_a_clear_direction_on_a_run(lesson):
         assert "%" in outcome["words"] and "_" not in outcome["words"]
         measured.append(outcome["measured"])
     assert ("up" if np.mean(measured) > 0 else "down") == expected, (lesson.name, measured)
+
+
+@pytest.mark.parametrize("lesson", [x for x in LESSONS if x.scenario], ids=lambda x: x.name)
+def test_the_plans_play_time_is_what_playing_takes(lesson):
+    """The minutes the plan gives to pressing Play match a speed of the app (not seconds at the fastest one, as a
+    10-minute slot once did) and leave time for the pauses it asks for."""
+    (minutes, what) = next((int(d.split()[0]), w) for d, w in lesson.timing if w.startswith("press Play"))
+    speed = next(name for name in SPEEDS if f"the {name} speed" in what)
+    pause_s, days_per_redraw = SPEEDS[speed]
+    play_minutes = reveal_day(lesson) * pause_s / days_per_redraw / 60
+    assert 1.0 <= play_minutes <= minutes / 2, (speed, play_minutes, minutes)  # half the slot or more is for talk
+    assert "pause" in what
+    stated = int(re.search(r"about (\d+) minutes of play", what).group(1))
+    assert abs(stated - play_minutes) <= 1.0, (stated, play_minutes)
