@@ -387,15 +387,19 @@ def call_market_view(values_text: str, costs_text: str):
     return rows, option, {"price": r.price, "quantity": r.quantity, "surplus": r.surplus}
 
 
-def double_auction_view(seed: int):
+def double_auction_view(seed: int, traders: int = 6, units: int = 3, high: float = 190.0, low: float = 40.0):
+    """The double auction of ``traders`` buyers and as many sellers, ``units`` units each, buyers' values spread
+    from ``high`` down to ``low`` and sellers' costs their mirror image (Gode and Sunder's symmetric market)."""
     from tokenomy.abm.lessons import markets
 
-    values, costs = markets.symmetric_market()
+    if not low < high:
+        raise ValueError(f"the lowest value ({low:g}) must be below the highest ({high:g})")
+    values, costs = markets.symmetric_market(traders=traders, units=units, low=low, high=high)
     zic = markets.double_auction(values, costs, constrained=True, periods=8, rng=seed)
     ziu = markets.double_auction(values, costs, constrained=False, periods=8, rng=seed)
     rows = [
-        ("efficiency, budget-constrained traders (ZI-C)", "100%", f"{100 * zic.mean_efficiency:.1f}%"),
-        ("efficiency, unconstrained traders (ZI-U)", "100%", f"{100 * ziu.mean_efficiency:.1f}%"),
+        ("efficiency, traders who never trade at a loss (ZI-C)", "100%", f"{100 * zic.mean_efficiency:.1f}%"),
+        ("efficiency, traders who may trade at a loss (ZI-U)", "100%", f"{100 * ziu.mean_efficiency:.1f}%"),
         ("average price, ZI-C", fmt_number(zic.theory_price), fmt_number(float(np.nanmean(zic.mean_price)))),
     ]
     series, x0, bounds = [], 0, []
@@ -414,13 +418,38 @@ def double_auction_view(seed: int):
     return rows, option, {"efficiency": 100 * zic.mean_efficiency, "price": float(np.nanmean(zic.mean_price))}
 
 
+COBWEB_THEORY = {
+    "damped": "the swings shrink (damped)",
+    "steady": "the swings stay the same size (steady)",
+    "exploding": "the swings grow (exploding)",
+}
+
+
+def cobweb_words(r) -> str:
+    """What theory says of a cobweb, and, where the price hit zero, what the chart shows instead."""
+    text = f"Theory says: {COBWEB_THEORY[r.regime]}."
+    if r.bound_at is not None:
+        tail = r.price[r.bound_at :]
+        text += (
+            f" Here they grow until period {r.bound_at}, when the price would fall below zero and stops at 0 "
+            f"(nobody pays to take the good away). From then on the swings cannot grow: the price jumps between "
+            f"{fmt_number(float(tail.min()))} and {fmt_number(float(tail.max()))}."
+        )
+    return text
+
+
 def cobweb_view(supply_slope: float):
     from tokenomy.abm.lessons import markets
 
     r = markets.cobweb(supply_slope=supply_slope, periods=30)
+    limit = {
+        "damped": f"P* = {fmt_number(r.theory_price)}",
+        "steady": f"swings around P* = {fmt_number(r.theory_price)}",
+        "exploding": f"no limit (swings around P* = {fmt_number(r.theory_price)} grow)",
+    }[r.regime]
     rows = [
         ("cobweb ratio d / b (swing against the last)", f"{r.theory_ratio:.3g}", f"{r.measured_ratio:.3g}"),
-        ("price P* / price in the last period", fmt_number(r.theory_price), fmt_number(float(r.price[-1]))),
+        ("price in the last period (period 30)", limit, fmt_number(float(r.price[-1]))),
     ]
     t = np.arange(r.price.size)
     option = _xy_option(
@@ -431,7 +460,11 @@ def cobweb_view(supply_slope: float):
             _line("P*", t, np.full(t.size, r.theory_price), lineStyle={"type": "dashed"}),
         ],
     )
-    return rows, option, {"ratio": r.measured_ratio, "price": float(r.price[-1]), "regime": r.regime}
+    return (
+        rows,
+        option,
+        {"ratio": r.measured_ratio, "price": float(r.price[-1]), "regime": r.regime, "words": cobweb_words(r)},
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -493,6 +526,10 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
     seed, set_seed = solara.use_state(1)
     supply_slope, set_supply_slope = solara.use_state(0.8)
     discount, set_discount = solara.use_state(0.95)
+    traders, set_traders = solara.use_state(6)
+    units, set_units = solara.use_state(3)
+    high, set_high = solara.use_state(190.0)
+    low, set_low = solara.use_state(40.0)
     ran, set_ran = solara.use_state(not gated)
     with solara.Card("Classic markets" if not market else "The market", style={"max-width": "1100px"}):
         if not market:
@@ -522,6 +559,24 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
                 integer=True,
                 on_value=set_seed,
             )
+            if which == "double auction":
+                for text, value, lo, hi, step, setter, testid in (
+                    (f"Buyers (and as many sellers): {traders}", traders, 2, 20, 1, set_traders, "da-traders"),
+                    (f"Units each trader may trade: {units}", units, 1, 5, 1, set_units, "da-units"),
+                    (f"Highest buyer's value: {high:g} CNY", high, 60, 195, 5, set_high, "da-high"),
+                    (
+                        f"Lowest buyer's value: {low:g} CNY (sellers' costs mirror the values)",
+                        low,
+                        5,
+                        150,
+                        5,
+                        set_low,
+                        "da-low",
+                    ),
+                ):
+                    LabelledSlider(
+                        text, value=value, min=lo, max=hi, step=step, integer=step == 1, on_value=setter, testid=testid
+                    )
             if which == "algorithmic pricing":
                 LabelledSlider(
                     f"How much the firms value tomorrow (discount factor): {discount:g} (0: only today)",
@@ -546,7 +601,7 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
             if which == "call market":
                 rows, option, figures = call_market_view(values_text, costs_text)
             elif which == "double auction":
-                rows, option, figures = double_auction_view(seed)
+                rows, option, figures = double_auction_view(seed, int(traders), int(units), float(high), float(low))
             elif which == "algorithmic pricing":
                 rows, option, figures = algorithmic_pricing_view(seed, discount)
             else:
@@ -566,11 +621,6 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
         with solara.Div(attributes={"data-testid": "classic-market", "data-market": which}):
             _table(rows)
             if which == "cobweb":
-                words = {
-                    "damped": "the swings shrink (damped)",
-                    "steady": "the swings stay the same size (steady)",
-                    "exploding": "the swings grow (exploding)",
-                }[figures["regime"]]
-                solara.Text(f"Theory says: {words}")
+                solara.Text(figures["words"])
             with solara.Div(attributes={"data-testid": CHART_IDS[which]}):
                 Figure(option, 300)

@@ -272,6 +272,7 @@ class CobwebResult:
     measured_ratio: float  # geometric mean of |P_t+1 - P*| / |P_t - P*| before any bound binds
     regime: str  # "damped", "steady" or "exploding" (theory)
     converged: bool  # the simulated deviation ends below 1e-6 of the first
+    bound_at: int | None = None  # the first period whose price the zero bound stopped (then the path is not linear)
 
     @property
     def deviation(self) -> np.ndarray:
@@ -338,4 +339,5 @@ def cobweb(
         measured_ratio=measured,
         regime=regime,
         converged=converged,
+        bound_at=bound_at,
     )

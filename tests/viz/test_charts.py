@@ -16,6 +16,7 @@ from tokenomy.viz import charts
 from tokenomy.viz.crossing import crossing_option, crossings
 from tokenomy.viz.fan import SeedFan, fan_request
 from tokenomy.viz.model import ChainModel
+from tokenomy.viz.teaching import _change_cell, cobweb_view, double_auction_view
 
 SHOCK_DAY = 6
 
@@ -259,8 +260,6 @@ def test_levers_change_the_world():
 
 
 def test_side_by_side_shows_a_share_moving_in_points_and_a_price_in_percent():
-    from tokenomy.viz.teaching import _change_cell
-
     assert _change_cell(0.038, 0.045, "unserved_share") == "+0.7 points"
     assert _change_cell(4.0, 5.0, "token_price_cny_per_mtok") == "+25%"
 
@@ -294,3 +293,23 @@ def test_event_labels_are_short_first_clauses():
     assert charts.short_label("agentic coding tools take off: nine in ten coding") == "agentic coding tools take off"
     long = charts.short_label("platforms put agents into their products through 2025 and beyond")
     assert long.endswith("\u2026") and len(long) <= charts.EVENT_LABEL_CHARS + 1 and " " in long
+
+
+def test_cobweb_words_say_what_the_chart_shows_when_the_price_hits_zero():
+    rows, _, figures = cobweb_view(1.2)
+    assert figures["regime"] == "exploding"
+    words = figures["words"]
+    assert words.startswith("Theory says: the swings grow (exploding).")
+    assert "stops at 0" in words and "cannot grow" in words  # the chart's bounded swings, explained
+    last = dict((name, (theory, sim)) for name, theory, sim in rows)["price in the last period (period 30)"]
+    assert last[0].startswith("no limit")  # the theory column says what theory says, not P*
+    _, _, damped = cobweb_view(0.8)
+    assert damped["words"] == "Theory says: the swings shrink (damped)."
+
+
+def test_the_double_auctions_traders_and_values_can_be_changed():
+    rows, _, base = double_auction_view(1)
+    _, _, thin = double_auction_view(1, traders=2, units=1, high=120.0, low=80.0)
+    assert thin["price"] != base["price"] and 80.0 <= thin["price"] <= 120.0  # trades between the values given
+    with pytest.raises(ValueError, match="must be below"):
+        double_auction_view(1, high=50.0, low=60.0)
