@@ -8,10 +8,11 @@ ECharts option.
 
 Power, one zone of a grid with lines: the lines' flows are taken as the market cleared them.  Imports are
 supply offered at any price (drawn first in the stack, at the price floor) and exports are demand at any
-price (with the zone's inelastic load, drawn at the price cap); the zone's own offers (units, batteries
-discharging) and bids (flexible load, batteries charging) are the steps.  The zone's price then lies where
+price (with the zone's inelastic load, at the price cap: drawn at the top of the axis when the cap is above
+it); the zone's own offers (units, batteries discharging) and bids (flexible load, batteries charging) are the
+steps, and the stack ends in a vertical line (no more supply at any price).  The zone's price then lies where
 these curves cross; on a vertical stretch of the stack the price is set in a neighbouring zone through a
-line that is not full.
+line that is not full, and the panel says so.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Curves:
     price: float  # as the market recorded it
     quantity: float
     label: str  # what is traded, for titles
+    set_by: str = ""  # what set the price, in words
 
 
 def step_points(qty: np.ndarray, price: np.ndarray, descending: bool) -> np.ndarray:
@@ -64,7 +66,34 @@ def compute_crossing(book, hour: int) -> Curves:
         price,
         float(book.ask_filled[asks].sum()),
         f"GPU-hours, hour {hour}",
+        _compute_set_by(price, book.bid_price[bids], book.ask_price[asks]),
     )
+
+
+def _compute_set_by(price: float, bid_price: np.ndarray, ask_price: np.ndarray) -> str:
+    """The auction prices at the middle of its clearing interval: a bid or an ask when the interval is one price."""
+    if not np.isfinite(price):
+        return ""
+    if np.any(np.isclose(ask_price, price, rtol=1e-9, atol=1e-9)):
+        return "an AI data centre's ask"
+    if np.any(np.isclose(bid_price, price, rtol=1e-9, atol=1e-9)):
+        return "a buyer's bid"
+    return "halfway between the last bid and ask that trade"
+
+
+def _power_set_by(price: float, cap: float, floor: float, offers: np.ndarray, bids: np.ndarray) -> str:
+    """Where a zone's price came from: its own supply stack, its own flexible demand, the cap, the floor, or (none of
+    those: the zone's curves cross on a vertical stretch) a neighbouring zone through a line with room."""
+    close = {"rtol": 1e-6, "atol": 1e-6}
+    if np.isclose(price, cap, **close):
+        return "the price cap: demand outran supply"
+    if np.any(np.isclose(offers, price, **close)):
+        return "a supply offer in this zone"
+    if np.any(np.isclose(bids, price, **close)):
+        return "a bid of flexible demand or a charging battery in this zone"
+    if np.isclose(price, floor, **close):
+        return "the price floor: supply to spare"
+    return "a neighbouring zone, through a line with room"
 
 
 def net_imports(line_flow_mw: np.ndarray, line_from: np.ndarray, line_to: np.ndarray, n_zones: int) -> np.ndarray:
@@ -100,6 +129,9 @@ def power_crossing(
         float(book.price[hour, zone]),
         imports + dispatched,
         f"MW in {zone_name or zone}, hour {hour}",
+        _power_set_by(
+            float(book.price[hour, zone]), cap, floor, book.offer_price[hour, offers], book.bid_price[hour, bids]
+        ),
     )
 
 
@@ -119,6 +151,18 @@ def crossings(model, hour: int, zone: int, before: bool = False) -> tuple[Curves
 
 def _line(points: np.ndarray, digits: int = 2, per: float = 1.0) -> list[list[float]]:
     return [[round(float(q) / per, 1), round(float(p), digits)] for q, p in points]
+
+
+def drawn_points(points: np.ndarray, top: float, supply: bool) -> np.ndarray:
+    """A curve as drawn on an axis ending at ``top``: steps above it (the inelastic load at the price cap) are drawn
+    at the top, and a supply curve ends in a vertical line up to it (beyond its last step there is no more supply at
+    any price, so a price set above the stack lies on that line)."""
+    out = points.copy()
+    if out.size:
+        out[:, 1] = np.minimum(out[:, 1], top)
+        if supply:
+            out = np.vstack([out, [[out[-1, 0], top]]])
+    return out
 
 
 def _per(curves: Curves | None) -> float:
@@ -148,6 +192,7 @@ def _panel(
     if curves is None:
         return []
     demand, supply = names
+    top = y_max if y_max is not None else _top_of(curves, earlier)
     series = []
     # the day before's curves faint and dashed beneath today's
     drawn = [] if earlier is None else [(earlier, ", day before", {"width": 1, "type": "dashed", "opacity": 0.45}, 1)]
@@ -158,7 +203,7 @@ def _panel(
                 {
                     "name": name + suffix,
                     "type": "line",
-                    "data": _line(pts, digits, per),
+                    "data": _line(drawn_points(pts, top, colour == SUPPLY_COLOUR), digits, per),
                     "showSymbol": False,
                     "xAxisIndex": grid,
                     "yAxisIndex": grid,
@@ -196,8 +241,36 @@ def _panel(
     return series
 
 
+def _top_of(*curves: Curves | None) -> float:
+    """The top of a price axis with no cap: the dearest step or clearing price drawn, and a little room."""
+    prices = [0.0]
+    for c in curves:
+        if c is not None:
+            prices += [float(c.demand[:, 1].max()) if c.demand.size else 0.0]
+            prices += [float(c.supply[:, 1].max()) if c.supply.size else 0.0]
+            prices += [c.price] if np.isfinite(c.price) else []
+    return 1.1 * max(prices)
+
+
+def nice_axis(low: float, high: float) -> tuple[float, float, float]:
+    """(min, max, interval) of a value axis covering ``low`` to ``high`` whose ends fall on ticks of a round interval
+    (1, 2, 2.5 or 5 x 10^k), 4 to 10 ticks, wasting the least room: no end label crowds the tick beside it."""
+    span = max(high - low, 1e-9)
+    best = None
+    base = 10.0 ** np.floor(np.log10(span))
+    for power in (base / 100.0, base / 10.0, base):
+        for m in (1.0, 2.0, 2.5, 5.0):
+            step = m * power
+            lo, hi = float(np.floor(low / step) * step), float(np.ceil(high / step) * step)
+            ticks = round((hi - lo) / step)
+            if 4 <= ticks <= 10 and (best is None or hi - lo < best[1] - best[0]):
+                best = (lo, hi, float(step))
+    return best if best is not None else (float(low), float(high), span / 5.0)
+
+
 def _y_max(curves: Curves | None, cap: float | None) -> float | None:
-    """A price axis that shows the crossing and the steps near it (the inelastic load at the cap runs off the top)."""
+    """A price axis that shows the crossing and the steps near it (the inelastic load at the cap is drawn at its
+    top)."""
     if curves is None or cap is None:
         return None
     prices = np.concatenate([curves.supply[:, 1], curves.demand[:, 1]])
@@ -207,6 +280,10 @@ def _y_max(curves: Curves | None, cap: float | None) -> float | None:
 
 
 TITLE = {"textStyle": {"fontSize": 12, "fontWeight": "normal"}}
+
+
+def _subtitle(curves: Curves | None) -> str:
+    return f"price set by {curves.set_by}" if curves is not None and curves.set_by else ""
 
 
 def _title(market: str, curves: Curves | None, unit: str, digits: int) -> str:
@@ -231,6 +308,10 @@ def crossing_option(
 ) -> dict:
     """Two panels side by side: the compute auction (left) and the zone's power market (right)."""
     y_power = _y_max(power, power_cap)
+    low = min(0.0, float(power.supply[:, 1].min())) if power and power.supply.size else 0.0
+    y_min, y_power, y_step = nice_axis(low, y_power) if y_power is not None else (low, None, None)
+    if power is not None and np.isfinite(power.price) and y_power is not None and power.price > y_power:
+        y_power = power.price  # the clearing point stays on the axis
     compute_names = ("GPU bids (demand)", "GPU asks (supply)")
     power_names = ("power demand", "power supply stack")
     per = _per(compute)
@@ -266,12 +347,26 @@ def crossing_option(
             },
         ],
         "title": [
-            {"text": _title("compute", compute, "CNY/GPU-h", 2), "left": 70, "top": legend_px, **TITLE},
-            {"text": _title("power", power, "CNY/MWh", 0), "left": "56%", "top": legend_px, **TITLE},
+            {
+                "text": _title("compute", compute, "CNY/GPU-h", 2),
+                "subtext": _subtitle(compute),
+                "left": 70,
+                "top": legend_px,
+                "itemGap": 2,
+                **TITLE,
+            },
+            {
+                "text": _title("power", power, "CNY/MWh", 0),
+                "subtext": _subtitle(power),
+                "left": "56%",
+                "top": legend_px,
+                "itemGap": 2,
+                **TITLE,
+            },
         ],
         "grid": [
-            {"left": 70, "right": "53%", "top": legend_px + 26, "bottom": 50},
-            {"left": "56%", "right": 20, "top": legend_px + 26, "bottom": 50},
+            {"left": 70, "right": "53%", "top": legend_px + 42, "bottom": 50},
+            {"left": "56%", "right": 20, "top": legend_px + 42, "bottom": 50},
         ],
         "xAxis": [
             {
@@ -292,14 +387,24 @@ def crossing_option(
             },
         ],
         "yAxis": [
-            {"type": "value", "gridIndex": 0, "name": "CNY per GPU-hour", "nameGap": 48, "min": 0, **axis_name},
+            {
+                "type": "value",
+                "gridIndex": 0,
+                "name": "CNY per GPU-hour",
+                "nameGap": 48,
+                "min": 0,
+                "axisLabel": {"hideOverlap": True},
+                **axis_name,
+            },
             {
                 "type": "value",
                 "gridIndex": 1,
                 "name": "CNY per MWh",
                 "nameGap": 48,
                 "max": y_power,
-                "min": min(0.0, float(power.supply[:, 1].min())) if power and power.supply.size else 0.0,
+                "min": y_min,
+                **({"interval": y_step} if y_step else {}),
+                "axisLabel": {"hideOverlap": True},
                 **axis_name,
             },
         ],

@@ -8,7 +8,7 @@ import pytest
 
 from tokenomy.abm.model import TokenEconomy
 from tokenomy.abm.shocks import apply_shock
-from tokenomy.viz.crossing import crossing_option, crossings, step_points
+from tokenomy.viz.crossing import crossing_option, crossings, nice_axis, step_points
 
 HOURS = (0, 4, 9, 13, 18, 21)
 
@@ -104,3 +104,47 @@ def test_the_crossing_card_draws_after_a_step(session):
     assert float(card.get_attribute("data-compute-price")) > 0
     assert float(card.get_attribute("data-power-quantity")) > 0
     page.wait_for_function("document.querySelector('[data-testid=crossing-chart] canvas') !== null")
+
+
+def _on_polyline(points: list[list[float]], x: float, y: float, tol: float = 0.051) -> bool:
+    """Whether (x, y) lies on a polyline of horizontal and vertical segments (as drawn, rounded to 0.1)."""
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if abs(y0 - y1) <= tol and min(x0, x1) - tol <= x <= max(x0, x1) + tol and abs(y - y0) <= tol + 0.5:
+            return True
+        if abs(x0 - x1) <= tol and min(y0, y1) - 0.5 <= y <= max(y0, y1) + 0.5 and abs(x - x0) <= tol:
+            return True
+    return False
+
+
+def test_the_clearing_point_lies_on_the_drawn_stack_and_says_what_set_the_price():
+    """In every hour and zone the dot sits on the drawn supply curve inside the axis (no dot floating above a stack
+    that ended lower, no demand drawn off the top), and the panel names what set the price."""
+    model = TokenEconomy("china-2024", seed=1)
+    model.run(200)
+    cap = model.data["markets"]["power_price_cap_cny_per_mwh"]
+    causes = set()
+    for hour in (3, 12, 19):
+        for zone in range(len(model.zone_names)):
+            compute, power = crossings(model, hour, zone)
+            option = crossing_option(compute, power, power_cap=cap)
+            axis = option["yAxis"][1]
+            supply = next(s for s in option["series"] if s["name"] == "power supply stack")["data"]
+            demand = next(s for s in option["series"] if s["name"] == "power demand")["data"]
+            (x, y), *_ = next(s for s in option["series"] if s["type"] == "scatter" and s["xAxisIndex"] == 1)["data"]
+            assert axis["min"] <= y <= axis["max"] and max(p for _, p in demand) <= axis["max"]
+            assert _on_polyline(supply, x, y), (model.zone_names[zone], hour, x, y, supply[-3:])
+            assert (axis["max"] - axis["min"]) / axis["interval"] == round(
+                (axis["max"] - axis["min"]) / axis["interval"]
+            )
+            assert option["title"][1]["subtext"].startswith("price set by ")
+            causes.add(power.set_by)
+    assert "a supply offer in this zone" in causes and len(causes) >= 2, causes
+
+
+def test_nice_axis_ends_on_ticks():
+    assert nice_axis(-50.0, 830.0) == (-100.0, 900.0, 100.0)
+    assert nice_axis(0.0, 333.0) == (0.0, 350.0, 50.0)
+    for low, high in ((0.0, 1.0), (-50.0, 600.0), (0.0, 12345.0), (3.0, 4.0)):
+        lo, hi, step = nice_axis(low, high)
+        assert lo <= low and hi >= high and 4 <= round((hi - lo) / step) <= 10
+        assert abs((hi - lo) / step - round((hi - lo) / step)) < 1e-9
