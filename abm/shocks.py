@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenomy.abm.day.power import BACKGROUND_SHAPE
+
 if TYPE_CHECKING:
     from tokenomy.abm.model import TokenEconomy
 
@@ -105,27 +107,32 @@ def line_outage(model: TokenEconomy) -> str:
     )
 
 
+BACKGROUND_PEAK = float(BACKGROUND_SHAPE.max())  # the peak of a zone's daily load over its mean
+STORAGE_SHARE_OF_LOAD = 0.2  # add storage: at least this share of the zone's peak background load, in MW
+STORAGE_HOURS = 4.0  # ... for at least this many hours
+
+
 def add_storage(model: TokenEconomy) -> str:
-    """Every battery fleet doubles (or a fleet that is empty gets 4 hours at 10% of zone load)."""
+    """Every battery fleet grows by its own size, and by at least a fifth of its zone's peak load for 4 hours, so
+    the change shows against the load it serves (doubling a small fleet would not)."""
     st = model.storage
     added_mw = added_mwh = 0.0
+    peak = BACKGROUND_PEAK * model.zone_params["background_load_mw"]
     for i, name in enumerate(st.names):
         energy, power = float(st.params["energy_mwh"][i]), float(st.params["power_mw"][i])
-        if energy <= 0:
-            power = 0.1 * float(model.zone_params["background_load_mw"][st.zone[i]])
-            energy = 4 * power
-            model.timeline.add(model.day, f"storage.{name}.power_mw", power, note="add storage")
-            model.timeline.add(model.day, f"storage.{name}.energy_mwh", energy, note="add storage")
-        else:
-            model.timeline.add(model.day, f"storage.{name}.power_mw", power * 2, note="add storage")
-            model.timeline.add(model.day, f"storage.{name}.energy_mwh", energy * 2, note="add storage")
-        added_mw += power
-        added_mwh += energy
+        mw = max(power, STORAGE_SHARE_OF_LOAD * float(peak[st.zone[i]]))
+        mwh = mw * max(energy / power if power > 0 else 0.0, STORAGE_HOURS)
+        model.timeline.add(model.day, f"storage.{name}.power_mw", power + mw, note="add storage")
+        model.timeline.add(model.day, f"storage.{name}.energy_mwh", energy + mwh, note="add storage")
+        added_mw += mw
+        added_mwh += mwh
     if not st.n:
         return "Add storage: this scenario has no storage fleets, nothing changes"
+    load = float(peak[np.unique(st.zone)].sum())
     return (
         f"Storage added: +{added_mw:,.0f} MW / +{added_mwh:,.0f} MWh of batteries in {st.n} fleet"
-        f"{'s' if st.n > 1 else ''}, from {_date(model, model.day)}, permanent"
+        f"{'s' if st.n > 1 else ''} (against {load:,.0f} MW of peak load where they are), from "
+        f"{_date(model, model.day)}, permanent"
     )
 
 
