@@ -81,6 +81,17 @@ def verdict(lesson: Lesson, predicted, outcome: dict) -> str:
     )
 
 
+CARD_CHARS = 170  # about three lines of a lesson card
+
+
+def card_text(question: str, limit: int = CARD_CHARS) -> str:
+    """A lesson's question on its card: the first sentence, cut at a word (never mid-word) if it is long."""
+    first = " ".join(question.split()).split(". ")[0].rstrip(".")
+    if len(first) <= limit:
+        return first + ("." if not first.endswith("?") else "")
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+
+
 @solara.component
 def LessonPicker(session: AppSession):
     lessons = list(lessons_by_name().values())
@@ -99,9 +110,8 @@ def LessonPicker(session: AppSession):
                 style={"height": "100%"},
             ):
                 question = sections(lesson).get("The question", "")
-                solara.Text(
-                    question.split(". ")[0][:220] + ("..." if len(question) > 220 else ""), style={"font-size": "13px"}
-                )
+                # the same height for every card's text, so the buttons line up
+                solara.Text(card_text(question), style={"font-size": "13px", "display": "block", "min-height": "5.2em"})
                 with solara.Div(attributes={"data-testid": f"load-{lesson.name}"}):
                     solara.Button(
                         "Load this lesson",

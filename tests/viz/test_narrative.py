@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from tokenomy.abm.lessons.catalog import list_lessons, sections
+from tokenomy.viz.lessons_view import CARD_CHARS, card_text
 from tokenomy.viz.narrative import ChainState, arrivals_by_date, explain, storage_words
 
 
@@ -209,3 +211,13 @@ def test_a_scenario_event_of_the_last_month_is_narrated_like_a_shock():
     assert text[0] == (
         "Since \u201cagentic coding tools take off\u201d (11 days ago): the token price +20%, tokens wanted +20%."
     )
+
+
+def test_lesson_cards_cut_at_a_word_never_mid_word():
+    for lesson in list_lessons():
+        question = " ".join(sections(lesson)["The question"].split())
+        text = card_text(question)
+        assert len(text) <= CARD_CHARS + 1
+        body = text.rstrip("\u2026.?")
+        assert question.startswith(body) and question[len(body) : len(body) + 1] in (" ", ".", "?", ",", ""), text
+    assert card_text("a " * 200).endswith("a\u2026")
