@@ -161,6 +161,8 @@ INPUT_CASES = {
     "base": (["run", "{tmp}/v.toml", "--days", "1"], "b.toml", "b.toml"),
     "graph": (["run", "classroom", "--days", "1", "--graph", "{tmp}/g.graphml"], "g.graphml", "g.graphml"),
     "sweep-file": (["sweep", "{tmp}/w.toml", "--workers", "0", "--quiet"], "w.toml", "w.toml"),
+    "sweep-json": (["report", "{tmp}/sw"], "sw/sweep.json", "sweep.json"),
+    "run-json": (["compare", "{tmp}/r", "classroom", "--days", "1", "--quiet"], "r/run.json", "run.json"),
 }
 
 

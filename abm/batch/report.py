@@ -216,6 +216,7 @@ def write_report(sweep_dir: str | Path, out: str | Path | None = None) -> dict[s
 
     plt = need_matplotlib()
     result = load_results(sweep_dir)
+    result.check_whole()
     info = result.sweep
     params = [p["key"] for p in info["parameters"]]
     daily = result.daily

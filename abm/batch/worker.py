@@ -14,11 +14,9 @@ import os
 import resource
 import select
 import socket
-import tempfile
 import threading
 import time
 import traceback
-from pathlib import Path
 
 from tokenomy.abm.processes import pid_alive
 
@@ -46,21 +44,6 @@ def _exit_when_gone(pid: int) -> None:
     os._exit(1)
 
     return True
-
-
-def _scenario_arg(task: dict):
-    if task.get("scenario_text") is None:
-        return task["scenario"]
-    # a scenario file that does not ship: written once per worker from the text the coordinator sent,
-    # so workers on other machines need no shared file system
-    folder = Path(tempfile.gettempdir()) / "tokenomy-scenarios"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{task['scenario_sha'][:16]}-{Path(task['scenario']).name}"
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(task["scenario_text"], encoding="utf-8")
-        tmp.replace(path)
-    return path
 
 
 def _parquet_bytes(frame) -> bytes:
@@ -110,10 +93,13 @@ def execute_run(task: dict) -> dict:
     try:
         from tokenomy.abm import __version__
         from tokenomy.abm.model import TokenEconomy
+        from tokenomy.abm.scenarios import load_scenario
 
         if task.get("model_version", __version__) != __version__:
             raise RuntimeError(f"this worker has tokenomy {__version__}; the sweep expects {task['model_version']}")
-        model = TokenEconomy(_scenario_arg(task), overrides=task["overrides"], seed=task["seed"])
+        # the resolved scenario (bases merged) from the coordinator: no file is read here, none written
+        scenario = load_scenario(task["scenario"], task["overrides"], resolved=task["scenario_data"])
+        model = TokenEconomy(scenario, seed=task["seed"])
         t1 = time.perf_counter()
         model.run(task["days"])
         t2 = time.perf_counter()
