@@ -12,8 +12,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -268,3 +270,60 @@ def test_a_damaged_sweep_folder_is_one_line(case, command, finished, tmp_path, c
             assert_one_line_error(result, name)
         return
     assert_one_line_error(result, name)
+
+
+# 7. Ctrl-C during an inline sweep
+
+
+def test_an_interrupt_a_library_swallows_still_stops_an_inline_sweep(finished, tmp_path, monkeypatch):
+    """SIGINT arriving while a library runs that turns KeyboardInterrupt into its own error (numba, pandas and
+    pyarrow can): the sweep stops with KeyboardInterrupt, and the interrupted run is not recorded as failed."""
+    out = _copy(finished, tmp_path)
+    original = TokenEconomy.run
+    calls = []
+
+    def run_then_swallow(self, days, progress=None):
+        calls.append(1)
+        if len(calls) == 1:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+            except KeyboardInterrupt:
+                raise RuntimeError("a library turned the interrupt into its own error") from None
+        return original(self, days, progress=progress)
+
+    monkeypatch.setattr(TokenEconomy, "run", run_then_swallow)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(write(tmp_path / "more.toml", ONE_DAY.format(scenario="classroom", seeds=4)), out, workers=0)
+    assert len(calls) == 1  # the sweep did not carry on
+    records = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in records] == ["done", "done"]  # the finished runs kept, nothing recorded failed
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_an_inline_sweep_stops_it_keeping_the_finished_runs(tmp_path):
+    """A real SIGINT at three moments while 30-day runs simulate (where numba once turned it into a SystemError
+    and the run was recorded as failed): "interrupted", exit 130, no failed run, the sweep not carried on."""
+    import random
+    import subprocess
+
+    sweep = write(tmp_path / "w.toml", ONE_DAY.format(scenario="classroom", seeds=40).replace("days = 1", "days = 30"))
+    rng = random.Random(5)
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tokenomy.abm.cli", "sweep", str(sweep), "--workers", "0", "--quiet", "--out", out],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        journal = out / "journal.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size):
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 1.0))
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert (proc.returncode, err.decode()) == (130, "error: interrupted\n")
+        statuses = [json.loads(line)["status"] for line in journal.read_text().splitlines()]
+        assert statuses and set(statuses) == {"done"} and len(statuses) < 40
