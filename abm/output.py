@@ -328,6 +328,44 @@ def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
             tmp.unlink()
 
 
+def write_file(path: Path, data: bytes | str) -> None:
+    """``data`` into ``path`` through a fresh temporary renamed into place: never written through a symbolic link
+    (the rename replaces the link itself), and a reader sees the old file or the new one, whole."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    _atomic(path, lambda p: p.write_bytes(raw))
+
+
+def _listed_in(manifest: Path) -> set[str]:
+    """The file names an earlier report or comparison recorded in its manifest (``report.json``, ``compare.json``:
+    a JSON object of paths), the manifest's own name included; empty when it is not such a manifest."""
+    try:
+        if not stat.S_ISREG(manifest.lstat().st_mode) or manifest.stat().st_size > MAX_MANIFEST_BYTES:
+            return set()
+        data = json.loads(manifest.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return set()
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return set()
+    return {Path(v).name for v in data.values()} | {manifest.name}
+
+
+def check_overwrite(out: Path, names: list[str], manifest: str) -> None:
+    """Refuse, before any work, to write ``names`` into ``out`` over anything but the regular files an earlier
+    run of the same command listed in ``out/manifest``: a user's file of the same name, or a link, stays."""
+    if not out.is_dir() or out.is_symlink():
+        return
+    listed = _listed_in(out / manifest)
+    for name in [*names, manifest]:
+        try:
+            mode = (out / name).lstat().st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _cannot_write(out, exc) from None
+        if not stat.S_ISREG(mode) or name not in listed:
+            raise OutputError(f"--out {out}: holds {name}, which no earlier {manifest} lists; refusing to overwrite it")
+
+
 def write_table(frame: pd.DataFrame, out_dir: Path, name: str, fmt: str) -> Path:
     path = out_dir / f"{name}.{'parquet' if fmt == 'parquet' else 'csv'}"
     if fmt == "parquet":

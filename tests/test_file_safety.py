@@ -183,3 +183,56 @@ def test_a_fifo_as_an_input_is_refused_at_once(case, tmp_path, capsys, no_hang, 
 def test_a_device_as_a_scenario_is_refused(capsys, tmp_path):
     result = cli(capsys, ["run", "/dev/null", "--days", "1", "--out", tmp_path / "out"])
     assert "not a regular file" in assert_one_line_error(result, "/dev/null")
+
+
+# report and compare write only over their own earlier output, never through a link
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tmp_path_factory) -> Path:
+    from tokenomy.abm.batch import run_sweep
+
+    folder = tmp_path_factory.mktemp("sweep")
+    (folder / "w.toml").write_text('[sweep]\nname = "s"\nscenario = "classroom"\ndays = 2\nseeds = 2\n')
+    run_sweep(folder / "w.toml", folder / "out", workers=0)
+    return folder / "out"
+
+
+def _report(capsys, sweep: Path, out: Path):
+    return cli(capsys, ["report", sweep, "--out", out])
+
+
+def _compare(capsys, sweep: Path, out: Path):
+    return cli(capsys, ["compare", sweep, sweep, "--quiet", "--out", out])
+
+
+@pytest.mark.parametrize("command,name", [(_report, "summary.csv"), (_compare, "compare.csv")])
+def test_report_and_compare_never_write_through_a_link(command, name, sweep_folder, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    precious = tmp_path / "precious.txt"
+    precious.write_text("mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).symlink_to(precious)
+    assert_one_line_error(command(capsys, sweep_folder, out), name)
+    assert precious.read_text() == "mine"
+
+
+@pytest.mark.parametrize("command,name", [(_report, "report.html"), (_compare, "compare.png")])
+def test_report_and_compare_never_overwrite_a_users_file(command, name, sweep_folder, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).write_text("mine")
+    assert_one_line_error(command(capsys, sweep_folder, out), name)
+    assert (out / name).read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", [_report, _compare])
+def test_report_and_compare_replace_their_own_output(command, sweep_folder, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    assert command(capsys, sweep_folder, out).code == 0
+    first = sorted(p.name for p in out.iterdir())
+    assert command(capsys, sweep_folder, out).code == 0
+    assert sorted(p.name for p in out.iterdir()) == first

@@ -16,6 +16,7 @@ import pandas as pd
 from tokenomy.abm.batch.report import METRICS, html_page, img_tag, metric_name, need_matplotlib, path_bands, run_metrics
 from tokenomy.abm.errors import UsageError
 
+COMPARE_FILES = {"png": "compare.png", "csv": "compare.csv", "html": "compare.html"}
 PANELS = (
     "token_price_cny_per_mtok",
     "compute_price_cny_per_gpu_hour",
@@ -130,7 +131,7 @@ def compare(
     progress: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Run or read two scenarios; write compare.png, compare.csv and compare.html; return the metric table."""
-    from tokenomy.abm.output import prepare_out_dir
+    from tokenomy.abm.output import check_overwrite, prepare_out_dir, write_file
 
     plt = need_matplotlib()
     out = Path(out) if out else Path("out") / "compare" / f"{_slug(a)}-vs-{_slug(b)}"
@@ -141,6 +142,7 @@ def compare(
         for i, (src, sets) in enumerate(specs)
         if Path(src).is_dir()
     }
+    check_overwrite(out, list(COMPARE_FILES.values()), "compare.json")
     out = prepare_out_dir(out)
     sides = [
         loaded.get(i) or _load(src, out, sets, days, seeds, workers, progress) for i, (src, sets) in enumerate(specs)
@@ -193,11 +195,12 @@ def compare(
 
     png = _png(fig)
     plt.close(fig)
-    paths = {"png": out / "compare.png", "csv": out / "compare.csv", "html": out / "compare.html"}
-    paths["png"].write_bytes(png)
-    table.to_csv(paths["csv"], index=False)
+    paths = {k: out / name for k, name in COMPARE_FILES.items()}
+    write_file(paths["png"], png)
+    write_file(paths["csv"], table.to_csv(index=False))
     title = f"{sides[0][0]} vs {sides[1][0]}"
-    paths["html"].write_text(
+    write_file(
+        paths["html"],
         html_page(
             title,
             [
@@ -205,8 +208,8 @@ def compare(
                 ("Metrics (mean across seeds)", table.to_html(index=False, float_format=lambda v: f"{v:.4g}")),
             ],
         ),
-        encoding="utf-8",
     )
+    write_file(out / "compare.json", json.dumps({k: str(v) for k, v in paths.items()}, indent=1) + "\n")
     return table, paths
 
 

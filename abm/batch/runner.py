@@ -364,7 +364,8 @@ def _execute(sweep: Sweep, out: Path, info: dict, planned: pd.DataFrame, ex, pro
         )
     bar = Progress(n_unique, len(finished), progress)
     ran = 0
-    journal = open(out / "journal.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - held for the whole sweep
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    journal = os.fdopen(os.open(out / "journal.jsonl", flags, 0o666), "a", encoding="utf-8")  # held for the sweep
     last_flush = time.perf_counter()
     try:
         for res in ex.run(tasks):

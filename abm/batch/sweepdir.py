@@ -30,7 +30,8 @@ TABLE_DIRS = {"daily": RUNS_DIR, "hourly": "hourly", "agents": "agents"}
 TOP_FILES = ("sweep.json", "journal.jsonl", "runs.parquet")
 KEY = re.compile(r"[0-9a-f]{24}")
 RUN_FILE = re.compile(r"[0-9a-f]{24}\.parquet")
-_SWEEP_TEMP = re.compile(r"\.(?:sweep\.json|runs\.parquet|[0-9a-f]{24}\.parquet)\.tmp-\d+-[0-9a-f]{8}")
+# a temporary of ours (see abm.output.exclusive_temp; before it, without the random part)
+_SWEEP_TEMP = re.compile(r"\.(?:sweep\.json|runs\.parquet|[0-9a-f]{24}\.parquet)\.tmp-\d+(?:-[0-9a-f]{8})?")
 MAX_SWEEP_JSON_BYTES = 500_000_000  # the plan of 100,000 runs with 100 parameters
 MAX_JOURNAL_LINE_BYTES = 1_000_000
 

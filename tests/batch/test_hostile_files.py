@@ -79,6 +79,8 @@ def test_workers_never_use_another_users_temp_folder(tmp_path, monkeypatch):
     (planted / f"{sha[:16]}-s.toml").write_text(evil)
     victim = tmp_path / "victim.txt"
     victim.write_text("keep")
+    for name in ("s.toml", f".{sha[:16]}-s.toml.{os.getpid()}"):  # links where a worker would write
+        (planted / name).symlink_to(victim)
     before = sorted(p.name for p in planted.iterdir())
     result = run_sweep(_sweep_file(ours, str(ours / "s.toml"), seeds=1), ours / "out", workers=0)
     assert result.failed == 0
@@ -88,6 +90,7 @@ def test_workers_never_use_another_users_temp_folder(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(got, model.daily_table(), check_dtype=False)
     assert sorted(p.name for p in planted.iterdir()) == before
     assert victim.read_text() == "keep"
+    assert sorted(p.name for p in tmp.iterdir()) == ["tokenomy-scenarios"]  # nothing else made in $TMPDIR
 
 
 # 5. the run key covers the resolved scenario; workers run it with its base
