@@ -203,12 +203,12 @@ class SweepResult:
         key = damaged.iloc[0]
         sums = read_journal(self.out).get(key, {}).get("sha256")
         sums = sums if isinstance(sums, dict) else {}
-        paths = [table_path(self.out, key, t) for t in self.sweep["tables"]]
-        path = next((p for p, t in zip(paths, self.sweep["tables"], strict=True) if sums.get(t) is None), None)
-        path = path or next(
-            (p for p, t in zip(paths, self.sweep["tables"], strict=True) if sweepdir.file_sha256(p) != sums[t]),
-            paths[0],
-        )
+        path = table_path(self.out, key)
+        for table in self.sweep["tables"]:  # the first file that does not match (daily when none is recorded)
+            candidate = table_path(self.out, key, table)
+            if sums and sweepdir.file_sha256(candidate) != sums.get(table):
+                path = candidate
+                break
         raise UsageError(f"{path}: damaged (does not match its checksum in journal.jsonl); run the sweep again")
 
     @property
