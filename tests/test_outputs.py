@@ -31,22 +31,34 @@ def _hidden(parent: Path) -> set[str]:
 
 
 def _stage(out: Path, files: dict[str, str], fail: bool = False) -> None:
+    """Stage a run writing ``files``; its ``run.json`` (the manifest) holds ``files["run.json"]`` as a note."""
     with staged_run_folder(out) as staged:
         assert staged.parent == out.parent and staged.name.startswith(f".{out.name}.tmp-{os.getpid()}-")
         for name, text in files.items():
-            (staged / name).write_text(text)
+            if name != "run.json":
+                (staged / name).write_text(text)
+        manifest = {"note": files.get("run.json"), "files": sorted(set(files) - {"run.json"})}
+        (staged / "run.json").write_text(json.dumps(manifest))
         before = out / "run.json"
-        assert not before.exists() or before.read_text() != files.get("run.json")  # not in place before the end
+        assert not before.exists() or _contents(out) != files  # not in place before the end
         if fail:
             raise RuntimeError("the run failed")
+
+
+def _contents(out: Path) -> dict[str, str]:
+    """The files in ``out`` and their text (run.json: its note)."""
+    found = {p.name: p.read_text() for p in out.iterdir()}
+    if "run.json" in found:
+        found["run.json"] = json.loads(found["run.json"])["note"]
+    return found
 
 
 def test_a_staged_folder_appears_whole_and_replaces_an_earlier_run(tmp_path):
     out = tmp_path / "nested" / "run"
     _stage(out, {"run.json": "first", "daily.parquet": "1"})
-    assert {p.name: p.read_text() for p in out.iterdir()} == {"run.json": "first", "daily.parquet": "1"}
+    assert _contents(out) == {"run.json": "first", "daily.parquet": "1"}
     _stage(out, {"run.json": "second", "hourly.csv": "2"})
-    assert {p.name: p.read_text() for p in out.iterdir()} == {"run.json": "second", "hourly.csv": "2"}
+    assert _contents(out) == {"run.json": "second", "hourly.csv": "2"}
     assert _hidden(out.parent) == {".run.lock"}  # no staging or trash folder stays behind
 
 
@@ -64,7 +76,7 @@ def test_a_failed_run_leaves_the_earlier_run_untouched(tmp_path):
     _stage(out, {"run.json": "first", "daily.csv": "1"})
     with pytest.raises(RuntimeError):
         _stage(out, {"run.json": "second"}, fail=True)
-    assert {p.name: p.read_text() for p in out.iterdir()} == {"run.json": "first", "daily.csv": "1"}
+    assert _contents(out) == {"run.json": "first", "daily.csv": "1"}
     assert _hidden(tmp_path) == {".run.lock"}
 
 
@@ -97,7 +109,7 @@ def test_a_second_writer_of_the_same_folder_is_turned_away(tmp_path):
             _stage(out, {"run.json": "second"})
         _stage(tmp_path / "other", {"run.json": "other"})  # another folder in the same parent is free
     _stage(out, {"run.json": "later"})  # and the lock is released after the run
-    assert (out / "run.json").read_text() == "later"
+    assert _contents(out)["run.json"] == "later"
 
 
 def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
@@ -113,6 +125,10 @@ def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
     for key, name in names.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / ("chapter1.tex" if key == "not_ours" else "daily.csv")).write_text("x")
+        if key == "own_trash":  # a trash folder is a whole run: its run.json lists its files
+            (tmp_path / name / "run.json").write_text(json.dumps({"files": ["daily.csv"]}))
+        elif key != "not_ours":  # a staging folder a run made carries its mark
+            (tmp_path / name / output.STAGING_MARK).write_text("")
     (tmp_path / f".notes.tmp-{dead}-00001111").write_text("a file, not a staging folder")
     (tmp_path / "keep").mkdir()
     old = time.time() - output.STALE_AFTER_S - 60

@@ -16,6 +16,7 @@ import pandas as pd
 from tokenomy.abm.batch.report import METRICS, html_page, img_tag, metric_name, need_matplotlib, path_bands, run_metrics
 from tokenomy.abm.errors import UsageError
 
+COMPARE_FILES = {"png": "compare.png", "csv": "compare.csv", "html": "compare.html"}
 PANELS = (
     "token_price_cny_per_mtok",
     "compute_price_cny_per_gpu_hour",
@@ -31,12 +32,49 @@ def _slug(text: str) -> str:
 
 
 def _read_daily(folder: Path) -> pd.DataFrame:
-    """The daily table a `tokenomy run` wrote in ``folder`` (Parquet or CSV)."""
-    if (folder / "daily.parquet").exists():
-        return pd.read_parquet(folder / "daily.parquet")
-    if (folder / "daily.csv").exists():
-        return pd.read_csv(folder / "daily.csv", parse_dates=["date"])
+    """The daily table a `tokenomy run` wrote in ``folder`` (Parquet or CSV); a damaged one is one line."""
+    import pyarrow as pa
+
+    from tokenomy.networks.files import open_regular
+
+    for name, read in (("daily.parquet", pd.read_parquet), ("daily.csv", _read_csv)):
+        path = folder / name
+        if path.exists() or path.is_symlink():
+            with open_regular(path, "run's daily table", UsageError) as fh:
+                try:
+                    daily = read(fh)
+                except (OSError, ValueError, pa.ArrowException) as exc:
+                    raise UsageError(f"{path}: not a run's daily table ({type(exc).__name__})") from None
+            if "date" not in daily or daily.empty:
+                raise UsageError(f"{path}: not a run's daily table (no days, or no date column)")
+            return daily
     raise UsageError(f"{folder}: neither a sweep folder nor the output of `tokenomy run` (no daily table)")
+
+
+def _read_csv(fh) -> pd.DataFrame:
+    return pd.read_csv(fh, parse_dates=["date"])
+
+
+def _read_run_record(folder: Path) -> dict:
+    """A run folder's ``run.json`` (empty when there is none); one that is not a run's record is one line."""
+    from tokenomy.networks.files import read_bounded
+
+    path = folder / "run.json"
+    if not (path.exists() or path.is_symlink()):
+        return {}
+    data = read_bounded(path, 10_000_000, "run record (run.json)", UsageError)
+    try:
+        run = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise UsageError(f"{path}: not a run's record ({type(exc).__name__})") from None
+    seeds = run.get("seeds") if isinstance(run, dict) else None
+    if not isinstance(run, dict) or not (
+        seeds is None or (isinstance(seeds, list) and seeds and all(type(s) is int and s >= 0 for s in seeds))
+    ):
+        raise UsageError(f"{path}: not a run's record (no object, or 'seeds' not a list of seeds)")
+    if type(run.get("seed", 0)) is not int:
+        raise UsageError(f"{path}: not a run's record ('seed' is not a whole number)")
+    return run
 
 
 def load_side(
@@ -49,8 +87,9 @@ def load_side(
     if path.is_dir():
         if overrides:
             raise UsageError(f"{source}: --set-a/--set-b only apply to scenarios, not to finished output")
-        if (path / "sweep.json").exists():
+        if (path / "sweep.json").exists() or (path / "sweep.json").is_symlink():
             result = load_results(path)
+            result.check_whole()
             daily = result.daily
             if daily.empty:
                 raise UsageError(f"{source}: the sweep has no finished runs")
@@ -60,7 +99,7 @@ def load_side(
                     "compare needs one (or compare two scenarios)"
                 )
             return result.sweep["name"], daily
-        run = json.loads((path / "run.json").read_text()) if (path / "run.json").exists() else {}
+        run = _read_run_record(path)
         if isinstance(run.get("seeds"), list):  # an ensemble: every seed's daily table
             frames = [_read_daily(path / f"seed-{seed}").assign(seed=seed) for seed in run["seeds"]]
             return path.name, pd.concat(frames, ignore_index=True)
@@ -73,6 +112,10 @@ def load_side(
     if result.failed:
         raise UsageError(f"{source}: {result.failed} run(s) failed: {result.runs['error'].iloc[0]}")
     return label, result.daily
+
+
+def _load(source: str, out: Path, overrides: list[str], days, seeds, workers, progress) -> tuple[str, pd.DataFrame]:
+    return load_side(source, out, days=days, seeds=seeds, overrides=overrides, workers=workers, progress=progress)
 
 
 def compare(
@@ -88,13 +131,21 @@ def compare(
     progress: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Run or read two scenarios; write compare.png, compare.csv and compare.html; return the metric table."""
-    from tokenomy.abm.output import prepare_out_dir
+    from tokenomy.abm.output import check_overwrite, prepare_out_dir, write_file
 
     plt = need_matplotlib()
-    out = prepare_out_dir(Path(out) if out else Path("out") / "compare" / f"{_slug(a)}-vs-{_slug(b)}")
+    out = Path(out) if out else Path("out") / "compare" / f"{_slug(a)}-vs-{_slug(b)}"
+    specs = [(a, list(set_a)), (b, list(set_b))]
+    # finished output is read first: a damaged folder is refused before anything is made
+    loaded = {
+        i: _load(src, out, sets, days, seeds, workers, progress)
+        for i, (src, sets) in enumerate(specs)
+        if Path(src).is_dir()
+    }
+    check_overwrite(out, list(COMPARE_FILES.values()), "compare.json")
+    out = prepare_out_dir(out)
     sides = [
-        load_side(a, out, days=days, seeds=seeds, overrides=list(set_a), workers=workers, progress=progress),
-        load_side(b, out, days=days, seeds=seeds, overrides=list(set_b), workers=workers, progress=progress),
+        loaded.get(i) or _load(src, out, sets, days, seeds, workers, progress) for i, (src, sets) in enumerate(specs)
     ]
     if sides[0][0] == sides[1][0]:
         sides = [(f"A: {sides[0][0]}", sides[0][1]), (f"B: {sides[1][0]}", sides[1][1])]
@@ -144,11 +195,12 @@ def compare(
 
     png = _png(fig)
     plt.close(fig)
-    paths = {"png": out / "compare.png", "csv": out / "compare.csv", "html": out / "compare.html"}
-    paths["png"].write_bytes(png)
-    table.to_csv(paths["csv"], index=False)
+    paths = {k: out / name for k, name in COMPARE_FILES.items()}
+    write_file(paths["png"], png)
+    write_file(paths["csv"], table.to_csv(index=False))
     title = f"{sides[0][0]} vs {sides[1][0]}"
-    paths["html"].write_text(
+    write_file(
+        paths["html"],
         html_page(
             title,
             [
@@ -156,8 +208,8 @@ def compare(
                 ("Metrics (mean across seeds)", table.to_html(index=False, float_format=lambda v: f"{v:.4g}")),
             ],
         ),
-        encoding="utf-8",
     )
+    write_file(out / "compare.json", json.dumps({k: str(v) for k, v in paths.items()}, indent=1) + "\n")
     return table, paths
 
 

@@ -8,13 +8,14 @@ pool executors also run another picklable task function (``run(tasks, fn)``): an
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from tokenomy.abm.batch.worker import execute_run, watch_coordinator
+from tokenomy.abm.batch.worker import check_stop, execute_run, stop_on_interrupt, watch_coordinator
 from tokenomy.abm.errors import UsageError
 
 SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -40,8 +41,15 @@ class InlineExecutor:
         return False
 
     def run(self, tasks: Iterable[dict], fn: Callable[[dict], dict] = execute_run) -> Iterator[dict]:
-        for task in tasks:
-            yield fn(task)
+        """``fn(task)`` for each task in turn.  A sweep's runs (``execute_run``) stop at the next day on Ctrl-C (see
+        :func:`abm.batch.worker.stop_on_interrupt`): KeyboardInterrupt, the run in progress not recorded."""
+        guard = stop_on_interrupt() if fn is execute_run else contextlib.nullcontext()
+        with guard:
+            for task in tasks:
+                check_stop()
+                result = fn(task)
+                check_stop()
+                yield result
 
 
 class PoolExecutor:

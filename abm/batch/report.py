@@ -28,6 +28,16 @@ METRICS = (
     ("power_spread_cny_per_mwh", "mean", "storage spread: daily max-min power price (CNY/MWh)"),
 )
 PRICE_PATHS = METRICS[:3]
+# what a report may write into its folder (report.json lists what it did write)
+REPORT_FILES = [
+    "metrics.csv",
+    "summary.csv",
+    "sensitivity.csv",
+    "paths.png",
+    "metrics.png",
+    "sensitivity.png",
+    "report.html",
+]
 MAX_LINES = 10
 
 
@@ -212,21 +222,24 @@ def img_tag(png: bytes, alt: str) -> str:
 def write_report(sweep_dir: str | Path, out: str | Path | None = None) -> dict[str, Path]:
     """Write summary.csv, metrics.csv, PNG plots and report.html for a sweep folder; return the paths."""
     from tokenomy.abm.batch.runner import load_results
-    from tokenomy.abm.output import prepare_out_dir
+    from tokenomy.abm.output import check_overwrite, prepare_out_dir, write_file
 
     plt = need_matplotlib()
     result = load_results(sweep_dir)
+    result.check_whole()
     info = result.sweep
     params = [p["key"] for p in info["parameters"]]
     daily = result.daily
     if daily.empty:
         raise UsageError(f"{sweep_dir}: no finished runs to report on")
-    out = prepare_out_dir(Path(out) if out else Path(sweep_dir) / "report")
+    out = Path(out) if out else Path(sweep_dir) / "report"
+    check_overwrite(out, REPORT_FILES, "report.json")
+    out = prepare_out_dir(out)
     per_run = run_metrics(daily, ["point", "seed", *params])
     summary = summarise(per_run, ["point", *params])
     paths = {"metrics": out / "metrics.csv", "summary": out / "summary.csv"}
-    per_run.to_csv(paths["metrics"], index=False)
-    summary.to_csv(paths["summary"], index=False)
+    write_file(paths["metrics"], per_run.to_csv(index=False))
+    write_file(paths["summary"], summary.to_csv(index=False))
     labels = {int(r["point"]): _point_label(r, params) for r in summary.to_dict("records")}
     title = f"{info['name']}: {info['scenario']}, {info['days']} days, {info['design']} design"
     figures = {"paths": plot_paths(plt, daily, labels, title), "metrics": plot_metrics(plt, summary, params)}
@@ -234,14 +247,14 @@ def write_report(sweep_dir: str | Path, out: str | Path | None = None) -> dict[s
     if info["design"] in ("morris", "sobol"):
         sens = sensitivity_table(info, summary)
         paths["sensitivity"] = out / "sensitivity.csv"
-        sens.to_csv(paths["sensitivity"], index=False)
+        write_file(paths["sensitivity"], sens.to_csv(index=False))
         figures["sensitivity"] = plot_sensitivity(plt, sens, info["design"])
     pngs = {}
     for name, fig in figures.items():
         pngs[name] = _png(fig)
         plt.close(fig)
         paths[f"{name}_png"] = out / f"{name}.png"
-        paths[f"{name}_png"].write_bytes(pngs[name])
+        write_file(paths[f"{name}_png"], pngs[name])
     runs = result.runs
     counts = runs["status"].value_counts().to_dict()
     meta = (
@@ -279,6 +292,6 @@ def write_report(sweep_dir: str | Path, out: str | Path | None = None) -> dict[s
     if len(failed):
         blocks.append(("Failed runs", failed[["point", "seed", *params, "error"]].to_html(index=False)))
     paths["html"] = out / "report.html"
-    paths["html"].write_text(html_page(title, blocks), encoding="utf-8")
-    (out / "report.json").write_text(json.dumps({k: str(v) for k, v in paths.items()}, indent=1) + "\n")
+    write_file(paths["html"], html_page(title, blocks))
+    write_file(out / "report.json", json.dumps({k: str(v) for k, v in paths.items()}, indent=1) + "\n")
     return paths

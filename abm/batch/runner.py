@@ -6,12 +6,16 @@ Layout of a sweep's output folder::
     runs/KEY.parquet      the daily table of one run (written last, so its presence means "finished")
     hourly/KEY.parquet    optional tables, written before the daily one
     agents/KEY.parquet
-    journal.jsonl         one line per finished or failed run (status, error, timings), appended as they end
+    journal.jsonl         one line per finished or failed run (status, error, timings, SHA-256 of each file),
+                          appended as they end
     runs.parquet          the runs table: point, seed, parameters, status, error text, timings
 
-``KEY`` hashes (scenario file, overrides, seed, days, tables, model version), so a re-run skips every run
-whose file exists and a changed scenario or model version runs afresh.  Files are written to a hidden
-temporary name and renamed, so a SIGKILL leaves finished files intact and nothing half-written.
+``KEY`` hashes (the resolved scenario -- its file merged over its bases --, overrides, seed, days, tables, model
+version), so a re-run skips every run whose files are there and match their journal checksums, redoes one whose
+file was damaged, and a changed scenario (or base) or model version runs afresh.  Files are written to a hidden
+temporary name and renamed, so a SIGKILL leaves finished files intact and nothing half-written.  The folder is
+locked like a run's (``.NAME.lock`` beside it), and a folder holding files a sweep does not write is refused
+(see :mod:`abm.batch.sweepdir`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -28,10 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from tokenomy.abm.batch import sweepdir
 from tokenomy.abm.batch.executors import make_executor
+from tokenomy.abm.batch.sweepdir import RUNS_DIR, read_journal, read_table, run_state, table_path
 from tokenomy.abm.batch.sweepfile import Sweep, load_sweep
 
-RUNS_DIR = "runs"
+__all__ = ["RUNS_DIR", "SweepResult", "load_results", "plan", "read_journal", "run_key", "run_sweep", "table_path"]
 
 
 def run_key(sweep: Sweep, overrides: list[str], seed: int) -> str:
@@ -66,12 +71,10 @@ def plan(sweep: Sweep) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def table_path(out: Path, key: str, table: str = "daily") -> Path:
-    return out / (RUNS_DIR if table == "daily" else table) / f"{key}.parquet"
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    from tokenomy.abm.output import exclusive_temp
+
+    tmp = exclusive_temp(path)
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -79,35 +82,20 @@ def _write_atomic(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         tmp.replace(path)
     finally:
-        if tmp.exists():
+        with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
 
 
 def _write_frame_atomic(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    from tokenomy.abm.output import exclusive_temp
+
+    tmp = exclusive_temp(path)
     try:
         frame.to_parquet(tmp, index=False)
         tmp.replace(path)
     finally:
-        if tmp.exists():
+        with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-
-
-def read_journal(out: Path) -> dict[str, dict]:
-    """The latest journal record per run key (a line torn by a kill is skipped)."""
-    records: dict[str, dict] = {}
-    path = out / "journal.jsonl"
-    if not path.exists():
-        return records
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict) and "run_key" in rec:
-                records[rec["run_key"]] = rec
-    return records
 
 
 JOURNAL_FIELDS = (
@@ -127,21 +115,26 @@ JOURNAL_FIELDS = (
     "peak_rss_mb",
     "session",
     "executor",
+    "sha256",
 )
 
 
-def runs_table(out: Path, planned: pd.DataFrame, tables: list[str]) -> pd.DataFrame:
-    """The runs table from the plan, the journal and the files present (the files are the truth)."""
-    journal = read_journal(out)
+def run_states(out: Path, keys, tables: list[str], journal: dict[str, dict]) -> dict[str, str | None]:
+    """Per distinct run key: "done" (files there and matching the journal's checksums), "damaged" or None."""
+    return {k: run_state(out, k, tables, journal.get(k)) for k in dict.fromkeys(keys)}
+
+
+def runs_table(planned: pd.DataFrame, journal: dict[str, dict], states: dict[str, str | None]) -> pd.DataFrame:
+    """The runs table from the plan, the journal and the state of each run's files (see :func:`run_states`):
+    done, damaged (a file that does not match its checksum), failed or pending."""
     rows = []
     for rec in planned.to_dict("records"):
         key = rec["run_key"]
         j = journal.get(key, {})
-        finished = all(table_path(out, key, t).exists() for t in tables)
-        status = "done" if finished else ("failed" if j.get("status") == "failed" else "pending")
+        status = states.get(key) or ("failed" if j.get("status") == "failed" else "pending")
         row = {**rec, "status": status, "error": j.get("error", "") if status == "failed" else ""}
-        for f in JOURNAL_FIELDS[3:]:
-            row[f] = j.get(f) if status != "pending" else None
+        for f in JOURNAL_FIELDS[3:-1]:
+            row[f] = j.get(f) if status in ("done", "failed") else None
         rows.append(row)
     frame = pd.DataFrame(rows)
     if "started" in frame:
@@ -200,6 +193,24 @@ class SweepResult:
     def failed(self) -> int:
         return int((self.runs["status"] == "failed").sum())
 
+    def check_whole(self) -> None:
+        """Raise a one-line :class:`UsageError` naming a run file that does not match its journal checksum."""
+        from tokenomy.abm.errors import UsageError
+
+        damaged = self.runs.loc[self.runs["status"] == "damaged", "run_key"]
+        if not len(damaged):
+            return
+        key = damaged.iloc[0]
+        sums = read_journal(self.out).get(key, {}).get("sha256")
+        sums = sums if isinstance(sums, dict) else {}
+        path = table_path(self.out, key)
+        for table in self.sweep["tables"]:  # the first file that does not match (daily when none is recorded)
+            candidate = table_path(self.out, key, table)
+            if sums and sweepdir.file_sha256(candidate) != sums.get(table):
+                path = candidate
+                break
+        raise UsageError(f"{path}: damaged (does not match its checksum in journal.jsonl); run the sweep again")
+
     @property
     def daily(self) -> pd.DataFrame:
         return self.table("daily")
@@ -212,7 +223,7 @@ class SweepResult:
             path = table_path(self.out, rec["run_key"], name)
             if not path.exists():
                 continue
-            frame = pd.read_parquet(path)
+            frame = read_table(path)
             tags = {
                 "point": rec["point"],
                 "seed": rec["seed"],
@@ -227,15 +238,12 @@ class SweepResult:
 
 def load_results(out: str | Path) -> SweepResult:
     """Read a sweep's folder (finished or not) back as a :class:`SweepResult`."""
-    from tokenomy.abm.errors import UsageError
-
     out = Path(out)
-    info_path = out / "sweep.json"
-    if not info_path.exists():
-        raise UsageError(f"{out}: not a sweep folder (no sweep.json; run `tokenomy sweep` first)")
-    info = json.loads(info_path.read_text())
+    info = sweepdir.read_sweep_info(out)
     planned = pd.DataFrame(info["plan"])
-    return SweepResult(out=out, sweep=info, runs=runs_table(out, planned, info["tables"]))
+    journal = read_journal(out)
+    states = run_states(out, planned["run_key"] if len(planned) else [], info["tables"], journal)
+    return SweepResult(out=out, sweep=info, runs=runs_table(planned, journal, states))
 
 
 def _record(res: dict, session: str, executor: str) -> dict:
@@ -264,15 +272,13 @@ def _first_missing(out: Path) -> Path | None:
 
 
 def _prepare(out: Path, sweep: Sweep) -> tuple[dict, pd.DataFrame]:
-    """The output folder with its table folders (stale temporaries removed) and ``sweep.json``."""
+    """The output folder with its table folders (this sweep's stale temporaries removed) and ``sweep.json``."""
     from tokenomy.abm.output import prepare_out_dir, versions
 
     prepare_out_dir(out)
     for table in sweep.tables:
-        folder = table_path(out, "x", table).parent
-        folder.mkdir(exist_ok=True)
-        for stale in folder.glob(".*.tmp-*"):  # left by a kill mid-write
-            stale.unlink(missing_ok=True)
+        table_path(out, "x", table).parent.mkdir(exist_ok=True)
+    sweepdir.remove_stale_temps(out)  # left by a kill mid-write
     planned = plan(sweep)
     info = {**sweep.describe(), "plan": planned.to_dict("records"), "versions": versions()}
     _write_atomic(out / "sweep.json", (json.dumps(info, indent=1, default=str) + "\n").encode())
@@ -295,42 +301,49 @@ def run_sweep(
 
     ``sweep`` is a sweep file, a dict shaped like one, or a loaded :class:`Sweep`.  ``workers=0`` runs in
     this process; ``scheduler="tcp://host:port"`` or ``cluster="local"`` use Dask.  Finished runs in ``out``
-    are skipped; failed ones are tried again.  ``executor`` is an already entered executor from
-    :func:`abm.batch.executors.make_executor` to reuse across sweeps (it is left open).  The output folder is
-    made only once the executor is up: a sweep that cannot start leaves nothing behind.
+    are skipped; failed and damaged ones are run again.  ``executor`` is an already entered executor from
+    :func:`abm.batch.executors.make_executor` to reuse across sweeps (it is left open).  ``out`` is locked for
+    the sweep (a second sweep or run into it meanwhile is refused) and must hold nothing but a sweep's files.
+    A sweep that cannot start leaves nothing behind that it made.
     """
+    from tokenomy.abm.output import lock_folder
+
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
     check_sweep_name(sweep.name)
     out = Path(out) if out is not None else Path("out") / "sweeps" / sweep.name
-    if executor is None:  # fails early on a missing extra
-        context = make_executor(workers, scheduler, cluster, max_tasks_per_child)
-    else:
-        context = contextlib.nullcontext(executor)
+    sweepdir.check_sweep_folder(out)  # before anything is made
     created = _first_missing(out)
-    try:
-        with context as ex:
-            info, planned = _prepare(out, sweep)
-            return _execute(sweep, out, info, planned, ex, progress, log)
-    except BaseException:
-        journal = out / "journal.jsonl"
-        if created is not None and (not journal.exists() or journal.stat().st_size == 0):
-            shutil.rmtree(created, ignore_errors=True)  # nothing ran: leave no trace of this call
-        raise
+    with lock_folder(out) as forget_lock:
+        try:
+            sweepdir.check_sweep_folder(out)  # nothing foreign appeared before the lock
+            if executor is None:  # fails early on a missing extra
+                context = make_executor(workers, scheduler, cluster, max_tasks_per_child)
+            else:
+                context = contextlib.nullcontext(executor)
+            with context as ex:
+                info, planned = _prepare(out, sweep)
+                return _execute(sweep, out, info, planned, ex, progress, log)
+        except BaseException:
+            journal = out / "journal.jsonl"
+            if created is not None and (not journal.exists() or journal.stat().st_size == 0):
+                sweepdir.remove_new_sweep(out, created, forget_lock)  # nothing ran: no trace of this call
+            raise
 
 
 def _execute(sweep: Sweep, out: Path, info: dict, planned: pd.DataFrame, ex, progress: bool, log) -> SweepResult:
     from tokenomy.abm import __version__
 
-    finished = {k for k in planned["run_key"].unique() if all(table_path(out, k, t).exists() for t in sweep.tables)}
-    todo_keys = [k for k in dict.fromkeys(planned["run_key"]) if k not in finished]
+    journal_records = read_journal(out)
+    states = run_states(out, planned["run_key"], sweep.tables, journal_records)
+    finished = {k for k, state in states.items() if state == "done"}
+    todo_keys = [k for k in states if k not in finished]
     first = planned.drop_duplicates("run_key").set_index("run_key")
     tasks = (
         {
             "run_key": k,
             "scenario": sweep.scenario,
-            "scenario_text": sweep.scenario_text,
-            "scenario_sha": sweep.scenario_sha,
+            "scenario_data": sweep.scenario_data,
             "overrides": json.loads(first.loc[k, "overrides"]),
             "seed": int(first.loc[k, "seed"]),
             "days": sweep.days,
@@ -341,14 +354,18 @@ def _execute(sweep: Sweep, out: Path, info: dict, planned: pd.DataFrame, ex, pro
     )
     session = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     n_unique = len(first)
+    damaged = sum(state == "damaged" for state in states.values())
     if log:
         log(
             f"{sweep.name}: {len(planned)} runs ({len(sweep.points)} points x {len(sweep.seeds)} seeds, "
-            f"{n_unique} distinct), {len(finished)} already finished; {sweep.days} days each"
+            f"{n_unique} distinct), {len(finished)} already finished"
+            + (f", {damaged} damaged (run again)" if damaged else "")
+            + f"; {sweep.days} days each"
         )
     bar = Progress(n_unique, len(finished), progress)
     ran = 0
-    journal = open(out / "journal.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - held for the whole sweep
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    journal = os.fdopen(os.open(out / "journal.jsonl", flags, 0o666), "a", encoding="utf-8")  # held for the sweep
     last_flush = time.perf_counter()
     try:
         for res in ex.run(tasks):
@@ -357,17 +374,20 @@ def _execute(sweep: Sweep, out: Path, info: dict, planned: pd.DataFrame, ex, pro
                 for name in reversed(sweep.tables):  # daily last: its file marks the run finished
                     _write_atomic(table_path(out, res["run_key"], name), res["tables"][name])
             res["write_s"] = time.perf_counter() - t0
-            journal.write(json.dumps(_record(res, session, ex.name), default=str) + "\n")
+            record = _record(res, session, ex.name)
+            journal.write(json.dumps(record, default=str) + "\n")
             journal.flush()
+            journal_records[res["run_key"]] = record
+            states[res["run_key"]] = "done" if res["status"] == "done" else None
             ran += 1
             bar.update(res["status"])
             if time.perf_counter() - last_flush > 30:
-                _write_frame_atomic(runs_table(out, planned, sweep.tables), out / "runs.parquet")
+                _write_frame_atomic(runs_table(planned, journal_records, states), out / "runs.parquet")
                 last_flush = time.perf_counter()
     finally:
         journal.close()
         bar.close()
-        runs = runs_table(out, planned, sweep.tables)
+        runs = runs_table(planned, journal_records, states)
         _write_frame_atomic(runs, out / "runs.parquet")
     return SweepResult(out=out, sweep=info, runs=runs, ran=ran, skipped=len(finished))
 

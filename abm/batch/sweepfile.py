@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokenomy.abm.scenarios import load_scenario, scenario_path, shipped_scenarios
-from tokenomy.abm.scenarios.reader import MAX_TOML_BYTES, load_toml, read_bounded
+from tokenomy.abm.scenarios import load_scenario, read_resolved, scenario_path, shipped_scenarios
+from tokenomy.abm.scenarios.reader import load_toml
 from tokenomy.abm.scenarios.schema import (
     Field,
     ListOf,
@@ -116,9 +116,9 @@ class Sweep:
     """A validated sweep: the design is expanded into ``points`` (one dict of parameter values each)."""
 
     name: str
-    scenario: str  # what the workers load: a shipped name, or the scenario file's path
-    scenario_text: str | None  # the scenario file's text when it is not a shipped one (sent to remote workers)
-    scenario_sha: str  # sha256 of the scenario file's bytes
+    scenario: str  # the scenario as the sweep names it: a shipped name, or the scenario file's path
+    scenario_data: dict  # the scenario file merged over its bases: what every run (and worker) starts from
+    scenario_sha: str  # sha256 of ``scenario_data`` (see :func:`fingerprint`): the run keys cover the bases
     days: int
     seeds: list[int]
     design: str
@@ -159,6 +159,17 @@ class Sweep:
             "unit_design": self.unit_design,
             "source": self.source,
         }
+
+
+def _tagged(value: Any) -> dict:
+    """A TOML date, time or datetime in a form JSON can hold and no other value shares."""
+    return {f"__{type(value).__name__}__": value.isoformat()}
+
+
+def fingerprint(data: dict) -> str:
+    """SHA-256 of a scenario's resolved data, the same for the same data however its files were laid out."""
+    text = json.dumps(data, sort_keys=True, default=_tagged, ensure_ascii=True, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def format_value(value: Any) -> str:
@@ -312,10 +323,9 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
     values_by_index = _pop_values(raw)
     data = validate(raw, SWEEP, label)
     sw = data["sweep"]
-    scen_path = _resolve_scenario(sw["scenario"], base)
+    scen_path, resolved = read_resolved(_resolve_scenario(sw["scenario"], base))
     shipped = sw["scenario"] in shipped_scenarios()
-    base_scenario = load_scenario(scen_path, sw["set"])  # the fixed overrides, fully checked
-    scen_bytes = read_bounded(scen_path, MAX_TOML_BYTES, "scenario file")
+    base_scenario = load_scenario(scen_path, sw["set"], resolved=resolved)  # the fixed overrides, fully checked
     tables = _check_tables(sw["tables"], label)
     design = sw["design"]
     params = [
@@ -327,8 +337,8 @@ def load_sweep(source: str | Path | dict, *, base: Path | None = None) -> Sweep:
     sweep = Sweep(
         name=sw["name"] or "sweep",
         scenario=sw["scenario"] if shipped else str(scen_path),
-        scenario_text=None if shipped else scen_bytes.decode("utf-8"),
-        scenario_sha=hashlib.sha256(scen_bytes).hexdigest(),
+        scenario_data=resolved,
+        scenario_sha=fingerprint(resolved),
         days=sw["days"] or base_scenario.data["scenario"]["days"],
         seeds=list(range(first, first + sw["seeds"])),
         design=design,

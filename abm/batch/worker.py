@@ -7,18 +7,19 @@ the run; the coordinator only writes them.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import io
 import os
 import resource
 import select
+import signal
 import socket
-import tempfile
 import threading
 import time
 import traceback
-from pathlib import Path
+from collections.abc import Iterator
 
 from tokenomy.abm.processes import pid_alive
 
@@ -48,19 +49,37 @@ def _exit_when_gone(pid: int) -> None:
     return True
 
 
-def _scenario_arg(task: dict):
-    if task.get("scenario_text") is None:
-        return task["scenario"]
-    # a scenario file that does not ship: written once per worker from the text the coordinator sent,
-    # so workers on other machines need no shared file system
-    folder = Path(tempfile.gettempdir()) / "tokenomy-scenarios"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{task['scenario_sha'][:16]}-{Path(task['scenario']).name}"
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(task["scenario_text"], encoding="utf-8")
-        tmp.replace(path)
-    return path
+_STOP = threading.Event()  # set by the first Ctrl-C of an inline sweep (see stop_on_interrupt)
+
+
+def _request_stop(signum, frame) -> None:
+    if _STOP.is_set():  # a second Ctrl-C: at once
+        raise KeyboardInterrupt
+    _STOP.set()
+
+
+def check_stop(*_) -> None:
+    """Raise KeyboardInterrupt once a Ctrl-C asked the runs of this process to stop."""
+    if _STOP.is_set():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stop_on_interrupt() -> Iterator[None]:
+    """Inside the block, Ctrl-C (SIGINT) asks the run in progress to stop at its next day instead of raising
+    wherever the interpreter happens to be: numba, pandas or pyarrow code interrupted there may turn the
+    KeyboardInterrupt into an error of their own, and the run would be recorded as failed while the sweep went on.
+    A second Ctrl-C raises at once.  Only in the main thread (where signal handlers live)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _STOP.clear()
+    previous = signal.signal(signal.SIGINT, _request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _STOP.clear()
 
 
 def _parquet_bytes(frame) -> bytes:
@@ -110,19 +129,26 @@ def execute_run(task: dict) -> dict:
     try:
         from tokenomy.abm import __version__
         from tokenomy.abm.model import TokenEconomy
+        from tokenomy.abm.scenarios import load_scenario
 
         if task.get("model_version", __version__) != __version__:
             raise RuntimeError(f"this worker has tokenomy {__version__}; the sweep expects {task['model_version']}")
-        model = TokenEconomy(_scenario_arg(task), overrides=task["overrides"], seed=task["seed"])
+        # the resolved scenario (bases merged) from the coordinator: no file is read here, none written
+        scenario = load_scenario(task["scenario"], task["overrides"], resolved=task["scenario_data"])
+        model = TokenEconomy(scenario, seed=task["seed"])
+        check_stop()
         t1 = time.perf_counter()
-        model.run(task["days"])
+        model.run(task["days"], progress=check_stop)
         t2 = time.perf_counter()
         for name in task["tables"]:
             tables[name] = _parquet_bytes(getattr(model, f"{name}_table")())
         t3 = time.perf_counter()
+        check_stop()
         timings = {"build_s": t1 - t0, "simulate_s": t2 - t1, "serialise_s": t3 - t2}
         status = "done"
     except Exception as exc:  # a failing run is recorded; the sweep goes on
+        if _STOP.is_set():  # a library turned the interrupt into an error of its own
+            raise KeyboardInterrupt from None
         status, error, tables = "failed", one_line(exc), {}
         tb = "".join(traceback.format_exception(exc)[-6:])
     finally:

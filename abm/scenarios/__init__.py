@@ -9,6 +9,7 @@ Any problem is a one-line :class:`ScenarioError` (or ``TopologyError``) before a
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,7 +25,15 @@ from tokenomy.abm.scenarios.spec import MAX_DAYS, ROOT
 from tokenomy.abm.suggest import did_you_mean
 from tokenomy.agents.technologies import DEFAULT_TECHNOLOGIES, TECHS
 
-__all__ = ["MAX_DAYS", "Scenario", "ScenarioError", "load_scenario", "shipped_scenarios", "scenario_path"]
+__all__ = [
+    "MAX_DAYS",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "read_resolved",
+    "scenario_path",
+    "shipped_scenarios",
+]
 
 
 def _data_dir() -> Path:
@@ -151,14 +160,26 @@ def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...], source: s
         set_path(raw, ROOT, key.strip(), parse_value(text.strip()), f"{source} (--set {key.strip()})")
 
 
+def read_resolved(name_or_path: str | Path) -> tuple[Path, dict]:
+    """A scenario's file and its raw data merged over its bases, not yet overridden or checked: everything a run
+    of it depends on (a sweep keys its runs on it and hands it to workers as ``load_scenario(resolved=...)``)."""
+    path = scenario_path(name_or_path)
+    return path, _read_with_base(path)
+
+
 def load_scenario(
-    name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = (), graph: str | Path | None = None
+    name_or_path: str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    graph: str | Path | None = None,
+    *,
+    resolved: dict | None = None,
 ) -> Scenario:
     """Find, read (merged over its base), override, validate and cross-check a scenario given by shipped
-    name or by path; with ``graph``, also read that GraphML supply graph and check it against the scenario."""
-    path = scenario_path(name_or_path)
+    name or by path; with ``graph``, also read that GraphML supply graph and check it against the scenario.
+    With ``resolved`` (from :func:`read_resolved`), that data is used instead of reading ``name_or_path``."""
+    path = scenario_path(name_or_path) if resolved is None else Path(name_or_path)
     source = path.name
-    raw = _read_with_base(path)
+    raw = _read_with_base(path) if resolved is None else copy.deepcopy(resolved)
     _fill_technology_defaults(raw)
     apply_overrides(raw, overrides, source)
     data = validate(raw, ROOT, source)

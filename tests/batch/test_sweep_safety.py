@@ -74,10 +74,10 @@ def test_a_sweep_into_an_existing_folder_that_fails_keeps_the_folder(tmp_path, m
     monkeypatch.setattr(runner_module, "make_executor", lambda *args: _Unstartable())
     out = tmp_path / "mine"
     out.mkdir()
-    (out / "notes.txt").write_text("keep")
+    (out / "sweep.json").write_text("{}")  # an earlier sweep's (a folder of other files is refused outright)
     with pytest.raises(UsageError):
         run_sweep(write(tmp_path / "s.toml", SMALL.format(name="s")), out)
-    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in out.iterdir()] == ["sweep.json"]
 
 
 LONG = """
