@@ -170,7 +170,7 @@ def chain_graph(model) -> dict:
         )
     categories = [{"name": KIND_LABEL[k], "itemStyle": {"color": c}} for k, c in KIND_COLOUR.items()]
     legend, top = _legend([c["name"] for c in categories], 560)
-    return {
+    option = {
         **BASE,
         "tooltip": {"trigger": "item", "confine": True},
         "legend": {**{k: v for k, v in legend.items() if k != "top"}, "bottom": 0},
@@ -192,9 +192,25 @@ def chain_graph(model) -> dict:
             }
         ],
     }
+    return tools(option, 0, "chain")
 
 
 LEGEND_ROW_PX = 22
+TOOLBOX_PX = 64  # the top-right corner the toolbox takes (PNG, zoom, back)
+
+
+def tools(option: dict, zoom_axes: int = 0, name: str = "tokenomy-chart") -> dict:
+    """``option`` with a toolbox in its top-right corner: save the chart as a PNG (drawn in the browser, nothing sent
+    anywhere) and, with ``zoom_axes`` time axes, zoom on them (drag a box, or the mouse wheel) and go back."""
+    feature = {"saveAsImage": {"title": "save as PNG", "name": name, "pixelRatio": 2}}
+    if zoom_axes:
+        feature["dataZoom"] = {"yAxisIndex": "none", "title": {"zoom": "zoom", "back": "undo zoom"}}
+        feature["restore"] = {"title": "reset"}
+        option["dataZoom"] = [{"type": "inside", "xAxisIndex": list(range(zoom_axes)), "filterMode": "none"}]
+    option["toolbox"] = {"right": 6, "top": 0, "itemSize": 13, "itemGap": 6, "feature": feature}
+    return option
+
+
 AXIS_NAME = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 11}}
 FEW_DAYS = 20  # up to this many days the time charts mark every day with a dot
 MANY_ZONES = 4  # more zones than this are summed up as average, cheapest and dearest
@@ -207,7 +223,7 @@ def legend_rows(names: list[str], width_px: float) -> int:
     rows, used = 1, 0.0
     for name in names:
         item = 34 + 6.4 * len(name)
-        if used and used + item > width_px - 20:
+        if used and used + item > width_px - 20 - TOOLBOX_PX:
             rows, used = rows + 1, 0.0
         used += item
     return rows
@@ -221,7 +237,7 @@ def _legend(names: list[str], width_px: float, top: int = 0) -> tuple[dict, int]
         "data": names,
         "top": top,
         "left": 10,
-        "right": 10,
+        "right": 10 + TOOLBOX_PX,
         "itemWidth": 16,
         "itemHeight": 9,
         "itemGap": 12,
@@ -563,7 +579,7 @@ def price_history(
             _value_axis("CNY/MWh", 2, gap=44, splitNumber=2),
         ]
     _mark_shocks(model, series)  # on the lines on screen, not on a fan (which the legend can hide)
-    return {
+    option = {
         **BASE,
         "tooltip": {"trigger": "axis", "confine": True},
         "legend": legend,
@@ -572,6 +588,7 @@ def price_history(
         "yAxis": y_axes,
         "series": fans + series,  # the fans first: drawn behind the lines
     }
+    return tools(option, len(x_axes), "prices")
 
 
 def _with_fans(names: list[str], fan_names: list[str]) -> list[str]:
@@ -655,7 +672,7 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
     grids[0]["height"] = round(grids[0]["height"] * 0.8)
     grids[1]["top"] = grids[0]["top"] + grids[0]["height"] + 24
     grids[1]["height"] = height_px - 34 - grids[1]["top"]
-    return {
+    option = {
         **BASE,
         "tooltip": {"trigger": "axis", "confine": True},
         "legend": legend,
@@ -675,6 +692,7 @@ def today_hours(model, height_px: int = 340, width_px: int = 380) -> dict:
         "yAxis": [_value_axis("CNY/MWh", 0, gap=48, splitNumber=2), _value_axis("MW", 1, gap=48, scale=False)],
         "series": series,
     }
+    return tools(option, 0, "today-24-hours")
 
 
 def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: int = 380) -> dict:
@@ -730,19 +748,23 @@ def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: in
     legend, top = _legend([s["name"] for s in series], width_px)
     grids = _stacked_grids(2, top + 6, height_px, gap=14, left=70, right=52)
     _mark_shocks(model, series)
-    return {
-        **BASE,
-        "tooltip": {"trigger": "axis", "confine": True},
-        "legend": legend,
-        "grid": grids,
-        "xAxis": [_time_axis(0, labels=False), _time_axis(1)],
-        "yAxis": [
-            _value_axis("T tokens/day", 0, gap=46, scale=False, splitNumber=2),
-            _value_axis("% GPUs busy", 0, gap=34, min=0, max=100, position="right", splitNumber=2),
-            _value_axis("GPUs", 1, gap=52, splitNumber=2),
-        ],
-        "series": series,
-    }
+    return tools(
+        {
+            **BASE,
+            "tooltip": {"trigger": "axis", "confine": True},
+            "legend": legend,
+            "grid": grids,
+            "xAxis": [_time_axis(0, labels=False), _time_axis(1)],
+            "yAxis": [
+                _value_axis("T tokens/day", 0, gap=46, scale=False, splitNumber=2),
+                _value_axis("% GPUs busy", 0, gap=34, min=0, max=100, position="right", splitNumber=2),
+                _value_axis("GPUs", 1, gap=52, splitNumber=2),
+            ],
+            "series": series,
+        },
+        2,
+        "supply-and-demand",
+    )
 
 
 def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: int = 380) -> dict:
@@ -777,12 +799,16 @@ def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: 
     )
     legend, top = _legend([s["name"] for s in series], width_px)
     _mark_shocks(model, series)
-    return {
-        **BASE,
-        "tooltip": {"trigger": "axis", "confine": True},
-        "legend": legend,
-        "grid": {"left": 66, "right": 20, "top": top + 8, "bottom": 28},
-        "xAxis": _time_axis(),
-        "yAxis": _value_axis("CNY per Mtok", gap=46, scale=False),
-        "series": series,
-    }
+    return tools(
+        {
+            **BASE,
+            "tooltip": {"trigger": "axis", "confine": True},
+            "legend": legend,
+            "grid": {"left": 66, "right": 20, "top": top + 8, "bottom": 28},
+            "xAxis": _time_axis(),
+            "yAxis": _value_axis("CNY per Mtok", gap=46, scale=False),
+            "series": series,
+        },
+        1,
+        "token-cost",
+    )

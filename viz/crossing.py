@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokenomy.viz.charts import legend_rows
+from tokenomy.viz.charts import TOOLBOX_PX, legend_rows, tools
 
 DEMAND_COLOUR, SUPPLY_COLOUR, CLEAR_COLOUR = "#1e88e5", "#e53935", "#212121"
 
@@ -322,7 +322,7 @@ def crossing_option(
     right = [s["name"] for s in series if s["xAxisIndex"] == 1]
     legend_px = 8 + 22 * max(legend_rows(left, half_width_px), legend_rows(right, half_width_px))
     axis_name = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 12}}
-    return {
+    option = {
         "animation": False,
         "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"},
         "tooltip": {"trigger": "item", "confine": True},
@@ -341,7 +341,7 @@ def crossing_option(
                 "data": right,
                 "left": "52%",
                 "top": 0,
-                "width": "47%",
+                "right": TOOLBOX_PX,
                 "itemWidth": 18,
                 "textStyle": {"fontSize": 11},
             },
@@ -410,3 +410,4 @@ def crossing_option(
         ],
         "series": series,
     }
+    return tools(option, 0, "market-crossing")

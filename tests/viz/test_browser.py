@@ -268,6 +268,26 @@ def test_hovering_a_node_shows_the_agents_state(session):
     assert "utilization" not in text and "cny per" not in text
 
 
+def test_a_price_chart_exports_a_png_and_zooms_on_its_dates(session):
+    page = session.page
+    session.step(3)
+    page.wait_for_function("document.querySelector('[data-testid=price-chart] canvas') !== null")
+    result = page.evaluate("""() => new Promise(resolve => {
+        const el = document.querySelector('[data-testid=price-chart] canvas').parentElement.parentElement;
+        window.tokenomyEcharts.then(echarts => {
+            const chart = echarts.getInstanceByDom(el);
+            const option = chart.getOption();
+            resolve({
+                png: chart.getDataURL({type: 'png', pixelRatio: 2}),
+                tools: Object.keys(option.toolbox[0].feature),
+                zoom: option.dataZoom.length,
+            });
+        });
+    })""")
+    assert result["png"].startswith("data:image/png;base64,") and len(result["png"]) > 5000
+    assert "saveAsImage" in result["tools"] and "dataZoom" in result["tools"] and result["zoom"] >= 1
+
+
 def test_pause_at_the_fastest_speed_is_handled_at_once(session):
     """The Play loop leaves the page room to handle a click: Pause stops it within a redraw or two."""
     page = session.page

@@ -313,3 +313,12 @@ def test_the_double_auctions_traders_and_values_can_be_changed():
     assert thin["price"] != base["price"] and 80.0 <= thin["price"] <= 120.0  # trades between the values given
     with pytest.raises(ValueError, match="must be below"):
         double_auction_view(1, high=50.0, low=60.0)
+
+
+def test_every_chart_saves_as_png_and_time_charts_zoom_on_every_time_axis(model):
+    for title, option in _options(model).items():
+        assert "saveAsImage" in option["toolbox"]["feature"], title
+        if title in TIME_CHARTS:
+            (zoom,) = option["dataZoom"]
+            assert zoom["xAxisIndex"] == list(range(len(_axes(option, "xAxis")))), title
+            assert "dataZoom" in option["toolbox"]["feature"], title
