@@ -14,6 +14,7 @@ from tokenomy.abm.checks import RunCheck, check_in_words, checks_on_run, outcome
 from tokenomy.abm.levers import LEVER_BY_NAME, LEVERS
 from tokenomy.abm.metric_words import fmt, fmt_change, fmt_number, fmt_points, label, label_with_unit, unit
 from tokenomy.abm.scenarios import ScenarioError, load_scenario
+from tokenomy.abm.shocks import SHOCKS, apply_shock
 from tokenomy.viz import charts
 from tokenomy.viz.figure import Figure
 from tokenomy.viz.markdown import LabelledSlider
@@ -153,15 +154,40 @@ def ChecksPanel(model):
 # ------------------------------------------------------------------------------------------------
 # side by side
 # ------------------------------------------------------------------------------------------------
-def compare_runs(model, lever: str, value_a: float, value_b: float, days: int):
-    """Two runs of the model's world and seed that differ only in ``lever``; their daily tables."""
+NO_SHOCK = "no shock"
+
+
+def compare_runs(
+    model,
+    lever: str,
+    value_a: float,
+    value_b: float,
+    days: int,
+    shock_b: str = NO_SHOCK,
+    shock_day: int = 0,
+    events_b: bool = True,
+):
+    """Two runs of the model's world and seed that differ only in ``lever`` and, for B, a shock fired on
+    ``shock_day`` and (``events_b`` False) the scenario's own events left out; their daily tables."""
     out = []
-    for value in (value_a, value_b):
+    for side, value in (("A", value_a), ("B", value_b)):
         levers = {**model.levers, lever: value}
         run = ChainModel(model.scenario_name, seed=model.seed_value, overrides=model.extra_overrides, **levers)
-        run.run(days)
+        if side == "B" and not events_b:
+            run.timeline.pending = []  # the world without the scenario's dated events (its drivers stay as set)
+            run.data["events"] = []
+        if side == "B" and shock_b != NO_SHOCK:
+            run.run(min(shock_day, days))
+            apply_shock(run, shock_b)
+        run.run(days - run.day)
         out.append(run.daily_table())
     return out
+
+
+def b_extra(shock: str, shock_day: int, events_b: bool) -> str:
+    """What B has besides its lever, for its name in the chart and table (empty when nothing)."""
+    parts = ([f"{shock} on day {shock_day}"] if shock != NO_SHOCK else []) + ([] if events_b else ["no events"])
+    return f" + {', '.join(parts)}" if parts else ""
 
 
 def _series(name: str, frame, column: str, **extra) -> dict:
@@ -186,6 +212,9 @@ def SideBySide(model):
     value_a, set_value_a = solara.use_state(1.0)
     value_b, set_value_b = solara.use_state(3.0)
     days, set_days = solara.use_state(240)
+    shock, set_shock = solara.use_state(NO_SHOCK)
+    shock_day, set_shock_day = solara.use_state(60)
+    events_b, set_events_b = solara.use_state(True)
     result, set_result = solara.use_state(None)
     metric, set_metric = solara.use_state(COMPARE_METRICS[0])
     lever = LEVER_BY_NAME[lever_name]
@@ -198,13 +227,14 @@ def SideBySide(model):
         set_result(None)
 
     def run():
-        a, b = compare_runs(model, lever_name, value_a, value_b, days)
-        set_result((a, b, lever_name, value_a, value_b))
+        a, b = compare_runs(model, lever_name, value_a, value_b, days, shock, shock_day, events_b)
+        set_result((a, b, lever_name, value_a, value_b, b_extra(shock, shock_day, events_b)))
 
     with solara.Card("Side by side: the same world with one lever moved", style={"max-width": "1100px"}):
         solara.Text(
             f"Both runs use {model.scenario_name}, seed {model.seed_value} and the sidebar's other "
-            "sliders; they differ only in the lever below.",
+            "sliders; they differ in the lever below and, if you choose, B gets a shock or loses the scenario's "
+            "own events.",
             style={"font-size": "13px"},
         )
         solara.Select("Lever", value=lever.label, values=[x.label for x in LEVERS], on_value=choose)
@@ -222,12 +252,31 @@ def SideBySide(model):
                         testid=f"variant-{side.lower()}",
                     )
         LabelledSlider(f"Days to run: {days}", value=days, min=30, max=730, step=30, integer=True, on_value=set_days)
+        with solara.Row(style={"gap": "24px", "align-items": "center", "flex-wrap": "wrap"}):
+            solara.Select("B also gets a shock", value=shock, values=[NO_SHOCK, *SHOCKS], on_value=set_shock)
+            if shock != NO_SHOCK:
+                LabelledSlider(
+                    f"fired on day {shock_day}",
+                    value=shock_day,
+                    min=0,
+                    max=days - 1,
+                    step=1,
+                    integer=True,
+                    on_value=set_shock_day,
+                    testid="side-shock-day",
+                )
+            if model.data.get("events"):
+                solara.Checkbox(
+                    label=f"B keeps the scenario's own events ({len(model.data['events'])})",
+                    value=events_b,
+                    on_value=set_events_b,
+                )
         solara.Button("Run both", color="primary", on_click=run)
         if result is None:
             return
-        a, b, lev, va, vb = result
+        a, b, lev, va, vb, extra = result
         shown = LEVER_BY_NAME[lev]
-        name_a, name_b = "A: " + shown.show(va), "B: " + shown.show(vb)
+        name_a, name_b = "A: " + shown.show(va), "B: " + shown.show(vb) + extra
         solara.Select(
             "Series",
             value=label_with_unit(metric),

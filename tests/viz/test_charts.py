@@ -16,7 +16,7 @@ from tokenomy.viz import charts
 from tokenomy.viz.crossing import crossing_option, crossings
 from tokenomy.viz.fan import SeedFan, fan_request
 from tokenomy.viz.model import ChainModel
-from tokenomy.viz.teaching import _change_cell, cobweb_view, double_auction_view
+from tokenomy.viz.teaching import _change_cell, b_extra, cobweb_view, compare_runs, double_auction_view
 
 SHOCK_DAY = 6
 
@@ -322,3 +322,14 @@ def test_every_chart_saves_as_png_and_time_charts_zoom_on_every_time_axis(model)
             (zoom,) = option["dataZoom"]
             assert zoom["xAxisIndex"] == list(range(len(_axes(option, "xAxis")))), title
             assert "dataZoom" in option["toolbox"]["feature"], title
+
+
+def test_side_by_side_compares_a_shock_and_the_scenarios_own_events():
+    m = ChainModel("classroom", seed=1)
+    a, b = compare_runs(m, "agentic_growth", 1.0, 1.0, 150, shock_b="demand boom", shock_day=40)
+    assert np.allclose(a.tokens_demanded_mtok[:40], b.tokens_demanded_mtok[:40])  # the same world until the shock
+    assert b.tokens_demanded_mtok.iloc[-1] > 1.3 * a.tokens_demanded_mtok.iloc[-1]
+    a, b = compare_runs(m, "agentic_growth", 1.0, 1.0, 180, events_b=False)  # classroom's agents take off on day 120
+    assert np.allclose(a.tokens_demanded_mtok[:120], b.tokens_demanded_mtok[:120])
+    assert b.tokens_demanded_mtok.iloc[-1] < 0.9 * a.tokens_demanded_mtok.iloc[-1]
+    assert b_extra("demand boom", 40, False) == " + demand boom on day 40, no events"
