@@ -18,6 +18,7 @@ from tokenomy.abm.metric_words import agent_line, flow_words, fmt_number
 from tokenomy.abm.seeds import seeds_text
 from tokenomy.abm.shocks import SHOCK_DAYS
 from tokenomy.networks.layout import chain_layout
+from tokenomy.viz.glossary import node_words
 
 # Okabe & Ito's palette (safe for the common colour-vision deficiencies), one colour per role: the token is
 # vermillion, compute blue, power orange, storage purple, green energy bluish green; nothing else uses them.
@@ -49,7 +50,7 @@ KIND_LABEL = {
     "provider": "cloud provider",
     "lab": "training lab",
     "app": "AI app",
-    "enterprise": "enterprises",
+    "enterprise": "firms using AI",
 }
 EDGE_COLOUR = {"line": "#455a64", "grid": "#9e9e9e", "compute": OKABE_ITO["blue"], "token": OKABE_ITO["vermillion"]}
 SERIES_COLOUR = {
@@ -103,7 +104,8 @@ def chain_graph(model) -> dict:
         if agent.node_id is None:
             continue
         name, kind, state = agent.name, agent.kind, agent.state()
-        lines = [f"<b>{name}</b> ({KIND_LABEL[kind]})"]
+        spelled = node_words(name)
+        lines = [f"<b>{name}</b> ({spelled if spelled != name else KIND_LABEL[kind]})"]
         lines += [agent_line(k, v) for k, v in state.items()]
         lines.append(f"cash: {fmt_number(agent.cash_cny)} CNY")
         tooltip[name] = "<br/>".join(lines)
