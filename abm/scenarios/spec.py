@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tokenomy.abm.limits import MAX_DAYS, MAX_SEED
 from tokenomy.abm.scenarios.schema import Field, ListOf, Table
 from tokenomy.agents.forecasting import FORECASTERS
 from tokenomy.agents.registry import (
@@ -20,8 +21,6 @@ from tokenomy.networks.topologies import MAX_LINE_MW, MAX_REACTANCE
 
 F = Field
 PROFILES = ("evening", "business", "flat")
-MAX_DAYS = 20000  # the longest horizon a run may ask for (about 55 years)
-MAX_SEED = 2**32 - 1
 MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm holds
 
 
