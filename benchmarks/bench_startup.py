@@ -22,6 +22,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 HELP_BUDGET_S = 0.3
+# as installed for a user: Python reads (and, the first time, writes) each module's compiled bytecode, as pip does
+# at install time; an environment that forbids writing it would compile every module from source in every process
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 YARDSTICK = [
     sys.executable,
     "-c",
@@ -41,7 +44,7 @@ def seconds(cmd: list[str], expect: int = 0) -> tuple[float, float]:
     other work."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=CHILD_ENV)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         err.seek(0)
