@@ -3,10 +3,11 @@
 Each world is ``china-2024`` (8 zones) with entries added until it has N of a kind, each new one a small share of
 the base world's size; ``spin_up_days = 0``, so one day is one day. Each runs as ``tokenomy run FILE --days 1`` in
 a fresh process (build, one simulated day, tables and graph written) under a cap on its address space
-(``--memory-gb``), and the table gives its wall-clock time, the parts ``run.json`` records and the process's peak
-resident memory (``wait4``'s maxrss). The world at every limit runs again on the supply graph it wrote (the file
-must read back within the GraphML limit). A world beyond a limit must be refused before any work, with one line and
-exit code 2. The machine's load moves the times: take the best of several repeats.
+(``--memory-gb``), and the table gives its wall-clock and processor time, the parts ``run.json`` records (wall
+clock) and the process's peak resident memory (``wait4``'s maxrss). The world at every limit runs again on the
+supply graph it wrote (the file must read back within the GraphML limit). A world beyond a limit must be refused
+before any work, with one line and exit code 2. The machine's load moves the wall-clock times: take the best of
+several repeats, and read the processor time beside them.
 
     .venv/bin/python benchmarks/bench_scale.py [--repeat 1] [--memory-gb 8]
 """
@@ -106,7 +107,8 @@ def run_once(scenario: Path, out: Path, memory_gb: float, graph: Path | None = N
     code = os.waitstatus_to_exitcode(status)
     record = out / "run.json"
     timings = json.loads(record.read_text())["timings_s"] if code == 0 and record.exists() else {}
-    return {"s": took, "mb": usage.ru_maxrss / 1024, "code": code, "timings": timings, "error": lines[-1:]}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"s": took, "cpu": cpu, "mb": usage.ru_maxrss / 1024, "code": code, "timings": timings, "error": lines[-1:]}
 
 
 def main() -> None:
@@ -119,7 +121,8 @@ def main() -> None:
     base = load_scenario("china-2024").data
     base_counts = {kind: len(base[kind]) for kind in KINDS}
     print(f"one day of china-2024 grown to N entries of a kind (tokenomy run --days 1), best of {args.repeat}")
-    print(f"{'world':68s} {'exit':>4s} {'total s':>8s} {'build':>7s} {'day':>7s} {'write':>7s} {'peak MB':>8s}")
+    head = f"{'exit':>4s} {'total s':>8s} {'cpu s':>7s} {'build':>7s} {'day':>7s} {'write':>7s} {'peak MB':>8s}"
+    print(f"{'world':68s} {head}")
     with tempfile.TemporaryDirectory() as tmp:
         for i, (label, counts) in enumerate(WORLDS.items()):
             scenario = Path(tmp) / f"scale-{i}.toml"
@@ -136,7 +139,7 @@ def main() -> None:
 def _row(label: str, r: dict) -> None:
     t = r["timings"]
     parts = " ".join(f"{t.get(k, float('nan')):7.2f}" for k in ("build", "simulate", "write"))
-    print(f"{label:68s} {r['code']:4d} {r['s']:8.2f} {parts} {r['mb']:8.0f}")
+    print(f"{label:68s} {r['code']:4d} {r['s']:8.2f} {r['cpu']:7.2f} {parts} {r['mb']:8.0f}")
     if r["code"] != 0:
         print(f"    {' '.join(r['error'])[:200]}")
 

@@ -26,8 +26,8 @@ MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm
 # buyers x sellers (x 24 hours, and an edge each in the supply graph), and a provider's switching-cost price weighs
 # every rival for every buyer, so a day's work and memory grow with the square of these counts or faster
 # (benchmarks/bench_scale.py). At 100 of each, a day takes about a second, a run under 0.6 GB, and its graph file
-# (7 MB) reads back within the GraphML limit; at 200, 3 s, 0.9 GB and a graph file too large to read back; at 300,
-# 11 s a day; at 1,000, over 10 GB.
+# (7.5 MB) reads back within the GraphML limit; at 200, 3 s, 0.9 GB and a graph file too large to read back; at
+# 300, 11 s a day; at 1,000, over 10 GB.
 MAX_TRADING_ENTRIES = 100
 
 
