@@ -1,6 +1,9 @@
-"""Errors that mean "the user's input is wrong": the CLI turns them into one line and exit code 2."""
+"""Errors that mean "the user's input is wrong": the CLI turns them into one line and exit code 2.
 
-from tokenomy.abm.scenarios.schema import ScenarioError
+Besides :class:`UsageError`, these are :class:`tokenomy.abm.scenarios.ScenarioError`,
+``tokenomy.networks.TopologyError`` and ``tokenomy.abm.output.OutputError`` (see ``abm.cli.input_errors``). This
+module imports nothing of the model: the command line loads it before it knows what it will run.
+"""
 
 MAX_MESSAGE_CHARS = 400
 
@@ -16,4 +19,4 @@ def one_line(message: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
-__all__ = ["ScenarioError", "UsageError", "one_line"]
+__all__ = ["UsageError", "one_line"]

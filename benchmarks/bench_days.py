@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from tokenomy.abm.model import TokenEconomy
-
 BUDGETS = {"classroom": 0.25, "china-2024": 0.5}
 
 
@@ -28,6 +26,8 @@ def yardstick() -> float:
 
 
 def year(name: str) -> float:
+    from tokenomy.abm.model import TokenEconomy
+
     model = TokenEconomy(name)
     t = time.perf_counter()
     model.run(365)

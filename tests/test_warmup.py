@@ -99,7 +99,7 @@ def test_a_slow_warm_up_that_compiles_nothing_says_nothing(monkeypatch, capsys, 
     if tty:
         monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(warmup, "warm_up", _slow_warm_up())
-    warmup.ensure_compiled(notice_after_s=0.05)
+    warmup.ensure_compiled(notice_after_s=0.05, force=True)  # force: the watch runs even with every kernel on disk
     time.sleep(0.1)
     assert capsys.readouterr().err == "" and terminal.text == ""
 
@@ -112,3 +112,57 @@ def test_quiet_means_no_bar_even_on_a_terminal(monkeypatch, fresh_kernel):
     monkeypatch.setattr(warmup, "warm_up", _slow_warm_up(fresh_kernel))
     warmup.ensure_compiled(notice_after_s=0.05, progress=False)
     assert terminal.text.strip() == warmup.NOTICE
+
+
+def _probe(tmp_path, suffix: str = ""):
+    """A module from a file in ``tmp_path`` with one disk-cached kernel (numba caches beside the source)."""
+    import importlib.util
+
+    source = tmp_path / "cache_probe.py"
+    source.write_text("import numba\n\n\n@numba.njit(cache=True)\ndef double(x):\n    return 2 * x\n" + suffix)
+    spec = importlib.util.spec_from_file_location(f"cache_probe_{len(suffix)}", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.double
+
+
+def test_on_disk_tells_machine_code_on_disk_from_none_and_from_code_of_an_older_source(tmp_path):
+    from tokenomy.abm.warmup import on_disk
+
+    double = _probe(tmp_path)
+    assert on_disk(double) is None  # never compiled: no cache file
+    assert double(2) == 4
+    assert on_disk(double) is True
+    assert on_disk(_probe(tmp_path, "# the source changed\n")) is False  # the code on disk is for the old source
+
+
+def test_a_kernel_without_a_disk_cache_counts_as_not_on_disk(fresh_kernel):
+    from tokenomy.abm.warmup import on_disk
+
+    fresh_kernel(1)
+    assert on_disk(fresh_kernel) is False
+
+
+def _never(scenario, days):
+    raise AssertionError("warmed up although every kernel is on disk")
+
+
+def test_with_every_kernel_on_disk_nothing_is_compiled_ahead(monkeypatch):
+    from tokenomy.abm import warmup
+
+    monkeypatch.setattr(warmup, "on_disk", lambda kernel: True)
+    monkeypatch.setattr(warmup, "warm_up", _never)
+    warmup.ensure_compiled()
+
+
+@pytest.mark.parametrize("state", [False, "force"])
+def test_one_kernel_not_on_disk_or_force_means_a_warm_up(monkeypatch, state):
+    import tokenomy.abm.model  # noqa: F401 - loads the modules that define the kernels
+    from tokenomy.abm import warmup
+
+    first = warmup.kernels()[0]
+    monkeypatch.setattr(warmup, "on_disk", lambda kernel: state == "force" or kernel is not first)
+    calls = []
+    monkeypatch.setattr(warmup, "warm_up", lambda scenario, days: calls.append(scenario) or 0.0)
+    warmup.ensure_compiled("jevons", force=state == "force")
+    assert calls == ["jevons"]

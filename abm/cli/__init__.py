@@ -33,19 +33,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from tokenomy.abm.output import OutputError
-    from tokenomy.abm.scenarios import ScenarioError
-    from tokenomy.networks import TopologyError
+# (module, class) of the errors that mean bad input, besides UsageError and FileNotFoundError
+INPUT_ERRORS = (
+    ("tokenomy.abm.scenarios.schema", "ScenarioError"),
+    ("tokenomy.networks.topologies", "TopologyError"),
+    ("tokenomy.abm.output", "OutputError"),
+)
 
+
+def input_errors() -> tuple[type[BaseException], ...]:
+    """The classes of error that mean bad input. Only a loaded module can have raised its error, so the modules
+    not loaded yet are left out rather than imported: ``tokenomy --help`` loads none of the model's libraries."""
+    loaded = (sys.modules.get(module) for module, _ in INPUT_ERRORS)
+    found = [getattr(m, name) for m, (_, name) in zip(loaded, INPUT_ERRORS, strict=True) if m is not None]
+    return (UsageError, FileNotFoundError, *found)
+
+
+def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         handler = parser.handlers[args.command]
         return handler(args)
-    except (UsageError, ScenarioError, TopologyError, OutputError, FileNotFoundError) as exc:
-        print(f"error: {one_line(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -53,3 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
         return 0
+    except Exception as exc:
+        if not isinstance(exc, input_errors()):
+            raise
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE

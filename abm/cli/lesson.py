@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-
-import numpy as np
 
 from tokenomy.abm.cli.argtypes import finite_number, whole_number
 from tokenomy.abm.errors import UsageError
-from tokenomy.abm.lessons.algorithmic_pricing import DEFAULT_MAX_PERIODS as DEFAULT_Q_PERIODS
-from tokenomy.abm.lessons.algorithmic_pricing import MAX_PERIODS as MAX_Q_PERIODS
-from tokenomy.abm.lessons.algorithmic_pricing import PAPER_ALPHA, PAPER_BETA, PAPER_DELTA
-from tokenomy.abm.lessons.markets import MAX_LESSON_PRICE, MAX_STEPS
-from tokenomy.abm.scenarios.spec import MAX_SEED
+from tokenomy.abm.lessons.limits import DEFAULT_MAX_PERIODS as DEFAULT_Q_PERIODS
+from tokenomy.abm.lessons.limits import MAX_LESSON_PRICE, MAX_STEPS, PAPER_ALPHA, PAPER_BETA, PAPER_DELTA
+from tokenomy.abm.lessons.limits import MAX_PERIODS as MAX_Q_PERIODS
+from tokenomy.abm.limits import MAX_SEED
 
 EXIT_FAILED = 1
 MAX_CHECK_SEEDS = 100
@@ -40,7 +38,7 @@ def _prices(text: str) -> list[float]:
         raise argparse.ArgumentTypeError("expected at least one number")
     if len(out) > MAX_STEPS:
         raise argparse.ArgumentTypeError(f"at most {MAX_STEPS} numbers, got {len(out)}")
-    bad = [x for x in out if not (np.isfinite(x) and 0.0 <= x <= MAX_LESSON_PRICE)]
+    bad = [x for x in out if not (math.isfinite(x) and 0.0 <= x <= MAX_LESSON_PRICE)]
     if bad:
         raise argparse.ArgumentTypeError(f"prices must be finite and in [0, {MAX_LESSON_PRICE:g}], got {bad[0]:g}")
     return out
@@ -210,6 +208,8 @@ def _cmd_call_market(args) -> int:
 
 
 def _cmd_double_auction(args) -> int:
+    import numpy as np
+
     from tokenomy.abm.lessons.markets import double_auction, symmetric_market
 
     if args.periods * args.shouts > MAX_AUCTION_SHOUTS:
@@ -247,14 +247,16 @@ def _cmd_double_auction(args) -> int:
     return 0
 
 
-def _mean_of_traded(prices: np.ndarray) -> float:
+def _mean_of_traded(prices) -> float:
+    import numpy as np
+
     traded = prices[np.isfinite(prices)]
     return float(traded.mean()) if traded.size else float("nan")
 
 
 def _price(x: float) -> str:
     """A mean price, or a dash for a period without a trade."""
-    return f"{x:7.1f}" if np.isfinite(x) else f"{'-':>7s}"
+    return f"{x:7.1f}" if math.isfinite(x) else f"{'-':>7s}"
 
 
 def _cmd_cobweb(args) -> int:
@@ -277,6 +279,8 @@ def _cmd_cobweb(args) -> int:
 
 
 def _cmd_algorithmic_pricing(args) -> int:
+    import numpy as np
+
     from tokenomy.abm.lessons.algorithmic_pricing import STABLE_PERIODS, algorithmic_pricing
 
     r = algorithmic_pricing(

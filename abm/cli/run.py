@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tokenomy.abm.cli.argtypes import folder, input_file, seed_list, whole_number
 from tokenomy.abm.cli.progress import progress_bar
-from tokenomy.abm.scenarios.spec import MAX_DAYS, MAX_SEED
+from tokenomy.abm.limits import MAX_DAYS, MAX_SEED
 
 MAX_ENSEMBLE_SEEDS = 1_000
 MAX_WORKERS = 8

@@ -7,7 +7,7 @@ import sys
 
 from tokenomy.abm.cli.argtypes import folder, input_file, whole_number
 from tokenomy.abm.errors import UsageError
-from tokenomy.abm.scenarios.spec import MAX_DAYS
+from tokenomy.abm.limits import MAX_DAYS
 
 MAX_WORKERS = 1024
 MAX_COMPARE_SEEDS = 1000

@@ -12,8 +12,6 @@ import importlib.util
 import socket
 
 from tokenomy.abm.errors import UsageError
-from tokenomy.abm.scenarios import scenario_path
-from tokenomy.abm.warmup import ensure_compiled
 
 MAX_WORKERS = 8
 
@@ -55,6 +53,8 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def run_viz(args: argparse.Namespace) -> int:
+    from tokenomy.abm.scenarios import scenario_path
+    from tokenomy.abm.warmup import ensure_compiled
     from tokenomy.viz.server import OriginError, normalise_origin, serve
 
     if not 0 < args.port < 65536:

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from tokenomy.abm.lessons.limits import DEFAULT_MAX_PERIODS, MAX_PERIODS, PAPER_ALPHA, PAPER_BETA, PAPER_DELTA
+
 __all__ = [
     "MAX_PERIODS",
     "AlgorithmicPricingResult",
@@ -50,13 +52,8 @@ __all__ = [
     "algorithmic_pricing",
 ]
 
-PAPER_ALPHA = 0.15  # learning rate of the paper's baseline
-PAPER_DELTA = 0.95  # discount factor
-PAPER_BETA = 4e-6  # exploration decays as exp(-beta t)
 CLASSROOM_BETA = 2e-5  # exploration five times shorter: a session converges in a few hundred thousand periods
 STABLE_PERIODS = 100_000  # greedy strategies unchanged this long: converged
-DEFAULT_MAX_PERIODS = 5_000_000  # cap of periods in a session (the paper's sessions converge well before)
-MAX_PERIODS = 20_000_000  # the largest cap accepted: a few seconds of a compiled loop
 DRAW_CHUNK = 65_536  # periods whose uniforms are drawn at once
 IMPULSE_PERIODS = 15  # periods shown after the deviation
 BISECTION_STEPS = 200  # far more than a float's 52 bits need

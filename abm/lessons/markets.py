@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tokenomy.abm.lessons.limits import MAX_LESSON_PRICE, MAX_STEPS
 from tokenomy.abm.markets.compute import clear_compute_market
 
-MAX_LESSON_PRICE = 1e6  # prices and values of a classroom market; sums of them stay far from overflow
-MAX_STEPS = 1000  # buyers (or sellers) of a call market: it clears on a buyers x sellers table
 MAX_CURVE_STEPS = 100_000  # steps of a supply or demand curve whose equilibrium is worked out
 
 __all__ = [

@@ -84,9 +84,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from scipy import sparse
-from scipy.optimize import linprog
-from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
 
 from tokenomy.agents.numeric import psum
 
@@ -482,6 +479,10 @@ def _midpoint(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 # general path: LP (HiGHS) + lattice-midpoint duals
 # --------------------------------------------------------------------------------------------
 def _clear_lp(bp, qb, pb, aa, qa, pa, edges) -> ComputeClearing:
+    # scipy loads only when a market needs an LP (most days need none)
+    from scipy import sparse
+    from scipy.optimize import linprog
+
     P, A = edges.shape
     K, J = qb.size, qa.size
     ep, ea = np.nonzero(edges)
@@ -534,6 +535,8 @@ def _lattice_midpoint_duals(
     ``node_lo <= pot <= node_hi`` (infinite for components without steps) only clips bounds that
     would otherwise be infinite, and clipping keeps every optimal dual optimal.
     """
+    from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
+
     n = P + A + 1
     root = P + A
     w = np.full((n, n), np.inf)

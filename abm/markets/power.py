@@ -58,9 +58,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
-from scipy.optimize import linprog
 
 from tokenomy.abm.markets.power_forest import clear_forest
 
@@ -431,6 +429,10 @@ _NO_HOURS = np.zeros(0, dtype=np.int64)
 
 def _solve_lp(p: _Prepared, net: _Network, hours: np.ndarray):
     """One block-diagonal LP over ``hours``.  Returns price, dispatch, served, unserved, active flows."""
+    # scipy loads only when a market needs an LP (most days need none)
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
     N, M, Z = p.N, p.M, p.Z
     la = net.active.size
     ncyc = net.kvl.shape[0]

@@ -59,8 +59,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
-from scipy import sparse
-from scipy.optimize import linprog
 
 from tokenomy.agents.choice import bonded_logit_row, switching_bond
 
@@ -434,6 +432,10 @@ def _spill_lp(rationed, room, price, edges, hours):
     and the node's spill is split among them in proportion to their rationed amounts. This keeps
     the optimum and shrinks the LP a lot when capacity is tight (few providers have room).
     """
+    # scipy loads only when a market needs an LP (most days need none)
+    from scipy import sparse
+    from scipy.optimize import linprog
+
     r_all = rationed[:, hours]  # (B, nh)
     rm = room[:, hours]  # (P, nh)
     P, nh = rm.shape

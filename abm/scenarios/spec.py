@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tokenomy.abm.limits import MAX_DAYS, MAX_SEED
 from tokenomy.abm.scenarios.schema import Field, ListOf, Table
 from tokenomy.agents.forecasting import FORECASTERS
 from tokenomy.agents.registry import (
@@ -20,9 +21,14 @@ from tokenomy.networks.topologies import MAX_LINE_MW, MAX_REACTANCE
 
 F = Field
 PROFILES = ("evening", "business", "flat")
-MAX_DAYS = 20000  # the longest horizon a run may ask for (about 55 years)
-MAX_SEED = 2**32 - 1
 MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm holds
+# entries of each trading kind (AIDCs, providers, labs, apps, enterprises): who may trade with whom is a table of
+# buyers x sellers (x 24 hours, and an edge each in the supply graph), and a provider's switching-cost price weighs
+# every rival for every buyer, so a day's work and memory grow with the square of these counts or faster
+# (benchmarks/bench_scale.py). At 100 of each, a day takes about a second, a run under 0.6 GB, and its graph file
+# (7.5 MB) reads back within the GraphML limit; at 200, 3 s, 0.9 GB and a graph file too large to read back; at
+# 300, 11 s a day; at 1,000, over 10 GB.
+MAX_TRADING_ENTRIES = 100
 
 
 NAME_PATTERN = r"[^\W_][\w\- ]{0,79}"
@@ -434,11 +440,11 @@ ROOT = Table(
         "lines": ListOf(LINE),
         "utilities": ListOf(UTILITY),
         "storage": ListOf(STORAGE),
-        "aidcs": ListOf(AIDC),
-        "providers": ListOf(PROVIDER),
-        "labs": ListOf(LAB),
-        "apps": ListOf(APP),
-        "enterprises": ListOf(ENTERPRISE),
+        "aidcs": ListOf(AIDC, max_items=MAX_TRADING_ENTRIES),
+        "providers": ListOf(PROVIDER, max_items=MAX_TRADING_ENTRIES),
+        "labs": ListOf(LAB, max_items=MAX_TRADING_ENTRIES),
+        "apps": ListOf(APP, max_items=MAX_TRADING_ENTRIES),
+        "enterprises": ListOf(ENTERPRISE, max_items=MAX_TRADING_ENTRIES),
         "events": ListOf(EVENT, key=None, max_items=10000),
         "expected": EXPECTED,
     }

@@ -519,8 +519,13 @@ ROWS: dict[str, Row] = {
     ),
     "file-too-many-apps": Row(
         run_file(),
-        "at most 1000 are allowed",
-        {"s.toml": MINIMAL + "".join(f'[[apps]]\nname = "a{i}"\n' for i in range(1001))},
+        "'apps' has 101 entries; at most 100 are allowed",
+        {"s.toml": MINIMAL + "".join(f'[[apps]]\nname = "a{i}"\n' for i in range(101))},
+    ),
+    "file-too-many-storage": Row(
+        run_file(),
+        "'storage' has 1001 entries; at most 1000 are allowed",
+        {"s.toml": MINIMAL + "".join(f'[[storage]]\nname = "s{i}"\nzone = "west"\n' for i in range(1001))},
     ),
     "file-float-overflow": Row(run_file(), "finite", {"s.toml": variant('[[apps]]\nname = "chatbot"\nusers = 1e400')}),
     "file-gpus-a-word": Row(

@@ -1,0 +1,148 @@
+"""Time and peak memory of a one-day run as the scenario grows, up to the limits on entries and beyond them.
+
+Each world is ``china-2024`` (8 zones) with entries added until it has N of a kind, each new one a small share of
+the base world's size; ``spin_up_days = 0``, so one day is one day. Each runs as ``tokenomy run FILE --days 1`` in
+a fresh process (build, one simulated day, tables and graph written) under a cap on its address space
+(``--memory-gb``), and the table gives its wall-clock and processor time, the parts ``run.json`` records (wall
+clock) and the process's peak resident memory (``wait4``'s maxrss). The world at every limit runs again on the
+supply graph it wrote (the file must read back within the GraphML limit). A world beyond a limit must be refused
+before any work, with one line and exit code 2. The machine's load moves the wall-clock times: take the best of
+several repeats, and read the processor time beside them.
+
+    .venv/bin/python benchmarks/bench_scale.py [--repeat 1] [--memory-gb 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ZONES = (
+    "beijing-tianjin-hebei",
+    "yangtze-river-delta",
+    "guangdong-hk-macao",
+    "chengdu-chongqing",
+    "inner-mongolia",
+    "guizhou",
+    "gansu",
+    "ningxia",
+)
+TRADING = ("aidcs", "providers", "labs", "apps", "enterprises")
+KINDS = ("utilities", "storage", *TRADING)
+# label -> entries of each kind (the rest keep the base world's few)
+WORLDS = {
+    "10 of each kind": dict.fromkeys(KINDS, 10),
+    "100 of each kind (the trading kinds' limit)": dict.fromkeys(KINDS, 100),
+    "every limit: 1,000 utilities and storage, 100 of each trading kind": {
+        "utilities": 1000,
+        "storage": 1000,
+        **dict.fromkeys(TRADING, 100),
+    },
+    "1,000 of each kind (beyond the limit: refused)": dict.fromkeys(KINDS, 1000),
+}
+ROUND_TRIP = "every limit: 1,000 utilities and storage, 100 of each trading kind"
+
+
+def _entry(kind: str, i: int, n: int) -> list[str]:
+    """The TOML lines of the ``i``-th added entry of ``kind`` in a world with ``n`` of that kind."""
+    zone = ZONES[i % len(ZONES)]
+    lines = {
+        "utilities": [
+            f'name = "u{i}"',
+            "  [[utilities.units]]",
+            f'  name = "u{i}-coal"',
+            f'  zone = "{zone}"',
+            '  tech = "coal"',
+            f"  capacity_mw = {4e4 / n:.1f}",
+        ],
+        "storage": [f'name = "s{i}"', f'zone = "{zone}"', "energy_mwh = 40.0", "power_mw = 10.0"],
+        "aidcs": [f'name = "a{i}"', f'zone = "{zone}"', f"gpus = {2e5 / n:.1f}"],
+        "providers": [f'name = "p{i}"', "price_cny_per_mtok = 3.0", "mtok_per_gpu_hour = 3.0"],
+        "labs": [f'name = "l{i}"', f"gpu_hours_per_day = {1e6 / n:.1f}", f"budget_cny_per_day = {1e7 / n:.1f}"],
+        "apps": [f'name = "ap{i}"', f"users = {1e7 / n:.1f}"],
+        "enterprises": [f'name = "e{i}"', f"firms = {1e5 / n:.1f}"],
+    }[kind]
+    return [f"[[{kind}]]", *lines]
+
+
+def scenario_text(counts: dict[str, int], base_counts: dict[str, int]) -> str:
+    """A scenario over ``china-2024`` with ``counts[kind]`` entries of each kind in all."""
+    out = ["[scenario]", 'name = "scale"', 'base = "china-2024"', "spin_up_days = 0", ""]
+    for kind, n in counts.items():
+        for i in range(max(n - base_counts[kind], 0)):
+            out += _entry(kind, i, n)
+    return "\n".join(out) + "\n"
+
+
+def run_once(scenario: Path, out: Path, memory_gb: float, graph: Path | None = None) -> dict:
+    """One ``tokenomy run`` of one day (with the supply graph ``graph`` if given): wall-clock seconds, peak memory,
+    exit code, run.json timings, error line."""
+    script = Path(sys.executable).with_name("tokenomy")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "tokenomy.abm.cli"]
+    cap = int(memory_gb * 2**30)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(
+            [*cmd, "run", str(scenario), "--days", "1", "--quiet", "--out", str(out)]
+            + (["--graph", str(graph)] if graph else []),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            preexec_fn=limit,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        took = time.perf_counter() - start
+        err.seek(0)
+        lines = err.read().decode(errors="replace").strip().splitlines()
+    code = os.waitstatus_to_exitcode(status)
+    record = out / "run.json"
+    timings = json.loads(record.read_text())["timings_s"] if code == 0 and record.exists() else {}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"s": took, "cpu": cpu, "mb": usage.ru_maxrss / 1024, "code": code, "timings": timings, "error": lines[-1:]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=1, help="best of N (by time)")
+    parser.add_argument("--memory-gb", type=float, default=8.0, help="address-space cap of each run")
+    args = parser.parse_args()
+    from tokenomy.abm.scenarios import load_scenario
+
+    base = load_scenario("china-2024").data
+    base_counts = {kind: len(base[kind]) for kind in KINDS}
+    print(f"one day of china-2024 grown to N entries of a kind (tokenomy run --days 1), best of {args.repeat}")
+    head = f"{'exit':>4s} {'total s':>8s} {'cpu s':>7s} {'build':>7s} {'day':>7s} {'write':>7s} {'peak MB':>8s}"
+    print(f"{'world':68s} {head}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (label, counts) in enumerate(WORLDS.items()):
+            scenario = Path(tmp) / f"scale-{i}.toml"
+            scenario.write_text(scenario_text(counts, base_counts))
+            runs = [run_once(scenario, Path(tmp) / f"out-{i}-{r}", args.memory_gb) for r in range(args.repeat)]
+            _row(label, min(runs, key=lambda x: x["s"]))
+            if label == ROUND_TRIP:  # the graph that run wrote, read back (a written graph builds the same world)
+                graph = Path(tmp) / f"out-{i}-0" / "graph.graphml"
+                size = f"{graph.stat().st_size / 1e6:.1f} MB" if graph.exists() else "missing"
+                again = [run_once(scenario, Path(tmp) / f"re-{r}", args.memory_gb, graph) for r in range(args.repeat)]
+                _row(f"  the same, --graph its graph.graphml ({size})", min(again, key=lambda x: x["s"]))
+
+
+def _row(label: str, r: dict) -> None:
+    t = r["timings"]
+    parts = " ".join(f"{t.get(k, float('nan')):7.2f}" for k in ("build", "simulate", "write"))
+    print(f"{label:68s} {r['code']:4d} {r['s']:8.2f} {r['cpu']:7.2f} {parts} {r['mb']:8.0f}")
+    if r["code"] != 0:
+        print(f"    {' '.join(r['error'])[:200]}")
+
+
+if __name__ == "__main__":
+    main()
