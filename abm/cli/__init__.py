@@ -8,14 +8,16 @@ file, flag) ends in one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from tokenomy.abm.cli import lesson, run, sweep, viz
 from tokenomy.abm.cli.argtypes import with_choice_hint
+from tokenomy.abm.cli.streams import StdoutError, detach_stdout, guarded_stdout
+from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
 from tokenomy.abm.errors import UsageError, one_line
 
 EXIT_USAGE = 2
+EXIT_WRITE = 1  # the input was fine; writing the output failed (a full disk), and what was there is kept
 COMMAND_MODULES = (run, sweep, lesson, viz)
 
 
@@ -39,10 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     from tokenomy.networks import TopologyError
 
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        handler = parser.handlers[args.command]
-        return handler(args)
+        problem = environment_problem()  # the entry point checked before the imports; here for in-process callers
+        if problem is not None:
+            raise UsageError(problem)
+        ignore_file_size_signal()
+        with guarded_stdout():  # a full disk under standard output is told, not a traceback
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            handler = parser.handlers[args.command]
+            return handler(args)
     except (UsageError, ScenarioError, TopologyError, OutputError, FileNotFoundError) as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -50,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (e.g. `tokenomy lesson cobweb | head -2`): not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
+        detach_stdout()
         return 0
+    except StdoutError as exc:
+        detach_stdout()
+        print(f"error: standard output: cannot write ({one_line(exc.strerror)})", file=sys.stderr)
+        return EXIT_WRITE
+    except OSError as exc:  # a full disk or a file size limit, writing something other than a run's folder
+        where = one_line(exc.filename or "a file")
+        print(f"error: {where}: cannot write ({one_line(exc.strerror or str(exc))})", file=sys.stderr)
+        return EXIT_WRITE

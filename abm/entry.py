@@ -1,0 +1,33 @@
+"""The ``tokenomy`` command's entry point, outside the ``abm.cli`` package on purpose: importing the command line
+takes a moment, and Ctrl-C in that moment (or anywhere else) must end in "interrupted" and exit code 130, not in
+a traceback of whatever module was loading; and an environment variable that breaks an import (``NUMBA_NUM_THREADS
+=0``) must be found before that import."""
+
+from __future__ import annotations
+
+import sys
+
+from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``tokenomy ARGV`` (``sys.argv`` by default) and return its exit code."""
+    try:
+        ignore_file_size_signal()  # from the start: writing a module's bytecode cache could pass a limit too
+        problem = environment_problem()  # before importing what a bad variable breaks (numba, matplotlib)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        from tokenomy.abm.cli import main as cli_main
+
+        return cli_main(argv)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The environment variables Tokenomy reads, and those its libraries read at import and would crash on, checked
+before any command runs: a bad value ends in one line naming the variable and what it allows, not in a
+traceback deep inside an import (``NUMBA_NUM_THREADS=0``, ``MPLBACKEND=bad``) or in a server that fails later
+(``TOKENOMY_VIZ_CULL_TIMEOUT=garbage``).  This module imports nothing of ours and no library (Matplotlib only
+when ``MPLBACKEND`` is set): the ``tokenomy`` entry point runs it before the imports those variables break.
+
+And the one signal a process limit sends: past ``ulimit -f`` a write fails (EFBIG) and is reported, instead of
+SIGXFSZ killing the process without a word.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import signal
+from collections.abc import Callable, Mapping
+
+CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"  # read by tokenomy.viz.server
+SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"
+MAX_NUMBA_THREADS = 1024
+_DURATION = re.compile(r"(?P<number>\d{1,7}(?:\.\d{1,3})?)(?P<unit>[smhd]?)")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_CULL_S, MAX_CULL_S = 1.0, 7 * 86400.0
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds in a duration such as ``30``, ``30s``, ``2m``, ``1h`` or ``1d`` (Solara's form), else None."""
+    match = _DURATION.fullmatch(text.strip())
+    return None if match is None else float(match["number"]) * _SECONDS[match["unit"]]
+
+
+def _cull_timeout(value: str) -> str | None:
+    seconds = duration_seconds(value)
+    if seconds is None:
+        return "expected a duration such as 30s, 2m, 1h or 1d"
+    if not MIN_CULL_S <= seconds <= MAX_CULL_S:
+        return "must be from 1 second to 7 days"
+    return None
+
+
+def _numba_threads(value: str) -> str | None:
+    text = value.strip()
+    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_NUMBA_THREADS:
+        return f"expected a whole number of threads from 1 to {MAX_NUMBA_THREADS}"
+    return None
+
+
+def _numba_opt(value: str) -> str | None:
+    return None if value.strip() in ("0", "1", "2", "3", "max") else "expected 0, 1, 2, 3 or max"
+
+
+def _switch(value: str) -> str | None:
+    return None if value in ("", "0", "1") else "expected 1 (on) or 0 (off)"
+
+
+def _mpl_backend(value: str) -> str | None:
+    """Matplotlib checks its backend when it is imported, so the check imports it (only when the variable is set)."""
+    if not value:
+        return None  # Matplotlib's default
+    if value.startswith("module://"):
+        module = value.removeprefix("module://")
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        return None if found else f"no module '{module}' to load as a Matplotlib backend"
+    try:
+        from matplotlib.rcsetup import validate_backend  # a first import of Matplotlib checks MPLBACKEND itself
+
+        validate_backend(value)
+    except ValueError:
+        return "not a Matplotlib backend (e.g. agg, or module://NAME)"
+    except ImportError:
+        return None  # no Matplotlib: nothing reads the variable
+    return None
+
+
+CHECKS: dict[str, Callable[[str], str | None]] = {
+    CULL_TIMEOUT_ENV: _cull_timeout,
+    SESSION_LOG_ENV: _switch,
+    "NUMBA_NUM_THREADS": _numba_threads,
+    "NUMBA_OPT": _numba_opt,
+    "MPLBACKEND": _mpl_backend,
+}
+
+
+def environment_problem(environ: Mapping[str, str] = os.environ) -> str | None:
+    """One line on the first variable of :data:`CHECKS` that is set to a value it does not allow, or None.  (Its
+    value is shown as Python writes it in a string: control characters escaped.)"""
+    for name, check in CHECKS.items():
+        value = environ.get(name)
+        if value is None:
+            continue
+        problem = check(value)
+        if problem is not None:
+            return f"environment variable {name}={value[:40]!r}: {problem}"
+    return None
+
+
+def ignore_file_size_signal() -> None:
+    """Past a file size limit (``ulimit -f``) a write then fails with EFBIG, which the command reports in one line
+    naming the file, instead of the process being killed by SIGXFSZ without a word."""
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
