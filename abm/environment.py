@@ -14,6 +14,7 @@ import importlib.util
 import os
 import re
 import signal
+import sys
 from collections.abc import Callable, Mapping
 
 CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"  # read by tokenomy.viz.server
@@ -65,14 +66,19 @@ def _mpl_backend(value: str) -> str | None:
         except (ImportError, ValueError):
             found = False
         return None if found else f"no module '{module}' to load as a Matplotlib backend"
+    problem = "not a Matplotlib backend (e.g. agg, or module://NAME)"
     try:
         from matplotlib.rcsetup import validate_backend  # a first import of Matplotlib checks MPLBACKEND itself
-
-        validate_backend(value)
-    except ValueError:
-        return "not a Matplotlib backend (e.g. agg, or module://NAME)"
+    except ValueError:  # the failed import left parts of Matplotlib behind: gone, so that a later import is whole
+        for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+            del sys.modules[name]
+        return problem
     except ImportError:
         return None  # no Matplotlib: nothing reads the variable
+    try:
+        validate_backend(value)
+    except ValueError:
+        return problem
     return None
 
 

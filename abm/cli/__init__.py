@@ -65,5 +65,5 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_WRITE
     except OSError as exc:  # a full disk or a file size limit, writing something other than a run's folder
         where = one_line(exc.filename or "a file")
-        print(f"error: {where}: cannot write ({one_line(exc.strerror or str(exc))})", file=sys.stderr)
+        print(f"error: {where}: {one_line(exc.strerror or str(exc))}", file=sys.stderr)
         return EXIT_WRITE

@@ -167,13 +167,15 @@ def check_events(data: dict, source: str, line_reactances: dict[str, float] | No
         state[target] = float(_start_value(data, target, line_reactances))
     _check_bound_settings(state, [("lines", name, "reactance") for name in lines], source)  # at the start
     planned = []
+    bound_by_path: dict[str, list[Target]] = {}  # each path expanded once, however many events use it
     for order, event in enumerate(data["events"]):
-        spec = event_field(event["set"], source)
-        _check_value(event, spec, source)
-        targets = expand(data, event["set"], source, line_names)
-        planned.append((event["day"] + event["ramp_days"], order, event, targets))
-    for _, _, event, targets in sorted(planned, key=lambda p: p[:2]):
-        touched = [t for t in targets if t in state]
+        path = event["set"]
+        _check_value(event, event_field(path, source), source)
+        if path not in bound_by_path:
+            bound_by_path[path] = [t for t in expand(data, path, source, line_names) if t in state]
+        planned.append((event["day"] + event["ramp_days"], order, event))
+    for _, _, event in sorted(planned, key=lambda p: p[:2]):
+        touched = bound_by_path[event["set"]]
         for t in touched:
             state[t] = float(event["value"])
         if touched:
