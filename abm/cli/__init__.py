@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from tokenomy.abm.scenarios import ScenarioError
     from tokenomy.networks import TopologyError
 
+    args = None
     try:
         problem = environment_problem()  # the entry point checked before the imports; here for in-process callers
         if problem is not None:
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: standard output: cannot write ({one_line(exc.strerror)})", file=sys.stderr)
         return EXIT_WRITE
     except OSError as exc:  # a full disk or a file size limit, writing something other than a run's folder
-        where = one_line(exc.filename or "a file")
+        out = getattr(args, "out", None)
+        where = one_line(exc.filename or (f"--out {out}" if out is not None else "a file"))
         print(f"error: {where}: {one_line(exc.strerror or str(exc))}", file=sys.stderr)
         return EXIT_WRITE

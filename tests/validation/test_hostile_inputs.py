@@ -160,6 +160,14 @@ ROWS: dict[str, Row] = {
     ),
     # --- GraphML: one graph per file
     "graph-two-graphs": Row(graph_run(), "holds 2 graphs", {"g.graphml": "TWO_GRAPHS"}),
+    "graph-node-id-5000-digits": Row(
+        graph_run(),
+        "not a readable GraphML",
+        {
+            "g.graphml": '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><graph edgedefault="undirected">'
+            f'<node id="{BIG}"/></graph></graphml>'
+        },
+    ),
     # --- numbers past Python's limit of digits
     "file-int-5000-digits": Row(run_file(), "more than 4,300 digits", {"s.toml": variant(f"seed = {BIG}")}),
     "file-negative-int-5000-digits": Row(run_file(), "more than 4,300 digits", {"s.toml": variant(f"days = -{BIG}")}),
@@ -340,6 +348,21 @@ def test_a_file_size_limit_is_one_line_and_keeps_the_earlier_run(fmt, earlier_ru
     assert str(earlier_run) in lines[0] and "is kept" in lines[0], lines[0]
     assert _snapshot(earlier_run) == before
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_a_file_size_limit_in_a_sweep_is_one_line_naming_its_folder(tmp_path):
+    sweep = tmp_path / "w.toml"
+    sweep.write_text(sweep_file('[[parameters]]\nkey = "markets.token_inertia"\nvalues = [0.5, 0.9]'))
+    proc = subprocess.run(
+        [*ENTRY, "sweep", str(sweep), "--workers", "0", "--quiet", "--out", str(tmp_path / "sw")],
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit(2048),
+        timeout=120,
+    )
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr, proc.stderr
+    assert len(lines) == 1 and f"--out {tmp_path / 'sw'}" in lines[0], proc.stderr
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
