@@ -5,6 +5,7 @@ a traceback of whatever module was loading; and an environment variable that bre
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
@@ -23,10 +24,19 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         from tokenomy.abm.cli import main as cli_main
 
-        return cli_main(argv)
+        code = cli_main(argv)
+        _ended()
     except KeyboardInterrupt:
+        _ended()
         print("error: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    return code
+
+
+def _ended() -> None:
+    """The command has ended and said how: from now on Ctrl-C is ignored, since one while the interpreter shuts down
+    (its threads, its last flush) would kill it by the signal without a word, a finished run's 0 turned "killed"."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

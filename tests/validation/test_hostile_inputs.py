@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import networkx as nx
+import pandas as pd
 import pytest
 from test_hostile_table import (
     OK,
@@ -415,6 +416,20 @@ def _while_simulating(folder: Path):
             time.sleep(0.02)
 
     return wait
+
+
+def _after_the_summary(proc: subprocess.Popen) -> None:
+    for line in proc.stdout:  # the run has finished and replaced the earlier one: the process is shutting down
+        if "tables in" in line:
+            return
+
+
+def test_ctrl_c_after_a_finished_run_changes_nothing(earlier_run):
+    proc = _interrupt(["run", "classroom", "--days", "2", "--out", str(earlier_run)], _after_the_summary)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "interrupted" not in proc.stderr, proc.stderr
+    assert_sane_run(earlier_run)
+    assert len(pd.read_parquet(earlier_run / "daily.parquet")) == 2  # the new run's two days
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="watches the process in /proc")
