@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 
 CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"  # read by tokenomy.viz.server
@@ -91,9 +92,40 @@ CHECKS: dict[str, Callable[[str], str | None]] = {
 }
 
 
+# libraries that read every variable of a prefix when first imported: numba warns (a traceback in the warning's
+# text) about one it cannot parse, tqdm fails to import
+_NUMBA_UNREADABLE = re.compile(
+    r"Environment variable '(?P<name>\w+)' is defined but its associated value '(?P<value>.*?)'"
+)
+
+
+def _first_import_problem(module: str, prefix: str, environ: Mapping[str, str]) -> str | None:
+    """Import ``module`` (not imported yet, with a ``prefix`` variable set) and say which variable it could not use."""
+    names = sorted(name for name in environ if name.startswith(prefix))
+    if not names or module in sys.modules:
+        return None  # nothing set, or read already when it was imported
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return None
+        except Exception as exc:  # a value it cannot use; the half-imported module goes, so a later import is whole
+            for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+                del sys.modules[name]
+            shown = ", ".join(f"{n}={environ[n][:40]!r}" for n in names[:3])
+            return f"environment variable {shown}: {module} cannot use it ({' '.join(str(exc).split())[:100]})"
+    for warning in caught:
+        match = _NUMBA_UNREADABLE.search(str(warning.message))
+        if match is not None:
+            return f"environment variable {match['name']}={match['value'][:40]!r}: {module} cannot read it"
+    return None
+
+
 def environment_problem(environ: Mapping[str, str] = os.environ) -> str | None:
-    """One line on the first variable of :data:`CHECKS` that is set to a value it does not allow, or None.  (Its
-    value is shown as Python writes it in a string: control characters escaped.)"""
+    """One line on the first variable of :data:`CHECKS` that is set to a value it does not allow, or on a ``NUMBA_``
+    or ``TQDM_`` variable that numba or tqdm cannot read when first imported (read from ``os.environ``, as they do),
+    or None.  (A value is shown as Python writes it in a string: control characters escaped.)"""
     for name, check in CHECKS.items():
         value = environ.get(name)
         if value is None:
@@ -101,7 +133,7 @@ def environment_problem(environ: Mapping[str, str] = os.environ) -> str | None:
         problem = check(value)
         if problem is not None:
             return f"environment variable {name}={value[:40]!r}: {problem}"
-    return None
+    return _first_import_problem("numba", "NUMBA_", environ) or _first_import_problem("tqdm", "TQDM_", environ)
 
 
 def ignore_file_size_signal() -> None:

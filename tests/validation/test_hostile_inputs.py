@@ -297,7 +297,10 @@ def test_the_cull_timeout_the_server_reads_is_the_one_checked():
 ENTRY = [sys.executable, "-m", "tokenomy.abm.entry"]  # the module the `tokenomy` command runs
 
 
-@pytest.mark.parametrize(("name", "value"), [("NUMBA_NUM_THREADS", "0"), ("MPLBACKEND", "bad")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("NUMBA_NUM_THREADS", "0"), ("MPLBACKEND", "bad"), ("NUMBA_DISABLE_JIT", "abc"), ("TQDM_MININTERVAL", "abc")],
+)
 def test_variables_that_crash_an_import_are_one_line_in_a_fresh_process(name, value, tmp_path):
     env = {**os.environ, name: value}
     proc = subprocess.run(
@@ -309,6 +312,19 @@ def test_variables_that_crash_an_import_are_one_line_in_a_fresh_process(name, va
     )
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 2 and len(lines) == 1 and name in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_variables_a_library_reads_fine_pass_in_a_fresh_process(tmp_path):
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "NUMBA_OPT": "3", "TQDM_MININTERVAL": "0.5", "MPLBACKEND": "agg"}
+    proc = subprocess.run(
+        [*ENTRY, "run", "classroom", "--days", "1", "--quiet", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
 
 
 # --- a full disk ----------------------------------------------------------------------------------------
