@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
+from tokenomy.abm.environment import environment_problem, ignore_file_size_signal, interrupts_held
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         if problem is not None:
             print(f"error: {problem}", file=sys.stderr)
             return EXIT_USAGE
-        from tokenomy.abm.cli import main as cli_main
+        with interrupts_held():  # importing the command line takes a moment (numpy, numba, pandas)
+            from tokenomy.abm.cli import main as cli_main
 
         code = cli_main(argv)
         _ended()

@@ -10,13 +10,14 @@ SIGXFSZ killing the process without a word.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"  # read by tokenomy.viz.server
 SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"
@@ -141,3 +142,18 @@ def ignore_file_size_signal() -> None:
     naming the file, instead of the process being killed by SIGXFSZ without a word."""
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C back for the block, and let it arrive at its end: a KeyboardInterrupt raised inside a C
+    extension's import (numpy's, loading ``datetime``) comes out as an ImportError and a traceback; held back, it
+    is an ordinary KeyboardInterrupt once the import is done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
