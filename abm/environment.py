@@ -1,11 +1,12 @@
 """The environment variables Tokenomy reads, and those its libraries read at import and would crash on, checked
 before any command runs: a bad value ends in one line naming the variable and what it allows, not in a
 traceback deep inside an import (``NUMBA_NUM_THREADS=0``, ``MPLBACKEND=bad``) or in a server that fails later
-(``TOKENOMY_VIZ_CULL_TIMEOUT=garbage``).  This module imports nothing of ours and no library (Matplotlib only
-when ``MPLBACKEND`` is set): the ``tokenomy`` entry point runs it before the imports those variables break.
+(``TOKENOMY_VIZ_CULL_TIMEOUT=garbage``).  This module imports nothing of ours, and a library only to let it
+judge its own variables when one is set (Matplotlib for ``MPLBACKEND``, numba for ``NUMBA_*``, tqdm for
+``TQDM_*``): the ``tokenomy`` entry point runs it before the imports those variables break.
 
-And the one signal a process limit sends: past ``ulimit -f`` a write fails (EFBIG) and is reported, instead of
-SIGXFSZ killing the process without a word.
+And signals: past ``ulimit -f`` a write fails (EFBIG) and is reported, instead of SIGXFSZ killing the process
+without a word; Ctrl-C is held back while the command line is imported (:func:`interrupts_held`).
 """
 
 from __future__ import annotations
