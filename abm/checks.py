@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tokenomy.abm.errors import printable
 from tokenomy.abm.recorder import DAILY_COLUMNS, HOURLY_COLUMNS
 from tokenomy.abm.scenarios import Scenario, ScenarioError, load_scenario
 from tokenomy.abm.suggest import did_you_mean
@@ -423,7 +424,7 @@ def _num(x: float | None) -> str:
 def format_result(result: CheckResult) -> str:
     """One check as a few lines of text: status, name, claim, test and the measured values per seed."""
     label = {"passed": "PASSED ", "failed": "FAILED ", "pending": "PENDING"}[result.status]
-    lines = [f"{label} {result.name}: {result.claim}".rstrip(": "), f"        {result.test}"]
+    lines = [f"{label} {result.name}: {printable(result.claim)}".rstrip(": "), f"        {printable(result.test)}"]
     compared = [s.compared for s in result.seeds]
     if compared:
         what = "value" if result.seeds[0].reference is None else "change"
@@ -433,7 +434,7 @@ def format_result(result: CheckResult) -> str:
         ref = "" if s.reference is None else f"  reference {_num(s.reference)}  change {_num(s.compared)}"
         lines.append(f"        seed {s.seed}: value {_num(s.value)}{ref}  {'ok' if s.passed else 'below the mark'}")
     if result.status == "pending" and result.note:
-        lines.append(f"        not enforced: {result.note}")
+        lines.append(f"        not enforced: {printable(result.note)}")
     return "\n".join(lines)
 
 

@@ -12,11 +12,24 @@ class UsageError(Exception):
     """Bad input from the user (a flag, a file, a value)."""
 
 
+def printable(text: object) -> str:
+    """``text`` safe to print on a terminal: every character that is not printable (newlines, carriage returns,
+    escape sequences that would move the cursor or recolour the screen, bidirectional overrides) is shown
+    escaped, as Python writes it in a string (``\\n``, ``\\x1b``, ``\\u202e``).  Every name, claim, note or path
+    that came from the user goes through this (or :func:`one_line`) before it is printed."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
+def printable_lines(text: object) -> str:
+    """:func:`printable`, but line breaks stay (for the tables we format): any other control character is still
+    escaped, so no value can move the cursor, recolour the screen or overwrite a line."""
+    return "\n".join(printable(line) for line in str(text).split("\n"))
+
+
 def one_line(message: str) -> str:
-    """``message`` as one printable line: control characters a user typed (newlines, escapes) are shown
-    escaped, and anything past :data:`MAX_MESSAGE_CHARS` is cut."""
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(message))
+    """``message`` as one printable line (see :func:`printable`), cut after :data:`MAX_MESSAGE_CHARS`."""
+    text = printable(message)
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
-__all__ = ["UsageError", "one_line"]
+__all__ = ["UsageError", "one_line", "printable", "printable_lines"]

@@ -17,6 +17,7 @@ import numpy as np
 from tokenomy.abm.scenarios import ScenarioError
 from tokenomy.abm.scenarios.schema import field_at
 from tokenomy.abm.scenarios.spec import ROOT
+from tokenomy.abm.scenarios.timeline import UNIT_SETTINGS
 from tokenomy.abm.state import World
 
 GROUP_KEYS = {
@@ -49,7 +50,9 @@ def resolve(model: World, path: str) -> list[Target]:
                 raise ScenarioError(f"event '{path}': no {head} entry named '{name}'")
             i = group.index(name)
             if head == "utilities" and parts[2] == "units":
-                out.extend(_unit_targets(group, i, parts[3], parts[4], path))
+                if len(parts) != 5:
+                    raise ScenarioError(f"event '{path}' does not name a unit's setting (utilities.U.units.N.KEY)")
+                out.extend(_unit_targets(group, i, parts[3], parts[4], path, parts[1] != "*"))
             elif parts[2] in group.params:
                 out.append(_group_target(group, parts[2], i))
             else:
@@ -61,6 +64,8 @@ def resolve(model: World, path: str) -> list[Target]:
         selected = names if parts[1] == "*" else [parts[1]]
         if parts[2] not in params:
             raise ScenarioError(f"event '{path}': '{parts[2]}' cannot change during a run")
+        if any(n not in names for n in selected):
+            raise ScenarioError(f"event '{path}': no {head.rstrip('s')} named '{parts[1]}'")
         return [_array_target(params[parts[2]], names.index(n)) for n in selected]
     if head in ("markets", "compute", "policy", "technologies"):
         node = model.data
@@ -79,16 +84,24 @@ def _group_target(group: Any, key: str, i: int) -> Target:
     return Target(lambda: float(group.params[key][i]), lambda v: group.set_param(key, i, v))
 
 
-def _unit_targets(group: Any, owner: int, unit: str, key: str, path: str) -> list[Target]:
-    if unit not in group.unit_names:
-        raise ScenarioError(f"event '{path}': no unit named '{unit}'")
-    j = group.unit_names.index(unit)
-    arrays = {"capacity_mw": "unit_capacity_mw", "marginal_cost_cny_per_mwh": "unit_mc"}
-    if key not in arrays:
+UNIT_ARRAYS = dict(zip(UNIT_SETTINGS, ("unit_capacity_mw", "unit_mc"), strict=True))  # setting -> live array
+
+
+def _unit_targets(group: Any, owner: int, unit: str, key: str, path: str, required: bool) -> list[Target]:
+    """The units of utility ``owner`` named ``unit`` (all of its units for '*'): a unit's name is its owner's,
+    so another utility's unit of the same name is never touched.  Not ``required`` (``utilities.*``), a utility
+    without such a unit gives none."""
+    if key not in UNIT_ARRAYS:
         raise ScenarioError(f"event '{path}': unit setting '{key}' cannot change during a run")
-    return [
-        Target(lambda: float(getattr(group, arrays[key])[j]), lambda v: getattr(group, arrays[key]).__setitem__(j, v))
-    ]
+    mine = [j for j, name in enumerate(group.unit_names) if group.unit_owner[j] == owner and unit in ("*", name)]
+    if not mine and unit != "*" and required:
+        raise ScenarioError(f"event '{path}': {group.names[owner]} has no unit named '{unit}'")
+    return [_unit_target(group, UNIT_ARRAYS[key], j) for j in mine]
+
+
+def _unit_target(group: Any, array: str, j: int) -> Target:
+    # looked up on each call: new units are appended to a new array
+    return Target(lambda: float(getattr(group, array)[j]), lambda v: getattr(group, array).__setitem__(j, v))
 
 
 class Timeline:

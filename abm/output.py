@@ -185,8 +185,12 @@ def clean_leftovers(parent: Path, own_name: str | None = None) -> list[Path]:
     return removed
 
 
-def _cannot_write(out: Path, exc: OSError) -> OutputError:
-    return OutputError(f"--out {out}: cannot write there ({exc.strerror or exc})")
+def _cannot_write(out: Path, exc: OSError, kept: bool = False) -> OutputError:
+    """One line naming ``out`` and why; ``kept``: writing the run failed (naming the file, when the error does), and
+    the earlier run is kept."""
+    what = f"{out}/{Path(exc.filename).name}" if kept and exc.filename else str(out)
+    reason = exc.strerror or " ".join(str(exc).split())[:160]
+    return OutputError(f"--out {what}: cannot write there ({reason})" + ("; what was there is kept" if kept else ""))
 
 
 _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
@@ -301,6 +305,10 @@ def staged_run_folder(out: Path) -> Iterator[Path]:
                 raise RuntimeError(f"run.json does not list {', '.join(unlisted[:3])}")
             check_run_folder(out)  # nothing foreign appeared meanwhile
             _replace(staged, out)
+        except OSError as exc:  # a full disk or a file size limit: what `out` held is kept
+            if isinstance(exc, OutputError):
+                raise
+            raise _cannot_write(out, exc, kept=True) from None
         finally:
             if staged.exists():
                 _remove_run_files(staged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import networkx as nx
+from networkx.readwrite.graphml import GraphMLReader
 
 from tokenomy.networks.files import read_bounded
 from tokenomy.networks.topologies import TopologyError, check_graph
@@ -31,10 +32,15 @@ def read_graph(path: str | Path) -> nx.Graph:
     path = Path(path)
     data = read_bounded(path, MAX_GRAPHML_BYTES, "graph file", TopologyError)
     try:
-        g = nx.parse_graphml(data, node_type=int)
+        reader = GraphMLReader(node_type=int)
+        graphs = list(reader(string=data))  # each <graph> of the file (networkx's parse_graphml keeps the first)
+        count = sum(1 for child in reader.xml if str(child.tag).rpartition("}")[2] == "graph")
+        g = graphs[0] if graphs else nx.parse_graphml(data, node_type=int)  # it also reads a header without xmlns
     except Exception as exc:  # networkx and the XML parser raise several kinds for bad files
         text = " ".join(str(exc).split())[:120]
         raise TopologyError(f"{path}: not a readable GraphML supply graph ({text})") from None
+    if count > 1:
+        raise TopologyError(f"{path}: holds {count} graphs; a supply graph file holds one <graph>")
     if g.is_multigraph() and any(len(keys) > 1 for _, _, keys in _multi_edges(g)):
         raise TopologyError(f"{path}: two edges join the same pair of nodes; a supply graph has at most one")
     g = nx.Graph(g)

@@ -8,14 +8,16 @@ file, flag) ends in one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from tokenomy.abm.cli import lesson, run, sweep, viz
 from tokenomy.abm.cli.argtypes import with_choice_hint
+from tokenomy.abm.cli.streams import StdoutError, detach_stdout, guarded_stdout
+from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
 from tokenomy.abm.errors import UsageError, one_line
 
 EXIT_USAGE = 2
+EXIT_WRITE = 1  # the input was fine; writing the output failed (a full disk), and what was there is kept
 COMMAND_MODULES = (run, sweep, lesson, viz)
 
 
@@ -50,20 +52,34 @@ def input_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = None
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        handler = parser.handlers[args.command]
-        return handler(args)
+        problem = environment_problem()  # the entry point checked before the imports; here for in-process callers
+        if problem is not None:
+            raise UsageError(problem)
+        ignore_file_size_signal()
+        with guarded_stdout():  # a full disk under standard output is told, not a traceback
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            handler = parser.handlers[args.command]
+            return handler(args)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (e.g. `tokenomy lesson cobweb | head -2`): not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
+        detach_stdout()
         return 0
+    except StdoutError as exc:
+        detach_stdout()
+        print(f"error: standard output: cannot write ({one_line(exc.strerror)})", file=sys.stderr)
+        return EXIT_WRITE
     except Exception as exc:
-        if not isinstance(exc, input_errors()):
-            raise
-        print(f"error: {one_line(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        if isinstance(exc, input_errors()):  # bad input (a missing file included): one line, exit 2
+            print(f"error: {one_line(str(exc))}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, OSError):  # a full disk or a file size limit, writing something other than a run's folder
+            out = getattr(args, "out", None)
+            where = one_line(exc.filename or (f"--out {out}" if out is not None else "a file"))
+            print(f"error: {where}: {one_line(exc.strerror or str(exc))}", file=sys.stderr)
+            return EXIT_WRITE
+        raise

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tokenomy.abm.suggest import did_you_mean
 
+MAX_DIGITS = 30  # more than any bound of ours has
 _INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>.*?)' \(choose from (?P<known>.*)\)")
 
 
@@ -18,6 +19,10 @@ def whole_number(minimum: int, note: str = "", maximum: int | None = None) -> Ca
     "0 runs here")."""
 
     def parse(text: str) -> int:
+        digits = text.strip().lstrip("+-")
+        if digits.isdigit() and len(digits) > MAX_DIGITS:  # Python reads no more digits than its limit (4,300)
+            limit = f"from {minimum:,} to {maximum:,}" if maximum is not None else f"at least {minimum:,}"
+            raise argparse.ArgumentTypeError(f"must be {limit}, got a number of {len(digits):,} digits")
         try:
             value = int(text.strip())
         except ValueError:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from tokenomy.abm.cli.progress import progress_bar
 from tokenomy.abm.cli.run import fmt_num
+from tokenomy.abm.errors import printable, printable_lines
 
 if TYPE_CHECKING:
     from tokenomy.abm.ensemble import SeedRun
@@ -118,10 +119,10 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         t2 = time.perf_counter()
         timings_s = {"seeds": t1 - t0, "summary": t2 - t1}
         write_json(_record(args, scenario, seeds, days, runs, timings_s), staged / "run.json")
-    print(spread_summary(scenario.name, runs, seeds_text(seeds)))
+    print(printable_lines(spread_summary(scenario.name, runs, seeds_text(seeds))))
     simulate_s = sum(r.timings_s["simulate"] for r in runs)
     print(
-        f"  tables in {out}/ ({args.format}): seed-N/ per seed, summary.{args.format} across seeds; "
+        f"  tables in {printable(out)}/ ({args.format}): seed-N/ per seed, summary.{args.format} across seeds; "
         f"{1000 * simulate_s / (days * len(runs)):.2f} ms per simulated day, {t1 - t0:.1f} s for the seeds"
     )
     return 0

@@ -7,7 +7,7 @@ import math
 import sys
 
 from tokenomy.abm.cli.argtypes import finite_number, whole_number
-from tokenomy.abm.errors import UsageError
+from tokenomy.abm.errors import UsageError, printable
 from tokenomy.abm.lessons.limits import DEFAULT_MAX_PERIODS as DEFAULT_Q_PERIODS
 from tokenomy.abm.lessons.limits import MAX_LESSON_PRICE, MAX_STEPS, PAPER_ALPHA, PAPER_BETA, PAPER_DELTA
 from tokenomy.abm.lessons.limits import MAX_PERIODS as MAX_Q_PERIODS
@@ -160,9 +160,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     claim = scenario.data["expected"]["claim"]
     print(f"{scenario.name}: {len(results)} checks over {args.seeds} seed(s)")
     if claim:
-        print(f"  claim: {claim}")
+        print(f"  claim: {printable(claim)}")
     for r in results:
-        print(format_result(r))
+        print(format_result(r))  # its claim, test and note are printable
     failed = [r for r in results if r.status == "failed"]
     pending = [r for r in results if r.status == "pending"]
     passed = len(results) - len(failed) - len(pending)
@@ -179,7 +179,7 @@ def _cmd_twins(args: argparse.Namespace, scenario) -> int:
     print(f"{scenario.name}: {len(results)} checks on their counterfactual twins over {args.seeds} seed(s)")
     for r in results:
         twin, events = twin_of(checks[r.name])
-        print(f"twin of {r.name}: {'; '.join(twin) or 'no change'}{'' if events else ' (no events)'}")
+        print(printable(f"twin of {r.name}: {'; '.join(twin) or 'no change'}{'' if events else ' (no events)'}"))
         print(format_result(r))
     shown = [r.name for r in results if r.status == "passed"]
     print(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tokenomy.abm.cli.argtypes import folder, input_file, seed_list, whole_number
 from tokenomy.abm.cli.progress import progress_bar
+from tokenomy.abm.errors import printable, printable_lines
 from tokenomy.abm.limits import MAX_DAYS, MAX_SEED
 
 MAX_ENSEMBLE_SEEDS = 1_000
@@ -140,8 +141,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         t3 = time.perf_counter()
         timings_s = {"build": t1 - t0, "simulate": t2 - t1, "write": t3 - t2}
         write_json(_run_record(args, scenario, seed, days, timings_s, files), staged / "run.json")
-    print(summary(model, daily))
-    print(f"  tables in {out}/ ({args.format}); {1000 * (t2 - t1) / days:.2f} ms per simulated day")
+    print(printable_lines(summary(model, daily)))
+    print(f"  tables in {printable(out)}/ ({args.format}); {1000 * (t2 - t1) / days:.2f} ms per simulated day")
     return 0
 
 
@@ -150,5 +151,5 @@ def cmd_scenarios(_: argparse.Namespace) -> int:
 
     for name in shipped_scenarios():
         sc = load_scenario(name)
-        print(f"{name:24s} {sc.data['scenario']['description']}")
+        print(printable(f"{name:24s} {sc.data['scenario']['description']}"))
     return 0

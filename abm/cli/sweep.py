@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from tokenomy.abm.cli.argtypes import folder, input_file, whole_number
-from tokenomy.abm.errors import UsageError
+from tokenomy.abm.errors import UsageError, printable, printable_lines
 from tokenomy.abm.limits import MAX_DAYS
 
 MAX_WORKERS = 1024
@@ -48,7 +48,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.sweep_file.is_dir():
         raise UsageError(f"{args.sweep_file}: is a folder; give a sweep .toml file")
     sweep = load_sweep(args.sweep_file)
-    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    log = None if args.quiet else (lambda msg: print(printable(msg), file=sys.stderr))
     result = run_sweep(
         sweep,
         args.out,
@@ -59,10 +59,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         log=log,
     )
     if not args.quiet:
-        print(summary_line(result))
+        print(printable(summary_line(result)))
     if result.failed:
         for line in first_failures(result):
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
         return 1
     return 0
 
@@ -73,7 +73,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.sweep_dir.is_dir():
         raise UsageError(f"{args.sweep_dir}: no such folder")
     paths = write_report(args.sweep_dir, args.out)
-    print(f"report: {paths['html']} (summary {paths['summary'].name}, {sum(k.endswith('_png') for k in paths)} plots)")
+    plots = sum(k.endswith("_png") for k in paths)
+    print(printable(f"report: {paths['html']} (summary {paths['summary'].name}, {plots} plots)"))
     return 0
 
 
@@ -107,6 +108,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
     )
-    print(format_table(table))
-    print(f"plots: {paths['png']}  page: {paths['html']}")
+    print(printable_lines(format_table(table)))
+    print(printable(f"plots: {paths['png']}  page: {paths['html']}"))
     return 0

@@ -11,7 +11,7 @@ import errno
 import importlib.util
 import socket
 
-from tokenomy.abm.errors import UsageError
+from tokenomy.abm.errors import UsageError, printable
 
 MAX_WORKERS = 8
 
@@ -53,7 +53,7 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def run_viz(args: argparse.Namespace) -> int:
-    from tokenomy.abm.scenarios import scenario_path
+    from tokenomy.abm.scenarios import load_scenario
     from tokenomy.abm.warmup import ensure_compiled
     from tokenomy.viz.server import OriginError, normalise_origin, serve
 
@@ -65,14 +65,15 @@ def run_viz(args: argparse.Namespace) -> int:
         origins = [normalise_origin(o) for o in args.allow_origin]
     except OriginError as exc:
         raise UsageError(str(exc)) from None
-    scenario_path(args.scenario)  # a wrong name fails here, with one line
+    load_scenario(args.scenario)  # a wrong name or a bad value fails here, with one line, not in the server
     check_port_free(args.host, args.port)
     if importlib.util.find_spec("solara") is None:
         raise UsageError("tokenomy viz needs Solara: pip install tokenomy (it is a dependency)")
     ensure_compiled(args.scenario)  # compiled kernels on disk before the first click (slow only once)
 
     def announce() -> None:
-        print(f"Tokenomy is serving {args.scenario} at http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
+        where = printable(f"{args.scenario} at http://{args.host}:{args.port}/")
+        print(f"Tokenomy is serving {where}  (Ctrl-C to stop)", flush=True)
 
     try:
         return serve(args.scenario, args.host, args.port, origins, workers=args.workers, on_ready=announce)

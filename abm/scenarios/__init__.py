@@ -2,8 +2,9 @@
 
 :func:`load_scenario` is the one pipeline every scenario goes through, in this order: find the file, read
 it (bounded, merged over its ``base``), apply the ``--set`` overrides, validate every value against the
-schema, cross-check the names entries refer to and the events, and -- when the user brings a supply
-graph -- read that graph, apply the line overrides to it and check that it names the scenario's agents.
+schema, cross-check the names entries refer to, and -- when the user brings a supply graph -- read that graph,
+apply the line overrides to it and check that it names the scenario's agents; then check the events against
+the scenario and the graph in use.
 Any problem is a one-line :class:`ScenarioError` (or ``TopologyError``) before a model is built.
 """
 
@@ -19,9 +20,10 @@ from typing import Any
 import networkx as nx
 
 from tokenomy.abm.scenarios.reader import MAX_SET_CHARS, load_toml, parse_value
-from tokenomy.abm.scenarios.references import check_events, check_references
+from tokenomy.abm.scenarios.references import check_references
 from tokenomy.abm.scenarios.schema import ListOf, ScenarioError, Table, get_path, set_path, validate
 from tokenomy.abm.scenarios.spec import MAX_DAYS, ROOT
+from tokenomy.abm.scenarios.timeline import check_events
 from tokenomy.abm.suggest import did_you_mean
 from tokenomy.agents.technologies import DEFAULT_TECHNOLOGIES, TECHS
 
@@ -184,14 +186,17 @@ def load_scenario(
     apply_overrides(raw, overrides, source)
     data = validate(raw, ROOT, source)
     check_references(data, source)
-    check_events(data, source)
     if graph is None:
         from tokenomy.networks.topologies import check_named_topology
 
+        check_events(data, source)
         check_named_topology(data, source)
         user_graph = None
     else:
+        from tokenomy.networks.topologies import line_reactances
+
         user_graph = _user_graph(Path(graph), data, overrides)
+        check_events(data, source, line_reactances(user_graph))  # the lines events may name are the graph's
     return Scenario(data=data, source=str(path), overrides=list(overrides), graph=user_graph)
 
 

@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -43,13 +44,19 @@ def depth(value: Any) -> int:
     return deepest
 
 
+class MalformedTOML(ScenarioError):
+    """Text that is not TOML at all (for a ``--set`` value: a bare word, taken as a string)."""
+
+
 def _parse(text: str, label: str) -> dict:
     try:
         out = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{label}: malformed TOML: {exc}") from None
+        raise MalformedTOML(f"{label}: malformed TOML: {exc}") from None
     except RecursionError:
         raise ScenarioError(f"{label}: arrays or tables nest deeper than {MAX_DEPTH} levels") from None
+    except ValueError:  # Python reads no integer of more digits than its limit (4,300): nothing we use has as many
+        raise ScenarioError(f"{label}: a whole number has more than {sys.get_int_max_str_digits():,} digits") from None
     if depth(out) > MAX_DEPTH:
         raise ScenarioError(f"{label}: arrays or tables nest deeper than {MAX_DEPTH} levels")
     return out
@@ -72,9 +79,7 @@ def parse_value(text: str) -> Any:
         raise ScenarioError(f"--set: value longer than {MAX_SET_CHARS} characters")
     try:
         return _parse(f"v = {text}", "--set")["v"]
-    except ScenarioError as exc:
-        if "nest deeper" in str(exc):
-            raise
+    except MalformedTOML:  # too deep or too many digits: refused, not taken as a word
         return text
 
 

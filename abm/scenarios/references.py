@@ -1,15 +1,12 @@
 """Cross-checks of a validated scenario: names that refer to other entries, events, and a user's graph.
 
 The schema checks each value on its own; these checks look across entries (a line's zones exist, a
-provider's AIDCs exist, names are unique, an event sets a setting that exists and stays in its range).
+provider's AIDCs exist, names are unique, bound settings are in order).  Events: :mod:`abm.scenarios.timeline`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from tokenomy.abm.scenarios.schema import Field, ListOf, ScenarioError, Table, field_at
-from tokenomy.abm.scenarios.spec import ROOT
+from tokenomy.abm.scenarios.schema import ScenarioError
 from tokenomy.abm.suggest import did_you_mean
 
 NAMED_KINDS = ("zones", "utilities", "storage", "aidcs", "providers", "labs", "apps", "enterprises")
@@ -17,17 +14,12 @@ NAMED_KINDS = ("zones", "utilities", "storage", "aidcs", "providers", "labs", "a
 ORDERED_PAIRS = (("aidcs", "idle_kw_per_gpu", "busy_kw_per_gpu", "an idle GPU draws no more than a busy one"),)
 
 
-def check_ordered_pairs(data: dict, source: str, changed: tuple[str, float] | None = None) -> None:
-    """Settings bound to each other (an idle GPU's draw and a busy one's) are in order in every entry;
-    ``changed`` = (dotted path, value) checks an event's new value against the other setting's start value."""
+def check_ordered_pairs(data: dict, source: str) -> None:
+    """Settings bound to each other (an idle GPU's draw and a busy one's) are in order in every entry (at the
+    start: :mod:`abm.scenarios.timeline` checks them after each event)."""
     for kind, low, high, why in ORDERED_PAIRS:
         for item in data[kind]:
             lo, hi = item[low], item[high]
-            if changed is not None:
-                parts = changed[0].split(".")
-                if len(parts) != 3 or parts[0] != kind or parts[1] not in ("*", item["name"]):
-                    continue
-                lo, hi = (changed[1], hi) if parts[2] == low else (lo, changed[1]) if parts[2] == high else (lo, hi)
             if lo > hi:
                 raise ScenarioError(
                     f"{source}: {kind}.{item['name']}: '{low}' ({lo:g}) is above '{high}' ({hi:g}); {why}"
@@ -85,81 +77,3 @@ def check_references(data: dict, source: str) -> None:
     if data["markets"]["power_price_floor_cny_per_mwh"] >= data["markets"]["power_price_cap_cny_per_mwh"]:
         raise ScenarioError(f"{source}: 'markets.power_price_floor_cny_per_mwh' must be below the price cap")
     check_ordered_pairs(data, source)
-
-
-def event_field(path: str, source: str) -> Field:
-    """The schema field an event's dotted path points at (list items by name or '*')."""
-    spec = field_at(ROOT, path)
-    if spec is None:
-        raise ScenarioError(f"{source}: event sets unknown key '{path}'")
-    if spec.kind not in ("float", "int"):
-        raise ScenarioError(f"{source}: event key '{path}' is not a number setting")
-    if spec.decided:
-        raise ScenarioError(
-            f"{source}: event sets '{path}', a price or markup the agents decide; events may "
-            "change exogenous drivers only (demand, efficiency, deliveries, policy, capacities)"
-        )
-    return spec
-
-
-def _check_names_on_path(data: dict, path: str, source: str) -> None:
-    """Each list entry an event's path names (``apps.chatbot``) exists in the scenario."""
-    node: Any = data
-    spec: Any = ROOT
-    walked = ""
-    for key in path.split("."):
-        if isinstance(spec, ListOf):
-            if key == "*":
-                if not node:
-                    raise ScenarioError(
-                        f"{source}: event sets '{path}', but the scenario has no '{walked.rstrip('.')}'"
-                    )
-                node = node[0]
-            else:
-                names = [item[spec.key] for item in node]
-                if key not in names:
-                    raise ScenarioError(
-                        f"{source}: event sets '{path}', but '{walked.rstrip('.')}' has no entry "
-                        f"named '{key}'{did_you_mean(key, names)}"
-                    )
-                node = node[names.index(key)]
-            spec = spec.item
-        elif isinstance(spec, Table):
-            node, spec = node.get(key, {}) if isinstance(node, dict) else {}, spec.fields.get(key)
-        walked += key + "."
-
-
-def check_line_reactances(data: dict, source: str) -> None:
-    """Every line has a reactance or none does, at the start and after each event that changes one."""
-    from tokenomy.networks.topologies import TopologyError, check_reactances
-
-    state = {line["name"]: line["reactance"] for line in data["lines"]}
-    try:
-        check_reactances(state, source)
-        for event in sorted(data["events"], key=lambda e: e["day"]):
-            parts = event["set"].split(".")
-            if len(parts) == 3 and parts[0] == "lines" and parts[2] == "reactance":
-                for name in state if parts[1] == "*" else [parts[1]]:
-                    state[name] = event["value"]
-                check_reactances(state, f"{source}: event on day {event['day']}")
-    except TopologyError as exc:
-        raise ScenarioError(str(exc)) from None
-
-
-def check_events(data: dict, source: str) -> None:
-    """Every event sets an exogenous number setting that exists, to a value in that setting's range."""
-    checked: set[str] = set()
-    for event in data["events"]:
-        path = event["set"]
-        spec = event_field(path, source)
-        if path not in checked:
-            _check_names_on_path(data, path, source)
-            checked.add(path)
-        lo, hi = spec.min, spec.max
-        v = event["value"]
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise ScenarioError(f"{source}: event on day {event['day']} sets '{path}' = {v}, out of range [{lo}, {hi}]")
-        if spec.kind == "int" and not float(v).is_integer():
-            raise ScenarioError(f"{source}: event on day {event['day']} sets '{path}' = {v}, not a whole number")
-        check_ordered_pairs(data, f"{source}: event on day {event['day']}", (path, v))
-    check_line_reactances(data, source)

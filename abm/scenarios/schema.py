@@ -7,6 +7,7 @@ message that names the file, the key and what is allowed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -29,8 +30,8 @@ class Field:
 
     kind: str  # "float", "int", "bool", "str", "date", "floats" (list of floats)
     default: Any = REQUIRED
-    min: float | None = None
-    max: float | None = None
+    min: float | dt.date | None = None  # a date field's bounds are dates
+    max: float | dt.date | None = None
     choices: tuple[str, ...] | None = None
     registry: str | None = None  # the choices are the names registered for this kind of decision, when checked
     doc: str = ""
@@ -38,6 +39,7 @@ class Field:
     decided: bool = False  # a price or markup that agents set themselves: scenario events may not change it
     pattern: str | None = None  # for "str": a regular expression the whole value must match
     pattern_doc: str = ""  # what the pattern allows, in words
+    file_only: str = ""  # set: the value is read with the file and no override may set it (says why)
 
 
 @dataclass(frozen=True)
@@ -126,17 +128,20 @@ def _coerce_str(f: Field, value: Any, path: str, source: str) -> str:
 
 
 def _coerce_date(f: Field, value: Any, path: str, source: str) -> dt.date:
-    """A TOML date or datetime (its date part), or an ISO date string."""
+    """A TOML date or datetime (its date part), or an ISO date string, within the field's range."""
+    date = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _fail(source, f"'{path}' must be a date like 2024-01-01, got {_fmt(value)}")
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            date = dt.date.fromisoformat(value)
+    if date is None:
+        raise _fail(source, f"'{path}' must be a date like 2024-01-01, got {_fmt(value)}")
+    if (f.min is not None and date < f.min) or (f.max is not None and date > f.max):
+        raise _fail(source, f"'{path}' = {date} is out of range; allowed {_range_text(f)}")
+    return date
 
 
 def _whole_number(value: int | float, path: str, source: str) -> int:
@@ -267,6 +272,8 @@ def _table_step(node: Any, spec: Table, key: str, last: bool, walked: str, value
     if last:
         if not isinstance(sub, Field):
             raise _fail(source, f"'{walked}{key}' is a table; set one of its keys instead")
+        if sub.file_only:
+            raise _fail(source, f"'{walked}{key}' cannot be overridden: {sub.file_only}")
         node[key] = value
         return None
     if isinstance(sub, Field):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tokenomy.abm.limits import MAX_DAYS, MAX_SEED
 from tokenomy.abm.scenarios.schema import Field, ListOf, Table
 from tokenomy.agents.forecasting import FORECASTERS
@@ -21,6 +23,7 @@ from tokenomy.networks.topologies import MAX_LINE_MW, MAX_REACTANCE
 
 F = Field
 PROFILES = ("evening", "business", "flat")
+FIRST_START_DATE, LAST_START_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)  # + MAX_DAYS stays far from 9999
 MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm holds
 # entries of each trading kind (AIDCs, providers, labs, apps, enterprises): who may trade with whom is a table of
 # buyers x sellers (x 24 hours, and an edge each in the supply graph), and a provider's switching-cost price weighs
@@ -65,8 +68,14 @@ SCENARIO = Table(
             "",
             doc="a scenario this one starts from (a shipped name, or a path relative to this file): "
             "tables merge, entries merge by name, events and expected outcomes are this file's",
+            file_only="the base is merged when the file is read; write 'base' in a scenario file instead",
         ),
-        "start_date": F("date", doc="calendar date of day 0"),
+        "start_date": F(
+            "date",
+            min=FIRST_START_DATE,
+            max=LAST_START_DATE,
+            doc="calendar date of day 0 (from 1900 to 2200: the longest run then ends in the calendar's range)",
+        ),
         "days": F("int", 365, min=1, max=MAX_DAYS, doc="default horizon"),
         "seed": F("int", 1, min=0, max=MAX_SEED),
         "spin_up_days": F(

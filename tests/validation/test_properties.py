@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from validation_support import all_finite, assert_one_line_error, assert_sane_run, cli, printed_numbers
 
 from tokenomy.abm.batch.sweepfile import MAX_RUNS, design_points, load_sweep
+from tokenomy.abm.model import TokenEconomy
 from tokenomy.abm.scenarios import ScenarioError, load_scenario, shipped_scenarios
 from tokenomy.abm.scenarios.schema import Field, ListOf, Table
 from tokenomy.abm.scenarios.spec import ROOT
-from tokenomy.networks import build_supply_graph
+from tokenomy.networks import TopologyError, build_supply_graph
 
 FAST = settings(
     max_examples=40,
@@ -129,6 +130,8 @@ def test_any_set_text_is_refused_in_one_line_or_runs(item, capsys):
 
 
 LITERALS = [
+    "9" * 5000,  # past Python's limit of digits for reading an integer
+    "9999-12-01",  # a date whose horizon would leave the calendar
     "nan",
     "inf",
     "-inf",
@@ -171,6 +174,66 @@ def test_mutated_scenario_files(data, capsys):
         path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
         result = cli(capsys, ["run", str(path), "--days", "1", "--out", f"{tmp}/out"])
         _judge_run(result, Path(tmp) / "out")
+
+
+def _event_paths(spec: Table, data: dict, prefix: str = ""):
+    """(dotted path, Field) of every number setting of the schema, each list reached by '*' and by the name of
+    the scenario's last entry (so that a utility's units are another utility's than the first's)."""
+    for key, sub in spec.fields.items():
+        if isinstance(sub, Field) and sub.kind in ("float", "int"):
+            yield prefix + key, sub
+        elif isinstance(sub, Table) and sub.open_values is None:
+            yield from _event_paths(sub, data.get(key, {}) if isinstance(data, dict) else {}, f"{prefix}{key}.")
+        elif isinstance(sub, ListOf):
+            items = data.get(key, []) if isinstance(data, dict) else []
+            last = items[-1] if items else {}
+            for name in ["*"] + ([last[sub.key]] if last and sub.key else []):
+                yield from _event_paths(sub.item, last, f"{prefix}{key}.{name}.")
+
+
+EVENT_PATHS = sorted(_event_paths(ROOT, CLASSROOM), key=lambda pf: pf[0])
+
+
+def _refused_or_runs(path: str, value: float | int, ramp_days: int = 0) -> bool:
+    """An event setting ``path`` to ``value`` on day 0 of a classroom variant is refused at load in one line (False),
+    or the model is built with it and runs a day (True): it is never accepted at load and refused (or a crash) when
+    the model is built, as every run of a sweep over such a scenario was."""
+    text = (
+        f'[scenario]\nname = "v"\nbase = "classroom"\n[[events]]\nday = 0\nset = "{path}"\n'
+        f"value = {_toml_number(value)}\nramp_days = {ramp_days}\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "s.toml"
+        file.write_text(text)
+        try:
+            scenario = load_scenario(file)
+        except (ScenarioError, TopologyError) as exc:
+            assert str(exc) and "\n" not in str(exc), str(exc)
+            return False
+    TokenEconomy(scenario, seed=1).run(1)
+    return True
+
+
+@FAST
+@given(pick=st.sampled_from(EVENT_PATHS), data=st.data(), ramp_days=st.integers(0, 3))
+def test_an_event_the_loader_accepts_builds_and_runs(pick, data, ramp_days):
+    path, f = pick
+    _refused_or_runs(path, data.draw(st.one_of(_in_range(f), HOSTILE_NUMBERS)), ramp_days)
+
+
+def _typical(f: Field) -> float | int:
+    """A value in the field's range: its default where it has one."""
+    if isinstance(f.default, int | float) and not isinstance(f.default, bool):
+        return f.default
+    return f.min if f.min is not None else (f.max if f.max is not None else 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pick", EVENT_PATHS, ids=[p for p, _ in EVENT_PATHS])
+def test_every_event_path_is_refused_at_load_or_runs(pick):
+    path, f = pick
+    accepted = _refused_or_runs(path, _typical(f))
+    assert accepted or not path.startswith(("markets.", "compute.", "policy.", "technologies.", "apps.chatbot."))
 
 
 EDGE_KINDS = ["line", "grid", "compute", "token", "road", None]

@@ -1,0 +1,160 @@
+"""The environment variables Tokenomy reads, and those its libraries read at import and would crash on, checked
+before any command runs: a bad value ends in one line naming the variable and what it allows, not in a
+traceback deep inside an import (``NUMBA_NUM_THREADS=0``, ``MPLBACKEND=bad``) or in a server that fails later
+(``TOKENOMY_VIZ_CULL_TIMEOUT=garbage``).  This module imports nothing of ours, and a library only to let it
+judge its own variables when one is set (Matplotlib for ``MPLBACKEND``, numba for ``NUMBA_*``, tqdm for
+``TQDM_*``): the ``tokenomy`` entry point runs it before the imports those variables break.
+
+And signals: past ``ulimit -f`` a write fails (EFBIG) and is reported, instead of SIGXFSZ killing the process
+without a word; Ctrl-C is held back while the command line is imported (:func:`interrupts_held`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import signal
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+
+CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"  # read by tokenomy.viz.server
+SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"
+MAX_NUMBA_THREADS = 1024
+_DURATION = re.compile(r"(?P<number>\d{1,7}(?:\.\d{1,3})?)(?P<unit>[smhd]?)")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_CULL_S, MAX_CULL_S = 1.0, 7 * 86400.0
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds in a duration such as ``30``, ``30s``, ``2m``, ``1h`` or ``1d`` (Solara's form), else None."""
+    match = _DURATION.fullmatch(text.strip())
+    return None if match is None else float(match["number"]) * _SECONDS[match["unit"]]
+
+
+def _cull_timeout(value: str) -> str | None:
+    seconds = duration_seconds(value)
+    if seconds is None:
+        return "expected a duration such as 30s, 2m, 1h or 1d"
+    if not MIN_CULL_S <= seconds <= MAX_CULL_S:
+        return "must be from 1 second to 7 days"
+    return None
+
+
+def _numba_threads(value: str) -> str | None:
+    text = value.strip()
+    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_NUMBA_THREADS:
+        return f"expected a whole number of threads from 1 to {MAX_NUMBA_THREADS}"
+    return None
+
+
+def _numba_opt(value: str) -> str | None:
+    return None if value.strip() in ("0", "1", "2", "3", "max") else "expected 0, 1, 2, 3 or max"
+
+
+def _switch(value: str) -> str | None:
+    return None if value in ("", "0", "1") else "expected 1 (on) or 0 (off)"
+
+
+def _mpl_backend(value: str) -> str | None:
+    """Matplotlib checks its backend when it is imported, so the check imports it (only when the variable is set)."""
+    if not value:
+        return None  # Matplotlib's default
+    if value.startswith("module://"):
+        module = value.removeprefix("module://")
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        return None if found else f"no module '{module}' to load as a Matplotlib backend"
+    problem = "not a Matplotlib backend (e.g. agg, or module://NAME)"
+    try:
+        from matplotlib.rcsetup import validate_backend  # a first import of Matplotlib checks MPLBACKEND itself
+    except ValueError:  # the failed import left parts of Matplotlib behind: gone, so that a later import is whole
+        for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+            del sys.modules[name]
+        return problem
+    except ImportError:
+        return None  # no Matplotlib: nothing reads the variable
+    try:
+        validate_backend(value)
+    except ValueError:
+        return problem
+    return None
+
+
+CHECKS: dict[str, Callable[[str], str | None]] = {
+    CULL_TIMEOUT_ENV: _cull_timeout,
+    SESSION_LOG_ENV: _switch,
+    "NUMBA_NUM_THREADS": _numba_threads,
+    "NUMBA_OPT": _numba_opt,
+    "MPLBACKEND": _mpl_backend,
+}
+
+
+# libraries that read every variable of a prefix when first imported: numba warns (a traceback in the warning's
+# text) about one it cannot parse, tqdm fails to import
+_NUMBA_UNREADABLE = re.compile(
+    r"Environment variable '(?P<name>\w+)' is defined but its associated value '(?P<value>.*?)'"
+)
+
+
+def _first_import_problem(module: str, prefix: str, environ: Mapping[str, str]) -> str | None:
+    """Import ``module`` (not imported yet, with a ``prefix`` variable set) and say which variable it could not use."""
+    names = sorted(name for name in environ if name.startswith(prefix))
+    if not names or module in sys.modules:
+        return None  # nothing set, or read already when it was imported
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return None
+        except Exception as exc:  # a value it cannot use; the half-imported module goes, so a later import is whole
+            for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+                del sys.modules[name]
+            shown = ", ".join(f"{n}={environ[n][:40]!r}" for n in names[:3])
+            return f"environment variable {shown}: {module} cannot use it ({' '.join(str(exc).split())[:100]})"
+    for warning in caught:
+        match = _NUMBA_UNREADABLE.search(str(warning.message))
+        if match is not None:
+            return f"environment variable {match['name']}={match['value'][:40]!r}: {module} cannot read it"
+    return None
+
+
+def environment_problem(environ: Mapping[str, str] = os.environ) -> str | None:
+    """One line on the first variable of :data:`CHECKS` that is set to a value it does not allow, or on a ``NUMBA_``
+    or ``TQDM_`` variable that numba or tqdm cannot read when first imported (read from ``os.environ``, as they do),
+    or None.  (A value is shown as Python writes it in a string: control characters escaped.)"""
+    for name, check in CHECKS.items():
+        value = environ.get(name)
+        if value is None:
+            continue
+        problem = check(value)
+        if problem is not None:
+            return f"environment variable {name}={value[:40]!r}: {problem}"
+    return _first_import_problem("numba", "NUMBA_", environ) or _first_import_problem("tqdm", "TQDM_", environ)
+
+
+def ignore_file_size_signal() -> None:
+    """Past a file size limit (``ulimit -f``) a write then fails with EFBIG, which the command reports in one line
+    naming the file, instead of the process being killed by SIGXFSZ without a word."""
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C back for the block, and let it arrive at its end: a KeyboardInterrupt raised inside a C
+    extension's import (numpy's, loading ``datetime``) comes out as an ImportError and a traceback; held back, it
+    is an ordinary KeyboardInterrupt once the import is done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
