@@ -100,6 +100,8 @@ def RunButtons(session: AppSession):
     stop = session.stop_day()
     if stop is not None:
         solara.Text(f"Play stops by itself on day {stop} for this lesson.", style={"font-size": "12px"})
+    elif session.current_lesson() is not None and session.current_lesson().scenario:
+        solara.Text("The lesson's days are done: Play plays on.", style={"font-size": "12px"})
     if session.error.value:
         solara.Error(session.error.value, dense=True)
 

@@ -113,11 +113,15 @@ class AppSession:
         self.lesson.set("")
 
     def stop_day(self) -> int | None:
-        """The day Play stops at by itself: the loaded chain lesson's reveal day."""
+        """The next day Play stops at by itself, after today: the loaded chain lesson's reveal day, then the day its
+        scenario's last check is judged (so Play after the reveal plays on to that day, as it did to the reveal,
+        not one day a press); None once both are behind (Play plays on)."""
         lesson = self.current_lesson()
-        if lesson is None or lesson.scenario != self.model.value.scenario_name:
+        model = self.model.value
+        if lesson is None or lesson.scenario != model.scenario_name:
             return None
-        return reveal_day(lesson)
+        stops = [d for d in (reveal_day(lesson), judged_day(lesson)) if d is not None and d > model.day]
+        return min(stops) if stops else None
 
 
 def lessons_by_name() -> dict[str, Lesson]:
@@ -140,6 +144,14 @@ def reveal_check(lesson: Lesson) -> dict | None:
         return None
     checks = checks_of(load_scenario(lesson.scenario, list(lesson.settings)))
     return next(c for c in checks if c["name"] == name)
+
+
+def judged_day(lesson: Lesson) -> int | None:
+    """The day a chain lesson's scenario has judged all its checks (their last window's end)."""
+    if not lesson.scenario:
+        return None
+    checks = checks_of(load_scenario(lesson.scenario, list(lesson.settings)))
+    return max((horizon_of(c) for c in checks), default=None)
 
 
 def reveal_day(lesson: Lesson) -> int | None:

@@ -6,7 +6,7 @@ import pytest
 
 from tokenomy.abm.scenarios import shipped_scenarios
 from tokenomy.viz.controls import play_days
-from tokenomy.viz.session import AppSession
+from tokenomy.viz.session import AppSession, judged_day
 
 
 def _session(scenario: str, lesson: str = "") -> AppSession:
@@ -38,6 +38,22 @@ def test_play_stops_on_the_lessons_reveal_day_and_reset_keeps_the_lesson():
     session.reset()
     assert session.lesson.value == "05-storage-power-bank" and session.model.value.day == 0
     assert session.model.value.extra_overrides == lesson.settings
+
+
+def test_play_after_the_reveal_plays_on_to_the_judged_day_not_a_day_a_press():
+    session = _session("classroom", lesson="04-agent-boom")
+    session.load_lesson(session.current_lesson())
+    session.playing.set(True)
+    play_days(session, pause_s=0.0)
+    reveal = session.model.value.day
+    assert reveal == 270 and session.stop_day() == judged_day(session.current_lesson()) > reveal
+    session.playing.set(True)  # Play again after the stop day
+    play_days(session, pause_s=0.0)
+    assert session.model.value.day == judged_day(session.current_lesson())  # the checks' day, in one press
+    assert session.stop_day() is None  # then it plays on
+    session.playing.set(True)
+    play_days(session, pause_s=0.0, until_day=session.model.value.day + 10)
+    assert session.model.value.day == judged_day(session.current_lesson()) + 10
 
 
 def test_a_failing_day_is_one_line_and_stops_play(monkeypatch):
