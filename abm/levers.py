@@ -27,23 +27,28 @@ class Lever:
     help: str = ""  # one sentence on what the lever changes
 
     def show(self, value: float) -> str:
-        """The lever and its value in words: ``Storage capacity: x2.5 the scenario's``."""
+        """The lever and its value in words: ``Storage capacity: x2.5 the scenario's``; at x1 it says the scenario
+        is as it is (``Storage capacity: x1, as in the scenario``)."""
         if self.unit.startswith("x"):
+            if value == 1.0 and self.unit in (SCALED, GROWTH):
+                return f"{self.label}: x1, as in the scenario"
             return f"{self.label}: x{value:g}{self.unit[1:]}"
         return f"{self.label}: {value:,.0f} {self.unit}" if self.integer else f"{self.label}: {value:g} {self.unit}"
 
 
 SCALED = "x the scenario's"
+GROWTH = "x the scenario's, reached over a year"
 LEVERS = (
     Lever(
         "agentic_growth",
-        "Agentic multiplier",
+        "Tokens per request as agents spread",
         1.0,
         0.5,
         5.0,
         0.25,
-        unit="x over a year",
-        help="How many more tokens each user's requests take as agents spread, reached after a year.",
+        unit=GROWTH,
+        help="How many more tokens each user's requests take as agents spread, on top of the scenario's own "
+        "agents, reached after a year.",
     ),
     Lever(
         "storage_scale", "Storage capacity", 1.0, 0.0, 5.0, 0.25, unit=SCALED, help="Every battery's energy and power."

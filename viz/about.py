@@ -46,7 +46,7 @@ The full description -- every agent, rule, equation and parameter -- is `docs/mo
 ## Things to try
 - Fire **demand boom** on a quiet day and watch the compute price, unserved demand and GPU orders.
 - Fire **GPU supply cut** and compare the next months with a run without it (Experiments tab, side by side).
-- Move **Agentic multiplier** to 3 and press Reset: when does the shortage start?
+- Move **Tokens per request as agents spread** to x3 and press Reset: when does the shortage start?
 - Set **Storage capacity** to 0 and then to 3: what happens to the gap between the day's dearest and
   cheapest power?
 - Open the **Lesson** tab: each lesson asks for your prediction before you run.

@@ -189,8 +189,10 @@ def Settings(session: AppSession):
 def Sidebar(session: AppSession):
     lesson = session.current_lesson()
     solara.Style(PAGE_CSS)
+    classic = lesson is not None and not lesson.scenario
     with solara.Div(attributes={"data-testid": "sidebar"}):
-        RunButtons(session)
+        if not classic:  # a classic-market lesson runs its own market: the chain's controls would do nothing
+            RunButtons(session)
         if lesson is not None:
             solara.HTML(
                 tag="div",
@@ -198,4 +200,12 @@ def Sidebar(session: AppSession):
                 attributes={"data-testid": "sidebar-lesson"},
                 style={"font-size": "13px", "margin": "6px 0"},
             )
-        Settings(session)
+        if classic:
+            solara.Text(
+                "This lesson's market has its own controls, in the Lesson tab. The chain's Play and settings come "
+                "back when you leave the lesson.",
+                style={"font-size": "12px"},
+            )
+            solara.Button("Leave the lesson", small=True, outlined=True, on_click=session.leave_lesson)
+        else:
+            Settings(session)

@@ -337,7 +337,9 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     slider = page.get_by_test_id("slider-agentic_growth").get_by_role("slider")
     slider.focus()
     slider.press("ArrowRight")
-    page.get_by_text("Agentic multiplier: x1.25 over a year").wait_for(timeout=10_000)
+    page.get_by_text("Tokens per request as agents spread: x1.25 the scenario's, reached over a year").wait_for(
+        timeout=10_000
+    )
     _tab(page, "Lesson")
     page.get_by_test_id("load-01-call-market").wait_for(timeout=30_000)
     for n in range(1, 10):  # all nine lessons, classic markets and chain, are offered
@@ -346,7 +348,7 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     page.get_by_test_id("lesson-view").wait_for(timeout=30_000)
     page.get_by_text("Play stops by itself on day 270 for this lesson.").wait_for(timeout=30_000)
     sidebar = _sidebar(page)
-    assert "agent-boom" in sidebar and "Agentic multiplier: x1 over a year" in sidebar
+    assert "agent-boom" in sidebar and "Tokens per request as agents spread: x1, as in the scenario" in sidebar
     assert "Why compute prices spike when agents arrive" in sidebar and "Play stops by itself on day 270" in sidebar
     _tab(page, "Market")
     session.step(2)
@@ -393,6 +395,9 @@ def test_classic_lesson_predict_run_reveal(session):
     _tab(page, "Lesson")
     page.get_by_test_id("load-01-call-market").get_by_role("button").click()
     page.get_by_test_id("lesson-question").wait_for(timeout=30_000)
+    page.get_by_text("This lesson's market has its own controls").wait_for(timeout=10_000)
+    sidebar = page.get_by_test_id("sidebar")  # the chain's Play and sliders would do nothing here: not shown
+    assert sidebar.get_by_role("button", name="Play").count() == 0 and sidebar.get_by_role("slider").count() == 0
     page.get_by_test_id("prediction").get_by_role("textbox").fill("7")
     page.get_by_role("button", name="Save my prediction").click()
     page.get_by_test_id("saved-prediction").wait_for(timeout=10_000)

@@ -18,7 +18,7 @@ def test_terms_are_matched_whole():
 
 
 def test_the_jargon_the_app_shows_is_all_explained():
-    seen = ["AIDCs", "Seed", "Agentic multiplier", "P*", "ZI-C", "ZI-U", "ODD protocol", "scarcity markup"]
+    seen = ["AIDCs", "Seed", "agentic multiplier", "P*", "ZI-C", "ZI-U", "ODD protocol", "scarcity markup"]
     known = {t.lower() for t in GLOSSARY}
     assert all(term.lower() in known for term in seen)
     page = glossary_markdown()
