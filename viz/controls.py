@@ -80,19 +80,26 @@ def RunButtons(session: AppSession):
             on_click=session.reset,
             attributes={"title": "Start again from day 0 with the settings below"},
         )
+        waiting = session.waits_for_prediction()
         solara.Button(
             "Pause" if playing else "Play",
             color="primary",
             icon_name="mdi-pause" if playing else "mdi-play",
+            disabled=waiting and not playing,
             on_click=lambda: session.playing.set(not session.playing.value),
         )
         solara.Button(
             "Step",
             color="primary",
             outlined=True,
-            disabled=playing,
+            disabled=playing or waiting,
             on_click=lambda: step_once(session),
             attributes={"title": "Simulate one more day"},
+        )
+    if session.waits_for_prediction():
+        solara.Text(
+            "Save your prediction in the Lesson tab first: the run starts after it.",
+            style={"font-size": "12px", "color": "#b26a00"},
         )
     solara.ToggleButtonsSingle(value=session.speed.value, values=list(SPEEDS), on_value=session.speed.set, dense=True)
     if session.speed.value == "fastest":

@@ -15,7 +15,10 @@ from mesa.visualization.utils import update_counter
 
 from tokenomy.abm.checks import evaluate, outcome_in_words
 from tokenomy.abm.lessons.catalog import DIRECTIONS, Lesson, sections
+from tokenomy.abm.levers import LEVERS
 from tokenomy.abm.metric_words import fmt_number
+from tokenomy.viz import charts
+from tokenomy.viz.figure import Figure
 from tokenomy.viz.markdown import Markdown
 from tokenomy.viz.session import AppSession, lessons_by_name, reveal_check, reveal_day
 from tokenomy.viz.teaching import TABLE_CSS, ClassicMarkets, _Tables, baseline_tables
@@ -145,16 +148,33 @@ def TeacherView(lesson: Lesson):
     )
 
 
+def parse_prediction(text: str) -> float | None:
+    """A typed number prediction, or None when the box is empty; ValueError (said in the page) when it is not a
+    finite number."""
+    text = text.strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"'{text[:20]}' is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError("type a finite number")
+    return value
+
+
 @solara.component
 def Prediction(session: AppSession, lesson: Lesson):
+    """The prediction, saved before the run starts and locked with it: it cannot be typed after the run has begun
+    (a new attempt starts with "Load this lesson again")."""
     saved = session.predictions.value.get(lesson.name)
-    draft, set_draft = solara.use_state(DIRECTIONS[0] if lesson.prediction == "direction" else None)
+    draft, set_draft = solara.use_state(DIRECTIONS[0] if lesson.prediction == "direction" else "")
     what = lesson.reveal.get("label", "the outcome")
     unit = lesson.reveal.get("unit", "")
-    revealed = lesson.name in session.revealed.value
+    started = session.run_started(lesson)
     with (
         solara.Card("Your prediction", style={"background": "#f6f9ff"}),
-        solara.Div(attributes={"data-testid": "prediction"}),
+        solara.Div(attributes={"data-testid": "prediction", "data-locked": str(saved is not None).lower()}),
     ):
         ask = "Will it go up, down or not change?" if lesson.prediction == "direction" else "Type your number."
         solara.HTML(
@@ -162,30 +182,115 @@ def Prediction(session: AppSession, lesson: Lesson):
             unsafe_innerHTML=f"Before you run: {html.escape(what)}. {ask}",
             style={"font-size": "15px", "margin-bottom": "8px"},
         )
-        if not revealed:
+        if saved is None and started:
+            solara.Text(
+                "This run has started without a prediction: press Load this lesson again to start over, and predict "
+                "first.",
+                style={"color": "#b26a00"},
+            )
+        elif saved is None:
+            problem, value = "", None
             if lesson.prediction == "direction":
                 solara.ToggleButtonsSingle(value=draft, values=list(DIRECTIONS), on_value=set_draft)
+                value = draft
             else:
-                solara.InputFloat(
+                solara.InputText(
                     f"your prediction{', ' + unit if unit else ''}",
                     value=draft,
                     on_value=set_draft,
                     continuous_update=True,
                 )
+                try:
+                    value = parse_prediction(draft)
+                except ValueError as exc:  # said only once something is typed: an empty box is not an error
+                    problem = str(exc)
+                if problem:
+                    solara.Text(problem, style={"color": "#c62828", "font-size": "13px"})
             solara.Button(
                 "Save my prediction",
                 color="primary",
                 small=True,
-                disabled=draft is None,
-                on_click=lambda: session.predictions.set({**session.predictions.value, lesson.name: draft}),
+                disabled=value is None,
+                on_click=lambda: session.predictions.set({**session.predictions.value, lesson.name: value}),
             )
-        if saved is not None:
+        else:
             shown = saved if lesson.prediction == "direction" else f"{fmt_number(float(saved))} {unit}"
             solara.HTML(
                 tag="div",
-                unsafe_innerHTML=f"Saved: <b>{html.escape(str(shown))}</b>",
+                unsafe_innerHTML=f"Saved and locked for this run: <b>{html.escape(str(shown))}</b>",
                 attributes={"data-testid": "saved-prediction", "data-value": str(saved)},
             )
+
+
+def attempt_of(session: AppSession, lesson: Lesson, predicted, outcome: dict) -> dict:
+    """What the reveal keeps of an attempt: the prediction, the outcome and the set-up it ran with."""
+    if lesson.scenario:
+        model = session.model.value
+        moved = [lever.show(model.levers[lever.name]) for lever in LEVERS if model.levers[lever.name] != lever.default]
+        setup = ", ".join([f"seed {model.seed_value}", *moved])
+    else:
+        setup = f"run {len(session.attempts.value.get(lesson.name, [])) + 1}"
+    return {"predicted": predicted, "measured": outcome["measured"], "direction": outcome["direction"], "setup": setup}
+
+
+def attempts_option(lesson: Lesson, attempts: list[dict]) -> dict:
+    """Prediction against outcome for every attempt of the session, side by side: bars of the number predicted and
+    measured, or (a direction lesson) the measured change with the predicted direction under each bar."""
+    names = [f"#{i + 1}" for i in range(len(attempts))]
+    unit = lesson.reveal.get("unit", "")
+    if lesson.prediction == "direction":
+        series = [
+            {
+                "name": "the outcome (change)",
+                "type": "bar",
+                "data": [round(100 * a["measured"], 2) for a in attempts],
+                "label": {"show": True, "position": "top", "formatter": "{c}%"},
+            }
+        ]
+        names = [f"#{i + 1}: you said {a['predicted']}" for i, a in enumerate(attempts)]
+        axis = "change, %"
+    else:
+        series = [
+            {"name": "your prediction", "type": "bar", "data": [float(a["predicted"]) for a in attempts]},
+            {"name": "the outcome", "type": "bar", "data": [round(float(a["measured"]), 4) for a in attempts]},
+        ]
+        axis = unit or "value"
+    return {
+        **charts.BASE,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 60, "right": 20, "top": 30, "bottom": 40},
+        "xAxis": {"type": "category", "data": names, "axisLabel": {"fontSize": 11, "interval": 0}},
+        "yAxis": {"type": "value", "name": axis, "nameLocation": "middle", "nameGap": 44},
+        "series": series,
+    }
+
+
+@solara.component
+def Attempts(session: AppSession, lesson: Lesson):
+    """Every revealed attempt of this session, prediction beside outcome, in a table and a small chart."""
+    attempts = session.attempts.value.get(lesson.name, [])
+    if not attempts:
+        return
+    unit = lesson.reveal.get("unit", "")
+
+    def shown(value) -> str:
+        return str(value) if isinstance(value, str) else f"{fmt_number(float(value))} {unit}".strip()
+
+    rows = "".join(
+        f"<tr><td>#{i + 1}</td><td>{html.escape(a['setup'])}</td><td>{html.escape(shown(a['predicted']))}</td>"
+        f"<td>{html.escape(a['direction'] if lesson.prediction == 'direction' else shown(a['measured']))}</td></tr>"
+        for i, a in enumerate(attempts)
+    )
+    with solara.Div(attributes={"data-testid": "attempts", "data-count": str(len(attempts))}):
+        solara.HTML(
+            tag="table",
+            unsafe_innerHTML=(
+                f"<tr><th>attempt</th><th>set-up</th><th>you predicted</th><th>the outcome</th></tr>{rows}"
+            ),
+            classes=["tk-table", "tk-left"],
+        )
+        Figure(attempts_option(lesson, attempts), 220)
 
 
 @solara.component
@@ -193,7 +298,7 @@ def Reveal(session: AppSession, lesson: Lesson):
     update_counter.get()
     model = session.model.value
     predicted = session.predictions.value.get(lesson.name)
-    revealed = lesson.name in session.revealed.value
+    revealed = lesson.name in session.revealed.value and predicted is not None
     figures = session.classic.value.get(lesson.market) if not lesson.scenario else None
     if lesson.scenario:
         day = reveal_day(lesson)
@@ -210,19 +315,22 @@ def Reveal(session: AppSession, lesson: Lesson):
         ready = figures is not None
         status = "Your market has run." if ready else "Run the market above first."
     can_open = ready and predicted is not None
+
+    def open_outcome() -> None:
+        outcome = chain_outcome(lesson, model) if lesson.scenario else classic_outcome(lesson, figures)
+        session.keep_attempt(lesson, attempt_of(session, lesson, predicted, outcome))
+        session.revealed.set(session.revealed.value | {lesson.name})
+
     with solara.Card("What happened", style={"background": "#fbfaf4"}):
         with solara.Div(attributes={"data-testid": "reveal-status", "data-ready": str(ready).lower()}):
             solara.Text(status + ("" if predicted is not None else " Save a prediction first."))
         if not revealed:
-            solara.Button(
-                "Show what happened",
-                color="primary",
-                disabled=not can_open,
-                on_click=lambda: session.revealed.set(session.revealed.value | {lesson.name}),
-            )
+            solara.Button("Show what happened", color="primary", disabled=not can_open, on_click=open_outcome)
+            Attempts(session, lesson)
             return
         if not ready:
             solara.Text("The run was reset: play it to the lesson's day again to see the outcome.")
+            Attempts(session, lesson)
             return
         outcome = chain_outcome(lesson, model) if lesson.scenario else classic_outcome(lesson, figures)
         with solara.Div(
@@ -234,6 +342,8 @@ def Reveal(session: AppSession, lesson: Lesson):
             }
         ):
             Markdown(verdict(lesson, predicted, outcome) + "\n\n" + outcome["words"])
+        solara.Text("Every attempt of this session (Load this lesson again for another):", style={"font-size": "13px"})
+        Attempts(session, lesson)
 
 
 @solara.component
@@ -246,10 +356,9 @@ def LessonView(session: AppSession, lesson: Lesson):
     ):
         with solara.Row(style={"align-items": "center", "gap": "12px"}):
             solara.Button("All lessons", text=True, icon_name="mdi-arrow-left", on_click=session.leave_lesson)
-            if lesson.scenario:
-                solara.Button(
-                    "Load this lesson again", small=True, outlined=True, on_click=lambda: session.load_lesson(lesson)
-                )
+            solara.Button(  # a new attempt: a fresh run and a fresh prediction; the revealed ones are kept
+                "Load this lesson again", small=True, outlined=True, on_click=lambda: session.load_lesson(lesson)
+            )
             solara.Switch(label="Teacher's view", value=teacher, on_value=set_teacher)
         Markdown(f"# {lesson.title}")
         if teacher:
@@ -258,11 +367,13 @@ def LessonView(session: AppSession, lesson: Lesson):
         Prediction(session, lesson)
         Markdown("## Steps in the app\n" + parts.get("Steps in the app", ""), testid="lesson-steps")
         if lesson.market and not lesson.scenario:
+            saved = lesson.name in session.predictions.value
             ClassicMarkets(
                 market=lesson.market,
                 gated=True,
+                locked=not saved,
                 on_result=lambda key, figures: session.classic.set({**session.classic.value, key: figures}),
-            )
+            ).key(f"{lesson.name}-{saved}")  # a new attempt (a new prediction) starts with the market not yet run
         Reveal(session, lesson)
         if revealed:
             Markdown(

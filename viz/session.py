@@ -38,6 +38,7 @@ class AppSession:
     tab: solara.Reactive  # index into TABS
     classic: solara.Reactive  # market -> figures of the student's last classic-market run
     error: solara.Reactive  # a one-line message when a step fails
+    attempts: solara.Reactive  # lesson name -> the session's revealed attempts, oldest first (dicts: see Attempt)
     drawn: int = 0  # the last redraw count the page has finished drawing
     _drawn_changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
@@ -69,6 +70,7 @@ class AppSession:
             tab=r(0),
             classic=r({}),
             error=r(""),
+            attempts=r({}),
         )
 
     @staticmethod
@@ -97,7 +99,12 @@ class AppSession:
         self.model.set(model)
 
     def load_lesson(self, lesson: Lesson) -> None:
-        """Show the lesson; for a chain lesson set its scenario and sliders and start from day 0."""
+        """Show the lesson; for a chain lesson set its scenario and sliders and start from day 0.  A new attempt:
+        the prediction and the reveal of the last one are cleared (the attempts already revealed are kept)."""
+        self.revealed.set(self.revealed.value - {lesson.name})  # first: a reveal never shows without its prediction
+        self.predictions.set({k: v for k, v in self.predictions.value.items() if k != lesson.name})
+        if lesson.market:
+            self.classic.set({k: v for k, v in self.classic.value.items() if k != lesson.market})
         if lesson.scenario:
             levers = {**DEFAULTS, **lesson.levers}
             model = ChainModel(lesson.scenario, seed=1, overrides=tuple(lesson.settings), **levers)
@@ -111,6 +118,29 @@ class AppSession:
 
     def leave_lesson(self) -> None:
         self.lesson.set("")
+
+    def run_started(self, lesson: Lesson) -> bool:
+        """Whether this attempt's run has begun: the chain lesson's world has left day 0, or the classic lesson's
+        market has been run.  A prediction can be saved only before."""
+        if lesson.scenario:
+            model = self.model.value
+            return model.scenario_name != lesson.scenario or model.day > 0
+        return lesson.market in self.classic.value
+
+    def waits_for_prediction(self) -> bool:
+        """Play and Step wait: a chain lesson is loaded, the world on screen is its, and no prediction is saved."""
+        lesson = self.current_lesson()
+        return (
+            lesson is not None
+            and bool(lesson.scenario)
+            and self.model.value.scenario_name == lesson.scenario
+            and lesson.name not in self.predictions.value
+        )
+
+    def keep_attempt(self, lesson: Lesson, attempt: dict) -> None:
+        """Add a revealed attempt to the lesson's list (the reveal shows them all, side by side)."""
+        kept = self.attempts.value.get(lesson.name, [])
+        self.attempts.set({**self.attempts.value, lesson.name: [*kept, attempt]})
 
     def stop_day(self) -> int | None:
         """The next day Play stops at by itself, after today: the loaded chain lesson's reveal day, then the day its

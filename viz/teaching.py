@@ -563,11 +563,12 @@ def _reaction(r) -> str:
 
 
 @solara.component
-def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
+def ClassicMarkets(market: str = "", on_result=None, gated: bool = False, locked: bool = False):
     """The classic markets, cleared by the same pure functions as the chain, theory beside simulation.
 
     ``market`` fixes one market (a lesson's); ``gated`` shows results only after "Run the market" is
-    pressed, and ``on_result(market_key, figures)`` receives each run's figures.
+    pressed, and ``on_result(market_key, figures)`` receives each run's figures; ``locked`` keeps the market from
+    running (a lesson's prediction is not saved yet).
     """
     which, set_which = solara.use_state(next((k for k, v in MARKET_KEYS.items() if v == market), MARKETS[0]))
     values_text, set_values_text = solara.use_state("10, 9, 8, 7, 6, 5, 4, 3")
@@ -647,14 +648,12 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
                 testid="supply-slope",
             )
         try:
-            if which == "call market":
-                rows, option, figures = call_market_view(values_text, costs_text)
-            elif which == "double auction":
-                rows, option, figures = double_auction_view(seed, int(traders), int(units), float(high), float(low))
-            elif which == "algorithmic pricing":
-                rows, option, figures = algorithmic_pricing_view(seed, discount)
-            else:
-                rows, option, figures = cobweb_view(supply_slope)
+            rows, option, figures = {
+                "call market": lambda: call_market_view(values_text, costs_text),
+                "double auction": lambda: double_auction_view(seed, int(traders), int(units), float(high), float(low)),
+                "algorithmic pricing": lambda: algorithmic_pricing_view(seed, discount),
+                "cobweb": lambda: cobweb_view(supply_slope),
+            }[which]()
         except ValueError as exc:
             solara.Error(str(exc), dense=True)
             return
@@ -664,8 +663,10 @@ def ClassicMarkets(market: str = "", on_result=None, gated: bool = False):
             if on_result is not None:
                 on_result(MARKET_KEYS[which], figures)
 
-        solara.Button("Run the market", color="primary", on_click=run)
-        if not ran:
+        solara.Button("Run the market", color="primary", on_click=run, disabled=locked)
+        if locked:
+            solara.Text("Save your prediction above first: the market runs after it.", style={"font-size": "12px"})
+        if not ran or locked:
             return
         with solara.Div(attributes={"data-testid": "classic-market", "data-market": which}):
             _table(rows)

@@ -350,6 +350,14 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     sidebar = _sidebar(page)
     assert "agent-boom" in sidebar and "Tokens per request as agents spread: x1, as in the scenario" in sidebar
     assert "Why compute prices spike when agents arrive" in sidebar and "Play stops by itself on day 270" in sidebar
+    # the run waits for the prediction: Play and Step are off until it is saved, then it is locked with the run
+    page.get_by_text("Save your prediction in the Lesson tab first").wait_for(timeout=30_000)
+    assert (
+        page.get_by_role("button", name="Step").is_disabled() and page.get_by_role("button", name="Play").is_disabled()
+    )
+    page.get_by_role("button", name="Save my prediction").click()
+    page.get_by_test_id("saved-prediction").wait_for(timeout=10_000)
+    assert "locked" in page.get_by_test_id("saved-prediction").inner_text()
     _tab(page, "Market")
     session.step(2)
     page.get_by_role("button", name="Reset").click()
@@ -407,6 +415,15 @@ def test_classic_lesson_predict_run_reveal(session):
     out.wait_for(timeout=30_000)
     assert float(out.get_attribute("data-measured")) == 6.0
     assert "You predicted 7 CNY" in out.inner_text() and "6 CNY" in out.inner_text()
+    # another attempt: the first is kept beside it, prediction against outcome
+    page.get_by_role("button", name="Load this lesson again").click()
+    page.get_by_test_id("prediction").get_by_role("textbox").fill("5")
+    page.get_by_role("button", name="Save my prediction").click()
+    page.get_by_role("button", name="Run the market").click()
+    page.get_by_role("button", name="Show what happened").click()
+    page.wait_for_function("document.querySelector('[data-testid=attempts]')?.dataset.count === '2'", timeout=30_000)
+    table = page.get_by_test_id("attempts").inner_text()
+    assert "#1" in table and "#2" in table and "7 CNY" in table and "5 CNY" in table
 
 
 def test_side_by_side_differs_visibly_with_units(session):
@@ -471,6 +488,7 @@ def test_screenshots_of_a_loaded_lesson_and_of_the_market(browser, server):
         _tab(page, "Lesson")
         page.get_by_role("button", name="All lessons").click()
         page.get_by_test_id("load-03-cobweb").get_by_role("button").click()
+        page.get_by_role("button", name="Save my prediction").click()
         page.get_by_role("button", name="Run the market").click()
         page.get_by_test_id("cobweb-chart").scroll_into_view_if_needed()
         page.wait_for_timeout(800)

@@ -6,7 +6,8 @@ import pytest
 
 from tokenomy.abm.scenarios import shipped_scenarios
 from tokenomy.viz.controls import play_days
-from tokenomy.viz.session import AppSession, judged_day
+from tokenomy.viz.lessons_view import attempts_option, parse_prediction
+from tokenomy.viz.session import AppSession, judged_day, lessons_by_name
 
 
 def _session(scenario: str, lesson: str = "") -> AppSession:
@@ -73,3 +74,30 @@ def test_a_lessons_overrides_read_in_words():
     assert override_in_words("storage.west-battery.energy_mwh=800") == "west-battery: energy 800 MWh"
     assert override_in_words("aidcs.*.lead_days=180") == "every AI data centre: lead 180 days"
     assert override_in_words("apps.*.agent_multiplier=4") == "every app: agent multiplier 4"
+
+
+def test_a_prediction_is_saved_before_the_run_and_every_revealed_attempt_is_kept():
+    session = _session("classroom")
+    session.playing.set(False)
+    lesson = lessons_by_name()["04-agent-boom"]
+    session.load_lesson(lesson)
+    assert session.waits_for_prediction() and not session.run_started(lesson)  # Play and Step wait for it
+    session.predictions.set({lesson.name: "up"})
+    assert not session.waits_for_prediction()
+    session.model.value.step()
+    assert session.run_started(lesson)  # from now on no prediction can be typed for this run
+    session.keep_attempt(lesson, {"predicted": "up", "measured": 0.4, "direction": "up", "setup": "seed 1"})
+    session.revealed.set(session.revealed.value | {lesson.name})
+    session.load_lesson(lesson)  # another attempt: a fresh run, a fresh prediction, the first attempt kept
+    assert lesson.name not in session.predictions.value and lesson.name not in session.revealed.value
+    assert session.model.value.day == 0 and len(session.attempts.value[lesson.name]) == 1
+    option = attempts_option(lesson, session.attempts.value[lesson.name] * 2)
+    assert option["xAxis"]["data"] == ["#1: you said up", "#2: you said up"]
+
+
+def test_a_typed_prediction_is_a_finite_number_and_an_empty_box_is_no_error():
+    assert parse_prediction("") is None and parse_prediction("  ") is None
+    assert parse_prediction("1,200") == 1200.0
+    for bad in ("abc", "nan", "inf"):
+        with pytest.raises(ValueError):
+            parse_prediction(bad)
