@@ -98,6 +98,8 @@ def _choice_problem(widget, value: Any) -> str | None:
 
 def _index_problem(widget, value: Any) -> str | None:
     children = getattr(widget, "children", None) or []
+    if type(widget).__name__ == "Tabs":  # its children are the tabs, then a slider and the tabs' contents
+        children = [c for c in children if type(c).__name__ == "Tab"]
     if value is None and not getattr(widget, "mandatory", False):
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(children):

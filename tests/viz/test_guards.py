@@ -63,6 +63,12 @@ def test_an_index_names_one_of_the_children_and_a_switch_is_true_or_false():
         assert toggle.v_model == 0, bad
     toggle.set_state({"v_model": 2})
     assert toggle.v_model == 2
+    tabs = v.Tabs(children=[v.Tab(), v.Tab(), v.TabsSlider(), v.TabsItems()], v_model=0)
+    for bad in (2, 3, -1):  # a position past the last tab (the slider and the contents are not tabs)
+        tabs.set_state({"v_model": bad})
+        assert tabs.v_model == 0, bad
+    tabs.set_state({"v_model": 1})
+    assert tabs.v_model == 1
     switch = v.Switch(v_model=False)
     switch.set_state({"v_model": "yes"})
     assert switch.v_model is False
