@@ -35,6 +35,11 @@ def connection_cap(limit: int = MAX_CONNECTIONS) -> int:
     return limit if soft == resource.RLIM_INFINITY else max(16, min(limit, soft // 2))
 
 
+def _closing(connection) -> bool:
+    transport = getattr(connection, "transport", None)
+    return transport is not None and transport.is_closing()
+
+
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a header deadline and a cap on connections (see the module's text)."""
 
@@ -46,8 +51,9 @@ class GuardedH11Protocol(H11Protocol):
         self._header_deadline: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         host = self.client[0] if self.client else None
-        same_client = sum(1 for c in self.connections if (getattr(c, "client", None) or (None,))[0] == host)
-        if len(self.connections) > self.max_connections or same_client > self.max_per_client:
+        live = [c for c in self.connections if not _closing(c)]  # those refused a moment ago are not counted
+        same_client = sum(1 for c in live if (getattr(c, "client", None) or (None,))[0] == host)
+        if len(live) > self.max_connections or same_client > self.max_per_client:
             log.warning("refused a connection from %s: too many open connections", host)
             transport.abort()  # the descriptor is freed now, not when the client gives up
             return

@@ -342,7 +342,7 @@ def serve(
         loop="asyncio",
         http=GuardedH11Protocol,
         ws_max_size=WS_MAX_BYTES,
-        limit_concurrency=GuardedH11Protocol.max_connections,
+        limit_concurrency=2 * GuardedH11Protocol.max_connections,  # tasks; connections are capped by the protocol
         timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=2,
         lifespan="on",
