@@ -9,7 +9,10 @@ runs.  :func:`install` wraps that method with :func:`refusal`, which knows the c
 * a toggle group or tabs take the index of one of their own children; a switch takes true or false;
 * a text field takes a string of at most :data:`MAX_TEXT_CHARS` characters;
 * nobody may change a control's bounds (``min``, ``max``, ``items``, ``disabled`` ...) from the browser;
-* any value: strings, lists and nesting are capped (the websocket's own message size is capped as well).
+* any value: strings, lists and nesting are capped (the websocket's own message size is capped as well);
+* a Vue template's messages (ipyvue) may create only the widget classes the template itself declares, set
+  values only on the widgets it created (checked as above) and call none of its methods; a page may not
+  create widgets of its own (``jupyter.widget`` comms).
 
 A refused value is not applied: the browser is sent the control's value back (its slider jumps back), the
 page shows one line saying what was refused (:data:`notice`, per session) and the server log says it too,
@@ -32,6 +35,8 @@ MAX_ITEMS = 1_000  # entries of any list or dict in a value
 MAX_DEPTH = 8  # nesting of lists and dicts in a value
 BOUND_TRAITS = frozenset(
     {"min", "max", "step", "items", "children", "disabled", "readonly", "mandatory", "multiple", "counter"}
+    # a Vue template's code and the widget classes it may create are the server's
+    | {"template", "methods", "data", "css", "events", "components", "_component_instances"}
 )
 VALUE_TRAITS = ("v_model", "value")
 INDEX_KINDS = frozenset({"BtnToggle", "Tabs", "TabsItems", "Window", "ItemGroup", "ListItemGroup"})
@@ -150,6 +155,72 @@ def _refuse(widget, state: dict, why: str) -> None:
         log.debug("no session to show the refusal in", exc_info=True)
 
 
+def _refs_problem(value: Any, traits: set[str]) -> str | None:
+    """A template message may refer to the template's own traits by name (``objectRef``), never call a method."""
+    if isinstance(value, dict):
+        if "functionRef" in value:
+            return "a call of a method"
+        if "objectRef" in value and value["objectRef"] not in traits:
+            return f"a reference to {_short(value['objectRef'])}"
+        for part in value.values():
+            if (problem := _refs_problem(part, traits)) is not None:
+                return problem
+    elif isinstance(value, list):
+        for part in value:
+            if (problem := _refs_problem(part, traits)) is not None:
+                return problem
+    return None
+
+
+def template_refusal(template, content: Any) -> str | None:
+    """Why a Vue template's custom message (ipyvue's ``create_widget``, ``update_ref``, ``destroy_widget``,
+    ``event``) must not be handled, or None."""
+    name = f"a {type(template).__name__.lower()}"
+    if not isinstance(content, dict):
+        return f"{name}: a message that is not a set of values"
+    if (problem := _size_problem(content)) is not None:
+        return f"{name}: a message {problem}"
+    traits = set(template.trait_names())
+    if (problem := _refs_problem(content, traits)) is not None:
+        return f"{name}: {problem}"
+    if "create_widget" in content:
+        declared = {(c.__module__, c.__name__) for c in (template.components or {}).values() if isinstance(c, type)}
+        wanted = content["create_widget"]
+        if not (isinstance(wanted, list) and len(wanted) == 2 and tuple(wanted) in declared):
+            return f"{name} may not create {_short(wanted)}"
+    elif "update_ref" in content:
+        own = {w.model_id: w for w in template._component_instances}
+        target, prop, value = own.get(content.get("id")), content.get("prop"), content["update_ref"]
+        if target is None or not isinstance(prop, str) or prop not in target.keys:
+            return f"{name} may set values only on the widgets it created"
+        if not (isinstance(value, dict) and "objectRef" in value):
+            return refusal(target, {prop: value})
+    return None
+
+
+def guarded_events(handle_event: Callable) -> Callable:
+    """ipyvue's template message handler, handling a message only when :func:`template_refusal` allows it."""
+
+    def handle_event_checked(self, widget, content, buffers):
+        why = template_refusal(self, content)
+        if why is not None:
+            _refuse(self, {}, why)
+            return None
+        return handle_event(self, widget, content, buffers)
+
+    handle_event_checked.__wrapped__ = handle_event  # type: ignore[attr-defined]
+    return handle_event_checked
+
+
+def _no_widgets_from_pages(comm, msg) -> None:
+    """The ``jupyter.widget`` comm target: a page may not create widgets on the server."""
+    log.warning("refused a widget a page tried to create")
+    try:
+        comm.close()
+    except Exception:  # the comm may be half open; nothing of it is kept
+        log.debug("closing a refused comm", exc_info=True)
+
+
 def guarded(set_state: Callable) -> Callable:
     """``Widget.set_state`` that applies an update only when :func:`refusal` finds nothing wrong with it."""
 
@@ -167,7 +238,12 @@ def guarded(set_state: Callable) -> Callable:
 def install() -> None:
     """Check every widget update from a browser from now on (idempotent)."""
     import ipywidgets
+    from ipyvue.VueTemplateWidget import Events
 
     current = ipywidgets.Widget.set_state
     if getattr(current, "__wrapped__", None) is None:
         ipywidgets.Widget.set_state = guarded(current)
+    if getattr(Events._handle_event, "__wrapped__", None) is None:
+        Events._handle_event = guarded_events(Events._handle_event)
+    # the comm target each session registers is looked up on the class when the session starts
+    ipywidgets.Widget.handle_comm_opened = staticmethod(_no_widgets_from_pages)

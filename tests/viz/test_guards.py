@@ -261,3 +261,38 @@ def test_a_kept_alive_connection_waiting_for_its_next_request_has_the_same_deadl
         assert _response(c).startswith(b"HTTP/1.1 200")
         c.sendall(b"GET / HTTP/1.1\r\n")  # the next request's headers never end
         assert _closed_by_server(c, within_s=3)
+
+
+# -- Vue templates and widgets made by a page ---------------------------------------------------------------
+def test_a_template_message_may_not_import_call_or_set_what_it_did_not_create():
+    import ipyvue
+
+    template = ipyvue.VueTemplate(template="<template><div/></template>")
+    slider = v.Slider(min=0, max=99, v_model=1)
+    for content in (
+        {"create_widget": ["subprocess", "Popen"], "props": {"args": "true"}, "id": "x"},
+        {"create_widget": ["ipyvuetify", "Slider"], "props": {}, "id": "x"},  # not declared by this template
+        {"update_ref": -100, "id": slider.model_id, "prop": "v_model"},  # not a widget it created
+        {"event": "x", "data": {"functionRef": "close"}},
+        {"event": "x", "data": {"objectRef": "__class__"}},
+        "not a dict",
+    ):
+        assert widget_guard.template_refusal(template, content) is not None, content
+        template._handle_event(None, content, [])
+    assert slider.v_model == 1 and template.comm is not None
+    assert widget_guard.template_refusal(template, {"event": "click", "data": {"x": 1}}) is None
+
+
+def test_a_page_may_not_create_widgets_on_the_server():
+    import ipywidgets
+    from ipywidgets.widgets.widget import _instances
+
+    closed = []
+
+    class FakeComm:
+        def close(self):
+            closed.append(True)
+
+    before = len(_instances)
+    ipywidgets.Widget.handle_comm_opened(FakeComm(), {"content": {"data": {"state": {"_model_name": "HTMLModel"}}}})
+    assert closed == [True] and len(_instances) == before

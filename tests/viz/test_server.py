@@ -426,3 +426,24 @@ def test_slow_header_clients_are_cut_off_and_others_are_served():
         for c in held:
             c.close()
         stop_server(proc)
+
+
+def test_a_template_message_cannot_set_a_control_or_create_a_widget(page, tmp_path):
+    """ipyvue's template messages (``update_ref``, ``create_widget``) were a way around the checks above."""
+    template = page.find(_model_name="VuetifyTemplateModel")[0]
+    seed = next(cid for cid, s in page.widgets.items() if s.get("_model_name") == "SliderModel" and s["max"] == 99.0)
+    marker = tmp_path / "created"
+    messages = [
+        {"update_ref": -100, "id": seed, "prop": "v_model"},
+        {"update_ref": {"functionRef": "close"}, "id": seed, "prop": "v_model"},
+        {"create_widget": ["pathlib", "Path"], "props": {}, "id": "x1"},
+        {"create_widget": ["subprocess", "Popen"], "props": {"args": f"touch {marker}", "shell": True}, "id": "x2"},
+    ]
+    for content in messages:
+        page._send("comm_msg", {"comm_id": template, "data": {"method": "custom", "content": content}})
+        page.wait_for(lambda: _refusals(page), 10, f"a refusal of {content}")
+        page.click(_button(page, "Reset"))  # clears the refusal line
+        page.wait_for(lambda: not _refusals(page), 10, "the refusal line to clear")
+    assert page.widgets[seed]["v_model"] == 1
+    assert _header_text(page).startswith("scenario: classroom · seed 1")
+    assert not marker.exists()
