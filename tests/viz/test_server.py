@@ -372,8 +372,10 @@ def _sim_day(client: WidgetClient) -> int:
     return int(found[0].split("'sim-day'>")[1].split("<")[0]) if found else -1
 
 
-def test_sigterm_stops_the_server_within_seconds_while_sessions_compute():
-    """Playing, and a side-by-side run in the websocket's own thread: SIGTERM still ends the process at once."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_server_within_seconds_while_sessions_compute(sig):
+    """Playing, and a side-by-side run in the websocket's own thread: SIGTERM or Ctrl-C still ends the process
+    within seconds (it once ran on for ever after a long request)."""
     from tokenomy.viz.server import STOP_DEADLINE_S
 
     proc, url = start_server("classroom")
@@ -390,7 +392,7 @@ def test_sigterm_stops_the_server_within_seconds_while_sessions_compute():
         runner.click(_button(runner, "Run both"))
         time.sleep(0.5)  # both sessions busy now
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         proc.wait(timeout=STOP_DEADLINE_S + 4)
         assert time.monotonic() - t0 < STOP_DEADLINE_S + 3
     finally:
