@@ -449,3 +449,20 @@ def test_a_template_message_cannot_set_a_control_or_create_a_widget(page, tmp_pa
     assert page.widgets[seed]["v_model"] == 1
     assert _header_text(page).startswith("scenario: classroom · seed 1")
     assert not marker.exists()
+
+
+def test_every_interface_is_said_plainly_on_start(monkeypatch, capsys):
+    import tokenomy.viz.server as server
+    from tokenomy.abm.cli import main
+
+    served = {}
+    monkeypatch.setattr(server, "serve", lambda scenario, host, port, *a, **k: served.update(host=host) or 0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["viz", "--host", "0.0.0.0", "--port", str(port)]) == 0
+    assert served == {"host": "0.0.0.0"}
+    out = capsys.readouterr().out
+    assert "every network interface" in out and "anyone who can reach this machine" in out
+    assert main(["viz", "--port", str(port)]) == 0  # the default, this machine only: nothing to warn of
+    assert "every network interface" not in capsys.readouterr().out
