@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import socket
 import threading
 import time
@@ -296,3 +297,45 @@ def test_a_page_may_not_create_widgets_on_the_server():
     before = len(_instances)
     ipywidgets.Widget.handle_comm_opened(FakeComm(), {"content": {"data": {"state": {"_model_name": "HTMLModel"}}}})
     assert closed == [True] and len(_instances) == before
+
+
+# -- a session's limits, as the sidebar meets them ----------------------------------------------------------
+def test_reset_refuses_a_scenario_the_server_does_not_offer_in_one_line(tmp_path):
+    from tokenomy.viz.session import AppSession
+
+    fifo = tmp_path / "s.toml"
+    os.mkfifo(fifo)
+    session = AppSession.new("classroom")
+    model = session.model.value
+    for path in (str(fifo), "/etc/passwd", "", None):
+        session.scenario.set(path)
+        session.reset()  # a FIFO would block here if it were opened
+        assert session.model.value is model
+        assert session.error.value.startswith("That scenario is not one this server offers") and "\n" not in (
+            session.error.value
+        )
+    session.scenario.set("jevons")
+    session.reset()
+    assert session.model.value.scenario_name == "jevons" and session.error.value == ""
+
+
+def test_play_stops_with_one_line_at_the_runs_cap_and_at_the_sessions_budget(monkeypatch):
+    from tokenomy.viz import budget
+    from tokenomy.viz.controls import play_days
+    from tokenomy.viz.session import AppSession
+
+    session = AppSession.new("classroom")
+    monkeypatch.setattr(budget, "MAX_RUN_DAYS", 3)
+    session.playing.set(True)
+    play_days(session, pause_s=0.0)
+    assert session.model.value.day == 3 and not session.playing.value
+    assert "may reach day 3" in session.error.value and "\n" not in session.error.value
+
+    monkeypatch.setattr(budget, "MAX_RUN_DAYS", 3_660)
+    small = SessionBudget(days=5, window_s=600)
+    monkeypatch.setattr(budget, "session_budget", lambda: small)
+    session.reset()
+    session.playing.set(True)
+    play_days(session, pause_s=0.0)
+    assert session.model.value.day == 5 and not session.playing.value
+    assert "may simulate 5" in session.error.value
