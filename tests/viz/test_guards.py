@@ -8,6 +8,7 @@ import asyncio
 import logging
 import math
 import os
+import signal
 import socket
 import threading
 import time
@@ -339,3 +340,33 @@ def test_play_stops_with_one_line_at_the_runs_cap_and_at_the_sessions_budget(mon
     play_days(session, pause_s=0.0)
     assert session.model.value.day == 5 and not session.playing.value
     assert "may simulate 5" in session.error.value
+
+
+def test_a_stop_signal_ends_the_process_even_with_a_thread_blocked_for_ever(tmp_path):
+    """A thread blocked in open() on a FIFO (no writer will come) would keep the interpreter from exiting."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "never"
+    os.mkfifo(fifo)
+    code = (
+        "import signal, threading, time\n"
+        "from tokenomy.viz.server import arm_stop_deadline_on_signals\n"
+        f"threading.Thread(target=lambda: open({str(fifo)!r}).read()).start()\n"  # not a daemon: blocks exit
+        "stop = threading.Event()\n"
+        "signal.signal(signal.SIGTERM, lambda s, f: stop.set())\n"  # a graceful stop, as uvicorn's
+        "arm_stop_deadline_on_signals()\n"
+        "print('ready', flush=True)\n"
+        "stop.wait(60)\n"  # then the interpreter waits for the blocked thread
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+        assert time.monotonic() - t0 < 8
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
