@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import os
 
 import solara
 import solara.lab
 from mesa.visualization.utils import update_counter
 
+from tokenomy.abm.errors import one_line
 from tokenomy.abm.shocks import SHOCKS, apply_shock, shock_in_words
 from tokenomy.viz import charts
 from tokenomy.viz.about import About
@@ -30,6 +32,7 @@ from tokenomy.viz.session import TABS, AppSession
 from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
+log = logging.getLogger("tokenomy.viz")
 SMALL = {"font-size": "12px", "color": "#555"}
 
 # Solara's busy bar at the top of the page slides back and forth (a new layout and paint every frame) for as
@@ -281,6 +284,20 @@ def Page():
     session = AppSession.use(DEFAULT_SCENARIO)
     solara.Title("Tokenomy")
     solara.Style(STILL_BUSY_BAR_CSS)
+    # whatever fails below (a click's handler, a panel's drawing) is caught here: one line in the page and a
+    # way back, the traceback in the server's log (rate-limited), never in the page
+    error, clear = solara.use_exception()
+    if error is not None:
+        log.warning("a session's page failed", exc_info=error)
+        with solara.Div(attributes={"data-testid": "page-error"}):
+            solara.Error(one_line(f"That did not work: {error}"))
+            solara.Button("Back to the app", color="primary", on_click=clear)
+        return
+    App(session)
+
+
+@solara.component
+def App(session: AppSession):
     with solara.Sidebar():
         Sidebar(session)
     with solara.lab.Tabs(value=session.tab.value, on_value=session.tab.set, lazy=True):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import html
+import logging
 import time
-import traceback
 
 import solara
 import solara.lab
 from mesa.visualization.utils import force_update, update_counter
 
+from tokenomy.abm.errors import one_line
 from tokenomy.abm.levers import LEVERS
-from tokenomy.abm.scenarios import shipped_scenarios
+from tokenomy.viz import widget_guard
 from tokenomy.viz.markdown import LabelledSlider
-from tokenomy.viz.session import SPEEDS, AppSession
+from tokenomy.viz.session import SPEEDS, AppSession, allowed_scenarios
+
+log = logging.getLogger("tokenomy.viz")
 
 BREATH_S = 0.03  # the least pause between two redraws of the Play loop
 
@@ -50,18 +53,22 @@ def play_days(
             force_update()
             if wait_for_page:
                 session.wait_drawn(redraw)
-    except Exception as exc:  # shown to the student; the traceback goes to the server log
-        traceback.print_exc()
-        session.error.set(f"The simulation stopped on day {session.model.value.day}: {exc}")
+    except Exception as exc:  # one line for the student; the traceback goes to the server log (rate-limited)
+        stopped(session, exc)
         session.playing.set(False)
+
+
+def stopped(session: AppSession, exc: Exception) -> None:
+    """Say in the sidebar, in one line, that the simulation stopped and why; the log has the traceback."""
+    log.warning("a session's simulation stopped", exc_info=exc)
+    session.error.set(one_line(f"The simulation stopped on day {session.model.value.day}: {exc}"))
 
 
 def step_once(session: AppSession) -> None:
     try:
         session.model.value.step()
     except Exception as exc:
-        traceback.print_exc()
-        session.error.set(f"The simulation stopped on day {session.model.value.day}: {exc}")
+        stopped(session, exc)
     force_update()
 
 
@@ -111,6 +118,9 @@ def RunButtons(session: AppSession):
         solara.Text("The lesson's days are done: Play plays on.", style={"font-size": "12px"})
     if session.error.value:
         solara.Error(session.error.value, dense=True)
+    if widget_guard.notice.value:
+        with solara.Div(attributes={"data-testid": "refused"}):
+            solara.Warning(widget_guard.notice.value, dense=True)
 
 
 # card titles wrap between words, never inside one ("provider / s")
@@ -154,7 +164,10 @@ def Settings(session: AppSession):
         style={"font-size": "14px", "margin-top": "10px"},
     )
     solara.Select(
-        "Scenario", value=session.scenario.value, values=sorted(shipped_scenarios()), on_value=session.scenario.set
+        "Scenario",
+        value=session.scenario.value,
+        values=allowed_scenarios(session.started),
+        on_value=session.scenario.set,
     )
     LabelledSlider(
         f"Seed (which random draws): {session.seed.value}",

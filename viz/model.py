@@ -1,4 +1,6 @@
-"""The model the browser app drives: a TokenEconomy built from a scenario name, a seed and the levers."""
+"""The model the browser app drives: a TokenEconomy built from a scenario name, a seed and the levers.
+
+Every day it simulates is paid for first from its browser session's budget (:mod:`tokenomy.viz.budget`)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 from tokenomy.abm.levers import DEFAULTS, lever_events, lever_overrides
 from tokenomy.abm.model import TokenEconomy
 from tokenomy.abm.scenarios import load_scenario
+from tokenomy.viz.budget import charge
 
 
 class ChainModel(TokenEconomy):
@@ -45,3 +48,20 @@ class ChainModel(TokenEconomy):
         self.levers = levers
         lever_events(self, levers)
         self.messages: list[str] = []
+        self._paid_days = 0  # days paid for by run() and not yet stepped
+
+    def run(self, days: int, progress=None) -> None:
+        """As TokenEconomy.run, once the session's budget has paid for all ``days`` (before any is reserved)."""
+        charge(self.day, int(days))
+        self._paid_days += int(days)
+        try:
+            super().run(days, progress)
+        finally:
+            self._paid_days = 0
+
+    def step(self) -> None:
+        if self._paid_days > 0:
+            self._paid_days -= 1
+        else:
+            charge(self.day, 1)
+        super().step()

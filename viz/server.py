@@ -11,6 +11,12 @@ local and offline:
 * ``/_solara/cdn/...`` answers only from the assets installed with solara-assets: an unknown path is a
   404 at once, nothing is ever fetched from the internet.
 
+Nothing a browser sends is trusted: every widget value is checked against the control's own bounds before
+it is applied (:mod:`tokenomy.viz.widget_guard`), a websocket message is at most :data:`WS_MAX_BYTES`,
+request headers have a deadline and connections a cap (:mod:`tokenomy.viz.http_guard`), and the log says
+each kind of error at most once a minute (:mod:`tokenomy.viz.server_log`).  SIGTERM or Ctrl-C stops the
+process within :data:`STOP_DEADLINE_S` seconds whatever a session is computing.
+
 Settings reach the app (and every worker process) through environment variables, which Solara reads when
 it is first imported: :func:`configure_environment` must run before anything imports ``solara``.
 """
@@ -23,6 +29,7 @@ import ipaddress
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -57,6 +64,9 @@ KATEX_STUBS: dict[str, tuple[bytes, bytes]] = {
 }
 KATEX_PREFIX = re.compile(r"katex@[0-9.]+/")
 READY_TIMEOUT_S = 120.0
+WS_MAX_BYTES = 256 * 1024  # a page sends clicks and short values; uvicorn's default was 16 MB
+KEEP_ALIVE_S = 5  # an idle kept-alive HTTP connection is closed after this long
+STOP_DEADLINE_S = 4.0  # after SIGTERM/SIGINT the process exits by then, even with a session still computing
 
 
 class OriginError(ValueError):
@@ -214,12 +224,59 @@ def watch_sessions(log: bool, period_s: float = 0.25, trim_delay_s: float = 2.0)
         time.sleep(period_s)
 
 
+def _exit_by_deadline(deadline_s: float) -> None:
+    time.sleep(deadline_s)
+    print(
+        f"tokenomy viz [pid {os.getpid()}]: a session was still computing {deadline_s:g} s after the signal; "
+        "stopping now",
+        file=sys.stderr,
+        flush=True,
+    )
+    sys.stdout.flush()
+    os._exit(0)
+
+
+_STOPPING = threading.Event()
+
+
+def stop_by_deadline(deadline_s: float = STOP_DEADLINE_S) -> None:
+    """From the first stop signal on, the process ends within ``deadline_s`` seconds.
+
+    uvicorn stops gracefully, but it waits for every websocket's thread, and a thread blocked in a long
+    computation (or in ``open()`` on a FIFO) would keep the process alive for ever; this ends it then."""
+    if not _STOPPING.is_set():
+        _STOPPING.set()
+        threading.Thread(target=_exit_by_deadline, args=(deadline_s,), name="tokenomy-stop", daemon=True).start()
+
+
+def arm_stop_deadline_on_signals() -> None:
+    """Chain :func:`stop_by_deadline` before the current SIGTERM and SIGINT handlers (uvicorn's)."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+
+        def handler(signum, frame, previous=previous) -> None:
+            stop_by_deadline()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:
+                raise SystemExit(128 + signum)
+
+        with contextlib.suppress(ValueError):  # only the main thread may set handlers
+            signal.signal(sig, handler)
+
+
 def create_app():
     """The guarded Solara app (uvicorn's factory: every worker process builds its own)."""
     import solara.server.cdn_helper as cdn_helper
     import solara.server.settings as solara_settings
     from solara.server.starlette import app
 
+    from tokenomy.viz import widget_guard
+    from tokenomy.viz.server_log import configure_logging
+
+    configure_logging()
+    widget_guard.install()  # before the first session makes a widget
+    arm_stop_deadline_on_signals()  # uvicorn has set its handlers by now (the factory runs inside serve())
     cdn_helper.fetch_from_cdn = _never_fetch  # a second lock behind the guard's 404
     # Solara warns on every page served over plain http from 127.0.0.1 that its cookie falls back to samesite=lax
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
@@ -236,7 +293,7 @@ def create_app():
 
 def probe_host(host: str) -> str:
     """Where this machine reaches a server bound to ``host``."""
-    if host in ("", "0.0.0.0"):
+    if host == "0.0.0.0":
         return "127.0.0.1"
     if host == "::":
         return "[::1]"
@@ -269,15 +326,24 @@ def serve(
     configure_environment(scenario, allow_origins)
     import uvicorn
 
+    from tokenomy.viz.http_guard import GuardedH11Protocol
+    from tokenomy.viz.server_log import configure_logging
+
+    configure_logging()
     config = uvicorn.Config(
         "tokenomy.viz.server:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        log_config=None,  # uvicorn's records reach the rate-limited handler of server_log
         log_level="warning",
         access_log=False,
         loop="asyncio",
+        http=GuardedH11Protocol,
+        ws_max_size=WS_MAX_BYTES,
+        limit_concurrency=2 * GuardedH11Protocol.max_connections,  # tasks; connections are capped by the protocol
+        timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=2,
         lifespan="on",
     )

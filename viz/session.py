@@ -7,6 +7,7 @@ state.  ``reset()`` builds a fresh model from the settings (and the loaded lesso
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,14 +15,25 @@ from typing import Any
 import solara
 
 from tokenomy.abm.checks import checks_of, horizon_of
+from tokenomy.abm.errors import one_line
 from tokenomy.abm.lessons.catalog import Lesson, list_lessons
 from tokenomy.abm.levers import DEFAULTS
-from tokenomy.abm.scenarios import load_scenario
+from tokenomy.abm.scenarios import load_scenario, shipped_scenarios
+from tokenomy.viz import widget_guard
 from tokenomy.viz.model import ChainModel
+
+log = logging.getLogger("tokenomy.viz")
 
 TABS = ("Market", "Lesson", "Checks", "Experiments", "About")
 # Play speeds: (pause before each redraw in seconds, days simulated per redraw)
 SPEEDS = {"fastest": (0.0, 7), "fast": (0.0, 1), "steady": (0.4, 1), "slow": (1.0, 1)}
+
+
+def allowed_scenarios(started: str) -> list[str]:
+    """The Scenario select's choices: the shipped scenarios and the one the server was started with (a name
+    or a file given to ``tokenomy viz``), never a path from the page."""
+    shipped = sorted(shipped_scenarios())
+    return shipped if started in shipped else [*shipped, started]
 
 
 @dataclass
@@ -38,7 +50,8 @@ class AppSession:
     tab: solara.Reactive  # index into TABS
     classic: solara.Reactive  # market -> figures of the student's last classic-market run
     error: solara.Reactive  # a one-line message when a step fails
-    attempts: solara.Reactive  # lesson name -> the session's revealed attempts, oldest first (dicts: see Attempt)
+    attempts: solara.Reactive  # lesson name -> the session's revealed attempts, oldest first (lessons_view.attempt_of)
+    started: str = "classroom"  # the scenario the server was started with
     drawn: int = 0  # the last redraw count the page has finished drawing
     _drawn_changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
@@ -71,6 +84,7 @@ class AppSession:
             classic=r({}),
             error=r(""),
             attempts=r({}),
+            started=scenario,
         )
 
     @staticmethod
@@ -90,11 +104,23 @@ class AppSession:
         return tuple(lesson.settings)
 
     def reset(self) -> None:
-        """A fresh model from the sidebar's settings; a loaded lesson stays loaded."""
-        model = ChainModel(
-            self.scenario.value, seed=int(self.seed.value), overrides=self.lesson_overrides(), **self.levers.value
-        )
+        """A fresh model from the sidebar's settings; a loaded lesson stays loaded.  A scenario that is not one
+        of :func:`allowed_scenarios` is refused (nothing is opened); a model that cannot be built leaves the
+        run on screen as it was, with one line saying why."""
         self.playing.set(False)
+        widget_guard.notice.set("")
+        scenario = self.scenario.value
+        if not isinstance(scenario, str) or scenario not in allowed_scenarios(self.started):
+            self.error.set("That scenario is not one this server offers: choose one from the list.")
+            return
+        try:
+            model = ChainModel(
+                scenario, seed=int(self.seed.value), overrides=self.lesson_overrides(), **self.levers.value
+            )
+        except Exception as exc:
+            log.warning("a session's Reset failed", exc_info=exc)
+            self.error.set(one_line(f"Reset failed: {exc}"))
+            return
         self.error.set("")
         self.model.set(model)
 

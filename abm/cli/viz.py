@@ -14,6 +14,7 @@ import socket
 from tokenomy.abm.errors import UsageError, printable
 
 MAX_WORKERS = 8
+EVERY_INTERFACE = ("0.0.0.0", "::")
 
 
 def register(sub) -> dict:
@@ -21,7 +22,10 @@ def register(sub) -> dict:
     p.add_argument("scenario", nargs="?", default="classroom", help="scenario to open (default classroom)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 serves the local network)"
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 or :: serves every network "
+        "interface, so anyone who can reach this machine)",
     )
     p.add_argument(
         "--allow-origin",
@@ -52,11 +56,23 @@ def check_port_free(host: str, port: int) -> None:
         raise UsageError(f"--host {host} --port {port}: cannot listen there ({reason})") from None
 
 
+def check_host(host: str) -> None:
+    """An empty or blank ``--host`` would listen on every interface without saying so: refused."""
+    if not host.strip():
+        raise UsageError(
+            f"--host {host!r}: give an address: 127.0.0.1 (this machine only), or 0.0.0.0 or :: to serve "
+            "every network interface"
+        )
+    if host != host.strip():
+        raise UsageError(f"--host {host!r}: an address has no spaces")
+
+
 def run_viz(args: argparse.Namespace) -> int:
     from tokenomy.abm.scenarios import load_scenario
     from tokenomy.abm.warmup import ensure_compiled
     from tokenomy.viz.server import OriginError, normalise_origin, serve
 
+    check_host(args.host)
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
     if not 1 <= args.workers <= MAX_WORKERS:
@@ -71,8 +87,16 @@ def run_viz(args: argparse.Namespace) -> int:
         raise UsageError("tokenomy viz needs Solara: pip install tokenomy (it is a dependency)")
     ensure_compiled(args.scenario)  # compiled kernels on disk before the first click (slow only once)
 
+    if args.host in EVERY_INTERFACE:
+        print(
+            f"Listening on every network interface ({args.host}): anyone who can reach this machine on port "
+            f"{args.port} can use the app.",
+            flush=True,
+        )
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+
     def announce() -> None:
-        where = printable(f"{args.scenario} at http://{args.host}:{args.port}/")
+        where = printable(f"{args.scenario} at http://{shown}:{args.port}/")
         print(f"Tokenomy is serving {where}  (Ctrl-C to stop)", flush=True)
 
     try:

@@ -6,6 +6,7 @@ start their own.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ import pytest
 from browser_support import start_server, stop_server
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+from widget_client import WidgetClient
 
 CULL_TIMEOUT_S = 3
 LAN_ORIGIN = "http://classroom.example:8765"
@@ -31,6 +33,7 @@ class ServerLog:
 
     def __init__(self, proc: subprocess.Popen):
         self.lines: list[str] = proc.output_lines
+        self.pid = proc.pid  # one worker: the server is this process
 
     def sessions_open(self) -> int | None:
         counts = [int(m.group(1)) for line in list(self.lines) if (m := SESSIONS_LINE.search(line))]
@@ -225,6 +228,9 @@ def test_a_signal_stops_every_process_the_server_started(sig, workers):
         ["--allow-origin", "classroom.example"],
         ["--workers", "0"],
         ["--port", "0"],
+        ["--host", ""],  # would listen on every interface without saying so
+        ["--host", "  "],
+        ["--host", " 127.0.0.1"],
     ],
 )
 def test_bad_viz_options_give_one_line_and_exit_2(argv, capsys):
@@ -253,3 +259,210 @@ def test_origins_are_compared_in_the_form_browsers_send():
     assert normalise_origin("HTTP://Classroom.Example:8765/") == "http://classroom.example:8765"
     assert normalise_origin("https://[::1]:9000") == "https://[::1]:9000"
     assert normalise_origin("http://192.168.1.5") == "http://192.168.1.5"
+
+
+# -- what a browser sends is not trusted (issue 17) ---------------------------------------------------------
+def _vm_rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def _attributes_with(client: WidgetClient, testid: str) -> dict | None:
+    found = [
+        s.get("attributes") for s in client.widgets.values() if (s.get("attributes") or {}).get("data-testid") == testid
+    ]
+    return found[0] if found else None
+
+
+def _button(client: WidgetClient, label: str) -> str:
+    return next(
+        cid for cid in client.find(_model_name="BtnModel") if label in (client.widgets[cid].get("children") or [])
+    )
+
+
+def _refusals(client: WidgetClient) -> list[str]:
+    alerts = [s.get("children") or [] for s in client.widgets.values() if s.get("_model_name") == "AlertModel"]
+    return [text for children in alerts for text in children if isinstance(text, str) and text.startswith("Refused")]
+
+
+def _header_text(client: WidgetClient) -> str:
+    return next(t for t in client.texts().splitlines() if t.startswith("scenario: "))
+
+
+@pytest.fixture
+def page(guarded):
+    url, _ = guarded
+    client = WidgetClient(url)
+    client.start()
+    yield client
+    client.close()
+
+
+def test_days_to_run_takes_only_its_own_range_and_the_server_stays_small(guarded, page):
+    """400,000 days sent for the Experiments slider (730 at most) once took the server from 0.5 to 4 GB."""
+    _, log = guarded
+    before = _vm_rss_kb(log.pid)
+    page.update(page.find(_model_name="TabsModel")[0], v_model=3)  # the Experiments tab, as a click would
+    days = page.wait_for(lambda: page.find(_model_name="SliderModel", min=30, max=730), 30, "the Days slider")[0]
+    for bad in (400_000, -100, float("nan"), "730; rm -rf /", None):
+        page.update(days, v_model=bad)
+        page.wait_for(lambda: len(_refusals(page)) == 1, 10, f"a refusal of {bad!r}")
+        assert page.widgets[days]["v_model"] == 240  # the slider shows the server's value again
+        assert "\n" not in _refusals(page)[0] and "30 to 730" in _refusals(page)[0]
+    t0 = time.monotonic()
+    page.click(_button(page, "Run both"))
+    result = page.wait_for(lambda: _attributes_with(page, "side-by-side"), 120, "the side-by-side result")
+    assert result["data-days"] == "240"  # the refused values never reached the run
+    assert time.monotonic() - t0 < 60
+    assert _vm_rss_kb(log.pid) - before < 100_000  # kB: two runs of 240 days, not of 400,000
+
+
+def test_levers_and_the_seed_refuse_nan_and_out_of_range_values(page):
+    sliders = {cid: (s["min"], s["max"]) for cid, s in page.widgets.items() if s.get("_model_name") == "SliderModel"}
+    seed = next(cid for cid, bounds in sliders.items() if bounds == (0.0, 99.0))
+    growth = next(cid for cid, bounds in sliders.items() if bounds == (0.5, 5.0))
+    for cid, bad in ((seed, -100), (seed, 10**30), (growth, float("nan")), (growth, -100), (growth, 1e308 * 10)):
+        page.update(cid, v_model=bad)
+        page.wait_for(lambda: _refusals(page), 10, f"a refusal of {bad!r}")
+    page.update(growth, v_model=2.0)  # a value in range is taken
+    page.click(_button(page, "Reset"))
+    page.wait_for(lambda: not _refusals(page), 10, "the refusal to clear on Reset")
+    assert page.widgets[growth]["v_model"] == 2.0 and page.widgets[seed]["v_model"] == 1
+
+
+def test_the_scenario_select_takes_no_path_and_opens_no_file(page, tmp_path):
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    select = next(cid for cid in page.find(_model_name="SelectModel") if page.widgets[cid].get("label") == "Scenario")
+    for path in (str(fifo), "/etc/passwd", "../../../etc/passwd", "/dev/zero"):
+        page.update(select, v_model=path)
+        page.wait_for(lambda: _refusals(page), 10, f"a refusal of {path}")
+        assert page.widgets[select]["v_model"] == "classroom"
+        page.click(_button(page, "Reset"))
+        page.pump(0.5)
+    assert _header_text(page).startswith("scenario: classroom")
+    shown = page.texts()
+    assert "root:" not in shown and "Traceback" not in shown and "no such" not in shown.lower()
+    with pytest.raises(OSError) as exc:  # a writer finds no reader: the server never opened the FIFO
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert exc.value.errno == errno.ENXIO
+    page.update(select, v_model="jevons")  # a shipped scenario is still taken
+    page.click(_button(page, "Reset"))
+    page.wait_for(lambda: _header_text(page).startswith("scenario: jevons"), 60, "the jevons scenario")
+
+
+def test_a_10_mb_message_is_refused_and_adds_nothing_to_the_server(guarded, page):
+    url, log = guarded
+    before = _vm_rss_kb(log.pid)
+    select = page.find(_model_name="SelectModel")[0]
+    page.update(select, style_="x" * 10_000_000)
+    page.pump(10)
+    assert page.closed  # the server closed the websocket: the message was too big
+    assert _vm_rss_kb(log.pid) - before < 12_000  # kB; it was +58 MB per 10 MB message
+    other = WidgetClient(url)  # the server serves the next page as before
+    try:
+        other.start()
+        assert other.find(_model_name="SliderModel")
+    finally:
+        other.close()
+
+
+def _sim_day(client: WidgetClient) -> int:
+    found = [t for t in client.texts().splitlines() if "data-testid='sim-day'" in t]
+    return int(found[0].split("'sim-day'>")[1].split("<")[0]) if found else -1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_server_within_seconds_while_sessions_compute(sig):
+    """Playing, and a side-by-side run in the websocket's own thread: SIGTERM or Ctrl-C still ends the process
+    within seconds (it once ran on for ever after a long request)."""
+    from tokenomy.viz.server import STOP_DEADLINE_S
+
+    proc, url = start_server("classroom")
+    player = runner = None
+    try:
+        player, runner = WidgetClient(url), WidgetClient(url)
+        player.start()
+        runner.start()
+        player.click(_button(player, "Play"))
+        player.wait_for(lambda: _sim_day(player) > 3, 60, "Play to simulate a few days")
+        runner.update(runner.find(_model_name="TabsModel")[0], v_model=3)
+        days = runner.wait_for(lambda: runner.find(_model_name="SliderModel", min=30, max=730), 30, "the Days slider")
+        runner.update(days[0], v_model=730)
+        runner.click(_button(runner, "Run both"))
+        time.sleep(0.5)  # both sessions busy now
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(timeout=STOP_DEADLINE_S + 4)
+        assert time.monotonic() - t0 < STOP_DEADLINE_S + 3
+    finally:
+        for client in (player, runner):
+            if client is not None:
+                client.close()
+        if proc.poll() is None:
+            stop_server(proc)
+
+
+@pytest.mark.slow
+def test_slow_header_clients_are_cut_off_and_others_are_served():
+    """2,000 connections from one address that never finish their headers: the page still loads for another
+    address, the server holds no more than its cap of them, and it closes them all by the header deadline."""
+    from tokenomy.viz.http_guard import HEADER_TIMEOUT_S, MAX_CONNECTIONS_PER_CLIENT
+
+    proc, url = start_server("classroom")
+    port = urlsplit(url).port
+    held = []
+    try:
+        for _ in range(2_000):
+            c = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+            c.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            held.append(c)
+        time.sleep(0.5)
+        assert _get(url)[0] == 200  # from 127.0.0.1: served
+        assert len(os.listdir(f"/proc/{proc.pid}/fd")) < MAX_CONNECTIONS_PER_CLIENT + 100
+        time.sleep(HEADER_TIMEOUT_S + 2)
+        assert len(os.listdir(f"/proc/{proc.pid}/fd")) < 100
+        text = "\n".join(proc.output_lines)
+        assert len(text) < 5_000 and "Traceback" not in text  # refusals are logged once, not 2,000 times
+    finally:
+        for c in held:
+            c.close()
+        stop_server(proc)
+
+
+def test_a_template_message_cannot_set_a_control_or_create_a_widget(page, tmp_path):
+    """ipyvue's template messages (``update_ref``, ``create_widget``) were a way around the checks above."""
+    template = page.find(_model_name="VuetifyTemplateModel")[0]
+    seed = next(cid for cid, s in page.widgets.items() if s.get("_model_name") == "SliderModel" and s["max"] == 99.0)
+    marker = tmp_path / "created"
+    messages = [
+        {"update_ref": -100, "id": seed, "prop": "v_model"},
+        {"update_ref": {"functionRef": "close"}, "id": seed, "prop": "v_model"},
+        {"create_widget": ["pathlib", "Path"], "props": {}, "id": "x1"},
+        {"create_widget": ["subprocess", "Popen"], "props": {"args": f"touch {marker}", "shell": True}, "id": "x2"},
+    ]
+    for content in messages:
+        page._send("comm_msg", {"comm_id": template, "data": {"method": "custom", "content": content}})
+        page.wait_for(lambda: _refusals(page), 10, f"a refusal of {content}")
+        page.click(_button(page, "Reset"))  # clears the refusal line
+        page.wait_for(lambda: not _refusals(page), 10, "the refusal line to clear")
+    assert page.widgets[seed]["v_model"] == 1
+    assert _header_text(page).startswith("scenario: classroom · seed 1")
+    assert not marker.exists()
+
+
+def test_every_interface_is_said_plainly_on_start(monkeypatch, capsys):
+    import tokenomy.viz.server as server
+    from tokenomy.abm.cli import main
+
+    served = {}
+    monkeypatch.setattr(server, "serve", lambda scenario, host, port, *a, **k: served.update(host=host) or 0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["viz", "--host", "0.0.0.0", "--port", str(port)]) == 0
+    assert served == {"host": "0.0.0.0"}
+    out = capsys.readouterr().out
+    assert "every network interface" in out and "anyone who can reach this machine" in out
+    assert main(["viz", "--port", str(port)]) == 0  # the default, this machine only: nothing to warn of
+    assert "every network interface" not in capsys.readouterr().out

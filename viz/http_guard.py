@@ -1,0 +1,89 @@
+"""The HTTP connection under uvicorn, hardened: a deadline for request headers and a cap on connections.
+
+uvicorn (h11) waits for ever for a request's headers, so clients that open connections and never finish
+their headers hold a file descriptor each until the process has none left.  :class:`GuardedH11Protocol`
+is uvicorn's h11 protocol with
+
+* a deadline: a request's headers must be complete :data:`HEADER_TIMEOUT_S` after the connection opened
+  (or after the previous response on a kept-alive connection), else the connection is closed;
+* a cap on open connections (HTTP and websockets) per server process and per client address: one more is
+  closed at once, so its descriptor is freed at once, and the server keeps descriptors in hand for the
+  rest of the class (the cap stays below half the process's descriptor limit).
+
+Idle kept-alive connections are closed by uvicorn's own ``timeout_keep_alive``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("tokenomy.viz.http")
+
+HEADER_TIMEOUT_S = 10.0
+MAX_CONNECTIONS = 1_024  # per server process; a class of 40 browsers holds about 300
+MAX_CONNECTIONS_PER_CLIENT = 256  # a classroom behind one address still fits
+
+
+def connection_cap(limit: int = MAX_CONNECTIONS) -> int:
+    """The cap on open connections: ``limit``, or half the descriptors this process may open if fewer."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return limit if soft == resource.RLIM_INFINITY else max(16, min(limit, soft // 2))
+
+
+def _closing(connection) -> bool:
+    transport = getattr(connection, "transport", None)
+    return transport is not None and transport.is_closing()
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a header deadline and a cap on connections (see the module's text)."""
+
+    header_timeout_s = HEADER_TIMEOUT_S
+    max_connections = connection_cap()
+    max_per_client = MAX_CONNECTIONS_PER_CLIENT
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_deadline: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        host = self.client[0] if self.client else None
+        live = [c for c in self.connections if not _closing(c)]  # those refused a moment ago are not counted
+        same_client = sum(1 for c in live if (getattr(c, "client", None) or (None,))[0] == host)
+        if len(live) > self.max_connections or same_client > self.max_per_client:
+            log.warning("refused a connection from %s: too many open connections", host)
+            transport.abort()  # the descriptor is freed now, not when the client gives up
+            return
+        self._arm_header_deadline()
+
+    def _arm_header_deadline(self) -> None:
+        self._cancel_header_deadline()
+        self._header_deadline = self.loop.call_later(self.header_timeout_s, self._header_deadline_passed)
+
+    def _cancel_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _header_deadline_passed(self) -> None:
+        self._header_deadline = None
+        still_ours = self.transport.get_protocol() is self  # not upgraded to a websocket meanwhile
+        if still_ours and not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE or self.transport.get_protocol() is not self:
+            self._cancel_header_deadline()  # the headers are in
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._arm_header_deadline()  # the next request on this connection has the same deadline
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
