@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import solara
 
+from tokenomy.viz.glossary import glossary_markdown
 from tokenomy.viz.markdown import Markdown
 
 ABOUT = """
@@ -71,3 +72,5 @@ ODD protocol (Grimm et al. 2020, JASSS 23(2) 7).
 def About():
     with solara.Div(attributes={"data-testid": "about"}):
         Markdown(ABOUT)
+    with solara.Div(attributes={"data-testid": "glossary"}):
+        Markdown(glossary_markdown())

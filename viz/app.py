@@ -25,6 +25,7 @@ from tokenomy.viz.controls import Sidebar
 from tokenomy.viz.crossing_panel import MarketCrossing
 from tokenomy.viz.fan_panel import DEFAULT_FAN_SEEDS, FanControls, use_fan
 from tokenomy.viz.figure import Figure
+from tokenomy.viz.glossary import gloss
 from tokenomy.viz.lessons_view import LessonPage
 from tokenomy.viz.markdown import Markdown
 from tokenomy.viz.narrative import arrivals_by_date, explain, state_of, storage_words
@@ -266,6 +267,35 @@ def MarketPage(model):
                     panel(model)
 
 
+WELCOME = (
+    "Tokenomy simulates the market for AI: buyers want tokens, providers rent GPU-hours from AI data centres, and "
+    "the data centres buy power, all trading day by day, so every price you see comes from agents' bids."
+)
+
+
+@solara.component
+def Welcome(session: AppSession):
+    """The first screen: what this is in one sentence and three ways in; gone once one is chosen (or a day run)."""
+    if not session.welcome.value or session.model.value.day > 0:
+        return
+
+    def go(tab: str) -> None:
+        session.welcome.set(False)
+        session.tab.set(TABS.index(tab))
+
+    with (
+        solara.Card("Welcome", style={"margin-bottom": "12px", "background": "#f6f9ff"}),
+        solara.Div(attributes={"data-testid": "welcome"}),
+    ):
+        solara.HTML(tag="div", unsafe_innerHTML=gloss(WELCOME), style={"font-size": "15px"})
+        with solara.Row(style={"gap": "10px", "flex-wrap": "wrap", "margin-top": "10px"}):
+            solara.Button("Start a lesson", color="primary", on_click=lambda: go("Lesson"))
+            # (no button name here holds another's: "Play", "Step", "Reset" stay unique on the page)
+            solara.Button("Explore a scenario", color="primary", outlined=True, on_click=lambda: go("Market"))
+            solara.Button("Try a classic market", color="primary", outlined=True, on_click=lambda: go("Experiments"))
+            solara.Button("Glossary of terms", text=True, on_click=lambda: go("About"))
+
+
 @solara.component
 def ChecksPage(session: AppSession):
     ChecksPanel(session.model.value)
@@ -302,6 +332,7 @@ def App(session: AppSession):
         Sidebar(session)
     with solara.lab.Tabs(value=session.tab.value, on_value=session.tab.set, lazy=True):
         with solara.lab.Tab(TABS[0]):
+            Welcome(session)
             MarketPage(session.model.value)
         with solara.lab.Tab(TABS[1]):
             LessonPage(session)

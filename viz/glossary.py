@@ -82,7 +82,11 @@ def node_words(name: str) -> str:
 
 
 def _pattern(term: str) -> re.Pattern:
-    return re.compile(r"(?<![\w-])" + re.escape(term) + r"(?![\w*-])")
+    """The term as a whole word, or its plural ("tokens" is glossed as "token"); a lower-case term in any case
+    ("Seed" at the start of a label), an acronym only as written (MW is not mW)."""
+    plural = "" if term.endswith(("s", "*")) else "s?"
+    flags = re.IGNORECASE if term.islower() else 0
+    return re.compile(r"(?<![\w-])" + re.escape(term) + plural + r"(?![\w*-])", flags)
 
 
 _PATTERNS = sorted(((t, _pattern(t)) for t in GLOSSARY), key=lambda tp: -len(tp[0]))  # longest first

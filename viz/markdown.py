@@ -5,6 +5,8 @@ from __future__ import annotations
 import solara
 from markdown_it import MarkdownIt
 
+from tokenomy.viz.glossary import gloss
+
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 STYLE = "font-size: 15px; line-height: 1.5; max-width: 860px;"
@@ -33,6 +35,9 @@ def Markdown(text: str, testid: str = "", style: str = STYLE):
     solara.HTML(tag="div", unsafe_innerHTML=to_html(text), classes=["tk-md"], style=style, attributes=attributes)
 
 
+TERM_CSS = "abbr.tk-term { text-decoration: underline dotted #888; cursor: help; }"
+
+
 @solara.component
 def LabelledSlider(
     text: str, value: float, min: float, max: float, step: float, on_value, integer: bool = False, testid: str = ""
@@ -40,6 +45,8 @@ def LabelledSlider(
     """A slider with its label and current value on a line of their own above it."""
     attributes = {"data-testid": testid} if testid else {}
     with solara.Div(attributes=attributes, style={"margin": "2px 0 0"}):
-        solara.Text(text, style={"font-size": "13px", "color": "#333"})
+        # the label's terms carry their glossary sentence on hover (AIDC, seed, ...)
+        solara.Style(TERM_CSS)
+        solara.HTML(tag="div", unsafe_innerHTML=gloss(text), style={"font-size": "13px", "color": "#333"})
         slider = solara.SliderInt if integer else solara.SliderFloat
         slider("", value=value, min=min, max=max, step=step, on_value=on_value)

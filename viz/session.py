@@ -50,6 +50,7 @@ class AppSession:
     tab: solara.Reactive  # index into TABS
     classic: solara.Reactive  # market -> figures of the student's last classic-market run
     error: solara.Reactive  # a one-line message when a step fails
+    welcome: solara.Reactive  # the first screen's three ways in are shown
     attempts: solara.Reactive  # lesson name -> the session's revealed attempts, oldest first (lessons_view.attempt_of)
     started: str = "classroom"  # the scenario the server was started with
     drawn: int = 0  # the last redraw count the page has finished drawing
@@ -83,6 +84,7 @@ class AppSession:
             tab=r(0),
             classic=r({}),
             error=r(""),
+            welcome=r(True),
             attempts=r({}),
             started=scenario,
         )

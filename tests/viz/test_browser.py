@@ -520,3 +520,22 @@ def test_a_full_year_of_every_other_scenario_plays_at_the_fastest_speed(browser,
         if s is not None:
             s.close()
         stop_server(proc)
+
+
+def test_the_first_screen_says_what_this_is_and_offers_three_ways_in_and_a_glossary(session):
+    page = session.page
+    welcome = page.get_by_test_id("welcome")
+    welcome.wait_for(timeout=30_000)
+    text = welcome.inner_text()
+    assert "market for AI" in text and "GPU-hours" in text
+    for way in ("Start a lesson", "Explore a scenario", "Try a classic market", "Glossary of terms"):
+        assert welcome.get_by_role("button", name=way).count() == 1
+    assert welcome.locator("abbr[title]").count() >= 2  # its terms explained on hover
+    welcome.get_by_role("button", name="Glossary of terms").click()
+    glossary = page.get_by_test_id("glossary")
+    glossary.wait_for(timeout=30_000)
+    assert "AIDC" in glossary.inner_text() and "ZI-C" in glossary.inner_text()
+    _tab(page, "Market")
+    assert page.get_by_test_id("welcome").count() == 0  # chosen once, gone
+    seed = page.get_by_test_id("slider-seed").locator("abbr[title]")
+    assert seed.count() == 1 and "random draws" in seed.get_attribute("title")  # the sidebar's terms glossed too

@@ -29,3 +29,8 @@ def test_short_node_names_are_spelled_out():
     assert node_words("bth-aidc") == "AI data centre in Beijing-Tianjin-Hebei"
     assert node_words("gba-storage") == "batteries in the Greater Bay Area (Guangdong, Hong Kong, Macao)"
     assert node_words("deepseek") == "deepseek"
+
+
+def test_a_plural_is_glossed_as_its_term():
+    out = gloss("buyers want tokens")
+    assert f'title="{GLOSSARY["token"]}">tokens</abbr>' in out
