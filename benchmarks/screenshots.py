@@ -1,5 +1,5 @@
-"""Screenshots of the Market tab to look at (not a test): each scenario at day 0, 30 and 365, at 1280x800 and
-1920x1080, with a demand boom fired on day 20 so the shock marks show.
+"""Screenshots of the Market tab to look at (not a test): each scenario at day 0, 30 and 365, at 1440x900 (a
+laptop) and 1024x768 (a projector), with a demand boom fired on day 20 so the shock marks show.
 
     .venv/bin/python benchmarks/screenshots.py [--out tests/artifacts] [--scenarios classroom china-2024]
 """
@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "viz"))
 
 from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
-SIZES = ((1280, 800), (1920, 1080))
+SIZES = ((1440, 900), (1024, 768))  # a laptop and a projector
 DAYS = (0, 30, 365)
 SHOCK_DAY, SHOCK = 20, "demand boom"
 

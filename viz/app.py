@@ -21,7 +21,7 @@ from tokenomy.abm.errors import one_line
 from tokenomy.abm.shocks import SHOCKS, apply_shock, shock_in_words
 from tokenomy.viz import charts
 from tokenomy.viz.about import About
-from tokenomy.viz.controls import Sidebar
+from tokenomy.viz.controls import RunButtons, Sidebar
 from tokenomy.viz.crossing_panel import MarketCrossing
 from tokenomy.viz.fan_panel import DEFAULT_FAN_SEEDS, FanControls, use_fan
 from tokenomy.viz.figure import Figure
@@ -255,12 +255,19 @@ MARKET_ROWS = [
 ]
 
 
+# on a narrow screen (a projector at 1024x768) the panels of a row stack, each the page's width, so legends,
+# titles and dates have room
+ROW_CSS = "@media (max-width: 1200px) { .tk-row { grid-template-columns: 1fr !important; } }"
+
+
 @solara.component
 def MarketPage(model):
+    solara.Style(ROW_CSS)
     for i, row in enumerate(MARKET_ROWS):
         columns = "7fr 5fr" if len(row) == 2 and i == 1 else " ".join(["1fr"] * len(row))
         with solara.Div(
-            style={"display": "grid", "grid-template-columns": columns, "gap": "12px", "margin-bottom": "12px"}
+            classes=["tk-row"],
+            style={"display": "grid", "grid-template-columns": columns, "gap": "12px", "margin-bottom": "12px"},
         ):
             for panel in row:
                 with solara.Div(style={"min-width": "0"}):
@@ -276,6 +283,7 @@ WELCOME = (
 @solara.component
 def Welcome(session: AppSession):
     """The first screen: what this is in one sentence and three ways in; gone once one is chosen (or a day run)."""
+    update_counter.get()  # drawn again after a step, so a run that has begun hides it
     if not session.welcome.value or session.model.value.day > 0:
         return
 
@@ -326,12 +334,37 @@ def Page():
     App(session)
 
 
+PROJECTOR_CSS = """
+.tk-projector, .tk-projector .tk-md { font-size: 19px !important; line-height: 1.45; }
+.tk-projector .v-card__title { font-size: 24px !important; }
+"""
+
+
+@solara.component
+def ProjectorBar(session: AppSession):
+    """Projector view: no sidebar (the charts get the room), large type, and the run's buttons kept at the top."""
+    on = session.projector.value
+    with solara.Row(style={"align-items": "center", "gap": "12px", "flex-wrap": "wrap"}):
+        if on:
+            RunButtons(session)
+        with solara.Div(attributes={"data-testid": "projector-switch"}):
+            solara.Switch(label="Projector view", value=on, on_value=session.projector.set)
+
+
 @solara.component
 def App(session: AppSession):
-    with solara.Sidebar():
-        Sidebar(session)
-    with solara.lab.Tabs(value=session.tab.value, on_value=session.tab.set, lazy=True):
+    projector = session.projector.value
+    if not projector:
+        with solara.Sidebar():
+            Sidebar(session)
+    else:
+        solara.Style(PROJECTOR_CSS)
+    with (
+        solara.Div(classes=["tk-projector"] if projector else []),
+        solara.lab.Tabs(value=session.tab.value, on_value=session.tab.set, lazy=True),
+    ):
         with solara.lab.Tab(TABS[0]):
+            ProjectorBar(session)
             Welcome(session)
             MarketPage(session.model.value)
         with solara.lab.Tab(TABS[1]):

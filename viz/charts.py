@@ -198,7 +198,7 @@ def chain_graph(model) -> dict:
 
 
 LEGEND_ROW_PX = 22
-TOOLBOX_PX = 64  # the top-right corner the toolbox takes (PNG, zoom, back)
+TOOLBOX_ROW_PX = 18  # the toolbox's own row at the top: legends, titles and plots start below it
 
 
 def tools(option: dict, zoom_axes: int = 0, name: str = "tokenomy-chart") -> dict:
@@ -225,27 +225,28 @@ def legend_rows(names: list[str], width_px: float) -> int:
     rows, used = 1, 0.0
     for name in names:
         item = 34 + 6.4 * len(name)
-        if used and used + item > width_px - 20 - TOOLBOX_PX:
+        if used and used + item > width_px - 20:
             rows, used = rows + 1, 0.0
         used += item
     return rows
 
 
 def _legend(names: list[str], width_px: float, top: int = 0) -> tuple[dict, int]:
-    """A plain legend (it wraps, never pages) and the height its rows take, for a chart ``width_px`` wide."""
+    """A plain legend (it wraps, never pages) below the toolbox's row, and the height the two take, for a chart
+    ``width_px`` wide."""
     rows = legend_rows(names, width_px)
     legend = {
         "type": "plain",
         "data": names,
-        "top": top,
+        "top": top + TOOLBOX_ROW_PX,
         "left": 10,
-        "right": 10 + TOOLBOX_PX,
+        "right": 10,
         "itemWidth": 16,
         "itemHeight": 9,
         "itemGap": 12,
         "textStyle": {"fontSize": 11},
     }
-    return legend, rows * LEGEND_ROW_PX + 6
+    return legend, TOOLBOX_ROW_PX + rows * LEGEND_ROW_PX + 6
 
 
 def _value_axis(name: str, grid: int = 0, gap: int = 46, **extra) -> dict:

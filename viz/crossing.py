@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokenomy.viz.charts import TOOLBOX_PX, legend_rows, tools
+from tokenomy.viz.charts import TOOLBOX_ROW_PX, legend_rows, tools
 
 DEMAND_COLOUR, SUPPLY_COLOUR, CLEAR_COLOUR = "#1e88e5", "#e53935", "#212121"
 
@@ -320,7 +320,7 @@ def crossing_option(
     )
     left = [s["name"] for s in series if s["xAxisIndex"] == 0]
     right = [s["name"] for s in series if s["xAxisIndex"] == 1]
-    legend_px = 8 + 22 * max(legend_rows(left, half_width_px), legend_rows(right, half_width_px))
+    legend_px = TOOLBOX_ROW_PX + 8 + 22 * max(legend_rows(left, half_width_px), legend_rows(right, half_width_px))
     axis_name = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 12}}
     option = {
         "animation": False,
@@ -331,7 +331,7 @@ def crossing_option(
                 "type": "plain",
                 "data": left,
                 "left": "1%",
-                "top": 0,
+                "top": TOOLBOX_ROW_PX,
                 "width": "47%",
                 "itemWidth": 18,
                 "textStyle": {"fontSize": 11},
@@ -340,8 +340,8 @@ def crossing_option(
                 "type": "plain",
                 "data": right,
                 "left": "52%",
-                "top": 0,
-                "right": TOOLBOX_PX,
+                "top": TOOLBOX_ROW_PX,
+                "width": "47%",
                 "itemWidth": 18,
                 "textStyle": {"fontSize": 11},
             },

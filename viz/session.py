@@ -51,6 +51,7 @@ class AppSession:
     classic: solara.Reactive  # market -> figures of the student's last classic-market run
     error: solara.Reactive  # a one-line message when a step fails
     welcome: solara.Reactive  # the first screen's three ways in are shown
+    projector: solara.Reactive  # projector view: no sidebar, large type, the run's buttons at the top
     attempts: solara.Reactive  # lesson name -> the session's revealed attempts, oldest first (lessons_view.attempt_of)
     started: str = "classroom"  # the scenario the server was started with
     drawn: int = 0  # the last redraw count the page has finished drawing
@@ -85,6 +86,7 @@ class AppSession:
             classic=r({}),
             error=r(""),
             welcome=r(True),
+            projector=r(False),
             attempts=r({}),
             started=scenario,
         )

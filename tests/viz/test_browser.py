@@ -539,3 +539,45 @@ def test_the_first_screen_says_what_this_is_and_offers_three_ways_in_and_a_gloss
     assert page.get_by_test_id("welcome").count() == 0  # chosen once, gone
     seed = page.get_by_test_id("slider-seed").locator("abbr[title]")
     assert seed.count() == 1 and "random draws" in seed.get_attribute("title")  # the sidebar's terms glossed too
+
+
+def _overlaps(boxes: list[dict]) -> list[tuple[int, int]]:
+    """Pairs of boxes that overlap by more than a pixel."""
+    out = []
+    for i, a in enumerate(boxes):
+        for j, b in enumerate(boxes[:i]):
+            w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+            h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+            if w > 1 and h > 1:
+                out.append((j, i))
+    return out
+
+
+def test_projector_view_at_1024x768_keeps_the_run_controls_and_nothing_overlaps(session):
+    page = session.page
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.get_by_test_id("projector-switch").get_by_text("Projector view").click()
+    page.wait_for_function("document.querySelector('[data-testid=sidebar]') === null", timeout=30_000)
+    play = page.get_by_role("button", name="Play")
+    assert play.is_visible() and page.get_by_role("button", name="Step").is_visible()
+    session.step(3)
+    # the header's words and the run's buttons: each in its own place
+    boxes = [
+        box
+        for loc in (
+            page.get_by_test_id("sim-date"),
+            page.get_by_test_id("sim-day"),
+            page.get_by_role("button", name="Reset"),
+            play,
+            page.get_by_role("button", name="Step"),
+            page.get_by_test_id("projector-switch"),
+            page.get_by_test_id("narrative"),
+        )
+        if (box := loc.bounding_box()) is not None
+    ]
+    assert len(boxes) == 7 and not _overlaps(boxes), boxes
+    # the panels stack at this width: the chain graph and the prices each get the page's width
+    chain = page.get_by_test_id("chain-graph").bounding_box()
+    prices = page.get_by_test_id("price-chart").bounding_box()
+    assert prices["y"] >= chain["y"] + chain["height"] - 1 and prices["width"] > 600
+    page.screenshot(path=str(ARTIFACTS / "projector-1024x768.png"))
