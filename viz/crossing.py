@@ -282,20 +282,26 @@ def _y_max(curves: Curves | None, cap: float | None) -> float | None:
 TITLE = {"textStyle": {"fontSize": 12, "fontWeight": "normal"}}
 
 
-def _subtitle(curves: Curves | None) -> str:
-    return f"price set by {curves.set_by}" if curves is not None and curves.set_by else ""
+def _subtitle(curves: Curves | None, digits: int = 0) -> str:
+    """The quantity cleared and what set the price, under the title (the title stays short enough for half a
+    projector's width)."""
+    if curves is None or not np.isfinite(curves.price):
+        return ""
+    what = curves.label.split(", ")[0].partition(" in ")[0]
+    text = f"{curves.quantity:,.0f} {what}"
+    return f"{text}; set by {curves.set_by}" if curves.set_by else text
 
 
 def _title(market: str, curves: Curves | None, unit: str, digits: int) -> str:
-    """'compute: 26.36 CNY/GPU-h for 30,000 GPU-hours' -- the clearing in words above its panel (the hour is on
-    the slider)."""
+    """'compute: 26.36 CNY/GPU-h' -- the clearing price in words above its panel (the hour is on the slider; the
+    quantity and what set the price are the subtitle)."""
     if curves is None:
         return market
-    what, _, zone = curves.label.split(", ")[0].partition(" in ")
+    _, _, zone = curves.label.split(", ")[0].partition(" in ")
     place = f" in {zone}" if zone else ""
     if not np.isfinite(curves.price):
         return f"{market}{place}: no trade"
-    return f"{market}{place}: {curves.price:,.{digits}f} {unit} for {curves.quantity:,.0f} {what}"
+    return f"{market}{place}: {curves.price:,.{digits}f} {unit}"
 
 
 def crossing_option(
@@ -350,6 +356,7 @@ def crossing_option(
             {
                 "text": _title("compute", compute, "CNY/GPU-h", 2),
                 "subtext": _subtitle(compute),
+                "subtextStyle": {"fontSize": 11},
                 "left": 70,
                 "top": legend_px,
                 "itemGap": 2,
@@ -358,6 +365,7 @@ def crossing_option(
             {
                 "text": _title("power", power, "CNY/MWh", 0),
                 "subtext": _subtitle(power),
+                "subtextStyle": {"fontSize": 11},
                 "left": "56%",
                 "top": legend_px,
                 "itemGap": 2,

@@ -136,7 +136,7 @@ def test_the_clearing_point_lies_on_the_drawn_stack_and_says_what_set_the_price(
             assert (axis["max"] - axis["min"]) / axis["interval"] == round(
                 (axis["max"] - axis["min"]) / axis["interval"]
             )
-            assert option["title"][1]["subtext"].startswith("price set by ")
+            assert " MW; set by " in option["title"][1]["subtext"] and "for" not in option["title"][1]["text"]
             causes.add(power.set_by)
     assert "a supply offer in this zone" in causes and len(causes) >= 2, causes
 
