@@ -29,8 +29,9 @@ from tokenomy.viz.glossary import gloss
 from tokenomy.viz.lessons_view import LessonPage
 from tokenomy.viz.markdown import Markdown
 from tokenomy.viz.narrative import arrivals_by_date, explain, state_of, storage_words
-from tokenomy.viz.session import TABS, AppSession
+from tokenomy.viz.session import TABS, AppSession, allowed_scenarios, lessons_by_name
 from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
+from tokenomy.viz.url_state import parse_query
 
 DEFAULT_SCENARIO = os.environ.get("TOKENOMY_SCENARIO", "classroom")
 log = logging.getLogger("tokenomy.viz")
@@ -320,7 +321,19 @@ def Experiments(session: AppSession):
 def Page():
     # one session state per browser tab: Page renders once per session
     session = AppSession.use(DEFAULT_SCENARIO)
+    router = solara.use_router()
+    # the address carries the set-up: read (checked) once when the page opens, written back as it changes, so a
+    # reload keeps the lesson, the prediction, the settings and the run, and a link shares them
+    dropped = solara.use_memo(
+        lambda: session.restore(parse_query(router.search, allowed_scenarios(session.started), lessons_by_name())),
+        [],
+    )
+    update_counter.get()
+    query = session.query()
+    solara.use_effect(lambda: router.push(f"{router.path or '/'}?{query}") if query != router.search else None, [query])
     solara.Title("Tokenomy")
+    if dropped:
+        solara.Warning("The address asked for what this app cannot take: " + one_line("; ".join(dropped)), dense=True)
     solara.Style(STILL_BUSY_BAR_CSS)
     # whatever fails below (a click's handler, a panel's drawing) is caught here: one line in the page and a
     # way back, the traceback in the server's log (rate-limited), never in the page

@@ -149,6 +149,47 @@ class AppSession:
     def leave_lesson(self) -> None:
         self.lesson.set("")
 
+    def restore(self, state: Any) -> list[str]:
+        """Rebuild the set-up an address carried (a checked :class:`viz.url_state.UrlState`): the lesson, the
+        scenario, seed and levers, the prediction, and the run up to its day.  Returns what was dropped, in words."""
+        dropped = list(state.dropped)
+        lesson = lessons_by_name().get(state.lesson) if state.lesson else None
+        if lesson is not None:
+            self.load_lesson(lesson)
+        if state.scenario is not None and (lesson is None or not lesson.scenario):
+            self.scenario.set(state.scenario)
+        if state.seed is not None:
+            self.seed.set(state.seed)
+        if state.levers:
+            self.levers.set({**self.levers.value, **state.levers})
+        if state.scenario is not None or state.seed is not None or state.levers:
+            self.reset()
+        if lesson is not None and state.prediction is not None:
+            self.predictions.set({**self.predictions.value, lesson.name: state.prediction})
+        if state.day:
+            if self.waits_for_prediction():
+                dropped.append("day: the lesson's run starts after a prediction")
+            else:
+                self.model.value.run(state.day)
+        if lesson is not None or state.scenario is not None or state.day:
+            self.welcome.set(False)
+        return dropped
+
+    def query(self) -> str:
+        """The address query of the set-up on screen (:func:`viz.url_state.to_query`); the day only while paused."""
+        from tokenomy.viz.url_state import to_query
+
+        lesson = self.lesson.value
+        day = 0 if self.playing.value else self.model.value.day
+        return to_query(
+            self.model.value.scenario_name,
+            self.model.value.seed_value,
+            self.model.value.levers,
+            lesson,
+            self.predictions.value.get(lesson),
+            day,
+        )
+
     def run_started(self, lesson: Lesson) -> bool:
         """Whether this attempt's run has begun: the chain lesson's world has left day 0, or the classic lesson's
         market has been run.  A prediction can be saved only before."""

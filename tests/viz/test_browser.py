@@ -581,3 +581,21 @@ def test_projector_view_at_1024x768_keeps_the_run_controls_and_nothing_overlaps(
     prices = page.get_by_test_id("price-chart").bounding_box()
     assert prices["y"] >= chain["y"] + chain["height"] - 1 and prices["width"] > 600
     page.screenshot(path=str(ARTIFACTS / "projector-1024x768.png"))
+
+
+def test_a_reload_keeps_the_lesson_the_prediction_and_the_run(session):
+    page = session.page
+    _tab(page, "Lesson")
+    page.get_by_test_id("load-04-agent-boom").get_by_role("button").click()
+    page.get_by_role("button", name="Save my prediction").click()
+    page.get_by_test_id("saved-prediction").wait_for(timeout=10_000)
+    _tab(page, "Market")
+    session.step(3)
+    page.wait_for_function("location.search.includes('day=3')", timeout=30_000)
+    assert "lesson=04-agent-boom" in page.evaluate("location.search")
+    page.reload()
+    page.wait_for_function("document.querySelector('[data-testid=sim-day]')?.innerText == '3'", timeout=60_000)
+    assert "scenario: agent-boom" in page.locator("body").inner_text()
+    _tab(page, "Lesson")
+    page.get_by_test_id("saved-prediction").wait_for(timeout=30_000)
+    assert page.get_by_test_id("saved-prediction").get_attribute("data-value") == "up"
