@@ -85,6 +85,7 @@ def test_a_chart_out_of_view_waits_and_then_draws_the_latest_day(browser, server
         page = context.new_page()
         page.goto(server)
         page.wait_for_selector("[data-testid=sim-day]", timeout=60_000)
+        page.get_by_role("button", name="Explore a scenario").click()  # the first screen's card gone: as before
         page.wait_for_function("document.querySelector('[data-testid=price-chart] canvas') !== null")
         for day in (1, 2, 3):
             page.get_by_role("button", name="Step").click()
