@@ -110,23 +110,29 @@ def foreign_entries(folder: Path) -> list[str]:
     return sorted(foreign)
 
 
-def check_run_folder(out: Path) -> None:
-    """Refuse an ``--out`` that cannot hold a run or holds something other than a Tokenomy run (or ensemble)."""
+def check_out_folder(out: Path, foreign_of: Callable[[Path], list[str]], what: str) -> None:
+    """Refuse an ``--out`` that is no folder name, a symbolic link, a file, or a folder holding entries
+    ``foreign_of`` finds (files that ``what`` -- a run, a sweep -- did not write there)."""
     if out.name in ("", ".", ".."):
-        raise OutputError(f"--out {str(out)!r}: give a folder name (a run replaces the whole folder)")
+        raise OutputError(f"--out {str(out)!r}: give a folder name (a {what} replaces the whole folder)")
     if out.is_symlink():
         raise OutputError(f"--out {out}: is a symbolic link; give the folder it points to")
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out}: exists and is not a folder")
     if out.is_dir():
         try:
-            foreign = foreign_entries(out)
+            foreign = foreign_of(out)
         except OSError as exc:
             raise OutputError(f"--out {out}: cannot read it ({exc.strerror or exc})") from None
         if foreign:
             raise OutputError(
-                f"--out {out}: holds files no run wrote there ({', '.join(foreign[:3])}); refusing to replace it"
+                f"--out {out}: holds files no {what} wrote there ({', '.join(foreign[:3])}); refusing to replace it"
             )
+
+
+def check_run_folder(out: Path) -> None:
+    """Refuse an ``--out`` that cannot hold a run or holds something other than a Tokenomy run (or ensemble)."""
+    check_out_folder(out, foreign_entries, "run")
 
 
 def _ours(name: str) -> bool:

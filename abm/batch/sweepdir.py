@@ -71,23 +71,9 @@ def foreign_entries(out: Path) -> list[str]:
 
 def check_sweep_folder(out: Path) -> None:
     """Refuse an ``--out`` that is a symbolic link, a file, or a folder holding files a sweep does not write."""
-    from tokenomy.abm.output import OutputError
+    from tokenomy.abm.output import check_out_folder
 
-    if out.name in ("", ".", ".."):
-        raise OutputError(f"--out {str(out)!r}: give a folder name")
-    if out.is_symlink():
-        raise OutputError(f"--out {out}: is a symbolic link; give the folder it points to")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out}: exists and is not a folder")
-    if out.is_dir():
-        try:
-            foreign = foreign_entries(out)
-        except OSError as exc:
-            raise OutputError(f"--out {out}: cannot read it ({exc.strerror or exc})") from None
-        if foreign:
-            raise OutputError(
-                f"--out {out}: holds files a sweep does not write ({', '.join(foreign[:3])}); refusing to write there"
-            )
+    check_out_folder(out, foreign_entries, "sweep")
 
 
 def remove_stale_temps(out: Path) -> None:
