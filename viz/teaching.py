@@ -17,7 +17,8 @@ from tokenomy.abm.scenarios import ScenarioError, load_scenario
 from tokenomy.abm.shocks import SHOCKS, apply_shock
 from tokenomy.viz import charts
 from tokenomy.viz.figure import Figure
-from tokenomy.viz.markdown import LabelledSlider
+from tokenomy.viz.glossary import gloss
+from tokenomy.viz.markdown import TERM_CSS, LabelledSlider
 from tokenomy.viz.model import ChainModel
 
 COMPARE_METRICS = [
@@ -402,12 +403,12 @@ def _line(name: str, xs, ys, **extra) -> dict:
 
 def _table(rows: list[tuple[str, str, str]]) -> None:
     body = "".join(
-        f"<tr><td>{html.escape(n)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for n, a, b in rows
+        f"<tr><td>{gloss(n)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for n, a, b in rows
     )
     solara.HTML(
         tag="table", unsafe_innerHTML=f"<tr><th></th><th>theory</th><th>simulated</th></tr>{body}", classes=["tk-table"]
     )
-    solara.Style(TABLE_CSS)
+    solara.Style(TABLE_CSS + TERM_CSS)
 
 
 def call_market_view(values_text: str, costs_text: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tokenomy.viz.glossary import GLOSSARY, gloss, glossary_markdown, node_words
+from tokenomy.viz.teaching import double_auction_view
 
 
 def test_a_term_is_wrapped_once_with_its_explanation_and_the_rest_is_escaped():
@@ -34,3 +35,10 @@ def test_short_node_names_are_spelled_out():
 def test_a_plural_is_glossed_as_its_term():
     out = gloss("buyers want tokens")
     assert f'title="{GLOSSARY["token"]}">tokens</abbr>' in out
+
+
+def test_the_classic_markets_rows_explain_their_terms():
+    rows, _, _ = double_auction_view(1)
+    glossed = [gloss(name) for name, _, _ in rows]
+    assert any('title="' + GLOSSARY["ZI-C"] in g for g in glossed)
+    assert any('title="' + GLOSSARY["ZI-U"] in g for g in glossed)
