@@ -318,12 +318,11 @@ def Experiments(session: AppSession):
 
 
 @solara.component
-def Page():
-    # one session state per browser tab: Page renders once per session
-    session = AppSession.use(DEFAULT_SCENARIO)
+def AddressSync(session: AppSession):
+    """Reads the set-up from the page's address when it opens and writes it back as it changes (a leaf of its own:
+    following the address and every step re-draws only this)."""
     router = solara.use_router()
-    # the address carries the set-up: read (checked) once when the page opens, written back as it changes, so a
-    # reload keeps the lesson, the prediction, the settings and the run, and a link shares them
+    # read (checked) once, when the page opens: what it asked for that cannot be taken is said in one line
     dropped = solara.use_memo(
         lambda: session.restore(parse_query(router.search, allowed_scenarios(session.started), lessons_by_name())),
         [],
@@ -331,9 +330,18 @@ def Page():
     update_counter.get()
     query = session.query()
     solara.use_effect(lambda: router.push(f"{router.path or '/'}?{query}") if query != router.search else None, [query])
-    solara.Title("Tokenomy")
     if dropped:
         solara.Warning("The address asked for what this app cannot take: " + one_line("; ".join(dropped)), dense=True)
+
+
+@solara.component
+def Page():
+    # one session state per browser tab: Page renders once per session
+    session = AppSession.use(DEFAULT_SCENARIO)
+    # the address carries the set-up: read once when the page opens, written back as it changes, so a reload keeps
+    # the lesson, the prediction, the settings and the run, and a link shares them
+    AddressSync(session)
+    solara.Title("Tokenomy")
     solara.Style(STILL_BUSY_BAR_CSS)
     # whatever fails below (a click's handler, a panel's drawing) is caught here: one line in the page and a
     # way back, the traceback in the server's log (rate-limited), never in the page
