@@ -13,8 +13,10 @@ import html
 import logging
 import os
 
+import ipyvue
 import solara
 import solara.lab
+import traitlets
 from mesa.visualization.utils import update_counter
 
 from tokenomy.abm.errors import one_line
@@ -317,6 +319,13 @@ def Experiments(session: AppSession):
         ClassicMarkets()
 
 
+class AddressBar(ipyvue.VueTemplate):
+    """The browser's address, replaced in the page as the set-up changes (``address.vue``)."""
+
+    template_file = (__file__, "address.vue")
+    query = traitlets.Unicode("").tag(sync=True)
+
+
 @solara.component
 def AddressSync(session: AppSession):
     """Reads the set-up from the page's address when it opens and writes it back as it changes (a leaf of its own:
@@ -328,8 +337,7 @@ def AddressSync(session: AppSession):
         [],
     )
     update_counter.get()
-    query = session.query()
-    solara.use_effect(lambda: router.push(f"{router.path or '/'}?{query}") if query != router.search else None, [query])
+    AddressBar.element(query=session.query())
     if dropped:
         solara.Warning("The address asked for what this app cannot take: " + one_line("; ".join(dropped)), dense=True)
 
