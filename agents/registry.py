@@ -10,7 +10,15 @@ Importing this module imports the modules that define rules, so the registry (:d
 
 from __future__ import annotations
 
-from tokenomy.agents import aidc, cloud_provider, q_learning, storage_operator, training_lab, utility  # noqa: F401
+from tokenomy.agents import (  # noqa: F401
+    aidc,
+    cloud_provider,
+    human,
+    q_learning,
+    storage_operator,
+    training_lab,
+    utility,
+)
 from tokenomy.agents.strategies import (
     COMPUTE_ASKING,
     COMPUTE_BIDDING,

@@ -58,8 +58,9 @@ def register(kind: str, name: str) -> Callable[[type], type]:
 
 
 def strategy_names(kind: str) -> tuple[str, ...]:
-    """The names a scenario may give for decision ``kind``, in registration order."""
-    return tuple(REGISTRY.get(kind, {}))
+    """The names a scenario may give for decision ``kind``, in registration order (a seat's rule, which sits over
+    an agent's own rule in a classroom game, is not one: :meth:`Rules.take_seat`)."""
+    return tuple(name for name, cls in REGISTRY.get(kind, {}).items() if not cls.seat_only)
 
 
 def strategy_class(kind: str, name: str) -> type[Strategy]:
@@ -74,6 +75,7 @@ class Strategy:
 
     kind: ClassVar[str] = ""
     name: ClassVar[str] = ""
+    seat_only: ClassVar[bool] = False  # a rule that only sits over an agent's own (a person's seat), never alone
 
     def __init__(self, group: Any, members: np.ndarray):
         self.members = members
@@ -145,6 +147,18 @@ class Rules:
         self.only = self.strategies[0] if len(self.strategies) == 1 else None
         self.learns = any(type(s).learn is not Strategy.learn for s in self.strategies)  # any rule that learns
         self._shared: dict[str, bool] = {}
+        self.seat: Strategy | None = None
+
+    def take_seat(self, seat: Strategy) -> None:
+        """Put a seat's rule (a person playing the agents ``seat.members`` in a classroom game, :mod:`agents.human`)
+        over those agents' own rules.  Their own rules keep deciding and learning for them underneath, exactly as
+        without the seat; the seat's ``over(method, decided, *args)`` then replaces its members' part of a decision
+        where the person has decided, and passes the rest through untouched."""
+        self.seat = seat
+
+    def over(self, method: str, decided: Any, *args: Any) -> Any:
+        """``decided`` (the agents' own rules' decision ``method(*args)``) as the seat, if any, changes it."""
+        return decided if self.seat is None else self.seat.over(method, decided, *args)
 
     def __iter__(self):
         return iter(self.strategies)
@@ -164,7 +178,7 @@ class Rules:
         from its own rule."""
         deciders = self.deciders(method)
         if len(deciders) == 1:
-            return getattr(deciders[0], method)(*args)
+            return self.over(method, getattr(deciders[0], method)(*args), *args)
         first = getattr(deciders[0], method)(*args)
         parts = first if isinstance(first, tuple) else (first,)
         out = [np.array(x, copy=True) for x in parts]
@@ -172,7 +186,7 @@ class Rules:
             mine = getattr(s, method)(*args)
             for column, x in zip(out, mine if isinstance(mine, tuple) else (mine,), strict=True):
                 column[s.members] = np.asarray(x)[s.members]
-        return tuple(out) if isinstance(first, tuple) else out[0]
+        return self.over(method, tuple(out) if isinstance(first, tuple) else out[0], *args)
 
     def steps(self, method: str, *args: Any) -> tuple[np.ndarray, ...]:
         """Steps of a curve, ``rule.method(*args) -> (owner, hour, quantity, price)``: each agent's steps from its
@@ -180,18 +194,18 @@ class Rules:
         keeping that layout; otherwise each rule's steps for its own members follow one another."""
         deciders = self.deciders(method)
         if len(deciders) == 1:
-            return getattr(deciders[0], method)(*args)
+            return self.over(method, getattr(deciders[0], method)(*args), *args)
         results = [tuple(getattr(s, method)(*args)) for s in deciders]
         owner = results[0][0]
         if all(r[0] is owner or np.array_equal(r[0], owner) for r in results):
             pick = self.rule_of[np.asarray(owner)]
             columns = [np.choose(pick, [np.asarray(r[k], dtype=float) for r in results]) for k in range(2, 4)]
-            return (owner, results[0][1], *columns)
+            return self.over(method, (owner, results[0][1], *columns), *args)
         parts = []
         for s, (own, *rest) in zip(deciders, results, strict=True):
             keep = np.isin(own, s.members)
             parts.append([np.asarray(own)[keep], *(np.asarray(x)[keep] for x in rest)])
-        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+        return self.over(method, tuple(np.concatenate(column) for column in zip(*parts, strict=True)), *args)
 
     def learn(self, group: Any, outcome: Any, rng: np.random.Generator) -> None:
         """Each rule learns from the day, in the order the rules were first named."""

@@ -250,6 +250,7 @@ class UtilityGroup(Group):
         for rule in deciders[1:]:  # each unit as its owner's rule offers it (the day's draws made once, above)
             mine = np.isin(self.unit_owner, rule.members)
             price[:, mine] = rule.offers(self, inputs)[1][:, mine]
+        self.available_mw, price = self.offering.over("offers", (self.available_mw, price), self, inputs)
         return self.unit_zone, self.available_mw, price
 
     def learn(self, dispatch_mw: np.ndarray, revenue: np.ndarray, cost: np.ndarray, rng: np.random.Generator) -> None:
@@ -264,6 +265,7 @@ class UtilityGroup(Group):
         """Orders placed this month [(arrival_day, owner, zone, tech, MW)], from the investing strategy."""
         view = BuildView(day, recent_prices, recent_availability, capacity_tariff)
         orders = [o for rule in self.investing for o in rule.orders(self, view) if o[1] in rule.members]
+        orders = self.investing.over("orders", orders, self, view)
         for order in orders:
             self.pipeline.add(order[0], order[1:4], order[4])
         return orders

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tokenomy.abm.cli import lesson, run, sweep, viz
+from tokenomy.abm.cli import classroom, lesson, run, sweep, viz
 from tokenomy.abm.cli.argtypes import with_choice_hint
 from tokenomy.abm.cli.streams import StdoutError, detach_stdout, guarded_stdout
 from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
@@ -18,7 +18,7 @@ from tokenomy.abm.errors import UsageError, one_line
 
 EXIT_USAGE = 2
 EXIT_WRITE = 1  # the input was fine; writing the output failed (a full disk), and what was there is kept
-COMMAND_MODULES = (run, sweep, lesson, viz)
+COMMAND_MODULES = (run, sweep, lesson, viz, classroom)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -77,3 +77,31 @@ def check_references(data: dict, source: str) -> None:
     if data["markets"]["power_price_floor_cny_per_mwh"] >= data["markets"]["power_price_cap_cny_per_mwh"]:
         raise ScenarioError(f"{source}: 'markets.power_price_floor_cny_per_mwh' must be below the price cap")
     check_ordered_pairs(data, source)
+    check_classroom(data, source)
+
+
+def check_classroom(data: dict, source: str) -> None:
+    """The ``[classroom]`` table names kinds students may play, entries of those kinds, and rounds within the
+    horizon (the last round may be cut short by it, never start after it)."""
+    from tokenomy.abm.scenarios.spec import PLAYABLE_ROLES
+
+    game = data["classroom"]
+    for role in game["roles"]:
+        if role not in PLAYABLE_ROLES:
+            tip = did_you_mean(role, list(PLAYABLE_ROLES))
+            raise ScenarioError(
+                f"{source}: 'classroom.roles' = {role!r} is not one of {', '.join(PLAYABLE_ROLES)}{tip}"
+            )
+    if len(set(game["roles"])) != len(game["roles"]):
+        raise ScenarioError(f"{source}: 'classroom.roles' names a kind twice")
+    playable = {item["name"] for role in game["roles"] for item in data[role]}
+    for name in game["seats"]:
+        _need(source, "classroom", "seats", name, playable)
+    if not (game["seats"] or playable):
+        raise ScenarioError(f"{source}: 'classroom.roles' leaves no firm to play: the scenario has no such entries")
+    days, per = data["scenario"]["days"], game["days_per_round"]
+    if (game["rounds"] - 1) * per >= days:
+        raise ScenarioError(
+            f"{source}: 'classroom.rounds' = {game['rounds']} of {per} days start past the horizon of {days} days; "
+            f"at most {-(-days // per)}"
+        )

@@ -438,6 +438,27 @@ EXPECTED = Table(
     doc="expected outcome, checked by `tokenomy check`",
 )
 
+PLAYABLE_ROLES = ("providers", "aidcs", "storage", "utilities")  # the kinds of firm a student may run
+MAX_ROUND_SECONDS = 3600
+
+CLASSROOM = Table(
+    {
+        "roles": F(
+            "strs",
+            ["providers"],
+            doc=f"the kinds of firm students may run: some of {', '.join(PLAYABLE_ROLES)} (tokenomy classroom)",
+        ),
+        "seats": F("strs", [], doc="the entries of those kinds students may run, by name; empty = every one of them"),
+        "rounds": F("int", 0, min=0, max=MAX_DAYS, doc="rounds of the game; 0 = as many as the horizon holds"),
+        "days_per_round": F("int", 7, min=1, max=365, doc="simulated days a round advances"),
+        "round_seconds": F(
+            "int", 60, min=0, max=MAX_ROUND_SECONDS, doc="the round's timer: it closes after this long (0: no timer)"
+        ),
+        "team_size": F("int", 4, min=1, max=100, doc="students who may share one firm"),
+    },
+    doc="the classroom game: which firms students play, and the rounds",
+)
+
 ROOT = Table(
     {
         "scenario": SCENARIO,
@@ -456,5 +477,6 @@ ROOT = Table(
         "enterprises": ListOf(ENTERPRISE, max_items=MAX_TRADING_ENTRIES),
         "events": ListOf(EVENT, key=None, max_items=10000),
         "expected": EXPECTED,
+        "classroom": CLASSROOM,
     }
 )

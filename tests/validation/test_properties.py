@@ -35,6 +35,7 @@ COUPLED = {
     "markets.power_price_cap_cny_per_mwh",
     "aidcs.west-aidc.idle_kw_per_gpu",
     "aidcs.west-aidc.busy_kw_per_gpu",
+    "classroom.rounds",  # rounds x days per round within the horizon
 }
 
 

@@ -1,0 +1,396 @@
+"""A classroom game: a scenario played in rounds by students who run some of its firms, and a teacher.
+
+:class:`Game` is the one object the pages (and the command line, and the bots of the tests) talk to.  Every
+request names a token: the teacher's (given when the game is created) or a seat's (given when a student joins);
+a token only opens what it is for.  Every join, decision, round, pause, kick and end is committed to the game's
+SQLite file (:mod:`abm.classroom.store`) before it takes effect, and the game's state is a function of the
+scenario, the seed and that log: :meth:`Game.open` rebuilds it by applying the log again, which is also how a
+restarted server resumes and how ``tokenomy classroom replay`` reruns a game.
+
+Time never enters the state except through the log: every method that may close a round takes ``now`` (seconds,
+any clock the caller keeps), and a round closed by its timer is a logged event like any other.
+
+Thread safety: every public method holds the game's lock, so the sessions of one server (threads) may call it at
+once.  A game lives in exactly one process: its file is locked while open, so a second process cannot open it.  A
+server with several worker processes (``--workers N``) must send every request of a game to the worker that holds
+it, e.g. by the join code (a hash of the code modulo N picks the worker, and the code is in every page's address).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tokenomy.abm.classroom.decisions import check_decision
+from tokenomy.abm.classroom.errors import AuthError, GameError
+from tokenomy.abm.classroom.seats import Firm, Seats, playable_firms
+from tokenomy.abm.classroom.store import Store
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector
+CODE_LENGTH = 6
+MAX_NAME_CHARS = 40
+TOKEN_BYTES = 24
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def check_name(name: Any) -> str:
+    """A student's name as typed: 1 to 40 printable characters (spaces inside collapse)."""
+    if not isinstance(name, str):
+        raise GameError("a name must be text")
+    clean = " ".join(name.split())
+    if not clean:
+        raise GameError("type your name to join")
+    if len(clean) > MAX_NAME_CHARS:
+        raise GameError(f"a name has at most {MAX_NAME_CHARS} characters")
+    if not clean.isprintable():
+        raise GameError("a name can hold only printable characters")
+    return clean
+
+
+@dataclass
+class Student:
+    name: str
+    firm: Firm
+    tokens: set[str] = field(default_factory=set)  # hashes of the tokens issued to it (one per join)
+    kicked: bool = False
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """A round played: its number (from 1), its days [first, end), why it closed, who had decided, when."""
+
+    number: int
+    first_day: int
+    end_day: int
+    reason: str
+    decided: tuple[str, ...]
+    closed_at: float
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a student gets on joining: the token that is its seat, and the firm it plays."""
+
+    token: str
+    name: str
+    firm: str
+    role: str
+
+
+class Game:
+    """One game (module docstring).  Create with :meth:`create`, resume with :meth:`open`."""
+
+    def __init__(self, store: Store, build_model: bool = True):
+        from tokenomy.abm.model import TokenEconomy
+        from tokenomy.abm.scenarios import load_scenario
+
+        self._lock = threading.RLock()
+        self.store = store
+        meta = store.meta()
+        self.code: str = meta["code"]
+        self._teacher: str = meta["teacher"]
+        self.seed: int = int(meta["seed"])
+        self.scenario = load_scenario(meta["scenario_name"], meta["overrides"], resolved=meta["scenario"])
+        self.data = self.scenario.data
+        game = self.data["classroom"]
+        self.days: int = int(self.data["scenario"]["days"])
+        self.days_per_round: int = int(game["days_per_round"])
+        self.rounds: int = int(game["rounds"]) or -(-self.days // self.days_per_round)
+        self.round_seconds: float = float(game["round_seconds"])
+        self.team_size: int = int(game["team_size"])
+        self.firms = playable_firms(self.data)
+        self.firm_by_key = {f.key: f for f in self.firms}
+        self.model = TokenEconomy(self.scenario, seed=self.seed)
+        self.model.recorder.reserve(self.days)
+        self.seats = Seats(self.model, self.firms)
+        self.students: dict[str, Student] = {}  # by name key
+        self.by_token: dict[str, Student] = {}  # by token hash
+        self.pending: dict[str, tuple[dict[str, Any], str, float]] = {}  # firm key -> (decision, by whom, when)
+        self.in_force: dict[str, dict[str, Any]] = {}  # firm key -> the decision of the last round it decided
+        self.history: list[RoundRecord] = []
+        self.decision_log: list[dict[str, Any]] = []  # every decision that went into a round
+        self.status = "lobby"  # lobby, running, paused, ended
+        self.opened_at: float | None = None  # when the open round's clock started
+        self.paused_at: float | None = None
+        self.paused_s = 0.0  # time the open round has been paused
+        self.created_at = float(meta.get("created_at", 0.0))
+        for event in store.events():
+            self._apply(event.kind, event.payload, event.at)
+
+    # -- creating and opening ---------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        scenario: str | Path = "classroom",
+        seed: int | None = None,
+        overrides: list[str] | tuple[str, ...] = (),
+        now: float = 0.0,
+    ) -> tuple[Game, str]:
+        """A new game in a new file at ``path``: (the game, the teacher's token)."""
+        from tokenomy.abm.scenarios import load_scenario, read_resolved
+
+        source, raw = read_resolved(scenario)
+        checked = load_scenario(source, list(overrides), resolved=raw)  # every check, before the file exists
+        seed = int(checked.data["scenario"]["seed"] if seed is None else seed)
+        teacher = secrets.token_urlsafe(TOKEN_BYTES)
+        meta = {
+            "scenario_name": str(source),
+            "scenario": raw,
+            "overrides": list(overrides),
+            "seed": seed,
+            "code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+            "teacher": _hash(teacher),
+            "created_at": float(now),
+        }
+        store = Store.create(Path(path), meta)
+        try:
+            return cls(store), teacher
+        except BaseException:
+            store.close()
+            raise
+
+    @classmethod
+    def open(cls, path: str | Path) -> Game:
+        """The game in ``path``, where it stood (its log applied again)."""
+        store = Store.open(Path(path))
+        try:
+            return cls(store)
+        except GameError:
+            store.close()
+            raise
+        except Exception as exc:  # a log this version cannot apply: refused in one line
+            store.close()
+            raise GameError(f"{path}: the game's log cannot be applied ({type(exc).__name__}: {exc})") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self.store.close()
+
+    # -- authorisation ----------------------------------------------------------------------------------
+    def _student(self, token: Any) -> Student:
+        student = self.by_token.get(_hash(token)) if isinstance(token, str) else None
+        if student is None:
+            raise AuthError("this seat token is not valid for this game")
+        if student.kicked:
+            raise AuthError(f"{student.name} was removed from the game by the teacher")
+        return student
+
+    def _check_teacher(self, token: Any) -> None:
+        if not (isinstance(token, str) and secrets.compare_digest(_hash(token), self._teacher)):
+            raise AuthError("only the teacher can do that")
+
+    def _check_firm(self, student: Student, firm: str | None) -> None:
+        if firm is not None and firm not in (student.firm.key, student.firm.name):
+            raise AuthError(f"{student.name} plays {student.firm.name}, not {str(firm)[:40]}")
+
+    # -- students -----------------------------------------------------------------------------------------
+    def join(self, code: Any, name: Any, now: float = 0.0) -> Ticket:
+        """A seat in a firm for ``name`` (the same name rejoins its firm), if ``code`` is this game's."""
+        with self._lock:
+            if not (isinstance(code, str) and secrets.compare_digest(code.strip().upper(), self.code)):
+                raise AuthError("no game has that join code")
+            if self.status == "ended":
+                raise GameError("the game has ended")
+            clean = check_name(name)
+            known = self.students.get(_name_key(clean))
+            if known is not None and known.kicked:
+                raise AuthError(f"{known.name} was removed from the game by the teacher")
+            firm = known.firm if known is not None else self._free_firm()
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            self._log("join", {"name": clean, "firm": firm.key, "token": _hash(token)}, now)
+            student = self.students[_name_key(clean)]
+            return Ticket(token, student.name, firm.name, firm.role)
+
+    def _free_firm(self) -> Firm:
+        counts = {f.key: 0 for f in self.firms}
+        for s in self.students.values():
+            if not s.kicked:
+                counts[s.firm.key] += 1
+        firm = min(self.firms, key=lambda f: counts[f.key])
+        if counts[firm.key] >= self.team_size:
+            raise GameError("the game is full: every firm has its team")
+        return firm
+
+    def submit(self, token: Any, decision: Any, now: float = 0.0, firm: str | None = None) -> dict[str, Any]:
+        """The seat's firm's decision for the open round (the last one before the round closes counts); returns it
+        checked.  Closes the round when every firm with a student has decided."""
+        with self._lock:
+            student = self._student(token)
+            self._check_firm(student, firm)
+            if self.status == "ended":
+                raise GameError("the game has ended")
+            checked = check_decision(student.firm.role, student.firm.name, decision, self.data)
+            self._log("submit", {"firm": student.firm.key, "name": student.name, "decision": checked}, now)
+            if self.status == "running" and self._all_decided():
+                self._log("close", {"round": len(self.history) + 1, "reason": "all decided"}, now)
+            return checked
+
+    # -- the teacher ------------------------------------------------------------------------------------
+    def start(self, teacher: Any, now: float = 0.0) -> None:
+        with self._lock:
+            self._check_teacher(teacher)
+            if self.status != "lobby":
+                raise GameError("the game has started already")
+            self._log("start", {}, now)
+            if self._all_decided():
+                self._log("close", {"round": 1, "reason": "all decided"}, now)
+
+    def close_round(self, teacher: Any, now: float = 0.0) -> None:
+        """Advance now: the round closes with the decisions it has (the computer plays the others)."""
+        with self._lock:
+            self._check_teacher(teacher)
+            if self.status not in ("running", "paused"):
+                raise GameError("start the game first" if self.status == "lobby" else "the game has ended")
+            self._log("close", {"round": len(self.history) + 1, "reason": "teacher"}, now)
+
+    def tick(self, now: float) -> bool:
+        """Close the round if its timer has run out (no token: the clock is the server's); whether it closed."""
+        with self._lock:
+            left = self.seconds_left(now)
+            if self.status != "running" or left is None or left > 0:
+                return False
+            self._log("close", {"round": len(self.history) + 1, "reason": "timer"}, now)
+            return True
+
+    def pause(self, teacher: Any, now: float = 0.0) -> None:
+        with self._lock:
+            self._check_teacher(teacher)
+            if self.status != "running":
+                raise GameError("only a running game can be paused")
+            self._log("pause", {}, now)
+
+    def resume(self, teacher: Any, now: float = 0.0) -> None:
+        with self._lock:
+            self._check_teacher(teacher)
+            if self.status != "paused":
+                raise GameError("the game is not paused")
+            self._log("resume", {}, now)
+
+    def kick(self, teacher: Any, name: Any, now: float = 0.0) -> None:
+        """Take a student out of the game (its tokens stop working; its firm plays on)."""
+        with self._lock:
+            self._check_teacher(teacher)
+            student = self.students.get(_name_key(check_name(name)))
+            if student is None or student.kicked:
+                raise GameError(f"no student named {str(name)[:40]!r} in the game")
+            self._log("kick", {"name": student.name}, now)
+
+    def end(self, teacher: Any, now: float = 0.0) -> None:
+        with self._lock:
+            self._check_teacher(teacher)
+            if self.status == "ended":
+                raise GameError("the game has ended already")
+            self._log("end", {"reason": "teacher"}, now)
+
+    # -- the clock --------------------------------------------------------------------------------------
+    def seconds_left(self, now: float) -> float | None:
+        """Seconds before the open round's timer closes it (None: no timer, or no round open)."""
+        with self._lock:
+            if self.round_seconds <= 0 or self.opened_at is None or self.status not in ("running", "paused"):
+                return None
+            paused = self.paused_s + (now - self.paused_at if self.paused_at is not None else 0.0)
+            return self.opened_at + self.round_seconds + paused - now
+
+    def _all_decided(self) -> bool:
+        occupied = {s.firm.key for s in self.students.values() if not s.kicked}
+        return bool(occupied) and occupied <= set(self.pending)
+
+    # -- the log --------------------------------------------------------------------------------------------
+    def _log(self, kind: str, payload: dict[str, Any], now: float) -> None:
+        """Commit the event, then apply it."""
+        if not (isinstance(now, int | float) and math.isfinite(now)):
+            raise GameError("the time must be a finite number of seconds")
+        event = self.store.append(kind, payload, now)
+        self._apply(event.kind, event.payload, event.at)
+
+    def _apply(self, kind: str, p: dict[str, Any], at: float) -> None:
+        """Apply one logged event to the state (live, or reading the log again)."""
+        if kind == "join":
+            firm = self.firm_by_key[p["firm"]]
+            key = _name_key(p["name"])
+            student = self.students.setdefault(key, Student(p["name"], firm))
+            student.tokens.add(p["token"])
+            self.by_token[p["token"]] = student
+        elif kind == "submit":
+            self.pending[p["firm"]] = (p["decision"], p["name"], at)
+        elif kind == "start":
+            self.status, self.opened_at, self.paused_s = "running", at, 0.0
+        elif kind == "close":
+            self._play_round(p["reason"], at)
+        elif kind == "pause":
+            self.status, self.paused_at = "paused", at
+        elif kind == "resume":
+            self.paused_s += at - (self.paused_at if self.paused_at is not None else at)
+            self.status, self.paused_at = "running", None
+        elif kind == "kick":
+            self.students[_name_key(p["name"])].kicked = True
+        elif kind == "end":
+            self.status, self.opened_at = "ended", None
+        else:
+            raise GameError(f"the game's log holds an event this version does not know: {kind[:20]!r}")
+
+    def _play_round(self, reason: str, at: float) -> None:
+        """The open round's days, with the decisions it has; then the next round opens (or the game ends)."""
+        number = len(self.history) + 1
+        first = (number - 1) * self.days_per_round
+        end = min(first + self.days_per_round, self.days)
+        decisions = {key: d for key, (d, _, _) in self.pending.items()}
+        for key, (d, who, when) in sorted(self.pending.items()):
+            firm = self.firm_by_key[key]
+            self.decision_log.append(
+                {"round": number, "firm": firm.name, "role": firm.role, "by": who, "at": when, **d}
+            )
+        self.seats.decide(decisions)
+        self.seats.open_round()
+        for day in range(first, end):
+            if day == end - 1:
+                self.seats.last_night()
+            self.model.step()
+        self.in_force.update(decisions)
+        self.history.append(RoundRecord(number, first, end, reason, tuple(sorted(decisions)), at))
+        self.pending = {}
+        self.opened_at, self.paused_at, self.paused_s = at, None, 0.0
+        if self.status == "paused":
+            self.status = "running"
+        if number >= self.rounds or end >= self.days:
+            self.status, self.opened_at = "ended", None
+
+    # -- views ------------------------------------------------------------------------------------------
+    def seat_view(self, token: Any, now: float = 0.0, firm: str | None = None) -> dict[str, Any]:
+        """What the seat sees: the game's state, its firm (its own costs, cash, profit, last round), the market (its
+        rivals' posted prices, public prices), and its form (fields, limits, defaults, the computer's proposal)."""
+        from tokenomy.abm.classroom.views import seat_view
+
+        with self._lock:
+            student = self._student(token)
+            self._check_firm(student, firm)
+            return seat_view(self, student, now)
+
+    def teacher_view(self, teacher: Any, now: float = 0.0) -> dict[str, Any]:
+        """What the teacher sees: the code, the roster, who has decided, every firm's state, the market."""
+        from tokenomy.abm.classroom.views import teacher_view
+
+        with self._lock:
+            self._check_teacher(teacher)
+            return teacher_view(self, now)
+
+    # -- tables ---------------------------------------------------------------------------------------
+    def write_tables(self, out: str | Path, fmt: str = "parquet") -> list[str]:
+        """The game's tables into the folder ``out`` (made anew: an earlier game's tables there are replaced)."""
+        from tokenomy.abm.classroom.tables import write_game_tables
+
+        with self._lock:
+            return write_game_tables(self, Path(out), fmt)
