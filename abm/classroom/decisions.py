@@ -127,7 +127,7 @@ def check_decision(role: str, firm: str, decision: Any, data: dict) -> dict[str,
     for key, value in decision.items():
         if not isinstance(key, str) or key not in fields:
             name = str(key)[:40]
-            raise GameError(f"{firm}: unknown field {name!r}{did_you_mean(name, list(fields))}")
+            raise GameError(f"{firm}: unknown field {name!r}{did_you_mean(name, list(fields), cutoff=0.4)}")
         try:
             out[key] = coerce_scalar(fields[key].field(), value, key, firm)
         except ScenarioError as exc:

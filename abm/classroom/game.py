@@ -348,8 +348,8 @@ class Game:
         first = (number - 1) * self.days_per_round
         end = min(first + self.days_per_round, self.days)
         decisions = {key: d for key, (d, _, _) in self.pending.items()}
-        for key, (d, who, when) in sorted(self.pending.items()):
-            firm = self.firm_by_key[key]
+        for firm in (f for f in self.firms if f.key in self.pending):
+            d, who, when = self.pending[firm.key]
             self.decision_log.append(
                 {"round": number, "firm": firm.name, "role": firm.role, "by": who, "at": when, **d}
             )

@@ -124,7 +124,7 @@ def market(game: Game) -> dict[str, Any]:
 
 
 def game_state(game: Game, now: float) -> dict[str, Any]:
-    occupied = sorted({s.firm.key for s in game.students.values() if not s.kicked})
+    occupied = {s.firm.key for s in game.students.values() if not s.kicked}
     return {
         "status": game.status,
         "round": min(len(game.history) + 1, game.rounds),
@@ -134,7 +134,7 @@ def game_state(game: Game, now: float) -> dict[str, Any]:
         "date": str(game.model.date),
         "days_per_round": game.days_per_round,
         "seconds_left": game.seconds_left(now),
-        "waiting_for": [game.firm_by_key[k].name for k in occupied if k not in game.pending],
+        "waiting_for": [f.name for f in game.firms if f.key in occupied and f.key not in game.pending],
     }
 
 

@@ -96,7 +96,11 @@ def check_classroom(data: dict, source: str) -> None:
         raise ScenarioError(f"{source}: 'classroom.roles' names a kind twice")
     playable = {item["name"] for role in game["roles"] for item in data[role]}
     for name in game["seats"]:
-        _need(source, "classroom", "seats", name, playable)
+        if name not in playable:
+            tip = did_you_mean(name, sorted(playable))
+            raise ScenarioError(
+                f"{source}: 'classroom.seats' names {name!r}, which is no entry of {', '.join(game['roles'])}{tip}"
+            )
     if not (game["seats"] or playable):
         raise ScenarioError(f"{source}: 'classroom.roles' leaves no firm to play: the scenario has no such entries")
     days, per = data["scenario"]["days"], game["days_per_round"]
