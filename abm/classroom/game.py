@@ -233,9 +233,10 @@ class Game:
             if self.status == "ended":
                 raise GameError("the game has ended")
             checked = check_decision(student.firm.role, student.firm.name, decision, self.data)
-            self._log("submit", {"firm": student.firm.key, "name": student.name, "decision": checked}, now)
-            if self.status == "running" and self._all_decided():
-                self._log("close", {"round": len(self.history) + 1, "reason": "all decided"}, now)
+            events = [("submit", {"firm": student.firm.key, "name": student.name, "decision": checked})]
+            if self.status == "running" and self._all_decided(also=student.firm.key):  # the last decision closes
+                events.append(("close", {"round": len(self.history) + 1, "reason": "all decided"}))
+            self._log_all(events, now)
             return checked
 
     # -- the teacher ------------------------------------------------------------------------------------
@@ -244,9 +245,10 @@ class Game:
             self._check_teacher(teacher)
             if self.status != "lobby":
                 raise GameError("the game has started already")
-            self._log("start", {}, now)
+            events = [("start", {})]
             if self._all_decided():
-                self._log("close", {"round": 1, "reason": "all decided"}, now)
+                events.append(("close", {"round": 1, "reason": "all decided"}))
+            self._log_all(events, now)
 
     def close_round(self, teacher: Any, now: float = 0.0) -> None:
         """Advance now: the round closes with the decisions it has (the computer plays the others)."""
@@ -304,17 +306,21 @@ class Game:
             paused = self.paused_s + (now - self.paused_at if self.paused_at is not None else 0.0)
             return self.opened_at + self.round_seconds + paused - now
 
-    def _all_decided(self) -> bool:
+    def _all_decided(self, also: str | None = None) -> bool:
+        """Whether every firm with a student has decided the open round (counting ``also`` as decided)."""
         occupied = {s.firm.key for s in self.students.values() if not s.kicked}
-        return bool(occupied) and occupied <= set(self.pending)
+        return bool(occupied) and occupied <= set(self.pending) | {also}
 
     # -- the log --------------------------------------------------------------------------------------------
     def _log(self, kind: str, payload: dict[str, Any], now: float) -> None:
-        """Commit the event, then apply it."""
-        if not (isinstance(now, int | float) and math.isfinite(now)):
+        self._log_all([(kind, payload)], now)
+
+    def _log_all(self, events: list[tuple[str, dict[str, Any]]], now: float) -> None:
+        """Commit the events (all or none), then apply them."""
+        if isinstance(now, bool) or not (isinstance(now, int | float) and math.isfinite(now)):
             raise GameError("the time must be a finite number of seconds")
-        event = self.store.append(kind, payload, now)
-        self._apply(event.kind, event.payload, event.at)
+        for event in self.store.append(events, now):
+            self._apply(event.kind, event.payload, event.at)
 
     def _apply(self, kind: str, p: dict[str, Any], at: float) -> None:
         """Apply one logged event to the state (live, or reading the log again)."""

@@ -168,19 +168,24 @@ class Store:
         except (sqlite3.DatabaseError, ValueError) as exc:
             raise GameError(f"{self.path}: the game's log is damaged ({exc})") from None
 
-    def append(self, kind: str, payload: dict[str, Any], at: float) -> Event:
-        """Append one event and commit it (the caller applies it only after this returns)."""
-        text = dumps(payload)
-        if len(text) > MAX_PAYLOAD_CHARS:
-            raise GameError(f"a {kind} of {len(text):,} characters is too long (at most {MAX_PAYLOAD_CHARS:,})")
+    def append(self, events: list[tuple[str, dict[str, Any]]], at: float) -> list[Event]:
+        """Append ``events`` ((kind, payload) pairs) in one transaction and commit them: all of them are in the log,
+        or none (the caller applies them only after this returns)."""
+        texts = [(kind, dumps(payload)) for kind, payload in events]
+        for kind, text in texts:
+            if len(text) > MAX_PAYLOAD_CHARS:
+                raise GameError(f"a {kind} of {len(text):,} characters is too long (at most {MAX_PAYLOAD_CHARS:,})")
+        out = []
         try:
             with self.conn:
-                cur = self.conn.execute(
-                    "INSERT INTO events (kind, payload, at) VALUES (?, ?, ?)", (kind, text, float(at))
-                )
+                for kind, text in texts:
+                    cur = self.conn.execute(
+                        "INSERT INTO events (kind, payload, at) VALUES (?, ?, ?)", (kind, text, float(at))
+                    )
+                    out.append(Event(int(cur.lastrowid), kind, loads(text), float(at)))
         except sqlite3.DatabaseError as exc:
             raise GameError(f"{self.path}: cannot write the game's log ({exc})") from None
-        return Event(int(cur.lastrowid), kind, loads(text), float(at))
+        return out
 
     def close(self) -> None:
         try:

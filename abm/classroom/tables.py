@@ -93,7 +93,7 @@ def write_game_tables(game: Game, out: Path, formats: str | tuple[str, ...] = "p
             "seed": game.seed,
             "rounds_played": len(game.history),
             "days": int(game.model.day),
-            "files": files,
+            "files": sorted(files),
         }
         write_json(record, staged / "run.json")
     return files
