@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tokenomy.abm.classroom.seats import playable_firms
@@ -30,7 +32,7 @@ def test_the_shipped_classroom_lets_every_firm_of_the_chain_be_played():
 
 def test_a_scenario_without_the_table_lets_its_providers_be_played():
     data = load_scenario("china-2024").data
-    assert "[classroom]" not in open(load_scenario("china-2024").source).read()
+    assert "[classroom]" not in Path(load_scenario("china-2024").source).read_text()
     firms = playable_firms(data)
     assert [f.name for f in firms] == [p["name"] for p in data["providers"]] and firms
     assert {f.role for f in firms} == {"providers"}
