@@ -145,6 +145,9 @@ class Game:
         source, raw = read_resolved(scenario)
         checked = load_scenario(source, list(overrides), resolved=raw)  # every check, before the file exists
         seed = int(checked.data["scenario"]["seed"] if seed is None else seed)
+        if not playable_firms(checked.data):
+            roles = ", ".join(checked.data["classroom"]["roles"])
+            raise GameError(f"{checked.name}: no firm to play: the scenario has no {roles} ('classroom.roles')")
         teacher = secrets.token_urlsafe(TOKEN_BYTES)
         meta = {
             "scenario_name": str(source),

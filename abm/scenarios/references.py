@@ -101,8 +101,6 @@ def check_classroom(data: dict, source: str) -> None:
             raise ScenarioError(
                 f"{source}: 'classroom.seats' names {name!r}, which is no entry of {', '.join(game['roles'])}{tip}"
             )
-    if not (game["seats"] or playable):
-        raise ScenarioError(f"{source}: 'classroom.roles' leaves no firm to play: the scenario has no such entries")
     days, per = data["scenario"]["days"], game["days_per_round"]
     if (game["rounds"] - 1) * per >= days:
         raise ScenarioError(

@@ -64,3 +64,22 @@ def test_unknown_keys_bad_roles_unknown_seats_and_rounds_past_the_horizon_are_re
     _refused(["classroom.round_seconds=-1"], "'classroom.round_seconds' = -1 is out of range")
     _refused(["classroom.team_size=2.5"], "'classroom.team_size' must be a whole number")
     assert load_scenario("classroom", ["classroom.rounds=13"]).data["classroom"]["rounds"] == 13
+
+
+def test_a_game_of_a_scenario_with_no_firm_to_play_is_refused(tmp_path):
+    from tokenomy.abm.classroom.errors import GameError
+    from tokenomy.abm.classroom.game import Game
+
+    scenario = tmp_path / "power-only.toml"
+    scenario.write_text(
+        '[scenario]\nname = "power-only"\nstart_date = 2025-01-01\n\n[[zones]]\nname = "west"\n\n'
+        '[[zones]]\nname = "east"\n\n'
+        '[[utilities]]\nname = "west-power"\n  [[utilities.units]]\n  name = "coal"\n  zone = "west"\n'
+        '  tech = "coal"\n  capacity_mw = 2000.0\n'
+    )
+    with pytest.raises(GameError, match="power-only: no firm to play: the scenario has no providers"):
+        Game.create(tmp_path / "g.sqlite", scenario)
+    assert not (tmp_path / "g.sqlite").exists()
+    game, _ = Game.create(tmp_path / "g.sqlite", scenario, overrides=["classroom.roles=['utilities']"])
+    assert [f.name for f in game.firms] == ["west-power"]
+    game.close()
