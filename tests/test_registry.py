@@ -49,3 +49,14 @@ def test_a_rule_registered_by_a_user_runs_a_whole_year(cost_plus_half):
 def test_an_unknown_rule_is_refused_with_the_names_it_could_be():
     with pytest.raises(ScenarioError, match="is not one of .*switching-cost.*did you mean"):
         TokenEconomy("classroom", overrides=["providers.*.strategy=switching-cst"])
+
+
+def test_a_students_seat_is_a_registered_rule_of_each_playable_kind_but_never_a_scenarios():
+    from tokenomy.agents.human import SeatRule
+    from tokenomy.agents.registry import COMPUTE_ASKING, GENERATION_INVESTING, POWER_OFFERS, STORAGE_DISPATCH
+
+    for kind in (TOKEN_PRICING, COMPUTE_ASKING, POWER_OFFERS, STORAGE_DISPATCH, GENERATION_INVESTING):
+        assert issubclass(REGISTRY[kind]["human"], SeatRule)
+        assert "human" not in strategy_names(kind)
+    with pytest.raises(ScenarioError, match=r"'providers\[cloud-a\].strategy' = 'human' is not one of"):
+        TokenEconomy("classroom", overrides=["providers.*.strategy=human"])

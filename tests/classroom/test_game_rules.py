@@ -201,3 +201,64 @@ def test_the_timer_closes_a_round_and_a_pause_stops_it(game):
     _refused(lambda: game.join(game.code, "Zed"), "the game has ended")
     _refused(lambda: game.end(teacher), "ended already")
     assert not math.isnan(game.model.daily_table().token_price_cny_per_mtok.iloc[-1])
+
+
+def test_students_on_many_threads_lose_no_decision_and_the_file_agrees(tmp_path):
+    """The server's sessions run on threads: seven students submit at once, again and again, while the teacher
+    advances the rounds; every decision that went into a round is the last its firm committed before the round
+    closed, and the game reopened from its file is the same game."""
+    import threading
+
+    from game_support import assert_same_tables
+
+    from tokenomy.abm.classroom.game import Game
+
+    game, teacher = new_game(tmp_path, "classroom.days_per_round=30", "classroom.round_seconds=0")
+    tickets = [game.join(game.code, f"s{i}") for i in range(7)]
+    game.start(teacher)
+    errors: list[BaseException] = []
+
+    def student(ticket, k):
+        try:
+            for j in range(40):
+                view = game.seat_view(ticket.token)
+                if view["game"]["status"] == "ended":
+                    return
+                game.submit(ticket.token, view["form"]["computer"] if (j + k) % 2 else {}, now=float(j))
+        except GameError as exc:  # the game may end between the view and the submit
+            if "ended" not in str(exc):
+                errors.append(exc)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=student, args=(t, k)) for k, t in enumerate(tickets)]
+    for t in threads:
+        t.start()
+    for _ in range(5):
+        if game.status != "ended":
+            game.close_round(teacher, now=100.0)
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    played = len(game.history)
+    assert played >= 5 and game.model.day == min(30 * played, 365)
+    log = game.store.events()
+    # replaying the log by hand: the last submit of each firm before each close is what the round used
+    expected, pending = [], {}
+    for event in log:
+        if event.kind == "submit":
+            pending[event.payload["firm"]] = event.payload["decision"]
+        elif event.kind == "close":
+            expected.append({k.split("/")[1]: v for k, v in pending.items()})
+            pending = {}
+    used: list[dict] = [{} for _ in expected]
+    fields = {"round", "firm", "role", "by", "at"}
+    for d in game.decision_log:
+        used[d["round"] - 1][d["firm"]] = {k: v for k, v in d.items() if k not in fields}
+    assert used == expected
+    view = game.seat_view(tickets[0].token, now=500.0)
+    game.close()
+    again = Game.open(tmp_path / "game.sqlite")
+    assert again.seat_view(tickets[0].token, now=500.0) == view
+    assert_same_tables(again.model, game.model)
+    again.close()
