@@ -35,10 +35,16 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a p
 CODE_LENGTH = 6
 MAX_NAME_CHARS = 40
 TOKEN_BYTES = 24
+MAX_TOKEN_CHARS = 200
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _token_like(token: Any) -> bool:
+    """Text no longer than a token could be (a client's megabyte of text is not hashed)."""
+    return isinstance(token, str) and len(token) <= MAX_TOKEN_CHARS
 
 
 def _name_key(name: str) -> str:
@@ -184,7 +190,7 @@ class Game:
 
     # -- authorisation ----------------------------------------------------------------------------------
     def _student(self, token: Any) -> Student:
-        student = self.by_token.get(_hash(token)) if isinstance(token, str) else None
+        student = self.by_token.get(_hash(token)) if _token_like(token) else None
         if student is None:
             raise AuthError("this seat token is not valid for this game")
         if student.kicked:
@@ -192,7 +198,7 @@ class Game:
         return student
 
     def _check_teacher(self, token: Any) -> None:
-        if not (isinstance(token, str) and secrets.compare_digest(_hash(token), self._teacher)):
+        if not (_token_like(token) and secrets.compare_digest(_hash(token), self._teacher)):
             raise AuthError("only the teacher can do that")
 
     def _check_firm(self, student: Student, firm: str | None) -> None:
@@ -203,7 +209,7 @@ class Game:
     def join(self, code: Any, name: Any, now: float = 0.0) -> Ticket:
         """A seat in a firm for ``name`` (the same name rejoins its firm), if ``code`` is this game's."""
         with self._lock:
-            if not (isinstance(code, str) and secrets.compare_digest(code.strip().upper(), self.code)):
+            if not (_token_like(code) and secrets.compare_digest(code.strip().upper().encode(), self.code.encode())):
                 raise AuthError("no game has that join code")
             if self.status == "ended":
                 raise GameError("the game has ended")

@@ -50,6 +50,8 @@ def test_a_full_game_and_bad_codes_and_names_are_refused(tmp_path):
     _refused(lambda: game.join(game.code, "c"), "the game is full")
     _refused(lambda: game.join("ZZZZZZ", "d"), "no game has that join code", error=AuthError)
     _refused(lambda: game.join(None, "d"), "no game has that join code", error=AuthError)
+    _refused(lambda: game.join("é" * 6, "d"), "no game has that join code", error=AuthError)
+    _refused(lambda: game.join(game.code * 10**5, "d"), "no game has that join code", error=AuthError)
     _refused(lambda: game.join(game.code, "   "), "type your name")
     _refused(lambda: game.join(game.code, "x" * 41), "at most 40 characters")
     _refused(lambda: game.join(game.code, "a\x1b[2J"), "printable")
@@ -70,7 +72,7 @@ def test_a_token_acts_only_for_its_own_firm_and_never_as_the_teacher(game):
             _refused(lambda a=action, t=student_token: a(t), "only the teacher can do that", error=AuthError)
         _refused(lambda t=student_token: game.kick(t, "Ann"), "only the teacher", error=AuthError)
         _refused(lambda t=student_token: game.teacher_view(t), "only the teacher", error=AuthError)
-    for bad in ("", "x" * 32, teacher, None, 5):
+    for bad in ("", "x" * 32, teacher, None, 5, ann.token * 10**5, "é"):
         _refused(lambda t=bad: game.submit(t, price), "this seat token is not valid", error=AuthError)
         _refused(lambda t=bad: game.seat_view(t), "this seat token is not valid", error=AuthError)
     assert game.pending == {}
