@@ -6,7 +6,9 @@ Reported, best of ``--repeat`` games (the machine's load average is printed firs
 * round processing: the submit that completes a round -- its events committed, the round's days simulated, the
   next round opened -- in ms per round (median and worst), against the budget of 200 ms;
 * a decision that does not close a round (check, commit): median ms;
-* rounds per second of the whole game (views, decisions, commits and days).
+* rounds per second of the whole game (views, decisions, commits and days);
+* what the seats cost the day: a classroom year with every firm seated (no decision: the seats pass the firms'
+  own decisions through) against the plain year, interleaved A/B, best of ``--repeat`` each.
 
     .venv/bin/python benchmarks/bench_game.py [--repeat 3] [--days-per-round 30]
 """
@@ -59,6 +61,18 @@ def one_game(folder: Path, days_per_round: int, number: int) -> dict[str, float]
     }
 
 
+def year_ms_per_day(seated: bool) -> float:
+    from tokenomy.abm.classroom.seats import Seats, playable_firms
+    from tokenomy.abm.model import TokenEconomy
+
+    model = TokenEconomy("classroom")
+    if seated:
+        Seats(model, playable_firms(model.data))
+    t = time.perf_counter()
+    model.run(365)
+    return 1000 * (time.perf_counter() - t) / 365
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3, help="games played; the best is reported")
@@ -79,6 +93,11 @@ def main() -> None:
         f"{best['rounds_per_s']:.1f} rounds/s"
     )
     print(f"all games' round medians (ms): {', '.join(f'{r["round_median_ms"]:.1f}' for r in results)}")
+    plain, seated = [], []
+    for _ in range(args.repeat):
+        plain.append(year_ms_per_day(False))
+        seated.append(year_ms_per_day(True))
+    print(f"a classroom day: plain {min(plain):.3f} ms, every firm seated {min(seated):.3f} ms (best of {args.repeat})")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
