@@ -4,7 +4,6 @@ decisions changes nothing, and a student's own decisions move the market the way
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from game_support import assert_same_tables, new_game, plain_run
 
 from tokenomy.abm.classroom.bots import Bot, computer, play_to_the_end, price_far_above
@@ -22,7 +21,6 @@ def test_a_game_without_students_is_the_scenario_run_to_its_horizon(tmp_path):
     game.close()
 
 
-@pytest.mark.slow
 def test_students_who_post_the_computers_decisions_every_day_change_nothing(tmp_path):
     """Every firm of the chain seated, one day a round, each student posting what its firm's own rule proposes:
     the tables are the scenario's, bit for bit, over the whole horizon."""

@@ -3,6 +3,7 @@ firm has decided, on the timer or by the teacher, pauses, kicks and the end."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -103,6 +104,8 @@ def test_a_seat_sees_its_own_firm_and_only_the_public_side_of_the_others(game):
     assert view["market"]["posted_token_prices_cny_per_mtok"]["cloud-b"] == m.providers.price[1]
     teacher_view = game.teacher_view(teacher)
     assert [f["firm"] for f in teacher_view["firms"]] == [f.name for f in game.firms]
+    for shown in (view, teacher_view, game.seat_view(game.join(game.code, "Cy").token)):
+        json.dumps(shown, allow_nan=False)  # plain JSON for the pages: no NaN, no numpy scalar
     assert teacher_view["code"] == game.code
 
 
