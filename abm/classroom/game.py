@@ -288,7 +288,10 @@ class Game:
             self._check_teacher(teacher)
             if self.status != "paused":
                 raise GameError("the game is not paused")
-            self._log("resume", {}, now)
+            events = [("resume", {})]
+            if self._all_decided():  # every firm decided while the game stood: the round closes now
+                events.append(("close", {"round": len(self.history) + 1, "reason": "all decided"}))
+            self._log_all(events, now)
 
     def kick(self, teacher: Any, name: Any, now: float = 0.0) -> None:
         """Take a student out of the game (its tokens stop working; its firm plays on)."""

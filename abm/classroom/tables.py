@@ -48,9 +48,25 @@ def role_fields_of(game: Game) -> list:
     return list(seen.values())
 
 
+ROUND_MEANS = (
+    "token_price_cny_per_mtok",
+    "compute_price_cny_per_gpu_hour",
+    "tokens_served_mtok",
+    "tokens_unserved_mtok",
+)
+
+
 def rounds_frame(game: Game) -> pd.DataFrame:
-    """One row per round played: its days, how it closed, how many firms had decided, when it closed."""
+    """One row per round played: its days, how it closed, how many firms had decided, when it closed, and the
+    markets' daily means over its days (the debrief's prices and quantities round by round)."""
     start = pd.Timestamp(game.model.start_date)
+    daily = game.model.recorder.daily
+    means = {
+        f"mean_{name}": pd.Series(
+            [float(daily.column(name)[r.first_day : r.end_day, 0].mean()) for r in game.history], dtype="float64"
+        )
+        for name in ROUND_MEANS
+    }
     return pd.DataFrame(
         {
             "round": pd.Series([r.number for r in game.history], dtype="int64"),
@@ -65,6 +81,7 @@ def rounds_frame(game: Game) -> pd.DataFrame:
                 [" ".join(k.split("/", 1)[1] for k in r.decided) for r in game.history], dtype="object"
             ),
             "closed_at": pd.Series([r.closed_at for r in game.history], dtype="float64"),
+            **means,
         }
     )
 

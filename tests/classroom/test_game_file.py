@@ -62,6 +62,11 @@ def test_six_students_play_the_whole_horizon_and_the_replay_writes_the_same_file
     rounds = pd.read_parquet(tmp_path / "export" / "rounds.parquet")
     assert rounds["round"].tolist() == list(range(1, 14)) and (rounds.reason == "all decided").all()
     assert rounds.end_day.iloc[-1] == 365 and (rounds.firms_decided == 6).all()
+    daily = pd.read_parquet(tmp_path / "export" / "daily.parquet")
+    for r in rounds.itertuples():  # each round's market means, against the daily table's own rows
+        days = daily.iloc[r.first_day : r.end_day]
+        assert r.mean_token_price_cny_per_mtok == pytest.approx(days.token_price_cny_per_mtok.mean(), rel=1e-12)
+        assert r.mean_tokens_unserved_mtok == pytest.approx(days.tokens_unserved_mtok.mean(), rel=1e-12, abs=1e-9)
     # what the log says each firm decided is what the decisions table holds
     with sqlite3.connect(tmp_path / "game.sqlite") as conn:
         submits = conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'submit'").fetchone()[0]
@@ -142,7 +147,8 @@ def test_a_game_reopened_stands_where_it_stood(tmp_path):
     assert_same_tables(again.model, game.model)
     with pytest.raises(GameError, match="open in another process"):
         Game.open(tmp_path / "game.sqlite")  # a game lives in one place
-    again.resume(teacher, now=40.0)
+    again.resume(teacher, now=40.0)  # Ann has not decided round 3: it stays open
+    assert len(again.history) == 2
     again.submit(ann.token, {"price_cny_per_mtok": 4.0}, now=41.0)  # Bo decided before the restart: this closes
     assert len(again.history) == 3
     assert [(d["firm"], d["price_cny_per_mtok"], d["at"]) for d in again.decision_log[-2:]] == [

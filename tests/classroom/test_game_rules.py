@@ -190,7 +190,8 @@ def test_the_timer_closes_a_round_and_a_pause_stops_it(game):
     game.pause(teacher, now=1030.0)
     assert not game.tick(1200.0)  # paused: the clock stands
     assert game.seconds_left(1200.0) == pytest.approx(30.0)
-    game.resume(teacher, now=1200.0)
+    game.resume(teacher, now=1200.0)  # Ann has not decided: the round stays open
+    assert not game.history and game.status == "running"
     assert not game.tick(1229.0)
     assert game.tick(1230.0)
     assert [r.reason for r in game.history] == ["timer"] and game.model.day == 10
@@ -267,3 +268,15 @@ def test_students_on_many_threads_lose_no_decision_and_the_file_agrees(tmp_path)
     assert again.seat_view(tickets[0].token, now=500.0) == view
     assert_same_tables(again.model, game.model)
     again.close()
+
+
+def test_a_round_everyone_decided_while_paused_closes_when_the_game_resumes(game):
+    game, teacher = game
+    ann = game.join(game.code, "Ann")
+    game.start(teacher, now=0.0)
+    game.pause(teacher, now=1.0)
+    game.submit(ann.token, {human.PRICE: 4.0}, now=2.0)
+    assert not game.history  # paused: the round waits
+    game.resume(teacher, now=3.0)
+    assert [r.reason for r in game.history] == ["all decided"] and game.model.day == 10
+    assert [e.kind for e in game.store.events()] == ["join", "start", "pause", "submit", "resume", "close"]
