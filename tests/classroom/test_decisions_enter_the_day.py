@@ -110,3 +110,41 @@ def test_a_battery_told_to_charge_below_the_floor_and_sell_above_the_cap_stands_
     hourly = game.model.hourly_table()
     assert hourly.storage_charge_mw[hourly.day >= 30].sum() > 0
     game.close()
+
+
+def _play_rounds(game, teacher, ticket, decisions):
+    """Play one round per decision (the seat's only student decides; the round closes at once)."""
+    game.start(teacher)
+    for decision in decisions:
+        game.submit(ticket.token, decision)
+
+
+def test_an_aidc_that_asks_a_steep_scarcity_rent_sells_fewer_gpu_hours_and_its_rival_more(tmp_path):
+    game, teacher = new_game(tmp_path, "classroom.seats=['west-aidc']")
+    cy = game.join(game.code, "Cy")
+    _play_rounds(game, teacher, cy, [{}] * 5 + [{human.RENT: 1000.0}])  # round 6: days 150-179, the shortage
+    plain = plain_run(days=180)
+    days = slice(150, 180)
+    west, east = (_agent_column(game.model, n, "gpu_hours")[days].sum() for n in ("west-aidc", "east-aidc"))
+    west0, east0 = (_agent_column(plain, n, "gpu_hours")[days].sum() for n in ("west-aidc", "east-aidc"))
+    assert west < 0.8 * west0 and east > east0
+    # the first five rounds, decided by its computer, are the plain run's
+    assert (
+        _agent_column(game.model, "west-aidc", "gpu_hours")[:150]
+        == _agent_column(plain, "west-aidc", "gpu_hours")[:150]
+    ).all()
+    game.close()
+
+
+def test_a_utility_that_offers_its_coal_above_the_price_cap_stops_selling_it(tmp_path):
+    game, teacher = new_game(tmp_path, "classroom.seats=['west-power']")
+    fay = game.join(game.code, "Fay")
+    _play_rounds(game, teacher, fay, [{human.MARKUP: 5.0}])  # 280 CNY/MWh x 6 is above the 1,500 cap
+    plain = plain_run(days=30)
+    coal = game.model.utilities.unit_names.index("west-coal")
+    hourly, hourly0 = game.model.hourly_table(), plain.hourly_table()
+    west, west0 = hourly[hourly.zone == "west"], hourly0[hourly0.zone == "west"]
+    assert west0.generation_coal_mw.sum() > 0
+    assert west.generation_coal_mw.sum() < 0.1 * west0.generation_coal_mw.sum()
+    assert game.model.utilities.unit_mc[coal] * 6.0 > game.data["markets"]["power_price_cap_cny_per_mwh"]
+    game.close()
