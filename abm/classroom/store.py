@@ -46,12 +46,17 @@ class Event:
 
 
 def _encode(value: Any) -> Any:
+    """TOML's dates and date-times (a scenario's ``start_date``) as tagged JSON objects."""
+    if isinstance(value, dt.datetime):
+        return {"__datetime__": value.isoformat()}
     if isinstance(value, dt.date):
         return {"__date__": value.isoformat()}
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
 def _decode(obj: dict) -> Any:
+    if set(obj) == {"__datetime__"}:
+        return dt.datetime.fromisoformat(obj["__datetime__"])
     if set(obj) == {"__date__"}:
         return dt.date.fromisoformat(obj["__date__"])
     return obj

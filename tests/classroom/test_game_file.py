@@ -206,3 +206,21 @@ def test_a_new_game_never_overwrites_a_file(tmp_path):
     with pytest.raises(GameError):
         Game.create(tmp_path / "link.sqlite")
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_game_of_a_users_scenario_file_keeps_that_scenario_as_it_was_read(tmp_path):
+    """The file holds the scenario's data (its base merged), so the game reopens the same when the scenario file
+    has changed or is gone; a start given as a date-time stays one."""
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text('[scenario]\nname = "mine"\nbase = "classroom"\nstart_date = 2025-03-01T08:00:00\n')
+    game, teacher = Game.create(tmp_path / "g.sqlite", scenario, seed=2, overrides=["classroom.days_per_round=60"])
+    game.start(teacher)
+    game.close_round(teacher)
+    assert str(game.model.start_date).startswith("2025-03-01")
+    daily = game.model.daily_table()
+    game.close()
+    scenario.write_text("this is no longer a scenario")
+    again = Game.open(tmp_path / "g.sqlite")
+    assert again.model.day == 60 and again.scenario.name == "mine"
+    pd.testing.assert_frame_equal(again.model.daily_table(), daily, check_exact=True)
+    again.close()
