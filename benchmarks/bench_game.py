@@ -4,7 +4,8 @@ through the game's API, every join, decision and round committed to the game's S
 Reported, best of ``--repeat`` games (the machine's load average is printed first: the figures are noisy):
 
 * round processing: the submit that completes a round -- its events committed, the round's days simulated, the
-  next round opened -- in ms per round (median and worst), against the budget of 200 ms;
+  next round opened -- in ms per round (median and worst), against the budget of 200 ms; and of it, the days
+  (the day's markets) and the commit (an fsync: the disk's latency, shared with whatever else writes);
 * a decision that does not close a round (check, commit): median ms;
 * rounds per second of the whole game (views, decisions, commits and days);
 * what the seats cost the day: a classroom year with every firm seated (no decision: the seats pass the firms'
@@ -35,19 +36,36 @@ def one_game(folder: Path, days_per_round: int, number: int) -> dict[str, float]
         folder / f"game-{number}.sqlite", "classroom", overrides=[f"classroom.days_per_round={days_per_round}"]
     )
     bots = [Bot(f"student {i}", BOT_STYLES[style], seed=number) for i, style in enumerate(STYLES)]
+    spent = {"days": 0.0, "commits": 0.0}
+
+    def timed(call, key):
+        def run(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - t
+
+        return run
+
+    game.model.step = timed(game.model.step, "days")  # (this game's model and file only)
+    game.store.append = timed(game.store.append, "commits")
     for bot in bots:
         bot.join(game)
     game.start(teacher)
-    closing, deciding = [], []
+    closing, deciding, days, commits = [], [], [], []
     t0 = time.perf_counter()
     while game.status != "ended":
         before = len(game.history)
         for bot in bots:
+            spent["days"] = spent["commits"] = 0.0
             t = time.perf_counter()
             bot.play(game)
-            spent = time.perf_counter() - t
-            (closing if len(game.history) != before else deciding).append(spent)
+            took = time.perf_counter() - t
+            (closing if len(game.history) != before else deciding).append(took)
             if len(game.history) != before:
+                days.append(spent["days"])
+                commits.append(spent["commits"])
                 break
     total = time.perf_counter() - t0
     rounds = len(game.history)
@@ -56,6 +74,10 @@ def one_game(folder: Path, days_per_round: int, number: int) -> dict[str, float]
         "rounds": rounds,
         "round_median_ms": 1000 * statistics.median(closing),
         "round_worst_ms": 1000 * max(closing),
+        "days_median_ms": 1000 * statistics.median(days),
+        "days_worst_ms": 1000 * max(days),
+        "commit_median_ms": 1000 * statistics.median(commits),
+        "commit_worst_ms": 1000 * max(commits),
         "decision_median_ms": 1000 * statistics.median(deciding),
         "rounds_per_s": rounds / total,
     }
@@ -91,6 +113,10 @@ def main() -> None:
         f"round processing median {best['round_median_ms']:.1f} ms, worst {best['round_worst_ms']:.1f} ms "
         f"({verdict} the {BUDGET_MS:.0f} ms budget); a decision {best['decision_median_ms']:.2f} ms; "
         f"{best['rounds_per_s']:.1f} rounds/s"
+    )
+    print(
+        f"  of which the round's days: median {best['days_median_ms']:.1f} ms, worst {best['days_worst_ms']:.1f} ms; "
+        f"its commit (fsync): median {best['commit_median_ms']:.1f} ms, worst {best['commit_worst_ms']:.1f} ms"
     )
     print(f"all games' round medians (ms): {', '.join(f'{r["round_median_ms"]:.1f}' for r in results)}")
     plain, seated = [], []
