@@ -98,7 +98,7 @@ class Ticket:
 class Game:
     """One game (module docstring).  Create with :meth:`create`, resume with :meth:`open`."""
 
-    def __init__(self, store: Store, build_model: bool = True):
+    def __init__(self, store: Store):
         from tokenomy.abm.model import TokenEconomy
         from tokenomy.abm.scenarios import load_scenario
 
