@@ -4,33 +4,40 @@ decisions changes nothing, and a student's own decisions move the market the way
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from game_support import assert_same_tables, new_game, plain_run
 
 from tokenomy.abm.classroom.bots import Bot, computer, play_to_the_end, price_far_above
 from tokenomy.agents import human
 
 
-def test_a_game_without_students_is_the_scenario_run_to_its_horizon(tmp_path):
-    game, teacher = new_game(tmp_path)
+@pytest.mark.parametrize("scenario, rounds", [("classroom", 13), ("agent-boom", 18), ("storage-buildout", 12)])
+def test_a_game_without_students_is_the_scenario_run_to_its_horizon(tmp_path, scenario, rounds):
+    game, teacher = new_game(tmp_path, scenario=scenario)
     game.start(teacher)
     while game.status != "ended":
         game.close_round(teacher)
-    assert len(game.history) == game.rounds == 13 and game.model.day == 365
-    assert [r.end_day - r.first_day for r in game.history] == [30] * 12 + [5]
-    assert_same_tables(game.model, plain_run())
+    days = game.data["scenario"]["days"]
+    per = game.days_per_round
+    assert len(game.history) == game.rounds == rounds and game.model.day == days
+    assert [r.end_day - r.first_day for r in game.history] == [per] * (rounds - 1) + [days - per * (rounds - 1)]
+    assert_same_tables(game.model, plain_run(scenario))
     game.close()
 
 
-def test_students_who_post_the_computers_decisions_every_day_change_nothing(tmp_path):
-    """Every firm of the chain seated, one day a round, each student posting what its firm's own rule proposes:
-    the tables are the scenario's, bit for bit, over the whole horizon."""
-    game, teacher = new_game(tmp_path, "classroom.days_per_round=1")
-    bots = [Bot(f"student {i}", computer) for i in range(7)]
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["classroom", "storage-buildout"])
+def test_students_who_post_the_computers_decisions_every_day_change_nothing(tmp_path, scenario):
+    """Every playable firm seated (in classroom the whole chain), one day a round, each student posting what its
+    firm's own rule proposes: the tables are the scenario's, bit for bit, over the whole horizon."""
+    game, teacher = new_game(tmp_path, "classroom.days_per_round=1", scenario=scenario)
+    bots = [Bot(f"student {i}", computer) for i in range(len(game.firms))]
     play_to_the_end(game, bots, teacher)
+    days = game.data["scenario"]["days"]
     assert {b.firm for b in bots} == {f.name for f in game.firms}
-    assert all(b.submitted == list(range(1, 366)) for b in bots)
-    assert [r.reason for r in game.history] == ["all decided"] * 365
-    assert_same_tables(game.model, plain_run())
+    assert all(b.submitted == list(range(1, days + 1)) for b in bots)
+    assert [r.reason for r in game.history] == ["all decided"] * days
+    assert_same_tables(game.model, plain_run(scenario))
     game.close()
 
 
