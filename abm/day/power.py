@@ -143,17 +143,14 @@ def _clear_again(
             offer_mw[hours], offer_price[hours], bid_mw[hours], bid_price[hours], load[hours], limit, cap, floor
         )
         if part.lp_hours == 0:
-            out = [
-                x.copy()
-                for x in (res.price, res.offer_dispatch_mw, res.bid_served_mw, res.unserved_mw, res.line_flow_mw)
-            ]
-            for whole, hourly in zip(
-                out,
-                (part.price, part.offer_dispatch_mw, part.bid_served_mw, part.unserved_mw, part.line_flow_mw),
-                strict=True,
-            ):
-                whole[hours] = hourly
-            return PowerMarketResult(*out, lp_hours=0)
+            n_offers = res.offer_dispatch_mw.shape[1]
+            # the offers' dispatch and the bids' service as views of one array, as the market gives them (the
+            # kernels that read them are compiled for that layout)
+            alloc = np.concatenate([res.offer_dispatch_mw, res.bid_served_mw], axis=1)
+            alloc[hours] = np.concatenate([part.offer_dispatch_mw, part.bid_served_mw], axis=1)
+            price, unserved, flow = res.price.copy(), res.unserved_mw.copy(), res.line_flow_mw.copy()
+            price[hours], unserved[hours], flow[hours] = part.price, part.unserved_mw, part.line_flow_mw
+            return PowerMarketResult(price, alloc[:, :n_offers], alloc[:, n_offers:], unserved, flow, lp_hours=0)
     return grid.clear(offer_mw, offer_price, bid_mw, bid_price, load, limit, cap, floor)
 
 
