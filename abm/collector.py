@@ -9,9 +9,10 @@ exit, of a process of about two seconds.  So a run imports with the collector pa
 again once the first day has loaded the kernels.  Collection stays on for everything made after that: the garbage a
 run makes is collected as ever.
 
-Only in a process the command owns, which ends when the command does (the ``tokenomy`` console script, ``python -m
-tokenomy.abm.cli``): a caller that runs the command in its own process (a test) lives on, and what it froze would stay
-in memory for good.  The model, the app and the library leave the collector alone.
+Only in a process the command owns, which ends when the command does (the command line read from ``sys.argv``: the
+``tokenomy`` console script, ``python -m tokenomy.abm.cli``): a caller that runs the command in its own process with
+arguments of its own (a test) lives on, and what it froze would stay in memory for good.  The model, the app and the
+library leave the collector alone.
 """
 
 from __future__ import annotations

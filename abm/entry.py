@@ -16,10 +16,6 @@ EXIT_INTERRUPTED = 130
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``tokenomy ARGV`` (``sys.argv`` by default) and return its exit code."""
-    if argv is None:  # the console script: this process is the command's and ends with it (see abm.collector)
-        from tokenomy.abm.collector import command_owns_process
-
-        command_owns_process()
     try:
         ignore_file_size_signal()  # from the start: writing a module's bytecode cache could pass a limit too
         problem = environment_problem()  # before importing what a bad variable breaks (numba, matplotlib)

@@ -3,7 +3,5 @@
 import sys
 
 from tokenomy.abm.cli import main
-from tokenomy.abm.collector import command_owns_process
 
-command_owns_process()  # this process is the command's and ends with it (see abm.collector)
 sys.exit(main())
