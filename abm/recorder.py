@@ -213,9 +213,13 @@ class Recorder:
     # -- collection -----------------------------------------------------------------------------------
     def collect(self, world: World, day: Day) -> None:
         """Record one simulated day of ``model``."""
-        _daily_row(world, day, self.daily.next_block(day.day)[:, 0])
-        _hourly_row(day, self.hourly.next_block(day.day).reshape(len(HOURLY_COLUMNS), 24, len(self.zone_names)))
-        _agent_rows(world, day, self.agents.next_block(day.day))
+        _record(
+            world,
+            day,
+            self.daily.next_block(day.day)[:, 0],
+            self.hourly.next_block(day.day).reshape(len(HOURLY_COLUMNS), 24, len(self.zone_names)),
+            self.agents.next_block(day.day),
+        )
 
     # -- tables ---------------------------------------------------------------------------------------
     def hourly_column(self, name: str) -> np.ndarray:
@@ -336,27 +340,22 @@ def _peak_valley(price: np.ndarray, hours: int) -> np.ndarray:
     return ordered[:, :, -hours:].mean(axis=2) - ordered[:, :, :hours].mean(axis=2)
 
 
-def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
-    compute, tokens, power = day.compute, day.tokens, day.power
-    aidcs, store, util = world.aidcs, world.storage, world.utilities
+def _record(world: World, day: Day, row: np.ndarray, hourly: np.ndarray, agents: np.ndarray) -> None:
+    """The day's daily ``row``, its (n_columns, 24, Z) ``hourly`` block and its (n_columns, n_agents) ``agents``
+    block, filled in one kernel call (one call, and one kernel to load, instead of three)."""
+    compute, tokens, power, costs = day.compute, day.tokens, day.power, day.aidc_costs
+    aidcs, store, util, prov = world.aidcs, world.storage, world.utilities, world.providers
     led, sl, green, contracts = world.ledger, world.kind_slice, world.green, world.contracts
     row[_COMPUTE_PRICE] = compute.price_cny_per_gpu_hour
     row[_IN_PIPELINE] = aidcs.pipeline.total() + aidcs.vendors.backlog()  # GPUs ordered, not yet in service
     row[_ORDERED] = world.gpus_ordered_today
-    row[_FLEXIBLE] = float(aidcs.flexible_gpus.sum())
-    row[_ONSITE] = float(aidcs.backing_mwh.sum())
-    row[_BATTERY_GPU_HOURS] = float(aidcs.battery_gpu_hours.sum())
-    row[_TIGHT] = float(aidcs.tight.any(axis=0).sum()) if aidcs.n else 0.0  # hours tight somewhere an AIDC is
     per_month = world.data["compute"]["gpu_deliveries_per_month"]
     row[_WAIT] = aidcs.vendors.quoted_wait_days(0.0, per_month) if per_month > 0 else 0.0
-    prov = world.providers
-    priced = prov.unit_cost > 0  # (NaN, no cost learned yet, is not)
-    ratio = np.sort(prov.price[priced] / prov.unit_cost[priced])  # the median by hand: np.median costs 50 us
-    row[_BELOW_COST] = float((ratio < 1.0).sum())
-    middle = 0.5 * float(ratio[(ratio.size - 1) // 2] + ratio[ratio.size // 2]) if ratio.size else 1.0
-    row[_MARKUP_MEDIAN] = middle - 1.0
-    _daily_kernel(
+    _record_kernel(
         row,
+        hourly,
+        agents,
+        # the daily row
         tokens.served_by_provider,
         tokens.price,
         compute.flow,
@@ -387,18 +386,276 @@ def _daily_row(world: World, day: Day, row: np.ndarray) -> None:
         compute.contract_payment,
         contracts.qty,
         contracts.price,
-        day.aidc_costs.operations,
-        day.aidc_costs.fixed,
+        costs.operations,
+        costs.fixed,
         aidcs.cohort_owner,
         aidcs.cohort_gpus,
         aidcs.cohort_capex,
         aidcs.capital_recovery_factor(),
-        day.aidc_costs.certificates,
-        day.aidc_costs.firming,
-        day.aidc_costs.batteries,
+        costs.certificates,
+        costs.firming,
+        costs.batteries,
         power.aidc_bill,
         power.storage_share,
+        aidcs.flexible_gpus,
+        aidcs.backing_mwh,
+        aidcs.battery_gpu_hours,
+        aidcs.tight,
+        prov.unit_cost,
+        # the hourly block
+        power.price,
+        power.load,
+        power.aidc_zone_load,
+        power.background,
+        power.flex_served,
+        power.curtail,
+        power.charge_z,
+        power.discharge_z,
+        power.net_import,
+        power.unserved,
+        power.spill,
+        power.green_supply,
+        # the agents' block
+        led.balance,
+        led.capital_today,
+        led.noncash_today,
+        sl["app"].start,
+        world.apps.served_mtok,
+        sl["enterprise"].start,
+        world.enterprises.served_mtok,
+        prov.price,
+        prov.bought_gpu_hours,
+        prov.topped_up_gpu_hours,
+        prov.params["mtok_per_gpu_hour"],
+        sl["lab"].start,
+        aidcs.ask_mid,
+        aidcs.markup,
+        aidcs.busy_gpus,
+        sl["utility"].start,
+        util.markup,
+        util.unit_owner,
+        sl["storage"].start,
+        store.params["power_mw"],
     )
+
+
+@njit(cache=True)
+def _record_kernel(
+    row,
+    hourly,
+    agents,
+    served_by_provider,
+    token_price,
+    flow,
+    aidc_price,
+    demand,
+    unserved,
+    gpus,
+    mothballed,
+    retired,
+    scrapped,
+    busy,
+    sold,
+    top_up_flow,
+    storage_energy,
+    soc,
+    unit_capacity,
+    emissions,
+    gen_tech,
+    line_flow,
+    line_limit,
+    certified,
+    revenue_today,
+    cost_today,
+    aidc0,
+    prov0,
+    payment,
+    contract_provider,
+    contract_payment,
+    contract_qty,
+    contract_price,
+    variable_operations,
+    fixed_operations,
+    cohort_owner,
+    cohort_gpus,
+    cohort_capex,
+    crf,
+    certificates,
+    firming_by_supplier,
+    batteries_by_supplier,
+    aidc_bill,
+    storage_share,
+    flexible_gpus,
+    backing_mwh,
+    battery_gpu_hours,
+    tight,
+    unit_cost,
+    price,
+    load,
+    aidc_zone_load,
+    background,
+    flex_served,
+    curtail,
+    charge,
+    discharge,
+    net_import,
+    power_unserved,
+    spill,
+    green_supply,
+    balance,
+    capital_today,
+    noncash_today,
+    app0,
+    app_served,
+    ent0,
+    ent_served,
+    provider_price,
+    bought,
+    topped,
+    eff,
+    lab0,
+    ask_mid,
+    aidc_markup,
+    busy_gpus,
+    util0,
+    util_markup,
+    unit_owner,
+    store0,
+    power_mw,
+):
+    """:func:`_daily_kernel`, :func:`_hourly_kernel` and :func:`_agent_kernel`, and the daily row's sums of the
+    AIDCs' flexible connections and the providers' markups over cost, in one call."""
+    _daily_kernel(
+        row,
+        served_by_provider,
+        token_price,
+        flow,
+        aidc_price,
+        demand,
+        unserved,
+        gpus,
+        mothballed,
+        retired,
+        scrapped,
+        busy,
+        sold,
+        top_up_flow,
+        storage_energy,
+        soc,
+        unit_capacity,
+        emissions,
+        gen_tech,
+        line_flow,
+        line_limit,
+        certified,
+        revenue_today,
+        cost_today,
+        aidc0,
+        prov0,
+        payment,
+        contract_provider,
+        contract_payment,
+        contract_qty,
+        contract_price,
+        variable_operations,
+        fixed_operations,
+        cohort_owner,
+        cohort_gpus,
+        cohort_capex,
+        crf,
+        certificates,
+        firming_by_supplier,
+        batteries_by_supplier,
+        aidc_bill,
+        storage_share,
+    )
+    row[_FLEXIBLE] = psum(flexible_gpus)
+    row[_ONSITE] = psum(backing_mwh)
+    row[_BATTERY_GPU_HOURS] = psum(battery_gpu_hours)
+    tight_hours = 0  # hours tight somewhere an AIDC is
+    for h in range(tight.shape[1]):
+        for a in range(tight.shape[0]):
+            if tight[a, h]:
+                tight_hours += 1
+                break
+    row[_TIGHT] = tight_hours
+    below, middle = _markup_median(provider_price, unit_cost)
+    row[_BELOW_COST] = below
+    row[_MARKUP_MEDIAN] = middle - 1.0
+    _hourly_kernel(
+        hourly,
+        price,
+        load,
+        aidc_zone_load,
+        background,
+        flex_served,
+        gen_tech,
+        curtail,
+        charge,
+        discharge,
+        net_import,
+        power_unserved,
+        spill,
+        green_supply,
+    )
+    _agent_kernel(
+        agents,
+        balance,
+        revenue_today,
+        cost_today,
+        capital_today,
+        noncash_today,
+        app0,
+        app_served,
+        ent0,
+        ent_served,
+        prov0,
+        served_by_provider,
+        provider_price,
+        unit_cost,
+        bought,
+        topped,
+        eff,
+        lab0,
+        flow,
+        aidc0,
+        gpus,
+        sold,
+        ask_mid,
+        aidc_markup,
+        busy_gpus,
+        util0,
+        util_markup,
+        unit_owner,
+        unit_capacity,
+        store0,
+        power_mw,
+        soc,
+    )
+
+
+@njit(cache=True)
+def _markup_median(price, unit_cost):
+    """How many providers price below their unit cost, and the median of price / unit cost over the providers with
+    a cost (1 if none has one yet: a NaN cost is no cost), as ``np.sort`` and the middle of the sorted ratios."""
+    ratio = np.empty(price.size)
+    n = 0
+    for p in range(price.size):
+        if unit_cost[p] > 0.0:
+            ratio[n] = price[p] / unit_cost[p]
+            n += 1
+    below = 0
+    for i in range(n):  # insertion sort, NaN last (as numpy sorts)
+        x = ratio[i]
+        if x < 1.0:
+            below += 1
+        j = i
+        while j > 0 and (ratio[j - 1] > x or (ratio[j - 1] != ratio[j - 1] and x == x)):
+            ratio[j] = ratio[j - 1]
+            j -= 1
+        ratio[j] = x
+    middle = 0.5 * (ratio[(n - 1) // 2] + ratio[n // 2]) if n else 1.0
+    return float(below), middle
 
 
 (
@@ -590,26 +847,6 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     row[_CAPITAL_COST] = np.dot(psi, capital)
 
 
-def _hourly_row(day: Day, block: np.ndarray) -> None:
-    power = day.power
-    _hourly_kernel(
-        block,
-        power.price,
-        power.load,
-        power.aidc_zone_load,
-        power.background,
-        power.flex_served,
-        power.gen_tech,
-        power.curtail,
-        power.charge_z,
-        power.discharge_z,
-        power.net_import,
-        power.unserved,
-        power.spill,
-        power.green_supply,
-    )
-
-
 @njit(cache=True)
 def _hourly_kernel(
     block,
@@ -627,54 +864,23 @@ def _hourly_kernel(
     spill,
     green_supply,
 ):
-    """Copy the day's (24, Z) arrays into its (n_columns, 24, Z) block, in the order of ``HOURLY_COLUMNS``."""
-    block[0], block[1], block[2], block[3], block[4] = price, load, aidc_load, background, flex_served
+    """Copy the day's (24, Z) arrays into its (n_columns, 24, Z) block, in the order of ``HOURLY_COLUMNS`` (element
+    by element: numba's whole-array assignment is slower to call and much slower to load from the disk cache)."""
     n_tech = gen_tech.shape[0]
+    for k, x in enumerate((price, load, aidc_load, background, flex_served)):
+        _copy_2d(block, k, x)
     for t in range(n_tech):
-        block[5 + t] = gen_tech[t]
-    k = 5 + n_tech
-    block[k], block[k + 1], block[k + 2], block[k + 3] = curtail, charge, discharge, net_import
-    block[k + 4], block[k + 5], block[k + 6] = unserved, spill, green_supply
+        _copy_2d(block, 5 + t, gen_tech[t])
+    for k, x in enumerate((curtail, charge, discharge, net_import, unserved, spill, green_supply)):
+        _copy_2d(block, 5 + n_tech + k, x)
 
 
-def _agent_rows(world: World, day: Day, block: np.ndarray) -> None:
-    tokens, compute = day.tokens, day.compute
-    led, sl = world.ledger, world.kind_slice
-    prov, aidcs, util, store = world.providers, world.aidcs, world.utilities, world.storage
-    _agent_kernel(
-        block,
-        led.balance,
-        led.revenue_today,
-        led.cost_today,
-        led.capital_today,
-        led.noncash_today,
-        sl["app"].start,
-        world.apps.served_mtok,
-        sl["enterprise"].start,
-        world.enterprises.served_mtok,
-        sl["provider"].start,
-        tokens.served_by_provider,
-        prov.price,
-        prov.unit_cost,
-        prov.bought_gpu_hours,
-        prov.topped_up_gpu_hours,
-        prov.params["mtok_per_gpu_hour"],
-        sl["lab"].start,
-        compute.flow,
-        sl["aidc"].start,
-        aidcs.gpus,
-        compute.sold,
-        aidcs.ask_mid,
-        aidcs.markup,
-        aidcs.busy_gpus,
-        sl["utility"].start,
-        util.markup,
-        util.unit_owner,
-        util.unit_capacity_mw,
-        sl["storage"].start,
-        store.params["power_mw"],
-        store.soc_mwh,
-    )
+@njit(cache=True)
+def _copy_2d(block, k, x):
+    """``block[k] = x``, for (24, Z) arrays."""
+    for h in range(x.shape[0]):
+        for z in range(x.shape[1]):
+            block[k, h, z] = x[h, z]
 
 
 (
@@ -745,6 +951,7 @@ def _agent_kernel(
     for i in range(ent_served.size):
         block[_TOKENS, ent0 + i] = ent_served[i]
     n_prov = price.size
+    both = np.empty(bought.shape[1])
     for p in range(n_prov):
         i = prov0 + p
         served = psum(served_by_provider[p])
@@ -753,7 +960,9 @@ def _agent_kernel(
         c = unit_cost[p]
         block[_UNIT_COST, i] = nan_to_zero(c)
         block[_MARKUP, i] = price[p] / c - 1.0 if c > 0.0 else 0.0
-        capacity = psum(bought[p] + topped[p]) * eff[p]
+        for h in range(both.size):  # (a loop, not an array expression: the kernel loads faster from the disk cache)
+            both[h] = bought[p, h] + topped[p, h]
+        capacity = psum(both) * eff[p]
         block[_UTILIZATION, i] = served / capacity if capacity > 0.0 else 0.0
     for b in range(flow.shape[0]):
         block[_GPU_HOURS, (prov0 + b) if b < n_prov else (lab0 + b - n_prov)] = psum(flow[b].ravel())

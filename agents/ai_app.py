@@ -42,7 +42,8 @@ class AIAppGroup(Group):
     def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         """Users diffuse; tokens per request drift (longer contexts, reasoning); today's noise is drawn."""
         p = self.params
-        self.noise = np.exp(ar1_log_step(self._noise_state, draws, float(sigma), float(persistence)))
+        # (sigma for every agent, as the labs give theirs: one compiled version of the kernel, not two, to load)
+        self.noise = np.exp(ar1_log_step(self._noise_state, draws, np.full(self.n, float(sigma)), float(persistence)))
         bass_step_in_place(p["users"], p["market_size_users"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_request"] *= self._request_growth(p["tokens_per_request_growth_per_year"])
 

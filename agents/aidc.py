@@ -556,10 +556,10 @@ class AIDCGroup(Group):
         for ready, a, gpus in self.vendors.ship(day, vendor_gpus_per_month):
             self.pipeline.add(ready, a, gpus)
         arrived = np.zeros(self.n)
+        if not self.pipeline.any_due(day):
+            return arrived
         waiting = self.pipeline_gpus() if self.flexible_on_order.any() else None
         due = self.pipeline.due(day)
-        if not due:
-            return arrived
         for i, n in due:
             arrived[i] += n
             if waiting is not None and waiting[i] > 0:  # flexibly connected GPUs arrive in proportion to the orders

@@ -34,6 +34,9 @@ class _EmptyParams(dict):
         return np.zeros(0)
 
 
+NO_ORDER = 2**62  # the arrival day of an empty pipeline's first order: later than any day
+
+
 class Pipeline:
     """Orders that arrive after a lead time: (arrival day, what, amount).
 
@@ -46,6 +49,7 @@ class Pipeline:
     def __init__(self) -> None:
         self._orders: dict[tuple[int, object], float] = {}
         self._total = 0.0
+        self._first = NO_ORDER  # the earliest arrival day on order: most days nothing is due, and that is one check
 
     @property
     def orders(self) -> list[tuple[int, object, float]]:
@@ -55,15 +59,20 @@ class Pipeline:
         key = (int(arrival_day), what)
         self._orders[key] = self._orders.get(key, 0.0) + float(amount)
         self._total += float(amount)
+        self._first = min(self._first, key[0])
+
+    def any_due(self, day: int) -> bool:
+        """Whether an order arrives on or before ``day``."""
+        return self._first <= day
 
     def due(self, day: int) -> list[tuple[object, float]]:
         """Remove and return the orders whose arrival day has come, in the order they were placed."""
-        if not self._orders:
+        if self._first > day:
             return []
         arrived = [(what, amount) for (when, what), amount in self._orders.items() if when <= day]
-        if arrived:
-            self._orders = {key: amount for key, amount in self._orders.items() if key[0] > day}
-            self._total = float(sum(self._orders.values()))
+        self._orders = {key: amount for key, amount in self._orders.items() if key[0] > day}
+        self._total = float(sum(self._orders.values()))
+        self._first = min((key[0] for key in self._orders), default=NO_ORDER)
         return arrived
 
     def pending(self, n: int, index=None) -> np.ndarray:

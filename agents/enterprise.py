@@ -38,7 +38,8 @@ class EnterpriseGroup(Group):
 
     def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         p = self.params
-        self.noise = np.exp(ar1_log_step(self._noise_state, draws, float(sigma), float(persistence)))
+        # (sigma for every agent, as the labs give theirs: one compiled version of the kernel, not two, to load)
+        self.noise = np.exp(ar1_log_step(self._noise_state, draws, np.full(self.n, float(sigma)), float(persistence)))
         _adopt(p["adoption"], p["firms"], p["ceiling"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_firm_per_day"] *= self._usage_growth(p["usage_growth_per_year"])
 

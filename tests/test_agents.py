@@ -8,7 +8,7 @@ import pytest
 from tokenomy.abm.model import TokenEconomy
 from tokenomy.abm.scenarios import load_scenario
 from tokenomy.agents.ai_app import AIAppGroup
-from tokenomy.agents.base import bass_step
+from tokenomy.agents.base import Pipeline, bass_step
 from tokenomy.agents.cloud_provider import CloudProviderGroup, PricingView
 from tokenomy.agents.storage_operator import StorageGroup
 from tokenomy.agents.strategies import ROTH_EREV_MARKUPS, AdaptiveMarkup, RothErevMarkup
@@ -351,3 +351,22 @@ def test_mesa_agents_are_the_face_of_their_group():
     assert all(p.strategy == "switching-cost" for p in providers)
     assert len(m.agents_by_type[TrainingLab]) == 1 and len(m.agents_by_type[GridOperator]) == 1
     assert len(m.agents) == m.ledger.n_agents
+
+
+def test_pipeline_hands_over_orders_on_their_day_in_the_order_placed():
+    line = Pipeline()
+    assert line.due(0) == [] and not line.any_due(10**9)
+    line.add(9, "c", 3.0)
+    line.add(5, "a", 1.0)
+    line.add(5, "b", 2.0)
+    line.add(5, "a", 0.5)  # the same thing on the same day: one entry, where the first was placed
+    assert not line.any_due(4) and line.due(4) == []
+    assert line.total() == 6.5
+    assert line.any_due(5) and line.any_due(7)
+    assert line.due(7) == [("a", 1.5), ("b", 2.0)]  # all that is due by day 7, none left over for a later call
+    assert line.due(7) == [] and not line.any_due(8)
+    assert line.total() == 3.0 and line.any_due(9)
+    line.add(6, "d", 4.0)  # an order due before the one waiting: now the earliest
+    assert line.any_due(6) and line.due(6) == [("d", 4.0)]
+    assert line.due(20) == [("c", 3.0)] and line.total() == 0.0 and len(line) == 0
+    assert not line.any_due(10**9)

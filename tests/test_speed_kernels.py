@@ -204,3 +204,67 @@ def test_stage_kernels_give_what_the_markets_functions_give(monkeypatch):
         for name in a.__dataclass_fields__:
             assert same(getattr(a, name), getattr(b, name)), (record, name)
     assert fast.agents_table().equals(general.agents_table())
+
+
+# -- a day cleared again after a battery's repair: only the hours it moved ------------------------------------------
+@pytest.mark.parametrize("meshed", [False, True])
+def test_clearing_again_the_repaired_hours_is_clearing_the_whole_day(meshed):
+    from tokenomy.abm.day.power import _clear_again
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        inp = random_power_market(rng, 1 + trial % 4, meshed)
+        grid = PowerGrid(inp.n_zones, inp.offer_zone, inp.bid_zone, inp.line_from, inp.line_to, inp.line_reactance)
+        fixed = (inp.bid_mw, inp.bid_price, inp.load_mw, inp.line_limit_mw, inp.price_cap, inp.price_floor)
+        before = grid.clear(inp.offer_mw, inp.offer_price, *fixed[:2], *fixed[2:])
+        hours = np.sort(rng.choice(24, size=int(rng.integers(1, 5)), replace=False))
+        offer_mw = inp.offer_mw.copy()
+        offer_mw[hours, -1] *= rng.random(hours.size)  # the last offer (a battery) trimmed in those hours
+        again = _clear_again(grid, before, hours, offer_mw, inp.offer_price, *fixed)
+        whole = grid.clear(offer_mw, inp.offer_price, *fixed)
+        for name in ("price", "offer_dispatch_mw", "bid_served_mw", "unserved_mw", "line_flow_mw", "lp_hours"):
+            a, b = getattr(again, name), getattr(whole, name)
+            assert same(a, b), (trial, name)
+            if isinstance(a, np.ndarray):  # the same memory layout: the kernels reading them keep one version
+                assert (a.flags.c_contiguous, a.flags.f_contiguous) == (b.flags.c_contiguous, b.flags.f_contiguous)
+
+
+# -- the recorder's one kernel -----------------------------------------------------------------------------------------
+def test_markup_median_is_numpys_sort_and_middle():
+    from tokenomy.abm.recorder import _markup_median
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 3, 4, 7, 10):
+        for _ in range(30):
+            price = rng.choice([0.5, 1.0, 2.0, np.nan], size=n) * rng.random(n).round(1)
+            cost = rng.choice([-1.0, 0.0, 1.0, 2.0, np.nan], size=n)
+            priced = cost > 0
+            ratio = np.sort(price[priced] / cost[priced])
+            middle = 0.5 * float(ratio[(ratio.size - 1) // 2] + ratio[ratio.size // 2]) if ratio.size else 1.0
+            below, got = _markup_median(price, cost)
+            assert below == float((ratio < 1.0).sum())
+            assert same(got, middle)
+
+
+def test_recorded_day_holds_what_numpy_computes_from_the_day():
+    from tokenomy.abm.recorder import HOURLY_COLUMNS, RAW_DAILY_COLUMNS
+
+    model = TokenEconomy("china-2024")  # flexible connections, storage, several zones
+    model.run(70)
+    day, rec, aidcs, prov = model.last, model.recorder, model.aidcs, model.providers
+    row = rec.daily.data[rec.daily.days - 1, :, 0]
+    col = {name: row[i] for i, name in enumerate(RAW_DAILY_COLUMNS)}
+    assert same(col["gpus_flexible"], aidcs.flexible_gpus.sum())
+    assert same(col["onsite_storage_mwh"], aidcs.backing_mwh.sum())
+    assert same(col["storage_gpu_hours"], aidcs.battery_gpu_hours.sum())
+    assert col["tight_zone_hours"] == aidcs.tight.any(axis=0).sum()
+    priced = prov.unit_cost > 0
+    ratio = np.sort(prov.price[priced] / prov.unit_cost[priced])
+    assert col["providers_below_cost"] == (ratio < 1.0).sum()
+    assert same(col["provider_markup_median"], np.median(ratio) - 1.0)
+    power = day.power
+    block = rec.hourly.data[rec.hourly.days - 1].reshape(len(HOURLY_COLUMNS), 24, -1)
+    columns = [power.price, power.load, power.aidc_zone_load, power.background, power.flex_served, *power.gen_tech]
+    columns += [power.curtail, power.charge_z, power.discharge_z, power.net_import, power.unserved, power.spill]
+    columns += [power.green_supply]
+    assert same(block, np.stack(columns))

@@ -68,3 +68,66 @@ def test_a_scenario_error_is_still_one_line_and_exit_2(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: unknown scenario 'clasroom'") and len(done.stderr.splitlines()) == 1
+
+
+# -- the garbage collector in the command's own process (abm.collector) -----------------------------------------------
+def test_a_command_in_its_own_process_imports_uncollected_and_freezes_what_it_made(monkeypatch):
+    import gc
+
+    from tokenomy.abm import collector
+
+    monkeypatch.setattr(collector, "_own_process", True)
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    try:
+        with collector.imports_frozen():
+            assert not gc.isenabled()  # paused while importing
+            made = [[i] for i in range(1000)]  # objects the collector tracks
+        assert gc.isenabled()  # running again afterwards
+        assert gc.get_freeze_count() >= before + len(made)
+        frozen = gc.get_freeze_count()
+        later = [[i] for i in range(500)]
+        collector.freeze()
+        assert gc.get_freeze_count() >= frozen + len(later)
+        with pytest.raises(RuntimeError), collector.imports_frozen():  # an error inside: the collector runs again
+            raise RuntimeError("import failed")
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # this test's process lives on
+
+
+def test_a_command_run_in_a_callers_process_leaves_the_collector_alone(tmp_path):
+    import gc
+
+    from tokenomy.abm import collector
+    from tokenomy.abm.cli import main
+
+    assert not collector._own_process  # nothing in the test session said the process is the command's
+    before = gc.get_freeze_count()
+    assert main(["run", "classroom", "--days", "2", "--quiet", "--out", str(tmp_path / "o")]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == before
+
+
+@pytest.mark.parametrize("how", ["console script", "python -m"])
+def test_the_commands_own_process_freezes_the_imports_and_the_loaded_kernels(tmp_path, how):
+    """Run as the command (its entry point with no arguments of its own, or ``python -m``), a run ends with the
+    libraries and the kernels frozen out of collections and the collector on."""
+    probe = (
+        "import gc, json, sys\n"
+        "sys.argv = ['tokenomy', 'run', 'classroom', '--days', '3', '--quiet', '--out', sys.argv[1]]\n"
+        + (
+            "from tokenomy.abm.entry import main\ncode = main()\n"
+            if how == "console script"
+            else "import runpy\ntry:\n    runpy.run_module('tokenomy.abm.cli', run_name='__main__')\n"
+            "except SystemExit as exc:\n    code = exc.code\n"
+        )
+        + "import tokenomy.abm.day.compute as c\n"
+        "print(json.dumps({'code': code, 'frozen': gc.get_freeze_count(), 'enabled': gc.isenabled(),\n"
+        "                  'kernel': bool(c._clear_and_pay.signatures)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "o")], capture_output=True, text=True, timeout=300
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["code"] == 0 and out["enabled"] and out["kernel"]
+    assert out["frozen"] > 100_000  # Mesa, pandas, numba and the model's modules, and what loading the kernels made

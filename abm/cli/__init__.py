@@ -13,6 +13,7 @@ import sys
 from tokenomy.abm.cli import classroom, lesson, run, sweep, viz
 from tokenomy.abm.cli.argtypes import with_choice_hint
 from tokenomy.abm.cli.streams import StdoutError, detach_stdout, guarded_stdout
+from tokenomy.abm.collector import command_owns_process
 from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
 from tokenomy.abm.errors import UsageError, one_line
 
@@ -52,6 +53,10 @@ def input_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``tokenomy ARGV`` and return its exit code.  With no ``argv`` the command line is the process's own
+    (``sys.argv``: the console script, ``python -m tokenomy.abm.cli``), and the process ends with the command."""
+    if argv is None:
+        command_owns_process()  # (see abm.collector)
     args = None
     try:
         problem = environment_problem()  # the entry point checked before the imports; here for in-process callers

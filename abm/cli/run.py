@@ -118,10 +118,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         from tokenomy.abm.errors import UsageError
 
         raise UsageError("--workers runs the seeds of an ensemble in parallel: give --seeds too")
-    from tokenomy.abm.model import TokenEconomy
-    from tokenomy.abm.output import staged_run_folder, write_json, write_run
-    from tokenomy.abm.scenarios import load_scenario
-    from tokenomy.abm.warmup import ensure_compiled
+    from tokenomy.abm import collector
+
+    with collector.imports_frozen():  # (see abm.collector: the collector would walk every imported object again)
+        from tokenomy.abm.model import TokenEconomy
+        from tokenomy.abm.output import staged_run_folder, write_json, write_run
+        from tokenomy.abm.scenarios import load_scenario
+        from tokenomy.abm.warmup import ensure_compiled
 
     scenario = load_scenario(args.scenario, args.set, graph=args.graph)  # every check, the graph's too
     seed = scenario.data["scenario"]["seed"] if args.seed is None else args.seed
@@ -134,7 +137,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         model = TokenEconomy(scenario, seed=seed, graph=graph)
         t1 = time.perf_counter()
         with progress_bar(days, "day", "simulating", args.quiet) as bar:
-            model.run(days, progress=lambda done, total: bar.update(1))
+
+            def progress(done: int, total: int) -> None:
+                bar.update(1)
+                if done == 1:  # the first day has loaded the kernels the run calls
+                    collector.freeze()
+
+            model.run(days, progress=progress)
         t2 = time.perf_counter()
         daily = model.daily_table()
         files = write_run(model, daily, staged, args.format)

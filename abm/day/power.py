@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tokenomy.abm.markets.power import PowerGrid
+from tokenomy.abm.markets.power import PowerGrid, PowerMarketResult
 from tokenomy.abm.results import ComputeDay, PowerBook, PowerDay
 from tokenomy.abm.state import World
 from tokenomy.agents.numeric import nan_max, nan_min, psum
@@ -53,30 +53,33 @@ def clear_power(world: World, compute: ComputeDay) -> PowerDay:
         d_price,
     )
     nu = util.unit_tech.size
-    grid = _power_grid(world, nu)
-    for _ in range(MAX_STORAGE_REPAIRS):
-        res = grid.clear(
-            offer_mw,
-            offer_price,
-            bid_mw,
-            bid_price,
-            inelastic,
-            world.line_params["limit_mw"],
-            m["power_price_cap_cny_per_mwh"],
-            m["power_price_floor_cny_per_mwh"],
-        )
+    grid, offer_zone, bid_zone = _power_grid(world, nu)
+    limit, cap, floor = (
+        world.line_params["limit_mw"],
+        m["power_price_cap_cny_per_mwh"],
+        m["power_price_floor_cny_per_mwh"],
+    )
+    res = grid.clear(offer_mw, offer_price, bid_mw, bid_price, inelastic, limit, cap, floor)
+    for repair in range(MAX_STORAGE_REPAIRS):
         if not store.n or not _limits_broken(
             res.bid_served_mw, res.offer_dispatch_mw, nz, nu, store.soc_mwh, s["energy_mwh"], s["round_trip_efficiency"]
         ):  # StorageGroup.violations
             break
-        d_mw = store.repair(res.bid_served_mw[:, nz:].T, d_mw)
+        repaired = store.repair(res.bid_served_mw[:, nz:].T, d_mw)
+        changed = np.flatnonzero((repaired != d_mw).any(axis=0))  # the hours whose offers the repair moved
+        if not changed.size:  # the same offers clear the same way: clearing them again would change nothing
+            break
+        d_mw = repaired
         offer_mw[:, nu:] = d_mw.T
+        if repair == MAX_STORAGE_REPAIRS - 1:  # the day has cleared MAX_STORAGE_REPAIRS times: the last clearing stands
+            break
+        res = _clear_again(grid, res, changed, offer_mw, offer_price, bid_mw, bid_price, inelastic, limit, cap, floor)
     world.power_book_before = getattr(world, "power_book", None)
     world.power_book = PowerBook(
-        np.concatenate([util.unit_zone, store.zone]),
+        offer_zone,
         offer_mw,
         offer_price,
-        np.concatenate([np.arange(nz), store.zone]),
+        bid_zone,
         bid_mw,
         bid_price,
         inelastic,
@@ -101,9 +104,9 @@ def _limits_broken(bid_served, offer_dispatch, n_zones, n_units, soc, energy, rt
     return _violates(charge, discharge, soc, energy, eta, eta)
 
 
-def _power_grid(world: World, n_units: int) -> PowerGrid:
-    """The market's fixed structure (zones of units, batteries and flexible load; the lines), rebuilt when units are
-    commissioned or an event changes a line's reactance."""
+def _power_grid(world: World, n_units: int) -> tuple[PowerGrid, np.ndarray, np.ndarray]:
+    """The market's fixed structure (zones of units, batteries and flexible load; the lines) and the zone of every
+    offer and of every bid, rebuilt when units are commissioned or an event changes a line's reactance."""
     reactance = world.line_params["reactance"]
     key = (n_units, reactance.tobytes())
     cached = getattr(world, "_power_grid_cache", None)
@@ -111,16 +114,44 @@ def _power_grid(world: World, n_units: int) -> PowerGrid:
         nz = len(world.zone_names)
         store = world.storage
         line_reactance = np.where(reactance > 0, reactance, np.nan) if (reactance > 0).any() else None
-        grid = PowerGrid(
-            nz,
-            np.concatenate([world.utilities.unit_zone, store.zone]),
-            np.concatenate([np.arange(nz), store.zone]),
-            world.line_from,
-            world.line_to,
-            line_reactance,
-        )
-        cached = world._power_grid_cache = (key, grid)
+        offer_zone = np.concatenate([world.utilities.unit_zone, store.zone])
+        bid_zone = np.concatenate([np.arange(nz), store.zone])
+        grid = PowerGrid(nz, offer_zone, bid_zone, world.line_from, world.line_to, line_reactance)
+        offer_zone.flags.writeable = bid_zone.flags.writeable = False  # shared by every day's PowerBook
+        cached = world._power_grid_cache = (key, (grid, offer_zone, bid_zone))
     return cached[1]
+
+
+def _clear_again(
+    grid: PowerGrid,
+    res: PowerMarketResult,
+    hours: np.ndarray,
+    offer_mw: np.ndarray,
+    offer_price: np.ndarray,
+    bid_mw: np.ndarray,
+    bid_price: np.ndarray,
+    load: np.ndarray,
+    limit: np.ndarray,
+    cap: float,
+    floor: float,
+) -> PowerMarketResult:
+    """The day cleared again after a battery repaired its offers in ``hours`` only.  Each hour of a grid the compiled
+    path clears is a market of its own, so only those hours clear again and the others keep their results; the day
+    clears whole when an hour needs the LP (it solves the LP hours together) or when line limits vary by hour."""
+    if res.lp_hours == 0 and limit.ndim == 1:
+        part = grid.clear(
+            offer_mw[hours], offer_price[hours], bid_mw[hours], bid_price[hours], load[hours], limit, cap, floor
+        )
+        if part.lp_hours == 0:
+            n_offers = res.offer_dispatch_mw.shape[1]
+            # the offers' dispatch and the bids' service as views of one array, as the market gives them (the
+            # kernels that read them are compiled for that layout)
+            alloc = np.concatenate([res.offer_dispatch_mw, res.bid_served_mw], axis=1)
+            alloc[hours] = np.concatenate([part.offer_dispatch_mw, part.bid_served_mw], axis=1)
+            price, unserved, flow = res.price.copy(), res.unserved_mw.copy(), res.line_flow_mw.copy()
+            price[hours], unserved[hours], flow[hours] = part.price, part.unserved_mw, part.line_flow_mw
+            return PowerMarketResult(price, alloc[:, :n_offers], alloc[:, n_offers:], unserved, flow, lp_hours=0)
+    return grid.clear(offer_mw, offer_price, bid_mw, bid_price, load, limit, cap, floor)
 
 
 @njit(cache=True)

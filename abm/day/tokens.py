@@ -26,10 +26,11 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     m = world.data["markets"]
     sensitivity = m["token_price_sensitivity"]
     price = prov.price.copy()
-    world.new_share = new_demand_share(world.demand_seen)
     effective = prov.effective_price(sensitivity)
     inertia = float(m["token_inertia"])
-    ok, share = _logit_shares(effective, world.token_edges, world.share, float(sensitivity), inertia, world.new_share)
+    world.new_share, ok, share = _shares(
+        world.demand_seen, effective, world.token_edges, world.share, float(sensitivity), inertia
+    )
     if not ok:  # the market's own function says what is wrong
         share = logit_shares(effective, world.token_edges, world.share, sensitivity, inertia, world.new_share)
     world.share = share
@@ -153,6 +154,14 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         price_cny_per_gpu_hour=world.compute_price,
     )
     return tokens, compute
+
+
+@njit(cache=True)
+def _shares(demand_seen, effective, edges, share, sensitivity, inertia):
+    """:func:`new_demand_share`, then the market's :func:`_logit_shares` with it, in one call."""
+    new = new_demand_share(demand_seen)
+    ok, out = _logit_shares(effective, edges, share, sensitivity, inertia, new)
+    return new, ok, out
 
 
 @njit(cache=True)
