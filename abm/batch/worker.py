@@ -34,6 +34,13 @@ def watch_coordinator(pid: int) -> None:
     threading.Thread(target=_exit_when_gone, args=(pid,), name="watch-coordinator", daemon=True).start()
 
 
+def watch_coordinator_ignoring_interrupts(pid: int) -> None:
+    """:func:`watch_coordinator`, and Ctrl-C ignored: the coordinator decides what an interrupt stops (an
+    ensemble's workers; see :class:`abm.batch.executors.PoolExecutor`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_coordinator(pid)
+
+
 def _exit_when_gone(pid: int) -> None:
     try:
         fd = os.pidfd_open(pid)
