@@ -104,7 +104,7 @@ def run_seeds(
     raises :class:`SeedsInterrupted` with the seeds finished by then, once no worker writes any more (a seed
     stopped half way may leave a part of its folder: the caller removes what no finished seed wrote)."""
     from tokenomy.abm.batch.executors import PoolExecutor
-    from tokenomy.abm.batch.worker import check_stop, stop_on_interrupt
+    from tokenomy.abm.batch.worker import check_stop, stop_on_interrupt, stop_requested
 
     tasks = (
         {"scenario": scenario, "seed": seed, "days": days, "format": fmt, "folder": str(out / seed_folder(seed))}
@@ -120,9 +120,14 @@ def run_seeds(
     try:
         if workers <= 1:
             with stop_on_interrupt():  # Ctrl-C stops the seed at its next day, not inside numba or pyarrow
-                for task in tasks:
-                    check_stop()
-                    finished(run_seed(task))
+                try:
+                    for task in tasks:
+                        check_stop()
+                        finished(run_seed(task))
+                except Exception:
+                    if stop_requested():  # a second Ctrl-C that a library turned into an error of its own
+                        raise KeyboardInterrupt from None
+                    raise
         else:
             # the workers ignore Ctrl-C; on one here they are stopped before anything else happens
             with PoolExecutor(min(workers, len(seeds)), stop_workers_on_interrupt=True) as ex:

@@ -65,6 +65,11 @@ def _request_stop(signum, frame) -> None:
     _STOP.set()
 
 
+def stop_requested() -> bool:
+    """Whether a Ctrl-C asked the runs of this process to stop (see :func:`stop_on_interrupt`)."""
+    return _STOP.is_set()
+
+
 def check_stop(*_) -> None:
     """Raise KeyboardInterrupt once a Ctrl-C asked the runs of this process to stop."""
     if _STOP.is_set():
