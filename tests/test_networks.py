@@ -72,11 +72,11 @@ def test_a_graph_read_back_with_a_cut_relation_changes_the_model(tmp_path):
 
 
 def test_restricted_relations_are_edges_and_the_graph_grows_with_the_entries(tmp_path):
-    """A ``providers``/``aidcs`` list becomes edges; a relation with every seller is one node attribute, so 300
-    apps buying from 300 providers make no token edge (not 90,000)."""
+    """A ``providers``/``aidcs`` list becomes edges; a relation with every seller is one node attribute, so 100
+    apps buying from 100 providers (the limit) make no token edge (not 10,000)."""
     lines = ["[scenario]", 'name = "wide"', 'base = "classroom"', "", "[[apps]]", 'name = "picky"']
     lines += ['providers = ["cloud-b"]', "[[providers]]", 'name = "narrow"', 'aidcs = ["west-aidc"]']
-    lines += [f'[[apps]]\nname = "app-{i}"\n[[providers]]\nname = "prov-{i}"' for i in range(298)]
+    lines += [f'[[apps]]\nname = "app-{i}"\n[[providers]]\nname = "prov-{i}"' for i in range(97)]
     path = tmp_path / "wide.toml"
     path.write_text("\n".join(lines) + "\n")
     g = build_supply_graph(load_scenario(path).data)
@@ -88,8 +88,8 @@ def test_restricted_relations_are_edges_and_the_graph_grows_with_the_entries(tmp
     assert "all_providers" not in g.nodes[ids["picky"]] and "all_aidcs" not in g.nodes[ids["narrow"]]
     model = TokenEconomy(load_scenario(path))
     picky = model.apps.names.index("picky")
-    assert model.token_edges.shape == (model.apps.n + model.enterprises.n, model.providers.n) == (302, 301)
-    assert model.token_edges[picky].sum() == 1 and model.token_edges.sum() == 301 * 301 + 1
+    assert model.token_edges.shape == (model.apps.n + model.enterprises.n, model.providers.n) == (101, 100)
+    assert model.token_edges[picky].sum() == 1 and model.token_edges.sum() == 100 * 100 + 1
     narrow = model.providers.names.index("narrow")
     assert model.compute_edges[narrow].tolist() == [a == "west-aidc" for a in model.aidcs.names]
 
