@@ -16,12 +16,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from tokenomy.abm.batch.worker import (
+    STOP_SIGNAL,
     check_stop,
     execute_run,
     stop_on_interrupt,
     watch_coordinator,
     watch_coordinator_ignoring_interrupts,
 )
+from tokenomy.abm.environment import interrupts_held
 from tokenomy.abm.errors import UsageError
 
 SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -70,8 +72,9 @@ class PoolExecutor:
         self.workers = workers
         self.max_tasks_per_child = max_tasks_per_child
         self.pool: ProcessPoolExecutor | None = None
-        # the workers ignore Ctrl-C (a terminal sends it to them too, wherever they are), and on a KeyboardInterrupt
-        # here they are ended before the block is left: none writes after the caller has moved on
+        # the workers ignore Ctrl-C (a terminal sends it to them too, wherever they are); on a KeyboardInterrupt
+        # here each is asked to stop at its next simulated day, and the block is left once they all have: none
+        # writes after the caller has moved on
         self.stop_workers_on_interrupt = stop_workers_on_interrupt
 
     def __enter__(self):
@@ -98,12 +101,11 @@ class PoolExecutor:
     def __exit__(self, exc_type, *exc):
         interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         if self.pool is not None and interrupted and self.stop_workers_on_interrupt:
-            workers = list((self.pool._processes or {}).values())  # no public way to end a busy worker
-            for process in workers:
-                process.terminate()
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            for process in workers:
-                process.join()
+            with interrupts_held():  # a second Ctrl-C does not leave a worker writing behind
+                for process in list((self.pool._processes or {}).values()):  # no public way to reach a busy worker
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(process.pid, STOP_SIGNAL)
+                self.pool.shutdown(wait=True, cancel_futures=True)
         elif self.pool is not None:
             self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
         for k, v in self.saved_env.items():
