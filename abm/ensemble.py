@@ -53,7 +53,10 @@ def _load_kernels_once() -> None:
 
 
 def run_seed(task: dict) -> dict:
-    """One seed: build, simulate, write its folder; the daily table and timings back (a pool's task function)."""
+    """One seed: build, simulate, write its folder; the daily table and timings back (a pool's task function).
+    Under :func:`abm.batch.worker.stop_on_interrupt` (the seeds run here), Ctrl-C stops it at the next day, before
+    anything of it is written; once its folder is written, the seed is finished."""
+    from tokenomy.abm.batch.worker import check_stop
     from tokenomy.abm.model import TokenEconomy
     from tokenomy.abm.output import write_run
 
@@ -62,9 +65,10 @@ def run_seed(task: dict) -> dict:
     t0 = time.perf_counter()
     model = TokenEconomy(scenario, seed=task["seed"], graph=scenario.graph)
     t1 = time.perf_counter()
-    model.run(task["days"])
+    model.run(task["days"], progress=check_stop)
     t2 = time.perf_counter()
     daily = model.daily_table()
+    check_stop()
     folder = Path(task["folder"])
     folder.mkdir()
     files = write_run(model, daily, folder, task["format"])
@@ -77,6 +81,15 @@ def run_seed(task: dict) -> dict:
     }
 
 
+class SeedsInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an ensemble: ``finished`` holds the seeds whose folders were whole by then (in the order of
+    the seeds asked for); no process of the ensemble writes any more."""
+
+    def __init__(self, finished: list[SeedRun]):
+        super().__init__()
+        self.finished = finished
+
+
 def run_seeds(
     scenario: Scenario,
     seeds: Sequence[int],
@@ -87,18 +100,39 @@ def run_seeds(
     on_done: Callable[[int], None] | None = None,
 ) -> list[SeedRun]:
     """Run ``scenario`` for every seed into ``out/seed-N/`` (``workers`` processes; 1 runs them here); the runs
-    in the order of ``seeds``.  ``on_done(seed)`` is called as each finishes.  A seed that fails raises."""
-    from tokenomy.abm.batch.executors import InlineExecutor, PoolExecutor
+    in the order of ``seeds``.  ``on_done(seed)`` is called as each finishes.  A seed that fails raises; Ctrl-C
+    raises :class:`SeedsInterrupted` with the seeds finished by then, once no worker writes any more (a seed
+    stopped half way may leave a part of its folder: the caller removes what no finished seed wrote)."""
+    from tokenomy.abm.batch.executors import PoolExecutor
+    from tokenomy.abm.batch.worker import check_stop, stop_on_interrupt, stop_requested
 
     tasks = (
         {"scenario": scenario, "seed": seed, "days": days, "format": fmt, "folder": str(out / seed_folder(seed))}
         for seed in seeds
     )
-    executor = InlineExecutor() if workers <= 1 else PoolExecutor(min(workers, len(seeds)))
     runs: dict[int, SeedRun] = {}
-    with executor as ex:
-        for res in ex.run(tasks, run_seed):
-            runs[res["seed"]] = SeedRun(res["seed"], res["daily"], res["files"], res["timings_s"])
-            if on_done is not None:
-                on_done(res["seed"])
+
+    def finished(res: dict) -> None:
+        runs[res["seed"]] = SeedRun(res["seed"], res["daily"], res["files"], res["timings_s"])
+        if on_done is not None:
+            on_done(res["seed"])
+
+    try:
+        if workers <= 1:
+            with stop_on_interrupt():  # Ctrl-C stops the seed at its next day, not inside numba or pyarrow
+                try:
+                    for task in tasks:
+                        check_stop()
+                        finished(run_seed(task))
+                except Exception:
+                    if stop_requested():  # a second Ctrl-C that a library turned into an error of its own
+                        raise KeyboardInterrupt from None
+                    raise
+        else:
+            # the workers ignore Ctrl-C; on one here they are stopped before anything else happens
+            with PoolExecutor(min(workers, len(seeds)), stop_workers_on_interrupt=True) as ex:
+                for res in ex.run(tasks, run_seed):
+                    finished(res)
+    except KeyboardInterrupt:
+        raise SeedsInterrupted([runs[seed] for seed in seeds if seed in runs]) from None
     return [runs[seed] for seed in seeds]

@@ -8,7 +8,8 @@ from __future__ import annotations
 import signal
 import sys
 
-from tokenomy.abm.environment import environment_problem, ignore_file_size_signal, interrupts_held
+from tokenomy.abm.environment import environment_problem, ignore_file_size_signal, interrupts_held, notice_interrupts
+from tokenomy.abm.errors import interrupted_line
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -17,6 +18,7 @@ EXIT_INTERRUPTED = 130
 def main(argv: list[str] | None = None) -> int:
     """Run ``tokenomy ARGV`` (``sys.argv`` by default) and return its exit code."""
     try:
+        notice_interrupts()  # an interrupt a library turns into an error of its own still ends "interrupted"
         ignore_file_size_signal()  # from the start: writing a module's bytecode cache could pass a limit too
         problem = environment_problem()  # before importing what a bad variable breaks (numba, matplotlib)
         if problem is not None:
@@ -27,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
 
         code = cli_main(argv)
         _ended()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _ended()
-        print("error: interrupted", file=sys.stderr)
+        print(f"error: {interrupted_line(exc)}", file=sys.stderr)
         code = EXIT_INTERRUPTED
     return code
 

@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 
@@ -143,6 +144,28 @@ def ignore_file_size_signal() -> None:
     naming the file, instead of the process being killed by SIGXFSZ without a word."""
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+_INTERRUPTED = [False]
+
+
+def notice_interrupts() -> None:
+    """From now on Ctrl-C raises KeyboardInterrupt as before and is remembered: numba, pandas or pyarrow code
+    interrupted in the middle may turn the KeyboardInterrupt into an error of its own (an ImportError while a
+    C extension loads, a SystemError in a kernel), and the command line then still ends in "interrupted", exit code
+    130 (:func:`was_interrupted`), not in that error's traceback.  Only from the main thread."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _remember_interrupt)
+
+
+def _remember_interrupt(signum, frame) -> None:
+    _INTERRUPTED[0] = True
+    raise KeyboardInterrupt
+
+
+def was_interrupted() -> bool:
+    """Whether Ctrl-C arrived since :func:`notice_interrupts`."""
+    return _INTERRUPTED[0]
 
 
 @contextlib.contextmanager

@@ -12,6 +12,18 @@ class UsageError(Exception):
     """Bad input from the user (a flag, a file, a value)."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, once the command has kept what was finished: the message says what (one line, printable), and the
+    command line prints "interrupted; MESSAGE" with exit code 130."""
+
+
+def interrupted_line(exc: KeyboardInterrupt) -> str:
+    """The one line a command ends with on Ctrl-C: "interrupted", and what was kept when something was
+    (:class:`Interrupted`)."""
+    kept = one_line(str(exc)) if isinstance(exc, Interrupted) else ""
+    return f"interrupted; {kept}" if kept else "interrupted"
+
+
 def printable(text: object) -> str:
     """``text`` safe to print on a terminal: every character that is not printable (newlines, carriage returns,
     escape sequences that would move the cursor or recolour the screen, bidirectional overrides) is shown
@@ -32,4 +44,4 @@ def one_line(message: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
-__all__ = ["UsageError", "one_line", "printable", "printable_lines"]
+__all__ = ["Interrupted", "interrupted_line", "UsageError", "one_line", "printable", "printable_lines"]

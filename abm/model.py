@@ -179,21 +179,33 @@ class TokenEconomy(mesa.Model, World):
             e = g.edges[ids[self.zone_names[a]], ids[self.zone_names[b]]]
             e["flow"] = float(power.line_flow[:, li].sum())  # MWh from 'from' to 'to'
             e["limit_mw"] = float(self.line_params["limit_mw"][li])
-        flow = compute.flow.sum(axis=2)
+        flow = compute.flow.sum(axis=2)  # (P + K, A) GPU-hours
         paid = compute.payment
-        for row, name in enumerate(self.providers.names + self.labs.names):
-            for a, aname in enumerate(self.aidcs.names):
-                if self.compute_edges[row, a]:
-                    e = g.edges[ids[name], ids[aname]]
-                    e["flow"] = float(flow[row, a])
-                    e["price"] = float(paid[row, a] / flow[row, a]) if flow[row, a] > 0 else 0.0
-        buyers = self.apps.names + self.enterprises.names
-        for b, bname in enumerate(buyers):
-            for p, pname in enumerate(self.providers.names):
-                if self.token_edges[b, p]:
-                    e = g.edges[ids[bname], ids[pname]]
-                    e["flow"] = float(tokens.served_pair[b, p])
-                    e["price"] = float(tokens.price[p])
+        buyer_rows = {name: row for row, name in enumerate(self.providers.names + self.labs.names)}
+        aidc_cols = {name: a for a, name in enumerate(self.aidcs.names)}
+        token_rows = {name: b for b, name in enumerate(self.apps.names + self.enterprises.names)}
+        provider_cols = {name: p for p, name in enumerate(self.providers.names)}
+        for u, v, e in g.edges(data=True):  # the restricted relations, spelled out as edges
+            one, other = g.nodes[u]["name"], g.nodes[v]["name"]
+            if e.get("kind") == "compute":
+                row, a = (
+                    (buyer_rows[one], aidc_cols[other]) if one in buyer_rows else (buyer_rows[other], aidc_cols[one])
+                )
+                e["flow"] = float(flow[row, a])
+                e["price"] = float(paid[row, a] / flow[row, a]) if flow[row, a] > 0 else 0.0
+            elif e.get("kind") == "token":
+                b, p = (
+                    (token_rows[one], provider_cols[other])
+                    if one in token_rows
+                    else (token_rows[other], provider_cols[one])
+                )
+                e["flow"] = float(tokens.served_pair[b, p])
+                e["price"] = float(tokens.price[p])
+        # what each trader bought today in all (a relation with every seller has no edge to carry it)
+        for name, row in buyer_rows.items():
+            g.nodes[ids[name]]["gpu_hours_bought"] = float(flow[row].sum())
+        for name, b in token_rows.items():
+            g.nodes[ids[name]]["mtok_bought"] = float(tokens.served_pair[b].sum())
         for a, name in enumerate(self.aidcs.names):
             e = g.edges[ids[name], ids[self.zone_names[self.aidcs.zone[a]]]]
             e["flow"] = float(self.aidcs.load_mw[a].sum())

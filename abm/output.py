@@ -139,7 +139,7 @@ def _ours(name: str) -> bool:
     return bool(RUN_FILE.fullmatch(name) or TEMP_FILE.fullmatch(name) or name == STAGING_MARK)
 
 
-def _remove_run_files(folder: Path) -> bool:
+def remove_run_files(folder: Path) -> bool:
     """Remove from ``folder`` (which a run made) the regular files named as a run names its files, the ``seed-N``
     folders of such files, then the folder itself if that emptied it; True when it is gone.  Anything else --
     a user's file that found its way in -- stays, and with it the folder."""
@@ -149,7 +149,7 @@ def _remove_run_files(folder: Path) -> bool:
                 if entry.is_file(follow_symlinks=False) and _ours(entry.name):
                     os.unlink(entry.path)
                 elif entry.is_dir(follow_symlinks=False) and SEED_FOLDER.fullmatch(entry.name):
-                    _remove_run_files(Path(entry.path))
+                    remove_run_files(Path(entry.path))
     try:
         folder.rmdir()
     except FileNotFoundError:
@@ -186,7 +186,7 @@ def clean_leftovers(parent: Path, own_name: str | None = None) -> list[Path]:
             old = time.time() - entry.lstat().st_mtime > STALE_AFTER_S
         except OSError:
             continue
-        if (m["name"] == own_name or old or not pid_alive(int(m["pid"]))) and _remove_run_files(entry):
+        if (m["name"] == own_name or old or not pid_alive(int(m["pid"]))) and remove_run_files(entry):
             removed.append(entry)
     return removed
 
@@ -283,7 +283,7 @@ def _replace(staged: Path, out: Path) -> None:
     trash = out.with_name(f".{out.name}.trash-{os.getpid()}-{secrets.token_hex(4)}")
     out.rename(trash)
     staged.rename(out)
-    _remove_run_files(trash)
+    remove_run_files(trash)
 
 
 @contextlib.contextmanager
@@ -317,7 +317,7 @@ def staged_run_folder(out: Path) -> Iterator[Path]:
             raise _cannot_write(out, exc, kept=True) from None
         finally:
             if staged.exists():
-                _remove_run_files(staged)
+                remove_run_files(staged)
 
 
 def exclusive_temp(path: Path) -> Path:

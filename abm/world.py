@@ -22,7 +22,7 @@ from tokenomy.agents.grid_operator import GridOperator, GridOperatorGroup
 from tokenomy.agents.storage_operator import StorageGroup, StorageOperator
 from tokenomy.agents.training_lab import TrainingLab, TrainingLabGroup
 from tokenomy.agents.utility import Utility, UtilityGroup
-from tokenomy.networks.topologies import names_of_kind, neighbours_of_kind, node_ids
+from tokenomy.networks.topologies import names_of_kind, node_ids, trade_table, zone_of_each
 
 # kind -> (Mesa agent class, scenario key), in account order
 KINDS: dict[str, tuple[type, str]] = {
@@ -67,9 +67,10 @@ def build_grid(world: World, data: dict, g) -> None:
 def build_groups(world: World, data: dict, g) -> None:
     """One group per agent kind, its entries in graph order; zone membership from the grid edges."""
     zi = {z: i for i, z in enumerate(world.zone_names)}
+    zones = {**zone_of_each(g, "aidc"), **zone_of_each(g, "storage")}
 
     def zone_of(name: str) -> int:
-        return zi[neighbours_of_kind(g, name, "zone", "grid")[0]]
+        return zi[zones[name]]
 
     def ordered(kind: str, key: str) -> list[dict]:
         items = {it["name"]: it for it in data[key]}
@@ -142,18 +143,13 @@ def build_agents_and_accounts(world: World, g) -> None:
 
 
 def build_trade_relations(world: World, g) -> None:
-    """Token edges (buyer x provider) and compute edges (provider or lab x AIDC), from the graph."""
+    """Token edges (buyer x provider) and compute edges (provider or lab x AIDC), from the graph (its edges, and
+    its ``all_providers`` and ``all_aidcs`` nodes: every seller)."""
     prov, labs, aidcs = world.providers, world.labs, world.aidcs
     buyers = world.apps.names + world.enterprises.names
     world.n_buyers = len(buyers)
-    world.token_edges = np.zeros((world.n_buyers, prov.n), dtype=bool)
-    for b, name in enumerate(buyers):
-        for p in neighbours_of_kind(g, name, "provider", "token"):
-            world.token_edges[b, prov.index(p)] = True
-    world.compute_edges = np.zeros((prov.n + labs.n, aidcs.n), dtype=bool)
-    for row, name in enumerate(prov.names + labs.names):
-        for a in neighbours_of_kind(g, name, "aidc", "compute"):
-            world.compute_edges[row, aidcs.index(a)] = True
+    world.token_edges = trade_table(g, buyers, prov.names, "token", "all_providers")
+    world.compute_edges = trade_table(g, prov.names + labs.names, aidcs.names, "compute", "all_aidcs")
     world.buyer_profile = (
         np.concatenate([world.apps.profile, world.enterprises.profile]).reshape(world.n_buyers, 24) / 24.0
     )

@@ -9,7 +9,11 @@ supply graph it wrote (the file must read back within the GraphML limit). A worl
 before any work, with one line and exit code 2. The machine's load moves the wall-clock times: take the best of
 several repeats, and read the processor time beside them.
 
-    .venv/bin/python benchmarks/bench_scale.py [--repeat 1] [--memory-gb 8]
+``--beyond N [N ...]`` also runs worlds with N of each kind past the limit on trading entries, the limit lifted in
+the benchmark's own child process only (``tokenomy`` itself refuses them): how the cost grows where the limit
+stops it (300 takes about 15 s, 1,000 about 5 minutes of processor time and 6 GB).
+
+    .venv/bin/python benchmarks/bench_scale.py [--repeat 1] [--memory-gb 8] [--beyond 300 1000]
 """
 
 from __future__ import annotations
@@ -81,11 +85,27 @@ def scenario_text(counts: dict[str, int], base_counts: dict[str, int]) -> str:
     return "\n".join(out) + "\n"
 
 
-def run_once(scenario: Path, out: Path, memory_gb: float, graph: Path | None = None) -> dict:
-    """One ``tokenomy run`` of one day (with the supply graph ``graph`` if given): wall-clock seconds, peak memory,
-    exit code, run.json timings, error line."""
+# the command line with the limit on trading entries lifted to sys.argv[1] in this process only
+LIFTED = """
+import dataclasses, sys
+import tokenomy.abm.scenarios.spec as spec
+lifted = int(sys.argv.pop(1))
+for kind in {trading!r}:
+    spec.ROOT.fields[kind] = dataclasses.replace(spec.ROOT.fields[kind], max_items=lifted)
+from tokenomy.abm.entry import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_once(
+    scenario: Path, out: Path, memory_gb: float, graph: Path | None = None, lift_to: int | None = None
+) -> dict:
+    """One ``tokenomy run`` of one day (with the supply graph ``graph`` if given; the limit on trading entries
+    lifted to ``lift_to`` if given): wall-clock seconds, peak memory, exit code, run.json timings, error line."""
     script = Path(sys.executable).with_name("tokenomy")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "tokenomy.abm.cli"]
+    if lift_to is not None:
+        cmd = [sys.executable, "-c", LIFTED.format(trading=TRADING), str(lift_to)]
     cap = int(memory_gb * 2**30)
 
     def limit() -> None:
@@ -115,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=1, help="best of N (by time)")
     parser.add_argument("--memory-gb", type=float, default=8.0, help="address-space cap of each run")
+    parser.add_argument("--beyond", type=int, nargs="*", default=[], help="N of each kind past the limit")
     args = parser.parse_args()
     from tokenomy.abm.scenarios import load_scenario
 
@@ -134,6 +155,13 @@ def main() -> None:
                 size = f"{graph.stat().st_size / 1e6:.1f} MB" if graph.exists() else "missing"
                 again = [run_once(scenario, Path(tmp) / f"re-{r}", args.memory_gb, graph) for r in range(args.repeat)]
                 _row(f"  the same, --graph its graph.graphml ({size})", min(again, key=lambda x: x["s"]))
+        for n in args.beyond:
+            scenario = Path(tmp) / f"beyond-{n}.toml"
+            scenario.write_text(scenario_text(dict.fromkeys(KINDS, n), base_counts))
+            runs = [
+                run_once(scenario, Path(tmp) / f"beyond-{n}-{r}", args.memory_gb, lift_to=n) for r in range(args.repeat)
+            ]
+            _row(f"{n:,} of each kind, the limit lifted (beyond it)", min(runs, key=lambda x: x["s"]))
 
 
 def _row(label: str, r: dict) -> None:

@@ -5,6 +5,12 @@ ids, a ``kind`` attribute and a unique ``name``); edges carry a ``kind``: ``line
 ``limit_mw``, ``reactance``), ``grid`` (zone-utility/AIDC/storage), ``compute`` (AIDC-provider and
 AIDC-lab) and ``token`` (provider-app/enterprise).  The model reads its structure from this graph, so a graph
 written to GraphML and read back builds the same model.
+
+A relation with every seller is not spelled out edge by edge: a provider or lab that may buy compute from every
+AIDC carries ``all_aidcs = True`` and no compute edges, an app or enterprise that may buy tokens from every
+provider ``all_providers = True`` and no token edges.  So the graph grows with the number of entries, not with
+the products of their counts (1,000 buyers of 1,000 providers would be a million edges); edges name only
+restricted relations (a scenario's ``providers`` or ``aidcs`` list).
 """
 
 from __future__ import annotations
@@ -52,6 +58,11 @@ GRAPH_OWNED_KEYS = {
     "lines": ("from", "to"),
 }
 LINE_SETTINGS = ("limit_mw", "reactance")
+# node attribute -> (the node kinds that may carry it, the edge kind and the kind of node it stands for: every one)
+ALL_SELLERS: dict[str, tuple[frozenset[str], str, str]] = {
+    "all_aidcs": (frozenset({"provider", "lab"}), "compute", "aidc"),
+    "all_providers": (frozenset({"app", "enterprise"}), "token", "provider"),
+}
 
 
 class TopologyError(ValueError):
@@ -104,17 +115,15 @@ def build_supply_graph(data: dict) -> nx.Graph:
         g.add_edge(ids[s["zone"]], add(s["name"], "storage"), kind="grid")
     for a in data["aidcs"]:
         g.add_edge(ids[a["zone"]], add(a["name"], "aidc"), kind="grid")
-    aidc_names = [a["name"] for a in data["aidcs"]]
     for kind, key in (("provider", "providers"), ("lab", "labs")):
         for p in data[key]:
-            node = add(p["name"], kind)
-            for a in p["aidcs"] or aidc_names:
+            node = add(p["name"], kind, **({} if p["aidcs"] else {"all_aidcs": True}))
+            for a in p["aidcs"]:
                 g.add_edge(ids[a], node, kind="compute")
-    provider_names = [p["name"] for p in data["providers"]]
     for kind, key in (("app", "apps"), ("enterprise", "enterprises")):
         for b in data[key]:
-            node = add(b["name"], kind)
-            for p in b["providers"] or provider_names:
+            node = add(b["name"], kind, **({} if b["providers"] else {"all_providers": True}))
+            for p in b["providers"]:
                 g.add_edge(ids[p], node, kind="token")
     return g
 
@@ -130,12 +139,48 @@ def names_of_kind(g: nx.Graph, kind: str) -> list[str]:
 
 def neighbours_of_kind(g: nx.Graph, name: str, kind: str, edge_kind: str) -> list[str]:
     """Names of the ``kind`` nodes linked to ``name`` by ``edge_kind`` edges, in id order."""
-    ids = node_ids(g)
-    node = ids[name]
-    out = []
-    for other in sorted(g.neighbors(node)):
-        if g.nodes[other].get("kind") == kind and g.edges[node, other].get("kind") == edge_kind:
-            out.append(g.nodes[other]["name"])
+    node = next(n for n, a in g.nodes(data=True) if a.get("name") == name)
+    return [g.nodes[other]["name"] for other in _linked(g, node, kind, edge_kind)]
+
+
+def _linked(g: nx.Graph, node: int, kind: str, edge_kind: str) -> list[int]:
+    """The ``kind`` nodes linked to ``node`` by ``edge_kind`` edges, in id order."""
+    return sorted(
+        other
+        for other, attrs in g.adj[node].items()
+        if attrs.get("kind") == edge_kind and g.nodes[other].get("kind") == kind
+    )
+
+
+def zone_of_each(g: nx.Graph, kind: str) -> dict[str, str]:
+    """Node name -> the name of its first grid zone (in id order), for every ``kind`` node: one pass over the
+    graph."""
+    return {
+        a["name"]: g.nodes[_linked(g, n, "zone", "grid")[0]]["name"]
+        for n, a in g.nodes(data=True)
+        if a.get("kind") == kind
+    }
+
+
+def trade_table(g: nx.Graph, buyers: list[str], sellers: list[str], edge_kind: str, every: str):
+    """(len(buyers), len(sellers)) bool: who may buy from whom over ``edge_kind`` edges, a row all True where the
+    buyer's node carries ``every`` (it may buy from every seller).  Work in proportion to the nodes and edges."""
+    import numpy as np
+
+    row = {name: i for i, name in enumerate(buyers)}
+    col = {name: j for j, name in enumerate(sellers)}
+    out = np.zeros((len(buyers), len(sellers)), dtype=bool)
+    for _, attrs in g.nodes(data=True):
+        if attrs.get(every) is True and attrs.get("name") in row:
+            out[row[attrs["name"]]] = True
+    for u, v, attrs in g.edges(data=True):
+        if attrs.get("kind") != edge_kind:
+            continue
+        a, b = g.nodes[u]["name"], g.nodes[v]["name"]
+        if a in col:
+            a, b = b, a
+        if a in row and b in col:
+            out[row[a], col[b]] = True
     return out
 
 
@@ -186,6 +231,12 @@ def _check_node(node: object, attrs: dict, label: str) -> str:
         )
     if not isinstance(name, str) or not name.strip():
         raise TopologyError(f"{label}: node {node} needs a non-empty 'name'")
+    for attr, (kinds, _, seller) in ALL_SELLERS.items():
+        if attr in attrs and (kind not in kinds or not isinstance(attrs[attr], bool)):
+            raise TopologyError(
+                f"{label}: node '{name}' has {attr} = {str(attrs[attr])[:40]!r}; only a "
+                f"{' or '.join(sorted(kinds))} may have it, true or false (it may buy from every {seller})"
+            )
     return name
 
 

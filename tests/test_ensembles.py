@@ -233,3 +233,39 @@ def test_a_whole_horizon_for_three_seeds_matches_the_model(tmp_path):
     token = summary[summary.metric == "token_price_cny_per_mtok"]
     prices = np.vstack([d.token_price_cny_per_mtok for d in dailies])
     np.testing.assert_array_equal(token["p50"], np.median(prices, axis=0))
+
+
+def test_ctrl_c_that_a_library_turns_into_its_own_error_still_keeps_the_finished_seeds(tmp_path, capsys, monkeypatch):
+    """A first Ctrl-C while seed 2 is written asks the ensemble to stop; a second one, turned by the writing
+    library into an error of its own, still ends in "interrupted" (exit 130) with seed 1 kept, seed 2's half-written
+    folder removed, and no traceback."""
+    import os
+    import signal
+
+    import tokenomy.abm.output as output
+
+    original = output.write_run
+
+    def write_then_fail(model, daily, folder, fmt):
+        if folder.name == "seed-2":
+            (folder / "daily.parquet").write_bytes(b"half")
+            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C: a stop is asked for
+            try:
+                os.kill(os.getpid(), signal.SIGINT)  # the second: raised at once...
+                raise AssertionError("the second Ctrl-C did not arrive")
+            except KeyboardInterrupt:
+                raise OSError("a library turned the interrupt into its own error") from None  # ...and swallowed
+        return original(model, daily, folder, fmt)
+
+    monkeypatch.setattr(output, "write_run", write_then_fail)
+    out = tmp_path / "ens"
+    code = main(["run", "classroom", "--seeds", "1-3", "--days", "5", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err == f"error: interrupted; kept the 1 of 3 seeds finished (1) in {out}/ with their summary; " + (
+        "run.json lists the seeds not run\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "seed-1", "summary.parquet"]
+    record = json.loads((out / "run.json").read_text())
+    assert record["seeds"] == [1] and record["interrupted"]["seeds_not_run"] == [2, 3]
+    assert len(pd.read_parquet(out / "seed-1" / "daily.parquet")) == 5

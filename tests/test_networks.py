@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,7 +16,11 @@ from tokenomy.networks.layout import LAYER
 def test_classroom_graph_has_every_relation_kind():
     g = build_supply_graph(load_scenario("classroom").data)
     kinds = {a["kind"] for _, _, a in g.edges(data=True)}
-    assert kinds == {"line", "grid", "compute", "token"}
+    assert kinds == {"line", "grid"}  # every buyer trades with every seller: no edge spells it out
+    every = {a["kind"]: sorted(k for k in a if k.startswith("all_")) for _, a in g.nodes(data=True)}
+    assert every["provider"] == every["lab"] == ["all_aidcs"]
+    assert every["app"] == every["enterprise"] == ["all_providers"]
+    assert every["aidc"] == every["zone"] == every["utility"] == every["storage"] == []
     assert all(isinstance(n, int) for n in g.nodes)
     zones = [n for n, a in g.nodes(data=True) if a["kind"] == "zone"]
     assert len(zones) == 2
@@ -47,11 +52,64 @@ def test_a_graph_read_back_with_a_cut_relation_changes_the_model(tmp_path):
     m1 = TokenEconomy("classroom", seed=5)
     g = m1.graph.copy()
     ids = {a["name"]: n for n, a in g.nodes(data=True)}
-    g.remove_edge(ids["cloud-a"], ids["chatbot"])
+    g.nodes[ids["chatbot"]]["all_providers"] = False  # chatbot buys from cloud-b only
+    g.add_edge(ids["cloud-b"], ids["chatbot"], kind="token")
+    del g.nodes[ids["ai-lab"]]["all_aidcs"]  # the lab buys compute only from east-aidc
+    g.add_edge(ids["east-aidc"], ids["ai-lab"], kind="compute")
     path = tmp_path / "g.graphml"
     write_graph(g, path)
     m2 = TokenEconomy("classroom", seed=5, graph=read_graph(path))
-    assert not m2.token_edges[0, 0] and m1.token_edges[0, 0]
+    chatbot, lab = m1.apps.names.index("chatbot"), m1.providers.n + m1.labs.names.index("ai-lab")
+    assert m1.token_edges[chatbot].tolist() == [True, True]
+    assert m2.token_edges[chatbot].tolist() == [m1.providers.names[p] == "cloud-b" for p in range(2)]
+    assert m2.compute_edges[lab].tolist() == [m1.aidcs.names[a] == "east-aidc" for a in range(2)]
+    others = np.ones(m1.token_edges.shape[0], dtype=bool)
+    others[chatbot] = False
+    assert (m2.token_edges[others] == m1.token_edges[others]).all()
+    m2.run(3)  # and the model runs on it: chatbot's tokens all come from cloud-b
+    served = m2.last.tokens.served_pair[chatbot]
+    assert served[m2.providers.names.index("cloud-a")] == 0.0 and served.sum() > 0.0
+
+
+def test_restricted_relations_are_edges_and_the_graph_grows_with_the_entries(tmp_path):
+    """A ``providers``/``aidcs`` list becomes edges; a relation with every seller is one node attribute, so 100
+    apps buying from 100 providers (the limit) make no token edge (not 10,000)."""
+    lines = ["[scenario]", 'name = "wide"', 'base = "classroom"', "", "[[apps]]", 'name = "picky"']
+    lines += ['providers = ["cloud-b"]', "[[providers]]", 'name = "narrow"', 'aidcs = ["west-aidc"]']
+    lines += [f'[[apps]]\nname = "app-{i}"\n[[providers]]\nname = "prov-{i}"' for i in range(97)]
+    path = tmp_path / "wide.toml"
+    path.write_text("\n".join(lines) + "\n")
+    g = build_supply_graph(load_scenario(path).data)
+    ids = {a["name"]: n for n, a in g.nodes(data=True)}
+    kinds = [a["kind"] for _, _, a in g.edges(data=True)]
+    assert kinds.count("token") == 1 and g.has_edge(ids["picky"], ids["cloud-b"])
+    assert kinds.count("compute") == 1 and g.has_edge(ids["narrow"], ids["west-aidc"])
+    assert g.number_of_edges() < g.number_of_nodes()
+    assert "all_providers" not in g.nodes[ids["picky"]] and "all_aidcs" not in g.nodes[ids["narrow"]]
+    model = TokenEconomy(load_scenario(path))
+    picky = model.apps.names.index("picky")
+    assert model.token_edges.shape == (model.apps.n + model.enterprises.n, model.providers.n) == (101, 100)
+    assert model.token_edges[picky].sum() == 1 and model.token_edges.sum() == 100 * 100 + 1
+    narrow = model.providers.names.index("narrow")
+    assert model.compute_edges[narrow].tolist() == [a == "west-aidc" for a in model.aidcs.names]
+
+
+@pytest.mark.parametrize(
+    ("kind", "attr", "value", "problem"),
+    [
+        ("aidc", "all_providers", True, "only a app or enterprise may have it"),
+        ("app", "all_aidcs", True, "only a lab or provider may have it"),
+        ("app", "all_providers", "yes", "'yes'"),
+    ],
+)
+def test_an_every_seller_attribute_out_of_place_is_refused(tmp_path, kind, attr, value, problem):
+    g = build_supply_graph(load_scenario("classroom").data)
+    node = next(n for n, a in g.nodes(data=True) if a["kind"] == kind)
+    g.nodes[node][attr] = value
+    path = tmp_path / "g.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(TopologyError, match=problem):
+        read_graph(path)
 
 
 def test_graph_that_disagrees_with_the_scenario_is_refused():

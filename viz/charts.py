@@ -94,6 +94,36 @@ def _r(values, digits: int = 3) -> list[float]:
     return [round(float(v), digits) for v in values]
 
 
+def _grid_links(g) -> list[tuple[str, str, str, float]]:
+    """(one end, other end, kind, today's flow) of the lines and grid edges."""
+    return [
+        (g.nodes[u]["name"], g.nodes[v]["name"], a["kind"], float(a.get("flow", 0.0)))
+        for u, v, a in g.edges(data=True)
+        if a["kind"] in ("line", "grid")
+    ]
+
+
+def _trade_links(model) -> list[tuple[str, str, str, float]]:
+    """(seller, buyer, kind, today's flow) of every trade relation, from the model's tables of who may trade with
+    whom (the graph spells out only restricted ones): compute in GPU-hours, tokens in Mtok."""
+    last = model.last
+    compute = last.compute.flow.sum(axis=2) if last else np.zeros(model.compute_edges.shape)
+    tokens = last.tokens.served_pair if last else np.zeros(model.token_edges.shape)
+    aidcs, providers = model.aidcs.names, model.providers.names
+    buyers = model.apps.names + model.enterprises.names
+    out = [
+        (aidcs[a], name, "compute", float(compute[row, a]))
+        for row, name in enumerate(providers + model.labs.names)
+        for a in np.flatnonzero(model.compute_edges[row])
+    ]
+    out += [
+        (providers[p], name, "token", float(tokens[b, p]))
+        for b, name in enumerate(buyers)
+        for p in np.flatnonzero(model.token_edges[b])
+    ]
+    return out
+
+
 def chain_graph(model) -> dict:
     """The supply graph laid out as the chain, sized by capacity, edges as wide as today's flow."""
     g = model.graph_with_flows()
@@ -154,18 +184,18 @@ def chain_graph(model) -> dict:
                 "category": KIND_LABEL[kind],
             }
         )
+    edges = [*_grid_links(g), *_trade_links(model)]
     flows: dict[str, float] = {}
-    for _, _, a in g.edges(data=True):
-        flows[a["kind"]] = max(flows.get(a["kind"], 0.0), abs(float(a.get("flow", 0.0))))
+    for _, _, kind, f in edges:
+        flows[kind] = max(flows.get(kind, 0.0), abs(f))
     links = []
-    for u, v, a in g.edges(data=True):
-        kind = a["kind"]
-        f = abs(float(a.get("flow", 0.0)))
+    for source, target, kind, f in edges:
+        f = abs(f)
         width = 1 + 7 * f / flows[kind] if flows.get(kind) else 1
         links.append(
             {
-                "source": g.nodes[u]["name"],
-                "target": g.nodes[v]["name"],
+                "source": source,
+                "target": target,
                 "lineStyle": {"width": round(width, 2), "color": EDGE_COLOUR[kind], "opacity": 0.55},
                 "tooltip": {"formatter": flow_words(kind, f)},
             }

@@ -326,7 +326,7 @@ def serve(
     configure_environment(scenario, allow_origins)
     import uvicorn
 
-    from tokenomy.viz.http_guard import GuardedH11Protocol
+    from tokenomy.viz.http_guard import GuardedH11Protocol, GuardedWebSocketProtocol
     from tokenomy.viz.server_log import configure_logging
 
     configure_logging()
@@ -341,6 +341,7 @@ def serve(
         access_log=False,
         loop="asyncio",
         http=GuardedH11Protocol,
+        ws=GuardedWebSocketProtocol,
         ws_max_size=WS_MAX_BYTES,
         limit_concurrency=2 * GuardedH11Protocol.max_connections,  # tasks; connections are capped by the protocol
         timeout_keep_alive=KEEP_ALIVE_S,

@@ -15,7 +15,15 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from tokenomy.abm.batch.worker import check_stop, execute_run, stop_on_interrupt, watch_coordinator
+from tokenomy.abm.batch.worker import (
+    STOP_SIGNAL,
+    check_stop,
+    execute_run,
+    stop_on_interrupt,
+    watch_coordinator,
+    watch_coordinator_ignoring_interrupts,
+)
+from tokenomy.abm.environment import interrupts_held
 from tokenomy.abm.errors import UsageError
 
 SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -60,10 +68,14 @@ class PoolExecutor:
 
     name = "local pool"
 
-    def __init__(self, workers: int, max_tasks_per_child: int | None = None):
+    def __init__(self, workers: int, max_tasks_per_child: int | None = None, stop_workers_on_interrupt: bool = False):
         self.workers = workers
         self.max_tasks_per_child = max_tasks_per_child
         self.pool: ProcessPoolExecutor | None = None
+        # the workers ignore Ctrl-C (a terminal sends it to them too, wherever they are); on a KeyboardInterrupt
+        # here each is asked to stop at its next simulated day, and the block is left once they all have: none
+        # writes after the caller has moved on
+        self.stop_workers_on_interrupt = stop_workers_on_interrupt
 
     def __enter__(self):
         # one run is single-threaded work: keep each worker's BLAS to one thread, as Dask's nanny does, or
@@ -81,13 +93,20 @@ class PoolExecutor:
             max_workers=self.workers,
             mp_context=ctx,
             max_tasks_per_child=self.max_tasks_per_child,
-            initializer=watch_coordinator,
+            initializer=watch_coordinator_ignoring_interrupts if self.stop_workers_on_interrupt else watch_coordinator,
             initargs=(os.getpid(),),
         )
         return self
 
     def __exit__(self, exc_type, *exc):
-        if self.pool is not None:
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+        if self.pool is not None and interrupted and self.stop_workers_on_interrupt:
+            with interrupts_held():  # a second Ctrl-C does not leave a worker writing behind
+                for process in list((self.pool._processes or {}).values()):  # no public way to reach a busy worker
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(process.pid, STOP_SIGNAL)
+                self.pool.shutdown(wait=True, cancel_futures=True)
+        elif self.pool is not None:
             self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
         for k, v in self.saved_env.items():
             if v is None:
@@ -107,7 +126,12 @@ class PoolExecutor:
             if len(running) >= window:
                 break
         while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+            try:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                if self.stop_workers_on_interrupt:  # the tasks finished by now are the caller's to keep
+                    yield from (f.result() for f in running if f.done() and not f.cancelled() and not f.exception())
+                raise
             for fut in done:
                 for task in todo:
                     running.add(self.pool.submit(fn, task))

@@ -34,6 +34,19 @@ def watch_coordinator(pid: int) -> None:
     threading.Thread(target=_exit_when_gone, args=(pid,), name="watch-coordinator", daemon=True).start()
 
 
+STOP_SIGNAL = signal.SIGUSR1  # the coordinator's "stop at the next day" to a worker that ignores Ctrl-C
+
+
+def watch_coordinator_ignoring_interrupts(pid: int) -> None:
+    """:func:`watch_coordinator`, Ctrl-C ignored, and :data:`STOP_SIGNAL` a request to stop the run in progress at
+    its next day (:func:`check_stop`): the coordinator decides what an interrupt stops, and its workers stop
+    between two days or two tasks, never in the middle of sending a result (an ensemble's workers; see
+    :class:`abm.batch.executors.PoolExecutor`)."""
+    signal.signal(STOP_SIGNAL, lambda *_: _STOP.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_coordinator(pid)
+
+
 def _exit_when_gone(pid: int) -> None:
     try:
         fd = os.pidfd_open(pid)
@@ -56,6 +69,11 @@ def _request_stop(signum, frame) -> None:
     if _STOP.is_set():  # a second Ctrl-C: at once
         raise KeyboardInterrupt
     _STOP.set()
+
+
+def stop_requested() -> bool:
+    """Whether a Ctrl-C asked the runs of this process to stop (see :func:`stop_on_interrupt`)."""
+    return _STOP.is_set()
 
 
 def check_stop(*_) -> None:

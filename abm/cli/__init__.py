@@ -14,8 +14,8 @@ from tokenomy.abm.cli import classroom, lesson, run, sweep, viz
 from tokenomy.abm.cli.argtypes import with_choice_hint
 from tokenomy.abm.cli.streams import StdoutError, detach_stdout, guarded_stdout
 from tokenomy.abm.collector import command_owns_process
-from tokenomy.abm.environment import environment_problem, ignore_file_size_signal
-from tokenomy.abm.errors import UsageError, one_line
+from tokenomy.abm.environment import environment_problem, ignore_file_size_signal, was_interrupted
+from tokenomy.abm.errors import UsageError, interrupted_line, one_line
 
 EXIT_USAGE = 2
 EXIT_WRITE = 1  # the input was fine; writing the output failed (a full disk), and what was there is kept
@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(argv)
             handler = parser.handlers[args.command]
             return handler(args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"error: {interrupted_line(exc)}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (e.g. `tokenomy lesson cobweb | head -2`): not an error
         detach_stdout()
@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: standard output: cannot write ({one_line(exc.strerror)})", file=sys.stderr)
         return EXIT_WRITE
     except Exception as exc:
+        if was_interrupted():  # a library turned Ctrl-C into an error of its own
+            print("error: interrupted", file=sys.stderr)
+            return 130
         if isinstance(exc, input_errors()):  # bad input (a missing file included): one line, exit 2
             print(f"error: {one_line(str(exc))}", file=sys.stderr)
             return EXIT_USAGE

@@ -11,6 +11,7 @@ The folder (all or nothing, like a single run's)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 from collections.abc import Sequence
@@ -97,9 +98,10 @@ def _record(
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-    from tokenomy.abm.bands import ensemble_summary
-    from tokenomy.abm.ensemble import run_seeds
-    from tokenomy.abm.output import staged_run_folder, write_json, write_table
+    from tokenomy.abm.ensemble import SeedsInterrupted
+    from tokenomy.abm.environment import interrupts_held
+    from tokenomy.abm.errors import Interrupted
+    from tokenomy.abm.output import staged_run_folder
     from tokenomy.abm.scenarios import load_scenario
     from tokenomy.abm.seeds import seeds_text
     from tokenomy.abm.warmup import ensure_compiled
@@ -109,20 +111,77 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     days = args.days or scenario.data["scenario"]["days"]
     _check_size(seeds, days)
     out = Path("out") / f"{scenario.name}-seeds-{seeds[0]}-{seeds[-1]}" if args.out is None else args.out
-    with staged_run_folder(out) as staged:  # `out` holds this whole ensemble, or what it held before
-        ensure_compiled(progress=not args.quiet)  # once here, not in every worker
-        t0 = time.perf_counter()
-        with progress_bar(len(seeds), "seed", "seeds", args.quiet) as bar:
-            runs = run_seeds(scenario, seeds, days, args.format, staged, args.workers or 1, lambda _: bar.update(1))
-        t1 = time.perf_counter()
-        write_table(ensemble_summary([r.daily for r in runs]), staged, "summary", args.format)
-        t2 = time.perf_counter()
-        timings_s = {"seeds": t1 - t0, "summary": t2 - t1}
-        write_json(_record(args, scenario, seeds, days, runs, timings_s), staged / "run.json")
+    kept: list[SeedRun] = []
+    try:
+        with contextlib.ExitStack() as finishing, staged_run_folder(out) as staged:
+            # `out` holds this whole ensemble, the seeds finished before a Ctrl-C, or what it held before
+            ensure_compiled(progress=not args.quiet)  # once here, not in every worker
+            try:
+                runs, timings_s = _run(args, scenario, seeds, days, staged)
+            except SeedsInterrupted as stop:
+                finishing.enter_context(interrupts_held())  # a second Ctrl-C waits until the finished seeds are kept
+                if not stop.finished:
+                    raise KeyboardInterrupt from None  # nothing finished: `out` keeps what it held
+                kept = runs = stop.finished
+                _drop_unfinished(staged, runs)
+                timings_s = {}
+            _finish(args, scenario, seeds, days, runs, timings_s, staged)
+    except KeyboardInterrupt:
+        if kept:
+            raise Interrupted(_kept_line(out, kept, seeds)) from None
+        raise
+    if kept:
+        raise Interrupted(_kept_line(out, kept, seeds))
     print(printable_lines(spread_summary(scenario.name, runs, seeds_text(seeds))))
     simulate_s = sum(r.timings_s["simulate"] for r in runs)
     print(
         f"  tables in {printable(out)}/ ({args.format}): seed-N/ per seed, summary.{args.format} across seeds; "
-        f"{1000 * simulate_s / (days * len(runs)):.2f} ms per simulated day, {t1 - t0:.1f} s for the seeds"
+        f"{1000 * simulate_s / (days * len(runs)):.2f} ms per simulated day, {timings_s['seeds']:.1f} s for the seeds"
     )
     return 0
+
+
+def _run(args: argparse.Namespace, scenario, seeds: list[int], days: int, staged: Path) -> tuple[list, dict]:
+    """Every seed into ``staged``: the runs and the time they took."""
+    from tokenomy.abm.ensemble import run_seeds
+
+    t0 = time.perf_counter()
+    with progress_bar(len(seeds), "seed", "seeds", args.quiet) as bar:
+        runs = run_seeds(scenario, seeds, days, args.format, staged, args.workers or 1, lambda _: bar.update(1))
+    return runs, {"seeds": time.perf_counter() - t0}
+
+
+def _finish(args, scenario, seeds: list[int], days: int, runs: Sequence[SeedRun], timings_s: dict, staged: Path):
+    """The summary across the finished seeds and ``run.json`` (which names the seeds asked for and not run when
+    the ensemble was interrupted)."""
+    from tokenomy.abm.bands import ensemble_summary
+    from tokenomy.abm.output import write_json, write_table
+
+    t1 = time.perf_counter()
+    write_table(ensemble_summary([r.daily for r in runs]), staged, "summary", args.format)
+    timings_s = {**timings_s, "summary": time.perf_counter() - t1}
+    record = _record(args, scenario, [r.seed for r in runs], days, runs, timings_s)
+    if len(runs) < len(seeds):
+        done = {r.seed for r in runs}
+        record["interrupted"] = {"seeds_asked": seeds, "seeds_not_run": [s for s in seeds if s not in done]}
+    write_json(record, staged / "run.json")
+
+
+def _drop_unfinished(staged: Path, runs: Sequence[SeedRun]) -> None:
+    """Remove the folders of the seeds stopped half way (this ensemble made them, in its own staging folder)."""
+    from tokenomy.abm.ensemble import seed_folder
+    from tokenomy.abm.output import remove_run_files
+
+    finished = {seed_folder(r.seed) for r in runs}
+    for entry in staged.iterdir():
+        if entry.name.startswith("seed-") and entry.name not in finished and not entry.is_symlink():
+            remove_run_files(entry)
+
+
+def _kept_line(out: Path, kept: Sequence[SeedRun], seeds: list[int]) -> str:
+    from tokenomy.abm.seeds import seeds_text
+
+    return (
+        f"kept the {len(kept)} of {len(seeds)} seeds finished ({seeds_text([r.seed for r in kept])}) in "
+        f"{printable(out)}/ with their summary; run.json lists the seeds not run"
+    )

@@ -25,12 +25,11 @@ F = Field
 PROFILES = ("evening", "business", "flat")
 FIRST_START_DATE, LAST_START_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)  # + MAX_DAYS stays far from 9999
 MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm holds
-# entries of each trading kind (AIDCs, providers, labs, apps, enterprises): who may trade with whom is a table of
-# buyers x sellers (x 24 hours, and an edge each in the supply graph), and a provider's switching-cost price weighs
-# every rival for every buyer, so a day's work and memory grow with the square of these counts or faster
-# (benchmarks/bench_scale.py). At 100 of each, a day takes about a second, a run under 0.6 GB, and its graph file
-# (7.5 MB) reads back within the GraphML limit; at 200, 3 s, 0.9 GB and a graph file too large to read back; at
-# 300, 11 s a day; at 1,000, over 10 GB.
+# entries of each trading kind (AIDCs, providers, labs, apps, enterprises): the supply graph grows only with their
+# number, but who may trade with whom is a table of buyers x sellers (x 24 hours for compute, x a ladder of months
+# for contracts), and a provider's switching-cost price weighs every rival for every buyer, so a day's work grows
+# with about the cube of these counts (benchmarks/bench_scale.py, docs/model.md 6.8). At 100 of each a day takes
+# about a second and a run 0.35 GB; at 300, 13 s of processor time and 0.76 GB; at 1,000, 333 s and 5.5 GB.
 MAX_TRADING_ENTRIES = 100
 
 

@@ -8,6 +8,7 @@ changes in the running model, environment variables, a full disk, Ctrl-C and tex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -35,7 +36,7 @@ from test_hostile_table import (
     unchanged,
     variant,
 )
-from validation_support import assert_one_line_error, assert_sane_run, cli
+from validation_support import assert_one_line_error, assert_sane_ensemble, assert_sane_run, cli
 
 from tokenomy.abm.environment import CHECKS, environment_problem
 from tokenomy.abm.errors import printable
@@ -463,6 +464,119 @@ def test_ctrl_c_in_run_is_interrupted_and_keeps_the_earlier_run(moment, earlier_
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
     assert [line for line in proc.stderr.splitlines() if line.strip()] == ["error: interrupted"], proc.stderr
     assert _snapshot(earlier_run) == before
+
+
+def _group_interrupt(argv: list[str], when) -> subprocess.CompletedProcess:
+    """As :func:`_interrupt`, but SIGINT to the whole process group, as a terminal's Ctrl-C sends it (an ensemble's
+    worker processes get it too)."""
+    proc = subprocess.Popen(
+        [*ENTRY, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        when(proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _seeds_written(folder: Path, count: int):
+    """Until ``count`` seeds' folders are whole in the ensemble's staging folder (a seed writes its graph last)."""
+
+    def wait(proc: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 240
+        while len(list(folder.glob(".*.tmp-*/seed-*/graph.graphml"))) < count and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+
+    return wait
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_mid_ensemble_keeps_the_finished_seeds(workers, tmp_path, capsys):
+    """Ctrl-C (to the process group) once two seeds are written: "interrupted" and what was kept in one line, exit
+    130; the folder holds the finished seeds (each as ``tokenomy run --seed N`` writes it), their summary and a
+    run.json naming the seeds not run; ``tokenomy compare`` reads it."""
+    out = tmp_path / "ens"
+    argv = ["run", "classroom", "--seeds", "1-12", "--days", "400", "--workers", str(workers), "--quiet"]
+    proc = _group_interrupt([*argv, "--out", str(out)], _seeds_written(tmp_path, 2))
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 130, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted; kept the "), proc.stderr
+    kept = sorted(int(p.name.removeprefix("seed-")) for p in out.iterdir() if p.is_dir())
+    assert 1 <= len(kept) < 12 and (workers > 1 or len(kept) >= 2)  # a worker's last seed may not be reported yet
+    assert f"kept the {len(kept)} of 12 seeds finished" in lines[0]
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name]  # no staging leftover
+    assert_sane_ensemble(out)
+    record = json.loads((out / "run.json").read_text())
+    assert record["seeds"] == kept
+    assert record["interrupted"]["seeds_not_run"] == [s for s in range(1, 13) if s not in kept]
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert (summary["seeds"] == len(kept)).all() and summary["day"].nunique() == 400
+    single = tmp_path / "single"
+    assert (
+        cli(capsys, ["run", "classroom", "--seed", str(kept[-1]), "--days", "400", "--quiet", "--out", single]).code
+        == 0
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / f"seed-{kept[-1]}" / "daily.parquet"), pd.read_parquet(single / "daily.parquet")
+    )
+    assert cli(capsys, ["compare", out, single]).code == 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_sweep_in_a_pool_keeps_the_recorded_runs(tmp_path):
+    """Ctrl-C to the process group of a sweep running in two worker processes, once a run is recorded: one line,
+    exit 130, every run in the journal done (none recorded failed by the interrupt), the sweep not carried on."""
+    sweep = tmp_path / "w.toml"
+    sweep.write_text('[sweep]\nname = "tiny"\nscenario = "classroom"\ndays = 300\nseeds = 12\n')
+    out = tmp_path / "s"
+    journal = out / "journal.jsonl"
+
+    def first_run_recorded(proc: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 240
+        while not (journal.exists() and journal.stat().st_size) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+
+    proc = _group_interrupt(["sweep", str(sweep), "--workers", "2", "--quiet", "--out", str(out)], first_run_recorded)
+    assert (proc.returncode, proc.stderr) == (130, "error: interrupted\n")
+    statuses = [json.loads(line)["status"] for line in journal.read_text().splitlines()]
+    assert statuses and set(statuses) == {"done"} and len(statuses) < 12
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="watches the process in /proc")
+@pytest.mark.parametrize("moment", ["importing-numpy", "importing-llvmlite", "first-seed"])
+def test_ctrl_c_before_any_seed_finished_keeps_the_earlier_folder(moment, earlier_run, tmp_path):
+    """Ctrl-C at start-up (while the command line imports) or while the first seed simulates: nothing finished,
+    "interrupted" alone, exit 130, and the folder holds what it held."""
+    before = _snapshot(earlier_run)
+    when = _while_simulating(tmp_path) if moment == "first-seed" else _while_importing(moment.split("-")[1])
+    argv = ["run", "classroom", "--seeds", "1-3", "--days", "600", "--quiet", "--out", str(earlier_run)]
+    proc = _group_interrupt(argv, when)
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    assert [line for line in proc.stderr.splitlines() if line.strip()] == ["error: interrupted"], proc.stderr
+    assert _snapshot(earlier_run) == before
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="watches the process in /proc")
+@pytest.mark.parametrize("command", ["sweep", "check", "lesson"])
+def test_ctrl_c_while_a_command_imports_is_one_line(command, tmp_path):
+    """Ctrl-C while each command's own modules load (numba's llvmlite: after the command line is imported, inside
+    the command's handler): "interrupted", exit 130, no traceback."""
+    sweep = tmp_path / "w.toml"
+    sweep.write_text('[sweep]\nname = "tiny"\nscenario = "classroom"\ndays = 5\nseeds = 2\n')
+    argv = {
+        "sweep": ["sweep", str(sweep), "--workers", "0", "--quiet", "--out", str(tmp_path / "s")],
+        "check": ["check", "classroom", "--seeds", "1"],
+        "lesson": ["lesson", "cobweb"],
+    }[command]
+    proc = _group_interrupt(argv, _while_importing("llvmlite"))
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    assert [line for line in proc.stderr.splitlines() if line.strip()] == ["error: interrupted"], proc.stderr
 
 
 # --- user text on the terminal ----------------------------------------------------------------------------

@@ -138,7 +138,7 @@ def node_kind(kind: str) -> Callable[[nx.Graph], nx.Graph]:
 
 def edge_kind(g: nx.Graph) -> nx.Graph:
     n = ids(g)
-    g.edges[n["cloud-a"], n["chatbot"]]["kind"] = "tokens"
+    g.add_edge(n["cloud-a"], n["chatbot"], kind="tokens")
     return g
 
 

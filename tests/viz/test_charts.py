@@ -214,7 +214,13 @@ def test_chain_graph_has_every_node_in_its_layer_and_zone_prices(model):
     east = next(n for n in nodes if n["name"] == "east")
     price = model.last.power.price[:, model.zone_names.index("east")].mean()
     assert f"{price:,.0f} CNY/MWh" in east["label"]["formatter"]
-    assert len(opt["series"][0]["links"]) == model.graph.number_of_edges()
+    links = opt["series"][0]["links"]
+    # the graph's lines and grid edges, and every trade relation (the classroom's buyers trade with every seller,
+    # which the graph does not spell out): 3 buyers x 2 providers, 3 compute buyers x 2 AIDCs
+    assert model.graph.number_of_edges() == 2 + 1 + 2 + 1  # utilities, storage and AIDCs to zones; one line
+    assert len(links) == model.graph.number_of_edges() + 3 * 2 + 3 * 2
+    pairs = {(link["source"], link["target"]) for link in links}
+    assert {("cloud-a", "chatbot"), ("cloud-b", "firms"), ("west-aidc", "ai-lab")} <= pairs
 
 
 def _min_label_gap_px(g: nx.Graph, width: float = 560.0, height: float = 330.0) -> float:

@@ -5,6 +5,7 @@ connection cap (a real uvicorn on loopback, in this process)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -167,9 +168,66 @@ def test_the_same_error_is_logged_once_a_period_with_a_count_of_the_rest():
     assert rate.filter(later) and "9,999 more" in later.getMessage()
 
 
+FLOOD = """
+import logging, threading, warnings
+import solara.server.app, solara.server.kernel_context
+from tokenomy.viz.server_log import configure_logging
+configure_logging()
+for i in range(5_000):  # messages a client could vary without end, each its own kind
+    logging.getLogger("uvicorn.error").error(f"bad request {i} " + "x" * 20_000)
+    warnings.warn(f"odd value {i}")
+    solara.server.app.print(f"Traceback of render {i}")
+    solara.server.kernel_context.print(("display", i))
+def fail(i):
+    raise RuntimeError(f"thread {i}")
+for i in range(200):
+    t = threading.Thread(target=fail, args=(i,))
+    t.start()
+    t.join()
+print("done", flush=True)
+"""
+
+
+def test_no_client_can_make_the_log_grow_without_bound():
+    """Messages that differ each time (so each is a kind of its own), 20 kB long, warnings, Solara's prints of a
+    failed render and exceptions that end threads: at most MAX_RECORDS records a period, each cut to
+    MAX_RECORD_CHARS, all on stderr; nothing of it on standard output; the first of each way is written."""
+    import subprocess
+    import sys
+
+    from tokenomy.viz.server_log import MAX_RECORD_CHARS, MAX_RECORDS
+
+    proc = subprocess.run([sys.executable, "-c", FLOOD], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout == "done\n"  # Solara's prints went to the log
+    records = [line for line in proc.stderr.splitlines() if line.startswith("tokenomy viz: ")]
+    assert len(records) == MAX_RECORDS
+    assert len(proc.stderr) < MAX_RECORDS * (MAX_RECORD_CHARS + 200)
+    first = "\n".join(records[:3])
+    assert "bad request 0 " in first and "odd value 0" in first and "Traceback of render 0" in first
+    solara_prints = [r for r in records if "solara.print" in r]  # one kind, whatever it prints: once a period
+    assert len(solara_prints) == 1 and "('display', 0)" not in proc.stderr
+    assert "characters not shown" in proc.stderr  # the 20 kB message was cut
+
+
 # -- HTTP: header deadline and connection cap ---------------------------------------------------------------
 async def _hello(scope, receive, send):
+    """``ok`` to any request, once its whole body is read; a websocket to ``/ws`` is accepted, to anywhere else
+    never answered (as an app stuck before its handshake)."""
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        if scope["path"] == "/ws":
+            await send({"type": "websocket.accept"})
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+        else:
+            await asyncio.Event().wait()  # never accepts nor refuses
+        return
     assert scope["type"] == "http"
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
     await send({"type": "http.response.body", "body": b"ok"})
 
@@ -179,17 +237,23 @@ def tiny_server():
     """uvicorn with the guarded protocol (a 0.5 s header deadline, 20 connections) on a free loopback port."""
     import uvicorn
 
-    from tokenomy.viz.http_guard import GuardedH11Protocol
+    from tokenomy.viz.http_guard import GuardedH11Protocol, GuardedWebSocketProtocol
 
     class Quick(GuardedH11Protocol):
         header_timeout_s = 0.5
+        body_timeout_s = 0.5
         max_connections = 20
         max_per_client = 20
+
+    class QuickWebSocket(GuardedWebSocketProtocol):
+        handshake_timeout_s = 0.5
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(_hello, host="127.0.0.1", port=port, http=Quick, log_level="critical", lifespan="off")
+    config = uvicorn.Config(
+        _hello, host="127.0.0.1", port=port, http=Quick, ws=QuickWebSocket, log_level="critical", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -263,6 +327,56 @@ def test_a_kept_alive_connection_waiting_for_its_next_request_has_the_same_deadl
         assert _response(c).startswith(b"HTTP/1.1 200")
         c.sendall(b"GET / HTTP/1.1\r\n")  # the next request's headers never end
         assert _closed_by_server(c, within_s=3)
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_off_and_a_prompt_one_is_served(tiny_server):
+    """The body deadline runs from the end of the headers and is not renewed by each byte (0.5 s here)."""
+    port = tiny_server
+    head = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n"
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(head)
+    t0, cut = time.monotonic(), False
+    while time.monotonic() - t0 < 3 and not cut:
+        try:
+            slow.sendall(b"x")  # a byte every 20 ms: 50 bytes a second, never the 1,000
+        except OSError:
+            cut = True
+        cut = cut or _closed_by_server(slow, within_s=0.02)
+    assert cut and time.monotonic() - t0 < 1.5
+    slow.close()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as prompt:
+        prompt.sendall(head + b"x" * 400)
+        time.sleep(0.2)  # in two pieces, within the deadline
+        prompt.sendall(b"x" * 600)
+        assert _response(prompt).startswith(b"HTTP/1.1 200")
+
+
+def _upgrade(port: int, path: str) -> socket.socket:
+    conn = socket.create_connection(("127.0.0.1", port))
+    conn.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    return conn
+
+
+def test_a_websocket_whose_handshake_never_completes_is_closed(tiny_server):
+    """An app that neither accepts nor refuses a websocket: the connection is closed by the handshake deadline
+    (0.5 s here), with no 101; an accepted websocket stays open past it."""
+    port = tiny_server
+    stuck = _upgrade(port, "/stuck")
+    t0 = time.monotonic()
+    stuck.settimeout(3)
+    got = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := stuck.recv(1000):
+            got += chunk
+    assert b"101" not in got and time.monotonic() - t0 < 2.0
+    stuck.close()
+    with _upgrade(port, "/ws") as accepted:
+        accepted.settimeout(3)
+        assert accepted.recv(1000).startswith(b"HTTP/1.1 101")
+        assert not _closed_by_server(accepted, within_s=1.0)
 
 
 # -- Vue templates and widgets made by a page ---------------------------------------------------------------

@@ -6,6 +6,7 @@ start their own.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -401,6 +402,64 @@ def test_a_signal_stops_the_server_within_seconds_while_sessions_compute(sig):
                 client.close()
         if proc.poll() is None:
             stop_server(proc)
+
+
+def _bad_requests(port: int, i: int) -> list[bytes]:
+    """A few malformed or hostile requests, each different (numbered ``i``)."""
+    host = f"127.0.0.1:{port}".encode()
+    ws = b"GET /jupyter/api/kernels/k%d/channels?session_id=s%d HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n" % (
+        i,
+        i,
+        host,
+    )
+    return [
+        b"\x16\x03\x01\x02\x00garbage %d\r\n\r\n" % i,  # TLS on the plain port, or noise
+        b"GET /nope-%d HTTP/1.1\r\nHost: %s\r\n\r\n" % (i, host),  # a path of its own each time
+        ws + b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",  # no key
+        ws
+        + b"Origin: http://evil-%d.example\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" % i
+        + b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",  # another origin
+        b"GET / HTTP/1.1\r\nHost: evil-%d.example\r\n\r\n" % i,  # a host we do not serve
+        b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: -%d\r\n\r\n" % (host, i),  # a bad length
+    ]
+
+
+@pytest.mark.slow
+def test_a_trickled_body_is_cut_off_and_a_flood_of_bad_requests_writes_a_few_lines():
+    """A client that trickles a request body a byte at a time is closed by the body deadline; 1,800 malformed
+    or hostile requests, each different, plus websockets that send broken frames, leave a few lines in the
+    server's output (the flood once wrote 868 MB of tracebacks a minute), and the page still loads."""
+    from tokenomy.viz.http_guard import BODY_TIMEOUT_S
+
+    proc, url = start_server("classroom")
+    port = urlsplit(url).port
+    try:
+        slow = socket.create_connection(("127.0.0.1", port))
+        slow.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 100000\r\n\r\n" % port)
+        t0 = time.monotonic()
+        for i in range(300):
+            for request in _bad_requests(port, i):
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                    c.sendall(request)
+                    with contextlib.suppress(OSError):
+                        c.recv(1000)
+            with contextlib.suppress(OSError), connect(_ws_url(url, f"k{i}"), origin=url.rstrip("/")) as ws:
+                ws.socket.sendall(b"\x81\x7f" + b"\xff" * 8 + os.urandom(20))  # an impossible length, unmasked
+            with contextlib.suppress(OSError):
+                slow.sendall(b"x")
+        cut = False
+        while not cut and time.monotonic() - t0 < BODY_TIMEOUT_S + 5:
+            try:
+                slow.sendall(b"x")
+            except OSError:
+                cut = True
+            time.sleep(0.2)
+        assert cut and BODY_TIMEOUT_S - 1 < time.monotonic() - t0 < BODY_TIMEOUT_S + 5
+        assert _get(url)[0] == 200
+        text = "\n".join(proc.output_lines)
+        assert len(text) < 20_000 and text.count("Traceback") <= 3, text[-3000:]
+    finally:
+        stop_server(proc)
 
 
 @pytest.mark.slow
