@@ -312,7 +312,7 @@ def played_at(day: MarketDay, price_p: np.ndarray) -> MarketDay:
         price_p.copy(),
         served_p,
         np.where(served_p > 0, np.where(np.isfinite(cost), cost, 0.0) * served_p, 0.0),
-        day.expected_cost_p,
+        cost,  # a provider that sells nothing here keeps the day's cost
     )
 
 
