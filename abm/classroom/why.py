@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenomy.agents import human
+
 if TYPE_CHECKING:
     from tokenomy.abm.classroom.game import Game
     from tokenomy.abm.classroom.seats import Firm
 
-SAME = 0.02  # changes and gaps within 2% are "about the same"
+SAME = 0.05  # changes and gaps within 5% are "about the same"
 
 
 def _change(now: float, before: float, more: str, fewer: str, what: str) -> str:
@@ -60,7 +62,7 @@ def why_last_round(game: Game, firm: Firm) -> str | None:
         prices = agents.column("price_cny_per_mtok")[
             last.first_day : last.end_day, first : first + game.model.providers.n
         ]
-        posted = prices.mean(axis=0)  # posted prices are public
+        posted = np.median(prices, axis=0)  # the prices that held through the round (public)
         rivals = np.delete(posted, firm.index)
         sold = _change(mine("tokens_mtok", last), mine("tokens_mtok", before) if before else 0.0, "sold more",
                        "sold fewer", "M tokens")  # fmt: skip
@@ -75,8 +77,14 @@ def why_last_round(game: Game, firm: Firm) -> str | None:
     if firm.role == "aidcs":
         sold = _change(mine("gpu_hours", last), mine("gpu_hours", before) if before else 0.0, "sold more",
                        "sold fewer", "GPU-hours")  # fmt: skip
-        ask, market = mine("ask_cny_per_gpu_hour", last), daily("compute_price_cny_per_gpu_hour", last)
-        return f"{sold}: your ask ({ask:.2f} CNY per GPU-hour) was {_gap(ask, market)} the market price ({market:.2f}). {earned}"  # noqa: E501
+        a, i = game.model.aidcs, firm.index
+        rent = game.in_force.get(firm.key, {}).get(human.RENT, float(a.markup[i] * a.capital_hour[i]))
+        top = float(a.ask_mid[i]) + float(rent)
+        market = daily("compute_price_cny_per_gpu_hour", last)
+        return (
+            f"{sold}: your dearest GPUs asked {top:.2f} CNY per GPU-hour (running cost {float(a.ask_mid[i]):.2f} "
+            f"+ scarcity rent {float(rent):.2f}), {_gap(top, market)} the market price ({market:.2f}). {earned}"
+        )
     revenue = mine("revenue_cny", last)
     earned_more = _change(
         revenue, mine("revenue_cny", before) if before else 0.0, "earned more", "earned less", "revenue"
