@@ -32,12 +32,17 @@ days played, on the buyers' own demand curves of each day (the apps' and enterpr
   (revenue - compute cost) summed over the days, pi_C = 0 the competitive margin, pi_M the joint monopoly's.
   0 is competitive pricing, 1 the joint monopoly's profit; it applies where the game has providers.
 
+**Compute efficiency** is the same measure for the day-ahead compute auction (the market the AIDC seats play):
+buyers' values are their bids, a GPU-hour's cost its AIDC's short-run marginal cost in that hour (its cheapest ask
+step there; the dearer steps add a scarcity rent); see :func:`compute_surplus`.
+
 The computer's own run is the scenario run with no one in the seats (the same scenario and seed; a game with no
 students gives the same tables, tested), measured the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +76,32 @@ class MarketDay:
     served_p: np.ndarray  # (P,) Mtok each provider served
     compute_cost_p: np.ndarray  # (P,) CNY each provider paid for compute
     expected_cost_p: np.ndarray  # (P,) a provider's expected cost of a Mtok (for one that served nothing)
+    compute_book: ComputeDayBook | None = None  # the day-ahead compute auction, for its efficiency
+
+
+@dataclass(frozen=True)
+class ComputeDayBook:
+    """The day-ahead compute auction of a day: every bid step (buyer's value, GPU-hours, hour) and ask step (its
+    AIDC, hour, GPU-hours, price, GPU-hours sold)."""
+
+    bid_hour: np.ndarray
+    bid_qty: np.ndarray
+    bid_price: np.ndarray
+    ask_aidc: np.ndarray
+    ask_hour: np.ndarray
+    ask_qty: np.ndarray
+    ask_price: np.ndarray
+    ask_filled: np.ndarray
+
+
+def _book(model: Any) -> ComputeDayBook | None:
+    b = getattr(model, "compute_book", None)
+    if b is None:
+        return None
+    return ComputeDayBook(
+        *(np.array(getattr(b, f), copy=True) for f in ("bid_hour", "bid_qty", "bid_price", "ask_aidc", "ask_hour")),
+        *(np.array(getattr(b, f), dtype=float, copy=True) for f in ("ask_qty", "ask_price", "ask_filled")),
+    )
 
 
 def market_day(model: Any) -> MarketDay:
@@ -86,6 +117,7 @@ def market_day(model: Any) -> MarketDay:
         served_p=prov.served_mtok.copy(),
         compute_cost_p=prov.compute_cost_cny.copy(),
         expected_cost_p=prov.unit_cost.copy(),
+        compute_book=_book(model),
     )
 
 
@@ -188,6 +220,8 @@ class DayMeasures:
     competitive_mtok: float
     monopoly_price: float
     monopoly_mtok: float
+    compute_surplus_cny: float = 0.0  # the day-ahead compute auction's, realised
+    compute_max_surplus_cny: float = 0.0
 
 
 def measure_day(day: MarketDay) -> DayMeasures:
@@ -203,6 +237,7 @@ def measure_day(day: MarketDay) -> DayMeasures:
     surplus = float(gross_value(curve, day.served_b).sum()) - compute
     competitive_q = np.where(reach, _at(cost_b, curve), 0.0)
     monopoly_price, monopoly_margin, monopoly_q = _joint_monopoly(day, cost_b, reach)
+    auction = compute_surplus(day.compute_book) if day.compute_book is not None else (0.0, 0.0)
     return DayMeasures(
         surplus_cny=surplus,
         max_surplus_cny=float(best.sum()),
@@ -216,6 +251,8 @@ def measure_day(day: MarketDay) -> DayMeasures:
         competitive_mtok=float(competitive_q.sum()),
         monopoly_price=monopoly_price,
         monopoly_mtok=monopoly_q,
+        compute_surplus_cny=auction[0],
+        compute_max_surplus_cny=auction[1],
     )
 
 
@@ -241,6 +278,46 @@ def _joint_monopoly(day: MarketDay, cost_b: np.ndarray, reach: np.ndarray) -> tu
     return float(fine[k]), max(float(m[k]), 0.0), float(q[k])
 
 
+def _area(steps_price: np.ndarray, steps_qty: np.ndarray, upto: float) -> float:
+    """Integral over the first ``upto`` units of a step curve (steps in order)."""
+    ends = np.cumsum(steps_qty)
+    starts = ends - steps_qty
+    return float((steps_price * np.clip(np.minimum(ends, upto) - starts, 0.0, None)).sum())
+
+
+def compute_surplus(book: ComputeDayBook) -> tuple[float, float]:
+    """(realised, maximum) surplus of a day's day-ahead compute auction, CNY (module docstring and docs/model.md
+    6.9): buyers' values are their bids, a GPU-hour's cost its AIDC's short-run marginal cost in that hour (the
+    cheapest of its ask steps there: the steps above it add a scarcity rent)."""
+    realised = best = 0.0
+    key = book.ask_aidc.astype(np.int64) * 24 + book.ask_hour.astype(np.int64)
+    if key.size == 0:
+        return 0.0, 0.0
+    srmc = np.full(int(key.max()) + 1, np.inf)
+    np.minimum.at(srmc, key, book.ask_price)
+    cost = srmc[key]
+    for h in range(24):
+        bids, asks = book.bid_hour == h, book.ask_hour == h
+        order = np.argsort(-book.bid_price[bids], kind="stable")
+        bid_p, bid_q = book.bid_price[bids][order], book.bid_qty[bids][order]
+        order = np.argsort(cost[asks], kind="stable")
+        ask_c, ask_q = cost[asks][order], book.ask_qty[asks][order]
+        bid_end, ask_end = np.cumsum(bid_q), np.cumsum(ask_q)
+        # realised: the bids filled from the highest (a uniform-price auction's fills) up to what was sold
+        sold = float(book.ask_filled[asks].sum())
+        realised += _area(bid_p, bid_q, sold) - float((book.ask_filled[asks] * cost[asks]).sum())
+        # the most: bids from the highest against costs from the lowest, wherever a bid is worth more
+        top = min(float(bid_end[-1]) if bid_end.size else 0.0, float(ask_end[-1]) if ask_end.size else 0.0)
+        points = np.union1d(bid_end, ask_end)
+        points = np.append(points[points < top], top)
+        lows = np.concatenate([[0.0], points[:-1]])
+        mid = 0.5 * (lows + points)
+        value = bid_p[np.minimum(np.searchsorted(bid_end, mid), bid_p.size - 1)] if bid_p.size else 0.0 * mid
+        price = ask_c[np.minimum(np.searchsorted(ask_end, mid), ask_c.size - 1)] if ask_c.size else 0.0 * mid
+        best += float((np.clip(value - price, 0.0, None) * (points - lows)).sum())
+    return realised, best
+
+
 # -- over rounds ----------------------------------------------------------------------------------------------------
 SERIES = ("price", "served_mtok", "competitive_price", "competitive_mtok", "monopoly_price", "monopoly_mtok")
 
@@ -254,11 +331,15 @@ def summarise(days: list[DayMeasures], spans: list[tuple[int, int]]) -> dict[str
     day's prices and quantities (Mtok a day)."""
 
     def block(ds: list[DayMeasures]) -> dict[str, Any]:
-        total = {f: float(sum(getattr(d, f) for d in ds)) for f in ("surplus_cny", "max_surplus_cny")}
+        total = {
+            f: float(sum(getattr(d, f) for d in ds))
+            for f in ("surplus_cny", "max_surplus_cny", "compute_surplus_cny", "compute_max_surplus_cny")
+        }
         margin = float(sum(d.margin_cny for d in ds))
         monopoly = float(sum(d.monopoly_margin_cny for d in ds))
         out: dict[str, Any] = {
             "efficiency": _ratio(total["surplus_cny"], total["max_surplus_cny"]),
+            "compute_efficiency": _ratio(total["compute_surplus_cny"], total["compute_max_surplus_cny"]),
             "delta": _ratio(margin, monopoly),
             "margin_cny": margin,
             "monopoly_margin_cny": monopoly,
@@ -330,7 +411,11 @@ def benchmark_days(days: list[MarketDay], which: str) -> list[DayMeasures]:
             price = np.full(day.price_p.shape, _joint_monopoly(day, np.where(reach, cost_b, P_MAX), reach)[0])
         else:
             raise ValueError(f"no benchmark {which!r}: competitive or monopoly")
-        out.append(measure_day(played_at(day, price)))
+        measured = measure_day(played_at(day, price))
+        if which == "competitive" and day.compute_book is not None:  # GPU-hours sold at cost: the most there is
+            _, most = compute_surplus(day.compute_book)
+            measured = dataclasses.replace(measured, compute_surplus_cny=most, compute_max_surplus_cny=most)
+        out.append(measured)
     return out
 
 

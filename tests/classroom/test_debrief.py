@@ -13,7 +13,9 @@ from game_support import new_game
 from tokenomy.abm.classroom import bots
 from tokenomy.abm.classroom.debrief import (
     P_MAX,
+    ComputeDayBook,
     benchmark_days,
+    compute_surplus,
     debrief,
     demand_at,
     gross_value,
@@ -46,8 +48,10 @@ def test_efficiency_is_at_most_one_and_one_for_the_competitive_benchmark_and_del
     for who in ("class", "computer", "monopoly"):
         for block in (report[who]["all"], *report[who]["rounds"]):
             assert block["efficiency"] <= 1.0 + 1e-9, who
+            assert who == "monopoly" or 0.0 < block["compute_efficiency"] <= 1.0 + 1e-12, who
     for block in (report["competitive"]["all"], *report["competitive"]["rounds"]):
         assert block["efficiency"] == pytest.approx(1.0, abs=1e-6)
+        assert block["compute_efficiency"] == 1.0
         assert block["delta"] == pytest.approx(0.0, abs=1e-9)
     for block in (report["monopoly"]["all"], *report["monopoly"]["rounds"]):
         assert block["delta"] == pytest.approx(1.0, rel=1e-6)
@@ -144,3 +148,32 @@ def test_a_class_that_prices_far_above_cost_is_less_efficient_and_nearer_collusi
     assert ours["efficiency"] < theirs["efficiency"]
     assert ours["delta"] > theirs["delta"]
     assert ours["served_mtok"] < theirs["served_mtok"]
+
+
+def test_the_compute_auctions_surplus_agrees_with_a_hand_computed_book():
+    """Two bids (10 CNY for 5 GPU-hours, 4 CNY for 5) against one AIDC in one hour: 6 GPU-hours at its running cost
+    of 2 CNY and 4 more with a rent, at 12 CNY.  The auction sold 5 (the 4-CNY bid is below the 12-CNY step):
+    realised 10 x 5 - 2 x 5 = 40; at cost all 10 would sell: 10 x 5 + 4 x 5 - 2 x 10 = 50."""
+    book = ComputeDayBook(
+        bid_hour=np.array([5, 5]),
+        bid_qty=np.array([5.0, 5.0]),
+        bid_price=np.array([4.0, 10.0]),
+        ask_aidc=np.array([0, 0]),
+        ask_hour=np.array([5, 5]),
+        ask_qty=np.array([6.0, 4.0]),
+        ask_price=np.array([2.0, 12.0]),
+        ask_filled=np.array([5.0, 0.0]),
+    )
+    assert compute_surplus(book) == pytest.approx((40.0, 50.0))
+    sold_at_cost = dataclasses.replace(book, ask_filled=np.array([6.0, 4.0]))  # all ten, the dear step too
+    assert compute_surplus(sold_at_cost) == pytest.approx((10 * 5 + 4 * 5 - 2 * 6 - 2 * 4, 50.0))
+
+
+def test_data_centres_that_ask_a_steep_rent_make_the_compute_market_less_efficient(tmp_path, computer_game):
+    _, computer = computer_game
+    game, teacher = new_game(tmp_path, "classroom.seats=['west-aidc', 'east-aidc']", name="rent.sqlite")
+    players = [bots.Bot(n, lambda view, rng: {human.RENT: 60.0}) for n in ("Ann", "Bo")]
+    bots.play_to_the_end(game, players, teacher)
+    report = debrief(game)
+    game.close()
+    assert report["class"]["all"]["compute_efficiency"] < computer["computer"]["all"]["compute_efficiency"] - 0.01

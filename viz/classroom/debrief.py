@@ -38,6 +38,10 @@ MEANINGS = {
         "Efficiency: the buyers' value of the tokens served minus their compute cost, as a share of the most the "
         "token market could make (every buyer served at cost). 100% is the competitive market."
     ),
+    "compute_efficiency": (
+        "Compute efficiency: the same for the day-ahead GPU-hour auction (buyers' bids against the data centres' "
+        "running costs). Below 100% when scarcity rents leave GPUs idle that a buyer valued above their cost."
+    ),
     "delta": (
         "Collusion index Δ: the providers' token margin between the competitive one (0) and a joint monopoly's "
         "(1). Near 0: prices near cost; near 1: the firms earn as one monopoly would."
@@ -168,11 +172,11 @@ def DebriefPanel(game: Any, teacher_token: str):
 
 
 def _scores_markdown(report: dict[str, Any]) -> str:
-    rows = ["| | efficiency | collusion index Δ |", "|---|---|---|"]
+    rows = ["| | efficiency | compute efficiency | collusion index Δ |", "|---|---|---|---|"]
     for key, (_, _, label) in SERIES.items():
         block = report[key]["all"]
         delta = _pct(block["delta"]) if report["collusion_index_applies"] else "does not apply"
-        rows.append(f"| {label} | {_pct(block['efficiency'])} | {delta} |")
+        rows.append(f"| {label} | {_pct(block['efficiency'])} | {_pct(block['compute_efficiency'])} | {delta} |")
     return "\n".join(rows) + "\n\n" + "\n\n".join(f"*{line}*" for line in MEANINGS.values())
 
 
