@@ -43,6 +43,8 @@ students gives the same tables, tested), measured the same way.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -493,21 +495,57 @@ def replay_by_round(game: Game) -> list[dict[str, Any]]:
     return out
 
 
-def debrief(game: Game, computer: list[MarketDay] | None = None) -> dict[str, Any]:
+class _Measured:
+    """What the debrief of one game has measured so far: each list grows with the days played (a day's measures
+    never change once it is played, and the computer's run only moves forward)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.computer_model: Any = None
+        self.lists: dict[str, list[DayMeasures]] = {k: [] for k in ("class", "computer", "competitive", "monopoly")}
+
+    def extend(self, game: Game, days: list[MarketDay]) -> dict[str, list[DayMeasures]]:
+        from tokenomy.abm.model import TokenEconomy
+
+        with self.lock:
+            lists = self.lists
+            for day in days[len(lists["class"]) :]:
+                lists["class"].append(measure_day(day))
+                lists["competitive"] += benchmark_days([day], "competitive")
+                lists["monopoly"] += benchmark_days([day], "monopoly")
+            if self.computer_model is None:
+                self.computer_model = TokenEconomy(game.scenario, seed=game.seed)
+                self.computer_model.recorder.reserve(game.days)
+            while len(lists["computer"]) < len(days):
+                self.computer_model.step()
+                lists["computer"].append(measure_day(market_day(self.computer_model)))
+            return {k: v[: len(days)] for k, v in lists.items()}
+
+
+_MEASURED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_MEASURED_LOCK = threading.Lock()
+
+
+def debrief(game: Game) -> dict[str, Any]:
     """The whole debrief of ``game`` (a dict of plain numbers and names): by round, the class's token prices and
     quantities beside the computer's run, the competitive benchmark and the joint monopoly; efficiency and Delta of
-    each; the firms' profits and ranking; the replay by round.  ``computer``: the computer's days, if already run."""
-    spans = [(r.first_day, r.end_day) for r in game.history]
-    class_days = [measure_day(d) for d in game.market_days]
-    computer_measures = [measure_day(d) for d in (computer if computer is not None else computer_days(game))]
-    has_providers = bool(game.market_days) and game.market_days[0].price_p.size > 0
+    each; the firms' profits and ranking; the replay by round.
+
+    The game's lock is held only to read what was played; the measures (and the computer's run, which moves forward
+    with the game) are worked out outside it, and kept for the next call, so a debrief never holds up a class."""
+    with game._lock:
+        days = list(game.market_days)
+        history = list(game.history)
+        firms = firm_results(game)
+        replay = replay_by_round(game)
+    with _MEASURED_LOCK:
+        measured = _MEASURED.setdefault(game, _Measured())
+    lists = measured.extend(game, days)
+    spans = [(r.first_day, r.end_day) for r in history]
     return {
-        "rounds": [{"round": r.number, "first_day": r.first_day, "end_day": r.end_day} for r in game.history],
-        "class": summarise(class_days, spans),
-        "computer": summarise(computer_measures, spans),
-        "competitive": summarise(benchmark_days(game.market_days, "competitive"), spans),
-        "monopoly": summarise(benchmark_days(game.market_days, "monopoly"), spans),
-        "collusion_index_applies": has_providers,
-        "firms": firm_results(game),
-        "replay": replay_by_round(game),
+        "rounds": [{"round": r.number, "first_day": r.first_day, "end_day": r.end_day} for r in history],
+        **{k: summarise(v, spans) for k, v in lists.items()},
+        "collusion_index_applies": bool(days) and days[0].price_p.size > 0,
+        "firms": firms,
+        "replay": replay,
     }

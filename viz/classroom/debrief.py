@@ -145,8 +145,7 @@ def _report(game: Any, teacher_token: str) -> dict[str, Any]:
     from tokenomy.abm.classroom.debrief import debrief
 
     game.teacher_view(teacher_token)  # the teacher's token, or AuthError
-    with game._lock:
-        return debrief(game)
+    return debrief(game)
 
 
 @solara.component
