@@ -14,6 +14,7 @@ the rest of the game, are a function of the scenario, the seed and the log.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,10 @@ from tokenomy.abm.classroom.errors import GameError
 
 if TYPE_CHECKING:
     from tokenomy.abm.classroom.game import Game, RoundRecord
+
+
+MAX_ANSWER_CHARS = 40
+THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,16 @@ def check_answer(question: Question, value: Any) -> float:
     """A student's answer as a float within the question's bounds, or a one-line refusal."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise GameError(f"a prediction is a number ({question.unit})")
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) > MAX_ANSWER_CHARS:
+            raise GameError(f"a prediction is a number ({question.unit}), at most {MAX_ANSWER_CHARS} characters")
+        if "," in value:  # 12,000 is twelve thousand; 4,5 is ambiguous (a decimal comma?): refused
+            if not THOUSANDS.fullmatch(value):
+                raise GameError(f"write decimals with a point (4.5), not a comma: got {value[:20]!r}")
+            value = value.replace(",", "")
     try:
-        number = float(value.strip().replace(",", "")) if isinstance(value, str) else float(value)
+        number = float(value)
     except (ValueError, OverflowError):
         raise GameError(f"a prediction is a number ({question.unit}), got {str(value)[:20]!r}") from None
     if not math.isfinite(number):

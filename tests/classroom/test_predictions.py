@@ -34,11 +34,14 @@ def test_a_question_is_answered_once_each_and_measured_when_its_round_is_played(
     assert (asked["round"], asked["unit"], asked["open"]) == (1, "CNY per M tokens", True)
     assert game.predict(ann.token, "4.5") == 4.5  # typed in a browser's text box
     assert game.predict(bo.token, 6) == 6.0
+    for bad, fragment in (("4,5", "decimals with a point"), ("1" * 41, "at most 40 characters"), ("1e400", "finite")):
+        _refused(lambda v=bad: game.predict(cy.token, v), fragment)
     _refused(lambda: game.predict(ann.token, 9.0), "Ann has sent a prediction already (4.5 CNY per M tokens)")
     for bad, fragment in ((float("nan"), "finite"), (float("inf"), "finite"), (-1.0, "between 0 and 1000"),
                           (1e6, "between 0 and 1000"), ("lots", "a prediction is a number"), (True, "a number"),
                           ([1], "a number"), (None, "a number")):  # fmt: skip
         _refused(lambda v=bad: game.predict(cy.token, v), fragment)
+    _refused(lambda: game.predict(cy.token, "1,000.5"), "between 0 and 1000")  # read as 1000.5: just too much
     _refused(lambda: game.predict("not a token", 5.0), "not valid", error=AuthError)
     _refused(lambda: game.open_prediction(teacher, "gpus-online"), "a prediction is open already")
     _refused(lambda: game.open_prediction(teacher, "__import__('os')"), "unknown question")
