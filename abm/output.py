@@ -55,7 +55,7 @@ def prepare_out_dir(path: Path) -> Path:
     return path
 
 
-_RUN_NAMES = r"(?:daily|hourly|agents|summary|decisions|rounds)\.(?:parquet|csv)|graph\.graphml|run\.json"
+_RUN_NAMES = r"(?:daily|hourly|agents|summary|decisions|predictions|rounds)\.(?:parquet|csv)|graph\.graphml|run\.json"
 RUN_FILE = re.compile(_RUN_NAMES)  # what a run or an ensemble writes
 TEMP_FILE = re.compile(rf"\.(?:{_RUN_NAMES})\.tmp-\d+-[0-9a-f]{{8}}")  # a file being written (see _atomic)
 SEED_FOLDER = re.compile(r"seed-\d+")  # one seed's run in an ensemble's folder

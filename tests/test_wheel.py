@@ -124,6 +124,12 @@ def test_the_build_is_clean_and_the_metadata_spdx(wheel_and_log):
     assert "tokenomy/docs/model.md" in names
     assert any(n.startswith("tokenomy/abm/scenarios/data/classroom") for n in names)
     assert "tokenomy/viz/app.py" in names and "tokenomy/viz/server.py" in names
+    assert "tokenomy/viz/classroom/debrief.py" in names and "tokenomy/abm/classroom/debrief.py" in names
+    games = sorted(n for n in names if n.startswith("tokenomy/docs/lessons/games/") and n.endswith(".md"))
+    assert games == [
+        f"tokenomy/docs/lessons/games/{p.name}" for p in sorted((ROOT / "docs/lessons/games").glob("*.md"))
+    ]
+    assert len(games) == 2
     top_level = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
     assert top_level == {"tokenomy"}, top_level  # no bare abm/, agents/, viz/ to clash with other projects
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from tokenomy.abm.classroom.decisions import check_decision
 from tokenomy.abm.classroom.errors import AuthError, GameError
+from tokenomy.abm.classroom.predictions import QUESTIONS, Prediction, check_answer, check_question, measure
 from tokenomy.abm.classroom.seats import Firm, Seats, playable_firms
 from tokenomy.abm.classroom.store import Store
 
@@ -132,6 +133,8 @@ class Game:
         self.paused_at: float | None = None
         self.paused_s = 0.0  # time the open round has been paused
         self.created_at = float(meta.get("created_at", 0.0))
+        self.predictions: list[Prediction] = []  # the questions put to the class, in order
+        self.market_days: list = []  # what the debrief measures of each day played (abm.classroom.debrief)
         for event in store.events():
             self._apply(event.kind, event.payload, event.at)
 
@@ -336,7 +339,9 @@ class Game:
 
     def _apply(self, kind: str, p: dict[str, Any], at: float) -> None:
         """Apply one logged event to the state (live, or reading the log again)."""
-        if kind == "join":
+        if kind.startswith("prediction"):
+            self._apply_prediction(kind, p)
+        elif kind == "join":
             firm = self.firm_by_key[p["firm"]]
             key = _name_key(p["name"])
             student = self.students.setdefault(key, Student(p["name"], firm))
@@ -377,14 +382,107 @@ class Game:
             if day == end - 1:
                 self.seats.last_night()
             self.model.step()
+            self._observe_day()
         self.in_force.update(decisions)
         self.history.append(RoundRecord(number, first, end, reason, tuple(sorted(decisions)), at))
+        self._settle_predictions(self.history[-1])
         self.pending = {}
         self.opened_at, self.paused_at, self.paused_s = at, None, 0.0
         if self.status == "paused":
             self.status = "running"
         if number >= self.rounds or end >= self.days:
             self.status, self.opened_at = "ended", None
+
+    # -- prediction rounds (abm/classroom/predictions.py) ---------------------------------------------------
+    def open_prediction(self, teacher: Any, question: Any, now: float = 0.0) -> dict[str, Any]:
+        """Put ``question`` (a key of :data:`QUESTIONS`) to the class about the round now open; returns it."""
+        with self._lock:
+            self._check_teacher(teacher)
+            if self.status == "ended":
+                raise GameError("the game has ended")
+            q = check_question(question)
+            if self.open_question() is not None:
+                raise GameError("a prediction is open already: close it first")
+            payload = {"prediction": len(self.predictions) + 1, "question": q.key, "round": len(self.history) + 1}
+            self._log("prediction-open", payload, now)
+            return self.predictions[-1].describe()
+
+    def predict(self, token: Any, value: Any, now: float = 0.0) -> float:
+        """The seat's student's answer to the open question (one each, locked once sent); returns it checked."""
+        with self._lock:
+            student = self._student(token)
+            question = self.open_question()
+            if question is None:
+                raise GameError("no prediction is open: the teacher has not asked one, or has closed it")
+            if student.name in question.answers:
+                sent = question.answers[student.name]
+                raise GameError(f"{student.name} has sent a prediction already ({sent:g} {question.question.unit})")
+            number = check_answer(question.question, value)
+            self._log("prediction", {"prediction": question.number, "name": student.name, "value": number}, now)
+            return number
+
+    def close_prediction(self, teacher: Any, now: float = 0.0) -> dict[str, Any]:
+        """Stop taking answers to the open question (its round closing does it too); returns it."""
+        with self._lock:
+            self._check_teacher(teacher)
+            question = self.open_question()
+            if question is None:
+                raise GameError("no prediction is open")
+            self._log("prediction-close", {"prediction": question.number}, now)
+            return question.describe()
+
+    def open_question(self) -> Prediction | None:
+        """The question taking answers now, if any."""
+        with self._lock:
+            last = self.predictions[-1] if self.predictions else None
+            return last if last is not None and last.open and self.status != "ended" else None
+
+    def predictions_view(self, teacher: Any) -> dict[str, Any]:
+        """Every question put to the class, with its answers and (once its round was played) the actual value;
+        and the questions the teacher may ask."""
+        with self._lock:
+            self._check_teacher(teacher)
+            return {
+                "questions": [q.describe() for q in QUESTIONS.values()],
+                "open": self.open_question() is not None,
+                "predictions": [p.describe() for p in self.predictions],
+            }
+
+    def seat_prediction(self, token: Any) -> dict[str, Any]:
+        """What a student sees of the predictions: the open question and its own answer, and the questions of the
+        rounds played with the class's answers and the actual value (the class's answers are public, names not)."""
+        with self._lock:
+            student = self._student(token)
+            question = self.open_question()
+            return {
+                "open": None
+                if question is None
+                else {**question.question.describe(), "prediction": question.number, "round": question.round},
+                "sent": None if question is None else question.answers.get(student.name),
+                "results": [p.describe() for p in self.predictions if p.actual is not None],
+            }
+
+    def _apply_prediction(self, kind: str, p: dict[str, Any]) -> None:
+        if kind == "prediction-open":
+            self.predictions.append(Prediction(int(p["prediction"]), QUESTIONS[p["question"]], int(p["round"])))
+        elif kind == "prediction":
+            self.predictions[int(p["prediction"]) - 1].answers[p["name"]] = float(p["value"])
+        elif kind == "prediction-close":
+            self.predictions[int(p["prediction"]) - 1].open = False
+        else:
+            raise GameError(f"the game's log holds an event this version does not know: {kind[:20]!r}")
+
+    def _settle_predictions(self, record: RoundRecord) -> None:
+        """The round was played: its questions stop taking answers and get their actual values."""
+        for p in self.predictions:
+            if p.round == record.number:
+                p.open = False
+                p.actual = measure(self, p.question, record)
+
+    def _observe_day(self) -> None:
+        from tokenomy.abm.classroom.debrief import market_day
+
+        self.market_days.append(market_day(self.model))
 
     # -- views ------------------------------------------------------------------------------------------
     def seat_view(self, token: Any, now: float = 0.0, firm: str | None = None) -> dict[str, Any]:

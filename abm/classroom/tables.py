@@ -1,4 +1,5 @@
-"""A game's tables: the model's (daily, hourly, agents), the decisions that went into each round, and the rounds.
+"""A game's tables: the model's (daily, hourly, agents), the decisions that went into each round, the class's
+predictions, and the rounds.
 
 The live game and its replay write them through this one function, so the same log gives the same files, byte for
 byte.  The folder is written as a run's is (:func:`abm.output.staged_run_folder`): whole or not at all, never over
@@ -86,10 +87,23 @@ def rounds_frame(game: Game) -> pd.DataFrame:
     )
 
 
+def predictions_frame(game: Game) -> pd.DataFrame:
+    """One row per student's answer to each question put to the class (a question nobody answered: one row with
+    no name), with the value measured once its round was played (empty before)."""
+    from tokenomy.abm.classroom.predictions import predictions_frame_rows
+
+    columns = ["prediction", "round", "question", "unit", "name", "value", "actual"]
+    frame = pd.DataFrame(predictions_frame_rows(game), columns=columns)
+    return frame.astype(
+        {"prediction": "int64", "round": "int64", "question": "object", "unit": "object", "name": "object"}
+    ).astype({"value": "float64", "actual": "float64"})
+
+
 def game_tables(game: Game) -> dict[str, pd.DataFrame]:
     m = game.model
     return {
         "decisions": decisions_frame(game),
+        "predictions": predictions_frame(game),
         "rounds": rounds_frame(game),
         "daily": m.daily_table(),
         "hourly": m.hourly_table(),

@@ -152,11 +152,14 @@ def form(game: Game, firm: Firm) -> dict[str, Any]:
 
 
 def seat_view(game: Game, student: Student, now: float) -> dict[str, Any]:
+    from tokenomy.abm.classroom.why import why_last_round
+
     team = sorted(s.name for s in game.students.values() if s.firm == student.firm and not s.kicked)
     return {
         "game": game_state(game, now),
         "seat": {"name": student.name, "firm": student.firm.name, "role": student.firm.role, "team": team},
         "firm": firm_state(game, student.firm),
+        "why": why_last_round(game, student.firm),
         "market": market(game),
         "form": form(game, student.firm),
     }

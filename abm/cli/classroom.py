@@ -20,7 +20,9 @@ def register(sub) -> dict:
     replay.add_argument("game", type=input_file, help="the game's file (GAME.sqlite)")
     replay.add_argument("--out", type=folder, required=True, help="output folder")
     replay.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    export = actions.add_parser("export", help="write a game's tables (decisions, rounds, daily, hourly, agents)")
+    export = actions.add_parser(
+        "export", help="write a game's tables (decisions, predictions, rounds, daily, hourly, agents)"
+    )
     export.add_argument("game", type=input_file, help="the game's file (GAME.sqlite)")
     export.add_argument("--out", type=folder, required=True, help="output folder")
     return {"classroom": cmd_classroom}

@@ -51,7 +51,9 @@ def test_six_students_play_the_whole_horizon_and_the_replay_writes_the_same_file
     capsys.readouterr()
     names = same_files(tmp_path / "live", tmp_path / "export")
     assert set(names) == {
-        f"{t}.{x}" for t in ("decisions", "rounds", "daily", "hourly", "agents") for x in ("csv", "parquet")
+        f"{t}.{x}"
+        for t in ("decisions", "predictions", "rounds", "daily", "hourly", "agents")
+        for x in ("csv", "parquet")
     } | {"run.json"}
     for name in decisions:
         if name.endswith(".parquet"):

@@ -1,0 +1,551 @@
+"""The debrief of a classroom game: what the class did, beside what the computer and two textbook benchmarks do on the
+same scenario, seed and days.  Pure functions of a game (its log's state and its tables).
+
+The benchmarks are of the **token market**, the market students who run cloud providers play, day by day over the
+days played, on the buyers' own demand curves of each day (the apps' and enterprises' demand functions of
+:mod:`agents.ai_app` and :mod:`agents.enterprise`, evaluated at any price without touching the model):
+
+* **Buyers' values.**  A buyer's demand curve D_b(x) (Mtok a day wanted at price x) implies its values: the
+  y-th Mtok is worth the price at which it would still be wanted, D_b^-1(y).  Enterprise demand is inelastic (a
+  constant elasticity below 1), so its values are unbounded; every value is counted up to ``P_MAX`` = 1,000 CNY
+  per Mtok, the dearest price a seat may post.  The gross value of q Mtok is
+  V_b(q) = q x P_MAX if q <= D_b(P_MAX), else q x D_b^-1(q) + integral from D_b^-1(q) to P_MAX of D_b(x) dx.
+  Served tokens are counted as the buyer's most valued ones (efficient rationing: an upper bound on the value
+  of what was served when some demand went unserved).
+* **Marginal cost.**  A provider's cost of a token is what it paid for compute that day over the tokens it
+  served (c_p = compute cost / Mtok served: GPU-hours it bought and left idle count too).  Compute is an input
+  bought at the compute market's price: this is a partial-equilibrium account of the token market, in which the
+  AIDCs' rents are the compute market's surplus, not the token market's.  The cheapest provider a buyer can buy
+  from sets its marginal cost c*_b; capacity is not a limit in the benchmarks (constant marginal cost).
+* **Efficiency** (as in Smith's experiments, realised surplus over the maximum available):
+  E = sum over days of [sum_b V_b(q_b) - sum_p compute cost_p] / sum over days of [sum_b integral from c*_b to
+  P_MAX of D_b(x) dx].  The maximum is reached when every buyer buys D_b(c*_b) at cost from its cheapest
+  provider; E <= 1 always (a token served dearer, or not at all, or compute bought and not used lowers it).
+* **Competitive benchmark**: price-taking providers, price = marginal cost c*_b, quantity D_b(c*_b), providers'
+  token margin 0, E = 1 (Smith's competitive equilibrium; not the logit's Bertrand-Nash prices, which carry a
+  markup from product differentiation: the computer's own run shows where the model's non-colluding pricing
+  rules land).
+* **Joint monopoly**: one firm that owns every provider and charges one price p on each day, producing at c*_b:
+  pi_M = max over p in [min c*, P_MAX] of sum_b (p - c*_b) D_b(p).  With inelastic enterprise demand that price
+  is often the cap P_MAX: a monopoly takes all it can.
+* **Calvano collusion index**: Delta = (pi - pi_C) / (pi_M - pi_C), pi the providers' realised token margin
+  (revenue - compute cost) summed over the days, pi_C = 0 the competitive margin, pi_M the joint monopoly's.
+  0 is competitive pricing, 1 the joint monopoly's profit; it applies where the game has providers.
+
+**Compute efficiency** is the same measure for the day-ahead compute auction (the market the AIDC seats play):
+buyers' values are their bids, a GPU-hour's cost its AIDC's short-run marginal cost in that hour (its cheapest ask
+step there; the dearer steps add a scarcity rent); see :func:`compute_surplus`.
+
+The computer's own run is the scenario run with no one in the seats (the same scenario and seed; a game with no
+students gives the same tables, tested), measured the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenomy.agents import ai_app, enterprise
+
+if TYPE_CHECKING:
+    from tokenomy.abm.classroom.game import Game
+
+P_MAX = 1000.0  # CNY per Mtok: the dearest price a seat may post; buyers' values are counted up to it
+P_MIN = 0.001  # CNY per Mtok: the cheapest price of the grids the curves are read on
+GRID_POINTS = 600  # log-spaced prices from P_MIN to P_MAX (about 2% apart)
+GRID = np.geomspace(P_MIN, P_MAX, GRID_POINTS)
+APP_KEYS = ("users", "requests_per_user_per_day", "mtok_per_request", "agentic_share", "agent_multiplier")
+APP_KEYS += ("elasticity", "revenue_cny_per_request")
+ENTERPRISE_KEYS = ("adoption", "firms", "mtok_per_firm_per_day", "agentic_share", "agent_multiplier")
+ENTERPRISE_KEYS += ("budget_cny_per_firm_per_day", "elasticity", "reference_price_cny_per_mtok")
+
+
+@dataclass(frozen=True)
+class MarketDay:
+    """What the debrief needs of one day of the token market (copies: the model moves on)."""
+
+    day: int
+    apps: dict[str, np.ndarray]  # the apps' demand parameters and noise of the day
+    enterprises: dict[str, np.ndarray]
+    edges: np.ndarray  # (B, P) who may buy from whom
+    served_b: np.ndarray  # (B,) Mtok served to each buyer
+    price_p: np.ndarray  # (P,) posted prices, CNY per Mtok
+    served_p: np.ndarray  # (P,) Mtok each provider served
+    compute_cost_p: np.ndarray  # (P,) CNY each provider paid for compute
+    expected_cost_p: np.ndarray  # (P,) a provider's expected cost of a Mtok (for one that served nothing)
+    compute_book: ComputeDayBook | None = None  # the day-ahead compute auction, for its efficiency
+
+
+@dataclass(frozen=True)
+class ComputeDayBook:
+    """The day-ahead compute auction of a day: every bid step (buyer's value, GPU-hours, hour) and ask step (its
+    AIDC, hour, GPU-hours, price, GPU-hours sold)."""
+
+    bid_hour: np.ndarray
+    bid_qty: np.ndarray
+    bid_price: np.ndarray
+    ask_aidc: np.ndarray
+    ask_hour: np.ndarray
+    ask_qty: np.ndarray
+    ask_price: np.ndarray
+    ask_filled: np.ndarray
+
+
+def _book(model: Any) -> ComputeDayBook | None:
+    b = getattr(model, "compute_book", None)
+    if b is None:
+        return None
+    return ComputeDayBook(
+        *(np.array(getattr(b, f), copy=True) for f in ("bid_hour", "bid_qty", "bid_price", "ask_aidc", "ask_hour")),
+        *(np.array(getattr(b, f), dtype=float, copy=True) for f in ("ask_qty", "ask_price", "ask_filled")),
+    )
+
+
+def market_day(model: Any) -> MarketDay:
+    """The token market of the day the model just played."""
+    apps, ents, prov = model.apps, model.enterprises, model.providers
+    return MarketDay(
+        day=int(model.day - 1),
+        apps={**{k: apps.params[k].copy() for k in APP_KEYS}, "noise": apps.noise.copy()},
+        enterprises={**{k: ents.params[k].copy() for k in ENTERPRISE_KEYS}, "noise": ents.noise.copy()},
+        edges=model.token_edges.copy(),
+        served_b=np.concatenate([apps.served_mtok, ents.served_mtok]).astype(float),
+        price_p=prov.price.copy(),
+        served_p=prov.served_mtok.copy(),
+        compute_cost_p=prov.compute_cost_cny.copy(),
+        expected_cost_p=prov.unit_cost.copy(),
+        compute_book=_book(model),
+    )
+
+
+# -- the buyers' demand curves ------------------------------------------------------------------------------------
+def demand_at(day: MarketDay, prices: np.ndarray) -> np.ndarray:
+    """(B, K) Mtok a day each buyer wants at each of ``prices`` (K,), by the model's own demand functions."""
+    prices = np.asarray(prices, dtype=float)
+    out = []
+    for params, kind in ((day.apps, "app"), (day.enterprises, "enterprise")):
+        n = params["noise"].size
+        if n == 0:
+            continue
+        flat = {k: np.repeat(v.astype(float), prices.size) for k, v in params.items()}
+        price = np.tile(prices, n)
+        if kind == "app":
+            ratio = ai_app._cost_ratio(
+                price,
+                flat["mtok_per_request"],
+                flat["agentic_share"],
+                flat["agent_multiplier"],
+                flat["revenue_cny_per_request"],
+            )
+            demand, _ = ai_app._demand(
+                ratio ** flat["elasticity"],
+                flat["users"],
+                flat["requests_per_user_per_day"],
+                flat["noise"],
+                flat["mtok_per_request"],
+                flat["agentic_share"],
+                flat["agent_multiplier"],
+                flat["elasticity"],
+            )
+        else:
+            relative = enterprise._relative_price(price, flat["reference_price_cny_per_mtok"])
+            demand, _ = enterprise._demand(
+                relative ** (-flat["elasticity"]),
+                price,
+                flat["adoption"],
+                flat["firms"],
+                flat["mtok_per_firm_per_day"],
+                flat["agentic_share"],
+                flat["agent_multiplier"],
+                flat["noise"],
+                flat["budget_cny_per_firm_per_day"],
+                flat["elasticity"],
+            )
+        out.append(demand.reshape(n, prices.size))
+    return np.concatenate(out) if out else np.zeros((0, prices.size))
+
+
+def _value_above(curve: np.ndarray) -> np.ndarray:
+    """(B, K) integral from GRID[k] to P_MAX of D_b(x) dx (trapezoids on the grid)."""
+    pieces = 0.5 * (curve[:, 1:] + curve[:, :-1]) * np.diff(GRID)
+    above = np.zeros_like(curve)
+    above[:, :-1] = np.cumsum(pieces[:, ::-1], axis=1)[:, ::-1]
+    return above
+
+
+def _at(price: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(B,) each buyer's row of ``values`` (B, K) read at its ``price`` (B,) (linear in log price)."""
+    x = np.log(np.clip(price, P_MIN, P_MAX))
+    return np.array([np.interp(x[b], np.log(GRID), values[b]) for b in range(values.shape[0])])
+
+
+def gross_value(curve: np.ndarray, quantity: np.ndarray) -> np.ndarray:
+    """(B,) V_b(q_b): what ``quantity`` (B,) Mtok are worth to each buyer (module docstring), from its demand
+    ``curve`` (B, K) on :data:`GRID`."""
+    above = _value_above(curve)
+    out = np.empty(curve.shape[0])
+    for b in range(curve.shape[0]):
+        q = float(quantity[b])
+        d = curve[b]
+        if q <= d[-1]:  # wanted even at P_MAX: every Mtok is worth the cap
+            out[b] = q * P_MAX
+            continue
+        # the inverse demand at q: demand falls with price, so read the grid backwards
+        x = float(np.exp(np.interp(q, d[::-1], np.log(GRID)[::-1])))
+        out[b] = q * x + float(np.interp(np.log(x), np.log(GRID), above[b]))
+    return out
+
+
+def _cheapest_cost(day: MarketDay) -> np.ndarray:
+    """(B,) c*_b: the lowest cost of a Mtok among the providers buyer b may buy from."""
+    cost = provider_costs(day)
+    return np.where(day.edges, cost[None, :], np.inf).min(axis=1)
+
+
+# -- one day's measures -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DayMeasures:
+    """A day of the token market measured (CNY; Mtok a day; CNY per Mtok)."""
+
+    surplus_cny: float  # realised: buyers' value of what was served - what providers paid for compute
+    max_surplus_cny: float  # every buyer served at its cheapest provider's cost
+    margin_cny: float  # providers' realised token margin: revenue - compute cost
+    monopoly_margin_cny: float  # the joint monopoly's
+    price: float  # realised: revenue / Mtok served
+    served_mtok: float
+    competitive_price: float  # demand-weighted mean of c*_b
+    competitive_mtok: float
+    monopoly_price: float
+    monopoly_mtok: float
+    compute_surplus_cny: float = 0.0  # the day-ahead compute auction's, realised
+    compute_max_surplus_cny: float = 0.0
+
+
+def measure_day(day: MarketDay) -> DayMeasures:
+    curve = demand_at(day, GRID)
+    cost_b = _cheapest_cost(day)
+    reach = np.isfinite(cost_b)
+    cost_b = np.where(reach, cost_b, P_MAX)
+    above = _value_above(curve)
+    best = np.where(reach & (cost_b < P_MAX), _at(cost_b, above), 0.0)
+    compute = float(day.compute_cost_p.sum())
+    revenue = float((day.price_p * day.served_p).sum())
+    served = float(day.served_p.sum())
+    surplus = float(gross_value(curve, day.served_b).sum()) - compute
+    competitive_q = np.where(reach, _at(cost_b, curve), 0.0)
+    monopoly_price, monopoly_margin, monopoly_q = _joint_monopoly(day, cost_b, reach)
+    auction = compute_surplus(day.compute_book) if day.compute_book is not None else (0.0, 0.0)
+    return DayMeasures(
+        surplus_cny=surplus,
+        max_surplus_cny=float(best.sum()),
+        margin_cny=revenue - compute,
+        monopoly_margin_cny=monopoly_margin,
+        price=revenue / served if served > 0 else float("nan"),
+        served_mtok=served,
+        competitive_price=float((cost_b * competitive_q).sum() / competitive_q.sum())
+        if competitive_q.sum() > 0
+        else float("nan"),
+        competitive_mtok=float(competitive_q.sum()),
+        monopoly_price=monopoly_price,
+        monopoly_mtok=monopoly_q,
+        compute_surplus_cny=auction[0],
+        compute_max_surplus_cny=auction[1],
+    )
+
+
+def _joint_monopoly(day: MarketDay, cost_b: np.ndarray, reach: np.ndarray) -> tuple[float, float, float]:
+    """(price, margin, Mtok) of one firm owning every provider and charging one price: the best of the grid, then
+    the best of a finer grid between its neighbours."""
+    if not reach.any():
+        return float("nan"), 0.0, 0.0
+    low = float(cost_b[reach].min())
+
+    def margins(prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = np.where(reach[:, None], demand_at(day, prices), 0.0)
+        return ((prices[None, :] - cost_b[:, None]) * d).sum(axis=0), d.sum(axis=0)
+
+    coarse = GRID[low <= GRID]
+    if coarse.size == 0:
+        return low, 0.0, 0.0
+    m, _ = margins(coarse)
+    k = int(np.argmax(m))
+    fine = np.geomspace(coarse[max(k - 1, 0)], coarse[min(k + 1, coarse.size - 1)], 65)
+    m, q = margins(fine)
+    k = int(np.argmax(m))
+    return float(fine[k]), max(float(m[k]), 0.0), float(q[k])
+
+
+def _area(steps_price: np.ndarray, steps_qty: np.ndarray, upto: float) -> float:
+    """Integral over the first ``upto`` units of a step curve (steps in order)."""
+    ends = np.cumsum(steps_qty)
+    starts = ends - steps_qty
+    return float((steps_price * np.clip(np.minimum(ends, upto) - starts, 0.0, None)).sum())
+
+
+def compute_surplus(book: ComputeDayBook) -> tuple[float, float]:
+    """(realised, maximum) surplus of a day's day-ahead compute auction, CNY (module docstring and docs/model.md
+    6.9): buyers' values are their bids, a GPU-hour's cost its AIDC's short-run marginal cost in that hour (the
+    cheapest of its ask steps there: the steps above it add a scarcity rent)."""
+    realised = best = 0.0
+    key = book.ask_aidc.astype(np.int64) * 24 + book.ask_hour.astype(np.int64)
+    if key.size == 0:
+        return 0.0, 0.0
+    srmc = np.full(int(key.max()) + 1, np.inf)
+    np.minimum.at(srmc, key, book.ask_price)
+    cost = srmc[key]
+    for h in range(24):
+        bids, asks = book.bid_hour == h, book.ask_hour == h
+        order = np.argsort(-book.bid_price[bids], kind="stable")
+        bid_p, bid_q = book.bid_price[bids][order], book.bid_qty[bids][order]
+        order = np.argsort(cost[asks], kind="stable")
+        ask_c, ask_q = cost[asks][order], book.ask_qty[asks][order]
+        bid_end, ask_end = np.cumsum(bid_q), np.cumsum(ask_q)
+        # realised: the bids filled from the highest (a uniform-price auction's fills) up to what was sold
+        sold = float(book.ask_filled[asks].sum())
+        realised += _area(bid_p, bid_q, sold) - float((book.ask_filled[asks] * cost[asks]).sum())
+        # the most: bids from the highest against costs from the lowest, wherever a bid is worth more
+        top = min(float(bid_end[-1]) if bid_end.size else 0.0, float(ask_end[-1]) if ask_end.size else 0.0)
+        points = np.union1d(bid_end, ask_end)
+        points = np.append(points[points < top], top)
+        lows = np.concatenate([[0.0], points[:-1]])
+        mid = 0.5 * (lows + points)
+        value = bid_p[np.minimum(np.searchsorted(bid_end, mid), bid_p.size - 1)] if bid_p.size else 0.0 * mid
+        price = ask_c[np.minimum(np.searchsorted(ask_end, mid), ask_c.size - 1)] if ask_c.size else 0.0 * mid
+        best += float((np.clip(value - price, 0.0, None) * (points - lows)).sum())
+    return realised, best
+
+
+# -- over rounds ----------------------------------------------------------------------------------------------------
+SERIES = ("price", "served_mtok", "competitive_price", "competitive_mtok", "monopoly_price", "monopoly_mtok")
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den > 0 else None
+
+
+def summarise(days: list[DayMeasures], spans: list[tuple[int, int]]) -> dict[str, Any]:
+    """Efficiency and Delta over all ``days``, and by span of days (the rounds): sums for the ratios, means of the
+    day's prices and quantities (Mtok a day)."""
+
+    def block(ds: list[DayMeasures]) -> dict[str, Any]:
+        total = {
+            f: float(sum(getattr(d, f) for d in ds))
+            for f in ("surplus_cny", "max_surplus_cny", "compute_surplus_cny", "compute_max_surplus_cny")
+        }
+        margin = float(sum(d.margin_cny for d in ds))
+        monopoly = float(sum(d.monopoly_margin_cny for d in ds))
+        out: dict[str, Any] = {
+            "efficiency": _ratio(total["surplus_cny"], total["max_surplus_cny"]),
+            "compute_efficiency": _ratio(total["compute_surplus_cny"], total["compute_max_surplus_cny"]),
+            "delta": _ratio(margin, monopoly),
+            "margin_cny": margin,
+            "monopoly_margin_cny": monopoly,
+            **total,
+        }
+        for name in SERIES:
+            values = np.array([getattr(d, name) for d in ds], dtype=float)
+            out[name] = float(np.nanmean(values)) if np.isfinite(values).any() else None
+        return out
+
+    return {"all": block(days), "rounds": [block(days[a:b]) for a, b in spans]}
+
+
+def computer_days(game: Game) -> list[MarketDay]:
+    """The scenario run by the computer alone (no seat taken) over the days the game has played."""
+    from tokenomy.abm.model import TokenEconomy
+
+    model = TokenEconomy(game.scenario, seed=game.seed)
+    model.recorder.reserve(game.model.day)
+    out = []
+    for _ in range(game.model.day):
+        model.step()
+        out.append(market_day(model))
+    return out
+
+
+def provider_costs(day: MarketDay) -> np.ndarray:
+    """(P,) each provider's cost of a Mtok that day (inf for one with neither sales nor an expected cost)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = np.where(day.served_p > 0, day.compute_cost_p / day.served_p, day.expected_cost_p)
+    return np.where(np.isfinite(cost), cost, np.inf)
+
+
+def played_at(day: MarketDay, price_p: np.ndarray) -> MarketDay:
+    """The day as it goes if each provider posts ``price_p`` (P,) at its day's cost of a Mtok, with no capacity
+    limit, and each buyer buys all it wants at that price from the cheapest-cost provider it may buy from."""
+    cost = provider_costs(day)
+    price_p = np.broadcast_to(np.asarray(price_p, dtype=float), cost.shape)
+    chosen = np.argmin(np.where(day.edges, cost[None, :], np.inf), axis=1)
+    reach = np.isfinite(np.where(day.edges, cost[None, :], np.inf).min(axis=1))
+    served_b = np.array(
+        [float(demand_at(day, price_p[[chosen[b]]])[b, 0]) if reach[b] else 0.0 for b in range(chosen.size)]
+    )
+    served_p = np.bincount(chosen, weights=served_b, minlength=cost.size)
+    return MarketDay(
+        day.day,
+        day.apps,
+        day.enterprises,
+        day.edges,
+        served_b,
+        price_p.copy(),
+        served_p,
+        np.where(served_p > 0, np.where(np.isfinite(cost), cost, 0.0) * served_p, 0.0),
+        cost,  # a provider that sells nothing here keeps the day's cost
+    )
+
+
+def benchmark_days(days: list[MarketDay], which: str) -> list[DayMeasures]:
+    """The days as the competitive market (each provider prices at its cost of a Mtok) or the joint monopoly (every
+    provider at the monopoly's price) would have played them, measured as the class's days are."""
+    out = []
+    for day in days:
+        if which == "competitive":
+            price = provider_costs(day)
+            price = np.where(np.isfinite(price), price, P_MAX)
+        elif which == "monopoly":
+            cost_b = _cheapest_cost(day)
+            reach = np.isfinite(cost_b)
+            price = np.full(day.price_p.shape, _joint_monopoly(day, np.where(reach, cost_b, P_MAX), reach)[0])
+        else:
+            raise ValueError(f"no benchmark {which!r}: competitive or monopoly")
+        measured = measure_day(played_at(day, price))
+        if which == "competitive" and day.compute_book is not None:  # GPU-hours sold at cost: the most there is
+            _, most = compute_surplus(day.compute_book)
+            measured = dataclasses.replace(measured, compute_surplus_cny=most, compute_max_surplus_cny=most)
+        out.append(measured)
+    return out
+
+
+# -- firms, ranking, replay ----------------------------------------------------------------------------------------
+def _agent_row(game: Game, firm: Any) -> int:
+    from tokenomy.abm.classroom.views import _row
+
+    return _row(game, firm)
+
+
+def firm_results(game: Game) -> list[dict[str, Any]]:
+    """Each playable firm's profit over the game (CNY), its team, and its rank by profit within its role and among
+    all the class's firms (1 = most profit; equal profits share a rank)."""
+    agents = game.model.recorder.agents
+    days = game.model.day
+    rows = []
+    for firm in game.firms:
+        r = _agent_row(game, firm)
+        team = sorted(s.name for s in game.students.values() if s.firm == firm and not s.kicked)
+        rows.append(
+            {
+                "firm": firm.name,
+                "role": firm.role,
+                "team": team,
+                "played_by": "students" if team else "computer",
+                "profit_cny": float(agents.column("profit_cny")[:days, r].sum()),
+                "revenue_cny": float(agents.column("revenue_cny")[:days, r].sum()),
+                "cash_cny": float(game.model.ledger.balance[r]),
+            }
+        )
+    groups = [("rank", rows)] + [
+        ("rank_in_role", [x for x in rows if x["role"] == role]) for role in game.data["classroom"]["roles"]
+    ]
+    for key, group in groups:
+        for row in group:
+            row[key] = 1 + sum(other["profit_cny"] > row["profit_cny"] for other in group)
+    return sorted(rows, key=lambda x: (x["rank"], x["firm"]))
+
+
+def replay_by_round(game: Game) -> list[dict[str, Any]]:
+    """The game's state after each round played: its days, how it closed, the decisions that went in, the markets'
+    means, and every playable firm's cash and profit so far."""
+    from tokenomy.abm.classroom.tables import rounds_frame
+
+    frame = rounds_frame(game)
+    agents = game.model.recorder.agents
+    out = []
+    for i, record in enumerate(game.history):
+        firms = {}
+        for firm in game.firms:
+            r = _agent_row(game, firm)
+            firms[firm.name] = {
+                "cash_cny": float(agents.column("cash_cny")[record.end_day - 1, r]),
+                "profit_to_date_cny": float(agents.column("profit_cny")[: record.end_day, r].sum()),
+                "round_profit_cny": float(agents.column("profit_cny")[record.first_day : record.end_day, r].sum()),
+            }
+        out.append(
+            {
+                "round": record.number,
+                "first_day": record.first_day,
+                "end_day": record.end_day,
+                "reason": record.reason,
+                "decisions": [
+                    {k: v for k, v in d.items() if k not in ("round", "at")}
+                    for d in game.decision_log
+                    if d["round"] == record.number
+                ],
+                "market": {
+                    k.removeprefix("mean_"): float(frame[k].iloc[i]) for k in frame.columns if k.startswith("mean_")
+                },
+                "firms": firms,
+                "predictions": [p.describe() for p in game.predictions if p.round == record.number],
+            }
+        )
+    return out
+
+
+class _Measured:
+    """What the debrief of one game has measured so far: each list grows with the days played (a day's measures
+    never change once it is played, and the computer's run only moves forward)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.computer_model: Any = None
+        self.lists: dict[str, list[DayMeasures]] = {k: [] for k in ("class", "computer", "competitive", "monopoly")}
+
+    def extend(self, game: Game, days: list[MarketDay]) -> dict[str, list[DayMeasures]]:
+        from tokenomy.abm.model import TokenEconomy
+
+        with self.lock:
+            lists = self.lists
+            for day in days[len(lists["class"]) :]:
+                lists["class"].append(measure_day(day))
+                lists["competitive"] += benchmark_days([day], "competitive")
+                lists["monopoly"] += benchmark_days([day], "monopoly")
+            if self.computer_model is None:
+                self.computer_model = TokenEconomy(game.scenario, seed=game.seed)
+                self.computer_model.recorder.reserve(game.days)
+            while len(lists["computer"]) < len(days):
+                self.computer_model.step()
+                lists["computer"].append(measure_day(market_day(self.computer_model)))
+            return {k: v[: len(days)] for k, v in lists.items()}
+
+
+_MEASURED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_MEASURED_LOCK = threading.Lock()
+
+
+def debrief(game: Game) -> dict[str, Any]:
+    """The whole debrief of ``game`` (a dict of plain numbers and names): by round, the class's token prices and
+    quantities beside the computer's run, the competitive benchmark and the joint monopoly; efficiency and Delta of
+    each; the firms' profits and ranking; the replay by round.
+
+    The game's lock is held only to read what was played; the measures (and the computer's run, which moves forward
+    with the game) are worked out outside it, and kept for the next call, so a debrief never holds up a class."""
+    with game._lock:
+        days = list(game.market_days)
+        history = list(game.history)
+        firms = firm_results(game)
+        replay = replay_by_round(game)
+    with _MEASURED_LOCK:
+        measured = _MEASURED.setdefault(game, _Measured())
+    lists = measured.extend(game, days)
+    spans = [(r.first_day, r.end_day) for r in history]
+    return {
+        "rounds": [{"round": r.number, "first_day": r.first_day, "end_day": r.end_day} for r in history],
+        **{k: summarise(v, spans) for k, v in lists.items()},
+        "collusion_index_applies": bool(days) and days[0].price_p.size > 0,
+        "firms": firms,
+        "replay": replay,
+    }
