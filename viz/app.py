@@ -320,7 +320,9 @@ def Experiments(session: AppSession):
 
 
 class AddressBar(ipyvue.VueTemplate):
-    """The browser's address, replaced in the page as the set-up changes (``address.vue``)."""
+    """The browser's address, replaced in the page as the set-up changes (``address.vue``): a run moving on is
+    written once the page is still, not on every Step (a new address costs the browser a navigation and a fresh
+    download of the page's icons, more than a quarter of its work for a Step)."""
 
     template_file = (__file__, "address.vue")
     query = traitlets.Unicode("").tag(sync=True)

@@ -15,6 +15,7 @@ from tokenomy.abm.levers import LEVERS
 from tokenomy.viz import widget_guard
 from tokenomy.viz.markdown import LabelledSlider
 from tokenomy.viz.session import SPEEDS, AppSession, allowed_scenarios
+from tokenomy.viz.url_state import SEED_RANGE
 
 log = logging.getLogger("tokenomy.viz")
 
@@ -172,8 +173,8 @@ def Settings(session: AppSession):
     LabelledSlider(
         f"Seed (which random draws): {session.seed.value}",
         value=session.seed.value,
-        min=0,
-        max=99,
+        min=SEED_RANGE[0],
+        max=SEED_RANGE[1],
         step=1,
         integer=True,
         on_value=session.seed.set,

@@ -21,7 +21,7 @@ from tokenomy.abm.levers import DEFAULTS, LEVER_BY_NAME
 from tokenomy.viz.budget import MAX_RUN_DAYS
 
 MAX_QUERY_CHARS = 2_000
-SEED_RANGE = (0, 99)  # the sidebar's seed slider
+SEED_RANGE = (0, 99)  # the sidebar's seed slider (viz/controls.py) and an address's seed
 MAX_PREDICTION = 1e9
 
 

@@ -600,3 +600,37 @@ def test_a_reload_keeps_the_lesson_the_prediction_and_the_run(session):
     _tab(page, "Lesson")
     page.get_by_test_id("saved-prediction").wait_for(timeout=30_000)
     assert page.get_by_test_id("saved-prediction").get_attribute("data-value") == "up"
+
+
+# The first time the address bar's template holds a query with ``day=N``: the page's address at that moment.
+ADDRESS_WHEN_DAY_ARRIVES = """day => {
+    const query = document.querySelector('[data-testid=address]')?.dataset.query || '';
+    return new URLSearchParams(query).get('day') === String(day) ? location.search || '?' : null;
+}"""
+
+
+def test_the_address_follows_a_run_without_a_new_address_for_every_step(session):
+    """A new address costs the browser a navigation and a fresh download of the page's icons: a run moving on is
+    written once the page is still (or when the pointer leaves the page), not on every Step; a Reset at once."""
+    page = session.page
+    session.step(3)
+    # the day reached the page, the address waits (a Step every few seconds changes it not at all)...
+    assert "day=" not in page.wait_for_function(ADDRESS_WHEN_DAY_ARRIVES, arg=3, timeout=30_000).json_value()
+    # ...and takes it once the page has been still for a few seconds
+    t0 = time.monotonic()
+    page.wait_for_function("new URLSearchParams(location.search).get('day') === '3'", timeout=30_000)
+    assert time.monotonic() - t0 > 1.0
+    assert "scenario=classroom" in page.evaluate("location.search")
+    # the pointer leaving the page (for the address bar or the reload button) writes the day at once
+    session.step()
+    assert "day=3" in page.wait_for_function(ADDRESS_WHEN_DAY_ARRIVES, arg=4, timeout=30_000).json_value()
+    page.evaluate("document.dispatchEvent(new MouseEvent('mouseout', {relatedTarget: null}))")
+    assert "day=4" in page.evaluate("location.search")
+    # a Reset (the run goes back) is written at once: when the page holds the new query, the address has it
+    page.get_by_role("button", name="Reset").click()
+    search = page.wait_for_function(
+        "() => { const q = document.querySelector('[data-testid=address]')?.dataset.query || '';"
+        " return q.includes('scenario=') && !q.includes('day=') ? location.search || '?' : null; }",
+        timeout=30_000,
+    ).json_value()
+    assert "scenario=classroom" in search and "day=" not in search

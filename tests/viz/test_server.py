@@ -24,6 +24,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from widget_client import WidgetClient
 
+from tokenomy.viz.url_state import SEED_RANGE
+
 CULL_TIMEOUT_S = 3
 LAN_ORIGIN = "http://classroom.example:8765"
 SESSIONS_LINE = re.compile(r"tokenomy viz \[pid \d+\]: (\d+) sessions open")
@@ -320,7 +322,7 @@ def test_days_to_run_takes_only_its_own_range_and_the_server_stays_small(guarded
 
 def test_levers_and_the_seed_refuse_nan_and_out_of_range_values(page):
     sliders = {cid: (s["min"], s["max"]) for cid, s in page.widgets.items() if s.get("_model_name") == "SliderModel"}
-    seed = next(cid for cid, bounds in sliders.items() if bounds == (0.0, 99.0))
+    seed = next(cid for cid, bounds in sliders.items() if bounds == SEED_RANGE)  # the range an address can carry
     growth = next(cid for cid, bounds in sliders.items() if bounds == (0.5, 5.0))
     for cid, bad in ((seed, -100), (seed, 10**30), (growth, float("nan")), (growth, -100), (growth, 1e308 * 10)):
         page.update(cid, v_model=bad)
