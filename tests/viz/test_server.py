@@ -277,9 +277,19 @@ def _attributes_with(client: WidgetClient, testid: str) -> dict | None:
     return found[0] if found else None
 
 
-def _button(client: WidgetClient, label: str) -> str:
-    return next(
-        cid for cid in client.find(_model_name="BtnModel") if label in (client.widgets[cid].get("children") or [])
+def _button(client: WidgetClient, label: str, timeout_s: float = 30.0) -> str:
+    """The button labelled ``label``, waiting for the page to draw it (a tab's body arrives after the tab)."""
+    return client.wait_for(
+        lambda: next(
+            (
+                cid
+                for cid in client.find(_model_name="BtnModel")
+                if label in (client.widgets[cid].get("children") or [])
+            ),
+            None,
+        ),
+        timeout_s,
+        f"the {label!r} button",
     )
 
 
