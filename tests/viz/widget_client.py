@@ -49,10 +49,11 @@ class WidgetClient:
     def send_raw(self, text: str) -> None:
         self.ws.send(text)
 
-    def start(self, timeout_s: float = 60.0) -> None:
-        """Open the app as the page does and wait until its first render has arrived."""
+    def start(self, timeout_s: float = 60.0, path: str = "") -> None:
+        """Open the app as the page does (at ``path``, e.g. ``/join?code=ABC``: the page's address after the host)
+        and wait until its first render has arrived."""
         self._send("comm_open", {"comm_id": self.control, "target_name": "solara.control", "data": {}})
-        args = {"path": "", "appName": "__default__", "themes": {"light": {}, "dark": {}}, "dark": False}
+        args = {"path": path, "appName": "__default__", "themes": {"light": {}, "dark": {}}, "dark": False}
         self._send("comm_msg", {"comm_id": self.control, "data": {"method": "run", "args": args}})
         self.wait_for(lambda: self.finished, timeout_s, "the app's first render")
 
