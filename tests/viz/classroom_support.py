@@ -88,7 +88,19 @@ class Student(PageClient):
 
     def submit(self, values: dict[str, str]) -> None:
         """Type ``values`` into the form (field name -> text) and press Submit."""
-        self.wait_for(lambda: "Submit decision" in self.buttons(), 30, "the decision form")
+
+        def ready() -> bool:
+            form, seat = self.testid("decision-form"), self.seat()
+            return bool(
+                form
+                and seat
+                and form["data-round"] == str(int(seat["data-rounds-played"]) + 1)
+                and set(values) <= set(self.fields())
+                and "Submit decision" in self.buttons()
+            )
+
+        self.wait_for(ready, 30, "this round's decision form")
+        self.pump(0.2)  # the rest of the form's render
         for name, text in values.items():
             self.type(name, text)
         self.pump(0.2)

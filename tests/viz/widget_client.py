@@ -28,7 +28,11 @@ class WidgetClient:
         netloc = urlsplit(url).netloc
         ws_url = f"ws://{netloc}/jupyter/api/kernels/{self.kernel_id}/channels?session_id={self.session}"
         self._stack = contextlib.ExitStack()
-        self.ws = self._stack.enter_context(connect(ws_url, origin=url.rstrip("/"), open_timeout=20, max_size=max_size))
+        # max_queue=None: the connection's thread keeps reading (and answering pings) while the test does not read,
+        # as a browser does; with a bounded queue a client left unread for a while is dropped by the keepalive
+        self.ws = self._stack.enter_context(
+            connect(ws_url, origin=url.rstrip("/"), open_timeout=20, max_size=max_size, max_queue=None)
+        )
         self.widgets: dict[str, dict] = {}  # comm id -> the widget's state as last sent by the server
         self.control = uuid.uuid4().hex
         self.closed = False

@@ -122,7 +122,10 @@ def DecisionForm(seat: Seat, view: dict[str, Any]):
             return
         set_message("")
 
-    with solara.Card("Your decision for this round", style={"height": "100%"}):
+    with (
+        solara.Card("Your decision for this round", style={"height": "100%"}),
+        solara.Div(attributes={"data-testid": "decision-form", "data-round": str(view["game"]["rounds_played"] + 1)}),
+    ):
         solara.Text(
             "Each field starts at your decision in force (or the computer's proposal); leave one blank and the "
             "computer decides it this round.",
