@@ -16,9 +16,11 @@ TEACHER_LINE = re.compile(r"teacher:\s+(\S+/teacher\?\S+)")
 FILE_LINE = re.compile(r"game file:\s+(\S+)")
 
 
-def start_classroom(folder: Path, *args: str, scenario: str = "classroom"):
+def start_classroom(folder: Path, *args: str, scenario: str = "classroom", env: dict[str, str] | None = None):
     """A classroom server with a game (its files in ``folder``): (process, url, join code, teacher key, game file)."""
-    proc, url = start_server(scenario, ("--games-dir", str(folder), *args), command="classroom", cwd=folder)
+    proc, url = start_server(
+        scenario, ("--games-dir", str(folder), *args), command="classroom", cwd=folder, extra_env=env
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         text = "\n".join(proc.output_lines)

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ GAMES_DIR_ENV = "TOKENOMY_GAMES_DIR"  # where "Run a class" makes its games' fil
 WORKERS_ENV = "TOKENOMY_VIZ_WORKERS"  # the server's worker processes: "Run a class" needs one
 DEFAULT_GAMES_DIR = "tokenomy-games"
 KEY_SUFFIX = ".teacher-key"  # beside a game's file: the teacher's key, readable by its owner only
+TIMING_ENV = "TOKENOMY_CLASSROOM_TIMING"
 MAX_GAMES = 20  # games one server holds at once (a school's classes, not a public service)
 
 
@@ -173,17 +175,33 @@ class Hub:
     def act(self, hosted: Hosted, call: Callable[..., Any], *args: Any) -> Any:
         """``call(*args, now)`` on the game (one of its methods, with the caller's token among ``args``); the pages
         waiting for the game are woken when it has changed."""
+        played, t0 = len(hosted.game.history), time.perf_counter()
         try:
             return call(*args, self.clock())
         finally:
+            self._say_round(hosted, played, t0)
             hosted.bump()
+
+    @staticmethod
+    def _say_round(hosted: Hosted, played: int, t0: float) -> None:
+        """With ``TOKENOMY_CLASSROOM_TIMING=1`` (the load benchmark), a line on stderr for each round played: how long
+        the call that played it took (the decision's check and commit, the round's days, the next round opened)."""
+        if os.environ.get(TIMING_ENV) == "1" and len(hosted.game.history) > played:
+            ms = (time.perf_counter() - t0) * 1000
+            print(
+                f"tokenomy classroom: game {hosted.game.code} round {played + 1} played in {ms:.1f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
 
     # -- the clock ------------------------------------------------------------------------------------
     def tick(self) -> None:
         """Close every round whose timer has run out."""
         for hosted in self.games():
+            played, t0 = len(hosted.game.history), time.perf_counter()
             try:
                 if hosted.game.tick(self.clock()):
+                    self._say_round(hosted, played, t0)
                     hosted.bump()
             except GameError:  # the log could not be written: the round stays open, the next tick tries again
                 log.warning("game %s: its round could not close on the timer", hosted.game.code, exc_info=True)

@@ -106,7 +106,7 @@ def JoinForm(on_seat):
 
 
 @solara.component
-def DecisionForm(seat: Seat, view: dict[str, Any]):
+def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
     form = view["form"]
     fields = form["fields"]
     defaults = {f["name"]: as_text(form["default"].get(f["name"])) for f in fields}
@@ -121,6 +121,8 @@ def DecisionForm(seat: Seat, view: dict[str, Any]):
             set_message(one_line(str(exc)))
             return
         set_message("")
+        if on_sent is not None:
+            on_sent()
 
     with (
         solara.Card("Your decision for this round", style={"height": "100%"}),
@@ -240,7 +242,7 @@ def Dashboard(seat: Seat, on_leave):
     if view["form"]["submitted"] is not None and not editing:
         WaitPanel(view, lambda: set_editing(True))
     else:
-        DecisionForm(seat, view).key(f"form-{state['rounds_played']}")
+        DecisionForm(seat, view, lambda: set_editing(False)).key(f"form-{state['rounds_played']}")
         if editing:
             solara.Button("Keep the decision sent", text=True, on_click=lambda: set_editing(False))
 
