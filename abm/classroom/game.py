@@ -286,10 +286,12 @@ class Game:
 
     def hold(self, now: float) -> None:
         """Pause a running game with no token: the server's own act when it resumes a game after a restart, so the
-        open round's timer does not run out while nobody could play (the teacher resumes it)."""
+        open round's timer does not run out while nobody could play.  The round's clock starts again: when the
+        teacher resumes, the round has its whole time (the time the server was down is not known, and not the
+        students')."""
         with self._lock:
             if self.status == "running":
-                self._log("pause", {"by": "server"}, now)
+                self._log_all([("pause", {"by": "server"}), ("timer", {"seconds": self.round_seconds})], now)
 
     def set_timer(self, teacher: Any, seconds: Any, now: float = 0.0) -> None:
         """The round timer from now on: ``seconds`` a round (0: no timer, rounds close when every firm has decided or

@@ -131,6 +131,15 @@ def serve_class(args: argparse.Namespace) -> int:
     ensure_compiled(args.scenario if args.game is None else "classroom")
 
     base = public_base(args.host, args.port)
+    from tokenomy.viz.classroom.hub import HUB, read_key, teacher_address  # no Solara before the server sets it up
+
+    if args.game is None:
+        hosted, key = HUB.create(args.games_dir, args.scenario, seed=args.seed, overrides=tuple(args.set))
+    else:
+        hosted = HUB.open(args.game)
+        key = read_key(hosted.game, hosted.path)
+    game = hosted.game
+    # the server's settings, once the game is open (a refused game leaves this process as it was)
     os.environ.update(
         {
             "TOKENOMY_CLASSROOM": "1",
@@ -139,15 +148,6 @@ def serve_class(args: argparse.Namespace) -> int:
             "TOKENOMY_GAMES_DIR": str(args.games_dir),
         }
     )
-    from tokenomy.viz.classroom.hub import HUB, read_key
-    from tokenomy.viz.classroom.launch import teacher_address
-
-    if args.game is None:
-        hosted, key = HUB.create(args.games_dir, args.scenario, seed=args.seed, overrides=tuple(args.set))
-    else:
-        hosted = HUB.open(args.game)
-        key = read_key(hosted.game, hosted.path)
-    game = hosted.game
 
     def announce() -> None:
         state = "resumed (paused: press Resume)" if game.status == "paused" and args.game else game.status

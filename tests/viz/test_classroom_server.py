@@ -214,3 +214,67 @@ def test_bad_classroom_options_give_one_line_and_exit_2(argv, capsys, tmp_path, 
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err, err
     assert list(tmp_path.iterdir()) == []  # nothing made
+
+
+def test_the_classroom_server_keeps_the_apps_origin_and_host_checks(classroom):
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    url, code, _, _ = classroom
+
+    def status(path: str, headers: dict[str, str]) -> int:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url + path, headers=headers), timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    port = urlsplit(url).port
+    assert status(f"join?code={code}", {}) == 200
+    assert status(f"join?code={code}", {"Origin": "http://evil.example"}) == 403
+    assert status("teacher", {"Host": f"evil.example:{port}"}) == 403
+    assert status("resourcez", {}) == 404
+
+
+def test_run_a_class_from_the_apps_first_screen(tmp_path):
+    """``tokenomy viz``: the Welcome card's "Run a class", a scenario and a seed, and the teacher's page of a new game
+    whose students join it; with several workers the page says why it cannot."""
+    from browser_support import start_server
+
+    games = tmp_path / "games"
+    proc, url = start_server("classroom", extra_env={"TOKENOMY_GAMES_DIR": str(games)})
+    try:
+        page = PageClient(url)
+        page.start()
+        page.press("Run a class")
+        page.wait_for(lambda: "Make the game" in page.buttons(), 30, "the Run a class page")
+        page.type("Seed", "not a seed")
+        page.pump(0.2)
+        page.press("Make the game")
+        page.wait_for(lambda: page.testid("launch-error"), 20, "the seed refused")
+        assert "whole number" in page.texts() and not games.exists()
+        page.type("Seed", "42")
+        page.pump(0.2)
+        page.press("Make the game")
+        page.wait_for(lambda: page.testid("join-code"), 60, "the teacher's page")
+        code = page.testid("join-code")["data-code"]
+        made = sorted(p.name for p in games.iterdir() if p.name.endswith((".sqlite", ".teacher-key")))
+        assert len(made) == 2 and made[1] == made[0] + ".teacher-key", made  # the game's file and the key
+        student = Student(url, code)
+        student.join("Ann")
+        assert student.seat() is not None
+        page.wait_for(lambda: page.testid("teacher-state")["data-joined"] == "1", 20, "Ann on the roster")
+        student.close()
+        page.close()
+    finally:
+        stop_server(proc)
+    proc, url = start_server("classroom", ("--workers", "2"), extra_env={"TOKENOMY_GAMES_DIR": str(tmp_path / "x")})
+    try:
+        page = PageClient(url)
+        page.start(path="/class")
+        page.wait_for(lambda: "one worker" in page.texts(), 30, "the reason")
+        assert "Make the game" not in page.buttons()
+        page.close()
+    finally:
+        stop_server(proc)

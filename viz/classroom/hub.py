@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from tokenomy.abm.classroom.errors import AuthError, GameError
 from tokenomy.abm.classroom.game import CODE_LENGTH, Game
@@ -60,6 +61,25 @@ class Hosted:
         with self.changed:
             self.version += 1
             self.changed.notify_all()
+
+    def glance(self, firm: str | None = None) -> tuple:
+        """What a page shows that may change (cheap: no view is built): the status, the rounds played, the firms still
+        deciding, the timer, who joined, and ``firm``'s decision submitted for the open round."""
+        from tokenomy.abm.classroom.views import game_state
+
+        game = self.game
+        with game.lock:
+            state = game_state(game, 0.0)
+            mine = next((d for key, d in game.pending.items() if key.split("/", 1)[1] == firm), None)
+            roster = tuple((s.name, s.kicked) for s in game.students.values())
+            return (
+                state["status"],
+                state["rounds_played"],
+                tuple(state["waiting_for"]),
+                game.round_seconds,
+                roster if firm is None else None,
+                repr(mine),
+            )
 
     def wait(self, seen: int, timeout_s: float) -> int:
         """The version once it is past ``seen`` (or after ``timeout_s``, whatever it is)."""
@@ -96,6 +116,11 @@ def read_key(game: Game, game_path: Path) -> str | None:
     except GameError:
         return None
     return key
+
+
+def teacher_address(code: str, key: str) -> str:
+    """The teacher's page of a game, after the server's address: it holds the key, so it is the teacher's alone."""
+    return f"/teacher?game={quote(code)}&key={quote(key)}"
 
 
 def new_game_path(folder: Path, scenario: str) -> Path:
@@ -175,11 +200,14 @@ class Hub:
     def act(self, hosted: Hosted, call: Callable[..., Any], *args: Any) -> Any:
         """``call(*args, now)`` on the game (one of its methods, with the caller's token among ``args``); the pages
         waiting for the game are woken when it has changed."""
-        played, t0 = len(hosted.game.history), time.perf_counter()
         try:
-            return call(*args, self.clock())
+            with hosted.game.lock:  # the game's calls hold it anyway: the round's time is its own, not the wait
+                played, t0 = len(hosted.game.history), time.perf_counter()
+                try:
+                    return call(*args, self.clock())
+                finally:
+                    self._say_round(hosted, played, t0)
         finally:
-            self._say_round(hosted, played, t0)
             hosted.bump()
 
     @staticmethod
@@ -198,10 +226,13 @@ class Hub:
     def tick(self) -> None:
         """Close every round whose timer has run out."""
         for hosted in self.games():
-            played, t0 = len(hosted.game.history), time.perf_counter()
             try:
-                if hosted.game.tick(self.clock()):
-                    self._say_round(hosted, played, t0)
+                with hosted.game.lock:
+                    played, t0 = len(hosted.game.history), time.perf_counter()
+                    closed = hosted.game.tick(self.clock())
+                    if closed:
+                        self._say_round(hosted, played, t0)
+                if closed:
                     hosted.bump()
             except GameError:  # the log could not be written: the round stays open, the next tick tries again
                 log.warning("game %s: its round could not close on the timer", hosted.game.code, exc_info=True)

@@ -4,21 +4,16 @@ the page becomes the teacher's (its link, with the teacher's key, is the teacher
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 import solara
 
 from tokenomy.abm.classroom.errors import GameError
 from tokenomy.abm.errors import one_line
 from tokenomy.abm.scenarios import shipped_scenarios
-from tokenomy.viz.classroom.hub import HUB, games_dir, one_process
+from tokenomy.viz.classroom.hub import HUB, games_dir, one_process, teacher_address
 
 log = logging.getLogger("tokenomy.viz.classroom")
 MAX_SEED = 2**31 - 1
-
-
-def teacher_address(code: str, key: str) -> str:
-    return f"/teacher?game={quote(code)}&key={quote(key)}"
 
 
 @solara.component

@@ -7,6 +7,7 @@ import html
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import ipyvue
@@ -22,9 +23,11 @@ COALESCE_S = 0.15  # changes that come closer than this redraw a page once
 BIG = {"font-size": "15px"}
 
 
-def use_game_version(hosted: Hosted | None) -> int:
+def use_game_version(hosted: Hosted | None, glance: Callable[[], Any] | None = None) -> int:
     """The game's change count, following it: the page redraws when the game changes (a join, a decision, a round
-    closed by anyone or by the timer), with no reload.  One waiting thread per page, ended with the page."""
+    closed by anyone or by the timer), with no reload.  With ``glance`` (a cheap reading of what the page shows), it
+    redraws only when that reading changes: a class's forty pages do not all redraw on each of forty decisions.
+    One waiting thread per page, ended with the page."""
     version, set_version = solara.use_state(hosted.version if hosted is not None else 0)
 
     def follow():
@@ -37,11 +40,17 @@ def use_game_version(hosted: Hosted | None) -> int:
 
         def loop() -> None:
             seen = hosted.version
+            shown = glance() if glance is not None else None
             while not (stop.is_set() or context.closed_event.is_set()):
                 now = hosted.wait(seen, 1.0)
                 if now == seen or stop.is_set():
                     continue
                 seen = now
+                if glance is not None:
+                    looked = glance()
+                    if looked == shown:
+                        continue
+                    shown = looked
                 try:
                     with context:
                         set_version(now)

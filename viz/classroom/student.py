@@ -110,7 +110,7 @@ def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
     form = view["form"]
     fields = form["fields"]
     defaults = {f["name"]: as_text(form["default"].get(f["name"])) for f in fields}
-    typed, set_typed = solara.use_state(defaults)  # a new round mounts a new form (its key), with new defaults
+    typed, set_typed = solara.use_state(defaults)  # what the student typed, kept from round to round
     message, set_message = solara.use_state("")
 
     def submit() -> None:
@@ -188,7 +188,7 @@ def WaitPanel(view: dict[str, Any], on_change):
 
 @solara.component
 def Dashboard(seat: Seat, on_leave):
-    version = use_game_version(seat.hosted)
+    version = use_game_version(seat.hosted, lambda: seat.hosted.glance(seat.firm))
     editing, set_editing = solara.use_state(False)
     try:
         view = seat.hosted.game.seat_view(seat.token, HUB.clock())
@@ -239,10 +239,20 @@ def Dashboard(seat: Seat, on_leave):
         solara.Warning("The teacher has paused the game: you can still decide.", dense=True)
     if state["status"] == "lobby":
         solara.Info("The game has not started yet: you can decide your first round now.", dense=True)
-    if view["form"]["submitted"] is not None and not editing:
+    sent = view["form"]["submitted"]
+    if sent is not None and sent["by"] == view["seat"]["name"] and not editing:
         WaitPanel(view, lambda: set_editing(True))
     else:
-        DecisionForm(seat, view, lambda: set_editing(False)).key(f"form-{state['rounds_played']}")
+        # a teammate's decision does not take the form away from one who is typing: the last one sent counts
+        with solara.Div(attributes={"data-testid": "team-sent"} if sent is not None else {}):
+            if sent is not None:
+                solara.Info(
+                    f"{sent['by']} sent your firm's decision for this round; yours, if you send one, replaces it.",
+                    dense=True,
+                )
+        # the same form from round to round (not a new one): a Submit that reaches the server just after a round
+        # closed is the firm's decision for the next round, as the rules say, not a click on a form that is gone
+        DecisionForm(seat, view, lambda: set_editing(False))
         if editing:
             solara.Button("Keep the decision sent", text=True, on_click=lambda: set_editing(False))
 

@@ -158,7 +158,7 @@ def PriceChart(hosted: Hosted, day: int):
 
 @solara.component
 def Monitor(hosted: Hosted, key: str):
-    use_game_version(hosted)
+    use_game_version(hosted, hosted.glance)
     try:
         view = hosted.game.teacher_view(key, HUB.clock())
     except GameError as exc:
