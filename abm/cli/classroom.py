@@ -58,6 +58,12 @@ def _classroom_parser(base: type) -> type:
         def parse_known_args(self, args=None, namespace=None):
             args = list(args or [])
             if args and args[0] not in ACTIONS and args[0] not in ("-h", "--help"):
+                if len(args) > 1 and not args[0].startswith("-") and not args[1].startswith("-"):
+                    # two words: a mistyped action (`classroom rewind GAME.sqlite`), not a scenario to serve
+                    raise UsageError(
+                        f"tokenomy classroom: invalid choice: {args[0][:40]!r} (choose from replay, export; or "
+                        "serve a game: tokenomy classroom SCENARIO [--seed S] ...)"
+                    )
                 args = ["serve", *args]
             elif not args:
                 args = ["serve"]

@@ -85,6 +85,10 @@ class Student(PageClient):
     def seat(self) -> dict | None:
         return self.testid("seat")
 
+    def rounds_or_none(self) -> int | None:
+        seat = self.seat()
+        return int(seat["data-rounds-played"]) if seat else None
+
     def rounds_played(self) -> int:
         return int(self.seat()["data-rounds-played"])
 
@@ -117,5 +121,6 @@ class Teacher(PageClient):
         super().__init__(url)
         self.start(path=f"/teacher?game={code}&key={key}")
 
-    def state(self) -> dict | None:
-        return self.testid("teacher-state")
+    def state(self) -> dict:
+        """The teacher-state element's attributes ({} while the page is being drawn)."""
+        return self.testid("teacher-state") or {}

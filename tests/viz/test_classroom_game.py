@@ -136,7 +136,7 @@ def test_six_students_play_the_whole_scenario_through_the_pages(browser, tmp_pat
             players.append(s)
         firms = [p.seat().get("firm") or p.seat().get("data-firm") for p in players]
         assert len(set(firms)) == 6  # six firms, one student each
-        teacher.wait_for(lambda: teacher.state()["data-joined"] == "6", 20, "six on the roster")
+        teacher.wait_for(lambda: teacher.state().get("data-joined") == "6", 20, "six on the roster")
         teacher.press("Start the game")
         typed: list[tuple] = []
         for number in range(1, ROUNDS + 1):
@@ -144,7 +144,7 @@ def test_six_students_play_the_whole_scenario_through_the_pages(browser, tmp_pat
         for p in players:
             seat = p.seat()
             assert (seat.get("status") or seat.get("data-status")) == "ended"
-        teacher.wait_for(lambda: teacher.state()["data-status"] == "ended", 30, "the game's end")
+        teacher.wait_for(lambda: teacher.state().get("data-status") == "ended", 30, "the game's end")
         assert teacher.state()["data-rounds-played"] == str(ROUNDS)
         tables = write_tables(teacher)
         check_tables(tables, typed, ROUNDS)
@@ -184,7 +184,7 @@ def test_a_killed_server_resumes_the_game_and_the_students_rejoin(tmp_path):
     try:
         assert (code_again, key_again, game_again) == (code, key, game)  # the same game, the teacher's same link
         teacher = Teacher(url, code, key)
-        teacher.wait_for(lambda: teacher.state(), 20, "the teacher's page")
+        teacher.wait_for(lambda: teacher.state().get("data-status"), 20, "the teacher's page")
         assert teacher.state()["data-status"] == "paused" and teacher.state()["data-rounds-played"] == "3"
         students = []
         for name in names:
@@ -203,7 +203,7 @@ def test_a_killed_server_resumes_the_game_and_the_students_rejoin(tmp_path):
             s.wait_rounds(4)
         for number in range(5, ROUNDS + 1):
             play_round(students, number, typed)
-        teacher.wait_for(lambda: teacher.state()["data-status"] == "ended", 30, "the game's end")
+        teacher.wait_for(lambda: teacher.state().get("data-status") == "ended", 30, "the game's end")
         tables = write_tables(teacher)
         check_tables(tables, typed, ROUNDS)
     finally:

@@ -84,7 +84,9 @@ def test_a_join_code_opens_only_its_game(classroom):
         bea = Student(url)
         bea.join("Bea", code=other.lower())  # the code as a student might type it
         assert bea.seat() is not None
-        maker.wait_for(lambda: maker.testid("teacher-state")["data-joined"] == "1", 20, "Bea on the second roster")
+        maker.wait_for(
+            lambda: (maker.testid("teacher-state") or {}).get("data-joined") == "1", 20, "Bea on the second roster"
+        )
         bea.close()
         first = Teacher(url, code, key)
         first.wait_for(lambda: first.testid("teacher-state"), 20, "the first game's page")
@@ -264,7 +266,7 @@ def test_run_a_class_from_the_apps_first_screen(tmp_path):
         student = Student(url, code)
         student.join("Ann")
         assert student.seat() is not None
-        page.wait_for(lambda: page.testid("teacher-state")["data-joined"] == "1", 20, "Ann on the roster")
+        page.wait_for(lambda: (page.testid("teacher-state") or {}).get("data-joined") == "1", 20, "Ann on the roster")
         student.close()
         page.close()
     finally:
