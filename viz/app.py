@@ -21,8 +21,9 @@ from mesa.visualization.utils import update_counter
 
 from tokenomy.abm.errors import one_line
 from tokenomy.abm.shocks import SHOCKS, apply_shock, shock_in_words
-from tokenomy.viz import charts
+from tokenomy.viz import charts, widget_guard
 from tokenomy.viz.about import About
+from tokenomy.viz.classroom import page_for
 from tokenomy.viz.controls import RunButtons, Sidebar
 from tokenomy.viz.crossing_panel import MarketCrossing
 from tokenomy.viz.fan_panel import DEFAULT_FAN_SEEDS, FanControls, use_fan
@@ -287,6 +288,7 @@ WELCOME = (
 def Welcome(session: AppSession):
     """The first screen: what this is in one sentence and three ways in; gone once one is chosen (or a day run)."""
     update_counter.get()  # drawn again after a step, so a run that has begun hides it
+    router = solara.use_router()
     if not session.welcome.value or session.model.value.day > 0:
         return
 
@@ -305,6 +307,8 @@ def Welcome(session: AppSession):
             solara.Button("Explore a scenario", color="primary", outlined=True, on_click=lambda: go("Market"))
             solara.Button("Try a classic market", color="primary", outlined=True, on_click=lambda: go("Experiments"))
             solara.Button("Glossary of terms", text=True, on_click=lambda: go("About"))
+            # a class plays the firms: the teacher picks a scenario and a seed on its own page
+            solara.Button("Run a class", color="primary", outlined=True, on_click=lambda: router.push("/class"))
 
 
 @solara.component
@@ -346,6 +350,36 @@ def AddressSync(session: AppSession):
 
 @solara.component
 def Page():
+    # the classroom game's pages have addresses of their own (/join, /teacher, /class); the rest is the app
+    router = solara.use_router()
+    classroom = page_for(router.path)
+    if classroom is not None:
+        ClassroomFrame(classroom)
+    else:
+        MainPage()
+
+
+@solara.component
+def ClassroomFrame(page):
+    """A classroom page, whose failures (a click's handler, a drawing) end in one line and a way back."""
+    error, clear = solara.use_exception()
+    if error is not None:
+        log.warning("a classroom page failed", exc_info=error)
+        with solara.Div(attributes={"data-testid": "page-error"}):
+            solara.Error(one_line(f"That did not work: {error}"))
+            solara.Button("Back", color="primary", on_click=clear)
+        return
+    # a value the page sent and the server refused (tokenomy.viz.widget_guard); the Div is always there, so the page
+    # below keeps its place (and its state: a student's seat) when a notice comes
+    notice = widget_guard.notice.value
+    with solara.Div(attributes={"data-testid": "guard-notice"} if notice else {}):
+        if notice:
+            solara.Warning(notice, dense=True)
+    page()
+
+
+@solara.component
+def MainPage():
     # one session state per browser tab: Page renders once per session
     session = AppSession.use(DEFAULT_SCENARIO)
     # the address carries the set-up: read once when the page opens, written back as it changes, so a reload keeps
@@ -406,3 +440,17 @@ def App(session: AppSession):
             Experiments(session)
         with solara.lab.Tab(TABS[4]):
             About()
+
+
+# Solara serves the addresses its routes name (any other is its "Page not found"): the app at "/", and the classroom
+# game's pages, which Page itself picks by the address (tokenomy.viz.classroom.page_for)
+@solara.component
+def Layout(children=()):
+    """Solara's app layout (the sidebar's home) without its links between routes: the classroom's pages are reached
+    by their own links, not from the app's header."""
+    return solara.AppLayout(children=list(children), navigation=False)
+
+
+routes = [solara.Route(path="/", component=Page, layout=Layout)] + [
+    solara.Route(path=name, component=Page) for name in ("join", "teacher", "class")
+]

@@ -37,6 +37,7 @@ CODE_LENGTH = 6
 MAX_NAME_CHARS = 40
 TOKEN_BYTES = 24
 MAX_TOKEN_CHARS = 200
+MIN_ROUND_S, MAX_ROUND_S = 5, 3600  # a round timer's bounds (0: no timer)
 
 
 def _hash(token: str) -> str:
@@ -286,6 +287,31 @@ class Game:
                 raise GameError("only a running game can be paused")
             self._log("pause", {}, now)
 
+    def hold(self, now: float) -> None:
+        """Pause a running game with no token: the server's own act when it resumes a game after a restart, so the
+        open round's timer does not run out while nobody could play.  The round's clock starts again: when the
+        teacher resumes, the round has its whole time (the time the server was down is not known, and not the
+        students')."""
+        with self._lock:
+            if self.status == "running":
+                self._log_all([("pause", {"by": "server"}), ("timer", {"seconds": self.round_seconds})], now)
+
+    def set_timer(self, teacher: Any, seconds: Any, now: float = 0.0) -> None:
+        """The round timer from now on: ``seconds`` a round (0: no timer, rounds close when every firm has decided or
+        the teacher advances them).  Logged, so a resumed game keeps it."""
+        with self._lock:
+            self._check_teacher(teacher)
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+                raise GameError("the round timer takes a number of seconds")
+            if not (seconds == 0 or MIN_ROUND_S <= seconds <= MAX_ROUND_S):
+                raise GameError(f"the round timer takes 0 (off) or {MIN_ROUND_S} to {MAX_ROUND_S} seconds")
+            self._log("timer", {"seconds": float(seconds)}, now)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The game's lock: hold it to read :attr:`model` while other threads may play a round."""
+        return self._lock
+
     def resume(self, teacher: Any, now: float = 0.0) -> None:
         with self._lock:
             self._check_teacher(teacher)
@@ -360,6 +386,11 @@ class Game:
             self.status, self.paused_at = "running", None
         elif kind == "kick":
             self.students[_name_key(p["name"])].kicked = True
+        elif kind == "timer":  # the open round's clock starts again with the new timer
+            self.round_seconds = float(p["seconds"])
+            if self.opened_at is not None:
+                self.opened_at, self.paused_s = at, 0.0
+                self.paused_at = at if self.paused_at is not None else None
         elif kind == "end":
             self.status, self.opened_at = "ended", None
         else:

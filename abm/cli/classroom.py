@@ -1,21 +1,46 @@
-"""``tokenomy classroom replay`` and ``tokenomy classroom export``: a classroom game's file, headless.
+"""``tokenomy classroom``: run a class's game in the browser, or a game's file headless.
 
-``replay GAME.sqlite --out DIR`` reruns the game from its log (scenario, seed, every join, decision and round) and
-writes its tables, the same files byte for byte as the live game wrote; ``export GAME.sqlite --out DIR`` writes
-them in both CSV and Parquet.  The server that runs a class (``tokenomy classroom SCENARIO``) comes with the pages.
+``classroom SCENARIO [--seed S] [--host H] [--port P] [--game FILE]`` serves a game (a new one in a new file in
+``--games-dir``, or the game in ``--game FILE`` resumed where it stood) and prints the teacher's address (with the
+teacher's key: only the teacher gets it) and the students' join address.  A game lives in one process, so the
+server runs one (``--workers`` above 1 is refused with the reason).  ``replay GAME.sqlite --out DIR`` reruns the
+game from its log (scenario, seed, every join, decision and round) and writes its tables, the same files byte for
+byte as the live game wrote; ``export GAME.sqlite --out DIR`` writes them in both CSV and Parquet.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+from pathlib import Path
 
-from tokenomy.abm.cli.argtypes import folder, input_file
-from tokenomy.abm.errors import printable
+from tokenomy.abm.cli.argtypes import folder, input_file, whole_number
+from tokenomy.abm.errors import UsageError, printable
+
+ACTIONS = ("replay", "export", "serve")
+MAX_SEED = 2**31 - 1
 
 
 def register(sub) -> dict:
-    p = sub.add_parser("classroom", help="a classroom game's file: replay it headless, or export its tables")
-    actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    p = sub.add_parser(
+        "classroom",
+        help="run a class's game in the browser (tokenomy classroom SCENARIO), or replay/export a game's file",
+    )
+    p.__class__ = _classroom_parser(type(p))
+    actions = p.add_subparsers(dest="action", required=True, parser_class=type(p).__bases__[0])
+    serve = actions.add_parser("serve", help="serve a game to a class (the default: tokenomy classroom SCENARIO)")
+    serve.add_argument("scenario", nargs="?", default="classroom", help="scenario to play (default classroom)")
+    serve.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), help="random seed (default: the scenario's)")
+    serve.add_argument("--game", type=input_file, help="resume the game in this file (after a restart)")
+    serve.add_argument("--games-dir", type=folder, default=Path("tokenomy-games"), help="where a new game's file goes")
+    serve.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface, for a class's network)"
+    )
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="URL")
+    serve.add_argument("--workers", type=int, default=1, help="must be 1: a game lives in one process")
     replay = actions.add_parser("replay", help="rerun a game from its file and write its tables")
     replay.add_argument("game", type=input_file, help="the game's file (GAME.sqlite)")
     replay.add_argument("--out", type=folder, required=True, help="output folder")
@@ -28,7 +53,30 @@ def register(sub) -> dict:
     return {"classroom": cmd_classroom}
 
 
+def _classroom_parser(base: type) -> type:
+    """The classroom parser: ``tokenomy classroom SCENARIO ...`` (no action named) is ``serve``."""
+
+    class ClassroomParser(base):
+        def parse_known_args(self, args=None, namespace=None):
+            args = list(args or [])
+            if args and args[0] not in ACTIONS and args[0] not in ("-h", "--help"):
+                if len(args) > 1 and not args[0].startswith("-") and not args[1].startswith("-"):
+                    # two words: a mistyped action (`classroom rewind GAME.sqlite`), not a scenario to serve
+                    raise UsageError(
+                        f"tokenomy classroom: invalid choice: {args[0][:40]!r} (choose from replay, export; or "
+                        "serve a game: tokenomy classroom SCENARIO [--seed S] ...)"
+                    )
+                args = ["serve", *args]
+            elif not args:
+                args = ["serve"]
+            return super().parse_known_args(args, namespace)
+
+    return ClassroomParser
+
+
 def cmd_classroom(args: argparse.Namespace) -> int:
+    if args.action == "serve":
+        return serve_class(args)
     from tokenomy.abm.classroom.game import Game
     from tokenomy.abm.output import check_run_folder
     from tokenomy.abm.warmup import ensure_compiled
@@ -45,3 +93,86 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     finally:
         game.close()
     return 0
+
+
+def lan_address() -> str:
+    """This machine's address on its network (what a student's browser reaches), or 127.0.0.1."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.254.254.254", 1))  # nothing is sent: this only picks the interface of the default route
+            return s.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+
+
+def public_base(host: str, port: int) -> str:
+    """The server's address as a browser writes it: the network's address when it listens on every interface."""
+    if host in ("0.0.0.0", "::"):
+        host = lan_address()
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve_class(args: argparse.Namespace) -> int:
+    from tokenomy.abm.cli.viz import check_host, check_port_free
+    from tokenomy.abm.scenarios import load_scenario
+    from tokenomy.abm.warmup import ensure_compiled
+    from tokenomy.viz.server import OriginError, normalise_origin
+
+    check_host(args.host)
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port}: must be between 1 and 65535")
+    if args.workers != 1:
+        raise UsageError(
+            f"--workers {args.workers}: a classroom game lives in one process (its file is locked while open), so "
+            "`tokenomy classroom` serves with one; a class of 40 fits (see benchmarks/bench_classroom_game.py)"
+        )
+    if args.game is not None and (args.seed is not None or args.set):
+        raise UsageError("--game resumes a game as it was made: --seed and --set do not apply to it")
+    try:
+        origins = [normalise_origin(o) for o in args.allow_origin]
+    except OriginError as exc:
+        raise UsageError(str(exc)) from None
+    if args.game is None:
+        load_scenario(args.scenario, list(args.set))  # a wrong name or value: one line, before anything is made
+    check_port_free(args.host, args.port)
+    ensure_compiled(args.scenario if args.game is None else "classroom")
+
+    base = public_base(args.host, args.port)
+    from tokenomy.viz.classroom.hub import HUB, read_key, teacher_address  # no Solara before the server sets it up
+
+    if args.game is None:
+        hosted, key = HUB.create(args.games_dir, args.scenario, seed=args.seed, overrides=tuple(args.set))
+    else:
+        hosted = HUB.open(args.game)
+        key = read_key(hosted.game, hosted.path)
+    game = hosted.game
+    # the server's settings, once the game is open (a refused game leaves this process as it was)
+    os.environ.update(
+        {
+            "TOKENOMY_CLASSROOM": "1",
+            "TOKENOMY_PUBLIC_URL": base,
+            "TOKENOMY_VIZ_WORKERS": "1",
+            "TOKENOMY_GAMES_DIR": str(args.games_dir),
+        }
+    )
+
+    def announce() -> None:
+        state = "resumed (paused: press Resume)" if game.status == "paused" and args.game else game.status
+        print(printable(f"Tokenomy classroom: {game.scenario.name} game {game.code} ({state})"), flush=True)
+        print(printable(f"  game file:  {hosted.path}"), flush=True)
+        if key is not None:
+            print(printable(f"  teacher:    {base}{teacher_address(game.code, key)}  (yours alone)"), flush=True)
+        else:
+            print("  teacher:    open the teacher's link you were given when the game was made", flush=True)
+        print(printable(f"  students:   {base}/join?code={game.code}  (or {base}/ and the code)"), flush=True)
+        print("  (Ctrl-C to stop; `tokenomy classroom --game FILE` resumes the game)", flush=True)
+
+    from tokenomy.viz.server import serve
+
+    try:
+        return serve(args.scenario, args.host, args.port, origins, workers=1, on_ready=announce)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        HUB.close_all()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib.util
+import os
 import socket
 
 from tokenomy.abm.errors import UsageError, printable
@@ -87,6 +88,12 @@ def run_viz(args: argparse.Namespace) -> int:
         raise UsageError("tokenomy viz needs Solara: pip install tokenomy (it is a dependency)")
     ensure_compiled(args.scenario)  # compiled kernels on disk before the first click (slow only once)
 
+    from tokenomy.abm.cli.classroom import public_base
+
+    # "Run a class" on the start screen: a game needs the one process that holds it, and its join link the
+    # address students reach (see tokenomy.viz.classroom.hub)
+    os.environ["TOKENOMY_VIZ_WORKERS"] = str(args.workers)
+    os.environ.setdefault("TOKENOMY_PUBLIC_URL", public_base(args.host, args.port))
     if args.host in EVERY_INTERFACE:
         print(
             f"Listening on every network interface ({args.host}): anyone who can reach this machine on port "

@@ -35,12 +35,18 @@ def _free_port() -> int:
 
 
 def start_server(
-    scenario: str = "classroom", extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+    scenario: str = "classroom",
+    extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
+    command: str = "viz",
+    cwd: str | Path | None = None,
 ) -> tuple[subprocess.Popen, str]:
+    """``tokenomy COMMAND SCENARIO --port P ...`` (``viz``, or ``classroom``) on a free port, once it answers."""
     port = _free_port()
     exe = Path(sys.executable).with_name("tokenomy")
     proc = subprocess.Popen(
-        [str(exe), "viz", scenario, "--port", str(port), *extra_args],
+        [str(exe), command, scenario, "--port", str(port), *extra_args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -28,7 +28,11 @@ class WidgetClient:
         netloc = urlsplit(url).netloc
         ws_url = f"ws://{netloc}/jupyter/api/kernels/{self.kernel_id}/channels?session_id={self.session}"
         self._stack = contextlib.ExitStack()
-        self.ws = self._stack.enter_context(connect(ws_url, origin=url.rstrip("/"), open_timeout=20, max_size=max_size))
+        # max_queue=None: the connection's thread keeps reading (and answering pings) while the test does not read,
+        # as a browser does; with a bounded queue a client left unread for a while is dropped by the keepalive
+        self.ws = self._stack.enter_context(
+            connect(ws_url, origin=url.rstrip("/"), open_timeout=20, max_size=max_size, max_queue=None)
+        )
         self.widgets: dict[str, dict] = {}  # comm id -> the widget's state as last sent by the server
         self.control = uuid.uuid4().hex
         self.closed = False
@@ -49,10 +53,11 @@ class WidgetClient:
     def send_raw(self, text: str) -> None:
         self.ws.send(text)
 
-    def start(self, timeout_s: float = 60.0) -> None:
-        """Open the app as the page does and wait until its first render has arrived."""
+    def start(self, timeout_s: float = 60.0, path: str = "") -> None:
+        """Open the app as the page does (at ``path``, e.g. ``/join?code=ABC``: the page's address after the host)
+        and wait until its first render has arrived."""
         self._send("comm_open", {"comm_id": self.control, "target_name": "solara.control", "data": {}})
-        args = {"path": "", "appName": "__default__", "themes": {"light": {}, "dark": {}}, "dark": False}
+        args = {"path": path, "appName": "__default__", "themes": {"light": {}, "dark": {}}, "dark": False}
         self._send("comm_msg", {"comm_id": self.control, "data": {"method": "run", "args": args}})
         self.wait_for(lambda: self.finished, timeout_s, "the app's first render")
 

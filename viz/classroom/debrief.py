@@ -231,9 +231,10 @@ def _safe(call):
 
 
 @solara.component
-def PredictionPanel(game: Any, teacher_token: str, now=None):
+def PredictionPanel(game: Any, teacher_token: str, now=None, on_change=None):
     """The teacher asks the class a question before a round, closes it, and sees the answers against the outcome.
-    ``now``: the server's clock (seconds), as the game's other calls take it."""
+    ``now``: the server's clock (seconds), as the game's other calls take it; ``on_change``: called after an action
+    (the server wakes the students' pages with it)."""
     clock = now or _clock
     question, set_question = solara.use_state(next(iter(QUESTIONS)))
     message, set_message = solara.use_state("")
@@ -248,6 +249,8 @@ def PredictionPanel(game: Any, teacher_token: str, now=None):
             _, refused = _safe(call)
             set_message(refused or "")
             set_version(lambda v: v + 1)
+            if on_change is not None:
+                on_change()
 
         labels = {q.key: f"{q.text} ({q.unit})" for q in QUESTIONS.values()}
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -282,9 +285,9 @@ def _clock() -> float:
 
 
 @solara.component
-def PredictionForm(game: Any, seat_token: str, now=None):
+def PredictionForm(game: Any, seat_token: str, now=None, on_change=None):
     """A student's answer to the open question: one number, locked once sent; and the class's answers after the
-    round, against what happened."""
+    round, against what happened.  ``on_change``: called after an answer is sent (the teacher's page redraws)."""
     clock = now or _clock
     typed, set_typed = solara.use_state("")
     message, set_message = solara.use_state("")
@@ -305,6 +308,8 @@ def PredictionForm(game: Any, seat_token: str, now=None):
                 _, refused = _safe(lambda: game.predict(seat_token, typed, clock()))
                 set_message(refused or "")
                 set_version(lambda v: v + 1)
+                if on_change is not None:
+                    on_change()
 
             solara.Text(f"Predict {asked['text']}, in {asked['unit']} (between {asked['min']:g} and {asked['max']:g}).")
             with solara.Row(style={"align-items": "center"}):

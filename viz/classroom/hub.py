@@ -1,0 +1,260 @@
+"""The games this server process holds, their timers, and the news that a game changed.
+
+A game lives in one process (its file is locked while open, :mod:`tokenomy.abm.classroom.store`), so every page
+of a game must reach the process that holds it: ``tokenomy classroom`` serves with one process, and the app's
+"Run a class" is offered only when ``tokenomy viz`` runs with one worker (with several, a student's websocket
+could land in a worker that does not hold the game).
+
+The hub is the only place the pages find a game: by its join code, which opens only that game.  Every action is
+the engine's own call with the caller's token (a seat's, or the teacher's): the hub adds no authority of its own,
+except the clock.  One thread ticks every game (:meth:`Game.tick` with the wall clock), so a round closes on its
+timer with no page open; after every change a game's ``version`` goes up and the pages waiting for it are woken.
+
+Times are the wall clock (seconds since the epoch): a game's log keeps them, and a game resumed after a restart
+reads its round's timer from them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from tokenomy.abm.classroom.errors import AuthError, GameError
+from tokenomy.abm.classroom.game import CODE_LENGTH, Game
+
+log = logging.getLogger("tokenomy.viz.classroom")
+
+TICK_S = 0.25  # how often the timer thread looks at every game's clock
+GAMES_DIR_ENV = "TOKENOMY_GAMES_DIR"  # where "Run a class" makes its games' files (set by the command line)
+WORKERS_ENV = "TOKENOMY_VIZ_WORKERS"  # the server's worker processes: "Run a class" needs one
+DEFAULT_GAMES_DIR = "tokenomy-games"
+KEY_SUFFIX = ".teacher-key"  # beside a game's file: the teacher's key, readable by its owner only
+TIMING_ENV = "TOKENOMY_CLASSROOM_TIMING"
+MAX_GAMES = 20  # games one server holds at once (a school's classes, not a public service)
+
+
+def clock() -> float:
+    return time.time()
+
+
+@dataclass
+class Hosted:
+    """A game held by this process, and the count of its changes (pages redraw when it moves)."""
+
+    game: Game
+    path: Path
+    version: int = 0
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def bump(self) -> None:
+        with self.changed:
+            self.version += 1
+            self.changed.notify_all()
+
+    def glance(self, firm: str | None = None) -> tuple:
+        """What a page shows that may change (cheap: no view is built): the status, the rounds played, the firms still
+        deciding, the timer, who joined, ``firm``'s decision submitted for the open round, and the last question put to
+        the class (asked, answered, closed, measured)."""
+        from tokenomy.abm.classroom.views import game_state
+
+        game = self.game
+        with game.lock:
+            state = game_state(game, 0.0)
+            mine = next((d for key, d in game.pending.items() if key.split("/", 1)[1] == firm), None)
+            roster = tuple((s.name, s.kicked) for s in game.students.values())
+            last = game.predictions[-1] if game.predictions else None  # a question asked, answered, closed, measured
+            answers = len(last.answers) if last is not None and firm is None else None  # a student's page: not each
+            asked = None if last is None else (last.number, last.open, answers, last.actual)
+            return (
+                state["status"],
+                state["rounds_played"],
+                tuple(state["waiting_for"]),
+                game.round_seconds,
+                roster if firm is None else None,
+                repr(mine),
+                asked,
+            )
+
+    def wait(self, seen: int, timeout_s: float) -> int:
+        """The version once it is past ``seen`` (or after ``timeout_s``, whatever it is)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != seen, timeout=timeout_s)
+            return self.version
+
+
+def key_path(game_path: Path) -> Path:
+    return game_path.with_name(game_path.name + KEY_SUFFIX)
+
+
+def write_key(game_path: Path, teacher: str) -> Path:
+    """The teacher's key beside the game's file (a new file, owner-only): a restarted server can say the teacher's
+    address again.  The game's file itself keeps only a hash of the key, so it can be shared for a debrief."""
+    path = key_path(game_path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(teacher + "\n")
+    return path
+
+
+def read_key(game: Game, game_path: Path) -> str | None:
+    """The teacher's key kept beside ``game_path``, if it is there and is this game's key."""
+    path = key_path(game_path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, encoding="ascii") as f:
+            key = f.read(300).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        game.teacher_view(key, clock())
+    except GameError:
+        return None
+    return key
+
+
+def teacher_address(code: str, key: str) -> str:
+    """The teacher's page of a game, after the server's address: it holds the key, so it is the teacher's alone."""
+    return f"/teacher?game={quote(code)}&key={quote(key)}"
+
+
+def new_game_path(folder: Path, scenario: str) -> Path:
+    """A new file name in ``folder`` for a game of ``scenario`` (the date, the time and a few random letters)."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(scenario).stem)[:40] or "game"
+    when = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return folder / f"{stem}-{when}-{secrets.token_hex(3)}.sqlite"
+
+
+class Hub:
+    """The games of this process, by join code."""
+
+    def __init__(self, clock: Callable[[], float] = clock):
+        self.clock = clock
+        self._games: dict[str, Hosted] = {}
+        self._lock = threading.Lock()
+        self._ticker: threading.Thread | None = None
+
+    # -- holding games ----------------------------------------------------------------------------------
+    def create(self, folder: Path, scenario: str, seed: int | None = None, overrides: tuple[str, ...] = ()):
+        """A new game in a new file in ``folder``: (its hosted game, the teacher's key)."""
+        with self._lock:
+            if len(self._games) >= MAX_GAMES:
+                raise GameError(f"this server holds {MAX_GAMES} games already: end one, or start another server")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = new_game_path(folder, scenario)
+        game, teacher = Game.create(path, scenario, seed=seed, overrides=list(overrides), now=self.clock())
+        try:
+            write_key(path, teacher)
+        except OSError as exc:
+            game.close()
+            raise GameError(f"{key_path(path)}: cannot keep the teacher's key ({exc.strerror})") from None
+        return self._hold(game, path), teacher
+
+    def open(self, path: Path) -> Hosted:
+        """The game in ``path``, resumed where it stood.  A game that was running is paused by the server (its round's
+        timer would otherwise have run on while the server was down): the teacher resumes it."""
+        game = Game.open(path)
+        if game.status == "running":
+            game.hold(self.clock())
+        return self._hold(game, Path(path))
+
+    def _hold(self, game: Game, path: Path) -> Hosted:
+        hosted = Hosted(game, Path(path))
+        with self._lock:
+            if game.code in self._games:
+                game.close()
+                raise GameError(f"a game with the code {game.code} is open here already")
+            self._games[game.code] = hosted
+            if self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick_forever, name="tokenomy-game-clock", daemon=True)
+                self._ticker.start()
+        return hosted
+
+    def find(self, code: Any) -> Hosted:
+        """The game whose join code is ``code`` (spaces and case aside); one line if there is none."""
+        if not isinstance(code, str) or len(code) > 4 * CODE_LENGTH:
+            raise AuthError("no game has that join code")
+        key = "".join(code.split()).upper()
+        with self._lock:
+            hosted = self._games.get(key)
+        if hosted is None:
+            raise AuthError("no game has that join code")
+        return hosted
+
+    def games(self) -> list[Hosted]:
+        with self._lock:
+            return list(self._games.values())
+
+    def close_all(self) -> None:
+        with self._lock:
+            games, self._games = list(self._games.values()), {}
+        for hosted in games:
+            hosted.game.close()
+
+    # -- acting ---------------------------------------------------------------------------------------
+    def act(self, hosted: Hosted, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args, now)`` on the game (one of its methods, with the caller's token among ``args``); the pages
+        waiting for the game are woken when it has changed."""
+        try:
+            with hosted.game.lock:  # the game's calls hold it anyway: the round's time is its own, not the wait
+                played, t0 = len(hosted.game.history), time.perf_counter()
+                try:
+                    return call(*args, self.clock())
+                finally:
+                    self._say_round(hosted, played, t0)
+        finally:
+            hosted.bump()
+
+    @staticmethod
+    def _say_round(hosted: Hosted, played: int, t0: float) -> None:
+        """With ``TOKENOMY_CLASSROOM_TIMING=1`` (the load benchmark), a line on stderr for each round played: how long
+        the call that played it took (the decision's check and commit, the round's days, the next round opened)."""
+        if os.environ.get(TIMING_ENV) == "1" and len(hosted.game.history) > played:
+            ms = (time.perf_counter() - t0) * 1000
+            print(
+                f"tokenomy classroom: game {hosted.game.code} round {played + 1} played in {ms:.1f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    # -- the clock ------------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Close every round whose timer has run out."""
+        for hosted in self.games():
+            try:
+                with hosted.game.lock:
+                    played, t0 = len(hosted.game.history), time.perf_counter()
+                    closed = hosted.game.tick(self.clock())
+                    if closed:
+                        self._say_round(hosted, played, t0)
+                if closed:
+                    hosted.bump()
+            except GameError:  # the log could not be written: the round stays open, the next tick tries again
+                log.warning("game %s: its round could not close on the timer", hosted.game.code, exc_info=True)
+
+    def _tick_forever(self) -> None:
+        while True:
+            time.sleep(TICK_S)
+            self.tick()
+
+
+HUB = Hub()  # this process's games
+
+
+def games_dir() -> Path:
+    return Path(os.environ.get(GAMES_DIR_ENV) or DEFAULT_GAMES_DIR)
+
+
+def one_process() -> bool:
+    """Whether this server runs in one process (the games of "Run a class" need it)."""
+    return os.environ.get(WORKERS_ENV, "1") == "1"
