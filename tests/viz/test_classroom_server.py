@@ -280,3 +280,50 @@ def test_run_a_class_from_the_apps_first_screen(tmp_path):
         page.close()
     finally:
         stop_server(proc)
+
+
+def _events(path: Path, kind: str) -> list[dict]:
+    import json
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT payload FROM events WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+def test_a_prediction_round_through_the_pages(classroom):
+    """The teacher asks from the Predictions tab; a student's page shows the question without a reload and takes one
+    number, locked once sent; an out-of-range number is refused in words and not logged; the teacher's tab counts
+    the answer; every step is in the game's file."""
+    url, code, key, path = classroom
+    teacher = Teacher(url, code, key)
+    pria = sami = None
+    try:
+        pria, sami = Student(url, code), Student(url, code)
+        pria.join("Pria")
+        sami.join("Sami")
+        teacher.wait_for(lambda: teacher.find(_model_name="TabsModel"), 30, "the teacher's tabs")
+        teacher.update(teacher.find(_model_name="TabsModel")[0], v_model=1)
+        opened = len(_events(path, "prediction-open"))
+        teacher.press("Ask the class")
+        assert len(_events(path, "prediction-open")) == opened + 1
+        for page in (pria, sami):  # woken by the question, no reload
+            page.wait_for(lambda page=page: "your number" in page.fields(), 30, "the prediction field")
+        pria.type("your number", "3.5")
+        pria.pump(0.2)
+        pria.press("Send")
+        pria.wait_for(lambda: "It is locked in" in pria.texts(), 30, "the locked prediction")
+        assert "your number" not in pria.fields()
+        sami.type("your number", "-5")
+        sami.pump(0.2)
+        sami.press("Send")
+        sami.wait_for(lambda: "between" in sami.texts() or "at least" in sami.texts(), 30, "the refusal")
+        answers = [e for e in _events(path, "prediction") if e["prediction"] == opened + 1]
+        assert [(a["name"], a["value"]) for a in answers] == [("Pria", 3.5)]
+        teacher.wait_for(lambda: "1 answers" in teacher.texts(), 30, "the answer counted on the teacher's tab")
+        teacher.press("Close the question")
+        assert len(_events(path, "prediction-close")) >= 1
+        sami.wait_for(lambda: "No question is open." in sami.texts(), 30, "the question closed on the student's page")
+    finally:
+        for page in (teacher, pria, sami):
+            if page is not None:
+                page.close()

@@ -149,8 +149,9 @@ def _report(game: Any, teacher_token: str) -> dict[str, Any]:
 
 
 @solara.component
-def DebriefPanel(game: Any, teacher_token: str):
-    """The game's debrief for the teacher (module docstring)."""
+def DebriefPanel(game: Any, teacher_token: str, version: int = 0):
+    """The game's debrief for the teacher (module docstring).  ``version``: the game's change count as the page
+    follows it (a new one draws the panel again, with the rounds played since)."""
     played = len(game.history)
     report, error = solara.use_memo(lambda: _safe(lambda: _report(game, teacher_token)), [game, teacher_token, played])
     with solara.Card("Debrief", style={"width": "100%"}):
@@ -231,14 +232,15 @@ def _safe(call):
 
 
 @solara.component
-def PredictionPanel(game: Any, teacher_token: str, now=None, on_change=None):
+def PredictionPanel(game: Any, teacher_token: str, now=None, on_change=None, version: int = 0):
     """The teacher asks the class a question before a round, closes it, and sees the answers against the outcome.
     ``now``: the server's clock (seconds), as the game's other calls take it; ``on_change``: called after an action
-    (the server wakes the students' pages with it)."""
+    (the server wakes the students' pages with it); ``version``: the game's change count as the page follows it (a new
+    one draws the panel again: a component whose arguments are unchanged is not)."""
     clock = now or _clock
     question, set_question = solara.use_state(next(iter(QUESTIONS)))
     message, set_message = solara.use_state("")
-    version, set_version = solara.use_state(0)  # noqa: F841 -- a change redraws the panel
+    drawn, set_drawn = solara.use_state(0)  # noqa: F841 -- a change redraws the panel
     view, error = _safe(lambda: game.predictions_view(teacher_token))
     with solara.Card("Predictions", style={"width": "100%"}):
         if error:
@@ -248,7 +250,7 @@ def PredictionPanel(game: Any, teacher_token: str, now=None, on_change=None):
         def act(call):
             _, refused = _safe(call)
             set_message(refused or "")
-            set_version(lambda v: v + 1)
+            set_drawn(lambda v: v + 1)
             if on_change is not None:
                 on_change()
 
@@ -285,13 +287,14 @@ def _clock() -> float:
 
 
 @solara.component
-def PredictionForm(game: Any, seat_token: str, now=None, on_change=None):
+def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version: int = 0):
     """A student's answer to the open question: one number, locked once sent; and the class's answers after the
-    round, against what happened.  ``on_change``: called after an answer is sent (the teacher's page redraws)."""
+    round, against what happened.  ``on_change``: called after an answer is sent (the teacher's page redraws);
+    ``version``: as for :func:`PredictionPanel`."""
     clock = now or _clock
     typed, set_typed = solara.use_state("")
     message, set_message = solara.use_state("")
-    version, set_version = solara.use_state(0)  # noqa: F841 -- a change redraws the form
+    drawn, set_drawn = solara.use_state(0)  # noqa: F841 -- a change redraws the form
     view, error = _safe(lambda: game.seat_prediction(seat_token))
     with solara.Card("Your prediction", style={"width": "100%"}):
         if error:
@@ -307,7 +310,7 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None):
             def send():
                 _, refused = _safe(lambda: game.predict(seat_token, typed, clock()))
                 set_message(refused or "")
-                set_version(lambda v: v + 1)
+                set_drawn(lambda v: v + 1)
                 if on_change is not None:
                     on_change()
 

@@ -235,7 +235,7 @@ def Dashboard(seat: Seat, on_leave):
     if view.get("why"):
         with solara.Div(attributes={"data-testid": "why"}):
             solara.Info(view["why"], dense=True)
-    PredictionForm(seat.hosted.game, seat.token, now=HUB.clock, on_change=seat.hosted.bump)
+    PredictionForm(seat.hosted.game, seat.token, now=HUB.clock, on_change=seat.hosted.bump, version=version)
     if state["status"] == "ended":
         with solara.Div(attributes={"data-testid": "ended"}):
             solara.Success("The game has ended: thank you for playing. Your teacher will show the debrief.")

@@ -214,14 +214,14 @@ def Monitor(hosted: Hosted, key: str):
 def Predictions(hosted: Hosted, key: str):
     version = use_game_version(hosted)  # answers coming in redraw the chart
     with solara.Div(attributes={"data-version": str(version)}):
-        PredictionPanel(hosted.game, key, now=HUB.clock, on_change=hosted.bump)
+        PredictionPanel(hosted.game, key, now=HUB.clock, on_change=hosted.bump, version=version)
 
 
 @solara.component
 def Debrief(hosted: Hosted, key: str):
     version = use_game_version(hosted, lambda: hosted.glance()[:2])  # redrawn as rounds are played
     with solara.Div(attributes={"data-version": str(version)}):
-        DebriefPanel(hosted.game, key)
+        DebriefPanel(hosted.game, key, version=version)
 
 
 # section -> its component (hosted game, teacher's key)
