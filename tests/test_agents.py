@@ -10,6 +10,7 @@ from tokenomy.abm.scenarios import load_scenario
 from tokenomy.agents.ai_app import AIAppGroup
 from tokenomy.agents.base import Pipeline, bass_step, bass_step_in_place
 from tokenomy.agents.cloud_provider import CloudProviderGroup, PricingView
+from tokenomy.agents.gpu_vendors import GpuVendors
 from tokenomy.agents.storage_operator import StorageGroup
 from tokenomy.agents.strategies import ROTH_EREV_MARKUPS, AdaptiveMarkup, RothErevMarkup
 from tokenomy.agents.utility import SOLAR_MEAN_SHAPE, solar_shape
@@ -284,6 +285,15 @@ def test_adaptive_markup_rises_when_sold_out_and_falls_when_unsold():
     markup = np.array([0.3, 0.3])
     AdaptiveMarkup(np.arange(2), 0.05, 3.0).update(markup, np.array([1.0, 0.2]))
     assert markup[0] > 0.3 > markup[1]
+
+
+@pytest.mark.parametrize("per_month", [0.0, 5e-324, 1e-320])
+def test_vendors_who_make_next_to_nothing_quote_an_endless_wait_and_ship_nothing(per_month):
+    """A month's output so small that a day's is not a number above 0 (it underflows) is as none at all."""
+    vendors = GpuVendors(1)
+    vendors.order(0, np.array([10.0]), np.array([30]))
+    assert vendors.quoted_wait_days(5.0, per_month) == np.inf
+    assert vendors.ship(0, per_month) == [] and vendors.backlog() == 10.0
 
 
 def test_vendors_ship_what_they_make_the_wait_lengthens_and_the_grid_limits_orders():

@@ -379,6 +379,10 @@ ROWS: dict[str, Row] = {
     ),
     "ok-ceiling-subnormal": Row(sset("enterprises.firms.ceiling=5e-324"), OK),
     "ok-market-size-subnormal": Row(sset("apps.*.market_size_users=5e-324"), OK),
+    "ok-gpu-deliveries-subnormal": Row(sset("compute.gpu_deliveries_per_month=5e-324"), OK),
+    "set-battery-capex-zero": Row(sset("storage.*.capex_cny_per_kwh=0"), "out of range"),
+    "set-battery-capex-subnormal": Row(sset("storage.*.capex_cny_per_kwh=5e-324"), "out of range"),
+    "ok-battery-capex-at-min": Row(run("classroom", "--days", "120", "--set", "storage.*.capex_cny_per_kwh=1"), OK),
     # --- scenario files
     "ok-without-lines": Row(run_file(), OK, {"s.toml": MINIMAL}),
     "ok-datetime-start": Row(run_file(), OK, {"s.toml": variant("start_date = 2025-03-01T08:00:00")}),
