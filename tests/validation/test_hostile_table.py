@@ -382,6 +382,7 @@ ROWS: dict[str, Row] = {
     "ok-gpu-deliveries-subnormal": Row(sset("compute.gpu_deliveries_per_month=5e-324"), OK),
     "set-battery-capex-zero": Row(sset("storage.*.capex_cny_per_kwh=0"), "out of range"),
     "set-battery-capex-subnormal": Row(sset("storage.*.capex_cny_per_kwh=5e-324"), "out of range"),
+    "ok-battery-energy-subnormal": Row(run("classroom", "--days", "220", "--set", "storage.*.energy_mwh=5e-324"), OK),
     "ok-long-horizon": Row(run("classroom", "--days", "1420"), OK),  # day 1414 needs ~130 storage repairs
     "ok-battery-capex-at-min": Row(run("classroom", "--days", "120", "--set", "storage.*.capex_cny_per_kwh=1"), OK),
     # --- scenario files
