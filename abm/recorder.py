@@ -350,7 +350,8 @@ def _record(world: World, day: Day, row: np.ndarray, hourly: np.ndarray, agents:
     row[_IN_PIPELINE] = aidcs.pipeline.total() + aidcs.vendors.backlog()  # GPUs ordered, not yet in service
     row[_ORDERED] = world.gpus_ordered_today
     per_month = world.data["compute"]["gpu_deliveries_per_month"]
-    row[_WAIT] = aidcs.vendors.quoted_wait_days(0.0, per_month) if per_month > 0 else 0.0
+    wait = aidcs.vendors.quoted_wait_days(0.0, per_month)
+    row[_WAIT] = wait if np.isfinite(wait) else 0.0  # vendors who make nothing a day quote no wait (documented)
     _record_kernel(
         row,
         hourly,

@@ -127,9 +127,11 @@ def bass_step_in_place(adopters, potential, p_per_year, q_per_year):
     """:func:`bass_step`, writing the new adopters into ``adopters``."""
     for i in range(adopters.size):
         a, m = adopters[i], potential[i]
-        share = a / m if m > 0.0 else 1.0
-        new = (p_per_year[i] / DAYS_PER_YEAR + q_per_year[i] / DAYS_PER_YEAR * share) * nan_max(m - a, 0.0)
-        adopters[i] = nan_min(a + new, nan_max(m, a))
+        room = nan_max(m - a, 0.0)
+        if room > 0.0:  # (a >= m: nobody is left to adopt, and a / m may not be a number: m can be tiny)
+            share = a / m
+            new = (p_per_year[i] / DAYS_PER_YEAR + q_per_year[i] / DAYS_PER_YEAR * share) * room
+            adopters[i] = nan_min(a + new, m)
 
 
 def ar1_lognormal(
@@ -257,9 +259,12 @@ def hourly_profile(name: str) -> np.ndarray:
 def bass_step(
     adopters: np.ndarray, potential: np.ndarray, p_per_year: np.ndarray, q_per_year: np.ndarray
 ) -> np.ndarray:
-    """One day of Bass diffusion: new adopters = (p + q * share adopted) * remaining potential."""
+    """One day of Bass diffusion: new adopters = (p + q * share adopted) * remaining potential; where the adopters
+    already fill the potential (it may have been lowered below them), nobody is added and nobody leaves."""
     p = p_per_year / DAYS_PER_YEAR
     q = q_per_year / DAYS_PER_YEAR
-    share = np.divide(adopters, potential, out=np.ones_like(adopters), where=potential > 0)
-    new = (p + q * share) * np.maximum(potential - adopters, 0.0)
+    room = np.maximum(potential - adopters, 0.0)
+    # the share adopted only where there is room (then 0 <= adopters < potential): a / m of a tiny m overflows
+    share = np.divide(adopters, potential, out=np.ones_like(adopters), where=room > 0)
+    new = np.where(room > 0, (p + q * share) * room, 0.0)
     return np.minimum(adopters + new, np.maximum(potential, adopters))

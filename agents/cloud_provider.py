@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit
 
 from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent
-from tokenomy.agents.choice import choice_probability, switching_bond
+from tokenomy.agents.choice import appeal_factor, choice_probability, effective_prices, log_weights, switching_bond
 from tokenomy.agents.finance import DISCOUNT_RATE
 from tokenomy.agents.numeric import nan_max, nan_min
 from tokenomy.agents.strategies import (
@@ -97,7 +97,8 @@ class BestResponsePricing(TokenPricing):
         p = group.params
         target, ratio = _price_targets(
             group.price,
-            group.appeal ** (1.0 / max(view.sensitivity, 1e-9)),
+            group.appeal_factor(view.sensitivity),
+            group.appeal,
             group.unit_cost,
             view.edges,
             view.demand_mtok,
@@ -130,7 +131,8 @@ class SwitchingCostPricing(TokenPricing):
         p = group.params
         target, ratio = _share_value_targets(
             group.price,
-            group.appeal ** (1.0 / max(view.sensitivity, 1e-9)),
+            group.appeal_factor(view.sensitivity),
+            group.appeal,
             group.unit_cost,
             view.edges,
             view.share,
@@ -307,9 +309,11 @@ class CloudProviderGroup(Group):
         below its expected cost (to win share), that cost: it still serves the customers it has won."""
         return np.fmax(self.price, self.unit_cost)
 
-    def effective_price(self, sensitivity: float) -> np.ndarray:
-        """Price as buyers weigh it in the logit: a provider with a fresh model launch looks cheaper."""
-        return self.price / self.appeal ** (1.0 / max(sensitivity, 1e-9))
+    def appeal_factor(self, sensitivity: float) -> np.ndarray:
+        """How many times cheaper its appeal (a fresh model launch) makes each provider look to buyers whose logit
+        weight on log price is ``sensitivity`` (:func:`agents.choice.appeal_factor`: infinite where the appeal has
+        no price equivalent)."""
+        return appeal_factor(self.appeal, sensitivity)
 
     def forecast_hourly_mtok(self) -> np.ndarray:
         """(n, 24) requests expected for each hour tomorrow (the profile has mean 1)."""
@@ -417,13 +421,17 @@ class CloudProviderGroup(Group):
 
 
 @njit(cache=True)
-def _logit_elasticity(effective_price, edges, demand, elasticity, sigma):
-    """(volume, eta) of every provider at today's effective prices: pure logit shares (no inertia) of each buyer's
+def _logit_elasticity(price, factor, appeal, edges, demand, elasticity, sigma):
+    """(volume, eta) of every provider at today's prices and appeals: pure logit shares (no inertia) of each buyer's
     demand, and the demand elasticity eta = sum_b w_b (sigma (1 - s_b) + e_b s_b) (NaN where it has no buyer)."""
     n_buyers, n = edges.shape
-    weight = np.empty(n)
-    for p in range(n):
-        weight[p] = effective_price[p] ** (-sigma)
+    effective, stands = effective_prices(price, factor)
+    if stands:
+        weight = np.empty(n)
+        for p in range(n):
+            weight[p] = effective[p] ** (-sigma)
+    else:
+        weight = np.exp(log_weights(price, appeal, sigma))
     volume = np.zeros(n)
     eta_sum = np.zeros(n)
     for b in range(n_buyers):
@@ -464,13 +472,25 @@ def _clearing_floor(price, served, unserved, eta):
 
 @njit(cache=True)
 def _price_targets(
-    price, appeal_factor, unit_cost, edges, demand, elasticity, sigma, min_margin, max_markup, served, unserved, bound
+    price,
+    appeal_factor,
+    appeal,
+    unit_cost,
+    edges,
+    demand,
+    elasticity,
+    sigma,
+    min_margin,
+    max_markup,
+    served,
+    unserved,
+    bound,
 ):
     """:class:`BestResponsePricing`: every provider's target (the static Lerner price, at least the market-clearing
     floor; NaN without buyers or a cost yet) and its ratio to today's price (1 where there is no target); ``bound``
     (in place) says where the market-clearing floor decided the target."""
     n = price.size
-    _, eta = _logit_elasticity(price / appeal_factor, edges, demand, elasticity, sigma)
+    _, eta = _logit_elasticity(price, appeal_factor, appeal, edges, demand, elasticity, sigma)
     target = np.full(n, np.nan)
     ratio = np.ones(n)
     for p in range(n):
@@ -629,6 +649,7 @@ def _best_price(lo, hi, args, hold):
 def _share_value_targets(
     price,
     appeal_factor,
+    appeal,
     unit_cost,
     edges,
     share,
@@ -657,11 +678,16 @@ def _share_value_targets(
     remembered over ``MARGIN_MEMORY_DAYS`` (``harvest_markup``, in place; it starts at its static Lerner
     markup)."""
     n_buyers, n = edges.shape
-    effective = price / appeal_factor
-    _, eta = _logit_elasticity(effective, edges, demand, elasticity, sigma)
+    _, eta = _logit_elasticity(price, appeal_factor, appeal, edges, demand, elasticity, sigma)
     target = np.full(n, np.nan)
     ratio = np.ones(n)
-    weight = (effective / effective.min()) ** (-sigma) if n else effective
+    effective, stands = effective_prices(price, appeal_factor)
+    if not n:
+        weight = effective
+    elif stands:
+        weight = (effective / effective.min()) ** (-sigma)
+    else:  # the weights from their logs, relative to the largest (as the effective prices' are)
+        weight = np.exp(log_weights(price, appeal, sigma))
     bond = np.empty(n_buyers)
     for b in range(n_buyers):
         links = 0

@@ -37,10 +37,12 @@ class GpuVendors:
         return out
 
     def quoted_wait_days(self, gpus: float, per_month: float) -> float:
-        """Days until the last of ``gpus`` more GPUs ordered today would ship."""
-        if per_month <= 0.0:
+        """Days until the last of ``gpus`` more GPUs ordered today would ship (infinite if vendors make none, or so
+        few that a day's output is not a number above 0)."""
+        per_day = per_month / DAYS_PER_MONTH
+        if not per_day > 0.0:
             return np.inf
-        return (self.backlog() + gpus) / (per_month / DAYS_PER_MONTH)
+        return (self.backlog() + gpus) / per_day
 
     def order(self, day: int, gpus: np.ndarray, build_days: np.ndarray) -> None:
         """Book each AIDC's order (``gpus`` (A,)); its data centre is ready ``build_days`` (A,) later."""

@@ -255,7 +255,11 @@ class StorageGroup(Group):
         for i, mwh in due:
             added[i] += mwh
         p = self.params
-        ratio = np.divide(p["power_mw"], p["energy_mwh"], out=np.full(self.n, 0.25), where=p["energy_mwh"] > 0)
+        # new batteries have the shape (MW per MWh) of the operator's fleet -- 4 hours where the fleet has none, or so
+        # little energy that its ratio is no number (power over a subnormal energy overflows)
+        with np.errstate(over="ignore"):
+            ratio = np.divide(p["power_mw"], p["energy_mwh"], out=np.full(self.n, 0.25), where=p["energy_mwh"] > 0)
+        ratio[~np.isfinite(ratio)] = 0.25
         p["energy_mwh"] += added
         p["power_mw"] += added * ratio
         return added

@@ -8,8 +8,9 @@ import pytest
 from tokenomy.abm.model import TokenEconomy
 from tokenomy.abm.scenarios import load_scenario
 from tokenomy.agents.ai_app import AIAppGroup
-from tokenomy.agents.base import Pipeline, bass_step
+from tokenomy.agents.base import Pipeline, bass_step, bass_step_in_place
 from tokenomy.agents.cloud_provider import CloudProviderGroup, PricingView
+from tokenomy.agents.gpu_vendors import GpuVendors
 from tokenomy.agents.storage_operator import StorageGroup
 from tokenomy.agents.strategies import ROTH_EREV_MARKUPS, AdaptiveMarkup, RothErevMarkup
 from tokenomy.agents.utility import SOLAR_MEAN_SHAPE, solar_shape
@@ -28,6 +29,20 @@ def test_bass_diffusion_follows_the_closed_form():
     t = years
     closed = (1 - np.exp(-(p + q) * t)) / (1 + q / p * np.exp(-(p + q) * t))
     assert users[0] / m == pytest.approx(closed, rel=0.02)
+
+
+def test_bass_diffusion_below_adopters_keeps_them_and_adds_nobody():
+    """A potential lowered below the adopters (to a tiny number: adopters / potential overflows) adds nobody and
+    takes nobody away, in both versions of the step."""
+    users = np.array([2e4, 2e4, 0.0, 5.0])
+    potential = np.array([1e-318, 1e4, 5e-324, 10.0])
+    p, q = np.full(4, 0.05), np.full(4, 0.5)
+    stepped = bass_step(users, potential, p, q)
+    np.testing.assert_array_equal(stepped[:3], users[:3])
+    assert 5.0 < stepped[3] < 10.0
+    in_place = users.copy()
+    bass_step_in_place(in_place, potential, p, q)
+    np.testing.assert_array_equal(in_place, stepped)
 
 
 def test_token_need_scales_with_the_agentic_multiplier():
@@ -270,6 +285,15 @@ def test_adaptive_markup_rises_when_sold_out_and_falls_when_unsold():
     markup = np.array([0.3, 0.3])
     AdaptiveMarkup(np.arange(2), 0.05, 3.0).update(markup, np.array([1.0, 0.2]))
     assert markup[0] > 0.3 > markup[1]
+
+
+@pytest.mark.parametrize("per_month", [0.0, 5e-324, 1e-320])
+def test_vendors_who_make_next_to_nothing_quote_an_endless_wait_and_ship_nothing(per_month):
+    """A month's output so small that a day's is not a number above 0 (it underflows) is as none at all."""
+    vendors = GpuVendors(1)
+    vendors.order(0, np.array([10.0]), np.array([30]))
+    assert vendors.quoted_wait_days(5.0, per_month) == np.inf
+    assert vendors.ship(0, per_month) == [] and vendors.backlog() == 10.0
 
 
 def test_vendors_ship_what_they_make_the_wait_lengthens_and_the_grid_limits_orders():

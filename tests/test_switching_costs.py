@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tokenomy.abm.markets.token import logit_shares
-from tokenomy.agents.choice import switching_bond
+from tokenomy.agents.choice import appeal_factor, switching_bond
 from tokenomy.agents.cloud_provider import (
     DISCOUNT_PER_DAY,
     _price_targets,
@@ -82,6 +82,7 @@ def _market(price=(1.0, 1.0, 1.0), cost=(0.5, 0.5, 0.5), new=0.01, growth=1.0, i
     return dict(
         price=np.array(price, dtype=float),
         appeal_factor=np.ones(n),
+        appeal=np.ones(n),
         unit_cost=np.array(cost, dtype=float),
         edges=np.ones((b, n), dtype=bool),
         share=np.full((b, n), 1.0 / n),
@@ -141,6 +142,7 @@ def test_a_cheaper_rival_makes_a_switching_cost_pricer_fight_harder_than_a_stati
         static, _ = _price_targets(
             m["price"],
             m["appeal_factor"],
+            m["appeal"],
             m["unit_cost"],
             m["edges"],
             m["demand"],
@@ -157,3 +159,42 @@ def test_a_cheaper_rival_makes_a_switching_cost_pricer_fight_harder_than_a_stati
     (d_before, s_before), (d_after, s_after) = targets(1.0), targets(0.6)
     assert d_after < d_before and s_after < s_before
     assert d_after / d_before < s_after / s_before
+
+
+@pytest.mark.parametrize("sigma", [0.0, 5e-324, 1e-300, 1e-12])
+def test_buyers_who_do_not_weigh_price_split_by_appeal(sigma):
+    """Price-blind buyers (or nearly so): a launch's appeal has no price equivalent (appeal ** (1 / sigma) overflows),
+    yet it still raises the provider's logit weight: the split follows the appeals, not the prices."""
+    edges = np.ones((1, 2), dtype=bool)
+    share = logit_shares(np.array([1.0, 5.0]), edges, np.zeros((1, 2)), sigma, 0.0, appeal=np.array([1.0, 3.0]))
+    np.testing.assert_allclose(share, [[0.25, 0.75]], rtol=1e-9)
+
+
+def test_the_appeal_is_an_effective_price_where_it_has_one():
+    """w_p = appeal_p price_p^-sigma: the split with appeals is the split at the effective prices
+    price / appeal^(1/sigma)."""
+    edges = np.ones((2, 3), dtype=bool)
+    price, appeal, prev = np.array([1.0, 2.0, 3.0]), np.array([1.3, 1.0, 2.0]), np.full((2, 3), 1.0 / 3.0)
+    with_appeal = logit_shares(price, edges, prev, 2.0, 0.9, 0.1, appeal=appeal)
+    np.testing.assert_allclose(with_appeal, logit_shares(price / appeal**0.5, edges, prev, 2.0, 0.9, 0.1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("sigma", [0.0, 1e-300])
+def test_price_blind_buyers_leave_a_provider_a_finite_price_its_buyers_elasticity_bounds(sigma):
+    """With price-blind buyers a launched provider's appeal has no price equivalent; both pricing rules still give
+    every provider a finite, positive target: its buyers' own demand (elasticities 0.3 and 1: together inelastic)
+    lets a price rise, so the static rule asks the largest markup, and the switching-cost rule (whose share no
+    longer answers its price) as much -- at most that markup, or today's price if it is higher."""
+    m = _market(price=(1.0, 0.8, 1.3), cost=(0.6, 0.5, 0.7), sigma=sigma)
+    m["appeal"] = np.array([1.3, 1.0, 1.0])
+    m["appeal_factor"] = appeal_factor(m["appeal"], sigma)
+    assert np.isinf(m["appeal_factor"][0])
+    dynamic, _ = _share_value_targets(**m)
+    static, _ = _price_targets(
+        *(m[k] for k in ("price", "appeal_factor", "appeal", "unit_cost", "edges", "demand", "elasticity", "sigma")),
+        *(m[k] for k in ("min_margin", "max_markup", "served", "unserved", "bound")),
+    )
+    top = np.maximum(m["unit_cost"] * (1.0 + m["max_markup"]), m["price"])
+    np.testing.assert_allclose(static, m["unit_cost"] * (1.0 + m["max_markup"]))
+    assert np.isfinite(dynamic).all() and (dynamic > 0.0).all()
+    np.testing.assert_allclose(dynamic, top, rtol=1e-5)

@@ -26,13 +26,13 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     m = world.data["markets"]
     sensitivity = m["token_price_sensitivity"]
     price = prov.price.copy()
-    effective = prov.effective_price(sensitivity)
+    factor = prov.appeal_factor(sensitivity)
     inertia = float(m["token_inertia"])
     world.new_share, ok, share = _shares(
-        world.demand_seen, effective, world.token_edges, world.share, float(sensitivity), inertia
+        world.demand_seen, price, factor, prov.appeal, world.token_edges, world.share, float(sensitivity), inertia
     )
     if not ok:  # the market's own function says what is wrong
-        share = logit_shares(effective, world.token_edges, world.share, sensitivity, inertia, world.new_share)
+        share = logit_shares(price, world.token_edges, world.share, sensitivity, inertia, world.new_share, prov.appeal)
     world.share = share
     expected = world.share @ price if prov.n else np.zeros(world.n_buyers)
     na = apps.n
@@ -157,10 +157,10 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
 
 
 @njit(cache=True)
-def _shares(demand_seen, effective, edges, share, sensitivity, inertia):
+def _shares(demand_seen, price, factor, appeal, edges, share, sensitivity, inertia):
     """:func:`new_demand_share`, then the market's :func:`_logit_shares` with it, in one call."""
     new = new_demand_share(demand_seen)
-    ok, out = _logit_shares(effective, edges, share, sensitivity, inertia, new)
+    ok, out = _logit_shares(price, factor, appeal, edges, share, sensitivity, inertia, new)
     return new, ok, out
 
 

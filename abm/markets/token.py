@@ -4,8 +4,9 @@ Pure functions, numpy in / numpy out. Units: tokens in millions (Mtok), prices i
 
 1. :func:`logit_shares` -- each buyer ``b`` splits its demand over the providers it is connected
    to, by a logit on log price with switching costs (as in Dube, Hitsch and Rossi 2009): a provider's
-   weight is ``w_p = price_p ** -price_sensitivity`` (logit on log price: token prices span orders of
-   magnitude); every day each customer of provider ``q`` chooses again, with a bond ``theta`` to ``q``:
+   weight is ``w_p = appeal_p price_p ** -price_sensitivity`` (logit on log price: token prices span orders of
+   magnitude; a provider's appeal -- a fresh model launch -- raises it, even for buyers who do not weigh price,
+   ``price_sensitivity = 0``); every day each customer of provider ``q`` chooses again, with a bond ``theta`` to ``q``:
    ``P(p | q) = w_p theta^[p = q] / (sum_r w_r + (theta - 1) w_q)``.  ``inertia`` is the probability a
    customer stays when all prices are equal, so ``theta = inertia (n - 1) / (1 - inertia)`` for a buyer
    with ``n`` providers (no bond, ``theta = 1``, when ``inertia <= 1 / n``; a customer never leaves when
@@ -60,7 +61,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from tokenomy.agents.choice import bonded_logit_row, switching_bond
+from tokenomy.agents.choice import appeal_factor, bonded_logit_row, effective_prices, log_weights, switching_bond
 
 __all__ = ["TokenClearing", "clear_token_market", "logit_shares"]
 
@@ -121,17 +122,20 @@ def logit_shares(
     price_sensitivity: float,
     inertia: float,
     new_share: np.ndarray | float = 0.0,
+    appeal: np.ndarray | None = None,
 ) -> np.ndarray:
     """Demand split (B, P) of each buyer over its connected providers (see module docstring).
 
     Args:
-        price_cny_per_mtok: (P,) posted prices (effective: a launch's appeal lowers them), must be > 0.
+        price_cny_per_mtok: (P,) posted prices, must be > 0.
         edges: (B, P) bool, buyer b can buy from provider p.
         previous_share: (B, P) yesterday's split (>= 0).
         price_sensitivity: logit coefficient on ln(price).
         inertia: probability a customer stays with its provider when all prices are equal, in [0, 1].
         new_share: share of each buyer's demand that is new today and chooses without a bond, in [0, 1]: one
             number or (B,).
+        appeal: (P,) each provider's appeal, a factor >= 1 on its logit weight (a fresh model launch; 1 if not
+            given).
     """
     price = _array(price_cny_per_mtok, np.float64, 1)
     edges = _array(edges, np.bool_, 2)
@@ -143,7 +147,13 @@ def logit_shares(
     new = np.broadcast_to(np.asarray(new_share, dtype=np.float64), (edges.shape[0],))
     if not ((new >= 0.0) & (new <= 1.0)).all():
         raise ValueError("new_share must be in [0, 1]")
-    ok, share = _logit_shares(price, edges, prev, float(price_sensitivity), float(inertia), np.ascontiguousarray(new))
+    appeal = np.ones(price.size) if appeal is None else _array(appeal, np.float64, 1)
+    if appeal.shape != price.shape or not (np.isfinite(appeal) & (appeal > 0.0)).all():
+        raise ValueError("appeal must be (P,), finite and > 0")
+    sigma = float(price_sensitivity)
+    ok, share = _logit_shares(
+        price, appeal_factor(appeal, sigma), appeal, edges, prev, sigma, float(inertia), np.ascontiguousarray(new)
+    )
     if not ok:
         raise ValueError("token prices must be > 0 (the logit is on log price)")
     return share
@@ -232,14 +242,16 @@ def _broadcast(x, shape: tuple[int, int]) -> np.ndarray:
 # kernels (numba)
 # --------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _logit_shares(price, edges, prev, sensitivity, inertia, new):
-    """Returns (all prices > 0, shares); the shares are meaningless if a price is not."""
+def _logit_shares(price, factor, appeal, edges, prev, sensitivity, inertia, new):
+    """Returns (all prices > 0, shares); the shares are meaningless if a price is not.  ``factor`` is
+    :func:`agents.choice.appeal_factor` of the ``appeal``."""
     B, P = edges.shape
     share = np.zeros((B, P))
     for p in range(P):
         if not price[p] > 0.0:
             return False, share
-    logit = -sensitivity * np.log(price)
+    effective, stands = effective_prices(price, factor)
+    logit = -sensitivity * np.log(effective) if stands else log_weights(price, appeal, sensitivity)
     w = np.empty(P)
     before = np.empty(P)
     for b in range(B):

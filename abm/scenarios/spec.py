@@ -231,7 +231,13 @@ STORAGE = Table(
         "round_trip_efficiency": _num(0.85, 0.1, 1.0),
         "degradation_cost_cny_per_mwh": _num(50.0, 0.0, 1e4),
         "initial_soc": _num(0.5, 0.0, 1.0, "fraction of energy_mwh"),
-        "capex_cny_per_kwh": _num(430.0, 0.0, 1e5, "0.43 CNY/Wh, 4 h system, CEEC tender Jun 2025"),
+        "capex_cny_per_kwh": _num(
+            430.0,
+            1.0,
+            1e5,
+            "0.43 CNY/Wh, 4 h system, CEEC tender Jun 2025 (a price: above zero; the order of a battery that costs "
+            "next to nothing, value / capex, has no bound)",
+        ),
         "life_years": _num(15.0, 1.0, 50.0),
         "strategy": _rule(STORAGE_DISPATCH, "forecast-arbitrage", "how it plans charging and discharging"),
         "invest": F("bool", True),

@@ -371,6 +371,20 @@ ROWS: dict[str, Row] = {
     ),
     "ok-no-storage": Row(sset("storage.*.energy_mwh=0", "storage.*.power_mw=0"), OK),
     "ok-noise-at-max": Row(sset("markets.demand_noise=1", "markets.demand_noise_persistence=0.999"), OK),
+    # settings at the edge of their range that once crashed a run (found by the property tests); the price-blind
+    # runs are 30 days long: a provider's model launch on day 18 (seed 1) gave an appeal with no price equivalent
+    "ok-price-blind-buyers": Row(run("classroom", "--days", "30", "--set", "markets.token_price_sensitivity=0"), OK),
+    "ok-nearly-price-blind-buyers": Row(
+        run("classroom", "--days", "30", "--set", "markets.token_price_sensitivity=1e-300"), OK
+    ),
+    "ok-ceiling-subnormal": Row(sset("enterprises.firms.ceiling=5e-324"), OK),
+    "ok-market-size-subnormal": Row(sset("apps.*.market_size_users=5e-324"), OK),
+    "ok-gpu-deliveries-subnormal": Row(sset("compute.gpu_deliveries_per_month=5e-324"), OK),
+    "set-battery-capex-zero": Row(sset("storage.*.capex_cny_per_kwh=0"), "out of range"),
+    "set-battery-capex-subnormal": Row(sset("storage.*.capex_cny_per_kwh=5e-324"), "out of range"),
+    "ok-battery-energy-subnormal": Row(run("classroom", "--days", "220", "--set", "storage.*.energy_mwh=5e-324"), OK),
+    "ok-long-horizon": Row(run("classroom", "--days", "1420"), OK),  # day 1414 needs ~130 storage repairs
+    "ok-battery-capex-at-min": Row(run("classroom", "--days", "120", "--set", "storage.*.capex_cny_per_kwh=1"), OK),
     # --- scenario files
     "ok-without-lines": Row(run_file(), OK, {"s.toml": MINIMAL}),
     "ok-datetime-start": Row(run_file(), OK, {"s.toml": variant("start_date = 2025-03-01T08:00:00")}),
