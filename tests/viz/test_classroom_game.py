@@ -108,7 +108,8 @@ def replay_equals(game: Path, tables: Path, out: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in out.glob("*.csv"))
-    assert names == ["agents.csv", "daily.csv", "decisions.csv", "hourly.csv", "rounds.csv"]
+    assert names == sorted(p.name for p in tables.glob("*.csv"))  # the live game's tables, no more, no fewer
+    assert names == ["agents.csv", "daily.csv", "decisions.csv", "hourly.csv", "predictions.csv", "rounds.csv"]
     for name in names:
         assert (out / name).read_bytes() == (tables / name).read_bytes(), name
 
