@@ -64,6 +64,7 @@ class PowerBook:
     price: np.ndarray  # (24, Z) CNY per MWh
     price_cap: float
     price_floor: float
+    line_limit_mw: np.ndarray | None = None  # (L,) or (24, L): the limits it cleared with
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,7 @@ class MarketDay:
     compute_cost_p: np.ndarray  # (P,) CNY each provider paid for compute
     expected_cost_p: np.ndarray  # (P,) a provider's expected cost of a Mtok (for one that served nothing)
     compute_book: ComputeDayBook | None = None  # the day-ahead compute auction, for its efficiency
+    power_book: PowerDayBook | None = None  # the hourly power market, for its efficiency
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,47 @@ class ComputeDayBook:
     ask_qty: np.ndarray
     ask_price: np.ndarray
     ask_filled: np.ndarray
+
+
+@dataclass(frozen=True)
+class PowerDayBook:
+    """The hourly power market of a day as it cleared (offers: units then batteries discharging; bids: each zone's
+    flexible load then batteries charging), with each offer's running cost and the day's grid and line limits."""
+
+    grid: Any  # the market's fixed structure that day (abm.markets.power.PowerGrid)
+    line_limit_mw: np.ndarray
+    offer_mw: np.ndarray  # (24, N)
+    offer_cost: np.ndarray  # (24, N) CNY per MWh: a unit's running cost, a battery's discharge offer
+    bid_mw: np.ndarray  # (24, M)
+    bid_price: np.ndarray  # (24, M)
+    load_mw: np.ndarray  # (24, Z) inelastic
+    offer_dispatch_mw: np.ndarray
+    bid_served_mw: np.ndarray
+    unserved_mw: np.ndarray  # (24, Z)
+    price_cap: float
+    price_floor: float
+
+
+def _power_book(model: Any) -> PowerDayBook | None:
+    b = getattr(model, "power_book", None)
+    cached = getattr(model, "_power_grid_cache", None)
+    if b is None or cached is None:
+        return None
+    # offers are the units then the batteries, bids the zones then the batteries: units that arrive after the day's
+    # clearing are appended to the units' costs, so the first ``units`` costs are those of the day's offers
+    units = b.offer_mw.shape[1] - (b.bid_mw.shape[1] - b.load_mw.shape[1])
+    cost = np.array(b.offer_price, dtype=float, copy=True)
+    cost[:, :units] = model.utilities.unit_mc[None, :units]
+    return PowerDayBook(
+        cached[1][0],  # the grid of the day's clearing: it is rebuilt only when the next day clears
+        np.array(b.line_limit_mw, dtype=float, copy=True),
+        np.array(b.offer_mw, dtype=float, copy=True),
+        cost,
+        *(np.array(a, dtype=float, copy=True) for a in (b.bid_mw, b.bid_price, b.load_mw, b.offer_dispatch_mw)),
+        *(np.array(a, dtype=float, copy=True) for a in (b.bid_served_mw, b.unserved_mw)),
+        float(b.price_cap),
+        float(b.price_floor),
+    )
 
 
 def _book(model: Any) -> ComputeDayBook | None:
@@ -120,6 +162,7 @@ def market_day(model: Any) -> MarketDay:
         compute_cost_p=prov.compute_cost_cny.copy(),
         expected_cost_p=prov.unit_cost.copy(),
         compute_book=_book(model),
+        power_book=_power_book(model),
     )
 
 
@@ -224,6 +267,8 @@ class DayMeasures:
     monopoly_mtok: float
     compute_surplus_cny: float = 0.0  # the day-ahead compute auction's, realised
     compute_max_surplus_cny: float = 0.0
+    power_surplus_cny: float = 0.0  # the hourly power market's, realised
+    power_max_surplus_cny: float = 0.0
 
 
 def measure_day(day: MarketDay) -> DayMeasures:
@@ -240,6 +285,7 @@ def measure_day(day: MarketDay) -> DayMeasures:
     competitive_q = np.where(reach, _at(cost_b, curve), 0.0)
     monopoly_price, monopoly_margin, monopoly_q = _joint_monopoly(day, cost_b, reach)
     auction = compute_surplus(day.compute_book) if day.compute_book is not None else (0.0, 0.0)
+    power = power_surplus(day.power_book) if day.power_book is not None else (0.0, 0.0)
     return DayMeasures(
         surplus_cny=surplus,
         max_surplus_cny=float(best.sum()),
@@ -255,6 +301,8 @@ def measure_day(day: MarketDay) -> DayMeasures:
         monopoly_mtok=monopoly_q,
         compute_surplus_cny=auction[0],
         compute_max_surplus_cny=auction[1],
+        power_surplus_cny=power[0],
+        power_max_surplus_cny=power[1],
     )
 
 
@@ -320,6 +368,39 @@ def compute_surplus(book: ComputeDayBook) -> tuple[float, float]:
     return realised, best
 
 
+def _power_welfare(book: PowerDayBook, dispatch: np.ndarray, served: np.ndarray, unserved: np.ndarray) -> float:
+    """The surplus of a dispatch of ``book``'s market, CNY: the market's own objective (abm.markets.power) with the
+    offers at their running costs, turned into a surplus by counting the load at the cap."""
+    cap, floor = book.price_cap, book.price_floor
+    cost = np.clip(book.offer_cost, floor, cap)
+    value = np.clip(book.bid_price, floor, cap)
+    made = dispatch.sum(axis=1) + unserved.sum(axis=1)  # MW an hour: lines move power, they make or lose none
+    spill = np.clip(made - book.load_mw.sum(axis=1) - served.sum(axis=1), 0, None)
+    return float(
+        cap * (book.load_mw.sum() - unserved.sum())
+        + (value * served).sum()
+        - (cost * dispatch).sum()
+        + floor * spill.sum()  # spilled energy costs -floor a MWh, as in the clearing
+    )
+
+
+def power_surplus(book: PowerDayBook) -> tuple[float, float]:
+    """(realised, maximum) surplus of a day's power market, CNY (module docstring and docs/model.md 6.9): the day's
+    dispatch at running costs, and the same book cleared with every unit offered at its running cost."""
+    realised = _power_welfare(book, book.offer_dispatch_mw, book.bid_served_mw, book.unserved_mw)
+    best = book.grid.clear(
+        book.offer_mw,
+        book.offer_cost,
+        book.bid_mw,
+        book.bid_price,
+        book.load_mw,
+        book.line_limit_mw,
+        book.price_cap,
+        book.price_floor,
+    )
+    return realised, _power_welfare(book, best.offer_dispatch_mw, best.bid_served_mw, best.unserved_mw)
+
+
 # -- over rounds ----------------------------------------------------------------------------------------------------
 SERIES = ("price", "served_mtok", "competitive_price", "competitive_mtok", "monopoly_price", "monopoly_mtok")
 
@@ -335,13 +416,22 @@ def summarise(days: list[DayMeasures], spans: list[tuple[int, int]]) -> dict[str
     def block(ds: list[DayMeasures]) -> dict[str, Any]:
         total = {
             f: float(sum(getattr(d, f) for d in ds))
-            for f in ("surplus_cny", "max_surplus_cny", "compute_surplus_cny", "compute_max_surplus_cny")
+            for f in (
+                "surplus_cny",
+                "max_surplus_cny",
+                "compute_surplus_cny",
+                "compute_max_surplus_cny",
+                "power_surplus_cny",
+                "power_max_surplus_cny",
+            )
         }
         margin = float(sum(d.margin_cny for d in ds))
         monopoly = float(sum(d.monopoly_margin_cny for d in ds))
         out: dict[str, Any] = {
             "efficiency": _ratio(total["surplus_cny"], total["max_surplus_cny"]),
             "compute_efficiency": _ratio(total["compute_surplus_cny"], total["compute_max_surplus_cny"]),
+            "power_efficiency": _ratio(total["power_surplus_cny"], total["power_max_surplus_cny"]),
+            "power_lost_cny": total["power_max_surplus_cny"] - total["power_surplus_cny"],
             "delta": _ratio(margin, monopoly),
             "margin_cny": margin,
             "monopoly_margin_cny": monopoly,
@@ -417,6 +507,9 @@ def benchmark_days(days: list[MarketDay], which: str) -> list[DayMeasures]:
         if which == "competitive" and day.compute_book is not None:  # GPU-hours sold at cost: the most there is
             _, most = compute_surplus(day.compute_book)
             measured = dataclasses.replace(measured, compute_surplus_cny=most, compute_max_surplus_cny=most)
+        if which == "competitive" and day.power_book is not None:  # every unit offered at cost: the most there is
+            _, most = power_surplus(day.power_book)
+            measured = dataclasses.replace(measured, power_surplus_cny=most, power_max_surplus_cny=most)
         out.append(measured)
     return out
 

@@ -93,6 +93,7 @@ def clear_power(world: World, compute: ComputeDay) -> PowerDay:
         res.price,
         float(m["power_price_cap_cny_per_mwh"]),
         float(m["power_price_floor_cny_per_mwh"]),
+        limit.copy(),  # line upgrades arrive after the clearing and change the array in place
     )
     return _power_day(world, res, background, flex, inelastic, aidc_zone_load, aidc_load, nu)
 

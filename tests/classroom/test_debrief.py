@@ -14,13 +14,16 @@ from tokenomy.abm.classroom import bots
 from tokenomy.abm.classroom.debrief import (
     P_MAX,
     ComputeDayBook,
+    PowerDayBook,
     benchmark_days,
     compute_surplus,
     debrief,
     demand_at,
     gross_value,
     measure_day,
+    power_surplus,
 )
+from tokenomy.abm.markets.power import PowerGrid
 from tokenomy.agents import human
 
 SEATS = "classroom.seats=['cloud-a', 'cloud-b']"
@@ -49,9 +52,12 @@ def test_efficiency_is_at_most_one_and_one_for_the_competitive_benchmark_and_del
         for block in (report[who]["all"], *report[who]["rounds"]):
             assert block["efficiency"] <= 1.0 + 1e-9, who
             assert who == "monopoly" or 0.0 < block["compute_efficiency"] <= 1.0 + 1e-12, who
+            assert who == "monopoly" or 0.0 < block["power_efficiency"] <= 1.0 + 1e-12, who
+            assert who == "monopoly" or block["power_lost_cny"] >= -1e-6 * block["power_max_surplus_cny"], who
     for block in (report["competitive"]["all"], *report["competitive"]["rounds"]):
         assert block["efficiency"] == pytest.approx(1.0, abs=1e-6)
         assert block["compute_efficiency"] == 1.0
+        assert block["power_efficiency"] == 1.0 and block["power_lost_cny"] == 0.0
         assert block["delta"] == pytest.approx(0.0, abs=1e-9)
     for block in (report["monopoly"]["all"], *report["monopoly"]["rounds"]):
         assert block["delta"] == pytest.approx(1.0, rel=1e-6)
@@ -177,3 +183,51 @@ def test_data_centres_that_ask_a_steep_rent_make_the_compute_market_less_efficie
     report = debrief(game)
     game.close()
     assert report["class"]["all"]["compute_efficiency"] < computer["computer"]["all"]["compute_efficiency"] - 0.01
+
+
+def _power_book(zones, offer_zone, offer_mw, offer_cost, load_mw, dispatch_mw, limit_mw=(), lines=((), ())):
+    """A one-hour power book with no flexible load or batteries: offers (N,), load (Z,), the realised dispatch."""
+    grid = PowerGrid(zones, np.array(offer_zone), np.arange(zones), np.array(lines[0], int), np.array(lines[1], int))
+    row = lambda values: np.array([values], dtype=float)  # noqa: E731 -- (1, n): one hour
+    return PowerDayBook(
+        grid,
+        np.array(limit_mw, dtype=float),
+        row(offer_mw),
+        row(offer_cost),
+        np.zeros((1, zones)),
+        np.zeros((1, zones)),
+        row(load_mw),
+        row(dispatch_mw),
+        np.zeros((1, zones)),
+        np.zeros((1, zones)),
+        1000.0,
+        -100.0,
+    )
+
+
+def test_the_power_markets_surplus_agrees_with_hand_computed_books():
+    """Load is worth the cap (1,000); a unit's MWh costs its running cost, whatever it offered."""
+    # one zone, 50 MW of load: the cheap unit (100 CNY/MWh) priced itself out and the dear one (300) ran
+    book = _power_book(1, [0, 0], [100.0, 100.0], [100.0, 300.0], [50.0], [0.0, 50.0])
+    assert power_surplus(book) == pytest.approx((1000 * 50 - 300 * 50, 1000 * 50 - 100 * 50))
+    # two zones, a 30 MW line from the cheap zone 0 to zone 1's 80 MW: the best imports 30 and makes 50 at 300
+    book = _power_book(2, [0, 1], [100.0, 100.0], [100.0, 300.0], [0.0, 80.0], [0.0, 80.0], [30.0], ([0], [1]))
+    realised, best = power_surplus(book)
+    assert realised == pytest.approx(1000 * 80 - 300 * 80)
+    assert best == pytest.approx(1000 * 80 - 100 * 30 - 300 * 50)
+    # load shed: 20 MW of the 80 unserved in the realised dispatch is worth 20 x 1,000 less
+    book = dataclasses.replace(book, offer_dispatch_mw=np.array([[30.0, 30.0]]), unserved_mw=np.array([[0.0, 20.0]]))
+    assert power_surplus(book)[0] == pytest.approx(1000 * 60 - 100 * 30 - 300 * 30)
+
+
+def test_a_utility_that_prices_its_coal_above_the_cap_makes_the_power_market_less_efficient(tmp_path, computer_game):
+    """West's coal offered at six times its running cost (above the cap) stops running: dearer units or other zones
+    serve the load, and the power market's realised surplus falls short of the most it could make."""
+    _, computer = computer_game
+    game, teacher = new_game(tmp_path, "classroom.seats=['west-power']", name="withheld.sqlite")
+    bots.play_to_the_end(game, [bots.Bot("Fay", lambda view, rng: {human.MARKUP: 5.0})], teacher)
+    report = debrief(game)
+    game.close()
+    ours, theirs = report["class"]["all"], computer["computer"]["all"]
+    assert ours["power_efficiency"] < theirs["power_efficiency"] <= 1.0
+    assert ours["power_lost_cny"] > 2 * theirs["power_lost_cny"]

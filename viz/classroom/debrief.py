@@ -42,6 +42,11 @@ MEANINGS = {
         "Compute efficiency: the same for the day-ahead GPU-hour auction (buyers' bids against the data centres' "
         "running costs). Below 100% when scarcity rents leave GPUs idle that a buyer valued above their cost."
     ),
+    "power_efficiency": (
+        "Power efficiency: the same for the hourly power market (load worth the price cap, each plant's MWh its "
+        "running cost). Below 100% when offers above cost leave cheap plants idle and dearer ones, or load "
+        "shedding, take their place; the CNY lost are in brackets."
+    ),
     "delta": (
         "Collusion index Δ: the providers' token margin between the competitive one (0) and a joint monopoly's "
         "(1). Near 0: prices near cost; near 1: the firms earn as one monopoly would."
@@ -172,11 +177,15 @@ def DebriefPanel(game: Any, teacher_token: str, version: int = 0):
 
 
 def _scores_markdown(report: dict[str, Any]) -> str:
-    rows = ["| | efficiency | compute efficiency | collusion index Δ |", "|---|---|---|---|"]
+    rows = ["| | efficiency | compute efficiency | power efficiency | collusion index Δ |", "|---|---|---|---|---|"]
     for key, (_, _, label) in SERIES.items():
         block = report[key]["all"]
         delta = _pct(block["delta"]) if report["collusion_index_applies"] else "does not apply"
-        rows.append(f"| {label} | {_pct(block['efficiency'])} | {_pct(block['compute_efficiency'])} | {delta} |")
+        power = _pct(block["power_efficiency"])
+        if block["power_efficiency"] is not None:
+            power += f" ({_money(block['power_lost_cny'])} lost)"
+        token, compute = _pct(block["efficiency"]), _pct(block["compute_efficiency"])
+        rows.append(f"| {label} | {token} | {compute} | {power} | {delta} |")
     return "\n".join(rows) + "\n\n" + "\n\n".join(f"*{line}*" for line in MEANINGS.values())
 
 
