@@ -76,7 +76,7 @@ def test_rerun_skips_finished_runs(grid_file, grid_pool):
 KILL = """
 [sweep]
 scenario = "classroom"
-days = 150
+days = 700
 seeds = 4
 [[parameters]]
 key = "markets.token_inertia"
@@ -96,7 +96,8 @@ def test_sigkill_then_resume_runs_only_the_missing(tmp_path):
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 60
+        # runs of ~1 s each: a loaded machine neither misses the first nor finishes the eight before the kill
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None:
             if list((out / "runs").glob("*.parquet")) if (out / "runs").exists() else []:
                 break
@@ -111,7 +112,7 @@ def test_sigkill_then_resume_runs_only_the_missing(tmp_path):
     survived = _files(out)
     assert 1 <= len(survived) < 8
     for name in survived:  # every finished file is whole
-        assert len(pd.read_parquet(out / "runs" / name)) == 150
+        assert len(pd.read_parquet(out / "runs" / name)) == 700
     mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
 
     result = run_sweep(sweep, out, workers=1)

@@ -460,7 +460,8 @@ def test_ctrl_c_after_a_finished_run_keeps_it(earlier_run):
 def test_ctrl_c_in_run_is_interrupted_and_keeps_the_earlier_run(moment, earlier_run, tmp_path):
     before = _snapshot(earlier_run)
     when = _while_simulating(tmp_path) if moment == "simulating" else _while_importing(moment.split("-")[1])
-    proc = _interrupt(["run", "classroom", "--days", "60", "--quiet", "--out", str(earlier_run)], when)
+    # a run long enough (~2 s alone) that a loaded machine cannot finish it between the test seeing it and the signal
+    proc = _interrupt(["run", "classroom", "--days", "2000", "--quiet", "--out", str(earlier_run)], when)
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
     assert [line for line in proc.stderr.splitlines() if line.strip()] == ["error: interrupted"], proc.stderr
     assert _snapshot(earlier_run) == before
@@ -555,7 +556,8 @@ def test_ctrl_c_before_any_seed_finished_keeps_the_earlier_folder(moment, earlie
     "interrupted" alone, exit 130, and the folder holds what it held."""
     before = _snapshot(earlier_run)
     when = _while_simulating(tmp_path) if moment == "first-seed" else _while_importing(moment.split("-")[1])
-    argv = ["run", "classroom", "--seeds", "1-3", "--days", "600", "--quiet", "--out", str(earlier_run)]
+    # the first seed long enough (~3 s alone) that a loaded machine cannot finish it before the signal lands
+    argv = ["run", "classroom", "--seeds", "1-3", "--days", "3000", "--quiet", "--out", str(earlier_run)]
     proc = _group_interrupt(argv, when)
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
     assert [line for line in proc.stderr.splitlines() if line.strip()] == ["error: interrupted"], proc.stderr
