@@ -248,21 +248,12 @@ def PredictionPanel(game: Any, teacher_token: str, now=None, on_change=None, ver
     one draws the panel again: a component whose arguments are unchanged is not)."""
     clock = now or _clock
     question, set_question = solara.use_state(next(iter(QUESTIONS)))
-    message, set_message = solara.use_state("")
-    drawn, set_drawn = solara.use_state(0)  # noqa: F841 -- a change redraws the panel
+    message, act = _use_action(on_change)
     view, error = _safe(lambda: game.predictions_view(teacher_token))
     with solara.Card("Predictions", style={"width": "100%"}):
         if error:
             solara.Error(error)
             return
-
-        def act(call):
-            _, refused = _safe(call)
-            set_message(refused or "")
-            set_drawn(lambda v: v + 1)
-            if on_change is not None:
-                on_change()
-
         labels = {q.key: f"{q.text} ({q.unit})" for q in QUESTIONS.values()}
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Select(
@@ -289,6 +280,23 @@ def PredictionPanel(game: Any, teacher_token: str, now=None, on_change=None, ver
             Figure(prediction_option(p), 240)
 
 
+def _use_action(on_change) -> tuple[str, Any]:
+    """(message, act) for a panel's buttons: ``act(call)`` makes a game call, keeps its refusal (or nothing) as the
+    message, draws the panel again (the game changed under it) and tells the server (``on_change``: the other pages
+    are woken)."""
+    message, set_message = solara.use_state("")
+    _, set_drawn = solara.use_state(0)
+
+    def act(call) -> None:
+        _, refused = _safe(call)
+        set_message(refused or "")
+        set_drawn(lambda v: v + 1)
+        if on_change is not None:
+            on_change()
+
+    return message, act
+
+
 def _clock() -> float:
     import time
 
@@ -302,8 +310,7 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version
     ``version``: as for :func:`PredictionPanel`."""
     clock = now or _clock
     typed, set_typed = solara.use_state("")
-    message, set_message = solara.use_state("")
-    drawn, set_drawn = solara.use_state(0)  # noqa: F841 -- a change redraws the form
+    message, act = _use_action(on_change)
     view, error = _safe(lambda: game.seat_prediction(seat_token))
     with solara.Card("Your prediction", style={"width": "100%"}):
         if error:
@@ -315,17 +322,10 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version
         elif view["sent"] is not None:
             solara.Success(f"You predicted {view['sent']:g} {asked['unit']} for {asked['text']}. It is locked in.")
         else:
-
-            def send():
-                _, refused = _safe(lambda: game.predict(seat_token, typed, clock()))
-                set_message(refused or "")
-                set_drawn(lambda v: v + 1)
-                if on_change is not None:
-                    on_change()
-
             solara.Text(f"Predict {asked['text']}, in {asked['unit']} (between {asked['min']:g} and {asked['max']:g}).")
             with solara.Row(style={"align-items": "center"}):
                 solara.InputText("your number", value=typed, on_value=set_typed, continuous_update=True)
+                send = lambda: act(lambda: game.predict(seat_token, typed, clock()))  # noqa: E731
                 solara.Button("Send", on_click=send, disabled=not typed.strip())
             if message:
                 solara.Error(message)
