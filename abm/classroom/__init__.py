@@ -7,6 +7,6 @@
 * :mod:`.views` -- what a seat and the teacher see;
 * :mod:`.tables` -- the tables a game (and its replay) writes.
 
-A game lives in one process at a time (its file is locked while open); see :mod:`.game` for how a server with
-several workers routes a game's requests to the one that holds it.
+A game lives in one place, its file, held by one server: one process exclusively, or the worker processes of one
+server shared, the log keeping them one game (:mod:`.game`, "Processes").
 """

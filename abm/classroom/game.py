@@ -11,17 +11,27 @@ Time never enters the state except through the log: every method that may close 
 any clock the caller keeps), and a round closed by its timer is a logged event like any other.
 
 Thread safety: every public method holds the game's lock, so the sessions of one server (threads) may call it at
-once.  A game lives in exactly one process: its file is locked while open, so a second process cannot open it.  A
-server with several worker processes (``--workers N``) must send every request of a game to the worker that holds
-it, e.g. by the join code (a hash of the code modulo N picks the worker, and the code is in every page's address).
+once.
+
+Processes: a game lives in one place, its file.  Opened exclusively (the default), one process holds it and a
+second cannot open it.  A server with several worker processes (``--workers N``: a student's page lands in any of
+them) opens it *shared* in each worker: every worker holds the whole game, and the log keeps them one game.  Before
+any call a worker applies the events the others have logged since it last looked (:meth:`Game.sync`: SQLite's count
+of other connections' commits says whether there are any, so a look costs a few microseconds), and a call that logs
+takes the file's write lock (SQLite's ``BEGIN IMMEDIATE``, across processes) and catches up *before* it checks what
+it is about to log, so every decision is checked against the state every worker will have applied before it (a
+round closed by one worker's timer is not closed again by another's).  A round's days are played by every worker
+that applies its close: the state is a function of the log, so they play the same days, bit for bit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import secrets
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,8 +146,11 @@ class Game:
         self.created_at = float(meta.get("created_at", 0.0))
         self.predictions: list[Prediction] = []  # the questions put to the class, in order
         self.market_days: list = []  # what the debrief measures of each day played (abm.classroom.debrief)
+        self._seq = 0  # the last event of the log applied
+        self._seen_version = store.version()
         for event in store.events():
             self._apply(event.kind, event.payload, event.at)
+            self._seq = event.seq
 
     # -- creating and opening ---------------------------------------------------------------------------
     @classmethod
@@ -148,8 +161,10 @@ class Game:
         seed: int | None = None,
         overrides: list[str] | tuple[str, ...] = (),
         now: float = 0.0,
+        shared: bool = False,
     ) -> tuple[Game, str]:
-        """A new game in a new file at ``path``: (the game, the teacher's token)."""
+        """A new game in a new file at ``path``: (the game, the teacher's token).  ``shared``: other processes of this
+        server may open it too (module docstring)."""
         from tokenomy.abm.scenarios import load_scenario, read_resolved
 
         source, raw = read_resolved(scenario)
@@ -168,7 +183,7 @@ class Game:
             "teacher": _hash(teacher),
             "created_at": float(now),
         }
-        store = Store.create(Path(path), meta)
+        store = Store.create(Path(path), meta, shared)
         try:
             return cls(store), teacher
         except BaseException:
@@ -176,9 +191,9 @@ class Game:
             raise
 
     @classmethod
-    def open(cls, path: str | Path) -> Game:
-        """The game in ``path``, where it stood (its log applied again)."""
-        store = Store.open(Path(path))
+    def open(cls, path: str | Path, shared: bool = False) -> Game:
+        """The game in ``path``, where it stood (its log applied again).  ``shared``: as for :meth:`create`."""
+        store = Store.open(Path(path), shared)
         try:
             return cls(store)
         except GameError:
@@ -212,7 +227,7 @@ class Game:
     # -- students -----------------------------------------------------------------------------------------
     def join(self, code: Any, name: Any, now: float = 0.0) -> Ticket:
         """A seat in a firm for ``name`` (the same name rejoins its firm), if ``code`` is this game's."""
-        with self._lock:
+        with self._writing():
             if not (_token_like(code) and secrets.compare_digest(code.strip().upper().encode(), self.code.encode())):
                 raise AuthError("no game has that join code")
             if self.status == "ended":
@@ -240,7 +255,7 @@ class Game:
     def submit(self, token: Any, decision: Any, now: float = 0.0, firm: str | None = None) -> dict[str, Any]:
         """The seat's firm's decision for the open round (the last one before the round closes counts); returns it
         checked.  Closes the round when every firm with a student has decided."""
-        with self._lock:
+        with self._writing():
             student = self._student(token)
             self._check_firm(student, firm)
             if self.status == "ended":
@@ -254,7 +269,7 @@ class Game:
 
     # -- the teacher ------------------------------------------------------------------------------------
     def start(self, teacher: Any, now: float = 0.0) -> None:
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             if self.status != "lobby":
                 raise GameError("the game has started already")
@@ -265,7 +280,7 @@ class Game:
 
     def close_round(self, teacher: Any, now: float = 0.0) -> None:
         """Advance now: the round closes with the decisions it has (the computer plays the others)."""
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             if self.status not in ("running", "paused"):
                 raise GameError("start the game first" if self.status == "lobby" else "the game has ended")
@@ -273,15 +288,21 @@ class Game:
 
     def tick(self, now: float) -> bool:
         """Close the round if its timer has run out (no token: the clock is the server's); whether it closed."""
-        with self._lock:
-            left = self.seconds_left(now)
-            if self.status != "running" or left is None or left > 0:
+        with self._reading():
+            if not self._timer_out(now):
                 return False
-            self._log("close", {"round": len(self.history) + 1, "reason": "timer"}, now)
-            return True
+            with self._writing():  # another process may have closed it meanwhile: looked at again, at the log's end
+                if not self._timer_out(now):
+                    return False
+                self._log("close", {"round": len(self.history) + 1, "reason": "timer"}, now)
+                return True
+
+    def _timer_out(self, now: float) -> bool:
+        left = self.seconds_left(now)
+        return self.status == "running" and left is not None and left <= 0
 
     def pause(self, teacher: Any, now: float = 0.0) -> None:
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             if self.status != "running":
                 raise GameError("only a running game can be paused")
@@ -292,14 +313,14 @@ class Game:
         open round's timer does not run out while nobody could play.  The round's clock starts again: when the
         teacher resumes, the round has its whole time (the time the server was down is not known, and not the
         students')."""
-        with self._lock:
+        with self._writing():
             if self.status == "running":
                 self._log_all([("pause", {"by": "server"}), ("timer", {"seconds": self.round_seconds})], now)
 
     def set_timer(self, teacher: Any, seconds: Any, now: float = 0.0) -> None:
         """The round timer from now on: ``seconds`` a round (0: no timer, rounds close when every firm has decided or
         the teacher advances them).  Logged, so a resumed game keeps it."""
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
                 raise GameError("the round timer takes a number of seconds")
@@ -313,7 +334,7 @@ class Game:
         return self._lock
 
     def resume(self, teacher: Any, now: float = 0.0) -> None:
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             if self.status != "paused":
                 raise GameError("the game is not paused")
@@ -324,7 +345,7 @@ class Game:
 
     def kick(self, teacher: Any, name: Any, now: float = 0.0) -> None:
         """Take a student out of the game (its tokens stop working; its firm plays on)."""
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             student = self.students.get(_name_key(check_name(name)))
             if student is None or student.kicked:
@@ -332,7 +353,7 @@ class Game:
             self._log("kick", {"name": student.name}, now)
 
     def end(self, teacher: Any, now: float = 0.0) -> None:
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             if self.status == "ended":
                 raise GameError("the game has ended already")
@@ -341,7 +362,7 @@ class Game:
     # -- the clock --------------------------------------------------------------------------------------
     def seconds_left(self, now: float) -> float | None:
         """Seconds before the open round's timer closes it (None: no timer, or no round open)."""
-        with self._lock:
+        with self._reading():
             if self.round_seconds <= 0 or self.opened_at is None or self.status not in ("running", "paused"):
                 return None
             paused = self.paused_s + (now - self.paused_at if self.paused_at is not None else 0.0)
@@ -357,11 +378,57 @@ class Game:
         self._log_all([(kind, payload)], now)
 
     def _log_all(self, events: list[tuple[str, dict[str, Any]]], now: float) -> None:
-        """Commit the events (all or none), then apply them."""
+        """Commit the events (all or none), then apply them (called inside :meth:`_writing`: the log's last events
+        are applied already)."""
         if isinstance(now, bool) or not (isinstance(now, int | float) and math.isfinite(now)):
             raise GameError("the time must be a finite number of seconds")
         for event in self.store.append(events, now):
             self._apply(event.kind, event.payload, event.at)
+            self._seq = event.seq
+
+    # -- several processes, one log ---------------------------------------------------------------------------
+    def sync(self) -> bool:
+        """Apply the events other processes have logged since this one last looked; whether there were any.  Cheap
+        when there were none (SQLite's count of other connections' commits is read)."""
+        with self._lock:
+            if self.store.closed:  # a closed game reads as it stood
+                return False
+            version = self.store.version()
+            if version == self._seen_version:
+                return False
+            self._seen_version = version
+            return self._apply_new()
+
+    def _apply_new(self) -> bool:
+        news = self.store.events(after=self._seq)
+        for event in news:
+            self._apply(event.kind, event.payload, event.at)
+            self._seq = event.seq
+        return bool(news)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """The game's lock, the state brought up to the log's end first."""
+        with self._lock:
+            self.sync()
+            yield
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The game's lock and the file's write lock, the state brought up to the log's end first: a call checks what
+        it is about to log against the state every process will have applied before it, and no other process can log
+        in between.  Nothing logged (a refusal): the write lock is given back."""
+        with self._lock:
+            if self.store.conn.in_transaction:  # a write inside a write (tick -> close): the outer one holds it
+                yield
+                return
+            self.store.begin_write()
+            try:
+                self._seen_version = self.store.version()
+                self._apply_new()
+                yield
+            finally:
+                self.store.end_write()
 
     def _apply(self, kind: str, p: dict[str, Any], at: float) -> None:
         """Apply one logged event to the state (live, or reading the log again)."""
@@ -427,7 +494,7 @@ class Game:
     # -- prediction rounds (abm/classroom/predictions.py) ---------------------------------------------------
     def open_prediction(self, teacher: Any, question: Any, now: float = 0.0) -> dict[str, Any]:
         """Put ``question`` (a key of :data:`QUESTIONS`) to the class about the round now open; returns it."""
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             if self.status == "ended":
                 raise GameError("the game has ended")
@@ -440,7 +507,7 @@ class Game:
 
     def predict(self, token: Any, value: Any, now: float = 0.0) -> float:
         """The seat's student's answer to the open question (one each, locked once sent); returns it checked."""
-        with self._lock:
+        with self._writing():
             student = self._student(token)
             question = self.open_question()
             if question is None:
@@ -454,7 +521,7 @@ class Game:
 
     def close_prediction(self, teacher: Any, now: float = 0.0) -> dict[str, Any]:
         """Stop taking answers to the open question (its round closing does it too); returns it."""
-        with self._lock:
+        with self._writing():
             self._check_teacher(teacher)
             question = self.open_question()
             if question is None:
@@ -464,14 +531,14 @@ class Game:
 
     def open_question(self) -> Prediction | None:
         """The question taking answers now, if any."""
-        with self._lock:
+        with self._reading():
             last = self.predictions[-1] if self.predictions else None
             return last if last is not None and last.open and self.status != "ended" else None
 
     def predictions_view(self, teacher: Any) -> dict[str, Any]:
         """Every question put to the class, with its answers and (once its round was played) the actual value;
         and the questions the teacher may ask."""
-        with self._lock:
+        with self._reading():
             self._check_teacher(teacher)
             return {
                 "questions": [q.describe() for q in QUESTIONS.values()],
@@ -482,7 +549,7 @@ class Game:
     def seat_prediction(self, token: Any) -> dict[str, Any]:
         """What a student sees of the predictions: the open question and its own answer, and the questions of the
         rounds played with the class's answers and the actual value (the class's answers are public, names not)."""
-        with self._lock:
+        with self._reading():
             student = self._student(token)
             question = self.open_question()
             return {
@@ -521,7 +588,7 @@ class Game:
         rivals' posted prices, public prices), and its form (fields, limits, defaults, the computer's proposal)."""
         from tokenomy.abm.classroom.views import seat_view
 
-        with self._lock:
+        with self._reading():
             student = self._student(token)
             self._check_firm(student, firm)
             return seat_view(self, student, now)
@@ -530,7 +597,7 @@ class Game:
         """What the teacher sees: the code, the roster, who has decided, every firm's state, the market."""
         from tokenomy.abm.classroom.views import teacher_view
 
-        with self._lock:
+        with self._reading():
             self._check_teacher(teacher)
             return teacher_view(self, now)
 
@@ -539,5 +606,5 @@ class Game:
         """The game's tables into the folder ``out`` (made anew: an earlier game's tables there are replaced)."""
         from tokenomy.abm.classroom.tables import write_game_tables
 
-        with self._lock:
+        with self._reading():
             return write_game_tables(self, Path(out), fmt)

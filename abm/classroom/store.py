@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import stat
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,17 +75,23 @@ def _uri(path: Path, mode: str) -> str:
     return f"file:{urllib.parse.quote(str(path.absolute()))}?mode={mode}"
 
 
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write (a round played: well under a second)
+
+
 class Store:
-    """One game file, open for this process only (an exclusive lock on the file: a game lives in one place)."""
+    """One game file.  Opened exclusively (an exclusive lock on the file: one process holds the game), or shared by
+    the worker processes of one server (a shared lock: each applies the others' events from the log, and a write
+    takes SQLite's write lock first, so the log stays one sequence; see :mod:`abm.classroom.game`)."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int):
         self.path = path
         self.conn = conn
         self._lock_fd = lock_fd
+        self.closed = False
 
     # -- opening ----------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: Path, meta: dict[str, Any]) -> Store:
+    def create(cls, path: Path, meta: dict[str, Any], shared: bool = False) -> Store:
         """A new game file at ``path`` (refused if anything is there already) holding ``meta``."""
         path = Path(path)
         try:
@@ -93,7 +100,7 @@ class Store:
             raise GameError(f"{path}: already exists; open it to resume that game, or name a new file") from None
         except OSError as exc:
             raise GameError(f"{path}: cannot create the game file ({exc.strerror})") from None
-        store = cls._connect(path, fd, "rw")
+        store = cls._connect(path, fd, "rw", shared)
         try:
             with store.conn:
                 store.conn.executescript(SCHEMA)
@@ -105,7 +112,7 @@ class Store:
         return store
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, shared: bool = False) -> Store:
         """An existing game file, checked: a Tokenomy game of this format's version, not damaged."""
         path = Path(path)
         try:
@@ -114,7 +121,7 @@ class Store:
             raise GameError(f"{path}: no such game file") from None
         except OSError as exc:
             raise GameError(f"{path}: cannot open the game file ({exc.strerror})") from None
-        store = cls._connect(path, fd, "rw")
+        store = cls._connect(path, fd, "rw", shared)
         try:
             store._check()
         except BaseException:
@@ -123,14 +130,16 @@ class Store:
         return store
 
     @classmethod
-    def _connect(cls, path: Path, fd: int, mode: str) -> Store:
+    def _connect(cls, path: Path, fd: int, mode: str, shared: bool = False) -> Store:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise GameError(f"{path}: the game is open in another process (a game lives in one place)") from None
+            raise GameError(f"{path}: the game is open in another process (a game lives in one server)") from None
         try:
-            conn = sqlite3.connect(_uri(path, mode), uri=True, check_same_thread=False, isolation_level=None)
+            conn = sqlite3.connect(
+                _uri(path, mode), uri=True, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")  # a committed event survives a crash of the machine too
         except sqlite3.DatabaseError as exc:
@@ -166,9 +175,60 @@ class Store:
         except (sqlite3.DatabaseError, ValueError) as exc:
             raise GameError(f"{self.path}: the game's description is damaged ({exc})") from None
 
-    def events(self) -> list[Event]:
+    @staticmethod
+    def code_of(path: Path) -> str | None:
+        """The join code of the game in ``path``, read without opening the game (read-only, no lock): None if it is
+        not a game file this process can read."""
         try:
-            rows = self.conn.execute("SELECT seq, kind, payload, at FROM events ORDER BY seq").fetchall()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            conn = sqlite3.connect(_uri(path, "ro"), uri=True, timeout=1.0)
+            try:
+                meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('format', 'code')"))
+            finally:
+                conn.close()
+            code = loads(meta["code"]) if meta.get("format") == FORMAT and "code" in meta else None
+            return code if isinstance(code, str) else None
+        except (sqlite3.DatabaseError, ValueError, KeyError, OSError):
+            return None
+        finally:
+            os.close(fd)
+
+    def share(self) -> None:
+        """Let the worker processes of this server open the game too (the exclusive lock becomes a shared one: another
+        server still cannot take the game)."""
+        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
+
+    def version(self) -> int:
+        """A number that changes when another connection (another process) has committed to the file."""
+        try:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise GameError(f"{self.path}: cannot read the game's log ({exc})") from None
+
+    def begin_write(self) -> None:
+        """Take the file's write lock (SQLite's, across processes) until :meth:`append` commits or :meth:`end_write`
+        gives it back: the events read meanwhile are the log's last."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise GameError(f"{self.path}: the game's log is busy or cannot be written ({exc})") from None
+
+    def end_write(self) -> None:
+        """Give the write lock back if nothing was appended (nothing is written)."""
+        if self.conn.in_transaction:
+            self.conn.rollback()
+
+    def events(self, after: int = 0) -> list[Event]:
+        """The log's events after sequence number ``after``, in order."""
+        try:
+            rows = self.conn.execute(
+                "SELECT seq, kind, payload, at FROM events WHERE seq > ? ORDER BY seq", (int(after),)
+            ).fetchall()
             return [Event(seq, kind, loads(payload), at) for seq, kind, payload, at in rows]
         except (sqlite3.DatabaseError, ValueError) as exc:
             raise GameError(f"{self.path}: the game's log is damaged ({exc})") from None
@@ -193,6 +253,7 @@ class Store:
         return out
 
     def close(self) -> None:
+        self.closed = True
         try:
             self.conn.close()
         finally:

@@ -2,8 +2,9 @@
 
 ``classroom SCENARIO [--seed S] [--host H] [--port P] [--game FILE]`` serves a game (a new one in a new file in
 ``--games-dir``, or the game in ``--game FILE`` resumed where it stood) and prints the teacher's address (with the
-teacher's key: only the teacher gets it) and the students' join address.  A game lives in one process, so the
-server runs one (``--workers`` above 1 is refused with the reason).  ``replay GAME.sqlite --out DIR`` reruns the
+teacher's key: only the teacher gets it) and the students' join address.  With ``--workers N`` the server runs N
+worker processes, each holding the game shared (its log keeps them one game: :mod:`tokenomy.abm.classroom.game`);
+this process makes or resumes the game and keeps it from any other server.  ``replay GAME.sqlite --out DIR`` reruns the
 game from its log (scenario, seed, every join, decision and round) and writes its tables, the same files byte for
 byte as the live game wrote; ``export GAME.sqlite --out DIR`` writes them in both CSV and Parquet.
 """
@@ -40,7 +41,9 @@ def register(sub) -> dict:
         "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface, for a class's network)"
     )
     serve.add_argument("--allow-origin", action="append", default=[], metavar="URL")
-    serve.add_argument("--workers", type=int, default=1, help="must be 1: a game lives in one process")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (default 1; each holds the game, shared)"
+    )
     replay = actions.add_parser("replay", help="rerun a game from its file and write its tables")
     replay.add_argument("game", type=input_file, help="the game's file (GAME.sqlite)")
     replay.add_argument("--out", type=folder, required=True, help="output folder")
@@ -114,19 +117,17 @@ def public_base(host: str, port: int) -> str:
 
 
 def serve_class(args: argparse.Namespace) -> int:
-    from tokenomy.abm.cli.viz import check_host, check_port_free
+    from tokenomy.abm.cli.viz import MAX_WORKERS, check_host, check_port_free
     from tokenomy.abm.scenarios import load_scenario
     from tokenomy.abm.warmup import ensure_compiled
     from tokenomy.viz.server import OriginError, normalise_origin
 
+    held = []  # the game this process keeps from other servers while its workers serve it
     check_host(args.host)
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
-    if args.workers != 1:
-        raise UsageError(
-            f"--workers {args.workers}: a classroom game lives in one process (its file is locked while open), so "
-            "`tokenomy classroom` serves with one; a class of 40 fits (see benchmarks/bench_classroom_game.py)"
-        )
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers {args.workers}: must be between 1 and {MAX_WORKERS}")
     if args.game is not None and (args.seed is not None or args.set):
         raise UsageError("--game resumes a game as it was made: --seed and --set do not apply to it")
     try:
@@ -139,28 +140,39 @@ def serve_class(args: argparse.Namespace) -> int:
     ensure_compiled(args.scenario if args.game is None else "classroom")
 
     base = public_base(args.host, args.port)
-    from tokenomy.viz.classroom.hub import HUB, read_key, teacher_address  # no Solara before the server sets it up
+    # no Solara before the server sets it up
+    from tokenomy.viz.classroom.hub import GAME_ENV, HUB, clock, make_game, read_key, resume_game, teacher_address
 
-    if args.game is None:
-        hosted, key = HUB.create(args.games_dir, args.scenario, seed=args.seed, overrides=tuple(args.set))
-    else:
-        hosted = HUB.open(args.game)
-        key = read_key(hosted.game, hosted.path)
-    game = hosted.game
+    if args.workers == 1:  # this process serves: the game is held here, exclusively
+        if args.game is None:
+            hosted, key = HUB.create(args.games_dir, args.scenario, seed=args.seed, overrides=tuple(args.set))
+        else:
+            hosted = HUB.open(args.game)
+            key = read_key(hosted.game, hosted.path)
+        game, path = hosted.game, hosted.path
+    else:  # the workers serve: this process makes or resumes the game, then shares it with them (and no other server)
+        if args.game is None:
+            game, path, key = make_game(args.games_dir, args.scenario, args.seed, tuple(args.set), clock(), False)
+        else:
+            game, path = resume_game(args.game, clock()), Path(args.game)
+            key = read_key(game, path)
+        game.store.share()
+        held.append(game)
     # the server's settings, once the game is open (a refused game leaves this process as it was)
     os.environ.update(
         {
             "TOKENOMY_CLASSROOM": "1",
             "TOKENOMY_PUBLIC_URL": base,
-            "TOKENOMY_VIZ_WORKERS": "1",
+            "TOKENOMY_VIZ_WORKERS": str(args.workers),
             "TOKENOMY_GAMES_DIR": str(args.games_dir),
+            GAME_ENV: str(Path(path).absolute()),
         }
     )
 
     def announce() -> None:
         state = "resumed (paused: press Resume)" if game.status == "paused" and args.game else game.status
         print(printable(f"Tokenomy classroom: {game.scenario.name} game {game.code} ({state})"), flush=True)
-        print(printable(f"  game file:  {hosted.path}"), flush=True)
+        print(printable(f"  game file:  {path}"), flush=True)
         if key is not None:
             print(printable(f"  teacher:    {base}{teacher_address(game.code, key)}  (yours alone)"), flush=True)
         else:
@@ -171,8 +183,10 @@ def serve_class(args: argparse.Namespace) -> int:
     from tokenomy.viz.server import serve
 
     try:
-        return serve(args.scenario, args.host, args.port, origins, workers=1, on_ready=announce)
+        return serve(args.scenario, args.host, args.port, origins, workers=args.workers, on_ready=announce)
     except KeyboardInterrupt:
         return 0
     finally:
         HUB.close_all()
+        for game in held:
+            game.close()

@@ -9,6 +9,7 @@ and equal what ``tokenomy classroom replay`` writes from the game's file.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -208,5 +209,47 @@ def test_a_killed_server_resumes_the_game_and_the_students_rejoin(tmp_path):
         tables = write_tables(teacher)
         check_tables(tables, typed, ROUNDS)
     finally:
+        stop_server(proc)
+    replay_equals(game, tables, tmp_path / "replayed")
+
+
+@pytest.mark.slow
+def test_a_game_served_by_two_worker_processes_is_one_game(tmp_path):
+    """``--workers 2``: a page's websocket lands in either worker process.  Teacher pages are opened until both
+    workers hold the game (each says so with ``TOKENOMY_CLASSROOM_TIMING``); then six students, whose pages land where
+    they land, play it to its end: every decision typed is in the tables the teacher's page writes (in its own
+    worker), and they equal what ``classroom replay`` writes from the file."""
+    held = re.compile(r"game \S+ held by process (\d+)")
+    proc, url, code, key, game = start_classroom(
+        tmp_path, "--seed", "13", "--workers", "2", env={"TOKENOMY_CLASSROOM_TIMING": "1"}
+    )
+    pages: list = []
+    students: list = []
+    try:
+        while len(set(held.findall("\n".join(proc.output_lines)))) < 2 and len(pages) < 40:
+            page = Teacher(url, code, key)
+            page.wait_for(lambda page=page: page.testid("join-code"), 30, "the teacher's page")
+            pages.append(page)
+        assert len(set(held.findall("\n".join(proc.output_lines)))) == 2, proc.output_lines[-20:]
+        teacher = pages.pop(0)
+        for page in pages:
+            page.close()
+        pages = [teacher]
+        for name in ("Ann", "Ben", "Cat", "Dov", "Eve", "Fay"):
+            s = Student(url, code)
+            s.join(name)
+            students.append(s)
+        assert len({s.seat()["data-firm"] for s in students}) == 6
+        teacher.wait_for(lambda: teacher.state().get("data-joined") == "6", 20, "six on the roster")
+        teacher.press("Start the game")
+        typed: list[tuple] = []
+        for number in range(1, ROUNDS + 1):
+            play_round(students, number, typed)
+        teacher.wait_for(lambda: teacher.state().get("data-status") == "ended", 30, "the game's end")
+        tables = write_tables(teacher)
+        check_tables(tables, typed, ROUNDS)
+    finally:
+        for p in [*pages, *students]:
+            p.close()
         stop_server(proc)
     replay_equals(game, tables, tmp_path / "replayed")

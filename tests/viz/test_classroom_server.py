@@ -199,7 +199,8 @@ def test_a_kicked_student_is_out_and_cannot_rejoin(classroom):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--workers", "2"],
+        ["--workers", "0"],
+        ["--workers", "9"],
         ["--game", "no-such-game.sqlite"],
         ["--game", "x.sqlite", "--seed", "3"],
         ["nosuch"],
@@ -241,7 +242,8 @@ def test_the_classroom_server_keeps_the_apps_origin_and_host_checks(classroom):
 
 def test_run_a_class_from_the_apps_first_screen(tmp_path):
     """``tokenomy viz``: the Welcome card's "Run a class", a scenario and a seed, and the teacher's page of a new game
-    whose students join it; with several workers the page says why it cannot."""
+    whose students join it; and the same on a server of two worker processes (the game made in one, the students'
+    and the teacher's pages wherever they land)."""
     from browser_support import start_server
 
     games = tmp_path / "games"
@@ -271,12 +273,21 @@ def test_run_a_class_from_the_apps_first_screen(tmp_path):
         page.close()
     finally:
         stop_server(proc)
-    proc, url = start_server("classroom", ("--workers", "2"), extra_env={"TOKENOMY_GAMES_DIR": str(tmp_path / "x")})
+    games = tmp_path / "x"
+    proc, url = start_server("classroom", ("--workers", "2"), extra_env={"TOKENOMY_GAMES_DIR": str(games)})
     try:
         page = PageClient(url)
         page.start(path="/class")
-        page.wait_for(lambda: "one worker" in page.texts(), 30, "the reason")
-        assert "Make the game" not in page.buttons()
+        page.press("Make the game")
+        page.wait_for(lambda: page.testid("join-code"), 60, "the teacher's page")
+        code = page.testid("join-code")["data-code"]
+        students = [Student(url, code) for _ in range(4)]
+        for s, name in zip(students, ("Ann", "Bo", "Cy", "Di"), strict=True):
+            s.join(name)
+            assert s.seat() is not None, s.texts()
+        page.wait_for(lambda: (page.testid("teacher-state") or {}).get("data-joined") == "4", 20, "four on the roster")
+        for s in students:
+            s.close()
         page.close()
     finally:
         stop_server(proc)

@@ -1,9 +1,12 @@
 """The games this server process holds, their timers, and the news that a game changed.
 
-A game lives in one process (its file is locked while open, :mod:`tokenomy.abm.classroom.store`), so every page
-of a game must reach the process that holds it: ``tokenomy classroom`` serves with one process, and the app's
-"Run a class" is offered only when ``tokenomy viz`` runs with one worker (with several, a student's websocket
-could land in a worker that does not hold the game).
+A game lives in one place, its file (:mod:`tokenomy.abm.classroom.store`).  A server of one process holds it
+exclusively.  A server of several worker processes (``--workers N``: a page's requests land in any of them) opens it
+shared in every worker that a page of the game reaches: a worker that does not hold a game yet finds it by its join
+code among the server's game files (the file ``tokenomy classroom`` was started with, and the games folder's), and
+every worker applies the others' events from the log (:class:`tokenomy.abm.classroom.game.Game`, "Processes").
+The clock thread also looks at the log of every game it holds, so a change made in another worker wakes this
+worker's pages within :data:`TICK_S`.
 
 The hub is the only place the pages find a game: by its join code, which opens only that game.  Every action is
 the engine's own call with the caller's token (a seat's, or the teacher's): the hub adds no authority of its own,
@@ -32,13 +35,16 @@ from urllib.parse import quote
 
 from tokenomy.abm.classroom.errors import AuthError, GameError
 from tokenomy.abm.classroom.game import CODE_LENGTH, Game
+from tokenomy.abm.classroom.store import Store
 
 log = logging.getLogger("tokenomy.viz.classroom")
 
 TICK_S = 0.25  # how often the timer thread looks at every game's clock
 GAMES_DIR_ENV = "TOKENOMY_GAMES_DIR"  # where "Run a class" makes its games' files (set by the command line)
 WORKERS_ENV = "TOKENOMY_VIZ_WORKERS"  # the server's worker processes: "Run a class" needs one
+GAME_ENV = "TOKENOMY_CLASSROOM_GAME"  # the game file `tokenomy classroom` serves (its workers find it there)
 DEFAULT_GAMES_DIR = "tokenomy-games"
+MAX_SCAN = 64  # game files a worker looks through for a join code it does not hold (the newest)
 KEY_SUFFIX = ".teacher-key"  # beside a game's file: the teacher's key, readable by its owner only
 TIMING_ENV = "TOKENOMY_CLASSROOM_TIMING"
 MAX_GAMES = 20  # games one server holds at once (a school's classes, not a public service)
@@ -128,6 +134,28 @@ def teacher_address(code: str, key: str) -> str:
     return f"/teacher?game={quote(code)}&key={quote(key)}"
 
 
+def make_game(folder: Path, scenario: str, seed: int | None, overrides: tuple[str, ...], now: float, shared: bool):
+    """A new game in a new file in ``folder``, its teacher's key kept beside it: (game, path, key)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = new_game_path(folder, scenario)
+    game, teacher = Game.create(path, scenario, seed=seed, overrides=list(overrides), now=now, shared=shared)
+    try:
+        write_key(path, teacher)
+    except OSError as exc:
+        game.close()
+        raise GameError(f"{key_path(path)}: cannot keep the teacher's key ({exc.strerror})") from None
+    return game, path, teacher
+
+
+def resume_game(path: Path, now: float, shared: bool = False) -> Game:
+    """The game in ``path``, resumed where it stood.  A game that was running is paused by the server (its round's
+    timer would otherwise have run on while the server was down): the teacher resumes it."""
+    game = Game.open(path, shared=shared)
+    if game.status == "running":
+        game.hold(now)
+    return game
+
+
 def new_game_path(folder: Path, scenario: str) -> Path:
     """A new file name in ``folder`` for a game of ``scenario`` (the date, the time and a few random letters)."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(scenario).stem)[:40] or "game"
@@ -143,6 +171,8 @@ class Hub:
         self._games: dict[str, Hosted] = {}
         self._lock = threading.Lock()
         self._ticker: threading.Thread | None = None
+        self._finding = threading.Lock()  # one search of the game files at a time
+        self._codes: dict[Path, tuple[int, str | None]] = {}  # a game file's (mtime, join code), read once
 
     # -- holding games ----------------------------------------------------------------------------------
     def create(self, folder: Path, scenario: str, seed: int | None = None, overrides: tuple[str, ...] = ()):
@@ -150,23 +180,12 @@ class Hub:
         with self._lock:
             if len(self._games) >= MAX_GAMES:
                 raise GameError(f"this server holds {MAX_GAMES} games already: end one, or start another server")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = new_game_path(folder, scenario)
-        game, teacher = Game.create(path, scenario, seed=seed, overrides=list(overrides), now=self.clock())
-        try:
-            write_key(path, teacher)
-        except OSError as exc:
-            game.close()
-            raise GameError(f"{key_path(path)}: cannot keep the teacher's key ({exc.strerror})") from None
+        game, path, teacher = make_game(folder, scenario, seed, overrides, self.clock(), shared=not one_process())
         return self._hold(game, path), teacher
 
     def open(self, path: Path) -> Hosted:
-        """The game in ``path``, resumed where it stood.  A game that was running is paused by the server (its round's
-        timer would otherwise have run on while the server was down): the teacher resumes it."""
-        game = Game.open(path)
-        if game.status == "running":
-            game.hold(self.clock())
-        return self._hold(game, Path(path))
+        """The game in ``path``, resumed where it stood (:func:`resume_game`)."""
+        return self._hold(resume_game(path, self.clock()), Path(path))
 
     def _hold(self, game: Game, path: Path) -> Hosted:
         hosted = Hosted(game, Path(path))
@@ -187,9 +206,38 @@ class Hub:
         key = "".join(code.split()).upper()
         with self._lock:
             hosted = self._games.get(key)
+        if hosted is None and not one_process():
+            hosted = self._find_file(key)
         if hosted is None:
             raise AuthError("no game has that join code")
         return hosted
+
+    def _find_file(self, code: str) -> Hosted | None:
+        """A game another worker of this server made or holds, by its join code: opened shared here.  Each file's code
+        is read once (again only when the file is replaced), so a wrong code costs a listing and a few stats."""
+        with self._finding:
+            with self._lock:
+                if code in self._games:  # found by another thread meanwhile
+                    return self._games[code]
+            for path in _game_files():
+                try:
+                    stamp = path.stat().st_mtime_ns if path.is_file() else -1
+                except OSError:
+                    continue
+                known = self._codes.get(path)
+                if known is None or known[0] != stamp:
+                    self._codes[path] = known = (stamp, Store.code_of(path))
+                if known[1] is not None and secrets.compare_digest(known[1].encode(), code.encode()):
+                    try:
+                        hosted = self._hold(Game.open(path, shared=True), path)
+                    except GameError as exc:
+                        log.warning("game %s: %s", code, exc)
+                        return None
+                    if os.environ.get(TIMING_ENV) == "1":
+                        line = f"tokenomy classroom: game {code} held by process {os.getpid()}"
+                        print(line, file=sys.stderr, flush=True)
+                    return hosted
+        return None
 
     def games(self) -> list[Hosted]:
         with self._lock:
@@ -222,22 +270,24 @@ class Hub:
         if os.environ.get(TIMING_ENV) == "1" and len(hosted.game.history) > played:
             ms = (time.perf_counter() - t0) * 1000
             print(
-                f"tokenomy classroom: game {hosted.game.code} round {played + 1} played in {ms:.1f} ms",
+                f"tokenomy classroom: game {hosted.game.code} round {played + 1} played in {ms:.1f} ms"
+                f" (process {os.getpid()})",
                 file=sys.stderr,
                 flush=True,
             )
 
     # -- the clock ------------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Close every round whose timer has run out."""
+        """Close every round whose timer has run out; wake the pages of a game another worker has changed."""
         for hosted in self.games():
             try:
                 with hosted.game.lock:
+                    news = hosted.game.sync()  # another worker's events (none in a server of one process)
                     played, t0 = len(hosted.game.history), time.perf_counter()
                     closed = hosted.game.tick(self.clock())
                     if closed:
                         self._say_round(hosted, played, t0)
-                if closed:
+                if closed or news:
                     hosted.bump()
             except GameError:  # the log could not be written: the round stays open, the next tick tries again
                 log.warning("game %s: its round could not close on the timer", hosted.game.code, exc_info=True)
@@ -256,5 +306,20 @@ def games_dir() -> Path:
 
 
 def one_process() -> bool:
-    """Whether this server runs in one process (the games of "Run a class" need it)."""
+    """Whether this server runs in one process (else its games are opened shared, and found by their files)."""
     return os.environ.get(WORKERS_ENV, "1") == "1"
+
+
+def _game_files() -> list[Path]:
+    """The game files a worker may look through for a join code: the one the server was started with, then the
+    games folder's newest :data:`MAX_SCAN` (regular files only; a link is not followed)."""
+    out = []
+    started = os.environ.get(GAME_ENV)
+    if started:
+        out.append(Path(started))
+    try:
+        files = [p for p in games_dir().glob("*.sqlite") if not p.is_symlink() and p.is_file()]
+        files.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    except OSError:
+        files = []
+    return out + files[:MAX_SCAN]

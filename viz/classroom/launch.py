@@ -10,7 +10,7 @@ import solara
 from tokenomy.abm.classroom.errors import GameError
 from tokenomy.abm.errors import one_line
 from tokenomy.abm.scenarios import shipped_scenarios
-from tokenomy.viz.classroom.hub import HUB, games_dir, one_process, teacher_address
+from tokenomy.viz.classroom.hub import HUB, games_dir, teacher_address
 
 log = logging.getLogger("tokenomy.viz.classroom")
 MAX_SEED = 2**31 - 1
@@ -45,12 +45,6 @@ def RunAClass():
         router.push(teacher_address(hosted.game.code, key))
 
     with solara.Column(style={"max-width": "640px", "margin": "24px auto"}), solara.Card("Run a class"):
-        if not one_process():
-            solara.Warning(
-                "This server runs several worker processes, and a game lives in one: start it with one worker, "
-                "or run `tokenomy classroom SCENARIO`."
-            )
-            return
         solara.Text(
             "Your students run the chain's firms from their own browsers, round by round; the computer runs "
             "the rest. Pick the world and a seed: you get the teacher's page with a join code to project."
