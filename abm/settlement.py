@@ -101,7 +101,7 @@ def settle(world: World, day: Day) -> None:
     )
     led.expense(acc["aidc"], aidcs.depreciation(day.day), "depreciation")
     write_offs = aidcs.book_write_offs()
-    if write_offs.any():  # GPUs an event took out of service
+    if np.count_nonzero(write_offs):  # GPUs an event took out of service
         led.expense(acc["aidc"], write_offs, "write-offs")
     led.post()
 

@@ -512,7 +512,7 @@ class AIDCGroup(Group):
         ``tight`` (A, 24) hours the flexibly connected GPUs its on-site battery cannot run."""
         self.tight = tight
         self.reserved_gpus = reserved
-        self.flexible_today = bool(self.flexible_gpus.any())
+        self.flexible_today = bool(np.count_nonzero(self.flexible_gpus))
         if not self.flexible_today:  # nothing to hold back (most scenarios): skip the arithmetic
             self.withheld_gpus = reserved
             return

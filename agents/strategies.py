@@ -224,10 +224,17 @@ class AdaptiveMarkup:
         self.members = members
         self.step = step  # a number, or each seller's step (the group's live array)
         self.max_markup = max_markup
+        self._steps_key: tuple | None = None  # a number's step for every seller, made once
+        self._steps = np.zeros(0)
 
     def update(self, markup: np.ndarray, sold_share: np.ndarray) -> None:
         """Move ``markup`` (the group's array, in place) for today's ``sold_share`` of what each member offered."""
-        step = self.step if isinstance(self.step, np.ndarray) else np.full(markup.shape, float(self.step))
+        step = self.step
+        if not isinstance(step, np.ndarray):
+            key = (markup.shape, float(step))
+            if key != self._steps_key:
+                self._steps_key, self._steps = key, np.full(markup.shape, float(step))
+            step = self._steps
         _adaptive(markup, self.members, step, np.asarray(sold_share, dtype=float), self.max_markup)
 
 
