@@ -176,6 +176,9 @@ class Rules:
     def rows(self, method: str, *args: Any) -> Any:
         """A per-agent decision, ``rule.method(*args) -> (n, ...)`` or a tuple of such arrays: each agent's rows
         from its own rule."""
+        if self.only is not None:  # one rule (the usual case): its decision, as the seat (if any) changes it
+            decided = getattr(self.only, method)(*args)
+            return decided if self.seat is None else self.seat.over(method, decided, *args)
         deciders = self.deciders(method)
         if len(deciders) == 1:
             return self.over(method, getattr(deciders[0], method)(*args), *args)
@@ -192,6 +195,9 @@ class Rules:
         """Steps of a curve, ``rule.method(*args) -> (owner, hour, quantity, price)``: each agent's steps from its
         own rule.  Rules that lay their steps out alike (the same owner of every step) are merged step by step,
         keeping that layout; otherwise each rule's steps for its own members follow one another."""
+        if self.only is not None:  # one rule (the usual case): its steps, as the seat (if any) changes them
+            decided = getattr(self.only, method)(*args)
+            return decided if self.seat is None else self.seat.over(method, decided, *args)
         deciders = self.deciders(method)
         if len(deciders) == 1:
             return self.over(method, getattr(deciders[0], method)(*args), *args)
