@@ -45,6 +45,7 @@ class Ledger:
         self._flow_today = np.zeros(0)
         self._flow_total = np.zeros(0)
         self._flow_count_today = np.zeros(0)
+        self._segment_ids: dict[tuple[str, ...], list[int]] = {}  # the ids of a pattern of flows (pay_segments)
 
     @property
     def flows_today(self) -> dict[str, float]:
@@ -98,7 +99,11 @@ class Ledger:
         """Several flows in one call: equal-length ``payer``, ``payee`` and ``amount_cny``, whose consecutive
         segments of ``sizes`` belong to ``flows`` (for the model's fixed daily payment patterns)."""
         if amount_cny.size:
-            self._pending.append((payer, payee, amount_cny, [self._flow(f) for f in flows], sizes, False))
+            key = tuple(flows)
+            ids = self._segment_ids.get(key)
+            if ids is None:  # (the same few patterns come back day after day)
+                ids = self._segment_ids[key] = [self._flow(f) for f in flows]
+            self._pending.append((payer, payee, amount_cny, ids, sizes, False))
 
     def expense(self, account: np.ndarray, amount_cny: np.ndarray, flow: str) -> None:
         """A cost that moves no cash (depreciation, a write-off): counts against profit today."""

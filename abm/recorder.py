@@ -5,6 +5,7 @@ become pandas DataFrames only when asked for, which keeps collection off the hot
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -351,7 +352,7 @@ def _record(world: World, day: Day, row: np.ndarray, hourly: np.ndarray, agents:
     row[_ORDERED] = world.gpus_ordered_today
     per_month = world.data["compute"]["gpu_deliveries_per_month"]
     wait = aidcs.vendors.quoted_wait_days(0.0, per_month)
-    row[_WAIT] = wait if np.isfinite(wait) else 0.0  # vendors who make nothing a day quote no wait (documented)
+    row[_WAIT] = wait if math.isfinite(wait) else 0.0  # vendors who make nothing a day quote no wait (documented)
     _record_kernel(
         row,
         hourly,

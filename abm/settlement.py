@@ -8,6 +8,8 @@ operations; green certificates and firming; and the costs that move no cash (dep
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -91,19 +93,19 @@ def settle(world: World, day: Day) -> None:
         capacity_payments(world),
         day.aidc_costs.batteries,
     )
-    sizes = sizes.tolist()
-    led.pay_segments(
-        payer,
-        payee,
-        amount,
-        [flow for flow, size in zip(DAY_FLOWS, sizes, strict=True) if size],
-        [size for size in sizes if size],
-    )
+    led.pay_segments(payer, payee, amount, *_segments(tuple(sizes.tolist())))
     led.expense(acc["aidc"], aidcs.depreciation(day.day), "depreciation")
     write_offs = aidcs.book_write_offs()
-    if write_offs.any():  # GPUs an event took out of service
+    if np.count_nonzero(write_offs):  # GPUs an event took out of service
         led.expense(acc["aidc"], write_offs, "write-offs")
     led.post()
+
+
+@functools.lru_cache(maxsize=256)
+def _segments(sizes: tuple[int, ...]) -> tuple[list[str], list[int]]:
+    """The flows of :data:`DAY_FLOWS` with a payment today and their numbers of payments, from the number of each
+    (the same few patterns come back day after day; the lists are only read)."""
+    return [flow for flow, size in zip(DAY_FLOWS, sizes, strict=True) if size], [size for size in sizes if size]
 
 
 @njit(cache=True)

@@ -25,6 +25,9 @@ limited by the zone's spare grid connection (:mod:`agents.grid_operator`).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 from numba import njit
 
@@ -233,21 +236,53 @@ class MarginalNpvInvesting(Investing):
         quantity = np.zeros(group.n)
         npv0 = np.full(group.n, np.nan)
         for a in np.flatnonzero(group.invest & np.isfinite(forecast) & (forecast > 0)):
-
-            def npv(q: float, a: int = a) -> float:
-                impact = (market / (market + p["supply_line_weight"][a] * pipeline + q / share[a])) ** 2
-                margin_day = (forecast[a] + running[a]) * impact - running[a] - idle_energy[a]
-                margin_year = margin_day * DAYS_PER_YEAR - p["fixed_om_cny_per_gpu_year"][a]
-                lead = max(p["lead_days"][a], view.wait_days(q))
-                return (
-                    margin_year * annuity[a] * (1.0 + p["hurdle"][a]) ** (-lead / DAYS_PER_YEAR)
-                    - p["capex_cny_per_gpu"][a]
-                )
-
+            # AIDC a's numbers as Python floats, taken once: the search evaluates the NPV some 50 times, and the same
+            # arithmetic on numpy scalars costs several times more (the results are the same floats)
+            npv = functools.partial(
+                _gpu_npv,
+                market,
+                pipeline,
+                view.wait_days,
+                float(p["supply_line_weight"][a]),
+                float(share[a]),
+                float(forecast[a] + running[a]),
+                float(running[a]),
+                float(idle_energy[a]),
+                float(p["fixed_om_cny_per_gpu_year"][a]),
+                float(annuity[a]),
+                1.0 + float(p["hurdle"][a]),
+                float(p["lead_days"][a]),
+                float(p["capex_cny_per_gpu"][a]),
+            )
             npv0[a] = npv(0.0)
             quantity[a] = _zero_of_falling(npv, market)
         group.npv_seen = npv0
         return np.where(quantity >= p["min_order_gpus"], np.floor(quantity), 0.0)
+
+
+def _gpu_npv(
+    market: float,
+    pipeline: float,
+    wait_days: Callable[[float], float],
+    weight: float,
+    share: float,
+    price_day: float,
+    running: float,
+    idle_energy: float,
+    fixed_om: float,
+    annuity: float,
+    growth: float,
+    lead_days: float,
+    capex: float,
+    q: float,
+) -> float:
+    """NPV(q) of :class:`MarginalNpvInvesting` for one AIDC: ``price_day`` what a GPU-day fetches today (margin
+    forecast plus running cost), ``growth`` 1 + its hurdle rate."""
+    impact = (market / (market + weight * pipeline + q / share)) ** 2
+    margin_day = price_day * impact - running - idle_energy
+    margin_year = margin_day * DAYS_PER_YEAR - fixed_om
+    lead = max(lead_days, wait_days(q))
+    return margin_year * annuity * growth ** (-lead / DAYS_PER_YEAR) - capex
 
 
 def _zero_of_falling(f, scale: float, tolerance: float = 0.5) -> float:
@@ -512,7 +547,7 @@ class AIDCGroup(Group):
         ``tight`` (A, 24) hours the flexibly connected GPUs its on-site battery cannot run."""
         self.tight = tight
         self.reserved_gpus = reserved
-        self.flexible_today = bool(self.flexible_gpus.any())
+        self.flexible_today = bool(np.count_nonzero(self.flexible_gpus))
         if not self.flexible_today:  # nothing to hold back (most scenarios): skip the arithmetic
             self.withheld_gpus = reserved
             return

@@ -93,6 +93,21 @@ class Pipeline:
         return iter(self.orders)
 
 
+class Filled:
+    """``np.full(n, value)`` for a number that is handed over every day and rarely changes: made again only when the
+    number does (the array is shared from call to call; its users only read it)."""
+
+    def __init__(self, n: int) -> None:
+        self._value: float | None = None
+        self._array = np.empty(n)
+
+    def __call__(self, value: float) -> np.ndarray:
+        if value != self._value:  # (a NaN is never equal: made each time, as before)
+            self._value = value
+            self._array = np.full(self._array.size, value)
+        return self._array
+
+
 class DailyGrowth:
     """``1 + daily_rate(per_year)`` of a yearly rate array, recomputed only when the rates change (an event may
     change them): the factor a quantity growing at that yearly rate is multiplied by each day."""

@@ -290,6 +290,8 @@ class CloudProviderGroup(Group):
         self.imitations = np.zeros(self.n, dtype=int)
         self._growth_key = b""
         self._growth = np.ones(self.n)
+        self._appeal_key: tuple[bytes, float] | None = None
+        self._appeal_factor = np.ones(self.n)
         self._bid_owner = np.repeat(np.arange(self.n), 48)
         self._bid_hour = np.tile(np.concatenate([np.arange(24), np.arange(24)]), self.n)
         self.pricing = Rules(TOKEN_PRICING, self.strategy, self)
@@ -312,8 +314,13 @@ class CloudProviderGroup(Group):
     def appeal_factor(self, sensitivity: float) -> np.ndarray:
         """How many times cheaper its appeal (a fresh model launch) makes each provider look to buyers whose logit
         weight on log price is ``sensitivity`` (:func:`agents.choice.appeal_factor`: infinite where the appeal has
-        no price equivalent)."""
-        return appeal_factor(self.appeal, sensitivity)
+        no price equivalent).  Recomputed only when the appeal or the sensitivity changes (it is asked for twice a
+        day: by the token market and by the pricing rule)."""
+        key = (self.appeal.tobytes(), float(sensitivity))
+        if key != self._appeal_key:
+            self._appeal_key = key
+            self._appeal_factor = appeal_factor(self.appeal, sensitivity)
+        return self._appeal_factor
 
     def forecast_hourly_mtok(self) -> np.ndarray:
         """(n, 24) requests expected for each hour tomorrow (the profile has mean 1)."""
@@ -327,7 +334,7 @@ class CloudProviderGroup(Group):
     def receive_compute(self, day_ahead_gpu_hours: np.ndarray) -> None:
         """(n, 24) GPU-hours bought day-ahead; top-ups come later in the day."""
         self.bought_gpu_hours = day_ahead_gpu_hours
-        self.topped_up_gpu_hours = np.zeros_like(day_ahead_gpu_hours)
+        self.topped_up_gpu_hours = np.zeros(day_ahead_gpu_hours.shape)
 
     def hourly_capacity_mtok(self) -> np.ndarray:
         """(n, 24) tokens each provider can serve per hour with its day-ahead GPU-hours."""

@@ -48,7 +48,7 @@ class ContractBook:
 
     def drop_aidcs(self, gone: np.ndarray) -> None:
         """Contracts with AIDCs that have no GPUs left end (the capacity behind them is gone)."""
-        if self.provider.size and gone.any():
+        if self.provider.size and np.count_nonzero(gone):
             self._keep(~gone[self.aidc])
 
     def _keep(self, keep: np.ndarray) -> None:

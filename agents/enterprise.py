@@ -11,7 +11,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tokenomy.agents.base import DailyGrowth, Group, TokenBuyer, ar1_log_step, bass_step_in_place, hourly_profile
+from tokenomy.agents.base import (
+    DailyGrowth,
+    Filled,
+    Group,
+    TokenBuyer,
+    ar1_log_step,
+    bass_step_in_place,
+    hourly_profile,
+)
 from tokenomy.agents.numeric import nan_max, nan_min
 
 
@@ -34,12 +42,13 @@ class EnterpriseGroup(Group):
         self.served_mtok = np.zeros(self.n)
         self.noise = np.ones(self.n)
         self._noise_state = np.zeros(self.n)
+        self._sigma = Filled(self.n)
         self._usage_growth = DailyGrowth()
 
     def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         p = self.params
         # (sigma for every agent, as the labs give theirs: one compiled version of the kernel, not two, to load)
-        self.noise = np.exp(ar1_log_step(self._noise_state, draws, np.full(self.n, float(sigma)), float(persistence)))
+        self.noise = np.exp(ar1_log_step(self._noise_state, draws, self._sigma(float(sigma)), float(persistence)))
         _adopt(p["adoption"], p["firms"], p["ceiling"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_firm_per_day"] *= self._usage_growth(p["usage_growth_per_year"])
 

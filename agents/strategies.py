@@ -176,6 +176,9 @@ class Rules:
     def rows(self, method: str, *args: Any) -> Any:
         """A per-agent decision, ``rule.method(*args) -> (n, ...)`` or a tuple of such arrays: each agent's rows
         from its own rule."""
+        if self.only is not None:  # one rule (the usual case): its decision, as the seat (if any) changes it
+            decided = getattr(self.only, method)(*args)
+            return decided if self.seat is None else self.seat.over(method, decided, *args)
         deciders = self.deciders(method)
         if len(deciders) == 1:
             return self.over(method, getattr(deciders[0], method)(*args), *args)
@@ -192,6 +195,9 @@ class Rules:
         """Steps of a curve, ``rule.method(*args) -> (owner, hour, quantity, price)``: each agent's steps from its
         own rule.  Rules that lay their steps out alike (the same owner of every step) are merged step by step,
         keeping that layout; otherwise each rule's steps for its own members follow one another."""
+        if self.only is not None:  # one rule (the usual case): its steps, as the seat (if any) changes them
+            decided = getattr(self.only, method)(*args)
+            return decided if self.seat is None else self.seat.over(method, decided, *args)
         deciders = self.deciders(method)
         if len(deciders) == 1:
             return self.over(method, getattr(deciders[0], method)(*args), *args)
@@ -224,10 +230,17 @@ class AdaptiveMarkup:
         self.members = members
         self.step = step  # a number, or each seller's step (the group's live array)
         self.max_markup = max_markup
+        self._steps_key: tuple | None = None  # a number's step for every seller, made once
+        self._steps = np.zeros(0)
 
     def update(self, markup: np.ndarray, sold_share: np.ndarray) -> None:
         """Move ``markup`` (the group's array, in place) for today's ``sold_share`` of what each member offered."""
-        step = self.step if isinstance(self.step, np.ndarray) else np.full(markup.shape, float(self.step))
+        step = self.step
+        if not isinstance(step, np.ndarray):
+            key = (markup.shape, float(step))
+            if key != self._steps_key:
+                self._steps_key, self._steps = key, np.full(markup.shape, float(step))
+            step = self._steps
         _adaptive(markup, self.members, step, np.asarray(sold_share, dtype=float), self.max_markup)
 
 

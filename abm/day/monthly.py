@@ -133,7 +133,7 @@ def arrivals_and_retirements(world: World) -> None:
     aidcs = world.aidcs
     aidcs.arrivals(world.day, world.data["compute"]["gpu_deliveries_per_month"])
     retired = aidcs.retire(world.day)
-    if retired.any():
+    if np.count_nonzero(retired):
         world.grid.reserve(aidcs.zone, -retired * aidcs.mw_per_busy_gpu())
     world.contracts.drop_aidcs(aidcs.gpus <= 0)
     world.utilities.arrivals(world.day)

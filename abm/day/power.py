@@ -40,7 +40,7 @@ def clear_power(world: World, compute: ComputeDay) -> PowerDay:
     aidcs.load_mw = aidc_load
     _, available_mw, unit_price = util.offers(world.date.timetuple().tm_yday, world.rng)
     c_mw, c_price, d_mw, d_price = store.plan_steps(world.zone_price_forecast[store.zone])
-    aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price = _market_inputs(
+    zone_hour, offers, bids = _market_inputs(
         aidc_load,
         aidcs.zone,
         nz,
@@ -55,6 +55,9 @@ def clear_power(world: World, compute: ComputeDay) -> PowerDay:
         d_mw,
         d_price,
     )
+    aidc_zone_load, background, flex, inelastic = zone_hour  # (rows of the kernel's blocks: _market_inputs)
+    offer_mw, offer_price = offers
+    bid_mw, bid_price = bids
     nu = util.unit_tech.size
     grid, offer_zone, bid_zone = _power_grid(world, nu)
     limit, cap, floor = (
@@ -176,17 +179,16 @@ def _market_inputs(
 ):
     """The day's market arrays: AIDC load by zone, background load, its flexible part (bid at the zone's price for
     it), the inelastic rest; offers are the units then the batteries' discharges, bids the flexible load of every
-    zone then the batteries' charges.  (Sums as numpy's matrix product with the zone incidence adds them.)"""
+    zone then the batteries' charges.  (Sums as numpy's matrix product with the zone incidence adds them.)  They come
+    back as the rows of three blocks (each array handed back to Python costs a conversion): (4, 24, Z) AIDC load,
+    background, flexible and inelastic load; (2, 24, N) offers' MW and prices; (2, 24, M) bids' MW and prices."""
     hours = shape.size
     n_aidcs, n_units, n_store = aidc_zone.size, u_mw.shape[1], c_mw.shape[0]
-    aidc_zone_load = np.empty((hours, n_zones))
-    background = np.empty((hours, n_zones))
-    flex = np.empty((hours, n_zones))
-    inelastic = np.empty((hours, n_zones))
-    offer_mw = np.empty((hours, n_units + n_store))
-    offer_price = np.empty((hours, n_units + n_store))
-    bid_mw = np.empty((hours, n_zones + n_store))
-    bid_price = np.empty((hours, n_zones + n_store))
+    zone_hour = np.empty((4, hours, n_zones))
+    offers = np.empty((2, hours, n_units + n_store))
+    bids = np.empty((2, hours, n_zones + n_store))
+    aidc_zone_load, background, flex, inelastic = zone_hour[0], zone_hour[1], zone_hour[2], zone_hour[3]
+    offer_mw, offer_price, bid_mw, bid_price = offers[0], offers[1], bids[0], bids[1]
     for h in range(hours):
         for z in range(n_zones):
             s = 0.0
@@ -209,64 +211,49 @@ def _market_inputs(
             offer_price[h, n_units + j] = d_price[j]
             bid_mw[h, n_zones + j] = c_mw[j, h]
             bid_price[h, n_zones + j] = c_price[j]
-    return aidc_zone_load, background, flex, inelastic, offer_mw, offer_price, bid_mw, bid_price
+    return zone_hour, offers, bids
 
 
 def _power_day(world: World, res, background, flex, load, aidc_zone_load, aidc_load, nu) -> PowerDay:
     """The zone-hour quantities and what each participant pays or earns at the zonal prices."""
     util, store, aidcs = world.utilities, world.storage, world.aidcs
-    (
-        flex_served,
-        dispatch,
-        aidc_bill,
-        household_bill,
-        util_rev,
-        util_cost,
-        supply_value,
-        income,
-        gen_tech,
-        avail_tech,
-        curtail,
-        net_import,
-        charge,
-        discharge,
-        storage_paid,
-        storage_income,
-        charge_z,
-        discharge_z,
-        green_supply,
-        spill,
-        green_share,
-        aidc_green,
-        soc,
-        green_mwh,
-    ) = _power_results(
-        res.price,
-        res.unserved_mw,
-        res.bid_served_mw,
-        res.offer_dispatch_mw,
-        res.line_flow_mw,
-        background,
-        flex,
-        aidc_load,
-        aidcs.zone,
-        nu,
-        util.unit_zone,
-        util.unit_owner,
-        util.unit_tech,
-        util.unit_mc,
-        util.available_mw,
-        util.n,
-        GREEN,
-        RENEWABLE,
-        world.line_from,
-        world.line_to,
-        store.zone,
-        load,
-        store.soc_mwh,
-        store.green_mwh,
-        store.params["round_trip_efficiency"],
+    dispatch, zone_hour, by_tech, storage_hour, storage, utility, aidc, household_bill, supply_value, income = (
+        _power_results(
+            res.price,
+            res.unserved_mw,
+            res.bid_served_mw,
+            res.offer_dispatch_mw,
+            res.line_flow_mw,
+            background,
+            flex,
+            aidc_load,
+            aidcs.zone,
+            nu,
+            util.unit_zone,
+            util.unit_owner,
+            util.unit_tech,
+            util.unit_mc,
+            util.available_mw,
+            util.n,
+            GREEN,
+            RENEWABLE,
+            world.line_from,
+            world.line_to,
+            store.zone,
+            load,
+            store.soc_mwh,
+            store.green_mwh,
+            store.params["round_trip_efficiency"],
+        )
     )
+    # the kernel hands its arrays back in a few blocks of equal shapes (each array it returns costs a conversion):
+    # each array is a row of its block
+    flex_served, curtail, net_import, charge_z, discharge_z, green_supply, spill, green_share = zone_hour
+    gen_tech, avail_tech = by_tech
+    charge, discharge = storage_hour
+    storage_paid, storage_income, soc, green_mwh = storage
+    util_rev, util_cost = utility
+    aidc_bill, aidc_green = aidc
     if store.n:  # StorageGroup.track_green and settle
         store.soc_mwh, store.green_mwh, store.charge_mw, store.discharge_mw = soc, green_mwh, charge, discharge
     return PowerDay(
@@ -330,7 +317,13 @@ def _power_results(
     """:func:`_dispatch_results`, the batteries' settlement (``StorageGroup.track_green`` and ``settle``: charges take
     their zone's green share of generation in that hour, discharges give back the green part of what the batteries
     hold) and :func:`_zone_balances`, in one call.  Also returns the value of all power sold and storage's part of it,
-    and the batteries' new state of charge and green content."""
+    and the batteries' new state of charge and green content.  Arrays of one shape come back as the rows of one block
+    (handing an array back to Python costs about as much as a short kernel's work): dispatch (24, U); the zone-hour
+    block (8, 24, Z) of flexible load served, curtailment, net imports, storage charge and discharge, green supply,
+    spill and green share; (2, T, 24, Z) generation and availability by technology; (2, S, 24) the batteries' charge
+    and discharge; (4, S) what they paid, earned, their state of charge and green content; (2, utilities) revenue
+    and cost; (2, A) the AIDCs' bills and green energy; then the household bill, the value of power sold and
+    storage's income."""
     (
         flex_served,
         dispatch,
@@ -393,32 +386,21 @@ def _power_results(
         aidc_load,
         aidc_zone,
     )
-    return (
-        flex_served,
-        dispatch,
-        aidc_bill,
-        household_bill,
-        util_rev,
-        util_cost,
-        supply_value + income,
-        income,
-        gen_tech,
-        avail_tech,
-        curtail,
-        net_import,
-        charge,
-        discharge,
-        storage_paid,
-        storage_income,
-        charge_z,
-        discharge_z,
-        green_supply,
-        spill,
-        green_share,
-        aidc_green,
-        soc,
-        green_mwh,
-    )
+    zone_hour = np.empty((8, price.shape[0], price.shape[1]))
+    zone_hour[0], zone_hour[1], zone_hour[2], zone_hour[3] = flex_served, curtail, net_import, charge_z
+    zone_hour[4], zone_hour[5], zone_hour[6], zone_hour[7] = discharge_z, green_supply, spill, green_share
+    by_tech = np.empty((2,) + gen_tech.shape)
+    by_tech[0], by_tech[1] = gen_tech, avail_tech
+    storage_hour = np.empty((2,) + charge.shape)
+    storage_hour[0], storage_hour[1] = charge, discharge
+    storage = np.empty((4, storage_zone.size))
+    storage[0], storage[1], storage[2], storage[3] = storage_paid, storage_income, soc, green_mwh
+    utility = np.empty((2, util_rev.size))
+    utility[0], utility[1] = util_rev, util_cost
+    aidc = np.empty((2, aidc_bill.size))
+    aidc[0], aidc[1] = aidc_bill, aidc_green
+    value = supply_value + income
+    return dispatch, zone_hour, by_tech, storage_hour, storage, utility, aidc, household_bill, value, income
 
 
 @njit(cache=True)
