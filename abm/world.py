@@ -149,7 +149,8 @@ def build_trade_relations(world: World, g) -> None:
     buyers = world.apps.names + world.enterprises.names
     world.n_buyers = len(buyers)
     world.token_edges = trade_table(g, buyers, prov.names, "token", "all_providers")
-    world.compute_edges = trade_table(g, prov.names + labs.names, aidcs.names, "compute", "all_aidcs")
+    by_zone = np.argsort(aidcs.zone, kind="stable")  # AIDCs are dealt round the consideration segments by zone
+    world.compute_edges = trade_table(g, prov.names + labs.names, aidcs.names, "compute", "all_aidcs", by_zone)
     world.buyer_profile = (
         np.concatenate([world.apps.profile, world.enterprises.profile]).reshape(world.n_buyers, 24) / 24.0
     )

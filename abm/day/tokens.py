@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tokenomy.abm.markets.graph import components
 from tokenomy.abm.markets.token import _clear, _logit_shares, clear_token_market, logit_shares
 from tokenomy.abm.markets.top_up import _check as _check_top_up
 from tokenomy.abm.markets.top_up import _top_up, top_up_unserved
@@ -81,6 +82,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ahead.payment,
         TRANCHE_SHARE.size,
         ahead.reserved.flow,
+        *components(world.token_edges)[:3],
     )
     if status:
         res = clear_token_market(hourly, world.share, prov.hourly_capacity_mtok(), price, world.token_edges)
@@ -197,6 +199,9 @@ def _serve(
     day_ahead_payment,
     n_tranches,
     reserved_flow,
+    lab_b,
+    lab_p,
+    n_comp,
 ):
     """:func:`clear_token_market` at providers' day-ahead capacity (reserved GPU-hours included),
     :func:`top_up_unserved` (each provider buying idle GPU-hours up to ``value``, what a Mtok is worth to it: its
@@ -207,7 +212,7 @@ def _serve(
     for p in range(n_prov):
         for h in range(hours):
             cap[p, h] = bought[p, h] * eff[p]
-    ok, bh, ph, bp, _, _, lp_hours = _clear(hourly, share, cap, price, token_edges, False)
+    ok, bh, ph, bp, _, _, lp_hours = _clear(hourly, share, cap, price, token_edges, lab_b, lab_p, n_comp, False)
     left = np.empty(ask_qty.size)
     for j in range(left.size):
         left[j] = nan_max(ask_qty[j] - ask_filled[j], 0.0)
