@@ -322,12 +322,14 @@ class Recorder:
         reps = c.days if n else 0
         kinds = sorted(set(self.agent_kinds))
         names = list(dict.fromkeys(self.agent_names))
+        name_code = {n: i for i, n in enumerate(names)}  # (a dict: a list's index() would make this N^2)
+        kind_code = {k: i for i, k in enumerate(kinds)}
         columns = {
             "date": self._dates(days),
             "day": days,
             "agent_id": np.tile(self.agent_ids, reps),
-            "name": pd.Categorical.from_codes(np.tile([names.index(n) for n in self.agent_names], reps), names),
-            "kind": pd.Categorical.from_codes(np.tile([kinds.index(k) for k in self.agent_kinds], reps), kinds),
+            "name": pd.Categorical.from_codes(np.tile([name_code[n] for n in self.agent_names], reps), names),
+            "kind": pd.Categorical.from_codes(np.tile([kind_code[k] for k in self.agent_kinds], reps), kinds),
         }
         for name in c.names:
             columns[name] = c.column(name).ravel()

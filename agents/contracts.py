@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tokenomy.agents.numeric import psum
+
 MAX_CONTRACTED_SHARE = 0.8  # an AIDC sells contracts on at most this share of its online GPUs
 
 
@@ -68,6 +70,18 @@ class ContractBook:
         self.qty = np.vstack([self.qty, *(q[None, :] for q in qty)])
         self.price = np.append(self.price, price)
         self.end_day = np.append(self.end_day, end_day)
+
+    def sign_arrays(
+        self, provider: np.ndarray, aidc: np.ndarray, qty: np.ndarray, price: np.ndarray, end_day: np.ndarray
+    ) -> None:
+        """Sign contracts given as arrays (one row each), in order."""
+        if not provider.size:
+            return
+        self.provider = np.concatenate([self.provider, provider])
+        self.aidc = np.concatenate([self.aidc, aidc])
+        self.qty = np.concatenate([self.qty, qty])
+        self.price = np.concatenate([self.price, price])
+        self.end_day = np.concatenate([self.end_day, end_day])
 
     def cover(self, after_day: int) -> np.ndarray:
         """(P, 24) GPUs per hour each provider holds under contracts still open after ``after_day``."""
@@ -122,31 +136,89 @@ def renew(
     room = np.maximum(MAX_CONTRACTED_SHARE * aidc_online[:, None] - book.sold(), 0.0)  # (A, 24)
     first = not book.ladder_built
     book.ladder_built = True
-    signed = []
-    for p in range(need.shape[0]):
+    months = np.maximum(np.asarray(contract_months, dtype=float).astype(np.int64), 1)
+    signed = _plan(
+        np.ascontiguousarray(target, dtype=float),
+        cover,
+        np.ascontiguousarray(edges, dtype=np.bool_),
+        room,
+        np.ascontiguousarray(expected_price, dtype=float),
+        months,
+        first,
+        float(premium),
+        int(day),
+        int(month_days),
+    )
+    book.sign_arrays(*signed)  # (the book is not read again above: signing at the end is signing as we go)
+
+
+@njit(cache=True)
+def _plan(target, cover, edges, room, expected_price, months, first, premium, day, month_days):
+    """:func:`renew`'s contracts, in order: (provider, AIDC, GPUs per hour (C, 24), price, last day); ``room`` (A, 24)
+    is used up in place.  Work in proportion to the providers' links to AIDCs (their consideration sets)."""
+    n_prov, hours = target.shape
+    n_aidcs = edges.shape[1]
+    cap = 16
+    provider = np.empty(cap, np.int64)
+    aidc = np.empty(cap, np.int64)
+    qty = np.empty((cap, hours))
+    price = np.empty(cap)
+    end_day = np.empty(cap, np.int64)
+    n = 0
+    sellers = np.empty(n_aidcs, np.int64)
+    weight = np.empty(n_aidcs)
+    for p in range(n_prov):
         gap = np.maximum(target[p] - cover[p], 0.0)
-        if gap.sum() <= 0:
+        if psum(gap) <= 0:
             continue
-        sellers = np.flatnonzero(edges[p])
-        if sellers.size == 0:
+        k = 0
+        for a in range(n_aidcs):
+            if edges[p, a]:
+                sellers[k] = a
+                weight[k] = psum(room[a])
+                k += 1
+        if k == 0:
             continue
-        weight = room[sellers].sum(axis=1)
-        if weight.sum() <= 0:
+        total = psum(weight[:k])
+        if total <= 0:
             continue
-        months = max(int(contract_months[p]), 1)
-        rungs = range(1, months + 1) if first else (months,)
-        for a, w in zip(sellers, weight / weight.sum(), strict=True):
+        rungs = months[p] if first else 1
+        first_rung = 1 if first else months[p]  # a ladder of 1..months months at first, then months
+        for i in range(k):
+            a = sellers[i]
+            w = weight[i] / total
             if w <= 0:
                 continue
-            qty = np.minimum(gap * w, room[a]) / len(rungs)
-            if qty.sum() <= 0:
+            q = np.minimum(gap * w, room[a]) / rungs
+            q_sum = psum(q)
+            if q_sum <= 0:
                 continue
-            shaped = expected_price[a]
-            price = (1.0 + premium) * float(qty @ shaped / qty.sum())
-            for m in rungs:
-                signed.append((p, int(a), qty, price, day + m * month_days - 1))
-            room[a] -= qty * len(rungs)
-    book.sign_many(signed)  # (the book is not read again above: signing at the end is signing as we go)
+            agreed = (1.0 + premium) * (np.dot(q, expected_price[a]) / q_sum)
+            for m in range(first_rung, first_rung + rungs):
+                if n == cap:  # grow the arrays (amortised: doubling)
+                    cap *= 2
+                    provider, aidc, price, end_day = (
+                        _grown(provider, cap),
+                        _grown(aidc, cap),
+                        _grown(price, cap),
+                        _grown(end_day, cap),
+                    )
+                    bigger = np.empty((cap, hours))
+                    bigger[:n] = qty[:n]
+                    qty = bigger
+                provider[n], aidc[n], price[n], end_day[n] = p, a, agreed, day + m * month_days - 1
+                qty[n] = q
+                n += 1
+            for h in range(hours):
+                room[a, h] -= q[h] * rungs
+    return provider[:n].copy(), aidc[:n].copy(), qty[:n].copy(), price[:n].copy(), end_day[:n].copy()
+
+
+@njit(cache=True)
+def _grown(x, size):
+    out = np.empty(size, x.dtype)
+    out[: x.size] = x
+    return out
 
 
 class Reserved:
