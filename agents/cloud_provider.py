@@ -46,7 +46,7 @@ from numba import njit
 from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent
 from tokenomy.agents.choice import appeal_factor, choice_probability, effective_prices, log_weights, switching_bond
 from tokenomy.agents.finance import DISCOUNT_RATE
-from tokenomy.agents.numeric import nan_max, nan_min
+from tokenomy.agents.numeric import bipartite_lists, nan_max, nan_min
 from tokenomy.agents.strategies import (
     COMPUTE_BIDDING,
     TOKEN_PRICING,
@@ -555,42 +555,26 @@ def _share_path_among(x, p, b, weight, price, sellers, share, new, bond, sigma, 
 
 
 @njit(cache=True)
-def _links(edges):
-    """The bipartite table ``edges`` (B, P) as lists: (row_ptr, row_idx) the providers of each buyer and (col_ptr,
-    col_idx) the buyers of each provider, each in increasing order (compressed sparse rows and columns)."""
-    n_buyers, n = edges.shape
-    row_ptr = np.zeros(n_buyers + 1, np.int64)
-    col_ptr = np.zeros(n + 1, np.int64)
-    for b in range(n_buyers):
-        for q in range(n):
-            if edges[b, q]:
-                row_ptr[b + 1] += 1
-                col_ptr[q + 1] += 1
-    for b in range(n_buyers):
-        row_ptr[b + 1] += row_ptr[b]
-    for q in range(n):
-        col_ptr[q + 1] += col_ptr[q]
-    row_idx = np.empty(row_ptr[n_buyers], np.int64)
-    col_idx = np.empty(col_ptr[n], np.int64)
-    at = col_ptr[:-1].copy()
-    for b in range(n_buyers):
-        k = row_ptr[b]
-        for q in range(n):
-            if edges[b, q]:
-                row_idx[k] = q
-                k += 1
-                col_idx[at[q]] = b
-                at[q] += 1
-    return row_ptr, row_idx, col_ptr, col_idx
-
-
-@njit(cache=True)
 def _share_value(x, p, cost, harvest, weight, price, edges, share, new, bond, demand, elasticity, sigma, value, days):
     """Provider p's value of posting x: its margin over the ``days`` it holds x on the demand it then serves, plus
     the value of the share it holds at the end, sum_b [(x - c) D_b(x) sum_t s_bt(x) + harvest value_b D_b s_bL(x)]
     (:func:`_share_path`; D_b(x) the buyer's demand at the price it then expects, constant elasticity e_b; its
     demand after the days does not depend on x, only its split does)."""
-    today = (p, cost, harvest, weight, price, _links(edges), share, new, bond, demand, elasticity, sigma, value)
+    today = (
+        p,
+        cost,
+        harvest,
+        weight,
+        price,
+        bipartite_lists(edges),
+        share,
+        new,
+        bond,
+        demand,
+        elasticity,
+        sigma,
+        value,
+    )
     return _share_value_from(x, _expected_today(today, days), today, days)
 
 
@@ -732,7 +716,7 @@ def _share_value_targets(
         weight = (effective / effective.min()) ** (-sigma)
     else:  # the weights from their logs, relative to the largest (as the effective prices' are)
         weight = np.exp(log_weights(price, appeal, sigma))
-    links = _links(edges)  # each buyer's providers and each provider's buyers: work in proportion to the links
+    links = bipartite_lists(edges)  # each buyer's providers and each provider's buyers: work in proportion to the links
     row_ptr = links[0]
     bond = np.empty(n_buyers)
     for b in range(n_buyers):

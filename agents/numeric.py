@@ -90,3 +90,33 @@ def _item(x, i):
     if isinstance(x, types.Array):
         return lambda x, i: x[i]
     return lambda x, i: x
+
+
+@njit(cache=True)
+def bipartite_lists(edges):
+    """The bipartite table ``edges`` (B, S) as lists: (row_ptr, row_idx) the sellers of each buyer and (col_ptr,
+    col_idx) the buyers of each seller, each in increasing order (compressed sparse rows and columns)."""
+    n_buyers, n = edges.shape
+    row_ptr = np.zeros(n_buyers + 1, np.int64)
+    col_ptr = np.zeros(n + 1, np.int64)
+    for b in range(n_buyers):
+        for q in range(n):
+            if edges[b, q]:
+                row_ptr[b + 1] += 1
+                col_ptr[q + 1] += 1
+    for b in range(n_buyers):
+        row_ptr[b + 1] += row_ptr[b]
+    for q in range(n):
+        col_ptr[q + 1] += col_ptr[q]
+    row_idx = np.empty(row_ptr[n_buyers], np.int64)
+    col_idx = np.empty(col_ptr[n], np.int64)
+    at = col_ptr[:-1].copy()
+    for b in range(n_buyers):
+        k = row_ptr[b]
+        for q in range(n):
+            if edges[b, q]:
+                row_idx[k] = q
+                k += 1
+                col_idx[at[q]] = b
+                at[q] += 1
+    return row_ptr, row_idx, col_ptr, col_idx

@@ -81,7 +81,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ahead.flow,
         ahead.payment,
         TRANCHE_SHARE.size,
-        ahead.reserved.flow,
+        ahead.reserved_gpu_hours,
         *components(world.token_edges)[:3],
     )
     if status:
@@ -98,7 +98,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
             world.compute_edges[: prov.n],
         )
         served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(
-            res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, top.served_mtok, top.gpu_hours
+            res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, *top.served, top.gpu_hours
         )
         top_up_flow = top.gpu_hours
         flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
@@ -113,7 +113,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
             top.ask_used_gpu_hours,
             TRANCHE_SHARE.size,
         )
-        volume -= float(ahead.reserved.flow.sum())
+        volume -= ahead.reserved_gpu_hours
     prov.topped_up_gpu_hours = topped_up
     world.demand_seen[0] = world.demand_seen[1]
     world.demand_seen[1] = demand
@@ -198,7 +198,7 @@ def _serve(
     day_ahead_flow,
     day_ahead_payment,
     n_tranches,
-    reserved_flow,
+    reserved_gpu_hours,
     lab_b,
     lab_p,
     n_comp,
@@ -220,14 +220,14 @@ def _serve(
         # (the same types as below; nothing else is meaningful)
         flow, payment = day_ahead_flow, day_ahead_payment
         return 1, bp[1], ph[0], bh[2], cap, eff, flow, flow, payment, cap, cap, cap, eff, left, 0.0, 0.0
-    served, gpu, cost, used = _top_up(
+    tb, tp, th, ts, gpu, cost, used = _top_up(
         bh[2], value, eff, token_edges, ask_aidc, ask_hour, left, ask_price, compute_edges
     )
-    served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(bp[1], ph[0], bh[2], served, gpu)
+    served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(bp[1], ph[0], bh[2], tb, tp, th, ts, gpu)
     flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
         day_ahead_flow, day_ahead_payment, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches
     )
-    volume -= psum(reserved_flow.ravel())  # the price of the day's trades: reserved GPU-hours are not traded
+    volume -= reserved_gpu_hours  # the price of the day's trades: reserved GPU-hours are not traded
     return (
         0,
         served_pair,
@@ -271,17 +271,41 @@ def _sum_middle(x):
 
 
 @njit(cache=True)
-def _with_top_up(served_pair, served_by_provider, unserved, topped, topped_gpu_hours):
-    """The token market's results with the top-up added: served (B, P), served by provider (P, 24), unserved (B, 24),
-    and the GPU-hours each provider topped up (P, 24) and tokens each buyer was served (B,)."""
-    n_buyers, n_prov, hours = topped.shape
-    pair = np.empty((n_buyers, n_prov))
+def _with_top_up(served_pair, served_by_provider, unserved, tb, tp, th, ts, topped_gpu_hours):
+    """The token market's results with the top-up (its (buyer, provider, hour, Mtok) records ``tb, tp, th, ts``, in
+    the order they happened) added: served (B, P), served by provider (P, 24), unserved (B, 24), and the GPU-hours
+    each provider topped up (P, 24) and tokens each buyer was served (B,).  Every sum runs in the order numpy's
+    over the dense (B, P, 24) table of top-ups would (its zeros add nothing), so the results are the same bits."""
+    n_buyers, n_prov = served_pair.shape
+    hours = unserved.shape[1]
+    pair = served_pair.copy()
     left = unserved.copy()
-    for b in range(n_buyers):
-        for p in range(n_prov):
-            pair[b, p] = served_pair[b, p] + psum(topped[b, p])
-    by_provider = served_by_provider + _sum_first(topped, 0, n_buyers)
-    extra = _sum_middle(topped)
+    n = tb.size
+    # by buyer-provider pair, hours in order: each pair's 24 hours summed pairwise, as numpy does
+    key = np.empty(n, np.int64)
+    for i in range(n):
+        key[i] = (tb[i] * n_prov + tp[i]) * hours + th[i]
+    order = np.argsort(key, kind="mergesort")
+    row = np.zeros(hours)
+    i = 0
+    while i < n:
+        b, p = tb[order[i]], tp[order[i]]
+        row[:] = 0.0
+        while i < n and tb[order[i]] == b and tp[order[i]] == p:
+            row[th[order[i]]] = ts[order[i]]
+            i += 1
+        pair[b, p] = served_pair[b, p] + psum(row)
+    # by provider-hour, buyers in order (they were served in that order), then by buyer-hour, providers in order
+    extra_p = np.zeros((n_prov, hours))
+    for i in range(n):
+        extra_p[tp[i], th[i]] += ts[i]
+    by_provider = served_by_provider + extra_p
+    for i in range(n):
+        key[i] = (tb[i] * hours + th[i]) * n_prov + tp[i]
+    order = np.argsort(key, kind="mergesort")
+    extra = np.zeros((n_buyers, hours))
+    for i in order:
+        extra[tb[i], th[i]] += ts[i]
     for b in range(n_buyers):
         for h in range(hours):
             left[b, h] = nan_max(unserved[b, h] - extra[b, h], 0.0)
@@ -311,7 +335,8 @@ def _compute_traded(
     the day's volume and what was paid for it (summed in numpy's order)."""
     n_buyers, n_aidcs, hours = day_ahead_flow.shape
     n_prov = top_up_flow.shape[0]
-    flow = day_ahead_flow.copy()
+    flow = day_ahead_flow  # (added to in place: the day-ahead table is not read again, and at 1,000 entries of each
+    # kind a copy would be 0.4 GB)
     payment = day_ahead_payment.copy()
     for p in range(n_prov):
         for a in range(n_aidcs):
