@@ -6,12 +6,14 @@ personal computer industry").  A buyer whose node carries ``all_providers`` (``a
 ``MAX_CONSIDERED`` providers (AIDCs):
 
 * with at most ``MAX_CONSIDERED`` sellers it considers every one of them (every shipped scenario);
-* with more, the ``S`` sellers are dealt round ``G = ceil(S / MAX_CONSIDERED)`` segments in their order (AIDCs
-  by zone, then in graph order; providers in graph order): the seller of rank ``r`` joins segment ``r mod G``, so
-  the segments' sizes differ by at most one and each holds sellers from across the list (every zone's AIDCs, the
-  large and the small).  The ``i``-th such buyer (in graph order) considers segment ``i mod G``: buyers are dealt
-  round the segments too, so each segment has buyers whenever there are at least ``G`` of them, and every seller is
-  considered by someone.
+* with more, the ``S`` sellers are dealt round ``G = ceil(S / MAX_CONSIDERED)`` segments like cards, largest
+  first (AIDCs by GPUs, those of a size by zone, then in graph order; providers, which have no size before they
+  trade, in graph order): the seller of rank ``r`` joins segment ``r mod G``, so the segments' sizes differ by at
+  most one and each gets its share of the large sellers and of every zone's.  The buyers are dealt the same way,
+  largest first (token buyers by their demand at the mean starting price; providers and labs by the GPU-hours a
+  day they expect to need), the buyer of rank ``i`` considering segment ``i mod G``: the largest buyers meet the
+  segments of the largest sellers, each segment has buyers whenever there are at least ``G`` of them, and every
+  seller is considered by someone.
 
 Segments, rather than a set drawn for each buyer, keep every market a union of complete markets: the buyers of a
 segment all consider the same sellers, so each segment clears by merit order (compute), proportional rationing and
@@ -40,14 +42,34 @@ def segment_of_each(n_sellers: int, limit: int = MAX_CONSIDERED) -> np.ndarray:
     return np.arange(n_sellers) % max(-(-n_sellers // limit), 1)
 
 
-def considered_rows(n_every: int, seller_order: np.ndarray, n_sellers: int, limit: int = MAX_CONSIDERED) -> np.ndarray:
+def considered_rows(
+    n_every: int,
+    seller_order: np.ndarray,
+    n_sellers: int,
+    limit: int = MAX_CONSIDERED,
+    buyer_order: np.ndarray | None = None,
+) -> np.ndarray:
     """(n_every, n_sellers) bool: the sellers each of ``n_every`` buyers that may trade with every seller considers
-    (the module's rule).  ``seller_order`` lists the seller indices in the order they are dealt round the segments."""
-    order = np.asarray(seller_order, dtype=np.int64)
-    if sorted(order.tolist()) != list(range(n_sellers)):
-        raise ValueError("seller_order must list every seller once")
+    (the module's rule).  ``seller_order`` (``buyer_order``, their own order by default) lists the seller (buyer)
+    indices in the order they are dealt round the segments."""
+    order = _permutation(seller_order, n_sellers, "seller_order")
+    buyers = _permutation(np.arange(n_every) if buyer_order is None else buyer_order, n_every, "buyer_order")
     segment = np.empty(n_sellers, dtype=np.int64)
     segment[order] = segment_of_each(n_sellers, limit)
     groups = int(segment.max()) + 1 if n_sellers else 1
-    buyer_segment = np.arange(n_every) % groups
+    buyer_segment = np.empty(n_every, dtype=np.int64)
+    buyer_segment[buyers] = np.arange(n_every) % groups
     return buyer_segment[:, None] == segment[None, :]
+
+
+def largest_first(size: np.ndarray) -> np.ndarray:
+    """Indices by decreasing ``size``, those of a size in their order: the order the segments are dealt in."""
+    size = np.asarray(size, dtype=float)
+    return np.lexsort((np.arange(size.size), -size))
+
+
+def _permutation(order, n: int, what: str) -> np.ndarray:
+    out = np.asarray(order, dtype=np.int64)
+    if out.shape != (n,) or not np.array_equal(np.sort(out), np.arange(n)):
+        raise ValueError(f"{what} must list every index once")
+    return out

@@ -162,11 +162,20 @@ def zone_of_each(g: nx.Graph, kind: str) -> dict[str, str]:
     }
 
 
-def trade_table(g: nx.Graph, buyers: list[str], sellers: list[str], edge_kind: str, every: str, seller_order=None):
+def trade_table(
+    g: nx.Graph,
+    buyers: list[str],
+    sellers: list[str],
+    edge_kind: str,
+    every: str,
+    seller_order=None,
+    buyer_order=None,
+):
     """(len(buyers), len(sellers)) bool: who may buy from whom over ``edge_kind`` edges; a buyer whose node carries
     ``every`` (it may buy from every seller) gets its consideration set (:mod:`networks.consideration`: every seller
-    when there are at most ``MAX_CONSIDERED``, else one segment of them, dealt in ``seller_order``, the
-    sellers' own order by default).  Work in proportion to the nodes and edges (and the table)."""
+    when there are at most ``MAX_CONSIDERED``, else one segment of them, sellers and buyers dealt round the segments
+    in ``seller_order`` and ``buyer_order``, indices into ``sellers`` and ``buyers``, their own orders by default).
+    Work in proportion to the nodes and edges (and the table)."""
     import numpy as np
 
     from tokenomy.networks.consideration import considered_rows
@@ -174,11 +183,11 @@ def trade_table(g: nx.Graph, buyers: list[str], sellers: list[str], edge_kind: s
     row = {name: i for i, name in enumerate(buyers)}
     col = {name: j for j, name in enumerate(sellers)}
     out = np.zeros((len(buyers), len(sellers)), dtype=bool)
-    every_rows = [
-        row[attrs["name"]]
-        for _, attrs in sorted(g.nodes(data=True))
-        if attrs.get(every) is True and attrs.get("name") in row
-    ]
+    marked = {
+        row[attrs["name"]] for _, attrs in g.nodes(data=True) if attrs.get(every) is True and attrs.get("name") in row
+    }
+    dealt = np.arange(len(buyers)) if buyer_order is None else np.asarray(buyer_order)
+    every_rows = [int(b) for b in dealt if b in marked]  # the buyers of every seller, in the order they are dealt
     order = np.arange(len(sellers)) if seller_order is None else seller_order
     if every_rows:
         out[every_rows] = considered_rows(len(every_rows), order, len(sellers))

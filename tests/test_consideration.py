@@ -15,7 +15,7 @@ from tokenomy.abm.scenarios import load_scenario
 from tokenomy.abm.scenarios.spec import MAX_TRADING_ENTRIES
 from tokenomy.agents.cloud_provider import _share_value_targets
 from tokenomy.agents.technologies import TECHS
-from tokenomy.networks.consideration import MAX_CONSIDERED, considered_rows, segment_of_each
+from tokenomy.networks.consideration import MAX_CONSIDERED, considered_rows, largest_first, segment_of_each
 from tokenomy.networks.graphml import read_graph, write_graph
 
 
@@ -46,8 +46,20 @@ def test_segments_deal_sellers_in_order_so_each_holds_every_zone():
     segment[np.argsort(zone, kind="stable")] = segment_of_each(1000)
     for s in range(segment.max() + 1):
         assert set(zone[segment == s]) == set(range(8))
-    with pytest.raises(ValueError, match="every seller once"):
+    with pytest.raises(ValueError, match="seller_order must list every index once"):
         considered_rows(3, np.array([0, 0, 1]), 3)
+    with pytest.raises(ValueError, match="buyer_order must list every index once"):
+        considered_rows(3, np.arange(40), 40, buyer_order=np.array([2, 1]))
+
+
+def test_the_largest_buyers_meet_the_segments_of_the_largest_sellers():
+    seller_size = np.array([1.0, 50.0, 2.0, 40.0, 3.0, 30.0, 4.0, 20.0])
+    buyer_size = np.array([5.0, 500.0, 6.0, 400.0, 7.0])
+    rows = considered_rows(5, largest_first(seller_size), 8, limit=4, buyer_order=largest_first(buyer_size))
+    # two segments: {50, 30, 4, 2} and {40, 20, 3, 1}, dealt largest first
+    assert set(np.flatnonzero(rows[1])) == {1, 5, 6, 2}  # the largest buyer: the segment of the largest seller
+    assert set(np.flatnonzero(rows[3])) == {3, 7, 4, 0}  # the second largest: the other segment
+    assert np.array_equal(largest_first(np.array([2.0, 3.0, 2.0])), [1, 0, 2])  # a tie keeps its order
 
 
 def _segmented(n_buyers: int, n_sellers: int) -> np.ndarray:
@@ -169,7 +181,7 @@ def test_a_world_of_the_limit_builds_its_sets_from_the_graph_and_again_from_its_
     read = TokenEconomy(load_scenario(path), seed=1, graph=read_graph(written))
     assert np.array_equal(model.token_edges, read.token_edges)
     assert np.array_equal(model.compute_edges, read.compute_edges)
-    # each compute segment holds AIDCs of both zones (they are dealt in zone order)
+    # each compute segment holds AIDCs of both zones (those of a size are dealt in zone order)
     for row in np.unique(model.compute_edges, axis=0):
         assert set(model.aidcs.zone[row]) == {0, 1}
 
