@@ -77,7 +77,7 @@ class ComputeDay:
     buyer_price: np.ndarray  # (P + L, 24)
     flow: np.ndarray  # (P + L, A, 24) GPU-hours bought, day-ahead and top-up
     payment: np.ndarray  # (P + L, A) CNY paid for them
-    top_up_flow: np.ndarray  # (P, A, 24) the top-up part
+    top_up_gpu_hours: float  # the top-up part, in all
     sold: np.ndarray  # (A, 24) GPU-hours sold
     busy: np.ndarray  # (A, 24) GPU-hours busy (tokens served or training)
     token_busy: np.ndarray  # (A, 24) of which serving tokens

@@ -31,10 +31,17 @@ class TopUp:
     """Result of :func:`top_up_unserved`."""
 
     served: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # (buyer, provider, hour, Mtok) of every top-up
-    gpu_hours: np.ndarray  # (P, A, H) GPU-hours bought
+    bought: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # (provider, AIDC, hour, GPU-hours) of every purchase
     cost_cny: np.ndarray  # (P, A) paid, at the asks
     ask_used_gpu_hours: np.ndarray  # (J,) taken from each ask step
     shape: tuple[int, int, int]  # (B, P, H)
+
+    @property
+    def gpu_hours(self) -> np.ndarray:
+        """(P, A, H) GPU-hours bought; built on access."""
+        out = np.zeros((self.shape[1], self.cost_cny.shape[1], self.shape[2]))
+        np.add.at(out, self.bought[:3], self.bought[3])
+        return out
 
     @property
     def served_mtok(self) -> np.ndarray:
@@ -84,8 +91,8 @@ def top_up_unserved(
     error = _check(eff, aa, ah, c_edges.shape[1], H)
     if error:
         raise ValueError(_ERRORS[error])
-    tb, tp, th, ts, gpu, cost, used = _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges)
-    return TopUp((tb, tp, th, ts), gpu, cost, used, (B, P, H))
+    tb, tp, th, ts, gp, ga, gh, gt, cost, used = _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges)
+    return TopUp((tb, tp, th, ts), (gp, ga, gh, gt), cost, used, (B, P, H))
 
 
 _ERRORS = {1: "mtok_per_gpu_hour must be > 0", 2: "ask_aidc out of range 0..A-1", 3: "ask_hour out of range 0..H-1"}
@@ -117,7 +124,11 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: 
     tp = np.empty(64, np.int64)
     th = np.empty(64, np.int64)
     ts = np.empty(64)
-    gpu = np.zeros((P, A, H))
+    n_bought = 0  # the GPU-hours bought, as (provider, AIDC, hour, GPU-hours), in the order they are bought
+    gp = np.empty(64, np.int64)
+    ga = np.empty(64, np.int64)
+    gh = np.empty(64, np.int64)
+    gt = np.empty(64)
     cost = np.zeros((P, A))
     used = np.zeros(J)
     remaining = left.copy()
@@ -165,7 +176,10 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: 
                 take = min(remaining[j], need - got)
                 remaining[j] -= take
                 used[j] += take
-                gpu[p, aa[j], h] += take
+                if n_bought == gp.size:
+                    gp, ga, gh, gt = _grown(gp), _grown(ga), _grown(gh), _grown(gt)
+                gp[n_bought], ga[n_bought], gh[n_bought], gt[n_bought] = p, aa[j], h, take
+                n_bought += 1
                 cost[p, aa[j]] += take * ap[j]
                 got += take
                 if got >= need:
@@ -182,7 +196,18 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: 
                     tb[n_served], tp[n_served], th[n_served], ts[n_served] = b, p, h, s
                     n_served += 1
                     lack[b] -= s
-    return tb[:n_served], tp[:n_served], th[:n_served], ts[:n_served], gpu, cost, used
+    return (
+        tb[:n_served],
+        tp[:n_served],
+        th[:n_served],
+        ts[:n_served],
+        gp[:n_bought],
+        ga[:n_bought],
+        gh[:n_bought],
+        gt[:n_bought],
+        cost,
+        used,
+    )
 
 
 @njit(cache=True)
