@@ -145,7 +145,8 @@ def build_agents_and_accounts(world: World, g) -> None:
 
 def build_trade_relations(world: World, g) -> None:
     """Token edges (buyer x provider) and compute edges (provider or lab x AIDC), from the graph (its edges, and
-    its ``all_providers`` and ``all_aidcs`` nodes: every seller)."""
+    its ``all_providers`` and ``all_aidcs`` nodes: every seller, or with more than ``MAX_CONSIDERED`` a consideration
+    set, :mod:`networks.consideration`)."""
     prov, labs, aidcs = world.providers, world.labs, world.aidcs
     buyers = world.apps.names + world.enterprises.names
     world.n_buyers = len(buyers)

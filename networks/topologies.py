@@ -10,7 +10,8 @@ A relation with every seller is not spelled out edge by edge: a provider or lab 
 AIDC carries ``all_aidcs = True`` and no compute edges, an app or enterprise that may buy tokens from every
 provider ``all_providers = True`` and no token edges.  So the graph grows with the number of entries, not with
 the products of their counts (1,000 buyers of 1,000 providers would be a million edges); edges name only
-restricted relations (a scenario's ``providers`` or ``aidcs`` list).
+restricted relations (a scenario's ``providers`` or ``aidcs`` list).  Such a buyer considers at most
+``MAX_CONSIDERED`` sellers (:mod:`networks.consideration`), a set the model derives from the graph alone.
 """
 
 from __future__ import annotations

@@ -195,7 +195,13 @@ def test_stage_kernels_give_what_the_markets_functions_give(monkeypatch):
     fast = TokenEconomy("classroom")
     fast.run(46)  # contracts, top-ups and a turn of the month
     kernel_tokens, kernel_day_ahead = tokens._serve, day_ahead._clear_and_pay
-    monkeypatch.setattr(tokens, "_serve", lambda *a: (1,) + kernel_tokens(*a)[1:])  # status 1: the general path
+    # status 1: the general path (the kernel adds to the day-ahead flow in place, so it runs on a copy here: the
+    # general path then starts from the same flow)
+    monkeypatch.setattr(
+        tokens,
+        "_serve",
+        lambda *a: (1,) + kernel_tokens(*(x.copy() if isinstance(x, np.ndarray) else x for x in a))[1:],
+    )
     monkeypatch.setattr(day_ahead, "_clear_and_pay", lambda *a: (1,) + kernel_day_ahead(*a)[1:])
     general = TokenEconomy("classroom")
     general.run(46)
