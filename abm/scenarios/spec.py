@@ -28,8 +28,8 @@ MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm
 # entries of each trading kind (AIDCs, providers, labs, apps, enterprises): a buyer that may trade with every seller
 # considers at most networks.consideration.MAX_CONSIDERED of them, so the markets and switching-cost pricing work in
 # proportion to the entries; what still grows with buyers x sellers is the day's compute flow table (buyers x AIDCs x
-# 24 hours, 0.4 GB at 1,000 of each). A one-day run of 1,000 of each takes about 7 s of processor time and 1.2 GB
-# (benchmarks/bench_scale.py, docs/model.md 6.8).
+# 24 hours, 0.4 GB at 1,000 of each). A one-day run of 1,000 of each takes about 5 s of processor time and 1.0 GB,
+# a month 70 s and 1.8 GB (benchmarks/bench_scale.py, docs/model.md 6.8).
 MAX_TRADING_ENTRIES = 1000
 
 
