@@ -274,3 +274,17 @@ def test_recorded_day_holds_what_numpy_computes_from_the_day():
     columns += [power.curtail, power.charge_z, power.discharge_z, power.net_import, power.unserved, power.spill]
     columns += [power.green_supply]
     assert same(block, np.stack(columns))
+
+
+# -- a pairwise sum over the few numbers of a table of zeros, bit for bit numpy's over the whole table ----------------
+@pytest.mark.parametrize("n", [1, 7, 8, 127, 128, 129, 1000, 100_003])
+def test_psum_at_sums_a_sparse_table_as_numpy_sums_the_dense_one(n):
+    from tokenomy.agents.numeric import psum_at
+
+    rng = np.random.default_rng(n)
+    for k in (0, 1, 5, min(n, 300)):
+        pos = np.sort(rng.choice(n, size=k, replace=False))
+        val = rng.lognormal(3.0, 2.0, size=k)
+        dense = np.zeros(n)
+        dense[pos] = val
+        assert psum_at(pos, val, 0, n) == dense.sum()
