@@ -9,7 +9,7 @@ runs again on the supply graph it wrote (the file must read back within the Grap
 (1,001 of a trading kind) must be refused before any work, with one line and exit code 2. The machine's load moves
 the wall-clock times: take the best of several repeats, and read the processor time beside them.
 
-A buyer that may trade with every seller considers at most 32 of them (``networks/consideration.py``), so the work of
+A buyer that may trade with every seller considers at most 100 of them (``networks/consideration.py``), so the work of
 the markets and of pricing grows with the entries; ``--beyond N [N ...]`` also runs worlds with N of each kind past
 the limit, the limit lifted in the benchmark's own child process only (``tokenomy`` itself refuses them).
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_CONSIDERED = 32  # sellers a buyer that may trade with every seller considers at most
+MAX_CONSIDERED = 100  # sellers a buyer that may trade with every seller considers at most
 
 
 def segment_of_each(n_sellers: int, limit: int = MAX_CONSIDERED) -> np.ndarray:
