@@ -323,12 +323,14 @@ class Recorder:
         reps = c.days if n else 0
         kinds = sorted(set(self.agent_kinds))
         names = list(dict.fromkeys(self.agent_names))
+        name_code = {n: i for i, n in enumerate(names)}  # (a dict: a list's index() would make this N^2)
+        kind_code = {k: i for i, k in enumerate(kinds)}
         columns = {
             "date": self._dates(days),
             "day": days,
             "agent_id": np.tile(self.agent_ids, reps),
-            "name": pd.Categorical.from_codes(np.tile([names.index(n) for n in self.agent_names], reps), names),
-            "kind": pd.Categorical.from_codes(np.tile([kinds.index(k) for k in self.agent_kinds], reps), kinds),
+            "name": pd.Categorical.from_codes(np.tile([name_code[n] for n in self.agent_names], reps), names),
+            "kind": pd.Categorical.from_codes(np.tile([kind_code[k] for k in self.agent_kinds], reps), kinds),
         }
         for name in c.names:
             columns[name] = c.column(name).ravel()
@@ -370,7 +372,7 @@ def _record(world: World, day: Day, row: np.ndarray, hourly: np.ndarray, agents:
         aidcs.scrapped_today,
         compute.busy,
         compute.sold,
-        compute.top_up_flow,
+        compute.top_up_gpu_hours,
         store.params["energy_mwh"],
         store.soc_mwh,
         util.unit_capacity_mw,
@@ -458,7 +460,7 @@ def _record_kernel(
     scrapped,
     busy,
     sold,
-    top_up_flow,
+    top_up_gpu_hours,
     storage_energy,
     soc,
     unit_capacity,
@@ -541,7 +543,7 @@ def _record_kernel(
         scrapped,
         busy,
         sold,
-        top_up_flow,
+        top_up_gpu_hours,
         storage_energy,
         soc,
         unit_capacity,
@@ -719,7 +721,7 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     scrapped,
     busy,
     sold,
-    top_up_flow,
+    top_up_gpu_hours,
     storage_energy,
     soc,
     unit_capacity,
@@ -762,13 +764,15 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     row[_TOKEN_PRICE] = revenue / served if served > 0.0 else (psum(token_price) / n_prov if n_prov else 0.0)
     # hourly compute price paid: its dearest and cheapest hour
     peak, offpeak, priced = -np.inf, np.inf, False
-    for h in range(hours):
-        vol = paid = 0.0
-        for b in range(n_buyers):
-            for a in range(n_aidcs):
+    vols, paids = np.zeros(hours), np.zeros(hours)
+    for b in range(n_buyers):  # (each hour's sums in buyer-AIDC order; the table walked in its own order)
+        for a in range(n_aidcs):
+            for h in range(hours):
                 f = flow[b, a, h]
-                vol += f
-                paid += f * nan_to_zero(aidc_price[a, h])
+                vols[h] += f
+                paids[h] += f * nan_to_zero(aidc_price[a, h])
+    for h in range(hours):
+        vol, paid = vols[h], paids[h]
         if vol > 0.0:
             priced = True
             peak = max(peak, paid / vol)
@@ -799,7 +803,7 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
         row[_PEAK_BUSY] = top
     row[_SOLD] = psum(sold.ravel())
     row[_TRAINING] = psum(flow[n_prov:].ravel())
-    row[_TOPPED_UP] = psum(top_up_flow.ravel())
+    row[_TOPPED_UP] = top_up_gpu_hours
     if storage_energy.size:
         row[_STORAGE_ENERGY] = psum(storage_energy)
         row[_STORAGE_SOC] = psum(soc)

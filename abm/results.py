@@ -18,7 +18,10 @@ class DayAhead:
     """The hourly compute market, cleared before tokens are served."""
 
     flow: np.ndarray  # (P + L, A, 24) GPU-hours bought, reserved under term contracts included
-    reserved: Reserved  # the term contracts' reserved GPU-hours, as delivered, and what they cost
+    reserved: (
+        Reserved  # the term contracts' reserved GPU-hours, as delivered, and what they cost (its flow is in ``flow``)
+    )
+    reserved_gpu_hours: float  # the GPU-hours they reserved today, in all
     buyer_price: np.ndarray  # (P + L, 24) CNY per GPU-hour each buyer faced in each hour
     aidc_price: np.ndarray  # (A, 24) CNY per GPU-hour at each AIDC in each hour
     payment: np.ndarray  # (P + L, A) CNY for the GPU-hours bought in the market (not the reserved)
@@ -75,7 +78,7 @@ class ComputeDay:
     buyer_price: np.ndarray  # (P + L, 24)
     flow: np.ndarray  # (P + L, A, 24) GPU-hours bought, day-ahead and top-up
     payment: np.ndarray  # (P + L, A) CNY paid for them
-    top_up_flow: np.ndarray  # (P, A, 24) the top-up part
+    top_up_gpu_hours: float  # the top-up part, in all
     sold: np.ndarray  # (A, 24) GPU-hours sold
     busy: np.ndarray  # (A, 24) GPU-hours busy (tokens served or training)
     token_busy: np.ndarray  # (A, 24) of which serving tokens

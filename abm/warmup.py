@@ -34,14 +34,15 @@ def warm_up(scenario: str = "classroom", days: int = 2) -> float:
 
 def _rare_kernels() -> None:
     """Kernels a run reaches only on some days or in some worlds, called once with the types a run gives them: a
-    battery repairing its offers; the markets' own functions, which a day takes when its compiled fast path does not
-    apply (an hour that needs an LP, a grid that is not complete); a Roth-Erev learner; the one-pool call auction
-    the call-market lesson clears; the Q-learning firms of the algorithmic-pricing lesson and a Q-learning
-    provider."""
+    battery repairing its offers; the components of a trade graph where not everyone trades with everyone; the
+    markets' own functions, which a day takes when its compiled fast path does not apply (an hour that needs an LP,
+    a grid that is not complete); a Roth-Erev learner; the one-pool call auction the call-market lesson clears; the
+    Q-learning firms of the algorithmic-pricing lesson and a Q-learning provider."""
     import numpy as np
 
     from tokenomy.abm.lessons.algorithmic_pricing import algorithmic_pricing
     from tokenomy.abm.markets.compute import clear_compute_market, clear_hourly_compute_market
+    from tokenomy.abm.markets.graph import find_components
     from tokenomy.abm.markets.power import PowerMarketInput, clear_power_market
     from tokenomy.abm.markets.token import clear_token_market
     from tokenomy.abm.markets.top_up import top_up_unserved
@@ -53,6 +54,7 @@ def _rare_kernels() -> None:
     _feasible(np.zeros((1, 24)), np.zeros((1, 24)), one, one, one, one)
     flat = np.ones((24, 1))
     clear_power_market(PowerMarketInput(1, step, flat, flat, step, flat, flat, flat, step, step, one))
+    find_components(np.eye(2, dtype=bool))
     edges = np.ones((1, 1), dtype=bool)
     clear_token_market(flat.T.copy(), np.ones((1, 1)), flat.T.copy(), one, edges)
     top_up_unserved(flat.T.copy(), one, one, edges, hours, np.arange(24), np.ones(24), np.ones(24), edges)

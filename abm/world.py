@@ -22,6 +22,7 @@ from tokenomy.agents.grid_operator import GridOperator, GridOperatorGroup
 from tokenomy.agents.storage_operator import StorageGroup, StorageOperator
 from tokenomy.agents.training_lab import TrainingLab, TrainingLabGroup
 from tokenomy.agents.utility import Utility, UtilityGroup
+from tokenomy.networks.consideration import largest_first
 from tokenomy.networks.topologies import names_of_kind, node_ids, trade_table, zone_of_each
 
 # kind -> (Mesa agent class, scenario key), in account order
@@ -144,12 +145,35 @@ def build_agents_and_accounts(world: World, g) -> None:
 
 def build_trade_relations(world: World, g) -> None:
     """Token edges (buyer x provider) and compute edges (provider or lab x AIDC), from the graph (its edges, and
-    its ``all_providers`` and ``all_aidcs`` nodes: every seller)."""
+    its ``all_providers`` and ``all_aidcs`` nodes: every seller, or with more than ``MAX_CONSIDERED`` a consideration
+    set, :mod:`networks.consideration`)."""
     prov, labs, aidcs = world.providers, world.labs, world.aidcs
     buyers = world.apps.names + world.enterprises.names
     world.n_buyers = len(buyers)
-    world.token_edges = trade_table(g, buyers, prov.names, "token", "all_providers")
-    world.compute_edges = trade_table(g, prov.names + labs.names, aidcs.names, "compute", "all_aidcs")
+    # sellers and buyers are dealt round the consideration segments largest first (networks.consideration): token
+    # buyers by their demand at the mean starting price, providers in their order (no size before they trade);
+    # AIDCs by GPUs (those of a size by zone, so each segment gets every zone's), providers and labs by the GPU-hours
+    # a day they expect to need
+    mean_price = float(prov.price.mean()) if prov.n else 1.0
+    token_demand = np.concatenate(
+        [
+            world.apps.token_demand_mtok(np.full(world.apps.n, mean_price)),
+            world.enterprises.token_demand_mtok(np.full(world.enterprises.n, mean_price)),
+        ]
+    )
+    world.token_edges = trade_table(
+        g, buyers, prov.names, "token", "all_providers", buyer_order=largest_first(token_demand)
+    )
+    need = np.concatenate([prov.level / prov.params["mtok_per_gpu_hour"], labs.params["gpu_hours_per_day"]])
+    world.compute_edges = trade_table(
+        g,
+        prov.names + labs.names,
+        aidcs.names,
+        "compute",
+        "all_aidcs",
+        seller_order=np.lexsort((np.arange(aidcs.n), aidcs.zone, -aidcs.gpus)),
+        buyer_order=largest_first(need),
+    )
     world.buyer_profile = (
         np.concatenate([world.apps.profile, world.enterprises.profile]).reshape(world.n_buyers, 24) / 24.0
     )

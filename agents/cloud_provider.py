@@ -46,7 +46,7 @@ from numba import njit
 from tokenomy.agents.base import DAYS_PER_YEAR, Group, GroupAgent
 from tokenomy.agents.choice import appeal_factor, choice_probability, effective_prices, log_weights, switching_bond
 from tokenomy.agents.finance import DISCOUNT_RATE
-from tokenomy.agents.numeric import nan_max, nan_min
+from tokenomy.agents.numeric import bipartite_lists, nan_max, nan_min
 from tokenomy.agents.strategies import (
     COMPUTE_BIDDING,
     TOKEN_PRICING,
@@ -525,21 +525,29 @@ def _share_path(x, p, b, weight, price, edges, share, new, bond, sigma, days):
     the rivals' customers taken together (share-weighted), the share follows s' = alpha s + gamma, so
     s_t = s_inf + (s_0 - s_inf) alpha^t.  Returns (sum of s_t over the days, s at the end, the buyer's expected price
     over them)."""
-    n = weight.size
+    return _share_path_among(x, p, b, weight, price, np.flatnonzero(edges[b]), share, new, bond, sigma, days)
+
+
+@njit(cache=True)
+def _share_path_among(x, p, b, weight, price, sellers, share, new, bond, sigma, days):
+    """:func:`_share_path` with buyer b's providers listed (``sellers``, in increasing order; p among them): the
+    work is in proportion to its consideration set, not to all providers."""
     own = weight[p] * (price[p] / x) ** sigma
     total = own
-    for q in range(n):
-        if q != p and edges[b, q]:
+    n_rivals = 0
+    for q in sellers:
+        if q != p:
             total += weight[q]
+            n_rivals += 1
     theta = bond
     stay = 1.0 if theta == np.inf else choice_probability(own, own, True, total, theta)
     rivals = come = rival_price = 0.0
-    for q in range(n):
-        if q != p and edges[b, q]:
+    for q in sellers:
+        if q != p:
             rivals += share[b, q]
-    for q in range(n):
-        if q != p and edges[b, q]:
-            weight_q = share[b, q] / rivals if rivals > 0.0 else 1.0 / max(n - 1, 1)
+    for q in sellers:
+        if q != p:
+            weight_q = share[b, q] / rivals if rivals > 0.0 else 1.0 / n_rivals
             come += weight_q * (0.0 if theta == np.inf else choice_probability(own, weight[q], False, total, theta))
             rival_price += weight_q * price[q]
     fresh = new[b]
@@ -559,30 +567,50 @@ def _share_value(x, p, cost, harvest, weight, price, edges, share, new, bond, de
     the value of the share it holds at the end, sum_b [(x - c) D_b(x) sum_t s_bt(x) + harvest value_b D_b s_bL(x)]
     (:func:`_share_path`; D_b(x) the buyer's demand at the price it then expects, constant elasticity e_b; its
     demand after the days does not depend on x, only its split does)."""
-    today = (p, cost, harvest, weight, price, edges, share, new, bond, demand, elasticity, sigma, value)
+    today = (
+        p,
+        cost,
+        harvest,
+        weight,
+        price,
+        bipartite_lists(edges),
+        share,
+        new,
+        bond,
+        demand,
+        elasticity,
+        sigma,
+        value,
+    )
     return _share_value_from(x, _expected_today(today, days), today, days)
 
 
 @njit(cache=True)
 def _expected_today(args, days):
-    """(B,) the price each buyer of provider p expects over the ``days`` if p keeps today's price."""
-    p, _, _, weight, price, edges, share, new, bond, _, _, sigma, _ = args
-    out = np.zeros(edges.shape[0])
-    for b in range(edges.shape[0]):
-        if edges[b, p]:
-            out[b] = _share_path(price[p], p, b, weight, price, edges, share, new, bond[b], sigma, days)[2]
+    """(B,) the price each buyer of provider p expects over the ``days`` if p keeps today's price (0 for the others:
+    only p's buyers, listed in ``links``, are worked out)."""
+    p, _, _, weight, price, links, share, new, bond, _, _, sigma, _ = args
+    row_ptr, row_idx, col_ptr, col_idx = links
+    out = np.zeros(row_ptr.size - 1)
+    for k in range(col_ptr[p], col_ptr[p + 1]):
+        b = col_idx[k]
+        sellers = row_idx[row_ptr[b] : row_ptr[b + 1]]
+        out[b] = _share_path_among(price[p], p, b, weight, price, sellers, share, new, bond[b], sigma, days)[2]
     return out
 
 
 @njit(cache=True)
 def _share_value_from(x, expected_now, args, days):
     """:func:`_share_value` with the buyers' expected prices at today's price already worked out."""
-    p, cost, harvest, weight, price, edges, share, new, bond, demand, elasticity, sigma, value = args
+    p, cost, harvest, weight, price, links, share, new, bond, demand, elasticity, sigma, value = args
+    row_ptr, row_idx, col_ptr, col_idx = links
     total = 0.0
-    for b in range(edges.shape[0]):
-        if not edges[b, p] or demand[b] <= 0.0:
+    for k in range(col_ptr[p], col_ptr[p + 1]):
+        b = col_idx[k]
+        if demand[b] <= 0.0:
             continue
-        summed, end, expected = _share_path(x, p, b, weight, price, edges, share, new, bond[b], sigma, days)
+        sellers = row_idx[row_ptr[b] : row_ptr[b + 1]]
+        summed, end, expected = _share_path_among(x, p, b, weight, price, sellers, share, new, bond[b], sigma, days)
         now = expected_now[b]
         volume = demand[b] * (expected / now) ** (-elasticity[b]) if now > 0.0 else demand[b]
         total += (x - cost) * volume * summed + harvest * value[b] * demand[b] * end
@@ -695,12 +723,11 @@ def _share_value_targets(
         weight = (effective / effective.min()) ** (-sigma)
     else:  # the weights from their logs, relative to the largest (as the effective prices' are)
         weight = np.exp(log_weights(price, appeal, sigma))
+    links = bipartite_lists(edges)  # each buyer's providers and each provider's buyers: work in proportion to the links
+    row_ptr = links[0]
     bond = np.empty(n_buyers)
     for b in range(n_buyers):
-        links = 0
-        for q in range(n):
-            links += edges[b, q]
-        bond[b] = switching_bond(retention, links)
+        bond[b] = switching_bond(retention, row_ptr[b + 1] - row_ptr[b])
     value = np.empty(n_buyers)
     for p in range(n):
         c = unit_cost[p]
@@ -716,7 +743,7 @@ def _share_value_targets(
             harvest_markup[p] = _lerner_markup(eta[p], min_margin[p], max_markup[p])
         else:
             harvest_markup[p] += (now - harvest_markup[p]) / MARGIN_MEMORY_DAYS
-        today = (p, c, c * harvest_markup[p], weight, price, edges, share, new, bond, demand, elasticity, sigma, value)
+        today = (p, c, c * harvest_markup[p], weight, price, links, share, new, bond, demand, elasticity, sigma, value)
         best = _best_price(lo, hi, today, hold[p])
         floor = _clearing_floor(price[p], served[p], unserved[p], eta[p])
         bound[p] = floor > best

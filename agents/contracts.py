@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tokenomy.agents.numeric import psum, psum_at
+
 MAX_CONTRACTED_SHARE = 0.8  # an AIDC sells contracts on at most this share of its online GPUs
 
 
@@ -69,6 +71,18 @@ class ContractBook:
         self.price = np.append(self.price, price)
         self.end_day = np.append(self.end_day, end_day)
 
+    def sign_arrays(
+        self, provider: np.ndarray, aidc: np.ndarray, qty: np.ndarray, price: np.ndarray, end_day: np.ndarray
+    ) -> None:
+        """Sign contracts given as arrays (one row each), in order."""
+        if not provider.size:
+            return
+        self.provider = np.concatenate([self.provider, provider])
+        self.aidc = np.concatenate([self.aidc, aidc])
+        self.qty = np.concatenate([self.qty, qty])
+        self.price = np.concatenate([self.price, price])
+        self.end_day = np.concatenate([self.end_day, end_day])
+
     def cover(self, after_day: int) -> np.ndarray:
         """(P, 24) GPUs per hour each provider holds under contracts still open after ``after_day``."""
         out = np.zeros((self.n_providers, 24))
@@ -84,11 +98,11 @@ class ContractBook:
 
     def deliver(self, available_gpus: np.ndarray, n_buyers: int) -> Reserved:
         """Today's reservations, cut pro rata where an AIDC has fewer ``available_gpus`` (A,) than it reserved."""
-        flow, payment, by_provider, by_aidc = _deliver(
-            self.provider, self.aidc, self.qty, self.price, available_gpus, n_buyers, self.n_aidcs, self.n_providers
+        delivered, payment, by_provider, by_aidc = _deliver(
+            self.provider, self.aidc, self.qty, self.price, available_gpus, self.n_aidcs, self.n_providers
         )
         # no copies: the book replaces its arrays when contracts are signed or end, it never edits them
-        return Reserved(flow, payment, by_provider, by_aidc, self.provider, self.aidc)
+        return Reserved(delivered, payment, by_provider, by_aidc, self.provider, self.aidc, (n_buyers, self.n_aidcs))
 
     def mean_price(self) -> float:
         """Volume-weighted price of the open contracts, CNY per GPU-hour (NaN with none)."""
@@ -122,47 +136,115 @@ def renew(
     room = np.maximum(MAX_CONTRACTED_SHARE * aidc_online[:, None] - book.sold(), 0.0)  # (A, 24)
     first = not book.ladder_built
     book.ladder_built = True
-    signed = []
-    for p in range(need.shape[0]):
+    months = np.maximum(np.asarray(contract_months, dtype=float).astype(np.int64), 1)
+    signed = _plan(
+        np.ascontiguousarray(target, dtype=float),
+        cover,
+        np.ascontiguousarray(edges, dtype=np.bool_),
+        room,
+        np.ascontiguousarray(expected_price, dtype=float),
+        months,
+        first,
+        float(premium),
+        int(day),
+        int(month_days),
+    )
+    book.sign_arrays(*signed)  # (the book is not read again above: signing at the end is signing as we go)
+
+
+@njit(cache=True)
+def _plan(target, cover, edges, room, expected_price, months, first, premium, day, month_days):
+    """:func:`renew`'s contracts, in order: (provider, AIDC, GPUs per hour (C, 24), price, last day); ``room`` (A, 24)
+    is used up in place.  Work in proportion to the providers' links to AIDCs (their consideration sets)."""
+    n_prov, hours = target.shape
+    n_aidcs = edges.shape[1]
+    cap = 16
+    provider = np.empty(cap, np.int64)
+    aidc = np.empty(cap, np.int64)
+    qty = np.empty((cap, hours))
+    price = np.empty(cap)
+    end_day = np.empty(cap, np.int64)
+    n = 0
+    sellers = np.empty(n_aidcs, np.int64)
+    weight = np.empty(n_aidcs)
+    for p in range(n_prov):
         gap = np.maximum(target[p] - cover[p], 0.0)
-        if gap.sum() <= 0:
+        if psum(gap) <= 0:
             continue
-        sellers = np.flatnonzero(edges[p])
-        if sellers.size == 0:
+        k = 0
+        for a in range(n_aidcs):
+            if edges[p, a]:
+                sellers[k] = a
+                weight[k] = psum(room[a])
+                k += 1
+        if k == 0:
             continue
-        weight = room[sellers].sum(axis=1)
-        if weight.sum() <= 0:
+        total = psum(weight[:k])
+        if total <= 0:
             continue
-        months = max(int(contract_months[p]), 1)
-        rungs = range(1, months + 1) if first else (months,)
-        for a, w in zip(sellers, weight / weight.sum(), strict=True):
+        rungs = months[p] if first else 1
+        first_rung = 1 if first else months[p]  # a ladder of 1..months months at first, then months
+        for i in range(k):
+            a = sellers[i]
+            w = weight[i] / total
             if w <= 0:
                 continue
-            qty = np.minimum(gap * w, room[a]) / len(rungs)
-            if qty.sum() <= 0:
+            q = np.minimum(gap * w, room[a]) / rungs
+            q_sum = psum(q)
+            if q_sum <= 0:
                 continue
-            shaped = expected_price[a]
-            price = (1.0 + premium) * float(qty @ shaped / qty.sum())
-            for m in rungs:
-                signed.append((p, int(a), qty, price, day + m * month_days - 1))
-            room[a] -= qty * len(rungs)
-    book.sign_many(signed)  # (the book is not read again above: signing at the end is signing as we go)
+            agreed = (1.0 + premium) * (np.dot(q, expected_price[a]) / q_sum)
+            for m in range(first_rung, first_rung + rungs):
+                if n == cap:  # grow the arrays (amortised: doubling)
+                    cap *= 2
+                    provider, aidc, price, end_day = (
+                        _grown(provider, cap),
+                        _grown(aidc, cap),
+                        _grown(price, cap),
+                        _grown(end_day, cap),
+                    )
+                    bigger = np.empty((cap, hours))
+                    bigger[:n] = qty[:n]
+                    qty = bigger
+                provider[n], aidc[n], price[n], end_day[n] = p, a, agreed, day + m * month_days - 1
+                qty[n] = q
+                n += 1
+            for h in range(hours):
+                room[a, h] -= q[h] * rungs
+    return provider[:n].copy(), aidc[:n].copy(), qty[:n].copy(), price[:n].copy(), end_day[:n].copy()
+
+
+@njit(cache=True)
+def _grown(x, size):
+    out = np.empty(size, x.dtype)
+    out[: x.size] = x
+    return out
 
 
 class Reserved:
-    """Today's reserved GPU-hours as delivered: ``flow`` (B, A, 24) GPU-hours by buyer (providers first) and AIDC,
+    """Today's reserved GPU-hours as delivered: ``delivered`` (C, 24) GPUs each contract delivered in each hour,
     ``payment`` (C,) CNY each contract pays, ``by_provider`` (P, 24) and ``by_aidc`` (A, 24) GPUs reserved per
-    hour; ``contract_provider`` and ``contract_aidc`` (C,) who is party to each contract."""
+    hour; ``contract_provider`` and ``contract_aidc`` (C,) who is party to each contract; :attr:`flow` the (B, A, 24)
+    table of them by buyer (providers first) and AIDC, built on access (:func:`add_reserved` adds them to a day's
+    flow without it: at 1,000 entries of each kind it would be 0.4 GB)."""
 
-    __slots__ = ("flow", "payment", "by_provider", "by_aidc", "contract_provider", "contract_aidc")
+    __slots__ = ("delivered", "payment", "by_provider", "by_aidc", "contract_provider", "contract_aidc", "shape")
 
-    def __init__(self, flow, payment, by_provider, by_aidc, contract_provider, contract_aidc):
-        self.flow = flow
+    def __init__(self, delivered, payment, by_provider, by_aidc, contract_provider, contract_aidc, shape):
+        self.delivered = delivered
         self.payment = payment
         self.by_provider = by_provider
         self.by_aidc = by_aidc
         self.contract_provider = contract_provider
         self.contract_aidc = contract_aidc
+        self.shape = shape  # (B, A): buyers (providers, then labs) and AIDCs
+
+    @property
+    def flow(self) -> np.ndarray:
+        """(B, A, 24) GPU-hours reserved by buyer and AIDC."""
+        out = np.zeros((*self.shape, self.delivered.shape[1]))
+        add_reserved(out, self.contract_provider, self.contract_aidc, self.delivered)
+        return out
 
     def cost_by_provider(self) -> np.ndarray:
         """(P,) CNY each provider pays for its reservations today."""
@@ -170,15 +252,15 @@ class Reserved:
 
 
 @njit(cache=True)
-def _deliver(provider, aidc, qty, price, available, n_buyers, n_aidcs, n_providers):
-    """:meth:`ContractBook.deliver`: (flow (B, A, 24), payment per contract (C,), by provider (P, 24), by AIDC
-    (A, 24)); ``n_buyers`` rows of flow (providers first, labs after, who hold no contracts)."""
+def _deliver(provider, aidc, qty, price, available, n_aidcs, n_providers):
+    """:meth:`ContractBook.deliver`: (delivered per contract and hour (C, 24), payment per contract (C,), by provider
+    (P, 24), by AIDC (A, 24))."""
     n_contracts, hours = qty.shape
     asked = np.zeros((n_aidcs, hours))
     for c in range(n_contracts):
         for h in range(hours):
             asked[aidc[c], h] += qty[c, h]
-    flow = np.zeros((n_buyers, n_aidcs, hours))
+    out = np.empty((n_contracts, hours))
     by_aidc = np.zeros((n_aidcs, hours))
     by_provider = np.zeros((n_providers, hours))
     payment = np.empty(n_contracts)
@@ -188,9 +270,41 @@ def _deliver(provider, aidc, qty, price, available, n_buyers, n_aidcs, n_provide
         for h in range(hours):
             cut = min(1.0, available[a] / asked[a, h]) if asked[a, h] > available[a] else 1.0
             q = qty[c, h] * cut
-            flow[provider[c], a, h] += q
+            out[c, h] = q
             by_aidc[a, h] += q
             by_provider[provider[c], h] += q
             delivered += q
         payment[c] = price[c] * delivered
-    return flow, payment, by_provider, by_aidc
+    return out, payment, by_provider, by_aidc
+
+
+@njit(cache=True)
+def add_reserved(flow, provider, aidc, delivered):
+    """Adds the contracts' ``delivered`` GPU-hours (C, 24) into ``flow`` (B, A, 24) in place, as adding their (B, A,
+    24) table would (each buyer-AIDC pair's contracts summed in their order, then added), and returns that table's sum
+    in numpy's pairwise order -- without building it."""
+    n_buyers, n_aidcs, hours = flow.shape
+    n = provider.size
+    key = np.empty(n, np.int64)
+    for c in range(n):
+        key[c] = provider[c] * n_aidcs + aidc[c]
+    order = np.argsort(key, kind="mergesort")  # by pair, each pair's contracts in their order
+    pos = np.empty(n * hours, np.int64)  # the table's nonzero cells, in its order, and their values
+    val = np.empty(n * hours)
+    row = np.empty(hours)
+    m = 0
+    i = 0
+    while i < n:
+        k = key[order[i]]
+        row[:] = 0.0
+        while i < n and key[order[i]] == k:
+            for h in range(hours):
+                row[h] += delivered[order[i], h]
+            i += 1
+        b, a = k // n_aidcs, k % n_aidcs
+        for h in range(hours):
+            flow[b, a, h] += row[h]
+            pos[m] = k * hours + h
+            val[m] = row[h]
+            m += 1
+    return psum_at(pos[:m], val[:m], 0, n_buyers * n_aidcs * hours)

@@ -53,6 +53,57 @@ def psum(a):
 
 
 @njit(cache=True)
+def psum_at(pos, val, start, n):
+    """:func:`psum` of the ``n`` numbers from ``start`` of a table that is zero but at the sorted positions ``pos``,
+    where it holds ``val``: the same bits as summing the whole table (a run without a number sums to 0, which adds
+    nothing), in work proportional to the numbers and the log of ``n``.  (psum's halving, walked with a stack of its
+    own: a recursive kernel loaded from numba's cache can crash.)"""
+    depth_max = 64  # halving from 2^63 numbers down to a block of 128 takes fewer levels
+    f_start = np.empty(depth_max, np.int64)
+    f_n = np.empty(depth_max, np.int64)
+    f_lo = np.empty(depth_max, np.int64)
+    f_hi = np.empty(depth_max, np.int64)
+    f_mid = np.empty(depth_max, np.int64)
+    f_stage = np.empty(depth_max, np.int64)
+    f_left = np.empty(depth_max)
+    f_start[0], f_n[0], f_lo[0], f_hi[0], f_stage[0] = start, n, 0, pos.size, 0
+    depth = 1
+    ret = 0.0
+    block = np.zeros(128)
+    while depth > 0:
+        t = depth - 1
+        s, m, lo, hi = f_start[t], f_n[t], f_lo[t], f_hi[t]
+        if f_stage[t] == 0:
+            if lo == hi:  # no number here: it sums to 0
+                ret = 0.0
+                depth -= 1
+            elif m <= 128:
+                block[:m] = 0.0
+                for i in range(lo, hi):
+                    block[pos[i] - s] = val[i]
+                ret = psum(block[:m])
+                depth -= 1
+            else:  # the two halves, as psum splits them
+                half = m // 2
+                half -= half % 8
+                f_mid[t] = lo + np.searchsorted(pos[lo:hi], s + half)
+                f_stage[t] = 1
+                f_start[depth], f_n[depth], f_lo[depth], f_hi[depth], f_stage[depth] = s, half, lo, f_mid[t], 0
+                depth += 1
+        elif f_stage[t] == 1:
+            f_left[t] = ret
+            f_stage[t] = 2
+            half = m // 2
+            half -= half % 8
+            f_start[depth], f_n[depth], f_lo[depth], f_hi[depth], f_stage[depth] = s + half, m - half, f_mid[t], hi, 0
+            depth += 1
+        else:
+            ret = f_left[t] + ret
+            depth -= 1
+    return ret
+
+
+@njit(cache=True)
 def nan_max(a, b):
     """``np.maximum`` of two floats: NaN if either is NaN."""
     if a != a or b != b:
@@ -90,3 +141,33 @@ def _item(x, i):
     if isinstance(x, types.Array):
         return lambda x, i: x[i]
     return lambda x, i: x
+
+
+@njit(cache=True)
+def bipartite_lists(edges):
+    """The bipartite table ``edges`` (B, S) as lists: (row_ptr, row_idx) the sellers of each buyer and (col_ptr,
+    col_idx) the buyers of each seller, each in increasing order (compressed sparse rows and columns)."""
+    n_buyers, n = edges.shape
+    row_ptr = np.zeros(n_buyers + 1, np.int64)
+    col_ptr = np.zeros(n + 1, np.int64)
+    for b in range(n_buyers):
+        for q in range(n):
+            if edges[b, q]:
+                row_ptr[b + 1] += 1
+                col_ptr[q + 1] += 1
+    for b in range(n_buyers):
+        row_ptr[b + 1] += row_ptr[b]
+    for q in range(n):
+        col_ptr[q + 1] += col_ptr[q]
+    row_idx = np.empty(row_ptr[n_buyers], np.int64)
+    col_idx = np.empty(col_ptr[n], np.int64)
+    at = col_ptr[:-1].copy()
+    for b in range(n_buyers):
+        k = row_ptr[b]
+        for q in range(n):
+            if edges[b, q]:
+                row_idx[k] = q
+                k += 1
+                col_idx[at[q]] = b
+                at[q] += 1
+    return row_ptr, row_idx, col_ptr, col_idx

@@ -1,19 +1,19 @@
-"""Time and peak memory of a one-day run as the scenario grows, up to the limits on entries and beyond them.
+"""Time and peak memory of a run as the scenario grows to the limits on entries, and beyond them.
 
 Each world is ``china-2024`` (8 zones) with entries added until it has N of a kind, each new one a small share of
-the base world's size; ``spin_up_days = 0``, so one day is one day. Each runs as ``tokenomy run FILE --days 1`` in
-a fresh process (build, one simulated day, tables and graph written) under a cap on its address space
-(``--memory-gb``), and the table gives its wall-clock and processor time, the parts ``run.json`` records (wall
-clock) and the process's peak resident memory (``wait4``'s maxrss). The world at every limit runs again on the
-supply graph it wrote (the file must read back within the GraphML limit). A world beyond a limit must be refused
-before any work, with one line and exit code 2. The machine's load moves the wall-clock times: take the best of
-several repeats, and read the processor time beside them.
+the base world's size; ``spin_up_days = 0``, so one day is one day. Each runs as ``tokenomy run FILE --days D`` (one
+day by default) in a fresh process (build, the simulated days, tables and graph written) under a cap on its address
+space (``--memory-gb``), and the table gives its wall-clock and processor time, the parts ``run.json`` records (wall
+clock) and the process's peak resident memory (``wait4``'s maxrss). The world at the limits (1,000 of each kind)
+runs again on the supply graph it wrote (the file must read back within the GraphML limit). A world beyond a limit
+(1,001 of a trading kind) must be refused before any work, with one line and exit code 2. The machine's load moves
+the wall-clock times: take the best of several repeats, and read the processor time beside them.
 
-``--beyond N [N ...]`` also runs worlds with N of each kind past the limit on trading entries, the limit lifted in
-the benchmark's own child process only (``tokenomy`` itself refuses them): how the cost grows where the limit
-stops it (300 takes about 15 s, 1,000 about 5 minutes of processor time and 6 GB).
+A buyer that may trade with every seller considers at most 100 of them (``networks/consideration.py``), so the work of
+the markets and of pricing grows with the entries; ``--beyond N [N ...]`` also runs worlds with N of each kind past
+the limit, the limit lifted in the benchmark's own child process only (``tokenomy`` itself refuses them).
 
-    .venv/bin/python benchmarks/bench_scale.py [--repeat 1] [--memory-gb 8] [--beyond 300 1000]
+    .venv/bin/python benchmarks/bench_scale.py [--repeat 1] [--days 1] [--memory-gb 8] [--beyond 2000]
 """
 
 from __future__ import annotations
@@ -43,15 +43,15 @@ KINDS = ("utilities", "storage", *TRADING)
 # label -> entries of each kind (the rest keep the base world's few)
 WORLDS = {
     "10 of each kind": dict.fromkeys(KINDS, 10),
-    "100 of each kind (the trading kinds' limit)": dict.fromkeys(KINDS, 100),
-    "every limit: 1,000 utilities and storage, 100 of each trading kind": {
+    "100 of each kind": dict.fromkeys(KINDS, 100),
+    "1,000 of each kind (every limit)": dict.fromkeys(KINDS, 1000),
+    "1,001 of each trading kind (beyond the limit: refused)": {
         "utilities": 1000,
         "storage": 1000,
-        **dict.fromkeys(TRADING, 100),
+        **dict.fromkeys(TRADING, 1001),
     },
-    "1,000 of each kind (beyond the limit: refused)": dict.fromkeys(KINDS, 1000),
 }
-ROUND_TRIP = "every limit: 1,000 utilities and storage, 100 of each trading kind"
+ROUND_TRIP = "1,000 of each kind (every limit)"
 
 
 def _entry(kind: str, i: int, n: int) -> list[str]:
@@ -98,9 +98,14 @@ sys.exit(main(sys.argv[1:]))
 
 
 def run_once(
-    scenario: Path, out: Path, memory_gb: float, graph: Path | None = None, lift_to: int | None = None
+    scenario: Path,
+    out: Path,
+    memory_gb: float,
+    graph: Path | None = None,
+    lift_to: int | None = None,
+    days: int = 1,
 ) -> dict:
-    """One ``tokenomy run`` of one day (with the supply graph ``graph`` if given; the limit on trading entries
+    """One ``tokenomy run`` of ``days`` days (with the supply graph ``graph`` if given; the limit on trading entries
     lifted to ``lift_to`` if given): wall-clock seconds, peak memory, exit code, run.json timings, error line."""
     script = Path(sys.executable).with_name("tokenomy")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "tokenomy.abm.cli"]
@@ -114,7 +119,7 @@ def run_once(
     start = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         child = subprocess.Popen(
-            [*cmd, "run", str(scenario), "--days", "1", "--quiet", "--out", str(out)]
+            [*cmd, "run", str(scenario), "--days", str(days), "--quiet", "--out", str(out)]
             + (["--graph", str(graph)] if graph else []),
             stdout=subprocess.DEVNULL,
             stderr=err,
@@ -134,6 +139,7 @@ def run_once(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=1, help="best of N (by time)")
+    parser.add_argument("--days", type=int, default=1, help="days to simulate in each run")
     parser.add_argument("--memory-gb", type=float, default=8.0, help="address-space cap of each run")
     parser.add_argument("--beyond", type=int, nargs="*", default=[], help="N of each kind past the limit")
     args = parser.parse_args()
@@ -141,27 +147,35 @@ def main() -> None:
 
     base = load_scenario("china-2024").data
     base_counts = {kind: len(base[kind]) for kind in KINDS}
-    print(f"one day of china-2024 grown to N entries of a kind (tokenomy run --days 1), best of {args.repeat}")
+    print(f"china-2024 grown to N entries of a kind (tokenomy run --days {args.days}), best of {args.repeat}")
     head = f"{'exit':>4s} {'total s':>8s} {'cpu s':>7s} {'build':>7s} {'day':>7s} {'write':>7s} {'peak MB':>8s}"
     print(f"{'world':68s} {head}")
     with tempfile.TemporaryDirectory() as tmp:
         for i, (label, counts) in enumerate(WORLDS.items()):
             scenario = Path(tmp) / f"scale-{i}.toml"
             scenario.write_text(scenario_text(counts, base_counts))
-            runs = [run_once(scenario, Path(tmp) / f"out-{i}-{r}", args.memory_gb) for r in range(args.repeat)]
+            runs = [
+                run_once(scenario, Path(tmp) / f"out-{i}-{r}", args.memory_gb, days=args.days)
+                for r in range(args.repeat)
+            ]
             _row(label, min(runs, key=lambda x: x["s"]))
             if label == ROUND_TRIP:  # the graph that run wrote, read back (a written graph builds the same world)
                 graph = Path(tmp) / f"out-{i}-0" / "graph.graphml"
                 size = f"{graph.stat().st_size / 1e6:.1f} MB" if graph.exists() else "missing"
-                again = [run_once(scenario, Path(tmp) / f"re-{r}", args.memory_gb, graph) for r in range(args.repeat)]
+                again = [
+                    run_once(scenario, Path(tmp) / f"re-{r}", args.memory_gb, graph, days=args.days)
+                    for r in range(args.repeat)
+                ]
                 _row(f"  the same, --graph its graph.graphml ({size})", min(again, key=lambda x: x["s"]))
         for n in args.beyond:
             scenario = Path(tmp) / f"beyond-{n}.toml"
-            scenario.write_text(scenario_text(dict.fromkeys(KINDS, n), base_counts))
+            counts = {**dict.fromkeys(KINDS, min(n, 1000)), **dict.fromkeys(TRADING, n)}  # (the others stop at 1,000)
+            scenario.write_text(scenario_text(counts, base_counts))
             runs = [
-                run_once(scenario, Path(tmp) / f"beyond-{n}-{r}", args.memory_gb, lift_to=n) for r in range(args.repeat)
+                run_once(scenario, Path(tmp) / f"beyond-{n}-{r}", args.memory_gb, lift_to=n, days=args.days)
+                for r in range(args.repeat)
             ]
-            _row(f"{n:,} of each kind, the limit lifted (beyond it)", min(runs, key=lambda x: x["s"]))
+            _row(f"{n:,} of each trading kind, the limit lifted (beyond it)", min(runs, key=lambda x: x["s"]))
 
 
 def _row(label: str, r: dict) -> None:

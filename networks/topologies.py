@@ -10,7 +10,8 @@ A relation with every seller is not spelled out edge by edge: a provider or lab 
 AIDC carries ``all_aidcs = True`` and no compute edges, an app or enterprise that may buy tokens from every
 provider ``all_providers = True`` and no token edges.  So the graph grows with the number of entries, not with
 the products of their counts (1,000 buyers of 1,000 providers would be a million edges); edges name only
-restricted relations (a scenario's ``providers`` or ``aidcs`` list).
+restricted relations (a scenario's ``providers`` or ``aidcs`` list).  Such a buyer considers at most
+``MAX_CONSIDERED`` sellers (:mod:`networks.consideration`), a set the model derives from the graph alone.
 """
 
 from __future__ import annotations
@@ -162,17 +163,35 @@ def zone_of_each(g: nx.Graph, kind: str) -> dict[str, str]:
     }
 
 
-def trade_table(g: nx.Graph, buyers: list[str], sellers: list[str], edge_kind: str, every: str):
-    """(len(buyers), len(sellers)) bool: who may buy from whom over ``edge_kind`` edges, a row all True where the
-    buyer's node carries ``every`` (it may buy from every seller).  Work in proportion to the nodes and edges."""
+def trade_table(
+    g: nx.Graph,
+    buyers: list[str],
+    sellers: list[str],
+    edge_kind: str,
+    every: str,
+    seller_order=None,
+    buyer_order=None,
+):
+    """(len(buyers), len(sellers)) bool: who may buy from whom over ``edge_kind`` edges; a buyer whose node carries
+    ``every`` (it may buy from every seller) gets its consideration set (:mod:`networks.consideration`: every seller
+    when there are at most ``MAX_CONSIDERED``, else one segment of them, sellers and buyers dealt round the segments
+    in ``seller_order`` and ``buyer_order``, indices into ``sellers`` and ``buyers``, their own orders by default).
+    Work in proportion to the nodes and edges (and the table)."""
     import numpy as np
+
+    from tokenomy.networks.consideration import considered_rows
 
     row = {name: i for i, name in enumerate(buyers)}
     col = {name: j for j, name in enumerate(sellers)}
     out = np.zeros((len(buyers), len(sellers)), dtype=bool)
-    for _, attrs in g.nodes(data=True):
-        if attrs.get(every) is True and attrs.get("name") in row:
-            out[row[attrs["name"]]] = True
+    marked = {
+        row[attrs["name"]] for _, attrs in g.nodes(data=True) if attrs.get(every) is True and attrs.get("name") in row
+    }
+    dealt = np.arange(len(buyers)) if buyer_order is None else np.asarray(buyer_order)
+    every_rows = [int(b) for b in dealt if b in marked]  # the buyers of every seller, in the order they are dealt
+    order = np.arange(len(sellers)) if seller_order is None else seller_order
+    if every_rows:
+        out[every_rows] = considered_rows(len(every_rows), order, len(sellers))
     for u, v, attrs in g.edges(data=True):
         if attrs.get("kind") != edge_kind:
             continue

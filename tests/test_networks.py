@@ -10,6 +10,7 @@ import pytest
 from tokenomy.abm.model import TokenEconomy
 from tokenomy.abm.scenarios import load_scenario
 from tokenomy.networks import TopologyError, build_supply_graph, chain_layout, read_graph, write_graph
+from tokenomy.networks.consideration import MAX_CONSIDERED
 from tokenomy.networks.layout import LAYER
 
 
@@ -73,7 +74,8 @@ def test_a_graph_read_back_with_a_cut_relation_changes_the_model(tmp_path):
 
 def test_restricted_relations_are_edges_and_the_graph_grows_with_the_entries(tmp_path):
     """A ``providers``/``aidcs`` list becomes edges; a relation with every seller is one node attribute, so 100
-    apps buying from 100 providers (the limit) make no token edge (not 10,000)."""
+    apps buying from 100 providers make no token edge (not 10,000); the model gives each of those buyers its
+    consideration set (at most MAX_CONSIDERED providers) and the restricted ones exactly their edges."""
     lines = ["[scenario]", 'name = "wide"', 'base = "classroom"', "", "[[apps]]", 'name = "picky"']
     lines += ['providers = ["cloud-b"]', "[[providers]]", 'name = "narrow"', 'aidcs = ["west-aidc"]']
     lines += [f'[[apps]]\nname = "app-{i}"\n[[providers]]\nname = "prov-{i}"' for i in range(97)]
@@ -89,7 +91,10 @@ def test_restricted_relations_are_edges_and_the_graph_grows_with_the_entries(tmp
     model = TokenEconomy(load_scenario(path))
     picky = model.apps.names.index("picky")
     assert model.token_edges.shape == (model.apps.n + model.enterprises.n, model.providers.n) == (101, 100)
-    assert model.token_edges[picky].sum() == 1 and model.token_edges.sum() == 100 * 100 + 1
+    assert model.token_edges[picky].tolist() == [p == "cloud-b" for p in model.providers.names]
+    others = np.delete(model.token_edges, picky, axis=0)
+    assert others.sum(axis=1).max() <= MAX_CONSIDERED and others.any(axis=0).all()
+    assert len(np.unique(others, axis=0)) == -(-100 // MAX_CONSIDERED)  # the segments
     narrow = model.providers.names.index("narrow")
     assert model.compute_edges[narrow].tolist() == [a == "west-aidc" for a in model.aidcs.names]
 

@@ -195,7 +195,13 @@ def test_stage_kernels_give_what_the_markets_functions_give(monkeypatch):
     fast = TokenEconomy("classroom")
     fast.run(46)  # contracts, top-ups and a turn of the month
     kernel_tokens, kernel_day_ahead = tokens._serve, day_ahead._clear_and_pay
-    monkeypatch.setattr(tokens, "_serve", lambda *a: (1,) + kernel_tokens(*a)[1:])  # status 1: the general path
+    # status 1: the general path (the kernel adds to the day-ahead flow in place, so it runs on a copy here: the
+    # general path then starts from the same flow)
+    monkeypatch.setattr(
+        tokens,
+        "_serve",
+        lambda *a: (1,) + kernel_tokens(*(x.copy() if isinstance(x, np.ndarray) else x for x in a))[1:],
+    )
     monkeypatch.setattr(day_ahead, "_clear_and_pay", lambda *a: (1,) + kernel_day_ahead(*a)[1:])
     general = TokenEconomy("classroom")
     general.run(46)
@@ -268,3 +274,17 @@ def test_recorded_day_holds_what_numpy_computes_from_the_day():
     columns += [power.curtail, power.charge_z, power.discharge_z, power.net_import, power.unserved, power.spill]
     columns += [power.green_supply]
     assert same(block, np.stack(columns))
+
+
+# -- a pairwise sum over the few numbers of a table of zeros, bit for bit numpy's over the whole table ----------------
+@pytest.mark.parametrize("n", [1, 7, 8, 127, 128, 129, 1000, 100_003])
+def test_psum_at_sums_a_sparse_table_as_numpy_sums_the_dense_one(n):
+    from tokenomy.agents.numeric import psum_at
+
+    rng = np.random.default_rng(n)
+    for k in sorted({0, 1, min(n, 5), min(n, 300)}):
+        pos = np.sort(rng.choice(n, size=k, replace=False))
+        val = rng.lognormal(3.0, 2.0, size=k)
+        dense = np.zeros(n)
+        dense[pos] = val
+        assert psum_at(pos, val, 0, n) == dense.sum()

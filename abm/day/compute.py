@@ -12,6 +12,7 @@ from numba import njit
 from tokenomy.abm.markets.compute import _check_and_clear_hours, _components, clear_hourly_compute_market
 from tokenomy.abm.results import ComputeBook, DayAhead
 from tokenomy.abm.state import World
+from tokenomy.agents.contracts import add_reserved
 from tokenomy.agents.numeric import nan_to_zero, psum
 
 
@@ -57,9 +58,12 @@ def clear_day_ahead(world: World) -> DayAhead:
         np.array(ask_filled, dtype=float),
         aidc_price,
     )
+    # the reserved GPU-hours added in place (at 1,000 entries of each kind a (B, A, 24) table is 0.4 GB)
+    reserved_gpu_hours = add_reserved(flow, reserved.contract_provider, reserved.contract_aidc, reserved.delivered)
     return DayAhead(
-        flow=flow + reserved.flow,
+        flow=flow,
         reserved=reserved,
+        reserved_gpu_hours=reserved_gpu_hours,
         buyer_price=buyer_price,
         aidc_price=aidc_price,
         payment=payment,

@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tokenomy.abm.markets.graph import components
 from tokenomy.abm.markets.token import _clear, _logit_shares, clear_token_market, logit_shares
 from tokenomy.abm.markets.top_up import _check as _check_top_up
 from tokenomy.abm.markets.top_up import _top_up, top_up_unserved
 from tokenomy.abm.results import ComputeDay, DayAhead, TokenDay
 from tokenomy.abm.state import World
 from tokenomy.agents.aidc import TRANCHE_SHARE
-from tokenomy.agents.numeric import nan_max, nan_min, psum
+from tokenomy.agents.numeric import nan_max, nan_min, psum, psum_at
 
 
 def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
@@ -80,7 +81,8 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ahead.flow,
         ahead.payment,
         TRANCHE_SHARE.size,
-        ahead.reserved.flow,
+        ahead.reserved_gpu_hours,
+        *components(world.token_edges)[:3],
     )
     if status:
         res = clear_token_market(hourly, world.share, prov.hourly_capacity_mtok(), price, world.token_edges)
@@ -95,14 +97,17 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
             ahead.ask_price,
             world.compute_edges[: prov.n],
         )
+        n_aidcs = ahead.flow.shape[1]
+        cell, gpu = top_up_cells(*top.bought, n_aidcs, 24)
         served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(
-            res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, top.served_mtok, top.gpu_hours
+            res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, *top.served, cell, gpu, n_aidcs
         )
-        top_up_flow = top.gpu_hours
+        top_up_flow = psum_at(cell, gpu, 0, prov.n * n_aidcs * 24)
         flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
             ahead.flow,
             ahead.payment,
-            top.gpu_hours,
+            cell,
+            gpu,
             top.cost_cny,
             by_provider,
             eff,
@@ -111,7 +116,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
             top.ask_used_gpu_hours,
             TRANCHE_SHARE.size,
         )
-        volume -= float(ahead.reserved.flow.sum())
+        volume -= ahead.reserved_gpu_hours
     prov.topped_up_gpu_hours = topped_up
     world.demand_seen[0] = world.demand_seen[1]
     world.demand_seen[1] = demand
@@ -137,7 +142,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         buyer_price=ahead.buyer_price,
         flow=flow,
         payment=payment,
-        top_up_flow=top_up_flow,
+        top_up_gpu_hours=top_up_flow,
         sold=sold,
         busy=busy,
         token_busy=token_busy,
@@ -196,7 +201,10 @@ def _serve(
     day_ahead_flow,
     day_ahead_payment,
     n_tranches,
-    reserved_flow,
+    reserved_gpu_hours,
+    lab_b,
+    lab_p,
+    n_comp,
 ):
     """:func:`clear_token_market` at providers' day-ahead capacity (reserved GPU-hours included),
     :func:`top_up_unserved` (each provider buying idle GPU-hours up to ``value``, what a Mtok is worth to it: its
@@ -207,22 +215,26 @@ def _serve(
     for p in range(n_prov):
         for h in range(hours):
             cap[p, h] = bought[p, h] * eff[p]
-    ok, bh, ph, bp, _, _, lp_hours = _clear(hourly, share, cap, price, token_edges, False)
+    ok, bh, ph, bp, _, _, lp_hours = _clear(hourly, share, cap, price, token_edges, lab_b, lab_p, n_comp, False)
     left = np.empty(ask_qty.size)
     for j in range(left.size):
         left[j] = nan_max(ask_qty[j] - ask_filled[j], 0.0)
     if not ok or lp_hours.size or _check_top_up(eff, ask_aidc, ask_hour, compute_edges.shape[1], hours):
         # (the same types as below; nothing else is meaningful)
         flow, payment = day_ahead_flow, day_ahead_payment
-        return 1, bp[1], ph[0], bh[2], cap, eff, flow, flow, payment, cap, cap, cap, eff, left, 0.0, 0.0
-    served, gpu, cost, used = _top_up(
+        return 1, bp[1], ph[0], bh[2], cap, eff, 0.0, flow, payment, cap, cap, cap, eff, left, 0.0, 0.0
+    tb, tp, th, ts, gp, ga, gh, gt, cost, used = _top_up(
         bh[2], value, eff, token_edges, ask_aidc, ask_hour, left, ask_price, compute_edges
     )
-    served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(bp[1], ph[0], bh[2], served, gpu)
-    flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
-        day_ahead_flow, day_ahead_payment, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches
+    cell, gpu = top_up_cells(gp, ga, gh, gt, compute_edges.shape[1], hours)
+    served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(
+        bp[1], ph[0], bh[2], tb, tp, th, ts, cell, gpu, compute_edges.shape[1]
     )
-    volume -= psum(reserved_flow.ravel())  # the price of the day's trades: reserved GPU-hours are not traded
+    flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
+        day_ahead_flow, day_ahead_payment, cell, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches
+    )
+    topped_total = psum_at(cell, gpu, 0, n_prov * compute_edges.shape[1] * hours)
+    volume -= reserved_gpu_hours  # the price of the day's trades: reserved GPU-hours are not traded
     return (
         0,
         served_pair,
@@ -230,7 +242,7 @@ def _serve(
         unserved,
         topped_up,
         served_b,
-        gpu,
+        topped_total,
         flow,
         payment,
         token_busy,
@@ -255,32 +267,48 @@ def _sum_first(x, start, stop):
 
 
 @njit(cache=True)
-def _sum_middle(x):
-    """``x.sum(axis=1)`` of a 3-d array, added up one slice after the other (numpy's order)."""
-    out = np.zeros((x.shape[0], x.shape[2]))
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            for k in range(x.shape[2]):
-                out[i, k] += x[i, j, k]
-    return out
-
-
-@njit(cache=True)
-def _with_top_up(served_pair, served_by_provider, unserved, topped, topped_gpu_hours):
-    """The token market's results with the top-up added: served (B, P), served by provider (P, 24), unserved (B, 24),
-    and the GPU-hours each provider topped up (P, 24) and tokens each buyer was served (B,)."""
-    n_buyers, n_prov, hours = topped.shape
-    pair = np.empty((n_buyers, n_prov))
+def _with_top_up(served_pair, served_by_provider, unserved, tb, tp, th, ts, cell, gpu, n_aidcs):
+    """The token market's results with the top-up (its (buyer, provider, hour, Mtok) records ``tb, tp, th, ts``, in
+    the order they happened) added: served (B, P), served by provider (P, 24), unserved (B, 24), and the GPU-hours
+    each provider topped up (P, 24; from the cells of :func:`top_up_cells`) and tokens each buyer was served (B,).
+    Every sum runs in the order numpy's over the dense (B, P, 24) table of top-ups would (its zeros add nothing),
+    so the results are the same bits."""
+    n_buyers, n_prov = served_pair.shape
+    hours = unserved.shape[1]
+    pair = served_pair.copy()
     left = unserved.copy()
-    for b in range(n_buyers):
-        for p in range(n_prov):
-            pair[b, p] = served_pair[b, p] + psum(topped[b, p])
-    by_provider = served_by_provider + _sum_first(topped, 0, n_buyers)
-    extra = _sum_middle(topped)
+    n = tb.size
+    # by buyer-provider pair, hours in order: each pair's 24 hours summed pairwise, as numpy does
+    key = np.empty(n, np.int64)
+    for i in range(n):
+        key[i] = (tb[i] * n_prov + tp[i]) * hours + th[i]
+    order = np.argsort(key, kind="mergesort")
+    row = np.zeros(hours)
+    i = 0
+    while i < n:
+        b, p = tb[order[i]], tp[order[i]]
+        row[:] = 0.0
+        while i < n and tb[order[i]] == b and tp[order[i]] == p:
+            row[th[order[i]]] = ts[order[i]]
+            i += 1
+        pair[b, p] = served_pair[b, p] + psum(row)
+    # by provider-hour, buyers in order (they were served in that order), then by buyer-hour, providers in order
+    extra_p = np.zeros((n_prov, hours))
+    for i in range(n):
+        extra_p[tp[i], th[i]] += ts[i]
+    by_provider = served_by_provider + extra_p
+    for i in range(n):
+        key[i] = (tb[i] * hours + th[i]) * n_prov + tp[i]
+    order = np.argsort(key, kind="mergesort")
+    extra = np.zeros((n_buyers, hours))
+    for i in order:
+        extra[tb[i], th[i]] += ts[i]
     for b in range(n_buyers):
         for h in range(hours):
             left[b, h] = nan_max(unserved[b, h] - extra[b, h], 0.0)
-    gpu_hours = _sum_middle(topped_gpu_hours)
+    gpu_hours = np.zeros((n_prov, hours))  # each provider's top-up by hour, AIDCs in order (as numpy would add)
+    for k in range(cell.size):
+        gpu_hours[cell[k] // (n_aidcs * hours), cell[k] % hours] += gpu[k]
     served_b = np.empty(n_buyers)
     for b in range(n_buyers):
         served_b[b] = psum(pair[b])
@@ -288,10 +316,34 @@ def _with_top_up(served_pair, served_by_provider, unserved, topped, topped_gpu_h
 
 
 @njit(cache=True)
+def top_up_cells(gp, ga, gh, gt, n_aidcs, hours):
+    """The top-up's purchases (provider, AIDC, hour, GPU-hours, in the order bought) as the cells of a (P, A, hours)
+    table: (their positions in it, in increasing order; each cell's GPU-hours, its purchases added in order) -- what
+    a dense table would hold, without it (at 1,000 entries of each kind it would be 0.2 GB)."""
+    n = gp.size
+    key = np.empty(n, np.int64)
+    for i in range(n):
+        key[i] = (gp[i] * n_aidcs + ga[i]) * hours + gh[i]
+    order = np.argsort(key, kind="mergesort")
+    cell = np.empty(n, np.int64)
+    value = np.empty(n)
+    m = 0
+    for i in order:
+        if m and cell[m - 1] == key[i]:
+            value[m - 1] += gt[i]
+        else:
+            cell[m] = key[i]
+            value[m] = 0.0 + gt[i]
+            m += 1
+    return cell[:m], value[:m]
+
+
+@njit(cache=True)
 def _compute_traded(
     day_ahead_flow,
     day_ahead_payment,
-    top_up_flow,
+    cell,
+    gpu,
     top_up_cost,
     by_provider,
     eff,
@@ -300,19 +352,21 @@ def _compute_traded(
     ask_topped_up,
     n_tranches,
 ):
-    """Day-ahead plus top-up: flow (B, A, 24) and payment (B, A); the GPUs serving tokens (A, 24) -- each provider's
-    need in each hour split over the AIDCs in proportion to what it bought there -- and all busy GPUs (A, 24); GPU-hours
-    sold (A, 24); the largest share of each AIDC's top tranche sold in an hour (A,); what is left of each ask step;
-    the day's volume and what was paid for it (summed in numpy's order)."""
+    """Day-ahead plus top-up (its GPU-hours as the cells of :func:`top_up_cells`): flow (B, A, 24) and payment (B,
+    A); the GPUs serving tokens (A, 24) -- each provider's need in each hour split over the AIDCs in proportion to
+    what it bought there -- and all busy GPUs (A, 24); GPU-hours sold (A, 24); the largest share of each AIDC's
+    top tranche sold in an hour (A,); what is left of each ask step; the day's volume and what was paid for it
+    (summed in numpy's order)."""
     n_buyers, n_aidcs, hours = day_ahead_flow.shape
-    n_prov = top_up_flow.shape[0]
-    flow = day_ahead_flow.copy()
+    n_prov = top_up_cost.shape[0]
+    flow = day_ahead_flow  # (added to in place: the day-ahead table is not read again, and at 1,000 entries of each
+    # kind a copy would be 0.4 GB)
     payment = day_ahead_payment.copy()
     for p in range(n_prov):
         for a in range(n_aidcs):
             payment[p, a] += top_up_cost[p, a]
-            for h in range(hours):
-                flow[p, a, h] += top_up_flow[p, a, h]
+    for k in range(cell.size):  # the top-up's GPU-hours, cell by cell (flow row p, AIDC a, hour h)
+        flow[cell[k] // (n_aidcs * hours), (cell[k] // hours) % n_aidcs, cell[k] % hours] += gpu[k]
     token_busy = np.zeros((n_aidcs, hours))
     total = np.zeros(hours)
     for p in range(n_prov):

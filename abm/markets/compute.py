@@ -85,6 +85,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from tokenomy.abm.markets.graph import components
 from tokenomy.agents.numeric import psum
 
 __all__ = ["ComputeClearing", "HourlyComputeClearing", "clear_compute_market", "clear_hourly_compute_market"]
@@ -199,51 +200,13 @@ def _check_and_clear_pool(bp, qb, pb, aa, qa, pa, edges, try_pool):
 # --------------------------------------------------------------------------------------------
 # graph structure
 # --------------------------------------------------------------------------------------------
-_COMPONENT_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, int, bool]] = {}
-_COMPONENT_CACHE_MAX = 256
-
-
 def _components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """Connected components of the bipartite graph and whether each one is complete bipartite (cached: a simulation
-    clears the same graph every day).
+    """Connected components of the bipartite graph and whether each one is complete bipartite
+    (:func:`abm.markets.graph.components`, cached).
 
     Returns (label of each provider, label of each AIDC, number of components, complete).
     """
-    key = (edges.shape, edges.tobytes())
-    found = _COMPONENT_CACHE.get(key)
-    if found is None:
-        if len(_COMPONENT_CACHE) >= _COMPONENT_CACHE_MAX:
-            _COMPONENT_CACHE.clear()
-        found = _COMPONENT_CACHE[key] = _find_components(edges)
-    return found
-
-
-def _find_components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    P, A = edges.shape
-    if P and A and edges.all():
-        return np.zeros(P, np.int64), np.zeros(A, np.int64), 1, True
-    # provider-provider reachability by repeated boolean squaring (log2(P) small matmuls)
-    e = edges.astype(np.float64)
-    reach = (e @ e.T) > 0
-    reach[np.diag_indices(P)] = True
-    steps = int(np.ceil(np.log2(P))) if P > 1 else 0
-    for _ in range(steps):
-        r = reach.astype(np.float64)
-        reach = (r @ r) > 0
-    lab_p = np.argmax(reach, axis=1) if P else np.zeros(0, np.int64)  # smallest provider index
-    has_edge = edges.any(axis=0)
-    lab_a = np.where(has_edge, lab_p[np.argmax(edges, axis=0)] if P else 0, P + np.arange(A))
-    # compress labels to 0..C-1
-    present = np.zeros(P + A, dtype=bool)
-    present[lab_p] = True
-    present[lab_a] = True
-    new = np.cumsum(present) - 1
-    lab_p, lab_a = new[lab_p].astype(np.int64, copy=False), new[lab_a].astype(np.int64, copy=False)
-    n_comp = int(present.sum())
-    n_p = np.bincount(lab_p, minlength=n_comp)
-    n_a = np.bincount(lab_a, minlength=n_comp)
-    complete = int(np.count_nonzero(edges)) == int(n_p @ n_a)
-    return lab_p, lab_a, n_comp, complete
+    return components(edges)
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,11 +26,13 @@ Pure functions, numpy in / numpy out. Units: tokens in millions (Mtok), prices i
      total amount served and, among maximum allocations, minimises ``sum(price * spill)``: a
      min-cost max-flow on the bipartite graph rationed buyers -> providers with room.
 
-     Fast path: in an hour where every rationed buyer is connected to every provider with room,
-     the total rationed amount fills the providers' room in ascending price order (providers at
-     the same price are filled pro rata to their room) and each provider's fill is shared among
-     buyers in proportion to their rationed amounts (hence every rationed buyer gets the same
-     served fraction ``total spill / total rationed``).
+     Fast path: in an hour where, in every connected component of the graph (one, when everyone may
+     buy from everyone; one per consideration segment, :mod:`networks.consideration`), every rationed
+     buyer is connected to every provider with room, the component's total rationed amount fills its
+     providers' room in ascending price order (providers at the same price are filled pro rata to their
+     room) and each provider's fill is shared among the component's buyers in proportion to their
+     rationed amounts (hence every rationed buyer of a component gets the same served fraction
+     ``total spill / total rationed``).
      LP path: all remaining hours with something to spill are solved as one HiGHS LP
      (``linprog``, sparse; in each hour, rationed buyers reaching the same providers with room
      are merged into one node and share its spill pro rata to their rationed amounts), with
@@ -61,6 +63,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from tokenomy.abm.markets.graph import components
 from tokenomy.agents.choice import appeal_factor, bonded_logit_row, effective_prices, log_weights, switching_bond
 
 __all__ = ["TokenClearing", "clear_token_market", "logit_shares"]
@@ -89,6 +92,7 @@ class TokenClearing:
     _keep: np.ndarray = field(repr=False)  # (P, H) round-1 fraction served
     _spill_w: np.ndarray | None = field(repr=False)  # (B, H) fast-path buyer weights
     _spill_g: np.ndarray | None = field(repr=False)  # (P, H) fast-path provider fill
+    _same: np.ndarray | None = field(repr=False)  # (B, P) 1 where buyer and provider share a component of the graph
     _lp_triples: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(repr=False)
 
     @property
@@ -96,7 +100,7 @@ class TokenClearing:
         """(B, P, H) tokens served to buyer b by provider p in hour h (both rounds); built on access."""
         served = self._share[:, :, None] * (self._demand[:, None, :] * self._keep[None, :, :])
         if self._spill_w is not None:
-            served += self._spill_w[:, None, :] * self._spill_g[None, :, :]
+            served += self._spill_w[:, None, :] * self._spill_g[None, :, :] * self._same[:, :, None]
         if self._lp_triples is not None:
             b, p, h, s = self._lp_triples
             served[b, p, h] += s
@@ -108,7 +112,7 @@ class TokenClearing:
         B, P, H = self._share.shape + (self._demand.shape[1],)
         spill = np.zeros((B, P, H))
         if self._spill_w is not None:
-            spill += self._spill_w[:, None, :] * self._spill_g[None, :, :]
+            spill += self._spill_w[:, None, :] * self._spill_g[None, :, :] * self._same[:, :, None]
         if self._lp_triples is not None:
             b, p, h, s = self._lp_triples
             spill[b, p, h] += s
@@ -188,7 +192,10 @@ def clear_token_market(
         raise ValueError("shape mismatch: demand (B, H), share/edges (B, P), capacity (P, H), price (P,)")
     share = _broadcast(share, (B, P))
 
-    ok, bh, ph, bp, vec, n_fast, lp_hours = _clear(demand, share, cap, price, edges, bool(force_lp))
+    lab_b, lab_p, n_comp, _ = components(edges)
+    ok, bh, ph, bp, vec, n_fast, lp_hours = _clear(
+        demand, share, cap, price, edges, lab_b, lab_p, n_comp, bool(force_lp)
+    )
     if not ok:
         raise ValueError("demand and capacity must be >= 0")
     rationed, spilled, unserved, spill_w = bh
@@ -220,6 +227,7 @@ def clear_token_market(
         _keep=keep,
         _spill_w=spill_w,
         _spill_g=spill_g,
+        _same=None if spill_w is None else (lab_b[:, None] == lab_p[None, :]).astype(np.float64),
         _lp_triples=triples,
     )
 
@@ -277,7 +285,7 @@ def _logit_shares(price, factor, appeal, edges, prev, sensitivity, inertia, new)
 
 
 @njit(cache=True)
-def _clear(demand, share, cap, price, edges, force_lp):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
+def _clear(demand, share, cap, price, edges, lab_b, lab_p, n_comp, force_lp):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
     """Checks, round 1 and the fast spill-over; lists the hours left to the LP (shapes checked by the caller).
 
     Returns (ok, bh, ph, bp, vec, number of fast spill-over hours, LP hours); the results are
@@ -340,8 +348,8 @@ def _clear(demand, share, cap, price, edges, force_lp):  # noqa: C901 -- a compi
                 kept += demand[b, h] * keep[p, h]
             pair[b, p] = sh[b, p] * kept
 
-    # round 2 in the hours with a rationed buyer and a provider with room: the fast path where every
-    # rationed buyer is connected to every provider with room, the LP for the others
+    # round 2 in the hours with a rationed buyer and a provider with room: the fast path where, in every component
+    # of the graph, every rationed buyer is connected to every provider with room; the LP for the others
     fast = np.zeros(H, np.bool_)
     lp = np.zeros(H, np.bool_)
     for h in range(H):
@@ -357,21 +365,24 @@ def _clear(demand, share, cap, price, edges, force_lp):  # noqa: C901 -- a compi
         for p in range(P):
             if room[p, h] > 0.0:
                 for b in range(B):
-                    missing |= rationed[b, h] > 0.0 and not edges[b, p]
+                    missing |= rationed[b, h] > 0.0 and not edges[b, p] and lab_b[b] == lab_p[p]
         lp[h] = missing
         fast[h] = not missing
     n_fast = np.count_nonzero(fast)
     if n_fast:
-        _spill_fast(rationed, room, price, fast, spill_w, spill_g)
+        _spill_fast(rationed, room, price, fast, lab_b, lab_p, n_comp, spill_w, spill_g)
+        g_tot = np.zeros(n_comp)
         for h in range(H):
-            g_tot = 0.0
+            g_tot[:] = 0.0
             for p in range(P):
-                g_tot += spill_g[p, h]
+                g_tot[lab_p[p]] += spill_g[p, h]
                 by_provider[p, h] += spill_g[p, h]
             for b in range(B):
-                spilled[b, h] = spill_w[b, h] * g_tot
+                spilled[b, h] = spill_w[b, h] * g_tot[lab_b[b]]
         for b in range(B):
             for p in range(P):
+                if lab_b[b] != lab_p[p]:
+                    continue
                 s = 0.0
                 for h in range(H):
                     s += spill_w[b, h] * spill_g[p, h]
@@ -398,42 +409,57 @@ def _totals(demand, tot, rationed, spilled, by_provider, pair, price, unserved, 
 
 
 @njit(cache=True)
-def _spill_fast(rationed, room, price, fast, w, g):
-    """Complete-bipartite spill-over in the ``fast`` hours: cheapest providers first.
+def _spill_fast(rationed, room, price, fast, lab_b, lab_p, n_comp, w, g):
+    """Spill-over in the ``fast`` hours, in each component of the graph (where every rationed buyer reaches every
+    provider with room): cheapest providers first.
 
-    Fills buyer weights ``w`` (B, H) (rationed share of the hour's total) and provider fills ``g``
-    (P, H) in those hours (other hours are left as they are); the spill of buyer b at provider p in
+    Fills buyer weights ``w`` (B, H) (rationed share of its component's total in the hour) and provider fills ``g``
+    (P, H) in those hours (other hours are left as they are); the spill of buyer b at provider p of its component in
     hour h is ``w[b, h] * g[p, h]``.
     """
     B, H = rationed.shape
     P = price.size
     order = np.argsort(price, kind="mergesort")  # stable
-    ps = price[order]
+    # the providers of each component in price order, and its buyers
+    p_ptr = np.zeros(n_comp + 1, np.int64)
+    for p in range(P):
+        p_ptr[lab_p[p] + 1] += 1
+    for c in range(n_comp):
+        p_ptr[c + 1] += p_ptr[c]
+    members = np.empty(P, np.int64)
+    at = p_ptr[:-1].copy()
+    for i in range(P):
+        p = order[i]
+        members[at[lab_p[p]]] = p
+        at[lab_p[p]] += 1
+    total = np.zeros(n_comp)
     for h in range(H):
         if not fast[h]:
             continue
-        total = 0.0
+        total[:] = 0.0
         for b in range(B):
-            total += rationed[b, h]
-        before = 0.0  # room of the cheaper levels
-        s = 0
-        while s < P:
-            e = s + 1
-            lvl_room = room[order[s], h]
-            while e < P and ps[e] == ps[s]:
-                lvl_room += room[order[e], h]
-                e += 1
-            lvl_fill = min(max(total - before, 0.0), lvl_room)
-            if e - s == 1:
-                g[order[s], h] = lvl_fill
-            else:  # providers at the same price: filled pro rata to their room
-                frac = lvl_fill / lvl_room if lvl_room > 0.0 else 0.0
-                for i in range(s, e):
-                    g[order[i], h] = room[order[i], h] * frac
-            before += lvl_room
-            s = e
-        for b in range(B):  # total > 0: a fast hour has a rationed buyer
-            w[b, h] = rationed[b, h] / total
+            total[lab_b[b]] += rationed[b, h]
+        for c in range(n_comp):
+            before = 0.0  # room of the cheaper levels
+            s = p_ptr[c]
+            while s < p_ptr[c + 1]:
+                e = s + 1
+                lvl_room = room[members[s], h]
+                while e < p_ptr[c + 1] and price[members[e]] == price[members[s]]:
+                    lvl_room += room[members[e], h]
+                    e += 1
+                lvl_fill = min(max(total[c] - before, 0.0), lvl_room)
+                if e - s == 1:
+                    g[members[s], h] = lvl_fill
+                else:  # providers at the same price: filled pro rata to their room
+                    frac = lvl_fill / lvl_room if lvl_room > 0.0 else 0.0
+                    for i in range(s, e):
+                        g[members[i], h] = room[members[i], h] * frac
+                before += lvl_room
+                s = e
+        for b in range(B):
+            t = total[lab_b[b]]
+            w[b, h] = rationed[b, h] / t if t > 0.0 else 0.0
 
 
 def _spill_lp(rationed, room, price, edges, hours):

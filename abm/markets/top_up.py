@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from tokenomy.agents.numeric import bipartite_lists
+
 __all__ = ["TopUp", "top_up_unserved"]
 
 
@@ -28,10 +30,26 @@ __all__ = ["TopUp", "top_up_unserved"]
 class TopUp:
     """Result of :func:`top_up_unserved`."""
 
-    served_mtok: np.ndarray  # (B, P, H) tokens served from the top-up
-    gpu_hours: np.ndarray  # (P, A, H) GPU-hours bought
+    served: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # (buyer, provider, hour, Mtok) of every top-up
+    bought: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # (provider, AIDC, hour, GPU-hours) of every purchase
     cost_cny: np.ndarray  # (P, A) paid, at the asks
     ask_used_gpu_hours: np.ndarray  # (J,) taken from each ask step
+    shape: tuple[int, int, int]  # (B, P, H)
+
+    @property
+    def gpu_hours(self) -> np.ndarray:
+        """(P, A, H) GPU-hours bought; built on access."""
+        out = np.zeros((self.shape[1], self.cost_cny.shape[1], self.shape[2]))
+        np.add.at(out, self.bought[:3], self.bought[3])
+        return out
+
+    @property
+    def served_mtok(self) -> np.ndarray:
+        """(B, P, H) tokens served from the top-up; built on access (the top-up serves few buyer-provider-hours)."""
+        out = np.zeros(self.shape)
+        b, p, h, s = self.served
+        out[b, p, h] = s  # (each buyer-provider-hour is served once)
+        return out
 
 
 def top_up_unserved(
@@ -73,8 +91,8 @@ def top_up_unserved(
     error = _check(eff, aa, ah, c_edges.shape[1], H)
     if error:
         raise ValueError(_ERRORS[error])
-    served, gpu, cost, used = _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges)
-    return TopUp(served, gpu, cost, used)
+    tb, tp, th, ts, gp, ga, gh, gt, cost, used = _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges)
+    return TopUp((tb, tp, th, ts), (gp, ga, gh, gt), cost, used, (B, P, H))
 
 
 _ERRORS = {1: "mtok_per_gpu_hour must be > 0", 2: "ask_aidc out of range 0..A-1", 3: "ask_hour out of range 0..H-1"}
@@ -101,11 +119,20 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: 
     P = price.size
     A = c_edges.shape[1]
     J = aa.size
-    served = np.zeros((B, P, H))
-    gpu = np.zeros((P, A, H))
+    n_served = 0  # the top-ups served, as (buyer, provider, hour, Mtok), in the order they happen
+    tb = np.empty(64, np.int64)
+    tp = np.empty(64, np.int64)
+    th = np.empty(64, np.int64)
+    ts = np.empty(64)
+    n_bought = 0  # the GPU-hours bought, as (provider, AIDC, hour, GPU-hours), in the order they are bought
+    gp = np.empty(64, np.int64)
+    ga = np.empty(64, np.int64)
+    gh = np.empty(64, np.int64)
+    gt = np.empty(64)
     cost = np.zeros((P, A))
     used = np.zeros(J)
     remaining = left.copy()
+    _, _, col_ptr, col_idx = bipartite_lists(t_edges)  # each provider's buyers
     by_price = np.argsort(price, kind="mergesort")
     ask_order = np.argsort(ap, kind="mergesort")
     # the asks of each hour, cheapest first (ties in index order): hour h's are ask_order_h[start[h]:start[h + 1]]
@@ -131,8 +158,9 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: 
         for k in range(P):
             p = by_price[k]
             want = 0.0
-            for b in range(B):
-                if t_edges[b, p] and lack[b] > 0.0:
+            for i in range(col_ptr[p], col_ptr[p + 1]):
+                b = col_idx[i]
+                if lack[b] > 0.0:
                     want += lack[b]
             if want <= 0.0:
                 continue
@@ -148,7 +176,10 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: 
                 take = min(remaining[j], need - got)
                 remaining[j] -= take
                 used[j] += take
-                gpu[p, aa[j], h] += take
+                if n_bought == gp.size:
+                    gp, ga, gh, gt = _grown(gp), _grown(ga), _grown(gh), _grown(gt)
+                gp[n_bought], ga[n_bought], gh[n_bought], gt[n_bought] = p, aa[j], h, take
+                n_bought += 1
                 cost[p, aa[j]] += take * ap[j]
                 got += take
                 if got >= need:
@@ -156,9 +187,32 @@ def _top_up(unserved, price, eff, t_edges, aa, ah, left, ap, c_edges):  # noqa: 
             if got <= 0.0:
                 continue
             share = min(got * eff[p] / want, 1.0)
-            for b in range(B):
-                if t_edges[b, p] and lack[b] > 0.0:
+            for i in range(col_ptr[p], col_ptr[p + 1]):
+                b = col_idx[i]
+                if lack[b] > 0.0:
                     s = lack[b] * share
-                    served[b, p, h] += s
+                    if n_served == tb.size:
+                        tb, tp, th, ts = _grown(tb), _grown(tp), _grown(th), _grown(ts)
+                    tb[n_served], tp[n_served], th[n_served], ts[n_served] = b, p, h, s
+                    n_served += 1
                     lack[b] -= s
-    return served, gpu, cost, used
+    return (
+        tb[:n_served],
+        tp[:n_served],
+        th[:n_served],
+        ts[:n_served],
+        gp[:n_bought],
+        ga[:n_bought],
+        gh[:n_bought],
+        gt[:n_bought],
+        cost,
+        used,
+    )
+
+
+@njit(cache=True)
+def _grown(x):
+    """``x`` in an array twice its size."""
+    out = np.empty(2 * x.size, x.dtype)
+    out[: x.size] = x
+    return out

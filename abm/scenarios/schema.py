@@ -209,7 +209,8 @@ def _field_value(spec: Field, data: dict, key: str, sub: str, source: str) -> An
 
 def _check_unique_names(checked: list[dict], spec: ListOf, sub: str, source: str) -> None:
     names = [c[spec.key] for c in checked]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    seen: set = set()
+    dupes = sorted({n for n in names if n in seen or seen.add(n)})  # (not names.count(n): N^2 in the entries)
     if dupes:
         raise _fail(source, f"'{sub}' has duplicate {spec.key} '{dupes[0]}'")
 

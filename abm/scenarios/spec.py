@@ -25,12 +25,12 @@ F = Field
 PROFILES = ("evening", "business", "flat")
 FIRST_START_DATE, LAST_START_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)  # + MAX_DAYS stays far from 9999
 MAX_CASH_CNY = 1e15  # a trillion yuan a thousand times over: more than any firm holds
-# entries of each trading kind (AIDCs, providers, labs, apps, enterprises): the supply graph grows only with their
-# number, but who may trade with whom is a table of buyers x sellers (x 24 hours for compute, x a ladder of months
-# for contracts), and a provider's switching-cost price weighs every rival for every buyer, so a day's work grows
-# with about the cube of these counts (benchmarks/bench_scale.py, docs/model.md 6.8). At 100 of each a day takes
-# about a second and a run 0.35 GB; at 300, 13 s of processor time and 0.76 GB; at 1,000, 333 s and 5.5 GB.
-MAX_TRADING_ENTRIES = 100
+# entries of each trading kind (AIDCs, providers, labs, apps, enterprises): a buyer that may trade with every seller
+# considers at most networks.consideration.MAX_CONSIDERED of them, so the markets and switching-cost pricing work in
+# proportion to the entries; what still grows with buyers x sellers is the day's compute flow table (buyers x AIDCs x
+# 24 hours, 0.4 GB at 1,000 of each). A one-day run of 1,000 of each takes about 5 s of processor time and 1.0 GB,
+# a month 70 s and 1.8 GB (benchmarks/bench_scale.py, docs/model.md 6.8).
+MAX_TRADING_ENTRIES = 1000
 
 
 NAME_PATTERN = r"[^\W_][\w\- ]{0,79}"

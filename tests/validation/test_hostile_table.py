@@ -533,8 +533,8 @@ ROWS: dict[str, Row] = {
     ),
     "file-too-many-apps": Row(
         run_file(),
-        "'apps' has 101 entries; at most 100 are allowed",
-        {"s.toml": MINIMAL + "".join(f'[[apps]]\nname = "a{i}"\n' for i in range(101))},
+        "'apps' has 1001 entries; at most 1000 are allowed",
+        {"s.toml": MINIMAL + "".join(f'[[apps]]\nname = "a{i}"\n' for i in range(1001))},
     ),
     "file-too-many-storage": Row(
         run_file(),
