@@ -42,6 +42,35 @@ class Seat:
     firm: str
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A decision the page sent: the round it went into, and the round the form was drawn for (an earlier one when
+    the round closed between the form's last redraw and the press: the decision is the firm's for the next round)."""
+
+    round: int
+    shown: int
+
+    @property
+    def late(self) -> bool:
+        return self.round > self.shown
+
+
+def submit_to_open_round(game: Any, token: str, decision: dict[str, Any], now: float) -> int:
+    """Submit ``decision`` for the seat's firm (:meth:`Game.submit`); the number of the round it went into."""
+    with game.lock:
+        number = len(game.history) + 1
+        game.submit(token, decision, now)
+        return number
+
+
+def late_note(sent: Sent | None, rounds_played: int) -> str | None:
+    """What the page says of a decision that arrived after the round it was typed for had closed (until the round
+    it went into has been played and the next one is open)."""
+    if sent is None or not sent.late or rounds_played > sent.round:
+        return None
+    return f"Round {sent.shown} closed before your decision arrived: it is your firm's decision for round {sent.round}."
+
+
 def code_from(search: str | None) -> str:
     """The join code a join link carries (``/join?code=ABC123``), or ""."""
     values = parse_qs(search or "", max_num_fields=5).get("code", [""])
@@ -114,16 +143,18 @@ def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
     typed, set_typed = solara.use_state(defaults)  # what the student typed, kept from round to round
     message, set_message = solara.use_state("")
 
+    shown = view["game"]["rounds_played"] + 1  # the round this form was drawn for
+
     def submit() -> None:
         try:
             decision = read_form(fields, typed)
-            HUB.act(seat.hosted, seat.hosted.game.submit, seat.token, decision)
+            went_to = HUB.act(seat.hosted, submit_to_open_round, seat.hosted.game, seat.token, decision)
         except GameError as exc:
             set_message(one_line(str(exc)))
             return
         set_message("")
         if on_sent is not None:
-            on_sent()
+            on_sent(Sent(went_to, shown))
 
     with (
         solara.Card("Your decision for this round", style={"height": "100%"}),
@@ -174,9 +205,9 @@ def WaitPanel(view: dict[str, Any], on_change):
     with solara.Card("Decision sent", style={"height": "100%"}), solara.Div(attributes={"data-testid": "wait"}):
         chosen = ", ".join(f"{words(k)} {number(v)}" for k, v in sent["decision"].items())
         solara.Text(
-            f"{sent['by']} submitted your firm's decision: {chosen}"
+            f"{sent['by']} submitted your firm's decision for round {state['round']}: {chosen}"
             if chosen
-            else f"{sent['by']} left every field to the computer this round.",
+            else f"{sent['by']} left every field to the computer in round {state['round']}.",
             style=BIG,
         )
         if state["status"] == "lobby":
@@ -191,6 +222,12 @@ def WaitPanel(view: dict[str, Any], on_change):
 def Dashboard(seat: Seat, on_leave):
     version = use_game_version(seat.hosted, lambda: seat.hosted.glance(seat.firm))
     editing, set_editing = solara.use_state(False)
+    last_sent, set_last_sent = solara.use_state(None)  # the last decision this page sent (a Sent)
+
+    def on_sent(sent: Sent) -> None:
+        set_last_sent(sent)
+        set_editing(False)
+
     try:
         view = seat.hosted.game.seat_view(seat.token, HUB.clock())
     except GameError as exc:
@@ -232,34 +269,43 @@ def Dashboard(seat: Seat, on_leave):
             if market["last_round"]:
                 solara.Text("Last round's averages:", style={"font-weight": "600"})
                 facts_table(market["last_round"], "market-last-round")
+    # every element below a conditional one has a key of its own: one appearing above (the round's "why" after the
+    # first round, a notice) must not shift the form to a new place in the page, which would make a new form: a
+    # press on the form the student sees would then reach a button that is gone, and be dropped without a word
     if view.get("why"):
-        with solara.Div(attributes={"data-testid": "why"}):
+        with solara.Div(attributes={"data-testid": "why"}).key("why"):
             solara.Info(view["why"], dense=True)
-    PredictionForm(seat.hosted.game, seat.token, now=HUB.clock, on_change=seat.hosted.bump, version=version)
+    PredictionForm(seat.hosted.game, seat.token, now=HUB.clock, on_change=seat.hosted.bump, version=version).key(
+        "prediction"
+    )
     if state["status"] == "ended":
-        with solara.Div(attributes={"data-testid": "ended"}):
+        with solara.Div(attributes={"data-testid": "ended"}).key("ended"):
             solara.Success("The game has ended: thank you for playing. Your teacher will show the debrief.")
         return
     if state["status"] == "paused":
-        solara.Warning("The teacher has paused the game: you can still decide.", dense=True)
+        solara.Warning("The teacher has paused the game: you can still decide.", dense=True).key("paused")
     if state["status"] == "lobby":
-        solara.Info("The game has not started yet: you can decide your first round now.", dense=True)
+        solara.Info("The game has not started yet: you can decide your first round now.", dense=True).key("lobby")
+    note = late_note(last_sent, state["rounds_played"])
+    if note:
+        with solara.Div(attributes={"data-testid": "late"}).key("late"):
+            solara.Warning(note, dense=True)
     sent = view["form"]["submitted"]
     if sent is not None and sent["by"] == view["seat"]["name"] and not editing:
-        WaitPanel(view, lambda: set_editing(True))
+        WaitPanel(view, lambda: set_editing(True)).key("wait")
     else:
         # a teammate's decision does not take the form away from one who is typing: the last one sent counts
-        with solara.Div(attributes={"data-testid": "team-sent"} if sent is not None else {}):
+        with solara.Div(attributes={"data-testid": "team-sent"} if sent is not None else {}).key("team-sent"):
             if sent is not None:
                 solara.Info(
                     f"{sent['by']} sent your firm's decision for this round; yours, if you send one, replaces it.",
                     dense=True,
                 )
         # the same form from round to round (not a new one): a Submit that reaches the server just after a round
-        # closed is the firm's decision for the next round, as the rules say, not a click on a form that is gone
-        DecisionForm(seat, view, lambda: set_editing(False))
+        # closed is the firm's decision for the next round, as the rules say (and the page says so)
+        DecisionForm(seat, view, on_sent).key("decision-form")
         if editing:
-            solara.Button("Keep the decision sent", text=True, on_click=lambda: set_editing(False))
+            solara.Button("Keep the decision sent", text=True, on_click=lambda: set_editing(False)).key("keep")
 
 
 def _esc(text: str) -> str:

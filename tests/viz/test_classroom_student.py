@@ -1,0 +1,55 @@
+"""The student's decision form, rendered in this process: a press on a form drawn before its round closed goes into
+the next round (the rules) and the page says so; a press in time says nothing more."""
+
+from __future__ import annotations
+
+import ipyvuetify as v
+import pytest
+import solara
+
+from tokenomy.viz.classroom.hub import Hub
+from tokenomy.viz.classroom.student import DecisionForm, Seat, Sent, late_note
+
+
+@pytest.fixture
+def game(tmp_path):
+    hub = Hub(lambda: 1_000.0)
+    hosted, key = hub.create(tmp_path, "classroom", seed=1, overrides=("classroom.round_seconds=0",))
+    game = hosted.game
+    ann = hub.act(hosted, game.join, game.code, "Ann")
+    hub.act(hosted, game.join, game.code, "Ben")
+    hub.act(hosted, game.start, key)
+    yield hub, hosted, key, Seat(hosted, ann.token, ann.name, ann.firm)
+    hub.close_all()
+
+
+def _press(seat: Seat, view: dict, price: str) -> list[Sent]:
+    sent: list[Sent] = []
+    _, rc = solara.render(DecisionForm(seat, view, on_sent=sent.append), handle_error=False)
+    rc.find(v.TextField, label="price_cny_per_mtok").widget.v_model = price
+    rc.find(v.Btn, children=["Submit decision"]).widget.click()
+    return sent
+
+
+def test_a_press_on_a_form_drawn_before_the_close_is_the_next_rounds_decision_and_is_said(game):
+    hub, hosted, key, seat = game
+    drawn = hosted.game.seat_view(seat.token, 1_000.0)  # round 1's form, as the page last drew it
+    hub.act(hosted, hosted.game.close_round, key)  # the round closes before the press arrives
+    sent = _press(seat, drawn, "4.25")
+    assert sent == [Sent(round=2, shown=1)] and sent[0].late
+    decision, by, _ = hosted.game.pending[next(iter(hosted.game.pending))]
+    assert (by, decision["price_cny_per_mtok"]) == ("Ann", 4.25)
+    assert hosted.game.decision_log == []  # round 1 was played without it
+    note = late_note(sent[0], rounds_played=1)
+    assert note is not None and "Round 1 closed before your decision arrived" in note and "round 2" in note
+    hub.act(hosted, hosted.game.close_round, key)
+    assert [(d["round"], d["by"], d["price_cny_per_mtok"]) for d in hosted.game.decision_log] == [(2, "Ann", 4.25)]
+    assert late_note(sent[0], rounds_played=2) is not None  # the round it went into was just played
+    assert late_note(sent[0], rounds_played=3) is None  # a round later the note has said its part
+
+
+def test_a_press_in_time_is_that_rounds_decision_with_no_note(game):
+    hub, hosted, key, seat = game
+    sent = _press(seat, hosted.game.seat_view(seat.token, 1_000.0), "3.5")
+    assert sent == [Sent(round=1, shown=1)] and not sent[0].late
+    assert late_note(sent[0], rounds_played=0) is None and late_note(None, rounds_played=0) is None
