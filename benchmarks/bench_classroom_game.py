@@ -67,6 +67,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+def process_cpu_s(pid: int) -> float:
+    """The processor time (user + system, seconds) the process ``pid`` has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def busy_share() -> tuple[int, int]:
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
@@ -133,14 +140,21 @@ class WsStudent:
             c.type(name, text)
         c.pump(0.05)
         t0 = time.time()
-        c.click(c.buttons()["Submit decision"])
+        button = c.buttons()["Submit decision"]
+        c.click(button)
         results.add(submissions=(t0, self.name, self.firm, values))
         while True:
             c.pump(0.01)
             if c.testid("wait") is not None or c.rounds_played() > before:
                 break
             if time.time() - t0 > 30:
-                raise RuntimeError(f"{self.name}: no update 30 s after submitting")
+                error = c.testid("form-error")
+                raise RuntimeError(
+                    f"{self.name}: no update 30 s after submitting at {t0:.2f} (rounds played {before}; the button "
+                    f"pressed {'still there' if button in c.widgets else 'gone'}; "
+                    + ("an error shown: " + c.texts()[-300:] if error is not None else "no error shown")
+                    + ")"
+                )
         results.add(submit_ms=(time.time() - t0) * 1000)
         if c.rounds_played() > before:
             results.add(seen_round=(c.rounds_played(), time.time()))
@@ -345,12 +359,13 @@ def main() -> int:
             )
             t.start()
             threads.append(t)
-        busy0 = busy_share()
+        busy0, cpu0 = busy_share(), process_cpu_s(proc.pid)
         for t in threads:
             t.join(timeout=t_end - time.time() + 120)
-        busy1 = busy_share()
+        busy1, cpu1 = busy_share(), process_cpu_s(proc.pid)
     finally:
         stop_server(proc)
+        (folder / "server.log").write_text("\n".join(proc.output_lines) + "\n")
     for c in ws:
         c.client.close()
     rounds_ms = [float(m.group(2)) for line in proc.output_lines if (m := ROUND_LINE.search(line))]
@@ -377,6 +392,13 @@ def main() -> int:
         print(
             f"round closed -> a page shows it: median {statistics.median(update_ms):.0f} ms, p90 "
             f"{pct(update_ms, 0.9):.0f} ms, worst {max(update_ms):.0f} ms over {len(update_ms)} page updates"
+        )
+    if sub and rounds_ms:
+        used = cpu1 - cpu0
+        print(
+            f"server processor time while the class played: {used:.1f} s ({len(sub)} submissions, {len(rounds_ms)} "
+            f"rounds): all of it shared out, {used / len(sub) * 1000:.0f} ms a submission or "
+            f"{used / len(rounds_ms) * 1000:.0f} ms a round"
         )
     if rounds_ms:
         print(

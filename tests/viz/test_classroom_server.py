@@ -333,9 +333,9 @@ def test_a_press_as_the_round_closes_counts_for_the_next_round_and_the_form_surv
     """A round closes while a student has typed her decision and her press is on its way (a browser sends the click
     on the form it shows; the close's redraw crosses it): the press is recorded as her firm's decision for the next
     round, as the rules say, and her page says so.  The form is the same widgets before and after the close (the
-    first close adds the round's "why" above it): a press on a form the page had just replaced was dropped without a
-    word, and what she typed was lost with it.  Played on to the horizon and past it: after the end a press changes
-    nothing and the page says the game has ended."""
+    first close adds the round's "why" above it), and it is again when the wait page gives way to it: a press on a
+    form the page had just replaced was dropped without a word, and what she typed was lost with it.  Played on to
+    the horizon and past it: after the end a press changes nothing and the page says the game has ended."""
     from tokenomy.abm.classroom.game import Game
 
     proc, url, code, key, path = start_classroom(tmp_path, "--seed", "4", "--set", "classroom.round_seconds=0")
@@ -361,6 +361,9 @@ def test_a_press_as_the_round_closes_counts_for_the_next_round_and_the_form_surv
         assert "your firm's decision for round 2" in ann.texts()
         logged = _events(path, "submit")
         assert [(e["name"], e["decision"]["price_cny_per_mtok"]) for e in logged] == [("Ann", 4.25)]
+        teacher.press("Advance the round now")  # round 2, with her decision: the form is back, the same one
+        ann.wait_for(lambda: ann.rounds_played() == 2 and ann.testid("decision-form"), 20, "round 3's form")
+        assert ann.buttons().get("Submit decision") == button and ann.widgets[field]["v_model"] == "4.25"
         rounds = int(teacher.state()["data-rounds-played"])
         while teacher.state().get("data-status") != "ended":
             teacher.press("Advance the round now")

@@ -53,3 +53,26 @@ def test_a_press_in_time_is_that_rounds_decision_with_no_note(game):
     sent = _press(seat, hosted.game.seat_view(seat.token, 1_000.0), "3.5")
     assert sent == [Sent(round=1, shown=1)] and not sent[0].late
     assert late_note(sent[0], rounds_played=0) is None and late_note(None, rounds_played=0) is None
+
+
+def test_a_press_that_comes_before_the_pages_redraw_sends_what_was_typed(game):
+    """Another thread is redrawing the page (another firm decided, a round closed) when the keystrokes and the press
+    arrive: the redraw that would carry the typed text into the form's state comes after the press, and the press
+    still sends what was typed, not what was there before."""
+    hub, hosted, key, seat = game
+    sent: list[Sent] = []
+    _, rc = solara.render(
+        DecisionForm(seat, hosted.game.seat_view(seat.token, 1_000.0), on_sent=sent.append), handle_error=False
+    )
+    field = rc.find(v.TextField, label="price_cny_per_mtok").widget
+    button = rc.find(v.Btn, children=["Submit decision"]).widget
+    field.v_model = "3.0"  # typed and drawn
+    assert rc.thread_lock.acquire(blocking=False)  # a redraw in progress elsewhere: this page's redraws wait for it
+    try:
+        field.v_model = "4.75"
+        button.click()
+    finally:
+        rc.thread_lock.release()
+    assert sent == [Sent(round=1, shown=1)]
+    decision, by, _ = hosted.game.pending[next(iter(hosted.game.pending))]
+    assert (by, decision["price_cny_per_mtok"]) == ("Ann", 4.75)

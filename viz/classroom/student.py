@@ -136,18 +136,30 @@ def JoinForm(on_seat):
 
 
 @solara.component
-def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
+def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None, hidden: bool = False):
+    """The decision form.  It stays on the page from the first round to the last (``hidden`` while the wait page
+    shows): the same fields and button all game, so a press always reaches the form the student sees, and what the
+    student typed stays in it from round to round.
+
+    What is typed is read from :data:`latest` as each keystroke arrives, not from the state of the page's last
+    redraw: a press may come before that redraw (another thread may be redrawing the page, e.g. because another firm
+    decided), and a decision must be the one typed, not the one before it."""
     form = view["form"]
     fields = form["fields"]
     defaults = {f["name"]: as_text(form["default"].get(f["name"])) for f in fields}
-    typed, set_typed = solara.use_state(defaults)  # what the student typed, kept from round to round
+    typed, set_typed = solara.use_state(defaults)  # what the student typed, kept from round to round (shown)
+    latest = solara.use_ref(typed)  # the same, updated by each keystroke as it arrives (read by Submit)
     message, set_message = solara.use_state("")
 
     shown = view["game"]["rounds_played"] + 1  # the round this form was drawn for
 
+    def type_in(name: str, value: str) -> None:
+        latest.current = {**latest.current, name: value}
+        set_typed(latest.current)
+
     def submit() -> None:
         try:
-            decision = read_form(fields, typed)
+            decision = read_form(fields, latest.current)
             went_to = HUB.act(seat.hosted, submit_to_open_round, seat.hosted.game, seat.token, decision)
         except GameError as exc:
             set_message(one_line(str(exc)))
@@ -156,13 +168,14 @@ def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
         if on_sent is not None:
             on_sent(Sent(went_to, shown))
 
+    attributes = {} if hidden else {"data-testid": "decision-form", "data-round": str(shown)}
     with (
         solara.Card("Your decision for this round", style={"height": "100%"}),
-        solara.Div(attributes={"data-testid": "decision-form", "data-round": str(view["game"]["rounds_played"] + 1)}),
+        solara.Div(attributes=attributes),
     ):
         solara.Text(
-            "Each field starts at your decision in force (or the computer's proposal); leave one blank and the "
-            "computer decides it this round.",
+            "Each field starts at what you typed last (at first, your firm's decision in force or the computer's "
+            "proposal); leave one blank and the computer decides it this round.",
             style={"font-size": "13px"},
         )
         for f in fields:
@@ -180,14 +193,14 @@ def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
                     name,
                     values=["", *f["choices"]],
                     value=typed.get(name, ""),
-                    on_value=lambda v, name=name: set_typed({**typed, name: v or ""}),
+                    on_value=lambda v, name=name: type_in(name, v or ""),
                 )
                 solara.Text(hint, style={"font-size": "12px", "color": "#555"})
             else:
                 solara.InputText(
                     name,
                     value=typed.get(name, ""),
-                    on_value=lambda v, name=name: set_typed({**typed, name: v}),
+                    on_value=lambda v, name=name: type_in(name, v),
                     continuous_update=True,
                     message=hint,
                 )
@@ -291,21 +304,24 @@ def Dashboard(seat: Seat, on_leave):
         with solara.Div(attributes={"data-testid": "late"}).key("late"):
             solara.Warning(note, dense=True)
     sent = view["form"]["submitted"]
-    if sent is not None and sent["by"] == view["seat"]["name"] and not editing:
+    waiting = sent is not None and sent["by"] == view["seat"]["name"] and not editing
+    if waiting:
         WaitPanel(view, lambda: set_editing(True)).key("wait")
-    else:
+    # the form stays while the wait page shows (hidden): a new form for each round would be new widgets, and a
+    # press on the old one, or on the new one before its button is wired, would be dropped without a word
+    with solara.Div(style={"display": "none"} if waiting else {}).key("form"):
         # a teammate's decision does not take the form away from one who is typing: the last one sent counts
-        with solara.Div(attributes={"data-testid": "team-sent"} if sent is not None else {}).key("team-sent"):
-            if sent is not None:
+        with solara.Div(attributes={"data-testid": "team-sent"} if sent is not None and not waiting else {}):
+            if sent is not None and not waiting:
                 solara.Info(
                     f"{sent['by']} sent your firm's decision for this round; yours, if you send one, replaces it.",
                     dense=True,
                 )
-        # the same form from round to round (not a new one): a Submit that reaches the server just after a round
-        # closed is the firm's decision for the next round, as the rules say (and the page says so)
-        DecisionForm(seat, view, on_sent).key("decision-form")
+        # a Submit that reaches the server just after a round closed is the firm's decision for the next round, as
+        # the rules say (and the page says so)
+        DecisionForm(seat, view, on_sent, hidden=waiting)
         if editing:
-            solara.Button("Keep the decision sent", text=True, on_click=lambda: set_editing(False)).key("keep")
+            solara.Button("Keep the decision sent", text=True, on_click=lambda: set_editing(False))
 
 
 def _esc(text: str) -> str:
