@@ -293,8 +293,14 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version
     ``version``: as for :func:`PredictionPanel`."""
     clock = now or _clock
     typed, set_typed = solara.use_state("")
+    latest = solara.use_ref("")  # the same, as each keystroke arrives: Send may come before the page's redraw
     message, set_message = solara.use_state("")
     drawn, set_drawn = solara.use_state(0)  # noqa: F841 -- a change redraws the form
+
+    def type_in(text: str) -> None:
+        latest.current = text
+        set_typed(text)
+
     view, error = _safe(lambda: game.seat_prediction(seat_token))
     with solara.Card("Your prediction", style={"width": "100%"}):
         if error:
@@ -308,7 +314,7 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version
         else:
 
             def send():
-                _, refused = _safe(lambda: game.predict(seat_token, typed, clock()))
+                _, refused = _safe(lambda: game.predict(seat_token, latest.current, clock()))
                 set_message(refused or "")
                 set_drawn(lambda v: v + 1)
                 if on_change is not None:
@@ -316,7 +322,7 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version
 
             solara.Text(f"Predict {asked['text']}, in {asked['unit']} (between {asked['min']:g} and {asked['max']:g}).")
             with solara.Row(style={"align-items": "center"}):
-                solara.InputText("your number", value=typed, on_value=set_typed, continuous_update=True)
+                solara.InputText("your number", value=typed, on_value=type_in, continuous_update=True)
                 solara.Button("Send", on_click=send, disabled=not typed.strip())
             if message:
                 solara.Error(message)

@@ -233,7 +233,7 @@ def WaitPanel(view: dict[str, Any], on_change):
 
 @solara.component
 def Dashboard(seat: Seat, on_leave):
-    version = use_game_version(seat.hosted, lambda: seat.hosted.glance(seat.firm))
+    version = use_game_version(seat.hosted, lambda: seat.hosted.glance(seat.firm, seat.name))
     editing, set_editing = solara.use_state(False)
     last_sent, set_last_sent = solara.use_state(None)  # the last decision this page sent (a Sent)
 
