@@ -26,6 +26,7 @@ Reported (with the load average before and the machine's busy share during the r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -180,6 +181,7 @@ def ws_player(student: WsStudent, schedule: list[float], waves: int, player: int
 
 def browser_player(url: str, code: str, name: str, schedule, waves, player, t_end, results, ready, teacher_key=None):
     """A student (or, with ``teacher_key``, the teacher) in a Chromium of its own."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     try:
@@ -209,7 +211,9 @@ def browser_player(url: str, code: str, name: str, schedule, waves, player, t_en
                 page.wait_for_timeout(max(0.0, at - time.time()) * 1000)
                 values = decision_for(seat["role"], wave, player)
                 if page.query_selector("[data-testid=wait]") is not None:  # replace its team's decision
-                    page.get_by_role("button", name="Change my decision").click()
+                    # the wait page goes when the round closes meanwhile: then the form is there anyway
+                    with contextlib.suppress(PlaywrightTimeout):
+                        page.get_by_role("button", name="Change my decision").click(timeout=3000)
                 page.wait_for_selector("[data-testid=decision-form]", timeout=30_000)
                 for field, text in values.items():
                     page.get_by_label(field, exact=True).fill(text)

@@ -76,3 +76,23 @@ def test_a_press_that_comes_before_the_pages_redraw_sends_what_was_typed(game):
     assert sent == [Sent(round=1, shown=1)]
     decision, by, _ = hosted.game.pending[next(iter(hosted.game.pending))]
     assert (by, decision["price_cny_per_mtok"]) == ("Ann", 4.75)
+
+
+def test_a_prediction_sent_before_the_pages_redraw_is_the_number_typed(game):
+    """The same for the prediction form: a number changed and sent while another thread redraws the page is locked
+    in as typed, not as it was a keystroke before."""
+    from tokenomy.viz.classroom.debrief import PredictionForm
+
+    hub, hosted, key, seat = game
+    hub.act(hosted, hosted.game.open_prediction, key, "token-price")
+    _, rc = solara.render(PredictionForm(hosted.game, seat.token, now=lambda: 1_000.0), handle_error=False)
+    field = rc.find(v.TextField, label="your number").widget
+    field.v_model = "3"  # typed and drawn: Send is enabled
+    send = rc.find(v.Btn, children=["Send"]).widget
+    assert rc.thread_lock.acquire(blocking=False)  # a redraw in progress elsewhere
+    try:
+        field.v_model = "3.5"
+        send.click()
+    finally:
+        rc.thread_lock.release()
+    assert hosted.game.open_question().answers == {"Ann": 3.5}
