@@ -26,6 +26,7 @@ Reported (with the load average before and the machine's busy share during the r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -65,6 +66,13 @@ def decision_for(role: str, wave: int, player: int) -> dict[str, str]:
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def process_cpu_s(pid: int) -> float:
+    """The processor time (user + system, seconds) the process ``pid`` has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def busy_share() -> tuple[int, int]:
@@ -133,14 +141,21 @@ class WsStudent:
             c.type(name, text)
         c.pump(0.05)
         t0 = time.time()
-        c.click(c.buttons()["Submit decision"])
+        button = c.buttons()["Submit decision"]
+        c.click(button)
         results.add(submissions=(t0, self.name, self.firm, values))
         while True:
             c.pump(0.01)
             if c.testid("wait") is not None or c.rounds_played() > before:
                 break
             if time.time() - t0 > 30:
-                raise RuntimeError(f"{self.name}: no update 30 s after submitting")
+                error = c.testid("form-error")
+                raise RuntimeError(
+                    f"{self.name}: no update 30 s after submitting at {t0:.2f} (rounds played {before}; the button "
+                    f"pressed {'still there' if button in c.widgets else 'gone'}; "
+                    + ("an error shown: " + c.texts()[-300:] if error is not None else "no error shown")
+                    + ")"
+                )
         results.add(submit_ms=(time.time() - t0) * 1000)
         if c.rounds_played() > before:
             results.add(seen_round=(c.rounds_played(), time.time()))
@@ -166,6 +181,7 @@ def ws_player(student: WsStudent, schedule: list[float], waves: int, player: int
 
 def browser_player(url: str, code: str, name: str, schedule, waves, player, t_end, results, ready, teacher_key=None):
     """A student (or, with ``teacher_key``, the teacher) in a Chromium of its own."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     try:
@@ -195,7 +211,9 @@ def browser_player(url: str, code: str, name: str, schedule, waves, player, t_en
                 page.wait_for_timeout(max(0.0, at - time.time()) * 1000)
                 values = decision_for(seat["role"], wave, player)
                 if page.query_selector("[data-testid=wait]") is not None:  # replace its team's decision
-                    page.get_by_role("button", name="Change my decision").click()
+                    # the wait page goes when the round closes meanwhile: then the form is there anyway
+                    with contextlib.suppress(PlaywrightTimeout):
+                        page.get_by_role("button", name="Change my decision").click(timeout=3000)
                 page.wait_for_selector("[data-testid=decision-form]", timeout=30_000)
                 for field, text in values.items():
                     page.get_by_label(field, exact=True).fill(text)
@@ -345,12 +363,13 @@ def main() -> int:
             )
             t.start()
             threads.append(t)
-        busy0 = busy_share()
+        busy0, cpu0 = busy_share(), process_cpu_s(proc.pid)
         for t in threads:
             t.join(timeout=t_end - time.time() + 120)
-        busy1 = busy_share()
+        busy1, cpu1 = busy_share(), process_cpu_s(proc.pid)
     finally:
         stop_server(proc)
+        (folder / "server.log").write_text("\n".join(proc.output_lines) + "\n")
     for c in ws:
         c.client.close()
     rounds_ms = [float(m.group(2)) for line in proc.output_lines if (m := ROUND_LINE.search(line))]
@@ -377,6 +396,13 @@ def main() -> int:
         print(
             f"round closed -> a page shows it: median {statistics.median(update_ms):.0f} ms, p90 "
             f"{pct(update_ms, 0.9):.0f} ms, worst {max(update_ms):.0f} ms over {len(update_ms)} page updates"
+        )
+    if sub and rounds_ms:
+        used = cpu1 - cpu0
+        print(
+            f"server processor time while the class played: {used:.1f} s ({len(sub)} submissions, {len(rounds_ms)} "
+            f"rounds): all of it shared out, {used / len(sub) * 1000:.0f} ms a submission or "
+            f"{used / len(rounds_ms) * 1000:.0f} ms a round"
         )
     if rounds_ms:
         print(

@@ -75,3 +75,36 @@ def test_the_teachers_key_is_kept_for_its_owner_and_a_resumed_game_is_held(hub, 
     assert read_key(again.game, path) is None  # a key that does not open this game is not said
     with pytest.raises(GameError, match="open in another process"):
         hub.open(path)  # a game lives in one place
+
+
+def test_a_page_redraws_at_once_for_the_round_and_waits_a_moment_for_who_is_still_deciding(hub, tmp_path):
+    """The pages' reading of a game (Glance): a round played, the status, the timer or a question redraws a page at
+    once; who is still deciding, a teammate's decision or the roster only once a SOFT_S after its last drawing (the
+    changes of that moment drawn together); nothing changed, nothing drawn.  A student's page reads who is still
+    deciding only while its wait page shows it."""
+    from tokenomy.viz.classroom.parts import SOFT_S, redraw_due
+
+    hub, _ = hub
+    hosted, key = hub.create(tmp_path, "classroom", seed=1, overrides=("classroom.round_seconds=0",))
+    game = hosted.game
+    ann = hub.act(hosted, game.join, game.code, "Ann")
+    ben = hub.act(hosted, game.join, game.code, "Ben")
+    hub.act(hosted, game.start, key)
+    drawn, bens = hosted.glance(ann.firm, ann.name), hosted.glance(ben.firm, ben.name)
+    assert redraw_due(hosted.glance(ann.firm, ann.name), drawn, 50.0) is None
+    hub.act(hosted, game.submit, ann.token, {})  # Ann's firm decided: her wait page's "still deciding", her decision
+    looked = hosted.glance(ann.firm, ann.name)
+    assert looked.waiting_for == (ben.firm,) and looked.mine != drawn.mine
+    assert looked.urgent() == drawn.urgent()
+    assert redraw_due(looked, drawn, 50.0) == 50.0 + SOFT_S
+    assert redraw_due(hosted.glance(ben.firm, ben.name), bens, 50.0) is None  # Ben, typing, is not disturbed
+    teacher_drawn = hosted.glance()
+    hub.act(hosted, game.close_round, key)  # the round played: every page at once
+    assert redraw_due(hosted.glance(ann.firm, ann.name), looked, 50.0) == 0.0
+    assert redraw_due(hosted.glance(), teacher_drawn, 50.0) == 0.0
+    hub.act(hosted, game.join, game.code, "Cleo")  # the teacher's roster: it may wait
+    assert redraw_due(hosted.glance(), hosted.glance()._replace(roster=()), 50.0) == 50.0 + SOFT_S
+    before = hosted.glance(ann.firm, ann.name)
+    hub.act(hosted, game.kick, key, "Ann")  # her page says at once that she is out
+    assert redraw_due(hosted.glance(ann.firm, ann.name), before, 50.0) == 0.0
+    assert redraw_due((1, 2), (1, 3), 50.0) == 0.0  # a reading that is not a Glance: every change at once

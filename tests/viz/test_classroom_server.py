@@ -338,3 +338,80 @@ def test_a_prediction_round_through_the_pages(classroom):
         for page in (teacher, pria, sami):
             if page is not None:
                 page.close()
+
+
+def still_deciding(page: Student) -> set[str]:
+    """The firms a wait page says are still deciding."""
+    line = next((x for x in page.texts().splitlines() if x.startswith("Still deciding: ")), "")
+    return set(line.removeprefix("Still deciding: ").split(", ")) - {"", "nobody"}
+
+
+def test_a_press_as_the_round_closes_counts_for_the_next_round_and_the_form_survives(tmp_path):
+    """A round closes while a student has typed her decision and her press is on its way (a browser sends the click
+    on the form it shows; the close's redraw crosses it): the press is recorded as her firm's decision for the next
+    round, as the rules say, and her page says so.  The form is the same widgets before and after the close (the
+    first close adds the round's "why" above it), and it is again when the wait page gives way to it: a press on a
+    form the page had just replaced was dropped without a word, and what she typed was lost with it.  Another firm's
+    decision reaches her wait page ("still deciding" is drawn a moment later, not lost).  Played on to the horizon
+    and past it: after the end a press changes nothing and the page says the game has ended."""
+    from tokenomy.abm.classroom.game import Game
+
+    proc, url, code, key, path = start_classroom(tmp_path, "--seed", "4", "--set", "classroom.round_seconds=0")
+    ann = ben = cleo = teacher = None
+    try:
+        ann, ben, cleo = Student(url, code), Student(url, code), Student(url, code)
+        teacher = Teacher(url, code, key)
+        ann.join("Ann")
+        ben.join("Ben")
+        cleo.join("Cleo")
+        assert ann.seat()["data-role"] == "providers"
+        teacher.press("Start the game")
+        ann.wait_for(lambda: ann.seat()["data-status"] == "running", 20, "the game running on Ann's page")
+        ann.pump(0.3)
+        field, button = ann.field("price_cny_per_mtok"), ann.buttons()["Submit decision"]
+        ann.type("price_cny_per_mtok", "4.25")
+        ann.pump(0.3)
+        teacher.press("Advance the round now")  # round 1 closes without Ann's decision
+        ann.wait_for(lambda: ann.rounds_played() == 1 and ann.testid("why"), 20, "round 1 played on Ann's page")
+        ann.pump(0.3)
+        assert ann.fields().get("price_cny_per_mtok") == field and ann.buttons().get("Submit decision") == button
+        assert ann.widgets[field]["v_model"] == "4.25"  # what she typed is still there
+        ann.click(button)  # the press she made on the form she saw
+        ann.wait_for(lambda: ann.testid("wait"), 20, "the wait page")
+        assert "your firm's decision for round 2" in ann.texts()
+        logged = _events(path, "submit")
+        assert [(e["name"], e["decision"]["price_cny_per_mtok"]) for e in logged] == [("Ann", 4.25)]
+        assert still_deciding(ann) == {ben.seat()["data-firm"], cleo.seat()["data-firm"]}
+        ben.submit({})  # who is still deciding changes on Ann's page: drawn a moment later, not lost
+        ann.wait_for(lambda: still_deciding(ann) == {cleo.seat()["data-firm"]}, 20, "Ben's firm decided, on Ann's page")
+        teacher.press("Advance the round now")  # round 2, with her decision: the form is back, the same one
+        ann.wait_for(lambda: ann.rounds_played() == 2 and ann.testid("decision-form"), 20, "round 3's form")
+        assert ann.buttons().get("Submit decision") == button and ann.widgets[field]["v_model"] == "4.25"
+        rounds = int(teacher.state()["data-rounds-played"])
+        while teacher.state().get("data-status") != "ended":
+            teacher.press("Advance the round now")
+            teacher.wait_for(
+                lambda r=rounds: (
+                    int(teacher.state().get("data-rounds-played", -1)) > r
+                    or teacher.state().get("data-status") == "ended"
+                ),
+                30,
+                "the next round",
+            )
+            rounds = int(teacher.state()["data-rounds-played"])
+        ann.wait_for(lambda: ann.testid("ended"), 30, "the end on Ann's page")
+        ann.click(button)  # a press after the end
+        ann.pump(1.0)
+        assert ann.testid("ended") is not None and [e["name"] for e in _events(path, "submit")] == ["Ann", "Ben"]
+    finally:
+        for page in (ann, ben, cleo, teacher):
+            if page is not None:
+                page.close()
+        stop_server(proc)
+    game = Game.open(path)
+    try:
+        assert game.status == "ended" and len(game.history) == game.rounds
+        mine = [(d["round"], d["by"], d["price_cny_per_mtok"]) for d in game.decision_log if d["by"] == "Ann"]
+        assert mine == [(2, "Ann", 4.25)]  # round 2's decision, not lost, not round 1's
+    finally:
+        game.close()

@@ -310,7 +310,13 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version
     ``version``: as for :func:`PredictionPanel`."""
     clock = now or _clock
     typed, set_typed = solara.use_state("")
+    latest = solara.use_ref("")  # the same, as each keystroke arrives: Send may come before the page's redraw
     message, act = _use_action(on_change)
+
+    def type_in(text: str) -> None:
+        latest.current = text
+        set_typed(text)
+
     view, error = _safe(lambda: game.seat_prediction(seat_token))
     with solara.Card("Your prediction", style={"width": "100%"}):
         if error:
@@ -324,8 +330,8 @@ def PredictionForm(game: Any, seat_token: str, now=None, on_change=None, version
         else:
             solara.Text(f"Predict {asked['text']}, in {asked['unit']} (between {asked['min']:g} and {asked['max']:g}).")
             with solara.Row(style={"align-items": "center"}):
-                solara.InputText("your number", value=typed, on_value=set_typed, continuous_update=True)
-                send = lambda: act(lambda: game.predict(seat_token, typed, clock()))  # noqa: E731
+                solara.InputText("your number", value=typed, on_value=type_in, continuous_update=True)
+                send = lambda: act(lambda: game.predict(seat_token, latest.current, clock()))  # noqa: E731
                 solara.Button("Send", on_click=send, disabled=not typed.strip())
             if message:
                 solara.Error(message)

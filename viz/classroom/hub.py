@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from tokenomy.abm.classroom.errors import AuthError, GameError
@@ -54,6 +54,25 @@ def clock() -> float:
     return time.time()
 
 
+class Glance(NamedTuple):
+    """What a page of a game shows that may change (:meth:`Hosted.glance`)."""
+
+    status: str
+    rounds_played: int
+    waiting_for: tuple[str, ...] | None  # None: not shown on the page
+    round_seconds: float
+    roster: tuple | None  # the teacher's page: who joined, who was removed
+    mine: str  # a student's page: its firm's decision for the open round (by whom), as text
+    asked: tuple | None  # the last question put to the class
+    removed: bool | None = None  # a student's page: whether the teacher removed the student
+
+    def urgent(self) -> tuple:
+        """What a page shows at once when it changes: the status, the round, the timer, a question, the student's
+        removal.  The rest (who is still deciding, a teammate's decision, the roster) may wait a moment
+        (:func:`viz.classroom.parts.use_game_version`): in a class of forty each decision changes it on many pages."""
+        return (self.status, self.rounds_played, self.round_seconds, self.asked, self.removed)
+
+
 @dataclass
 class Hosted:
     """A game held by this process, and the count of its changes (pages redraw when it moves)."""
@@ -68,28 +87,32 @@ class Hosted:
             self.version += 1
             self.changed.notify_all()
 
-    def glance(self, firm: str | None = None) -> tuple:
+    def glance(self, firm: str | None = None, name: str | None = None) -> Glance:
         """What a page shows that may change (cheap: no view is built): the status, the rounds played, the firms still
         deciding, the timer, who joined, ``firm``'s decision submitted for the open round, and the last question put to
-        the class (asked, answered, closed, measured)."""
+        the class (asked, answered, closed, measured).  A student's page (``firm``, and the student's ``name``) shows
+        who is still deciding only on its wait page, when the firm's decision is the student's own: otherwise that is
+        left out (a student typing a decision is not disturbed by each firm that decides)."""
         from tokenomy.abm.classroom.views import game_state
 
         game = self.game
         with game.lock:
             state = game_state(game, 0.0)
             mine = next((d for key, d in game.pending.items() if key.split("/", 1)[1] == firm), None)
+            waiting = tuple(state["waiting_for"]) if firm is None or (mine is not None and mine[1] == name) else None
             roster = tuple((s.name, s.kicked) for s in game.students.values())
             last = game.predictions[-1] if game.predictions else None  # a question asked, answered, closed, measured
             answers = len(last.answers) if last is not None and firm is None else None  # a student's page: not each
             asked = None if last is None else (last.number, last.open, answers, last.actual)
-            return (
+            return Glance(
                 state["status"],
                 state["rounds_played"],
-                tuple(state["waiting_for"]),
+                waiting,
                 game.round_seconds,
                 roster if firm is None else None,
                 repr(mine),
                 asked,
+                None if firm is None else any(s.kicked for s in game.students.values() if s.name == name),
             )
 
     def wait(self, seen: int, timeout_s: float) -> int:

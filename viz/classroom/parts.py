@@ -3,6 +3,7 @@ and figures in words."""
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import threading
@@ -15,20 +16,43 @@ import segno
 import solara
 import traitlets
 
-from tokenomy.viz.classroom.hub import Hosted
+from tokenomy.viz.classroom.hub import Glance, Hosted
 
 log = logging.getLogger("tokenomy.viz.classroom")
 
 COALESCE_S = 0.15  # changes that come closer than this redraw a page once
+SOFT_S = 1.0  # a change only in who is still deciding (a teammate's decision, the roster) redraws a page this often
 BIG = {"font-size": "15px"}
+
+# Two pages of this process redraw at a time when their game changed (the pages' own threads queue here; two, so that
+# one uses the processor while the other waits for its page's websocket to take what it sent).  A student's press
+# redraws that student's page in the press's own thread, which does not queue: with forty pages redrawing at once (a
+# round closed) the presses would share the processor with all of them; here they share it with two.
+REDRAW = threading.BoundedSemaphore(2)
+
+
+def redraw_due(looked: Any, shown: Any, last_draw_s: float) -> float | None:
+    """When a page whose reading of its game is ``looked`` and that last drew ``shown`` (at ``last_draw_s``, monotonic
+    seconds) should be drawn again: None (nothing it shows changed), now (0.0: the round, the status, the timer or a
+    question changed, or the reading is not a :class:`Glance`), or ``SOFT_S`` after its last draw (only who is still
+    deciding, a teammate's decision or the roster changed: the changes of the next moment are drawn with it)."""
+    if looked == shown:
+        return None
+    if isinstance(looked, Glance) and isinstance(shown, Glance) and looked.urgent() == shown.urgent():
+        return last_draw_s + SOFT_S
+    return 0.0
 
 
 def use_game_version(hosted: Hosted | None, glance: Callable[[], Any] | None = None) -> int:
     """The game's change count, following it: the page redraws when the game changes (a join, a decision, a round
-    closed by anyone or by the timer), with no reload.  With ``glance`` (a cheap reading of what the page shows), it
-    redraws only when that reading changes: a class's forty pages do not all redraw on each of forty decisions.
-    One waiting thread per page, ended with the page."""
+    closed by anyone or by the timer), with no reload.  With ``glance`` (a cheap reading of what the page shows, e.g.
+    :meth:`Hosted.glance`), it redraws only when that reading differs from the one its last drawing showed (a press
+    that redrew the page itself is not drawn again), and a change that may wait waits (:func:`redraw_due`): a class's
+    forty pages do not all redraw on each of forty decisions.  One waiting thread per page, ended with the page."""
     version, set_version = solara.use_state(hosted.version if hosted is not None else 0)
+    drawn = solara.use_ref(None)
+    if glance is not None:
+        drawn.current = glance()  # what this drawing shows (read before the page reads the game)
 
     def follow():
         if hosted is None:
@@ -40,23 +64,26 @@ def use_game_version(hosted: Hosted | None, glance: Callable[[], Any] | None = N
 
         def loop() -> None:
             seen = hosted.version
-            shown = glance() if glance is not None else None
+            last = 0.0
             while not (stop.is_set() or context.closed_event.is_set()):
                 now = hosted.wait(seen, 1.0)
                 if now == seen or stop.is_set():
                     continue
                 seen = now
                 if glance is not None:
-                    looked = glance()
-                    if looked == shown:
+                    due = redraw_due(glance(), drawn.current, last)
+                    while due is not None and due > time.monotonic() and not stop.is_set():
+                        seen = hosted.wait(seen, due - time.monotonic())  # a change meanwhile may not wait
+                        due = redraw_due(glance(), drawn.current, last)
+                    if due is None or stop.is_set():
                         continue
-                    shown = looked
                 try:
-                    with context:
-                        set_version(now)
+                    with REDRAW, context:
+                        set_version(seen)
                 except Exception:  # the session closed meanwhile
                     log.debug("a page stopped following its game", exc_info=True)
                     return
+                last = time.monotonic()
                 time.sleep(COALESCE_S)
 
         threading.Thread(target=loop, name="tokenomy-game-page", daemon=True).start()
@@ -79,8 +106,10 @@ def countdown(seconds_left: float | None, running: bool) -> None:
         Countdown.element(seconds_left=seconds_left, running=running)
 
 
+@functools.lru_cache(maxsize=64)
 def qr_svg(url: str, scale: int = 6) -> str:
-    """The QR code of ``url`` as an inline SVG (segno: pure Python, no image library, nothing fetched)."""
+    """The QR code of ``url`` as an inline SVG (segno: pure Python, no image library, nothing fetched).  Kept: the
+    teacher's page draws it on each change of the game, and it costs a few milliseconds."""
     return segno.make(url, error="m").svg_inline(scale=scale, border=2)
 
 

@@ -42,6 +42,35 @@ class Seat:
     firm: str
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A decision the page sent: the round it went into, and the round the form was drawn for (an earlier one when
+    the round closed between the form's last redraw and the press: the decision is the firm's for the next round)."""
+
+    round: int
+    shown: int
+
+    @property
+    def late(self) -> bool:
+        return self.round > self.shown
+
+
+def submit_to_open_round(game: Any, token: str, decision: dict[str, Any], now: float) -> int:
+    """Submit ``decision`` for the seat's firm (:meth:`Game.submit`); the number of the round it went into."""
+    with game.lock:
+        number = len(game.history) + 1
+        game.submit(token, decision, now)
+        return number
+
+
+def late_note(sent: Sent | None, rounds_played: int) -> str | None:
+    """What the page says of a decision that arrived after the round it was typed for had closed (until the round
+    it went into has been played and the next one is open)."""
+    if sent is None or not sent.late or rounds_played > sent.round:
+        return None
+    return f"Round {sent.shown} closed before your decision arrived: it is your firm's decision for round {sent.round}."
+
+
 def code_from(search: str | None) -> str:
     """The join code a join link carries (``/join?code=ABC123``), or ""."""
     values = parse_qs(search or "", max_num_fields=5).get("code", [""])
@@ -107,31 +136,46 @@ def JoinForm(on_seat):
 
 
 @solara.component
-def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
+def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None, hidden: bool = False):
+    """The decision form.  It stays on the page from the first round to the last (``hidden`` while the wait page
+    shows): the same fields and button all game, so a press always reaches the form the student sees, and what the
+    student typed stays in it from round to round.
+
+    What is typed is read from :data:`latest` as each keystroke arrives, not from the state of the page's last
+    redraw: a press may come before that redraw (another thread may be redrawing the page, e.g. because another firm
+    decided), and a decision must be the one typed, not the one before it."""
     form = view["form"]
     fields = form["fields"]
     defaults = {f["name"]: as_text(form["default"].get(f["name"])) for f in fields}
-    typed, set_typed = solara.use_state(defaults)  # what the student typed, kept from round to round
+    typed, set_typed = solara.use_state(defaults)  # what the student typed, kept from round to round (shown)
+    latest = solara.use_ref(typed)  # the same, updated by each keystroke as it arrives (read by Submit)
     message, set_message = solara.use_state("")
+
+    shown = view["game"]["rounds_played"] + 1  # the round this form was drawn for
+
+    def type_in(name: str, value: str) -> None:
+        latest.current = {**latest.current, name: value}
+        set_typed(latest.current)
 
     def submit() -> None:
         try:
-            decision = read_form(fields, typed)
-            HUB.act(seat.hosted, seat.hosted.game.submit, seat.token, decision)
+            decision = read_form(fields, latest.current)
+            went_to = HUB.act(seat.hosted, submit_to_open_round, seat.hosted.game, seat.token, decision)
         except GameError as exc:
             set_message(one_line(str(exc)))
             return
         set_message("")
         if on_sent is not None:
-            on_sent()
+            on_sent(Sent(went_to, shown))
 
+    attributes = {} if hidden else {"data-testid": "decision-form", "data-round": str(shown)}
     with (
         solara.Card("Your decision for this round", style={"height": "100%"}),
-        solara.Div(attributes={"data-testid": "decision-form", "data-round": str(view["game"]["rounds_played"] + 1)}),
+        solara.Div(attributes=attributes),
     ):
         solara.Text(
-            "Each field starts at your decision in force (or the computer's proposal); leave one blank and the "
-            "computer decides it this round.",
+            "Each field starts at what you typed last (at first, your firm's decision in force or the computer's "
+            "proposal); leave one blank and the computer decides it this round.",
             style={"font-size": "13px"},
         )
         for f in fields:
@@ -149,14 +193,14 @@ def DecisionForm(seat: Seat, view: dict[str, Any], on_sent=None):
                     name,
                     values=["", *f["choices"]],
                     value=typed.get(name, ""),
-                    on_value=lambda v, name=name: set_typed({**typed, name: v or ""}),
+                    on_value=lambda v, name=name: type_in(name, v or ""),
                 )
                 solara.Text(hint, style={"font-size": "12px", "color": "#555"})
             else:
                 solara.InputText(
                     name,
                     value=typed.get(name, ""),
-                    on_value=lambda v, name=name: set_typed({**typed, name: v}),
+                    on_value=lambda v, name=name: type_in(name, v),
                     continuous_update=True,
                     message=hint,
                 )
@@ -174,9 +218,9 @@ def WaitPanel(view: dict[str, Any], on_change):
     with solara.Card("Decision sent", style={"height": "100%"}), solara.Div(attributes={"data-testid": "wait"}):
         chosen = ", ".join(f"{words(k)} {number(v)}" for k, v in sent["decision"].items())
         solara.Text(
-            f"{sent['by']} submitted your firm's decision: {chosen}"
+            f"{sent['by']} submitted your firm's decision for round {state['round']}: {chosen}"
             if chosen
-            else f"{sent['by']} left every field to the computer this round.",
+            else f"{sent['by']} left every field to the computer in round {state['round']}.",
             style=BIG,
         )
         if state["status"] == "lobby":
@@ -189,8 +233,14 @@ def WaitPanel(view: dict[str, Any], on_change):
 
 @solara.component
 def Dashboard(seat: Seat, on_leave):
-    version = use_game_version(seat.hosted, lambda: seat.hosted.glance(seat.firm))
+    version = use_game_version(seat.hosted, lambda: seat.hosted.glance(seat.firm, seat.name))
     editing, set_editing = solara.use_state(False)
+    last_sent, set_last_sent = solara.use_state(None)  # the last decision this page sent (a Sent)
+
+    def on_sent(sent: Sent) -> None:
+        set_last_sent(sent)
+        set_editing(False)
+
     try:
         view = seat.hosted.game.seat_view(seat.token, HUB.clock())
     except GameError as exc:
@@ -232,32 +282,44 @@ def Dashboard(seat: Seat, on_leave):
             if market["last_round"]:
                 solara.Text("Last round's averages:", style={"font-weight": "600"})
                 facts_table(market["last_round"], "market-last-round")
+    # every element below a conditional one has a key of its own: one appearing above (the round's "why" after the
+    # first round, a notice) must not shift the form to a new place in the page, which would make a new form: a
+    # press on the form the student sees would then reach a button that is gone, and be dropped without a word
     if view.get("why"):
-        with solara.Div(attributes={"data-testid": "why"}):
+        with solara.Div(attributes={"data-testid": "why"}).key("why"):
             solara.Info(view["why"], dense=True)
-    PredictionForm(seat.hosted.game, seat.token, now=HUB.clock, on_change=seat.hosted.bump, version=version)
+    PredictionForm(seat.hosted.game, seat.token, now=HUB.clock, on_change=seat.hosted.bump, version=version).key(
+        "prediction"
+    )
     if state["status"] == "ended":
-        with solara.Div(attributes={"data-testid": "ended"}):
+        with solara.Div(attributes={"data-testid": "ended"}).key("ended"):
             solara.Success("The game has ended: thank you for playing. Your teacher will show the debrief.")
         return
     if state["status"] == "paused":
-        solara.Warning("The teacher has paused the game: you can still decide.", dense=True)
+        solara.Warning("The teacher has paused the game: you can still decide.", dense=True).key("paused")
     if state["status"] == "lobby":
-        solara.Info("The game has not started yet: you can decide your first round now.", dense=True)
+        solara.Info("The game has not started yet: you can decide your first round now.", dense=True).key("lobby")
+    note = late_note(last_sent, state["rounds_played"])
+    if note:
+        with solara.Div(attributes={"data-testid": "late"}).key("late"):
+            solara.Warning(note, dense=True)
     sent = view["form"]["submitted"]
-    if sent is not None and sent["by"] == view["seat"]["name"] and not editing:
-        WaitPanel(view, lambda: set_editing(True))
-    else:
+    waiting = sent is not None and sent["by"] == view["seat"]["name"] and not editing
+    if waiting:
+        WaitPanel(view, lambda: set_editing(True)).key("wait")
+    # the form stays while the wait page shows (hidden): a new form for each round would be new widgets, and a
+    # press on the old one, or on the new one before its button is wired, would be dropped without a word
+    with solara.Div(style={"display": "none"} if waiting else {}).key("form"):
         # a teammate's decision does not take the form away from one who is typing: the last one sent counts
-        with solara.Div(attributes={"data-testid": "team-sent"} if sent is not None else {}):
-            if sent is not None:
+        with solara.Div(attributes={"data-testid": "team-sent"} if sent is not None and not waiting else {}):
+            if sent is not None and not waiting:
                 solara.Info(
                     f"{sent['by']} sent your firm's decision for this round; yours, if you send one, replaces it.",
                     dense=True,
                 )
-        # the same form from round to round (not a new one): a Submit that reaches the server just after a round
-        # closed is the firm's decision for the next round, as the rules say, not a click on a form that is gone
-        DecisionForm(seat, view, lambda: set_editing(False))
+        # a Submit that reaches the server just after a round closed is the firm's decision for the next round, as
+        # the rules say (and the page says so)
+        DecisionForm(seat, view, on_sent, hidden=waiting)
         if editing:
             solara.Button("Keep the decision sent", text=True, on_click=lambda: set_editing(False))
 

@@ -212,7 +212,7 @@ def Monitor(hosted: Hosted, key: str):
 
 @solara.component
 def Predictions(hosted: Hosted, key: str):
-    version = use_game_version(hosted)  # answers coming in redraw the chart
+    version = use_game_version(hosted, lambda: hosted.glance().urgent())  # a question asked, answered, measured
     with solara.Div(attributes={"data-version": str(version)}):
         PredictionPanel(hosted.game, key, now=HUB.clock, on_change=hosted.bump, version=version)
 
