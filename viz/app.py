@@ -30,7 +30,8 @@ from tokenomy.viz.fan_panel import DEFAULT_FAN_SEEDS, FanControls, use_fan
 from tokenomy.viz.figure import Figure
 from tokenomy.viz.glossary import gloss
 from tokenomy.viz.lessons_view import LessonPage
-from tokenomy.viz.markdown import Markdown
+from tokenomy.viz.markdown import CSS as MARKDOWN_CSS
+from tokenomy.viz.markdown import to_html
 from tokenomy.viz.narrative import arrivals_by_date, explain, state_of, storage_words
 from tokenomy.viz.session import TABS, AppSession, allowed_scenarios, lessons_by_name
 from tokenomy.viz.teaching import ChecksPanel, ClassicMarkets, SideBySide
@@ -60,10 +61,8 @@ def _daily(model):
 
 
 def _chart(option: dict, height: int, testid: str, **data: object):
-    """An ECharts figure in a div that names it (and carries a few figures) for tests and scripts."""
-    attributes = {"data-testid": testid, **{f"data-{k.replace('_', '-')}": str(v) for k, v in data.items()}}
-    with solara.Div(attributes=attributes):
-        Figure(option, height)
+    """An ECharts figure whose div names it (and carries a few figures) for tests and scripts."""
+    Figure(option, height, testid=testid, **data)
 
 
 def _chart_once_simulated(ready: bool, draw, height: int, testid: str) -> None:
@@ -75,29 +74,36 @@ def _chart_once_simulated(ready: bool, draw, height: int, testid: str) -> None:
         _chart(charts.not_yet(), height, testid)
 
 
+def header_html(model) -> str:
+    """The Market tab's header as one piece of HTML: the date and day, the scenario and seed, the shocks fired and
+    what happened today (the narrative), so that a Step changes one widget here, not four."""
+    fired = getattr(model, "shocks_fired", [])
+    shocks = "; ".join(f"{name} (day {day})" for day, name, _ in fired)
+    if model.day == 0:
+        lines = ["Press Step or Play to start trading. Settings apply on Reset; shocks act on the next day."]
+    else:
+        lines = explain(state_of(model, _daily(model)))
+    row = [
+        f"<span data-testid='sim-date' style='font-size: 26px; font-weight: 600'>{model.date.isoformat()}</span>",
+        f"<span>day <span data-testid='sim-day'>{model.day}</span></span>",
+        f"<span>scenario: {html.escape(model.scenario_name)} · seed {model.seed_value}</span>",
+    ]
+    if shocks:
+        row.append(f"<span style='font-size: 12px'>shocks: {html.escape(shocks)}</span>")
+    narrative = to_html("\n".join(f"- {text}" for text in lines))
+    return (
+        "<div style='display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 18px'>"
+        + "".join(row)
+        + f"</div><div class='tk-md' data-testid='narrative' style='font-size: 14px'>{narrative}</div>"
+    )
+
+
 @solara.component
 def Header(model):
     update_counter.get()
-    date = model.date.isoformat()
+    solara.Style(MARKDOWN_CSS)
     with solara.Card(style={"height": "100%", "overflow": "auto"}):
-        with solara.Row(style={"align-items": "baseline", "gap": "18px"}):
-            solara.HTML(
-                tag="div",
-                unsafe_innerHTML=f"<span data-testid='sim-date'>{date}</span>",
-                style={"font-size": "26px", "font-weight": "600"},
-            )
-            solara.HTML(tag="span", unsafe_innerHTML=f"day <span data-testid='sim-day'>{model.day}</span>")
-            solara.Text(f"scenario: {model.scenario_name} · seed {model.seed_value}")
-            fired = getattr(model, "shocks_fired", [])
-            if fired:
-                solara.Text(
-                    "shocks: " + "; ".join(f"{name} (day {day})" for day, name, _ in fired), style={"font-size": "12px"}
-                )
-        if model.day == 0:
-            lines = ["Press Step or Play to start trading. Settings apply on Reset; shocks act on the next day."]
-        else:
-            lines = explain(state_of(model, _daily(model)))
-        Markdown("\n".join(f"- {text}" for text in lines), testid="narrative", style="font-size: 14px;")
+        solara.HTML(tag="div", unsafe_innerHTML=header_html(model))
 
 
 @solara.component

@@ -42,7 +42,7 @@ def MarketCrossing(model):
             if len(zones) > 1:
                 with solara.Div(style={"min-width": "240px"}):
                     solara.Select("power zone", value=zones[zone], values=zones, on_value=set_zone_name)
-        figures = {"data-testid": "crossing-chart", "data-hour": str(hour), "data-zone": zones[zone]}
+        figures = {"hour": hour, "zone": zones[zone]}
         if model.last is None or getattr(model, "compute_book", None) is None:
             # the same figure as on later days, so the first Step only sends it a new option
             option = not_yet("No days simulated yet: step once to see today's markets.")
@@ -57,11 +57,10 @@ def MarketCrossing(model):
                 float(model.data["markets"]["power_price_cap_cny_per_mwh"]),
             )
             figures |= {
-                "data-compute-price": f"{compute.price:.6f}",
-                "data-compute-quantity": f"{compute.quantity:.3f}",
-                "data-power-price": f"{power.price:.6f}",
-                "data-power-quantity": f"{power.quantity:.3f}",
+                "compute_price": f"{compute.price:.6f}",
+                "compute_quantity": f"{compute.quantity:.3f}",
+                "power_price": f"{power.price:.6f}",
+                "power_quantity": f"{power.quantity:.3f}",
             }
-        with solara.Div(attributes=figures):
-            Figure(option, 380)
+        Figure(option, 380, testid="crossing-chart", **figures)
         Markdown(CAPTION, style="font-size: 13px;")

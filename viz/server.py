@@ -45,6 +45,7 @@ from tokenomy.abm.warmup import warm_up
 APP_MODULE = "tokenomy.viz.app"
 ALLOW_ORIGINS_ENV = "TOKENOMY_VIZ_ALLOW_ORIGINS"
 CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"
+REACTON_FAST_ENV = "REACTON_FAST"
 SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"  # "1": each worker says on stderr when its count of sessions changes
 DEFAULT_CULL_TIMEOUT = "2m"  # a closed tab's kernel is freed this long after its websocket went away
 CDN_PREFIX = "/_solara/cdn/"
@@ -104,6 +105,9 @@ def configure_environment(scenario: str, allow_origins: Iterable[str] = ()) -> N
             ALLOW_ORIGINS_ENV: json.dumps(sorted({normalise_origin(o) for o in allow_origins})),
         }
     )
+    # reacton's renderer that skips the parts of the page whose state and arguments did not change: a Step
+    # re-renders the Market tab's panels, not the sidebar's and tabs' 130 other widgets (REACTON_FAST=0 turns it off)
+    os.environ.setdefault(REACTON_FAST_ENV, "1")
 
 
 def _hostname(host_header: str) -> str:

@@ -92,11 +92,13 @@ def stop_server(proc: subprocess.Popen) -> None:
 class Session:
     """One browser session on the app with the network cut off except for localhost."""
 
-    def __init__(self, browser, url: str):
+    def __init__(self, browser, url: str, init_script: str | None = None):
         self.context = browser.new_context(viewport={"width": 1500, "height": 1400}, accept_downloads=True)
         self.blocked: list[str] = []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
+        if init_script is not None:  # a script run in the page before its own (a benchmark's clock)
+            self.page.add_init_script(init_script)
         self.console_errors: list[str] = []
         self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))

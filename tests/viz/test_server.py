@@ -299,7 +299,8 @@ def _refusals(client: WidgetClient) -> list[str]:
 
 
 def _header_text(client: WidgetClient) -> str:
-    return next(t for t in client.texts().splitlines() if t.startswith("scenario: "))
+    """The header's "scenario: ... · seed ..." words (a span of the header's HTML)."""
+    return next(m.group(1) for m in re.finditer(r"<span>(scenario: [^<]*)</span>", client.texts()))
 
 
 @pytest.fixture
