@@ -735,7 +735,7 @@ def _share_value_targets(
             continue
         _share_values(value, retention, usage_growth, discount, horizon_days[p])
         lo = np.log(c) + np.log(0.05)
-        hi = np.log(c) + np.log(1.0 + max_markup[p])  # never above the markup cap, even from a price above it
+        hi = max(np.log(c) + np.log(1.0 + max_markup[p]), np.log(price[p]))
         # the margin it expects on the customers it keeps: what it has been earning (its markup over cost, remembered
         # over MARGIN_MEMORY_DAYS; at first its static Lerner markup)
         now = price[p] / c - 1.0
