@@ -359,7 +359,7 @@ def crossing_option(
                 "subtextStyle": {"fontSize": 11},
                 "left": 70,
                 "top": legend_px,
-                "itemGap": 2,
+                "itemGap": 8,  # the subtitle clear of the title (at 2 they overlapped in Chromium)
                 **TITLE,
             },
             {
@@ -368,7 +368,7 @@ def crossing_option(
                 "subtextStyle": {"fontSize": 11},
                 "left": "56%",
                 "top": legend_px,
-                "itemGap": 2,
+                "itemGap": 8,  # the subtitle clear of the title (at 2 they overlapped in Chromium)
                 **TITLE,
             },
         ],
