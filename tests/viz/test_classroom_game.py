@@ -217,11 +217,14 @@ def test_a_killed_server_resumes_the_game_and_the_students_rejoin(tmp_path):
 def test_a_game_served_by_two_worker_processes_is_one_game(tmp_path):
     """``--workers 2``: a page's websocket lands in either worker process.  Teacher pages are opened until both
     workers hold the game (each says so with ``TOKENOMY_CLASSROOM_TIMING``); then six students, whose pages land where
-    they land, play it to its end: every decision typed is in the tables the teacher's page writes (in its own
-    worker), and they equal what ``classroom replay`` writes from the file."""
+    they land, play it to its horizon (six rounds of 61 days): every decision typed is in the tables the teacher's
+    page writes (in its own worker), and they equal what ``classroom replay`` writes from the file."""
     held = re.compile(r"game \S+ held by process (\d+)")
+    rounds = 6  # rounds of 61 days: the horizon in half the rounds of the test above
     proc, url, code, key, game = start_classroom(
-        tmp_path, "--seed", "13", "--workers", "2", env={"TOKENOMY_CLASSROOM_TIMING": "1"}
+        tmp_path,
+        *("--seed", "13", "--workers", "2", "--set", "classroom.days_per_round=61"),
+        env={"TOKENOMY_CLASSROOM_TIMING": "1"},
     )
     pages: list = []
     students: list = []
@@ -243,11 +246,11 @@ def test_a_game_served_by_two_worker_processes_is_one_game(tmp_path):
         teacher.wait_for(lambda: teacher.state().get("data-joined") == "6", 20, "six on the roster")
         teacher.press("Start the game")
         typed: list[tuple] = []
-        for number in range(1, ROUNDS + 1):
+        for number in range(1, rounds + 1):
             play_round(students, number, typed)
         teacher.wait_for(lambda: teacher.state().get("data-status") == "ended", 30, "the game's end")
         tables = write_tables(teacher)
-        check_tables(tables, typed, ROUNDS)
+        check_tables(tables, typed, rounds)
     finally:
         for p in [*pages, *students]:
             p.close()
