@@ -17,6 +17,7 @@ line that is not full, and the panel says so.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,7 +167,8 @@ def drawn_points(points: np.ndarray, top: float, supply: bool) -> np.ndarray:
 
 
 def _per(curves: Curves | None) -> float:
-    """Quantities in thousands when they run into the hundreds of thousands (axis labels stay short)."""
+    """Quantities in thousands when they run into the tens of thousands: six labels such as "20,000" do not fit
+    the compute panel on a projector beside the sidebar (about 190 px), "20" does."""
     if curves is None:
         return 1.0
     top = max(
@@ -176,7 +178,7 @@ def _per(curves: Curves | None) -> float:
             curves.quantity,
         ]
     )
-    return 1000.0 if top >= 1e5 else 1.0
+    return 1000.0 if top >= 1e4 else 1.0
 
 
 def _panel(
@@ -279,29 +281,32 @@ def _y_max(curves: Curves | None, cap: float | None) -> float | None:
     return float(min(cap, np.ceil(max(top * 1.15, 1.0) / 50.0) * 50.0))
 
 
-TITLE = {"textStyle": {"fontSize": 12, "fontWeight": "normal"}}
+TITLE = {"textStyle": {"fontSize": 12, "fontWeight": "normal"}, "subtextStyle": {"fontSize": 11, "lineHeight": 14}}
+# characters in a line of a panel's title or subtitle: half the chart at 1024 px beside the sidebar is about 250 px,
+# some 40 characters of 11-12 px text; 36 leaves room
+PANEL_LINE_CHARS = 36
 
 
-def _subtitle(curves: Curves | None, digits: int = 0) -> str:
-    """The quantity cleared and what set the price, under the title (the title stays short enough for half a
-    projector's width)."""
+def _subtitle(curves: Curves | None) -> str:
+    """The quantity cleared (and the zone), then what set the price, under the title: lines of at most
+    :data:`PANEL_LINE_CHARS` characters, so that they fit half the chart on a projector beside the sidebar."""
     if curves is None or not np.isfinite(curves.price):
         return ""
-    what = curves.label.split(", ")[0].partition(" in ")[0]
-    text = f"{curves.quantity:,.0f} {what}"
-    return f"{text}; set by {curves.set_by}" if curves.set_by else text
+    what, _, zone = curves.label.split(", ")[0].partition(" in ")
+    lines = [f"{curves.quantity:,.0f} {what}" + (f" in {zone}" if zone else "")]
+    if curves.set_by:
+        lines.append(f"set by {curves.set_by}")
+    return "\n".join(part for line in lines for part in textwrap.wrap(line, PANEL_LINE_CHARS))
 
 
 def _title(market: str, curves: Curves | None, unit: str, digits: int) -> str:
-    """'compute: 26.36 CNY/GPU-h' -- the clearing price in words above its panel (the hour is on the slider; the
-    quantity and what set the price are the subtitle)."""
+    """'power: 666 CNY/MWh' -- the clearing price in words above its panel (the hour is on the slider; the zone,
+    the quantity and what set the price are the subtitle)."""
     if curves is None:
         return market
-    _, _, zone = curves.label.split(", ")[0].partition(" in ")
-    place = f" in {zone}" if zone else ""
     if not np.isfinite(curves.price):
-        return f"{market}{place}: no trade"
-    return f"{market}{place}: {curves.price:,.{digits}f} {unit}"
+        return f"{market}: no trade"
+    return f"{market}: {curves.price:,.{digits}f} {unit}"
 
 
 def crossing_option(
@@ -328,6 +333,9 @@ def crossing_option(
     right = [s["name"] for s in series if s["xAxisIndex"] == 1]
     legend_px = TOOLBOX_ROW_PX + 8 + 22 * max(legend_rows(left, half_width_px), legend_rows(right, half_width_px))
     axis_name = {"nameLocation": "middle", "nameTextStyle": {"fontSize": 12}}
+    compute_sub, power_sub = _subtitle(compute), _subtitle(power)
+    sub_lines = max(text.count("\n") + 1 if text else 0 for text in (compute_sub, power_sub))
+    plot_top = legend_px + 30 + 14 * sub_lines  # the title (16 px and a gap of 8), the subtitle's lines, a margin
     option = {
         "animation": False,
         "textStyle": {"fontFamily": "Roboto, Helvetica, Arial, sans-serif"},
@@ -355,8 +363,7 @@ def crossing_option(
         "title": [
             {
                 "text": _title("compute", compute, "CNY/GPU-h", 2),
-                "subtext": _subtitle(compute),
-                "subtextStyle": {"fontSize": 11},
+                "subtext": compute_sub,
                 "left": 70,
                 "top": legend_px,
                 "itemGap": 8,  # the subtitle clear of the title (at 2 they overlapped in Chromium)
@@ -364,8 +371,7 @@ def crossing_option(
             },
             {
                 "text": _title("power", power, "CNY/MWh", 0),
-                "subtext": _subtitle(power),
-                "subtextStyle": {"fontSize": 11},
+                "subtext": power_sub,
                 "left": "56%",
                 "top": legend_px,
                 "itemGap": 8,  # the subtitle clear of the title (at 2 they overlapped in Chromium)
@@ -373,8 +379,8 @@ def crossing_option(
             },
         ],
         "grid": [
-            {"left": 70, "right": "53%", "top": legend_px + 42, "bottom": 50},
-            {"left": "56%", "right": 20, "top": legend_px + 42, "bottom": 50},
+            {"left": 70, "right": "53%", "top": plot_top, "bottom": 50},
+            {"left": "56%", "right": 20, "top": plot_top, "bottom": 50},
         ],
         "xAxis": [
             {

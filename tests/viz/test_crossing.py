@@ -136,7 +136,14 @@ def test_the_clearing_point_lies_on_the_drawn_stack_and_says_what_set_the_price(
             assert (axis["max"] - axis["min"]) / axis["interval"] == round(
                 (axis["max"] - axis["min"]) / axis["interval"]
             )
-            assert " MW; set by " in option["title"][1]["subtext"] and "for" not in option["title"][1]["text"]
+            zone_name = model.zone_names[zone]
+            title, subtitle = option["title"][1]["text"], option["title"][1]["subtext"]
+            assert zone_name in subtitle.replace("\n", "") and "set by" in subtitle and "for" not in title
+            # every line fits half the chart on a 1024 px projector beside the sidebar (~250 px: 36 characters)
+            for panel in option["title"]:
+                assert all(len(line) <= 36 for line in (panel["text"], *panel["subtext"].split("\n")))
+            plot_top = option["grid"][1]["top"]
+            assert plot_top >= option["title"][1]["top"] + 30 + 14 * len(subtitle.split("\n"))
             causes.add(power.set_by)
     assert "a supply offer in this zone" in causes and len(causes) >= 2, causes
 
