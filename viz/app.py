@@ -365,15 +365,24 @@ def Page():
         MainPage()
 
 
+def _shown_failure(log_message: str, back_label: str) -> bool:
+    """Whether something below failed (a click's handler, a drawing): then one line in the page and a way back are
+    drawn, the traceback goes to the server's log (rate-limited), never to the page.  A hook: call it at a
+    component's top level."""
+    error, clear = solara.use_exception()
+    if error is None:
+        return False
+    log.warning(log_message, exc_info=error)
+    with solara.Div(attributes={"data-testid": "page-error"}):
+        solara.Error(one_line(f"That did not work: {error}"))
+        solara.Button(back_label, color="primary", on_click=clear)
+    return True
+
+
 @solara.component
 def ClassroomFrame(page):
     """A classroom page, whose failures (a click's handler, a drawing) end in one line and a way back."""
-    error, clear = solara.use_exception()
-    if error is not None:
-        log.warning("a classroom page failed", exc_info=error)
-        with solara.Div(attributes={"data-testid": "page-error"}):
-            solara.Error(one_line(f"That did not work: {error}"))
-            solara.Button("Back", color="primary", on_click=clear)
+    if _shown_failure("a classroom page failed", "Back"):
         return
     # a value the page sent and the server refused (tokenomy.viz.widget_guard); the Div is always there, so the page
     # below keeps its place (and its state: a student's seat) when a notice comes
@@ -395,12 +404,7 @@ def MainPage():
     solara.Style(STILL_BUSY_BAR_CSS)
     # whatever fails below (a click's handler, a panel's drawing) is caught here: one line in the page and a
     # way back, the traceback in the server's log (rate-limited), never in the page
-    error, clear = solara.use_exception()
-    if error is not None:
-        log.warning("a session's page failed", exc_info=error)
-        with solara.Div(attributes={"data-testid": "page-error"}):
-            solara.Error(one_line(f"That did not work: {error}"))
-            solara.Button("Back to the app", color="primary", on_click=clear)
+    if _shown_failure("a session's page failed", "Back to the app"):
         return
     App(session)
 
