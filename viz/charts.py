@@ -400,8 +400,11 @@ def event_spans(model) -> dict | None:
     return {"silent": True, "animation": False, "itemStyle": {"color": "rgba(0, 0, 0, 0.06)"}, "data": data}
 
 
-def _mark_shocks(model, series: list[dict]) -> None:
-    """Put the event and shock lines, and the spans they act over, on the first series of every x axis."""
+def _mark_shocks(model, series: list[dict], plot_heights_px: list[float] | None = None) -> None:
+    """Put the event and shock lines, and the spans they act over, on the first series of every x axis.
+
+    ``plot_heights_px[i]``, the height of x axis i's grid: a label runs along its line from the top, and is cut
+    short (with an ellipsis) to stay inside its grid, not run across the axis below or another grid's labels."""
     lines = shock_lines(model)
     if lines is None:
         return
@@ -412,8 +415,17 @@ def _mark_shocks(model, series: list[dict]) -> None:
         if axis not in seen:
             seen.add(axis)
             s["markLine"] = lines
+            if plot_heights_px is not None and axis < len(plot_heights_px):
+                s["markLine"] = _labels_within(lines, plot_heights_px[axis])
             if spans is not None:
                 s["markArea"] = spans
+
+
+def _labels_within(lines: dict, height_px: float) -> dict:
+    """The event lines with their labels cut to ``height_px`` less a margin."""
+    width = max(round(height_px) - 8, 20)
+    data = [{**d, "label": {**d["label"], "width": width, "overflow": "truncate"}} for d in lines["data"]]
+    return {**lines, "data": data}
 
 
 def _stacked_grids(
@@ -611,7 +623,8 @@ def price_history(
             _value_axis("CNY/GPU-h", 1, gap=44, splitNumber=2),
             _value_axis("CNY/MWh", 2, gap=44, splitNumber=2),
         ]
-    _mark_shocks(model, series)  # on the lines on screen, not on a fan (which the legend can hide)
+    plot_heights = [g["height"] if "height" in g else height_px - g["top"] - g["bottom"] for g in grids]
+    _mark_shocks(model, series, plot_heights)  # on the lines on screen, not on a fan (which the legend can hide)
     option = {
         **BASE,
         "tooltip": {"trigger": "axis", "confine": True},
@@ -780,7 +793,7 @@ def supply_demand(model, daily: pd.DataFrame, height_px: int = 280, width_px: in
     ]
     legend, top = _legend([s["name"] for s in series], width_px)
     grids = _stacked_grids(2, top + 6, height_px, gap=14, left=70, right=52)
-    _mark_shocks(model, series)
+    _mark_shocks(model, series, [g["height"] for g in grids])
     return tools(
         {
             **BASE,
@@ -831,7 +844,7 @@ def token_cost(daily: pd.DataFrame, model=None, height_px: int = 280, width_px: 
         )
     )
     legend, top = _legend([s["name"] for s in series], width_px)
-    _mark_shocks(model, series)
+    _mark_shocks(model, series, [height_px - (top + 8) - 28])
     return tools(
         {
             **BASE,

@@ -285,13 +285,20 @@ def test_the_scenarios_own_events_are_marked_and_shaded_for_as_long_as_they_act(
     event_day = (start + dt.timedelta(days=120)).isoformat()
     shock_day = (start + dt.timedelta(days=200)).isoformat()
     daily = m.daily_table()
-    for option in (charts.price_history(m, daily, True), charts.supply_demand(m, daily), charts.token_cost(daily, m)):
+    charts_px = [(charts.price_history(m, daily, index, 330), 330) for index in (True, False)]
+    charts_px += [(charts.supply_demand(m, daily, 280), 280), (charts.token_cost(daily, m, 300), 300)]
+    for option, chart_px in charts_px:
         for axis in range(len(_axes(option, "xAxis"))):
             lines = [(mark["xAxis"], mark["label"]["formatter"]) for mark in _marks(option, axis, "markLine")]
             assert lines == [(event_day, "agentic coding tools take off"), (shock_day, "line outage")]
             spans = [(a["xAxis"], b["xAxis"]) for a, b in _marks(option, axis, "markArea")]
             last = (start + dt.timedelta(days=m.day - 1)).isoformat()  # the outage is shaded up to today
             assert spans == [(event_day, (start + dt.timedelta(days=180)).isoformat()), (shock_day, last)]
+            # a label runs down its line from the top of its grid and stops inside it (not across the axis below)
+            grid = _axes(option, "grid")[_axes(option, "xAxis")[axis].get("gridIndex", 0)]
+            plot_px = grid.get("height", chart_px - grid["top"] - grid.get("bottom", 0))
+            for mark in _marks(option, axis, "markLine"):
+                assert mark["label"]["overflow"] == "truncate" and 20 <= mark["label"]["width"] <= plot_px - 8
 
 
 def test_event_labels_are_short_first_clauses():
