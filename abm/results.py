@@ -176,11 +176,10 @@ class Day:
 def provider_cost(payment, contract_provider, contract_payment, n_providers):
     """:attr:`ComputeDay.provider_cost`: each provider's payments (summed as numpy sums a row) plus what it paid on
     its contracts (summed contract after contract)."""
+    contracted = np.zeros(n_providers)  # one pass over the contracts (each provider's in their order)
+    for c in range(contract_provider.size):
+        contracted[contract_provider[c]] += contract_payment[c]
     cost = np.empty(n_providers)
     for p in range(n_providers):
-        contracted = 0.0
-        for c in range(contract_provider.size):
-            if contract_provider[c] == p:
-                contracted += contract_payment[c]
-        cost[p] = psum(payment[p]) + contracted
+        cost[p] = psum(payment[p]) + contracted[p]
     return cost
