@@ -179,7 +179,7 @@ class TokenEconomy(mesa.Model, World):
             e = g.edges[ids[self.zone_names[a]], ids[self.zone_names[b]]]
             e["flow"] = float(power.line_flow[:, li].sum())  # MWh from 'from' to 'to'
             e["limit_mw"] = float(self.line_params["limit_mw"][li])
-        flow = compute.flow.sum(axis=2)  # (P + K, A) GPU-hours
+        flow = compute.pair_gpu_hours()  # (P + K, A) GPU-hours
         paid = compute.payment
         buyer_rows = {name: row for row, name in enumerate(self.providers.names + self.labs.names)}
         aidc_cols = {name: a for a, name in enumerate(self.aidcs.names)}

@@ -13,7 +13,7 @@ from numba import njit
 
 from tokenomy.abm.results import Day, provider_cost
 from tokenomy.abm.state import World
-from tokenomy.agents.numeric import nan_to_zero, psum
+from tokenomy.agents.numeric import nan_to_zero, psum, psum_at
 from tokenomy.agents.technologies import GREEN_TECHS, TECHS
 
 # Recorded each day as scalars ...
@@ -362,7 +362,7 @@ def _record(world: World, day: Day, row: np.ndarray, hourly: np.ndarray, agents:
         # the daily row
         tokens.served_by_provider,
         tokens.price,
-        compute.flow,
+        (compute.flow, compute.links.ptr, compute.links.seller, compute.links.cell),  # GPU-hours per buyer-AIDC pair
         compute.aidc_price,
         tokens.demand,
         tokens.unserved,
@@ -450,7 +450,7 @@ def _record_kernel(
     agents,
     served_by_provider,
     token_price,
-    flow,
+    pairs,
     aidc_price,
     demand,
     unserved,
@@ -533,7 +533,7 @@ def _record_kernel(
         row,
         served_by_provider,
         token_price,
-        flow,
+        pairs,
         aidc_price,
         demand,
         unserved,
@@ -621,7 +621,7 @@ def _record_kernel(
         topped,
         eff,
         lab0,
-        flow,
+        pairs,
         aidc0,
         gpus,
         sold,
@@ -711,7 +711,7 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     row,
     served_by_provider,
     token_price,
-    flow,
+    pairs,
     aidc_price,
     demand,
     unserved,
@@ -751,8 +751,11 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     aidc_bill,
     storage_share,
 ):
-    """The day's row, summed in numpy's order (dot products by BLAS, as numpy's)."""
-    n_buyers, n_aidcs, hours = flow.shape
+    """The day's row, summed in numpy's order (dot products by BLAS, as numpy's).  ``pairs`` holds the GPU-hours of
+    the buyer-AIDC pairs that can trade (E, 24), and the pairs (:class:`abm.links.TradeLinks`' ``ptr``, ``seller``,
+    ``cell``): every sum over them runs in numpy's order over the (B, A, 24) table, whose zeros add nothing."""
+    flow, pair_ptr, pair_aidc, pair_cell = pairs
+    n_buyers, n_aidcs, hours = pair_ptr.size - 1, aidc_price.shape[0], flow.shape[1]
     n_prov = token_price.size
     served_p = np.empty(n_prov)
     for p in range(n_prov):
@@ -766,9 +769,10 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     peak, offpeak, priced = -np.inf, np.inf, False
     vols, paids = np.zeros(hours), np.zeros(hours)
     for b in range(n_buyers):  # (each hour's sums in buyer-AIDC order; the table walked in its own order)
-        for a in range(n_aidcs):
+        for e in range(pair_ptr[b], pair_ptr[b + 1]):
+            a = pair_aidc[e]
             for h in range(hours):
-                f = flow[b, a, h]
+                f = flow[e, h]
                 vols[h] += f
                 paids[h] += f * nan_to_zero(aidc_price[a, h])
     for h in range(hours):
@@ -802,7 +806,8 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
             top = max(top, s)
         row[_PEAK_BUSY] = top
     row[_SOLD] = psum(sold.ravel())
-    row[_TRAINING] = psum(flow[n_prov:].ravel())
+    labs, cells = pair_ptr[n_prov] * hours, n_aidcs * hours  # the labs' pair-hours from ``labs`` on; a buyer's row
+    row[_TRAINING] = psum_at(pair_cell[labs:], flow.ravel()[labs:], n_prov * cells, (n_buyers - n_prov) * cells)
     row[_TOPPED_UP] = top_up_gpu_hours
     if storage_energy.size:
         row[_STORAGE_ENERGY] = psum(storage_energy)
@@ -829,12 +834,13 @@ def _daily_kernel(  # noqa: C901 -- a compiled kernel: one loop nest, kept whole
     # what the served tokens cost along the chain: each AIDC's costs in the share of the GPU-hours it sold to
     # providers (psi); the rest of what providers paid is the AIDCs' rent (scarcity, or a loss in a glut)
     psi, operations, capital, firming = np.empty(n_aidcs), np.empty(n_aidcs), np.empty(n_aidcs), np.empty(n_aidcs)
+    to_providers = np.zeros(n_aidcs)  # provider after provider
+    for p in range(n_prov):
+        for e in range(pair_ptr[p], pair_ptr[p + 1]):
+            to_providers[pair_aidc[e]] += psum(flow[e])
     for a in range(n_aidcs):
-        to_providers = 0.0
-        for p in range(n_prov):
-            to_providers += psum(flow[p, a])
         sold_a = psum(sold[a])
-        psi[a] = to_providers / sold_a if sold_a > 0.0 else 0.0
+        psi[a] = to_providers[a] / sold_a if sold_a > 0.0 else 0.0
         operations[a] = variable_operations[a] + fixed_operations[a]
         capital[a] = 0.0
         s = 0.0
@@ -929,7 +935,7 @@ def _agent_kernel(
     topped,
     eff,
     lab0,
-    flow,
+    pairs,
     aidc0,
     gpus,
     sold,
@@ -970,8 +976,13 @@ def _agent_kernel(
             both[h] = bought[p, h] + topped[p, h]
         capacity = psum(both) * eff[p]
         block[_UTILIZATION, i] = served / capacity if capacity > 0.0 else 0.0
-    for b in range(flow.shape[0]):
-        block[_GPU_HOURS, (prov0 + b) if b < n_prov else (lab0 + b - n_prov)] = psum(flow[b].ravel())
+    flow, pair_ptr, _, pair_cell = pairs  # GPU-hours per buyer-AIDC pair (as in _daily_kernel)
+    hours, row_cells = flow.shape[1], gpus.size * flow.shape[1]
+    values = flow.ravel()
+    for b in range(pair_ptr.size - 1):
+        lo, hi = pair_ptr[b] * hours, pair_ptr[b + 1] * hours
+        gpu_hours = psum_at(pair_cell[lo:hi], values[lo:hi], b * row_cells, row_cells)  # its row of the table
+        block[_GPU_HOURS, (prov0 + b) if b < n_prov else (lab0 + b - n_prov)] = gpu_hours
     for a in range(gpus.size):
         i = aidc0 + a
         block[_GPUS, i] = gpus[a]

@@ -525,13 +525,19 @@ def _share_path(x, p, b, weight, price, edges, share, new, bond, sigma, days):
     the rivals' customers taken together (share-weighted), the share follows s' = alpha s + gamma, so
     s_t = s_inf + (s_0 - s_inf) alpha^t.  Returns (sum of s_t over the days, s at the end, the buyer's expected price
     over them)."""
-    return _share_path_among(x, p, b, weight, price, np.flatnonzero(edges[b]), share, new, bond, sigma, days)
+    sellers = np.flatnonzero(edges[b])
+    shares = np.empty(sellers.size)
+    for i in range(sellers.size):
+        shares[i] = share[b, sellers[i]]
+    return _share_path_among(x, p, b, weight, price, sellers, shares, new, bond, sigma, days)
 
 
 @njit(cache=True)
-def _share_path_among(x, p, b, weight, price, sellers, share, new, bond, sigma, days):
-    """:func:`_share_path` with buyer b's providers listed (``sellers``, in increasing order; p among them): the
-    work is in proportion to its consideration set, not to all providers."""
+def _share_path_among(x, p, b, weight, price, sellers, shares, new, bond, sigma, days):
+    """:func:`_share_path` with buyer b's providers listed (``sellers``, in increasing order; p among them) and its
+    shares of them (``shares``, in the same order): the work is in proportion to its consideration set, not to all
+    providers, and reads one short run of numbers (at 1,000 providers the buyers' rows of a (B, P) table of shares
+    are spread over memory, and reading them cost more than the arithmetic)."""
     own = weight[p] * (price[p] / x) ** sigma
     total = own
     n_rivals = 0
@@ -541,19 +547,21 @@ def _share_path_among(x, p, b, weight, price, sellers, share, new, bond, sigma, 
             n_rivals += 1
     theta = bond
     stay = 1.0 if theta == np.inf else choice_probability(own, own, True, total, theta)
-    rivals = come = rival_price = 0.0
-    for q in sellers:
+    rivals = come = rival_price = s0 = 0.0
+    for i in range(sellers.size):
+        if sellers[i] != p:
+            rivals += shares[i]
+        else:
+            s0 = shares[i]
+    for i in range(sellers.size):
+        q = sellers[i]
         if q != p:
-            rivals += share[b, q]
-    for q in sellers:
-        if q != p:
-            weight_q = share[b, q] / rivals if rivals > 0.0 else 1.0 / n_rivals
+            weight_q = shares[i] / rivals if rivals > 0.0 else 1.0 / n_rivals
             come += weight_q * (0.0 if theta == np.inf else choice_probability(own, weight[q], False, total, theta))
             rival_price += weight_q * price[q]
     fresh = new[b]
     alpha = (1.0 - fresh) * (stay - come)
     gamma = (1.0 - fresh) * come + fresh * own / total
-    s0 = share[b, p]
     s_inf = gamma / (1.0 - alpha) if alpha < 1.0 else s0
     decay = alpha**days
     summed = days * s_inf + (s0 - s_inf) * (alpha * (1.0 - decay) / (1.0 - alpha) if alpha < 1.0 else days)
@@ -567,14 +575,15 @@ def _share_value(x, p, cost, harvest, weight, price, edges, share, new, bond, de
     the value of the share it holds at the end, sum_b [(x - c) D_b(x) sum_t s_bt(x) + harvest value_b D_b s_bL(x)]
     (:func:`_share_path`; D_b(x) the buyer's demand at the price it then expects, constant elasticity e_b; its
     demand after the days does not depend on x, only its split does)."""
+    links = bipartite_lists(edges)
     today = (
         p,
         cost,
         harvest,
         weight,
         price,
-        bipartite_lists(edges),
-        share,
+        links,
+        _gathered(share, links[0], links[1]),
         new,
         bond,
         demand,
@@ -589,32 +598,47 @@ def _share_value(x, p, cost, harvest, weight, price, edges, share, new, bond, de
 def _expected_today(args, days):
     """(B,) the price each buyer of provider p expects over the ``days`` if p keeps today's price (0 for the others:
     only p's buyers, listed in ``links``, are worked out)."""
-    p, _, _, weight, price, links, share, new, bond, _, _, sigma, _ = args
+    p, _, _, weight, price, links, shares, new, bond, _, _, sigma, _ = args
     row_ptr, row_idx, col_ptr, col_idx = links
     out = np.zeros(row_ptr.size - 1)
     for k in range(col_ptr[p], col_ptr[p + 1]):
         b = col_idx[k]
-        sellers = row_idx[row_ptr[b] : row_ptr[b + 1]]
-        out[b] = _share_path_among(price[p], p, b, weight, price, sellers, share, new, bond[b], sigma, days)[2]
+        lo, hi = row_ptr[b], row_ptr[b + 1]
+        out[b] = _share_path_among(
+            price[p], p, b, weight, price, row_idx[lo:hi], shares[lo:hi], new, bond[b], sigma, days
+        )[2]
     return out
 
 
 @njit(cache=True)
 def _share_value_from(x, expected_now, args, days):
     """:func:`_share_value` with the buyers' expected prices at today's price already worked out."""
-    p, cost, harvest, weight, price, links, share, new, bond, demand, elasticity, sigma, value = args
+    p, cost, harvest, weight, price, links, shares, new, bond, demand, elasticity, sigma, value = args
     row_ptr, row_idx, col_ptr, col_idx = links
     total = 0.0
     for k in range(col_ptr[p], col_ptr[p + 1]):
         b = col_idx[k]
         if demand[b] <= 0.0:
             continue
-        sellers = row_idx[row_ptr[b] : row_ptr[b + 1]]
-        summed, end, expected = _share_path_among(x, p, b, weight, price, sellers, share, new, bond[b], sigma, days)
+        lo, hi = row_ptr[b], row_ptr[b + 1]
+        summed, end, expected = _share_path_among(
+            x, p, b, weight, price, row_idx[lo:hi], shares[lo:hi], new, bond[b], sigma, days
+        )
         now = expected_now[b]
         volume = demand[b] * (expected / now) ** (-elasticity[b]) if now > 0.0 else demand[b]
         total += (x - cost) * volume * summed + harvest * value[b] * demand[b] * end
     return total
+
+
+@njit(cache=True)
+def _gathered(share, row_ptr, row_idx):
+    """(E,) ``share`` (B, P) at each buyer's providers (compressed sparse rows ``row_ptr``, ``row_idx``), a buyer's
+    after the one before's."""
+    out = np.empty(row_idx.size)
+    for b in range(row_ptr.size - 1):
+        for k in range(row_ptr[b], row_ptr[b + 1]):
+            out[k] = share[b, row_idx[k]]
+    return out
 
 
 @njit(cache=True)
@@ -725,6 +749,7 @@ def _share_value_targets(
         weight = np.exp(log_weights(price, appeal, sigma))
     links = bipartite_lists(edges)  # each buyer's providers and each provider's buyers: work in proportion to the links
     row_ptr = links[0]
+    shares = _gathered(share, row_ptr, links[1])
     bond = np.empty(n_buyers)
     for b in range(n_buyers):
         bond[b] = switching_bond(retention, row_ptr[b + 1] - row_ptr[b])
@@ -743,7 +768,7 @@ def _share_value_targets(
             harvest_markup[p] = _lerner_markup(eta[p], min_margin[p], max_markup[p])
         else:
             harvest_markup[p] += (now - harvest_markup[p]) / MARGIN_MEMORY_DAYS
-        today = (p, c, c * harvest_markup[p], weight, price, links, share, new, bond, demand, elasticity, sigma, value)
+        today = (p, c, c * harvest_markup[p], weight, price, links, shares, new, bond, demand, elasticity, sigma, value)
         best = _best_price(lo, hi, today, hold[p])
         floor = _clearing_floor(price[p], served[p], unserved[p], eta[p])
         bound[p] = floor > best

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tokenomy.agents.numeric import psum, psum_at
+from tokenomy.agents.numeric import edge_at, psum, psum_at
 
 MAX_CONTRACTED_SHARE = 0.8  # an AIDC sells contracts on at most this share of its online GPUs
 
@@ -225,8 +225,9 @@ class Reserved:
     """Today's reserved GPU-hours as delivered: ``delivered`` (C, 24) GPUs each contract delivered in each hour,
     ``payment`` (C,) CNY each contract pays, ``by_provider`` (P, 24) and ``by_aidc`` (A, 24) GPUs reserved per
     hour; ``contract_provider`` and ``contract_aidc`` (C,) who is party to each contract; :attr:`flow` the (B, A, 24)
-    table of them by buyer (providers first) and AIDC, built on access (:func:`add_reserved` adds them to a day's
-    flow without it: at 1,000 entries of each kind it would be 0.4 GB)."""
+    table of them by buyer (providers first) and AIDC, built on access, for tests and small worlds
+    (:func:`add_reserved` adds them to a day's flow per buyer-AIDC pair: at 1,000 entries of each kind the table
+    would be 0.4 GB)."""
 
     __slots__ = ("delivered", "payment", "by_provider", "by_aidc", "contract_provider", "contract_aidc", "shape")
 
@@ -243,7 +244,7 @@ class Reserved:
     def flow(self) -> np.ndarray:
         """(B, A, 24) GPU-hours reserved by buyer and AIDC."""
         out = np.zeros((*self.shape, self.delivered.shape[1]))
-        add_reserved(out, self.contract_provider, self.contract_aidc, self.delivered)
+        np.add.at(out, (self.contract_provider, self.contract_aidc), self.delivered)
         return out
 
     def cost_by_provider(self) -> np.ndarray:
@@ -279,11 +280,12 @@ def _deliver(provider, aidc, qty, price, available, n_aidcs, n_providers):
 
 
 @njit(cache=True)
-def add_reserved(flow, provider, aidc, delivered):
-    """Adds the contracts' ``delivered`` GPU-hours (C, 24) into ``flow`` (B, A, 24) in place, as adding their (B, A,
-    24) table would (each buyer-AIDC pair's contracts summed in their order, then added), and returns that table's sum
-    in numpy's pairwise order -- without building it."""
-    n_buyers, n_aidcs, hours = flow.shape
+def add_reserved(flow, pair_ptr, pair_aidc, n_aidcs, provider, aidc, delivered):
+    """Adds the contracts' ``delivered`` GPU-hours (C, 24) into ``flow`` (E, 24), the GPU-hours of the buyer-AIDC
+    pairs that can trade (``pair_ptr``, ``pair_aidc``: each buyer's AIDCs in increasing order), in place, as adding
+    their (B, A, 24) table would (each pair's contracts summed in their order, then added), and returns that table's
+    sum in numpy's pairwise order -- without building it.  A contract between a pair that cannot trade is an error."""
+    n_buyers, hours = pair_ptr.size - 1, flow.shape[1]
     n = provider.size
     key = np.empty(n, np.int64)
     for c in range(n):
@@ -302,8 +304,11 @@ def add_reserved(flow, provider, aidc, delivered):
                 row[h] += delivered[order[i], h]
             i += 1
         b, a = k // n_aidcs, k % n_aidcs
+        e = edge_at(pair_ptr, pair_aidc, b, a)
+        if e < 0:
+            raise ValueError("a term contract between a provider and an AIDC that cannot trade")
         for h in range(hours):
-            flow[b, a, h] += row[h]
+            flow[e, h] += row[h]
             pos[m] = k * hours + h
             val[m] = row[h]
             m += 1

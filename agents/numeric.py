@@ -171,3 +171,18 @@ def bipartite_lists(edges):
                 col_idx[at[q]] = b
                 at[q] += 1
     return row_ptr, row_idx, col_ptr, col_idx
+
+
+@njit(cache=True)
+def edge_at(row_ptr, row_idx, b, q):
+    """The position of the pair (``b``, ``q``) in the lists of :func:`bipartite_lists` (``row_ptr``, ``row_idx``:
+    each buyer's sellers in increasing order), or -1 if ``b`` does not trade with ``q``: a binary search of ``b``'s
+    sellers."""
+    lo, hi = row_ptr[b], row_ptr[b + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if row_idx[mid] < q:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < row_ptr[b + 1] and row_idx[lo] == q else -1

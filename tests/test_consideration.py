@@ -219,8 +219,11 @@ def test_a_thousand_of_each_trading_kind_runs_with_money_energy_and_tokens_conse
         cap = (prov.bought_gpu_hours + prov.topped_up_gpu_hours) * prov.params["mtok_per_gpu_hour"][:, None]
         assert (tokens.served_by_provider <= cap + 1e-6 * (1 + cap)).all()
         assert not tokens.served_pair[~model.token_edges].any()  # trade only within the consideration sets
-        flow = model.last.compute.flow.sum(axis=2)
-        assert not flow[~model.compute_edges].any()
+        compute = model.last.compute  # GPU-hours kept per pair that can trade: the pairs are the edges
+        assert compute.flow.shape == (np.count_nonzero(model.compute_edges), 24)
+        assert model.compute_edges[compute.links.buyer, compute.links.seller].all()
+        sold = np.bincount(compute.links.seller, compute.flow.sum(axis=1), minlength=model.aidcs.n)
+        assert np.allclose(sold, compute.sold.sum(axis=1), rtol=1e-12, atol=1e-6)
     d = model.daily_table()
     assert len(d) == 3 and d.tokens_served_mtok.gt(0).all()
     assert (d.tokens_served_mtok <= d.tokens_demanded_mtok * (1 + 1e-9) + 1e-6).all()

@@ -44,8 +44,9 @@ def _hourly_compute(model: TokenEconomy, days: int) -> tuple[np.ndarray, np.ndar
         model.step()
         c = model.last.compute
         available = model.aidcs.available.sum()
-        volume = c.flow.sum(axis=(0, 1))
-        paid = np.einsum("bah,ah->h", c.flow, np.nan_to_num(c.aidc_price))
+        flow = c.dense_flow()
+        volume = flow.sum(axis=(0, 1))
+        paid = np.einsum("bah,ah->h", flow, np.nan_to_num(c.aidc_price))
         use.append(c.busy.sum(axis=0) / available)
         price.append(np.divide(paid, volume, out=np.full(24, np.nan), where=volume > 0))
     return np.concatenate(use), np.concatenate(price)

@@ -11,6 +11,7 @@ import pytest
 
 from tokenomy.abm.day.compute import _clear_and_pay, _payments
 from tokenomy.abm.ledger import Ledger
+from tokenomy.abm.links import TradeLinks
 from tokenomy.abm.markets.compute import _components, clear_hourly_compute_market
 from tokenomy.abm.markets.power import PowerGrid, PowerMarketInput, clear_power_market
 from tokenomy.abm.model import TokenEconomy
@@ -43,13 +44,17 @@ def test_nan_aware_helpers_are_numpy_maximum_minimum_and_nan_to_num():
 # -- the day-ahead payments: numpy's einsum order ------------------------------------------------------------------
 @pytest.mark.parametrize("shape", [(3, 2, 24), (5, 8, 24), (2, 3, 13), (1, 1, 7)])
 def test_payments_are_numpys_einsum(shape):
+    """From the GPU-hours of the pairs that can trade, the same bits as numpy's sums over the whole table."""
     rng = np.random.default_rng(1)
-    for _ in range(50):
+    for trial in range(50):
+        edges = rng.random(shape[:2]) < 0.6 if trial % 2 else np.ones(shape[:2], dtype=bool)
         flow = rng.random(shape) * 100.0
         flow[flow < 30.0] = 0.0
+        flow[~edges] = 0.0
         price = rng.random(shape[1:]) * 10.0
         price[rng.random(shape[1:]) < 0.1] = np.nan
-        payment, bought, lab_spent = _payments(flow, price, 1)
+        links = TradeLinks.of(edges)
+        payment, bought, lab_spent = _payments(links.to_pairs(flow), links.ptr, links.seller, price, 1)
         expected = np.einsum("bah,ah->ba", flow, np.nan_to_num(price, nan=0.0))
         assert same(payment, expected)
         assert same(bought, flow.sum(axis=1))
@@ -131,17 +136,26 @@ def test_day_ahead_kernel_is_the_market_and_its_payments():
         aa, ah = np.repeat(np.arange(A), 4 * H), np.tile(np.repeat(np.arange(H), 4), A)
         buyer, hour = np.concatenate([pb, lb + P]), np.concatenate([ph, lh])
         lab_b, lab_a, n_comp, complete = _components(edges)
+        links = TradeLinks.of(edges)
         status, flow, buyer_price, aidc_price, ask_filled, payment, bought, lab_spent = _clear_and_pay(
-            buyer, hour, pq, lq, pp, lp, aa, ah, aq, ap, lab_b, lab_a, n_comp, complete, P
+            buyer, hour, pq, lq, pp, lp, aa, ah, aq, ap, lab_b, lab_a, n_comp, complete, P, links.ptr, links.seller
         )
         res = clear_hourly_compute_market(
             buyer, hour, np.concatenate([pq, lq]), np.concatenate([pp, lp]), aa, ah, aq, ap, edges
         )
         assert status == 0 and not res.used_lp
-        expected = _payments(res.flow_gpu_hours, res.aidc_price, P)
+        expected = np.einsum("bah,ah->ba", res.flow_gpu_hours, np.nan_to_num(res.aidc_price, nan=0.0))
         for got, want in zip(
-            (flow, buyer_price, aidc_price, ask_filled, payment, bought, lab_spent),
-            (res.flow_gpu_hours, res.buyer_price, res.aidc_price, res.ask_filled_gpu_hours, *expected),
+            (links.dense(flow), buyer_price, aidc_price, ask_filled, payment, bought, lab_spent),
+            (
+                res.flow_gpu_hours,
+                res.buyer_price,
+                res.aidc_price,
+                res.ask_filled_gpu_hours,
+                expected,
+                res.flow_gpu_hours.sum(axis=1),
+                expected[P:].sum(axis=1),
+            ),
             strict=True,
         ):
             assert same(got, want), trial
@@ -208,7 +222,10 @@ def test_stage_kernels_give_what_the_markets_functions_give(monkeypatch):
     for record in ("compute", "tokens", "power"):
         a, b = getattr(fast.last, record), getattr(general.last, record)
         for name in a.__dataclass_fields__:
-            assert same(getattr(a, name), getattr(b, name)), (record, name)
+            got, want = getattr(a, name), getattr(b, name)
+            if isinstance(got, TradeLinks):  # the pairs that can trade
+                got, want = got.cell, want.cell
+            assert same(got, want), (record, name)
     assert fast.agents_table().equals(general.agents_table())
 
 

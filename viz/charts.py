@@ -107,7 +107,7 @@ def _trade_links(model) -> list[tuple[str, str, str, float]]:
     """(seller, buyer, kind, today's flow) of every trade relation, from the model's tables of who may trade with
     whom (the graph spells out only restricted ones): compute in GPU-hours, tokens in Mtok."""
     last = model.last
-    compute = last.compute.flow.sum(axis=2) if last else np.zeros(model.compute_edges.shape)
+    compute = last.compute.pair_gpu_hours() if last else np.zeros(model.compute_edges.shape)
     tokens = last.tokens.served_pair if last else np.zeros(model.token_edges.shape)
     aidcs, providers = model.aidcs.names, model.providers.names
     buyers = model.apps.names + model.enterprises.names

@@ -19,7 +19,7 @@ from tokenomy.abm.markets.top_up import _top_up, top_up_unserved
 from tokenomy.abm.results import ComputeDay, DayAhead, TokenDay
 from tokenomy.abm.state import World
 from tokenomy.agents.aidc import TRANCHE_SHARE
-from tokenomy.agents.numeric import nan_max, nan_min, psum, psum_at
+from tokenomy.agents.numeric import edge_at, nan_max, nan_min, psum, psum_at
 
 
 def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
@@ -45,6 +45,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
     eff = prov.params["mtok_per_gpu_hour"]
     value = prov.token_value()
     reserved = ahead.reserved
+    links = ahead.links
     # the token market, the top-up and the compute it used, in one kernel -- unless an hour's spill-over needs the
     # market's LP or an input is out of range, when the markets' own functions take over (and say what is wrong)
     (
@@ -79,6 +80,9 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ahead.ask_price,
         world.compute_edges[: prov.n],
         ahead.flow,
+        links.ptr,
+        links.seller,
+        links.cell,
         ahead.payment,
         TRANCHE_SHARE.size,
         ahead.reserved_gpu_hours,
@@ -97,7 +101,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
             ahead.ask_price,
             world.compute_edges[: prov.n],
         )
-        n_aidcs = ahead.flow.shape[1]
+        n_aidcs = links.n_sellers
         cell, gpu = top_up_cells(*top.bought, n_aidcs, 24)
         served_pair, by_provider, unserved, topped_up, served_b = _with_top_up(
             res.served_pair_mtok, res.served_by_provider_mtok, res.unserved_mtok, *top.served, cell, gpu, n_aidcs
@@ -105,6 +109,9 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         top_up_flow = psum_at(cell, gpu, 0, prov.n * n_aidcs * 24)
         flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
             ahead.flow,
+            links.ptr,
+            links.seller,
+            links.cell,
             ahead.payment,
             cell,
             gpu,
@@ -141,6 +148,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         aidc_price=ahead.aidc_price,
         buyer_price=ahead.buyer_price,
         flow=flow,
+        links=links,
         payment=payment,
         top_up_gpu_hours=top_up_flow,
         sold=sold,
@@ -199,6 +207,9 @@ def _serve(
     ask_price,
     compute_edges,
     day_ahead_flow,
+    pair_ptr,
+    pair_aidc,
+    pair_cell,
     day_ahead_payment,
     n_tranches,
     reserved_gpu_hours,
@@ -231,7 +242,20 @@ def _serve(
         bp[1], ph[0], bh[2], tb, tp, th, ts, cell, gpu, compute_edges.shape[1]
     )
     flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, paid = _compute_traded(
-        day_ahead_flow, day_ahead_payment, cell, gpu, cost, by_provider, eff, ask_qty, ask_filled, used, n_tranches
+        day_ahead_flow,
+        pair_ptr,
+        pair_aidc,
+        pair_cell,
+        day_ahead_payment,
+        cell,
+        gpu,
+        cost,
+        by_provider,
+        eff,
+        ask_qty,
+        ask_filled,
+        used,
+        n_tranches,
     )
     topped_total = psum_at(cell, gpu, 0, n_prov * compute_edges.shape[1] * hours)
     volume -= reserved_gpu_hours  # the price of the day's trades: reserved GPU-hours are not traded
@@ -256,13 +280,15 @@ def _serve(
 
 
 @njit(cache=True)
-def _sum_first(x, start, stop):
-    """``x[start:stop].sum(axis=0)`` of a 3-d array, added up one slice after the other (numpy's order)."""
-    out = np.zeros((x.shape[1], x.shape[2]))
-    for i in range(start, stop):
-        for j in range(x.shape[1]):
-            for k in range(x.shape[2]):
-                out[j, k] += x[i, j, k]
+def _sum_first(flow, pair_ptr, pair_aidc, n_aidcs, start, stop):
+    """``x[start:stop].sum(axis=0)`` of the (B, A, 24) table ``x`` of the pairs' ``flow`` (E, 24), added up one
+    buyer after the other (numpy's order; the table's zeros add nothing)."""
+    out = np.zeros((n_aidcs, flow.shape[1]))
+    for b in range(start, stop):
+        for e in range(pair_ptr[b], pair_ptr[b + 1]):
+            a = pair_aidc[e]
+            for h in range(flow.shape[1]):
+                out[a, h] += flow[e, h]
     return out
 
 
@@ -341,6 +367,9 @@ def top_up_cells(gp, ga, gh, gt, n_aidcs, hours):
 @njit(cache=True)
 def _compute_traded(
     day_ahead_flow,
+    pair_ptr,
+    pair_aidc,
+    pair_cell,
     day_ahead_payment,
     cell,
     gpu,
@@ -352,34 +381,40 @@ def _compute_traded(
     ask_topped_up,
     n_tranches,
 ):
-    """Day-ahead plus top-up (its GPU-hours as the cells of :func:`top_up_cells`): flow (B, A, 24) and payment (B,
-    A); the GPUs serving tokens (A, 24) -- each provider's need in each hour split over the AIDCs in proportion to
-    what it bought there -- and all busy GPUs (A, 24); GPU-hours sold (A, 24); the largest share of each AIDC's
-    top tranche sold in an hour (A,); what is left of each ask step; the day's volume and what was paid for it
-    (summed in numpy's order)."""
-    n_buyers, n_aidcs, hours = day_ahead_flow.shape
+    """Day-ahead plus top-up (its GPU-hours as the cells of :func:`top_up_cells`): flow (E, 24) per buyer-AIDC pair
+    that can trade (``pair_ptr``, ``pair_aidc``; ``pair_cell`` where each pair-hour sits in the (B, A, 24) table) and
+    payment (B, A); the GPUs serving tokens (A, 24) -- each provider's need in each hour split over the AIDCs in
+    proportion to what it bought there -- and all busy GPUs (A, 24); GPU-hours sold (A, 24); the largest share of
+    each AIDC's top tranche sold in an hour (A,); what is left of each ask step; the day's volume and what was paid
+    for it.  Every sum runs in numpy's order over the (B, A, 24) table, whose zeros add nothing (a provider's need
+    is finite: its efficiency is positive)."""
+    n_buyers, hours = pair_ptr.size - 1, day_ahead_flow.shape[1]
+    n_aidcs = day_ahead_payment.shape[1]
     n_prov = top_up_cost.shape[0]
-    flow = day_ahead_flow  # (added to in place: the day-ahead table is not read again, and at 1,000 entries of each
-    # kind a copy would be 0.4 GB)
+    flow = day_ahead_flow  # (added to in place: the day-ahead flow is not read again)
     payment = day_ahead_payment.copy()
     for p in range(n_prov):
         for a in range(n_aidcs):
             payment[p, a] += top_up_cost[p, a]
     for k in range(cell.size):  # the top-up's GPU-hours, cell by cell (flow row p, AIDC a, hour h)
-        flow[cell[k] // (n_aidcs * hours), (cell[k] // hours) % n_aidcs, cell[k] % hours] += gpu[k]
+        e = edge_at(pair_ptr, pair_aidc, cell[k] // (n_aidcs * hours), (cell[k] // hours) % n_aidcs)
+        if e < 0:
+            raise ValueError("a top-up between a provider and an AIDC that cannot trade")
+        flow[e, cell[k] % hours] += gpu[k]
     token_busy = np.zeros((n_aidcs, hours))
     total = np.zeros(hours)
     for p in range(n_prov):
         total[:] = 0.0
-        for a in range(n_aidcs):
+        for e in range(pair_ptr[p], pair_ptr[p + 1]):
             for h in range(hours):
-                total[h] += flow[p, a, h]
-        for a in range(n_aidcs):
+                total[h] += flow[e, h]
+        for e in range(pair_ptr[p], pair_ptr[p + 1]):
+            a = pair_aidc[e]
             for h in range(hours):
                 used = nan_min(by_provider[p, h] / eff[p], total[h])
-                token_busy[a, h] += flow[p, a, h] / (total[h] if total[h] > 0.0 else 1.0) * used
-    busy = token_busy + _sum_first(flow, n_prov, n_buyers)  # plus the labs' GPUs, all busy training
-    sold = _sum_first(flow, 0, n_buyers)
+                token_busy[a, h] += flow[e, h] / (total[h] if total[h] > 0.0 else 1.0) * used
+    busy = token_busy + _sum_first(flow, pair_ptr, pair_aidc, n_aidcs, n_prov, n_buyers)  # plus the labs' GPUs
+    sold = _sum_first(flow, pair_ptr, pair_aidc, n_aidcs, 0, n_buyers)
     n_steps = ask_qty.size
     ask_unsold = np.empty(n_steps)
     for j in range(n_steps):
@@ -391,4 +426,5 @@ def _compute_traded(
             j = (a * hours + h) * n_tranches + n_tranches - 1  # the top (dearest) tranche
             best = nan_max(best, (ask_filled[j] + ask_topped_up[j]) / ask_qty[j] if ask_qty[j] > 0.0 else 0.0)
         fill[a] = best
-    return (flow, payment, token_busy, busy, sold, fill, ask_unsold, psum(flow.ravel()), psum(payment.ravel()))
+    volume = psum_at(pair_cell, flow.ravel(), 0, n_buyers * n_aidcs * hours)
+    return (flow, payment, token_busy, busy, sold, fill, ask_unsold, volume, psum(payment.ravel()))

@@ -602,7 +602,7 @@ def clear_hourly_compute_market(
     fast = complete and not force_lp
     # one kernel call checks the steps and, on the fast path (every component complete bipartite),
     # clears all component-hours by merit order
-    err, out, surplus = _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, H, fast)
+    err, out, surplus, _, _ = _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, H, fast)
     if err:
         raise ValueError(_HOURLY_STEP_ERRORS[err])
     if not fast:
@@ -615,42 +615,45 @@ def clear_hourly_compute_market(
 
 
 @njit(cache=True)
-def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, n_hours, clear):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
+def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp, n_hours, clear, dense=True):  # noqa: C901 -- a compiled kernel: one loop nest, kept whole for speed
     """Checks the steps; then, if ``clear``, merit order in every component-hour.
 
     Every component of the base graph must be complete bipartite. Returns (error code: a key of
-    ``_HOURLY_STEP_ERRORS`` or 0; out; surplus) with ``out`` = [bid fill (K) | ask fill (J) |
-    flow (B*A*H, row-major (B, A, H)) | buyer price (B*H) | AIDC price (A*H)], or an empty array
-    and 0.0 if not ``clear``. Within a component-hour everything is as in :func:`_merit_order`
+    ``_HOURLY_STEP_ERRORS`` or 0; out; surplus; X; Y share) with ``out`` = [bid fill (K) | ask fill (J) |
+    flow (B*A*H, row-major (B, A, H); left out unless ``dense``) | buyer price (B*H) | AIDC price (A*H)],
+    or an empty array and 0.0 if not ``clear``; X (B, H) what each buyer bought in each hour and Y share
+    (A, H) each AIDC's share of its component-hour's sales (0 where nothing sold), whose product is the
+    flow of a pair that can trade. Within a component-hour everything is as in :func:`_merit_order`
     (same step order, same kernels), so each hour's result is bit-identical to the daily market's.
     """
     K, J = qb.size, qa.size
     B, A, H = lab_b.size, lab_a.size, n_hours
     for k in range(K):
         if bb[k] < 0 or bb[k] >= B:
-            return 1, np.empty(0), 0.0
+            return 1, np.empty(0), 0.0, np.empty((0, 0)), np.empty((0, 0))
     for k in range(K):
         if bh[k] < 0 or bh[k] >= H:
-            return 2, np.empty(0), 0.0
+            return 2, np.empty(0), 0.0, np.empty((0, 0)), np.empty((0, 0))
     for j in range(J):
         if aa[j] < 0 or aa[j] >= A:
-            return 3, np.empty(0), 0.0
+            return 3, np.empty(0), 0.0, np.empty((0, 0)), np.empty((0, 0))
     for j in range(J):
         if ah[j] < 0 or ah[j] >= H:
-            return 4, np.empty(0), 0.0
+            return 4, np.empty(0), 0.0, np.empty((0, 0)), np.empty((0, 0))
     for q in (qb, qa):
         for i in range(q.size):
             if q[i] < 0.0:
-                return 5, np.empty(0), 0.0
+                return 5, np.empty(0), 0.0, np.empty((0, 0)), np.empty((0, 0))
     if not clear:
-        return 0, np.empty(0), 0.0
+        return 0, np.empty(0), 0.0, np.empty((0, 0)), np.empty((0, 0))
 
     n_ch = H * n_comp
-    out = np.zeros(K + J + B * A * H + B * H + A * H)
+    n_flow = B * A * H if dense else 0
+    out = np.zeros(K + J + n_flow + B * H + A * H)
     bid_fill = out[:K]
     ask_fill = out[K : K + J]
-    f0 = K + J + B * A * H
-    flow = out[K + J : f0].reshape((B, A, H))
+    f0 = K + J + n_flow
+    flow = out[K + J : f0].reshape((B if dense else 0, A, H))
     price_b = out[f0 : f0 + B * H].reshape((B, H))
     price_a = out[f0 + B * H :].reshape((A, H))
     # positive steps grouped by component-hour, in index order (stable counting sort)
@@ -709,6 +712,7 @@ def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp,
     for j in range(J):
         Y[aa[j], ah[j]] += ask_fill[j]
     buf = np.empty(A)
+    y_share = np.zeros((A, H))
     for h in range(H):
         for c in range(n_comp):
             n = 0
@@ -721,15 +725,17 @@ def _check_and_clear_hours(bb, bh, qb, pb, aa, ah, qa, pa, lab_b, lab_a, n_comp,
                 for a in range(A):
                     if lab_a[a] == c:
                         ya = Y[a, h] / y_comp
-                        for b in range(B):
-                            if lab_b[b] == c:
-                                flow[b, a, h] = X[b, h] * ya
+                        y_share[a, h] = ya
+                        if dense:
+                            for b in range(B):
+                                if lab_b[b] == c:
+                                    flow[b, a, h] = X[b, h] * ya
         for b in range(B):
             price_b[b, h] = ch_price[h * n_comp + lab_b[b]]
         for a in range(A):
             price_a[a, h] = ch_price[h * n_comp + lab_a[a]]
     surplus = np.dot(pb, bid_fill) - np.dot(pa, ask_fill)
-    return 0, out, surplus
+    return 0, out, surplus, X, y_share
 
 
 def _clear_hourly_lp(bb, bh, qb, pb, aa, ah, qa, pa, edges, H) -> HourlyComputeClearing:

@@ -65,6 +65,7 @@ from numba import njit
 
 from tokenomy.abm.markets.graph import components
 from tokenomy.agents.choice import appeal_factor, bonded_logit_row, effective_prices, log_weights, switching_bond
+from tokenomy.agents.numeric import bipartite_lists
 
 __all__ = ["TokenClearing", "clear_token_market", "logit_shares"]
 
@@ -312,6 +313,15 @@ def _clear(demand, share, cap, price, edges, lab_b, lab_p, n_comp, force_lp):  #
     by_provider, keep, room, spill_g = ph[0], ph[1], ph[2], ph[3]
     sh, pair = bp[0], bp[1]
     tot = vec[P + B :]
+    # the sums below run over the pairs that can trade (each provider's buyers, each buyer's providers, in increasing
+    # order), which add what the sums over every pair add (the split is 0 elsewhere, and 0 x a finite number adds
+    # nothing) in work in proportion to the pairs: over every pair if a demand is not finite (0 x inf is NaN)
+    finite = True
+    for b in range(B):
+        for h in range(H):
+            finite &= demand[b, h] < np.inf
+    row_ptr, row_idx, col_ptr, col_idx = bipartite_lists(edges if finite else np.ones((B, P), np.bool_))
+    complete = _complete(edges, lab_b, lab_p, n_comp)
 
     # the split restricted to the edges, rows with a positive total renormalised
     row = np.empty(P)
@@ -327,7 +337,8 @@ def _clear(demand, share, cap, price, edges, lab_b, lab_p, n_comp, force_lp):  #
     for p in range(P):
         for h in range(H):
             asked = 0.0  # requested
-            for b in range(B):
+            for k in range(col_ptr[p], col_ptr[p + 1]):
+                b = col_idx[k]
                 asked += sh[b, p] * demand[b, h]
             if asked > cap[p, h]:
                 keep[p, h] = cap[p, h] / asked  # fraction served
@@ -339,10 +350,12 @@ def _clear(demand, share, cap, price, edges, lab_b, lab_p, n_comp, force_lp):  #
     for b in range(B):
         for h in range(H):
             cut = 0.0
-            for p in range(P):
+            for k in range(row_ptr[b], row_ptr[b + 1]):
+                p = row_idx[k]
                 cut += sh[b, p] * (1.0 - keep[p, h])
             rationed[b, h] = cut * demand[b, h]
-        for p in range(P):
+        for k in range(row_ptr[b], row_ptr[b + 1]):
+            p = row_idx[k]
             kept = 0.0
             for h in range(H):
                 kept += demand[b, h] * keep[p, h]
@@ -363,7 +376,7 @@ def _clear(demand, share, cap, price, edges, lab_b, lab_p, n_comp, force_lp):  #
             continue
         missing = force_lp
         for p in range(P):
-            if room[p, h] > 0.0:
+            if room[p, h] > 0.0 and not complete:  # (in complete components every pair of a component trades)
                 for b in range(B):
                     missing |= rationed[b, h] > 0.0 and not edges[b, p] and lab_b[b] == lab_p[p]
         lp[h] = missing
@@ -380,7 +393,8 @@ def _clear(demand, share, cap, price, edges, lab_b, lab_p, n_comp, force_lp):  #
             for b in range(B):
                 spilled[b, h] = spill_w[b, h] * g_tot[lab_b[b]]
         for b in range(B):
-            for p in range(P):
+            for k in range(row_ptr[b], row_ptr[b + 1]) if complete and finite else range(P):
+                p = row_idx[k] if complete and finite else k
                 if lab_b[b] != lab_p[p]:
                     continue
                 s = 0.0
@@ -389,6 +403,24 @@ def _clear(demand, share, cap, price, edges, lab_b, lab_p, n_comp, force_lp):  #
                 pair[b, p] += s
     _totals(demand, tot, rationed, spilled, by_provider, pair, price, unserved, vec[:P], vec[P : P + B])
     return True, bh, ph, bp, vec, n_fast, np.flatnonzero(lp)
+
+
+@njit(cache=True)
+def _complete(edges, lab_b, lab_p, n_comp):
+    """Whether every component of the graph is complete bipartite (its pairs number its buyers x its providers)."""
+    n_b, n_p = np.zeros(n_comp, np.int64), np.zeros(n_comp, np.int64)
+    for b in range(lab_b.size):
+        n_b[lab_b[b]] += 1
+    for p in range(lab_p.size):
+        n_p[lab_p[p]] += 1
+    pairs = 0
+    for c in range(n_comp):
+        pairs += n_b[c] * n_p[c]
+    n_edges = 0
+    for b in range(edges.shape[0]):
+        for p in range(edges.shape[1]):
+            n_edges += edges[b, p]
+    return n_edges == pairs
 
 
 @njit(cache=True)
