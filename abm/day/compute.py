@@ -57,6 +57,7 @@ def clear_day_ahead(world: World) -> DayAhead:
         np.array(ap, dtype=float),
         np.array(ask_filled, dtype=float),
         aidc_price,
+        bought,
     )
     # the reserved GPU-hours added in place (at 1,000 entries of each kind a (B, A, 24) table is 0.4 GB)
     reserved_gpu_hours = add_reserved(flow, reserved.contract_provider, reserved.contract_aidc, reserved.delivered)
