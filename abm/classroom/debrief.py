@@ -188,7 +188,7 @@ def market_day(model: Any) -> MarketDay:
         enterprises={**{k: ents.params[k].copy() for k in ENTERPRISE_KEYS}, "noise": ents.noise.copy()},
         edges=model.token_edges.copy(),
         served_b=np.concatenate([apps.served_mtok, ents.served_mtok]).astype(float),
-        price_p=prov.price.copy(),
+        price_p=model.last.tokens.price.copy(),  # the day's posted prices (the providers have set tomorrow's since)
         served_p=prov.served_mtok.copy(),
         compute_cost_p=prov.compute_cost_cny.copy(),
         expected_cost_p=prov.unit_cost.copy(),

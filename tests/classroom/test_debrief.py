@@ -66,6 +66,15 @@ def test_efficiency_is_at_most_one_and_one_for_the_competitive_benchmark_and_del
     assert report["collusion_index_applies"]
 
 
+def test_a_days_token_revenue_is_what_its_providers_earned_that_day(computer_game):
+    """The day's posted prices times the tokens served are the providers' revenue in the agents table, day by day (the
+    prices the providers set for the next day at the day's end are not the day's)."""
+    game, _ = computer_game
+    revenue = game.model.recorder.agents.column("revenue_cny")[:, game.model.kind_slice["provider"]]
+    for i, day in enumerate(game.market_days):
+        np.testing.assert_allclose(day.price_p * day.served_p, revenue[i], rtol=1e-9, err_msg=f"day {i}")
+
+
 def test_a_game_without_students_measures_as_the_computers_own_run(tmp_path):
     game, teacher = new_game(tmp_path, SEATS, "classroom.days_per_round=60")
     game.start(teacher)
