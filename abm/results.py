@@ -69,6 +69,7 @@ class ComputeBook:
     ask_price: np.ndarray  # (J,) CNY per GPU-hour
     ask_filled: np.ndarray  # (J,) GPU-hours sold day-ahead
     aidc_price: np.ndarray  # (A, 24) the clearing prices
+    bought: np.ndarray  # (P + L, 24) GPU-hours each buyer bought in the auction (its term contracts' not included)
 
 
 @record
@@ -116,6 +117,7 @@ class ComputeDay:
     ask_hour: np.ndarray
     ask_price: np.ndarray
     ask_unsold: np.ndarray  # (J,) ... and what was left of each after the day-ahead market and top-up
+    top_up_value: np.ndarray  # (P,) CNY a top-up GPU-hour was worth to each provider: the dearest ask it would take
     price_cny_per_gpu_hour: float  # volume-weighted price of today's trades
 
     def pair_gpu_hours(self) -> np.ndarray:

@@ -9,9 +9,12 @@ the close is the team's decision for the next round), or on the timer.
 
 Reported (with the load average before and the machine's busy share during the run):
 
-* submit -> the student's dashboard updated (the wait page, or the next round's form), ms: median, p90, worst,
-  against the target p90 <= 1 s;
+* submit -> the student's dashboard updated (the wait page, or the next round's form, or, when a teammate's decision
+  came just after, the form showing that one: the last before the close counts), ms: median, p90, worst, against the
+  target p90 <= 1 s, and the slowest five;
 * a round closed -> every student's page showing the new round, ms (the "page updates itself" path);
+* the collector's full passes on the server (``viz/classroom/quiet_gc.py``): those the clock planned while the class
+  was quiet, and those a page or a press started (every thread of the server waits for one);
 * round processing on the server (the call that played the round: the closing decision's check and commit, the
   round's days, the next round opened; from the server's ``TOKENOMY_CLASSROOM_TIMING`` lines), ms: median, worst,
   against the target <= 200 ms;
@@ -49,7 +52,9 @@ TARGET_P90_MS = 1000.0
 TARGET_ROUND_MS = 200.0
 FIRMS = 7  # classroom's playable firms
 ROUND_LINE = re.compile(r"round (\d+) played in ([0-9.]+) ms")
+COLLECTION_LINE = re.compile(r"full collection in ([0-9.]+) ms by ([^,]+),")
 CASH = re.compile(r"data-key='cash_cny'>([^<]*)<")
+TEAM_SENT = re.compile(r"(\S+) sent your firm's decision for this round")
 
 
 def decision_for(role: str, wave: int, player: int) -> dict[str, str]:
@@ -90,6 +95,7 @@ class Results:
         self.submissions: list[tuple[float, str, str, dict]] = []  # (sent at, student, firm, values)
         self.final_cash: dict[str, tuple[str, str]] = {}  # student -> (firm, cash as shown)
         self.errors: list[str] = []
+        self.timed: list[tuple[float, str, float]] = []  # (submit -> dashboard ms, student, sent at)
 
     def add(self, **kw) -> None:
         with self.lock:
@@ -140,13 +146,17 @@ class WsStudent:
         for name, text in values.items():
             c.type(name, text)
         c.pump(0.05)
+        sent_by = TEAM_SENT.findall(c.texts())  # a teammate's decision shown on the form before the press
         t0 = time.time()
         button = c.buttons()["Submit decision"]
         c.click(button)
         results.add(submissions=(t0, self.name, self.firm, values))
         while True:
             c.pump(0.01)
+            # the wait page; the next round; or a teammate's decision that came just after this one (the form shows it)
             if c.testid("wait") is not None or c.rounds_played() > before:
+                break
+            if c.testid("team-sent") is not None and TEAM_SENT.findall(c.texts()) != sent_by:
                 break
             if time.time() - t0 > 30:
                 error = c.testid("form-error")
@@ -157,6 +167,7 @@ class WsStudent:
                     + ")"
                 )
         results.add(submit_ms=(time.time() - t0) * 1000)
+        results.add(timed=((time.time() - t0) * 1000, self.name, t0))
         if c.rounds_played() > before:
             results.add(seen_round=(c.rounds_played(), time.time()))
 
@@ -218,17 +229,23 @@ def browser_player(url: str, code: str, name: str, schedule, waves, player, t_en
                 for field, text in values.items():
                     page.get_by_label(field, exact=True).fill(text)
                 before = page.get_by_test_id("seat").get_attribute("data-rounds-played")
+                team = page.query_selector("[data-testid=team-sent]")  # a teammate's decision shown before the press
+                team_before = team.inner_text() if team is not None else ""
                 t0 = time.time()
                 page.get_by_role("button", name="Submit decision").click()
                 results.add(submissions=(t0, name, seat["firm"], values))
+                # the wait page; the next round; or a teammate's decision that came just after this one (the form
+                # shows it: the last one before the close counts)
                 page.wait_for_function(
-                    "b => document.querySelector('[data-testid=wait]') || "
-                    "document.querySelector('[data-testid=seat]').dataset.roundsPlayed !== b",
-                    arg=before,
+                    "([b, s]) => document.querySelector('[data-testid=wait]') || "
+                    "document.querySelector('[data-testid=seat]').dataset.roundsPlayed !== b || "
+                    "(e => e !== null && e.innerText !== s)(document.querySelector('[data-testid=team-sent]'))",
+                    arg=[before, team_before],
                     timeout=30_000,
                     polling=10,
                 )
                 results.add(submit_ms=(time.time() - t0) * 1000)
+                results.add(timed=((time.time() - t0) * 1000, name, t0))
             page.wait_for_timeout(max(0.0, t_end - time.time()) * 1000)
             page.wait_for_selector("[data-testid=seat][data-status=ended]", timeout=30_000)
             cash = page.locator("[data-testid=firm-state] td[data-key=cash_cny]").inner_text()
@@ -404,12 +421,24 @@ def main() -> int:
             f"rounds): all of it shared out, {used / len(sub) * 1000:.0f} ms a submission or "
             f"{used / len(rounds_ms) * 1000:.0f} ms a round"
         )
+    passes = [(float(m.group(1)), m.group(2)) for line in proc.output_lines if (m := COLLECTION_LINE.search(line))]
+    planned = [ms for ms, thread in passes if thread == "tokenomy-game-clock"]
+    in_the_way = [ms for ms, thread in passes if thread != "tokenomy-game-clock"]
+    print(
+        f"the collector's full passes after the game was made: {len(planned)} planned by the clock when the class was"
+        f" quiet (longest {max(planned, default=0):.0f} ms), {len(in_the_way)} started by a page or a press (longest "
+        f"{max(in_the_way, default=0):.0f} ms: every thread waits for it)"
+    )
     if rounds_ms:
         print(
             f"round processing: median {statistics.median(rounds_ms):.1f} ms, worst {max(rounds_ms):.1f} ms over "
             f"{len(rounds_ms)} rounds (target <= {TARGET_ROUND_MS:.0f} ms)"
         )
     print("; ".join(problems))
+    if results.timed:
+        first = min(t for _, _, t in results.timed)
+        slowest = sorted(results.timed, reverse=True)[:5]
+        print("slowest submissions: " + ", ".join(f"{n} {ms:.0f} ms (at +{t - first:.1f} s)" for ms, n, t in slowest))
     for e in results.errors:
         print("error:", e)
     ok = (

@@ -32,9 +32,15 @@ days played, on the buyers' own demand curves of each day (the apps' and enterpr
   (revenue - compute cost) summed over the days, pi_C = 0 the competitive margin, pi_M the joint monopoly's.
   0 is competitive pricing, 1 the joint monopoly's profit; it applies where the game has providers.
 
-**Compute efficiency** is the same measure for the day-ahead compute auction (the market the AIDC seats play):
-buyers' values are their bids, a GPU-hour's cost its AIDC's short-run marginal cost in that hour (its cheapest ask
-step there; the dearer steps add a scarcity rent); see :func:`compute_surplus`.
+**Compute efficiency** is the same measure for the compute market (the market the AIDC seats play): the day-ahead
+auction and the top-up after the token market, on the edges the auction clears on (who may buy from which AIDC).
+Buyers' values are their bids, and a provider's top-up GPU-hour is worth what its tokens earn on it; a GPU-hour's
+cost is its AIDC's short-run marginal cost in that hour (its cheapest ask step there; the dearer steps add a scarcity
+rent).  The maximum is the same book, the top-up's purchases as bids of their own, cleared at cost on the same edges
+by the compute market's own clearing; the realised trades are one of that book's allocations, so E <= 1 by
+construction.  Term contracts' GPU-hours are delivered before the auction, and neither the asks nor the bids hold
+them: they are in neither the realised surplus nor the maximum (E says how well the market used the capacity the
+contracts left).  See :func:`compute_surplus`.
 
 The computer's own run is the scenario run with no one in the seats (the same scenario and seed; a game with no
 students gives the same tables, tested), measured the same way.
@@ -50,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenomy.abm.markets.compute import clear_hourly_compute_market
 from tokenomy.agents import ai_app, enterprise
 
 if TYPE_CHECKING:
@@ -84,17 +91,27 @@ class MarketDay:
 
 @dataclass(frozen=True)
 class ComputeDayBook:
-    """The day-ahead compute auction of a day: every bid step (buyer's value, GPU-hours, hour) and ask step (its
-    AIDC, hour, GPU-hours, price, GPU-hours sold)."""
+    """The compute market of a day: the day-ahead auction's bid steps (buyer, hour, GPU-hours, value) and ask steps
+    (AIDC, hour, GPU-hours, price, GPU-hours sold day-ahead), the GPU-hours each buyer bought in each hour, who may
+    buy from whom (the edges the auction clears on), and the top-up's purchases after the token market (each
+    provider's GPU-hours by hour, what a GPU-hour was worth to it, and what each ask step sold in it).  Term
+    contracts' GPU-hours are in none of it: they are delivered before the auction, and neither the asks nor the
+    bids hold them."""
 
+    bid_buyer: np.ndarray  # (K,) providers, then labs
     bid_hour: np.ndarray
     bid_qty: np.ndarray
     bid_price: np.ndarray
-    ask_aidc: np.ndarray
+    ask_aidc: np.ndarray  # (J,)
     ask_hour: np.ndarray
     ask_qty: np.ndarray
     ask_price: np.ndarray
-    ask_filled: np.ndarray
+    ask_filled: np.ndarray  # GPU-hours each ask step sold day-ahead
+    edges: np.ndarray  # (B, A) bool: buyer b may buy from AIDC a
+    bought: np.ndarray  # (B, 24) GPU-hours each buyer bought in the auction
+    top_up_gpu_hours: np.ndarray  # (P, 24) GPU-hours each provider bought in the top-up (P <= B: providers first)
+    top_up_value: np.ndarray  # (P,) CNY a top-up GPU-hour was worth to each provider (its dearest acceptable ask)
+    ask_topped_up: np.ndarray  # (J,) GPU-hours each ask step sold in the top-up
 
 
 @dataclass(frozen=True)
@@ -140,11 +157,25 @@ def _power_book(model: Any) -> PowerDayBook | None:
 
 def _book(model: Any) -> ComputeDayBook | None:
     b = getattr(model, "compute_book", None)
-    if b is None:
+    last = getattr(model, "last", None)
+    if b is None or last is None:
         return None
+    asks = (np.array(getattr(b, f), dtype=float, copy=True) for f in ("ask_qty", "ask_price", "ask_filled"))
+    ask_qty, ask_price, ask_filled = asks
+    # what the top-up took of each ask step: what the auction left of it less what was still unsold at the end
+    left = np.maximum(ask_qty - ask_filled, 0.0)
     return ComputeDayBook(
-        *(np.array(getattr(b, f), copy=True) for f in ("bid_hour", "bid_qty", "bid_price", "ask_aidc", "ask_hour")),
-        *(np.array(getattr(b, f), dtype=float, copy=True) for f in ("ask_qty", "ask_price", "ask_filled")),
+        *(np.array(getattr(b, f), copy=True) for f in ("bid_buyer", "bid_hour", "bid_qty", "bid_price")),
+        np.array(b.ask_aidc, copy=True),
+        np.array(b.ask_hour, copy=True),
+        ask_qty,
+        ask_price,
+        ask_filled,
+        np.array(model.compute_edges, dtype=bool, copy=True),
+        np.array(b.bought, dtype=float, copy=True),
+        np.array(model.providers.topped_up_gpu_hours, dtype=float, copy=True),
+        np.array(last.compute.top_up_value, dtype=float, copy=True),
+        np.clip(left - last.compute.ask_unsold, 0.0, None),
     )
 
 
@@ -157,7 +188,7 @@ def market_day(model: Any) -> MarketDay:
         enterprises={**{k: ents.params[k].copy() for k in ENTERPRISE_KEYS}, "noise": ents.noise.copy()},
         edges=model.token_edges.copy(),
         served_b=np.concatenate([apps.served_mtok, ents.served_mtok]).astype(float),
-        price_p=prov.price.copy(),
+        price_p=model.last.tokens.price.copy(),  # the day's posted prices (the providers have set tomorrow's since)
         served_p=prov.served_mtok.copy(),
         compute_cost_p=prov.compute_cost_cny.copy(),
         expected_cost_p=prov.unit_cost.copy(),
@@ -328,44 +359,72 @@ def _joint_monopoly(day: MarketDay, cost_b: np.ndarray, reach: np.ndarray) -> tu
     return float(fine[k]), max(float(m[k]), 0.0), float(q[k])
 
 
-def _area(steps_price: np.ndarray, steps_qty: np.ndarray, upto: float) -> float:
-    """Integral over the first ``upto`` units of a step curve (steps in order)."""
-    ends = np.cumsum(steps_qty)
-    starts = ends - steps_qty
-    return float((steps_price * np.clip(np.minimum(ends, upto) - starts, 0.0, None)).sum())
+def running_cost(book: ComputeDayBook) -> np.ndarray:
+    """(J,) the running cost of a GPU-hour of each ask step: its AIDC's short-run marginal cost in that hour, the
+    cheapest of its ask steps there (the asking rules offer their first tranche at it; the dearer tranches add a
+    scarcity rent, a seat's decision too)."""
+    key = book.ask_aidc.astype(np.int64) * 24 + book.ask_hour.astype(np.int64)
+    if key.size == 0:
+        return np.zeros(0)
+    srmc = np.full(int(key.max()) + 1, np.inf)
+    np.minimum.at(srmc, key, book.ask_price)
+    return srmc[key]
+
+
+def bids_value(buyer: np.ndarray, hour: np.ndarray, qty: np.ndarray, price: np.ndarray, bought: np.ndarray) -> float:
+    """CNY: what the GPU-hours each buyer bought in each hour (``bought`` (B, 24)) were worth to it by its bid steps
+    (``buyer``, ``hour``, ``qty``, ``price``, (K,)): its steps of that hour filled from the highest, as a
+    uniform-price auction fills them (a step is filled before any cheaper step of the same buyer and hour)."""
+    if buyer.size == 0:
+        return 0.0
+    group = buyer.astype(np.int64) * bought.shape[1] + hour.astype(np.int64)
+    order = np.lexsort((-price, group))
+    group, qty, price = group[order], qty[order].astype(float), price[order].astype(float)
+    total = np.cumsum(qty)
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])  # each group's first step
+    before = np.repeat(total[first] - qty[first], np.diff(np.r_[first, group.size]))  # the groups' earlier steps
+    start = total - qty - before  # GPU-hours of this buyer-hour's dearer steps
+    fill = np.clip(bought.ravel()[group] - start, 0.0, qty)
+    return float((fill * price).sum())
 
 
 def compute_surplus(book: ComputeDayBook) -> tuple[float, float]:
-    """(realised, maximum) surplus of a day's day-ahead compute auction, CNY (module docstring and docs/model.md
-    6.9): buyers' values are their bids, a GPU-hour's cost its AIDC's short-run marginal cost in that hour (the
-    cheapest of its ask steps there: the steps above it add a scarcity rent)."""
-    realised = best = 0.0
-    key = book.ask_aidc.astype(np.int64) * 24 + book.ask_hour.astype(np.int64)
-    if key.size == 0:
-        return 0.0, 0.0
-    srmc = np.full(int(key.max()) + 1, np.inf)
-    np.minimum.at(srmc, key, book.ask_price)
-    cost = srmc[key]
-    for h in range(24):
-        bids, asks = book.bid_hour == h, book.ask_hour == h
-        order = np.argsort(-book.bid_price[bids], kind="stable")
-        bid_p, bid_q = book.bid_price[bids][order], book.bid_qty[bids][order]
-        order = np.argsort(cost[asks], kind="stable")
-        ask_c, ask_q = cost[asks][order], book.ask_qty[asks][order]
-        bid_end, ask_end = np.cumsum(bid_q), np.cumsum(ask_q)
-        # realised: the bids filled from the highest (a uniform-price auction's fills) up to what was sold
-        sold = float(book.ask_filled[asks].sum())
-        realised += _area(bid_p, bid_q, sold) - float((book.ask_filled[asks] * cost[asks]).sum())
-        # the most: bids from the highest against costs from the lowest, wherever a bid is worth more
-        top = min(float(bid_end[-1]) if bid_end.size else 0.0, float(ask_end[-1]) if ask_end.size else 0.0)
-        points = np.union1d(bid_end, ask_end)
-        points = np.append(points[points < top], top)
-        lows = np.concatenate([[0.0], points[:-1]])
-        mid = 0.5 * (lows + points)
-        value = bid_p[np.minimum(np.searchsorted(bid_end, mid), bid_p.size - 1)] if bid_p.size else 0.0 * mid
-        price = ask_c[np.minimum(np.searchsorted(ask_end, mid), ask_c.size - 1)] if ask_c.size else 0.0 * mid
-        best += float((np.clip(value - price, 0.0, None) * (points - lows)).sum())
-    return realised, best
+    """(realised, maximum) surplus of a day's compute market, CNY (module docstring and docs/model.md 6.9).
+
+    Buyers' values are their bids, and a provider's top-up GPU-hour is worth what its tokens earn on it (the dearest
+    ask it would take); a GPU-hour's cost is its AIDC's running cost in that hour (:func:`running_cost`).  Realised:
+    the auction's fills (each buyer-hour's bid steps filled from the highest up to what it bought) and the top-up's
+    purchases, less the running cost of every GPU-hour sold in either.  The maximum: the same bids, the top-up's
+    purchases as bids of their own, and the same asks at running cost, cleared on the same edges by the compute
+    market's own clearing (:func:`abm.markets.compute.clear_hourly_compute_market`, which maximises bids' value less
+    asks' cost: merit order where every buyer reaches every AIDC of its part of the graph, an LP otherwise).  The
+    realised trades are one allocation of that book (within every step, along the edges), so the maximum is at
+    least the realised surplus: E <= 1 by construction (a solver's rounding is not let put it above)."""
+    cost = running_cost(book)
+    hours = book.bought.shape[1]
+    sold = book.ask_filled + book.ask_topped_up
+    top_p, top_h = np.nonzero(book.top_up_gpu_hours > 0)
+    top_qty, top_value = book.top_up_gpu_hours[top_p, top_h], book.top_up_value[top_p]
+    realised = (
+        bids_value(book.bid_buyer, book.bid_hour, book.bid_qty, book.bid_price, book.bought)
+        + float((top_qty * top_value).sum())
+        - float((sold * cost).sum())
+    )
+    if book.ask_qty.size == 0 or book.edges.size == 0:
+        return realised, max(realised, 0.0)
+    best = clear_hourly_compute_market(
+        np.concatenate([book.bid_buyer, top_p]),
+        np.concatenate([book.bid_hour, top_h]),
+        np.concatenate([book.bid_qty, top_qty]),
+        np.concatenate([book.bid_price, top_value]),
+        book.ask_aidc,
+        book.ask_hour,
+        book.ask_qty,
+        cost,
+        book.edges,
+        hours,
+    ).surplus_cny
+    return realised, max(float(best), realised)
 
 
 def _power_welfare(book: PowerDayBook, dispatch: np.ndarray, served: np.ndarray, unserved: np.ndarray) -> float:

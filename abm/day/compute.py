@@ -60,6 +60,7 @@ def clear_day_ahead(world: World) -> DayAhead:
         np.array(ap, dtype=float),
         np.array(ask_filled, dtype=float),
         aidc_price,
+        bought,
     )
     # the reserved GPU-hours added in place, pair by pair
     reserved_gpu_hours = add_reserved(

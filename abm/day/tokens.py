@@ -164,6 +164,7 @@ def clear_tokens(world: World, ahead: DayAhead) -> tuple[TokenDay, ComputeDay]:
         ask_hour=ahead.ask_hour,
         ask_price=ahead.ask_price,
         ask_unsold=ask_unsold,
+        top_up_value=value * eff,
         price_cny_per_gpu_hour=world.compute_price,
     )
     return tokens, compute

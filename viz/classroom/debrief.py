@@ -39,8 +39,9 @@ MEANINGS = {
         "token market could make (every buyer served at cost). 100% is the competitive market."
     ),
     "compute_efficiency": (
-        "Compute efficiency: the same for the day-ahead GPU-hour auction (buyers' bids against the data centres' "
-        "running costs). Below 100% when scarcity rents leave GPUs idle that a buyer valued above their cost."
+        "Compute efficiency: the same for the GPU-hour market, the day-ahead auction and the last-minute top-up "
+        "(buyers' bids against the data centres' running costs, each buyer only at the data centres it may buy "
+        "from). Below 100% when scarcity rents leave GPUs idle that a buyer valued above their cost."
     ),
     "power_efficiency": (
         "Power efficiency: the same for the hourly power market (load worth the price cap, each plant's MWh its "

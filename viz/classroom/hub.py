@@ -36,6 +36,7 @@ from urllib.parse import quote
 from tokenomy.abm.classroom.errors import AuthError, GameError
 from tokenomy.abm.classroom.game import CODE_LENGTH, Game
 from tokenomy.abm.classroom.store import Store
+from tokenomy.viz.classroom.quiet_gc import QUIET_GC, watch_full_passes
 
 log = logging.getLogger("tokenomy.viz.classroom")
 
@@ -83,6 +84,7 @@ class Hosted:
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def bump(self) -> None:
+        QUIET_GC.changed()
         with self.changed:
             self.version += 1
             self.changed.notify_all()
@@ -218,6 +220,8 @@ class Hub:
                 raise GameError(f"a game with the code {game.code} is open here already")
             self._games[game.code] = hosted
             if self._ticker is None:
+                if os.environ.get(TIMING_ENV) == "1":  # the load benchmark: every full pass, and whose way it was in
+                    watch_full_passes(lambda line: print(f"tokenomy classroom: {line}", file=sys.stderr, flush=True))
                 self._ticker = threading.Thread(target=self._tick_forever, name="tokenomy-game-clock", daemon=True)
                 self._ticker.start()
         return hosted
@@ -319,6 +323,7 @@ class Hub:
         while True:
             time.sleep(TICK_S)
             self.tick()
+            QUIET_GC.tick()  # the collector's full pass, if one is due (viz/classroom/quiet_gc.py)
 
 
 HUB = Hub()  # this process's games
