@@ -142,14 +142,22 @@ def _ours(name: str) -> bool:
 def remove_run_files(folder: Path) -> bool:
     """Remove from ``folder`` (which a run made) the regular files named as a run names its files, the ``seed-N``
     folders of such files, then the folder itself if that emptied it; True when it is gone.  Anything else --
-    a user's file that found its way in -- stays, and with it the folder."""
+    a user's file that found its way in -- stays, and with it the folder.
+
+    What marks the folder as a run's (its manifest ``run.json``, the staging mark) goes last, so a removal killed
+    half way leaves a folder a later run still knows as a run's (:func:`_made_by_a_run`) and finishes."""
+    last = ("run.json", STAGING_MARK)
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             with contextlib.suppress(OSError):
-                if entry.is_file(follow_symlinks=False) and _ours(entry.name):
+                if entry.is_file(follow_symlinks=False) and _ours(entry.name) and entry.name not in last:
                     os.unlink(entry.path)
                 elif entry.is_dir(follow_symlinks=False) and SEED_FOLDER.fullmatch(entry.name):
                     remove_run_files(Path(entry.path))
+    for name in last:
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG((folder / name).lstat().st_mode):
+                os.unlink(folder / name)
     try:
         folder.rmdir()
     except FileNotFoundError:
@@ -160,15 +168,19 @@ def remove_run_files(folder: Path) -> bool:
 
 
 def _made_by_a_run(folder: Path, kind: str) -> bool:
-    """A leftover folder a run of this user made: a staging folder still holding its mark, or one (staging or
-    trash) holding a whole run whose manifest lists everything in it."""
+    """A leftover folder a run of this user made: a staging folder still holding its mark, one (staging or trash)
+    holding a whole run whose manifest lists everything in it, or an empty one (a run killed between making its
+    staging folder and marking it, or at the end of removing one: there is nothing in it to lose)."""
     st = folder.lstat()
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
         return False
     mark = folder / STAGING_MARK
     if kind == "tmp" and mark.is_file() and not mark.is_symlink():
         return True
-    return (folder / "run.json").is_file() and not foreign_entries(folder)
+    if (folder / "run.json").is_file() and not foreign_entries(folder):
+        return True
+    with os.scandir(folder) as entries:
+        return next(entries, None) is None
 
 
 def clean_leftovers(parent: Path, own_name: str | None = None) -> list[Path]:

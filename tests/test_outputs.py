@@ -112,6 +112,58 @@ def test_a_second_writer_of_the_same_folder_is_turned_away(tmp_path):
     assert _contents(out)["run.json"] == "later"
 
 
+class _Killed(BaseException):
+    """Stands for SIGKILL in the middle of a removal: nothing after it runs."""
+
+
+@pytest.mark.parametrize("kind", ["tmp", "trash"])
+def test_a_removal_killed_half_way_leaves_a_folder_the_next_run_finishes(tmp_path, monkeypatch, kind):
+    """A run killed while it removes a leftover (its own staging folder, or a killed run's), after each possible
+    number of files removed: the next run still knows the folder as a run's and removes it (the folder's mark and
+    manifest go last; a run's leftover had been left for good when its mark went first)."""
+    files = ["daily.parquet", "hourly.parquet", "agents.parquet", "graph.graphml", "run.json"]
+    for kill_after in range(len(files) + 2):
+        parent = tmp_path / str(kill_after)
+        parent.mkdir()
+        folder = parent / f".run.{kind}-{_dead_pid()}-0000abcd"
+        folder.mkdir()
+        for name in files:
+            (folder / name).write_text(json.dumps({"files": files[:-1]}) if name == "run.json" else "x")
+        if kind == "tmp":
+            (folder / output.STAGING_MARK).write_text("")
+        unlink, removed = os.unlink, []
+
+        def killed_after(path, *args, _unlink=unlink, _removed=removed, _n=kill_after, **kwargs):
+            if len(_removed) == _n:
+                raise _Killed
+            _removed.append(path)
+            return _unlink(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "unlink", killed_after)
+        try:
+            output.remove_run_files(folder)
+        except _Killed:
+            assert folder.exists()
+        else:  # as many files as could be removed: the removal ran to its end
+            assert not folder.exists() and kill_after >= len(files)
+        monkeypatch.setattr(os, "unlink", unlink)
+        left = [folder.name] if folder.exists() else []
+        assert [p.name for p in clean_leftovers(parent, "run")] == left
+        assert list(parent.iterdir()) == []
+
+
+def test_an_empty_staging_folder_a_killed_run_left_is_removed_and_a_users_file_beside_it_kept(tmp_path):
+    """Killed between making its staging folder and marking it, a run leaves an empty folder: the next run removes
+    it (nothing in it to lose); a folder of the same name holding a user's file stays."""
+    empty = tmp_path / f".run.tmp-{_dead_pid()}-0000abcd"
+    empty.mkdir()
+    users = tmp_path / f".run.tmp-{_dead_pid()}-0000dcba"
+    users.mkdir()
+    (users / "notes.txt").write_text("mine")
+    assert [p.name for p in clean_leftovers(tmp_path, "run")] == [empty.name]
+    assert (users / "notes.txt").read_text() == "mine"
+
+
 def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
     dead, alive = _dead_pid(), os.getpid()
     names = {
@@ -261,7 +313,8 @@ def test_sigkill_at_random_moments_never_leaves_a_mix(tmp_path):
     assert set(outcomes) <= {30, 60, None}
     assert main([*args, "--days", "5"]) == 0
     assert _assert_whole_run(out)["days"] == 5
-    assert _hidden(tmp_path) == {".run.lock"}
+    left = {p.name: sorted(c.name for c in p.iterdir()) for p in tmp_path.iterdir() if p.is_dir() and p.name != "run"}
+    assert _hidden(tmp_path) == {".run.lock"}, left
 
 
 @pytest.mark.slow
