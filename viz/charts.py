@@ -414,9 +414,8 @@ def _mark_shocks(model, series: list[dict], plot_heights_px: list[float] | None 
         axis = s.get("xAxisIndex", 0)
         if axis not in seen:
             seen.add(axis)
-            s["markLine"] = lines
-            if plot_heights_px is not None and axis < len(plot_heights_px):
-                s["markLine"] = _labels_within(lines, plot_heights_px[axis])
+            fits = plot_heights_px is not None and axis < len(plot_heights_px)
+            s["markLine"] = _labels_within(lines, plot_heights_px[axis]) if fits else lines
             if spans is not None:
                 s["markArea"] = spans
 
