@@ -136,7 +136,8 @@ def check_run_folder(out: Path) -> None:
 
 
 def _ours(name: str) -> bool:
-    return bool(RUN_FILE.fullmatch(name) or TEMP_FILE.fullmatch(name) or name == STAGING_MARK)
+    # "graph.graphml.tmp": the graph's temporary file as versions before 2026-12 named it
+    return bool(RUN_FILE.fullmatch(name) or TEMP_FILE.fullmatch(name) or name in (STAGING_MARK, "graph.graphml.tmp"))
 
 
 def remove_run_files(folder: Path) -> bool:
@@ -154,6 +155,9 @@ def remove_run_files(folder: Path) -> bool:
                     os.unlink(entry.path)
                 elif entry.is_dir(follow_symlinks=False) and SEED_FOLDER.fullmatch(entry.name):
                     remove_run_files(Path(entry.path))
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        if any(entry.name not in last for entry in entries):
+            return False  # something not a run's is left: the folder keeps what says it is a run's
     for name in last:
         with contextlib.suppress(OSError):
             if stat.S_ISREG((folder / name).lstat().st_mode):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 import networkx as nx
@@ -14,9 +16,10 @@ MAX_GRAPHML_BYTES = 20_000_000
 
 
 def write_graph(g: nx.Graph, path: str | Path) -> None:
-    """Write ``g`` atomically (temporary file, then rename)."""
+    """Write ``g`` atomically: a temporary file named as a run's output folder names its own
+    (``.NAME.tmp-PID-RANDOM``, so a run killed mid-write leaves one a later run knows to remove), then a rename."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     clean = nx.Graph(**{k: v for k, v in g.graph.items() if isinstance(v, str | int | float | bool)})
     for node, attrs in g.nodes(data=True):
         clean.add_node(node, **{k: v for k, v in attrs.items() if isinstance(v, str | int | float | bool)})

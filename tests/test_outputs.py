@@ -152,6 +152,29 @@ def test_a_removal_killed_half_way_leaves_a_folder_the_next_run_finishes(tmp_pat
         assert list(parent.iterdir()) == []
 
 
+def test_a_run_killed_while_writing_its_graph_leaves_a_folder_the_next_run_removes(tmp_path, monkeypatch):
+    """The graph is written to a temporary file named as the output folder names its own, so a run killed in the
+    middle of it (seen in CI: a staging folder left for good holding 'graph.graphml.tmp') is cleaned up."""
+    from tokenomy.networks import graphml
+
+    staged = tmp_path / f".run.tmp-{_dead_pid()}-0000abcd"
+    staged.mkdir()
+    (staged / output.STAGING_MARK).write_text("")
+    (staged / "daily.parquet").write_text("x")
+
+    def killed(*args, **kwargs):
+        raise _Killed
+
+    monkeypatch.setattr(graphml.Path, "replace", killed)
+    with pytest.raises(_Killed):
+        graphml.write_graph(nx.path_graph(3), staged / "graph.graphml")
+    monkeypatch.undo()
+    (temp,) = [p.name for p in staged.iterdir() if p.name.startswith(".graph")]
+    assert output.TEMP_FILE.fullmatch(temp)
+    assert [p.name for p in clean_leftovers(tmp_path, "run")] == [staged.name]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_empty_staging_folder_a_killed_run_left_is_removed_and_a_users_file_beside_it_kept(tmp_path):
     """Killed between making its staging folder and marking it, a run leaves an empty folder: the next run removes
     it (nothing in it to lose); a folder of the same name holding a user's file stays."""
