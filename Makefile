@@ -18,17 +18,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/tokenomy viz classroom
 
-# the slowest tests are listed at the end: the whole CI run must stay under 20 minutes on a two-core machine
+# two worker processes, one per core (tests of one xdist_group share a worker); the slowest tests are listed at the
+# end: the whole CI run must stay under 20 minutes on a two-core machine
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest --durations=25
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 # the quick loop while editing: everything but whole-horizon runs, sweeps, wheel installs and the browser
 test-fast: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -m "not slow and not browser"
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -32,7 +32,8 @@ RUN_ENV = {
     "NUMBA_DISABLE_JIT": "1",
 }
 
-pytestmark = pytest.mark.slow
+# one worker builds the wheel and its venv once for the whole module (`make test` runs two workers, --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 
 def _run(
