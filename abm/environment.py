@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"  # read by tokenomy.viz.server
 SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"
+CLASSROOM_TIMING_ENV = "TOKENOMY_CLASSROOM_TIMING"  # read by tokenomy.viz.classroom.hub (the load benchmark's lines)
 MAX_NUMBA_THREADS = 1024
 _DURATION = re.compile(r"(?P<number>\d{1,7}(?:\.\d{1,3})?)(?P<unit>[smhd]?)")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -89,6 +90,7 @@ def _mpl_backend(value: str) -> str | None:
 CHECKS: dict[str, Callable[[str], str | None]] = {
     CULL_TIMEOUT_ENV: _cull_timeout,
     SESSION_LOG_ENV: _switch,
+    CLASSROOM_TIMING_ENV: _switch,
     "NUMBA_NUM_THREADS": _numba_threads,
     "NUMBA_OPT": _numba_opt,
     "MPLBACKEND": _mpl_backend,

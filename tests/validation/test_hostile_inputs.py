@@ -262,6 +262,7 @@ def test_a_star_over_units_changes_each_owners_units(tmp_path):
 BAD_ENVIRONMENT = {
     "TOKENOMY_VIZ_CULL_TIMEOUT": ["garbage", "nan", "-5", "0.1s", "30 days", "", "1e9"],
     "TOKENOMY_VIZ_SESSION_LOG": ["yes"],
+    "TOKENOMY_CLASSROOM_TIMING": ["yes", "2", "on"],
     "NUMBA_NUM_THREADS": ["0", "-1", "abc", "", "1.5", BIG],
     "NUMBA_OPT": ["fast"],
     "MPLBACKEND": ["bad", "module://no_such_backend_module"],
@@ -269,6 +270,7 @@ BAD_ENVIRONMENT = {
 GOOD_ENVIRONMENT = {
     "TOKENOMY_VIZ_CULL_TIMEOUT": ["2m", "30", "1h", "0.5m", "7d"],
     "TOKENOMY_VIZ_SESSION_LOG": ["1", "0", ""],
+    "TOKENOMY_CLASSROOM_TIMING": ["1", "0", ""],
     "NUMBA_NUM_THREADS": ["1", "2"],
     "NUMBA_OPT": ["3", "max"],
     "MPLBACKEND": ["agg", "Agg", ""],
@@ -293,6 +295,13 @@ def test_the_cull_timeout_the_server_reads_is_the_one_checked():
 
     assert server.CULL_TIMEOUT_ENV in CHECKS
     assert server.CULL_TIMEOUT_ENV in environment_problem({server.CULL_TIMEOUT_ENV: "garbage"})
+
+
+def test_the_classroom_timing_switch_the_hub_reads_is_the_one_checked():
+    from tokenomy.viz.classroom import hub
+
+    assert hub.TIMING_ENV in CHECKS
+    assert hub.TIMING_ENV in environment_problem({hub.TIMING_ENV: "yes"})
 
 
 ENTRY = [sys.executable, "-m", "tokenomy.abm.entry"]  # the module the `tokenomy` command runs

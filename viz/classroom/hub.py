@@ -36,6 +36,7 @@ from urllib.parse import quote
 from tokenomy.abm.classroom.errors import AuthError, GameError
 from tokenomy.abm.classroom.game import CODE_LENGTH, Game
 from tokenomy.abm.classroom.store import Store
+from tokenomy.abm.environment import CLASSROOM_TIMING_ENV
 from tokenomy.viz.classroom.quiet_gc import QUIET_GC, watch_full_passes
 
 log = logging.getLogger("tokenomy.viz.classroom")
@@ -47,7 +48,7 @@ GAME_ENV = "TOKENOMY_CLASSROOM_GAME"  # the game file `tokenomy classroom` serve
 DEFAULT_GAMES_DIR = "tokenomy-games"
 MAX_SCAN = 64  # game files a worker looks through for a join code it does not hold (the newest)
 KEY_SUFFIX = ".teacher-key"  # beside a game's file: the teacher's key, readable by its owner only
-TIMING_ENV = "TOKENOMY_CLASSROOM_TIMING"
+TIMING_ENV = CLASSROOM_TIMING_ENV  # "1" or "0", checked with every other variable before a command runs
 MAX_GAMES = 20  # games one server holds at once (a school's classes, not a public service)
 
 
