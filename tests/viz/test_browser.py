@@ -367,7 +367,10 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     assert "Why compute prices spike when agents arrive" in _sidebar(page)
     _tab(page, "Lesson")
     teacher = page.get_by_role("switch", name="Teacher's view")  # (the Market tab has a switch of its own)
-    teacher.click() if teacher.count() else page.get_by_text("Teacher's view").click()
+    teacher.wait_for(timeout=30_000)
+    # Vuetify lays its ripple over the switch's input: the ripple takes the click, as it does a person's (Playwright
+    # would wait for the input itself to be the one clicked, and never sees it)
+    teacher.click(force=True)
     timing = page.get_by_test_id("teacher-timing").inner_text()
     assert "45-minute class" in timing and "5 min" in timing
 
