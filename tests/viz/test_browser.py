@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -366,11 +367,18 @@ def test_loading_a_lesson_sets_scenario_and_sliders_and_reset_keeps_it(session):
     assert "scenario: agent-boom" in page.locator("body").inner_text()
     assert "Why compute prices spike when agents arrive" in _sidebar(page)
     _tab(page, "Lesson")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     teacher = page.get_by_role("switch", name="Teacher's view")  # (the Market tab has a switch of its own)
     teacher.wait_for(timeout=30_000)
-    # Vuetify lays its ripple over the switch's input: the ripple takes the click, as it does a person's (Playwright
-    # would wait for the input itself to be the one clicked, and never sees it)
-    teacher.click(force=True)
+    # a person clicks the switch's label (Vuetify lays a ripple over the input itself, which takes a click there);
+    # a click in the instant the tab is still being drawn may be lost, so it is clicked until the switch is on
+    for _ in range(5):
+        if teacher.get_attribute("aria-checked") != "true":
+            page.get_by_text("Teacher's view").click()
+        with contextlib.suppress(PlaywrightTimeout):
+            page.get_by_test_id("teacher-timing").wait_for(timeout=6_000)
+            break
     timing = page.get_by_test_id("teacher-timing").inner_text()
     assert "45-minute class" in timing and "5 min" in timing
 
