@@ -62,12 +62,12 @@ class Ledger:
         self._flow_total[:] = 0.0
 
     def start_day(self) -> None:
-        self.revenue_today[:] = 0.0
-        self.cost_today[:] = 0.0
-        self.capital_today[:] = 0.0
-        self.noncash_today[:] = 0.0
-        self._flow_today[:] = 0.0
-        self._flow_count_today[:] = 0.0
+        self.revenue_today.fill(0.0)
+        self.cost_today.fill(0.0)
+        self.capital_today.fill(0.0)
+        self.noncash_today.fill(0.0)
+        self._flow_today.fill(0.0)
+        self._flow_count_today.fill(0.0)
 
     def pay(
         self,

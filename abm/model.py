@@ -67,6 +67,7 @@ class TokenEconomy(mesa.Model, World):
         self.data = data
         self.start_date: dt.date = data["scenario"]["start_date"]
         self.day = 0
+        self._dated = (None, self.start_date)  # (day, its date): the date is read more than once a day
         self.graph = build_supply_graph(data) if graph is None else graph
         if graph is not None:
             check_graph_matches(graph, data)
@@ -131,7 +132,11 @@ class TokenEconomy(mesa.Model, World):
     # ------------------------------------------------------------------------------------------------
     @property
     def date(self) -> dt.date:
-        return self.start_date + dt.timedelta(days=self.day)
+        day, date = self._dated
+        if day != self.day:
+            date = self.start_date + dt.timedelta(days=self.day)
+            self._dated = (self.day, date)
+        return date
 
     def run(self, days: int, progress=None) -> None:
         """Advance ``days`` simulated days; ``progress(done, total)`` is called after each.

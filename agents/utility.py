@@ -181,7 +181,7 @@ class UtilityGroup(Group):
         self.investing = Rules(GENERATION_INVESTING, [it["investing"] for it in items], self)
         self.available_mw = np.zeros((24, self.unit_capacity_mw.size))
         self.dispatch_mw = np.zeros((24, self.unit_capacity_mw.size))
-        self._tech_key: tuple | None = None
+        self._tech_key: list | None = None
         self._tech_arrays = (np.zeros(0), np.zeros(0))
 
     # -- availability ---------------------------------------------------------------------------
@@ -219,7 +219,7 @@ class UtilityGroup(Group):
     def _cf_and_forced_outage(self) -> tuple[np.ndarray, np.ndarray]:
         """:attr:`cf` and :attr:`forced_outage`, rebuilt only when an event changes a technology's setting."""
         tp = self.tech_params
-        key = tuple((tp[t]["capacity_factor"], tp[t]["forced_outage_rate"]) for t in TECHS)
+        key = [(tp[t]["capacity_factor"], tp[t]["forced_outage_rate"]) for t in TECHS]  # (a list: no generator)
         if key != self._tech_key:
             self._tech_key = key
             self._tech_arrays = (self.cf, self.forced_outage)
