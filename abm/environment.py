@@ -16,14 +16,29 @@ import importlib.util
 import os
 import re
 import signal
+import stat
 import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from urllib.parse import urlsplit
 
 CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"  # read by tokenomy.viz.server
 SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"
 CLASSROOM_TIMING_ENV = "TOKENOMY_CLASSROOM_TIMING"  # read by tokenomy.viz.classroom.hub (the load benchmark's lines)
+# set by `tokenomy classroom` for its server's workers (and the first two by `tokenomy viz`, which keeps a user's own
+# TOKENOMY_PUBLIC_URL): checked like any other when a user sets them
+CLASSROOM_ENV = "TOKENOMY_CLASSROOM"  # read by tokenomy.viz.classroom: "1", "/" is the join page
+PUBLIC_URL_ENV = "TOKENOMY_PUBLIC_URL"  # read by tokenomy.viz.classroom.teacher: the join link and its QR code
+VIZ_WORKERS_ENV = "TOKENOMY_VIZ_WORKERS"  # read by tokenomy.viz.classroom.hub: one process, or games found by file
+GAMES_DIR_ENV = "TOKENOMY_GAMES_DIR"  # read by tokenomy.viz.classroom.hub: where "Run a class" makes games' files
+CLASSROOM_GAME_ENV = "TOKENOMY_CLASSROOM_GAME"  # read by tokenomy.viz.classroom.hub: the game `classroom` serves
+REACTON_FAST_ENV = "REACTON_FAST"  # reacton's faster renderer: `tokenomy viz` sets 1 unless a user set 0 (or 1)
+MAX_VIZ_WORKERS = 8  # server worker processes: `--workers` of `tokenomy viz` and `tokenomy classroom`
+MAX_PATH_CHARS = 1024
+# the join link (URL + "/join?code=" + the code) must fit a QR code (error level M: 2,331 bytes), in ASCII
+MAX_URL_CHARS = 2000
+_WORKERS = re.compile(r"[1-9][0-9]{0,2}")
 MAX_NUMBA_THREADS = 1024
 _DURATION = re.compile(r"(?P<number>\d{1,7}(?:\.\d{1,3})?)(?P<unit>[smhd]?)")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -60,6 +75,89 @@ def _switch(value: str) -> str | None:
     return None if value in ("", "0", "1") else "expected 1 (on) or 0 (off)"
 
 
+def _viz_workers(value: str) -> str | None:
+    """As ``--workers``; written plainly (no sign, space or leading 0), since the hub asks whether it is "1"."""
+    if _WORKERS.fullmatch(value) is None or int(value) > MAX_VIZ_WORKERS:
+        return f"expected a whole number of server processes from 1 to {MAX_VIZ_WORKERS}"
+    return None
+
+
+def _public_url(value: str) -> str | None:
+    """The server's address as students reach it: the join link is this with ``/join?code=CODE`` added, shown on
+    the teacher's page as a link and a QR code, so a bare http(s) address a browser opens as it is written."""
+    expected = "expected the address students reach, http://host[:port][/path] or https://..."
+    if not value:
+        return expected
+    if len(value) > MAX_URL_CHARS:
+        return f"at most {MAX_URL_CHARS:,} characters (the join link goes into a QR code), got {len(value):,}"
+    if any(not "!" <= c <= "~" for c in value) or "\\" in value:
+        return "no spaces, control characters, backslashes or non-ASCII letters (write a host name in punycode)"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        return f"not a readable URL ({' '.join(str(exc).split())[:80]})"
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        return expected
+    if "@" in parts.netloc:
+        return "no user or password in the address (every student would see it)"
+    if "?" in value or "#" in value:
+        return "no ?query or #fragment: the join link's /join?code=... is added to the address"
+    return None
+
+
+def _path_problem(value: str, what: str) -> str | None:
+    if "\0" in value:
+        return "a path cannot contain a NUL character"
+    if len(value) > MAX_PATH_CHARS:
+        return f"a path of at most {MAX_PATH_CHARS:,} characters, got {len(value):,}"
+    if not value.strip():
+        return f"expected {what}, got a blank path"
+    return None
+
+
+def _games_dir(value: str) -> str | None:
+    """A folder for new games' files (made when the first game is, its parents too); if it is there, a folder
+    itself, not a link to one.  Empty: the default folder, ``tokenomy-games``."""
+    if not value:
+        return None
+    problem = _path_problem(value, "a folder")
+    if problem is not None:
+        return problem
+    try:
+        mode = os.lstat(value.rstrip("/") or "/").st_mode  # "link/" would be the folder the link points to
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be used as a folder ({exc.strerror})"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link: give the folder itself (a link is not followed)"
+    if not stat.S_ISDIR(mode):
+        return "is not a folder"
+    return None
+
+
+def _game_file(value: str) -> str | None:
+    """The game's file ``tokenomy classroom`` serves: a regular file, not a link to one (the game's store opens
+    no link).  Empty: none, the workers look in the games folder only."""
+    if not value:
+        return None
+    problem = _path_problem(value, "a game's file")
+    if problem is not None:
+        return problem
+    try:
+        mode = os.lstat(value).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link: give the game's file itself (a link is not followed)"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return None
+
+
 def _mpl_backend(value: str) -> str | None:
     """Matplotlib checks its backend when it is imported, so the check imports it (only when the variable is set)."""
     if not value:
@@ -91,6 +189,12 @@ CHECKS: dict[str, Callable[[str], str | None]] = {
     CULL_TIMEOUT_ENV: _cull_timeout,
     SESSION_LOG_ENV: _switch,
     CLASSROOM_TIMING_ENV: _switch,
+    CLASSROOM_ENV: _switch,
+    REACTON_FAST_ENV: _switch,  # (reacton reads anything but "1" as off)
+    PUBLIC_URL_ENV: _public_url,
+    VIZ_WORKERS_ENV: _viz_workers,
+    GAMES_DIR_ENV: _games_dir,
+    CLASSROOM_GAME_ENV: _game_file,
     "NUMBA_NUM_THREADS": _numba_threads,
     "NUMBA_OPT": _numba_opt,
     "MPLBACKEND": _mpl_backend,

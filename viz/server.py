@@ -40,13 +40,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tokenomy.abm.environment import CULL_TIMEOUT_ENV, REACTON_FAST_ENV, SESSION_LOG_ENV
 from tokenomy.abm.warmup import warm_up
 
 APP_MODULE = "tokenomy.viz.app"
 ALLOW_ORIGINS_ENV = "TOKENOMY_VIZ_ALLOW_ORIGINS"
-CULL_TIMEOUT_ENV = "TOKENOMY_VIZ_CULL_TIMEOUT"
-REACTON_FAST_ENV = "REACTON_FAST"
-SESSION_LOG_ENV = "TOKENOMY_VIZ_SESSION_LOG"  # "1": each worker says on stderr when its count of sessions changes
+# (checked before any command runs, with every other variable: abm/environment.py) SESSION_LOG_ENV "1": each worker
+# says on stderr when its count of sessions changes
 DEFAULT_CULL_TIMEOUT = "2m"  # a closed tab's kernel is freed this long after its websocket went away
 CDN_PREFIX = "/_solara/cdn/"
 HIDDEN_PATHS = ("/resourcez",)

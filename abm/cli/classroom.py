@@ -17,6 +17,14 @@ import socket
 from pathlib import Path
 
 from tokenomy.abm.cli.argtypes import folder, input_file, whole_number
+from tokenomy.abm.environment import (
+    CHECKS,
+    CLASSROOM_ENV,
+    CLASSROOM_GAME_ENV,
+    GAMES_DIR_ENV,
+    PUBLIC_URL_ENV,
+    VIZ_WORKERS_ENV,
+)
 from tokenomy.abm.errors import UsageError, printable
 
 ACTIONS = ("replay", "export", "serve")
@@ -116,6 +124,18 @@ def public_base(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def worker_settings(base: str, workers: int, games_dir: Path, game_path: Path) -> dict[str, str]:
+    """The environment the server's workers get: a class (``/`` is the join page), the address students reach, the
+    number of workers, the games folder and the game served (each within the bounds its check allows)."""
+    return {
+        CLASSROOM_ENV: "1",
+        PUBLIC_URL_ENV: base,
+        VIZ_WORKERS_ENV: str(workers),
+        GAMES_DIR_ENV: str(games_dir),
+        CLASSROOM_GAME_ENV: str(Path(game_path).absolute()),
+    }
+
+
 def serve_class(args: argparse.Namespace) -> int:
     from tokenomy.abm.cli.viz import MAX_WORKERS, check_host, check_port_free
     from tokenomy.abm.scenarios import load_scenario
@@ -130,6 +150,9 @@ def serve_class(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: must be between 1 and {MAX_WORKERS}")
     if args.game is not None and (args.seed is not None or args.set):
         raise UsageError("--game resumes a game as it was made: --seed and --set do not apply to it")
+    problem = CHECKS[GAMES_DIR_ENV](str(args.games_dir))  # the workers get it as TOKENOMY_GAMES_DIR: the same bounds
+    if problem is not None:
+        raise UsageError(f"--games-dir {str(args.games_dir)[:200]!r}: {problem}")
     try:
         origins = [normalise_origin(o) for o in args.allow_origin]
     except OriginError as exc:
@@ -141,7 +164,7 @@ def serve_class(args: argparse.Namespace) -> int:
 
     base = public_base(args.host, args.port)
     # no Solara before the server sets it up
-    from tokenomy.viz.classroom.hub import GAME_ENV, HUB, clock, make_game, read_key, resume_game, teacher_address
+    from tokenomy.viz.classroom.hub import HUB, clock, make_game, read_key, resume_game, teacher_address
 
     if args.workers == 1:  # this process serves: the game is held here, exclusively
         if args.game is None:
@@ -159,15 +182,7 @@ def serve_class(args: argparse.Namespace) -> int:
         game.store.share()
         held.append(game)
     # the server's settings, once the game is open (a refused game leaves this process as it was)
-    os.environ.update(
-        {
-            "TOKENOMY_CLASSROOM": "1",
-            "TOKENOMY_PUBLIC_URL": base,
-            "TOKENOMY_VIZ_WORKERS": str(args.workers),
-            "TOKENOMY_GAMES_DIR": str(args.games_dir),
-            GAME_ENV: str(Path(path).absolute()),
-        }
-    )
+    os.environ.update(worker_settings(base, args.workers, args.games_dir, path))
 
     def announce() -> None:
         state = "resumed (paused: press Resume)" if game.status == "paused" and args.game else game.status

@@ -12,9 +12,10 @@ import importlib.util
 import os
 import socket
 
+from tokenomy.abm.environment import MAX_VIZ_WORKERS, PUBLIC_URL_ENV, VIZ_WORKERS_ENV
 from tokenomy.abm.errors import UsageError, printable
 
-MAX_WORKERS = 8
+MAX_WORKERS = MAX_VIZ_WORKERS  # also the bound of TOKENOMY_VIZ_WORKERS, which this sets for the server
 EVERY_INTERFACE = ("0.0.0.0", "::")
 
 
@@ -92,8 +93,8 @@ def run_viz(args: argparse.Namespace) -> int:
 
     # "Run a class" on the start screen: a game needs the one process that holds it, and its join link the
     # address students reach (see tokenomy.viz.classroom.hub)
-    os.environ["TOKENOMY_VIZ_WORKERS"] = str(args.workers)
-    os.environ.setdefault("TOKENOMY_PUBLIC_URL", public_base(args.host, args.port))
+    os.environ[VIZ_WORKERS_ENV] = str(args.workers)
+    os.environ.setdefault(PUBLIC_URL_ENV, public_base(args.host, args.port))  # a user's own, checked at start, stays
     if args.host in EVERY_INTERFACE:
         print(
             f"Listening on every network interface ({args.host}): anyone who can reach this machine on port "

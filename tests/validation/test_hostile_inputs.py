@@ -266,6 +266,50 @@ BAD_ENVIRONMENT = {
     "NUMBA_NUM_THREADS": ["0", "-1", "abc", "", "1.5", BIG],
     "NUMBA_OPT": ["fast"],
     "MPLBACKEND": ["bad", "module://no_such_backend_module"],
+    # set by `tokenomy classroom` for its workers; {tmp} is the test's folder, with the entries of _environment_files
+    "TOKENOMY_CLASSROOM": ["yes", "2", " 1"],
+    "REACTON_FAST": ["yes", "true", "2"],
+    "TOKENOMY_PUBLIC_URL": [
+        "",
+        "garbage",
+        "javascript:alert(1)",
+        "ftp://192.168.1.20/",
+        "//192.168.1.20:8765",
+        "http://",
+        "http://:8765",
+        "http://teacher:secret@192.168.1.20:8765",
+        "http://@192.168.1.20",
+        "http://192.168.1.20:8765/#top",
+        "http://192.168.1.20:8765/?a=b",
+        "http://192.168.1.20:99999",
+        "http://192.168.1.20:0",
+        "http://[not-an-address]:8765",
+        "http://class room:8765",
+        "http://192.168.1.20\n",
+        "http://evil.example\\@192.168.1.20",
+        "http://lycée.example",
+        "http://h.example/" + "a" * 2000,
+    ],
+    "TOKENOMY_VIZ_WORKERS": ["0", "9", "-1", "abc", "", "1.5", " 2", "02", "+2", BIG],
+    "TOKENOMY_GAMES_DIR": [
+        "{tmp}/a-file",
+        "{tmp}/link-to-dir",
+        "{tmp}/link-to-dir/",
+        "{tmp}/dangling-link",
+        "{tmp}/a-file/games",
+        "   ",
+        "games\0x",
+        "g" * 1025,
+    ],
+    "TOKENOMY_CLASSROOM_GAME": [
+        "{tmp}/none.sqlite",
+        "{tmp}/a-dir",
+        "{tmp}/link-to-file",
+        "{tmp}/dangling-link",
+        " ",
+        "game\0.sqlite",
+        "g" * 1025,
+    ],
 }
 GOOD_ENVIRONMENT = {
     "TOKENOMY_VIZ_CULL_TIMEOUT": ["2m", "30", "1h", "0.5m", "7d"],
@@ -274,20 +318,81 @@ GOOD_ENVIRONMENT = {
     "NUMBA_NUM_THREADS": ["1", "2"],
     "NUMBA_OPT": ["3", "max"],
     "MPLBACKEND": ["agg", "Agg", ""],
+    "TOKENOMY_CLASSROOM": ["1", "0", ""],
+    "REACTON_FAST": ["1", "0", ""],
+    "TOKENOMY_PUBLIC_URL": [
+        "http://127.0.0.1:8765",
+        "https://class.example.org",
+        "http://[::1]:8765/",
+        "http://192.168.1.20:8765/tokenomy",
+        "HTTP://CLASS.LOCAL:8765",
+        "http://h.example/" + "a" * 1983,  # 2,000 characters
+    ],
+    "TOKENOMY_VIZ_WORKERS": ["1", "2", "8"],
+    "TOKENOMY_GAMES_DIR": ["", "tokenomy-games", "{tmp}/a-dir", "{tmp}/a-dir/", "{tmp}/new/games", "/"],
+    "TOKENOMY_CLASSROOM_GAME": ["", "{tmp}/a-file", "{tmp}/a-dir/../a-file"],
 }
+
+
+def _environment_files(tmp_path: Path) -> None:
+    """What the path cases name: a file, a folder, links to each, and a link to nothing."""
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "a-dir").mkdir()
+    (tmp_path / "link-to-dir").symlink_to(tmp_path / "a-dir")
+    (tmp_path / "link-to-file").symlink_to(tmp_path / "a-file")
+    (tmp_path / "dangling-link").symlink_to(tmp_path / "nowhere")
+
+
+def _in(tmp_path: Path, value: str) -> str:
+    return value.replace("{tmp}", str(tmp_path))
 
 
 @pytest.mark.parametrize(("name", "value"), [(n, v) for n, vs in BAD_ENVIRONMENT.items() for v in vs])
 def test_a_bad_environment_variable_is_one_line(name, value, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv(name, value)
+    _environment_files(tmp_path)
+    if "\0" in value:  # no environment holds a NUL: the check itself is asked
+        assert name in environment_problem({name: value}) and "NUL" in environment_problem({name: value})
+        return
+    monkeypatch.setenv(name, _in(tmp_path, value))
     result = cli(capsys, ["run", "classroom", "--days", "1", "--out", tmp_path / "out"])
     assert_one_line_error(result, f"environment variable {name}=")
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(("name", "value"), [(n, v) for n, vs in GOOD_ENVIRONMENT.items() for v in vs])
-def test_a_good_environment_variable_passes(name, value):
-    assert environment_problem({name: value}) is None
+def test_a_good_environment_variable_passes(name, value, tmp_path):
+    _environment_files(tmp_path)
+    assert environment_problem({name: _in(tmp_path, value)}) is None
+
+
+def test_the_values_tokenomy_classroom_gives_its_workers_pass(tmp_path, monkeypatch):
+    """What `tokenomy classroom` sets for its workers (its --games-dir default, the address public_base writes for
+    every host it listens on, each number of workers, a new game's file) is what the checks allow."""
+    from tokenomy.abm.cli import build_parser
+    from tokenomy.abm.cli.classroom import public_base, worker_settings
+    from tokenomy.abm.environment import MAX_VIZ_WORKERS
+    from tokenomy.viz.classroom.hub import new_game_path
+
+    monkeypatch.chdir(tmp_path)
+    default = build_parser().parse_args(["classroom", "serve"]).games_dir
+    game = new_game_path(tmp_path, "classroom")
+    game.write_bytes(b"")
+    hosts = ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "192.168.1.20"]
+    for host in hosts:
+        for port in (1, 8765, 65535):
+            for workers in range(1, MAX_VIZ_WORKERS + 1):
+                for games_dir in (default, tmp_path / "games", Path("games")):
+                    settings = worker_settings(public_base(host, port), workers, games_dir, game)
+                    assert environment_problem(settings) is None, settings
+    (tmp_path / default).mkdir()  # as the first game leaves it
+    assert environment_problem(worker_settings(public_base("::", 8765), 2, default, game)) is None
+
+
+def test_a_games_dir_flag_the_workers_could_not_use_is_refused(tmp_path, capsys):
+    _environment_files(tmp_path)
+    for folder in ("link-to-dir", "a-file"):
+        result = cli(capsys, ["classroom", "--games-dir", tmp_path / folder, "--port", "1"])
+        assert_one_line_error(result, "--games-dir")
 
 
 def test_the_cull_timeout_the_server_reads_is_the_one_checked():
@@ -304,12 +409,55 @@ def test_the_classroom_timing_switch_the_hub_reads_is_the_one_checked():
     assert hub.TIMING_ENV in environment_problem({hub.TIMING_ENV: "yes"})
 
 
+def test_the_classroom_switch_the_pages_read_is_the_one_checked(monkeypatch):
+    import tokenomy.viz.classroom as classroom
+
+    assert classroom.CLASSROOM_ENV in CHECKS
+    assert classroom.CLASSROOM_ENV in environment_problem({classroom.CLASSROOM_ENV: "yes"})
+    monkeypatch.setenv(classroom.CLASSROOM_ENV, "1")
+    assert classroom.page_for("/") is classroom.page_for("/join")
+
+
+def test_the_games_folder_workers_and_game_the_hub_reads_are_the_ones_checked(tmp_path, monkeypatch):
+    from tokenomy.viz.classroom import hub
+
+    _environment_files(tmp_path)
+    for name, bad in [
+        (hub.GAMES_DIR_ENV, str(tmp_path / "link-to-dir")),
+        (hub.WORKERS_ENV, "0"),
+        (hub.GAME_ENV, str(tmp_path / "link-to-file")),
+    ]:
+        assert name in CHECKS
+        assert name in environment_problem({name: bad})
+    monkeypatch.setenv(hub.GAMES_DIR_ENV, str(tmp_path / "a-dir"))
+    monkeypatch.setenv(hub.WORKERS_ENV, "2")
+    assert hub.games_dir() == tmp_path / "a-dir" and not hub.one_process()
+
+
+def test_the_public_url_the_teachers_page_reads_is_the_one_checked(monkeypatch):
+    from tokenomy.viz.classroom import teacher
+
+    assert teacher.PUBLIC_URL_ENV in CHECKS
+    assert teacher.PUBLIC_URL_ENV in environment_problem({teacher.PUBLIC_URL_ENV: "javascript:alert(1)"})
+    longest = "http://h.example/" + "a" * 1983
+    monkeypatch.setenv(teacher.PUBLIC_URL_ENV, longest)
+    link = teacher.join_link("ABCDEF")
+    assert link.startswith(longest) and teacher.qr_svg(link).startswith("<svg")  # the longest fits a QR code
+
+
 ENTRY = [sys.executable, "-m", "tokenomy.abm.entry"]  # the module the `tokenomy` command runs
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("NUMBA_NUM_THREADS", "0"), ("MPLBACKEND", "bad"), ("NUMBA_DISABLE_JIT", "abc"), ("TQDM_MININTERVAL", "abc")],
+    [
+        ("NUMBA_NUM_THREADS", "0"),
+        ("MPLBACKEND", "bad"),
+        ("NUMBA_DISABLE_JIT", "abc"),
+        ("TQDM_MININTERVAL", "abc"),
+        ("TOKENOMY_PUBLIC_URL", "javascript:alert(1)"),
+        ("TOKENOMY_VIZ_WORKERS", "9"),
+    ],
 )
 def test_variables_that_crash_an_import_are_one_line_in_a_fresh_process(name, value, tmp_path):
     env = {**os.environ, name: value}

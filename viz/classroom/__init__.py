@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-CLASSROOM_ENV = "TOKENOMY_CLASSROOM"  # "1": this server runs a class (`tokenomy classroom`): "/" is the join page
+from tokenomy.abm.environment import CLASSROOM_ENV  # "1": this server runs a class (`tokenomy classroom`): "/" joins
 
 
 def page_for(path: str | None) -> Callable | None:

@@ -36,15 +36,16 @@ from urllib.parse import quote
 from tokenomy.abm.classroom.errors import AuthError, GameError
 from tokenomy.abm.classroom.game import CODE_LENGTH, Game
 from tokenomy.abm.classroom.store import Store
-from tokenomy.abm.environment import CLASSROOM_TIMING_ENV
+from tokenomy.abm.environment import CLASSROOM_GAME_ENV, CLASSROOM_TIMING_ENV, GAMES_DIR_ENV, VIZ_WORKERS_ENV
 from tokenomy.viz.classroom.quiet_gc import QUIET_GC, watch_full_passes
 
 log = logging.getLogger("tokenomy.viz.classroom")
 
 TICK_S = 0.25  # how often the timer thread looks at every game's clock
-GAMES_DIR_ENV = "TOKENOMY_GAMES_DIR"  # where "Run a class" makes its games' files (set by the command line)
-WORKERS_ENV = "TOKENOMY_VIZ_WORKERS"  # the server's worker processes: "Run a class" needs one
-GAME_ENV = "TOKENOMY_CLASSROOM_GAME"  # the game file `tokenomy classroom` serves (its workers find it there)
+# set by the command line, and checked with every other variable before a command runs (abm/environment.py):
+# GAMES_DIR_ENV is where "Run a class" makes its games' files
+WORKERS_ENV = VIZ_WORKERS_ENV  # the server's worker processes: "Run a class" needs one
+GAME_ENV = CLASSROOM_GAME_ENV  # the game file `tokenomy classroom` serves (its workers find it there)
 DEFAULT_GAMES_DIR = "tokenomy-games"
 MAX_SCAN = 64  # game files a worker looks through for a join code it does not hold (the newest)
 KEY_SUFFIX = ".teacher-key"  # beside a game's file: the teacher's key, readable by its owner only

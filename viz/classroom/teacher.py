@@ -20,6 +20,7 @@ import solara
 import solara.lab
 
 from tokenomy.abm.classroom.errors import GameError
+from tokenomy.abm.environment import PUBLIC_URL_ENV  # the server's address as students reach it (checked at start)
 from tokenomy.abm.errors import one_line
 from tokenomy.viz import charts
 from tokenomy.viz.classroom.debrief import DebriefPanel, PredictionPanel
@@ -27,7 +28,6 @@ from tokenomy.viz.classroom.hub import HUB, Hosted
 from tokenomy.viz.classroom.parts import BIG, countdown, facts_table, game_line, qr_svg, use_game_version
 from tokenomy.viz.figure import Figure
 
-PUBLIC_URL_ENV = "TOKENOMY_PUBLIC_URL"  # the server's address as students reach it (set by the command line)
 CHART_HEIGHT_PX = 330
 
 
