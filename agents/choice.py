@@ -31,8 +31,11 @@ def appeal_factor(appeal: np.ndarray, sensitivity: float) -> np.ndarray:
     appeal = np.asarray(appeal, dtype=np.float64)
     if not sensitivity > 0.0:
         return np.full(appeal.shape, np.inf)
+    exponent = 1.0 / sensitivity
+    if exponent <= 1.0:  # x ** e <= max(x, 1): nothing can overflow (and numpy's error state costs a day's microsecond)
+        return appeal**exponent
     with np.errstate(over="ignore"):
-        return appeal ** (1.0 / sensitivity)
+        return appeal**exponent
 
 
 @njit(cache=True)

@@ -44,7 +44,6 @@ class DemandCurveBidding(ComputeBidding):
         p = group.params
         shift = group.noise ** (1.0 / p["elasticity"])
         qty, prices = _demand_curve_bids(
-            group.plan_price(),
             shift,
             PRICE_STEPS,
             group.steps_to_the_elasticity(),
@@ -77,9 +76,7 @@ class TrainingLabGroup(Group):
     def plan_price(self) -> np.ndarray:
         """The price at which each lab's budget buys exactly its plan, CNY per GPU-hour."""
         p = self.params
-        return np.divide(
-            p["budget_cny_per_day"], p["gpu_hours_per_day"], out=np.ones(self.n), where=p["gpu_hours_per_day"] > 0
-        )
+        return _plan_price(p["budget_cny_per_day"], p["gpu_hours_per_day"])
 
     def steps_to_the_elasticity(self) -> np.ndarray:
         """(n, K) ``PRICE_STEPS ** -elasticity``: the demand curve's shape, recomputed only when an elasticity
@@ -116,10 +113,20 @@ class TrainingLabGroup(Group):
 
 
 @njit(cache=True)
-def _demand_curve_bids(plan_price, shift, steps, steps_pow, gpu_hours, budget, max_multiple):
+def _plan_price(budget, gpu_hours):
+    """:meth:`TrainingLabGroup.plan_price`: budget / plan, 1 where a lab plans no GPU-hours."""
+    out = np.empty(budget.size)
+    for i in range(budget.size):
+        out[i] = budget[i] / gpu_hours[i] if gpu_hours[i] > 0.0 else 1.0
+    return out
+
+
+@njit(cache=True)
+def _demand_curve_bids(shift, steps, steps_pow, gpu_hours, budget, max_multiple):
     """:class:`DemandCurveBidding` for every lab: (GPU-hours, CNY per GPU-hour) of its K steps in each of 24 hours,
-    (n * 24 * K,) each, in the order (lab, hour, step)."""
+    (n * 24 * K,) each, in the order (lab, hour, step), around its plan price (:func:`_plan_price`)."""
     n, k = steps_pow.shape
+    plan_price = _plan_price(budget, gpu_hours)
     qty = np.empty(n * 24 * k)
     bid = np.empty(n * 24 * k)
     step_qty = np.empty(k)
