@@ -119,43 +119,34 @@ def _path_problem(value: str, what: str) -> str | None:
 def _games_dir(value: str) -> str | None:
     """A folder for new games' files (made when the first game is, its parents too); if it is there, a folder
     itself, not a link to one.  Empty: the default folder, ``tokenomy-games``."""
-    if not value:
-        return None
-    problem = _path_problem(value, "a folder")
-    if problem is not None:
-        return problem
-    try:
-        mode = os.lstat(value.rstrip("/") or "/").st_mode  # "link/" would be the folder the link points to
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"cannot be used as a folder ({exc.strerror})"
-    if stat.S_ISLNK(mode):
-        return "is a symbolic link: give the folder itself (a link is not followed)"
-    if not stat.S_ISDIR(mode):
-        return "is not a folder"
-    return None
+    return _path_of_kind(value, "a folder", stat.S_ISDIR, missing=None)
 
 
 def _game_file(value: str) -> str | None:
     """The game's file ``tokenomy classroom`` serves: a regular file, not a link to one (the game's store opens
     no link).  Empty: none, the workers look in the games folder only."""
+    return _path_of_kind(value, "a regular file", stat.S_ISREG, missing="no such file")
+
+
+def _path_of_kind(value: str, what: str, is_kind: Callable[[int], bool], missing: str | None) -> str | None:
+    """``value`` a bounded path to ``what`` (a folder or a regular file), which where it is there is one, and not a
+    link (none is followed); ``missing`` is the problem when nothing is there (None: it will be made)."""
     if not value:
         return None
-    problem = _path_problem(value, "a game's file")
+    problem = _path_problem(value, what)
     if problem is not None:
         return problem
+    folder = is_kind is stat.S_ISDIR
     try:
-        mode = os.lstat(value).st_mode
+        # "link/" would be the folder the link points to; a file's path ends in its name
+        mode = os.lstat(value.rstrip("/") or "/").st_mode if folder else os.lstat(value).st_mode
     except FileNotFoundError:
-        return "no such file"
+        return missing
     except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
+        return f"cannot be used as {what} ({exc.strerror})"
     if stat.S_ISLNK(mode):
-        return "is a symbolic link: give the game's file itself (a link is not followed)"
-    if not stat.S_ISREG(mode):
-        return "is not a regular file"
-    return None
+        return f"is a symbolic link: give {what} itself (a link is not followed)"
+    return None if is_kind(mode) else f"is not {what}"
 
 
 def _mpl_backend(value: str) -> str | None:
