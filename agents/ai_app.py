@@ -16,12 +16,9 @@ from numba import njit
 
 from tokenomy.agents.base import (
     DailyGrowth,
-    Filled,
-    Group,
     TokenBuyer,
-    ar1_log_step,
+    TokenBuyerGroup,
     bass_step_in_place,
-    hourly_profile,
 )
 from tokenomy.agents.numeric import nan_max
 
@@ -34,25 +31,17 @@ class AIApp(TokenBuyer):
         return float(self.group.params["users"][self.index])
 
 
-class AIAppGroup(Group):
+class AIAppGroup(TokenBuyerGroup):
     kind = "app"
 
     def __init__(self, items: list[dict]):
         super().__init__(items)
-        self.profile = np.array([hourly_profile(it["profile"]) for it in items]).reshape(self.n, 24)
-        self.cash = np.array([it["cash_cny"] for it in items], dtype=float)
-        self.demand_mtok = np.zeros(self.n)
-        self.served_mtok = np.zeros(self.n)
-        self.noise = np.ones(self.n)
-        self._noise_state = np.zeros(self.n)
-        self._sigma = Filled(self.n)
         self._request_growth = DailyGrowth()
 
     def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         """Users diffuse; tokens per request drift (longer contexts, reasoning); today's noise is drawn."""
         p = self.params
-        # (sigma for every agent, as the labs give theirs: one compiled version of the kernel, not two, to load)
-        self.noise = np.exp(ar1_log_step(self._noise_state, draws, self._sigma(float(sigma)), float(persistence)))
+        self.draw_noise(draws, sigma, persistence)
         bass_step_in_place(p["users"], p["market_size_users"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_request"] *= self._request_growth(p["tokens_per_request_growth_per_year"])
 

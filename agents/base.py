@@ -206,6 +206,26 @@ class Group:
         return {}
 
 
+class TokenBuyerGroup(Group):
+    """A kind of token buyer (apps, enterprise segments): each with an hourly profile of use and cash, what it
+    wanted and was served today, and persistent day-to-day noise on its use (seeded)."""
+
+    def __init__(self, items: list[dict[str, Any]]):
+        super().__init__(items)
+        self.profile = np.array([hourly_profile(it["profile"]) for it in items]).reshape(self.n, 24)
+        self.cash = np.array([it["cash_cny"] for it in items], dtype=float)
+        self.demand_mtok = np.zeros(self.n)
+        self.served_mtok = np.zeros(self.n)
+        self.noise = np.ones(self.n)
+        self._noise_state = np.zeros(self.n)
+        self._sigma = Filled(self.n)
+
+    def draw_noise(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
+        """Today's noise on use: a log-normal AR(1) factor (mean 1) moved on by the standard normal ``draws``."""
+        # (sigma for every agent, as the labs give theirs: one compiled version of the kernel, not two, to load)
+        self.noise = np.exp(ar1_log_step(self._noise_state, draws, self._sigma(float(sigma)), float(persistence)))
+
+
 class GroupAgent(mesa.Agent):
     """A Mesa agent: the per-entity face of row ``index`` of its kind's :class:`Group`.
 

@@ -13,12 +13,9 @@ from numba import njit
 
 from tokenomy.agents.base import (
     DailyGrowth,
-    Filled,
-    Group,
     TokenBuyer,
-    ar1_log_step,
+    TokenBuyerGroup,
     bass_step_in_place,
-    hourly_profile,
 )
 from tokenomy.agents.numeric import nan_max, nan_min
 
@@ -31,24 +28,16 @@ class Enterprise(TokenBuyer):
         return float(self.group.params["adoption"][self.index])
 
 
-class EnterpriseGroup(Group):
+class EnterpriseGroup(TokenBuyerGroup):
     kind = "enterprise"
 
     def __init__(self, items: list[dict]):
         super().__init__(items)
-        self.profile = np.array([hourly_profile(it["profile"]) for it in items]).reshape(self.n, 24)
-        self.cash = np.array([it["cash_cny"] for it in items], dtype=float)
-        self.demand_mtok = np.zeros(self.n)
-        self.served_mtok = np.zeros(self.n)
-        self.noise = np.ones(self.n)
-        self._noise_state = np.zeros(self.n)
-        self._sigma = Filled(self.n)
         self._usage_growth = DailyGrowth()
 
     def advance_day(self, draws: np.ndarray, sigma: float, persistence: float) -> None:
         p = self.params
-        # (sigma for every agent, as the labs give theirs: one compiled version of the kernel, not two, to load)
-        self.noise = np.exp(ar1_log_step(self._noise_state, draws, self._sigma(float(sigma)), float(persistence)))
+        self.draw_noise(draws, sigma, persistence)
         _adopt(p["adoption"], p["firms"], p["ceiling"], p["bass_p_per_year"], p["bass_q_per_year"])
         p["mtok_per_firm_per_day"] *= self._usage_growth(p["usage_growth_per_year"])
 
