@@ -34,6 +34,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+STARTED: list[subprocess.Popen] = []  # every server this process started: a failing test's report shows its own
+
+
 def start_server(
     scenario: str = "classroom",
     extra_args: tuple[str, ...] = (),
@@ -61,6 +64,7 @@ def start_server(
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
                     _keep_reading(proc)
+                    STARTED.append(proc)
                     return proc, url
         except OSError:
             time.sleep(0.5)

@@ -4,6 +4,7 @@ shows, type into its fields and click its buttons, and can send what no page wou
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
@@ -14,6 +15,8 @@ from widget_client import WidgetClient
 
 TEACHER_LINE = re.compile(r"teacher:\s+(\S+/teacher\?\S+)")
 FILE_LINE = re.compile(r"game file:\s+(\S+)")
+# presses a page showed nothing for, which the test pressed again (a person would): listed in the test report
+LOST_PRESSES: list[str] = []
 
 
 def start_classroom(folder: Path, *args: str, scenario: str = "classroom", env: dict[str, str] | None = None):
@@ -115,6 +118,28 @@ class Student(PageClient):
     def wait_rounds(self, n: int, timeout_s: float = 60) -> None:
         self.wait_for(lambda: self.seat() and self.rounds_played() >= n, timeout_s, f"{n} rounds played")
 
+    def decide(self, values: dict[str, str], wait_s: float = 15, tries: int = 3) -> int:
+        """Submit ``values`` as the firm's decision for the open round and wait until the page says it was sent (its
+        wait page), as a student watches for it; a press the page shows nothing for in ``wait_s`` (no wait page, no
+        refusal, the round still open) is pressed again, as a student would.  A refusal fails at once.  Returns the
+        presses it took (1 unless one was lost: :data:`LOST_PRESSES` lists them)."""
+        round_open = self.rounds_played() + 1
+        for press in range(1, tries + 1):
+            self.submit(values)
+            with contextlib.suppress(AssertionError):
+                self.wait_for(
+                    lambda: self.testid("wait") or self.testid("form-error") or self.rounds_played() >= round_open,
+                    wait_s,
+                    "the decision sent",
+                )
+            if self.testid("form-error"):
+                raise AssertionError(f"the decision {values} was refused: {self.texts()[-400:]}")
+            if self.testid("wait") or self.rounds_played() >= round_open:
+                if press > 1:
+                    LOST_PRESSES.append(f"Submit decision, round {round_open}: {press} presses")
+                return press
+        raise AssertionError(f"{tries} presses of Submit decision for round {round_open} showed nothing")
+
 
 class Teacher(PageClient):
     def __init__(self, url: str, code: str, key: str):
@@ -124,3 +149,16 @@ class Teacher(PageClient):
     def state(self) -> dict:
         """The teacher-state element's attributes ({} while the page is being drawn)."""
         return self.testid("teacher-state") or {}
+
+    def press_until(self, label: str, done, what: str, wait_s: float = 10, tries: int = 3) -> int:
+        """Press ``label`` and wait until ``done()``, as a teacher watches the page; a press the page shows nothing for
+        in ``wait_s`` is pressed again.  Returns the presses it took (:data:`LOST_PRESSES` lists those above 1)."""
+        for press in range(1, tries + 1):
+            self.press(label)
+            with contextlib.suppress(AssertionError):
+                self.wait_for(done, wait_s, what)
+            if done():
+                if press > 1:
+                    LOST_PRESSES.append(f"{label}: {press} presses")
+                return press
+        raise AssertionError(f"{tries} presses of {label!r}: still not {what}")

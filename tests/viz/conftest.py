@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, Session, start_server, stop_server
+from browser_support import CHROMIUM, CHROMIUM_ARGS, STARTED, Session, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
@@ -22,13 +22,21 @@ _SERVERS = []  # the servers started for this run, whose output a failing test's
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    item.servers_before = len(STARTED)  # the servers the test starts itself are listed after these
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failing browser test's report ends with the server's last lines and the page's console errors."""
+    """A failing browser test's report ends with the last lines of the session's server and of those the test started,
+    and the page's console errors."""
     outcome = yield
     report = outcome.get_result()
     if report.when != "call" or not report.failed:
         return
-    for proc in _SERVERS:
+    own = STARTED[getattr(item, "servers_before", len(STARTED)) :]
+    for proc in [*_SERVERS, *(p for p in own if p not in _SERVERS)]:
         if lines := getattr(proc, "output_lines", [])[-40:]:
             report.sections.append(("server output (last 40 lines)", "\n".join(lines)))
     session = item.funcargs.get("session")

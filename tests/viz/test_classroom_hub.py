@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+import time
 
 import pytest
 
@@ -53,6 +55,27 @@ def test_the_clock_closes_a_round_on_its_timer_and_wakes_the_pages(hub, tmp_path
     hub.tick()
     assert len(game.history) == 1 and game.history[0].reason == "timer"
     assert hosted.wait(seen, 0.01) > seen  # a page waiting on the game is woken
+
+
+def test_the_clock_ticks_on_after_a_tick_fails(hub, tmp_path, monkeypatch, caplog):
+    """A tick that raises (anything, not only a game's error) is logged, and the clock goes on: a clock thread that
+    died would leave every game of the process without its timer, and another worker's rounds unseen by its pages."""
+    hub, _ = hub
+    calls = []
+
+    def tick() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RuntimeError("a tick that fails")
+
+    monkeypatch.setattr(hub, "tick", tick)
+    threading.Thread(target=hub._tick_forever, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    monkeypatch.setattr(hub, "tick", lambda: None)  # the thread (a daemon) ticks on, doing nothing
+    assert len(calls) >= 3, calls
+    assert "a tick failed" in caplog.text and "a tick that fails" in caplog.text
 
 
 def test_the_teachers_key_is_kept_for_its_owner_and_a_resumed_game_is_held(hub, tmp_path):

@@ -324,8 +324,11 @@ class Hub:
     def _tick_forever(self) -> None:
         while True:
             time.sleep(TICK_S)
-            self.tick()
-            QUIET_GC.tick()  # the collector's full pass, if one is due (viz/classroom/quiet_gc.py)
+            try:
+                self.tick()
+                QUIET_GC.tick()  # the collector's full pass, if one is due (viz/classroom/quiet_gc.py)
+            except Exception:  # a clock that stopped would freeze every game of this process without a word
+                log.exception("the games' clock: a tick failed (the clock ticks on)")
 
 
 HUB = Hub()  # this process's games
