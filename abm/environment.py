@@ -32,6 +32,7 @@ CLASSROOM_ENV = "TOKENOMY_CLASSROOM"  # read by tokenomy.viz.classroom: "1", "/"
 PUBLIC_URL_ENV = "TOKENOMY_PUBLIC_URL"  # read by tokenomy.viz.classroom.teacher: the join link and its QR code
 VIZ_WORKERS_ENV = "TOKENOMY_VIZ_WORKERS"  # read by tokenomy.viz.classroom.hub: one process, or games found by file
 GAMES_DIR_ENV = "TOKENOMY_GAMES_DIR"  # read by tokenomy.viz.classroom.hub: where "Run a class" makes games' files
+DEFAULT_GAMES_DIR = "tokenomy-games"  # ... when it is not set (and `tokenomy classroom --games-dir`'s default)
 CLASSROOM_GAME_ENV = "TOKENOMY_CLASSROOM_GAME"  # read by tokenomy.viz.classroom.hub: the game `classroom` serves
 REACTON_FAST_ENV = "REACTON_FAST"  # reacton's faster renderer: `tokenomy viz` sets 1 unless a user set 0 (or 1)
 MAX_VIZ_WORKERS = 8  # server worker processes: `--workers` of `tokenomy viz` and `tokenomy classroom`
@@ -118,7 +119,7 @@ def _path_problem(value: str, what: str) -> str | None:
 
 def _games_dir(value: str) -> str | None:
     """A folder for new games' files (made when the first game is, its parents too); if it is there, a folder
-    itself, not a link to one.  Empty: the default folder, ``tokenomy-games``."""
+    itself, not a link to one.  Empty: the default folder, :data:`DEFAULT_GAMES_DIR`."""
     return _path_of_kind(value, "a folder", stat.S_ISDIR, missing=None)
 
 

@@ -21,6 +21,7 @@ from tokenomy.abm.environment import (
     CHECKS,
     CLASSROOM_ENV,
     CLASSROOM_GAME_ENV,
+    DEFAULT_GAMES_DIR,
     GAMES_DIR_ENV,
     PUBLIC_URL_ENV,
     VIZ_WORKERS_ENV,
@@ -42,7 +43,7 @@ def register(sub) -> dict:
     serve.add_argument("scenario", nargs="?", default="classroom", help="scenario to play (default classroom)")
     serve.add_argument("--seed", type=whole_number(0, maximum=MAX_SEED), help="random seed (default: the scenario's)")
     serve.add_argument("--game", type=input_file, help="resume the game in this file (after a restart)")
-    serve.add_argument("--games-dir", type=folder, default=Path("tokenomy-games"), help="where a new game's file goes")
+    serve.add_argument("--games-dir", type=folder, default=Path(DEFAULT_GAMES_DIR), help="where a new game's file goes")
     serve.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument(

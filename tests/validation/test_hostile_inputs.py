@@ -424,13 +424,13 @@ def test_the_games_folder_workers_and_game_the_hub_reads_are_the_ones_checked(tm
     _environment_files(tmp_path)
     for name, bad in [
         (hub.GAMES_DIR_ENV, str(tmp_path / "link-to-dir")),
-        (hub.WORKERS_ENV, "0"),
-        (hub.GAME_ENV, str(tmp_path / "link-to-file")),
+        (hub.VIZ_WORKERS_ENV, "0"),
+        (hub.CLASSROOM_GAME_ENV, str(tmp_path / "link-to-file")),
     ]:
         assert name in CHECKS
         assert name in environment_problem({name: bad})
     monkeypatch.setenv(hub.GAMES_DIR_ENV, str(tmp_path / "a-dir"))
-    monkeypatch.setenv(hub.WORKERS_ENV, "2")
+    monkeypatch.setenv(hub.VIZ_WORKERS_ENV, "2")
     assert hub.games_dir() == tmp_path / "a-dir" and not hub.one_process()
 
 

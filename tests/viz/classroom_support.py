@@ -58,6 +58,22 @@ class PageClient(WidgetClient):
         self.click(self.buttons()[label])
         self.pump(settle_s)
 
+    def act_until(self, act, done, what: str, refused=None, wait_s: float = 10, tries: int = 3) -> int:
+        """``act()`` (a press), then wait until ``done()``, as a person watches the page: an act the page shows nothing
+        for in ``wait_s`` is done again, at most ``tries`` times in all; ``refused()``, a refusal shown, fails at once.
+        Returns the acts it took (:data:`LOST_PRESSES` lists those above 1)."""
+        for attempt in range(1, tries + 1):
+            act()
+            with contextlib.suppress(AssertionError):
+                self.wait_for(lambda: done() or (refused is not None and refused()), wait_s, what)
+            if refused is not None and refused():
+                raise AssertionError(f"refused, waiting for {what}: {self.texts()[-400:]}")
+            if done():
+                if attempt > 1:
+                    LOST_PRESSES.append(f"{what}: {attempt} presses")
+                return attempt
+        raise AssertionError(f"{tries} presses: still not {what}")
+
     def type(self, label: str, text: str) -> None:
         self.update(self.field(label), v_model=text)
 
@@ -119,26 +135,17 @@ class Student(PageClient):
         self.wait_for(lambda: self.seat() and self.rounds_played() >= n, timeout_s, f"{n} rounds played")
 
     def decide(self, values: dict[str, str], wait_s: float = 15, tries: int = 3) -> int:
-        """Submit ``values`` as the firm's decision for the open round and wait until the page says it was sent (its
-        wait page), as a student watches for it; a press the page shows nothing for in ``wait_s`` (no wait page, no
-        refusal, the round still open) is pressed again, as a student would.  A refusal fails at once.  Returns the
-        presses it took (1 unless one was lost: :data:`LOST_PRESSES` lists them)."""
+        """Submit ``values`` as the firm's decision for the open round until the page says it was sent (its wait page,
+        or the round played), as a student watches for it (:meth:`PageClient.act_until`); a refusal fails at once."""
         round_open = self.rounds_played() + 1
-        for press in range(1, tries + 1):
-            self.submit(values)
-            with contextlib.suppress(AssertionError):
-                self.wait_for(
-                    lambda: self.testid("wait") or self.testid("form-error") or self.rounds_played() >= round_open,
-                    wait_s,
-                    "the decision sent",
-                )
-            if self.testid("form-error"):
-                raise AssertionError(f"the decision {values} was refused: {self.texts()[-400:]}")
-            if self.testid("wait") or self.rounds_played() >= round_open:
-                if press > 1:
-                    LOST_PRESSES.append(f"Submit decision, round {round_open}: {press} presses")
-                return press
-        raise AssertionError(f"{tries} presses of Submit decision for round {round_open} showed nothing")
+        return self.act_until(
+            lambda: self.submit(values),
+            lambda: self.testid("wait") or self.rounds_played() >= round_open,
+            f"the decision for round {round_open} sent",
+            refused=lambda: self.testid("form-error"),
+            wait_s=wait_s,
+            tries=tries,
+        )
 
 
 class Teacher(PageClient):
@@ -151,14 +158,5 @@ class Teacher(PageClient):
         return self.testid("teacher-state") or {}
 
     def press_until(self, label: str, done, what: str, wait_s: float = 10, tries: int = 3) -> int:
-        """Press ``label`` and wait until ``done()``, as a teacher watches the page; a press the page shows nothing for
-        in ``wait_s`` is pressed again.  Returns the presses it took (:data:`LOST_PRESSES` lists those above 1)."""
-        for press in range(1, tries + 1):
-            self.press(label)
-            with contextlib.suppress(AssertionError):
-                self.wait_for(done, wait_s, what)
-            if done():
-                if press > 1:
-                    LOST_PRESSES.append(f"{label}: {press} presses")
-                return press
-        raise AssertionError(f"{tries} presses of {label!r}: still not {what}")
+        """Press ``label`` until ``done()``, as a teacher watches the page (:meth:`PageClient.act_until`)."""
+        return self.act_until(lambda: self.press(label), done, what, wait_s=wait_s, tries=tries)

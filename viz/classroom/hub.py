@@ -36,17 +36,21 @@ from urllib.parse import quote
 from tokenomy.abm.classroom.errors import AuthError, GameError
 from tokenomy.abm.classroom.game import CODE_LENGTH, Game
 from tokenomy.abm.classroom.store import Store
-from tokenomy.abm.environment import CLASSROOM_GAME_ENV, CLASSROOM_TIMING_ENV, GAMES_DIR_ENV, VIZ_WORKERS_ENV
+from tokenomy.abm.environment import (
+    CLASSROOM_GAME_ENV,
+    CLASSROOM_TIMING_ENV,
+    DEFAULT_GAMES_DIR,
+    GAMES_DIR_ENV,
+    VIZ_WORKERS_ENV,
+)
 from tokenomy.viz.classroom.quiet_gc import QUIET_GC, watch_full_passes
 
 log = logging.getLogger("tokenomy.viz.classroom")
 
 TICK_S = 0.25  # how often the timer thread looks at every game's clock
-# set by the command line, and checked with every other variable before a command runs (abm/environment.py):
-# GAMES_DIR_ENV is where "Run a class" makes its games' files
-WORKERS_ENV = VIZ_WORKERS_ENV  # the server's worker processes: "Run a class" needs one
-GAME_ENV = CLASSROOM_GAME_ENV  # the game file `tokenomy classroom` serves (its workers find it there)
-DEFAULT_GAMES_DIR = "tokenomy-games"
+# the games folder, the server's worker processes ("Run a class" needs one) and the game `tokenomy classroom` serves
+# (its workers find it there) are set by the command line, and checked with every other variable before a command
+# runs (abm/environment.py)
 MAX_SCAN = 64  # game files a worker looks through for a join code it does not hold (the newest)
 KEY_SUFFIX = ".teacher-key"  # beside a game's file: the teacher's key, readable by its owner only
 TIMING_ENV = CLASSROOM_TIMING_ENV  # "1" or "0", checked with every other variable before a command runs
@@ -340,14 +344,14 @@ def games_dir() -> Path:
 
 def one_process() -> bool:
     """Whether this server runs in one process (else its games are opened shared, and found by their files)."""
-    return os.environ.get(WORKERS_ENV, "1") == "1"
+    return os.environ.get(VIZ_WORKERS_ENV, "1") == "1"
 
 
 def _game_files() -> list[Path]:
     """The game files a worker may look through for a join code: the one the server was started with, then the
     games folder's newest :data:`MAX_SCAN` (regular files only; a link is not followed)."""
     out = []
-    started = os.environ.get(GAME_ENV)
+    started = os.environ.get(CLASSROOM_GAME_ENV)
     if started:
         out.append(Path(started))
     try:
