@@ -387,6 +387,11 @@ class Game:
             self._seq = event.seq
 
     # -- several processes, one log ---------------------------------------------------------------------------
+    @property
+    def applied(self) -> int:
+        """The sequence number of the log's last event applied to this state (by any call: a reading syncs too)."""
+        return self._seq
+
     def sync(self) -> bool:
         """Apply the events other processes have logged since this one last looked; whether there were any.  Cheap
         when there were none (SQLite's count of other connections' commits is read)."""

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tokenomy.abm.classroom.errors import AuthError, GameError
+from tokenomy.abm.classroom.game import Game
 from tokenomy.viz.classroom.hub import Hub, key_path, read_key
 
 
@@ -55,6 +56,33 @@ def test_the_clock_closes_a_round_on_its_timer_and_wakes_the_pages(hub, tmp_path
     hub.tick()
     assert len(game.history) == 1 and game.history[0].reason == "timer"
     assert hosted.wait(seen, 0.01) > seen  # a page waiting on the game is woken
+
+
+def test_a_round_another_worker_played_wakes_the_pages_even_when_a_page_read_it_first(hub, tmp_path):
+    """Two workers share a game file.  A page's reading syncs the game from the log (``seat_view`` and the others read
+    through it): news it takes in -- here a round the other worker played -- must still wake every page of this
+    process at the next tick, or they stay on the old round (seen in CI: one worker's pages never showed round 1)."""
+    hub, clock = hub
+    hub._ticker = threading.current_thread()  # no clock thread of its own: this test ticks by hand, in order
+    hosted, key = hub.create(tmp_path, "classroom", seed=1)
+    here = hosted.game
+    here.store.share()
+    there = Game.open(hosted.path, shared=True)  # the other worker's copy of the game
+    try:
+        hub.act(hosted, here.join, here.code, "Ann")
+        hub.act(hosted, here.start, key)
+        hub.tick()
+        seen = hosted.version
+        there.close_round(key, clock.now)  # the other worker plays round 1
+        here.sync()  # a page of this worker reads the game first (as a redraw does), taking the round in
+        assert len(here.history) == 1
+        hub.tick()
+        assert hosted.wait(seen, 0.01) > seen  # the pages are woken all the same
+        seen = hosted.version
+        hub.tick()
+        assert hosted.version == seen  # and once: nothing new, no wake
+    finally:
+        there.close()
 
 
 def test_the_clock_ticks_on_after_a_tick_fails(hub, tmp_path, monkeypatch, caplog):

@@ -88,6 +88,7 @@ class Hosted:
     path: Path
     version: int = 0
     changed: threading.Condition = field(default_factory=threading.Condition)
+    applied: int = -1  # the game's last event applied when its pages were last woken (:meth:`Hub.tick`)
 
     def bump(self) -> None:
         QUIET_GC.changed()
@@ -293,6 +294,7 @@ class Hub:
                     return call(*args, self.clock())
                 finally:
                     self._say_round(hosted, played, t0)
+                    hosted.applied = hosted.game.applied
         finally:
             hosted.bump()
 
@@ -315,12 +317,15 @@ class Hub:
         for hosted in self.games():
             try:
                 with hosted.game.lock:
-                    news = hosted.game.sync()  # another worker's events (none in a server of one process)
+                    hosted.game.sync()  # another worker's events (none in a server of one process)
                     played, t0 = len(hosted.game.history), time.perf_counter()
-                    closed = hosted.game.tick(self.clock())
-                    if closed:
+                    if hosted.game.tick(self.clock()):
                         self._say_round(hosted, played, t0)
-                if closed or news:
+                    applied = hosted.game.applied
+                # the pages are woken for every event applied since they last were, whoever applied it: a page's reading
+                # syncs the game too, and news it took in (a round another worker played) woke nobody before
+                if applied != hosted.applied:
+                    hosted.applied = applied
                     hosted.bump()
             except GameError:  # the log could not be written: the round stays open, the next tick tries again
                 log.warning("game %s: its round could not close on the timer", hosted.game.code, exc_info=True)
